@@ -1,0 +1,58 @@
+"""Object metadata helpers shared by every layer: time, uids, safe accessors."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def rfc3339(moment: datetime) -> str:
+    """``2026-11-25T19:17:52Z``: what Kubernetes writes for every timestamp."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
+
+
+def new_uid() -> str:
+    return str(uuid.uuid4())
+
+
+def meta(obj: dict) -> dict:
+    return obj.setdefault("metadata", {})
+
+
+def name_of(obj: dict) -> str:
+    return (obj.get("metadata") or {}).get("name") or ""
+
+
+def namespace_of(obj: dict) -> str:
+    return (obj.get("metadata") or {}).get("namespace") or ""
+
+
+def labels_of(obj: dict) -> dict[str, str]:
+    return (obj.get("metadata") or {}).get("labels") or {}
+
+
+def dig(obj: dict, *path: str, default=None):
+    """``dig(pod, "spec", "nodeName")``: a nested value or ``default``; never raises."""
+    cur = obj
+    for key in path:
+        if not isinstance(cur, dict):
+            return default
+        cur = cur.get(key)
+        if cur is None:
+            return default
+    return cur
+
+
+def controller_of(obj: dict) -> dict | None:
+    for ref in (obj.get("metadata") or {}).get("ownerReferences") or []:
+        if ref.get("controller"):
+            return ref
+    return None
