@@ -1,0 +1,308 @@
+"""The raw store: rows of objects, each write a compare-and-set that appends to the change log.
+
+This layer knows nothing of kinds, defaults or validation (that is ``client.py``). It promises:
+one global, strictly increasing ``resourceVersion``; a write either lands whole (object, labels,
+change) or not at all; an update or delete with an expected ``resourceVersion`` that is stale
+fails with ``Conflict``; the change log answers "what happened after rv N" until compaction,
+after which it answers ``Gone``.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from berth.platform.errors import AlreadyExists, Conflict, Gone, NotFound
+from berth.platform.store.codec import Codec
+from berth.platform.store.dialect import Dialect
+from berth.platform.store.tables import CHANGES, LABELS, OBJECTS, REVISION
+from sqlmodel import SQLModel
+
+COMPACT_EVERY = 1000
+
+
+@dataclass(frozen=True)
+class Change:
+    rv: int
+    resource: str
+    namespace: str
+    name: str
+    type: str  # ADDED | MODIFIED | DELETED
+    object: dict
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict]
+    resource_version: int
+    next_key: tuple[str, str] | None  # (namespace, name) of the last item when more remain
+
+
+LabelTerm = tuple[str, "tuple[str, ...] | None"]  # (key, allowed values) or (key, None): exists
+
+
+def _indexed(resource: str, obj: dict) -> dict:
+    """The columns SQL filters on besides the key: a pod's node and the phase of anything."""
+    spec = obj.get("spec") or {}
+    status = obj.get("status") or {}
+    node = spec.get("nodeName") if resource == "pods" else None
+    phase = status.get("phase")
+    return {"node_name": node, "phase": phase if isinstance(phase, str) else None}
+
+
+class Database:
+    def __init__(self, url: str, codec: Codec, window: int = 50_000):
+        self.dialect = Dialect(url)
+        self.engine = self.dialect.engine()
+        self.codec = codec
+        self.window = window
+        self._writes = 0
+        self._count_lock = threading.Lock()
+        self.on_commit: list[Callable[[int], None]] = []
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def migrate(self) -> None:
+        SQLModel.metadata.create_all(self.engine, tables=[OBJECTS, LABELS, CHANGES, REVISION])
+        with self.dialect.writing(), self.engine.connect() as conn:
+            self.dialect.mark_write(conn)
+            with conn.begin():
+                if conn.execute(select(REVISION.c.id)).first() is None:
+                    conn.execute(insert(REVISION).values(id=1, current=0, compacted=0))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- reads ----------------------------------------------------------------------------
+    def current_rv(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(select(REVISION.c.current)).scalar_one()
+
+    def compacted_rv(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(select(REVISION.c.compacted)).scalar_one()
+
+    def get(self, resource: str, namespace: str, name: str) -> dict | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(OBJECTS.c.data).where(
+                OBJECTS.c.resource == resource, OBJECTS.c.namespace == namespace,
+                OBJECTS.c.name == name)).first()
+        return self.codec.decode(resource, row[0]) if row else None
+
+    def get_by_uid(self, uid: str) -> tuple[str, dict] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(OBJECTS.c.resource, OBJECTS.c.data)
+                               .where(OBJECTS.c.uid == uid)).first()
+        return (row[0], self.codec.decode(row[0], row[1])) if row else None
+
+    def list(self, resource: str, namespace: str | None = None, *,
+             label_terms: Iterable[LabelTerm] = (), name: str | None = None,
+             node_name: str | None = None, phase: str | None = None,
+             start_after: tuple[str, str] | None = None, limit: int | None = None,
+             predicate: Callable[[dict], bool] | None = None) -> Page:
+        """Objects in (namespace, name) order. SQL narrows by the indexed columns and label
+        terms; ``predicate`` (the exact selectors) decides; ``limit`` counts matches."""
+        where = [OBJECTS.c.resource == resource]
+        if namespace is not None:
+            where.append(OBJECTS.c.namespace == namespace)
+        if name is not None:
+            where.append(OBJECTS.c.name == name)
+        if node_name is not None:
+            where.append(OBJECTS.c.node_name == node_name if node_name else
+                         or_(OBJECTS.c.node_name.is_(None), OBJECTS.c.node_name == ""))
+        if phase is not None:
+            where.append(OBJECTS.c.phase == phase)
+        for key, values in label_terms:
+            sub = select(LABELS.c.object_id).where(LABELS.c.resource == resource,
+                                                   LABELS.c.key == key)
+            if values is not None:
+                sub = sub.where(LABELS.c.value.in_(values))
+            where.append(OBJECTS.c.id.in_(sub))
+        batch = max(min((limit or 1000) * 2, 5000), 100)
+        items: list[dict] = []
+        after = start_after
+        with self.engine.connect().execution_options(**self.dialect.snapshot_options()) as conn:
+            with conn.begin():
+                rv = conn.execute(select(REVISION.c.current)).scalar_one()
+                while True:
+                    query = select(OBJECTS.c.namespace, OBJECTS.c.name, OBJECTS.c.data).where(*where)
+                    if after is not None:
+                        query = query.where(or_(OBJECTS.c.namespace > after[0], and_(
+                            OBJECTS.c.namespace == after[0], OBJECTS.c.name > after[1])))
+                    rows = conn.execute(query.order_by(OBJECTS.c.namespace, OBJECTS.c.name)
+                                        .limit(batch)).all()
+                    for ns, nm, data in rows:
+                        obj = self.codec.decode(resource, data)
+                        if predicate is None or predicate(obj):
+                            if limit is not None and len(items) == limit:
+                                return Page(items, rv, _key(items[-1]))
+                            items.append(obj)
+                        after = (ns, nm)
+                    if len(rows) < batch:
+                        return Page(items, rv, None)
+
+    def count(self, resource: str) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(OBJECTS)
+                                .where(OBJECTS.c.resource == resource)).scalar_one()
+
+    def changes_since(self, rv: int, limit: int = 1000) -> list[Change]:
+        with self.engine.connect() as conn:
+            with conn.begin():
+                compacted = conn.execute(select(REVISION.c.compacted)).scalar_one()
+                if rv < compacted:
+                    raise Gone(f"too old resource version: {rv} ({compacted + 1})")
+                rows = conn.execute(select(CHANGES).where(CHANGES.c.rv > rv)
+                                    .order_by(CHANGES.c.rv).limit(limit)).all()
+        return [Change(r.rv, r.resource, r.namespace, r.name, r.type,
+                       self.codec.decode(r.resource, r.data)) for r in rows]
+
+    # -- writes ---------------------------------------------------------------------------
+    def create(self, resource: str, obj: dict) -> dict:
+        md = obj["metadata"]
+        ns, name = md.get("namespace") or "", md["name"]
+        try:
+            with self._transaction() as conn:
+                rv = self._next_rv(conn, obj)
+                data = self.codec.encode(resource, obj)
+                object_id = conn.execute(insert(OBJECTS).values(
+                    resource=resource, namespace=ns, name=name, uid=md["uid"], rv=rv, data=data,
+                    **_indexed(resource, obj)).returning(OBJECTS.c.id)).scalar_one()
+                self._write_labels(conn, resource, object_id, md.get("labels"))
+                self._append(conn, rv, resource, ns, name, "ADDED", data)
+        except IntegrityError:
+            raise AlreadyExists(resource, name) from None
+        self._committed(rv)
+        return obj
+
+    def update(self, resource: str, obj: dict, expected_rv: int | None,
+               relabel: bool = True) -> dict:
+        md = obj["metadata"]
+        ns, name = md.get("namespace") or "", md["name"]
+        with self._transaction() as conn:
+            rv = self._next_rv(conn, obj)
+            data = self.codec.encode(resource, obj)
+            where = [OBJECTS.c.resource == resource, OBJECTS.c.namespace == ns,
+                     OBJECTS.c.name == name]
+            if expected_rv is not None:
+                where.append(OBJECTS.c.rv == expected_rv)
+            row = conn.execute(update(OBJECTS).where(*where).values(
+                rv=rv, data=data, **_indexed(resource, obj)).returning(OBJECTS.c.id)).first()
+            if row is None:
+                self._missing_or_stale(conn, resource, ns, name)
+            if relabel:
+                conn.execute(delete(LABELS).where(LABELS.c.object_id == row[0]))
+                self._write_labels(conn, resource, row[0], md.get("labels"))
+            self._append(conn, rv, resource, ns, name, "MODIFIED", data)
+        self._committed(rv)
+        return obj
+
+    def delete(self, resource: str, namespace: str, name: str,
+               expected_rv: int | None = None, expected_uid: str | None = None) -> dict:
+        with self._transaction() as conn:
+            where = [OBJECTS.c.resource == resource, OBJECTS.c.namespace == namespace,
+                     OBJECTS.c.name == name]
+            if expected_rv is not None:
+                where.append(OBJECTS.c.rv == expected_rv)
+            if expected_uid is not None:
+                where.append(OBJECTS.c.uid == expected_uid)
+            row = conn.execute(delete(OBJECTS).where(*where)
+                               .returning(OBJECTS.c.id, OBJECTS.c.data)).first()
+            if row is None:
+                self._missing_or_stale(conn, resource, namespace, name)
+            conn.execute(delete(LABELS).where(LABELS.c.object_id == row[0]))
+            obj = self.codec.decode(resource, row[1])
+            rv = self._next_rv(conn, obj)
+            self._append(conn, rv, resource, namespace, name, "DELETED",
+                         self.codec.encode(resource, obj))
+        self._committed(rv)
+        return obj
+
+    # -- internals ------------------------------------------------------------------------
+    def _transaction(self):
+        return _WriteTransaction(self)
+
+    def _next_rv(self, conn, obj: dict) -> int:
+        rv = conn.execute(update(REVISION).where(REVISION.c.id == 1)
+                          .values(current=REVISION.c.current + 1)
+                          .returning(REVISION.c.current)).scalar_one()
+        obj["metadata"]["resourceVersion"] = str(rv)
+        return rv
+
+    @staticmethod
+    def _write_labels(conn, resource: str, object_id: int, labels: dict | None) -> None:
+        if labels:
+            conn.execute(insert(LABELS), [
+                {"object_id": object_id, "resource": resource, "key": k, "value": v}
+                for k, v in labels.items()])
+
+    @staticmethod
+    def _append(conn, rv: int, resource: str, ns: str, name: str, kind: str, data: str) -> None:
+        conn.execute(insert(CHANGES).values(rv=rv, resource=resource, namespace=ns, name=name,
+                                            type=kind, data=data))
+
+    @staticmethod
+    def _missing_or_stale(conn, resource: str, ns: str, name: str):
+        exists = conn.execute(select(OBJECTS.c.id).where(
+            OBJECTS.c.resource == resource, OBJECTS.c.namespace == ns,
+            OBJECTS.c.name == name)).first()
+        if exists is None:
+            raise NotFound(resource, name)
+        raise Conflict(resource, name)
+
+    def _committed(self, rv: int) -> None:
+        with self._count_lock:
+            self._writes += 1
+            due = self._writes % COMPACT_EVERY == 0
+        if due:
+            self.compact()
+        for hook in self.on_commit:
+            hook(rv)
+
+    def compact(self) -> None:
+        with self._transaction() as conn:
+            current = conn.execute(select(REVISION.c.current)).scalar_one()
+            floor = current - self.window
+            if floor > 0:
+                conn.execute(delete(CHANGES).where(CHANGES.c.rv <= floor))
+                conn.execute(update(REVISION).where(REVISION.c.id == 1)
+                             .values(compacted=self.dialect.greatest(REVISION.c.compacted,
+                                                                      floor)))
+
+
+class _WriteTransaction:
+    """``with db._transaction() as conn``: the dialect's write lock plus BEGIN ... COMMIT."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def __enter__(self):
+        self._lock = self.db.dialect.writing()
+        self._lock.__enter__()
+        try:
+            self._conn = self.db.engine.connect()
+            self.db.dialect.mark_write(self._conn)
+            self._tx = self._conn.begin()
+        except BaseException:
+            self._lock.__exit__(None, None, None)
+            raise
+        return self._conn
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if exc_type is None:
+                self._tx.commit()
+            else:
+                self._tx.rollback()
+        finally:
+            self._conn.close()
+            self._lock.__exit__(None, None, None)
+        return False
+
+
+def _key(obj: dict) -> tuple[str, str]:
+    md = obj["metadata"]
+    return (md.get("namespace") or "", md["name"])

@@ -1,0 +1,75 @@
+"""The store's tables: objects, their labels (an index for selectors), and the change log.
+
+``objects.data`` holds the whole object as the API shows it (encrypted for Secrets); the other
+columns exist only so SQL can find rows fast. ``changes`` is the watch log: its ``rv`` *is* the
+global ``resourceVersion``; ``revision`` holds the newest one handed out.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Index, Integer, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+# SQLite only autoincrements a column spelled INTEGER.
+_ID = BigInteger().with_variant(Integer, "sqlite")
+
+
+class ObjectRow(SQLModel, table=True):
+    __tablename__ = "objects"
+    __table_args__ = (
+        UniqueConstraint("resource", "namespace", "name", name="uq_objects_key"),
+        Index("ix_objects_node", "resource", "node_name"),
+        Index("ix_objects_phase", "resource", "phase"),
+        Index("ix_objects_uid", "uid"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(_ID, primary_key=True, autoincrement=True))
+    resource: str = Field(sa_column=Column(String(80), nullable=False))
+    namespace: str = Field(sa_column=Column(String(253), nullable=False))
+    name: str = Field(sa_column=Column(String(253), nullable=False))
+    uid: str = Field(sa_column=Column(String(64), nullable=False))
+    rv: int = Field(sa_column=Column(BigInteger, nullable=False))
+    node_name: str | None = Field(default=None, sa_column=Column(String(253)))
+    phase: str | None = Field(default=None, sa_column=Column(String(64)))
+    data: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class LabelRow(SQLModel, table=True):
+    __tablename__ = "labels"
+    __table_args__ = (
+        Index("ix_labels_kv", "resource", "key", "value"),
+        Index("ix_labels_object", "object_id"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(_ID, primary_key=True, autoincrement=True))
+    object_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    resource: str = Field(sa_column=Column(String(80), nullable=False))
+    key: str = Field(sa_column=Column(String(317), nullable=False))
+    value: str = Field(sa_column=Column(String(63), nullable=False))
+
+
+class ChangeRow(SQLModel, table=True):
+    __tablename__ = "changes"
+
+    rv: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    resource: str = Field(sa_column=Column(String(80), nullable=False))
+    namespace: str = Field(sa_column=Column(String(253), nullable=False))
+    name: str = Field(sa_column=Column(String(253), nullable=False))
+    type: str = Field(sa_column=Column(String(16), nullable=False))
+    data: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class RevisionRow(SQLModel, table=True):
+    """One row: the newest resourceVersion handed out and the oldest one the log still holds."""
+
+    __tablename__ = "revision"
+
+    id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    current: int = Field(sa_column=Column(BigInteger, nullable=False))
+    compacted: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+OBJECTS = ObjectRow.__table__
+LABELS = LabelRow.__table__
+CHANGES = ChangeRow.__table__
+REVISION = RevisionRow.__table__
