@@ -1,0 +1,62 @@
+"""The ``berth`` command: start Berth, print a kubeconfig, and (later) run and inspect jobs."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Optional
+
+import typer
+import yaml
+
+from berth.server import Server
+from berth.settings import Settings
+
+app = typer.Typer(help="Berth: Kubernetes-style batch jobs on a Ray worker pool.",
+                  no_args_is_help=True, add_completion=False)
+
+
+@app.command()
+def up(port: Optional[int] = typer.Option(None, help="API port (default 8080)."),
+       host: Optional[str] = typer.Option(None, help="API address (default 127.0.0.1)."),
+       data_dir: Optional[Path] = typer.Option(None, help="State directory (default ./.berth)."),
+       database_url: Optional[str] = typer.Option(
+           None, help="postgresql+psycopg://user@host/db (default: SQLite in the data dir)."),
+       ray_address: Optional[str] = typer.Option(
+           None, help="Join this Ray cluster instead of starting a private one."),
+       workers: Optional[bool] = typer.Option(
+           None, "--workers/--no-workers", help="Run pods on Ray (default on)."),
+       log_level: Optional[str] = typer.Option(None, help="debug, info, warning, error.")):
+    """Start Berth embedded and serve until Ctrl-C."""
+    overrides = {k: v for k, v in {"port": port, "host": host, "data_dir": data_dir,
+                                   "database_url": database_url, "ray_address": ray_address,
+                                   "workers": workers, "log_level": log_level}.items()
+                 if v is not None}
+    settings = Settings(**overrides)
+    logging.basicConfig(level=settings.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    Server(settings).serve()
+
+
+@app.command()
+def kubeconfig(server: str = typer.Option(None, help="API URL (default from settings)."),
+               namespace: str = typer.Option("default", help="Namespace of the context.")):
+    """Print a kubeconfig for kubectl: berth kubeconfig > ~/.kube/berth.yaml"""
+    settings = Settings()
+    url = server or f"http://{settings.host}:{settings.port}"
+    typer.echo(yaml.safe_dump(kubeconfig_document(url, namespace), sort_keys=False), nl=False)
+
+
+def kubeconfig_document(url: str, namespace: str = "default") -> dict:
+    return {
+        "apiVersion": "v1", "kind": "Config",
+        "clusters": [{"name": "berth", "cluster": {"server": url}}],
+        "users": [{"name": "berth", "user": {}}],
+        "contexts": [{"name": "berth", "context": {"cluster": "berth", "user": "berth",
+                                                   "namespace": namespace}}],
+        "current-context": "berth",
+    }
+
+
+if __name__ == "__main__":
+    app()

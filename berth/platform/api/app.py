@@ -1,0 +1,81 @@
+"""The Kubernetes-shaped HTTP API: health, version, discovery, OpenAPI and the resources."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from starlette.responses import Response
+
+from berth.platform.api import discovery, handlers, openapi, status
+from berth.platform.errors import NotFound
+from berth.platform.runtime import Platform
+
+_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+def _aggregated(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "as=APIGroupDiscoveryList" in accept and "v=v2;" in accept.replace(" ", "") + ";"
+
+
+def _aggregated_response(doc: dict) -> Response:
+    response = handlers.json_response(doc)
+    response.headers["content-type"] = discovery.AGGREGATED_MEDIA_TYPE
+    return response
+
+
+def create_app(platform: Platform) -> FastAPI:
+    app = FastAPI(title="Berth", openapi_url=None, docs_url=None, redoc_url=None)
+    app.state.platform = platform
+    status.install(app)
+
+    @app.get("/healthz")
+    @app.get("/livez")
+    async def _live() -> Response:
+        return Response("ok", media_type="text/plain")
+
+    @app.get("/readyz")
+    async def _ready() -> Response:
+        if platform.ready.is_set():
+            return Response("ok", media_type="text/plain")
+        return Response("not ready", status_code=503, media_type="text/plain")
+
+    @app.get("/version")
+    async def _version() -> Response:
+        return handlers.json_response(discovery.version_info())
+
+    @app.get("/api")
+    async def _api(request: Request) -> Response:
+        if _aggregated(request):
+            return _aggregated_response(discovery.aggregated_core())
+        return handlers.json_response(discovery.api_versions())
+
+    @app.get("/apis")
+    async def _apis(request: Request) -> Response:
+        if _aggregated(request):
+            return _aggregated_response(discovery.aggregated_groups())
+        return handlers.json_response(discovery.api_group_list())
+
+    @app.get("/apis/{group}")
+    async def _group(group: str) -> Response:
+        for entry in discovery.api_group_list()["groups"]:
+            if entry["name"] == group:
+                return handlers.json_response({"kind": "APIGroup", "apiVersion": "v1", **entry})
+        raise NotFound("", "", message="the server could not find the requested resource")
+
+    @app.get("/openapi/v3")
+    async def _openapi_root() -> Response:
+        return handlers.json_response(openapi.root_document())
+
+    @app.get("/openapi/v3/{gv:path}")
+    async def _openapi_gv(gv: str) -> Response:
+        doc = openapi.group_version_document(gv.removeprefix("api/").removeprefix("apis/"))
+        if doc is None:
+            raise NotFound("", "", message="the server could not find the requested resource")
+        return handlers.json_response(doc)
+
+    @app.api_route("/api/{rest:path}", methods=_METHODS)
+    @app.api_route("/apis/{group}/{rest:path}", methods=_METHODS)
+    async def _resources(request: Request) -> Response:
+        return await handlers.handle(platform, request)
+
+    return app

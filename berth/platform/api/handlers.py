@@ -1,0 +1,233 @@
+"""Resource requests: get, list, watch, create, update, patch, delete, deletecollection.
+
+Handlers decode the request, call the object client (in a worker thread: the store is
+synchronous) and encode the answer; Kubernetes semantics live in the client, errors become
+``Status`` bodies in ``status.py``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import orjson
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response, StreamingResponse
+
+from berth.platform.api import decoding, discovery, tables
+from berth.platform.api.logs_endpoint import pod_log
+from berth.platform.api.requestinfo import RequestInfo, parse
+from berth.platform.errors import BadRequest, MethodNotAllowed, NotFound, RequestEntityTooLarge
+from berth.platform.resources import registry
+from berth.platform.resources.registry import ResourceType
+from berth.platform.runtime import Platform
+from berth.platform.store.watch import watch
+
+MAX_BODY = 3 * 1024 * 1024
+_TRUE = ("true", "1")
+
+
+def json_response(body: object, status: int = 200, warnings: list[str] | None = None
+                  ) -> Response:
+    headers = {}
+    if warnings:
+        headers["Warning"] = ", ".join(
+            '299 - "' + w.replace("\\", "\\\\").replace('"', '\\"') + '"' for w in warnings)
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json",
+                    headers=headers)
+
+
+def wants_table(request: Request) -> bool:
+    return "as=Table" in request.headers.get("accept", "")
+
+
+async def read_body(request: Request) -> bytes:
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise RequestEntityTooLarge("Request entity too large: limit is 3145728")
+    return body
+
+
+def _int(value: str | None, name: str) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise BadRequest(f'invalid value for {name}: "{value}"') from None
+
+
+async def handle(platform: Platform, request: Request) -> Response:
+    info = parse(request.url.path)
+    if info.resource is None:
+        if request.method != "GET":
+            raise MethodNotAllowed(f"the server does not allow this method on the requested "
+                                   f"resource")
+        doc = discovery.api_resource_list(f"{info.group}/{info.version}" if info.group
+                                          else info.version)
+        if doc is None:
+            raise NotFound("", "", message="the server could not find the requested resource")
+        return json_response(doc)
+    method = request.method
+    if method == "GET":
+        return await _get(platform, request, info)
+    if method == "POST":
+        return await _post(platform, request, info)
+    if method == "PUT":
+        return await _put(platform, request, info)
+    if method == "PATCH":
+        return await _patch(platform, request, info)
+    if method == "DELETE":
+        return await _delete(platform, request, info)
+    raise MethodNotAllowed(f"the server does not allow this method on the requested resource")
+
+
+async def _get(platform: Platform, request: Request, info: RequestInfo) -> Response:
+    rt, q = info.resource, request.query_params
+    if info.name is None:
+        if q.get("watch") in _TRUE:
+            return await _watch(platform, request, info)
+        result = await run_in_threadpool(
+            platform.client.list, rt, info.namespace,
+            label_selector=q.get("labelSelector", ""), field_selector=q.get("fieldSelector", ""),
+            limit=_int(q.get("limit"), "limit"), continue_token=q.get("continue") or None)
+        if wants_table(request):
+            return json_response(tables.to_table(
+                rt, result.items, include_object=q.get("includeObject", "Metadata"),
+                now=datetime.now(timezone.utc), resource_version=result.resource_version,
+                continue_token=result.continue_token))
+        metadata = {"resourceVersion": result.resource_version}
+        if result.continue_token:
+            metadata["continue"] = result.continue_token
+        return json_response({"kind": f"{rt.kind}List", "apiVersion": rt.api_version,
+                              "metadata": metadata, "items": result.items})
+    if info.subresource == "log":
+        return await pod_log(platform, request, info)
+    obj = await run_in_threadpool(platform.client.get, rt, info.namespace or "", info.name)
+    return _object_response(request, rt, obj)
+
+
+def _object_response(request: Request, rt: ResourceType, obj: dict, status: int = 200,
+                     warnings: list[str] | None = None) -> Response:
+    if wants_table(request):
+        return json_response(tables.to_table(
+            rt, [obj], include_object=request.query_params.get("includeObject", "Metadata"),
+            now=datetime.now(timezone.utc),
+            resource_version=obj["metadata"].get("resourceVersion", "")), status, warnings)
+    return json_response(obj, status, warnings)
+
+
+async def _watch(platform: Platform, request: Request, info: RequestInfo) -> Response:
+    rt, q = info.resource, request.query_params
+    table = wants_table(request)
+    events = watch(platform.client, platform.feed, rt, info.namespace,
+                   resource_version=q.get("resourceVersion"),
+                   label_selector=q.get("labelSelector", ""),
+                   field_selector=q.get("fieldSelector", ""),
+                   allow_bookmarks=q.get("allowWatchBookmarks") in _TRUE,
+                   timeout_seconds=_int(q.get("timeoutSeconds"), "timeoutSeconds"))
+    first = await anext(events, None)  # selector errors answer 400 before the stream starts
+
+    async def stream():
+        event = first
+        while event is not None:
+            if table and event["type"] in ("ADDED", "MODIFIED", "DELETED"):
+                event = {"type": event["type"], "object": tables.to_table(
+                    rt, [event["object"]], include_object=q.get("includeObject", "Metadata"),
+                    now=datetime.now(timezone.utc),
+                    resource_version=event["object"]["metadata"].get("resourceVersion", ""))}
+            yield orjson.dumps(event) + b"\n"
+            event = await anext(events, None)
+
+    return StreamingResponse(stream(), media_type="application/json")
+
+
+def _dry_run(request: Request) -> bool:
+    values = request.query_params.getlist("dryRun")
+    for value in values:
+        if value != "All":
+            raise BadRequest(f'unsupported dry run value "{value}"; supported values: "All"')
+    return bool(values)
+
+
+async def _post(platform: Platform, request: Request, info: RequestInfo) -> Response:
+    rt = info.resource
+    body = await read_body(request)
+    if info.name is not None:
+        if rt.key == registry.POD.key and info.subresource == "binding":
+            binding = decoding.parse_document(body, request.headers.get("content-type"))
+            target = (binding or {}).get("target", {}).get("name") if isinstance(
+                binding, dict) else None
+            if not target:
+                raise BadRequest("Binding: target.name is required")
+            await run_in_threadpool(platform.client.bind, info.namespace or "", info.name,
+                                    target)
+            return json_response({"kind": "Status", "apiVersion": "v1", "metadata": {},
+                                  "status": "Success", "code": 201}, 201)
+        raise MethodNotAllowed("the server does not allow this method on the requested "
+                               "resource")
+    obj, warnings = decoding.decode_object(rt, body, request.headers.get("content-type"),
+                                           request.query_params.get("fieldValidation"))
+    created = await run_in_threadpool(platform.client.create, rt, obj, info.namespace,
+                                      dry_run=_dry_run(request))
+    return _object_response(request, rt, created, 201, warnings)
+
+
+async def _put(platform: Platform, request: Request, info: RequestInfo) -> Response:
+    rt = info.resource
+    if info.name is None or info.subresource not in (None, "status", "finalize"):
+        raise MethodNotAllowed("the server does not allow this method on the requested "
+                               "resource")
+    obj, warnings = decoding.decode_object(rt, await read_body(request),
+                                           request.headers.get("content-type"),
+                                           request.query_params.get("fieldValidation"))
+    sub = "status" if info.subresource in ("status", "finalize") else None
+    updated = await run_in_threadpool(platform.client.update, rt, obj, info.namespace,
+                                      info.name, subresource=sub, dry_run=_dry_run(request))
+    return _object_response(request, rt, updated, 200, warnings)
+
+
+async def _patch(platform: Platform, request: Request, info: RequestInfo) -> Response:
+    rt, q = info.resource, request.query_params
+    if info.name is None or info.subresource not in (None, "status"):
+        raise MethodNotAllowed("the server does not allow this method on the requested "
+                               "resource")
+    body = await read_body(request)
+    content_type = request.headers.get("content-type", "")
+    force = q.get("force") in _TRUE
+    obj, created = await run_in_threadpool(
+        platform.client.patch, rt, info.namespace or "", info.name, content_type, body,
+        subresource=info.subresource, field_manager=q.get("fieldManager", ""), force=force,
+        dry_run=_dry_run(request))
+    return _object_response(request, rt, obj, 201 if created else 200)
+
+
+async def _delete(platform: Platform, request: Request, info: RequestInfo) -> Response:
+    rt, q = info.resource, request.query_params
+    body = await read_body(request)
+    options = decoding.parse_document(body, "application/json") if body.strip() else {}
+    if not isinstance(options, dict):
+        raise BadRequest("DeleteOptions must be a JSON object")
+    policy = options.get("propagationPolicy") or q.get("propagationPolicy")
+    orphan = options.get("orphanDependents", q.get("orphanDependents"))
+    if policy is None and orphan is not None:
+        policy = "Orphan" if str(orphan).lower() in _TRUE else "Background"
+    grace = options.get("gracePeriodSeconds", _int(q.get("gracePeriodSeconds"),
+                                                  "gracePeriodSeconds"))
+    if grace is not None and not isinstance(grace, int):
+        raise BadRequest("gracePeriodSeconds must be an integer")
+    dry_run = _dry_run(request) or bool(options.get("dryRun"))
+    if info.name is None:
+        deleted = await run_in_threadpool(
+            platform.client.delete_collection, rt, info.namespace,
+            label_selector=q.get("labelSelector", ""), field_selector=q.get("fieldSelector", ""),
+            propagation_policy=policy, grace_period_seconds=grace, dry_run=dry_run)
+        return json_response({"kind": f"{rt.kind}List", "apiVersion": rt.api_version,
+                              "metadata": {}, "items": deleted})
+    obj = await run_in_threadpool(
+        platform.client.delete, rt, info.namespace or "", info.name, propagation_policy=policy,
+        grace_period_seconds=grace, preconditions=options.get("preconditions"),
+        dry_run=dry_run)
+    return json_response(obj)

@@ -1,0 +1,181 @@
+"""Informers: in-memory copies of the store, kept current by the change feed.
+
+One thread (the hub) follows the feed and updates every registered informer in resourceVersion
+order, then tells each informer's handlers what changed (old, new). Controllers read from the
+informers and write through the client; a cache is only a cache — after a restart everything is
+listed again from the store.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Callable, Iterable
+
+from berth.platform.errors import Gone
+from berth.platform.resources.registry import ResourceType
+from berth.platform.store.client import Client, _with_type
+from berth.platform.store.feed import ChangeFeed
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[dict | None, dict | None], None]  # (old, new); new None on delete
+Key = tuple[str, str]  # (namespace, name)
+
+
+class Informer:
+    def __init__(self, rt: ResourceType):
+        self.rt = rt
+        self._items: dict[Key, dict] = {}
+        self._handlers: list[Handler] = []
+        self._indexes: dict[str, tuple[Callable[[dict], Iterable[str]], dict[str, set[Key]]]] = {}
+        self._lock = threading.RLock()
+        self._listed_rv = 0
+
+    # -- reads (safe from any thread; treat returned objects as read-only) -----------------
+    def get(self, namespace: str, name: str) -> dict | None:
+        return self._items.get((namespace if self.rt.namespaced else "", name))
+
+    def list(self, namespace: str | None = None) -> list[dict]:
+        with self._lock:
+            items = list(self._items.values())
+        if namespace is None:
+            return items
+        return [o for o in items if o["metadata"].get("namespace", "") == namespace]
+
+    def by_index(self, index: str, value: str) -> list[dict]:
+        with self._lock:
+            keys = list(self._indexes[index][1].get(value, ()))
+            return [self._items[k] for k in keys if k in self._items]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    # -- wiring ---------------------------------------------------------------------------
+    def add_handler(self, handler: Handler) -> None:
+        self._handlers.append(handler)
+
+    def add_index(self, name: str, fn: Callable[[dict], Iterable[str]]) -> None:
+        with self._lock:
+            table: dict[str, set[Key]] = {}
+            for key, obj in self._items.items():
+                for value in fn(obj):
+                    table.setdefault(value, set()).add(key)
+            self._indexes[name] = (fn, table)
+
+    def _replace(self, objects: list[dict]) -> list[tuple[dict | None, dict | None]]:
+        fresh = {_key(o): o for o in objects}
+        with self._lock:
+            old_items = self._items
+            self._items = {}
+            for table in self._indexes.values():
+                table[1].clear()
+            for key, obj in fresh.items():
+                self._store(key, obj)
+        events = [(old_items.get(k), o) for k, o in fresh.items() if old_items.get(k) != o]
+        events += [(o, None) for k, o in old_items.items() if k not in fresh]
+        return events
+
+    def _apply(self, kind: str, obj: dict) -> tuple[dict | None, dict | None]:
+        key = _key(obj)
+        with self._lock:
+            old = self._items.get(key)
+            self._unindex(key, old)
+            if kind == "DELETED":
+                self._items.pop(key, None)
+                return old, None
+            self._store(key, obj)
+        return old, obj
+
+    def _store(self, key: Key, obj: dict) -> None:
+        self._items[key] = obj
+        for fn, table in self._indexes.values():
+            for value in fn(obj):
+                table.setdefault(value, set()).add(key)
+
+    def _unindex(self, key: Key, obj: dict | None) -> None:
+        if obj is None:
+            return
+        for fn, table in self._indexes.values():
+            for value in fn(obj):
+                bucket = table.get(value)
+                if bucket:
+                    bucket.discard(key)
+                    if not bucket:
+                        del table[value]
+
+    def _notify(self, old: dict | None, new: dict | None) -> None:
+        for handler in self._handlers:
+            try:
+                handler(old, new)
+            except Exception:
+                log.exception("%s informer handler failed", self.rt.kind)
+
+
+class InformerHub:
+    def __init__(self, client: Client, feed: ChangeFeed):
+        self.client = client
+        self.feed = feed
+        self._informers: dict[str, Informer] = {}
+        self._cursor = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.synced = threading.Event()
+
+    def informer(self, rt: ResourceType) -> Informer:
+        if rt.key not in self._informers:
+            if self._thread is not None:
+                raise RuntimeError("informers must be registered before the hub starts")
+            self._informers[rt.key] = Informer(rt)
+        return self._informers[rt.key]
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="informers", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=5)
+
+    @property
+    def cursor(self) -> int:
+        return self._cursor
+
+    def _relist(self) -> None:
+        cursor = None
+        for informer in self._informers.values():
+            listed = self.client.list(informer.rt)
+            informer._listed_rv = int(listed.resource_version)
+            cursor = min(informer._listed_rv, cursor or 1 << 62)
+            for old, new in informer._replace(listed.items):
+                informer._notify(old, new)
+        self._cursor = cursor or self.client.db.current_rv()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._relist()
+                self.synced.set()
+                self._follow()
+            except Gone:
+                log.warning("informers fell behind the change log; listing again")
+            except Exception:
+                log.exception("informer hub failed; listing again in 1s")
+                self._stop.wait(1.0)
+
+    def _follow(self) -> None:
+        while not self._stop.is_set():
+            for change in self.feed.wait(self._cursor, 1.0):
+                self._cursor = change.rv
+                informer = self._informers.get(change.resource)
+                if informer is None or change.rv <= informer._listed_rv:
+                    continue  # not watched, or already seen through the initial list
+                obj = _with_type(informer.rt, change.object)
+                old, new = informer._apply(change.type, obj)
+                informer._notify(old, new)
+
+
+def _key(obj: dict) -> Key:
+    md = obj["metadata"]
+    return (md.get("namespace") or "", md["name"])

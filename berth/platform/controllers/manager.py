@@ -1,0 +1,89 @@
+"""Runs reconcilers: each has a work queue of keys and worker threads calling ``reconcile``.
+
+A reconciler is level-triggered and idempotent: ``reconcile(key)`` reads current state, makes
+the changes, and returns seconds until it wants to look again (or None). An exception is a
+transient failure: the key is retried with backoff. Permanent failures are the reconciler's to
+record (a condition, an Event) before returning normally.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Callable, Hashable, Protocol
+
+from berth.platform.controllers.informers import InformerHub
+from berth.platform.controllers.workqueue import WorkQueue
+from berth.platform.errors import AlreadyExists, Conflict, NotFound
+
+log = logging.getLogger(__name__)
+
+
+class Reconciler(Protocol):
+    name: str
+
+    def setup(self, hub: InformerHub, enqueue: Callable[[Hashable], None]) -> None:
+        """Register the informers and handlers that map changes to keys."""
+
+    def reconcile(self, key: Hashable) -> float | None:
+        """Make the world match the objects for ``key``; return a requeue delay or None."""
+
+
+class _Runner:
+    def __init__(self, reconciler: Reconciler, workers: int):
+        self.reconciler = reconciler
+        self.queue = WorkQueue()
+        self.workers = workers
+        self.threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        for i in range(self.workers):
+            thread = threading.Thread(target=self._work, daemon=True,
+                                      name=f"{self.reconciler.name}-{i}")
+            thread.start()
+            self.threads.append(thread)
+
+    def _work(self) -> None:
+        while True:
+            key = self.queue.get()
+            if key is None:
+                return
+            try:
+                after = self.reconciler.reconcile(key)
+                self.queue.forget(key)
+                if after is not None:
+                    self.queue.add_after(key, after)
+            except Exception as exc:
+                log.warning("%s: reconcile %s failed (%s); retrying", self.reconciler.name, key,
+                            exc, exc_info=not _expected(exc))
+                self.queue.retry(key)
+            finally:
+                self.queue.done(key)
+
+
+def _expected(exc: Exception) -> bool:
+    """Races every controller meets in normal operation: not worth a traceback in the log."""
+    return isinstance(exc, (Conflict, NotFound, AlreadyExists))
+
+
+class ControllerManager:
+    def __init__(self, hub: InformerHub):
+        self.hub = hub
+        self._runners: list[_Runner] = []
+
+    def add(self, reconciler: Reconciler, workers: int = 1) -> WorkQueue:
+        runner = _Runner(reconciler, workers)
+        reconciler.setup(self.hub, runner.queue.add)
+        self._runners.append(runner)
+        return runner.queue
+
+    def start(self) -> None:
+        for runner in self._runners:
+            runner.start()
+
+    def stop(self) -> None:
+        for runner in self._runners:
+            runner.queue.shutdown()
+        for runner in self._runners:
+            for thread in runner.threads:
+                thread.join(timeout=5)

@@ -1,0 +1,450 @@
+"""The object client: Kubernetes object semantics over the raw store.
+
+Everything that reads or writes objects goes through here — the API handlers, the controllers,
+the scheduler and the node syncer — so every write is defaulted, validated, versioned and
+logged the same way. Responsibilities, in request order: identity (name, generateName, uid,
+namespace), defaulting and validation (``resources.strategy``), ``generation`` on spec changes,
+status only through the status subresource, compare-and-set on ``resourceVersion``,
+``deletionTimestamp`` and finalizers, and the garbage-collection finalizers of delete
+propagation (``deletion.py``).
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import random
+import string
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+
+import orjson
+
+from berth.platform.errors import (AlreadyExists, BadRequest, Cause, Conflict, Forbidden,
+                                   Invalid, NotFound, forbidden)
+from berth.platform.resources import fields, patch, registry, selectors, strategy
+from berth.platform.resources.meta import new_uid, rfc3339, utcnow
+from berth.platform.resources.registry import ResourceType
+from berth.platform.store import deletion
+from berth.platform.store.db import Database, Page
+
+# Kinds whose status a client may not set on create (Nodes and Events keep theirs, as in k8s).
+_RESET_STATUS_ON_CREATE = {rt.key for rt in (registry.POD, registry.JOB, registry.CRON_JOB,
+                                             registry.NAMESPACE, registry.PERSISTENT_VOLUME,
+                                             registry.PERSISTENT_VOLUME_CLAIM)}
+_SYSTEM_META = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
+                "generation", "resourceVersion", "selfLink")
+
+
+@dataclass(frozen=True)
+class ObjectList:
+    items: list[dict]
+    resource_version: str
+    continue_token: str | None
+
+
+class Client:
+    def __init__(self, db: Database, clock: Callable[[], datetime] = utcnow,
+                 rng: random.Random | None = None):
+        self.db = db
+        self.clock = clock
+        self.rng = rng or random.Random()
+
+    # -- reads ----------------------------------------------------------------------------
+    def get(self, rt: ResourceType, namespace: str, name: str) -> dict:
+        obj = self.db.get(rt.key, _ns(rt, namespace), name)
+        if obj is None:
+            raise NotFound(rt.plural, name, rt.group)
+        return _with_type(rt, obj)
+
+    def try_get(self, rt: ResourceType, namespace: str, name: str) -> dict | None:
+        obj = self.db.get(rt.key, _ns(rt, namespace), name)
+        return _with_type(rt, obj) if obj is not None else None
+
+    def list(self, rt: ResourceType, namespace: str | None = None, *, label_selector: str = "",
+             field_selector: str = "", limit: int | None = None,
+             continue_token: str | None = None) -> ObjectList:
+        labels = selectors.parse(label_selector or "")
+        flds = fields.parse(field_selector or "", rt.kind)
+        sql = _pushdown(flds)
+        if "namespace" in sql:
+            if namespace and namespace != sql["namespace"]:
+                return ObjectList([], str(self.db.current_rv()), None)
+            namespace = sql.pop("namespace")
+        predicate = None
+        if not labels.empty or not flds.empty:
+            predicate = lambda obj: labels.matches(obj.get("metadata", {}).get("labels") or {}) \
+                and flds.matches(obj)  # noqa: E731
+        start_after = _decode_continue(continue_token) if continue_token else None
+        page: Page = self.db.list(
+            rt.key, _ns(rt, namespace) if rt.namespaced and namespace else
+            ("" if not rt.namespaced else None),
+            label_terms=labels.index_terms(), start_after=start_after,
+            limit=limit if limit and limit > 0 else None, predicate=predicate, **sql)
+        token = _encode_continue(page.resource_version, page.next_key) if page.next_key else None
+        return ObjectList([_with_type(rt, o) for o in page.items], str(page.resource_version),
+                          token)
+
+    # -- create ---------------------------------------------------------------------------
+    def create(self, rt: ResourceType, obj: dict, namespace: str | None = None, *,
+               dry_run: bool = False) -> dict:
+        obj = copy.deepcopy(obj)
+        _check_type(rt, obj)
+        md = obj.get("metadata")
+        if not isinstance(md, dict):
+            md = obj["metadata"] = {}
+        namespace = self._namespace_for_create(rt, md, namespace)
+        if not md.get("name"):
+            if md.get("generateName"):
+                md["name"] = md["generateName"] + "".join(
+                    self.rng.choice(string.ascii_lowercase + string.digits) for _ in range(5))
+            else:
+                raise Invalid(rt.kind, "", [_required_name()], rt.group)
+        for key in _SYSTEM_META:
+            md.pop(key, None)
+        if rt.key in _RESET_STATUS_ON_CREATE:
+            obj.pop("status", None)
+        md["uid"] = new_uid()
+        md["creationTimestamp"] = rfc3339(self.clock())
+        md["generation"] = 1
+        strategy.prepare_for_create(rt, obj)
+        causes = strategy.validate_create(rt, obj)
+        if causes:
+            raise Invalid(rt.kind, md.get("name", ""), causes, rt.group)
+        if namespace:
+            self._require_live_namespace(namespace)
+        if dry_run:
+            if self.db.get(rt.key, namespace, md["name"]) is not None:
+                raise AlreadyExists(rt.plural, md["name"], rt.group)
+            return obj
+        try:
+            return _with_type(rt, self.db.create(rt.key, obj))
+        except AlreadyExists:
+            raise AlreadyExists(rt.plural, md["name"], rt.group) from None
+
+    # -- update ---------------------------------------------------------------------------
+    def update(self, rt: ResourceType, obj: dict, namespace: str | None = None,
+               name: str | None = None, *, subresource: str | None = None,
+               dry_run: bool = False) -> dict:
+        obj = copy.deepcopy(obj)
+        _check_type(rt, obj)
+        md = obj.get("metadata")
+        if not isinstance(md, dict):
+            raise BadRequest("metadata is required")
+        name = name or md.get("name")
+        if md.get("name") and name and md["name"] != name:
+            raise BadRequest(f"the name of the object ({md['name']}) does not match the name "
+                             f"on the URL ({name})")
+        namespace = _ns(rt, namespace if namespace is not None else md.get("namespace"))
+        if rt.namespaced and md.get("namespace") and md["namespace"] != namespace:
+            raise BadRequest("the namespace of the provided object does not match the "
+                             "namespace sent on the request")
+        old = self.db.get(rt.key, namespace, name)
+        if old is None:
+            raise NotFound(rt.plural, name or "", rt.group)
+        expected = md.get("resourceVersion")
+        if expected and expected != old["metadata"]["resourceVersion"]:
+            raise Conflict(rt.plural, name, rt.group)
+        new = self._merge_update(rt, old, obj, subresource)
+        return self._write_update(rt, old, new, dry_run=dry_run)
+
+    def update_status(self, rt: ResourceType, obj: dict) -> dict:
+        return self.update(rt, obj, subresource="status")
+
+    def guaranteed_update(self, rt: ResourceType, namespace: str, name: str,
+                          mutate: Callable[[dict], dict | None], *,
+                          subresource: str | None = None, attempts: int = 20) -> dict:
+        """Read, mutate, compare-and-set; retry on conflict. ``mutate`` returning None (or the
+        object unchanged) writes nothing."""
+        for _ in range(attempts):
+            current = self.get(rt, namespace, name)
+            changed = mutate(copy.deepcopy(current))
+            if changed is None or changed == current:
+                return current
+            try:
+                return self.update(rt, changed, namespace, name, subresource=subresource)
+            except Conflict:
+                continue
+        raise Conflict(rt.plural, name, rt.group)
+
+    def _merge_update(self, rt: ResourceType, old: dict, obj: dict,
+                      subresource: str | None) -> dict:
+        if subresource == "status":
+            new = copy.deepcopy(old)
+            if "status" in obj:
+                new["status"] = obj["status"]
+            else:
+                new.pop("status", None)
+            return new
+        new = obj
+        md = new["metadata"]
+        old_md = old["metadata"]
+        for key in ("uid", "creationTimestamp", "deletionTimestamp",
+                    "deletionGracePeriodSeconds", "generation"):
+            if key in old_md:
+                md[key] = old_md[key]
+            else:
+                md.pop(key, None)
+        md["name"] = old_md["name"]
+        if rt.namespaced:
+            md["namespace"] = old_md["namespace"]
+        if "status" in rt.subresources:
+            if "status" in old:
+                new["status"] = copy.deepcopy(old["status"])
+            else:
+                new.pop("status", None)
+        if old_md.get("deletionTimestamp"):
+            added = set(md.get("finalizers") or []) - set(old_md.get("finalizers") or [])
+            if added:
+                raise Invalid(rt.kind, md["name"], [forbidden(
+                    "metadata.finalizers",
+                    "no new finalizers can be added if the object is being deleted")], rt.group)
+        strategy.prepare_for_update(rt, new, old)
+        if strategy.spec_changed(rt, new, old):
+            md["generation"] = int(old_md.get("generation") or 1) + 1
+        return new
+
+    def _write_update(self, rt: ResourceType, old: dict, new: dict, *, dry_run: bool) -> dict:
+        name = old["metadata"]["name"]
+        causes = (strategy.validate_status_update(rt, new, old)
+                  if new.get("spec") == old.get("spec") and new.get("metadata") == old.get(
+                      "metadata") and new.get("status") != old.get("status")
+                  else strategy.validate_update(rt, new, old))
+        if causes:
+            raise Invalid(rt.kind, name, causes, rt.group)
+        new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
+        if new == old:
+            return _with_type(rt, old)  # a no-op keeps its resourceVersion, as in k8s
+        if dry_run:
+            return _with_type(rt, new)
+        expected = int(old["metadata"]["resourceVersion"])
+        if deletion.ready_to_remove(new):
+            try:
+                return _with_type(rt, self.db.delete(rt.key, old["metadata"].get("namespace")
+                                                     or "", name, expected_rv=expected))
+            except Conflict:
+                raise Conflict(rt.plural, name, rt.group) from None
+        relabel = (new["metadata"].get("labels") or {}) != (old["metadata"].get("labels") or {})
+        try:
+            return _with_type(rt, self.db.update(rt.key, new, expected, relabel=relabel))
+        except Conflict:
+            raise Conflict(rt.plural, name, rt.group) from None
+
+    # -- patch ----------------------------------------------------------------------------
+    def patch(self, rt: ResourceType, namespace: str, name: str, content_type: str,
+              body: bytes, *, subresource: str | None = None, field_manager: str = "",
+              force: bool = False, dry_run: bool = False) -> tuple[dict, bool]:
+        """Apply a patch of any of the four types; returns (object, created). Server-side
+        apply creates a missing object; the other types answer NotFound."""
+        is_apply = content_type.split(";")[0].strip() == patch.APPLY
+        for _ in range(20):
+            current = self.try_get(rt, namespace, name)
+            if is_apply:
+                applied = patch.parse_apply_body(body)
+                merged = patch.server_side_apply(current, applied, field_manager or "unknown",
+                                                 force, rfc3339(self.clock()))
+                if current is None:
+                    merged.setdefault("metadata", {})["name"] = name
+                    return self.create(rt, merged, namespace, dry_run=dry_run), True
+            else:
+                if current is None:
+                    raise NotFound(rt.plural, name, rt.group)
+                merged = patch.apply_patch(content_type, current, body)
+            pinned = (merged.get("metadata") or {}).get("resourceVersion")
+            if pinned != current["metadata"]["resourceVersion"]:
+                pinned_by_client = True
+            else:
+                pinned_by_client = False
+            try:
+                return self.update(rt, merged, namespace, name, subresource=subresource,
+                                   dry_run=dry_run), False
+            except Conflict:
+                if pinned_by_client:
+                    raise
+        raise Conflict(rt.plural, name, rt.group)
+
+    # -- binding (pods/binding) -----------------------------------------------------------
+    def bind(self, namespace: str, name: str, node_name: str, uid: str | None = None) -> dict:
+        """Assign a pod to a node, once: ``spec.nodeName`` is otherwise immutable."""
+        rt = registry.POD
+        for _ in range(20):
+            pod = self.get(rt, namespace, name)
+            md = pod["metadata"]
+            if uid and md.get("uid") != uid:
+                raise Conflict(rt.plural, name, detail="the pod was replaced (uid changed)")
+            current = (pod.get("spec") or {}).get("nodeName")
+            if current:
+                if current == node_name:
+                    return pod
+                raise Conflict(rt.plural, name,
+                               detail=f'pod {name} is already assigned to node "{current}"')
+            if md.get("deletionTimestamp"):
+                raise Conflict(rt.plural, name, detail="the pod is being deleted")
+            new = copy.deepcopy(pod)
+            new["spec"]["nodeName"] = node_name
+            status = new.setdefault("status", {})
+            conditions = [c for c in status.get("conditions") or []
+                          if c.get("type") != "PodScheduled"]
+            conditions.insert(0, {"type": "PodScheduled", "status": "True",
+                                  "lastProbeTime": None,
+                                  "lastTransitionTime": rfc3339(self.clock())})
+            status["conditions"] = conditions
+            try:
+                return _with_type(rt, self.db.update(rt.key, new, int(md["resourceVersion"]),
+                                                     relabel=False))
+            except Conflict:
+                continue
+        raise Conflict(rt.plural, name)
+
+    # -- delete ---------------------------------------------------------------------------
+    def delete(self, rt: ResourceType, namespace: str, name: str, *,
+               propagation_policy: str | None = None, grace_period_seconds: int | None = None,
+               preconditions: dict | None = None, dry_run: bool = False) -> dict:
+        namespace = _ns(rt, namespace)
+        for _ in range(20):
+            obj = self.db.get(rt.key, namespace, name)
+            if obj is None:
+                raise NotFound(rt.plural, name, rt.group)
+            _check_preconditions(rt, obj, preconditions)
+            if rt.key == registry.NAMESPACE.key and name in ("default", "kube-system",
+                                                             "kube-public"):
+                raise Forbidden(f'namespaces "{name}" is forbidden: this namespace may not be '
+                                f'deleted', details={"name": name, "kind": "namespaces"})
+            outcome = deletion.plan_delete(rt, obj, propagation_policy, grace_period_seconds,
+                                           self.clock())
+            if dry_run:
+                return _with_type(rt, outcome.obj)
+            rv = int(obj["metadata"]["resourceVersion"])
+            try:
+                if outcome.remove_now:
+                    return _with_type(rt, self.db.delete(rt.key, namespace, name,
+                                                         expected_rv=rv))
+                if outcome.obj == obj:
+                    return _with_type(rt, obj)
+                return _with_type(rt, self.db.update(rt.key, outcome.obj, rv, relabel=False))
+            except Conflict:
+                continue
+            except NotFound:
+                raise NotFound(rt.plural, name, rt.group) from None
+        raise Conflict(rt.plural, name, rt.group)
+
+    def delete_collection(self, rt: ResourceType, namespace: str | None, *,
+                          label_selector: str = "", field_selector: str = "",
+                          propagation_policy: str | None = None,
+                          grace_period_seconds: int | None = None,
+                          dry_run: bool = False) -> list[dict]:
+        out = []
+        for obj in self.list(rt, namespace, label_selector=label_selector,
+                             field_selector=field_selector).items:
+            md = obj["metadata"]
+            try:
+                out.append(self.delete(rt, md.get("namespace", ""), md["name"],
+                                       propagation_policy=propagation_policy,
+                                       grace_period_seconds=grace_period_seconds,
+                                       dry_run=dry_run))
+            except NotFound:
+                continue
+        return out
+
+    def finalize_namespace(self, name: str) -> None:
+        """Remove a terminating namespace for good (the namespace controller emptied it)."""
+        ns = self.db.get(registry.NAMESPACE.key, "", name)
+        if ns is None or not ns["metadata"].get("deletionTimestamp"):
+            return
+        if ns["metadata"].get("finalizers"):
+            return  # someone else's finalizer still holds it
+        self.db.delete(registry.NAMESPACE.key, "", name,
+                       expected_rv=int(ns["metadata"]["resourceVersion"]))
+
+    # -- helpers --------------------------------------------------------------------------
+    def _namespace_for_create(self, rt: ResourceType, md: dict, namespace: str | None) -> str:
+        if not rt.namespaced:
+            md.pop("namespace", None)
+            return ""
+        body_ns = md.get("namespace")
+        if namespace and body_ns and body_ns != namespace:
+            raise BadRequest("the namespace of the provided object does not match the "
+                             "namespace sent on the request")
+        namespace = namespace or body_ns or "default"
+        md["namespace"] = namespace
+        return namespace
+
+    def _require_live_namespace(self, namespace: str) -> None:
+        ns = self.db.get(registry.NAMESPACE.key, "", namespace)
+        if ns is None:
+            raise NotFound("namespaces", namespace)
+        if ns["metadata"].get("deletionTimestamp"):
+            raise Forbidden(f"unable to create new content in namespace {namespace} because "
+                            f"it is being terminated", details={"name": namespace,
+                                                                "kind": "namespaces"})
+
+
+def _ns(rt: ResourceType, namespace: str | None) -> str:
+    return (namespace or "") if rt.namespaced else ""
+
+
+def _required_name() -> Cause:
+    return Cause("metadata.name", "Required value: name or generateName is required",
+                 "FieldValueRequired")
+
+
+def _with_type(rt: ResourceType, obj: dict) -> dict:
+    obj["apiVersion"] = rt.api_version
+    obj["kind"] = rt.kind
+    return obj
+
+
+def _check_type(rt: ResourceType, obj: dict) -> None:
+    if not isinstance(obj, dict):
+        raise BadRequest(f"{rt.kind} in version \"{rt.version}\" cannot be handled as a "
+                         f"{rt.kind}: the body must be a JSON object")
+    api_version, kind = obj.get("apiVersion"), obj.get("kind")
+    if api_version and api_version != rt.api_version:
+        raise BadRequest(f"the API version in the data ({api_version}) does not match the "
+                         f"expected API version ({rt.api_version})")
+    if kind and kind != rt.kind:
+        raise BadRequest(f"the kind in the data ({kind}) does not match the expected kind "
+                         f"({rt.kind})")
+    obj["apiVersion"], obj["kind"] = rt.api_version, rt.kind
+
+
+def _check_preconditions(rt: ResourceType, obj: dict, pre: dict | None) -> None:
+    if not pre:
+        return
+    md = obj["metadata"]
+    if pre.get("uid") and pre["uid"] != md.get("uid"):
+        raise Conflict(rt.plural, md["name"], rt.group,
+                       f"Precondition failed: UID in precondition: {pre['uid']}, UID in object "
+                       f"meta: {md.get('uid')}")
+    if pre.get("resourceVersion") and pre["resourceVersion"] != md.get("resourceVersion"):
+        raise Conflict(rt.plural, md["name"], rt.group,
+                       f"Precondition failed: ResourceVersion in precondition: "
+                       f"{pre['resourceVersion']}, ResourceVersion in object meta: "
+                       f"{md.get('resourceVersion')}")
+
+
+def _pushdown(flds) -> dict:
+    """Equality field requirements the database can answer with an index."""
+    column = {"metadata.name": "name", "metadata.namespace": "namespace",
+              "spec.nodeName": "node_name", "status.phase": "phase"}
+    out: dict = {}
+    for field, op, value in flds.requirements:
+        if op in ("=", "==") and field in column and column[field] not in out:
+            out[column[field]] = value
+    return out
+
+
+def _encode_continue(rv: int, key: tuple[str, str]) -> str:
+    raw = orjson.dumps({"rv": rv, "start": list(key)})
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_continue(token: str) -> tuple[str, str]:
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        data = orjson.loads(base64.urlsafe_b64decode(padded))
+        ns, name = data["start"]
+        return (str(ns), str(name))
+    except Exception:
+        raise BadRequest("continue key is not valid: illegal base64 data or format") from None

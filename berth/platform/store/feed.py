@@ -1,0 +1,132 @@
+"""The change feed: tails the change log and hands changes to watchers in resourceVersion order.
+
+One thread per process polls the log (woken at once by local commits, every ``poll_interval``
+for writes made by other processes sharing the database) and keeps the newest changes in a
+bounded buffer, the way kube-apiserver's watch cache does. Readers ask "changes after rv N":
+served from the buffer when it reaches back that far, otherwise from the database (which raises
+``Gone`` once the log is compacted past N).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import logging
+import threading
+
+from berth.platform.errors import Gone
+from berth.platform.store.db import Change, Database
+
+log = logging.getLogger(__name__)
+
+
+class ChangeFeed:
+    def __init__(self, db: Database, poll_interval: float = 0.25, buffer_size: int = 20_000):
+        self.db = db
+        self.poll_interval = poll_interval
+        self.buffer_size = buffer_size
+        self._rvs: list[int] = []
+        self._changes: list[Change] = []
+        self._floor = db.current_rv()  # the buffer holds every change after this rv
+        self._last = self._floor
+        self._cond = threading.Condition()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._async_waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+        self._thread: threading.Thread | None = None
+        db.on_commit.append(lambda _rv: self._wake.set())
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def start(self) -> "ChangeFeed":
+        self._thread = threading.Thread(target=self._run, name="change-feed", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout=5)
+
+    @property
+    def last_rv(self) -> int:
+        return self._last
+
+    # -- reading --------------------------------------------------------------------------
+    def since(self, rv: int, limit: int = 1000) -> list[Change]:
+        """Changes with resourceVersion > rv, oldest first (raises ``Gone`` when compacted)."""
+        with self._cond:
+            if rv >= self._floor:
+                start = bisect.bisect_right(self._rvs, rv)
+                return self._changes[start:start + limit]
+        return self.db.changes_since(rv, limit)
+
+    def wait(self, rv: int, timeout: float) -> list[Change]:
+        """Block until there are changes after ``rv`` (or the timeout passes)."""
+        with self._cond:
+            if self._last <= rv:
+                self._cond.wait_for(lambda: self._last > rv or self._stop.is_set(), timeout)
+        return self.since(rv)
+
+    async def wait_async(self, rv: int, timeout: float) -> None:
+        """Return once the feed has moved past ``rv`` or after ``timeout`` seconds."""
+        if self._last > rv:
+            return
+        loop = asyncio.get_running_loop()
+        event = asyncio.Event()
+        waiter = (loop, event)
+        with self._cond:
+            self._async_waiters.add(waiter)
+        try:
+            if self._last <= rv:
+                await asyncio.wait_for(event.wait(), timeout)
+        except asyncio.TimeoutError:
+            pass
+        finally:
+            with self._cond:
+                self._async_waiters.discard(waiter)
+
+    def refresh(self) -> None:
+        """Pull anything committed so far into the buffer now (used by tests and start-up)."""
+        self._poll()
+
+    # -- the tailing thread ---------------------------------------------------------------
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.poll_interval)
+            self._wake.clear()
+            try:
+                while self._poll():
+                    pass
+            except Exception:  # a transient database error must not end the feed
+                log.exception("change feed poll failed; retrying")
+                self._stop.wait(1.0)
+
+    def _poll(self) -> bool:
+        """Read one batch; True if the batch was full (more may be waiting)."""
+        try:
+            batch = self.db.changes_since(self._last, 2000)
+        except Gone:
+            # We fell behind compaction (a very long stall): restart from the present.
+            with self._cond:
+                self._floor = self._last = self.db.current_rv()
+                self._rvs.clear()
+                self._changes.clear()
+            return False
+        if not batch:
+            return False
+        with self._cond:
+            self._rvs.extend(c.rv for c in batch)
+            self._changes.extend(batch)
+            self._last = batch[-1].rv
+            excess = len(self._changes) - self.buffer_size
+            if excess > 0:
+                self._floor = self._rvs[excess - 1]
+                del self._rvs[:excess]
+                del self._changes[:excess]
+            self._cond.notify_all()
+            waiters = list(self._async_waiters)
+        for loop, event in waiters:
+            loop.call_soon_threadsafe(event.set)
+        return len(batch) == 2000
+

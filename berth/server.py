@@ -1,0 +1,70 @@
+"""The composition root of ``berth up``: every part wired here, in one place.
+
+Start order: store and change feed → informers and controllers → (workers: Ray, node agents,
+scheduler) → API. ``/readyz`` answers 200 once the informers have synced.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import uvicorn
+
+from berth.platform.api.app import create_app
+from berth.platform.controllers.garbage_collector import GarbageCollector
+from berth.platform.controllers.informers import InformerHub
+from berth.platform.controllers.manager import ControllerManager
+from berth.platform.controllers.namespace import NamespaceController
+from berth.platform.runtime import Platform, open_platform
+from berth.settings import Settings
+
+log = logging.getLogger("berth")
+
+
+class Server:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.platform: Platform | None = None
+        self.hub: InformerHub | None = None
+        self.manager: ControllerManager | None = None
+        self._uvicorn: uvicorn.Server | None = None
+
+    def start(self) -> Platform:
+        platform = self.platform = open_platform(self.settings)
+        if self.settings.controllers:
+            self.hub = InformerHub(platform.client, platform.feed)
+            self.manager = ControllerManager(self.hub)
+            self.manager.add(GarbageCollector(platform.client), workers=2)
+            self.manager.add(NamespaceController(platform.client))
+            self.hub.start()
+            self.manager.start()
+            threading.Thread(target=self._mark_ready, daemon=True, name="readiness").start()
+        else:
+            platform.ready.set()
+        return platform
+
+    def _mark_ready(self) -> None:
+        self.hub.synced.wait()
+        self.platform.ready.set()
+        log.info("Berth is ready on http://%s:%d", self.settings.host, self.settings.port)
+
+    def serve(self) -> None:
+        """Serve the API until interrupted (Ctrl-C / SIGTERM), then stop everything."""
+        platform = self.platform or self.start()
+        config = uvicorn.Config(create_app(platform), host=self.settings.host,
+                                port=self.settings.port, log_level=self.settings.log_level,
+                                access_log=False, timeout_graceful_shutdown=3)
+        self._uvicorn = uvicorn.Server(config)
+        try:
+            self._uvicorn.run()
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        if self.manager:
+            self.manager.stop()
+        if self.hub:
+            self.hub.stop()
+        if self.platform:
+            self.platform.close()
