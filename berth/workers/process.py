@@ -1,0 +1,155 @@
+"""Start, wait for and stop one container process.
+
+Each container runs in its own session and process group (``start_new_session``), joins its
+cgroup before exec, and writes stdout and stderr into one pipe that a thread copies into the
+log file. When the main process ends, whatever it left behind in its group or cgroup is killed,
+as a container runtime tears down the container's PID namespace; the leader is reaped only
+after that, so its process-group id cannot be reused by an unrelated process meanwhile.
+
+Stopping sends SIGTERM to every member of the group (except the outer ``bwrap``, whose death
+would SIGKILL the sandbox at once), waits up to the grace period, then SIGKILLs the rest.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import resource
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from berth.workers.cgroups import ContainerGroup
+from berth.workers.logs import LogWriter
+
+_PR_SET_PDEATHSIG = 1
+_LIBC = ctypes.CDLL(None, use_errno=True)
+_PUMP_JOIN_S = 5.0
+
+
+@dataclass
+class ContainerProcess:
+    proc: subprocess.Popen
+    group: ContainerGroup
+    pump: threading.Thread
+    sandboxed: bool
+    started_ns: int = field(default_factory=time.time_ns)
+    _reaped: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+
+def exit_code(returncode: int) -> int:
+    """A wait status as Kubernetes shows it: a signal N becomes 128 + N."""
+    return 128 - returncode if returncode < 0 else returncode
+
+
+def _preexec(procs_fds: list[int], rlimit_as: int | None) -> Callable[[], None]:
+    def join() -> None:
+        for fd in procs_fds:
+            os.write(fd, b"0")
+        if rlimit_as is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (rlimit_as, rlimit_as))
+        # Die with the thread that started us, should the whole agent task be killed.
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    return join
+
+
+def spawn(argv: list[str], *, env: dict[str, str], cwd: str | None, log: LogWriter,
+          group: ContainerGroup, pass_fds: tuple[int, ...] = (),
+          sandboxed: bool) -> ContainerProcess:
+    """Start ``argv``; raises ``OSError`` when it cannot be started at all."""
+    read_fd, write_fd = os.pipe()
+    procs_fds = group.open_procs()
+    try:
+        proc = subprocess.Popen(
+            argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=write_fd,
+            stderr=write_fd, start_new_session=True, pass_fds=pass_fds, close_fds=True,
+            preexec_fn=_preexec(procs_fds, group.rlimit_as))
+    except BaseException:
+        os.close(read_fd)
+        log.close()
+        raise
+    finally:
+        os.close(write_fd)
+        for fd in procs_fds:
+            os.close(fd)
+    pump = threading.Thread(target=log.pump, args=(read_fd,), daemon=True,
+                            name=f"log-pump-{proc.pid}")
+    pump.start()
+    return ContainerProcess(proc, group, pump, sandboxed)
+
+
+def wait_exit(cp: ContainerProcess) -> int:
+    """Block until the main process ends; kill what it left; return its exit code."""
+    os.waitid(os.P_PID, cp.pid, os.WEXITED | os.WNOWAIT)
+    # The unreaped leader keeps its pgid reserved: safe to signal the group.
+    _kill_group(cp.pid, signal.SIGKILL)
+    cp.group.kill_all()
+    code = exit_code(cp.proc.wait())
+    cp._reaped.set()
+    cp.pump.join(_PUMP_JOIN_S)
+    return code
+
+
+def terminate(cp: ContainerProcess, grace: float, *, poll: float = 0.05) -> None:
+    """SIGTERM the container's processes, SIGKILL them if they outlive ``grace`` seconds."""
+    if cp._reaped.is_set():
+        return
+    outer = {cp.pid} if cp.sandboxed else set()
+    for pid in group_members(cp.pid):
+        if pid not in outer:
+            _signal(pid, signal.SIGTERM)
+    deadline = time.monotonic() + max(grace, 0.0)
+    while time.monotonic() < deadline:
+        if cp._reaped.wait(poll) or _exited(cp.pid):
+            return
+    if not cp._reaped.is_set():
+        _kill_group(cp.pid, signal.SIGKILL)
+        cp.group.kill_all()
+
+
+def _exited(pid: int) -> bool:
+    try:
+        info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT | os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return info is not None
+
+
+def _signal(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _kill_group(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def parse_pgrp(stat: str) -> int:
+    """The process group field of a ``/proc/<pid>/stat`` line (comm may hold spaces)."""
+    return int(stat[stat.rindex(")") + 2:].split()[2])
+
+
+def group_members(pgid: int, proc_root: str = "/proc") -> list[int]:
+    members = []
+    for entry in os.listdir(proc_root):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"{proc_root}/{entry}/stat") as handle:
+                if parse_pgrp(handle.read()) == pgid:
+                    members.append(int(entry))
+        except (OSError, ValueError):
+            continue
+    return members
