@@ -1,0 +1,62 @@
+"""The work queue: de-duplication, one worker per key, delayed re-adds, retry backoff."""
+
+from __future__ import annotations
+
+from berth.platform.controllers.workqueue import WorkQueue
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_duplicate_adds_are_processed_once():
+    q = WorkQueue()
+    q.add("a")
+    q.add("a")
+    q.add("b")
+    assert q.get(timeout=0) == "a"
+    assert q.get(timeout=0) == "b"
+    assert q.get(timeout=0) is None
+
+
+def test_key_added_while_processing_comes_back_after_done():
+    q = WorkQueue()
+    q.add("a")
+    key = q.get(timeout=0)
+    q.add("a")
+    assert q.get(timeout=0) is None  # not handed to a second worker meanwhile
+    q.done(key)
+    assert q.get(timeout=0) == "a"
+
+
+def test_add_after_waits_for_the_clock():
+    clock = FakeClock()
+    q = WorkQueue(clock=clock)
+    q.add_after("a", 5)
+    assert q.get(timeout=0) is None
+    clock.now += 5
+    assert q.get(timeout=0) == "a"
+
+
+def test_retry_backs_off_exponentially_until_forgotten():
+    clock = FakeClock()
+    q = WorkQueue(base_delay=1, max_delay=3, clock=clock)
+    delays = []
+    for _ in range(4):
+        start = clock.now
+        q.retry("k")
+        while q.get(timeout=0) is None:
+            clock.now += 0.5
+        delays.append(clock.now - start)
+        q.done("k")
+    assert delays == [1, 2, 3, 3]
+    q.forget("k")
+    start = clock.now
+    q.retry("k")
+    while q.get(timeout=0) is None:
+        clock.now += 0.5
+    assert clock.now - start == 1
