@@ -1,0 +1,39 @@
+"""Helpers shared by test tiers (importable as ``tests.support``)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+from sqlalchemy import create_engine, text
+
+PG_ADMIN_URL = os.environ.get("BERTH_TEST_PG_URL",
+                              "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _pg_reachable() -> str | None:
+    try:
+        engine = create_engine(PG_ADMIN_URL)
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # any failure to connect means "no server here"
+        return f"PostgreSQL not reachable at {PG_ADMIN_URL}: {type(exc).__name__}"
+
+
+PG_PROBLEM = _pg_reachable()
+
+
+def make_pg_schema() -> tuple[str, callable]:
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+
+    def drop() -> None:
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        engine.dispose()
+
+    return f"{PG_ADMIN_URL}?options=-csearch_path%3D{schema}", drop
