@@ -1,0 +1,127 @@
+"""One scheduling cycle: pending pods in queue order → filter → score → bind, or a reason.
+
+Pure: it works on a ``Snapshot`` and returns ``Decision``s; binding them (writing
+``spec.nodeName``) and recording the reasons is the caller's job. The snapshot is updated
+with every placement (``assume``), so it stays true for the next cycle too.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Mapping, MutableMapping, NamedTuple
+
+from berth.scheduler.backfill import BackfillPolicy, choose_reservation, could_ever_fit
+from berth.scheduler.backfill import is_starving
+from berth.scheduler.explain import explain
+from berth.scheduler.filters import node_resources_fit
+from berth.scheduler.scoring import PACK, Strategy, strategy_named
+from berth.scheduler.search import NodeFinder
+from berth.scheduler.snapshot import Snapshot
+from berth.scheduler.types import PodRequest
+
+
+class Decision(NamedTuple):
+    """``node`` is where to bind ``uid``; or None, with kube-scheduler's ``message`` and
+    whether the pod is ``unresolvable`` (no node could take it even if all pods finished)."""
+
+    uid: str
+    node: str | None
+    message: str | None = None
+    unresolvable: bool = False
+
+
+def queue_order(pod: PodRequest) -> tuple[int, float]:
+    """Higher priority first, then first come first served."""
+    return (-pod.priority, pod.order)
+
+
+class Cycle:
+    """Decides pods one at a time against a snapshot; caches live for this cycle only.
+
+    ``reservations`` (pod uid → node name) carries the backfill reservations from cycle to
+    cycle (see ``backfill.py``); it is updated in place. ``waiting_since`` (pod uid → time
+    it first failed) and ``now`` come from the queue and its clock.
+    """
+
+    def __init__(self, snapshot: Snapshot, strategy: Strategy | str = PACK, *,
+                 now: float = 0.0, waiting_since: Mapping[str, float] | None = None,
+                 reservations: MutableMapping[str, str] | None = None,
+                 backfill: BackfillPolicy = BackfillPolicy()) -> None:
+        self.snapshot = snapshot
+        self.strategy = strategy_named(strategy) if isinstance(strategy, str) else strategy
+        self.now = now
+        self.waiting_since = waiting_since if waiting_since is not None else {}
+        self.reservations = reservations if reservations is not None else {}
+        self.backfill = backfill
+        snapshot.clear_log()
+        self.finder = NodeFinder(snapshot, self.strategy)
+        self._failed: dict[tuple, Decision] = {}
+        for uid, name in list(self.reservations.items()):
+            if name in snapshot:
+                snapshot.hold(name)
+            else:
+                del self.reservations[uid]
+
+    def decide(self, pod: PodRequest) -> Decision:
+        # 1. A pod with a reservation tries its own node first.
+        own = self.reservations.get(pod.uid)
+        if own is not None:
+            node = self.snapshot.node(own)
+            if not could_ever_fit(pod, node):
+                self._end_reservation(pod.uid)
+                own = None
+            elif node_resources_fit(pod, node) is None:
+                return self._bind(pod, own)
+        # 2. Pods like one that already failed this cycle fail the same way: nodes only
+        #    fill up within a cycle.
+        elif pod.klass in self._failed:
+            return self._failed[pod.klass]._replace(uid=pod.uid)
+        # 3. Filter and score: the best node among those not held.
+        node = self.finder.find(pod)
+        if node is not None:
+            return self._bind(pod, node.name)
+        # 4. Nowhere: say why, and let a starving pod reserve a node.
+        why = explain(pod, self.snapshot, own_node=own)
+        decision = Decision(pod.uid, None, why.message, why.unresolvable)
+        if why.unresolvable:
+            if own is not None:
+                self._end_reservation(pod.uid)
+        elif own is None and self._may_reserve(pod):
+            name = choose_reservation(pod, self.snapshot)
+            if name is not None:
+                self.snapshot.hold(name)
+                self.reservations[pod.uid] = name
+        if own is None:
+            self._failed[pod.klass] = decision
+        return decision
+
+    def _bind(self, pod: PodRequest, name: str) -> Decision:
+        self.snapshot.assume(pod, name)
+        if pod.uid in self.reservations:
+            self._end_reservation(pod.uid)
+        return Decision(pod.uid, name)
+
+    def _may_reserve(self, pod: PodRequest) -> bool:
+        return (len(self.reservations) < self.backfill.max_reservations
+                and is_starving(pod, self.waiting_since, self.now, self.backfill))
+
+    def _end_reservation(self, uid: str) -> None:
+        name = self.reservations.pop(uid)
+        if name not in self.reservations.values():
+            self.snapshot.release(name)
+            # The node is back in the index: earlier failures may now fit on it.
+            self._failed.clear()
+
+
+def schedule_batch(queue: Iterable[PodRequest], snapshot: Snapshot,
+                   strategy: Strategy | str = PACK, *, now: float = 0.0,
+                   waiting_since: Mapping[str, float] | None = None,
+                   reservations: MutableMapping[str, str] | None = None,
+                   backfill: BackfillPolicy = BackfillPolicy()) -> list[Decision]:
+    """Decide every pod of ``queue``, in queue order (priority, then creation order).
+
+    A pod that does not fit does not stop the pods behind it; see ``backfill.py`` for how a
+    pod that keeps losing to smaller ones eventually gets its node.
+    """
+    cycle = Cycle(snapshot, strategy, now=now, waiting_since=waiting_since,
+                  reservations=reservations, backfill=backfill)
+    return [cycle.decide(pod) for pod in sorted(queue, key=queue_order)]

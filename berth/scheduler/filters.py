@@ -1,0 +1,136 @@
+"""Filters: may this pod run on this node? Pure functions over ``(PodRequest, NodeView)``.
+
+Each returns ``None`` when the node passes, or a ``Rejection`` carrying kube-scheduler's own
+reason strings, so the aggregated message reads exactly like Kubernetes'. A rejection is
+*unresolvable* when no amount of waiting for pods on that node to finish would help (wrong
+labels, a taint, a cordon, or a request larger than the whole node); kube-scheduler calls
+that ``UnschedulableAndUnresolvable``.
+
+They run in kube-scheduler's default order, and only the first rejection of a node counts:
+NodeUnschedulable, TaintToleration, NodeAffinity, NodeResourcesFit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from berth.scheduler.matching import (
+    NO_SCHEDULE, Taint, first_untolerated, selector_matches, terms_match, tolerates)
+from berth.scheduler.types import CPU, GPU, MEMORY, UNSCHEDULABLE_TAINT, NodeView, PodRequest
+
+REASON_UNSCHEDULABLE = "node(s) were unschedulable"
+REASON_AFFINITY = "node(s) didn't match Pod's node affinity/selector"
+REASON_TOO_MANY_PODS = "Too many pods"
+REASON_RESERVED = "node(s) were reserved for a pod that has waited longer"
+
+
+def untolerated_taint_reason(taint: Taint) -> str:
+    return f"node(s) had untolerated taint {{{taint.key}: {taint.value}}}"
+
+
+def insufficient(resource: str) -> str:
+    return f"Insufficient {resource}"
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    reasons: tuple[str, ...]
+    unresolvable: bool
+
+
+FilterResult = Rejection | None
+Filter = Callable[[PodRequest, NodeView], FilterResult]
+
+_UNSCHEDULABLE = Rejection((REASON_UNSCHEDULABLE,), True)
+_AFFINITY = Rejection((REASON_AFFINITY,), True)
+_CORDON_TAINT = Taint(UNSCHEDULABLE_TAINT, "", NO_SCHEDULE)
+
+
+def node_unschedulable(pod: PodRequest, node: NodeView) -> FilterResult:
+    """A cordoned node takes only pods that tolerate ``node.kubernetes.io/unschedulable``."""
+    if not node.unschedulable:
+        return None
+    if any(tolerates(t, _CORDON_TAINT) for t in pod.tolerations):
+        return None
+    return _UNSCHEDULABLE
+
+
+def taint_toleration(pod: PodRequest, node: NodeView) -> FilterResult:
+    """NoSchedule and NoExecute taints block unless tolerated; PreferNoSchedule only scores."""
+    taint = first_untolerated(node.taints, pod.tolerations)
+    if taint is None:
+        return None
+    return Rejection((untolerated_taint_reason(taint),), True)
+
+
+def node_affinity(pod: PodRequest, node: NodeView) -> FilterResult:
+    """``nodeSelector`` (all labels equal) AND required node affinity (terms ORed)."""
+    if pod.node_selector and not selector_matches(pod.node_selector, node.labels):
+        return _AFFINITY
+    if pod.affinity is not None and not terms_match(pod.affinity, node.labels, node.name):
+        return _AFFINITY
+    return None
+
+
+def _resource_checks(pod: PodRequest, node: NodeView) -> list[tuple[str, int, int, int]]:
+    """``(resource, request, allocatable, requested)`` for every resource the pod asks for."""
+    checks = []
+    if pod.cpu:
+        checks.append((CPU, pod.cpu, node.alloc_cpu, node.req_cpu))
+    if pod.memory:
+        checks.append((MEMORY, pod.memory, node.alloc_mem, node.req_mem))
+    if pod.gpu:
+        checks.append((GPU, pod.gpu, node.alloc_gpu, node.req_gpu))
+    for name, amount in pod.extended:
+        checks.append((name, amount, node.alloc_ext.get(name, 0), node.req_ext.get(name, 0)))
+    return checks
+
+
+def node_resources_fit(pod: PodRequest, node: NodeView) -> FilterResult:
+    """Every requested resource must fit in what is left; each shortfall is its own reason.
+
+    Unresolvable when the request exceeds the node's whole allocatable (or the node takes no
+    pods at all), as kube-scheduler's NodeResourcesFit reports it.
+    """
+    reasons = []
+    unresolvable = False
+    if node.pod_count + 1 > node.max_pods:
+        reasons.append(REASON_TOO_MANY_PODS)
+        unresolvable = node.max_pods < 1
+    for resource, want, alloc, used in _resource_checks(pod, node):
+        if want > alloc - used:
+            reasons.append(insufficient(resource))
+            unresolvable = unresolvable or want > alloc
+    return Rejection(tuple(reasons), unresolvable) if reasons else None
+
+
+def exceeds_allocatable(pod: PodRequest, node: NodeView) -> FilterResult:
+    """The part of ``node_resources_fit`` that holds even for an empty node."""
+    reasons = tuple(insufficient(resource)
+                    for resource, want, alloc, _ in _resource_checks(pod, node) if want > alloc)
+    if node.max_pods < 1:
+        reasons = (REASON_TOO_MANY_PODS,) + reasons
+    return Rejection(reasons, True) if reasons else None
+
+
+STATIC_FILTERS: tuple[Filter, ...] = (node_unschedulable, taint_toleration, node_affinity)
+"""Filters whose answer depends only on what never changes about a node."""
+
+FILTERS: tuple[Filter, ...] = STATIC_FILTERS + (node_resources_fit,)
+
+
+def run_filters(pod: PodRequest, node: NodeView,
+                filters: tuple[Filter, ...] = FILTERS) -> FilterResult:
+    """The first rejection, as kube-scheduler stops at the first failing plugin."""
+    for check in filters:
+        rejection = check(pod, node)
+        if rejection is not None:
+            return rejection
+    return None
+
+
+def static_rejection(pod: PodRequest, node: NodeView) -> FilterResult:
+    """Everything that would reject ``pod`` on ``node`` even if the node were empty."""
+    return run_filters(pod, node, STATIC_FILTERS) or exceeds_allocatable(pod, node)
+

@@ -1,0 +1,126 @@
+"""Scorers: how good is this (feasible) node for this pod? Pure functions, 0..100 each.
+
+The packing curve is data: a list of ``(utilization %, score 0..10)`` shape points as in
+kube-scheduler's RequestedToCapacityRatio, so "most allocated" (pack) and "least allocated"
+(spread) are one function with different points.
+
+A second scorer keeps GPUs whole: a GPU pod prefers the node its GPUs fill best (one free
+GPU beats a node with eight free), and a pod without GPUs prefers nodes without GPUs, so
+CPU work does not strand the CPU and memory that GPU pods on those nodes will need. It
+applies under both strategies ("spread" spreads CPU and memory, never GPU fragments).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from berth.scheduler.matching import PREFER_NO_SCHEDULE, tolerates
+from berth.scheduler.types import CPU, GPU, MEMORY, NodeView, PodRequest
+
+Shape = tuple[tuple[float, float], ...]
+
+MOST_ALLOCATED: Shape = ((0, 0), (100, 10))
+LEAST_ALLOCATED: Shape = ((0, 10), (100, 0))
+MAX_SCORE = 100.0
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """Scoring configuration.
+
+    ``shape``: utilization → score points of the allocation scorer. ``resource_weights``:
+    how much each resource counts in it. ``allocation_weight`` and ``gpu_weight``: the
+    weights of those two scorers in the total; the GPU scorer's is high so keeping GPUs
+    whole wins over a slightly tighter CPU/memory fit. ``taint_weight``: how strongly
+    ``PreferNoSchedule`` taints push pods away.
+    """
+
+    name: str
+    shape: Shape
+    resource_weights: tuple[tuple[str, float], ...] = ((CPU, 1.0), (MEMORY, 1.0), (GPU, 3.0))
+    allocation_weight: float = 1.0
+    gpu_weight: float = 10.0
+    taint_weight: float = 5.0
+
+
+PACK = Strategy("pack", MOST_ALLOCATED)
+SPREAD = Strategy("spread", LEAST_ALLOCATED, resource_weights=((CPU, 1.0), (MEMORY, 1.0)))
+STRATEGIES = {PACK.name: PACK, SPREAD.name: SPREAD}
+
+
+def strategy_named(name: str) -> Strategy:
+    try:
+        return STRATEGIES[name]
+    except KeyError:
+        raise ValueError(f"unknown scheduler strategy {name!r}; "
+                         f"expected one of {sorted(STRATEGIES)}") from None
+
+
+def curve(shape: Shape, utilization: float) -> float:
+    """Piecewise-linear interpolation of ``shape`` at ``utilization`` (0..100), scaled to
+    0..100; flat outside the first and last points."""
+    x0, y0 = shape[0]
+    if utilization <= x0:
+        return y0 * 10.0
+    for x1, y1 in shape[1:]:
+        if utilization <= x1:
+            return (y0 + (y1 - y0) * (utilization - x0) / (x1 - x0)) * 10.0
+        x0, y0 = x1, y1
+    return y0 * 10.0
+
+
+def _pod_amount(pod: PodRequest, resource: str) -> int:
+    if resource == CPU:
+        return pod.cpu
+    if resource == MEMORY:
+        return pod.memory
+    if resource == GPU:
+        return pod.gpu
+    return dict(pod.extended).get(resource, 0)
+
+
+def allocation_score(pod: PodRequest, node: NodeView, strategy: Strategy = PACK) -> float:
+    """Weighted mean of ``curve(requested-after-placement / capacity)`` over resources.
+
+    A resource the node has none of is left out (zero capacity scores zero); requested is
+    clamped to capacity. Resources other than CPU and memory (GPUs, extended resources)
+    count only for pods that ask for them, as in Kubernetes, so a CPU pod's score on a GPU
+    node is not dragged by the node's idle GPUs.
+    """
+    total = weights = 0.0
+    for resource, weight in strategy.resource_weights:
+        want = _pod_amount(pod, resource)
+        if not want and resource not in (CPU, MEMORY):
+            continue
+        capacity = node.allocatable(resource)
+        if capacity <= 0:
+            continue
+        requested = min(node.requested(resource) + want, capacity)
+        total += weight * curve(strategy.shape, requested * 100.0 / capacity)
+        weights += weight
+    return total / weights if weights else 0.0
+
+
+def gpu_placement_score(pod: PodRequest, node: NodeView) -> float:
+    """GPU pods: how full the node's GPUs are after placement (best fit keeps whole GPUs
+    free elsewhere). Pods without GPUs: full marks on nodes without GPUs, none on GPU nodes."""
+    if pod.gpu:
+        if node.alloc_gpu <= 0:
+            return 0.0
+        left = node.alloc_gpu - node.req_gpu - pod.gpu
+        return MAX_SCORE * (1.0 - max(left, 0) / node.alloc_gpu)
+    return 0.0 if node.alloc_gpu > 0 else MAX_SCORE
+
+
+def taint_score(pod: PodRequest, node: NodeView) -> float:
+    """Fewer untolerated ``PreferNoSchedule`` taints score higher."""
+    count = sum(1 for taint in node.taints if taint.effect == PREFER_NO_SCHEDULE
+                and not any(tolerates(t, taint) for t in pod.tolerations))
+    return MAX_SCORE / (1 + count)
+
+
+def score_node(pod: PodRequest, node: NodeView, strategy: Strategy = PACK) -> float:
+    """The total the scheduler maximises: weighted sum of the scorers."""
+    return (strategy.allocation_weight * allocation_score(pod, node, strategy)
+            + strategy.gpu_weight * gpu_placement_score(pod, node)
+            + strategy.taint_weight * taint_score(pod, node))

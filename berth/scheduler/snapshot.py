@@ -1,0 +1,193 @@
+"""A snapshot of every node, indexed so a scheduling decision never scans all of them.
+
+Nodes that share every static property (allocatable, labels, taints, cordon) form a
+*group*: a pod passes or fails the static filters on the whole group at once. Inside a
+group, nodes with the same free amounts form a *free class*: they fit and score alike for
+every pod. A decision therefore looks at a few groups and their free classes, not at
+thousands of nodes.
+
+Every time a node enters a free class (after a placement, a removal, a new node, a released
+reservation) the pair is appended to ``log``, so a cached "best class for this kind of pod"
+can be brought up to date by reading only what changed since (see ``search.py``).
+
+Placing a pod (``assume``) and taking it back (``forget``) are O(1).
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Iterator
+
+from berth.scheduler.filters import FilterResult, static_rejection
+from berth.scheduler.types import NodeView, PodRequest, node_view
+
+_STATIC_CACHE_LIMIT = 200_000
+
+
+class NodeGroup:
+    """Nodes alike in everything but their load. ``classes`` maps free amounts (see
+    ``NodeView.free_key``) to the indexed nodes that have them; ``size`` also counts held
+    nodes, which are out of the index."""
+
+    __slots__ = ("gid", "key", "classes", "size", "sample")
+
+    def __init__(self, gid: int, sample: NodeView) -> None:
+        self.gid = gid
+        self.key = sample.static_key
+        self.classes: dict[tuple, dict[str, NodeView]] = {}
+        self.size = 0
+        self.sample = sample
+
+    def __repr__(self) -> str:
+        return f"NodeGroup({self.gid}, size={self.size}, classes={len(self.classes)})"
+
+
+class Snapshot:
+    def __init__(self, nodes: Iterable[NodeView] = ()) -> None:
+        self._nodes: dict[str, NodeView] = {}
+        self._group_of: dict[str, NodeGroup] = {}
+        self._key_of: dict[str, tuple] = {}
+        self._groups: dict[tuple, NodeGroup] = {}
+        self._held: set[str] = set()
+        self._static: dict[tuple, FilterResult] = {}
+        self._next_gid = 0
+        self.log: list[tuple[NodeGroup, tuple]] = []
+        for node in nodes:
+            self.add_node(node)
+
+    # ---- nodes --------------------------------------------------------------------------
+
+    def add_node(self, node: NodeView) -> None:
+        """Add ``node``, or replace the node of that name (its new view carries its load)."""
+        if node.name in self._nodes:
+            self.remove_node(node.name)
+        group = self._groups.get(node.static_key)
+        if group is None:
+            self._next_gid += 1
+            group = self._groups[node.static_key] = NodeGroup(self._next_gid, node)
+        group.size += 1
+        self._nodes[node.name] = node
+        self._group_of[node.name] = group
+        self._index(node)
+
+    def remove_node(self, name: str) -> None:
+        node = self._nodes.pop(name)
+        group = self._group_of.pop(name)
+        if name in self._held:
+            self._held.discard(name)
+        else:
+            self._unindex(node, group)
+        group.size -= 1
+        # The sample may be the removed node: it still stands for the group's static
+        # properties, which is all it is used for.
+        if group.size == 0:
+            del self._groups[group.key]
+
+    def node(self, name: str) -> NodeView:
+        return self._nodes[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._nodes
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    def __iter__(self) -> Iterator[NodeView]:
+        return iter(self._nodes.values())
+
+    @property
+    def groups(self) -> Iterable[NodeGroup]:
+        return self._groups.values()
+
+    def group_of(self, name: str) -> NodeGroup:
+        return self._group_of[name]
+
+    # ---- placements ---------------------------------------------------------------------
+
+    def assume(self, pod: PodRequest, name: str) -> None:
+        """Count ``pod`` on node ``name`` (a placement the caller is about to bind)."""
+        node = self._nodes[name]
+        indexed = name not in self._held
+        if indexed:
+            self._unindex(node, self._group_of[name])
+        node.add(pod)
+        if indexed:
+            self._index(node)
+
+    def forget(self, pod: PodRequest, name: str) -> None:
+        """Undo ``assume``, or account for a pod that finished or was deleted."""
+        node = self._nodes[name]
+        indexed = name not in self._held
+        if indexed:
+            self._unindex(node, self._group_of[name])
+        node.remove(pod)
+        if indexed:
+            self._index(node)
+
+    # ---- reservations -------------------------------------------------------------------
+
+    def hold(self, name: str) -> None:
+        """Take ``name`` out of the index: ordinary searches no longer see it."""
+        if name not in self._held:
+            self._unindex(self._nodes[name], self._group_of[name])
+            self._held.add(name)
+
+    def release(self, name: str) -> None:
+        if name in self._held:
+            self._held.discard(name)
+            self._index(self._nodes[name])
+
+    @property
+    def held(self) -> frozenset[str]:
+        return frozenset(self._held)
+
+    def is_held(self, name: str) -> bool:
+        return name in self._held
+
+    # ---- cached static filtering --------------------------------------------------------
+
+    def static_rejection(self, pod: PodRequest, group: NodeGroup) -> FilterResult:
+        """``filters.static_rejection`` for the whole group, computed once per pod class.
+
+        Not valid for pods whose affinity names nodes (``PodRequest.uses_node_name``)."""
+        key = (pod.klass, group.gid)
+        try:
+            return self._static[key]
+        except KeyError:
+            if len(self._static) >= _STATIC_CACHE_LIMIT:
+                self._static.clear()
+            result = self._static[key] = static_rejection(pod, group.sample)
+            return result
+
+    def clear_log(self) -> None:
+        """Forget the change log; caches built on it (one cycle's) must go with it."""
+        self.log.clear()
+
+    # ---- index --------------------------------------------------------------------------
+
+    def _index(self, node: NodeView) -> None:
+        group = self._group_of[node.name]
+        key = node.free_key()
+        members = group.classes.get(key)
+        if members is None:
+            members = group.classes[key] = {}
+        members[node.name] = node
+        self._key_of[node.name] = key
+        self.log.append((group, key))
+
+    def _unindex(self, node: NodeView, group: NodeGroup) -> None:
+        key = self._key_of.pop(node.name)
+        members = group.classes[key]
+        del members[node.name]
+        if not members:
+            del group.classes[key]
+
+
+def snapshot_from_objects(nodes: Iterable[dict], pods: Iterable[dict]) -> Snapshot:
+    """A snapshot of ``nodes`` with every bound, non-terminal pod counted on its node."""
+    by_node: dict[str, list[dict]] = {}
+    for pod in pods:
+        name = (pod.get("spec") or {}).get("nodeName")
+        if name:
+            by_node.setdefault(name, []).append(pod)
+    return Snapshot(node_view(node, by_node.get((node.get("metadata") or {}).get("name"), ()))
+                    for node in nodes)

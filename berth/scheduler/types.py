@@ -1,0 +1,272 @@
+"""What the scheduler sees of a Pod and of a Node, built once from wire objects.
+
+Units are integers the way kube-scheduler keeps them: CPU in millicores, memory and
+ephemeral storage in bytes, GPUs and other extended resources as counts.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from berth.platform.resources import quantity
+from berth.platform.resources.meta import dig, parse_time
+from berth.scheduler.matching import NO_SCHEDULE, Requirement, Taint, Term, Toleration
+
+CPU = "cpu"
+MEMORY = "memory"
+GPU = "nvidia.com/gpu"
+PODS = "pods"
+NOT_READY_TAINT = "node.kubernetes.io/not-ready"
+UNREACHABLE_TAINT = "node.kubernetes.io/unreachable"
+UNSCHEDULABLE_TAINT = "node.kubernetes.io/unschedulable"
+UNLIMITED_PODS = sys.maxsize
+_TERMINAL_PHASES = ("Succeeded", "Failed")
+
+
+@dataclass(frozen=True, slots=True)
+class PodRequest:
+    """A pending pod as the scheduler needs it.
+
+    ``klass`` is the equivalence class: two pods with the same class pass and fail the same
+    filters and score the same on every node, so one decision's work serves the other.
+    """
+
+    namespace: str
+    name: str
+    uid: str
+    cpu: int = 0
+    memory: int = 0
+    gpu: int = 0
+    extended: tuple[tuple[str, int], ...] = ()
+    node_selector: tuple[tuple[str, str], ...] = ()
+    affinity: tuple[Term, ...] | None = None
+    tolerations: tuple[Toleration, ...] = ()
+    priority: int = 0
+    order: float = 0.0
+    constraints: tuple = field(init=False, repr=False, compare=False)
+    klass: tuple = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        constraints = (self.node_selector, self.affinity, self.tolerations)
+        object.__setattr__(self, "constraints", constraints)
+        object.__setattr__(self, "klass",
+                           (self.cpu, self.memory, self.gpu, self.extended, constraints))
+
+    @property
+    def uses_node_name(self) -> bool:
+        """Affinity on ``metadata.name`` differs per node, so such pods skip group caches."""
+        return bool(self.affinity) and any(term.fields for term in self.affinity)
+
+    def requests(self) -> dict[str, int]:
+        out = {CPU: self.cpu, MEMORY: self.memory, GPU: self.gpu}
+        out.update(self.extended)
+        return {k: v for k, v in out.items() if v}
+
+
+class NodeView:
+    """A node's allocatable, what is already requested on it, and its static properties.
+
+    Only the requested amounts change (``add``/``remove``); everything else is fixed, and
+    ``static_key`` names it so nodes that differ only by load can share filter results.
+    """
+
+    __slots__ = ("name", "alloc_cpu", "alloc_mem", "alloc_gpu", "alloc_ext", "max_pods",
+                 "req_cpu", "req_mem", "req_gpu", "req_ext", "pod_count", "labels",
+                 "taints", "unschedulable", "ready", "static_key")
+
+    def __init__(self, name: str, *, cpu: int = 0, memory: int = 0, gpu: int = 0,
+                 extended: dict[str, int] | None = None, max_pods: int = UNLIMITED_PODS,
+                 labels: dict[str, str] | None = None, taints: tuple[Taint, ...] = (),
+                 unschedulable: bool = False, ready: bool = True) -> None:
+        self.name = name
+        self.alloc_cpu, self.alloc_mem, self.alloc_gpu = cpu, memory, gpu
+        self.alloc_ext = dict(extended or {})
+        self.max_pods = max_pods
+        self.req_cpu = self.req_mem = self.req_gpu = self.pod_count = 0
+        self.req_ext: dict[str, int] = {}
+        self.labels = dict(labels or {})
+        self.taints = tuple(taints)
+        self.unschedulable = unschedulable
+        self.ready = ready
+        self.static_key = (cpu, memory, gpu, tuple(sorted(self.alloc_ext.items())), max_pods,
+                           tuple(sorted(self.labels.items())), self.taints, unschedulable)
+
+    def add(self, pod: PodRequest) -> None:
+        self.req_cpu += pod.cpu
+        self.req_mem += pod.memory
+        self.req_gpu += pod.gpu
+        self.pod_count += 1
+        for key, value in pod.extended:
+            self.req_ext[key] = self.req_ext.get(key, 0) + value
+
+    def remove(self, pod: PodRequest) -> None:
+        self.req_cpu -= pod.cpu
+        self.req_mem -= pod.memory
+        self.req_gpu -= pod.gpu
+        self.pod_count -= 1
+        for key, value in pod.extended:
+            self.req_ext[key] = self.req_ext.get(key, 0) - value
+
+    def free_key(self) -> tuple:
+        """Free amounts; nodes of one static group with equal keys are interchangeable."""
+        ext = tuple((k, v - self.req_ext.get(k, 0)) for k, v in sorted(self.alloc_ext.items()))
+        return (self.alloc_cpu - self.req_cpu, self.alloc_mem - self.req_mem,
+                self.alloc_gpu - self.req_gpu, self.pod_count < self.max_pods, ext)
+
+    def allocatable(self, resource: str) -> int:
+        return _pick(resource, self.alloc_cpu, self.alloc_mem, self.alloc_gpu, self.alloc_ext)
+
+    def requested(self, resource: str) -> int:
+        return _pick(resource, self.req_cpu, self.req_mem, self.req_gpu, self.req_ext)
+
+    def __repr__(self) -> str:
+        return (f"NodeView({self.name!r}, cpu={self.req_cpu}/{self.alloc_cpu}, "
+                f"memory={self.req_mem}/{self.alloc_mem}, gpu={self.req_gpu}/{self.alloc_gpu})")
+
+
+def _pick(resource: str, cpu: int, mem: int, gpu: int, ext: dict[str, int]) -> int:
+    if resource == CPU:
+        return cpu
+    if resource == MEMORY:
+        return mem
+    if resource == GPU:
+        return gpu
+    return ext.get(resource, 0)
+
+
+# ---- building from wire objects -------------------------------------------------------
+
+def _amount(resource: str, value: object) -> int:
+    return quantity.to_milli(value) if resource == CPU else quantity.to_int(value)
+
+
+def _container_requests(container: dict) -> dict[str, int]:
+    """Requests, each defaulting to the limit when only a limit is given."""
+    resources = container.get("resources") or {}
+    merged = dict(resources.get("limits") or {})
+    merged.update(resources.get("requests") or {})
+    return {name: _amount(name, value) for name, value in merged.items()}
+
+
+def _add(into: dict[str, int], more: dict[str, int]) -> None:
+    for key, value in more.items():
+        into[key] = into.get(key, 0) + value
+
+
+def _max(into: dict[str, int], more: dict[str, int]) -> None:
+    for key, value in more.items():
+        if value > into.get(key, 0):
+            into[key] = value
+
+
+def pod_requests(spec: dict) -> dict[str, int]:
+    """Kubernetes' effective pod request: ``max(sum(containers) + sidecars, max(init))``.
+
+    Init containers run one at a time before the app containers, so only the largest counts;
+    restartable init containers (sidecars, ``restartPolicy: Always``) keep running, so they
+    add to everything that starts after them. ``spec.overhead`` is added on top.
+    """
+    total: dict[str, int] = {}
+    for container in spec.get("containers") or []:
+        _add(total, _container_requests(container))
+    sidecars: dict[str, int] = {}
+    init_peak: dict[str, int] = {}
+    for container in spec.get("initContainers") or []:
+        requests = _container_requests(container)
+        if container.get("restartPolicy") == "Always":
+            _add(total, requests)
+            _add(sidecars, requests)
+            _max(init_peak, sidecars)
+        else:
+            during = dict(sidecars)
+            _add(during, requests)
+            _max(init_peak, during)
+    _max(total, init_peak)
+    _add(total, {name: _amount(name, value)
+                 for name, value in (spec.get("overhead") or {}).items()})
+    return total
+
+
+def _requirements(items: list | None) -> tuple[Requirement, ...]:
+    return tuple(Requirement(r.get("key", ""), r.get("operator", ""),
+                             tuple(r.get("values") or ())) for r in items or ())
+
+
+def _terms(spec: dict) -> tuple[Term, ...] | None:
+    required = dig(spec, "affinity", "nodeAffinity",
+                   "requiredDuringSchedulingIgnoredDuringExecution")
+    if required is None:
+        return None
+    return tuple(Term(_requirements(t.get("matchExpressions")),
+                      _requirements(t.get("matchFields")))
+                 for t in required.get("nodeSelectorTerms") or ())
+
+
+def pod_request(pod: dict, order: float | None = None) -> PodRequest:
+    """The scheduler's view of ``pod``; ``order`` defaults to its creation time."""
+    metadata = pod.get("metadata") or {}
+    spec = pod.get("spec") or {}
+    requests = pod_requests(spec)
+    if order is None:
+        created = metadata.get("creationTimestamp")
+        order = parse_time(created).timestamp() if created else 0.0
+    extended = tuple(sorted((k, v) for k, v in requests.items()
+                            if k not in (CPU, MEMORY, GPU) and v))
+    tolerations = tuple(
+        Toleration(t.get("key") or "", t.get("operator") or "Equal", t.get("value") or "",
+                   t.get("effect") or "")
+        for t in spec.get("tolerations") or ())
+    return PodRequest(
+        namespace=metadata.get("namespace") or "", name=metadata.get("name") or "",
+        uid=metadata.get("uid") or "", cpu=requests.get(CPU, 0),
+        memory=requests.get(MEMORY, 0), gpu=requests.get(GPU, 0), extended=extended,
+        node_selector=tuple(sorted((spec.get("nodeSelector") or {}).items())),
+        affinity=_terms(spec), tolerations=tolerations,
+        priority=int(spec.get("priority") or 0), order=float(order))
+
+
+def _ready_taint(node: dict) -> Taint | None:
+    """The taint the node lifecycle controller would add for a node that is not Ready."""
+    for condition in dig(node, "status", "conditions", default=()):
+        if condition.get("type") == "Ready":
+            status = condition.get("status")
+            if status == "True":
+                return None
+            if status == "Unknown":
+                return Taint(UNREACHABLE_TAINT, "", NO_SCHEDULE)
+            return Taint(NOT_READY_TAINT, "", NO_SCHEDULE)
+    return Taint(NOT_READY_TAINT, "", NO_SCHEDULE)
+
+
+def node_view(node: dict, pods_on_node: Iterable[dict | PodRequest] = ()) -> NodeView:
+    """The scheduler's view of ``node`` with ``pods_on_node`` counted as requested.
+
+    Terminal pods (Succeeded/Failed) hold nothing and are skipped, as kube-scheduler does.
+    A node that is not Ready gets the ``not-ready`` (or ``unreachable``) NoSchedule taint
+    the node lifecycle controller would have added, so the same taint filter rejects it.
+    """
+    status = node.get("status") or {}
+    alloc = dict(status.get("capacity") or {})
+    alloc.update(status.get("allocatable") or {})
+    amounts = {name: _amount(name, value) for name, value in alloc.items()}
+    taints = [Taint(t.get("key") or "", t.get("value") or "", t.get("effect") or "")
+              for t in dig(node, "spec", "taints", default=())]
+    ready_taint = _ready_taint(node)
+    if ready_taint and not any(t.key == ready_taint.key for t in taints):
+        taints.append(ready_taint)
+    extended = {k: v for k, v in amounts.items() if k not in (CPU, MEMORY, GPU, PODS)}
+    view = NodeView(
+        dig(node, "metadata", "name", default=""), cpu=amounts.get(CPU, 0),
+        memory=amounts.get(MEMORY, 0), gpu=amounts.get(GPU, 0), extended=extended,
+        max_pods=amounts.get(PODS, UNLIMITED_PODS), labels=dig(node, "metadata", "labels"),
+        taints=tuple(taints), unschedulable=bool(dig(node, "spec", "unschedulable")),
+        ready=ready_taint is None)
+    for pod in pods_on_node:
+        if isinstance(pod, dict):
+            if dig(pod, "status", "phase") in _TERMINAL_PHASES:
+                continue
+            pod = pod_request(pod, order=0.0)
+        view.add(pod)
+    return view
