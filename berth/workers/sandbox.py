@@ -23,7 +23,8 @@ from typing import Callable
 
 # Host entries the sandbox replaces with its own; never bound from the host.
 _OWN = ("/proc", "/dev", "/tmp", "/root")
-_TMPFS = ("/tmp", "/root")
+# Sandbox-made filesystems where bubblewrap can create any mount point.
+_TMPFS = ("/tmp", "/root", "/dev")
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Mount:
     source: str | None = None
     read_only: bool = False
     files: dict[str, FileData] | None = None
+    file: FileData | None = None  # one in-memory file at ``path`` (a ``subPath`` of one)
 
 
 @dataclass
@@ -154,6 +156,9 @@ def build_bwrap_argv(spec: SandboxSpec, *, bwrap: str = "/usr/bin/bwrap",
         args += room.make(mount.path)
         if mount.files is not None:
             args += _file_volume(mount, open_file)
+        elif mount.file is not None:
+            args += ["--perms", f"{mount.file.mode & 0o7777:04o}",
+                     "--ro-bind-data", str(open_file(mount.file.data)), mount.path]
         else:
             args += ["--ro-bind" if mount.read_only else "--bind", mount.source, mount.path]
         room.mounted(mount.path)
@@ -219,6 +224,8 @@ def _state(path: str, spec: SandboxSpec, host: HostView) -> str:
         if not _under(path, mount.path):
             continue
         rel = posixpath.relpath(path, mount.path)
+        if mount.file is not None:
+            return "exec" if rel == "." and mount.file.mode & 0o111 else "missing"
         if mount.files is not None:
             item = mount.files.get(rel)
             if item is None:

@@ -1,0 +1,339 @@
+"""Run one pod on this node: init containers in order, then all containers together.
+
+``PodRunner.run()`` blocks until the pod is finished (or stopped) and returns its final
+status; every change on the way is handed to ``report``. It needs no store and no Ray: the
+agent runs it inside the pod's Ray task, tests run it directly.
+
+Restart policy as the kubelet applies it: ``Never`` runs each container once; ``OnFailure``
+restarts a failed container in place, ``Always`` any container that exits, with a back-off of
+base, 2*base, ... capped (10 s .. 5 min in Kubernetes; injectable so tests are fast) and reset
+once an attempt has run for 10 minutes. A failed init container fails the pod under ``Never``
+and is retried otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from berth.platform.resources.meta import rfc3339, utcnow
+from berth.workers import cgroups, envs, logs, process
+from berth.workers.sandbox import Mount, SandboxSpec, build_bwrap_argv, \
+    find_executable, memfd_with
+from berth.workers.status import UNKNOWN_MESSAGE, UNKNOWN_REASON, ContainerState, PodView, \
+    pod_status, qos_class
+from berth.workers.volumes import VolumeError, mounts_for
+
+log = logging.getLogger(__name__)
+
+BACKOFF_RESET_S = 600
+DEFAULT_GRACE_S = 30
+DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
+
+
+@dataclass
+class NodeContext:
+    """What a runner knows of the node it runs on."""
+
+    node_name: str
+    host_ip: str
+    log_root: Path                 # container logs: <log_root>/<uid>/<container>/<n>.log
+    pod_root: Path                 # per-pod state: <pod_root>/<uid>/ (emptyDir volumes ...)
+    bwrap: str | None = None       # None: run unsandboxed (with a warning)
+    hide: list[str] = field(default_factory=list)
+    devices: list[str] = field(default_factory=list)
+    backoff_base: float = 10.0
+    backoff_cap: float = 300.0
+    poll: float = 0.2
+    hierarchy: cgroups.Hierarchy = field(default_factory=lambda: cgroups.Hierarchy(0))
+
+
+@dataclass(frozen=True)
+class StopRequest:
+    grace: float | None = None     # None: the pod's terminationGracePeriodSeconds
+    reason: str | None = None      # a pod-level reason (DeadlineExceeded ...) or None
+    message: str | None = None
+
+
+def backoff_delay(failures: int, base: float, cap: float) -> float:
+    """Delay before restart number ``failures`` (1-based) of a crashing container."""
+    return min(base * (2 ** max(failures - 1, 0)), cap)
+
+
+class PodRunner:
+    def __init__(self, pod: dict, bundle: dict, node: NodeContext, *, gpu_ids: list[str],
+                 report: Callable[[dict], None],
+                 stop_check: Callable[[], StopRequest | None] = lambda: None,
+                 clock: Callable[[], object] = utcnow):
+        self.pod, self.bundle, self.node = pod, bundle or {}, node
+        self.spec = pod.get("spec") or {}
+        meta = pod.get("metadata") or {}
+        self.uid, self.name = meta.get("uid", ""), meta.get("name", "")
+        self.namespace = meta.get("namespace", "")
+        self.hostname = (self.spec.get("hostname") or self.name)[:63]
+        self.policy = self.spec.get("restartPolicy") or "Always"
+        self._report, self._stop_check, self._clock = report, stop_check, clock
+        self._gpus = envs.split_gpus(pod, gpu_ids)
+        self._lock = threading.RLock()
+        self._stopping = threading.Event()
+        self._done = threading.Event()
+        self._procs: dict[str, process.ContainerProcess] = {}
+        self._last: dict | None = None
+        self.init = [self._state(c, "PodInitializing") for c in self.spec.get("initContainers") or []]
+        waiting = "PodInitializing" if self.init else "ContainerCreating"
+        self.regular = [self._state(c, waiting) for c in self.spec.get("containers") or []]
+        self.view = PodView(self.policy, node.host_ip, qos=qos_class(pod))
+        self.sandboxed = node.bwrap is not None
+
+    def _state(self, container: dict, reason: str) -> ContainerState:
+        return ContainerState(container["name"], image=container.get("image", ""), reason=reason)
+
+    def _now(self) -> str:
+        return rfc3339(self._clock())  # type: ignore[arg-type]
+
+    # -- reporting ---------------------------------------------------------------------------
+
+    def status(self) -> dict:
+        with self._lock:
+            st = pod_status(self.view, self.init, self.regular, self._now())
+            self.view.conditions = st["conditions"]
+            return st
+
+    def _publish(self) -> None:
+        with self._lock:
+            st = self.status()
+            if st == self._last:
+                return
+            self._last = st
+        self._report(st)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def run(self) -> dict:
+        """Run the pod to its end; the final status."""
+        if not self.sandboxed:
+            log.warning("pod %s/%s runs without a sandbox (bubblewrap not found): volumes are "
+                        "not mounted and the host is visible", self.namespace, self.name)
+        with self._lock:
+            self.view.start_time = self._now()
+            self.view.sandbox_ready = True
+        self._publish()
+        deadline_s = self.spec.get("activeDeadlineSeconds")
+        deadline = time.monotonic() + deadline_s if deadline_s is not None else None
+        worker = threading.Thread(target=self._lifecycle, name=f"pod-{self.name}", daemon=True)
+        worker.start()
+        while not self._done.wait(self.node.poll):
+            request = self._stop_check()
+            if request is not None:
+                self.stop(request.grace, request.reason, request.message)
+            if deadline is not None and time.monotonic() >= deadline:
+                self.stop(None, "DeadlineExceeded", DEADLINE_MESSAGE)
+                deadline = None
+        worker.join()
+        self._finish()
+        self._publish()
+        return self._last or self.status()
+
+    def stop(self, grace: float | None = None, reason: str | None = None,
+             message: str | None = None) -> None:
+        """Stop every container: SIGTERM, then SIGKILL after the grace period. Idempotent."""
+        with self._lock:
+            if self._stopping.is_set():
+                return
+            self._stopping.set()
+            self.view.terminal = True
+            if reason:
+                self.view.reason, self.view.message = reason, message
+            running = list(self._procs.values())
+        if grace is None:
+            grace = self.spec.get("terminationGracePeriodSeconds", DEFAULT_GRACE_S)
+        for cp in running:
+            threading.Thread(target=process.terminate, args=(cp, grace), daemon=True).start()
+
+    def _lifecycle(self) -> None:
+        try:
+            containers = {c["name"]: c for c in self.spec.get("initContainers") or []}
+            for state in self.init:
+                if not self._run_container(state, containers[state.name], init=True):
+                    return
+            for state in self.regular:
+                state.set_waiting("ContainerCreating")
+            self._publish()
+            specs = {c["name"]: c for c in self.spec.get("containers") or []}
+            threads = [threading.Thread(target=self._run_container, args=(s, specs[s.name]),
+                                        kwargs={"init": False}, daemon=True)
+                       for s in self.regular]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        finally:
+            self._done.set()
+
+    def _run_container(self, state: ContainerState, spec: dict, *, init: bool) -> bool:
+        """Run one container until it needs no restart; True when it ended successfully."""
+        failures = 0
+        while True:
+            began = time.monotonic()
+            code = self._attempt(state, spec)
+            if self._stopping.is_set():
+                return False
+            if self.policy == "Never" or (code == 0 and (init or self.policy == "OnFailure")):
+                return code == 0
+            failures = 1 if time.monotonic() - began >= BACKOFF_RESET_S else failures + 1
+            delay = backoff_delay(failures, self.node.backoff_base, self.node.backoff_cap)
+            with self._lock:
+                state.retire()
+                state.set_waiting("CrashLoopBackOff", f"back-off {_seconds(delay)} restarting "
+                                  f"failed container={state.name} pod={self.name}_"
+                                  f"{self.namespace}({self.uid})")
+            self._publish()
+            if self._stopping.wait(delay):
+                return False
+            with self._lock:
+                state.restart_count += 1
+
+    def _attempt(self, state: ContainerState, spec: dict) -> int:
+        """Start one attempt and wait for it; its exit code (128 if it could not start)."""
+        if self._stopping.is_set():
+            return 137
+        attempt = state.restart_count
+        env = envs.container_env(_pairs(self.bundle, state.name), hostname=self.hostname,
+                                 gpu_ids=self._gpus.get(state.name))
+        argv = envs.command_line(spec, env)
+        if not argv:
+            return self._cannot_start(state, "no command specified")
+        term_file = self.node.pod_root / self.uid / "termination" / f"{state.name}-{attempt}"
+        try:
+            mounts = mounts_for(self.pod, spec, self.bundle, self.node.pod_root / self.uid)
+        except VolumeError as err:
+            return self._cannot_start(state, str(err))
+        term_file.parent.mkdir(parents=True, exist_ok=True)
+        term_file.write_bytes(b"")
+        term_path = spec.get("terminationMessagePath") or "/dev/termination-log"
+        mounts.append(Mount(term_path, source=str(term_file)))
+        sandbox = SandboxSpec(argv=argv, hostname=self.hostname, workdir=spec.get("workingDir"),
+                              mounts=mounts if self.sandboxed else [],
+                              hide=self.node.hide, devices=self.node.devices)
+        runnable, why = find_executable(argv[0], env["PATH"], sandbox)
+        if not runnable:
+            return self._cannot_start(state, why)
+        fds: list[int] = []
+        if self.sandboxed:
+            full = build_bwrap_argv(sandbox, bwrap=self.node.bwrap or "bwrap",
+                                    open_file=lambda data: _keep(fds, memfd_with(data)))
+            cwd = None
+        else:
+            full, cwd = argv, _existing_dir(spec.get("workingDir"))
+        memory, cpu = envs.container_limits(spec)
+        group = cgroups.create(self.node.hierarchy, f"{self.uid}-{state.name}-{attempt}",
+                               cgroups.Limits(memory, cpu))
+        writer = logs.LogWriter(logs.attempt_path(self.node.log_root, self.uid, state.name,
+                                                  attempt))
+        try:
+            cp = process.spawn(full, env=env, cwd=cwd, log=writer, group=group,
+                               pass_fds=tuple(fds), sandboxed=self.sandboxed)
+        except OSError as err:
+            group.remove()
+            return self._cannot_start(state, f'exec: "{argv[0]}": {err.strerror or err}')
+        finally:
+            for fd in fds:
+                _close(fd)
+        with self._lock:
+            state.set_running(self._now(), f"berth://{uuid.uuid4().hex}")
+            self._procs[state.name] = cp
+            stopping = self._stopping.is_set()
+        if stopping:
+            grace = self.spec.get("terminationGracePeriodSeconds", DEFAULT_GRACE_S)
+            threading.Thread(target=process.terminate, args=(cp, grace), daemon=True).start()
+        self._publish()
+        code = process.wait_exit(cp)
+        oom = group.oom_killed()
+        group.remove()
+        reason, message = _outcome(code, oom, spec, term_file, self.node.log_root, self.uid,
+                                   state.name, attempt, self.sandboxed)
+        if reason == "StartError":
+            code = 128
+        with self._lock:
+            self._procs.pop(state.name, None)
+            state.set_terminated(code, reason, message, self._now())
+        self._publish()
+        return code
+
+    def _cannot_start(self, state: ContainerState, message: str) -> int:
+        with self._lock:
+            now = self._now()
+            state.container_id = f"berth://{uuid.uuid4().hex}"
+            state.set_terminated(128, "StartError", message, now, started_at=now)
+        self._publish()
+        return 128
+
+    def _finish(self) -> None:
+        """A stopped pod's containers that never ran are terminated as the kubelet shows
+        them; one waiting to restart shows its last run."""
+        if not self._stopping.is_set():
+            return
+        now = self._now()
+        with self._lock:
+            for state in self.init + self.regular:
+                if state.state != "waiting":
+                    continue
+                if state.last_terminated is not None:
+                    last = state.last_terminated
+                    state.last_terminated = None
+                    state.set_terminated(last["exitCode"], last["reason"], last.get("message"),
+                                         last["finishedAt"], started_at=last["startedAt"])
+                else:
+                    state.set_terminated(137, UNKNOWN_REASON, UNKNOWN_MESSAGE, now,
+                                         started_at=None)
+
+
+def _outcome(code: int, oom: bool, spec: dict, term_file: Path, log_root: Path, uid: str,
+             name: str, attempt: int, sandboxed: bool) -> tuple[str, str | None]:
+    """(reason, message) of a finished attempt, the way the runtime and kubelet word it."""
+    last = logs.read_log(log_root, uid, name, tail_lines=1).strip()
+    if sandboxed and code == 1 and last.startswith("bwrap: "):
+        return "StartError", last  # the sandbox could not be set up: nothing of ours ran
+    reason = "OOMKilled" if oom else ("Completed" if code == 0 else "Error")
+    try:
+        message = term_file.read_bytes()[:4096].decode("utf-8", errors="replace")
+    except OSError:
+        message = ""
+    if (not message and code != 0
+            and spec.get("terminationMessagePolicy") == "FallbackToLogsOnError"):
+        message = logs.read_log(log_root, uid, name, tail_lines=80, limit_bytes=2048)
+    return reason, message or None
+
+
+def _pairs(bundle: dict, container: str) -> list[tuple[str, str]]:
+    raw = (bundle.get("env") or {}).get(container) or []
+    if isinstance(raw, dict):
+        return [(str(k), str(v)) for k, v in raw.items()]
+    return [(str(k), str(v)) for k, v in raw]
+
+
+def _seconds(delay: float) -> str:
+    return f"{delay:g}s" if delay < 60 else f"{int(delay // 60)}m{int(delay % 60)}s"
+
+
+def _keep(fds: list[int], fd: int) -> int:
+    fds.append(fd)
+    return fd
+
+
+def _close(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+
+
+def _existing_dir(path: str | None) -> str | None:
+    return path if path and Path(path).is_dir() else None
+
