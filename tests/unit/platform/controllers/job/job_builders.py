@@ -193,8 +193,32 @@ def a_pod(job: str = "pi", index: int | None = None, *, name: str | None = None,
     return PodBuilder(job, index, name, uid, created)
 
 
-class Crash(Exception):
-    """The controller died in the middle of applying a Plan."""
+def plan_at(job: dict, pods: list[dict], seconds: float = 0, state: JobTracking | None = None,
+            seed: int = 0) -> Plan:
+    return plan(job, pods, at(seconds), state, rng=random.Random(seed))
+
+
+def created_indexes(result: Plan) -> list[int | None]:
+    return [
+        int(i) if (i := p["metadata"].get("annotations", {}).get(keys.COMPLETION_INDEX)) is not None else None
+        for p in result.create
+    ]
+
+
+def deleted(result: Plan) -> list[str]:
+    return [d.name for d in result.delete]
+
+
+def released(result: Plan) -> list[str]:
+    return [r.name for r in result.remove_finalizers]
+
+
+def condition_of(status: dict, kind: str) -> dict | None:
+    return next((c for c in status.get("conditions", []) if c["type"] == kind), None)
+
+
+def reasons(result: Plan) -> list[str]:
+    return [e.reason for e in result.events]
 
 
 class Cluster:
