@@ -6,7 +6,8 @@ changes parallelism and suspends the Job now and then; between its moves the con
 and applies the Plan write by write (deletions, status, finalizer removals, creations), and in
 about a third of the syncs dies after a random number of those writes, losing its in-memory
 tracking. A ledger watches the store after every write: a pod belongs to the truth once it has
-been seen finished (Succeeded; Failed or deleted before succeeding) while still holding the
+been seen finished (Succeeded; Failed, or deleted before succeeding under the default
+replacement policy, or still unfinished once the Job is failing) while still holding the
 tracking finalizer, which is exactly the set of pods the Job owes a count.
 """
 
@@ -19,13 +20,18 @@ from tests.unit.platform.controllers.job.job_builders import Cluster, a_job
 
 
 class Ledger:
-    def __init__(self, cluster: Cluster) -> None:
+    def __init__(self, cluster: Cluster, deleted_is_failed: bool = True) -> None:
         self.cluster = cluster
+        # Under podReplacementPolicy: Failed a deleted pod owes a count only once it is Failed.
+        self.deleted_is_failed = deleted_is_failed
         self.succeeded: set[str] = set()
         self.failed: set[str] = set()
         self.indexes: set[int] = set()
 
     def observe(self) -> None:
+        # A failing Job takes every pod it still tracks down with it: each counts as failed.
+        failing = any(c["type"] in (keys.FAILURE_TARGET, keys.FAILED_CONDITION) and c["status"] == "True"
+                      for c in self.cluster.job["status"].get("conditions", []))
         for pod in self.cluster.pods.values():
             meta = pod["metadata"]
             if keys.TRACKING_FINALIZER not in meta.get("finalizers", []):
@@ -35,7 +41,7 @@ class Ledger:
                 self.succeeded.add(meta["uid"])
                 if keys.COMPLETION_INDEX in meta.get("annotations", {}):
                     self.indexes.add(int(meta["annotations"][keys.COMPLETION_INDEX]))
-            elif phase == keys.FAILED or meta.get("deletionTimestamp"):
+            elif phase == keys.FAILED or failing or (self.deleted_is_failed and meta.get("deletionTimestamp")):
                 self.failed.add(meta["uid"])
 
 
@@ -84,7 +90,7 @@ def finished(cluster: Cluster) -> bool:
 def run(job: dict, seed: int, p_fail: float) -> tuple[Cluster, Ledger]:
     rng = random.Random(seed)
     cluster = Cluster(job, seed=seed)
-    ledger = Ledger(cluster)
+    ledger = Ledger(cluster, job["spec"].get("podReplacementPolicy") != "Failed")
     cluster.on_write = ledger.observe
     for tick in range(3000):
         if finished(cluster):
@@ -144,3 +150,17 @@ def test_failing_jobs_count_the_pods_they_stop(seed):
     job = a_job(completions=8, parallelism=4, backoffLimit=1).build()
     cluster, ledger = run(job, seed, p_fail=0.5)
     assert_counted_exactly_once(cluster, ledger, indexed=False)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_replacing_only_failed_pods(seed):
+    job = a_job(completions=5, parallelism=3, backoffLimit=4, podReplacementPolicy="Failed").build()
+    cluster, ledger = run(job, seed, p_fail=0.15)
+    assert_counted_exactly_once(cluster, ledger, indexed=False)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_backoff_limit_per_index(seed):
+    job = a_job(completions=5, parallelism=3, backoffLimitPerIndex=1).indexed().build()
+    cluster, ledger = run(job, seed, p_fail=0.25)
+    assert_counted_exactly_once(cluster, ledger, indexed=True)
