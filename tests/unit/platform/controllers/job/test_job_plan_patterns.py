@@ -5,7 +5,7 @@ import pytest
 
 from berth.platform.controllers.job import keys
 from tests.unit.platform.controllers.job.job_builders import (
-    Cluster, a_job, a_pod, condition_of, created_indexes, deleted, plan_at, reasons, ts,
+    Cluster, a_job, a_pod, condition_of, created_indexes, deleted, plan_at, ts,
 )
 
 
@@ -119,7 +119,7 @@ def test_scale_down_deletes_the_least_progressed_first():
     result = plan_at(job, pods)
     assert deleted(result) == ["unscheduled", "pending", "not-ready"]
     assert all(d.release_finalizer for d in result.delete)  # dropped pods are not counted
-    assert reasons(result) == ["SuccessfulDelete"] * 3
+    assert [e.message for e in result.events] == ["Deleted pod: unscheduled", "Deleted pod: pending", "Deleted pod: not-ready"]
     assert result.status["active"] == 2 and result.status["terminating"] == 3
     assert result.create == []
 
@@ -156,3 +156,10 @@ def test_indexed_duplicate_keeps_the_most_progressed_pod():
     result = plan_at(job, pods)
     assert sorted(deleted(result)) == ["dup-pending", "out-of-range"]
     assert result.create == []  # creation waits for the next sync
+
+
+def test_more_successes_than_completions_warn_on_completion():
+    job = (a_job(completions=2, parallelism=2).started().status(succeeded=3)
+           .condition(keys.SUCCESS_CRITERIA_MET, reason="CompletionsReached", message="m").build())
+    result = plan_at(job, [])
+    assert [(e.type, e.reason) for e in result.events] == [("Warning", "TooManySucceededPods"), ("Normal", "Completed")]
