@@ -18,6 +18,9 @@ JOB_NAME = "batch.kubernetes.io/job-name"
 LEGACY_CONTROLLER_UID = "controller-uid"
 LEGACY_JOB_NAME = "job-name"
 
+# spec.managedBy of the Jobs this controller syncs; any other value belongs to someone else.
+JOB_CONTROLLER_NAME = "kubernetes.io/job-controller"
+
 NON_INDEXED = "NonIndexed"
 INDEXED = "Indexed"
 

@@ -89,11 +89,14 @@ def plan(
     before = job.get("status") or {}
     status = copy.deepcopy(before)
 
-    # 1. A finished Job never changes again; only finalizers left on its pods are released.
+    # 1. A Job another controller manages is left alone. A finished Job never changes again;
+    #    only finalizers left on its pods are released.
+    spec = job_spec(job)
+    if not spec.ours:
+        return Plan(status=status, tracking=record)
     if conditions.is_finished(status):
         held = [_ref(p) for p in pods if pod_state.has_tracking_finalizer(p)]
         return Plan(status=status, remove_finalizers=held)
-    spec = job_spec(job)
     if not spec.known_completion_mode or (spec.indexed and spec.completions is None):
         warning = Event(WARNING, "UnknownCompletionMode", "Skipped Job sync because completion mode is unknown")
         return Plan(status=status, events=[warning], tracking=record)

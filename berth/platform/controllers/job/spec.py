@@ -33,6 +33,7 @@ class JobSpec:
     pod_failure_policy: dict | None
     success_policy: dict | None
     pod_replacement_policy: str
+    managed_by: str
 
     @property
     def indexed(self) -> bool:
@@ -41,6 +42,11 @@ class JobSpec:
     @property
     def known_completion_mode(self) -> bool:
         return self.completion_mode in (keys.INDEXED, keys.NON_INDEXED)
+
+    @property
+    def ours(self) -> bool:
+        """False when ``spec.managedBy`` hands the Job to another controller (e.g. MultiKueue)."""
+        return self.managed_by == keys.JOB_CONTROLLER_NAME
 
     @property
     def per_index(self) -> bool:
@@ -88,4 +94,5 @@ def job_spec(job: dict) -> JobSpec:
         pod_failure_policy=failure_policy,
         success_policy=spec.get("successPolicy"),
         pod_replacement_policy=replacement,
+        managed_by=spec.get("managedBy") or keys.JOB_CONTROLLER_NAME,
     )

@@ -165,3 +165,10 @@ def test_ready_counts_active_pods_with_ready_true():
     pods = [a_pod().running().build(), a_pod().running(ready=False).build(), a_pod().build()]
     status = plan_at(job, pods).status
     assert (status["active"], status["ready"], status["terminating"]) == (3, 1, 0)
+
+
+def test_a_job_managed_by_another_controller_is_left_alone():
+    job = a_job(completions=2, managedBy="kueue.x-k8s.io/multikueue").build()
+    result = plan_at(job, [a_pod().succeeded().build()])
+    assert result.create == [] and result.remove_finalizers == [] and not result.write_status
+    assert plan_at(a_job(managedBy="kubernetes.io/job-controller").build(), []).create
