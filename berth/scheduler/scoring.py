@@ -102,14 +102,20 @@ def allocation_score(pod: PodRequest, node: NodeView, strategy: Strategy = PACK)
 
 
 def gpu_placement_score(pod: PodRequest, node: NodeView) -> float:
-    """GPU pods: how full the node's GPUs are after placement (best fit keeps whole GPUs
-    free elsewhere). Pods without GPUs: full marks on nodes without GPUs, none on GPU nodes."""
+    """Keep GPUs whole and keep GPU nodes for GPU work.
+
+    A GPU pod scores how full the node's GPUs are after placement (best fit: one free GPU
+    beats breaking up a node with eight). A pod without GPUs scores full marks on a node
+    without GPUs; on a GPU node at most half, and only as far as the node's GPUs are already
+    taken, so it uses leftover CPU beside busy GPUs before it takes CPU from idle ones.
+    """
+    if node.alloc_gpu <= 0:
+        return 0.0 if pod.gpu else MAX_SCORE
     if pod.gpu:
-        if node.alloc_gpu <= 0:
-            return 0.0
         left = node.alloc_gpu - node.req_gpu - pod.gpu
         return MAX_SCORE * (1.0 - max(left, 0) / node.alloc_gpu)
-    return 0.0 if node.alloc_gpu > 0 else MAX_SCORE
+    busy = min(node.req_gpu, node.alloc_gpu) / node.alloc_gpu
+    return MAX_SCORE * 0.5 * busy
 
 
 def taint_score(pod: PodRequest, node: NodeView) -> float:

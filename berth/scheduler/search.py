@@ -5,6 +5,8 @@ The answer is exactly what filtering and scoring every node would give (ties asi
 1. Static filters run once per (pod class, node group) (``Snapshot.static_rejection``).
 2. In the groups that pass, each *free class* is checked and scored once, through one of
    its nodes: all its nodes fit and score alike.
+   Equal scores go to the least loaded group (``NodeGroup.load``), so opening a fresh
+   node spreads over zones and models instead of always landing in the first group.
 3. The best class found is cached per pod class. Later, only classes that gained a node
    since then (the snapshot's log) can beat it; classes that lost nodes cannot get better.
    So a cached answer is refreshed by reading the log tail, and a full pass over the free
@@ -125,7 +127,7 @@ class NodeFinder:
                 if extended and node_resources_fit(pod, node) is not None:
                     continue
                 score = score_node(pod, node, strategy)
-                if score > best_score:
+                if score > best_score or (score == best_score and group.load < best.group.load):
                     best, best_score = _Best(group, key, score, 0), score
         if best is not None:
             best.pos = len(self.snapshot.log)

@@ -28,7 +28,7 @@ class NodeGroup:
     ``NodeView.free_key``) to the indexed nodes that have them; ``size`` also counts held
     nodes, which are out of the index."""
 
-    __slots__ = ("gid", "key", "classes", "size", "sample")
+    __slots__ = ("gid", "key", "classes", "size", "sample", "requested", "_scale")
 
     def __init__(self, gid: int, sample: NodeView) -> None:
         self.gid = gid
@@ -36,6 +36,20 @@ class NodeGroup:
         self.classes: dict[tuple, dict[str, NodeView]] = {}
         self.size = 0
         self.sample = sample
+        # Sum over its nodes of requested/allocatable of CPU, memory and GPUs.
+        self.requested = 0.0
+        self._scale = tuple(1.0 / a if a > 0 else 0.0
+                            for a in (sample.alloc_cpu, sample.alloc_mem, sample.alloc_gpu))
+
+    def share(self, cpu: int, memory: int, gpu: int) -> float:
+        return cpu * self._scale[0] + memory * self._scale[1] + gpu * self._scale[2]
+
+    @property
+    def load(self) -> float:
+        """Average share of a node's resources requested: used to open nodes in the least
+        loaded group first when everything else ties, so pods that may only go to one
+        group (a zone, a GPU model) still find room there."""
+        return self.requested / self.size if self.size else 0.0
 
     def __repr__(self) -> str:
         return f"NodeGroup({self.gid}, size={self.size}, classes={len(self.classes)})"
@@ -65,6 +79,7 @@ class Snapshot:
             self._next_gid += 1
             group = self._groups[node.static_key] = NodeGroup(self._next_gid, node)
         group.size += 1
+        group.requested += group.share(node.req_cpu, node.req_mem, node.req_gpu)
         self._nodes[node.name] = node
         self._group_of[node.name] = group
         self._index(node)
@@ -77,6 +92,7 @@ class Snapshot:
         else:
             self._unindex(node, group)
         group.size -= 1
+        group.requested -= group.share(node.req_cpu, node.req_mem, node.req_gpu)
         # The sample may be the removed node: it still stands for the group's static
         # properties, which is all it is used for.
         if group.size == 0:
@@ -106,20 +122,24 @@ class Snapshot:
     def assume(self, pod: PodRequest, name: str) -> None:
         """Count ``pod`` on node ``name`` (a placement the caller is about to bind)."""
         node = self._nodes[name]
+        group = self._group_of[name]
         indexed = name not in self._held
         if indexed:
-            self._unindex(node, self._group_of[name])
+            self._unindex(node, group)
         node.add(pod)
+        group.requested += group.share(pod.cpu, pod.memory, pod.gpu)
         if indexed:
             self._index(node)
 
     def forget(self, pod: PodRequest, name: str) -> None:
         """Undo ``assume``, or account for a pod that finished or was deleted."""
         node = self._nodes[name]
+        group = self._group_of[name]
         indexed = name not in self._held
         if indexed:
-            self._unindex(node, self._group_of[name])
+            self._unindex(node, group)
         node.remove(pod)
+        group.requested -= group.share(pod.cpu, pod.memory, pod.gpu)
         if indexed:
             self._index(node)
 
