@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from berth.platform.api import protobuf
+from berth.platform.api.protobuf_messages import MESSAGES
 from berth.platform.errors import BadRequest, UnsupportedMediaType
+from berth.platform.resources import schema
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -184,3 +186,26 @@ def test_malformed_bodies_are_bad_requests(body):
 def test_unsupported_kinds_and_encodings(body):
     with pytest.raises(UnsupportedMediaType):
         protobuf.decode(body)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.glob("*.pb")))
+def test_decoded_fixtures_pass_strict_decoding(name):
+    obj = fixture(name)
+    assert schema.unknown_fields(obj["kind"], obj) == []
+    assert schema.type_errors(obj["kind"], obj) == []
+
+
+def test_every_json_name_in_the_field_maps_is_a_schema_field():
+    """The protobuf field maps and schema.json must agree on every field's JSON name."""
+    models = schema.models()
+    checked = 0
+    for message, spec in MESSAGES.items():
+        model = next((m for m in (f"V1{message}", f"CoreV1{message}") if m in models), None)
+        if model is None:
+            continue
+        for entry in spec.split(";"):
+            _, json_name, _ = entry.split()
+            if json_name != "-":
+                assert json_name in models[model], f"{message}.{json_name}"
+                checked += 1
+    assert checked > 300
