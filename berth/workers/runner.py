@@ -106,12 +106,13 @@ class PodRunner:
             return st
 
     def _publish(self) -> None:
+        # Reported under the lock so that updates leave in the order they were made.
         with self._lock:
             st = self.status()
             if st == self._last:
                 return
             self._last = st
-        self._report(st)
+            self._report(st)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -136,6 +137,14 @@ class PodRunner:
                 self.stop(None, "DeadlineExceeded", DEADLINE_MESSAGE)
                 deadline = None
         worker.join()
+        self._finish()
+        self._publish()
+        return self._last or self.status()
+
+    def abort(self) -> dict:
+        """Stop at once after ``run()`` was interrupted; the final status."""
+        self.stop(grace=0)
+        self._done.wait()
         self._finish()
         self._publish()
         return self._last or self.status()

@@ -219,3 +219,64 @@ def pod_status(view: PodView, init: list[ContainerState], regular: list[Containe
     if view.message:
         out["message"] = view.message
     return out
+
+
+def _states(pod: dict, reason: str, message: str | None = None) -> tuple[list, list]:
+    spec = pod.get("spec") or {}
+    init = [ContainerState(c["name"], image=c.get("image", ""), reason="PodInitializing")
+            for c in spec.get("initContainers") or []]
+    first = reason if not init else "PodInitializing"
+    regular = [ContainerState(c["name"], image=c.get("image", ""), reason=first,
+                              message=message if not init else None)
+               for c in spec.get("containers") or []]
+    if init:
+        init[0].reason, init[0].message = reason, message
+    return init, regular
+
+
+def waiting_status(pod: dict, host_ip: str, now: str, reason: str = "ContainerCreating",
+                   message: str | None = None) -> dict:
+    """A pod the node has accepted but not started (waiting for resources or config)."""
+    init, regular = _states(pod, reason, message)
+    view = PodView((pod.get("spec") or {}).get("restartPolicy") or "Always", host_ip,
+                   start_time=now, qos=qos_class(pod))
+    return pod_status(view, init, regular, now)
+
+
+def rejected_status(pod: dict, host_ip: str, now: str, reason: str, message: str) -> dict:
+    """A pod the node refused to run (``OutOfnvidia.com/gpu`` ...): Failed, no containers."""
+    return {"phase": "Failed", "reason": reason, "message": message, "hostIP": host_ip,
+            "hostIPs": [{"ip": host_ip}], "startTime": now, "qosClass": qos_class(pod),
+            "conditions": [{"type": "PodScheduled", "status": "True", "lastProbeTime": None,
+                            "lastTransitionTime": now}]}
+
+
+def lost_status(pod: dict, previous: dict | None, host_ip: str, now: str,
+                message: str) -> dict:
+    """A pod whose processes are gone with no exit recorded (agent or task died): Failed,
+    with every unfinished container ``ContainerStatusUnknown`` as the kubelet shows it."""
+    previous = previous or waiting_status(pod, host_ip, now)
+    out = dict(previous)
+    out["phase"] = "Failed"
+    out["message"] = message
+    for key in ("initContainerStatuses", "containerStatuses"):
+        statuses = []
+        for st in previous.get(key) or []:
+            st = dict(st)
+            if "terminated" not in (st.get("state") or {}):
+                st["state"] = {"terminated": {"exitCode": 137, "reason": UNKNOWN_REASON,
+                                              "message": UNKNOWN_MESSAGE, "startedAt": None,
+                                              "finishedAt": now}}
+                st["ready"] = st["started"] = False
+            statuses.append(st)
+        if key in previous:
+            out[key] = statuses
+    out["conditions"] = [
+        dict(c, status="False", lastTransitionTime=now)
+        if c.get("type") in ("Ready", "ContainersReady") and c.get("status") == "True" else c
+        for c in previous.get("conditions") or []]
+    return out
+
+
+def is_terminal(status: dict | None) -> bool:
+    return bool(status) and status.get("phase") in ("Succeeded", "Failed")

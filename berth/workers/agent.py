@@ -1,0 +1,341 @@
+"""The node agent: the kubelet of one Ray node.
+
+A detached, named actor pinned to its node. The control plane tells it the complete set of
+pods this node should hold (``sync``), polls what changed (``statuses``) and reads logs
+(``read_log``/``read_log_from``). Every pod runs as a Ray task the agent submits and therefore
+owns: pods keep running while the control plane's driver restarts.
+
+Contract of ``sync(desired)``: ``desired`` lists every pod bound to this node that still exists
+in the store, in any phase, each as ``{"pod": <Pod dict>, "bundle": <runtime bundle>}`` (see
+``berth.workers.bundle``). A pod not seen before is admitted and started; a pod with
+``metadata.deletionTimestamp`` is stopped with its ``deletionGracePeriodSeconds``; a pod no
+longer listed is stopped with its ``terminationGracePeriodSeconds`` and, once ended, forgotten
+with its logs. Terminal phases never change. The call is idempotent.
+
+Statuses are kept per pod with a change cursor that only grows (it starts from the clock when
+an agent starts, so a restarted agent's cursors are past any the control plane holds), and are
+written to ``<root>/pods/<uid>/status.json`` so that a new agent on the same node knows which
+pods were lost with its predecessor.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import ray
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+from berth.platform.errors import BadRequest, NotFound
+from berth.platform.resources.meta import rfc3339, utcnow
+from berth.workers import logs
+from berth.workers.admission import admit, ray_options, ray_resources
+from berth.workers.pod_task import run_pod, write_stop
+from berth.workers.runner import StopRequest
+from berth.workers.status import is_terminal, lost_status, rejected_status, waiting_status
+
+log = logging.getLogger(__name__)
+
+_ATTEMPT_SHIFT = 40  # read_log_from offsets carry the attempt above this many bits
+_WAIT_S = 0.2
+LOST_MESSAGE = "The node agent restarted; the pod's containers were lost with it"
+
+
+@dataclass
+class PodRecord:
+    uid: str
+    pod: dict
+    bundle: dict = field(default_factory=dict)
+    status: dict | None = None
+    seq: int = 0
+    changed: int = 0
+    ref: object | None = None      # the pod's Ray task while it is submitted
+    stopping: bool = False
+    desired: bool = True
+
+    @property
+    def namespace(self) -> str:
+        return (self.pod.get("metadata") or {}).get("namespace", "")
+
+    @property
+    def name(self) -> str:
+        return (self.pod.get("metadata") or {}).get("name", "")
+
+
+class NodeAgent:
+    """Use through ``berth.workers.pool.ensure_agents``; every method is safe to repeat."""
+
+    def __init__(self, node_id: str, root: str, *, hide: list[str] | None = None,
+                 backoff_base: float = 10.0, backoff_cap: float = 300.0,
+                 bwrap: str | None = "auto"):
+        self.node_id = node_id
+        self.root = Path(root) / node_id[:12]
+        self.log_root, self.pod_root = self.root / "logs", self.root / "pods"
+        self.log_root.mkdir(parents=True, exist_ok=True)
+        self.pod_root.mkdir(parents=True, exist_ok=True)
+        node = next((n for n in ray.nodes() if n.get("NodeID") == node_id), {})
+        self.capacity: dict[str, float] = dict(node.get("Resources") or {})
+        self.host_ip = node.get("NodeManagerAddress") or "127.0.0.1"
+        self.bwrap = shutil.which("bwrap") if bwrap == "auto" else bwrap
+        if self.bwrap is None:
+            log.warning("bubblewrap not found on node %s: pods run unsandboxed", node_id[:12])
+        self.node_config = {
+            "node_name": node_id, "host_ip": self.host_ip, "log_root": self.log_root,
+            "pod_root": self.pod_root, "bwrap": self.bwrap,
+            "hide": sorted({str(self.root.parent), *(hide or [])}),
+            "backoff_base": backoff_base, "backoff_cap": backoff_cap,
+        }
+        self.pods: dict[str, PodRecord] = {}
+        self._cursor = time.time_ns() // 1000
+        self._lock = threading.RLock()
+        self._recover()
+        threading.Thread(target=self._monitor, name="agent-monitor", daemon=True).start()
+
+    # -- the API -----------------------------------------------------------------------------
+
+    def ping(self) -> dict:
+        with self._lock:
+            active = sum(1 for r in self.pods.values() if not is_terminal(r.status))
+            return {"nodeId": self.node_id, "hostIP": self.host_ip, "pods": len(self.pods),
+                    "active": active, "sandboxed": self.bwrap is not None,
+                    "cursor": self._cursor, "root": str(self.root)}
+
+    def sync(self, desired: list[dict]) -> None:
+        items = [d if "pod" in d else {"pod": d} for d in desired]
+        wanted = {(i["pod"].get("metadata") or {}).get("uid"): i for i in items}
+        with self._lock:
+            for uid, item in wanted.items():
+                if not uid:
+                    continue
+                rec = self.pods.get(uid)
+                if rec is None:
+                    rec = self.pods[uid] = PodRecord(uid, item["pod"], item.get("bundle") or {})
+                    self._admit(rec)
+                    continue
+                rec.desired = True
+                rec.pod = item["pod"]
+                meta = rec.pod.get("metadata") or {}
+                if meta.get("deletionTimestamp"):
+                    self._stop(rec, meta.get("deletionGracePeriodSeconds"))
+                elif rec.ref is None and not is_terminal(rec.status):
+                    rec.bundle = item.get("bundle") or {}
+                    self._admit(rec)  # was waiting for its configuration
+            for uid, rec in list(self.pods.items()):
+                if uid in wanted:
+                    continue
+                rec.desired = False
+                if rec.ref is None:
+                    self._forget(rec)
+                else:
+                    self._stop(rec, None)
+
+    def statuses(self, since: int = 0) -> tuple[int, list[dict]]:
+        with self._lock:
+            changed = sorted((r for r in self.pods.values() if r.changed > since
+                              and r.status is not None), key=lambda r: r.changed)
+            return self._cursor, [{"uid": r.uid, "namespace": r.namespace, "name": r.name,
+                                   "nodeId": self.node_id, "sandboxed": self.bwrap is not None,
+                                   "status": r.status} for r in changed]
+
+    def report(self, uid: str, seq: int, status: dict) -> None:
+        """Called by the pod's task for each change; stale or phase-reversing updates drop."""
+        with self._lock:
+            rec = self.pods.get(uid)
+            if rec is None or seq <= rec.seq:
+                return
+            if is_terminal(rec.status) and status.get("phase") != rec.status.get("phase"):
+                return
+            rec.seq = seq
+            self._set_status(rec, status)
+
+    def read_log(self, uid: str, container: str | None = None, **options) -> str:
+        rec = self._record(uid)
+        name = self._container(rec, container)
+        return logs.read_log(self.log_root, uid, name, pod_name=rec.name, **options)
+
+    def read_log_from(self, uid: str, container: str | None = None, offset: int | None = None,
+                      *, timestamps: bool = False, previous: bool = False,
+                      tail_lines: int | None = None, since_seconds: int | None = None,
+                      since_time: str | None = None) -> tuple[str, int, bool]:
+        """Follow a log: ``(text, next offset, finished)``. Start with ``offset=None`` (the
+        filters choose the first line), then pass back the returned offset, which is opaque.
+        ``finished``: the attempt being followed has ended and all of it was returned."""
+        rec = self._record(uid)
+        name = self._container(rec, container)
+        if offset is None:
+            path = logs.pick_attempt(self.log_root, uid, name, previous)
+            if path is None:
+                if previous:
+                    logs.read_log(self.log_root, uid, name, previous=True, pod_name=rec.name)
+                return "", 0 if is_terminal(rec.status) else -1, is_terminal(rec.status)
+            attempt = int(path.stem)
+            start = logs.start_offset(path, tail_lines=tail_lines, since_seconds=since_seconds,
+                                      since_time=since_time)
+        elif offset < 0:
+            return self.read_log_from(uid, name, None, timestamps=timestamps)
+        else:
+            attempt, start = offset >> _ATTEMPT_SHIFT, offset & ((1 << _ATTEMPT_SHIFT) - 1)
+            path = logs.attempt_path(self.log_root, uid, name, attempt)
+        text, end, finished = logs.read_from(path, start, timestamps=timestamps)
+        if not finished and is_terminal(rec.status) and rec.ref is None:
+            more, end2, _ = logs.read_from(path, end, timestamps=timestamps)
+            text, end, finished = text + more, end2, True  # the writer died with its pod
+        return text, (attempt << _ATTEMPT_SHIFT) | end, finished
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _record(self, uid: str) -> PodRecord:
+        with self._lock:
+            rec = self.pods.get(uid)
+        if rec is None:
+            raise NotFound("pods", uid)
+        return rec
+
+    def _container(self, rec: PodRecord, container: str | None) -> str:
+        spec = rec.pod.get("spec") or {}
+        regular = [c["name"] for c in spec.get("containers") or []]
+        init = [c["name"] for c in spec.get("initContainers") or []]
+        if container is None:
+            if len(regular) == 1:
+                return regular[0]
+            raise BadRequest(f"a container name must be specified for pod {rec.name}, choose "
+                             f"one of: [{' '.join(regular)}] or one of the init containers: "
+                             f"[{' '.join(init)}]")
+        if container not in regular + init:
+            raise BadRequest(f"container {container} is not valid for pod {rec.name}")
+        return container
+
+    def _now(self) -> str:
+        return rfc3339(utcnow())
+
+    def _set_status(self, rec: PodRecord, status: dict) -> None:
+        self._cursor = max(self._cursor + 1, time.time_ns() // 1000)
+        rec.status, rec.changed = status, self._cursor
+        self._persist(rec)
+
+    def _persist(self, rec: PodRecord) -> None:
+        folder = self.pod_root / rec.uid
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = folder / ".status.json.tmp"
+            tmp.write_text(json.dumps({"pod": rec.pod, "status": rec.status}))
+            os.replace(tmp, folder / "status.json")
+        except OSError as err:
+            log.warning("could not save status of pod %s: %s", rec.uid, err)
+
+    def _admit(self, rec: PodRecord) -> None:
+        """Start the pod's task, or record why it cannot start (yet)."""
+        meta = rec.pod.get("metadata") or {}
+        now = self._now()
+        if meta.get("deletionTimestamp"):
+            self._set_status(rec, lost_status(rec.pod, None, self.host_ip, now,
+                                              "The pod was deleted before it started"))
+            return
+        waiting = rec.bundle.get("waiting")
+        if waiting:
+            self._set_status(rec, waiting_status(rec.pod, self.host_ip, now,
+                                                 waiting.get("reason", "ContainerCreating"),
+                                                 waiting.get("message")))
+            return
+        used = self._used()
+        refusal = admit(rec.pod, self.capacity, used)
+        if refusal is not None:
+            self._set_status(rec, rejected_status(rec.pod, self.host_ip, now, *refusal))
+            return
+        options = ray_options(rec.pod)
+        rec.ref = run_pod.options(
+            **options, name=f"pod:{rec.namespace}/{rec.name}",
+            scheduling_strategy=NodeAffinitySchedulingStrategy(self.node_id, soft=False),
+        ).remote(ray.get_runtime_context().current_actor, rec.pod, rec.bundle,
+                 self.node_config)
+        self._set_status(rec, waiting_status(rec.pod, self.host_ip, now))
+
+    def _used(self) -> dict[str, float]:
+        used: dict[str, float] = {}
+        for r in self.pods.values():
+            if r.ref is not None:
+                for name, value in ray_resources(r.pod).items():
+                    used[name] = used.get(name, 0.0) + value
+        return used
+
+    def _stop(self, rec: PodRecord, grace: float | None) -> None:
+        if rec.stopping or rec.ref is None:
+            return
+        rec.stopping = True
+        write_stop(self.pod_root / rec.uid, StopRequest(grace=grace))
+        if rec.seq == 0:
+            # Not started as far as we know: drop it from Ray's queue. Should it have just
+            # started, the stop file above stops it all the same.
+            ray.cancel(rec.ref, force=False)
+
+    def _forget(self, rec: PodRecord) -> None:
+        self.pods.pop(rec.uid, None)
+        shutil.rmtree(self.log_root / rec.uid, ignore_errors=True)
+        shutil.rmtree(self.pod_root / rec.uid, ignore_errors=True)
+
+    def _monitor(self) -> None:
+        """Collect each pod task's end: its final status, or why the task itself failed."""
+        while True:
+            with self._lock:
+                refs = {r.ref: r for r in self.pods.values() if r.ref is not None}
+            if not refs:
+                time.sleep(_WAIT_S)
+                continue
+            ready, _ = ray.wait(list(refs), num_returns=len(refs), timeout=_WAIT_S,
+                                fetch_local=True)
+            for ref in ready:
+                self._finished(refs[ref], ref)
+
+    def _finished(self, rec: PodRecord, ref) -> None:
+        try:
+            result = ray.get(ref)
+            seq, status = result["seq"], result["status"]
+        except ray.exceptions.TaskCancelledError:
+            seq, status = None, lost_status(rec.pod, rec.status, self.host_ip, self._now(),
+                                            "The pod was stopped before it started")
+        except ray.exceptions.RayError as err:
+            log.warning("pod %s/%s task failed: %s", rec.namespace, rec.name, err)
+            seq, status = None, _task_failure(rec, err, self.host_ip, self._now())
+        with self._lock:
+            rec.ref = None
+            if seq is not None:
+                self.report(rec.uid, seq, status)
+            elif not is_terminal(rec.status):
+                rec.seq += 1
+                self._set_status(rec, status)
+            if not rec.desired:
+                self._forget(rec)
+
+    def _recover(self) -> None:
+        """Pods of a previous agent on this node: finished ones stay readable, the others
+        were lost with it and are marked so."""
+        for path in sorted(self.pod_root.glob("*/status.json")):
+            try:
+                saved = json.loads(path.read_text())
+            except (OSError, ValueError):
+                continue
+            pod = saved.get("pod") or {}
+            uid = (pod.get("metadata") or {}).get("uid") or path.parent.name
+            rec = PodRecord(uid, pod, status=saved.get("status"))
+            if not is_terminal(rec.status):
+                rec.status = lost_status(pod, rec.status, self.host_ip, self._now(),
+                                         LOST_MESSAGE)
+            self.pods[uid] = rec
+            self._set_status(rec, rec.status)
+
+
+def _task_failure(rec: PodRecord, err: Exception, host_ip: str, now: str) -> dict:
+    if isinstance(err, ray.exceptions.TaskUnschedulableError):
+        return rejected_status(rec.pod, host_ip, now, "UnexpectedAdmissionError",
+                               f"Pod could not be placed on its node by Ray: {err}")
+    return lost_status(rec.pod, rec.status, host_ip, now,
+                       f"The pod's process on the node died: {type(err).__name__}")
+
+
+NodeAgentActor = ray.remote(NodeAgent)

@@ -1,0 +1,70 @@
+"""The Ray task that is one pod: it holds exactly the pod's requests on its node while the
+pod's containers run, so Ray's accounting and GPU assignment agree with the scheduler.
+
+It is submitted by the node agent (so the agent, a detached actor, owns it and it outlives the
+control plane's driver). Status changes go back to the agent as actor calls; a stop request
+comes through a small file in the pod's directory on the node, which the agent writes and the
+runner polls — both run on the same node.
+"""
+
+from __future__ import annotations
+
+import glob
+import itertools
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+
+import ray
+
+from berth.workers import cgroups
+from berth.workers.runner import NodeContext, PodRunner, StopRequest
+
+STOP_FILE = "stop"
+
+
+def write_stop(pod_dir: Path, request: StopRequest) -> None:
+    pod_dir.mkdir(parents=True, exist_ok=True)
+    tmp = pod_dir / f".{STOP_FILE}.tmp"
+    tmp.write_text(json.dumps(asdict(request)))
+    os.replace(tmp, pod_dir / STOP_FILE)
+
+
+def read_stop(pod_dir: Path) -> StopRequest | None:
+    try:
+        data = json.loads((pod_dir / STOP_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    return StopRequest(**data)
+
+
+def gpu_devices() -> list[str]:
+    """NVIDIA device nodes to show in sandboxes; CUDA_VISIBLE_DEVICES picks among them."""
+    return sorted(glob.glob("/dev/nvidia*"))
+
+
+@ray.remote(max_retries=0, retry_exceptions=False)
+def run_pod(agent, pod: dict, bundle: dict, node: dict) -> dict:
+    """Run the pod to its end on this node; ``{"seq", "status", "gpuIds", "nodeId"}``."""
+    uid = pod["metadata"]["uid"]
+    gpu_ids = [str(g) for g in ray.get_gpu_ids()]
+    context = NodeContext(**node, devices=gpu_devices() if gpu_ids else [],
+                          hierarchy=cgroups.detect())
+    pod_dir = context.pod_root / uid
+    seq = itertools.count(1)
+
+    def report(status: dict) -> None:
+        agent.report.remote(uid, next(seq), status)
+
+    runner = PodRunner(pod, bundle, context, gpu_ids=gpu_ids, report=report,
+                       stop_check=lambda: read_stop(pod_dir))
+    if read_stop(pod_dir) is not None:
+        runner.stop(grace=0)
+    try:
+        final = runner.run()
+    except KeyboardInterrupt:
+        # ray.cancel reached a task that had just started: stop what it began, then report.
+        final = runner.abort()
+    return {"seq": next(seq), "status": final, "gpuIds": gpu_ids,
+            "nodeId": ray.get_runtime_context().get_node_id()}
