@@ -12,11 +12,6 @@ from berth.platform.runtime import Platform
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
-def _aggregated(request: Request) -> bool:
-    accept = request.headers.get("accept", "")
-    return "as=APIGroupDiscoveryList" in accept and "v=v2;" in accept.replace(" ", "") + ";"
-
-
 def _aggregated_response(doc: dict) -> Response:
     response = handlers.json_response(doc)
     response.headers["content-type"] = discovery.AGGREGATED_MEDIA_TYPE
@@ -45,13 +40,13 @@ def create_app(platform: Platform) -> FastAPI:
 
     @app.get("/api")
     async def _api(request: Request) -> Response:
-        if _aggregated(request):
+        if discovery.wants_aggregated(request.headers.get("accept", "")):
             return _aggregated_response(discovery.aggregated_core())
         return handlers.json_response(discovery.api_versions())
 
     @app.get("/apis")
     async def _apis(request: Request) -> Response:
-        if _aggregated(request):
+        if discovery.wants_aggregated(request.headers.get("accept", "")):
             return _aggregated_response(discovery.aggregated_groups())
         return handlers.json_response(discovery.api_group_list())
 
@@ -64,14 +59,16 @@ def create_app(platform: Platform) -> FastAPI:
 
     @app.get("/openapi/v3")
     async def _openapi_root() -> Response:
-        return handlers.json_response(openapi.root_document())
+        return handlers.json_response(openapi.root())
 
     @app.get("/openapi/v3/{gv:path}")
     async def _openapi_gv(gv: str) -> Response:
-        doc = openapi.group_version_document(gv.removeprefix("api/").removeprefix("apis/"))
-        if doc is None:
+        body = openapi.group_version_bytes(gv)
+        if body is None:
             raise NotFound("", "", message="the server could not find the requested resource")
-        return handlers.json_response(doc)
+        # The URL carries the document's hash, so a cached copy can never be stale.
+        return Response(body, media_type="application/json",
+                        headers={"Cache-Control": "public, immutable"})
 
     @app.api_route("/api/{rest:path}", methods=_METHODS)
     @app.api_route("/apis/{group}/{rest:path}", methods=_METHODS)
