@@ -266,9 +266,9 @@ def _merge_ordered_lists(original: dict, patch: dict) -> None:
         if wanted is not _ABSENT and not isinstance(wanted, list):
             continue  # a null or a scalar: the plain merge below handles it, unordered
         key = schema.MERGE_KEYS.get(field, "")
-        if not key and any(isinstance(v, dict) for v in (live or []) + (wanted or []) + order):
-            continue  # maps cannot be ordered without a merge key; the directive is dropped
         patch_list = [] if wanted is _ABSENT else wanted
+        if not key and any(isinstance(v, dict) for v in (live or []) + patch_list + order):
+            continue  # maps cannot be ordered without a merge key; the directive is dropped
         _validate_order(patch_list, order, key)
         if live is None and wanted is _ABSENT:
             continue
