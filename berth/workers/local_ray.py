@@ -1,0 +1,120 @@
+"""A private Ray head on loopback for the embedded mode (``berth up``) and for tests.
+
+Started with ``ray start --head`` in its own session, so it outlives the driver that started
+it (pods keep running while the control plane restarts) and can be stopped by that session
+alone — never ``ray stop``, which kills every Ray on the host.
+
+Ray listens on every interface by default; ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`` in its
+environment keeps every listener on 127.0.0.1 (found by measurement, see machine-facts). Ray
+2.60 heads require a token: one is made under the temp dir and named by
+``RAY_AUTH_TOKEN_PATH``; ``driver_env`` gives a driver the variables it needs to connect.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+STATE_FILE = "berth-ray.json"
+TOKEN_FILE = "auth_token"
+_START_TIMEOUT_S = 120
+
+
+def driver_env(temp_dir: str | Path) -> dict[str, str]:
+    """Environment variables a process needs to reach the Ray head under ``temp_dir``."""
+    return {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_AUTH_MODE": "token",
+            "RAY_AUTH_TOKEN_PATH": str(Path(temp_dir).resolve() / TOKEN_FILE)}
+
+
+def _state(temp_dir: Path) -> dict | None:
+    try:
+        return json.loads((temp_dir / STATE_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _session_alive(sid: int) -> bool:
+    return bool(session_members(sid))
+
+
+def session_members(sid: int) -> list[int]:
+    """Processes of session ``sid`` (field 6 of ``/proc/<pid>/stat``), zombies excluded."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[3]) == sid:
+            found.append(int(entry))
+    return found
+
+
+def start_local_ray(temp_dir: str | Path, num_cpus: int | None = None,
+                    num_gpus: int | None = None, resources: dict[str, float] | None = None,
+                    labels: dict[str, str] | None = None,
+                    object_store_memory: int | None = None) -> str:
+    """Start (or find already running) a head under ``temp_dir``; its GCS address."""
+    temp = Path(temp_dir).resolve()
+    temp.mkdir(parents=True, exist_ok=True)
+    state = _state(temp)
+    if state and _session_alive(state["sid"]):
+        return state["address"]
+    token = temp / TOKEN_FILE
+    if not token.exists():
+        token.write_text(secrets.token_hex(32))
+        token.chmod(0o600)
+    args = [sys.executable, "-m", "ray.scripts.scripts", "start", "--head", "--port=0",
+            f"--temp-dir={temp}", "--include-dashboard=false", "--node-ip-address=127.0.0.1",
+            "--disable-usage-stats"]
+    if num_cpus is not None:
+        args.append(f"--num-cpus={num_cpus}")
+    if num_gpus is not None:
+        args.append(f"--num-gpus={num_gpus}")
+    if resources:
+        args.append(f"--resources={json.dumps(resources)}")
+    if labels:
+        args.append("--labels=" + ",".join(f"{k}={v}" for k, v in sorted(labels.items())))
+    if object_store_memory:
+        args.append(f"--object-store-memory={object_store_memory}")
+    env = {**os.environ, **driver_env(temp)}
+    proc = subprocess.Popen(args, env=env, start_new_session=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    output, _ = proc.communicate(timeout=_START_TIMEOUT_S)
+    address_file = temp / "ray_current_cluster"
+    if proc.returncode != 0 or not address_file.exists():
+        raise RuntimeError(f"ray start failed ({proc.returncode}): "
+                           f"{output.decode(errors='replace')[-2000:]}")
+    address = address_file.read_text().strip()
+    (temp / STATE_FILE).write_text(json.dumps({"address": address, "sid": proc.pid}))
+    return address
+
+
+def stop_local_ray(temp_dir: str | Path, grace: float = 5.0) -> None:
+    """Stop the head started under ``temp_dir``: every process of its session."""
+    temp = Path(temp_dir).resolve()
+    state = _state(temp)
+    if not state:
+        return
+    sid = state["sid"]
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 2.0)):
+        for pid in session_members(sid):
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + wait
+        while session_members(sid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if not session_members(sid):
+            break
+    (temp / STATE_FILE).unlink(missing_ok=True)

@@ -1,0 +1,149 @@
+"""The worker pool: Ray's nodes as Kubernetes Nodes, and one agent on each live node.
+
+``node_objects`` and ``node_object`` need only what ``ray.nodes()`` returns (``node_object`` is
+pure, for tests); ``ensure_agents`` needs a connected Ray driver. Neither needs the store.
+"""
+
+from __future__ import annotations
+
+import platform
+import re
+
+import ray
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+from berth.platform.resources import quantity
+from berth.settings import Settings
+from berth.workers.agent import NodeAgentActor
+from berth.workers.local_ray import start_local_ray, stop_local_ray  # noqa: F401  (re-export)
+
+AGENT_NAMESPACE = "berth"
+AGENT_MAX_CONCURRENCY = 64
+NODE_ID_ANNOTATION = "berth.dev/ray-node-id"
+KUBELET_VERSION = "v1.30.0-berth"
+_NODE_NAME_LABEL = "ray.io/node-name"
+_SKIP_RESOURCES = ("CPU", "GPU", "memory", "object_store_memory")
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+_DNS_LABEL = re.compile(r"[^a-z0-9-]+")
+_ARCH = {"x86_64": "amd64", "aarch64": "arm64"}
+
+
+def agent_name(node_id: str) -> str:
+    return f"berth-agent-{node_id[:12]}"
+
+
+def alive_nodes() -> list[dict]:
+    return [n for n in ray.nodes() if n.get("Alive")]
+
+
+def ensure_agents(root: str, *, hide: list[str] | None = None, backoff_base: float = 10.0,
+                  backoff_cap: float = 300.0, bwrap: str | None = "auto",
+                  nodes: list[dict] | None = None) -> dict[str, object]:
+    """One agent per live node (created if missing, found if running); by node id.
+
+    ``root``: directory on each node for logs and pod state (a per-node folder is made under
+    it). ``hide``: host paths no container may see (the data directory, Ray's temp dir)."""
+    handles = {}
+    for node in nodes if nodes is not None else alive_nodes():
+        node_id = node["NodeID"]
+        handles[node_id] = NodeAgentActor.options(
+            name=agent_name(node_id), namespace=AGENT_NAMESPACE, lifetime="detached",
+            get_if_exists=True, num_cpus=0, max_concurrency=AGENT_MAX_CONCURRENCY,
+            max_restarts=0,
+            scheduling_strategy=NodeAffinitySchedulingStrategy(node_id, soft=False),
+        ).remote(node_id, root, hide=hide, backoff_base=backoff_base,
+                 backoff_cap=backoff_cap, bwrap=bwrap)
+    return handles
+
+
+def node_name(ray_node: dict) -> str:
+    """Stable and DNS-safe: the ``ray.io/node-name`` label if set, else ``ray-<id[:12]>``."""
+    given = (ray_node.get("Labels") or {}).get(_NODE_NAME_LABEL)
+    if given:
+        return _DNS_LABEL.sub("-", given.lower()).strip("-")[:63] or "ray"
+    return f"ray-{ray_node['NodeID'][:12]}"
+
+
+def _amount(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _capacity(resources: dict[str, float]) -> dict[str, str]:
+    out = {"cpu": quantity.format_milli(int(round(resources.get("CPU", 0) * 1000))),
+           "memory": quantity.format_bytes(int(resources.get("memory", 0))),
+           "pods": "110"}
+    if resources.get("GPU"):
+        out["nvidia.com/gpu"] = _amount(resources["GPU"])
+    for name, value in sorted(resources.items()):
+        if name in _SKIP_RESOURCES or name.startswith(("node:", "accelerator_type:")):
+            continue
+        out[f"ray.io/{name}"] = _amount(value)
+    return out
+
+
+def _accelerator(ray_node: dict) -> str | None:
+    for name in ray_node.get("Resources") or {}:
+        if name.startswith("accelerator_type:"):
+            return name.split(":", 1)[1]
+    return (ray_node.get("Labels") or {}).get("ray.io/accelerator-type")
+
+
+def node_object(ray_node: dict, settings: Settings) -> dict:
+    """The Kubernetes ``Node`` of one entry of ``ray.nodes()``."""
+    name = node_name(ray_node)
+    resources = ray_node.get("Resources") or {}
+    labels = {k: v for k, v in (ray_node.get("Labels") or {}).items()
+              if isinstance(v, str) and len(v) <= 63 and _LABEL_VALUE.match(v)}
+    arch = _ARCH.get(platform.machine(), platform.machine())
+    labels.update({"kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
+                   "kubernetes.io/arch": arch, "beta.kubernetes.io/os": "linux",
+                   "beta.kubernetes.io/arch": arch})
+    accelerator = _accelerator(ray_node)
+    if resources.get("GPU"):
+        labels["nvidia.com/gpu.count"] = _amount(resources["GPU"])
+        if accelerator:
+            labels["nvidia.com/gpu.product"] = accelerator
+    labels.update(settings.node_labels)
+    alive = bool(ray_node.get("Alive"))
+    ip = ray_node.get("NodeManagerAddress") or ""
+    capacity = _capacity(resources)
+    ready = {"type": "Ready", "status": "True" if alive else "Unknown",
+             "reason": "KubeletReady" if alive else "NodeStatusUnknown",
+             "message": "Berth agent on Ray node is ready" if alive
+             else "Ray reports the node dead: " + (ray_node.get("DeathReasonMessage") or "")}
+    node = {
+        "apiVersion": "v1", "kind": "Node",
+        "metadata": {"name": name, "labels": labels,
+                     "annotations": {NODE_ID_ANNOTATION: ray_node["NodeID"]}},
+        "spec": {"providerID": f"ray://{ray_node['NodeID']}"},
+        "status": {
+            "capacity": capacity, "allocatable": dict(capacity), "conditions": [ready],
+            "addresses": [{"type": "InternalIP", "address": ip},
+                          {"type": "Hostname", "address": ray_node.get("NodeManagerHostname")
+                           or name}],
+            "nodeInfo": {"kubeletVersion": KUBELET_VERSION, "kubeProxyVersion": "",
+                         "containerRuntimeVersion": "berth://bubblewrap",
+                         "operatingSystem": "linux", "architecture": arch,
+                         "osImage": platform.platform(), "kernelVersion": platform.release(),
+                         "machineID": ray_node["NodeID"][:32],
+                         "systemUUID": ray_node["NodeID"][:32],
+                         "bootID": ray_node["NodeID"][:32]},
+        },
+    }
+    taints = [dict(t) for t in settings.node_taints]
+    if not alive:
+        taints.append({"key": "node.kubernetes.io/unreachable", "effect": "NoSchedule"})
+    if taints:
+        node["spec"]["taints"] = taints
+    return node
+
+
+def node_objects(settings: Settings, nodes: list[dict] | None = None) -> list[dict]:
+    """Every Ray node (alive or recently dead) as a ``Node``; dead ones are not Ready. Where a
+    restarted node reuses a name, the live one wins."""
+    by_name: dict[str, dict] = {}
+    for ray_node in sorted(nodes if nodes is not None else ray.nodes(),
+                           key=lambda n: bool(n.get("Alive"))):
+        obj = node_object(ray_node, settings)
+        by_name[obj["metadata"]["name"]] = obj
+    return sorted(by_name.values(), key=lambda n: n["metadata"]["name"])
