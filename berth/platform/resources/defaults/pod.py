@@ -105,16 +105,24 @@ def default_volume(volume: dict) -> None:
     host_path = volume.get("hostPath")
     if isinstance(host_path, dict) and host_path.get("type") is None:
         host_path["type"] = ""
+    _downward_items(volume.get("downwardAPI"))
     for source in _dicts((volume.get("projected") or {}).get("sources")
                          if isinstance(volume.get("projected"), dict) else None):
         token = source.get("serviceAccountToken")
         if isinstance(token, dict) and token.get("expirationSeconds") is None:
             token["expirationSeconds"] = 3600
+        _downward_items(source.get("downwardAPI"))
     ephemeral = volume.get("ephemeral")
     if isinstance(ephemeral, dict) and isinstance(ephemeral.get("volumeClaimTemplate"), dict):
         spec = ephemeral["volumeClaimTemplate"].get("spec")
         if isinstance(spec, dict):
             default_claim_spec(spec)
+
+
+def _downward_items(source: object) -> None:
+    for item in _dicts(source.get("items") if isinstance(source, dict) else None):
+        if isinstance(item.get("fieldRef"), dict):
+            _set_if_empty(item["fieldRef"], "apiVersion", "v1")
 
 
 def default_claim_spec(spec: dict) -> None:
