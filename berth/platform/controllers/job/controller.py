@@ -1,0 +1,192 @@
+"""The Job controller: the store-facing shell around the pure ``plan`` (Kubernetes ``syncJob``).
+
+Keys are ``(namespace, name)`` of a Job, or an ``OrphanPod`` whose tracking finalizer may have
+to go. The informers only decide *which* key to sync; ``reconcile`` reads the Job and its pods
+fresh from the store, never from the cache. That is Kubernetes' "expectations" problem solved
+the simple way: the cache may not show the pods this controller created or deleted a moment
+ago, and a plan made from it would create them twice. A fresh read costs one indexed query
+per sync (the pods by the Job's selector) and is exact, also after a restart and across
+processes sharing the database.
+
+Orphans: a pod that still holds ``batch.kubernetes.io/job-tracking`` while no live Job
+controls it (its Job was deleted, or orphaned it with propagation Orphan) would never be
+removed; the controller releases it, as Kubernetes' ``syncOrphanPod`` does.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable, Hashable
+
+from berth.platform.controllers.informers import Informer, InformerHub
+from berth.platform.resources import registry, selectors
+from berth.platform.resources.meta import controller_of, dig, utcnow
+from berth.platform.store.client import Client
+from berth.platform.store.events import EventRecorder
+
+from . import conditions, keys, pod_state
+from .apply import apply_plan, release_finalizer
+from .backoff import JobTracking
+from .plan import PodRef, plan
+from .spec import job_spec
+
+log = logging.getLogger(__name__)
+
+CONTROLLER_UID_INDEX = "job-controller-uid"
+JobKey = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class OrphanPod:
+    """Key of a pod whose tracking finalizer may be left without a Job to release it."""
+
+    namespace: str
+    name: str
+
+
+def controller_uid(pod: dict) -> list[str]:
+    """Index function: the uid of the Job that controls ``pod`` (none for other owners)."""
+    ref = _job_ref(pod)
+    return [ref["uid"]] if ref is not None and ref.get("uid") else []
+
+
+def _job_ref(obj: dict) -> dict | None:
+    ref = controller_of(obj)
+    if ref is None or ref.get("kind") != "Job" or ref.get("apiVersion") != registry.JOB.api_version:
+        return None
+    return ref
+
+
+def pod_selector(job: dict) -> str:
+    """The Job's ``spec.selector`` as a label selector string.
+
+    A Job that reached the store without one (written directly, not through the API) is
+    matched on the controller-uid label its pods always carry.
+    """
+    selector = dig(job, "spec", "selector")
+    if selector:
+        return str(selectors.from_object(selector))
+    return f"{keys.CONTROLLER_UID}={dig(job, 'metadata', 'uid', default='')}"
+
+
+class JobController:
+    name = "job-controller"
+
+    def __init__(self, client: Client, recorder: EventRecorder,
+                 clock: Callable[[], datetime] = utcnow, rng: random.Random | None = None):
+        self.client = client
+        self.recorder = recorder
+        self.clock = clock
+        self.rng = rng if rng is not None else random.Random()
+        # Kubernetes' in-memory backoff record, per Job key, tagged with the Job's uid so that a
+        # Job re-created under the same name starts afresh. Losing it only shortens a backoff.
+        self._tracking: dict[JobKey, tuple[str, JobTracking]] = {}
+        self._lock = threading.Lock()
+        self._jobs: Informer | None = None
+        self._pods: Informer | None = None
+        self._enqueue: Callable[[Hashable], None] = lambda key: None
+
+    # -- wiring ---------------------------------------------------------------------------
+    def setup(self, hub: InformerHub, enqueue: Callable[[Hashable], None]) -> None:
+        self._enqueue = enqueue
+        self._jobs = hub.informer(registry.JOB)
+        self._pods = hub.informer(registry.POD)
+        self._pods.add_index(CONTROLLER_UID_INDEX, controller_uid)
+        self._jobs.add_handler(self._on_job)
+        self._pods.add_handler(self._on_pod)
+
+    def _on_job(self, old: dict | None, new: dict | None) -> None:
+        md = (new or old)["metadata"]
+        self._enqueue((md.get("namespace", ""), md["name"]))
+        if new is None:
+            # Kubernetes ``deleteJob``: its pods that still hold the finalizer are orphans now.
+            for pod in self._pods.by_index(CONTROLLER_UID_INDEX, md.get("uid", "")):
+                if pod_state.has_tracking_finalizer(pod):
+                    self._enqueue(_orphan_key(pod))
+
+    def _on_pod(self, old: dict | None, new: dict | None) -> None:
+        pod = new or old
+        namespace = pod["metadata"].get("namespace", "")
+        ref = _job_ref(pod)
+        if old is not None and new is not None:
+            old_ref = _job_ref(old)
+            if old_ref is not None and old_ref != ref:
+                self._enqueue((namespace, old_ref["name"]))  # released or re-owned: sync the old Job
+        if ref is not None and self._live_job(namespace, ref) is not None:
+            self._enqueue((namespace, ref["name"]))
+            return
+        if new is not None and pod_state.has_tracking_finalizer(new):
+            if ref is not None or controller_of(new) is None:
+                self._enqueue(_orphan_key(new))
+
+    def _live_job(self, namespace: str, ref: dict) -> dict | None:
+        job = self._jobs.get(namespace, ref.get("name", ""))
+        if job is None or job["metadata"].get("uid") != ref.get("uid"):
+            return None
+        return job
+
+    # -- reconcile ------------------------------------------------------------------------
+    def reconcile(self, key: Hashable) -> float | None:
+        if isinstance(key, OrphanPod):
+            self._release_orphan(key)
+            return None
+        namespace, name = key
+        job = self.client.try_get(registry.JOB, namespace, name)
+        if job is None:
+            self._forget(key)
+            return None
+        uid = job["metadata"]["uid"]
+        pods = self._pods_of(job)
+        result = plan(job, pods, self.clock(), self._remembered(key, uid), rng=self.rng)
+        apply_plan(self.client, self.recorder, job, result,
+                   lambda tracking: self._remember(key, uid, tracking))
+        if conditions.is_finished(result.status):
+            self._forget(key)
+        return result.requeue_after
+
+    def _pods_of(self, job: dict) -> list[dict]:
+        """Every pod the Job controls, as the store has it now."""
+        md = job["metadata"]
+        listed = self.client.list(registry.POD, md.get("namespace", ""),
+                                  label_selector=pod_selector(job))
+        return [p for p in listed.items if controller_uid(p) == [md["uid"]]]
+
+    def _release_orphan(self, key: OrphanPod) -> None:
+        """Kubernetes ``syncOrphanPod``: drop the finalizer unless a live, unfinished Job that
+        this controller manages still tracks the pod."""
+        pod = self.client.try_get(registry.POD, key.namespace, key.name)
+        if pod is None or not pod_state.has_tracking_finalizer(pod):
+            return
+        owner = controller_of(pod)
+        if owner is not None:
+            if _job_ref(pod) is None:
+                return  # controlled by something that is not a Job: not ours to touch
+            job = self.client.try_get(registry.JOB, key.namespace, owner.get("name", ""))
+            if job is not None and job["metadata"].get("uid") == owner.get("uid"):
+                if not job_spec(job).ours or not conditions.is_finished(job.get("status") or {}):
+                    return  # its Job tracks it
+        log.info("releasing the tracking finalizer of orphan pod %s/%s", key.namespace, key.name)
+        release_finalizer(self.client, key.namespace, PodRef(key.name, pod_state.uid(pod)))
+
+    # -- memory between syncs -------------------------------------------------------------
+    def _remembered(self, key: JobKey, uid: str) -> JobTracking | None:
+        with self._lock:
+            kept = self._tracking.get(key)
+        return kept[1] if kept is not None and kept[0] == uid else None
+
+    def _remember(self, key: JobKey, uid: str, tracking: JobTracking) -> None:
+        with self._lock:
+            self._tracking[key] = (uid, tracking)
+
+    def _forget(self, key: JobKey) -> None:
+        with self._lock:
+            self._tracking.pop(key, None)
+
+
+def _orphan_key(pod: dict) -> OrphanPod:
+    md = pod["metadata"]
+    return OrphanPod(md.get("namespace", ""), md["name"])
