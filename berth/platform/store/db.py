@@ -256,7 +256,7 @@ class Database:
     def _committed(self, rv: int) -> None:
         with self._count_lock:
             self._writes += 1
-            due = self._writes % COMPACT_EVERY == 0
+            due = self._writes % max(1, min(COMPACT_EVERY, self.window // 2)) == 0
         if due:
             self.compact()
         for hook in self.on_commit:
