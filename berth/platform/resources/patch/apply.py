@@ -14,6 +14,7 @@ structured-merge-diff's ``Updater.Apply``.
 from __future__ import annotations
 
 import copy
+import json
 
 from berth.platform.errors import BadRequest, Cause, Invalid
 from berth.platform.resources.patch import fieldpath, schema
@@ -167,18 +168,30 @@ def _merge_list(lhs: list, rhs: list, key, combine) -> list:
 # -- pruning ---------------------------------------------------------------------------------
 
 def _prune(obj: dict, dropped: set[Path], kept: set[Path]) -> None:
-    """Remove from ``obj`` the fields in ``dropped`` unless some field in ``kept`` lies under
-    them; then remove what those removals left empty, unless someone owns it."""
+    """Remove from ``obj`` the fields in ``dropped`` that no one in ``kept`` owns. A list item
+    goes unless someone owns the item itself (fields others set inside it go with it, as in
+    Kubernetes); an object field stays while someone owns a field under it. Then remove what
+    those removals left empty, unless someone owns it."""
     inside = {p[:n] for p in kept for n in range(1, len(p))}
     emptied: set[Path] = set()
     for path in sorted(dropped, key=len):
-        if path in kept or path in inside or not fieldpath.remove(obj, path):
+        if path in kept or _is_item_key(path):
+            continue  # an item that stays keeps its key; one that goes takes its key along
+        if path in inside and not path[-1].startswith(("k:", "v:")):
+            continue  # an object someone else has fields in (a list item goes unless owned)
+        if not fieldpath.remove(obj, path):
             continue
         emptied.update(path[:n] for n in range(1, len(path)))
     for path in sorted(emptied, key=len, reverse=True):
         node = fieldpath.find(obj, path)
         if isinstance(node, (dict, list)) and not node and path not in kept:
             fieldpath.remove(obj, path)
+
+
+def _is_item_key(path: Path) -> bool:
+    if len(path) < 2 or not path[-2].startswith("k:") or not path[-1].startswith("f:"):
+        return False
+    return path[-1][2:] in json.loads(path[-2][2:])
 
 
 # -- conflicts -------------------------------------------------------------------------------
