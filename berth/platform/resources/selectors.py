@@ -116,9 +116,11 @@ def _requirement_errors(key: str, op: str, vals: list[str]) -> list[str]:
     if key_errors:
         errors.append(_invalid("key", key, "; ".join(key_errors)))
     if op in (IN, NOT_IN) and not vals:
-        errors.append(_invalid("values", vals, "for 'in', 'notin' operators, values set can't be empty"))
+        errors.append(_invalid("values", vals,
+                               "for 'in', 'notin' operators, values set can't be empty"))
     elif op in (EQUALS, DOUBLE_EQUALS, NOT_EQUALS) and len(vals) != 1:
-        errors.append(_invalid("values", vals, "exact-match compatibility requires one single value"))
+        errors.append(_invalid("values", vals,
+                               "exact-match compatibility requires one single value"))
     elif op in (EXISTS, DOES_NOT_EXIST) and vals:
         errors.append(_invalid("values", vals,
                                "values set must be empty for exists and does not exist"))
@@ -233,22 +235,22 @@ class _Parser:
             if tok == _END:
                 return out
             if tok not in (_IDENT, "!"):
-                raise _error(f"found '{lit}', expected: !, identifier, or 'end of string'")
+                raise BadRequest(f"found '{lit}', expected: !, identifier, or 'end of string'")
             out.append(self.requirement())
             tok, lit = self.take()
             if tok == _END:
                 return out
             if tok != ",":
-                raise _error(f"found '{lit}', expected: ',' or 'end of string'")
+                raise BadRequest(f"found '{lit}', expected: ',' or 'end of string'")
             tok, lit = self.peek()
             if tok not in (_IDENT, "!"):
-                raise _error(f"found '{lit}', expected: identifier after ','")
+                raise BadRequest(f"found '{lit}', expected: identifier after ','")
 
     def requirement(self) -> Requirement:
         try:
             return self._requirement()
         except BadRequest as exc:
-            raise _error("unable to parse requirement: " + exc.message) from None
+            raise BadRequest("unable to parse requirement: " + exc.message) from None
 
     def _requirement(self) -> Requirement:
         negated = False
@@ -324,10 +326,6 @@ class _Parser:
                     values.add("")
             else:
                 raise BadRequest(f"found '{lit}', expected: ',', or identifier")
-
-
-def _error(message: str) -> BadRequest:
-    return BadRequest(message)
 
 
 def parse(text: str) -> Selector:

@@ -61,7 +61,8 @@ def server_side_apply(live: dict | None, applied: dict, manager: str, force: boo
         _prune(merged, previous.fields - mine.fields, owned)
 
     added, modified, removed = fieldpath.compare(current, merged)
-    touched = owned_scope(added | modified, subresource)
+    # A field the configuration sets to null changes it as much as a new value does.
+    touched = owned_scope(added | modified | (removed & mine.fields), subresource)
     conflicts = [(e, p) for e in others for p in sorted(e.fields & touched)]
     if conflicts and not force:
         raise _conflict_error(conflicts)

@@ -231,6 +231,18 @@ def test_null_in_the_config_removes_the_field():
     assert "parallelism" not in out["spec"]
 
 
+def test_null_for_a_field_another_manager_owns_is_a_conflict():
+    live = client_side_created()
+    cfg = config()
+    cfg["spec"]["completions"] = None
+    with pytest.raises(ApplyConflict) as err:
+        server_side_apply(live, cfg, "kubectl", False, T1)
+    assert err.value.details["causes"][0]["field"] == ".spec.completions"
+    out = server_side_apply(live, cfg, "kubectl", True, T1)
+    assert "completions" not in out["spec"]
+    assert ("f:spec", "f:completions") not in owned(out, "kubectl-client-side-apply", "Update")
+
+
 def test_status_is_ignored_on_the_main_resource():
     live = applied(("kubectl", config(2), T0))
     live["status"] = {"active": 1}
