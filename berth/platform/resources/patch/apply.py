@@ -58,7 +58,7 @@ def server_side_apply(live: dict | None, applied: dict, manager: str, force: boo
     merged = ssa_merge(current, config)
     if previous is not None:
         owned = mine.fields.union(*(e.fields for e in others))
-        _prune(merged, previous.fields - mine.fields, owned)
+        _prune(merged, previous.fields - mine.fields, owned, set(fieldpath.walk(config)))
 
     added, modified, removed = fieldpath.compare(current, merged)
     # A field the configuration sets to null changes it as much as a new value does.
@@ -168,11 +168,11 @@ def _merge_list(lhs: list, rhs: list, key, combine) -> list:
 
 # -- pruning ---------------------------------------------------------------------------------
 
-def _prune(obj: dict, dropped: set[Path], kept: set[Path]) -> None:
+def _prune(obj: dict, dropped: set[Path], kept: set[Path], configured: set[Path]) -> None:
     """Remove from ``obj`` the fields in ``dropped`` that no one in ``kept`` owns. A list item
     goes unless someone owns the item itself (fields others set inside it go with it, as in
     Kubernetes); an object field stays while someone owns a field under it. Then remove what
-    those removals left empty, unless someone owns it."""
+    those removals left empty, unless someone owns it or the configuration has it."""
     inside = {p[:n] for p in kept for n in range(1, len(p))}
     emptied: set[Path] = set()
     for path in sorted(dropped, key=len):
@@ -185,7 +185,8 @@ def _prune(obj: dict, dropped: set[Path], kept: set[Path]) -> None:
         emptied.update(path[:n] for n in range(1, len(path)))
     for path in sorted(emptied, key=len, reverse=True):
         node = fieldpath.find(obj, path)
-        if isinstance(node, (dict, list)) and not node and path not in kept:
+        if isinstance(node, (dict, list)) and not node and path not in kept \
+                and path not in configured:
             fieldpath.remove(obj, path)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from berth.platform.errors import BadRequest, Invalid
 from berth.platform.resources.patch import (ApplyConflict, fieldpath, server_side_apply,
@@ -310,3 +312,46 @@ def test_list_map_order(live, cfg, expected):
 ])
 def test_list_kinds_merge(field, live, cfg, expected):
     assert ssa_merge({field: live}, {field: cfg}) == {field: expected}
+
+
+# -- properties ------------------------------------------------------------------------------
+
+words = st.sampled_from(["a", "b", "c", "d"])
+env = st.lists(st.builds(lambda n, v: {"name": n, "value": v}, words, words),
+               max_size=3, unique_by=lambda e: e["name"])
+containers = st.lists(
+    st.builds(lambda n, i, e: {"name": n, "image": i, "env": e}, words, words, env),
+    min_size=1, max_size=3, unique_by=lambda c: c["name"])
+configs = st.builds(
+    lambda labels, fins, cs, p: {
+        "apiVersion": "batch/v1", "kind": "Job",
+        "metadata": {"name": "pi", "labels": labels, "finalizers": fins},
+        "spec": {"parallelism": p, "template": {"spec": {"containers": cs}}}},
+    st.dictionaries(words, words, max_size=3), st.lists(words, max_size=3, unique=True),
+    containers, st.integers(0, 3))
+
+
+def content(obj):
+    obj = copy.deepcopy(obj)
+    obj["metadata"].pop("managedFields", None)
+    return obj
+
+
+@settings(max_examples=100, deadline=None)
+@given(configs, configs)
+def test_a_sole_applier_gets_exactly_its_config(first, second):
+    live = server_side_apply(None, first, "kubectl", False, T0)
+    assert content(live) == first
+    assert server_side_apply(live, first, "kubectl", False, T1) == live
+    assert content(server_side_apply(live, second, "kubectl", False, T2)) == second
+
+
+@settings(max_examples=100, deadline=None)
+@given(configs, configs)
+def test_a_forced_apply_sets_every_field_it_names(first, second):
+    live = server_side_apply(None, first, "alice", False, T0)
+    out = server_side_apply(live, second, "bob", True, T1)
+    merged = ssa_merge(content(live), second)
+    assert content(out) == merged  # nothing pruned: bob never applied before
+    assert fieldpath.field_set(second) - {("f:apiVersion",), ("f:kind",),
+                                          ("f:metadata", "f:name")} <= owned(out, "bob")
