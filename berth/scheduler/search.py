@@ -23,6 +23,7 @@ from __future__ import annotations
 from itertools import islice
 
 from berth.scheduler.filters import node_resources_fit, run_filters
+from berth.scheduler.ranking import ClassRanking, is_linear, probe_kind
 from berth.scheduler.scoring import Strategy, score_node
 from berth.scheduler.snapshot import NodeGroup, Snapshot
 from berth.scheduler.types import NodeView, PodRequest
@@ -55,11 +56,15 @@ class NodeFinder:
         self.strategy = strategy
         self._groups: dict[tuple, tuple[list[NodeGroup], frozenset[int]]] = {}
         self._best: dict[tuple, _Best] = {}
+        self._linear = is_linear(strategy)
+        self._rankings: dict[tuple[int, int], ClassRanking] = {}
+        self._ranked_upto = 0
 
     def invalidate(self) -> None:
         """Drop cached answers (after nodes were added, removed or released)."""
         self._groups.clear()
         self._best.clear()
+        self._rankings.clear()
 
     def feasible_groups(self, pod: PodRequest) -> list[NodeGroup]:
         return self._feasible(pod)[0]
@@ -115,6 +120,8 @@ class NodeFinder:
         return None
 
     def _full_pass(self, pod: PodRequest, groups: list[NodeGroup]) -> _Best | None:
+        if self._linear and not pod.extended:
+            return self._ranked_pass(pod, groups)
         strategy = self.strategy
         best: _Best | None = None
         best_score = _NONE
@@ -126,12 +133,54 @@ class NodeFinder:
                 node = next(iter(members.values()))
                 if extended and node_resources_fit(pod, node) is not None:
                     continue
-                score = score_node(pod, node, strategy)
-                if score > best_score or (score == best_score and group.load < best.group.load):
-                    best, best_score = _Best(group, key, score, 0), score
+                best, best_score = _better(best, best_score, group, key,
+                                           score_node(pod, node, strategy))
         if best is not None:
             best.pos = len(self.snapshot.log)
         return best
+
+    def _ranked_pass(self, pod: PodRequest, groups: list[NodeGroup]) -> _Best | None:
+        """``_full_pass`` through each group's score order (see ``ranking.py``)."""
+        self._sync_rankings()
+        kind = probe_kind(pod)
+        best: _Best | None = None
+        best_score = _NONE
+        for group in groups:
+            ranking = self._rankings.get((group.gid, kind))
+            if ranking is None:
+                ranking = self._rankings[(group.gid, kind)] = ClassRanking(
+                    group, kind, self.strategy)
+            key = ranking.best_fit(pod)
+            if key is not None:
+                node = next(iter(group.classes[key].values()))
+                best, best_score = _better(best, best_score, group, key,
+                                           score_node(pod, node, self.strategy))
+        if best is not None:
+            best.pos = len(self.snapshot.log)
+        return best
+
+    def _sync_rankings(self) -> None:
+        """Rank the classes that appeared since the last pass."""
+        log = self.snapshot.log
+        if self._rankings:
+            for group, key in islice(log, self._ranked_upto, len(log)):
+                members = group.classes.get(key)
+                if members is None:
+                    continue
+                for kind in (0, 1):
+                    ranking = self._rankings.get((group.gid, kind))
+                    if ranking is not None:
+                        ranking.add(key, members)
+        self._ranked_upto = len(log)
+
+
+def _better(best: _Best | None, best_score: float, group: NodeGroup, key: tuple,
+            score: float) -> tuple[_Best | None, float]:
+    """Keep the higher score; on a tie, the less loaded group."""
+    if score > best_score or (score == best_score and best is not None
+                              and group.load < best.group.load):
+        return _Best(group, key, score, 0), score
+    return best, best_score
 
 
 def scan_all(pod: PodRequest, snapshot: Snapshot, strategy: Strategy) -> NodeView | None:

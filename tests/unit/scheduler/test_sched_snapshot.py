@@ -1,0 +1,117 @@
+"""The snapshot index and the indexed search, checked against filtering every node."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from berth.scheduler.matching import Taint
+from berth.scheduler.scoring import PACK, SPREAD, Strategy, score_node
+from berth.scheduler.search import NodeFinder, scan_all
+from berth.scheduler.snapshot import Snapshot, snapshot_from_objects
+from berth.scheduler.types import NodeView, PodRequest
+from tests.unit.scheduler.sched_builders import a_node, a_pod, node_obj, pod_obj
+
+
+def test_assume_and_forget_move_a_node_between_free_classes():
+    snap = Snapshot([a_node("a", cpu="4"), a_node("b", cpu="4")])
+    (group,) = snap.groups
+    assert [len(m) for m in group.classes.values()] == [2]
+    pod = a_pod(cpu="1", memory=None)
+    snap.assume(pod, "a")
+    assert snap.node("a").req_cpu == 1000
+    assert sorted(len(m) for m in group.classes.values()) == [1, 1]
+    snap.forget(pod, "a")
+    assert [len(m) for m in group.classes.values()] == [2]
+    assert snap.node("a").req_cpu == 0
+
+
+def test_nodes_group_by_static_properties():
+    snap = Snapshot([a_node("a", labels={"zone": "x"}), a_node("b", labels={"zone": "x"}),
+                     a_node("c", labels={"zone": "y"}), a_node("d", cpu="16")])
+    assert sorted(g.size for g in snap.groups) == [1, 1, 2]
+
+
+def test_hold_takes_a_node_out_of_the_search_and_release_puts_it_back():
+    snap = Snapshot([a_node("a", cpu="4")])
+    finder = NodeFinder(snap, PACK)
+    snap.hold("a")
+    assert finder.find(a_pod(cpu="1")) is None
+    assert snap.held == frozenset({"a"})
+    snap.assume(a_pod(cpu="1"), "a")     # placements on a held node still count
+    snap.release("a")
+    assert finder.find(a_pod(cpu="1")).name == "a"
+    assert snap.node("a").req_cpu == 1000
+
+
+def test_replace_and_remove_nodes():
+    snap = Snapshot([a_node("a", cpu="4"), a_node("b", cpu="4")])
+    snap.add_node(a_node("a", cpu="8"))
+    assert snap.node("a").alloc_cpu == 8000 and len(snap) == 2
+    snap.remove_node("b")
+    assert "b" not in snap and len(snap) == 1
+    assert NodeFinder(snap, PACK).find(a_pod(cpu="6")).name == "a"
+
+
+def test_snapshot_from_objects_counts_bound_pods():
+    bound = pod_obj("p", cpu="3")
+    bound["spec"]["nodeName"] = "a"
+    snap = snapshot_from_objects([node_obj("a", cpu="4"), node_obj("b", cpu="4")],
+                                 [bound, pod_obj("pending", cpu="3")])
+    assert snap.node("a").req_cpu == 3000
+    assert snap.node("b").req_cpu == 0
+
+
+# ---- the index gives what filtering and scoring every node gives -------------------------
+
+SHAPES = [dict(cpu=4000, memory=16, gpu=0), dict(cpu=8000, memory=32, gpu=0),
+          dict(cpu=16000, memory=64, gpu=8), dict(cpu=16000, memory=64, gpu=4)]
+LABELS = [{}, {"zone": "a"}, {"zone": "b"}]
+
+node_specs = st.lists(st.tuples(st.integers(0, len(SHAPES) - 1),
+                                st.integers(0, len(LABELS) - 1), st.booleans()),
+                      min_size=0, max_size=25)
+pod_specs = st.lists(st.tuples(st.sampled_from([0, 250, 1000, 2000, 3000, 8000]),
+                               st.sampled_from([0, 1, 4, 16]),
+                               st.sampled_from([0, 0, 1, 2, 4, 8]),
+                               st.sampled_from([(), (("zone", "a"),)]),
+                               st.integers(0, 9)),
+                     min_size=1, max_size=60)
+GPU_TAINT = Taint("gpu", "", "NoSchedule")
+
+
+def build(specs) -> list[NodeView]:
+    nodes = []
+    for i, (shape, labels, tainted) in enumerate(specs):
+        nodes.append(NodeView(f"n{i}", **SHAPES[shape], labels=LABELS[labels], max_pods=6,
+                              taints=(GPU_TAINT,) if tainted else ()))
+    return nodes
+
+
+@pytest.mark.parametrize("strategy", [PACK, SPREAD,
+                                      Strategy("curved", ((0, 0), (50, 10), (100, 5)))],
+                         ids=lambda s: s.name)
+@settings(max_examples=60, deadline=None)
+@given(nodes=node_specs, pods=pod_specs)
+def test_indexed_search_matches_scanning_every_node(strategy, nodes, pods):
+    """Each decision scores as well as the best node found by filtering all of them, and
+    finds nothing exactly when nothing fits; pods finishing in between change nothing."""
+    indexed = Snapshot(build(nodes))
+    finder = NodeFinder(indexed, strategy)
+    placed: list[tuple[PodRequest, str]] = []
+    for i, (cpu, mem, gpu, selector, finish) in enumerate(pods):
+        pod = PodRequest("ns", f"p{i}", f"u{i}", cpu=cpu, memory=mem, gpu=gpu,
+                         node_selector=selector)
+        want = scan_all(pod, indexed, strategy)
+        got = finder.find(pod)
+        if want is None:
+            assert got is None
+            continue
+        assert got is not None
+        assert score_node(pod, got, strategy) == pytest.approx(
+            score_node(pod, want, strategy))
+        indexed.assume(pod, got.name)
+        placed.append((pod, got.name))
+        if finish == 0 and placed:
+            done, name = placed.pop(0)
+            indexed.forget(done, name)
