@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Iterable, Mapping, MutableMapping, NamedTuple
 
-from berth.scheduler.backfill import BackfillPolicy, choose_reservation, could_ever_fit
-from berth.scheduler.backfill import is_starving
+from berth.scheduler.backfill import (
+    BackfillPolicy, choose_reservation, could_ever_fit, is_starving)
 from berth.scheduler.explain import explain
 from berth.scheduler.filters import node_resources_fit
 from berth.scheduler.scoring import PACK, Strategy, strategy_named
@@ -55,6 +55,7 @@ class Cycle:
         snapshot.clear_log()
         self.finder = NodeFinder(snapshot, self.strategy)
         self._failed: dict[tuple, Decision] = {}
+        self._no_room: set[tuple] = set()   # pod classes with no node left to reserve
         for uid, name in list(self.reservations.items()):
             if name in snapshot:
                 snapshot.hold(name)
@@ -74,7 +75,10 @@ class Cycle:
         # 2. Pods like one that already failed this cycle fail the same way: nodes only
         #    fill up within a cycle.
         elif pod.klass in self._failed:
-            return self._failed[pod.klass]._replace(uid=pod.uid)
+            decision = self._failed[pod.klass]._replace(uid=pod.uid)
+            if not decision.unresolvable:
+                self._maybe_reserve(pod)
+            return decision
         # 3. Filter and score: the best node among those not held.
         node = self.finder.find(pod)
         if node is not None:
@@ -85,24 +89,29 @@ class Cycle:
         if why.unresolvable:
             if own is not None:
                 self._end_reservation(pod.uid)
-        elif own is None and self._may_reserve(pod):
-            name = choose_reservation(pod, self.snapshot)
-            if name is not None:
-                self.snapshot.hold(name)
-                self.reservations[pod.uid] = name
+        elif own is None:
+            self._maybe_reserve(pod)
         if own is None:
             self._failed[pod.klass] = decision
         return decision
+
+    def _maybe_reserve(self, pod: PodRequest) -> None:
+        if (len(self.reservations) >= self.backfill.max_reservations
+                or pod.klass in self._no_room
+                or not is_starving(pod, self.waiting_since, self.now, self.backfill)):
+            return
+        name = choose_reservation(pod, self.snapshot)
+        if name is None:
+            self._no_room.add(pod.klass)
+            return
+        self.snapshot.hold(name)
+        self.reservations[pod.uid] = name
 
     def _bind(self, pod: PodRequest, name: str) -> Decision:
         self.snapshot.assume(pod, name)
         if pod.uid in self.reservations:
             self._end_reservation(pod.uid)
         return Decision(pod.uid, name)
-
-    def _may_reserve(self, pod: PodRequest) -> bool:
-        return (len(self.reservations) < self.backfill.max_reservations
-                and is_starving(pod, self.waiting_since, self.now, self.backfill))
 
     def _end_reservation(self, uid: str) -> None:
         name = self.reservations.pop(uid)
