@@ -20,15 +20,12 @@ from berth.platform.errors import BadRequest, Cause, Invalid
 from berth.platform.resources.patch import fieldpath, schema
 from berth.platform.resources.patch.errors import ApplyConflict
 from berth.platform.resources.patch.fieldpath import Path
-from berth.platform.resources.patch.managed import (APPLY_OPERATION, UPDATE_OPERATION, Entry,
-                                                    decode, encode_into, owned_scope,
+from berth.platform.resources.patch.managed import (APPLY_OPERATION, Entry, decode,
+                                                    encode_into, owned_scope,
                                                     update_managed_fields,
                                                     without_managed_fields)
 
 __all__ = ["ApplyConflict", "server_side_apply", "update_managed_fields", "ssa_merge"]
-
-BEFORE_FIRST_APPLY = "before-first-apply"
-
 
 def server_side_apply(live: dict | None, applied: dict, manager: str, force: bool, now: str,
                       *, subresource: str = "") -> dict:
@@ -44,12 +41,10 @@ def server_side_apply(live: dict | None, applied: dict, manager: str, force: boo
         raise BadRequest("metadata.managedFields must be nil")
     config = _scoped_config(applied, subresource)
     current = without_managed_fields(live)
+    # An object no write has recorded owners for has none: Kubernetes would hand all its
+    # fields to a "before-first-apply" manager, but kubectl then migrates that manager into
+    # the applier, whose next apply would prune what the server set (spec.selector).
     entries = decode(live)
-    if live is not None and not entries:
-        # An object nobody tracked yet: its fields belong to a stand-in Update manager, so an
-        # apply that changes them is a conflict, as in Kubernetes.
-        entries = [Entry(BEFORE_FIRST_APPLY, UPDATE_OPERATION, str(live.get("apiVersion", "")),
-                         now, "", owned_scope(fieldpath.field_set(current), subresource))]
     mine = Entry(manager, APPLY_OPERATION, str(applied.get("apiVersion", "")), now,
                  subresource, owned_scope(fieldpath.field_set(config), subresource))
     previous = next((e for e in entries if e.key == mine.key), None)

@@ -172,6 +172,28 @@ def test_force_takes_the_field_over():
     assert "parallelism" not in out["spec"]
 
 
+def test_kubectl_migration_after_a_forced_apply_keeps_server_set_fields():
+    # The store records the client's ownership before the server adds its own fields
+    # (selector, labels); kubectl then folds its client-side manager into the applier
+    # (client-go csaupgrade) and applies again: nothing the server set may be pruned.
+    sent = config(1)
+    live = copy.deepcopy(sent)
+    update_managed_fields(None, live, "kubectl-client-side-apply", "Update", "batch/v1", T0)
+    live["spec"]["selector"] = {"matchLabels": {"batch.kubernetes.io/controller-uid": "u"}}
+    live["spec"]["template"]["metadata"] = {"labels": {"job-name": "pi"}}
+    out = server_side_apply(live, config(2), "kubectl", True, T1)
+    fields = out["metadata"]["managedFields"]
+    csa = next(e for e in fields if e["manager"] == "kubectl-client-side-apply")
+    ssa = next(e for e in fields if e["manager"] == "kubectl")
+    ssa["fieldsV1"] = fieldpath.to_fields_v1(fieldpath.from_fields_v1(ssa["fieldsV1"])
+                                             | fieldpath.from_fields_v1(csa["fieldsV1"]))
+    out["metadata"]["managedFields"] = [ssa]
+    again = server_side_apply(out, config(2), "kubectl", False, T2)
+    assert again["spec"]["selector"] == live["spec"]["selector"]
+    assert again["spec"]["template"]["metadata"] == live["spec"]["template"]["metadata"]
+    assert again["spec"]["parallelism"] == 2
+
+
 def test_the_same_value_is_no_conflict():
     live = client_side_created()
     out = server_side_apply(live, config(1), "kubectl", False, T1)
@@ -186,14 +208,12 @@ def test_two_appliers_conflict():
     assert err.value.details["causes"][0]["message"] == 'conflict with "alice"'
 
 
-def test_an_untracked_object_belongs_to_before_first_apply():
-    live = config(1)
-    with pytest.raises(ApplyConflict) as err:
-        server_side_apply(live, config(2), "kubectl", False, T1)
-    assert err.value.details["causes"][0]["message"] == \
-        'conflict with "before-first-apply" using batch/v1'
-    out = server_side_apply(live, config(2), "kubectl", True, T1)
-    assert set(entries(out)) == {("kubectl", "Apply"), ("before-first-apply", "Update")}
+def test_an_untracked_object_has_no_owners_to_conflict_with():
+    live = config(1, labels={"job-name": "pi"})
+    out = server_side_apply(live, config(2), "kubectl", False, T1)
+    assert out["spec"]["parallelism"] == 2
+    assert out["metadata"]["labels"] == {"job-name": "pi"}
+    assert set(entries(out)) == {("kubectl", "Apply")}
 
 
 def test_finalizers_are_a_set():
