@@ -1,0 +1,155 @@
+"""The pending queue: order, backoff, and what wakes an unschedulable pod."""
+
+from __future__ import annotations
+
+import pytest
+
+from berth.scheduler.queue import ClusterEvent, SchedulingQueue, backoff_duration
+from tests.unit.scheduler.sched_builders import a_pod
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture
+def queue(clock):
+    return SchedulingQueue(clock, initial_backoff_s=1.0, max_backoff_s=10.0,
+                           max_unschedulable_s=300.0)
+
+
+def names(pods):
+    return [p.name for p in pods]
+
+
+@pytest.mark.parametrize("attempts, want", [(0, 0.0), (1, 1.0), (2, 2.0), (3, 4.0),
+                                             (4, 8.0), (5, 10.0), (500, 10.0)])
+def test_backoff_duration(attempts, want):
+    assert backoff_duration(attempts, 1.0, 10.0) == want
+
+
+def test_pops_by_priority_then_creation_order(queue):
+    queue.add(a_pod("late", order=3))
+    queue.add(a_pod("early", order=1))
+    queue.add(a_pod("urgent", order=5, priority=100))
+    queue.add(a_pod("middle", order=2))
+    assert names(queue.pop_all(limit=2)) == ["urgent", "early"]
+    assert names(queue.pop_all()) == ["middle", "late"]
+    assert queue.pop_all() == []
+
+
+def test_an_unschedulable_pod_waits_for_a_cluster_change(queue, clock):
+    queue.add(a_pod("p"))
+    queue.pop_all()
+    queue.unschedulable("uid-p")
+    clock.now += 60
+    assert queue.pop_all() == []
+    assert queue.counts()["unschedulable"] == 1
+    assert queue.on_event(ClusterEvent.NODE_ADDED) == 1
+    assert names(queue.pop_all()) == ["p"]     # its 1 s backoff is long over
+
+
+@pytest.mark.parametrize("event, unresolvable, moves", [
+    (ClusterEvent.POD_DELETED, False, True),
+    (ClusterEvent.POD_DELETED, True, False),    # freeing resources cannot help it
+    (ClusterEvent.NODE_ADDED, True, True),
+    (ClusterEvent.NODE_CHANGED, True, True),
+    (ClusterEvent.NODE_CHANGED, False, True),
+])
+def test_which_events_wake_which_pods(queue, clock, event, unresolvable, moves):
+    queue.add(a_pod("p"))
+    queue.pop_all()
+    queue.unschedulable("uid-p", unresolvable=unresolvable)
+    clock.now += 60
+    queue.on_event(event)
+    assert names(queue.pop_all()) == (["p"] if moves else [])
+
+
+def test_a_woken_pod_still_serves_its_backoff(queue, clock):
+    queue.add(a_pod("p"))
+    for _ in range(3):                          # three failures: 4 s backoff
+        queue.pop_all()
+        queue.unschedulable("uid-p")
+        queue.on_event(ClusterEvent.NODE_ADDED)
+        clock.now += 100
+    queue.pop_all()
+    queue.unschedulable("uid-p")
+    queue.on_event(ClusterEvent.POD_DELETED)
+    assert queue.counts()["backoff"] == 1
+    assert queue.next_wakeup() == clock.now + 8.0
+    clock.now += 7.9
+    assert queue.pop_all() == []
+    clock.now += 0.1
+    assert names(queue.pop_all()) == ["p"]
+
+
+def test_an_event_during_the_attempt_is_not_lost(queue, clock):
+    queue.add(a_pod("p"))
+    queue.pop_all()
+    queue.on_event(ClusterEvent.POD_DELETED)    # while the cycle was running
+    queue.unschedulable("uid-p")
+    assert queue.counts() == {"active": 0, "backoff": 1, "unschedulable": 0, "flight": 0}
+    clock.now += 1
+    assert names(queue.pop_all()) == ["p"]
+
+
+def test_a_pod_deletion_during_the_attempt_does_not_wake_an_unresolvable_pod(queue):
+    queue.add(a_pod("p"))
+    queue.pop_all()
+    queue.on_event(ClusterEvent.POD_DELETED)
+    queue.unschedulable("uid-p", unresolvable=True)
+    assert queue.counts()["unschedulable"] == 1
+
+
+def test_parked_pods_are_retried_after_a_while_anyway(queue, clock):
+    queue.add(a_pod("p"))
+    queue.pop_all()
+    queue.unschedulable("uid-p", unresolvable=True)
+    clock.now += 299
+    assert queue.pop_all() == []
+    clock.now += 1
+    assert names(queue.pop_all()) == ["p"]
+
+
+def test_an_updated_pod_is_retried_at_once(queue, clock):
+    queue.add(a_pod("p", cpu="8"))
+    queue.pop_all()
+    queue.unschedulable("uid-p")
+    queue.add(a_pod("p", cpu="1"))
+    (pod,) = queue.pop_all()
+    assert pod.cpu == 1000
+
+
+def test_waiting_since_is_the_first_failure_and_ends_with_the_pod(queue, clock):
+    queue.add(a_pod("p"))
+    queue.add(a_pod("q"))
+    queue.pop_all()
+    queue.unschedulable("uid-p")
+    first = clock.now
+    clock.now += 50
+    queue.on_event(ClusterEvent.NODE_ADDED)
+    queue.pop_all()
+    queue.unschedulable("uid-p")
+    assert queue.waiting_since() == {"uid-p": first}
+    queue.done("uid-q")
+    queue.delete("uid-p")
+    assert queue.waiting_since() == {}
+    assert len(queue) == 0
+
+
+def test_deleted_pods_are_never_popped(queue):
+    queue.add(a_pod("p"))
+    queue.add(a_pod("q", order=1))
+    queue.delete("uid-p")
+    assert names(queue.pop_all()) == ["q"]
+    queue.unschedulable("uid-gone")              # unknown uids are ignored
+    assert queue.counts()["flight"] == 1
