@@ -4,6 +4,8 @@ failed ``test``, a missing path, a bad ``op``) is a 422, as kube-apiserver answe
 
 from __future__ import annotations
 
+import copy
+
 import jsonpatch
 import jsonpointer
 
@@ -22,13 +24,18 @@ def apply_json_patch(original: dict, operations: object) -> dict:
                                     f"{MAX_OPERATIONS}, got {len(operations)}")
     if not all(isinstance(op, dict) for op in operations):
         raise BadRequest("json: cannot unmarshal an operation that is not an object")
-    try:
-        result = jsonpatch.JsonPatch(operations).apply(original, in_place=False)
-    except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
-        raise PatchRejected(str(exc)) from None
-    except (TypeError, ValueError, KeyError, IndexError) as exc:
-        # The library trips over malformed operations (a non-string path, a bad index).
-        raise PatchRejected(f"invalid JSON patch operation: {exc}") from None
+    result: object = copy.deepcopy(original)
+    for op in operations:
+        # One at a time, to say which operation failed; the copy makes the whole atomic.
+        try:
+            result = jsonpatch.JsonPatch([op]).apply(result, in_place=True)
+        except jsonpatch.JsonPatchTestFailed:
+            raise PatchRejected(f"testing value {op.get('path')} failed: test failed") from None
+        except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
+            raise PatchRejected(f"{op.get('op') or 'an'} operation does not apply: {exc}") from None
+        except (TypeError, ValueError, KeyError, IndexError) as exc:
+            # The library trips over malformed operations (a non-string path, a bad index).
+            raise PatchRejected(f"invalid JSON patch operation: {exc}") from None
     if not isinstance(result, dict):
         raise BadRequest("the patched document is not a JSON object")
     return result

@@ -110,9 +110,13 @@ def test_json_patch(ops, check):
 
 
 @pytest.mark.parametrize("ops, fragment", [
-    ([{"op": "test", "path": "/spec/parallelism", "value": 3}], "not equal to tested value"),
-    ([{"op": "replace", "path": "/spec/nothere/x", "value": 3}], ""),
-    ([{"op": "remove", "path": "/metadata/annotations"}], ""),
+    ([{"op": "test", "path": "/spec/parallelism", "value": 3}],
+     "testing value /spec/parallelism failed: test failed"),
+    ([{"op": "replace", "path": "/spec/parallelism", "value": 3},
+      {"op": "test", "path": "/spec/completions", "value": 3}],
+     "testing value /spec/completions failed: test failed"),
+    ([{"op": "replace", "path": "/spec/nothere/x", "value": 3}], "replace operation does not"),
+    ([{"op": "remove", "path": "/metadata/annotations"}], "remove operation does not apply"),
     ([{"op": "explode", "path": "/spec"}], ""),
     ([{"path": "/spec"}], ""),
     ([{"op": "add", "path": 7, "value": 1}], ""),
