@@ -7,8 +7,8 @@ The rule (like Slurm's backfill or Kueue's, without run-time estimates):
 * A pod that has been unschedulable for ``reserve_after_s`` seconds (its *waiting since*
   time comes from the queue) is *starving*. When a starving pod fails again and waiting can
   help (its rejection is resolvable), it reserves one node: the one, among those it could
-  ever fit on, that is closest to fitting it now (smallest normalised shortfall, then the
-  fullest by score, which drains soonest).
+  ever fit on, that is closest to fitting it now (smallest normalised shortfall; on a tie
+  the one "pack" scores highest, leaving emptier nodes to others).
 * A reserved node is closed to every other pod. Anything placed there could keep the big
   pod from ever fitting, because nothing is known about how long pods run; so the node
   only drains, and as soon as enough has finished the reserving pod lands on it (or on any
@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from berth.scheduler.filters import run_filters, STATIC_FILTERS, exceeds_allocatable
+from berth.scheduler.filters import static_rejection
 from berth.scheduler.scoring import PACK, score_node
 from berth.scheduler.snapshot import Snapshot
 from berth.scheduler.types import NodeView, PodRequest
@@ -67,8 +67,8 @@ def shortfall(pod: PodRequest, node: NodeView) -> float:
 
 
 def could_ever_fit(pod: PodRequest, node: NodeView) -> bool:
-    return (run_filters(pod, node, STATIC_FILTERS) is None
-            and exceeds_allocatable(pod, node) is None)
+    """Would ``pod`` fit on ``node`` once every pod running there had finished?"""
+    return static_rejection(pod, node) is None
 
 
 def choose_reservation(pod: PodRequest, snapshot: Snapshot) -> str | None:

@@ -119,6 +119,7 @@ class Cycle:
             self.snapshot.release(name)
             # The node is back in the index: earlier failures may now fit on it.
             self._failed.clear()
+            self._no_room.clear()
 
 
 def schedule_batch(queue: Iterable[PodRequest], snapshot: Snapshot,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import NamedTuple
 
-from berth.scheduler.filters import REASON_RESERVED, node_resources_fit, run_filters
+from berth.scheduler.filters import REASON_RESERVED, node_resources_fit, static_rejection
 from berth.scheduler.messages import fit_error_message
 from berth.scheduler.snapshot import Snapshot
 from berth.scheduler.types import PodRequest
@@ -29,7 +29,7 @@ def explain(pod: PodRequest, snapshot: Snapshot, own_node: str | None = None) ->
     it for a reason no finishing pod could remove.
     """
     if pod.uses_node_name:
-        return _explain_per_node(pod, snapshot, own_node)
+        return explain_by_node(pod, snapshot, own_node)
     histogram: Counter[str] = Counter()
     resolvable = False
     for group in snapshot.groups:
@@ -58,19 +58,21 @@ def explain(pod: PodRequest, snapshot: Snapshot, own_node: str | None = None) ->
                        unresolvable, dict(histogram))
 
 
-def _explain_per_node(pod: PodRequest, snapshot: Snapshot,
-                      own_node: str | None) -> Explanation:
+def explain_by_node(pod: PodRequest, snapshot: Snapshot,
+                    own_node: str | None = None) -> Explanation:
+    """``explain`` one node at a time: for pods whose affinity names nodes, and as the
+    reference the grouped version is tested against."""
     histogram: Counter[str] = Counter()
     resolvable = False
     for node in snapshot:
-        rejection = run_filters(pod, node)
+        rejection = static_rejection(pod, node)
         if rejection is None:
+            resolvable = True
             if snapshot.is_held(node.name) and node.name != own_node:
                 histogram[REASON_RESERVED] += 1
-                resolvable = True
-            continue
-        resolvable = resolvable or not rejection.unresolvable
-        for reason in rejection.reasons:
+                continue
+            rejection = node_resources_fit(pod, node)
+        for reason in rejection.reasons if rejection else ():
             histogram[reason] += 1
     unresolvable = not resolvable
     return Explanation(fit_error_message(len(snapshot), histogram, unresolvable),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from berth.scheduler.explain import explain, explain_by_node
 from berth.scheduler.matching import Taint
 from berth.scheduler.scoring import PACK, SPREAD, Strategy, score_node
 from berth.scheduler.search import NodeFinder, scan_all
@@ -91,7 +92,7 @@ def build(specs) -> list[NodeView]:
 @pytest.mark.parametrize("strategy", [PACK, SPREAD,
                                       Strategy("curved", ((0, 0), (50, 10), (100, 5)))],
                          ids=lambda s: s.name)
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(nodes=node_specs, pods=pod_specs)
 def test_indexed_search_matches_scanning_every_node(strategy, nodes, pods):
     """Each decision scores as well as the best node found by filtering all of them, and
@@ -115,3 +116,22 @@ def test_indexed_search_matches_scanning_every_node(strategy, nodes, pods):
         if finish == 0 and placed:
             done, name = placed.pop(0)
             indexed.forget(done, name)
+
+
+@settings(max_examples=100, deadline=None)
+@given(nodes=node_specs, load=pod_specs, probe=pod_specs)
+def test_explaining_by_class_counts_what_checking_every_node_counts(nodes, load, probe):
+    snap = Snapshot(build(nodes))
+    finder = NodeFinder(snap, PACK)
+    for i, (cpu, mem, gpu, selector, _) in enumerate(load):
+        pod = PodRequest("ns", f"p{i}", f"u{i}", cpu=cpu, memory=mem, gpu=gpu,
+                         node_selector=selector)
+        node = finder.find(pod)
+        if node is not None:
+            snap.assume(pod, node.name)
+    if len(snap):
+        snap.hold(next(iter(snap)).name)
+    cpu, mem, gpu, selector, _ = probe[0]
+    pod = PodRequest("ns", "probe", "probe", cpu=cpu * 4, memory=mem, gpu=gpu,
+                     node_selector=selector)
+    assert explain(pod, snap) == explain_by_node(pod, snap)
