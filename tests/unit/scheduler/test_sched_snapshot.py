@@ -135,3 +135,15 @@ def test_explaining_by_class_counts_what_checking_every_node_counts(nodes, load,
     pod = PodRequest("ns", "probe", "probe", cpu=cpu * 4, memory=mem, gpu=gpu,
                      node_selector=selector)
     assert explain(pod, snap) == explain_by_node(pod, snap)
+
+
+def test_explaining_counts_every_node_of_a_free_class():
+    busy = lambda name: a_node(name, cpu="4", running=(a_pod(cpu="3"),))  # noqa: E731
+    snap = Snapshot([busy("a"), busy("b"), busy("c"), a_node("d", cpu="4")])
+    (group,) = snap.groups
+    assert sorted(len(m) for m in group.classes.values()) == [1, 3]
+    pod = a_pod(cpu="2", memory=None)
+    snap.assume(pod, "d")
+    snap.assume(pod, "d")
+    assert explain(pod, snap).histogram == {"Insufficient cpu": 4}
+    assert explain(pod, snap) == explain_by_node(pod, snap)
