@@ -59,12 +59,12 @@ def default_job(job: dict) -> None:
 
 def copy_template_labels(job: dict) -> None:
     """A Job without labels of its own wears its pod template's."""
-    md = job.setdefault("metadata", {})
-    if not isinstance(md, dict) or md.get("labels"):
+    md, spec = job.get("metadata"), job.get("spec")
+    if not isinstance(md, dict) or md.get("labels") or not isinstance(spec, dict):
         return
-    template = (job.get("spec") or {}).get("template")
-    labels = (template.get("metadata") or {}).get("labels") if isinstance(template, dict) \
-        else None
+    template = spec.get("template")
+    template_md = template.get("metadata") if isinstance(template, dict) else None
+    labels = template_md.get("labels") if isinstance(template_md, dict) else None
     if isinstance(labels, dict) and labels:
         md["labels"] = dict(labels)
 

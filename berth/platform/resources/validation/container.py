@@ -5,7 +5,7 @@ from __future__ import annotations
 from berth.platform.errors import Cause
 from berth.platform.resources.validation import names
 from berth.platform.resources.validation.fields import (as_dict, as_list, duplicate, forbidden,
-                                                        invalid, is_int, non_negative,
+                                                        invalid, is_int, key_of, non_negative,
                                                         not_found, required, unsupported)
 from berth.platform.resources.validation.resources import validate_resource_requirements
 from berth.platform.resources.validation.volumes import (field_selector,
@@ -69,16 +69,16 @@ def _string_list(value: object, path: str) -> list[Cause]:
 
 def validate_ports(ports: object, path: str) -> list[Cause]:
     causes: list[Cause] = []
-    seen: set[str] = set()
+    seen: set = set()
     for i, port in enumerate(as_list(ports)):
         port, ppath = as_dict(port), f"{path}[{i}]"
         name = port.get("name")
         if name:
             errs = names.port_name(str(name))
             causes += [invalid(f"{ppath}.name", name, m) for m in errs]
-            if not errs and name in seen:
+            if not errs and key_of(name) in seen:
                 causes.append(duplicate(f"{ppath}.name", name))
-            seen.add(name)
+            seen.add(key_of(name))
         number = port.get("containerPort")
         if not number:
             causes.append(required(f"{ppath}.containerPort"))
@@ -192,19 +192,19 @@ def validate_env_from(sources: object, path: str) -> list[Cause]:
 
 def validate_mounts(c: dict, volumes: dict[str, dict], path: str) -> list[Cause]:
     causes: list[Cause] = []
-    mount_paths: set[str] = set()
+    mount_paths: set = set()
     privileged = as_dict(c.get("securityContext")).get("privileged") is True
     for i, mount in enumerate(as_list(c.get("volumeMounts"))):
         mount, mpath = as_dict(mount), f"{path}[{i}]"
         name = mount.get("name")
         if not name:
             causes.append(required(f"{mpath}.name"))
-        if name not in volumes:
+        if not isinstance(name, str) or name not in volumes:
             causes.append(not_found(f"{mpath}.name", name or ""))
         target = mount.get("mountPath")
         if not target:
             causes.append(required(f"{mpath}.mountPath"))
-        elif target in mount_paths:
+        elif key_of(target) in mount_paths:
             causes.append(invalid(f"{mpath}.mountPath", target, "must be unique"))
         if isinstance(target, str):
             mount_paths.add(target)

@@ -6,7 +6,8 @@ from __future__ import annotations
 from berth.platform.errors import Cause
 from berth.platform.resources.validation import names
 from berth.platform.resources.validation.fields import (as_dict, as_list, duplicate, invalid,
-                                                        invalid_omit, is_int, non_negative,
+                                                        invalid_omit, is_int, key_of,
+                                                        non_negative,
                                                         required, too_long, too_many,
                                                         unsupported)
 
@@ -42,7 +43,7 @@ def validate_pod_failure_policy(spec: dict, path: str) -> list[Cause]:
     if len(rules) > MAX_POD_FAILURE_RULES:
         causes.append(too_many(f"{path}.rules", len(rules), MAX_POD_FAILURE_RULES))
     pod_spec = as_dict(as_dict(spec.get("template")).get("spec"))
-    containers = {as_dict(c).get("name") for c in as_list(pod_spec.get("containers"))
+    containers = {key_of(as_dict(c).get("name")) for c in as_list(pod_spec.get("containers"))
                   + as_list(pod_spec.get("initContainers"))}
     for i, rule in enumerate(rules):
         causes += _failure_rule(spec, as_dict(rule), f"{path}.rules[{i}]", containers)
@@ -100,7 +101,7 @@ def _on_exit_codes(req: dict, path: str, containers: set) -> list[Cause]:
     elif op not in EXIT_CODE_OPERATORS:
         causes.append(unsupported(f"{path}.operator", op, EXIT_CODE_OPERATORS))
     name = req.get("containerName")
-    if name is not None and name not in containers:
+    if name is not None and key_of(name) not in containers:
         causes.append(invalid(f"{path}.containerName", name, "must be one of the container or "
                               "initContainer names in the pod template"))
     values = as_list(req.get("values"))

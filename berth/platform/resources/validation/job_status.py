@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from berth.platform.errors import Cause
 from berth.platform.resources.validation.fields import (as_dict, as_list, duplicate, invalid,
-                                                        invalid_omit, non_negative, required)
+                                                        invalid_omit, key_of, non_negative,
+                                                        required)
 from berth.platform.resources.validation.job import is_indexed
 from berth.platform.resources.validation.job_policies import count_indexes, parse_interval
 from berth.platform.resources.validation.meta import validate_object_meta_update
@@ -94,10 +95,10 @@ def _uncounted(uncounted: dict) -> list[Cause]:
             path = f"status.uncountedTerminatedPods.{kind}[{i}]"
             if not uid:
                 causes.append(invalid(path, uid or "", "must not be empty"))
-            elif uid in seen:
+            elif key_of(uid) in seen:
                 causes.append(duplicate(path, uid))
             else:
-                seen.add(uid)
+                seen.add(key_of(uid))
     return causes
 
 

@@ -205,7 +205,7 @@ def selector_matches(selector: object, labels: dict) -> bool:
     for expr in as_list(selector.get("matchExpressions")):
         expr = as_dict(expr)
         key, op, values = expr.get("key"), expr.get("operator"), as_list(expr.get("values"))
-        present = key in labels
+        present = isinstance(key, str) and key in labels
         if op == "In" and not (present and labels[key] in values):
             return False
         if op == "NotIn" and present and labels[key] in values:

@@ -7,7 +7,8 @@ from berth.platform.resources.validation import names
 from berth.platform.resources.validation.container import (validate_container_common,
                                                            validate_handler, validate_probe)
 from berth.platform.resources.validation.fields import (as_dict, as_list, duplicate, forbidden,
-                                                        invalid, is_int, required, unsupported)
+                                                        invalid, is_int, key_of, required,
+                                                        unsupported)
 from berth.platform.resources.validation.meta import (validate_labels, validate_object_meta,
                                                       validate_template_meta)
 from berth.platform.resources.validation.resources import validate_resource_requirements
@@ -114,7 +115,7 @@ def _containers(spec: dict, volumes: dict, path: str) -> list[Cause]:
 
 def _init_containers(spec: dict, volumes: dict, path: str) -> list[Cause]:
     causes: list[Cause] = []
-    seen = {as_dict(c).get("name") for c in as_list(spec.get("containers"))}
+    seen = {key_of(as_dict(c).get("name")) for c in as_list(spec.get("containers"))}
     for i, c in enumerate(as_list(spec.get("initContainers"))):
         c, cpath = as_dict(c), f"{path}[{i}]"
         causes += validate_container_common(c, volumes, cpath)
@@ -125,7 +126,7 @@ def _init_containers(spec: dict, volumes: dict, path: str) -> list[Cause]:
         if isinstance(name, str) and name in seen:
             causes.append(duplicate(f"{cpath}.name", name))
         elif name:
-            seen.add(name if isinstance(name, str) else None)
+            seen.add(key_of(name))
         if restart == "Always":
             if c.get("lifecycle") is not None:
                 causes += _lifecycle(as_dict(c["lifecycle"]), f"{cpath}.lifecycle")

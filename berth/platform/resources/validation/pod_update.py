@@ -8,7 +8,7 @@ import copy
 from berth.platform.errors import Cause
 from berth.platform.resources.validation import names
 from berth.platform.resources.validation.fields import (as_dict, as_list, forbidden, immutable,
-                                                        invalid, is_int, required)
+                                                        invalid, is_int, key_of, required)
 from berth.platform.resources.validation.meta import validate_object_meta_update
 from berth.platform.resources.validation.pod import validate_pod
 from berth.platform.resources.validation.scheduling import validate_tolerations
@@ -126,11 +126,11 @@ def _only_added_tolerations(new: list, old: list) -> list[Cause]:
 
 
 def _only_deleted_gates(new: list, old: list) -> list[Cause]:
-    old_names = {as_dict(g).get("name") for g in old}
+    old_names = {key_of(as_dict(g).get("name")) for g in old}
     return [forbidden(f"spec.schedulingGates[{i}].name",
                       f"only deletion is allowed, but found new scheduling gate "
                       f"'{as_dict(g).get('name')}'")
-            for i, g in enumerate(new) if as_dict(g).get("name") not in old_names]
+            for i, g in enumerate(new) if key_of(as_dict(g).get("name")) not in old_names]
 
 
 def validate_pod_status_update(new: dict, old: dict) -> list[Cause]:

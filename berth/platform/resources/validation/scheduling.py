@@ -5,7 +5,8 @@ from __future__ import annotations
 from berth.platform.errors import Cause
 from berth.platform.resources.validation import names
 from berth.platform.resources.validation.fields import (as_dict, as_list, duplicate, forbidden,
-                                                        invalid, is_int, required, unsupported)
+                                                        invalid, is_int, key_of, required,
+                                                        unsupported)
 from berth.platform.resources.validation.meta import (validate_label_name,
                                                       validate_label_selector)
 
@@ -168,7 +169,7 @@ def validate_tolerations(tolerations: object, path: str) -> list[Cause]:
 
 def validate_taints(taints: object, path: str) -> list[Cause]:
     causes: list[Cause] = []
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple] = set()
     for i, taint in enumerate(as_list(taints)):
         taint, tpath = as_dict(taint), f"{path}[{i}]"
         key, effect = taint.get("key") or "", taint.get("effect") or ""
@@ -180,16 +181,17 @@ def validate_taints(taints: object, path: str) -> list[Cause]:
             causes.append(required(f"{tpath}.effect"))
         elif effect not in TAINT_EFFECTS:
             causes.append(unsupported(f"{tpath}.effect", effect, TAINT_EFFECTS))
-        if (key, effect) in seen:
+        pair = (key_of(key), key_of(effect))
+        if pair in seen:
             causes.append(duplicate(tpath, taint, "taints must be unique by key and effect pair"))
             continue
-        seen.add((key, effect))
+        seen.add(pair)
     return causes
 
 
 def validate_topology_spread(constraints: object, path: str) -> list[Cause]:
     causes: list[Cause] = []
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple] = set()
     for i, c in enumerate(as_list(constraints)):
         c, cpath = as_dict(c), f"{path}[{i}]"
         skew = c.get("maxSkew")
@@ -204,8 +206,9 @@ def validate_topology_spread(constraints: object, path: str) -> list[Cause]:
         if when not in WHEN_UNSATISFIABLE:
             causes.append(unsupported(f"{cpath}.whenUnsatisfiable", when or "",
                                       WHEN_UNSATISFIABLE))
-        if (key, when) in seen:
+        pair = (key_of(key), key_of(when))
+        if pair in seen:
             causes.append(duplicate(cpath, f"{{{key}, {when}}}"))
-        seen.add((key, when))
+        seen.add(pair)
         causes += validate_label_selector(c.get("labelSelector"), f"{cpath}.labelSelector")
     return causes

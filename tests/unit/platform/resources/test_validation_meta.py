@@ -7,7 +7,8 @@ from berth.platform.resources.validation import meta, names
 
 
 def a_config_map(**md):
-    base = {"name": "cm", "namespace": "default", "uid": "u", "creationTimestamp": "2026-01-01T00:00:00Z"}
+    base = {"name": "cm", "namespace": "default", "uid": "u",
+            "creationTimestamp": "2026-01-01T00:00:00Z"}
     base.update(md)
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": base, "data": {"k": "v"}}
 

@@ -6,7 +6,8 @@ import pytest
 
 from berth.platform.resources import registry, strategy
 
-META = {"name": "p", "namespace": "default", "uid": "u", "creationTimestamp": "2026-01-01T00:00:00Z"}
+META = {"name": "p", "namespace": "default", "uid": "u",
+        "creationTimestamp": "2026-01-01T00:00:00Z"}
 
 
 def a_pod(**spec):
@@ -70,7 +71,8 @@ CASES = [
      f"{C0}.resources.requests[memory]", "FieldValueInvalid"),
     ("unparsable quantity", dict(containers=[container(resources={"limits": {"cpu": "lots"}})]),
      f"{C0}.resources.limits[cpu]", "FieldValueInvalid"),
-    ("fractional gpu", dict(containers=[container(resources={"limits": {"nvidia.com/gpu": "0.5"}})]),
+    ("fractional gpu", dict(containers=[container(resources={
+        "limits": {"nvidia.com/gpu": "0.5"}})]),
      f"{C0}.resources.limits[nvidia.com/gpu]", "FieldValueInvalid"),
     ("gpu request differs", dict(containers=[container(resources={
         "requests": {"nvidia.com/gpu": "1"}, "limits": {"nvidia.com/gpu": "2"}})]),
@@ -84,7 +86,8 @@ CASES = [
      "FieldValueInvalid"),
     ("zero deadline", dict(activeDeadlineSeconds=0), "spec.activeDeadlineSeconds",
      "FieldValueInvalid"),
-    ("duplicate volume", dict(volumes=[{"name": "v", "emptyDir": {}}, {"name": "v", "emptyDir": {}}]),
+    ("duplicate volume", dict(volumes=[{"name": "v", "emptyDir": {}},
+                                       {"name": "v", "emptyDir": {}}]),
      "spec.volumes[1].name", "FieldValueDuplicate"),
     ("bad volume name", dict(volumes=[{"name": "V", "emptyDir": {}}]), "spec.volumes[0].name",
      "FieldValueInvalid"),
@@ -115,7 +118,8 @@ CASES = [
      f"{C0}.ports[0].containerPort", "FieldValueRequired"),
     ("port too big", dict(containers=[container(ports=[{"containerPort": 70000}])]),
      f"{C0}.ports[0].containerPort", "FieldValueInvalid"),
-    ("port protocol", dict(containers=[container(ports=[{"containerPort": 80, "protocol": "HTTP"}])]),
+    ("port protocol", dict(containers=[container(ports=[{"containerPort": 80,
+                                                          "protocol": "HTTP"}])]),
      f"{C0}.ports[0].protocol", "FieldValueNotSupported"),
     ("duplicate port name", dict(containers=[container(ports=[
         {"containerPort": 80, "name": "web"}, {"containerPort": 81, "name": "web"}])]),
@@ -228,8 +232,9 @@ VALID = [
                 {"key": "cores", "operator": "Gt", "values": ["4"]},
                 {"key": "spot", "operator": "DoesNotExist"}]}]}},
             "podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
-                {"weight": 10, "podAffinityTerm": {"topologyKey": "kubernetes.io/hostname",
-                                                   "labelSelector": {"matchLabels": {"a": "b"}}}}]}},
+                {"weight": 10, "podAffinityTerm": {
+                    "topologyKey": "kubernetes.io/hostname",
+                    "labelSelector": {"matchLabels": {"a": "b"}}}}]}},
         tolerations=[{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"},
                      {"operator": "Exists"},
                      {"key": "k", "operator": "Equal", "value": "v", "effect": "NoExecute",
@@ -247,7 +252,8 @@ def test_valid_pod(spec):
 
 
 def test_request_above_limit_message():
-    pod = a_pod(containers=[container(resources={"requests": {"cpu": "2"}, "limits": {"cpu": "1"}})])
+    pod = a_pod(containers=[container(resources={"requests": {"cpu": "2"},
+                                                  "limits": {"cpu": "1"}})])
     strategy.prepare_for_create(registry.POD, pod)
     messages = [c.message for c in strategy.validate_create(registry.POD, pod)]
     assert messages == ['Invalid value: "2": must be less than or equal to cpu limit of 1']
