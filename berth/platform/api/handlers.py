@@ -144,6 +144,15 @@ async def _watch(platform: Platform, request: Request, info: RequestInfo) -> Res
     return StreamingResponse(stream(), media_type="application/json")
 
 
+def field_manager(request: Request) -> str:
+    """``?fieldManager=``, else the user agent's product name, as kube-apiserver does."""
+    given = request.query_params.get("fieldManager")
+    if given:
+        return given
+    agent = request.headers.get("user-agent", "")
+    return agent.split("/")[0].strip()[:128] or "unknown"
+
+
 def _dry_run(request: Request) -> bool:
     values = request.query_params.getlist("dryRun")
     for value in values:
@@ -171,7 +180,8 @@ async def _post(platform: Platform, request: Request, info: RequestInfo) -> Resp
     obj, warnings = decoding.decode_object(rt, body, request.headers.get("content-type"),
                                            request.query_params.get("fieldValidation"))
     created = await run_in_threadpool(platform.client.create, rt, obj, info.namespace,
-                                      dry_run=_dry_run(request))
+                                      dry_run=_dry_run(request),
+                                      field_manager=field_manager(request))
     return _object_response(request, rt, created, 201, warnings)
 
 
@@ -185,7 +195,8 @@ async def _put(platform: Platform, request: Request, info: RequestInfo) -> Respo
                                            request.query_params.get("fieldValidation"))
     sub = "status" if info.subresource in ("status", "finalize") else None
     updated = await run_in_threadpool(platform.client.update, rt, obj, info.namespace,
-                                      info.name, subresource=sub, dry_run=_dry_run(request))
+                                      info.name, subresource=sub, dry_run=_dry_run(request),
+                                      field_manager=field_manager(request))
     return _object_response(request, rt, updated, 200, warnings)
 
 
@@ -199,9 +210,15 @@ async def _patch(platform: Platform, request: Request, info: RequestInfo) -> Res
     force = q.get("force") in _TRUE
     obj, created = await run_in_threadpool(
         platform.client.patch, rt, info.namespace or "", info.name, content_type, body,
-        subresource=info.subresource, field_manager=q.get("fieldManager", ""), force=force,
+        subresource=info.subresource,
+        field_manager=q.get("fieldManager") if _is_apply(content_type) else field_manager(request),
+        force=force,
         dry_run=_dry_run(request))
     return _object_response(request, rt, obj, 201 if created else 200)
+
+
+def _is_apply(content_type: str) -> bool:
+    return content_type.split(";")[0].strip().lower() == "application/apply-patch+yaml"
 
 
 async def _delete(platform: Platform, request: Request, info: RequestInfo) -> Response:

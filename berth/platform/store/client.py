@@ -88,7 +88,7 @@ class Client:
 
     # -- create ---------------------------------------------------------------------------
     def create(self, rt: ResourceType, obj: dict, namespace: str | None = None, *,
-               dry_run: bool = False) -> dict:
+               dry_run: bool = False, field_manager: str | None = None) -> dict:
         obj = copy.deepcopy(obj)
         _check_type(rt, obj)
         md = obj.get("metadata")
@@ -108,6 +108,10 @@ class Client:
         md["uid"] = new_uid()
         md["creationTimestamp"] = rfc3339(self.clock())
         md["generation"] = 1
+        if field_manager:
+            # Ownership of what the client sent, before defaults fill in the rest.
+            patch.update_managed_fields(None, obj, field_manager, "Update", rt.api_version,
+                                        md["creationTimestamp"])
         strategy.prepare_for_create(rt, obj)
         causes = strategy.validate_create(rt, obj)
         if causes:
@@ -126,7 +130,7 @@ class Client:
     # -- update ---------------------------------------------------------------------------
     def update(self, rt: ResourceType, obj: dict, namespace: str | None = None,
                name: str | None = None, *, subresource: str | None = None,
-               dry_run: bool = False) -> dict:
+               dry_run: bool = False, field_manager: str | None = None) -> dict:
         obj = copy.deepcopy(obj)
         _check_type(rt, obj)
         md = obj.get("metadata")
@@ -147,7 +151,8 @@ class Client:
         if expected and expected != old["metadata"]["resourceVersion"]:
             raise Conflict(rt.plural, name, rt.group)
         new = self._merge_update(rt, old, obj, subresource)
-        return self._write_update(rt, old, new, dry_run=dry_run)
+        return self._write_update(rt, old, new, dry_run=dry_run, field_manager=field_manager,
+                                  subresource=subresource)
 
     def update_status(self, rt: ResourceType, obj: dict) -> dict:
         return self.update(rt, obj, subresource="status")
@@ -205,7 +210,8 @@ class Client:
             md["generation"] = int(old_md.get("generation") or 1) + 1
         return new
 
-    def _write_update(self, rt: ResourceType, old: dict, new: dict, *, dry_run: bool) -> dict:
+    def _write_update(self, rt: ResourceType, old: dict, new: dict, *, dry_run: bool,
+                      field_manager: str | None = None, subresource: str | None = None) -> dict:
         name = old["metadata"]["name"]
         causes = (strategy.validate_status_update(rt, new, old)
                   if new.get("spec") == old.get("spec") and new.get("metadata") == old.get(
@@ -216,6 +222,9 @@ class Client:
         new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
         if new == old:
             return _with_type(rt, old)  # a no-op keeps its resourceVersion, as in k8s
+        if field_manager:
+            patch.update_managed_fields(old, new, field_manager, "Update", rt.api_version,
+                                        rfc3339(self.clock()), subresource=subresource or "")
         if dry_run:
             return _with_type(rt, new)
         expected = int(old["metadata"]["resourceVersion"])
@@ -242,8 +251,9 @@ class Client:
             current = self.try_get(rt, namespace, name)
             if is_apply:
                 applied = patch.parse_apply_body(body)
-                merged = patch.server_side_apply(current, applied, field_manager or "unknown",
-                                                 force, rfc3339(self.clock()))
+                merged = patch.server_side_apply(current, applied, field_manager, force,
+                                                 rfc3339(self.clock()),
+                                                 subresource=subresource or "")
                 if current is None:
                     merged.setdefault("metadata", {})["name"] = name
                     return self.create(rt, merged, namespace, dry_run=dry_run), True
@@ -251,14 +261,12 @@ class Client:
                 if current is None:
                     raise NotFound(rt.plural, name, rt.group)
                 merged = patch.apply_patch(content_type, current, body)
-            pinned = (merged.get("metadata") or {}).get("resourceVersion")
-            if pinned != current["metadata"]["resourceVersion"]:
-                pinned_by_client = True
-            else:
-                pinned_by_client = False
+            manager = None if is_apply else field_manager or None
+            pinned_by_client = (merged.get("metadata") or {}).get("resourceVersion") != \
+                current["metadata"]["resourceVersion"]
             try:
                 return self.update(rt, merged, namespace, name, subresource=subresource,
-                                   dry_run=dry_run), False
+                                   dry_run=dry_run, field_manager=manager), False
             except Conflict:
                 if pinned_by_client:
                     raise
