@@ -3,9 +3,10 @@
 The answer is exactly what filtering and scoring every node would give (ties aside):
 
 1. Static filters run once per (pod class, node group) (``Snapshot.static_rejection``).
-2. In the groups that pass, each *free class* is checked and scored once, through one of
-   its nodes: all its nodes fit and score alike.
-   Equal scores go to the least loaded group (``NodeGroup.load``), so opening a fresh
+2. In the groups that pass, the best *free class* that fits is found: all nodes of a
+   class fit and score alike, so one of them stands for it. With a linear curve (both
+   built-in strategies) each group keeps its classes in score order (``ranking.py``) and
+   the first that fits is the best; otherwise every class is scored. Equal scores go to the least loaded group (``NodeGroup.load``), so opening a fresh
    node spreads over zones and models instead of always landing in the first group.
 3. The best class found is cached per pod class. Later, only classes that gained a node
    since then (the snapshot's log) can beat it; classes that lost nodes cannot get better.
@@ -28,7 +29,7 @@ from berth.scheduler.scoring import Strategy, score_node
 from berth.scheduler.snapshot import NodeGroup, Snapshot
 from berth.scheduler.types import NodeView, PodRequest
 
-# Reading more of the log than this costs more than a full pass over the free classes.
+# Past this many log entries, a full pass is about as cheap as reading the tail.
 _LOG_TAIL_LIMIT = 512
 _NONE = float("-inf")
 
@@ -59,15 +60,6 @@ class NodeFinder:
         self._linear = is_linear(strategy)
         self._rankings: dict[tuple[int, int], ClassRanking] = {}
         self._ranked_upto = 0
-
-    def invalidate(self) -> None:
-        """Drop cached answers (after nodes were added, removed or released)."""
-        self._groups.clear()
-        self._best.clear()
-        self._rankings.clear()
-
-    def feasible_groups(self, pod: PodRequest) -> list[NodeGroup]:
-        return self._feasible(pod)[0]
 
     def _feasible(self, pod: PodRequest) -> tuple[list[NodeGroup], frozenset[int]]:
         entry = self._groups.get(pod.klass)

@@ -59,11 +59,6 @@ class PodRequest:
         """Affinity on ``metadata.name`` differs per node, so such pods skip group caches."""
         return bool(self.affinity) and any(term.fields for term in self.affinity)
 
-    def requests(self) -> dict[str, int]:
-        out = {CPU: self.cpu, MEMORY: self.memory, GPU: self.gpu}
-        out.update(self.extended)
-        return {k: v for k, v in out.items() if v}
-
 
 class NodeView:
     """A node's allocatable, what is already requested on it, and its static properties.
