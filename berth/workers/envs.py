@@ -42,12 +42,14 @@ def expand(text: str, env: Mapping[str, str]) -> str:
 
 
 def container_env(pairs: list[tuple[str, str]], *, hostname: str,
-                  gpu_ids: list[str] | None) -> dict[str, str]:
-    """The process environment: a container's defaults, then the pod's variables in order
+                  gpu_ids: list[str] | None,
+                  node_env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The process environment: a container's defaults (and ``node_env``, what the node adds
+    for every container), then the pod's variables in order
     (each may refer to the ones before it), then the GPU visibility the node decided.
 
     ``gpu_ids`` None or empty: the container asked for no GPU and must see none."""
-    env = {"PATH": DEFAULT_PATH, "HOSTNAME": hostname, "HOME": "/root"}
+    env = {"PATH": DEFAULT_PATH, "HOSTNAME": hostname, "HOME": "/root", **(node_env or {})}
     for name, value in pairs:
         env[name] = expand(value, env)
     visible = ",".join(gpu_ids or [])

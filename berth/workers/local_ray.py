@@ -21,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 
+from ray._raylet import AuthenticationTokenLoader, Config
+
 STATE_FILE = "berth-ray.json"
 TOKEN_FILE = "auth_token"
 _START_TIMEOUT_S = 120
@@ -30,6 +32,19 @@ def driver_env(temp_dir: str | Path) -> dict[str, str]:
     """Environment variables a process needs to reach the Ray head under ``temp_dir``."""
     return {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_AUTH_MODE": "token",
             "RAY_AUTH_TOKEN_PATH": str(Path(temp_dir).resolve() / TOKEN_FILE)}
+
+
+def connect_env(temp_dir: str | Path) -> dict[str, str | None]:
+    """Make this process a driver able to reach the head under ``temp_dir``: put
+    ``driver_env`` in ``os.environ`` (Ray reads its settings from there, and passes them to
+    the processes it starts) and refresh what Ray has cached of it. Call before ``ray.init``;
+    returns the previous values so a caller may restore them."""
+    wanted = driver_env(temp_dir)
+    previous = {key: os.environ.get(key) for key in wanted}
+    os.environ.update(wanted)
+    Config.initialize("")
+    AuthenticationTokenLoader.instance().reset_cache()
+    return previous
 
 
 def _state(temp_dir: Path) -> dict | None:

@@ -22,6 +22,7 @@ from berth.workers import cgroups
 from berth.workers.runner import NodeContext, PodRunner, StopRequest
 
 STOP_FILE = "stop"
+NODE_ID_ENV = "BERTH_RAY_NODE_ID"  # the Ray node a container runs on, as Ray itself says
 
 
 def write_stop(pod_dir: Path, request: StopRequest) -> None:
@@ -49,8 +50,9 @@ def run_pod(agent, pod: dict, bundle: dict, node: dict) -> dict:
     """Run the pod to its end on this node; ``{"seq", "status", "gpuIds", "nodeId"}``."""
     uid = pod["metadata"]["uid"]
     gpu_ids = [str(g) for g in ray.get_gpu_ids()]
+    node_id = ray.get_runtime_context().get_node_id()
     context = NodeContext(**node, devices=gpu_devices() if gpu_ids else [],
-                          hierarchy=cgroups.detect())
+                          env={NODE_ID_ENV: node_id}, hierarchy=cgroups.detect())
     pod_dir = context.pod_root / uid
     seq = itertools.count(1)
 
@@ -66,5 +68,4 @@ def run_pod(agent, pod: dict, bundle: dict, node: dict) -> dict:
     except KeyboardInterrupt:
         # ray.cancel reached a task that had just started: stop what it began, then report.
         final = runner.abort()
-    return {"seq": next(seq), "status": final, "gpuIds": gpu_ids,
-            "nodeId": ray.get_runtime_context().get_node_id()}
+    return {"seq": next(seq), "status": final, "gpuIds": gpu_ids, "nodeId": node_id}

@@ -51,6 +51,7 @@ class NodeContext:
     backoff_base: float = 10.0
     backoff_cap: float = 300.0
     poll: float = 0.2
+    env: dict[str, str] = field(default_factory=dict)  # added to every container's env
     hierarchy: cgroups.Hierarchy = field(default_factory=lambda: cgroups.Hierarchy(0))
 
 
@@ -214,7 +215,7 @@ class PodRunner:
             return 137
         attempt = state.restart_count
         env = envs.container_env(_pairs(self.bundle, state.name), hostname=self.hostname,
-                                 gpu_ids=self._gpus.get(state.name))
+                                 gpu_ids=self._gpus.get(state.name), node_env=self.node.env)
         argv = envs.command_line(spec, env)
         if not argv:
             return self._cannot_start(state, "no command specified")
