@@ -82,10 +82,6 @@ def immutable(path: str, value: object) -> Cause:
     return invalid(path, value, "field is immutable")
 
 
-def join(path: str, child: str) -> str:
-    return f"{path}.{child}" if path else child
-
-
 def non_negative(path: str, value: object) -> list[Cause]:
     """``ValidateNonnegativeField`` for an optional integer."""
     if value is None:
@@ -109,20 +105,6 @@ def as_list(value: object) -> list:
     return value if isinstance(value, list) else []
 
 
-def as_str(value: object) -> str:
-    """A string field's value, or "" when it is absent or of another JSON type (the type
-    error is reported where the field is checked)."""
-    return value if isinstance(value, str) else ""
-
-
 def key_of(value: object) -> object:
     """Something hashable that stands for ``value`` in a set of seen values."""
     return show(value) if isinstance(value, (dict, list)) else value
-
-
-def type_errors(path: str, value: object, kind: type | tuple[type, ...], what: str) -> list[Cause]:
-    """A field of the wrong JSON type (Kubernetes refuses it while decoding)."""
-    if value is None or (isinstance(value, kind) and not
-                         (isinstance(value, bool) and kind in (int, (int,)))):
-        return []
-    return [invalid(path, value, f"must be {what}")]
