@@ -30,8 +30,14 @@ def default_secret(secret: dict) -> None:
     if not isinstance(secret.get("data"), dict):
         secret["data"] = {}
     for key, value in string_data.items():
-        text = value if isinstance(value, str) else str(value)
-        secret["data"][key] = base64.b64encode(text.encode()).decode()
+        secret["data"][key] = base64.b64encode(_text(value).encode()).decode()
+
+
+def _text(value: object) -> str:
+    """A ``stringData`` value; YAML may have made a number or boolean of it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else str(value)
 
 
 def default_node(node: dict) -> None:

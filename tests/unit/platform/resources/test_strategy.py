@@ -4,6 +4,7 @@ import copy
 
 import pytest
 
+from berth.platform.errors import Invalid
 from berth.platform.resources import registry, strategy
 
 
@@ -94,3 +95,16 @@ def test_defaults_are_idempotent_for_every_kind():
         again = copy.deepcopy(obj)
         strategy.prepare_for_update(rt, again, obj)
         assert again == obj, rt.kind
+
+
+def test_causes_render_as_the_kubectl_sample():
+    """The 422 body recorded from a real kubectl session (reference/kubectl-protocol.md)."""
+    job = {"metadata": {"name": "bad", "namespace": "default", "uid": "u"},
+           "spec": {"template": {"spec": {"restartPolicy": "Never"}}}}
+    strategy.prepare_for_create(registry.JOB, job)
+    error = Invalid("Job", "bad", strategy.validate_create(registry.JOB, job), "batch")
+    assert error.message == ('Job.batch "bad" is invalid: spec.template.spec.containers: '
+                             'Required value')
+    assert error.details["causes"] == [{"reason": "FieldValueRequired",
+                                        "message": "Required value",
+                                        "field": "spec.template.spec.containers"}]
