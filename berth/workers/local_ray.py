@@ -12,6 +12,7 @@ environment keeps every listener on 127.0.0.1 (found by measurement, see machine
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -26,6 +27,7 @@ from ray._raylet import AuthenticationTokenLoader, Config
 STATE_FILE = "berth-ray.json"
 TOKEN_FILE = "auth_token"
 _START_TIMEOUT_S = 120
+_MAX_TEMP_LEN = 36
 
 
 def driver_env(temp_dir: str | Path) -> dict[str, str]:
@@ -74,6 +76,18 @@ def session_members(sid: int) -> list[int]:
     return found
 
 
+def short_path(temp: Path) -> Path:
+    """``temp`` or a short link to it: Ray puts unix sockets ~70 bytes deep under its temp
+    dir and a socket path may not exceed 107 bytes."""
+    if len(str(temp)) <= _MAX_TEMP_LEN:
+        return temp
+    link = Path("/tmp") / f"berth-ray-{hashlib.sha1(str(temp).encode()).hexdigest()[:10]}"
+    if not (link.is_symlink() and link.resolve() == temp):
+        link.unlink(missing_ok=True)
+        link.symlink_to(temp, target_is_directory=True)
+    return link
+
+
 def start_local_ray(temp_dir: str | Path, num_cpus: int | None = None,
                     num_gpus: int | None = None, resources: dict[str, float] | None = None,
                     labels: dict[str, str] | None = None,
@@ -89,7 +103,7 @@ def start_local_ray(temp_dir: str | Path, num_cpus: int | None = None,
         token.write_text(secrets.token_hex(32))
         token.chmod(0o600)
     args = [sys.executable, "-m", "ray.scripts.scripts", "start", "--head", "--port=0",
-            f"--temp-dir={temp}", "--include-dashboard=false", "--node-ip-address=127.0.0.1",
+            f"--temp-dir={short_path(temp)}", "--include-dashboard=false", "--node-ip-address=127.0.0.1",
             "--disable-usage-stats"]
     if num_cpus is not None:
         args.append(f"--num-cpus={num_cpus}")
