@@ -107,7 +107,8 @@ class Client:
             obj.pop("status", None)
         md["uid"] = new_uid()
         md["creationTimestamp"] = rfc3339(self.clock())
-        md["generation"] = 1
+        if strategy.tracks_generation(rt):
+            md["generation"] = 1
         if field_manager:
             # Ownership of what the client sent, before defaults fill in the rest.
             patch.update_managed_fields(None, obj, field_manager, "Update", rt.api_version,
@@ -206,7 +207,7 @@ class Client:
                     "metadata.finalizers",
                     "no new finalizers can be added if the object is being deleted")], rt.group)
         strategy.prepare_for_update(rt, new, old)
-        if strategy.spec_changed(rt, new, old):
+        if strategy.tracks_generation(rt) and strategy.spec_changed(rt, new, old):
             md["generation"] = int(old_md.get("generation") or 1) + 1
         return new
 

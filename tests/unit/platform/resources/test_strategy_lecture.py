@@ -8,7 +8,7 @@ import yaml
 
 from berth.platform.resources import registry, strategy
 
-FIXTURES = Path(__file__).parent / "fixtures" / "lecture"
+FIXTURES = Path(__file__).resolve().parents[4] / "examples" / "lecture"
 
 
 def documents():
