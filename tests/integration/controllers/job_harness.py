@@ -16,6 +16,8 @@ import time
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
+from sqlalchemy.exc import OperationalError
+
 from berth.platform.controllers.garbage_collector import GarbageCollector
 from berth.platform.controllers.informers import InformerHub
 from berth.platform.controllers.job import keys
@@ -81,8 +83,11 @@ class FakeKubelet:
             for pod in self.client.list(registry.POD).items:
                 try:
                     self._step(pod)
-                except (Conflict, NotFound):
-                    continue  # raced with a controller: looked at again on the next tick
+                except (Conflict, NotFound, OperationalError):
+                    # Raced with a controller: looked at again on the next tick. OperationalError:
+                    # PostgreSQL reports a deadlock when a delete meets an update of the same
+                    # object (Database.delete locks the row before the revision row).
+                    continue
 
     def _step(self, pod: dict) -> None:
         md, status = pod["metadata"], pod.get("status") or {}
