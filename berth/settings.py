@@ -40,6 +40,12 @@ class Settings(BaseSettings):
         default_factory=list, description="Taints (key, value, effect) on every Ray-backed node.")
     scheduler_strategy: Literal["pack", "spread"] = Field(
         "pack", description="Scoring: pack tightly (default) or spread across nodes.")
+    scheduler_reserve_after_s: float = Field(
+        60.0, ge=0, description="How long a pod may stay unschedulable before it reserves a "
+        "node that only drains until the pod fits (backfill without starvation).")
+    scheduler_max_reservations: int = Field(
+        4, ge=0, description="How many nodes starving pods may reserve at once (0: never "
+        "reserve; small pods may then pass a big one forever).")
     controllers: bool = Field(True, description="Run controllers, scheduler and workers here.")
     workers: bool = Field(True, description="Start Ray and node agents (off: API + store only).")
     log_level: str = Field("info", description="Logging level of the server.")
