@@ -208,6 +208,22 @@ def read_log(root: Path, uid: str, container: str, *, tail_lines: int | None = N
     return data.decode("utf-8", errors="replace")
 
 
+def tail_text(path: Path, lines: int, max_bytes: int = 64 * 1024) -> str:
+    """The last ``lines`` lines of a log file, reading at most its last ``max_bytes``: cheap
+    on a large log (for termination messages and start-error checks)."""
+    try:
+        with open(path, "rb") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            handle.seek(max(size - max_bytes, 0))
+            data = handle.read()
+    except OSError:
+        return ""
+    if size > max_bytes:
+        data = data[data.find(b"\n") + 1:]  # drop the torn first record
+    picked = select(join_lines(parse_records(data)), tail_lines=lines)
+    return render(picked, timestamps=False).decode("utf-8", errors="replace")
+
+
 def _since_ns(since_seconds: int | None, since_time: str | None, now_ns: int | None) -> int | None:
     if since_seconds is not None:
         return (now_ns if now_ns is not None else time.time_ns()) - since_seconds * 1_000_000_000

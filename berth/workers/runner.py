@@ -307,7 +307,8 @@ class PodRunner:
 def _outcome(code: int, oom: bool, spec: dict, term_file: Path, log_root: Path, uid: str,
              name: str, attempt: int, sandboxed: bool) -> tuple[str, str | None]:
     """(reason, message) of a finished attempt, the way the runtime and kubelet word it."""
-    last = logs.read_log(log_root, uid, name, tail_lines=1).strip()
+    path = logs.attempt_path(log_root, uid, name, attempt)
+    last = logs.tail_text(path, 1).strip()
     if sandboxed and code == 1 and last.startswith("bwrap: "):
         return "StartError", last  # the sandbox could not be set up: nothing of ours ran
     reason = "OOMKilled" if oom else ("Completed" if code == 0 else "Error")
@@ -317,7 +318,7 @@ def _outcome(code: int, oom: bool, spec: dict, term_file: Path, log_root: Path, 
         message = ""
     if (not message and code != 0
             and spec.get("terminationMessagePolicy") == "FallbackToLogsOnError"):
-        message = logs.read_log(log_root, uid, name, tail_lines=80, limit_bytes=2048)
+        message = logs.tail_text(path, 80)[-2048:]
     return reason, message or None
 
 

@@ -131,3 +131,9 @@ def test_follow_yields_until_the_writer_is_done(tmp_path):
     steps = iter([lambda: writer.write(b"late\n"), writer.close])
     chunks = list(logs.follow(path, sleep=lambda _: next(steps)()))
     assert "".join(chunks) == "early\nlate\n"
+
+
+def test_tail_text_reads_only_the_end_of_a_big_log(tmp_path):
+    path = write_attempt(tmp_path, 0, [(T0, b"".join(b"line %d\n" % i for i in range(5000)))])
+    assert logs.tail_text(path, 2, max_bytes=200) == "line 4998\nline 4999\n"
+    assert logs.tail_text(tmp_path / "missing.log", 2) == ""

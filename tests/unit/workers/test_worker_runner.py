@@ -233,8 +233,8 @@ def test_sandbox_shows_volumes_hostname_and_hides_the_host(tmp_path):
     container = sh("c", script, volumeMounts=[
         {"name": "cfg", "mountPath": "/etc/app"}, {"name": "sec", "mountPath": "/mysecret"},
         {"name": "data", "mountPath": "/data"}, {"name": "scratch", "mountPath": "/scratch"}])
-    final, _, _ = run(a_pod(container, volumes=volumes, hostname="job-2"),
-                      ctx := node(tmp_path, BWRAP), bundle)
+    ctx = node(tmp_path, BWRAP, hide=[str(tmp_path)])  # sources stay bindable when hidden
+    final, _, _ = run(a_pod(container, volumes=volumes, hostname="job-2"), ctx, bundle)
     assert final["phase"] == "Succeeded", text_of(ctx)
     assert text_of(ctx) == "job-2\nParis\ns3cret\nfrom pvc\nro-root\n0\n"
     assert (pvc / "out.txt").read_text() == "out\n"
@@ -251,6 +251,14 @@ def test_a_script_inside_a_configmap_volume_is_found(tmp_path):
                  "volumeMounts": [{"name": "s", "mountPath": "/scripts"}]}
     final, _, _ = run(a_pod(container, volumes=volumes), ctx := node(tmp_path, BWRAP), bundle)
     assert final["phase"] == "Succeeded" and text_of(ctx) == "ran\n"
+
+
+def test_fallback_to_logs_on_error_uses_the_last_lines(tmp_path):
+    container = sh("c", "for i in $(seq 1 100); do echo line $i; done; exit 1",
+                   terminationMessagePolicy="FallbackToLogsOnError")
+    final, _, _ = run(a_pod(container), node(tmp_path))
+    message = cstatus(final)["state"]["terminated"]["message"]
+    assert message.startswith("line 21\n") and message.endswith("line 100\n")
 
 
 def test_a_volume_without_content_is_a_start_error(tmp_path):
