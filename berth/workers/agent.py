@@ -152,7 +152,8 @@ class NodeAgent:
             if is_terminal(rec.status) and status.get("phase") != rec.status.get("phase"):
                 return
             rec.seq = seq
-            self._set_status(rec, status)
+            if status != rec.status:  # an unchanged status is no change to report
+                self._set_status(rec, status)
 
     def read_log(self, uid: str, container: str | None = None, **options) -> str:
         rec = self._record(uid)
