@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 
 _ATTEMPT_SHIFT = 40  # read_log_from offsets carry the attempt above this many bits
 _WAIT_S = 0.2
+DELETED_MESSAGE = "The pod was deleted before it started"
 LOST_MESSAGE = "The node agent restarted; the pod's containers were lost with it"
 
 
@@ -121,8 +122,11 @@ class NodeAgent:
                 rec.desired = True
                 rec.pod = item["pod"]
                 meta = rec.pod.get("metadata") or {}
-                if meta.get("deletionTimestamp"):
+                if meta.get("deletionTimestamp") and rec.ref is not None:
                     self._stop(rec, meta.get("deletionGracePeriodSeconds"))
+                elif meta.get("deletionTimestamp") and not is_terminal(rec.status):
+                    self._set_status(rec, lost_status(rec.pod, rec.status, self.host_ip,
+                                                      self._now(), DELETED_MESSAGE))
                 elif rec.ref is None and not is_terminal(rec.status):
                     rec.bundle = item.get("bundle") or {}
                     self._admit(rec)  # was waiting for its configuration
@@ -236,7 +240,7 @@ class NodeAgent:
         now = self._now()
         if meta.get("deletionTimestamp"):
             self._set_status(rec, lost_status(rec.pod, None, self.host_ip, now,
-                                              "The pod was deleted before it started"))
+                                              DELETED_MESSAGE))
             return
         waiting = rec.bundle.get("waiting")
         if waiting:

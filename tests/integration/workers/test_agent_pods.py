@@ -143,3 +143,17 @@ def test_unknown_container_is_a_bad_request(head, make_pod, pod_status, wait_for
     with pytest.raises(Exception, match="a container name must be specified for pod two"):
         ray.get(head.read_log.remote(uid))
     ray.get(head.sync.remote([]))
+
+
+def test_a_waiting_pod_that_is_deleted_ends_without_running(head, make_pod, pod_status):
+    pod = make_pod("never", "echo never")
+    uid = pod["metadata"]["uid"]
+    waiting = {"reason": "CreateContainerConfigError", "message": 'secret "s" not found'}
+    ray.get(head.sync.remote([{"pod": pod, "bundle": {"waiting": waiting}}]))
+    pod["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z"
+    ray.get(head.sync.remote([{"pod": pod, "bundle": {}}]))
+    st = pod_status(head, uid)
+    assert st["phase"] == "Failed"
+    assert st["containerStatuses"][0]["state"]["terminated"]["reason"] == "ContainerStatusUnknown"
+    assert ray.get(head.read_log.remote(uid, "c")) == ""
+    ray.get(head.sync.remote([]))
