@@ -53,14 +53,20 @@ def test_gpu_pods_see_their_ray_gpu_ids_and_others_see_none(ray_env, make_pod, p
                                                             wait_for):
     agent = ray_env.agents[ray_env.b_id]
     gpu = {"limits": {"nvidia.com/gpu": "1"}}
-    script = "echo [$CUDA_VISIBLE_DEVICES] $NVIDIA_VISIBLE_DEVICES; sleep 1"
-    pods = [make_pod(f"gpu{i}", make_pod.sh(script, resources=gpu)) for i in range(2)]
-    plain = make_pod("nogpu", script)
+    meet = ray_env.temp / "gpu-meet"
+    volume = {"name": "meet", "hostPath": {"path": str(meet), "type": "DirectoryOrCreate"}}
+    mount = {"volumeMounts": [{"name": "meet", "mountPath": "/meet"}]}
+    # The two GPU pods wait for each other, so they surely hold their GPUs at the same time.
+    together = ("touch /meet/$HOSTNAME; while [ $(ls /meet | wc -l) -lt 2 ]; do sleep 0.05; "
+                "done; echo [$CUDA_VISIBLE_DEVICES] $NVIDIA_VISIBLE_DEVICES")
+    pods = [make_pod(f"gpu{i}", make_pod.sh(together, resources=gpu, **mount),
+                     volumes=[volume]) for i in range(2)]
+    plain = make_pod("nogpu", "echo [$CUDA_VISIBLE_DEVICES] $NVIDIA_VISIBLE_DEVICES")
     ray.get(agent.sync.remote([{"pod": p} for p in pods + [plain]]))
     for p in pods + [plain]:
         assert wait_for(finished(pod_status, agent, p["metadata"]["uid"]))["phase"] == "Succeeded"
     seen = sorted(ray.get(agent.read_log.remote(p["metadata"]["uid"], "c")) for p in pods)
-    assert seen == ["[0] 0\n", "[1] 1\n"]  # both ran at once, so each had its own GPU
+    assert seen == ["[0] 0\n", "[1] 1\n"]
     assert ray.get(agent.read_log.remote(plain["metadata"]["uid"], "c")) == "[] void\n"
     ray.get(agent.sync.remote([]))
 

@@ -70,3 +70,37 @@ def test_within_the_limit_nothing_is_killed(tmp_path):
         assert group.cpu_enforced
     finally:
         group.remove()
+
+
+def fake_v2(tmp_path, enabled=""):
+    root = tmp_path / "cg"
+    (root / "berth").mkdir(parents=True)
+    (root / "cgroup.subtree_control").write_text(enabled)
+    (root / "berth" / "cgroup.subtree_control").write_text(enabled)
+    return root
+
+
+def test_v2_delegates_the_controllers_and_writes_the_limits(tmp_path):
+    root = fake_v2(tmp_path)
+    group = cgroups.create(Hierarchy(2, unified=root), "pod-c-0",
+                           Limits(memory_bytes=64 << 20, cpu_milli=250))
+    leaf = root / "berth" / "pod-c-0"
+    assert group.dirs == [leaf] and group.version == 2
+    assert (root / "cgroup.subtree_control").read_text() == "+memory +cpu"
+    assert (leaf / "memory.max").read_text() == str(64 << 20)
+    assert (leaf / "cpu.max").read_text() == "25000 100000"
+    assert group.memory_enforced and group.cpu_enforced and group.rlimit_as is None
+
+
+def test_v2_reads_oom_kills_from_memory_events(tmp_path):
+    root = fake_v2(tmp_path, "cpu memory")
+    group = cgroups.create(Hierarchy(2, unified=root), "x", Limits(memory_bytes=1 << 20))
+    (group.dirs[0] / "memory.events").write_text("low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n")
+    assert group.oom_killed()
+
+
+def test_v2_without_delegation_falls_back_to_rlimit(tmp_path):
+    root = tmp_path / "cg"
+    (root / "cgroup.subtree_control").mkdir(parents=True)  # unwritable: no delegation here
+    group = cgroups.create(Hierarchy(2, unified=root), "x", Limits(memory_bytes=1 << 30))
+    assert group.dirs == [] and group.rlimit_as == 1 << 30
