@@ -49,7 +49,8 @@ def test_pod_failure_policy_fails_the_job_on_an_exit_code(cluster):
     failed = condition(status, keys.FAILED_CONDITION)
     pod = cluster.pods("strict")[0]["metadata"]["name"]
     assert failed["reason"] == keys.POD_FAILURE_POLICY
-    assert failed["message"] == f"Container main for pod default/{pod} failed with exit code 42 matching FailJob rule at index 0"
+    assert failed["message"] == (f"Container main for pod default/{pod} failed with exit code 42 "
+                                 "matching FailJob rule at index 0")
     assert len(cluster.pods("strict")) == 1, "FailJob ends the Job at the first such failure"
     assert status["failed"] == 1
 

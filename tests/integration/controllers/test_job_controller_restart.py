@@ -83,6 +83,11 @@ class CrashingClient:
         return write
 
 
+def _exit_code(pod: dict) -> int | None:
+    statuses = pod["status"].get("containerStatuses") or [{}]
+    return statuses[0].get("state", {}).get("terminated", {}).get("exitCode")
+
+
 def _world_tick(kubelet: FakeKubelet, rng: random.Random) -> None:
     """Pods start, succeed or fail at random; the kubelet stops what was deleted."""
     outcomes = {}
@@ -124,7 +129,7 @@ def test_a_controller_dying_between_any_two_writes_counts_every_pod_once(platfor
     status = platform.client.get(registry.JOB, NS, "crashy")["status"]
     pods = platform.client.list(registry.POD, NS).items
     succeeded = [p for p in pods if p["status"].get("phase") == keys.SUCCEEDED]
-    failed = [p for p in pods if p["status"]["containerStatuses"][0]["state"].get("terminated", {}).get("exitCode") == 1]
+    failed = [p for p in pods if _exit_code(p) == 1]
     assert crashes > 0
     assert finished(status) == keys.COMPLETE
     assert not tracked(pods) and not status.get("uncountedTerminatedPods")
