@@ -37,7 +37,7 @@ class ContainerProcess:
     pump: threading.Thread
     sandboxed: bool
     started_ns: int = field(default_factory=time.time_ns)
-    _reaped: threading.Event = field(default_factory=threading.Event)
+    reaped: threading.Event = field(default_factory=threading.Event)  # set once it has ended
 
     @property
     def pid(self) -> int:
@@ -92,14 +92,14 @@ def wait_exit(cp: ContainerProcess) -> int:
     _kill_group(cp.pid, signal.SIGKILL)
     cp.group.kill_all()
     code = exit_code(cp.proc.wait())
-    cp._reaped.set()
+    cp.reaped.set()
     cp.pump.join(_PUMP_JOIN_S)
     return code
 
 
 def terminate(cp: ContainerProcess, grace: float, *, poll: float = 0.05) -> None:
     """SIGTERM the container's processes, SIGKILL them if they outlive ``grace`` seconds."""
-    if cp._reaped.is_set():
+    if cp.reaped.is_set():
         return
     outer = {cp.pid} if cp.sandboxed else set()
     for pid in group_members(cp.pid):
@@ -107,9 +107,9 @@ def terminate(cp: ContainerProcess, grace: float, *, poll: float = 0.05) -> None
             _signal(pid, signal.SIGTERM)
     deadline = time.monotonic() + max(grace, 0.0)
     while time.monotonic() < deadline:
-        if cp._reaped.wait(poll) or _exited(cp.pid):
+        if cp.reaped.wait(poll) or _exited(cp.pid):
             return
-    if not cp._reaped.is_set():
+    if not cp.reaped.is_set():
         _kill_group(cp.pid, signal.SIGKILL)
         cp.group.kill_all()
 
@@ -153,3 +153,29 @@ def group_members(pgid: int, proc_root: str = "/proc") -> list[int]:
         except (OSError, ValueError):
             continue
     return members
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as handle:
+            return [int(p) for p in handle.read().split()]
+    except OSError:
+        return []
+
+
+def exec_in(cp: ContainerProcess, argv: list[str], *, env: dict[str, str], cwd: str | None,
+            timeout: float) -> int:
+    """Run ``argv`` beside the container's main process, in its sandbox when it has one
+    (``nsenter`` into the namespaces of the sandboxed command); its exit code."""
+    if cp.sandboxed:
+        target = cp.pid
+        for _ in range(2):  # outer bwrap -> the sandbox's init -> the command
+            kids = _children(target)
+            if not kids:
+                break
+            target = kids[0]
+        argv = ["nsenter", "-t", str(target), "-m", "-u", "-i", "-p", "-r", "-w", "--", *argv]
+        cwd = None
+    done = subprocess.run(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout)
+    return done.returncode

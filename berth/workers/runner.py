@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Callable
 
 from berth.platform.resources.meta import rfc3339, utcnow
-from berth.workers import cgroups, envs, logs, process
+from berth.workers import cgroups, envs, logs, probes, process
 from berth.workers.sandbox import Mount, SandboxSpec, build_bwrap_argv, \
     find_executable, memfd_with
 from berth.workers.status import UNKNOWN_MESSAGE, UNKNOWN_REASON, ContainerState, PodView, \
@@ -162,7 +162,7 @@ class PodRunner:
                 self.view.reason, self.view.message = reason, message
             running = list(self._procs.values())
         if grace is None:
-            grace = self.spec.get("terminationGracePeriodSeconds", DEFAULT_GRACE_S)
+            grace = self._grace()
         for cp in running:
             threading.Thread(target=process.terminate, args=(cp, grace), daemon=True).start()
 
@@ -255,14 +255,23 @@ class PodRunner:
         finally:
             for fd in fds:
                 _close(fd)
+        startup, liveness, readiness = (probes.parse(spec.get(key), spec) for key in
+                                        ("startupProbe", "livenessProbe", "readinessProbe"))
         with self._lock:
             state.set_running(self._now(), f"berth://{uuid.uuid4().hex}")
+            state.probe_started = False if startup else None
+            state.probe_ready = False if readiness else None
             self._procs[state.name] = cp
             stopping = self._stopping.is_set()
         if stopping:
-            grace = self.spec.get("terminationGracePeriodSeconds", DEFAULT_GRACE_S)
-            threading.Thread(target=process.terminate, args=(cp, grace), daemon=True).start()
+            threading.Thread(target=process.terminate, args=(cp, self._grace()),
+                             daemon=True).start()
         self._publish()
+        if startup or liveness or readiness:
+            hooks = self._probe_hooks(state, cp, env, spec.get("workingDir"))
+            threading.Thread(target=probes.watch, args=(startup, liveness, readiness),
+                             kwargs={"pod_ip": self.node.host_ip, "hooks": hooks},
+                             daemon=True, name=f"probe-{state.name}").start()
         code = process.wait_exit(cp)
         oom = group.oom_killed()
         group.remove()
@@ -275,6 +284,32 @@ class PodRunner:
             state.set_terminated(code, reason, message, self._now())
         self._publish()
         return code
+
+    def _grace(self) -> float:
+        return self.spec.get("terminationGracePeriodSeconds", DEFAULT_GRACE_S)
+
+    def _probe_hooks(self, state: ContainerState, cp: process.ContainerProcess,
+                     env: dict[str, str], workdir: str | None) -> probes.Hooks:
+        def update(**fields) -> None:
+            with self._lock:
+                if state.state == "running":
+                    for key, value in fields.items():
+                        setattr(state, key, value)
+            self._publish()
+
+        def kill(message: str) -> None:
+            log.info("pod %s/%s container %s: %s; restarting it", self.namespace, self.name,
+                     state.name, message)
+            process.terminate(cp, self._grace())
+
+        return probes.Hooks(
+            exec_fn=lambda argv, timeout: process.exec_in(cp, argv, env=env, cwd=workdir,
+                                                          timeout=timeout),
+            set_started=lambda: update(probe_started=True),
+            set_ready=lambda ready: update(probe_ready=ready),
+            kill=kill,
+            running=lambda: not cp.reaped.is_set() and not self._stopping.is_set(),
+            sleep=lambda seconds: cp.reaped.wait(seconds))
 
     def _cannot_start(self, state: ContainerState, message: str) -> int:
         with self._lock:

@@ -27,6 +27,16 @@ class ContainerState:
     container_id: str | None = None
     restart_count: int = 0
     last_terminated: dict | None = None
+    probe_ready: bool | None = None    # readiness probe verdict; None: no readiness probe
+    probe_started: bool | None = None  # startup probe verdict; None: no startup probe
+
+    @property
+    def ready(self) -> bool:
+        return self.state == "running" and self.probe_ready is not False
+
+    @property
+    def started(self) -> bool:
+        return self.state == "running" and self.probe_started is not False
 
     def set_waiting(self, reason: str, message: str | None = None) -> None:
         self.state, self.reason, self.message = "waiting", reason, message
@@ -70,8 +80,8 @@ def container_status(cs: ContainerState) -> dict:
     out = {
         "name": cs.name, "state": state,
         "lastState": {"terminated": cs.last_terminated} if cs.last_terminated else {},
-        "ready": cs.state == "running", "restartCount": cs.restart_count,
-        "image": cs.image, "imageID": "", "started": cs.state == "running",
+        "ready": cs.ready, "restartCount": cs.restart_count,
+        "image": cs.image, "imageID": "", "started": cs.started,
     }
     if cs.container_id:
         out["containerID"] = cs.container_id
@@ -135,7 +145,7 @@ def pod_conditions(phase: str, init: list[ContainerState], regular: list[Contain
     """PodReadyToStartContainers, Initialized, Ready, ContainersReady, PodScheduled — with
     ``lastTransitionTime`` kept from ``previous`` while a condition's status is unchanged."""
     incomplete = [cs.name for cs in init if not (cs.state == "terminated" and cs.exit_code == 0)]
-    unready = [cs.name for cs in regular if cs.state != "running"]
+    unready = [cs.name for cs in regular if not cs.ready]
     if phase == "Succeeded":
         ready_reason, ready_message = "PodCompleted", None
         initialized = _condition("Initialized", True)
