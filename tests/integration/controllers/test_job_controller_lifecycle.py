@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from berth.platform.controllers.job import keys
 from berth.platform.resources import registry
 from tests.integration.controllers.job_harness import (NS, active, condition, finished, stays,
@@ -75,15 +77,17 @@ def test_ttl_is_read_again_before_deleting(cluster):
     wait_for(lambda: cluster.job("kept") is None, "the Job deleted at its new TTL")
 
 
-def test_deleting_a_job_in_the_background_collects_its_pods(cluster):
+@pytest.mark.parametrize("propagation", ["Background", "Foreground"])
+def test_deleting_a_job_collects_its_pods(cluster, propagation):
     cluster.kubelet.exit_code = lambda pod: None
     cluster.start()
     cluster.create_job("gone", completions=3, parallelism=3)
     wait_for(lambda: len(active(cluster.pods("gone"))) == 3, "three running pods")
 
-    cluster.client.delete(registry.JOB, NS, "gone", propagation_policy="Background")
+    cluster.client.delete(registry.JOB, NS, "gone", propagation_policy=propagation)
 
     wait_for(lambda: not cluster.pods("gone"), "every pod collected, none held by the tracking finalizer")
+    wait_for(lambda: cluster.job("gone") is None, "the Job gone")
 
 
 def test_a_job_deleted_while_the_controllers_were_down_leaves_no_pod_behind(cluster):
