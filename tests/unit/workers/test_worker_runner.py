@@ -150,7 +150,9 @@ def test_onfailure_restarts_in_place_with_backoff_and_keeps_each_attempts_log(tm
 def test_always_restarts_even_after_success_until_stopped(tmp_path):
     ctx = node(tmp_path)
     reports = []
-    runner = PodRunner(a_pod(sh("c", "echo ran"), policy="Always"), {}, ctx, gpu_ids=[],
+    # Exits 0 on its own and on SIGTERM, so the stop can land at any moment.
+    script = "trap 'exit 0' TERM; echo ran; sleep 0.05"
+    runner = PodRunner(a_pod(sh("c", script), policy="Always"), {}, ctx, gpu_ids=[],
                        report=reports.append)
     thread = threading.Thread(target=runner.run)
     thread.start()
