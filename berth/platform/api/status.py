@@ -36,8 +36,25 @@ def status_body(code: int, reason: str, message: str, details: dict | None = Non
 
 def status_response(code: int, reason: str, message: str, details: dict | None = None,
                     headers: dict | None = None) -> Response:
-    return Response(orjson.dumps(status_body(code, reason, message, details)), status_code=code,
+    return Response(_dumps(status_body(code, reason, message, details)), status_code=code,
                     media_type="application/json", headers=headers)
+
+
+def _dumps(body: dict) -> bytes:
+    try:
+        return orjson.dumps(body)
+    except TypeError:  # a message echoing a string that is not valid Unicode (a lone surrogate)
+        return orjson.dumps(_scrub(body))
+
+
+def _scrub(value: object) -> object:
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_scrub(k): _scrub(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub(v) for v in value]
+    return value
 
 
 def error_response(exc: BerthError) -> Response:
