@@ -4,11 +4,18 @@
 with Kubernetes' strict-decoding message, Warn answers with a ``Warning`` header, Ignore says
 nothing. Unknown fields are never stored (built-in kinds drop them in Kubernetes too). A value
 of the wrong type is always a 400.
+
+Every document comes out as plain JSON data, whatever the body said: YAML is read the way
+sigs.k8s.io/yaml reads it (timestamps stay strings, keys become strings) and refused when
+aliases would blow it up (a "billion laughs" body is a few hundred bytes), when it is nested
+deeper than any Kubernetes object, or when it holds what JSON cannot (binary, sets, NaN).
 """
 
 from __future__ import annotations
 
+import math
 import re
+from typing import Callable
 
 import orjson
 import yaml
@@ -23,6 +30,24 @@ YAML = "application/yaml"
 PROTOBUF = "application/vnd.kubernetes.protobuf"
 _VALIDATION = ("Strict", "Warn", "Ignore")
 
+# The deepest built-in object (a CronJob's pod affinity terms, or its managedFields) nests about
+# 20 levels; the walks that follow decoding recurse, so a hostile depth must stop here.
+MAX_DEPTH = 100
+# Aliases may repeat what a body already holds, up to this many nodes in all or twice the
+# body's own size (go-yaml refuses "excessive aliasing" on a similar scale).
+MAX_ALIAS_EXPANSION = 400_000
+_INT64 = (-2**63, 2**64 - 1)  # what the store's JSON encoder can write
+
+
+class _YamlLoader(yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader):
+    """YAML as sigs.k8s.io/yaml reads an API body: timestamps stay strings."""
+
+
+_YamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
 
 def media_type(content_type: str | None) -> str:
     return (content_type or JSON).split(";")[0].strip().lower() or JSON
@@ -32,15 +57,110 @@ def parse_document(body: bytes, content_type: str | None) -> object:
     kind = media_type(content_type)
     try:
         if kind in (JSON, "*/*", "text/plain"):
-            return orjson.loads(body)
+            return plain_json(orjson.loads(body))
         if kind in (YAML, "application/x-yaml", "text/yaml"):
-            return yaml.safe_load(body)
+            return plain_json(load_yaml(body))
         if kind == PROTOBUF:
-            return protobuf.decode(body)
-    except (orjson.JSONDecodeError, yaml.YAMLError, UnicodeDecodeError, ValueError) as exc:
+            return plain_json(protobuf.decode(body))
+    except (orjson.JSONDecodeError, yaml.YAMLError, UnicodeDecodeError, ValueError,
+            RecursionError) as exc:
         raise BadRequest(f"the request body could not be decoded: {_short(exc)}") from None
     raise UnsupportedMediaType(f'the body of the request was in an unknown format - accepted '
                                f'media types include: {JSON}, {YAML}, {PROTOBUF}')
+
+
+def load_yaml(body: bytes | str) -> object:
+    """One YAML document, refused before it is built if its aliases would expand it."""
+    loader = _YamlLoader(body)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_expansion(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Count the nodes the document would have with every alias expanded, without expanding
+    it: an alias is the same node object as its anchor, so sizes are memoised per node."""
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            open_nodes.discard(key)
+            kids = _children(node)
+            size[key] = 1 + sum(size[id(k)] for k in kids)
+            depth[key] = 1 + max((depth[id(k)] for k in kids), default=0)
+            if depth[key] > MAX_DEPTH:
+                raise ValueError(f"the document is nested deeper than {MAX_DEPTH} levels")
+            continue
+        if key in size:
+            continue
+        if key in open_nodes:
+            raise ValueError("the document refers to itself through an alias")
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((kid, False) for kid in _children(node) if id(kid) not in size)
+    distinct = len(size)
+    if size[id(root)] > max(MAX_ALIAS_EXPANSION, 2 * distinct):
+        raise ValueError("the document contains excessive aliasing")
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def plain_json(value: object, depth: int = 0) -> object:
+    """``value`` as the JSON data model holds it, or ValueError: string keys, valid Unicode,
+    finite numbers, integers the store can write (larger ones become floats, as a JSON decoder
+    reads them), nothing nested deeper than ``MAX_DEPTH``."""
+    if depth > MAX_DEPTH:
+        raise ValueError(f"the document is nested deeper than {MAX_DEPTH} levels")
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return _unicode(value)
+    if isinstance(value, int):
+        return value if _INT64[0] <= value <= _INT64[1] else float(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"json: unsupported value: {value}")
+        return value
+    if isinstance(value, dict):
+        return {_key(k): plain_json(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain_json(v, depth + 1) for v in value]
+    raise ValueError(f"a {type(value).__name__} value cannot be represented in JSON")
+
+
+def _key(key: object) -> str:
+    if isinstance(key, str):
+        return _unicode(key)
+    if key is None or isinstance(key, (bool, int, float)):
+        return orjson.dumps(key).decode()  # YAML's 1, true, null keys, as JSON spells them
+    raise ValueError(f"a {type(key).__name__} cannot be a JSON object key")
+
+
+def _unicode(text: str) -> str:
+    """YAML's "\\ud83d\\ude00" escapes arrive as two surrogates: join them, refuse halves."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        try:
+            return text.encode("utf-16", "surrogatepass").decode("utf-16")
+        except UnicodeDecodeError:
+            raise ValueError("the document holds a string that is not valid Unicode") from None
 
 
 def decode_object(rt: ResourceType, body: bytes, content_type: str | None,
@@ -51,6 +171,51 @@ def decode_object(rt: ResourceType, body: bytes, content_type: str | None,
         raise BadRequest(f'{rt.kind} in version "{rt.version}" cannot be handled as a '
                          f'{rt.kind}: the body must be a JSON object')
     return validate_fields(rt, doc, field_validation)
+
+
+def check_patch(body: bytes) -> None:
+    """A JSON, merge or strategic merge patch must be plain JSON no deeper than ``MAX_DEPTH``
+    before the patch functions, which recurse, see it."""
+    try:
+        plain_json(orjson.loads(body))
+    except ValueError as exc:  # orjson.JSONDecodeError is one
+        raise BadRequest(f"invalid JSON in the patch body: {_short(exc)}") from None
+
+
+def apply_configuration(rt: ResourceType, body: bytes, field_validation: str | None
+                        ) -> tuple[bytes, list[str]]:
+    """A server-side apply body (JSON, or YAML read safely) decoded as a request body is,
+    given back as JSON for the patch functions, with the warnings to send back."""
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        doc = parse_document(body, YAML)
+    else:
+        try:
+            doc = plain_json(doc)
+        except ValueError as exc:
+            raise BadRequest(f"the request body could not be decoded: {_short(exc)}") from None
+    if not isinstance(doc, dict):
+        raise BadRequest("the apply configuration must be an object")
+    doc, warnings = validate_fields(rt, doc, field_validation)
+    return orjson.dumps(doc), warnings
+
+
+def patched_object_check(rt: ResourceType, field_validation: str | None,
+                         warnings: list[str]) -> Callable[[dict], dict]:
+    """What the object client runs on a patched object before writing it: the checks of a
+    request body, whose warnings land in ``warnings``."""
+
+    def check(obj: dict) -> dict:
+        try:
+            obj = plain_json(obj)  # type: ignore[assignment]
+        except ValueError as exc:
+            raise BadRequest(f"the patched object cannot be stored: {_short(exc)}") from None
+        obj, found = validate_fields(rt, obj, field_validation)
+        warnings[:] = found  # a retried patch reports its last attempt only
+        return obj
+
+    return check
 
 
 def validate_fields(rt: ResourceType, doc: dict, field_validation: str | None
@@ -93,5 +258,6 @@ def prune(doc: dict, path: str) -> None:
 
 
 def _short(exc: Exception) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text[:200]
+    # YAML errors span lines (problem, then where); keep them whole but on one line.
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:300]

@@ -18,12 +18,14 @@ from berth.platform.api import decoding, discovery, tables
 from berth.platform.api.logs_endpoint import pod_log
 from berth.platform.api.requestinfo import RequestInfo, parse
 from berth.platform.errors import BadRequest, MethodNotAllowed, NotFound, RequestEntityTooLarge
-from berth.platform.resources import registry
+from berth.platform.resources import patch, registry
 from berth.platform.resources.registry import ResourceType
 from berth.platform.runtime import Platform
 from berth.platform.store.watch import watch
 
 MAX_BODY = 3 * 1024 * 1024
+_WARNING_TEXT = 256
+_WARNINGS_TOTAL = 4096
 _TRUE = ("true", "1")
 
 
@@ -31,10 +33,35 @@ def json_response(body: object, status: int = 200, warnings: list[str] | None = 
                   ) -> Response:
     headers = {}
     if warnings:
-        headers["Warning"] = ", ".join(
-            '299 - "' + w.replace("\\", "\\\\").replace('"', '\\"') + '"' for w in warnings)
+        headers["Warning"] = warning_header(warnings)
     return Response(orjson.dumps(body), status_code=status, media_type="application/json",
                     headers=headers)
+
+
+def warning_header(warnings: list[str]) -> str:
+    """``299 - "text"`` entries as kube-apiserver writes them: each text cut to 256 characters
+    and the whole to 4096 (a body may name thousands of unknown fields). Whatever is not
+    printable ASCII is escaped as Go's ``strconv.QuoteToASCII`` does: h11 refuses control
+    characters in a header, and clients disagree on how to read the other bytes."""
+    entries: list[str] = []
+    total = 0
+    for text in warnings:
+        entry = '299 - "' + _header_quote(text[:_WARNING_TEXT]) + '"'
+        total += len(entry) + 2
+        if entries and total > _WARNINGS_TOTAL:
+            break
+        entries.append(entry)
+    return ", ".join(entries)
+
+
+def _header_quote(text: str) -> str:
+    return "".join("\\" + ch if ch in '\\"' else ch if " " <= ch <= "~" else _escape(ch)
+                   for ch in text)
+
+
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def wants_table(request: Request) -> bool:
@@ -208,13 +235,21 @@ async def _patch(platform: Platform, request: Request, info: RequestInfo) -> Res
     body = await read_body(request)
     content_type = request.headers.get("content-type", "")
     force = q.get("force") in _TRUE
+    validation = q.get("fieldValidation")
+    warnings: list[str] = []
+    if _is_apply(content_type):
+        body, warnings = decoding.apply_configuration(rt, body, validation)
+    elif patch.media_type(content_type) in patch.SUPPORTED:
+        decoding.check_patch(body)
+    found: list[str] = []
     obj, created = await run_in_threadpool(
         platform.client.patch, rt, info.namespace or "", info.name, content_type, body,
         subresource=info.subresource,
         field_manager=q.get("fieldManager") if _is_apply(content_type) else field_manager(request),
         force=force,
-        dry_run=_dry_run(request))
-    return _object_response(request, rt, obj, 201 if created else 200)
+        dry_run=_dry_run(request),
+        decode=decoding.patched_object_check(rt, validation, found))
+    return _object_response(request, rt, obj, 201 if created else 200, warnings + found)
 
 
 def _is_apply(content_type: str) -> bool:

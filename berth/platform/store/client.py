@@ -244,9 +244,12 @@ class Client:
     # -- patch ----------------------------------------------------------------------------
     def patch(self, rt: ResourceType, namespace: str, name: str, content_type: str,
               body: bytes, *, subresource: str | None = None, field_manager: str = "",
-              force: bool = False, dry_run: bool = False) -> tuple[dict, bool]:
+              force: bool = False, dry_run: bool = False,
+              decode: Callable[[dict], dict] | None = None) -> tuple[dict, bool]:
         """Apply a patch of any of the four types; returns (object, created). Server-side
-        apply creates a missing object; the other types answer NotFound."""
+        apply creates a missing object; the other types answer NotFound. A patch can put
+        anything anywhere, so ``decode`` (the API's check of request bodies: types, unknown
+        fields) sees the patched object before it is written."""
         is_apply = content_type.split(";")[0].strip() == patch.APPLY
         for _ in range(20):
             current = self.try_get(rt, namespace, name)
@@ -255,13 +258,14 @@ class Client:
                 merged = patch.server_side_apply(current, applied, field_manager, force,
                                                  rfc3339(self.clock()),
                                                  subresource=subresource or "")
-                if current is None:
-                    merged.setdefault("metadata", {})["name"] = name
-                    return self.create(rt, merged, namespace, dry_run=dry_run), True
             else:
                 if current is None:
                     raise NotFound(rt.plural, name, rt.group)
                 merged = patch.apply_patch(content_type, current, body)
+            merged = _patched_object(rt, merged, decode)
+            if current is None:  # server-side apply of an object that does not exist yet
+                merged.setdefault("metadata", {})["name"] = name
+                return self.create(rt, merged, namespace, dry_run=dry_run), True
             manager = None if is_apply else field_manager or None
             pinned_by_client = (merged.get("metadata") or {}).get("resourceVersion") != \
                 current["metadata"]["resourceVersion"]
@@ -416,6 +420,15 @@ def _check_type(rt: ResourceType, obj: dict) -> None:
         raise BadRequest(f"the kind in the data ({kind}) does not match the expected kind "
                          f"({rt.kind})")
     obj["apiVersion"], obj["kind"] = rt.api_version, rt.kind
+
+
+def _patched_object(rt: ResourceType, merged: object,
+                    decode: Callable[[dict], dict] | None) -> dict:
+    # A JSON patch may replace the whole document or its metadata with anything.
+    if not isinstance(merged, dict) or not isinstance(merged.get("metadata", {}), dict):
+        raise BadRequest(f"{rt.kind} in version \"{rt.version}\" cannot be handled as a "
+                         f"{rt.kind}: the patched object and its metadata must be JSON objects")
+    return decode(merged) if decode is not None else merged
 
 
 def _check_preconditions(rt: ResourceType, obj: dict, pre: dict | None) -> None:
