@@ -48,6 +48,18 @@ DELETED_MESSAGE = "The pod was deleted before it started"
 LOST_MESSAGE = "The node agent restarted; the pod's containers were lost with it"
 
 
+class UnknownPod(NotFound):
+    """The agent holds no pod with this uid. Picklable, so it crosses Ray intact:
+    ``ray.get`` raises an instance of ``NotFound``."""
+
+    def __init__(self, uid: str):
+        super().__init__("pods", uid)
+        self.uid = uid
+
+    def __reduce__(self):
+        return (UnknownPod, (self.uid,))
+
+
 @dataclass
 class PodRecord:
     uid: str
@@ -199,7 +211,7 @@ class NodeAgent:
         with self._lock:
             rec = self.pods.get(uid)
         if rec is None:
-            raise NotFound("pods", uid)
+            raise UnknownPod(uid)
         return rec
 
     def _container(self, rec: PodRecord, container: str | None) -> str:

@@ -3,6 +3,8 @@
 import pytest
 import ray
 
+from berth.platform.errors import BadRequest, NotFound
+
 pytestmark = pytest.mark.integration
 
 
@@ -71,7 +73,7 @@ def test_a_pod_no_longer_desired_is_stopped_and_forgotten(head, make_pod, pod_st
     assert pod_status(head, uid)["phase"] == "Running"
     ray.get(head.sync.remote([]))
     wait_for(lambda: pod_status(head, uid) is None, timeout=15)
-    with pytest.raises(Exception, match="not found"):
+    with pytest.raises(NotFound, match="not found"):
         ray.get(head.read_log.remote(uid, "c"))
 
 
@@ -138,9 +140,9 @@ def test_unknown_container_is_a_bad_request(head, make_pod, pod_status, wait_for
     uid = pod["metadata"]["uid"]
     ray.get(head.sync.remote([{"pod": pod}]))
     wait_for(phase_is(pod_status, head, uid, "Succeeded"))
-    with pytest.raises(Exception, match="container x is not valid for pod two"):
+    with pytest.raises(BadRequest, match="container x is not valid for pod two"):
         ray.get(head.read_log.remote(uid, "x"))
-    with pytest.raises(Exception, match="a container name must be specified for pod two"):
+    with pytest.raises(BadRequest, match="a container name must be specified for pod two"):
         ray.get(head.read_log.remote(uid))
     ray.get(head.sync.remote([]))
 
