@@ -147,3 +147,6 @@ def stop_local_ray(temp_dir: str | Path, grace: float = 5.0) -> None:
         if not session_members(sid):
             break
     (temp / STATE_FILE).unlink(missing_ok=True)
+    link = short_path(temp)
+    if link != temp and link.is_symlink():
+        link.unlink()
