@@ -1,0 +1,239 @@
+"""The scheduler's picture of the cluster, kept current from Node and Pod changes.
+
+Pure: no I/O, no threads, no clock of its own. ``loop.py`` feeds it every (old, new) pair the
+Node and Pod informers see and the outcome of every bind; it keeps the ``Snapshot`` (what is
+requested on each node), the ``SchedulingQueue`` (pending pods) and the backfill reservations.
+
+A pod is counted on a node exactly once: from the moment a cycle places it (the *assumption*,
+before its bind is written) or from the moment the store shows it bound, whichever comes
+first, until it is deleted or finishes. A bind that fails takes its assumption back. A node
+that is not known yet (or was deleted) still collects the pods bound to it, so they count as
+soon as it (re)appears.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, NamedTuple
+
+from berth.platform.resources.meta import dig
+from berth.scheduler.backfill import BackfillPolicy
+from berth.scheduler.cycle import schedule_batch
+from berth.scheduler.queue import ClusterEvent, SchedulingQueue
+from berth.scheduler.scoring import PACK, Strategy
+from berth.scheduler.snapshot import Snapshot
+from berth.scheduler.types import PodRequest, node_view, pod_request
+
+SCHEDULER_NAME = "default-scheduler"
+UNSCHEDULABLE = "Unschedulable"
+_TERMINAL = ("Succeeded", "Failed")
+
+
+def is_terminal(pod: dict) -> bool:
+    """Succeeded or Failed: the pod holds nothing on its node any more."""
+    return dig(pod, "status", "phase") in _TERMINAL
+
+
+def wants_scheduling(pod: dict) -> bool:
+    """A pod this scheduler should place: unbound, ours, alive, not gated."""
+    spec = pod.get("spec") or {}
+    return (not spec.get("nodeName")
+            and (spec.get("schedulerName") or SCHEDULER_NAME) == SCHEDULER_NAME
+            and not dig(pod, "metadata", "deletionTimestamp")
+            and not spec.get("schedulingGates")
+            and not is_terminal(pod))
+
+
+def unschedulable_message(pod: dict) -> str | None:
+    """The message of the pod's ``PodScheduled=False/Unschedulable`` condition, if any."""
+    for condition in dig(pod, "status", "conditions", default=()):
+        if condition.get("type") == "PodScheduled":
+            if condition.get("status") == "False" and condition.get("reason") == UNSCHEDULABLE:
+                return condition.get("message")
+            return None
+    return None
+
+
+class Placement(NamedTuple):
+    pod: PodRequest
+    node: str
+
+
+class Failure(NamedTuple):
+    """``report``: the message differs from the last one written for this pod."""
+
+    pod: PodRequest
+    message: str
+    report: bool
+
+
+class ClusterState:
+    def __init__(self, queue: SchedulingQueue) -> None:
+        self.queue = queue
+        self.snapshot = Snapshot()
+        self.reservations: dict[str, str] = {}
+        self._counted: dict[str, tuple[str, PodRequest]] = {}   # uid -> (node, request)
+        self._on_node: dict[str, dict[str, PodRequest]] = {}    # node -> uid -> request
+        self._assumed: dict[str, str] = {}    # uid -> node: placed, bind not yet seen
+        self._pending: dict[str, PodRequest] = {}               # uid -> request, queued
+        self._node_keys: dict[str, tuple] = {}
+        self._reported: dict[str, str] = {}   # uid -> last unschedulable message written
+
+    # ---- what the informers saw ---------------------------------------------------------
+
+    def on_node(self, old: dict | None, new: dict | None) -> None:
+        if new is None:
+            name = dig(old, "metadata", "name")
+            if name in self.snapshot:
+                self.snapshot.remove_node(name)
+                del self._node_keys[name]
+            return
+        name = new["metadata"]["name"]
+        key = node_view(new).static_key
+        known = name in self.snapshot
+        if known and self._node_keys[name] == key:
+            return  # a heartbeat or a status detail no filter reads: nothing to redo
+        self.snapshot.add_node(node_view(new, self._on_node.get(name, {}).values()))
+        self._node_keys[name] = key
+        self.queue.on_event(ClusterEvent.NODE_CHANGED if known else ClusterEvent.NODE_ADDED)
+
+    def on_pod(self, old: dict | None, new: dict | None) -> None:
+        if old is not None and new is not None and _uid(old) != _uid(new):
+            self.on_pod(old, None)  # deleted and created again under the same name
+            old = None
+        if new is None or is_terminal(new):
+            self._gone(_uid(new if new is not None else old))
+            return
+        uid = _uid(new)
+        node = dig(new, "spec", "nodeName")
+        if node:
+            self._bound_in_store(uid, node, new)
+            return
+        if uid in self._assumed:
+            return  # our bind is in flight; this is an older version of the pod
+        if not wants_scheduling(new):
+            self._dequeue(uid)
+            return
+        if uid not in self._pending or (old is not None and old.get("spec") != new.get("spec")):
+            request = pod_request(new)
+            self._pending[uid] = request
+            self.queue.add(request)
+        if uid not in self._reported:
+            message = unschedulable_message(new)
+            if message:
+                self._reported[uid] = message
+
+    # ---- one cycle ----------------------------------------------------------------------
+
+    def cycle(self, *, now: float, strategy: Strategy | str = PACK,
+              backfill: BackfillPolicy = BackfillPolicy(),
+              limit: int | None = None) -> tuple[list[Placement], list[Failure]]:
+        """Decide the active pods (at most ``limit``): placements to bind, failures to report.
+
+        Placed pods are assumed on their node at once; call ``bind_succeeded`` or
+        ``bind_failed`` when the write is done."""
+        # 1. Take the active pods in queue order.
+        pods = self.queue.pop_all(limit)
+        if not pods:
+            return [], []
+        # 2. Filter, score and choose against the snapshot (which assumes each placement).
+        decisions = schedule_batch(pods, self.snapshot, strategy, now=now,
+                                   waiting_since=self.queue.waiting_since(),
+                                   reservations=self.reservations, backfill=backfill)
+        by_uid = {pod.uid: pod for pod in pods}
+        placed: list[Placement] = []
+        failed: list[Failure] = []
+        for decision in decisions:
+            pod = by_uid[decision.uid]
+            # 3. A placed pod counts on its node until the store says otherwise.
+            if decision.node is not None:
+                self._count(pod.uid, decision.node, pod, in_snapshot=True)
+                self._assumed[pod.uid] = decision.node
+                placed.append(Placement(pod, decision.node))
+                continue
+            # 4. An unplaced pod waits for the cluster to change; report only new reasons.
+            self.queue.unschedulable(pod.uid, decision.unresolvable)
+            message = decision.message or ""
+            report = self._reported.get(pod.uid) != message
+            if report:
+                self._reported[pod.uid] = message
+            failed.append(Failure(pod, message, report))
+        return placed, failed
+
+    def bind_succeeded(self, uid: str) -> None:
+        self._dequeue(uid)
+        self._reported.pop(uid, None)
+
+    def bind_failed(self, uid: str, current: dict | None) -> None:
+        """Take back the assumption; ``current`` is the pod as the informer has it now."""
+        node = self._assumed.pop(uid, None)
+        if node is None:
+            return  # the store already showed where it went, or it is gone
+        self._uncount(uid)
+        self.queue.on_event(ClusterEvent.POD_DELETED)  # what it would have used is free again
+        if current is not None and _uid(current) == uid and wants_scheduling(current):
+            request = pod_request(current)
+            self._pending[uid] = request
+            self.queue.add(request)
+        else:
+            self._dequeue(uid)
+
+    # ---- reads --------------------------------------------------------------------------
+
+    def next_wakeup(self) -> float | None:
+        return self.queue.next_wakeup()
+
+    def counted_on(self, node: str) -> Iterable[PodRequest]:
+        return self._on_node.get(node, {}).values()
+
+    @property
+    def in_flight(self) -> int:
+        """Placements whose bind has not been seen in the store yet."""
+        return len(self._assumed)
+
+    # ---- internals ----------------------------------------------------------------------
+
+    def _bound_in_store(self, uid: str, node: str, pod: dict) -> None:
+        self._dequeue(uid)
+        self._reported.pop(uid, None)
+        assumed = self._assumed.pop(uid, None)
+        counted = self._counted.get(uid)
+        if counted is not None and counted[0] == node:
+            return
+        if counted is not None:
+            # Someone else bound it while our bind was in flight: it is where the store says.
+            self._uncount(uid)
+            if assumed is not None:
+                self.queue.on_event(ClusterEvent.POD_DELETED)
+        self._count(uid, node, pod_request(pod, order=0.0), in_snapshot=False)
+
+    def _gone(self, uid: str) -> None:
+        self._assumed.pop(uid, None)
+        if uid in self._counted:
+            self._uncount(uid)
+            self.queue.on_event(ClusterEvent.POD_DELETED)
+        self._dequeue(uid)
+        self._reported.pop(uid, None)
+
+    def _dequeue(self, uid: str) -> None:
+        if self._pending.pop(uid, None) is not None:
+            self.queue.delete(uid)
+        self.reservations.pop(uid, None)
+
+    def _count(self, uid: str, node: str, pod: PodRequest, *, in_snapshot: bool) -> None:
+        self._counted[uid] = (node, pod)
+        self._on_node.setdefault(node, {})[uid] = pod
+        if not in_snapshot and node in self.snapshot:
+            self.snapshot.assume(pod, node)
+
+    def _uncount(self, uid: str) -> None:
+        node, pod = self._counted.pop(uid)
+        pods = self._on_node[node]
+        del pods[uid]
+        if not pods:
+            del self._on_node[node]
+        if node in self.snapshot:
+            self.snapshot.forget(pod, node)
+
+
+def _uid(pod: dict | None) -> str:
+    return dig(pod, "metadata", "uid", default="") if pod is not None else ""
