@@ -69,6 +69,18 @@ class BerthError(Exception):
         self.message = message
         self.details = details or {}
 
+    def __reduce__(self):
+        # Subclasses take other constructor arguments; rebuild from the finished state so the
+        # error survives pickling (Ray actor calls raise it across processes).
+        return (_rebuild, (type(self), self.message, self.details, self.__dict__))
+
+
+def _rebuild(cls: type, message: str, details: dict, state: dict) -> "BerthError":
+    err = cls.__new__(cls)
+    BerthError.__init__(err, message, details=details)
+    err.__dict__.update(state)
+    return err
+
 
 class BadRequest(BerthError):
     code = 400
