@@ -1,4 +1,8 @@
-"""The ``berth`` command: start Berth, print a kubeconfig, and (later) run and inspect jobs."""
+"""The ``berth`` command: start Berth, print a kubeconfig, run and inspect jobs.
+
+``up`` and ``kubeconfig`` live here; the commands that talk to a running Berth over its HTTP
+API are registered from their modules (``jobs``, ``objects``, ``logs``).
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,18 @@ from typing import Optional
 import typer
 import yaml
 
+from berth.cli import jobs, logs, objects
 from berth.server import Server
 from berth.settings import Settings
 
 app = typer.Typer(help="Berth: Kubernetes-style batch jobs on a Ray worker pool.",
                   no_args_is_help=True, add_completion=False)
+app.command(context_settings=jobs.RUN_CONTEXT)(jobs.run)
+app.command()(objects.get)
+app.command()(objects.describe)
+app.command()(logs.logs)
+app.command()(objects.delete)
+app.command()(objects.apply)
 
 
 @app.command()
