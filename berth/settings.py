@@ -34,6 +34,34 @@ class Settings(BaseSettings):
         "default starts a private Ray on loopback.")
     ray_num_cpus: int | None = Field(None, description="CPUs of the embedded Ray node.")
     ray_num_gpus: int | None = Field(None, description="GPUs of the embedded Ray node.")
+    ray_keep_running: bool = Field(
+        False, description="Embedded mode only: leave the private Ray (and the pods on it) "
+        "running when Berth stops cleanly, so the next start with the same data directory "
+        "finds them. Off: a clean stop (Ctrl-C, SIGTERM) stops that Ray; after a crash it "
+        "keeps running either way. A joined cluster (ray_address) is never stopped.")
+    node_root: Path | None = Field(
+        None, description="Directory on every Ray node for pod logs and pod state; default "
+        "<data_dir>/nodes (right for the embedded node; set it for a multi-host cluster).")
+    node_sync_period_s: float = Field(
+        1.0, gt=0, description="How often Ray's node list is compared with the Node objects "
+        "(new nodes get a Node and an agent; a dead node's pods are failed).")
+    kubelet_resync_period_s: float = Field(
+        5.0, gt=0, description="How often every node agent is sent its full set of pods even "
+        "when nothing changed (a safety net; changes are sent at once).")
+    kubelet_debounce_s: float = Field(
+        0.02, ge=0, description="How long pod changes are gathered before they are sent to "
+        "the node agents (one send for a burst of changes).")
+    kubelet_status_poll_s: float = Field(
+        0.1, gt=0, description="How often node agents are asked for pod status changes.")
+    orphan_pod_grace_s: float = Field(
+        40.0, ge=0, description="How long a pod may stay bound to a node that has neither a "
+        "Node object nor an agent before it is failed and deleted (Kubernetes' pod GC "
+        "quarantine).")
+    restart_backoff_base_s: float = Field(
+        10.0, gt=0, description="First delay before a failed container is restarted "
+        "(CrashLoopBackOff; doubles each time).")
+    restart_backoff_cap_s: float = Field(
+        300.0, gt=0, description="Longest delay before a failed container is restarted.")
     node_labels: dict[str, str] = Field(
         default_factory=dict, description="Labels added to every Ray-backed node.")
     node_taints: list[dict] = Field(
