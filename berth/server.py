@@ -14,8 +14,10 @@ import uvicorn
 from berth.platform.api.app import create_app
 from berth.platform.controllers.garbage_collector import GarbageCollector
 from berth.platform.controllers.informers import InformerHub
+from berth.platform.controllers.job.controller import JobController
 from berth.platform.controllers.manager import ControllerManager
 from berth.platform.controllers.namespace import NamespaceController
+from berth.platform.controllers.ttl import TTLAfterFinishedController
 from berth.platform.runtime import Platform, open_platform
 from berth.settings import Settings
 
@@ -37,6 +39,9 @@ class Server:
             self.manager = ControllerManager(self.hub)
             self.manager.add(GarbageCollector(platform.client), workers=2)
             self.manager.add(NamespaceController(platform.client))
+            self.manager.add(JobController(platform.client, platform.recorder("job-controller")),
+                             workers=4)
+            self.manager.add(TTLAfterFinishedController(platform.client))
             self.hub.start()
             self.manager.start()
             threading.Thread(target=self._mark_ready, daemon=True, name="readiness").start()

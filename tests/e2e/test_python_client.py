@@ -46,8 +46,15 @@ def test_create_list_read_status_patch_delete(api, namespace):
         ["py1", "py2"]
     assert names(batch.list_namespaced_job(namespace, field_selector="metadata.name=other")) \
         == ["other"]
-    status = batch.read_namespaced_job_status("py1", namespace)
-    assert status.status.active in (None, 0) and status.status.succeeded in (None, 0)
+    # The job controller creates the pod (it stays Pending here: no nodes) and says so.
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        status = batch.read_namespaced_job_status("py1", namespace).status
+        if status.active == 1:
+            break
+        time.sleep(0.2)
+    assert status.active == 1 and status.start_time is not None
+    assert not status.succeeded
     patched = batch.patch_namespaced_job("py1", namespace, {"metadata": {"labels": {"x": "1"}}})
     assert patched.metadata.labels["x"] == "1"
     assert int(patched.metadata.resource_version) > int(created.metadata.resource_version)

@@ -166,7 +166,7 @@ class InformerHub:
 
     def _follow(self) -> None:
         while not self._stop.is_set():
-            for change in self.feed.wait(self._cursor, 1.0):
+            for change in self.feed.wait(self._cursor, 0.25):
                 self._cursor = change.rv
                 informer = self._informers.get(change.resource)
                 if informer is None or change.rv <= informer._listed_rv:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from sqlalchemy import and_, delete, func, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from berth.platform.errors import AlreadyExists, Conflict, Gone, NotFound
 from berth.platform.store.codec import Codec
@@ -203,6 +203,8 @@ class Database:
     def delete(self, resource: str, namespace: str, name: str,
                expected_rv: int | None = None, expected_uid: str | None = None) -> dict:
         with self._transaction() as conn:
+            # The revision row first, as in every write: one lock order, no deadlocks.
+            rv = self._next_rv(conn, {"metadata": {}})
             where = [OBJECTS.c.resource == resource, OBJECTS.c.namespace == namespace,
                      OBJECTS.c.name == name]
             if expected_rv is not None:
@@ -215,7 +217,7 @@ class Database:
                 self._missing_or_stale(conn, resource, namespace, name)
             conn.execute(delete(LABELS).where(LABELS.c.object_id == row[0]))
             obj = self.codec.decode(resource, row[1])
-            rv = self._next_rv(conn, obj)
+            obj["metadata"]["resourceVersion"] = str(rv)
             self._append(conn, rv, resource, namespace, name, "DELETED",
                          self.codec.encode(resource, obj))
         self._committed(rv)
@@ -297,9 +299,16 @@ class _WriteTransaction:
                 self._tx.commit()
             else:
                 self._tx.rollback()
+        except OperationalError as err:
+            if self.db.dialect.is_retryable(err):
+                raise Conflict("objects", "", detail="concurrent write; retry") from err
+            raise
         finally:
             self._conn.close()
             self._lock.__exit__(None, None, None)
+        if exc_type is not None and issubclass(exc_type, OperationalError) and \
+                self.db.dialect.is_retryable(exc):
+            raise Conflict("objects", "", detail="concurrent write; retry") from exc
         return False
 
 

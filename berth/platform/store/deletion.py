@@ -49,9 +49,15 @@ def plan_delete(rt: ResourceType, obj: dict, policy: str | None, grace: int | No
     policy = policy or default_policy(rt)
     md = obj["metadata"]
     if md.get("deletionTimestamp"):
-        # Already on its way out: only a forced delete (grace 0) of an object with no
-        # finalizers left (a pod its agent has stopped) finishes it now.
-        return Outcome(grace == 0 and not md.get("finalizers"), obj)
+        # Already on its way out. A delete with grace 0 (the agent has stopped the pod)
+        # finishes it now, or — while finalizers remain — lets their removal finish it.
+        if grace != 0:
+            return Outcome(False, obj)
+        if not md.get("finalizers"):
+            return Outcome(True, obj)
+        shortened = copy.deepcopy(obj)
+        shortened["metadata"]["deletionGracePeriodSeconds"] = 0
+        return Outcome(False, shortened)
     finalizers = list(md.get("finalizers") or [])
     if rt.key == registry.NAMESPACE.key:
         # A namespace is emptied by the namespace controller before it goes.
@@ -103,5 +109,7 @@ def ready_to_remove(obj: dict) -> bool:
     """A marked object whose last finalizer is gone is removed for good."""
     md = obj.get("metadata") or {}
     # spec.finalizers: a Namespace's "kubernetes" finalizer, removed once it is empty.
+    # A graceful deletion (a pod its agent is still stopping) waits for the grace-0 delete.
     return bool(md.get("deletionTimestamp")) and not md.get("finalizers") and \
-        not (obj.get("spec") or {}).get("finalizers")
+        not (obj.get("spec") or {}).get("finalizers") and \
+        not md.get("deletionGracePeriodSeconds")

@@ -47,6 +47,14 @@ class Dialect:
     def greatest(self, *args):
         return func.max(*args) if self.is_sqlite else func.greatest(*args)
 
+    def is_retryable(self, err: Exception) -> bool:
+        """A write that lost a race (deadlock, serialization failure, busy database) and is
+        safe to try again."""
+        code = getattr(getattr(err, "orig", None), "sqlstate", None)
+        if code in ("40P01", "40001"):
+            return True
+        return self.is_sqlite and "database is locked" in str(err)
+
     def snapshot_options(self) -> dict:
         return {} if self.is_sqlite else {"isolation_level": "REPEATABLE READ"}
 

@@ -66,7 +66,21 @@ def test_unknown_policy_is_bad_request():
         plan_delete(registry.JOB, job(), "Sideways", None, NOW)
 
 
+def test_forced_delete_of_a_marked_pod_with_finalizers_ends_its_grace():
+    marked = pod(node="n1", deletionTimestamp="2026-11-25T11:59:00Z",
+                 deletionGracePeriodSeconds=30, finalizers=["batch.kubernetes.io/job-tracking"])
+    assert not ready_to_remove(marked)
+    outcome = plan_delete(registry.POD, marked, None, 0, NOW)
+    assert not outcome.remove_now
+    assert outcome.obj["metadata"]["deletionGracePeriodSeconds"] == 0
+    released = outcome.obj
+    released["metadata"]["finalizers"] = []
+    assert ready_to_remove(released)
+
+
 def test_ready_to_remove_only_without_finalizers():
     assert ready_to_remove({"metadata": {"deletionTimestamp": "t"}})
     assert not ready_to_remove({"metadata": {"deletionTimestamp": "t", "finalizers": ["a"]}})
     assert not ready_to_remove({"metadata": {}})
+    assert not ready_to_remove({"metadata": {"deletionTimestamp": "t",
+                                             "deletionGracePeriodSeconds": 30}})
