@@ -169,13 +169,12 @@ class ClusterState:
         if node is None:
             return  # the store already showed where it went, or it is gone
         self._uncount(uid)
-        self.queue.on_event(ClusterEvent.POD_DELETED)  # what it would have used is free again
         if current is not None and _uid(current) == uid and wants_scheduling(current):
-            request = pod_request(current)
-            self._pending[uid] = request
-            self.queue.add(request)
+            # Back through backoff, as kube-scheduler does after a failed bind.
+            self.queue.unschedulable(uid)
         else:
             self._dequeue(uid)
+        self.queue.on_event(ClusterEvent.POD_DELETED)  # what it would have used is free again
 
     # ---- reads --------------------------------------------------------------------------
 
