@@ -30,10 +30,16 @@ Kind = Annotated[str, typer.Argument(help="Kind (job, jobs, cj, po, cm, ...) or 
 
 def as_list(listed: dict, rt: ResourceType) -> dict:
     """A ``JobList`` as kubectl prints it: a ``v1`` ``List`` whose items carry kind and version."""
-    items = [{"apiVersion": rt.api_version, "kind": rt.kind, **item}
+    items = [without_managed_fields({"apiVersion": rt.api_version, "kind": rt.kind, **item})
              for item in listed.get("items") or []]
     return {"apiVersion": "v1", "kind": "List", "items": items,
             "metadata": {"resourceVersion": ""}}
+
+
+def without_managed_fields(obj: dict) -> dict:
+    """kubectl hides ``metadata.managedFields`` unless asked (``--show-managed-fields``)."""
+    meta = {k: v for k, v in (obj.get("metadata") or {}).items() if k != "managedFields"}
+    return {**obj, "metadata": meta}
 
 
 def nothing_found(rt: ResourceType, namespace: str | None) -> str:
@@ -76,7 +82,7 @@ def get(kind: Kind,
             for item in items:
                 out.line(f"{qualified(rt)}/{item['metadata']['name']}")
             return
-        doc = found if name else as_list(found, rt)
+        doc = without_managed_fields(found) if name else as_list(found, rt)
         out.text(to_yaml(doc) if output == "yaml" else to_json(doc))
 
 

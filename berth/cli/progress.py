@@ -25,10 +25,6 @@ class Verdict:
     message: str
 
 
-def _is_pending(pod: dict) -> bool:
-    return dig(pod, "status", "phase", default="Pending") == "Pending"
-
-
 def unschedulable_message(pod: dict) -> str:
     for condition in dig(pod, "status", "conditions", default=[]) or []:
         if condition.get("type") == "PodScheduled" and condition.get("status") == "False":
@@ -37,16 +33,23 @@ def unschedulable_message(pod: dict) -> str:
 
 
 def progress(job: dict, pods: list[dict]) -> Progress:
-    """Succeeded and failed from the Job's status; its active pods split by their phase."""
+    """Succeeded and failed from the Job's status; running and pending from the pods seen.
+
+    The Job's ``active`` count may run ahead of the pods seen (a pod created but not yet
+    watched: counted pending) or behind them (a pod just finished that the controller has
+    not counted yet: not counted at all), so the two sources are reconciled here.
+    """
     status = job.get("status") or {}
     live = [p for p in pods if not dig(p, "metadata", "deletionTimestamp")]
-    pending = [p for p in live if _is_pending(p)]
-    active = int(status.get("active") or 0)
+    phases = [dig(p, "status", "phase", default="Pending") for p in live]
+    pending = [p for p, phase in zip(live, phases) if phase == "Pending"]
+    running = phases.count("Running")
+    succeeded, failed = int(status.get("succeeded") or 0), int(status.get("failed") or 0)
+    uncounted = max(phases.count("Succeeded") + phases.count("Failed") - succeeded - failed, 0)
+    unseen = max(int(status.get("active") or 0) - len(pending) - running - uncounted, 0)
     waiting = next((m for m in map(unschedulable_message, pending) if m), "")
-    return Progress(pending=min(len(pending), active) if active else len(pending),
-                    running=max(active - len(pending), 0),
-                    succeeded=int(status.get("succeeded") or 0),
-                    failed=int(status.get("failed") or 0), waiting=waiting)
+    return Progress(pending=len(pending) + unseen, running=running, succeeded=succeeded,
+                    failed=failed, waiting=waiting)
 
 
 def describe_progress(name: str, p: Progress) -> str:
@@ -81,7 +84,7 @@ def describe_verdict(name: str, job: dict, v: Verdict) -> str:
 
 def has_run(pod: dict) -> bool:
     """The pod has left Pending, or one of its containers has started: it has a log to show."""
-    if not _is_pending(pod):
+    if dig(pod, "status", "phase", default="Pending") != "Pending":
         return True
     for status in dig(pod, "status", "containerStatuses", default=[]) or []:
         state = status.get("state") or {}

@@ -74,11 +74,9 @@ def table_data(table: dict, *, wide: bool = False, namespace_column: bool = Fals
     return TableData(headers, rows)
 
 
-def plain_table(data: TableData, *, headers: bool = True) -> str:
+def plain_table(data: TableData) -> str:
     """Columns padded with three spaces, as kubectl's tab writer lays them out."""
-    lines = ([data.headers] if headers else []) + data.rows
-    if not lines:
-        return ""
+    lines = [data.headers] + data.rows
     widths = [max(len(line[i]) for line in lines) for i in range(len(data.headers))]
     out = []
     for line in lines:
