@@ -33,14 +33,30 @@ def load_documents(text: str) -> list[dict]:
 
 
 def with_last_applied(manifest: dict) -> dict:
-    """The manifest carrying itself (without that annotation) as the last-applied annotation."""
-    bare = json.loads(json.dumps(manifest))
-    annotations = (bare.get("metadata") or {}).get("annotations") or {}
-    annotations.pop(LAST_APPLIED, None)
-    recorded = json.dumps(bare, sort_keys=True, separators=(",", ":")) + "\n"
-    out = json.loads(json.dumps(bare))
-    out.setdefault("metadata", {}).setdefault("annotations", {})[LAST_APPLIED] = recorded
+    """The manifest carrying itself as the last-applied annotation, byte for byte as kubectl
+    records it (so ``kubectl apply`` after ``berth apply`` of the same file is ``unchanged``,
+    and the other way round): the manifest with that annotation emptied out, as Go's
+    ``encoding/json`` writes it, and a newline."""
+    recorded = json.loads(json.dumps(manifest))
+    meta = recorded.setdefault("metadata", {})
+    meta["annotations"] = {k: v for k, v in (meta.get("annotations") or {}).items()
+                           if k != LAST_APPLIED}
+    out = json.loads(json.dumps(recorded))
+    out["metadata"]["annotations"][LAST_APPLIED] = go_json(recorded) + "\n"
     return out
+
+
+def go_json(value: object) -> str:
+    """Compact JSON with sorted keys and Go's HTML-safe escapes (``<``, ``>``, ``&``, U+2028,
+    U+2029); these characters only ever occur inside strings, so replacing them is safe."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    for char, escape in _GO_ESCAPES.items():
+        text = text.replace(char, escape)
+    return text
+
+
+_GO_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028",
+               "\u2029": "\\u2029"}
 
 
 def last_applied(live: dict) -> dict:

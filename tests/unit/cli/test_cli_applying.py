@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from berth.cli.applying import (LAST_APPLIED, contains, last_applied, load_documents,
+from berth.cli.applying import (LAST_APPLIED, contains, go_json, last_applied, load_documents,
                                 three_way_patch, with_last_applied)
 
 
@@ -146,3 +146,33 @@ def test_a_new_annotation_record_is_patched_into_an_object_made_without_apply():
     assert LAST_APPLIED in patch["metadata"]["annotations"]
     live = edit(LIVE_JOB, "metadata.annotations", desired["metadata"]["annotations"])
     assert three_way_patch(last_applied(live), desired, live) == {}
+
+
+# Recorded by kubectl 1.32 (kubectl-samples/table_jobs.json) for this manifest.
+KUBECTL_RECORD = ('{"apiVersion":"batch/v1","kind":"Job","metadata":{"annotations":{},'
+                  '"labels":{"app":"x"},"name":"ap","namespace":"default"},"spec":{'
+                  '"backoffLimit":2,"template":{"metadata":{"labels":{"app":"x"}},"spec":{'
+                  '"containers":[{"command":["sh","-c","echo hi"],"image":"busybox",'
+                  '"name":"ap"}],"restartPolicy":"Never"}}}}\n')
+
+
+def test_the_record_is_byte_for_byte_what_kubectl_writes():
+    manifest = {"apiVersion": "batch/v1", "kind": "Job",
+                "metadata": {"name": "ap", "namespace": "default", "labels": {"app": "x"}},
+                "spec": {"backoffLimit": 2, "template": {
+                    "metadata": {"labels": {"app": "x"}},
+                    "spec": {"restartPolicy": "Never", "containers": [
+                        {"name": "ap", "image": "busybox",
+                         "command": ["sh", "-c", "echo hi"]}]}}}}
+    assert with_last_applied(manifest)["metadata"]["annotations"][LAST_APPLIED] == \
+        KUBECTL_RECORD
+
+
+@pytest.mark.parametrize("value, text", [
+    ({"b": 1, "a": [True, None, 2.5]}, '{"a":[true,null,2.5],"b":1}'),
+    ("<a&b>", '"\\u003ca\\u0026b\\u003e"'),
+    ("é\u2028", '"é\\u2028"'),
+    ("line\nbreak", '"line\\nbreak"'),
+])
+def test_go_json(value, text):
+    assert go_json(value) == text
