@@ -1,0 +1,310 @@
+"""The control plane's half of the kubelet: bound pods go to their node's agent, statuses
+come back into the store.
+
+Two threads, both idle until the informers have listed the store (an agent told "no pods"
+before the list would stop every pod it runs):
+
+- **sync**: an informer event that matters to a node (a pod bound to it appears, goes, or
+  changes anything but its status; a ConfigMap, Secret or claim its waiting pods may need)
+  marks the node dirty and wakes the thread at once; after ``kubelet_debounce_s`` it sends
+  each dirty node's agent the complete set of pods bound to it, each with its runtime bundle
+  (``agent.sync``). Every ``kubelet_resync_period_s`` every agent gets its set regardless.
+  The same pass deletes (grace 0) terminal pods that are being deleted, and fails pods bound
+  to a node that has neither an agent nor a Node object (``podgc.py``).
+- **status**: every ``kubelet_status_poll_s`` each agent is asked what changed since its
+  cursor (``agent.statuses``); each change is merged into the stored status (``podstatus``)
+  and written through the status subresource when it differs. A pod being deleted whose
+  agent reports it finished is then deleted with grace 0, as a kubelet confirms a deletion.
+
+Agents are handed in by the worker service (``set_agents``) as it finds Ray nodes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable
+
+import ray
+
+from berth.platform.controllers.informers import InformerHub
+from berth.platform.errors import Conflict, Invalid, NotFound
+from berth.platform.resources import registry
+from berth.platform.resources.meta import dig, utcnow
+from berth.platform.store.client import Client
+from berth.settings import Settings
+from berth.workers.lookups import Lookups
+from berth.workers.podgc import OrphanTracker
+from berth.workers.podstatus import merge_status
+from berth.workers.status import is_terminal
+
+log = logging.getLogger(__name__)
+
+_CALL_TIMEOUT_S = 30.0
+_HOUSEKEEPING_S = 1.0
+_IGNORED_META = ("resourceVersion", "managedFields")
+
+
+@dataclass(frozen=True)
+class AgentRef:
+    """One node's agent as the kubelet sees it."""
+
+    node_name: str
+    node_id: str
+    handle: object = field(compare=False)
+    host_ip: str = ""
+    allocatable: dict = field(default_factory=dict, compare=False)
+
+
+def matters_to_agent(old: dict | None, new: dict | None) -> bool:
+    """Whether a pod change must reach its agent: anything but a status (or version) change.
+    The kubelet's own status writes come back as events; resending the node's pods for each
+    would be wasted work."""
+    if old is None or new is None:
+        return True
+    return _spec_view(old) != _spec_view(new)
+
+
+def _spec_view(pod: dict) -> tuple:
+    md = {k: v for k, v in (pod.get("metadata") or {}).items() if k not in _IGNORED_META}
+    return md, pod.get("spec")
+
+
+def finishing(pod: dict) -> bool:
+    """A pod being deleted that has ended, still waiting for the delete that removes it."""
+    md = pod.get("metadata") or {}
+    return bool(md.get("deletionTimestamp")) and is_terminal(pod.get("status")) and \
+        md.get("deletionGracePeriodSeconds") != 0
+
+
+class KubeletSync:
+    def __init__(self, client: Client, settings: Settings, lookups: Lookups, *,
+                 clock: Callable[[], datetime] = utcnow):
+        self.client = client
+        self.settings = settings
+        self.lookups = lookups
+        self.clock = clock
+        self._agents: dict[str, AgentRef] = {}
+        self._cursors: dict[str, int] = {}
+        self._dirty: set[str] = set()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._synced: threading.Event | None = None
+        self._threads: list[threading.Thread] = []
+        self._orphans = OrphanTracker(client, settings.orphan_pod_grace_s)
+
+    # -- wiring ---------------------------------------------------------------------------
+    def register(self, hub: InformerHub) -> None:
+        """After ``lookups.register(hub)``, before ``hub.start()``."""
+        self._synced = hub.synced
+        self.lookups.pods.add_handler(self._on_pod)
+        for informer in (self.lookups.configmaps, self.lookups.secrets, self.lookups.claims):
+            informer.add_handler(self._on_config)
+        self.lookups.volumes.add_handler(lambda _old, _new: self._mark(set(self._agents)))
+
+    def start(self) -> None:
+        for target, name in ((self._sync_loop, "kubelet-sync"),
+                             (self._status_loop, "kubelet-status")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        for thread in self._threads:
+            thread.join(timeout=_CALL_TIMEOUT_S)
+        self._threads.clear()
+
+    # -- agents ---------------------------------------------------------------------------
+    @property
+    def agents(self) -> dict[str, AgentRef]:
+        return dict(self._agents)
+
+    def agent_for(self, node_name: str | None) -> AgentRef | None:
+        return self._agents.get(node_name) if node_name else None
+
+    def set_agents(self, agents: dict[str, AgentRef]) -> None:
+        """The live agents by node name; a new one gets its pods at once."""
+        with self._lock:
+            fresh = {name for name, ref in agents.items()
+                     if self._agents.get(name) != ref
+                     or self._agents[name].handle is not ref.handle}
+            for name in fresh:
+                self._cursors.pop(agents[name].node_id, None)
+            self._agents = dict(agents)
+        self._mark(fresh)
+
+    def forget_agent(self, ref: AgentRef) -> None:
+        """The agent's actor is gone (its node died, or it crashed): drop it until the service
+        finds it again."""
+        with self._lock:
+            if self._agents.get(ref.node_name) is ref:
+                del self._agents[ref.node_name]
+        log.warning("node agent of %s is gone", ref.node_name)
+
+    # -- events ---------------------------------------------------------------------------
+    def _mark(self, names: set[str]) -> None:
+        if not names:
+            return
+        with self._lock:
+            self._dirty |= names
+        self._wake.set()
+
+    def _on_pod(self, old: dict | None, new: dict | None) -> None:
+        if matters_to_agent(old, new):
+            self._mark({n for n in (dig(old, "spec", "nodeName") if old else None,
+                                    dig(new, "spec", "nodeName") if new else None) if n})
+
+    def _on_config(self, old: dict | None, new: dict | None) -> None:
+        namespace = dig(new or old, "metadata", "namespace")
+        self._mark({dig(p, "spec", "nodeName") for p in self.lookups.pods.list(namespace)
+                    if dig(p, "spec", "nodeName") and not is_terminal(p.get("status"))})
+
+    # -- the sync thread --------------------------------------------------------------------
+    def _sync_loop(self) -> None:
+        while not self._synced.wait(0.2):
+            if self._stop.is_set():
+                return
+        next_full = next_housekeeping = 0.0
+        while not self._stop.is_set():
+            now = time.monotonic()
+            full = now >= next_full
+            if not full:
+                woke = self._wake.wait(max(0.0, min(next_full, next_housekeeping) - now))
+                if woke and self.settings.kubelet_debounce_s:
+                    self._stop.wait(self.settings.kubelet_debounce_s)
+                full = time.monotonic() >= next_full
+            self._wake.clear()
+            with self._lock:
+                dirty, self._dirty = self._dirty, set()
+            if full:
+                next_full = time.monotonic() + self.settings.kubelet_resync_period_s
+            try:
+                self._push(set(self._agents) if full else dirty)
+                if time.monotonic() >= next_housekeeping:
+                    next_housekeeping = time.monotonic() + _HOUSEKEEPING_S
+                    self._orphans.sweep(self.lookups, set(self._agents))
+            except Exception:  # a failed pass is retried by the next one; never kill the loop
+                log.exception("kubelet sync pass failed")
+                self._mark(dirty)
+                self._stop.wait(1.0)
+
+    def _push(self, names: set[str]) -> None:
+        if not ray.is_initialized():
+            return  # the driver is shutting down; calling now would start a new one
+        calls = {}
+        for name in names:
+            ref = self._agents.get(name)
+            if ref is None:
+                continue
+            pods = self.lookups.pods_on(name)
+            desired = [{"pod": pod, "bundle": self._bundle(pod, ref)} for pod in pods]
+            calls[ref.handle.sync.remote(desired)] = ref
+            for pod in pods:
+                if finishing(pod):
+                    self._delete_now(pod)
+        if not calls:
+            return
+        ready, late = ray.wait(list(calls), num_returns=len(calls), timeout=_CALL_TIMEOUT_S)
+        for done in ready:
+            try:
+                ray.get(done)
+            except ray.exceptions.RayActorError:
+                self.forget_agent(calls[done])
+            except ray.exceptions.RayError as err:
+                log.warning("sync of node %s failed: %s", calls[done].node_name, err)
+                self._mark({calls[done].node_name})
+        for slow in late:
+            log.warning("node agent of %s did not answer a sync in %.0fs",
+                        calls[slow].node_name, _CALL_TIMEOUT_S)
+            self._mark({calls[slow].node_name})
+
+    def _bundle(self, pod: dict, ref: AgentRef) -> dict:
+        if is_terminal(pod.get("status")):
+            return {}  # never started again; the agent keeps what it has
+        return self.lookups.bundle(pod, ref.host_ip, ref.allocatable)
+
+    # -- the status thread ------------------------------------------------------------------
+    def _status_loop(self) -> None:
+        while not self._synced.wait(0.2):
+            if self._stop.is_set():
+                return
+        pending: dict[object, AgentRef] = {}
+        while not self._stop.is_set():
+            try:
+                self._poll(pending)
+            except Exception:  # Ray or the store hiccuped: the next round asks again
+                log.exception("pod status poll failed")
+                pending.clear()
+                self._stop.wait(1.0)
+            self._stop.wait(self.settings.kubelet_status_poll_s)
+
+    def _poll(self, pending: dict) -> None:
+        """Ask every agent not already asked for its changes; collect the answers that came."""
+        if not ray.is_initialized():
+            return  # the driver is shutting down; calling now would start a new one
+        asked = {ref.node_id for ref in pending.values()}
+        for ref in list(self._agents.values()):
+            if ref.node_id not in asked:
+                since = self._cursors.get(ref.node_id, 0)
+                pending[ref.handle.statuses.remote(since)] = ref
+        if pending:
+            ready, _ = ray.wait(list(pending), num_returns=len(pending),
+                                timeout=self.settings.kubelet_status_poll_s)
+            for done in ready:
+                self._collect(pending.pop(done), done)
+
+    def _collect(self, ref: AgentRef, done) -> None:
+        try:
+            cursor, updates = ray.get(done)
+        except ray.exceptions.RayActorError:
+            self.forget_agent(ref)
+            return
+        except ray.exceptions.RayError as err:
+            log.warning("statuses of node %s failed: %s", ref.node_name, err)
+            return
+        try:
+            for update in updates:
+                self.apply_status(update)
+        except Exception:  # the store failed: ask again from the same cursor
+            log.exception("pod status write failed; retrying")
+            return
+        if self._agents.get(ref.node_name) is ref:
+            self._cursors[ref.node_id] = cursor
+
+    def apply_status(self, update: dict) -> dict | None:
+        """Write one agent report into the store; the pod as stored after, or None when it is
+        gone (or replaced by another of the same name)."""
+        ns, name, uid = update.get("namespace", ""), update.get("name", ""), update.get("uid")
+        pod = self.lookups.pod(ns, name, uid)
+        if pod is None:
+            return None
+        if merge_status(pod.get("status"), update["status"]) is not None:
+            def mutate(current: dict) -> dict | None:
+                if current["metadata"].get("uid") != uid:
+                    return None
+                status = merge_status(current.get("status"), update["status"])
+                return None if status is None else {**current, "status": status}
+            try:
+                pod = self.client.guaranteed_update(registry.POD, ns, name, mutate,
+                                                    subresource="status")
+            except NotFound:
+                return None
+            except Invalid as err:
+                log.warning("status of pod %s/%s refused: %s", ns, name, err)
+        if pod["metadata"].get("uid") == uid and finishing(pod):
+            self._delete_now(pod)
+        return pod
+
+    def _delete_now(self, pod: dict) -> None:
+        md = pod["metadata"]
+        try:
+            self.client.delete(registry.POD, md["namespace"], md["name"],
+                               grace_period_seconds=0, preconditions={"uid": md["uid"]})
+        except (NotFound, Conflict):
+            pass

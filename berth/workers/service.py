@@ -1,0 +1,162 @@
+"""The worker service: Ray, its nodes and their agents, wired to the control plane.
+
+Use from the composition root::
+
+    workers = WorkerService(platform, hub, settings)
+    workers.register(hub)   # before hub.start(): the informers it reads
+    hub.start()
+    workers.start()         # Ray, node sync, kubelet; platform.logs now reads from the agents
+    ...
+    workers.stop()
+
+Ray: with ``ray_address`` unset a private head is started under ``<data_dir>/ray`` (or found
+running there: pods survive a restart of the control plane); with it set, that cluster is
+joined and never stopped. A process that is already a Ray driver (a test) keeps its
+connection. On ``stop()`` the driver disconnects; the private head is stopped too unless
+``ray_keep_running`` (a crash never runs ``stop()``, so the next start finds it).
+
+One thread ("ray-nodes") looks at ``ray.nodes()`` every ``node_sync_period_s``: it starts an
+agent on each new live node, tells the kubelet which agents are live, and lets ``NodeSync``
+bring the Node objects (and node losses) up to date.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+import ray
+
+from berth.platform.controllers.informers import InformerHub
+from berth.platform.logs import NoLogs
+from berth.platform.runtime import Platform
+from berth.settings import Settings
+from berth.workers import local_ray, pool
+from berth.workers.kubelet import AgentRef, KubeletSync
+from berth.workers.logsource import RayLogSource
+from berth.workers.lookups import Lookups
+from berth.workers.nodes import NodeSync
+from berth.workers.simulated import SIMULATED_LABEL
+
+log = logging.getLogger(__name__)
+
+RAY_DIR = "ray"
+
+
+class WorkerService:
+    def __init__(self, platform: Platform, hub: InformerHub, settings: Settings | None = None):
+        self.platform = platform
+        self.hub = hub
+        self.settings = settings or platform.settings
+        data_dir = Path(self.settings.data_dir).resolve()
+        self.data_dir = data_dir
+        self.node_root = Path(self.settings.node_root or data_dir / "nodes")
+        self.ray_temp = data_dir / RAY_DIR
+        self.lookups = Lookups(data_dir / "volumes")
+        self.kubelet = KubeletSync(platform.client, self.settings, self.lookups)
+        self.nodes: NodeSync | None = None
+        self._started_ray = False    # this service started the private head
+        self._connected = False      # this service made this process a Ray driver
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def register(self, hub: InformerHub | None = None) -> None:
+        hub = hub or self.hub
+        self.lookups.register(hub)
+        self.kubelet.register(hub)
+        self.nodes = NodeSync(self.platform.client, self.settings, self.lookups.nodes,
+                              self.lookups.pods_on, self.platform.recorder("node-controller"))
+
+    def start(self) -> None:
+        if self.nodes is None:
+            raise RuntimeError("WorkerService.register(hub) must run before hub.start()")
+        self._connect()
+        self.kubelet.start()
+        self.platform.logs = RayLogSource(self.kubelet)
+        self._thread = threading.Thread(target=self._run, name="ray-nodes", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=30)
+        self.kubelet.stop()
+        self.platform.logs = NoLogs()
+        if self._connected:
+            ray.shutdown()
+            self._connected = False
+        if self._started_ray and not self.settings.ray_keep_running:
+            local_ray.stop_local_ray(self.ray_temp)
+            log.info("stopped the embedded Ray under %s", self.ray_temp)
+
+    # -- Ray ------------------------------------------------------------------------------
+    def _connect(self) -> None:
+        if ray.is_initialized():
+            return  # already a driver (of the cluster the caller chose)
+        if self.settings.ray_address:
+            address = self.settings.ray_address
+        else:
+            address = local_ray.start_local_ray(self.ray_temp,
+                                                num_cpus=self.settings.ray_num_cpus,
+                                                num_gpus=self.settings.ray_num_gpus)
+            self._started_ray = True
+            local_ray.connect_env(self.ray_temp)
+        ray.init(address=address, namespace=pool.AGENT_NAMESPACE, logging_level="WARNING",
+                 log_to_driver=False)
+        self._connected = True
+        log.info("workers joined Ray at %s", address)
+
+    def _hidden(self) -> list[str]:
+        return sorted({str(self.data_dir), str(self.ray_temp),
+                       str(local_ray.short_path(self.ray_temp))})
+
+    # -- the node loop --------------------------------------------------------------------
+    def _run(self) -> None:
+        while not self.hub.synced.wait(0.2):
+            if self._stop.is_set():
+                return
+        while not self._stop.is_set():
+            try:
+                self.tick()
+            except Exception:  # Ray or the store hiccuped: the next tick tries again
+                log.exception("node sync failed")
+            self._stop.wait(self.settings.node_sync_period_s)
+
+    def tick(self) -> None:
+        """One look at Ray: agents for new live nodes, then Nodes and node losses."""
+        if not ray.is_initialized():
+            return  # the driver is shutting down; calling now would start a new one
+        ray_nodes = [n for n in ray.nodes()
+                     if (n.get("Labels") or {}).get(SIMULATED_LABEL) != "true"]
+        self._ensure_agents([n for n in ray_nodes if n.get("Alive")])
+        self.nodes.reconcile(ray_nodes)
+
+    def _ensure_agents(self, alive: list[dict]) -> None:
+        known = self.kubelet.agents
+        wanted: dict[str, AgentRef] = {}
+        missing = []
+        for node in alive:
+            name = pool.node_name(node)
+            ref = known.get(name)
+            if ref is not None and ref.node_id == node["NodeID"]:
+                wanted[name] = ref
+            else:
+                missing.append(node)
+        if missing:
+            handles = pool.ensure_agents(
+                str(self.node_root), hide=self._hidden(), nodes=missing,
+                backoff_base=self.settings.restart_backoff_base_s,
+                backoff_cap=self.settings.restart_backoff_cap_s)
+            for node in missing:
+                obj = pool.node_object(node, self.settings)
+                wanted[obj["metadata"]["name"]] = AgentRef(
+                    obj["metadata"]["name"], node["NodeID"], handles[node["NodeID"]],
+                    host_ip=node.get("NodeManagerAddress") or "",
+                    allocatable=obj["status"]["allocatable"])
+                log.info("node agent for %s on Ray node %s", obj["metadata"]["name"],
+                         node["NodeID"][:12])
+        if wanted != known or any(wanted[n].handle is not known[n].handle for n in wanted
+                                  if n in known):
+            self.kubelet.set_agents(wanted)
