@@ -25,17 +25,18 @@ def run(command: Annotated[list[str], typer.Argument(
         name: Annotated[Optional[str], typer.Option(
             help="Job name (default run-<random>).")] = None,
         namespace: Namespace = DEFAULT_NAMESPACE,
-        cpu: Annotated[Optional[str], typer.Option(help="CPU request and limit, e.g. 2 or 500m.")]
-        = None,
-        memory: Annotated[Optional[str], typer.Option(help="Memory request and limit, e.g. 4Gi.")]
-        = None,
+        cpu: Annotated[Optional[str], typer.Option(
+            help="CPU request and limit, e.g. 2 or 500m.")] = None,
+        memory: Annotated[Optional[str], typer.Option(
+            help="Memory request and limit, e.g. 4Gi.")] = None,
         gpus: Annotated[Optional[int], typer.Option(help="GPUs (nvidia.com/gpu).")] = None,
         completions: Annotated[Optional[int], typer.Option(
             help="Successful pods needed to complete.")] = None,
         parallelism: Annotated[Optional[int], typer.Option(
             help="Pods running at once.")] = None,
         indexed: Annotated[bool, typer.Option(
-            "--indexed", help="Indexed completion mode: each pod gets JOB_COMPLETION_INDEX.")] = False,
+            "--indexed", help="Indexed completion mode: each pod gets JOB_COMPLETION_INDEX.")]
+        = False,
         backoff_limit: Annotated[Optional[int], typer.Option(
             help="Failed pods tolerated before the Job fails.")] = None,
         image: Annotated[str, typer.Option(
