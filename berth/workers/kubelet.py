@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 
 _CALL_TIMEOUT_S = 30.0
 _HOUSEKEEPING_S = 1.0
+_REAP_S = 0.01
 _IGNORED_META = ("resourceVersion", "managedFields")
 
 
@@ -90,6 +91,7 @@ class KubeletSync:
         self._agents: dict[str, AgentRef] = {}
         self._cursors: dict[str, int] = {}
         self._dirty: set[str] = set()
+        self._inflight: dict[str, tuple] = {}  # node name -> (sync call, AgentRef, sent at)
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -173,18 +175,21 @@ class KubeletSync:
         next_full = next_housekeeping = 0.0
         while not self._stop.is_set():
             now = time.monotonic()
-            full = now >= next_full
-            if not full:
-                woke = self._wake.wait(max(0.0, min(next_full, next_housekeeping) - now))
+            if now < next_full:
+                until = min(next_full, next_housekeeping)
+                if self._inflight:
+                    until = min(until, now + _REAP_S)  # a node waits for its last sync's answer
+                woke = self._wake.wait(max(0.0, until - now))
                 if woke and self.settings.kubelet_debounce_s:
                     self._stop.wait(self.settings.kubelet_debounce_s)
-                full = time.monotonic() >= next_full
+            full = time.monotonic() >= next_full
             self._wake.clear()
             with self._lock:
                 dirty, self._dirty = self._dirty, set()
             if full:
                 next_full = time.monotonic() + self.settings.kubelet_resync_period_s
             try:
+                self._reap()
                 self._push(set(self._agents) if full else dirty)
                 if time.monotonic() >= next_housekeeping:
                     next_housekeeping = time.monotonic() + _HOUSEKEEPING_S
@@ -195,34 +200,48 @@ class KubeletSync:
                 self._stop.wait(1.0)
 
     def _push(self, names: set[str]) -> None:
+        """Send each named node its pods. One sync per node is in flight at a time: the
+        agent runs calls concurrently, and an older set applied after a newer one would
+        undo it. A node still waiting stays dirty; a node that does not answer (dying, not
+        yet detected dead) holds up no other."""
         if not ray.is_initialized():
             return  # the driver is shutting down; calling now would start a new one
-        calls = {}
         for name in names:
             ref = self._agents.get(name)
             if ref is None:
                 continue
+            if name in self._inflight:
+                with self._lock:
+                    self._dirty.add(name)
+                continue
             pods = self.lookups.pods_on(name)
             desired = [{"pod": pod, "bundle": self._bundle(pod, ref)} for pod in pods]
-            calls[ref.handle.sync.remote(desired)] = ref
+            self._inflight[name] = (ref.handle.sync.remote(desired), ref, time.monotonic())
             for pod in pods:
                 if finishing(pod):
                     self._delete_now(pod)
-        if not calls:
+
+    def _reap(self) -> None:
+        """Collect the answers of the syncs in flight."""
+        if not self._inflight or not ray.is_initialized():
             return
-        ready, late = ray.wait(list(calls), num_returns=len(calls), timeout=_CALL_TIMEOUT_S)
+        by_call = {call: name for name, (call, _, _) in self._inflight.items()}
+        ready, late = ray.wait(list(by_call), num_returns=len(by_call), timeout=0)
         for done in ready:
+            _, ref, _ = self._inflight.pop(by_call[done])
             try:
                 ray.get(done)
             except ray.exceptions.RayActorError:
-                self.forget_agent(calls[done])
+                self.forget_agent(ref)
             except ray.exceptions.RayError as err:
-                log.warning("sync of node %s failed: %s", calls[done].node_name, err)
-                self._mark({calls[done].node_name})
-        for slow in late:
-            log.warning("node agent of %s did not answer a sync in %.0fs",
-                        calls[slow].node_name, _CALL_TIMEOUT_S)
-            self._mark({calls[slow].node_name})
+                log.warning("sync of node %s failed: %s", ref.node_name, err)
+                self._mark({ref.node_name})
+        for call in late:
+            _, ref, sent = self._inflight[by_call[call]]
+            if time.monotonic() - sent > _CALL_TIMEOUT_S:
+                log.warning("node agent of %s has not answered a sync for %.0fs",
+                            ref.node_name, time.monotonic() - sent)
+                self._inflight[by_call[call]] = (call, ref, time.monotonic())
 
     def _bundle(self, pod: dict, ref: AgentRef) -> dict:
         if is_terminal(pod.get("status")):

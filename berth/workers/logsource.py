@@ -3,19 +3,21 @@
 The API server proxies ``/log`` to the kubelet of the pod's node; here the node's agent is a
 Ray actor found through the kubelet by ``spec.nodeName``. A pod no agent knows yet (not
 bound, not sent to its node yet) has an empty log; following it waits until it starts, while
-it still exists and has not finished. Errors the agent raises in Kubernetes' words
+it still exists and has not finished, for up to ``start_timeout_s``. Errors the agent raises in Kubernetes' words
 (``BadRequest``: no such container, no previous attempt) reach the API as they are.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import AsyncIterator
 
 import ray
 
 from berth.platform.errors import BadRequest, BerthError, NotFound
 from berth.platform.logs import LogOptions
+from berth.platform.resources import registry
 from berth.platform.resources.meta import dig
 from berth.workers.status import is_terminal
 
@@ -35,11 +37,12 @@ def _previous_missing(pod: dict, options: LogOptions) -> BadRequest:
 
 class RayLogSource:
     """``platform.logs`` when workers run. ``kubelet``: anything with ``agent_for(node)``
-    and ``lookups.pod(ns, name, uid)`` (the ``KubeletSync``)."""
+    and ``client`` (the ``KubeletSync``)."""
 
-    def __init__(self, kubelet, poll_s: float = 0.2):
+    def __init__(self, kubelet, poll_s: float = 0.2, start_timeout_s: float = 300.0):
         self.kubelet = kubelet
         self.poll_s = poll_s
+        self.start_timeout_s = start_timeout_s  # how long follow waits for an agent to have it
 
     def _agent(self, pod: dict):
         ref = self.kubelet.agent_for(dig(pod, "spec", "nodeName"))
@@ -68,19 +71,23 @@ class RayLogSource:
             raise cause from None
 
     def _still_there(self, pod: dict) -> bool:
+        """Asked of the store, not the informers: a pod created a moment ago may not have
+        reached them yet."""
         md = pod.get("metadata") or {}
-        current = self.kubelet.lookups.pod(md.get("namespace", ""), md.get("name", ""),
-                                           md.get("uid"))
-        return current is not None and not is_terminal(current.get("status"))
+        current = self.kubelet.client.try_get(registry.POD, md.get("namespace", ""),
+                                              md.get("name", ""))
+        return current is not None and dig(current, "metadata", "uid") == md.get("uid") and \
+            not is_terminal(current.get("status"))
 
     async def follow(self, pod: dict, options: LogOptions) -> AsyncIterator[bytes]:
         uid = dig(pod, "metadata", "uid")
         offset = None
         left = options.limit_bytes
+        deadline = time.monotonic() + self.start_timeout_s
         while True:
             agent = self._agent(pod)
             if agent is None:
-                if not self._still_there(pod):
+                if not self._still_there(pod) or time.monotonic() > deadline:
                     return
                 await asyncio.sleep(self.poll_s)
                 continue
@@ -96,7 +103,7 @@ class RayLogSource:
                 cause = _cause(err)
                 if not isinstance(cause, NotFound):
                     raise cause from None
-                if not self._still_there(pod):
+                if not self._still_there(pod) or time.monotonic() > deadline:
                     return  # gone (or finished) before its agent ever had it
                 await asyncio.sleep(self.poll_s)
                 continue
