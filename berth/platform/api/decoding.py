@@ -33,9 +33,11 @@ _VALIDATION = ("Strict", "Warn", "Ignore")
 # The deepest built-in object (a CronJob's pod affinity terms, or its managedFields) nests about
 # 20 levels; the walks that follow decoding recurse, so a hostile depth must stop here.
 MAX_DEPTH = 100
-# Aliases may repeat what a body already holds, up to this many nodes in all or twice the
-# body's own size (go-yaml refuses "excessive aliasing" on a similar scale).
-MAX_ALIAS_EXPANSION = 400_000
+# Aliases may repeat what a body already holds up to this size in all, or twice the body's own
+# size (go-yaml refuses "excessive aliasing" on a similar scale). A node weighs one plus the
+# length of its scalar, so a long string repeated by aliases counts for what it will cost.
+MAX_ALIAS_EXPANSION = 1_000_000
+_ANCHOR = b"&"
 _INT64 = (-2**63, 2**64 - 1)  # what the store's JSON encoder can write
 
 
@@ -76,17 +78,19 @@ def load_yaml(body: bytes | str) -> object:
         node = loader.get_single_node()
         if node is None:
             return None
-        _check_expansion(node)
+        if _ANCHOR in (body if isinstance(body, bytes) else body.encode("utf-8", "replace")):
+            _check_expansion(node)  # without an anchor there is no alias to expand
         return loader.construct_document(node)
     finally:
         loader.dispose()
 
 
 def _check_expansion(root: yaml.Node) -> None:
-    """Count the nodes the document would have with every alias expanded, without expanding
-    it: an alias is the same node object as its anchor, so sizes are memoised per node."""
+    """Weigh the document as it would be with every alias expanded, without expanding it: an
+    alias is the same node object as its anchor, so sizes are memoised per node."""
     size: dict[int, int] = {}
     depth: dict[int, int] = {}
+    weight = 0  # the body's own size in the same units: each distinct node once
     open_nodes: set[int] = set()
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
     while stack:
@@ -95,7 +99,9 @@ def _check_expansion(root: yaml.Node) -> None:
         if children_done:
             open_nodes.discard(key)
             kids = _children(node)
-            size[key] = 1 + sum(size[id(k)] for k in kids)
+            own = len(node.value) if isinstance(node, yaml.ScalarNode) else 0
+            size[key] = 1 + own + sum(size[id(k)] for k in kids)
+            weight += 1 + own
             depth[key] = 1 + max((depth[id(k)] for k in kids), default=0)
             if depth[key] > MAX_DEPTH:
                 raise ValueError(f"the document is nested deeper than {MAX_DEPTH} levels")
@@ -107,8 +113,7 @@ def _check_expansion(root: yaml.Node) -> None:
         open_nodes.add(key)
         stack.append((node, True))
         stack.extend((kid, False) for kid in _children(node) if id(kid) not in size)
-    distinct = len(size)
-    if size[id(root)] > max(MAX_ALIAS_EXPANSION, 2 * distinct):
+    if size[id(root)] > max(MAX_ALIAS_EXPANSION, 2 * weight):
         raise ValueError("the document contains excessive aliasing")
 
 
