@@ -6,9 +6,9 @@ and the scheduler places pods on it like on any other node. This reconciler play
 kubelet:
 
 * a simulated Node with no ``Ready`` condition gets ``Ready=True`` (as KWOK's node stage
-  does), so a bare manifest is schedulable at once. A ``Ready`` condition that is already
-  there is left alone: writing ``Ready=False`` through the status subresource is how a test
-  takes a simulated node out of service;
+  does), so a bare manifest is schedulable at once; and a ``nodeInfo`` if it has none. A
+  ``Ready`` condition already there is left alone: writing ``Ready=False`` through the
+  status subresource is how a test takes a simulated node out of service;
 * a pod bound to a simulated node is Running at once (every init container completed,
   every container running and ready) and stays Running until it is deleted;
 * a pod on a simulated node that is being deleted is removed at once (grace period 0), as a
@@ -35,23 +35,31 @@ log = logging.getLogger(__name__)
 SIMULATED_LABEL = "berth.dev/simulated"
 _BY_NODE = "berth.dev/simulated-kubelet:nodeName"
 _POD, _NODE = "pod", "node"
+NODE_INFO = {"kubeletVersion": "v1.30.0-berth-simulated", "containerRuntimeVersion": "simulated",
+             "operatingSystem": "linux", "architecture": "amd64", "osImage": "simulated",
+             "kernelVersion": "simulated"}
 
 
 def is_simulated(node: dict | None) -> bool:
     return node is not None and dig(node, "metadata", "labels", SIMULATED_LABEL) == "true"
 
 
-def ready_status(node: dict, now: str) -> dict | None:
-    """The node's status with ``Ready=True`` added; None when it has a Ready condition."""
+def node_status(node: dict, now: str) -> dict | None:
+    """The node's status with what a kubelet would have reported: ``Ready=True`` when there
+    is no Ready condition, ``nodeInfo`` when there is none. None: nothing to add."""
     status = dict(node.get("status") or {})
     conditions = list(status.get("conditions") or [])
-    if any(c.get("type") == "Ready" for c in conditions):
-        return None
-    conditions.append({"type": "Ready", "status": "True", "reason": "KubeletReady",
-                       "message": "kubelet is posting ready status (simulated)",
-                       "lastHeartbeatTime": now, "lastTransitionTime": now})
-    status["conditions"] = conditions
-    return status
+    changed = False
+    if not any(c.get("type") == "Ready" for c in conditions):
+        conditions.append({"type": "Ready", "status": "True", "reason": "KubeletReady",
+                           "message": "kubelet is posting ready status (simulated)",
+                           "lastHeartbeatTime": now, "lastTransitionTime": now})
+        status["conditions"] = conditions
+        changed = True
+    if not status.get("nodeInfo"):
+        status["nodeInfo"] = dict(NODE_INFO)
+        changed = True
+    return status if changed else None
 
 
 def internal_ip(node: dict) -> str | None:
@@ -136,7 +144,7 @@ class SimulatedKubelet:
         node = self._nodes.get("", name)
         if not is_simulated(node):
             return
-        status = ready_status(node, rfc3339(self.clock()))
+        status = node_status(node, rfc3339(self.clock()))
         if status is not None:
             self.client.update(registry.NODE, {**node, "status": status}, "", name,
                                subresource="status")

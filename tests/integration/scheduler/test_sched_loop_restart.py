@@ -18,7 +18,8 @@ def test_pods_bound_before_a_restart_still_count(sim):
         sim.wait_running(f"old-{i}")
     sim.restart()
     sim.add_pod("new", cpu="1")
-    assert sim.wait_unschedulable("new")["message"] == "0/1 nodes are available: 1 Insufficient cpu."
+    message = sim.wait_unschedulable("new")["message"]
+    assert message == "0/1 nodes are available: 1 Insufficient cpu."
     assert sim.node_of("new") is None
     sim.client.delete(registry.POD, "default", "old-0")
     assert sim.wait_running("new")["spec"]["nodeName"] == "n"
