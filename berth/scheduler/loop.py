@@ -72,7 +72,8 @@ class SchedulerLoop:
         self.idle_s = idle_s
         self.state = ClusterState(SchedulingQueue(clock))
         self.stats = LoopStats()
-        self.queue_counts: dict[str, int] = {}
+        self.queue_counts: dict[str, int] = {}   # refreshed about once a second
+        self._counted_at = float("-inf")
         self.writer = Writer(client, recorder, self._bound, bind_workers=bind_workers,
                              report_workers=report_workers)
         self._inbox: deque[tuple] = deque()
@@ -152,7 +153,9 @@ class SchedulerLoop:
     def _turn(self) -> bool:
         """One pass; True when it decided pods (more may be waiting right behind them)."""
         self._drain()
-        self.queue_counts = self.state.queue.counts()
+        if self.clock() - self._counted_at >= 1.0:
+            self._counted_at = self.clock()
+            self.queue_counts = self.state.queue.counts()
         room = min(self.batch_size, self.max_binding - self.writer.binding)
         if room <= 0 or self.clock() < self._pause_until:
             return False
