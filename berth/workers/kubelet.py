@@ -11,10 +11,7 @@ before the list would stop every pod it runs):
   (``agent.sync``). Every ``kubelet_resync_period_s`` every agent gets its set regardless.
   The same pass deletes (grace 0) terminal pods that are being deleted, and fails pods bound
   to a node that has neither an agent nor a Node object (``podgc.py``).
-- **status**: every ``kubelet_status_poll_s`` each agent is asked what changed since its
-  cursor (``agent.statuses``); each change is merged into the stored status (``podstatus``)
-  and written through the status subresource when it differs. A pod being deleted whose
-  agent reports it finished is then deleted with grace 0, as a kubelet confirms a deletion.
+- **status**: polls each agent for status changes and writes them (``reports.py``).
 
 Agents are handed in by the worker service (``set_agents``) as it finds Ray nodes.
 """
@@ -31,14 +28,12 @@ from typing import Callable
 import ray
 
 from berth.platform.controllers.informers import InformerHub
-from berth.platform.errors import Conflict, Invalid, NotFound
-from berth.platform.resources import registry
 from berth.platform.resources.meta import dig, utcnow
 from berth.platform.store.client import Client
 from berth.settings import Settings
 from berth.workers.lookups import Lookups
 from berth.workers.podgc import OrphanTracker
-from berth.workers.podstatus import merge_status
+from berth.workers.reports import StatusReports, delete_now, finishing
 from berth.workers.status import is_terminal
 
 log = logging.getLogger(__name__)
@@ -74,13 +69,6 @@ def _spec_view(pod: dict) -> tuple:
     return md, pod.get("spec")
 
 
-def finishing(pod: dict) -> bool:
-    """A pod being deleted that has ended, still waiting for the delete that removes it."""
-    md = pod.get("metadata") or {}
-    return bool(md.get("deletionTimestamp")) and is_terminal(pod.get("status")) and \
-        md.get("deletionGracePeriodSeconds") != 0
-
-
 class KubeletSync:
     def __init__(self, client: Client, settings: Settings, lookups: Lookups, *,
                  clock: Callable[[], datetime] = utcnow):
@@ -89,7 +77,7 @@ class KubeletSync:
         self.lookups = lookups
         self.clock = clock
         self._agents: dict[str, AgentRef] = {}
-        self._cursors: dict[str, int] = {}
+        self.reports = StatusReports(client, self, settings.kubelet_status_poll_s)
         self._dirty: set[str] = set()
         self._inflight: dict[str, tuple] = {}  # node name -> (sync call, AgentRef, sent at)
         self._lock = threading.Lock()
@@ -137,7 +125,7 @@ class KubeletSync:
                      if self._agents.get(name) != ref
                      or self._agents[name].handle is not ref.handle}
             for name in fresh:
-                self._cursors.pop(agents[name].node_id, None)
+                self.reports.reset(agents[name].node_id)
             self._agents = dict(agents)
         self._mark(fresh)
 
@@ -219,7 +207,7 @@ class KubeletSync:
             self._inflight[name] = (ref.handle.sync.remote(desired), ref, time.monotonic())
             for pod in pods:
                 if finishing(pod):
-                    self._delete_now(pod)
+                    delete_now(self.client, pod)
 
     def _reap(self) -> None:
         """Collect the answers of the syncs in flight."""
@@ -253,77 +241,11 @@ class KubeletSync:
         while not self._synced.wait(0.2):
             if self._stop.is_set():
                 return
-        pending: dict[object, AgentRef] = {}
         while not self._stop.is_set():
             try:
-                self._poll(pending)
+                self.reports.poll()
             except Exception:  # Ray or the store hiccuped: the next round asks again
                 log.exception("pod status poll failed")
-                pending.clear()
+                self.reports.clear()
                 self._stop.wait(1.0)
             self._stop.wait(self.settings.kubelet_status_poll_s)
-
-    def _poll(self, pending: dict) -> None:
-        """Ask every agent not already asked for its changes; collect the answers that came."""
-        if not ray.is_initialized():
-            return  # the driver is shutting down; calling now would start a new one
-        asked = {ref.node_id for ref in pending.values()}
-        for ref in list(self._agents.values()):
-            if ref.node_id not in asked:
-                since = self._cursors.get(ref.node_id, 0)
-                pending[ref.handle.statuses.remote(since)] = ref
-        if pending:
-            ready, _ = ray.wait(list(pending), num_returns=len(pending),
-                                timeout=self.settings.kubelet_status_poll_s)
-            for done in ready:
-                self._collect(pending.pop(done), done)
-
-    def _collect(self, ref: AgentRef, done) -> None:
-        try:
-            cursor, updates = ray.get(done)
-        except ray.exceptions.RayActorError:
-            self.forget_agent(ref)
-            return
-        except ray.exceptions.RayError as err:
-            log.warning("statuses of node %s failed: %s", ref.node_name, err)
-            return
-        try:
-            for update in updates:
-                self.apply_status(update)
-        except Exception:  # the store failed: ask again from the same cursor
-            log.exception("pod status write failed; retrying")
-            return
-        if self._agents.get(ref.node_name) is ref:
-            self._cursors[ref.node_id] = cursor
-
-    def apply_status(self, update: dict) -> dict | None:
-        """Write one agent report into the store; the pod as stored after, or None when it is
-        gone (or replaced by another of the same name)."""
-        ns, name, uid = update.get("namespace", ""), update.get("name", ""), update.get("uid")
-        pod = self.lookups.pod(ns, name, uid)
-        if pod is None:
-            return None
-        if merge_status(pod.get("status"), update["status"]) is not None:
-            def mutate(current: dict) -> dict | None:
-                if current["metadata"].get("uid") != uid:
-                    return None
-                status = merge_status(current.get("status"), update["status"])
-                return None if status is None else {**current, "status": status}
-            try:
-                pod = self.client.guaranteed_update(registry.POD, ns, name, mutate,
-                                                    subresource="status")
-            except NotFound:
-                return None
-            except Invalid as err:
-                log.warning("status of pod %s/%s refused: %s", ns, name, err)
-        if pod["metadata"].get("uid") == uid and finishing(pod):
-            self._delete_now(pod)
-        return pod
-
-    def _delete_now(self, pod: dict) -> None:
-        md = pod["metadata"]
-        try:
-            self.client.delete(registry.POD, md["namespace"], md["name"],
-                               grace_period_seconds=0, preconditions={"uid": md["uid"]})
-        except (NotFound, Conflict):
-            pass

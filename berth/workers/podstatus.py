@@ -10,7 +10,7 @@ keeps its ``lastTransitionTime``. Terminal phases never change.
 
 from __future__ import annotations
 
-from berth.workers.status import is_terminal
+from berth.workers.status import UNKNOWN_REASON, is_terminal
 
 # Status fields the node agent computes; any other stored field belongs to someone else.
 AGENT_FIELDS = frozenset({"phase", "conditions", "hostIP", "hostIPs", "podIP", "podIPs",
@@ -51,3 +51,13 @@ def merge_status(stored: dict | None, reported: dict) -> dict | None:
     if not out["conditions"]:
         del out["conditions"]
     return None if out == stored else out
+
+
+def containers_lost(status: dict) -> bool:
+    """A Failed status the agent made up for containers it could not follow to their end
+    (``ContainerStatusUnknown``): their process, task or node died."""
+    if status.get("phase") != "Failed":
+        return False
+    return any(((st.get("state") or {}).get("terminated") or {}).get("reason") == UNKNOWN_REASON
+               for key in ("initContainerStatuses", "containerStatuses")
+               for st in status.get(key) or [])

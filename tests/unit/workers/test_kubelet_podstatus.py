@@ -2,8 +2,9 @@
 
 import pytest
 
-from berth.workers.kubelet import finishing, matters_to_agent
-from berth.workers.podstatus import merge_conditions, merge_status
+from berth.workers.kubelet import matters_to_agent
+from berth.workers.reports import finishing
+from berth.workers.podstatus import containers_lost, merge_conditions, merge_status
 
 T0, T1 = "2026-01-01T00:00:00Z", "2026-01-01T00:00:09Z"
 
@@ -79,3 +80,18 @@ def test_only_changes_an_agent_needs_wake_its_node(old, new, matters):
 ])
 def test_a_finished_pod_being_deleted_is_finishing(meta, phase, expected):
     assert finishing({"metadata": meta, "status": {"phase": phase}}) is expected
+
+
+def with_container(state, phase="Failed"):
+    return {"phase": phase, "containerStatuses": [{"name": "c", "state": state}]}
+
+
+@pytest.mark.parametrize("status, lost", [
+    (with_container({"terminated": {"exitCode": 137, "reason": "ContainerStatusUnknown"}}),
+     True),
+    (with_container({"terminated": {"exitCode": 137, "reason": "Error"}}), False),
+    (with_container({"terminated": {"reason": "ContainerStatusUnknown"}}, "Running"), False),
+    ({"phase": "Failed", "reason": "OutOfcpu"}, False),
+])
+def test_containers_lost(status, lost):
+    assert containers_lost(status) is lost

@@ -1,0 +1,173 @@
+"""Pod statuses from the node agents into the store (the kubelet's status manager).
+
+Every ``kubelet_status_poll_s`` each agent is asked what changed since its cursor
+(``agent.statuses``); one call per agent is in flight at a time, so an agent that does not
+answer (its node dying) holds up no other. Each change is merged into the stored status
+(``podstatus.merge_status``) and written through the status subresource when it differs. A pod
+being deleted whose agent reports it finished is then deleted with grace 0, as a kubelet
+confirms a deletion.
+
+A report of containers lost (``ContainerStatusUnknown``: the agent saw a pod's task die
+without an exit) is held back until the agent proves it outlived it: an agent on a node whose
+raylet died sees its tasks fail at once, while Ray declares the node dead only after its health
+checks. Writing that Failed status would beat the node-loss path, and the pod would lack its
+``DisruptionTarget``. So the report waits until a later call to the same agent, sent at least
+``confirm_s`` after it, is answered (the agent lives, the report stands), or the agent leaves
+(its node is gone: ``NodeSync`` fails the pod as lost), or ``max_hold_s`` passes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Callable
+
+import ray
+
+from berth.platform.errors import Conflict, Invalid, NotFound
+from berth.platform.resources import registry
+from berth.platform.store.client import Client
+from berth.workers.podstatus import containers_lost, merge_status
+from berth.workers.status import is_terminal
+
+log = logging.getLogger(__name__)
+
+
+class HeldReports:
+    """Reports of lost containers waiting for proof that their agent outlived them."""
+
+    def __init__(self, confirm_s: float = 2.0, max_hold_s: float = 60.0):
+        self.confirm_s = confirm_s
+        self.max_hold_s = max_hold_s
+        self._held: dict[str, tuple[str, dict, float]] = {}  # uid -> (node id, report, since)
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+    def hold(self, node_id: str, report: dict, now: float) -> None:
+        self._held[report["uid"]] = (node_id, report, now)
+
+    def drop(self, uid: str) -> None:
+        self._held.pop(uid, None)
+
+    def release(self, node_id: str, asked_at: float, now: float) -> list[dict]:
+        """Reports of ``node_id`` that an answer to a call sent at ``asked_at`` confirms,
+        and any held too long."""
+        out = []
+        for uid, (node, report, since) in list(self._held.items()):
+            if (node == node_id and asked_at >= since + self.confirm_s) or \
+                    now - since >= self.max_hold_s:
+                out.append(report)
+                del self._held[uid]
+        return out
+
+    def forget_nodes_except(self, node_ids: set[str]) -> None:
+        """Drop the reports of agents that left: their pods are the node-loss path's."""
+        self._held = {uid: held for uid, held in self._held.items() if held[0] in node_ids}
+
+
+class StatusReports:
+    """The status thread's work; ``kubelet`` gives ``agents``, ``forget_agent``, ``lookups``."""
+
+    def __init__(self, client: Client, kubelet, poll_s: float, *,
+                 monotonic: Callable[[], float] = time.monotonic):
+        self.client = client
+        self.kubelet = kubelet
+        self.poll_s = poll_s
+        self.monotonic = monotonic
+        self.held = HeldReports()
+        self.cursors: dict[str, int] = {}   # node id -> the agent's cursor we hold
+        self._pending: dict[object, tuple] = {}  # statuses call -> (AgentRef, asked at)
+
+    def reset(self, node_id: str) -> None:
+        """A new agent on that node: its cursor starts over."""
+        self.cursors.pop(node_id, None)
+
+    def poll(self) -> None:
+        """Ask every agent not already asked for its changes; collect the answers that came."""
+        if not ray.is_initialized():
+            return  # the driver is shutting down; calling now would start a new one
+        agents = self.kubelet.agents
+        asked = {ref.node_id for ref, _ in self._pending.values()}
+        for ref in agents.values():
+            if ref.node_id not in asked:
+                call = ref.handle.statuses.remote(self.cursors.get(ref.node_id, 0))
+                self._pending[call] = (ref, self.monotonic())
+        if self._pending:
+            ready, _ = ray.wait(list(self._pending), num_returns=len(self._pending),
+                                timeout=self.poll_s)
+            for done in ready:
+                ref, asked_at = self._pending.pop(done)
+                self._collect(ref, asked_at, done)
+        if len(self.held):
+            self.held.forget_nodes_except({ref.node_id for ref in self.kubelet.agents.values()})
+
+    def clear(self) -> None:
+        self._pending.clear()
+
+    def _collect(self, ref, asked_at: float, done) -> None:
+        try:
+            cursor, updates = ray.get(done)
+        except ray.exceptions.RayActorError:
+            self.kubelet.forget_agent(ref)
+            return
+        except ray.exceptions.RayError as err:
+            log.warning("statuses of node %s failed: %s", ref.node_name, err)
+            return
+        confirmed = self.held.release(ref.node_id, asked_at, self.monotonic())
+        try:
+            for update in confirmed:
+                self.apply(update, ref.node_id, confirmed=True)
+            for update in updates:
+                self.apply(update, ref.node_id)
+        except Exception:  # the store failed: ask again from the same cursor
+            log.exception("pod status write failed; retrying")
+            return
+        if self.kubelet.agent_for(ref.node_name) is ref:
+            self.cursors[ref.node_id] = cursor
+
+    def apply(self, update: dict, node_id: str, confirmed: bool = False) -> dict | None:
+        """Write one agent report into the store; the pod as stored after, or None when it is
+        gone (or replaced by another of the same name)."""
+        ns, name, uid = update.get("namespace", ""), update.get("name", ""), update.get("uid")
+        self.held.drop(uid)  # a newer report replaces a held one
+        pod = self.kubelet.lookups.pod(ns, name, uid)
+        if pod is None:
+            return None
+        if not confirmed and containers_lost(update["status"]) and \
+                not is_terminal(pod.get("status")):
+            self.held.hold(node_id, update, self.monotonic())
+            return pod
+        if merge_status(pod.get("status"), update["status"]) is not None:
+            def mutate(current: dict) -> dict | None:
+                if current["metadata"].get("uid") != uid:
+                    return None
+                status = merge_status(current.get("status"), update["status"])
+                return None if status is None else {**current, "status": status}
+            try:
+                pod = self.client.guaranteed_update(registry.POD, ns, name, mutate,
+                                                    subresource="status")
+            except NotFound:
+                return None
+            except Invalid as err:
+                log.warning("status of pod %s/%s refused: %s", ns, name, err)
+        if pod["metadata"].get("uid") == uid and finishing(pod):
+            delete_now(self.client, pod)
+        return pod
+
+
+def finishing(pod: dict) -> bool:
+    """A pod being deleted that has ended, still waiting for the delete that removes it."""
+    md = pod.get("metadata") or {}
+    return bool(md.get("deletionTimestamp")) and is_terminal(pod.get("status")) and \
+        md.get("deletionGracePeriodSeconds") != 0
+
+
+def delete_now(client: Client, pod: dict) -> None:
+    """The final delete (grace 0) of a pod whose containers have stopped."""
+    md = pod["metadata"]
+    try:
+        client.delete(registry.POD, md["namespace"], md["name"], grace_period_seconds=0,
+                      preconditions={"uid": md["uid"]})
+    except (NotFound, Conflict):
+        pass
