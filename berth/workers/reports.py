@@ -11,7 +11,8 @@ A report of containers lost (``ContainerStatusUnknown``: the agent saw a pod's t
 without an exit) is held back until the agent proves it outlived it: an agent on a node whose
 raylet died sees its tasks fail at once, while Ray declares the node dead only after its health
 checks. Writing that Failed status would beat the node-loss path, and the pod would lack its
-``DisruptionTarget``. So the report waits until a later call to the same agent, sent at least
+``DisruptionTarget``. So the report (unless the pod is being deleted: then a stop before it
+started is what was asked) waits until a later call to the same agent, sent at least
 ``confirm_s`` after it, is answered (the agent lives, the report stands), or the agent leaves
 (its node is gone: ``NodeSync`` fails the pod as lost), or ``max_hold_s`` passes.
 """
@@ -135,7 +136,8 @@ class StatusReports:
         if pod is None:
             return None
         if not confirmed and containers_lost(update["status"]) and \
-                not is_terminal(pod.get("status")):
+                not is_terminal(pod.get("status")) and \
+                not pod["metadata"].get("deletionTimestamp"):
             self.held.hold(node_id, update, self.monotonic())
             return pod
         if merge_status(pod.get("status"), update["status"]) is not None:

@@ -70,7 +70,10 @@ def test_a_finalizer_keeps_a_stopped_pod_until_it_is_removed(berth):
     berth.client.delete(registry.POD, NS, "held")
     stopped = berth.wait_phase("held", "Failed", "Succeeded", timeout=20)
     assert stopped["metadata"]["deletionTimestamp"]
-    stopped["metadata"]["finalizers"] = []
-    berth.client.update(registry.POD, stopped)
+
+    def release(obj):
+        obj["metadata"]["finalizers"] = []
+        return obj
+    berth.client.guaranteed_update(registry.POD, NS, "held", release)
     berth.wait_gone("held", timeout=10)
     assert berth.versions(pod)[-1]["status"]["phase"] in ("Failed", "Succeeded")
