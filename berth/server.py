@@ -19,6 +19,8 @@ from berth.platform.controllers.manager import ControllerManager
 from berth.platform.controllers.namespace import NamespaceController
 from berth.platform.controllers.ttl import TTLAfterFinishedController
 from berth.platform.runtime import Platform, open_platform
+from berth.scheduler.loop import SchedulerLoop
+from berth.workers.simulated import SimulatedKubelet
 from berth.settings import Settings
 
 log = logging.getLogger("berth")
@@ -30,6 +32,7 @@ class Server:
         self.platform: Platform | None = None
         self.hub: InformerHub | None = None
         self.manager: ControllerManager | None = None
+        self.scheduler: SchedulerLoop | None = None
         self._uvicorn: uvicorn.Server | None = None
 
     def start(self) -> Platform:
@@ -42,8 +45,14 @@ class Server:
             self.manager.add(JobController(platform.client, platform.recorder("job-controller")),
                              workers=4)
             self.manager.add(TTLAfterFinishedController(platform.client))
+            self.manager.add(SimulatedKubelet(platform.client), workers=4)
+            # Built before the hub starts: it registers informer handlers.
+            self.scheduler = SchedulerLoop(platform.client, self.hub,
+                                           platform.recorder("default-scheduler"),
+                                           self.settings)
             self.hub.start()
             self.manager.start()
+            self.scheduler.start()
             threading.Thread(target=self._mark_ready, daemon=True, name="readiness").start()
         else:
             platform.ready.set()
@@ -67,6 +76,8 @@ class Server:
             self.stop()
 
     def stop(self) -> None:
+        if self.scheduler:
+            self.scheduler.stop()
         if self.manager:
             self.manager.stop()
         if self.hub:

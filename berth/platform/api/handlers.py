@@ -18,7 +18,7 @@ from berth.platform.api import decoding, discovery, tables
 from berth.platform.api.logs_endpoint import pod_log
 from berth.platform.api.requestinfo import RequestInfo, parse
 from berth.platform.errors import BadRequest, MethodNotAllowed, NotFound, RequestEntityTooLarge
-from berth.platform.resources import patch, registry
+from berth.platform.resources import fields, patch, registry, selectors
 from berth.platform.resources.registry import ResourceType
 from berth.platform.runtime import Platform
 from berth.platform.store.watch import watch
@@ -155,18 +155,22 @@ async def _watch(platform: Platform, request: Request, info: RequestInfo) -> Res
                    field_selector=q.get("fieldSelector", ""),
                    allow_bookmarks=q.get("allowWatchBookmarks") in _TRUE,
                    timeout_seconds=_int(q.get("timeoutSeconds"), "timeoutSeconds"))
-    first = await anext(events, None)  # selector errors answer 400 before the stream starts
+    # Bad selectors or versions answer 400 before the stream starts; then the headers go out
+    # at once (kubectl wait and delete block until they see them).
+    selectors.parse(q.get("labelSelector", ""))
+    fields.parse(q.get("fieldSelector", ""), rt.kind)
+    rv = q.get("resourceVersion")
+    if rv not in (None, "", "0") and not rv.isdigit():
+        raise BadRequest(f'invalid resource version "{rv}"')
 
     async def stream():
-        event = first
-        while event is not None:
+        async for event in events:
             if table and event["type"] in ("ADDED", "MODIFIED", "DELETED"):
                 event = {"type": event["type"], "object": tables.to_table(
                     rt, [event["object"]], include_object=q.get("includeObject", "Metadata"),
                     now=datetime.now(timezone.utc),
                     resource_version=event["object"]["metadata"].get("resourceVersion", ""))}
             yield orjson.dumps(event) + b"\n"
-            event = await anext(events, None)
 
     return StreamingResponse(stream(), media_type="application/json")
 
