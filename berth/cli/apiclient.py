@@ -29,10 +29,6 @@ class ApiError(Exception):
     def code(self) -> int:
         return int(self.status.get("code") or 0)
 
-    @property
-    def reason(self) -> str:
-        return self.status.get("reason") or ""
-
 
 class ConnectionProblem(Exception):
     """The server could not be reached at all."""

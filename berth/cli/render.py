@@ -11,7 +11,7 @@ import yaml
 from rich.console import Console
 from rich.live import Live
 from rich.spinner import Spinner
-from rich.table import Table
+from rich.text import Text
 
 from berth.platform.resources.meta import dig
 
@@ -84,13 +84,15 @@ def plain_table(data: TableData) -> str:
     return "\n".join(out) + "\n"
 
 
-def rich_table(data: TableData) -> Table:
-    table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 3, 0, 0))
-    for header in data.headers:
-        table.add_column(header, no_wrap=True, overflow="fold")
-    for row in data.rows:
-        table.add_row(*row)
-    return table
+def rich_table(data: TableData) -> Text:
+    """The plain layout with a bold header: columns are never shrunk or cut to fit the
+    terminal (a narrow terminal wraps lines, as it does for kubectl)."""
+    header, _, body = plain_table(data).partition("\n")
+    text = Text()
+    text.append(header, style="bold")
+    if body:
+        text.append("\n" + body.rstrip("\n"))
+    return text
 
 
 def to_yaml(obj: object) -> str:
