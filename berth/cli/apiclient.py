@@ -52,8 +52,11 @@ class ApiClient:
     def __init__(self, server: str, *, timeout: float = 30.0,
                  transport: httpx.BaseTransport | None = None):
         self.server = server.rstrip("/")
+        # No cap on connections: ``berth run`` holds one open per followed pod log.
         self._http = httpx.Client(base_url=self.server, timeout=timeout, transport=transport,
-                                  headers={"User-Agent": USER_AGENT})
+                                  headers={"User-Agent": USER_AGENT},
+                                  limits=httpx.Limits(max_connections=None,
+                                                      max_keepalive_connections=20))
 
     def close(self) -> None:
         self._http.close()

@@ -40,6 +40,7 @@ class JobFollower:
         self.stop = threading.Event()
         self.emit = LinePrinter(out.text)
         self.deleted = False
+        self.problem = ""  # the last watch failure, shown until the watches recover
 
     # -- the loop -------------------------------------------------------------------------
 
@@ -51,8 +52,8 @@ class JobFollower:
                 while True:
                     self._drain()
                     self._follow_new_pods()
-                    status.update(describe_progress(self.name,
-                                                    progress(self.job, self._pods())))
+                    text = describe_progress(self.name, progress(self.job, self._pods()))
+                    status.update(f"{text} [{self.problem}]" if self.problem else text)
                     outcome = verdict(self.job)
                     if outcome or self.deleted:
                         break
@@ -82,7 +83,9 @@ class JobFollower:
 
     def _apply(self, topic: str, kind: str, obj) -> None:
         if kind == "ERROR":
-            return  # the watch retries by itself; a dead server shows as progress stalling
+            self.problem = str(obj)  # the watch retries by itself
+            return
+        self.problem = ""
         if topic == "job":
             if kind == "DELETED":
                 self.deleted = True
