@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from berth.cli.apiclient import ApiClient, ApiError, ConnectionProblem
+from berth.cli.progress import INDEX_ANNOTATION
 from berth.platform.resources import registry
 from berth.platform.resources.meta import dig
 
@@ -105,7 +106,7 @@ class LogFollower(threading.Thread):
 
 def pod_order(pod: dict) -> tuple:
     """Indexed pods by index, the rest by when they were created, then by name."""
-    index = dig(pod, "metadata", "annotations", "batch.kubernetes.io/job-completion-index")
+    index = dig(pod, "metadata", "annotations", INDEX_ANNOTATION)
     number = int(index) if isinstance(index, str) and index.isdigit() else -1
     return (number, dig(pod, "metadata", "creationTimestamp", default=""),
             dig(pod, "metadata", "name", default=""))

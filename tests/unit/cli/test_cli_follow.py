@@ -7,7 +7,7 @@ import threading
 
 from berth.cli.apiclient import ApiError
 from berth.cli.follow import JobFollower
-from berth.cli.logstream import LogFollower, LogRequest
+from berth.cli.logstream import LogFollower, LogRequest, pod_order
 from berth.cli.render import Output
 
 
@@ -166,3 +166,17 @@ def test_log_follower_reports_a_refusal_other_than_waiting():
     LogFollower(Gone(), LogRequest("d", "p", "main", follow=True), "", lambda *a: None,
                 threading.Event(), reports.append).run()
     assert reports == ['logs of pod/p: pods "p" not found']
+
+
+def test_pods_are_ordered_by_index_then_creation():
+    def pod(name, created, index=None):
+        meta = {"name": name, "creationTimestamp": created}
+        if index is not None:
+            meta["annotations"] = {"batch.kubernetes.io/job-completion-index": str(index)}
+        return {"metadata": meta}
+
+    pods = [pod("c", "2026-01-01T00:00:03Z", 10), pod("a", "2026-01-01T00:00:09Z", 2),
+            pod("b", "2026-01-01T00:00:01Z", 2)]
+    assert [p["metadata"]["name"] for p in sorted(pods, key=pod_order)] == ["b", "a", "c"]
+    plain = [pod("y", "2026-01-01T00:00:05Z"), pod("x", "2026-01-01T00:00:01Z")]
+    assert [p["metadata"]["name"] for p in sorted(plain, key=pod_order)] == ["x", "y"]
