@@ -7,8 +7,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import threading
+import time
 
 import yaml
 
@@ -210,3 +213,36 @@ def test_run_detach_names_the_job_when_not_told(berth_server, namespace):
     assert match, out
     job = berth_server.kubectl_json("-n", namespace, "get", "job", match.group(1))
     assert job["spec"]["template"]["spec"]["containers"][0]["command"] == ["echo", "hello"]
+
+
+def test_run_follows_explains_why_its_pod_waits_and_stops_on_ctrl_c(berth_server, namespace):
+    """No node has 64 GPUs: the scheduler's reason shows in the progress; Ctrl-C stops
+    following and leaves the Job in place."""
+    env = {**os.environ, "BERTH_SERVER": berth_server.url}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "berth.cli.main", "run", "-n", namespace, "--name", "waits",
+         "--gpus", "64", "--", "nvidia-smi"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, env=env)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(process.stderr), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not any("nodes are available" in line for line in lines):
+            assert time.monotonic() < deadline, "no scheduling reason shown:\n" + "".join(lines)
+            assert process.poll() is None, "".join(lines)
+            time.sleep(0.2)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 130
+    finally:
+        if process.poll() is None:
+            process.kill()
+    reader.join(10)
+    text = "".join(lines)
+    assert lines[0] == "job.batch/waits created\n"
+    assert re.search(r"^job\.batch/waits: 1 pending, 0 running, 0 succeeded, 0 failed "
+                     r"\(0/\d+ nodes are available: .+\)$", text, re.M), text
+    assert "Stopped following. job.batch/waits goes on" in text
+    assert process.stdout.read() == ""
+    assert berth_server.kubectl_json("-n", namespace, "get", "job", "waits")["metadata"][
+        "name"] == "waits"
