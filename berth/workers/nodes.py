@@ -72,7 +72,8 @@ def forgotten(node: dict) -> dict:
     """What a Node of ours becomes when Ray no longer lists its node at all."""
     out = copy.deepcopy(node)
     taints = [t for t in dig(out, "spec", "taints") or [] if t.get("key") != UNREACHABLE]
-    out["spec"]["taints"] = taints + [{"key": UNREACHABLE, "effect": "NoSchedule"}]
+    out.setdefault("spec", {})["taints"] = lost_taints(
+        taints + [{"key": UNREACHABLE, "effect": "NoSchedule"}])
     status = out.setdefault("status", {})
     status["conditions"] = [c for c in status.get("conditions") or []
                             if c.get("type") != "Ready"] + [

@@ -69,3 +69,23 @@ def test_a_lost_node_fails_its_pods_with_a_disruption_condition(berth, ray_env, 
     berth.wait_gone("lingers", timeout=10)
     assert name not in berth.service.kubelet.agents
     assert dig(late, "spec", "nodeName") == name
+
+
+def test_a_node_ray_no_longer_lists_fails_its_pods_and_goes(berth):
+    # What a restart onto a new Ray head leaves behind: a Node of a Ray node that is no more.
+    berth.create({"metadata": {"name": "ray-0123456789ab",
+                               "annotations": {"berth.dev/ray-node-id": "0123456789ab" * 4}},
+                  "status": {"conditions": [{"type": "Ready", "status": "True"}]}},
+                 registry.NODE)
+    pod = berth.create(bound_pod("stranded", "ray-0123456789ab", sh("true")))
+
+    def running(obj):
+        obj["status"] = {**obj["status"], "phase": "Running", "hostIP": "10.0.0.9"}
+        return obj
+    berth.client.guaranteed_update(registry.POD, "default", "stranded", running,
+                                   subresource="status")
+    failed = berth.wait_seen(pod, "Failed", timeout=10)
+    assert condition(failed, "DisruptionTarget")["reason"] == "DeletionByTaintManager"
+    berth.wait_gone("stranded", timeout=10)
+    wait_for(lambda: berth.client.try_get(registry.NODE, "", "ray-0123456789ab") is None,
+             timeout=10)

@@ -76,4 +76,6 @@ def test_a_forgotten_node_is_unknown_and_unreachable():
     assert gone["status"]["conditions"][-1]["status"] == "Unknown"
     assert gone["spec"]["taints"] == [{"key": "dedicated", "effect": "NoSchedule"},
                                       {"key": "node.kubernetes.io/unreachable",
-                                       "effect": "NoSchedule"}]
+                                       "effect": "NoSchedule"},
+                                      {"key": "node.kubernetes.io/unreachable",
+                                       "effect": "NoExecute"}]
