@@ -3,8 +3,9 @@
 The API server proxies ``/log`` to the kubelet of the pod's node; here the node's agent is a
 Ray actor found through the kubelet by ``spec.nodeName``. A pod no agent knows yet (not
 bound, not sent to its node yet) has an empty log; following it waits until it starts, while
-it still exists and has not finished, for up to ``start_timeout_s``. Errors the agent raises in Kubernetes' words
-(``BadRequest``: no such container, no previous attempt) reach the API as they are.
+it still exists and has not finished, for up to ``start_timeout_s``. Errors the agent raises
+in Kubernetes' words (``BadRequest``: no such container, no previous attempt) reach the API
+as they are.
 """
 
 from __future__ import annotations

@@ -25,8 +25,8 @@ SCRIPT = textwrap.dedent("""
     from berth.settings import Settings
     from berth.workers.service import WorkerService
 
-    settings = Settings(data_dir=sys.argv[1], ray_num_cpus=1, ray_keep_running=sys.argv[2] == "keep",
-                        node_sync_period_s=0.3)
+    settings = Settings(data_dir=sys.argv[1], ray_num_cpus=1, node_sync_period_s=0.3,
+                        ray_keep_running=sys.argv[2] == "keep")
     platform = open_platform(settings)
     hub = InformerHub(platform.client, platform.feed)
     workers = WorkerService(platform, hub, settings)
