@@ -20,6 +20,7 @@ from berth.platform.controllers.namespace import NamespaceController
 from berth.platform.controllers.ttl import TTLAfterFinishedController
 from berth.platform.runtime import Platform, open_platform
 from berth.scheduler.loop import SchedulerLoop
+from berth.workers.service import WorkerService
 from berth.workers.simulated import SimulatedKubelet
 from berth.settings import Settings
 
@@ -33,6 +34,7 @@ class Server:
         self.hub: InformerHub | None = None
         self.manager: ControllerManager | None = None
         self.scheduler: SchedulerLoop | None = None
+        self.workers: WorkerService | None = None
         self._uvicorn: uvicorn.Server | None = None
 
     def start(self) -> Platform:
@@ -50,9 +52,14 @@ class Server:
             self.scheduler = SchedulerLoop(platform.client, self.hub,
                                            platform.recorder("default-scheduler"),
                                            self.settings)
+            if self.settings.workers:
+                self.workers = WorkerService(platform, self.hub, self.settings)
+                self.workers.register(self.hub)
             self.hub.start()
             self.manager.start()
             self.scheduler.start()
+            if self.workers:
+                self.workers.start()
             threading.Thread(target=self._mark_ready, daemon=True, name="readiness").start()
         else:
             platform.ready.set()
@@ -76,6 +83,8 @@ class Server:
             self.stop()
 
     def stop(self) -> None:
+        if self.workers:
+            self.workers.stop()
         if self.scheduler:
             self.scheduler.stop()
         if self.manager:

@@ -22,6 +22,7 @@ import sys
 import time
 from pathlib import Path
 
+from ray._private import ray_constants
 from ray._raylet import AuthenticationTokenLoader, Config
 
 STATE_FILE = "berth-ray.json"
@@ -46,6 +47,10 @@ def connect_env(temp_dir: str | Path) -> dict[str, str | None]:
     os.environ.update(wanted)
     Config.initialize("")
     AuthenticationTokenLoader.instance().reset_cache()
+    # Ray read RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER when it was imported, maybe before this
+    # call; without this it rewrites 127.0.0.1 to the host's address and cannot reach the
+    # loopback-only head.
+    ray_constants.ENABLE_RAY_CLUSTER = False
     return previous
 
 

@@ -27,7 +27,6 @@ import threading
 from pathlib import Path
 
 import ray
-from ray._private import ray_constants
 
 from berth.platform.controllers.informers import InformerHub
 from berth.platform.logs import NoLogs
@@ -104,10 +103,6 @@ class WorkerService:
                                                 num_gpus=self.settings.ray_num_gpus)
             self._started_ray = True
             local_ray.connect_env(self.ray_temp)
-            # Ray read RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER when it was imported, before
-            # connect_env set it; without this it rewrites 127.0.0.1 to the host's address
-            # and cannot reach the loopback-only head. (Belongs in connect_env.)
-            ray_constants.ENABLE_RAY_CLUSTER = False
         ray.init(address=address, namespace=pool.AGENT_NAMESPACE, logging_level="WARNING",
                  log_to_driver=False)
         self._connected = True

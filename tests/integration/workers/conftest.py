@@ -102,6 +102,7 @@ def ray_env(tmp_path_factory):
     env.close()
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_runtest_teardown(item, nextitem):
     """Free Ray (and its memory) when the next test is outside this directory."""
     env = _SHARED.get("env")
