@@ -75,10 +75,13 @@ class Server:
         platform = self.platform or self.start()
         config = uvicorn.Config(create_app(platform), host=self.settings.host,
                                 port=self.settings.port, log_level=self.settings.log_level,
-                                access_log=False, timeout_graceful_shutdown=3)
+                                access_log=False, timeout_graceful_shutdown=3,
+                                lifespan="off")
         self._uvicorn = uvicorn.Server(config)
         try:
             self._uvicorn.run()
+        except KeyboardInterrupt:
+            pass  # uvicorn re-raises the Ctrl-C it already handled; a clean stop follows
         finally:
             self.stop()
 

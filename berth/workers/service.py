@@ -26,6 +26,10 @@ import logging
 import threading
 from pathlib import Path
 
+# Ray's serializer imports pydantic.v1 lazily from whichever thread serializes first; two
+# threads doing so at once race in the import system (KeyError: 'pydantic.v1'). Import it
+# here, once, in the thread that builds the service.
+import pydantic.v1  # noqa: F401
 import ray
 
 from berth.platform.controllers.informers import InformerHub
