@@ -8,6 +8,7 @@ Not a conftest: each test module imports what it uses and builds its own module-
 from __future__ import annotations
 
 import os
+import re
 import signal
 import threading
 import time
@@ -113,10 +114,14 @@ def condition(obj: dict, kind: str) -> dict | None:
 
 
 def table(server: BerthServer, *args: str) -> list[dict[str, str]]:
-    """Rows of a ``kubectl get`` table, as {column: cell} (headers are single words here)."""
+    """Rows of a ``kubectl get`` table, as {column: cell}. kubectl aligns every cell under its
+    header, so a cell may hold spaces ("3/1 of 3"); headers must be single words."""
     lines = server.kubectl(*args).stdout.splitlines()
-    header = lines[0].split()
-    return [dict(zip(header, line.split(None, len(header) - 1))) for line in lines[1:]]
+    starts = [m.start() for m in re.finditer(r"\S+", lines[0])]
+    names = lines[0].split()
+    bounds = list(zip(starts, starts[1:] + [None]))
+    return [{name: line[a:b].strip() for name, (a, b) in zip(names, bounds)}
+            for line in lines[1:]]
 
 
 def events(describe_output: str) -> list[dict[str, str]]:
