@@ -189,9 +189,12 @@ def print_table(results: list[Result]) -> None:
     print("\n" + header + "\n" + "-" * len(header))
     for name in dict.fromkeys(r.name for r in results):
         for r in (r for r in results if r.name == name):
-            print(f"{r.name:<32} {r.store:<12} {len(r.latencies):>5} {r.rate:>8.0f} "
+            rate = f"{r.rate:.0f}" if r.rate >= 100 else f"{r.rate:.2g}"
+            # CPU time comes in 10 ms ticks: too coarse for a run shorter than half a second.
+            cpu = f"{r.server_cpu:.0%}" if r.seconds >= 0.5 else "-"
+            print(f"{r.name:<32} {r.store:<12} {len(r.latencies):>5} {rate:>8} "
                   f"{r.percentile(50):>8.1f} {r.percentile(99):>8.1f} {r.items:>6} "
-                  f"{r.size:>8} {r.errors:>4} {r.server_cpu:>6.0%}")
+                  f"{r.size:>8} {r.errors:>4} {cpu:>7}")
     print("\nitems: items in one answer; bytes: mean answer size; srv cpu: server process CPU "
           "during the run (100% = one core).\nThe client runs on the same machine and shares "
           "its cores with the server.")
