@@ -90,8 +90,8 @@ async def handle(platform: Platform, request: Request) -> Response:
     info = parse(request.url.path)
     if info.resource is None:
         if request.method != "GET":
-            raise MethodNotAllowed(f"the server does not allow this method on the requested "
-                                   f"resource")
+            raise MethodNotAllowed("the server does not allow this method on the requested "
+                                   "resource")
         doc = discovery.api_resource_list(f"{info.group}/{info.version}" if info.group
                                           else info.version)
         if doc is None:
@@ -108,7 +108,7 @@ async def handle(platform: Platform, request: Request) -> Response:
         return await _patch(platform, request, info)
     if method == "DELETE":
         return await _delete(platform, request, info)
-    raise MethodNotAllowed(f"the server does not allow this method on the requested resource")
+    raise MethodNotAllowed("the server does not allow this method on the requested resource")
 
 
 async def _get(platform: Platform, request: Request, info: RequestInfo) -> Response:

@@ -14,7 +14,8 @@ from typing import Callable, Iterable
 
 from berth.platform.errors import Gone
 from berth.platform.resources.registry import ResourceType
-from berth.platform.store.client import Client, _with_type
+from berth.platform.store.checks import with_type
+from berth.platform.store.client import Client
 from berth.platform.store.feed import ChangeFeed
 
 log = logging.getLogger(__name__)
@@ -171,7 +172,7 @@ class InformerHub:
                 informer = self._informers.get(change.resource)
                 if informer is None or change.rv <= informer._listed_rv:
                     continue  # not watched, or already seen through the initial list
-                obj = _with_type(informer.rt, change.object)
+                obj = with_type(informer.rt, change.object)
                 old, new = informer._apply(change.type, obj)
                 informer._notify(old, new)
 

@@ -11,7 +11,6 @@ propagation (``deletion.py``).
 
 from __future__ import annotations
 
-import base64
 import copy
 import random
 import string
@@ -19,15 +18,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
-import orjson
 
-from berth.platform.errors import (AlreadyExists, BadRequest, Cause, Conflict, Forbidden,
+from berth.platform.errors import (AlreadyExists, BadRequest, Conflict, Forbidden,
                                    Invalid, NotFound, forbidden)
 from berth.platform.resources import fields, patch, registry, selectors, strategy
 from berth.platform.resources.meta import new_uid, rfc3339, utcnow
 from berth.platform.resources.registry import ResourceType
 from berth.platform.store import deletion
+from berth.platform.store.checks import (check_preconditions, check_type, patched_object,
+                                         required_name, scoped_namespace, with_type)
 from berth.platform.store.db import Database, Page
+from berth.platform.store.listing import decode_continue, encode_continue, pushdown
 
 # Kinds whose status a client may not set on create (Nodes and Events keep theirs, as in k8s).
 _RESET_STATUS_ON_CREATE = {rt.key for rt in (registry.POD, registry.JOB, registry.CRON_JOB,
@@ -53,21 +54,21 @@ class Client:
 
     # -- reads ----------------------------------------------------------------------------
     def get(self, rt: ResourceType, namespace: str, name: str) -> dict:
-        obj = self.db.get(rt.key, _ns(rt, namespace), name)
+        obj = self.db.get(rt.key, scoped_namespace(rt, namespace), name)
         if obj is None:
             raise NotFound(rt.plural, name, rt.group)
-        return _with_type(rt, obj)
+        return with_type(rt, obj)
 
     def try_get(self, rt: ResourceType, namespace: str, name: str) -> dict | None:
-        obj = self.db.get(rt.key, _ns(rt, namespace), name)
-        return _with_type(rt, obj) if obj is not None else None
+        obj = self.db.get(rt.key, scoped_namespace(rt, namespace), name)
+        return with_type(rt, obj) if obj is not None else None
 
     def list(self, rt: ResourceType, namespace: str | None = None, *, label_selector: str = "",
              field_selector: str = "", limit: int | None = None,
              continue_token: str | None = None) -> ObjectList:
         labels = selectors.parse(label_selector or "")
         flds = fields.parse(field_selector or "", rt.kind)
-        sql = _pushdown(flds)
+        sql = pushdown(flds)
         if "namespace" in sql:
             if namespace and namespace != sql["namespace"]:
                 return ObjectList([], str(self.db.current_rv()), None)
@@ -76,21 +77,21 @@ class Client:
         if not labels.empty or not flds.empty:
             predicate = lambda obj: labels.matches(obj.get("metadata", {}).get("labels") or {}) \
                 and flds.matches(obj)  # noqa: E731
-        start_after = _decode_continue(continue_token) if continue_token else None
+        start_after = decode_continue(continue_token) if continue_token else None
         page: Page = self.db.list(
-            rt.key, _ns(rt, namespace) if rt.namespaced and namespace else
+            rt.key, scoped_namespace(rt, namespace) if rt.namespaced and namespace else
             ("" if not rt.namespaced else None),
             label_terms=labels.index_terms(), start_after=start_after,
             limit=limit if limit and limit > 0 else None, predicate=predicate, **sql)
-        token = _encode_continue(page.resource_version, page.next_key) if page.next_key else None
-        return ObjectList([_with_type(rt, o) for o in page.items], str(page.resource_version),
+        token = encode_continue(page.resource_version, page.next_key) if page.next_key else None
+        return ObjectList([with_type(rt, o) for o in page.items], str(page.resource_version),
                           token)
 
     # -- create ---------------------------------------------------------------------------
     def create(self, rt: ResourceType, obj: dict, namespace: str | None = None, *,
                dry_run: bool = False, field_manager: str | None = None) -> dict:
         obj = copy.deepcopy(obj)
-        _check_type(rt, obj)
+        check_type(rt, obj)
         md = obj.get("metadata")
         if not isinstance(md, dict):
             md = obj["metadata"] = {}
@@ -100,7 +101,7 @@ class Client:
                 md["name"] = md["generateName"] + "".join(
                     self.rng.choice(string.ascii_lowercase + string.digits) for _ in range(5))
             else:
-                raise Invalid(rt.kind, "", [_required_name()], rt.group)
+                raise Invalid(rt.kind, "", [required_name()], rt.group)
         for key in _SYSTEM_META:
             md.pop(key, None)
         if rt.key in _RESET_STATUS_ON_CREATE:
@@ -124,7 +125,7 @@ class Client:
                 raise AlreadyExists(rt.plural, md["name"], rt.group)
             return obj
         try:
-            return _with_type(rt, self.db.create(rt.key, obj))
+            return with_type(rt, self.db.create(rt.key, obj))
         except AlreadyExists:
             raise AlreadyExists(rt.plural, md["name"], rt.group) from None
 
@@ -133,7 +134,7 @@ class Client:
                name: str | None = None, *, subresource: str | None = None,
                dry_run: bool = False, field_manager: str | None = None) -> dict:
         obj = copy.deepcopy(obj)
-        _check_type(rt, obj)
+        check_type(rt, obj)
         md = obj.get("metadata")
         if not isinstance(md, dict):
             raise BadRequest("metadata is required")
@@ -141,7 +142,7 @@ class Client:
         if md.get("name") and name and md["name"] != name:
             raise BadRequest(f"the name of the object ({md['name']}) does not match the name "
                              f"on the URL ({name})")
-        namespace = _ns(rt, namespace if namespace is not None else md.get("namespace"))
+        namespace = scoped_namespace(rt, namespace if namespace is not None else md.get("namespace"))
         if rt.namespaced and md.get("namespace") and md["namespace"] != namespace:
             raise BadRequest("the namespace of the provided object does not match the "
                              "namespace sent on the request")
@@ -222,22 +223,22 @@ class Client:
             raise Invalid(rt.kind, name, causes, rt.group)
         new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
         if new == old:
-            return _with_type(rt, old)  # a no-op keeps its resourceVersion, as in k8s
+            return with_type(rt, old)  # a no-op keeps its resourceVersion, as in k8s
         if field_manager:
             patch.update_managed_fields(old, new, field_manager, "Update", rt.api_version,
                                         rfc3339(self.clock()), subresource=subresource or "")
         if dry_run:
-            return _with_type(rt, new)
+            return with_type(rt, new)
         expected = int(old["metadata"]["resourceVersion"])
         if deletion.ready_to_remove(new):
             try:
-                return _with_type(rt, self.db.delete(rt.key, old["metadata"].get("namespace")
+                return with_type(rt, self.db.delete(rt.key, old["metadata"].get("namespace")
                                                      or "", name, expected_rv=expected))
             except Conflict:
                 raise Conflict(rt.plural, name, rt.group) from None
         relabel = (new["metadata"].get("labels") or {}) != (old["metadata"].get("labels") or {})
         try:
-            return _with_type(rt, self.db.update(rt.key, new, expected, relabel=relabel))
+            return with_type(rt, self.db.update(rt.key, new, expected, relabel=relabel))
         except Conflict:
             raise Conflict(rt.plural, name, rt.group) from None
 
@@ -262,7 +263,7 @@ class Client:
                 if current is None:
                     raise NotFound(rt.plural, name, rt.group)
                 merged = patch.apply_patch(content_type, current, body)
-            merged = _patched_object(rt, merged, decode)
+            merged = patched_object(rt, merged, decode)
             if current is None:  # server-side apply of an object that does not exist yet
                 merged.setdefault("metadata", {})["name"] = name
                 return self.create(rt, merged, namespace, dry_run=dry_run), True
@@ -304,7 +305,7 @@ class Client:
                                   "lastTransitionTime": rfc3339(self.clock())})
             status["conditions"] = conditions
             try:
-                return _with_type(rt, self.db.update(rt.key, new, int(md["resourceVersion"]),
+                return with_type(rt, self.db.update(rt.key, new, int(md["resourceVersion"]),
                                                      relabel=False))
             except Conflict:
                 continue
@@ -314,12 +315,12 @@ class Client:
     def delete(self, rt: ResourceType, namespace: str, name: str, *,
                propagation_policy: str | None = None, grace_period_seconds: int | None = None,
                preconditions: dict | None = None, dry_run: bool = False) -> dict:
-        namespace = _ns(rt, namespace)
+        namespace = scoped_namespace(rt, namespace)
         for _ in range(20):
             obj = self.db.get(rt.key, namespace, name)
             if obj is None:
                 raise NotFound(rt.plural, name, rt.group)
-            _check_preconditions(rt, obj, preconditions)
+            check_preconditions(rt, obj, preconditions)
             if rt.key == registry.NAMESPACE.key and name in ("default", "kube-system",
                                                              "kube-public"):
                 raise Forbidden(f'namespaces "{name}" is forbidden: this namespace may not be '
@@ -327,15 +328,15 @@ class Client:
             outcome = deletion.plan_delete(rt, obj, propagation_policy, grace_period_seconds,
                                            self.clock())
             if dry_run:
-                return _with_type(rt, outcome.obj)
+                return with_type(rt, outcome.obj)
             rv = int(obj["metadata"]["resourceVersion"])
             try:
                 if outcome.remove_now:
-                    return _with_type(rt, self.db.delete(rt.key, namespace, name,
+                    return with_type(rt, self.db.delete(rt.key, namespace, name,
                                                          expected_rv=rv))
                 if outcome.obj == obj:
-                    return _with_type(rt, obj)
-                return _with_type(rt, self.db.update(rt.key, outcome.obj, rv, relabel=False))
+                    return with_type(rt, obj)
+                return with_type(rt, self.db.update(rt.key, outcome.obj, rv, relabel=False))
             except Conflict:
                 continue
             except NotFound:
@@ -391,82 +392,3 @@ class Client:
             raise Forbidden(f"unable to create new content in namespace {namespace} because "
                             f"it is being terminated", details={"name": namespace,
                                                                 "kind": "namespaces"})
-
-
-def _ns(rt: ResourceType, namespace: str | None) -> str:
-    return (namespace or "") if rt.namespaced else ""
-
-
-def _required_name() -> Cause:
-    return Cause("metadata.name", "Required value: name or generateName is required",
-                 "FieldValueRequired")
-
-
-def _with_type(rt: ResourceType, obj: dict) -> dict:
-    obj["apiVersion"] = rt.api_version
-    obj["kind"] = rt.kind
-    return obj
-
-
-def _check_type(rt: ResourceType, obj: dict) -> None:
-    if not isinstance(obj, dict):
-        raise BadRequest(f"{rt.kind} in version \"{rt.version}\" cannot be handled as a "
-                         f"{rt.kind}: the body must be a JSON object")
-    api_version, kind = obj.get("apiVersion"), obj.get("kind")
-    if api_version and api_version != rt.api_version:
-        raise BadRequest(f"the API version in the data ({api_version}) does not match the "
-                         f"expected API version ({rt.api_version})")
-    if kind and kind != rt.kind:
-        raise BadRequest(f"the kind in the data ({kind}) does not match the expected kind "
-                         f"({rt.kind})")
-    obj["apiVersion"], obj["kind"] = rt.api_version, rt.kind
-
-
-def _patched_object(rt: ResourceType, merged: object,
-                    decode: Callable[[dict], dict] | None) -> dict:
-    # A JSON patch may replace the whole document or its metadata with anything.
-    if not isinstance(merged, dict) or not isinstance(merged.get("metadata", {}), dict):
-        raise BadRequest(f"{rt.kind} in version \"{rt.version}\" cannot be handled as a "
-                         f"{rt.kind}: the patched object and its metadata must be JSON objects")
-    return decode(merged) if decode is not None else merged
-
-
-def _check_preconditions(rt: ResourceType, obj: dict, pre: dict | None) -> None:
-    if not pre:
-        return
-    md = obj["metadata"]
-    if pre.get("uid") and pre["uid"] != md.get("uid"):
-        raise Conflict(rt.plural, md["name"], rt.group,
-                       f"Precondition failed: UID in precondition: {pre['uid']}, UID in object "
-                       f"meta: {md.get('uid')}")
-    if pre.get("resourceVersion") and pre["resourceVersion"] != md.get("resourceVersion"):
-        raise Conflict(rt.plural, md["name"], rt.group,
-                       f"Precondition failed: ResourceVersion in precondition: "
-                       f"{pre['resourceVersion']}, ResourceVersion in object meta: "
-                       f"{md.get('resourceVersion')}")
-
-
-def _pushdown(flds) -> dict:
-    """Equality field requirements the database can answer with an index."""
-    column = {"metadata.name": "name", "metadata.namespace": "namespace",
-              "spec.nodeName": "node_name", "status.phase": "phase"}
-    out: dict = {}
-    for field, op, value in flds.requirements:
-        if op in ("=", "==") and field in column and column[field] not in out:
-            out[column[field]] = value
-    return out
-
-
-def _encode_continue(rv: int, key: tuple[str, str]) -> str:
-    raw = orjson.dumps({"rv": rv, "start": list(key)})
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_continue(token: str) -> tuple[str, str]:
-    try:
-        padded = token + "=" * (-len(token) % 4)
-        data = orjson.loads(base64.urlsafe_b64decode(padded))
-        ns, name = data["start"]
-        return (str(ns), str(name))
-    except Exception:
-        raise BadRequest("continue key is not valid: illegal base64 data or format") from None

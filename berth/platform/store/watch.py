@@ -15,7 +15,8 @@ from typing import AsyncIterator
 from berth.platform.errors import BadRequest, Gone
 from berth.platform.resources import fields, selectors
 from berth.platform.resources.registry import ResourceType
-from berth.platform.store.client import Client, _with_type
+from berth.platform.store.checks import with_type
+from berth.platform.store.client import Client
 from berth.platform.store.feed import ChangeFeed
 
 BOOKMARK_EVERY = 10.0
@@ -69,7 +70,7 @@ async def watch(client: Client, feed: ChangeFeed, rt: ResourceType, namespace: s
                                               change.namespace != namespace):
                 continue
             key = (change.namespace, change.name)
-            obj = _with_type(rt, change.object)
+            obj = with_type(rt, change.object)
             if change.type == "DELETED":
                 if key in present or matches(obj):
                     present.discard(key)
