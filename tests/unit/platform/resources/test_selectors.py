@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from berth.platform.errors import BadRequest
-from berth.platform.resources import selectors
+from berth.platform.resources import nodeselectors, selectors
 
 
 @pytest.mark.parametrize("text, canonical", [
@@ -235,12 +235,12 @@ def expr(key, operator, *values):
     ({"matchExpressions": [], "matchFields": []}, False),
 ])
 def test_node_selector_term(term, expected):
-    assert selectors.node_selector_term_matches(term, NODE, "node-1") is expected
+    assert nodeselectors.node_selector_term_matches(term, NODE, "node-1") is expected
 
 
 def test_node_selector_terms_are_ored():
     terms = {"nodeSelectorTerms": [{"matchExpressions": [expr("gpu", "In", "amd")]},
                                    {"matchExpressions": [expr("zone", "In", "eu-1")]}]}
-    assert selectors.node_selector_matches(terms, NODE, "node-1")
-    assert not selectors.node_selector_matches({"nodeSelectorTerms": []}, NODE, "node-1")
-    assert not selectors.node_selector_matches(None, NODE, "node-1")
+    assert nodeselectors.node_selector_matches(terms, NODE, "node-1")
+    assert not nodeselectors.node_selector_matches({"nodeSelectorTerms": []}, NODE, "node-1")
+    assert not nodeselectors.node_selector_matches(None, NODE, "node-1")
