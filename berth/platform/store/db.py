@@ -46,12 +46,26 @@ LabelTerm = tuple[str, "tuple[str, ...] | None"]  # (key, allowed values) or (ke
 
 
 def _indexed(resource: str, obj: dict) -> dict:
-    """The columns SQL filters on besides the key: a pod's node and the phase of anything."""
+    """The columns SQL filters on besides the key: a pod's node and the phase of anything. A
+    value the column cannot hold is not indexed (the object itself keeps it)."""
     spec = obj.get("spec") or {}
     status = obj.get("status") or {}
     node = spec.get("nodeName") if resource == "pods" else None
     phase = status.get("phase")
-    return {"node_name": node, "phase": phase if isinstance(phase, str) else None}
+    return {"node_name": node if _fits(node, 253) else None,
+            "phase": phase if _fits(phase, 64) else None}
+
+
+def _fits(value: object, size: int) -> bool:
+    """Whether an indexed column can hold ``value``: PostgreSQL refuses a NUL in text and
+    more than ``size`` characters in a VARCHAR(size), with an error, not a miss."""
+    return isinstance(value, str) and len(value) <= size and "\x00" not in value
+
+
+def _findable(*keys: str | None) -> bool:
+    """No stored key holds a NUL (names are validated; PostgreSQL text cannot hold one), so a
+    lookup by one finds nothing, and on PostgreSQL would fail instead."""
+    return not any(key and "\x00" in key for key in keys)
 
 
 class Database:
@@ -86,6 +100,8 @@ class Database:
             return conn.execute(select(REVISION.c.compacted)).scalar_one()
 
     def get(self, resource: str, namespace: str, name: str) -> dict | None:
+        if not _findable(namespace, name):
+            return None
         with self.engine.connect() as conn:
             row = conn.execute(select(OBJECTS.c.data).where(
                 OBJECTS.c.resource == resource, OBJECTS.c.namespace == namespace,
@@ -93,6 +109,8 @@ class Database:
         return self.codec.decode(resource, row[0]) if row else None
 
     def get_by_uid(self, uid: str) -> tuple[str, dict] | None:
+        if not _findable(uid):
+            return None
         with self.engine.connect() as conn:
             row = conn.execute(select(OBJECTS.c.resource, OBJECTS.c.data)
                                .where(OBJECTS.c.uid == uid)).first()
@@ -105,6 +123,10 @@ class Database:
              predicate: Callable[[dict], bool] | None = None) -> Page:
         """Objects in (namespace, name) order. SQL narrows by the indexed columns and label
         terms; ``predicate`` (the exact selectors) decides; ``limit`` counts matches."""
+        label_terms = list(label_terms)
+        if not _findable(namespace, name, node_name, phase, *(start_after or ()),
+                         *(v for _, values in label_terms for v in values or ())):
+            return Page([], self.current_rv(), None)
         where = [OBJECTS.c.resource == resource]
         if namespace is not None:
             where.append(OBJECTS.c.namespace == namespace)
