@@ -17,9 +17,11 @@ from starlette.responses import Response, StreamingResponse
 from berth.platform.api import decoding, discovery, tables
 from berth.platform.api.logs_endpoint import pod_log
 from berth.platform.api.requestinfo import RequestInfo, parse
-from berth.platform.errors import BadRequest, MethodNotAllowed, NotFound, RequestEntityTooLarge
+from berth.platform.errors import (BadRequest, Invalid, MethodNotAllowed, NotFound,
+                                   RequestEntityTooLarge, invalid)
 from berth.platform.resources import fields, patch, registry, selectors
 from berth.platform.resources.registry import ResourceType
+from berth.platform.resources.validation import names
 from berth.platform.runtime import Platform
 from berth.platform.store.watch import watch
 
@@ -197,11 +199,8 @@ async def _post(platform: Platform, request: Request, info: RequestInfo) -> Resp
     body = await read_body(request)
     if info.name is not None:
         if rt.key == registry.POD.key and info.subresource == "binding":
-            binding = decoding.parse_document(body, request.headers.get("content-type"))
-            target = (binding or {}).get("target", {}).get("name") if isinstance(
-                binding, dict) else None
-            if not target:
-                raise BadRequest("Binding: target.name is required")
+            target = _binding_target(info.name, decoding.parse_document(
+                body, request.headers.get("content-type")))
             await run_in_threadpool(platform.client.bind, info.namespace or "", info.name,
                                     target)
             return json_response({"kind": "Status", "apiVersion": "v1", "metadata": {},
@@ -216,6 +215,19 @@ async def _post(platform: Platform, request: Request, info: RequestInfo) -> Resp
                                       dry_run=_dry_run(request),
                                       field_manager=field_manager(request))
     return _object_response(request, rt, created, 201, warnings)
+
+
+def _binding_target(pod: str, binding: object) -> str:
+    """The node a ``pods/binding`` body names. It becomes ``spec.nodeName``, which the store
+    indexes, so it must be a node name (any other target is refused, not stored)."""
+    target = binding.get("target") if isinstance(binding, dict) else None
+    name = target.get("name") if isinstance(target, dict) else None
+    if not name:
+        raise BadRequest("Binding: target.name is required")
+    problems = names.dns1123_subdomain(name) if isinstance(name, str) else ["must be a string"]
+    if problems:
+        raise Invalid("Binding", pod, [invalid("target.name", name, "; ".join(problems))])
+    return name
 
 
 async def _put(platform: Platform, request: Request, info: RequestInfo) -> Response:
