@@ -1,4 +1,5 @@
-"""The API in-process over a fresh SQLite data directory per module.
+"""The API in-process over a fresh data directory and SQLite database per module (a module
+may ask for PostgreSQL too).
 
 Each fuzz module gets its own platform (store, change feed, client) and a starlette
 ``TestClient`` that does not re-raise server errors, so a crash shows as the 500 a real client
@@ -24,18 +25,32 @@ from berth.platform.runtime import open_platform
 from berth.settings import Settings
 from tests.integration.api.api_fuzz_support import (NAMESPACE, TARGET, assert_still_serves,
                                                     manifest)
+from tests.support import PG_PROBLEM, make_pg_schema
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("api-fuzz")
-    plat = open_platform(Settings(data_dir=data_dir,
-                                  database_url=f"sqlite:///{data_dir / 'berth.db'}"))
+def database() -> str:
+    """The database under a module's platform; a module may override this fixture with
+    ``params=["sqlite", "postgresql"]``."""
+    return "sqlite"
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory, database):
+    data_dir = tmp_path_factory.mktemp(f"api-fuzz-{database}")
+    url, drop = f"sqlite:///{data_dir / 'berth.db'}", None
+    if database == "postgresql":
+        if PG_PROBLEM:
+            pytest.skip(PG_PROBLEM)
+        url, drop = make_pg_schema()
+    plat = open_platform(Settings(data_dir=data_dir, database_url=url))
     plat.ready.set()
     try:
         yield plat
     finally:
         plat.close()
+        if drop:
+            drop()
 
 
 @pytest.fixture(scope="module")
