@@ -35,6 +35,8 @@ OTHER_PATHS = (
     "/apis/apps/v1/deployments", "/apis/batch/v2/jobs", "/api/v1/nothings",
     f"/api/v1/namespaces/{NAMESPACE}/pods/{TARGET}/exec",
     f"/api/v1/namespaces/{TARGET}/finalize", f"/api/v1/namespaces/{TARGET}/status",
+    "/", "/apis/", "/api/", "/version/", "/healthz/", "/openapi/v3/", "/apis/batch/v1/",
+    "/metrics", "/api/v1/namespaces/",
 )
 
 
@@ -62,7 +64,8 @@ JSON_VALUES = st.recursive(
     SCALARS,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
         st.text(max_size=10) | st.sampled_from(["metadata", "spec", "name", "op", "path",
-                                                "value", "$patch", "$retainKeys", "items"]),
+                                                "value", "$patch", "$retainKeys", "items",
+                                                "target", "kind"]),
         inner, max_size=4),
     max_leaves=12)
 
