@@ -65,7 +65,8 @@ def new_namespace(server: BerthServer) -> str:
 
 # -- manifests --------------------------------------------------------------------------------
 def job(name: str, script: str, *, restart: str = "Never", resources: dict | None = None,
-        mounts: list | None = None, pod: dict | None = None, **spec) -> dict:
+        mounts: list | None = None, env: list | None = None, pod: dict | None = None,
+        **spec) -> dict:
     """A batch/v1 Job whose one container ``c`` runs ``sh -c script``; ``spec`` keys are the
     Job's (camelCase), ``pod`` extra keys of the pod template's spec."""
     container = {"name": "c", "image": "busybox", "command": ["/bin/sh", "-c", script]}
@@ -73,6 +74,8 @@ def job(name: str, script: str, *, restart: str = "Never", resources: dict | Non
         container["resources"] = resources
     if mounts:
         container["volumeMounts"] = mounts
+    if env:
+        container["env"] = env
     return {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name},
             "spec": {**spec, "template": {"spec": {
                 "restartPolicy": restart, "terminationGracePeriodSeconds": 2,

@@ -1,0 +1,101 @@
+"""The control plane killed (SIGKILL) and restarted while a Job's pods run: the pods live on in
+the embedded Ray (started in its own session), the new ``berth up`` on the same data directory
+and port finds them, and the Job completes with each pod counted exactly once.
+
+Afterwards a clean stop (SIGINT, ``ray_keep_running`` off) stops that Ray, and no process of
+it is left on the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import time
+
+import pytest
+
+from berth.workers import local_ray
+from tests.e2e.conftest import free_port, start_berth, stop_berth
+from tests.e2e.jobs_support import (RAY_DIR, apply, get_job, job, live_processes_mentioning,
+                                    new_namespace, pods_of, wait_for, wait_job)
+
+pytestmark = pytest.mark.e2e
+
+PODS = 3
+
+
+def ray_session(data_dir) -> int:
+    """The session of the embedded Ray head, as berth up recorded it."""
+    return json.loads((data_dir / RAY_DIR / local_ray.STATE_FILE).read_text())["sid"]
+
+
+def sleeps(marker: str) -> list[str]:
+    """The pods' own ``sleep`` processes (not the sandbox or shell around them)."""
+    return [c for c in live_processes_mentioning(marker) if c.split(": ", 1)[1].startswith(marker)]
+
+
+def test_pods_outlive_a_killed_control_plane_and_are_counted_once(tmp_path):
+    port = free_port()
+    first = start_berth(tmp_path, None, workers=True, port=port)
+    second = None
+    ray_temp = first.data_dir / RAY_DIR
+    # Ray's own paths mention its temp dir or the short link to it (made while it runs).
+    ray_paths = {str(ray_temp), str(local_ray.short_path(ray_temp))}
+    try:
+        ns = new_namespace(first)
+        marker = f"sleep 12.{secrets.randbelow(10**6):06d}"
+        apply(first, ns, job(
+            "steady", f"echo $POD_UID started; {marker}; echo $POD_UID done",
+            completions=PODS, parallelism=PODS, backoffLimit=0,
+            env=[{"name": "POD_UID", "valueFrom": {"fieldRef": {"fieldPath": "metadata.uid"}}}]))
+
+        def all_running():
+            pods = pods_of(first, ns, "steady")
+            running = [p for p in pods if p["status"].get("phase") == "Running"]
+            return running if len(running) == PODS else None
+        uids = {p["metadata"]["uid"] for p in wait_for(all_running, timeout=90,
+                                                        what="every pod running")}
+        wait_for(lambda: len(sleeps(marker)) == PODS, timeout=30, what="the pods' processes")
+        session = ray_session(first.data_dir)
+
+        # 1. Kill the control plane outright: no clean-up of any kind runs.
+        os.killpg(first.process.pid, signal.SIGKILL)
+        first.process.wait(timeout=10)
+        assert local_ray.session_members(session), "the embedded Ray died with berth up"
+        assert len(sleeps(marker)) == PODS, "the pods died with berth up"
+
+        # 2. A new control plane on the same data directory and port.
+        second = start_berth(tmp_path, None, workers=True, port=port)
+        assert ray_session(second.data_dir) == session  # it found that Ray, started none
+        assert len(sleeps(marker)) == PODS  # the new control plane takes over running pods
+        wait_job(second, ns, "steady", timeout=120)
+        time.sleep(2)  # a pod counted twice would show by now
+
+        status = get_job(second, ns, "steady")["status"]
+        assert status["succeeded"] == PODS and "failed" not in status
+        assert status.get("uncountedTerminatedPods") in (None, {})
+        pods = pods_of(second, ns, "steady")
+        assert {p["metadata"]["uid"] for p in pods} == uids  # the same pods, none added
+        for pod in pods:
+            uid = pod["metadata"]["uid"]
+            assert pod["status"]["phase"] == "Succeeded"
+            assert pod["status"]["containerStatuses"][0]["restartCount"] == 0
+            assert second.kubectl("-n", ns, "logs", pod["metadata"]["name"]).stdout == \
+                f"{uid} started\n{uid} done\n"  # ran to its end, never restarted
+            assert "batch.kubernetes.io/job-tracking" not in \
+                (pod["metadata"].get("finalizers") or [])
+
+        # 3. A clean stop stops the embedded Ray, and every process of it.
+        stop_berth(second.process, signal.SIGINT)
+        assert second.process.returncode == 0, second.log()[-3000:]
+        assert not local_ray.session_members(session)
+        for where in ray_paths:
+            assert not live_processes_mentioning(where), where
+        assert not live_processes_mentioning(marker)
+    finally:
+        for server in (first, second):
+            if server is not None:
+                stop_berth(server.process, signal.SIGINT)
+        local_ray.stop_local_ray(ray_temp)
