@@ -1,0 +1,332 @@
+"""End-to-end benchmark: one-pod Jobs of ``true`` through a real ``berth up``, against raw Ray
+tasks that run the same process.
+
+    .venv/bin/python -m benchmarks e2e
+    .venv/bin/python -m benchmarks.bench_e2e [--jobs 1000] [--solo 50] [--clients 4]
+                                             [--cpu 100m] [--timeout 240] [--profile]
+
+**Berth.** ``berth up`` with workers (API, SQLite store, job controller, scheduler, a private
+loopback Ray head with one node and its agent) on a free loopback port and a temporary data
+directory. Jobs (``command: ["true"]``, ``restartPolicy: Never``, ``backoffLimit: 0``, a
+``--cpu`` request) are POSTed over HTTP (httpx). Two watches (pods and jobs of the namespace)
+stamp, on arrival, the first event of each stage of each job: the pod created, bound, seen
+Running-or-finished (a pod of ``true`` usually goes from Pending straight to Succeeded in the
+store: it exits between two status polls, so "Running" is the first of Running or a terminal
+phase), seen finished, and the Job Complete. Pod timestamps in the API (``startedAt``) have
+1 s resolution, hence the client-side stamps. The node agent's files add when it admitted the
+pod, spawned the container and saw it exit (file birth times, this host's clock; see
+``e2e_stats.node_stamps``); "submit -> container spawn" is the true start. First one probe
+job (is the pod sandboxed: ``echo $$`` prints 2 inside bubblewrap's pid namespace) and
+``--warm`` jobs, unmeasured; then ``--solo`` jobs one at a time (unloaded: each is submitted
+once the previous Job is Complete); then ``--jobs`` submitted by ``--clients`` concurrent
+requests (loaded). Jobs per second: loaded jobs Complete / (first submit -> last Complete).
+
+**Raw Ray.** After Berth has stopped: a private Ray head of its own, and tasks of
+``num_cpus`` = the pod's request that run ``true`` with ``subprocess.run``, plainly and inside
+``bwrap --ro-bind / / --dev /dev --proc /proc`` (the fair comparison when pods are sandboxed).
+Same counts: warm-up, one at a time, then all submitted at once. Latency: submit -> the
+task's first line; rate: tasks / (first submit -> last result seen by the driver).
+
+``--profile`` runs ``berth up`` under a sampling CPU profiler (``e2e_profile``) and prints
+where its CPU went; that run's figures carry the profiler's overhead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import shutil
+import socket
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from benchmarks.e2e_berth import BERTH_PROCESS, JOBS, NAMESPACE, PODS, BerthUp, Tracker, \
+    berth_cpu, cpu_delta, node_capacity, pod_log, read_node_files, run_burst, run_one, \
+    start_berth, watch
+from benchmarks.e2e_ray import Baseline, run_baselines
+from benchmarks.e2e_stats import Summary, first_of, max_in_flight, mean_in_flight, rate, \
+    ratio, stage_table, starved_share, summarize
+from berth.platform.resources import quantity
+
+TRUE = ["true"]
+BWRAP_TRUE = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "true"]
+# Kubernetes expands $(VAR) in commands and reads $$ as a literal $: this runs `echo $$`.
+PROBE = ["sh", "-c", "echo $$$$"]
+
+
+@dataclass
+class BerthRun:
+    nodes: list[tuple[str, dict, dict]]
+    sandboxed: bool | None
+    solo: list[dict]
+    burst: list[dict]
+    unfinished: list[str]
+    failed: list[str]
+    submit_s: float
+    cpu: dict[str, float]
+    events: int
+    profile: dict | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ---- the Berth run --------------------------------------------------------------------------
+
+async def _drive(berth: BerthUp, args: argparse.Namespace) -> BerthRun:
+    tracker = Tracker()
+    limits = httpx.Limits(max_connections=args.clients + 2)
+    async with httpx.AsyncClient(base_url=berth.url, timeout=60, limits=limits) as client, \
+            httpx.AsyncClient(base_url=berth.url, timeout=60) as watcher:
+        await client.post("/api/v1/namespaces", json={
+            "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})
+        watches = [asyncio.create_task(watch(watcher, PODS, tracker.on_pod, tracker)),
+                   asyncio.create_task(watch(watcher, JOBS, tracker.on_job, tracker))]
+        try:
+            await run_one(client, tracker, "probe", args.cpu, PROBE)
+            pid = (await pod_log(client, "probe")).strip()
+            sandboxed = int(pid) <= 2 if pid.isdigit() else None
+            for i in range(args.warm):
+                await run_one(client, tracker, f"warm-{i}", args.cpu, TRUE)
+            solo = [f"solo-{i:04d}" for i in range(args.solo)]
+            for name in solo:
+                await run_one(client, tracker, name, args.cpu, TRUE)
+            burst = [f"load-{i:05d}" for i in range(args.jobs)]
+            cpu_before, started = berth_cpu(berth), time.monotonic()
+            unfinished = await run_burst(client, tracker, burst, args.cpu, TRUE, args.clients,
+                                         args.timeout)
+            cpu = cpu_delta(cpu_before, berth_cpu(berth))
+            cpu["(wall seconds)"] = time.monotonic() - started
+        finally:
+            for task in watches:
+                task.cancel()
+            results = await asyncio.gather(*watches, return_exceptions=True)
+        for result in results:
+            if isinstance(result, Exception):
+                raise result
+    tracker.add_node_files(read_node_files(berth.data_dir))
+    submits = [tracker.jobs[n] for n in burst]
+    return BerthRun(
+        nodes=[], sandboxed=sandboxed, solo=[tracker.jobs[n] for n in solo], burst=submits,
+        unfinished=unfinished, failed=[n for n, o in tracker.outcomes.items() if o != "Complete"],
+        submit_s=max(r["accepted"] for r in submits) - min(r["submitted"] for r in submits)
+        if submits else math.nan,
+        cpu=cpu, events=tracker.events)
+
+
+def run_berth(args: argparse.Namespace, workdir: Path) -> BerthRun:
+    data_dir = workdir / "berth"
+    data_dir.mkdir()
+    profile_path = workdir / "profile.json"
+    launcher = [sys.executable, "-m", "benchmarks.e2e_profile", str(profile_path)] \
+        if args.profile else None
+    started = time.monotonic()
+    berth = start_berth(data_dir, free_port(), launcher)
+    print(f"berth up ready with a Ready node in {time.monotonic() - started:.1f} s", flush=True)
+    try:
+        nodes = node_capacity(berth.url)
+        run = asyncio.run(_drive(berth, args))
+        run.nodes = nodes
+    finally:
+        berth.stop()
+    if args.profile and profile_path.exists():
+        run.profile = json.loads(profile_path.read_text())
+    return run
+
+
+# ---- the report -----------------------------------------------------------------------------
+
+def _ms(value: float) -> str:
+    return "-" if math.isnan(value) else f"{value * 1000:9.1f}"
+
+
+def _row(label: str, s: Summary) -> str:
+    return f"  {label:<46} {_ms(s.p50)} {_ms(s.p99)} {_ms(s.mean)} {_ms(s.max)} {s.n:6d}"
+
+
+HEADER = f"  {'':<46} {'p50 ms':>9} {'p99 ms':>9} {'mean ms':>9} {'max ms':>9} {'n':>6}"
+
+
+def _latency(records: list[dict], start: str, *ends: str) -> Summary:
+    values = []
+    for r in records:
+        end = first_of(r, *ends)
+        if start in r and end is not None:
+            values.append(end - r[start])
+    return summarize(values)
+
+
+def _burst_rate(records: list[dict]) -> tuple[float, float]:
+    done = [r for r in records if "complete" in r]
+    if not done:
+        return math.nan, math.nan
+    start, end = min(r["submitted"] for r in records), max(r["complete"] for r in done)
+    return rate(len(done), start, end), end - start
+
+
+def _ray_rate(times) -> float:
+    return rate(len(times), min(t.submitted for t in times), max(t.seen for t in times))
+
+
+def _spans(records: list[dict], start: str, end: str) -> list[tuple[float, float]]:
+    return [(r[start], r[end]) for r in records if start in r and end in r]
+
+
+def _occupancy(records: list[dict], start: str, end: str, window: tuple[float, float]) -> str:
+    spans = _spans(records, start, end)
+    if not spans:
+        return "-"
+    return f"mean {mean_in_flight(spans, *window):5.1f}, max {max_in_flight(spans):3d}"
+
+
+def report(run: BerthRun, baselines: list[Baseline], args: argparse.Namespace) -> None:
+    millis = quantity.to_milli(args.cpu)
+    print("\n== Berth: berth up with workers, SQLite, pods of `true` requesting "
+          f"cpu {args.cpu}")
+    for name, capacity, allocatable in run.nodes:
+        slots = quantity.to_milli(allocatable.get("cpu", "0")) // max(millis, 1)
+        print(f"  node {name}: capacity {capacity}; {slots} pods of {args.cpu} fit at once")
+    sandbox = {True: "yes (bubblewrap)", False: "NO", None: "unknown"}[run.sandboxed]
+    print(f"  pods sandboxed: {sandbox}; watch events received: {run.events}")
+    print(HEADER)
+    for label, records in (("unloaded", run.solo), ("loaded", run.burst)):
+        print(_row(f"{label}: submit -> Running (seen by watch)",
+                   _latency(records, "submitted", "started_seen")))
+        print(_row(f"{label}: submit -> container spawn (node)",
+                   _latency(records, "submitted", "spawned")))
+        print(_row(f"{label}: submit -> Job Complete (seen)",
+                   _latency(records, "submitted", "complete")))
+    jobs_s, span = _burst_rate(run.burst)
+    done = sum(1 for r in run.burst if "complete" in r)
+    print(f"  loaded: {done}/{len(run.burst)} Jobs Complete in {span:.1f} s -> "
+          f"{jobs_s:.1f} jobs/s (submitting took {run.submit_s:.1f} s, "
+          f"{args.clients} clients)")
+    if run.unfinished or run.failed:
+        print(f"  NOT finished: {len(run.unfinished)}; failed: {run.failed[:10]}")
+
+    print("\n== Raw Ray tasks (own loopback head, same machine, after Berth stopped)")
+    print(HEADER)
+    for b in baselines:
+        for label, times in (("unloaded", b.solo), ("loaded", b.burst)):
+            print(_row(f"{b.name} {label}: submit -> task start",
+                       summarize([t.started - t.submitted for t in times])))
+        print(_row(f"{b.name} loaded: submit -> result seen",
+                   summarize([t.seen - t.submitted for t in b.burst])))
+        print(f"  {b.name} loaded: {_ray_rate(b.burst):.1f} tasks/s")
+
+    print("\n== Ratios (Berth / raw Ray)")
+    berth_solo = _latency(run.solo, "submitted", "started_seen").p50
+    berth_spawn = _latency(run.solo, "submitted", "spawned").p50
+    for b in baselines:
+        ray_solo = summarize([t.started - t.submitted for t in b.solo]).p50
+        print(f"  vs {b.name}: unloaded p50 submit->Running x{ratio(berth_solo, ray_solo):.0f}"
+              f", submit->spawn x{ratio(berth_spawn, ray_solo):.0f}; throughput "
+              f"{ratio(jobs_s, _ray_rate(b.burst)):.3f} of Ray's")
+
+    for label, records in (("unloaded", run.solo), ("loaded", run.burst)):
+        print(f"\n== Where the time goes, {label}: per hop of Berth's path")
+        print(HEADER.replace(" " * 46, f"{'hop':<30}{'done by':<16}")[:len(HEADER)])
+        for hop, who, s in stage_table(records):
+            print(_row(f"{hop:<29} {who}"[:46], s))
+    if run.burst:
+        window = (min(r["submitted"] for r in run.burst),
+                  max(r.get("complete", r["submitted"]) for r in run.burst))
+        print(f"\n== Occupancy during the loaded run (node fits "
+              f"{_slots(run, millis)} pods at once)")
+        print(f"  pods bound, not yet finished (scheduler's view): "
+              f"{_occupancy(run.burst, 'bound', 'finished_seen', window)}")
+        print(f"  pods admitted by the agent, not yet exited:      "
+              f"{_occupancy(run.burst, 'admitted', 'exited', window)}")
+        print(f"  containers running (spawn -> exit):              "
+              f"{_occupancy(run.burst, 'spawned', 'exited', window)}")
+        starved = starved_share(_spans(run.burst, "pod_created", "bound"),
+                                _spans(run.burst, "bound", "finished_seen"),
+                                _slots(run, millis), *window)
+        print(f"  time with pods waiting to be bound and a free place: {starved:.0%}")
+    print(f"\n== CPU seconds during the loaded run ({run.cpu.get('(wall seconds)', 0):.1f} s "
+          f"wall, {os.cpu_count()} cores)")
+    for name, seconds in sorted(run.cpu.items(), key=lambda kv: -kv[1]):
+        if name != "(wall seconds)" and seconds >= 0.05:
+            print(f"  {seconds:8.2f}  {name}")
+    if run.profile:
+        _print_profile(run.profile)
+
+
+def _slots(run: BerthRun, millis: int) -> int:
+    return sum(quantity.to_milli(a.get("cpu", "0")) // max(millis, 1) for _, _, a in run.nodes)
+
+
+def _print_profile(profile: dict) -> None:
+    print(f"\n== Profile of berth up: {profile['process_cpu_s']:.1f} s CPU in "
+          f"{profile['wall_s']:.0f} s (whole run; Python threads below, the rest is Ray's "
+          "core threads and the GIL)")
+    for name, seconds in profile["threads"][:12]:
+        print(f"  {seconds:8.2f}  thread {name}")
+    print("  -- innermost Berth line on the stack (library time charged to its caller):")
+    for where, seconds in profile["berth_lines"][:25]:
+        print(f"  {seconds:8.2f}  {where}")
+    print("  -- functions, inclusive:")
+    for where, seconds in profile["functions"][:25]:
+        print(f"  {seconds:8.2f}  {where}")
+
+
+# ---- entry point ----------------------------------------------------------------------------
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bench_e2e", description=__doc__.split("\n")[0])
+    parser.add_argument("--jobs", type=int, default=1000, help="loaded run: Jobs at once")
+    parser.add_argument("--solo", type=int, default=50, help="unloaded run: Jobs one by one")
+    parser.add_argument("--warm", type=int, default=5, help="unmeasured Jobs first")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent submit requests")
+    parser.add_argument("--cpu", default="100m", help="each pod's (and task's) CPU request")
+    parser.add_argument("--timeout", type=float, default=240,
+                        help="seconds the loaded run may take")
+    parser.add_argument("--no-ray", action="store_true", help="skip the raw Ray baseline")
+    parser.add_argument("--dump", type=Path, help="write every job's stage times here (JSON)")
+    parser.add_argument("--profile", action="store_true",
+                        help="run berth up under a sampling profiler and print its profile")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse(sys.argv[1:] if argv is None else argv)
+    started = time.monotonic()
+    print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
+    workdir = Path(tempfile.mkdtemp(prefix="berth-e2e-", dir="/tmp"))
+    try:
+        run = run_berth(args, workdir)
+        print(f"berth part done at {time.monotonic() - started:.0f} s", flush=True)
+        baselines: list[Baseline] = []
+        if not args.no_ray:
+            variants = {"plain": TRUE}
+            if run.sandboxed is not False and shutil.which("bwrap"):
+                variants["bwrap"] = BWRAP_TRUE
+            baselines = run_baselines(variants, workdir / "ray", burst=args.jobs,
+                                      solo=args.solo, warm=max(args.warm, 100),
+                                      cpus=quantity.to_milli(args.cpu) / 1000)
+        report(run, baselines, args)
+        if args.dump:
+            args.dump.write_text(json.dumps({
+                "solo": run.solo, "burst": run.burst, "cpu": run.cpu, "profile": run.profile,
+                "ray": {b.name: {"solo": [vars(t) for t in b.solo],
+                                 "burst": [vars(t) for t in b.burst]} for b in baselines}}))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(f"\nwhole benchmark: {time.monotonic() - started:.0f} s; load average after: "
+          f"{os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
