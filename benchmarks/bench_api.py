@@ -88,7 +88,13 @@ async def measure(server: BerthProcess, store: str, name: str, count: int, concu
         nonlocal errors
         while (i := next(numbers)) < count:
             started = time.perf_counter()
-            answer = await send(connection, i)
+            try:
+                answer = await send(connection, i)
+            except (OSError, asyncio.IncompleteReadError, ValueError):
+                latencies.append(time.perf_counter() - started)
+                errors += 1  # a dropped connection: the next request opens another
+                await connection.close()
+                continue
             latencies.append(time.perf_counter() - started)
             sizes[0] += len(answer.body)
             if answer.status >= 400:
@@ -174,6 +180,9 @@ def serve_store(label: str, data_dir: Path, database_url: str | None, jobs: int,
               f"after {server.settled_s:.1f} s, server RSS {server.rss_mb():.0f} MiB")
         return asyncio.run(run_suite(server, label, args, rng))
     finally:
+        if server.process.poll() is not None:
+            print(f"  berth up exited with {server.process.returncode} during the run; its log "
+                  f"ends:\n{server.log_path.read_text(errors='replace')[-2000:]}")
         server.stop()
 
 
