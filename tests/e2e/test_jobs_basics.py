@@ -66,7 +66,7 @@ def test_a_job_runs_its_pod_once_and_kubectl_shows_it_complete(server, ns):
 
 def test_a_parallel_job_never_runs_more_pods_than_its_parallelism(server, ns):
     # Each pod logs when its command began and ended, to the nanosecond.
-    script = "echo start $(date +%s.%N); sleep 1.5; echo end $(date +%s.%N)"
+    script = "echo start $(date +%s.%N); sleep 2; echo end $(date +%s.%N)"
     apply(server, ns, job("wide", script, completions=5, parallelism=2))
     wait_job(server, ns, "wide", timeout=180)
 
