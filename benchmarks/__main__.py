@@ -23,19 +23,21 @@ def run(name: str) -> bool:
     print(f"\n{'=' * 100}\n== benchmark: {name}\n{'=' * 100}", flush=True)
     started = time.perf_counter()
     try:
-        module = importlib.import_module(f"benchmarks.bench_{name}")
-        main = module.main
+        main = importlib.import_module(f"benchmarks.bench_{name}").main
         # A main that parses arguments gets none: the selection on this command line is ours.
         main([]) if inspect.signature(main).parameters else main()
-    except (Exception, SystemExit) as exc:
-        if isinstance(exc, SystemExit) and exc.code in (0, None):
-            return True
+        ok = True
+    except SystemExit as exc:  # argparse and friends
+        ok = exc.code in (0, None)
+        if not ok:
+            traceback.print_exc()
+    except Exception:
         traceback.print_exc()
-        print(f"== benchmark {name} FAILED after {time.perf_counter() - started:.0f} s",
-              flush=True)
-        return False
-    print(f"== benchmark {name} done in {time.perf_counter() - started:.0f} s", flush=True)
-    return True
+        ok = False
+    verdict = "done" if ok else "FAILED"
+    print(f"== benchmark {name} {verdict} after {time.perf_counter() - started:.0f} s",
+          flush=True)
+    return ok
 
 
 def main(argv: list[str]) -> int:
