@@ -58,8 +58,10 @@ def test_a_job_runs_its_pod_once_and_kubectl_shows_it_complete(server, ns):
     [row] = table(server, "-n", ns, "get", "jobs")
     assert (row["NAME"], row["STATUS"], row["COMPLETIONS"]) == ("hello", "Complete", "1/1")
     assert re.fullmatch(r"\d+s", row["DURATION"])
-    described = events(server.kubectl("-n", ns, "describe", "job", "hello").stdout)
-    assert [(e["Type"], e["Reason"], e["From"], e["Message"]) for e in described] == [
+    description = server.kubectl("-n", ns, "describe", "job", "hello").stdout
+    assert re.search(r"^Pods Statuses:\s+0 Active \(0 Ready\) / 1 Succeeded / 0 Failed$",
+                     description, re.M)
+    assert [(e["Type"], e["Reason"], e["From"], e["Message"]) for e in events(description)] == [
         ("Normal", "SuccessfulCreate", "job-controller", f"Created pod: {name}"),
         ("Normal", "Completed", "job-controller", "Job completed")]
 

@@ -53,6 +53,8 @@ def test_a_suspended_job_stops_its_pods_and_completes_once_resumed(server, ns):
     marker = sleeper(6)
     apply(server, ns, job("pause", f"exec {marker}", completions=2, parallelism=2))
     first = {p["metadata"]["uid"] for p in running(server, ns, "pause", 2)}
+    [row] = table(server, "-n", ns, "get", "jobs")
+    assert (row["STATUS"], row["COMPLETIONS"]) == ("Running", "0/2")
     server.kubectl("-n", ns, "patch", "job", "pause", "--type=merge",
                    "-p", '{"spec": {"suspend": true}}')
     wait_job(server, ns, "pause", "suspended", timeout=30)

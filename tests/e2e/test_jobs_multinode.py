@@ -144,7 +144,7 @@ def test_a_job_whose_node_is_lost_replaces_its_pod_on_another_node(server, clust
     watch = PodWatch(server, ns)
     try:
         apply(server, ns, job(
-            "survivor", "echo $BERTH_RAY_NODE_ID; sleep 5", backoffLimit=0,
+            "survivor", "echo $BERTH_RAY_NODE_ID; sleep 8", backoffLimit=0,
             podFailurePolicy={"rules": [{"action": "Ignore", "onPodConditions": [
                 {"type": "DisruptionTarget", "status": "True"}]}]},
             pod={"nodeSelector": {"pool": "loss"}}))

@@ -8,9 +8,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from kubernetes import client as k8s
 
-from tests.e2e.jobs_support import (apply, berth_up, condition, get_job, job, new_namespace,
-                                    pods_of, table, wait_job)
+from tests.e2e.jobs_support import (api_client, apply, berth_up, condition, get_job, job,
+                                    new_namespace, pods_of, table, wait_job)
 
 pytestmark = pytest.mark.e2e
 
@@ -51,6 +52,17 @@ def test_an_indexed_job_gives_each_pod_its_index_and_hostname(server, ns):
             f"index={index} hostname=shards-{index}\n"
     [row] = table(server, "-n", ns, "get", "jobs")
     assert (row["STATUS"], row["COMPLETIONS"]) == ("Complete", "4/4")
+
+    # The same through the kubernetes Python client.
+    with api_client(server) as api:
+        read = k8s.BatchV1Api(api).read_namespaced_job_status("shards", ns)
+        assert (read.status.completed_indexes, read.status.succeeded) == ("0-3", 4)
+        assert read.spec.completion_mode == "Indexed"
+        core = k8s.CoreV1Api(api)
+        listed = core.list_namespaced_pod(ns, label_selector=f"{INDEX_ANNOTATION}=2")
+        [pod] = listed.items
+        assert core.read_namespaced_pod_log(pod.metadata.name, ns) == \
+            "index=2 hostname=shards-2\n"
 
 
 def test_a_work_queue_job_completes_when_its_pods_have_drained_the_queue(server, ns, tmp_path):
