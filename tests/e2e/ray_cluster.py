@@ -73,6 +73,11 @@ class RayCluster:
         self.node_ids = started["nodes"]
 
     @property
+    def session(self) -> int:
+        """The session of the cluster's processes (the child leads it; Ray's nodes stay in it)."""
+        return self._process.pid
+
+    @property
     def berth_env(self) -> dict[str, str]:
         """Environment of a ``berth up`` that joins this cluster."""
         return {**self.env, "BERTH_RAY_ADDRESS": self.address}

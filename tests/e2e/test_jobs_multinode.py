@@ -11,9 +11,12 @@ runs on, as Ray itself says (``berth/workers/pod_task.py``).
 from __future__ import annotations
 
 import re
+import subprocess
+from pathlib import Path
 
 import pytest
 
+from berth.workers import local_ray
 from tests.e2e.jobs_support import (PodWatch, apply, berth_up, condition, events, get_job, job,
                                     new_namespace, pods_of, wait_for, wait_job)
 from tests.e2e.ray_cluster import FAST_HEALTH_CHECKS, RayCluster
@@ -58,6 +61,23 @@ def node_name(server, ray_id: str) -> str:
 def ran_on(server, ns: str, pod: dict) -> str:
     """The Ray node id the pod's container printed first."""
     return server.kubectl("-n", ns, "logs", pod["metadata"]["name"]).stdout.split()[0]
+
+
+def test_the_cluster_listens_on_loopback_only_and_requires_its_token(cluster):
+    members = set(local_ray.session_members(cluster.session))
+    listening = []
+    for line in subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True,
+                               check=True).stdout.splitlines():
+        if {int(pid) for pid in re.findall(r"pid=(\d+)", line)} & members:
+            listening.append(line.split()[3].rsplit(":", 1)[0])
+    assert len(listening) >= 4, listening  # the GCS and a raylet per node at least
+    assert set(listening) <= {"127.0.0.1", "[::ffff:127.0.0.1]", "[::1]"}, listening
+    [gcs] = [pid for pid in members
+             if Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].endswith(b"gcs_server")]
+    environ = dict(item.split("=", 1) for item in
+                   Path(f"/proc/{gcs}/environ").read_text().split("\0") if "=" in item)
+    assert environ["RAY_AUTH_MODE"] == "token"
+    assert environ["RAY_AUTH_TOKEN_PATH"] == str(cluster.directory / "auth_token")
 
 
 def test_every_pod_runs_on_the_ray_node_of_the_node_it_was_bound_to(server, cluster, ns):
