@@ -50,7 +50,7 @@ import httpx
 
 from benchmarks.e2e_berth import BERTH_PROCESS, JOBS, NAMESPACE, PODS, BerthUp, Tracker, \
     berth_cpu, cpu_delta, node_capacity, pod_log, read_node_files, run_burst, run_one, \
-    start_berth, watch
+    start_berth, store_writes, watch
 from benchmarks.e2e_ray import Baseline, run_baselines
 from benchmarks.e2e_stats import Summary, first_of, max_in_flight, mean_in_flight, rate, \
     ratio, stage_table, starved_share, summarize
@@ -73,8 +73,9 @@ class BerthRun:
     submit_s: float
     cpu: dict[str, float]
     events: int
+    jobs_total: int
     profile: dict | None = None
-    extra: dict = field(default_factory=dict)
+    writes: list[tuple[str, str, int, int]] = field(default_factory=list)
 
 
 def free_port() -> int:
@@ -123,7 +124,7 @@ async def _drive(berth: BerthUp, args: argparse.Namespace) -> BerthRun:
         unfinished=unfinished, failed=[n for n, o in tracker.outcomes.items() if o != "Complete"],
         submit_s=max(r["accepted"] for r in submits) - min(r["submitted"] for r in submits)
         if submits else math.nan,
-        cpu=cpu, events=tracker.events)
+        cpu=cpu, events=tracker.events, jobs_total=len(tracker.outcomes))
 
 
 def run_berth(args: argparse.Namespace, workdir: Path) -> BerthRun:
@@ -141,6 +142,7 @@ def run_berth(args: argparse.Namespace, workdir: Path) -> BerthRun:
         run.nodes = nodes
     finally:
         berth.stop()
+    run.writes = store_writes(data_dir)
     if args.profile and profile_path.exists():
         run.profile = json.loads(profile_path.read_text())
     return run
@@ -237,9 +239,9 @@ def report(run: BerthRun, baselines: list[Baseline], args: argparse.Namespace) -
 
     for label, records in (("unloaded", run.solo), ("loaded", run.burst)):
         print(f"\n== Where the time goes, {label}: per hop of Berth's path")
-        print(HEADER.replace(" " * 46, f"{'hop':<30}{'done by':<16}")[:len(HEADER)])
+        print(HEADER + "  done by")
         for hop, who, s in stage_table(records):
-            print(_row(f"{hop:<29} {who}"[:46], s))
+            print(_row(hop, s) + f"  {who}")
     if run.burst:
         window = (min(r["submitted"] for r in run.burst),
                   max(r.get("complete", r["submitted"]) for r in run.burst))
@@ -260,12 +262,23 @@ def report(run: BerthRun, baselines: list[Baseline], args: argparse.Namespace) -
     for name, seconds in sorted(run.cpu.items(), key=lambda kv: -kv[1]):
         if name != "(wall seconds)" and seconds >= 0.05:
             print(f"  {seconds:8.2f}  {name}")
+    _print_writes(run)
     if run.profile:
         _print_profile(run.profile)
 
 
 def _slots(run: BerthRun, millis: int) -> int:
     return sum(quantity.to_milli(a.get("cpu", "0")) // max(millis, 1) for _, _, a in run.nodes)
+
+
+def _print_writes(run: BerthRun) -> None:
+    jobs = run.jobs_total
+    total = sum(count for _, _, count, _ in run.writes)
+    print(f"\n== Store writes in the change log: {total} for {jobs} Jobs "
+          f"({total / max(jobs, 1):.1f} per Job)")
+    for resource, kind, count, size in run.writes:
+        print(f"  {count / max(jobs, 1):7.2f} per Job  {resource:<11} {kind:<9} "
+              f"{size / max(count, 1) / 1024:6.1f} KiB each")
 
 
 def _print_profile(profile: dict) -> None:
@@ -291,7 +304,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--warm", type=int, default=5, help="unmeasured Jobs first")
     parser.add_argument("--clients", type=int, default=4, help="concurrent submit requests")
     parser.add_argument("--cpu", default="100m", help="each pod's (and task's) CPU request")
-    parser.add_argument("--timeout", type=float, default=240,
+    parser.add_argument("--timeout", type=float, default=420,
                         help="seconds the loaded run may take")
     parser.add_argument("--no-ray", action="store_true", help="skip the raw Ray baseline")
     parser.add_argument("--dump", type=Path, help="write every job's stage times here (JSON)")

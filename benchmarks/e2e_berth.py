@@ -12,6 +12,7 @@ import asyncio
 import glob
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -133,6 +134,16 @@ def read_node_files(data_dir: Path) -> dict[str, dict[str, float]]:
     return node_stamps(stats)
 
 
+def store_writes(data_dir: Path) -> list[tuple[str, str, int, int]]:
+    """Writes the change log holds for the benchmark's namespace (and Nodes), by resource and
+    type: (resource, type, count, bytes of the objects written). Read after Berth stopped."""
+    with sqlite3.connect(data_dir / "berth.db") as db:
+        return db.execute(
+            "SELECT resource, type, count(*), sum(length(data)) FROM changes "
+            "WHERE namespace = ? OR resource = 'nodes' GROUP BY resource, type "
+            "ORDER BY count(*) DESC", (NAMESPACE,)).fetchall()
+
+
 # ---- CPU of the processes involved ----------------------------------------------------------
 
 def cpu_seconds(pid: int) -> float | None:
@@ -149,20 +160,23 @@ def process_cpu(pids: list[int]) -> dict[str, float]:
     out: dict[str, float] = {}
     for pid in pids:
         try:
-            argv0 = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode()
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
         except OSError:
             continue
         seconds = cpu_seconds(pid)
         if seconds is not None:
-            name = _process_name(argv0)
+            name = _process_name(argv)
             out[name] = out.get(name, 0.0) + seconds
     return out
 
 
-def _process_name(argv0: str) -> str:
-    if argv0.startswith("ray::"):
-        return "ray worker " + argv0.split()[0].removeprefix("ray::")
-    return Path(argv0).name or "?"
+def _process_name(argv: list[str]) -> str:
+    if argv[0].startswith("ray::"):
+        name = argv[0].split()[0].removeprefix("ray::")
+        # Pod tasks are named after their pod: one line for all of them.
+        return "ray worker " + ("pod:<pod task>" if name.startswith("pod:") else name)
+    script = next((a for a in argv[1:] if a.endswith(".py")), None)
+    return Path(script or argv[0]).name or "?"
 
 
 BERTH_PROCESS = "berth up (API, controllers, scheduler, kubelet)"
