@@ -8,6 +8,7 @@ The representative module: it runs on SQLite and on PostgreSQL.
 from __future__ import annotations
 
 import re
+import time
 from datetime import datetime
 
 import pytest
@@ -61,9 +62,21 @@ def test_a_job_runs_its_pod_once_and_kubectl_shows_it_complete(server, ns):
     description = server.kubectl("-n", ns, "describe", "job", "hello").stdout
     assert re.search(r"^Pods Statuses:\s+0 Active \(0 Ready\) / 1 Succeeded / 0 Failed$",
                      description, re.M)
-    assert [(e["Type"], e["Reason"], e["From"], e["Message"]) for e in events(description)] == [
-        ("Normal", "SuccessfulCreate", "job-controller", f"Created pod: {name}"),
-        ("Normal", "Completed", "job-controller", "Job completed")]
+    # kubectl sorts events by their time, in whole seconds: two in one second come in any order.
+    assert sorted((e["Type"], e["Reason"], e["From"], e["Message"])
+                  for e in events(description)) == [
+        ("Normal", "Completed", "job-controller", "Job completed"),
+        ("Normal", "SuccessfulCreate", "job-controller", f"Created pod: {name}")]
+
+
+def test_kubectl_logs_follows_a_running_job_until_its_container_ends(server, ns):
+    apply(server, ns, job("chatty", "echo one; sleep 2; echo two"))
+    began = time.monotonic()
+    followed = server.kubectl("-n", ns, "logs", "-f", "job/chatty", "--pod-running-timeout=60s",
+                              timeout=90)
+    assert followed.stdout == "one\ntwo\n"
+    assert time.monotonic() - began >= 2  # it streamed, not a snapshot of a finished pod
+    wait_job(server, ns, "chatty")
 
 
 def test_a_parallel_job_never_runs_more_pods_than_its_parallelism(server, ns):
