@@ -113,8 +113,12 @@ class WorkerService:
         log.info("workers joined Ray at %s", address)
 
     def _hidden(self) -> list[str]:
-        return sorted({str(self.data_dir), str(self.ray_temp),
-                       str(local_ray.short_path(self.ray_temp))})
+        hidden = {str(self.data_dir), str(self.ray_temp)}
+        if self._started_ray:
+            # The short link to the embedded head's temp dir exists already (the head was
+            # started through it); asking for it any other time would make a dangling one.
+            hidden.add(str(local_ray.short_path(self.ray_temp)))
+        return sorted(hidden)
 
     # -- the node loop --------------------------------------------------------------------
     def _run(self) -> None:
