@@ -80,6 +80,13 @@ def test_the_cluster_listens_on_loopback_only_and_requires_its_token(cluster):
     assert environ["RAY_AUTH_TOKEN_PATH"] == str(cluster.directory / "auth_token")
 
 
+def test_a_berth_up_that_joined_a_cluster_leaves_no_link_to_a_ray_of_its_own(server):
+    # Only an embedded Ray needs a short link to its temp dir (unix socket paths are short).
+    links = [entry for entry in Path("/tmp").iterdir() if entry.is_symlink()
+             and str(entry.readlink()).startswith(str(server.data_dir))]
+    assert not links
+
+
 def test_every_pod_runs_on_the_ray_node_of_the_node_it_was_bound_to(server, cluster, ns):
     head = node_name(server, cluster.node_ids["head"])
     pinned = {"on-gpu": ({"gpu": "nvidia"}, "gpu"), "on-c": ({"zone": "c"}, "cpu"),
