@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import uuid
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -132,9 +133,14 @@ WRITE_TYPES = ("application/json", "application/yaml", "application/merge-patch+
 def test_a_value_of_any_type_at_any_path_of_a_valid_object(api, ensure_target, rt, data, value,
                                                             how, content_type):
     ensure_target(rt)
-    obj = manifest(rt, TARGET if how != "create" else "fuzzed")
+    obj = manifest(rt, TARGET if how != "create" else _fresh_name())
     path = data.draw(st.sampled_from(list(_paths(obj))), label="path")
     _write(api, rt, how, content_type, _put(copy.deepcopy(obj), path, value))
+
+
+def _fresh_name() -> str:
+    """A create must not stop at AlreadyExists before validation sees the fuzzed value."""
+    return f"fuzzed-{uuid.uuid4().hex[:12]}"
 
 
 def _write(api, rt: registry.ResourceType, how: str, content_type: str, obj: object) -> None:
@@ -165,7 +171,7 @@ def test_any_known_field_anywhere_with_any_value(api, ensure_target, rt, data, f
     """Any field name the schema knows, with any value, in any object of a valid manifest: the
     type check, defaulting, validation and the store all see it."""
     ensure_target(rt)
-    obj = manifest(rt, TARGET if how != "create" else "fuzzed-field")
+    obj = manifest(rt, TARGET if how != "create" else _fresh_name())
     dicts = [p for p in _paths(obj) if isinstance(_at(obj, p), dict)]
     _at(obj, data.draw(st.sampled_from(dicts), label="where"))[field] = value
     _write(api, rt, how, content_type, obj)

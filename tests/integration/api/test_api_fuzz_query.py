@@ -93,8 +93,10 @@ def test_hostile_query_parameters(api, ensure_target, endpoint, method, query, a
 
 
 @FUZZ_SETTINGS
-@given(rt=st.sampled_from(registry.ALL), resource_version=GARBAGE,
-       selector=GARBAGE, timeout=WATCH_TIMEOUTS, bookmarks=st.sampled_from(["true", "x", ""]))
+@given(rt=st.sampled_from(registry.ALL),
+       resource_version=st.sampled_from(["", "0", "1", "-5", "999999999"]) | GARBAGE,
+       selector=st.sampled_from(["", "app=x", "a in (b,c)", "!a"]) | GARBAGE,
+       timeout=WATCH_TIMEOUTS, bookmarks=st.sampled_from(["true", "x", ""]))
 def test_watches_with_hostile_parameters_answer_and_end(api, rt, resource_version, selector,
                                                         timeout, bookmarks):
     path = rt.path(NAMESPACE if rt.namespaced else None)
