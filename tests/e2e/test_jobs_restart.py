@@ -1,6 +1,7 @@
-"""The control plane killed (SIGKILL) and restarted while a Job's pods run: the pods live on in
+"""The control plane killed (SIGKILL) and restarted while Jobs' pods run: the pods live on in
 the embedded Ray (started in its own session), the new ``berth up`` on the same data directory
-and port finds them, and the Job completes with each pod counted exactly once.
+and port finds them — those still running and those that ended while no control plane was
+there — and the Jobs complete with each pod counted exactly once.
 
 Afterwards a clean stop (SIGINT, ``ray_keep_running`` off) stops that Ray, and no process of
 it is left on the machine.
@@ -36,6 +37,42 @@ def sleeps(marker: str) -> list[str]:
     return [c for c in live_processes_mentioning(marker) if c.split(": ", 1)[1].startswith(marker)]
 
 
+def sleeper(seconds: int) -> str:
+    return f"sleep {seconds}.{secrets.randbelow(10**6):06d}"
+
+
+def counted_job(name: str, wait: str, **extra) -> dict:
+    """PODS pods at once, each logging its uid before and after its ``wait`` command."""
+    return job(name, f"echo $POD_UID started; {wait}; echo $POD_UID done",
+               completions=PODS, parallelism=PODS, backoffLimit=0,
+               env=[{"name": "POD_UID",
+                     "valueFrom": {"fieldRef": {"fieldPath": "metadata.uid"}}}], **extra)
+
+
+def running_uids(server, ns: str, name: str) -> set[str]:
+    def check():
+        running = [p for p in pods_of(server, ns, name) if p["status"].get("phase") == "Running"]
+        return running if len(running) == PODS else None
+    return {p["metadata"]["uid"] for p in wait_for(check, timeout=90,
+                                                    what=f"every pod of {name} running")}
+
+
+def assert_counted_once(server, ns: str, name: str, uids: set[str]) -> None:
+    status = get_job(server, ns, name)["status"]
+    assert status["succeeded"] == PODS and "failed" not in status, status
+    assert status.get("uncountedTerminatedPods") in (None, {})
+    pods = pods_of(server, ns, name)
+    assert {p["metadata"]["uid"] for p in pods} == uids  # the same pods, none added
+    for pod in pods:
+        uid = pod["metadata"]["uid"]
+        assert pod["status"]["phase"] == "Succeeded"
+        assert pod["status"]["containerStatuses"][0]["restartCount"] == 0
+        assert server.kubectl("-n", ns, "logs", pod["metadata"]["name"]).stdout == \
+            f"{uid} started\n{uid} done\n"  # ran to its end, never restarted
+        assert "batch.kubernetes.io/job-tracking" not in \
+            (pod["metadata"].get("finalizers") or [])
+
+
 def test_pods_outlive_a_killed_control_plane_and_are_counted_once(tmp_path):
     port = free_port()
     first = start_berth(tmp_path, None, workers=True, port=port)
@@ -45,47 +82,39 @@ def test_pods_outlive_a_killed_control_plane_and_are_counted_once(tmp_path):
     ray_paths = {str(ray_temp), str(local_ray.short_path(ray_temp))}
     try:
         ns = new_namespace(first)
-        marker = f"sleep 12.{secrets.randbelow(10**6):06d}"
-        apply(first, ns, job(
-            "steady", f"echo $POD_UID started; {marker}; echo $POD_UID done",
-            completions=PODS, parallelism=PODS, backoffLimit=0,
-            env=[{"name": "POD_UID", "valueFrom": {"fieldRef": {"fieldPath": "metadata.uid"}}}]))
-
-        def all_running():
-            pods = pods_of(first, ns, "steady")
-            running = [p for p in pods if p["status"].get("phase") == "Running"]
-            return running if len(running) == PODS else None
-        uids = {p["metadata"]["uid"] for p in wait_for(all_running, timeout=90,
-                                                        what="every pod running")}
-        wait_for(lambda: len(sleeps(marker)) == PODS, timeout=30, what="the pods' processes")
+        # "steady" pods still run when the new control plane comes; "brief" ones end while
+        # there is none (once the test opens their gate), and only their agent knows it.
+        steady = sleeper(15)
+        gate = tmp_path / "gate"
+        gate.mkdir()
+        opener = f"open-{secrets.token_hex(4)}"
+        brief = f"until [ -e /gate/{opener} ]; do sleep 0.1; done"
+        apply(first, ns, counted_job("steady", steady), counted_job(
+            "brief", brief, mounts=[{"name": "gate", "mountPath": "/gate"}],
+            pod={"volumes": [{"name": "gate", "hostPath": {"path": str(gate)}}]}))
+        uids = {"steady": running_uids(first, ns, "steady"),
+                "brief": running_uids(first, ns, "brief")}
+        wait_for(lambda: len(sleeps(steady)) == PODS, timeout=30, what="the pods' processes")
         session = ray_session(first.data_dir)
 
         # 1. Kill the control plane outright: no clean-up of any kind runs.
         os.killpg(first.process.pid, signal.SIGKILL)
         first.process.wait(timeout=10)
         assert local_ray.session_members(session), "the embedded Ray died with berth up"
-        assert len(sleeps(marker)) == PODS, "the pods died with berth up"
+        assert len(sleeps(steady)) == PODS, "the pods died with berth up"
+        (gate / opener).touch()
+        wait_for(lambda: not live_processes_mentioning(brief), timeout=30,
+                 what="the brief pods to end")
 
         # 2. A new control plane on the same data directory and port.
         second = start_berth(tmp_path, None, workers=True, port=port)
         assert ray_session(second.data_dir) == session  # it found that Ray, started none
-        assert len(sleeps(marker)) == PODS  # the new control plane takes over running pods
-        wait_job(second, ns, "steady", timeout=120)
+        assert len(sleeps(steady)) == PODS  # the new control plane takes over running pods
+        for name in uids:
+            wait_job(second, ns, name, timeout=120)
         time.sleep(2)  # a pod counted twice would show by now
-
-        status = get_job(second, ns, "steady")["status"]
-        assert status["succeeded"] == PODS and "failed" not in status
-        assert status.get("uncountedTerminatedPods") in (None, {})
-        pods = pods_of(second, ns, "steady")
-        assert {p["metadata"]["uid"] for p in pods} == uids  # the same pods, none added
-        for pod in pods:
-            uid = pod["metadata"]["uid"]
-            assert pod["status"]["phase"] == "Succeeded"
-            assert pod["status"]["containerStatuses"][0]["restartCount"] == 0
-            assert second.kubectl("-n", ns, "logs", pod["metadata"]["name"]).stdout == \
-                f"{uid} started\n{uid} done\n"  # ran to its end, never restarted
-            assert "batch.kubernetes.io/job-tracking" not in \
-                (pod["metadata"].get("finalizers") or [])
+        for name, known in uids.items():
+            assert_counted_once(second, ns, name, known)
 
         # 3. A clean stop stops the embedded Ray, and every process of it.
         stop_berth(second.process, signal.SIGINT)
@@ -93,7 +122,7 @@ def test_pods_outlive_a_killed_control_plane_and_are_counted_once(tmp_path):
         assert not local_ray.session_members(session)
         for where in ray_paths:
             assert not live_processes_mentioning(where), where
-        assert not live_processes_mentioning(marker)
+        assert not live_processes_mentioning(steady)
     finally:
         for server in (first, second):
             if server is not None:
