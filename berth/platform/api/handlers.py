@@ -118,24 +118,32 @@ async def _get(platform: Platform, request: Request, info: RequestInfo) -> Respo
     if info.name is None:
         if q.get("watch") in _TRUE:
             return await _watch(platform, request, info)
-        result = await run_in_threadpool(
-            platform.client.list, rt, info.namespace,
-            label_selector=q.get("labelSelector", ""), field_selector=q.get("fieldSelector", ""),
-            limit=_int(q.get("limit"), "limit"), continue_token=q.get("continue") or None)
-        if wants_table(request):
-            return json_response(tables.to_table(
-                rt, result.items, include_object=q.get("includeObject", "Metadata"),
-                now=datetime.now(timezone.utc), resource_version=result.resource_version,
-                continue_token=result.continue_token))
-        metadata = {"resourceVersion": result.resource_version}
-        if result.continue_token:
-            metadata["continue"] = result.continue_token
-        return json_response({"kind": f"{rt.kind}List", "apiVersion": rt.api_version,
-                              "metadata": metadata, "items": result.items})
+        # Listing, table building and encoding all run off the event loop: a page of a
+        # hundred thousand objects must not stall every other request.
+        return await run_in_threadpool(_list_response, platform, request, rt, info.namespace)
     if info.subresource == "log":
         return await pod_log(platform, request, info)
     obj = await run_in_threadpool(platform.client.get, rt, info.namespace or "", info.name)
     return _object_response(request, rt, obj)
+
+
+def _list_response(platform: Platform, request: Request, rt: ResourceType,
+                   namespace: str | None) -> Response:
+    q = request.query_params
+    result = platform.client.list(
+        rt, namespace, label_selector=q.get("labelSelector", ""),
+        field_selector=q.get("fieldSelector", ""), limit=_int(q.get("limit"), "limit"),
+        continue_token=q.get("continue") or None)
+    if wants_table(request):
+        return json_response(tables.to_table(
+            rt, result.items, include_object=q.get("includeObject", "Metadata"),
+            now=datetime.now(timezone.utc), resource_version=result.resource_version,
+            continue_token=result.continue_token))
+    metadata = {"resourceVersion": result.resource_version}
+    if result.continue_token:
+        metadata["continue"] = result.continue_token
+    return json_response({"kind": f"{rt.kind}List", "apiVersion": rt.api_version,
+                          "metadata": metadata, "items": result.items})
 
 
 def _object_response(request: Request, rt: ResourceType, obj: dict, status: int = 200,

@@ -23,6 +23,9 @@ from berth.platform.store.tables import CHANGES, LABELS, OBJECTS, REVISION
 from sqlmodel import SQLModel
 
 COMPACT_EVERY = 1000
+ANALYZE_EVERY = 20_000
+# A label selector matching at most this many objects is answered from the label index.
+SELECTIVE_IDS = 2000
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,7 @@ class Database:
             with conn.begin():
                 if conn.execute(select(REVISION.c.id)).first() is None:
                     conn.execute(insert(REVISION).values(id=1, current=0, compacted=0))
+        self.dialect.refresh_statistics(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -137,21 +141,18 @@ class Database:
                          or_(OBJECTS.c.node_name.is_(None), OBJECTS.c.node_name == ""))
         if phase is not None:
             where.append(OBJECTS.c.phase == phase)
-        for key, values in label_terms:
-            sub = select(LABELS.c.object_id).where(LABELS.c.resource == resource,
-                                                   LABELS.c.key == key)
-            if values is not None:
-                sub = sub.where(LABELS.c.value.in_(values))
-            where.append(OBJECTS.c.id.in_(sub))
         batch = max(min((limit or 1000) * 2, 5000), 100)
         items: list[dict] = []
         after = start_after
         with self.engine.connect().execution_options(**self.dialect.snapshot_options()) as conn:
             with conn.begin():
                 rv = conn.execute(select(REVISION.c.current)).scalar_one()
+                where += self._label_filters(conn, resource, label_terms)
                 while True:
                     query = select(OBJECTS.c.namespace, OBJECTS.c.name, OBJECTS.c.data).where(*where)
-                    if after is not None:
+                    if after is not None and namespace is not None:
+                        query = query.where(OBJECTS.c.name > after[1])  # one namespace: by name
+                    elif after is not None:
                         query = query.where(or_(OBJECTS.c.namespace > after[0], and_(
                             OBJECTS.c.namespace == after[0], OBJECTS.c.name > after[1])))
                     rows = conn.execute(query.order_by(OBJECTS.c.namespace, OBJECTS.c.name)
@@ -165,6 +166,32 @@ class Database:
                         after = (ns, nm)
                     if len(rows) < batch:
                         return Page(items, rv, None)
+
+    @staticmethod
+    def _label_filters(conn, resource: str, label_terms: list[LabelTerm]) -> list:
+        """SQL conditions for the label terms. A selective term (few objects carry that label
+        value) becomes an explicit id list, so the database starts from the label index;
+        otherwise each term is a subquery and the database walks objects in key order."""
+        out = []
+        picked = None
+        for key, values in label_terms:
+            if values is None or picked is not None:
+                continue
+            ids = conn.execute(select(LABELS.c.object_id).where(
+                LABELS.c.resource == resource, LABELS.c.key == key,
+                LABELS.c.value.in_(values)).limit(SELECTIVE_IDS + 1)).scalars().all()
+            if len(ids) <= SELECTIVE_IDS:
+                picked = key
+                out.append(OBJECTS.c.id.in_(ids))
+        for key, values in label_terms:
+            if key == picked:
+                continue
+            sub = select(LABELS.c.object_id).where(LABELS.c.resource == resource,
+                                                   LABELS.c.key == key)
+            if values is not None:
+                sub = sub.where(LABELS.c.value.in_(values))
+            out.append(OBJECTS.c.id.in_(sub))
+        return out
 
     def count(self, resource: str) -> int:
         with self.engine.connect() as conn:
@@ -281,8 +308,11 @@ class Database:
         with self._count_lock:
             self._writes += 1
             due = self._writes % max(1, min(COMPACT_EVERY, self.window // 2)) == 0
+            analyze = self._writes % ANALYZE_EVERY == 0
         if due:
             self.compact()
+        if analyze:
+            self.dialect.refresh_statistics(self.engine)
         for hook in self.on_commit:
             hook(rv)
 

@@ -55,6 +55,14 @@ class Dialect:
             return True
         return self.is_sqlite and "database is locked" in str(err)
 
+    def refresh_statistics(self, engine: Engine) -> None:
+        """PostgreSQL plans label-selector lists well only with fresh table statistics, and
+        autovacuum may be off; SQLite needs nothing here."""
+        if self.is_sqlite:
+            return
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE objects, labels")
+
     def snapshot_options(self) -> dict:
         return {} if self.is_sqlite else {"isolation_level": "REPEATABLE READ"}
 

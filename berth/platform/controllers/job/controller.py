@@ -135,6 +135,8 @@ class JobController:
             self._release_orphan(key)
             return None
         namespace, name = key
+        if self._settled(namespace, name):
+            return None
         job = self.client.try_get(registry.JOB, namespace, name)
         if job is None:
             self._forget(key)
@@ -147,6 +149,17 @@ class JobController:
         if conditions.is_finished(result.status):
             self._forget(key)
         return result.requeue_after
+
+    def _settled(self, namespace: str, name: str) -> bool:
+        """A finished Job with no tracked pod left needs nothing, ever: say so from the caches
+        alone (a restart re-queues every Job; reading each finished one would cost minutes
+        with 100k of them). A recreated Job arrives as a new event with an unfinished status."""
+        cached = self._jobs.get(namespace, name) if self._jobs else None
+        if cached is None or not conditions.is_finished(cached.get("status") or {}):
+            return False
+        uid = cached["metadata"].get("uid", "")
+        return not any(keys.TRACKING_FINALIZER in (p["metadata"].get("finalizers") or [])
+                       for p in self._pods.by_index(CONTROLLER_UID_INDEX, uid))
 
     def _pods_of(self, job: dict) -> list[dict]:
         """Every pod the Job controls, as the store has it now."""
