@@ -7,6 +7,7 @@ Not a conftest: each test module imports what it uses and builds its own module-
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import signal
@@ -227,3 +228,29 @@ def live_processes_mentioning(text: str) -> list[str]:
         if state != "Z" and text in cmdline:
             found.append(f"{entry}: {cmdline.strip()}")
     return found
+
+
+def listening_addresses(pids: set[int]) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """The local addresses of the TCP sockets ``pids`` listen on (from /proc, no tools)."""
+    inodes = set()
+    for pid in pids:
+        try:
+            links = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+        except OSError:
+            continue
+        inodes |= {link[len("socket:["):-1] for link in links if link.startswith("socket:[")}
+    found = []
+    for table in ("tcp", "tcp6"):
+        for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] != "0A" or fields[9] not in inodes:  # 0A: LISTEN
+                continue
+            raw = bytes.fromhex(fields[1].split(":")[0])  # 32-bit words, each little-endian
+            found.append(ipaddress.ip_address(
+                b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))))
+    return found
+
+
+def is_loopback(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    mapped = getattr(address, "ipv4_mapped", None)
+    return address.is_loopback or bool(mapped and mapped.is_loopback)

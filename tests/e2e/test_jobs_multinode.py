@@ -11,14 +11,14 @@ runs on, as Ray itself says (``berth/workers/pod_task.py``).
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from berth.workers import local_ray
-from tests.e2e.jobs_support import (PodWatch, apply, berth_up, condition, events, get_job, job,
-                                    new_namespace, pods_of, wait_for, wait_job)
+from tests.e2e.jobs_support import (PodWatch, apply, berth_up, condition, events, get_job,
+                                    is_loopback, job, listening_addresses, new_namespace,
+                                    pods_of, wait_for, wait_job)
 from tests.e2e.ray_cluster import FAST_HEALTH_CHECKS, RayCluster
 
 pytestmark = pytest.mark.e2e
@@ -65,13 +65,9 @@ def ran_on(server, ns: str, pod: dict) -> str:
 
 def test_the_cluster_listens_on_loopback_only_and_requires_its_token(cluster):
     members = set(local_ray.session_members(cluster.session))
-    listening = []
-    for line in subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True,
-                               check=True).stdout.splitlines():
-        if {int(pid) for pid in re.findall(r"pid=(\d+)", line)} & members:
-            listening.append(line.split()[3].rsplit(":", 1)[0])
+    listening = listening_addresses(members)
     assert len(listening) >= 4, listening  # the GCS and a raylet per node at least
-    assert set(listening) <= {"127.0.0.1", "[::ffff:127.0.0.1]", "[::1]"}, listening
+    assert all(is_loopback(address) for address in listening), listening
     [gcs] = [pid for pid in members
              if Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].endswith(b"gcs_server")]
     environ = dict(item.split("=", 1) for item in
