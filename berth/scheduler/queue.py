@@ -46,7 +46,7 @@ def backoff_duration(attempts: int, initial_s: float, max_s: float) -> float:
 
 
 class _Entry:
-    __slots__ = ("pod", "attempts", "since", "failed_at", "unresolvable", "where", "seq")
+    __slots__ = ("pod", "attempts", "since", "failed_at", "unresolvable", "where", "seq", "early")
 
     def __init__(self, pod: PodRequest) -> None:
         self.pod = pod
@@ -56,6 +56,7 @@ class _Entry:
         self.unresolvable = False
         self.where = ""
         self.seq = 0                        # which heap item is current; others are stale
+        self.early = False                  # a cluster change may help: may skip backoff
 
 
 class SchedulingQueue:
@@ -94,12 +95,14 @@ class SchedulingQueue:
         """The pod was placed."""
         self.delete(uid)
 
-    def unschedulable(self, uid: str, unresolvable: bool = False) -> None:
-        """A popped pod did not fit: park it until the cluster changes or backoff ends."""
+    def unschedulable(self, uid: str, unresolvable: bool = False, error: bool = False) -> None:
+        """A popped pod did not fit (or, with ``error``, its bind failed): park it until the
+        cluster changes or backoff ends. An error always serves its whole backoff."""
         entry = self._entries.get(uid)
         if entry is None:
             return
         now = self._clock()
+        entry.early = not error
         entry.attempts += 1
         entry.failed_at = now
         entry.unresolvable = unresolvable
@@ -128,6 +131,10 @@ class SchedulingQueue:
     def pop_all(self, limit: int | None = None) -> list[PodRequest]:
         """Active pods in queue order (at most ``limit``), now in flight."""
         self._flush()
+        if not self._active:
+            # Nothing else to try: pods a cluster change may have helped skip the rest of
+            # their backoff (k8s KEP-5142), so freed capacity is used at once.
+            self._promote_backoff()
         self._events_in_flight.clear()
         out: list[PodRequest] = []
         while self._active and (limit is None or len(out) < limit):
@@ -144,9 +151,15 @@ class SchedulingQueue:
         return {uid: e.since for uid, e in self._entries.items() if e.since is not None}
 
     def next_wakeup(self) -> float | None:
-        """When the next pod leaves backoff (the loop may sleep until then)."""
+        """When the next pod leaves backoff (the loop may sleep until then); now, when the
+        active queue is empty and a pod waits in backoff (``pop_all`` takes it early)."""
         self._drop_stale_backoff()
-        return self._backoff[0][0] if self._backoff else None
+        if not self._backoff:
+            return None
+        if not self._active and any(self._entries[uid].early for _, seq, uid in self._backoff
+                                    if uid in self._entries and self._entries[uid].seq == seq):
+            return self._clock()
+        return self._backoff[0][0]
 
     def counts(self) -> dict[str, int]:
         """Pods per place, for metrics: active, backoff, unschedulable, in flight."""
@@ -193,6 +206,20 @@ class SchedulingQueue:
         for entry in stale:
             del self._unschedulable[entry.pod.uid]
             self._to_backoff(entry)
+
+    def _promote_backoff(self) -> None:
+        waiting = []
+        while self._backoff:
+            item = heapq.heappop(self._backoff)
+            entry = self._entries.get(item[2])
+            if entry is None or entry.seq != item[1]:
+                continue
+            if entry.early:
+                self._activate(entry)
+            else:
+                waiting.append(item)
+        for item in waiting:
+            heapq.heappush(self._backoff, item)
 
     def _drop_stale_backoff(self) -> None:
         while self._backoff:

@@ -171,7 +171,7 @@ class ClusterState:
         self._uncount(uid)
         if current is not None and _uid(current) == uid and wants_scheduling(current):
             # Back through backoff, as kube-scheduler does after a failed bind.
-            self.queue.unschedulable(uid)
+            self.queue.unschedulable(uid, error=True)
         else:
             self._dequeue(uid)
         self.queue.on_event(ClusterEvent.POD_DELETED)  # what it would have used is free again

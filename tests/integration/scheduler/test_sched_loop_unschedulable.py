@@ -30,7 +30,10 @@ def test_reason_on_the_pod_and_in_one_event_then_binds_when_a_node_fits(sim):
     assert sim.wait_running("p")["spec"]["nodeName"] == "fits"
     scheduled = {c["type"]: c for c in sim.pod("p")["status"]["conditions"]}["PodScheduled"]
     assert scheduled["status"] == "True" and "message" not in scheduled
-    assert len(sim.events_for("p", "FailedScheduling")) == 1, "no event storm while waiting"
+    messages = [e["message"] for e in sim.events_for("p", "FailedScheduling")]
+    # No event storm while waiting: one event per distinct reason (the new node may be seen
+    # once before its kubelet marks it Ready, which is a reason of its own).
+    assert MIXED in messages and len(messages) == len(set(messages)) <= 2, messages
     assert [e["message"] for e in sim.events_for("p", "Scheduled")] == [
         "Successfully assigned default/p to fits"]
 

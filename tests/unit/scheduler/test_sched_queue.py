@@ -74,7 +74,7 @@ def test_which_events_wake_which_pods(queue, clock, event, unresolvable, moves):
     assert names(queue.pop_all()) == (["p"] if moves else [])
 
 
-def test_a_woken_pod_still_serves_its_backoff(queue, clock):
+def _fail_four_times(queue, clock):
     queue.add(a_pod("p"))
     for _ in range(3):                          # three failures: 4 s backoff
         queue.pop_all()
@@ -85,10 +85,31 @@ def test_a_woken_pod_still_serves_its_backoff(queue, clock):
     queue.unschedulable("uid-p")
     queue.on_event(ClusterEvent.POD_DELETED)
     assert queue.counts()["backoff"] == 1
+
+
+def test_a_woken_pod_serves_its_backoff_while_others_are_active(queue, clock):
+    _fail_four_times(queue, clock)
+    queue.add(a_pod("busy"))
     assert queue.next_wakeup() == clock.now + 8.0
-    clock.now += 7.9
+    assert names(queue.pop_all()) == ["busy"]   # p waits: the cycle has other work
+
+
+def test_a_woken_pod_skips_its_backoff_when_nothing_else_is_active(queue, clock):
+    # Freed capacity is used at once (k8s KEP-5142: pop from backoff when active is empty).
+    _fail_four_times(queue, clock)
+    assert queue.next_wakeup() == clock.now
+    assert names(queue.pop_all()) == ["p"]
+
+
+def test_a_failed_bind_always_serves_its_backoff(queue, clock):
+    queue.add(a_pod("p"))
+    queue.pop_all()
+    queue.unschedulable("uid-p", error=True)
+    queue.on_event(ClusterEvent.POD_DELETED)
+    assert queue.counts()["backoff"] == 1
+    assert queue.next_wakeup() == clock.now + 1.0
     assert queue.pop_all() == []
-    clock.now += 0.1
+    clock.now += 1.0
     assert names(queue.pop_all()) == ["p"]
 
 
