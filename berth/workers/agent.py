@@ -120,13 +120,25 @@ class NodeAgent:
                     "cursor": self._cursor, "root": str(self.root)}
 
     def sync(self, desired: list[dict]) -> None:
-        items = [d if "pod" in d else {"pod": d} for d in desired]
-        wanted = {(i["pod"].get("metadata") or {}).get("uid"): i for i in items}
+        """``desired``: every pod bound here that still exists, as ``{"pod", "bundle"}``, or
+        ``{"finished": uid}`` for one the store already shows finished (slim: a finished pod
+        is never started again, so its spec need not travel)."""
+        wanted: dict[str, dict | None] = {}
+        for d in desired:
+            if "finished" in d:
+                wanted[d["finished"]] = None
+                continue
+            item = d if "pod" in d else {"pod": d}
+            wanted[(item["pod"].get("metadata") or {}).get("uid")] = item
         with self._lock:
             for uid, item in wanted.items():
                 if not uid:
                     continue
                 rec = self.pods.get(uid)
+                if item is None:
+                    if rec is not None:
+                        rec.desired = True  # keep its status and logs; nothing to run
+                    continue
                 if rec is None:
                     rec = self.pods[uid] = PodRecord(uid, item["pod"], item.get("bundle") or {})
                     self._admit(rec)

@@ -203,7 +203,8 @@ class KubeletSync:
                     self._dirty.add(name)
                 continue
             pods = self.lookups.pods_on(name)
-            desired = [{"pod": pod, "bundle": self._bundle(pod, ref)} for pod in pods]
+            desired = [{"finished": pod["metadata"]["uid"]} if is_terminal(pod.get("status"))
+                       else {"pod": pod, "bundle": self._bundle(pod, ref)} for pod in pods]
             self._inflight[name] = (ref.handle.sync.remote(desired), ref, time.monotonic())
             for pod in pods:
                 if finishing(pod):
@@ -232,8 +233,6 @@ class KubeletSync:
                 self._inflight[by_call[call]] = (call, ref, time.monotonic())
 
     def _bundle(self, pod: dict, ref: AgentRef) -> dict:
-        if is_terminal(pod.get("status")):
-            return {}  # never started again; the agent keeps what it has
         return self.lookups.bundle(pod, ref.host_ip, ref.allocatable)
 
     # -- the status thread ------------------------------------------------------------------

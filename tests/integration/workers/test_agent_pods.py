@@ -64,6 +64,21 @@ def test_sync_is_idempotent_and_terminal_pods_stay_finished(head, make_pod, pod_
     ray.get(head.sync.remote([]))
 
 
+def test_a_slim_finished_entry_keeps_the_record_and_never_starts_a_pod(
+        head, make_pod, pod_status, wait_for):
+    pod = make_pod("slim", "echo ran")
+    uid = pod["metadata"]["uid"]
+    ray.get(head.sync.remote([{"pod": pod}]))
+    wait_for(phase_is(pod_status, head, uid, "Succeeded"))
+    stranger = make_pod("stranger", "echo must-not-run")
+    ray.get(head.sync.remote([{"finished": uid},
+                              {"finished": stranger["metadata"]["uid"]}]))
+    assert pod_status(head, uid)["phase"] == "Succeeded"
+    assert ray.get(head.read_log.remote(uid, "c")) == "ran\n"  # kept, not forgotten
+    assert pod_status(head, stranger["metadata"]["uid"]) is None  # never admitted
+    ray.get(head.sync.remote([]))
+
+
 def test_a_pod_no_longer_desired_is_stopped_and_forgotten(head, make_pod, pod_status,
                                                           wait_for):
     pod = make_pod("long", "echo started; sleep 300")
