@@ -142,38 +142,62 @@ class Database:
         if phase is not None:
             where.append(OBJECTS.c.phase == phase)
         batch = max(min((limit or 1000) * 2, 5000), 100)
-        items: list[dict] = []
-        after = start_after
         with self.engine.connect().execution_options(**self.dialect.snapshot_options()) as conn:
             with conn.begin():
                 rv = conn.execute(select(REVISION.c.current)).scalar_one()
-                where += self._label_filters(conn, resource, label_terms)
-                while True:
-                    query = select(OBJECTS.c.namespace, OBJECTS.c.name, OBJECTS.c.data).where(*where)
-                    if after is not None and namespace is not None:
-                        query = query.where(OBJECTS.c.name > after[1])  # one namespace: by name
-                    elif after is not None:
-                        query = query.where(or_(OBJECTS.c.namespace > after[0], and_(
-                            OBJECTS.c.namespace == after[0], OBJECTS.c.name > after[1])))
-                    rows = conn.execute(query.order_by(OBJECTS.c.namespace, OBJECTS.c.name)
-                                        .limit(batch)).all()
-                    for ns, nm, data in rows:
-                        obj = self.codec.decode(resource, data)
-                        if predicate is None or predicate(obj):
-                            if limit is not None and len(items) == limit:
-                                return Page(items, rv, _key(items[-1]))
-                            items.append(obj)
-                        after = (ns, nm)
-                    if len(rows) < batch:
-                        return Page(items, rv, None)
+                filters, ids = self._label_filters(conn, resource, label_terms)
+                if ids is not None:
+                    # At most SELECTIVE_IDS rows: fetch them by primary key and filter and
+                    # order them here. With the key columns in SQL the planner walks the key
+                    # index instead (every object of the namespace).
+                    rows = conn.execute(select(
+                        OBJECTS.c.resource, OBJECTS.c.namespace, OBJECTS.c.name,
+                        OBJECTS.c.node_name, OBJECTS.c.phase, OBJECTS.c.data
+                    ).where(OBJECTS.c.id.in_(ids), *filters)).all()
+                    wanted = {1: namespace, 2: name, 4: phase}
+                    rows = sorted((r[1], r[2], r[5]) for r in rows if r[0] == resource and all(
+                        v is None or r[i] == v for i, v in wanted.items())
+                        and (node_name is None or (r[3] or "") == node_name)
+                        and (start_after is None or (r[1], r[2]) > start_after))
+                    return self._page(resource, rows, rv, limit, predicate)
+                return self._walk(conn, resource, where + filters, namespace, start_after,
+                                  batch, rv, limit, predicate)
+
+    def _walk(self, conn, resource, where, namespace, after, batch, rv, limit, predicate) -> Page:
+        """Objects in key order, a batch at a time, until ``limit`` match."""
+        items: list[dict] = []
+        while True:
+            query = select(OBJECTS.c.namespace, OBJECTS.c.name, OBJECTS.c.data).where(*where)
+            if after is not None and namespace is not None:
+                query = query.where(OBJECTS.c.name > after[1])  # one namespace: by name
+            elif after is not None:
+                query = query.where(or_(OBJECTS.c.namespace > after[0], and_(
+                    OBJECTS.c.namespace == after[0], OBJECTS.c.name > after[1])))
+            rows = conn.execute(query.order_by(OBJECTS.c.namespace, OBJECTS.c.name)
+                                .limit(batch)).all()
+            page = self._page(resource, rows, rv, limit, predicate, items)
+            if page.next_key is not None or len(rows) < batch:
+                return page
+            after = (rows[-1][0], rows[-1][1])
+
+    def _page(self, resource, rows, rv, limit, predicate, items=None) -> Page:
+        items = [] if items is None else items
+        for _ns, _nm, data in rows:
+            obj = self.codec.decode(resource, data)
+            if predicate is None or predicate(obj):
+                if limit is not None and len(items) == limit:
+                    return Page(items, rv, _key(items[-1]))
+                items.append(obj)
+        return Page(items, rv, None)
 
     @staticmethod
-    def _label_filters(conn, resource: str, label_terms: list[LabelTerm]) -> list:
-        """SQL conditions for the label terms. A selective term (few objects carry that label
-        value) becomes an explicit id list, so the database starts from the label index;
-        otherwise each term is a subquery and the database walks objects in key order."""
+    def _label_filters(conn, resource: str, label_terms: list[LabelTerm]
+                       ) -> tuple[list, list[int] | None]:
+        """SQL conditions for the label terms, and the ids of the objects carrying the most
+        selective term when few do (the caller then starts from those ids); otherwise each
+        term is a subquery and the database walks objects in key order."""
         out = []
-        picked = None
+        picked, picked_ids = None, None
         for key, values in label_terms:
             if values is None or picked is not None:
                 continue
@@ -181,8 +205,7 @@ class Database:
                 LABELS.c.resource == resource, LABELS.c.key == key,
                 LABELS.c.value.in_(values)).limit(SELECTIVE_IDS + 1)).scalars().all()
             if len(ids) <= SELECTIVE_IDS:
-                picked = key
-                out.append(OBJECTS.c.id.in_(ids))
+                picked, picked_ids = key, ids
         for key, values in label_terms:
             if key == picked:
                 continue
@@ -191,7 +214,7 @@ class Database:
             if values is not None:
                 sub = sub.where(LABELS.c.value.in_(values))
             out.append(OBJECTS.c.id.in_(sub))
-        return out
+        return out, picked_ids
 
     def count(self, resource: str) -> int:
         with self.engine.connect() as conn:
