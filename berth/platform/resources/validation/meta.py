@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from berth.platform.errors import Cause
+from berth.platform.errors import BadRequest, Cause
+from berth.platform.resources import selectors
 from berth.platform.resources.validation import names
 from berth.platform.resources.validation.fields import (as_dict, as_list, forbidden, immutable,
                                                         invalid, non_negative, required)
@@ -195,26 +196,14 @@ def validate_selector_requirement(expr: dict, path: str) -> list[Cause]:
 
 def selector_matches(selector: object, labels: dict) -> bool:
     """Whether a ``LabelSelector`` selects ``labels``. An empty selector selects everything,
-    a missing one nothing — as ``LabelSelectorAsSelector`` treats them."""
+    a missing one nothing — as ``LabelSelectorAsSelector`` treats them; one that does not
+    parse selects nothing (its own causes report it)."""
     if selector is None:
         return False
-    selector = as_dict(selector)
-    for key, value in as_dict(selector.get("matchLabels")).items():
-        if labels.get(key) != value:
-            return False
-    for expr in as_list(selector.get("matchExpressions")):
-        expr = as_dict(expr)
-        key, op, values = expr.get("key"), expr.get("operator"), as_list(expr.get("values"))
-        present = isinstance(key, str) and key in labels
-        if op == "In" and not (present and labels[key] in values):
-            return False
-        if op == "NotIn" and present and labels[key] in values:
-            return False
-        if op == "Exists" and not present:
-            return False
-        if op == "DoesNotExist" and present:
-            return False
-    return True
+    try:
+        return selectors.from_object(as_dict(selector)).matches(labels)
+    except BadRequest:
+        return False
 
 
 def selector_is_valid(selector: object) -> bool:
