@@ -80,8 +80,12 @@ class TTLAfterFinishedController:
             return left.total_seconds()
         log.info("deleting Job %s/%s: ttlSecondsAfterFinished has passed", namespace, name)
         try:
+            # The resourceVersion too: a TTL raised after our read must win (Conflict → the
+            # runner retries with a fresh read).
             self.client.delete(registry.JOB, namespace, name, propagation_policy=PROPAGATION,
-                               preconditions={"uid": job["metadata"]["uid"]})
+                               preconditions={"uid": job["metadata"]["uid"],
+                                              "resourceVersion": job["metadata"][
+                                                  "resourceVersion"]})
         except NotFound:
             pass
         return None
