@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import PG_PROBLEM, make_pg_schema
+from tests.support import make_pg_schema, pg_problem
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -16,8 +16,8 @@ def database_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'berth.db'}"
         return
-    if PG_PROBLEM:
-        pytest.skip(PG_PROBLEM)
+    if pg_problem():
+        pytest.skip(pg_problem())
     url, drop = make_pg_schema()
     try:
         yield url

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 
@@ -11,7 +12,10 @@ PG_ADMIN_URL = os.environ.get("BERTH_TEST_PG_URL",
                               "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
-def _pg_reachable() -> str | None:
+@functools.cache
+def pg_problem() -> str | None:
+    """Why PostgreSQL cannot be used here, or None: asked once, when a test first needs it
+    (never at import, so collecting tests needs no server)."""
     try:
         engine = create_engine(PG_ADMIN_URL)
         with engine.connect() as conn:
@@ -20,9 +24,6 @@ def _pg_reachable() -> str | None:
         return None
     except Exception as exc:  # any failure to connect means "no server here"
         return f"PostgreSQL not reachable at {PG_ADMIN_URL}: {type(exc).__name__}"
-
-
-PG_PROBLEM = _pg_reachable()
 
 
 def make_pg_schema() -> tuple[str, callable]:

@@ -22,7 +22,7 @@ import httpx
 import pytest
 import yaml
 
-from tests.support import PG_PROBLEM, make_pg_schema
+from tests.support import make_pg_schema, pg_problem
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -118,8 +118,8 @@ def berth_server(request, tmp_path_factory):
     drop = None
     url = None
     if request.param == "postgresql":
-        if PG_PROBLEM:
-            pytest.skip(PG_PROBLEM)
+        if pg_problem():
+            pytest.skip(pg_problem())
         url, drop = make_pg_schema()
     server = start_berth(tmp, url)
     try:

@@ -17,15 +17,15 @@ from berth.platform.resources.meta import parse_time
 from tests.e2e.jobs_support import (apply, berth_up, condition, database, events, get_job, job,
                                     max_overlap, new_namespace, pods_of, table, terminated,
                                     wait_job)
-from tests.support import PG_PROBLEM
+from tests.support import pg_problem
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def server(request, tmp_path_factory):
-    if request.param == "postgresql" and PG_PROBLEM:
-        pytest.skip(PG_PROBLEM)
+    if request.param == "postgresql" and pg_problem():
+        pytest.skip(pg_problem())
     with database(request.param) as url:
         with berth_up(tmp_path_factory.mktemp(f"jobs-basics-{request.param}"), url) as up:
             yield up

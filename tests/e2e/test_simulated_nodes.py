@@ -12,13 +12,6 @@ import uuid
 
 import pytest
 
-from berth.server import Server
-from berth.settings import Settings
-
-# Until berth/server.py starts the scheduler loop (Server.scheduler) these tests cannot pass.
-pytestmark = pytest.mark.skipif(
-    "scheduler" not in vars(Server(Settings())),
-    reason="berth up does not run the scheduler loop and the simulated kubelet yet")
 
 NODE = """
 apiVersion: v1

@@ -25,7 +25,7 @@ from berth.platform.runtime import open_platform
 from berth.settings import Settings
 from tests.integration.api.api_fuzz_support import (NAMESPACE, TARGET, assert_still_serves,
                                                     manifest)
-from tests.support import PG_PROBLEM, make_pg_schema
+from tests.support import make_pg_schema, pg_problem
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +40,8 @@ def platform(tmp_path_factory, database):
     data_dir = tmp_path_factory.mktemp(f"api-fuzz-{database}")
     url, drop = f"sqlite:///{data_dir / 'berth.db'}", None
     if database == "postgresql":
-        if PG_PROBLEM:
-            pytest.skip(PG_PROBLEM)
+        if pg_problem():
+            pytest.skip(pg_problem())
         url, drop = make_pg_schema()
     plat = open_platform(Settings(data_dir=data_dir, database_url=url))
     plat.ready.set()
