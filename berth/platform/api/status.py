@@ -62,13 +62,6 @@ def error_response(exc: BerthError) -> Response:
     return status_response(exc.code, exc.reason, exc.message, details or None)
 
 
-def success_status(details: dict | None = None) -> dict:
-    body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success"}
-    if details:
-        body["details"] = details
-    return body
-
-
 def install(app: FastAPI) -> None:
     @app.exception_handler(BerthError)
     async def _domain(_request: Request, exc: BerthError) -> Response:

@@ -44,14 +44,6 @@ def parse(value: str | int | float) -> Fraction:
     return number * _SUFFIXES[match.group(3) or ""]
 
 
-def is_valid(value: object) -> bool:
-    try:
-        parse(value)  # type: ignore[arg-type]
-    except QuantityError:
-        return False
-    return True
-
-
 def to_milli(value: str | int | float) -> int:
     """CPU in millicores, rounded up as Kubernetes does (``0.0001`` -> 1m)."""
     milli = parse(value) * 1000

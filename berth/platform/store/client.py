@@ -28,7 +28,8 @@ from berth.platform.store import deletion
 from berth.platform.store.checks import (check_preconditions, check_type, patched_object,
                                          required_name, scoped_namespace, with_type)
 from berth.platform.store.db import Database, Page
-from berth.platform.store.listing import decode_continue, encode_continue, pushdown
+from berth.platform.store.listing import (check_continue_fresh, decode_continue,
+                                          encode_continue, pushdown)
 
 # Kinds whose status a client may not set on create (Nodes and Events keep theirs, as in k8s).
 _RESET_STATUS_ON_CREATE = {rt.key for rt in (registry.POD, registry.JOB, registry.CRON_JOB,
@@ -77,7 +78,10 @@ class Client:
         if not labels.empty or not flds.empty:
             predicate = lambda obj: labels.matches(obj.get("metadata", {}).get("labels") or {}) \
                 and flds.matches(obj)  # noqa: E731
-        start_after = decode_continue(continue_token) if continue_token else None
+        start_after = None
+        if continue_token:
+            token_rv, start_after = decode_continue(continue_token)
+            check_continue_fresh(token_rv, self.db.compacted_rv())
         page: Page = self.db.list(
             rt.key, scoped_namespace(rt, namespace) if rt.namespaced and namespace else
             ("" if not rt.namespaced else None),
