@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test bench unit integration e2e clean
+.PHONY: run test bench unit integration e2e clean sandbox
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -11,22 +11,27 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/pip install -q -e '.[test]'
 	touch $(STAMP)
 
-run: $(STAMP)
+# Pods run in a bubblewrap sandbox; without it pods with volumes cannot run, so `make run`
+# installs it where it can and otherwise stops, saying how to install it.
+sandbox:
+	@.ci/ensure-bubblewrap
+
+run: $(STAMP) sandbox
 	$(VENV)/bin/berth up
 
-test: $(STAMP)
+test: $(STAMP) sandbox
 	$(VENV)/bin/pytest
 
-unit: $(STAMP)
+unit: $(STAMP) sandbox
 	$(VENV)/bin/pytest tests/unit
 
-integration: $(STAMP)
+integration: $(STAMP) sandbox
 	$(VENV)/bin/pytest tests/integration
 
-e2e: $(STAMP)
+e2e: $(STAMP) sandbox
 	$(VENV)/bin/pytest tests/e2e
 
-bench: $(STAMP)
+bench: $(STAMP) sandbox
 	$(PY) -m benchmarks
 
 clean:

@@ -62,6 +62,11 @@ class Settings(BaseSettings):
         "(CrashLoopBackOff; doubles each time).")
     restart_backoff_cap_s: float = Field(
         300.0, gt=0, description="Longest delay before a failed container is restarted.")
+    bwrap: str = Field(
+        "bwrap", description="The bubblewrap program that sandboxes pods on every node: a name "
+        "looked up on PATH or a path. A node where it does not run says so in its Node status "
+        "(condition SandboxReady=False); pods there that need volume mounts or their own "
+        "hostname fail with an Event, other pods run unsandboxed with a warning.")
     node_labels: dict[str, str] = Field(
         default_factory=dict, description="Labels added to every Ray-backed node.")
     node_taints: list[dict] = Field(

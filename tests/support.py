@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 import uuid
 
+import pytest
 from sqlalchemy import create_engine, text
 
 PG_ADMIN_URL = os.environ.get("BERTH_TEST_PG_URL",
@@ -38,3 +40,15 @@ def make_pg_schema() -> tuple[str, callable]:
         engine.dispose()
 
     return f"{PG_ADMIN_URL}?options=-csearch_path%3D{schema}", drop
+
+
+BWRAP = shutil.which("bwrap")
+BWRAP_MISSING = ("bubblewrap (bwrap), the pod sandbox, is not installed: `make sandbox` (or "
+                 "`apt-get install -y bubblewrap` as root) installs it")
+
+
+def require_bwrap() -> str:
+    """The bwrap the sandbox tests use; a missing one fails the test by name, never skips it."""
+    if BWRAP is None:
+        pytest.fail(BWRAP_MISSING)
+    return BWRAP

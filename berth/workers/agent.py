@@ -34,7 +34,7 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from berth.platform.errors import BadRequest, NotFound
 from berth.platform.resources.meta import rfc3339, utcnow
-from berth.workers import logs
+from berth.workers import logs, sandboxcheck
 from berth.workers.admission import admit, ray_options, ray_resources
 from berth.workers.pod_task import run_pod, write_stop
 from berth.workers.runner import StopRequest
@@ -95,12 +95,14 @@ class NodeAgent:
         node = next((n for n in ray.nodes() if n.get("NodeID") == node_id), {})
         self.capacity: dict[str, float] = dict(node.get("Resources") or {})
         self.host_ip = node.get("NodeManagerAddress") or "127.0.0.1"
-        self.bwrap = shutil.which("bwrap") if bwrap == "auto" else bwrap
+        self.sandbox = sandboxcheck.probe("bwrap" if bwrap == "auto" else bwrap)
+        self.bwrap = self.sandbox.path
         if self.bwrap is None:
-            log.warning("bubblewrap not found on node %s: pods run unsandboxed", node_id[:12])
+            log.warning("node %s has no sandbox: %s", node_id[:12], self.sandbox.problem)
         self.node_config = {
             "node_name": node_id, "host_ip": self.host_ip, "log_root": self.log_root,
             "pod_root": self.pod_root, "bwrap": self.bwrap,
+            "sandbox_problem": self.sandbox.problem,
             "hide": sorted({str(self.root.parent), *(hide or [])}),
             "backoff_base": backoff_base, "backoff_cap": backoff_cap,
         }
@@ -117,6 +119,7 @@ class NodeAgent:
             active = sum(1 for r in self.pods.values() if not is_terminal(r.status))
             return {"nodeId": self.node_id, "hostIP": self.host_ip, "pods": len(self.pods),
                     "active": active, "sandboxed": self.bwrap is not None,
+                    "runtime": self.sandbox.info(),
                     "cursor": self._cursor, "root": str(self.root)}
 
     def sync(self, desired: list[dict]) -> None:

@@ -30,6 +30,7 @@ import ray
 from berth.platform.controllers.informers import InformerHub
 from berth.platform.resources.meta import dig, utcnow
 from berth.platform.store.client import Client
+from berth.platform.store.events import EventRecorder
 from berth.settings import Settings
 from berth.workers.lookups import Lookups
 from berth.workers.podgc import OrphanTracker
@@ -71,8 +72,9 @@ def _spec_view(pod: dict) -> tuple:
 
 class KubeletSync:
     def __init__(self, client: Client, settings: Settings, lookups: Lookups, *,
-                 clock: Callable[[], datetime] = utcnow):
+                 clock: Callable[[], datetime] = utcnow, recorder: EventRecorder | None = None):
         self.client = client
+        self.recorder = recorder    # the kubelet's pod Events (podevents.py); None: none
         self.settings = settings
         self.lookups = lookups
         self.clock = clock

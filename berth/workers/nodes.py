@@ -151,10 +151,12 @@ class NodeSync:
         self._owned = owned_taint_keys(settings)
 
     # -- one pass -------------------------------------------------------------------------
-    def reconcile(self, ray_nodes: list[dict]) -> None:
+    def reconcile(self, ray_nodes: list[dict], runtimes: dict[str, dict] | None = None) -> None:
+        """``runtimes``: each agent's sandbox report by Ray node id (``SandboxRuntime.info``)."""
         ray_nodes = [n for n in ray_nodes
                      if (n.get("Labels") or {}).get(SIMULATED_LABEL) != "true"]
-        wanted = {n["metadata"]["name"]: n for n in pool.node_objects(self.settings, ray_nodes)}
+        wanted = {n["metadata"]["name"]: n
+                  for n in pool.node_objects(self.settings, ray_nodes, runtimes)}
         for name, node in wanted.items():
             try:
                 self._sync_node(name, node)

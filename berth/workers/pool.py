@@ -16,6 +16,7 @@ from berth.platform.resources import quantity
 from berth.settings import Settings
 from berth.workers.agent import NodeAgentActor
 from berth.workers.local_ray import start_local_ray, stop_local_ray  # noqa: F401  (re-export)
+from berth.workers.sandboxcheck import UNKNOWN_RUNTIME
 
 AGENT_NAMESPACE = "berth"
 AGENT_MAX_CONCURRENCY = 64
@@ -88,8 +89,22 @@ def _accelerator(ray_node: dict) -> str | None:
     return (ray_node.get("Labels") or {}).get("ray.io/accelerator-type")
 
 
-def node_object(ray_node: dict, settings: Settings) -> dict:
-    """The Kubernetes ``Node`` of one entry of ``ray.nodes()``."""
+def sandbox_condition(runtime: dict | None) -> dict:
+    """The ``SandboxReady`` condition from what the node's agent found (None: not asked yet)."""
+    if runtime is None:
+        return {"type": "SandboxReady", "status": "Unknown", "reason": "AgentNotAnswered",
+                "message": "The node agent has not reported its sandbox yet"}
+    if runtime.get("sandboxed"):
+        return {"type": "SandboxReady", "status": "True", "reason": "BubblewrapWorks",
+                "message": f"Pods run in a bubblewrap sandbox ({runtime.get('path')})"}
+    return {"type": "SandboxReady", "status": "False", "reason": "BubblewrapUnavailable",
+            "message": f"{runtime.get('problem')}. Pods with volume mounts or their own "
+                       f"hostname fail here; other pods run unsandboxed"}
+
+
+def node_object(ray_node: dict, settings: Settings, runtime: dict | None = None) -> dict:
+    """The Kubernetes ``Node`` of one entry of ``ray.nodes()``; ``runtime`` is what its agent
+    reported of its sandbox (``SandboxRuntime.info()``), None while unknown."""
     name = node_name(ray_node)
     resources = ray_node.get("Resources") or {}
     labels = {k: v for k, v in (ray_node.get("Labels") or {}).items()
@@ -117,12 +132,14 @@ def node_object(ray_node: dict, settings: Settings) -> dict:
                      "annotations": {NODE_ID_ANNOTATION: ray_node["NodeID"]}},
         "spec": {"providerID": f"ray://{ray_node['NodeID']}"},
         "status": {
-            "capacity": capacity, "allocatable": dict(capacity), "conditions": [ready],
+            "capacity": capacity, "allocatable": dict(capacity),
+            "conditions": [ready, sandbox_condition(runtime if alive else None)],
             "addresses": [{"type": "InternalIP", "address": ip},
                           {"type": "Hostname", "address": ray_node.get("NodeManagerHostname")
                            or name}],
             "nodeInfo": {"kubeletVersion": KUBELET_VERSION, "kubeProxyVersion": "",
-                         "containerRuntimeVersion": "berth://bubblewrap",
+                         "containerRuntimeVersion": (runtime or {}).get(
+                             "runtimeVersion", UNKNOWN_RUNTIME),
                          "operatingSystem": "linux", "architecture": arch,
                          "osImage": platform.platform(), "kernelVersion": platform.release(),
                          "machineID": ray_node["NodeID"][:32],
@@ -138,12 +155,14 @@ def node_object(ray_node: dict, settings: Settings) -> dict:
     return node
 
 
-def node_objects(settings: Settings, nodes: list[dict] | None = None) -> list[dict]:
+def node_objects(settings: Settings, nodes: list[dict] | None = None,
+                 runtimes: dict[str, dict] | None = None) -> list[dict]:
     """Every Ray node (alive or recently dead) as a ``Node``; dead ones are not Ready. Where a
-    restarted node reuses a name, the live one wins."""
+    restarted node reuses a name, the live one wins. ``runtimes``: the agents' sandbox
+    reports by Ray node id."""
     by_name: dict[str, dict] = {}
     for ray_node in sorted(nodes if nodes is not None else ray.nodes(),
                            key=lambda n: bool(n.get("Alive"))):
-        obj = node_object(ray_node, settings)
+        obj = node_object(ray_node, settings, (runtimes or {}).get(ray_node["NodeID"]))
         by_name[obj["metadata"]["name"]] = obj
     return sorted(by_name.values(), key=lambda n: n["metadata"]["name"])

@@ -28,6 +28,7 @@ import ray
 from berth.platform.errors import Conflict, Invalid, NotFound
 from berth.platform.resources import registry
 from berth.platform.store.client import Client
+from berth.workers.podevents import events_for
 from berth.workers.podstatus import containers_lost, merge_status
 from berth.workers.status import is_terminal
 
@@ -68,7 +69,8 @@ class HeldReports:
 
 
 class StatusReports:
-    """The status thread's work; ``kubelet`` gives ``agents``, ``forget_agent``, ``lookups``."""
+    """The status thread's work; ``kubelet`` gives ``agents``, ``forget_agent``, ``lookups``,
+    ``recorder``."""
 
     def __init__(self, client: Client, kubelet, poll_s: float, *,
                  monotonic: Callable[[], float] = time.monotonic):
@@ -146,6 +148,7 @@ class StatusReports:
                     return None
                 status = merge_status(current.get("status"), update["status"])
                 return None if status is None else {**current, "status": status}
+            before = pod.get("status")
             try:
                 pod = self.client.guaranteed_update(registry.POD, ns, name, mutate,
                                                     subresource="status")
@@ -153,9 +156,21 @@ class StatusReports:
                 return None
             except Invalid as err:
                 log.warning("status of pod %s/%s refused: %s", ns, name, err)
+            else:
+                self._record_events(pod, before, update)
         if pod["metadata"].get("uid") == uid and finishing(pod):
             delete_now(self.client, pod)
         return pod
+
+
+    def _record_events(self, pod: dict, before: dict | None, update: dict) -> None:
+        recorder = self.kubelet.recorder
+        if recorder is None:
+            return
+        for type_, reason, message in events_for(
+                before, pod.get("status"), sandboxed=update.get("sandboxed", True),
+                node=(pod.get("spec") or {}).get("nodeName", "")):
+            recorder.event(pod, type_, reason, message)
 
 
 def finishing(pod: dict) -> bool:

@@ -26,6 +26,7 @@ from berth.platform.resources.meta import rfc3339, utcnow
 from berth.workers import cgroups, envs, logs, probes, process
 from berth.workers.sandbox import Mount, SandboxSpec, build_bwrap_argv, \
     find_executable, memfd_with
+from berth.workers.sandboxcheck import REFUSED_REASON, refusal_message, sandbox_needs
 from berth.workers.status import UNKNOWN_MESSAGE, UNKNOWN_REASON, ContainerState, PodView, \
     pod_status, qos_class
 from berth.workers.volumes import VolumeError, mounts_for
@@ -45,7 +46,8 @@ class NodeContext:
     host_ip: str
     log_root: Path                 # container logs: <log_root>/<uid>/<container>/<n>.log
     pod_root: Path                 # per-pod state: <pod_root>/<uid>/ (emptyDir volumes ...)
-    bwrap: str | None = None       # None: run unsandboxed (with a warning)
+    bwrap: str | None = None       # None: no working sandbox (see ``sandbox_problem``)
+    sandbox_problem: str = "bubblewrap (bwrap) is not configured for this node"
     hide: list[str] = field(default_factory=list)
     devices: list[str] = field(default_factory=list)
     backoff_base: float = 10.0
@@ -120,8 +122,12 @@ class PodRunner:
     def run(self) -> dict:
         """Run the pod to its end; the final status."""
         if not self.sandboxed:
-            log.warning("pod %s/%s runs without a sandbox (bubblewrap not found): volumes are "
-                        "not mounted and the host is visible", self.namespace, self.name)
+            needs = sandbox_needs(self.pod)
+            if needs:
+                node = self.spec.get("nodeName") or self.node.node_name
+                return self._refuse(refusal_message(node, self.node.sandbox_problem, needs))
+            log.warning("pod %s/%s runs without a sandbox: %s", self.namespace, self.name,
+                        self.node.sandbox_problem)
         with self._lock:
             self.view.start_time = self._now()
             self.view.sandbox_ready = True
@@ -139,6 +145,20 @@ class PodRunner:
                 deadline = None
         worker.join()
         self._finish()
+        self._publish()
+        return self._last or self.status()
+
+    def _refuse(self, message: str) -> dict:
+        """Fail the pod without running anything: it needs a sandbox this node lacks. Every
+        container says why, whatever the restart policy (no restart can mend it)."""
+        log.warning("pod %s/%s not run: %s", self.namespace, self.name, message)
+        with self._lock:
+            now = self._now()
+            self.view.start_time = now
+            self.view.terminal = True
+            self.view.reason, self.view.message = REFUSED_REASON, message
+            for state in self.init + self.regular:
+                state.set_terminated(128, "StartError", message, now, started_at=now)
         self._publish()
         return self._last or self.status()
 

@@ -46,6 +46,7 @@ from berth.workers.simulated import SIMULATED_LABEL
 log = logging.getLogger(__name__)
 
 RAY_DIR = "ray"
+_AGENT_ANSWER_S = 30.0
 
 
 class WorkerService:
@@ -58,12 +59,15 @@ class WorkerService:
         self.node_root = Path(self.settings.node_root or data_dir / "nodes")
         self.ray_temp = data_dir / RAY_DIR
         self.lookups = Lookups(data_dir / "volumes")
-        self.kubelet = KubeletSync(platform.client, self.settings, self.lookups)
+        self.kubelet = KubeletSync(platform.client, self.settings, self.lookups,
+                                   recorder=platform.recorder("kubelet"))
         self.nodes: NodeSync | None = None
         self._started_ray = False    # this service started the private head
         self._connected = False      # this service made this process a Ray driver
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.runtimes: dict[str, dict] = {}    # Ray node id -> its agent's sandbox report
+        self._runtime_calls: dict[object, str] = {}
 
     # -- lifecycle ------------------------------------------------------------------------
     def register(self, hub: InformerHub | None = None) -> None:
@@ -120,6 +124,24 @@ class WorkerService:
             hidden.add(str(local_ray.short_path(self.ray_temp)))
         return sorted(hidden)
 
+    def _collect_runtimes(self, wait_s: float) -> None:
+        """Record the sandbox reports of agents that answered their first ``ping``."""
+        if not self._runtime_calls:
+            return
+        ready, _ = ray.wait(list(self._runtime_calls), num_returns=len(self._runtime_calls),
+                            timeout=wait_s)
+        for call in ready:
+            node_id = self._runtime_calls.pop(call)
+            try:
+                runtime = ray.get(call)["runtime"]
+            except ray.exceptions.RayError as err:
+                log.warning("node agent on Ray node %s did not answer: %s", node_id[:12], err)
+                continue
+            self.runtimes[node_id] = runtime
+            if not runtime.get("sandboxed"):
+                log.warning("NO SANDBOX on Ray node %s: %s. Pods with volume mounts or their "
+                            "own hostname will fail there.", node_id[:12], runtime.get("problem"))
+
     # -- the node loop --------------------------------------------------------------------
     def _run(self) -> None:
         while not self.hub.synced.wait(0.2):
@@ -139,7 +161,8 @@ class WorkerService:
         ray_nodes = [n for n in ray.nodes()
                      if (n.get("Labels") or {}).get(SIMULATED_LABEL) != "true"]
         self._ensure_agents([n for n in ray_nodes if n.get("Alive")])
-        self.nodes.reconcile(ray_nodes)
+        self._collect_runtimes(0)
+        self.nodes.reconcile(ray_nodes, self.runtimes)
 
     def _ensure_agents(self, alive: list[dict]) -> None:
         known = self.kubelet.agents
@@ -156,7 +179,11 @@ class WorkerService:
             handles = pool.ensure_agents(
                 str(self.node_root), hide=self._hidden(), nodes=missing,
                 backoff_base=self.settings.restart_backoff_base_s,
-                backoff_cap=self.settings.restart_backoff_cap_s)
+                backoff_cap=self.settings.restart_backoff_cap_s, bwrap=self.settings.bwrap)
+            for node_id, handle in handles.items():
+                self._runtime_calls[handle.ping.remote()] = node_id
+            # A new node is registered once its agent has said whether it can sandbox pods.
+            self._collect_runtimes(_AGENT_ANSWER_S)
             for node in missing:
                 obj = pool.node_object(node, self.settings)
                 wanted[obj["metadata"]["name"]] = AgentRef(

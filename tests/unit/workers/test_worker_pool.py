@@ -54,3 +54,28 @@ def test_live_node_wins_a_shared_name():
 
 def test_agent_name_is_short_and_stable():
     assert agent_name(NODE_ID) == "berth-agent-3ebdac4a46e1"
+
+
+def test_the_node_says_whether_its_agent_can_sandbox_pods():
+    works = {"sandboxed": True, "runtimeVersion": "berth://bubblewrap-0.8.0",
+             "path": "/usr/bin/bwrap", "problem": ""}
+    node = node_object(ray_node(), Settings(), works)
+    assert node["status"]["nodeInfo"]["containerRuntimeVersion"] == "berth://bubblewrap-0.8.0"
+    sandbox = next(c for c in node["status"]["conditions"] if c["type"] == "SandboxReady")
+    assert sandbox["status"] == "True"
+
+    missing = {"sandboxed": False, "runtimeVersion": "berth://unsandboxed", "path": None,
+               "problem": "bubblewrap (bwrap) is not installed on this node; install it"}
+    node = node_object(ray_node(), Settings(), missing)
+    assert node["status"]["nodeInfo"]["containerRuntimeVersion"] == "berth://unsandboxed"
+    sandbox = next(c for c in node["status"]["conditions"] if c["type"] == "SandboxReady")
+    assert (sandbox["status"], sandbox["reason"]) == ("False", "BubblewrapUnavailable")
+    assert "bubblewrap (bwrap) is not installed" in sandbox["message"]
+    assert node["status"]["conditions"][0]["type"] == "Ready"
+
+
+def test_a_node_whose_agent_has_not_answered_claims_no_runtime():
+    node = node_object(ray_node(), Settings())
+    assert node["status"]["nodeInfo"]["containerRuntimeVersion"] == "berth://unknown"
+    sandbox = next(c for c in node["status"]["conditions"] if c["type"] == "SandboxReady")
+    assert sandbox["status"] == "Unknown"

@@ -1,7 +1,6 @@
 """Probes: parsing, single checks, thresholds, the watch loop, and in a running pod."""
 
 import http.server
-import shutil
 import socket
 import threading
 import time
@@ -10,8 +9,8 @@ import pytest
 
 from berth.workers import cgroups, probes
 from berth.workers.runner import NodeContext, PodRunner
+from tests.support import require_bwrap
 
-BWRAP = shutil.which("bwrap")
 
 
 def test_parse_fills_kubernetes_defaults_and_named_ports():
@@ -97,6 +96,8 @@ def test_watch_gates_on_startup_then_kills_on_liveness():
 
 
 def node(tmp_path, bwrap=None):
+    if bwrap == "bwrap":
+        bwrap = require_bwrap()
     return NodeContext(node_name="n", host_ip="127.0.0.1", log_root=tmp_path / "logs",
                        pod_root=tmp_path / "pods", bwrap=bwrap, backoff_base=0.05,
                        backoff_cap=0.1, poll=0.02, hierarchy=cgroups.detect())
@@ -115,7 +116,7 @@ def run_until(runner, done, timeout=15):
 
 @pytest.mark.parametrize("bwrap", [
     pytest.param(None, id="plain"),
-    pytest.param(BWRAP, id="bwrap", marks=pytest.mark.skipif(BWRAP is None, reason="no bwrap"))])
+    pytest.param("bwrap", id="bwrap")])
 def test_readiness_follows_an_exec_probe_inside_the_container(tmp_path, bwrap):
     flag = "/tmp/ready" if bwrap else str(tmp_path / "ready")
     container = {"name": "c", "image": "x", "command": ["/bin/sh", "-c",

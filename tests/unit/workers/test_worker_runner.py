@@ -1,6 +1,5 @@
 """PodRunner end to end with real processes (no Ray): phases, restarts, stops, start errors."""
 
-import shutil
 import threading
 import time
 
@@ -9,12 +8,15 @@ import pytest
 from berth.workers import cgroups, logs
 from berth.workers.runner import NodeContext, PodRunner, StopRequest, backoff_delay
 
-BWRAP = shutil.which("bwrap")
-needs_bwrap = pytest.mark.skipif(BWRAP is None, reason="bubblewrap not installed")
-MODES = [pytest.param(None, id="plain"), pytest.param(BWRAP, id="bwrap", marks=needs_bwrap)]
+from tests.support import require_bwrap
+
+BWRAP = "bwrap"  # a mode: the node's bubblewrap (a missing one fails the test by name)
+MODES = [pytest.param(None, id="plain"), pytest.param(BWRAP, id="bwrap")]
 
 
 def node(tmp_path, bwrap=None, **kw):
+    if bwrap == BWRAP:
+        bwrap = require_bwrap()
     return NodeContext(node_name="n1", host_ip="127.0.0.1", log_root=tmp_path / "logs",
                        pod_root=tmp_path / "pods", bwrap=bwrap, backoff_base=0.05,
                        backoff_cap=0.2, poll=0.02, hierarchy=cgroups.detect(), **kw)
@@ -218,7 +220,6 @@ def test_stop_before_anything_ran_marks_containers_unknown(tmp_path):
     assert final["phase"] == "Failed"
 
 
-@needs_bwrap
 def test_sandbox_shows_volumes_hostname_and_hides_the_host(tmp_path):
     pvc = tmp_path / "pvc"
     pvc.mkdir()
@@ -244,7 +245,6 @@ def test_sandbox_shows_volumes_hostname_and_hides_the_host(tmp_path):
     assert cstatus(final)["state"]["terminated"]["message"] == "done\n"
 
 
-@needs_bwrap
 def test_a_script_inside_a_configmap_volume_is_found(tmp_path):
     volumes = [{"name": "s", "configMap": {"name": "x", "defaultMode": 0o755}}]
     bundle = {"volumes": {"s": {"files": {"run.sh": {"data": "#!/bin/sh\necho ran\n",
@@ -266,7 +266,7 @@ def test_fallback_to_logs_on_error_uses_the_last_lines(tmp_path):
 def test_a_volume_without_content_is_a_start_error(tmp_path):
     container = sh("c", "true", volumeMounts=[{"name": "cfg", "mountPath": "/etc/app"}])
     final, _, _ = run(a_pod(container, volumes=[{"name": "cfg", "configMap": {"name": "x"}}]),
-                      node(tmp_path))
+                      node(tmp_path, BWRAP))
     term = cstatus(final)["state"]["terminated"]
     assert term["reason"] == "StartError" and 'volume "cfg"' in term["message"]
 
