@@ -36,9 +36,11 @@ from berth.platform.errors import BadRequest, NotFound
 from berth.platform.resources.meta import rfc3339, utcnow
 from berth.workers import logs, sandboxcheck
 from berth.workers.admission import admit, ray_options, ray_resources
+from berth.workers.filevolumes import FileVolumes, VolumeError, root_for
 from berth.workers.pod_task import run_pod, write_stop
 from berth.workers.runner import StopRequest
 from berth.workers.status import is_terminal, lost_status, rejected_status, waiting_status
+from berth.workers.volumes import file_volumes
 
 log = logging.getLogger(__name__)
 
@@ -99,10 +101,11 @@ class NodeAgent:
         self.bwrap = self.sandbox.path
         if self.bwrap is None:
             log.warning("node %s has no sandbox: %s", node_id[:12], self.sandbox.problem)
+        self.files = FileVolumes(root_for(self.root))
         self.node_config = {
             "node_name": node_id, "host_ip": self.host_ip, "log_root": self.log_root,
             "pod_root": self.pod_root, "bwrap": self.bwrap,
-            "sandbox_problem": self.sandbox.problem,
+            "sandbox_problem": self.sandbox.problem, "volume_root": self.files.root,
             "hide": sorted({str(self.root.parent), *(hide or [])}),
             "backoff_base": backoff_base, "backoff_cap": backoff_cap,
         }
@@ -148,6 +151,8 @@ class NodeAgent:
                     continue
                 rec.desired = True
                 rec.pod = item["pod"]
+                if rec.ref is not None:
+                    self._show_files(rec, item.get("bundle") or {})  # mounted ones update
                 meta = rec.pod.get("metadata") or {}
                 if meta.get("deletionTimestamp") and rec.ref is not None:
                     self._stop(rec, meta.get("deletionGracePeriodSeconds"))
@@ -280,6 +285,7 @@ class NodeAgent:
         if refusal is not None:
             self._set_status(rec, rejected_status(rec.pod, self.host_ip, now, *refusal))
             return
+        self._show_files(rec, rec.bundle)
         options = ray_options(rec.pod)
         rec.ref = run_pod.options(
             **options, name=f"pod:{rec.namespace}/{rec.name}",
@@ -306,8 +312,19 @@ class NodeAgent:
             # started, the stop file above stops it all the same.
             ray.cancel(rec.ref, force=False)
 
+    def _show_files(self, rec: PodRecord, bundle: dict) -> None:
+        """Write the pod's ConfigMap/Secret/... volumes to the node's tmpfs (atomically; an
+        unchanged one is left alone). A failure here is the runner's to report."""
+        if bundle.get("waiting"):
+            return  # an object went missing: a running pod keeps what it has, as on Kubernetes
+        try:
+            self.files.publish(rec.uid, file_volumes(bundle))
+        except (VolumeError, OSError) as err:
+            log.warning("volumes of pod %s/%s not written: %s", rec.namespace, rec.name, err)
+
     def _forget(self, rec: PodRecord) -> None:
         self.pods.pop(rec.uid, None)
+        self.files.remove(rec.uid)
         shutil.rmtree(self.log_root / rec.uid, ignore_errors=True)
         shutil.rmtree(self.pod_root / rec.uid, ignore_errors=True)
 
@@ -347,6 +364,10 @@ class NodeAgent:
     def _recover(self) -> None:
         """Pods of a previous agent on this node: finished ones stay readable, the others
         were lost with it and are marked so."""
+        self._recover_statuses()
+        self.files.prune(set(self.pods))
+
+    def _recover_statuses(self) -> None:
         for path in sorted(self.pod_root.glob("*/status.json")):
             try:
                 saved = json.loads(path.read_text())

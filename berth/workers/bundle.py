@@ -9,7 +9,10 @@ bundle built here from lookups it supplies::
                                                          # valueFrom resolved ($(VAR) is not:
                                                          # the agent expands it)
       "volumes": {
-        "<volume>": {"hostPath": "/dir/on/node"},          # persistentVolumeClaim
+        "<volume>": {"hostPath": "/dir/on/node", "readOnly": bool},
+                                                         # persistentVolumeClaim (readOnly:
+                                                         # the volume's, or a ReadOnlyMany
+                                                         # claim's)
         "<volume>": {"files": {"rel/path": {"data": bytes, "mode": 0o644}}},
                                                          # configMap, secret, downwardAPI,
                                                          # projected
@@ -21,7 +24,8 @@ bundle built here from lookups it supplies::
 emptyDir and hostPath volumes need nothing here: the agent makes them from the pod spec.
 Lookups: ``configmap(namespace, name)`` and ``secret(namespace, name)`` return the object as on
 the wire (``data`` of a Secret base64-encoded) or None; ``claim_path(namespace, claim)`` the
-node directory of a bound claim or None.
+node directory of a bound claim or None; ``claim(namespace, name)`` (optional) the claim
+object, whose access modes can make its mount read-only.
 """
 
 from __future__ import annotations
@@ -202,7 +206,8 @@ def _downward_files(pod: dict, items: list[dict], mode: int, host_ip: str,
 
 def volume_content(pod: dict, volume: dict, *, configmap: Lookup, secret: Lookup,
                    claim_path: Lookup, host_ip: str = "",
-                   allocatable: dict[str, str] | None = None) -> dict | None:
+                   allocatable: dict[str, str] | None = None,
+                   claim_object: Lookup | None = None) -> dict | None:
     """The bundle entry of one volume, or None for the kinds the agent makes itself."""
     name = volume.get("name", "")
     namespace = (pod.get("metadata") or {}).get("namespace", "")
@@ -234,17 +239,28 @@ def volume_content(pod: dict, volume: dict, *, configmap: Lookup, secret: Lookup
                                              or [], mode, host_ip, allocatable))
         return {"files": files}
     if "persistentVolumeClaim" in volume:
-        claim = (volume["persistentVolumeClaim"] or {}).get("claimName", "")
+        source = volume["persistentVolumeClaim"] or {}
+        claim = source.get("claimName", "")
         path = claim_path(namespace, claim)
         if path is None:
             raise Missing("ContainerCreating", f'MountVolume.SetUp failed for volume "{name}" '
                                                f': persistentvolumeclaim "{claim}" is not bound')
-        return {"hostPath": str(path)}
+        pvc = claim_object(namespace, claim) if claim_object else None
+        return {"hostPath": str(path),
+                "readOnly": bool(source.get("readOnly")) or read_only_claim(pvc)}
     return None
 
 
+def read_only_claim(pvc: dict | None) -> bool:
+    """A claim that may only be read (its access modes are ``ReadOnlyMany`` alone) is mounted
+    read-only whatever the pod says."""
+    modes = set(((pvc or {}).get("spec") or {}).get("accessModes") or [])
+    return modes == {"ReadOnlyMany"}
+
+
 def build_bundle(pod: dict, *, configmap: Lookup, secret: Lookup, claim_path: Lookup,
-                 host_ip: str = "", allocatable: dict[str, str] | None = None) -> dict:
+                 host_ip: str = "", allocatable: dict[str, str] | None = None,
+                 claim: Lookup | None = None) -> dict:
     """The runtime bundle of ``pod``; never raises for missing objects (the bundle then
     carries ``waiting`` and the pod waits, as a kubelet keeps it in ContainerCreating)."""
     spec = pod.get("spec") or {}
@@ -253,7 +269,7 @@ def build_bundle(pod: dict, *, configmap: Lookup, secret: Lookup, claim_path: Lo
         for volume in spec.get("volumes") or []:
             content = volume_content(pod, volume, configmap=configmap, secret=secret,
                                      claim_path=claim_path, host_ip=host_ip,
-                                     allocatable=allocatable)
+                                     allocatable=allocatable, claim_object=claim)
             if content is not None:
                 bundle["volumes"][volume["name"]] = content
         for container in (spec.get("initContainers") or []) + (spec.get("containers") or []):

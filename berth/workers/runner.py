@@ -29,11 +29,14 @@ from berth.workers.sandbox import Mount, SandboxSpec, build_bwrap_argv, \
 from berth.workers.sandboxcheck import REFUSED_REASON, refusal_message, sandbox_needs
 from berth.workers.status import UNKNOWN_MESSAGE, UNKNOWN_REASON, ContainerState, PodView, \
     pod_status, qos_class
-from berth.workers.volumes import VolumeError, mounts_for
+from berth.workers.filevolumes import FileVolumes, root_for
+from berth.workers.volumes import VolumeError, file_volumes, mounts_for, over_limit, \
+    size_limits
 
 log = logging.getLogger(__name__)
 
 BACKOFF_RESET_S = 600
+USAGE_CHECK_S = 2.0  # how often emptyDir sizeLimits are measured
 DEFAULT_GRACE_S = 30
 DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
 
@@ -49,6 +52,7 @@ class NodeContext:
     bwrap: str | None = None       # None: no working sandbox (see ``sandbox_problem``)
     sandbox_problem: str = "bubblewrap (bwrap) is not configured for this node"
     hide: list[str] = field(default_factory=list)
+    volume_root: Path | None = None  # tmpfs for in-memory volumes; None: filevolumes.root_for
     devices: list[str] = field(default_factory=list)
     backoff_base: float = 10.0
     backoff_cap: float = 300.0
@@ -93,6 +97,7 @@ class PodRunner:
         self.regular = [self._state(c, waiting) for c in self.spec.get("containers") or []]
         self.view = PodView(self.policy, node.host_ip, qos=qos_class(pod))
         self.sandboxed = node.bwrap is not None
+        self.memory = FileVolumes(node.volume_root or root_for(node.pod_root))
 
     def _state(self, container: dict, reason: str) -> ContainerState:
         return ContainerState(container["name"], image=container.get("image", ""), reason=reason)
@@ -136,6 +141,8 @@ class PodRunner:
         deadline = time.monotonic() + deadline_s if deadline_s is not None else None
         worker = threading.Thread(target=self._lifecycle, name=f"pod-{self.name}", daemon=True)
         worker.start()
+        limits = size_limits(self.pod, self.node.pod_root / self.uid, self.memory)
+        next_usage = time.monotonic() + USAGE_CHECK_S
         while not self._done.wait(self.node.poll):
             request = self._stop_check()
             if request is not None:
@@ -143,6 +150,11 @@ class PodRunner:
             if deadline is not None and time.monotonic() >= deadline:
                 self.stop(None, "DeadlineExceeded", DEADLINE_MESSAGE)
                 deadline = None
+            if limits and time.monotonic() >= next_usage:
+                next_usage = time.monotonic() + USAGE_CHECK_S
+                exceeded = over_limit(limits)
+                if exceeded:
+                    self.stop(0, "Evicted", exceeded)
         worker.join()
         self._finish()
         self._publish()
@@ -241,9 +253,13 @@ class PodRunner:
             return self._cannot_start(state, "no command specified")
         term_file = self.node.pod_root / self.uid / "termination" / f"{state.name}-{attempt}"
         try:
-            mounts = mounts_for(self.pod, spec, self.bundle, self.node.pod_root / self.uid)
+            self.memory.publish(self.uid, file_volumes(self.bundle), only_missing=True)
+            mounts = mounts_for(self.pod, spec, self.bundle, self.node.pod_root / self.uid,
+                                self.memory)
         except VolumeError as err:
             return self._cannot_start(state, str(err))
+        except OSError as err:
+            return self._cannot_start(state, f"MountVolume.SetUp failed: {err}")
         term_file.parent.mkdir(parents=True, exist_ok=True)
         term_file.write_bytes(b"")
         term_path = spec.get("terminationMessagePath") or "/dev/termination-log"

@@ -91,7 +91,7 @@ def test_file_volumes_with_items_modes_and_projection():
     assert vols["info"]["files"]["labels"]["data"] == b'app="web"\ntier="a"'
     assert vols["all"]["files"] == {"level": {"data": b"debug", "mode": 0o644},
                                     "pw": {"data": b"s3cret", "mode": 0o400}}
-    assert vols["data"] == {"hostPath": "/srv/pv/c1"}
+    assert vols["data"] == {"hostPath": "/srv/pv/c1", "readOnly": False}
     assert "scratch" not in vols
 
 
@@ -117,3 +117,17 @@ def test_field_values():
     assert field_value(pod, "metadata.annotations['a']", "") == "1"
     assert field_value(pod, "metadata.uid", "") == "u-1"
     assert field_value(pod, "spec.serviceAccountName", "") == "default"
+
+
+@pytest.mark.parametrize("source, modes, read_only", [
+    ({"claimName": "data"}, ["ReadWriteOnce"], False),
+    ({"claimName": "data", "readOnly": True}, ["ReadWriteOnce"], True),
+    ({"claimName": "data"}, ["ReadOnlyMany"], True),
+    ({"claimName": "data"}, ["ReadOnlyMany", "ReadWriteMany"], False),
+])
+def test_a_claim_is_read_only_by_its_volume_or_its_access_modes(source, modes, read_only):
+    pod = pod_with(volumes=[{"name": "d", "persistentVolumeClaim": source}])
+    claims = {("ns", "data"): {"spec": {"accessModes": modes}}}
+    bundle = build_bundle(pod, configmap=lookup(CONFIGMAPS), secret=lookup(SECRETS),
+                          claim_path=lambda ns, c: "/srv/data", claim=lookup(claims))
+    assert bundle["volumes"]["d"] == {"hostPath": "/srv/data", "readOnly": read_only}
