@@ -141,3 +141,34 @@ def test_a_pod_sees_neither_berths_data_nor_another_pods_volumes(server, ns):
     assert wait_phase(server, ns, "snoop", "Succeeded", "Failed") == "Succeeded"
     assert server.kubectl("-n", ns, "logs", "snoop").stdout == "0\nhidden\n"
     server.kubectl("-n", ns, "delete", "pod", "owner", "--wait=false")
+
+
+
+def test_env_from_with_prefix_expansion_items_modes_and_projection(server, ns):
+    server.kubectl("-n", ns, "create", "configmap", "app", "--from-literal=city=Ann Arbor",
+                   "--from-literal=state=Michigan")
+    server.kubectl("-n", ns, "create", "secret", "generic", "login",
+                   "--from-literal=username=example")
+    body = pod("env", "", mounts=[{"name": "items", "mountPath": "/items"},
+                                  {"name": "all", "mountPath": "/all"}],
+               volumes=[{"name": "items", "configMap": {
+                            "name": "app", "defaultMode": 0o600,
+                            "items": [{"key": "city", "path": "where"}]}},
+                        {"name": "all", "projected": {"defaultMode": 0o440, "sources": [
+                            {"configMap": {"name": "app",
+                                           "items": [{"key": "city", "path": "city"}]}},
+                            {"secret": {"name": "login",
+                                        "items": [{"key": "username", "path": "user"}]}}]}}],
+               env=[{"name": "GREETING", "value": "Hello $(APP_city)!"},
+                    {"name": "MISSING", "valueFrom": {"configMapKeyRef": {
+                        "name": "nope", "key": "x", "optional": True}}}])
+    body["spec"]["containers"][0].update(
+        command=["sh", "-c"],
+        args=["echo $APP_city, $APP_state; echo $(GREETING); echo ${MISSING:-unset}; ls /items; "
+              "stat -L -c %a /items/where; cat /all/city /all/user; echo; "
+              "stat -L -c %a /all/user"],
+        envFrom=[{"prefix": "APP_", "configMapRef": {"name": "app"}}])
+    apply(server, ns, body)
+    assert wait_phase(server, ns, "env", "Succeeded", "Failed") == "Succeeded"
+    assert server.kubectl("-n", ns, "logs", "env").stdout == (
+        "Ann Arbor, Michigan\nHello Ann Arbor!\nunset\nwhere\n600\nAnn Arborexample\n440\n")
