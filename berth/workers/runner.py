@@ -24,12 +24,13 @@ from typing import Callable
 
 from berth.platform.resources.meta import rfc3339, utcnow
 from berth.workers import cgroups, envs, logs, probes, process
+from berth.workers.filevolumes import FileVolumes, root_for
+from berth.workers.outcome import attempt_outcome
 from berth.workers.sandbox import Mount, SandboxSpec, build_bwrap_argv, \
     find_executable, memfd_with
 from berth.workers.sandboxcheck import REFUSED_REASON, refusal_message, sandbox_needs
 from berth.workers.status import UNKNOWN_MESSAGE, UNKNOWN_REASON, ContainerState, PodView, \
     pod_status, qos_class
-from berth.workers.filevolumes import FileVolumes, root_for
 from berth.workers.volumes import VolumeError, file_volumes, mounts_for, over_limit, \
     size_limits
 
@@ -311,8 +312,8 @@ class PodRunner:
         code = process.wait_exit(cp)
         oom = group.oom_killed()
         group.remove()
-        reason, message = _outcome(code, oom, spec, term_file, self.node.log_root, self.uid,
-                                   state.name, attempt, self.sandboxed)
+        reason, message = attempt_outcome(code, oom, spec, term_file, self.node.log_root,
+                                          self.uid, state.name, attempt, self.sandboxed)
         if reason == "StartError":
             code = 128
         with self._lock:
@@ -373,24 +374,6 @@ class PodRunner:
                 else:
                     state.set_terminated(137, UNKNOWN_REASON, UNKNOWN_MESSAGE, now,
                                          started_at=None)
-
-
-def _outcome(code: int, oom: bool, spec: dict, term_file: Path, log_root: Path, uid: str,
-             name: str, attempt: int, sandboxed: bool) -> tuple[str, str | None]:
-    """(reason, message) of a finished attempt, the way the runtime and kubelet word it."""
-    path = logs.attempt_path(log_root, uid, name, attempt)
-    last = logs.tail_text(path, 1).strip()
-    if sandboxed and code == 1 and last.startswith("bwrap: "):
-        return "StartError", last  # the sandbox could not be set up: nothing of ours ran
-    reason = "OOMKilled" if oom else ("Completed" if code == 0 else "Error")
-    try:
-        message = term_file.read_bytes()[:4096].decode("utf-8", errors="replace")
-    except OSError:
-        message = ""
-    if (not message and code != 0
-            and spec.get("terminationMessagePolicy") == "FallbackToLogsOnError"):
-        message = logs.tail_text(path, 80)[-2048:]
-    return reason, message or None
 
 
 def _pairs(bundle: dict, container: str) -> list[tuple[str, str]]:
