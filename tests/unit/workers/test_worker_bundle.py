@@ -131,3 +131,14 @@ def test_a_claim_is_read_only_by_its_volume_or_its_access_modes(source, modes, r
     bundle = build_bundle(pod, configmap=lookup(CONFIGMAPS), secret=lookup(SECRETS),
                           claim_path=lambda ns, c: "/srv/data", claim=lookup(claims))
     assert bundle["volumes"]["d"] == {"hostPath": "/srv/data", "readOnly": read_only}
+
+
+def test_a_pod_never_gets_another_namespaces_secret():
+    pod = pod_with({"name": "c", "env": [{"name": "P", "valueFrom": {"secretKeyRef": {
+        "name": "creds", "key": "password"}}}]},
+        volumes=[{"name": "s", "secret": {"secretName": "creds"}}])
+    pod["metadata"]["namespace"] = "other"  # "creds" exists in "ns" only
+    bundle = bundle_of(pod)
+    assert bundle["env"] == {} and bundle["volumes"] == {}
+    assert bundle["waiting"]["message"].endswith('secret "creds" not found')
+    assert "s3cret" not in str(bundle)
