@@ -162,7 +162,6 @@ class StatusReports:
             delete_now(self.client, pod)
         return pod
 
-
     def _record_events(self, pod: dict, before: dict | None, update: dict) -> None:
         recorder = self.kubelet.recorder
         if recorder is None:

@@ -182,7 +182,8 @@ class WorkerService:
                 backoff_cap=self.settings.restart_backoff_cap_s, bwrap=self.settings.bwrap)
             for node_id, handle in handles.items():
                 self._runtime_calls[handle.ping.remote()] = node_id
-            # A new node is registered once its agent has said whether it can sandbox pods.
+            # A new node is registered once its agent has said whether it can sandbox pods
+            # (after _AGENT_ANSWER_S without an answer, with SandboxReady Unknown).
             self._collect_runtimes(_AGENT_ANSWER_S)
             for node in missing:
                 obj = pool.node_object(node, self.settings)
