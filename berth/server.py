@@ -1,7 +1,10 @@
 """The composition root of ``berth up``: every part wired here, in one place.
 
-Start order: store and change feed → informers and controllers → (workers: Ray, node agents,
-scheduler) → API. ``/readyz`` answers 200 once the informers have synced.
+Start order: store and change feed → leader election → (while this process holds the controller
+lease) informers and controllers → workers: Ray, node agents, scheduler → API. The controller
+side is built afresh for every term of leadership and stopped when the term ends, so of several
+``berth up`` processes on one database exactly one runs controllers; the others serve the API.
+``/readyz`` answers 200 once the API can serve (a leader: once its informers have synced).
 """
 
 from __future__ import annotations
@@ -15,10 +18,13 @@ from berth.platform.api.app import create_app
 from berth.platform.controllers.garbage_collector import GarbageCollector
 from berth.platform.controllers.informers import InformerHub
 from berth.platform.controllers.job.controller import JobController
+from berth.platform.controllers.leader import LeaderElector, LeaseTiming, new_identity
 from berth.platform.controllers.manager import ControllerManager
 from berth.platform.controllers.namespace import NamespaceController
 from berth.platform.controllers.ttl import TTLAfterFinishedController
 from berth.platform.runtime import Platform, open_platform
+from berth.platform.store.client import Client
+from berth.platform.store.lease import Fence, FencedDatabase, LeaseStore
 from berth.scheduler.loop import SchedulerLoop
 from berth.workers.service import WorkerService
 from berth.workers.simulated import SimulatedKubelet
@@ -27,46 +33,95 @@ from berth.settings import Settings
 log = logging.getLogger("berth")
 
 
+class ControlSide:
+    """Everything that must run in one process only: informers, controllers, scheduler,
+    workers. One instance per term of leadership; ``fence`` (None without leader election)
+    makes the writes of the controllers that must never act twice refuse a deposed term."""
+
+    def __init__(self, platform: Platform, settings: Settings, fence: Fence | None):
+        self.platform, self.settings, self.fence = platform, settings, fence
+        client = platform.client
+        fenced = Client(FencedDatabase(platform.db, fence), clock=client.clock) if fence \
+            else client
+        self.fenced_client = fenced
+        self.hub = InformerHub(client, platform.feed)
+        self.manager = ControllerManager(self.hub)
+        self.manager.add(GarbageCollector(client), workers=2)
+        self.manager.add(NamespaceController(client))
+        self.manager.add(JobController(client, platform.recorder("job-controller")), workers=4)
+        self.manager.add(TTLAfterFinishedController(client))
+        self.manager.add(SimulatedKubelet(client), workers=4)
+        # Built before the hub starts: it registers informer handlers.
+        self.scheduler = SchedulerLoop(client, self.hub, platform.recorder("default-scheduler"),
+                                       settings)
+        self.workers: WorkerService | None = None
+        if settings.workers:
+            self.workers = WorkerService(platform, self.hub, settings)
+            self.workers.register(self.hub)
+
+    def start(self) -> None:
+        self.hub.start()
+        self.manager.start()
+        self.scheduler.start()
+        if self.workers:
+            self.workers.start()
+
+    def stop(self) -> None:
+        if self.workers:
+            self.workers.stop()
+        self.scheduler.stop()
+        self.manager.stop()
+        self.hub.stop()
+
+
 class Server:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.platform: Platform | None = None
-        self.hub: InformerHub | None = None
-        self.manager: ControllerManager | None = None
-        self.scheduler: SchedulerLoop | None = None
-        self.workers: WorkerService | None = None
+        self.control: ControlSide | None = None
+        self.elector: LeaderElector | None = None
+        self._control_lock = threading.Lock()
         self._uvicorn: uvicorn.Server | None = None
 
     def start(self) -> Platform:
         platform = self.platform = open_platform(self.settings)
-        if self.settings.controllers:
-            self.hub = InformerHub(platform.client, platform.feed)
-            self.manager = ControllerManager(self.hub)
-            self.manager.add(GarbageCollector(platform.client), workers=2)
-            self.manager.add(NamespaceController(platform.client))
-            self.manager.add(JobController(platform.client, platform.recorder("job-controller")),
-                             workers=4)
-            self.manager.add(TTLAfterFinishedController(platform.client))
-            self.manager.add(SimulatedKubelet(platform.client), workers=4)
-            # Built before the hub starts: it registers informer handlers.
-            self.scheduler = SchedulerLoop(platform.client, self.hub,
-                                           platform.recorder("default-scheduler"),
-                                           self.settings)
-            if self.settings.workers:
-                self.workers = WorkerService(platform, self.hub, self.settings)
-                self.workers.register(self.hub)
-            self.hub.start()
-            self.manager.start()
-            self.scheduler.start()
-            if self.workers:
-                self.workers.start()
-            threading.Thread(target=self._mark_ready, daemon=True, name="readiness").start()
-        else:
+        if not self.settings.controllers:
+            platform.ready.set()
+            return platform
+        if not self.settings.leader_elect:
+            self._start_control(None)
+            return platform
+        s = self.settings
+        self.elector = LeaderElector(
+            LeaseStore(platform.db), new_identity(), on_started=self._start_control,
+            on_stopped=self._stop_control,
+            timing=LeaseTiming(s.lease_duration_s, s.lease_renew_deadline_s,
+                               s.lease_retry_period_s))
+        self.elector.start()
+        self.elector.wait_settled()
+        if not self.elector.state().leading:
+            log.info("standing by: the controllers run in %s", self.elector.state().holder)
             platform.ready.set()
         return platform
 
-    def _mark_ready(self) -> None:
-        self.hub.synced.wait()
+    def _start_control(self, fence: Fence | None) -> None:
+        with self._control_lock:
+            if self.control is not None:
+                return
+            self.control = ControlSide(self.platform, self.settings, fence)
+            self.control.start()
+            threading.Thread(target=self._mark_ready, args=(self.control,), daemon=True,
+                             name="readiness").start()
+
+    def _stop_control(self) -> None:
+        with self._control_lock:
+            control, self.control = self.control, None
+            if control is not None:
+                log.info("stopping the controllers")
+                control.stop()
+
+    def _mark_ready(self, control: ControlSide) -> None:
+        control.hub.synced.wait()
         self.platform.ready.set()
         log.info("Berth is ready on http://%s:%d", self.settings.host, self.settings.port)
 
@@ -86,13 +141,8 @@ class Server:
             self.stop()
 
     def stop(self) -> None:
-        if self.workers:
-            self.workers.stop()
-        if self.scheduler:
-            self.scheduler.stop()
-        if self.manager:
-            self.manager.stop()
-        if self.hub:
-            self.hub.stop()
+        if self.elector:
+            self.elector.stop()
+        self._stop_control()
         if self.platform:
             self.platform.close()

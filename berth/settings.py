@@ -80,6 +80,17 @@ class Settings(BaseSettings):
         4, ge=0, description="How many nodes starving pods may reserve at once (0: never "
         "reserve; small pods may then pass a big one forever).")
     controllers: bool = Field(True, description="Run controllers, scheduler and workers here.")
+    leader_elect: bool = Field(
+        True, description="Run the controllers only while holding the controller lease in "
+        "the store, so that of several processes on one database exactly one runs them.")
+    lease_duration_s: float = Field(
+        5.0, gt=0, description="How long a lease that is not renewed keeps other processes "
+        "from taking over (measured by each candidate's own clock).")
+    lease_renew_deadline_s: float = Field(
+        3.0, gt=0, description="The leader steps down when it could not renew its lease for "
+        "this long; less than lease_duration_s.")
+    lease_retry_period_s: float = Field(
+        1.0, gt=0, description="How often the leader renews and candidates try to take over.")
     workers: bool = Field(True, description="Start Ray and node agents (off: API + store only).")
     log_level: str = Field("info", description="Logging level of the server.")
 

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from berth.platform.errors import AlreadyExists, Conflict, Gone, NotFound
 from berth.platform.store.codec import Codec
 from berth.platform.store.dialect import Dialect
-from berth.platform.store.tables import CHANGES, LABELS, OBJECTS, REVISION
+from berth.platform.store.tables import CHANGES, LABELS, LEASES, OBJECTS, REVISION
 from sqlmodel import SQLModel
 
 COMPACT_EVERY = 1000
@@ -45,7 +45,10 @@ class Page:
     next_key: tuple[str, str] | None  # (namespace, name) of the last item when more remain
 
 
-LabelTerm = tuple[str, "tuple[str, ...] | None"]  # (key, allowed values) or (key, None): exists
+LabelTerm = tuple[str, "tuple[str, ...] | None"]
+# Called inside a write's transaction, before anything is written; raises to refuse the write
+# (a fencing check: ``lease.Fence``).
+Guard = Callable[[object], None]  # (key, allowed values) or (key, None): exists
 
 
 def _indexed(resource: str, obj: dict) -> dict:
@@ -83,7 +86,8 @@ class Database:
 
     # -- lifecycle ------------------------------------------------------------------------
     def migrate(self) -> None:
-        SQLModel.metadata.create_all(self.engine, tables=[OBJECTS, LABELS, CHANGES, REVISION])
+        SQLModel.metadata.create_all(self.engine, tables=[OBJECTS, LABELS, CHANGES, REVISION,
+                                                             LEASES])
         with self.dialect.writing(), self.engine.connect() as conn:
             self.dialect.mark_write(conn)
             with conn.begin():
@@ -233,12 +237,14 @@ class Database:
                        self.codec.decode(r.resource, r.data)) for r in rows]
 
     # -- writes ---------------------------------------------------------------------------
-    def create(self, resource: str, obj: dict) -> dict:
+    def create(self, resource: str, obj: dict, guard: Guard | None = None) -> dict:
         md = obj["metadata"]
         ns, name = md.get("namespace") or "", md["name"]
         try:
             with self._transaction() as conn:
                 rv = self._next_rv(conn, obj)
+                if guard:
+                    guard(conn)
                 data = self.codec.encode(resource, obj)
                 object_id = conn.execute(insert(OBJECTS).values(
                     resource=resource, namespace=ns, name=name, uid=md["uid"], rv=rv, data=data,
@@ -251,11 +257,13 @@ class Database:
         return obj
 
     def update(self, resource: str, obj: dict, expected_rv: int | None,
-               relabel: bool = True) -> dict:
+               relabel: bool = True, guard: Guard | None = None) -> dict:
         md = obj["metadata"]
         ns, name = md.get("namespace") or "", md["name"]
         with self._transaction() as conn:
             rv = self._next_rv(conn, obj)
+            if guard:
+                guard(conn)
             data = self.codec.encode(resource, obj)
             where = [OBJECTS.c.resource == resource, OBJECTS.c.namespace == ns,
                      OBJECTS.c.name == name]
@@ -273,10 +281,13 @@ class Database:
         return obj
 
     def delete(self, resource: str, namespace: str, name: str,
-               expected_rv: int | None = None, expected_uid: str | None = None) -> dict:
+               expected_rv: int | None = None, expected_uid: str | None = None,
+               guard: Guard | None = None) -> dict:
         with self._transaction() as conn:
             # The revision row first, as in every write: one lock order, no deadlocks.
             rv = self._next_rv(conn, {"metadata": {}})
+            if guard:
+                guard(conn)
             where = [OBJECTS.c.resource == resource, OBJECTS.c.namespace == namespace,
                      OBJECTS.c.name == name]
             if expected_rv is not None:
@@ -294,6 +305,11 @@ class Database:
                          self.codec.encode(resource, obj))
         self._committed(rv)
         return obj
+
+    def transaction(self):
+        """A write transaction for rows outside the objects (the leases): ``with`` gives the
+        connection; commit on success."""
+        return self._transaction()
 
     # -- internals ------------------------------------------------------------------------
     def _transaction(self):

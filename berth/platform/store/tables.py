@@ -2,12 +2,13 @@
 
 ``objects.data`` holds the whole object as the API shows it (encrypted for Secrets); the other
 columns exist only so SQL can find rows fast. ``changes`` is the watch log: its ``rv`` *is* the
-global ``resourceVersion``; ``revision`` holds the newest one handed out.
+global ``resourceVersion``; ``revision`` holds the newest one handed out. ``leases`` holds the
+leader leases (``lease.py``).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Float, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 # SQLite only autoincrements a column spelled INTEGER.
@@ -69,7 +70,26 @@ class RevisionRow(SQLModel, table=True):
     compacted: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
+class LeaseRow(SQLModel, table=True):
+    """A leader lease (Kubernetes ``coordination.k8s.io`` Lease, kept beside the objects).
+
+    ``version`` grows on every write of the row (the compare-and-set value); ``token`` grows
+    only when the holder changes: it is the fencing token of one term of leadership.
+    """
+
+    __tablename__ = "leases"
+
+    name: str = Field(sa_column=Column(String(253), primary_key=True))
+    holder: str = Field(sa_column=Column(String(253), nullable=False))
+    token: int = Field(sa_column=Column(BigInteger, nullable=False))
+    version: int = Field(sa_column=Column(BigInteger, nullable=False))
+    duration_s: float = Field(sa_column=Column(Float, nullable=False))
+    acquired_at: str = Field(sa_column=Column(String(40), nullable=False))
+    renewed_at: str = Field(sa_column=Column(String(40), nullable=False))
+
+
 OBJECTS = ObjectRow.__table__
 LABELS = LabelRow.__table__
 CHANGES = ChangeRow.__table__
 REVISION = RevisionRow.__table__
+LEASES = LeaseRow.__table__
