@@ -5,6 +5,10 @@ lease) informers and controllers → workers: Ray, node agents, scheduler → AP
 side is built afresh for every term of leadership and stopped when the term ends, so of several
 ``berth up`` processes on one database exactly one runs controllers; the others serve the API.
 ``/readyz`` answers 200 once the API can serve (a leader: once its informers have synced).
+
+``settings.role`` splits the process: ``api`` serves the Kubernetes API only (no election, no
+controllers), ``controller`` stands for election and serves health and ``/metrics`` on the port
+instead of the API, ``all`` (the default) does both.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import threading
 
 import uvicorn
 
-from berth.platform.api.app import create_app
+from berth.platform.api.app import create_app, create_ops_app
 from berth.platform.controllers.garbage_collector import GarbageCollector
 from berth.platform.controllers.informers import InformerHub
 from berth.platform.controllers.job.controller import JobController
@@ -22,6 +26,8 @@ from berth.platform.controllers.leader import LeaderElector, LeaseTiming, new_id
 from berth.platform.controllers.manager import ControllerManager
 from berth.platform.controllers.namespace import NamespaceController
 from berth.platform.controllers.ttl import TTLAfterFinishedController
+from berth.platform.metrics import Metrics, watch_cluster
+from berth.platform.metrics.usage import NodeUsageSampler
 from berth.platform.runtime import Platform, open_platform
 from berth.platform.store.client import Client
 from berth.platform.store.lease import Fence, FencedDatabase, LeaseStore
@@ -38,8 +44,10 @@ class ControlSide:
     workers. One instance per term of leadership; ``fence`` (None without leader election)
     makes the writes of the controllers that must never act twice refuse a deposed term."""
 
-    def __init__(self, platform: Platform, settings: Settings, fence: Fence | None):
+    def __init__(self, platform: Platform, settings: Settings, fence: Fence | None,
+                 metrics: Metrics):
         self.platform, self.settings, self.fence = platform, settings, fence
+        self.metrics = metrics
         client = platform.client
         fenced = Client(FencedDatabase(platform.db, fence), clock=client.clock) if fence \
             else client
@@ -58,6 +66,8 @@ class ControlSide:
         if settings.workers:
             self.workers = WorkerService(platform, self.hub, settings)
             self.workers.register(self.hub)
+        self.collectors = watch_cluster(metrics, self.hub, self.scheduler)
+        self.usage: NodeUsageSampler | None = None
 
     def start(self) -> None:
         self.hub.start()
@@ -65,8 +75,18 @@ class ControlSide:
         self.scheduler.start()
         if self.workers:
             self.workers.start()
+            kubelet = self.workers.kubelet
+            self.usage = NodeUsageSampler(
+                lambda: {name: ref.node_id for name, ref in kubelet.agents.items()},
+                self.settings.node_usage_period_s).start()
+            self.collectors.append(self.usage)
+            self.metrics.registry.register(self.usage)
 
     def stop(self) -> None:
+        for collector in self.collectors:
+            self.metrics.registry.unregister(collector)
+        if self.usage:
+            self.usage.stop()
         if self.workers:
             self.workers.stop()
         self.scheduler.stop()
@@ -81,11 +101,12 @@ class Server:
         self.control: ControlSide | None = None
         self.elector: LeaderElector | None = None
         self._control_lock = threading.Lock()
+        self.metrics = Metrics()
         self._uvicorn: uvicorn.Server | None = None
 
     def start(self) -> Platform:
         platform = self.platform = open_platform(self.settings)
-        if not self.settings.controllers:
+        if not self.settings.runs_controllers:
             platform.ready.set()
             return platform
         if not self.settings.leader_elect:
@@ -108,14 +129,16 @@ class Server:
         with self._control_lock:
             if self.control is not None:
                 return
-            self.control = ControlSide(self.platform, self.settings, fence)
+            self.control = ControlSide(self.platform, self.settings, fence, self.metrics)
             self.control.start()
+            self.metrics.leader.set(1)
             threading.Thread(target=self._mark_ready, args=(self.control,), daemon=True,
                              name="readiness").start()
 
     def _stop_control(self) -> None:
         with self._control_lock:
             control, self.control = self.control, None
+            self.metrics.leader.set(0)
             if control is not None:
                 log.info("stopping the controllers")
                 control.stop()
@@ -128,7 +151,9 @@ class Server:
     def serve(self) -> None:
         """Serve the API until interrupted (Ctrl-C / SIGTERM), then stop everything."""
         platform = self.platform or self.start()
-        config = uvicorn.Config(create_app(platform), host=self.settings.host,
+        app = (create_app(platform, self.metrics) if self.settings.runs_api
+               else create_ops_app(platform, self.metrics))
+        config = uvicorn.Config(app, host=self.settings.host,
                                 port=self.settings.port, log_level=self.settings.log_level,
                                 access_log=False, timeout_graceful_shutdown=3,
                                 lifespan="off")

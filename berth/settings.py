@@ -7,6 +7,7 @@ environment for configuration.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
@@ -17,7 +18,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BERTH_", extra="ignore")
 
-    host: str = Field("127.0.0.1", description="Address the API listens on.")
+    host: str = Field("127.0.0.1", description="Address the API listens on. The API has no "
+                      "authentication yet: an address beyond loopback is refused unless "
+                      "allow_insecure_host is set.")
+    allow_insecure_host: bool = Field(
+        False, description="Let the API listen on a non-loopback host although it has no "
+        "authentication (a container, whose port the deployment publishes on 127.0.0.1 "
+        "only; see compose.yaml).")
     port: int = Field(8080, description="Port the API listens on.")
     data_dir: Path = Field(Path(".berth"), description="State: database, keys, logs, volumes.")
     database_url: str | None = Field(
@@ -79,7 +86,11 @@ class Settings(BaseSettings):
     scheduler_max_reservations: int = Field(
         4, ge=0, description="How many nodes starving pods may reserve at once (0: never "
         "reserve; small pods may then pass a big one forever).")
-    controllers: bool = Field(True, description="Run controllers, scheduler and workers here.")
+    role: Literal["all", "api", "controller"] = Field(
+        "all", description="What this process runs. all: the API and the controllers, "
+        "scheduler and node agents' driver (embedded). api: the Kubernetes API only (any "
+        "number of replicas on one database). controller: the controllers, scheduler and "
+        "node agents' driver, with /healthz, /readyz and /metrics on the port.")
     leader_elect: bool = Field(
         True, description="Run the controllers only while holding the controller lease in "
         "the store, so that of several processes on one database exactly one runs them.")
@@ -92,7 +103,25 @@ class Settings(BaseSettings):
     lease_retry_period_s: float = Field(
         1.0, gt=0, description="How often the leader renews and candidates try to take over.")
     workers: bool = Field(True, description="Start Ray and node agents (off: API + store only).")
+    node_usage_period_s: float = Field(
+        5.0, gt=0, description="How often each Ray node's real CPU and memory use is read "
+        "for /metrics.")
     log_level: str = Field("info", description="Logging level of the server.")
+
+    @property
+    def host_is_loopback(self) -> bool:
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return self.host == "localhost"
+
+    @property
+    def runs_api(self) -> bool:
+        return self.role in ("all", "api")
+
+    @property
+    def runs_controllers(self) -> bool:
+        return self.role in ("all", "controller")
 
     @property
     def resolved_database_url(self) -> str:

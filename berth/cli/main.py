@@ -12,6 +12,7 @@ from typing import Optional
 
 import typer
 import yaml
+from pydantic import ValidationError
 
 from berth.cli import jobs, logs, objects
 from berth.server import Server
@@ -37,13 +38,25 @@ def up(port: Optional[int] = typer.Option(None, help="API port (default 8080).")
            None, help="Join this Ray cluster instead of starting a private one."),
        workers: Optional[bool] = typer.Option(
            None, "--workers/--no-workers", help="Run pods on Ray (default on)."),
+       role: Optional[str] = typer.Option(
+           None, help="all (default): API and controllers; api: the API only; controller: "
+           "controllers, scheduler and node agents, with /metrics on the port."),
        log_level: Optional[str] = typer.Option(None, help="debug, info, warning, error.")):
     """Start Berth embedded and serve until Ctrl-C."""
     overrides = {k: v for k, v in {"port": port, "host": host, "data_dir": data_dir,
                                    "database_url": database_url, "ray_address": ray_address,
-                                   "workers": workers, "log_level": log_level}.items()
+                                   "workers": workers, "role": role,
+                                   "log_level": log_level}.items()
                  if v is not None}
-    settings = Settings(**overrides)
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as err:
+        raise typer.BadParameter(str(err)) from None
+    if settings.runs_api and not settings.host_is_loopback and not settings.allow_insecure_host:
+        raise typer.BadParameter(
+            f"the API has no authentication yet: it listens on loopback only, not on "
+            f"{settings.host!r} (set BERTH_ALLOW_INSECURE_HOST=true where something else "
+            f"keeps it private, as compose.yaml does)", param_hint="--host")
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     Server(settings).serve()

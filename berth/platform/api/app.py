@@ -7,6 +7,8 @@ from starlette.responses import Response
 
 from berth.platform.api import discovery, handlers, openapi, status
 from berth.platform.errors import NotFound
+from berth.platform.metrics.series import Metrics
+from berth.platform.metrics.http import RequestMetrics, metrics_response
 from berth.platform.runtime import Platform
 
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -18,11 +20,7 @@ def _aggregated_response(doc: dict) -> Response:
     return response
 
 
-def create_app(platform: Platform) -> FastAPI:
-    app = FastAPI(title="Berth", openapi_url=None, docs_url=None, redoc_url=None)
-    app.state.platform = platform
-    status.install(app)
-
+def _health_routes(app: FastAPI, platform: Platform, metrics: Metrics) -> None:
     @app.get("/healthz")
     @app.get("/livez")
     async def _live() -> Response:
@@ -33,6 +31,26 @@ def create_app(platform: Platform) -> FastAPI:
         if platform.ready.is_set():
             return Response("ok", media_type="text/plain")
         return Response("not ready", status_code=503, media_type="text/plain")
+
+    @app.get("/metrics")
+    async def _metrics() -> Response:
+        return metrics_response(metrics)
+
+
+def create_ops_app(platform: Platform, metrics: Metrics) -> FastAPI:
+    """What a controller-only process serves: health, readiness and metrics; no API."""
+    app = FastAPI(title="Berth controller", openapi_url=None, docs_url=None, redoc_url=None)
+    _health_routes(app, platform, metrics)
+    return app
+
+
+def create_app(platform: Platform, metrics: Metrics | None = None) -> FastAPI:
+    metrics = metrics or Metrics()
+    app = FastAPI(title="Berth", openapi_url=None, docs_url=None, redoc_url=None)
+    app.state.platform = platform
+    app.add_middleware(RequestMetrics, metrics=metrics)
+    status.install(app)
+    _health_routes(app, platform, metrics)
 
     @app.get("/version")
     async def _version() -> Response:

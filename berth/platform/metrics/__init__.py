@@ -1,0 +1,30 @@
+"""Berth's Prometheus metrics: the one place every series is defined.
+
+* ``series.Metrics``: the series recorded as events happen (one registry per process);
+* ``recorders.EventRecorder``: feeds them from the Job and Pod informers;
+* ``collectors.StateCollector``: jobs, pods, nodes, CronJobs and the scheduler, read at scrape
+  time from the informers' caches (kube-state-metrics style);
+* ``usage.NodeUsageSampler``: real CPU and memory use of each Ray node;
+* ``http``: the API's request middleware and the ``/metrics`` response.
+"""
+
+from __future__ import annotations
+
+from prometheus_client.registry import Collector
+
+from berth.platform.controllers.informers import InformerHub
+from berth.platform.metrics.collectors import SchedulerView, StateCollector
+from berth.platform.metrics.recorders import EventRecorder
+from berth.platform.metrics.series import Metrics
+
+__all__ = ["Metrics", "watch_cluster"]
+
+
+def watch_cluster(metrics: Metrics, hub: InformerHub,
+                  scheduler: SchedulerView | None = None) -> list[Collector]:
+    """Feed the event series from ``hub``'s informers and register the state collector;
+    before ``hub.start()``. Returns the collectors to unregister when ``hub`` stops."""
+    EventRecorder(metrics).register(hub)
+    collector = StateCollector(hub, scheduler)
+    metrics.registry.register(collector)
+    return [collector]

@@ -1,0 +1,101 @@
+"""Pure readings of Jobs, Pods and CronJobs for metrics: a Job's state, how and when it
+finished, why a Pod failed, and when a CronJob fires next."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import NamedTuple
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from apscheduler.triggers.cron import CronTrigger
+
+from berth.platform.resources.meta import dig, parse_time
+
+JOB_STATES = ("pending", "active", "suspended", "complete", "failed")
+POD_PHASES = ("Pending", "Running", "Succeeded", "Failed", "Unknown")
+_MACROS = {"@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *",
+           "@weekly": "0 0 * * 0", "@daily": "0 0 * * *", "@midnight": "0 0 * * *",
+           "@hourly": "0 * * * *"}
+
+
+def _condition_true(obj: dict, kind: str) -> dict | None:
+    for condition in dig(obj, "status", "conditions", default=()) or ():
+        if condition.get("type") == kind and condition.get("status") == "True":
+            return condition
+    return None
+
+
+def job_state(job: dict) -> str:
+    """One of ``JOB_STATES``: finished (complete, failed), suspended, active (pods exist that
+    have not finished) or pending (created, no pod running yet: queued)."""
+    if _condition_true(job, "Complete"):
+        return "complete"
+    if _condition_true(job, "Failed"):
+        return "failed"
+    if dig(job, "spec", "suspend"):
+        return "suspended"
+    if (dig(job, "status", "active") or 0) > 0:
+        return "active"
+    return "pending"
+
+
+class JobFinish(NamedTuple):
+    result: str            # "complete" or "failed"
+    reason: str            # the condition's reason (CompletionsReached, BackoffLimitExceeded...)
+    duration_s: float | None   # start to finish, None when the Job never started
+
+
+def job_finish(job: dict) -> JobFinish | None:
+    """How the Job finished, or None while it runs."""
+    for result, kind in (("complete", "Complete"), ("failed", "Failed")):
+        condition = _condition_true(job, kind)
+        if condition is None:
+            continue
+        start = dig(job, "status", "startTime")
+        end = (dig(job, "status", "completionTime") or condition.get("lastTransitionTime"))
+        duration = None
+        if start and end:
+            duration = max((parse_time(end) - parse_time(start)).total_seconds(), 0.0)
+        return JobFinish(result, condition.get("reason") or "Unknown", duration)
+    return None
+
+
+def pod_failure_reason(pod: dict) -> str:
+    """Why a Failed pod failed: the pod's reason (Evicted, DeadlineExceeded, NodeLost...), or
+    the first terminated container's (Error, OOMKilled, StartError...)."""
+    reason = dig(pod, "status", "reason")
+    if reason:
+        return reason
+    for status in dig(pod, "status", "containerStatuses", default=()) or ():
+        terminated = dig(status, "state", "terminated")
+        if terminated and terminated.get("exitCode", 0) != 0:
+            return terminated.get("reason") or "Error"
+    return "Unknown"
+
+
+def has_started(pod: dict) -> bool:
+    """The pod's containers were started on a node (Running, or finished after running)."""
+    phase = dig(pod, "status", "phase")
+    if phase == "Running":
+        return True
+    for status in dig(pod, "status", "containerStatuses", default=()) or ():
+        state = status.get("state") or {}
+        if "running" in state or dig(state, "terminated", "startedAt"):
+            return True
+    return False
+
+
+def cron_next_fire(schedule: str, time_zone: str | None, after: datetime) -> datetime | None:
+    """The first time after ``after`` that ``schedule`` fires (None: not a valid schedule)."""
+    expression = schedule.strip()
+    tz_name = time_zone
+    if expression.startswith(("TZ=", "CRON_TZ=")):
+        prefix, _, expression = expression.partition(" ")
+        tz_name = prefix.split("=", 1)[1]
+    expression = _MACROS.get(expression, expression)
+    try:
+        tz = ZoneInfo(tz_name) if tz_name else timezone.utc
+        trigger = CronTrigger.from_crontab(expression, timezone=tz)
+    except (ValueError, ZoneInfoNotFoundError):
+        return None
+    return trigger.get_next_fire_time(None, after)
