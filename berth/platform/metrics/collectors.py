@@ -20,7 +20,8 @@ from berth.platform.metrics.capacity import (
     fragmented_gpus, node_usages, pending_requests, unschedulable_counts)
 from berth.platform.metrics.states import JOB_STATES, POD_PHASES, cron_next_fire, job_state
 from berth.platform.resources import registry
-from berth.platform.resources.meta import dig, parse_time
+from berth.platform.metrics.recorders import CONTROLLER_UID
+from berth.platform.resources.meta import dig, labels_of, parse_time
 from berth.scheduler.loop import LoopStats
 
 Clock = Callable[[], datetime]
@@ -47,18 +48,22 @@ class StateCollector(Collector):
 
     def collect(self) -> Iterable:
         pods = self.pods.list()
-        yield from self._jobs()
+        yield from self._jobs(pods)
         yield from self._pods(pods)
         yield from self._nodes(pods)
         yield from self._cronjobs()
         if self.scheduler is not None:
             yield from self._scheduler(pods)
 
-    def _jobs(self) -> Iterable:
+    def _jobs(self, pods: list[dict]) -> Iterable:
         family = GaugeMetricFamily(
             "berth_jobs", "Jobs by namespace and state. state: " + ", ".join(JOB_STATES)
-            + " (pending: created, no pod running yet).", labels=["namespace", "state"])
-        counts = Counter((dig(j, "metadata", "namespace"), job_state(j))
+            + " (active: a pod Running; pending: queued, no pod Running yet).",
+            labels=["namespace", "state"])
+        running = {labels_of(p).get(CONTROLLER_UID) for p in pods
+                   if dig(p, "status", "phase") == "Running"}
+        counts = Counter((dig(j, "metadata", "namespace"),
+                          job_state(j, dig(j, "metadata", "uid") in running))
                          for j in self.jobs.list())
         for namespace in sorted({ns for ns, _ in counts}):
             for state in JOB_STATES:

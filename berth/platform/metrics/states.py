@@ -25,18 +25,17 @@ def _condition_true(obj: dict, kind: str) -> dict | None:
     return None
 
 
-def job_state(job: dict) -> str:
-    """One of ``JOB_STATES``: finished (complete, failed), suspended, active (pods exist that
-    have not finished) or pending (created, no pod running yet: queued)."""
+def job_state(job: dict, running: bool) -> str:
+    """One of ``JOB_STATES``: finished (complete, failed), suspended, active (``running``: at
+    least one of its pods is Running) or pending (queued: its pods wait for a node or are
+    starting, or none was created yet)."""
     if _condition_true(job, "Complete"):
         return "complete"
     if _condition_true(job, "Failed"):
         return "failed"
     if dig(job, "spec", "suspend"):
         return "suspended"
-    if (dig(job, "status", "active") or 0) > 0:
-        return "active"
-    return "pending"
+    return "active" if running else "pending"
 
 
 class JobFinish(NamedTuple):

@@ -32,7 +32,8 @@ def test_state_series():
     reg = collect({
         registry.JOB: [a_job("a", active=1), a_job("b"), a_job("c", namespace="ml"),
                        a_job("d", finished="Complete", reason="CompletionsReached")],
-        registry.POD: [a_pod("a-1", node="gpu", phase="Running", cpu="2", gpus=6),
+        registry.POD: [a_pod("a-1", node="gpu", phase="Running", cpu="2", gpus=6,
+                             labels={"batch.kubernetes.io/controller-uid": "uid-a"}),
                        a_pod("big", gpus=4, message="0/1 nodes are available: "
                              "1 Insufficient nvidia.com/gpu.")],
         registry.NODE: [a_node("gpu", cpu="16", memory="64Gi", gpus=8)],

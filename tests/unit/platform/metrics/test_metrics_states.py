@@ -7,15 +7,16 @@ from berth.platform.metrics.states import (
 from tests.unit.platform.metrics.builders import a_job, a_pod
 
 
-@pytest.mark.parametrize("job, state", [
-    (a_job("j"), "pending"),
-    (a_job("j", active=2), "active"),
-    (a_job("j", suspend=True), "suspended"),
-    (a_job("j", finished="Complete", reason="CompletionsReached"), "complete"),
-    (a_job("j", active=1, finished="Failed", reason="BackoffLimitExceeded"), "failed"),
+@pytest.mark.parametrize("job, running, state", [
+    (a_job("j"), False, "pending"),
+    (a_job("j", active=2), False, "pending"),     # its pods wait for a node
+    (a_job("j", active=2), True, "active"),
+    (a_job("j", suspend=True), False, "suspended"),
+    (a_job("j", finished="Complete", reason="CompletionsReached"), False, "complete"),
+    (a_job("j", active=1, finished="Failed", reason="BackoffLimitExceeded"), True, "failed"),
 ])
-def test_job_state(job, state):
-    assert job_state(job) == state
+def test_job_state(job, running, state):
+    assert job_state(job, running) == state
 
 
 def test_job_finish_reads_reason_and_duration():
