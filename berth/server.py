@@ -32,6 +32,7 @@ from berth.platform.runtime import Platform, open_platform
 from berth.platform.store.client import Client
 from berth.platform.store.lease import Fence, FencedDatabase, LeaseStore
 from berth.scheduler.loop import SchedulerLoop
+from berth.workers.remote_logs import serve_logs_from_ray
 from berth.workers.service import WorkerService
 from berth.workers.simulated import SimulatedKubelet
 from berth.settings import Settings
@@ -107,6 +108,8 @@ class Server:
     def start(self) -> Platform:
         platform = self.platform = open_platform(self.settings)
         if not self.settings.runs_controllers:
+            if self.settings.workers and self.settings.ray_address:
+                serve_logs_from_ray(platform, self.settings)
             platform.ready.set()
             return platform
         if not self.settings.leader_elect:

@@ -102,7 +102,9 @@ class Settings(BaseSettings):
         "this long; less than lease_duration_s.")
     lease_retry_period_s: float = Field(
         1.0, gt=0, description="How often the leader renews and candidates try to take over.")
-    workers: bool = Field(True, description="Start Ray and node agents (off: API + store only).")
+    workers: bool = Field(True, description="Start Ray and node agents (off: API + store only). "
+                          "With role api and ray_address: read pod logs from that cluster's "
+                          "agents.")
     node_usage_period_s: float = Field(
         5.0, gt=0, description="How often each Ray node's real CPU and memory use is read "
         "for /metrics.")
