@@ -123,3 +123,12 @@ class Metrics:
     def cron_missed_runs(self, count: int = 1) -> None:
         """The CronJob controller skipped ``count`` scheduled runs."""
         self.cron_missed.inc(count)
+
+    def observe_cron(self, cronjob: dict, decision, created: str | None) -> None:
+        """A CronJob controller observer: ``decision`` carries ``lateness`` (seconds from the
+        scheduled time to now, for the run it creates) and ``missed`` (schedule times passed
+        over without a run); ``created`` names the Job created, or None."""
+        if created is not None and getattr(decision, "lateness", None) is not None:
+            self.cron_fired(decision.lateness)
+        if getattr(decision, "missed", 0):
+            self.cron_missed_runs(decision.missed)

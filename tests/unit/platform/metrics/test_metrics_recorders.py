@@ -1,6 +1,7 @@
 """The event series, fed (old, new) pairs as the informers would, with a fake clock."""
 
 import copy
+from types import SimpleNamespace
 
 from berth.platform.metrics.recorders import CONTROLLER_UID, EventRecorder
 from berth.platform.metrics.series import Metrics
@@ -108,3 +109,13 @@ def test_cron_hooks():
     assert value(metrics, "berth_cronjob_firing_lateness_seconds_bucket", le="1.0") == 1
     assert value(metrics, "berth_cronjob_firing_lateness_seconds_count") == 2
     assert value(metrics, "berth_cronjob_missed_runs_total") == 2
+
+
+def test_cron_observer_takes_the_cron_controllers_decisions():
+    metrics = Metrics()
+    metrics.observe_cron({}, SimpleNamespace(lateness=0.3, missed=0), "nightly-29000000")
+    metrics.observe_cron({}, SimpleNamespace(lateness=90.0, missed=3), "nightly-29000060")
+    metrics.observe_cron({}, SimpleNamespace(lateness=None, missed=0), None)  # nothing due
+    assert value(metrics, "berth_cronjob_firing_lateness_seconds_count") == 2
+    assert value(metrics, "berth_cronjob_firing_lateness_seconds_bucket", le="1.0") == 1
+    assert value(metrics, "berth_cronjob_missed_runs_total") == 3
