@@ -151,6 +151,15 @@ def test_every_panel_query_returns_data(cluster):
             'berth_scheduler_unschedulable_pods{reason="Insufficient cpu"} >= 1')
         assert prom.wait_for('berth_node_requested_gpus == 6')
         assert prom.wait_for(f'berth_api_watch_connections{{resource="jobs"}} >= 1')
+        assert prom.wait_for('berth_job_queue_wait_seconds_count >= 3')
+        assert prom.wait_for('berth_scheduler_pod_scheduling_seconds_count >= 3')
+        assert prom.wait_for('berth_job_duration_seconds_count{result="complete"} >= 1')
+        assert prom.wait_for('sum(berth_pod_launches_total) >= 2')
+        assert prom.wait_for('berth_scheduler_schedule_attempts_total{result="scheduled"} >= 3')
+        assert prom.wait_for('rate(berth_node_cpu_usage_seconds_total[1m]) > 0')
+        assert prom.wait_for('berth_node_memory_usage_bytes > 0')
+        assert prom.wait_for('berth_cronjob_next_schedule_time_seconds > time()')
+        assert prom.wait_for('sum(berth_node_ready) >= 2')
 
         empty = []
         for board, title, expr in dashboard_queries():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from typing import Callable, Iterable, NamedTuple
 
 import ray
@@ -20,6 +21,7 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 log = logging.getLogger(__name__)
 
+_STUCK_S = 60.0
 _BUSY_FIELDS = (0, 1, 2, 5, 6, 7)   # user nice system irq softirq steal (not idle, iowait)
 
 
@@ -69,6 +71,7 @@ class NodeUsageSampler(Collector):
         self.nodes = nodes
         self.period_s = period_s
         self.latest: dict[str, HostUsage] = {}
+        self._inflight: dict[str, tuple[ray.ObjectRef, float]] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -91,23 +94,29 @@ class NodeUsageSampler(Collector):
             self._stop.wait(self.period_s)
 
     def sample_once(self) -> None:
+        """Collect the samples that arrived; send one task to each node that has none out.
+
+        Never waits: a node's first task may take seconds (Ray starts a worker process for
+        it), and a task that seems stuck is cancelled only after ``_STUCK_S``."""
         nodes = self.nodes()
-        if not nodes:
-            self.latest = {}
-            return
-        refs = {name: _sample.options(scheduling_strategy=NodeAffinitySchedulingStrategy(
-                    node_id, soft=False)).remote() for name, node_id in nodes.items()}
-        ready, _ = ray.wait(list(refs.values()), num_returns=len(refs), timeout=self.period_s)
-        done = set(ready)
-        latest = {}
-        for name, ref in refs.items():
-            if ref in done:
+        now = time.monotonic()
+        latest = {name: usage for name, usage in self.latest.items() if name in nodes}
+        for name, (ref, sent) in list(self._inflight.items()):
+            ready, _ = ray.wait([ref], timeout=0)
+            if ready:
+                del self._inflight[name]
                 try:
                     latest[name] = ray.get(ref)
                 except ray.exceptions.RayError as err:
                     log.debug("usage of node %s not read: %s", name, err)
-            else:
-                ray.cancel(ref, force=True)
+            elif name not in nodes or now - sent > _STUCK_S:
+                del self._inflight[name]
+                ray.cancel(ref)
+        for name, node_id in nodes.items():
+            if name not in self._inflight:
+                strategy = NodeAffinitySchedulingStrategy(node_id, soft=False)
+                self._inflight[name] = (_sample.options(scheduling_strategy=strategy).remote(),
+                                        now)
         self.latest = latest
 
     def collect(self) -> Iterable:
