@@ -20,6 +20,9 @@ from berth.scheduler.types import NodeView, PodRequest, node_view, pod_request
 _AVAILABLE = re.compile(r"nodes are available: (?P<reasons>.*?)\.(?: preemption:|$)")
 _COUNTED = re.compile(r"^\d+ (?P<reason>.+)$")
 _TAINT = re.compile(r"^node\(s\) had untolerated taint .*$")
+_TERMINAL = ("Succeeded", "Failed")
+# The label the job controller puts on every pod of a Job (Kubernetes' own name).
+CONTROLLER_UID = "batch.kubernetes.io/controller-uid"
 
 
 class NodeUsage(NamedTuple):
@@ -28,24 +31,78 @@ class NodeUsage(NamedTuple):
     view: NodeView   # allocatable and requested (CPU millicores, memory bytes, GPUs)
 
 
-def node_usages(nodes: Iterable[dict], pods: Iterable[dict]) -> list[NodeUsage]:
-    """Every node with the requests of the live pods bound to it counted."""
-    by_node: dict[str, list[dict]] = {}
+class PodTally(NamedTuple):
+    """Everything the collector needs from the pods, gathered in one pass."""
+
+    phases: Counter            # (namespace, phase) -> pods
+    running_jobs: set[str]     # controller uids of Jobs with a Running pod
+    on_node: dict[str, list[PodRequest]]   # node -> requests of its live pods
+    pending: list[PodRequest]  # pods the scheduler still has to place
+    reasons: Counter           # unschedulable reason -> pending pods
+
+
+class RequestCache:
+    """Each pod's ``PodRequest``, parsed once per pod (requests do not change after
+    creation); entries of pods no longer listed are dropped at every ``tally``."""
+
+    def __init__(self) -> None:
+        self._by_uid: dict[str, PodRequest] = {}
+        self._fresh: dict[str, PodRequest] = {}
+
+    def get(self, pod: dict, uid: str) -> PodRequest:
+        request = self._by_uid.get(uid) or pod_request(pod, order=0.0)
+        self._fresh[uid] = request
+        return request
+
+    def tally(self, pods: Iterable[dict]) -> PodTally:
+        self._fresh = {}
+        tally = tally_pods(pods, self.get)
+        self._by_uid = self._fresh
+        return tally
+
+
+def _parse(pod: dict, uid: str) -> PodRequest:
+    return pod_request(pod, order=0.0)
+
+
+def tally_pods(pods: Iterable[dict], request_of=_parse) -> PodTally:
+    """Phases per namespace, Jobs with a Running pod, requests per node, pending requests and
+    why they wait. ``request_of(pod, uid)`` parses (or remembers) a pod's requests."""
+    phases: Counter = Counter()
+    running: set[str] = set()
+    on_node: dict[str, list[PodRequest]] = {}
+    pending: list[PodRequest] = []
+    reasons: Counter = Counter()
     for pod in pods:
-        name = dig(pod, "spec", "nodeName")
-        if name:
-            by_node.setdefault(name, []).append(pod)
+        md = pod.get("metadata") or {}
+        spec = pod.get("spec") or {}
+        phase = (pod.get("status") or {}).get("phase") or "Pending"
+        phases[(md.get("namespace", ""), phase)] += 1
+        if phase == "Running":
+            job = (md.get("labels") or {}).get(CONTROLLER_UID)
+            if job:
+                running.add(job)
+        if phase in _TERMINAL:
+            continue
+        node = spec.get("nodeName")
+        if node:
+            on_node.setdefault(node, []).append(request_of(pod, md.get("uid", "")))
+        elif wants_scheduling(pod):
+            pending.append(request_of(pod, md.get("uid", "")))
+            if phase == "Pending":
+                for reason in set(unschedulable_reasons(unschedulable_message(pod))):
+                    reasons[reason] += 1
+    return PodTally(phases, running, on_node, pending, reasons)
+
+
+def node_usages(nodes: Iterable[dict], on_node: dict[str, list[PodRequest]]) -> list[NodeUsage]:
+    """Every node with the requests of the live pods bound to it counted."""
     out = []
     for node in nodes:
         name = dig(node, "metadata", "name", default="")
-        view = node_view(node, by_node.get(name, ()))
+        view = node_view(node, on_node.get(name, ()))
         out.append(NodeUsage(name, view.ready, view))
     return out
-
-
-def pending_requests(pods: Iterable[dict]) -> list[PodRequest]:
-    """The pods the scheduler still has to place."""
-    return [pod_request(pod, order=0.0) for pod in pods if wants_scheduling(pod)]
 
 
 def fragmented_gpus(node: NodeView, pending: Iterable[PodRequest]) -> int:
@@ -88,15 +145,3 @@ def unschedulable_reasons(message: str | None) -> list[str]:
         if reason:
             reasons.append(reason)
     return reasons
-
-
-def unschedulable_counts(pods: Iterable[dict]) -> Counter[str]:
-    """Pending pods per reason the scheduler gave (a pod with two reasons counts in both)."""
-    counts: Counter[str] = Counter()
-    for pod in pods:
-        if dig(pod, "status", "phase") not in (None, "Pending") or not wants_scheduling(pod):
-            continue
-        message = unschedulable_message(pod)
-        for reason in set(unschedulable_reasons(message)):
-            counts[reason] += 1
-    return counts

@@ -17,11 +17,10 @@ from prometheus_client.registry import Collector
 
 from berth.platform.controllers.informers import InformerHub
 from berth.platform.metrics.capacity import (
-    fragmented_gpus, node_usages, pending_requests, unschedulable_counts)
+    PodTally, RequestCache, fragmented_gpus, node_usages)
 from berth.platform.metrics.states import JOB_STATES, POD_PHASES, cron_next_fire, job_state
 from berth.platform.resources import registry
-from berth.platform.metrics.recorders import CONTROLLER_UID
-from berth.platform.resources.meta import dig, labels_of, parse_time
+from berth.platform.resources.meta import dig, parse_time
 from berth.scheduler.loop import LoopStats
 
 Clock = Callable[[], datetime]
@@ -45,37 +44,35 @@ class StateCollector(Collector):
         self.pods = hub.informer(registry.POD)
         self.nodes = hub.informer(registry.NODE)
         self.cronjobs = hub.informer(registry.CRON_JOB)
+        self._requests = RequestCache()
 
     def collect(self) -> Iterable:
-        pods = self.pods.list()
-        yield from self._jobs(pods)
-        yield from self._pods(pods)
-        yield from self._nodes(pods)
+        tally = self._requests.tally(self.pods.list())
+        yield from self._jobs(tally)
+        yield from self._pods(tally)
+        yield from self._nodes(tally)
         yield from self._cronjobs()
         if self.scheduler is not None:
-            yield from self._scheduler(pods)
+            yield from self._scheduler()
 
-    def _jobs(self, pods: list[dict]) -> Iterable:
+    def _jobs(self, tally: PodTally) -> Iterable:
         family = GaugeMetricFamily(
             "berth_jobs", "Jobs by namespace and state. state: " + ", ".join(JOB_STATES)
             + " (active: a pod Running; pending: queued, no pod Running yet).",
             labels=["namespace", "state"])
-        running = {labels_of(p).get(CONTROLLER_UID) for p in pods
-                   if dig(p, "status", "phase") == "Running"}
         counts = Counter((dig(j, "metadata", "namespace"),
-                          job_state(j, dig(j, "metadata", "uid") in running))
+                          job_state(j, dig(j, "metadata", "uid") in tally.running_jobs))
                          for j in self.jobs.list())
         for namespace in sorted({ns for ns, _ in counts}):
             for state in JOB_STATES:
                 family.add_metric([namespace, state], counts.get((namespace, state), 0))
         yield family
 
-    def _pods(self, pods: list[dict]) -> Iterable:
+    def _pods(self, tally: PodTally) -> Iterable:
         family = GaugeMetricFamily(
             "berth_pods", "Pods by namespace and phase. phase: " + ", ".join(POD_PHASES) + ".",
             labels=["namespace", "phase"])
-        counts = Counter((dig(p, "metadata", "namespace"),
-                          dig(p, "status", "phase") or "Pending") for p in pods)
+        counts = tally.phases
         for namespace in sorted({ns for ns, _ in counts}):
             for phase in POD_PHASES:
                 family.add_metric([namespace, phase], counts.get((namespace, phase), 0))
@@ -87,11 +84,11 @@ class StateCollector(Collector):
             "Insufficient nvidia.com/gpu, node(s) didn't match Pod's node affinity/selector, "
             "node(s) had untolerated taint, node(s) were unschedulable, Too many pods, "
             "no nodes available to schedule pods, ...", labels=["reason"])
-        for reason, count in sorted(unschedulable_counts(pods).items()):
+        for reason, count in sorted(tally.reasons.items()):
             reasons.add_metric([reason], count)
         yield reasons
 
-    def _nodes(self, pods: list[dict]) -> Iterable:
+    def _nodes(self, tally: PodTally) -> Iterable:
         names = ("cpu_cores", "memory_bytes", "gpus")
         scale = (1e-3, 1.0, 1.0)   # millicores to cores
         alloc = {n: GaugeMetricFamily(f"berth_node_allocatable_{n}",
@@ -108,8 +105,7 @@ class StateCollector(Collector):
             "berth_node_fragmented_gpus",
             "Free GPUs on the node that no pending GPU request could use (0 while no GPU pod "
             "is pending).", labels=["node"])
-        pending = pending_requests(pods)
-        for usage in node_usages(self.nodes.list(), pods):
+        for usage in node_usages(self.nodes.list(), tally.on_node):
             view = usage.view
             for name, factor, a, r in zip(names, scale,
                                           (view.alloc_cpu, view.alloc_mem, view.alloc_gpu),
@@ -117,7 +113,7 @@ class StateCollector(Collector):
                 alloc[name].add_metric([usage.name], a * factor)
                 req[name].add_metric([usage.name], r * factor)
             ready.add_metric([usage.name], 1 if usage.ready else 0)
-            fragmented.add_metric([usage.name], fragmented_gpus(view, pending))
+            fragmented.add_metric([usage.name], fragmented_gpus(view, tally.pending))
         yield from alloc.values()
         yield from req.values()
         yield ready
@@ -145,7 +141,7 @@ class StateCollector(Collector):
         yield nxt
         yield last
 
-    def _scheduler(self, pods: list[dict]) -> Iterable:
+    def _scheduler(self) -> Iterable:
         stats = self.scheduler.stats
         attempts = CounterMetricFamily(
             "berth_scheduler_schedule_attempts",

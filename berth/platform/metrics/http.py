@@ -31,7 +31,7 @@ def request_labels(method: str, path: str, query: str) -> tuple[str, str]:
         return method.lower(), ""
     resource = info.resource.plural + (f"/{info.subresource}" if info.subresource else "")
     if method == "GET":
-        watch = parse_qs(query).get("watch", [""])[0] in ("1", "true")
+        watch = "watch=" in query and parse_qs(query).get("watch", [""])[0] in ("1", "true")
         verb = "watch" if watch else ("get" if info.name else "list")
     elif method == "DELETE":
         verb = "delete" if info.name else "deletecollection"

@@ -13,12 +13,11 @@ import time
 from typing import Callable
 
 from berth.platform.controllers.informers import InformerHub
+from berth.platform.metrics.capacity import CONTROLLER_UID
 from berth.platform.metrics.series import Metrics
 from berth.platform.metrics.states import has_started, job_finish, pod_failure_reason
 from berth.platform.resources import registry
 from berth.platform.resources.meta import dig, labels_of
-
-CONTROLLER_UID = "batch.kubernetes.io/controller-uid"
 
 
 def _uid(obj: dict | None) -> str:
