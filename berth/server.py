@@ -26,8 +26,7 @@ from berth.platform.controllers.leader import LeaderElector, LeaseTiming, new_id
 from berth.platform.controllers.manager import ControllerManager
 from berth.platform.controllers.namespace import NamespaceController
 from berth.platform.controllers.ttl import TTLAfterFinishedController
-from berth.platform.metrics import Metrics, watch_cluster
-from berth.platform.metrics.usage import NodeUsageSampler
+from berth.platform.metrics import Metrics, unwatch, watch_cluster, watch_node_usage
 from berth.platform.runtime import Platform, open_platform
 from berth.platform.store.client import Client
 from berth.platform.store.lease import Fence, FencedDatabase, LeaseStore
@@ -68,7 +67,6 @@ class ControlSide:
             self.workers = WorkerService(platform, self.hub, settings)
             self.workers.register(self.hub)
         self.collectors = watch_cluster(metrics, self.hub, self.scheduler)
-        self.usage: NodeUsageSampler | None = None
 
     def start(self) -> None:
         self.hub.start()
@@ -76,18 +74,11 @@ class ControlSide:
         self.scheduler.start()
         if self.workers:
             self.workers.start()
-            kubelet = self.workers.kubelet
-            self.usage = NodeUsageSampler(
-                lambda: {name: ref.node_id for name, ref in kubelet.agents.items()},
-                self.settings.node_usage_period_s).start()
-            self.collectors.append(self.usage)
-            self.metrics.registry.register(self.usage)
+            self.collectors.append(watch_node_usage(self.metrics, self.workers.kubelet,
+                                                    self.settings.node_usage_period_s))
 
     def stop(self) -> None:
-        for collector in self.collectors:
-            self.metrics.registry.unregister(collector)
-        if self.usage:
-            self.usage.stop()
+        unwatch(self.metrics, self.collectors)
         if self.workers:
             self.workers.stop()
         self.scheduler.stop()

@@ -16,8 +16,9 @@ from berth.platform.controllers.informers import InformerHub
 from berth.platform.metrics.collectors import SchedulerView, StateCollector
 from berth.platform.metrics.recorders import EventRecorder
 from berth.platform.metrics.series import Metrics
+from berth.platform.metrics.usage import NodeUsageSampler
 
-__all__ = ["Metrics", "watch_cluster"]
+__all__ = ["Metrics", "watch_cluster", "watch_node_usage", "unwatch"]
 
 
 def watch_cluster(metrics: Metrics, hub: InformerHub,
@@ -28,3 +29,19 @@ def watch_cluster(metrics: Metrics, hub: InformerHub,
     collector = StateCollector(hub, scheduler)
     metrics.registry.register(collector)
     return [collector]
+
+
+def watch_node_usage(metrics: Metrics, kubelet, period_s: float) -> Collector:
+    """Sample the real CPU and memory use of the nodes with a Berth agent (``kubelet``: the
+    worker service's ``KubeletSync``); after the workers started."""
+    sampler = NodeUsageSampler.of_agents(kubelet, period_s).start()
+    metrics.registry.register(sampler)
+    return sampler
+
+
+def unwatch(metrics: Metrics, collectors: list[Collector]) -> None:
+    """Unregister the collectors of a term that ends (and stop the ones that sample)."""
+    for collector in collectors:
+        metrics.registry.unregister(collector)
+        if isinstance(collector, NodeUsageSampler):
+            collector.stop()

@@ -65,7 +65,8 @@ def _sample() -> HostUsage:
 
 
 class NodeUsageSampler(Collector):
-    """``nodes()`` gives {node name: Ray node id} of the nodes to sample."""
+    """``nodes()`` gives {node name: Ray node id} of the nodes to sample.
+    ``NodeUsageSampler.of_agents(kubelet, period)``: the nodes with a Berth agent."""
 
     def __init__(self, nodes: Callable[[], dict[str, str]], period_s: float):
         self.nodes = nodes
@@ -74,6 +75,12 @@ class NodeUsageSampler(Collector):
         self._inflight: dict[str, tuple[ray.ObjectRef, float]] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    @classmethod
+    def of_agents(cls, kubelet, period_s: float) -> NodeUsageSampler:
+        """``kubelet.agents``: {node name: ref with ``node_id``}, as ``KubeletSync`` has."""
+        return cls(lambda: {name: ref.node_id for name, ref in kubelet.agents.items()},
+                   period_s)
 
     def start(self) -> NodeUsageSampler:
         self._thread = threading.Thread(target=self._run, name="node-usage", daemon=True)
