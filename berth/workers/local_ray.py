@@ -106,8 +106,13 @@ def short_path(temp: Path) -> Path:
 def start_local_ray(temp_dir: str | Path, num_cpus: int | None = None,
                     num_gpus: int | None = None, resources: dict[str, float] | None = None,
                     labels: dict[str, str] | None = None,
-                    object_store_memory: int | None = None) -> str:
-    """Start (or find already running) a head under ``temp_dir``; its GCS address."""
+                    object_store_memory: int | None = None,
+                    idle_workers: int | None = None) -> str:
+    """Start (or find already running) a head under ``temp_dir``; its GCS address.
+
+    ``idle_workers``: how many idle worker processes the raylet keeps (Ray's
+    ``num_workers_soft_limit``, read from the environment of the processes it starts; Ray's
+    default is the CPU count): a pod's task then starts on a warm worker, not a new one."""
     temp = Path(temp_dir).resolve()
     temp.mkdir(parents=True, exist_ok=True)
     state = _state(temp)
@@ -131,6 +136,8 @@ def start_local_ray(temp_dir: str | Path, num_cpus: int | None = None,
     if object_store_memory:
         args.append(f"--object-store-memory={object_store_memory}")
     env = {**os.environ, **driver_env(temp)}
+    if idle_workers is not None:
+        env["RAY_num_workers_soft_limit"] = str(idle_workers)
     proc = subprocess.Popen(args, env=env, start_new_session=True, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     output, _ = proc.communicate(timeout=_START_TIMEOUT_S)
