@@ -56,7 +56,8 @@ class Settings(BaseSettings):
         0.02, ge=0, description="How long pod changes are gathered before they are sent to "
         "the node agents (one send for a burst of changes).")
     kubelet_status_poll_s: float = Field(
-        0.1, gt=0, description="How often node agents are asked for pod status changes.")
+        1.0, gt=0, description="Longest a node agent holds a request for pod status changes "
+        "open when nothing changes (a long poll: changes are answered as they happen).")
     orphan_pod_grace_s: float = Field(
         40.0, ge=0, description="How long a pod may stay bound to a node that has neither a "
         "Node object nor an agent before it is failed and deleted (Kubernetes' pod GC "
