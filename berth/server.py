@@ -14,7 +14,9 @@ instead of the API, ``all`` (the default) does both.
 from __future__ import annotations
 
 import logging
+import signal
 import threading
+import time
 
 import uvicorn
 
@@ -80,10 +82,10 @@ class ControlSide:
     def stop(self) -> None:
         unwatch(self.metrics, self.collectors)
         if self.workers:
-            self.workers.stop()
-        self.scheduler.stop()
-        self.manager.stop()
-        self.hub.stop()
+            _timed("workers", self.workers.stop)
+        _timed("scheduler", self.scheduler.stop)
+        _timed("controllers", self.manager.stop)
+        _timed("informers", self.hub.stop)
 
 
 class Server:
@@ -151,7 +153,9 @@ class Server:
                                 port=self.settings.port, log_level=self.settings.log_level,
                                 access_log=False, timeout_graceful_shutdown=3,
                                 lifespan="off")
-        self._uvicorn = uvicorn.Server(config)
+        self._uvicorn = _Uvicorn(config, on_exit=platform.feed.close_watches)
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, _interrupt)
         try:
             self._uvicorn.run()
         except KeyboardInterrupt:
@@ -160,8 +164,40 @@ class Server:
             self.stop()
 
     def stop(self) -> None:
+        """Stop every part, workers first (they call the store); each step is timed in the
+        log, so a slow stop says which part held it."""
+        started = time.monotonic()
         if self.elector:
             self.elector.stop()
         self._stop_control()
         if self.platform:
-            self.platform.close()
+            _timed("store", self.platform.close)
+        log.info("Berth stopped in %.1f s", time.monotonic() - started)
+
+
+def _timed(name: str, stop) -> None:
+    step = time.monotonic()
+    stop()
+    log.info("stopped %s in %.2f s", name, time.monotonic() - step)
+
+
+def _interrupt(_sig, _frame) -> None:
+    """SIGTERM as Ctrl-C: uvicorn re-raises the signal it handled once it has shut down, and
+    with the default handler that would end the process before ``Server.stop`` (a private Ray
+    head left running, the controller lease held until it expires)."""
+    raise KeyboardInterrupt
+
+
+class _Uvicorn(uvicorn.Server):
+    """uvicorn that ends the watch streams as soon as it is told to stop: otherwise each open
+    watch (kubectl get -w, every informer of a client) holds the shutdown for the whole
+    graceful timeout."""
+
+    def __init__(self, config: uvicorn.Config, on_exit):
+        super().__init__(config)
+        self._on_exit = on_exit
+
+    def handle_exit(self, sig, frame) -> None:
+        self._on_exit()
+        super().handle_exit(sig, frame)
+

@@ -1,85 +1,77 @@
 """The ``berth`` command: start Berth, print a kubeconfig, run and inspect jobs.
 
-``up`` and ``kubeconfig`` live here; the commands that talk to a running Berth over its HTTP
-API are registered from their modules (``jobs``, ``objects``, ``logs``).
+Each command lives in its own module, imported only when that command runs (or its help is
+asked for): ``berth get`` loads the HTTP client, never the server, so it starts in a fraction
+of the time ``berth up`` needs to import FastAPI, Ray and the store. ``COMMANDS`` is the table
+of them; ``berth --help`` lists it without importing any.
 """
 
 from __future__ import annotations
 
-import logging
-from pathlib import Path
-from typing import Optional
+import importlib
+from dataclasses import dataclass, field
 
+import click
 import typer
-import yaml
-from pydantic import ValidationError
-
-from berth.cli import jobs, logs, objects
-from berth.server import Server
-from berth.settings import Settings
-
-app = typer.Typer(help="Berth: Kubernetes-style batch jobs on a Ray worker pool.",
-                  no_args_is_help=True, add_completion=False)
-app.command(context_settings=jobs.RUN_CONTEXT)(jobs.run)
-app.command()(objects.get)
-app.command()(objects.describe)
-app.command()(logs.logs)
-app.command()(objects.delete)
-app.command()(objects.apply)
+from typer.core import TyperGroup
 
 
-@app.command()
-def up(port: Optional[int] = typer.Option(None, help="API port (default 8080)."),
-       host: Optional[str] = typer.Option(None, help="API address (default 127.0.0.1)."),
-       data_dir: Optional[Path] = typer.Option(None, help="State directory (default ./.berth)."),
-       database_url: Optional[str] = typer.Option(
-           None, help="postgresql+psycopg://user@host/db (default: SQLite in the data dir)."),
-       ray_address: Optional[str] = typer.Option(
-           None, help="Join this Ray cluster instead of starting a private one."),
-       workers: Optional[bool] = typer.Option(
-           None, "--workers/--no-workers", help="Run pods on Ray (default on)."),
-       role: Optional[str] = typer.Option(
-           None, help="all (default): API and controllers; api: the API only; controller: "
-           "controllers, scheduler and node agents, with /metrics on the port."),
-       log_level: Optional[str] = typer.Option(None, help="debug, info, warning, error.")):
-    """Start Berth embedded and serve until Ctrl-C."""
-    overrides = {k: v for k, v in {"port": port, "host": host, "data_dir": data_dir,
-                                   "database_url": database_url, "ray_address": ray_address,
-                                   "workers": workers, "role": role,
-                                   "log_level": log_level}.items()
-                 if v is not None}
-    try:
-        settings = Settings(**overrides)
-    except ValidationError as err:
-        raise typer.BadParameter(str(err)) from None
-    if settings.runs_api and not settings.host_is_loopback and not settings.allow_insecure_host:
-        raise typer.BadParameter(
-            f"the API has no authentication yet: it listens on loopback only, not on "
-            f"{settings.host!r} (set BERTH_ALLOW_INSECURE_HOST=true where something else "
-            f"keeps it private, as compose.yaml does)", param_hint="--host")
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    Server(settings).serve()
+@dataclass(frozen=True)
+class LazyCommand:
+    module: str
+    function: str
+    summary: str  # the first line of the function's docstring (a unit test keeps them equal)
+    context_settings: dict = field(default_factory=dict)
+
+    def load(self, name: str) -> click.Command:
+        function = getattr(importlib.import_module(self.module), self.function)
+        single = typer.Typer(add_completion=False, rich_markup_mode=None)
+        single.command(name=name, context_settings=self.context_settings)(function)
+        return typer.main.get_command(single)
 
 
-@app.command()
-def kubeconfig(server: str = typer.Option(None, help="API URL (default from settings)."),
-               namespace: str = typer.Option("default", help="Namespace of the context.")):
-    """Print a kubeconfig for kubectl: berth kubeconfig > ~/.kube/berth.yaml"""
-    settings = Settings()
-    url = server or f"http://{settings.host}:{settings.port}"
-    typer.echo(yaml.safe_dump(kubeconfig_document(url, namespace), sort_keys=False), nl=False)
+COMMANDS: dict[str, LazyCommand] = {
+    "run": LazyCommand("berth.cli.jobs", "run", "Run a command as a Job and follow it: "
+                       "progress, logs, and its exit status.",
+                       {"allow_interspersed_args": False}),
+    "get": LazyCommand("berth.cli.objects", "get", "List objects of a kind, or show one."),
+    "describe": LazyCommand("berth.cli.objects", "describe",
+                            "Show one object in detail, with its recent Events."),
+    "logs": LazyCommand("berth.cli.logs", "logs",
+                        "Print the logs of a pod, or of every pod of a Job."),
+    "delete": LazyCommand("berth.cli.objects", "delete", "Delete objects by name."),
+    "apply": LazyCommand("berth.cli.objects", "apply", "Create or update objects from "
+                         "YAML/JSON manifests (several documents per file)."),
+    "up": LazyCommand("berth.cli.up", "up", "Start Berth embedded and serve until Ctrl-C."),
+    "kubeconfig": LazyCommand("berth.cli.kubeconfig", "kubeconfig",
+                              "Print a kubeconfig for kubectl: berth kubeconfig > "
+                              "~/.kube/berth.yaml"),
+}
 
 
-def kubeconfig_document(url: str, namespace: str = "default") -> dict:
-    return {
-        "apiVersion": "v1", "kind": "Config",
-        "clusters": [{"name": "berth", "cluster": {"server": url}}],
-        "users": [{"name": "berth", "user": {}}],
-        "contexts": [{"name": "berth", "context": {"cluster": "berth", "user": "berth",
-                                                   "namespace": namespace}}],
-        "current-context": "berth",
-    }
+class LazyGroup(TyperGroup):
+    """A command group whose commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in COMMANDS:
+            self.add_command(COMMANDS[name].load(name), name)
+        return self.commands.get(name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, command.summary) for name, command in COMMANDS.items()])
+
+
+app = typer.Typer(cls=LazyGroup, no_args_is_help=True, add_completion=False,
+                  rich_markup_mode=None)
+
+
+@app.callback()
+def berth() -> None:
+    """Berth: Kubernetes-style batch jobs on a Ray worker pool."""
 
 
 if __name__ == "__main__":

@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 
 _ATTEMPT_SHIFT = 40  # read_log_from offsets carry the attempt above this many bits
 _WAIT_S = 0.2
+_GATHER_S = 0.01
 DELETED_MESSAGE = "The pod was deleted before it started"
 LOST_MESSAGE = "The node agent restarted; the pod's containers were lost with it"
 
@@ -112,6 +113,7 @@ class NodeAgent:
         self.pods: dict[str, PodRecord] = {}
         self._cursor = time.time_ns() // 1000
         self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)
         self._recover()
         threading.Thread(target=self._monitor, name="agent-monitor", daemon=True).start()
 
@@ -171,7 +173,18 @@ class NodeAgent:
                 else:
                     self._stop(rec, None)
 
-    def statuses(self, since: int = 0) -> tuple[int, list[dict]]:
+    def statuses(self, since: int = 0, wait_s: float = 0.0) -> tuple[int, list[dict]]:
+        """Changes after cursor ``since``. With ``wait_s``, a long poll: the call returns as
+        soon as a status changes (or after ``wait_s`` with nothing), so statuses reach the
+        control plane as they happen rather than at its next poll. A change that ends the
+        wait is answered ``_GATHER_S`` later, with whatever else changed meanwhile (a pod
+        admitted and started at once is one write, not two)."""
+        if wait_s > 0:
+            with self._lock:
+                woke = self._cursor <= since and \
+                    self._changed.wait_for(lambda: self._cursor > since, wait_s)
+            if woke:
+                time.sleep(_GATHER_S)
         with self._lock:
             changed = sorted((r for r in self.pods.values() if r.changed > since
                               and r.status is not None), key=lambda r: r.changed)
@@ -255,6 +268,8 @@ class NodeAgent:
         self._cursor = max(self._cursor + 1, time.time_ns() // 1000)
         rec.status, rec.changed = status, self._cursor
         self._persist(rec)
+        with self._changed:  # callers mostly hold the lock already (it is re-entrant)
+            self._changed.notify_all()
 
     def _persist(self, rec: PodRecord) -> None:
         folder = self.pod_root / rec.uid

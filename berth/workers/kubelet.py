@@ -11,7 +11,8 @@ before the list would stop every pod it runs):
   (``agent.sync``). Every ``kubelet_resync_period_s`` every agent gets its set regardless.
   The same pass deletes (grace 0) terminal pods that are being deleted, and fails pods bound
   to a node that has neither an agent nor a Node object (``podgc.py``).
-- **status**: polls each agent for status changes and writes them (``reports.py``).
+- **status**: asks each agent for status changes (a long poll: answered as they happen) and
+  writes them (``reports.py``).
 
 Agents are handed in by the worker service (``set_agents``) as it finds Ray nodes.
 """
@@ -84,6 +85,7 @@ class KubeletSync:
         self._inflight: dict[str, tuple] = {}  # node name -> (sync call, AgentRef, sent at)
         self._lock = threading.Lock()
         self._wake = threading.Event()
+        self._agents_set = threading.Event()  # wakes the status thread waiting for agents
         self._stop = threading.Event()
         self._synced: threading.Event | None = None
         self._threads: list[threading.Thread] = []
@@ -108,6 +110,7 @@ class KubeletSync:
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
+        self._agents_set.set()
         for thread in self._threads:
             thread.join(timeout=_CALL_TIMEOUT_S)
         self._threads.clear()
@@ -129,6 +132,7 @@ class KubeletSync:
             for name in fresh:
                 self.reports.reset(agents[name].node_id)
             self._agents = dict(agents)
+        self._agents_set.set()
         self._mark(fresh)
 
     def forget_agent(self, ref: AgentRef) -> None:
@@ -244,9 +248,10 @@ class KubeletSync:
                 return
         while not self._stop.is_set():
             try:
-                self.reports.poll()
+                if not self.reports.poll():  # no agent yet: wait for one
+                    self._agents_set.wait(self.settings.kubelet_status_poll_s)
+                    self._agents_set.clear()
             except Exception:  # Ray or the store hiccuped: the next round asks again
                 log.exception("pod status poll failed")
                 self.reports.clear()
                 self._stop.wait(1.0)
-            self._stop.wait(self.settings.kubelet_status_poll_s)

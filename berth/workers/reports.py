@@ -1,10 +1,13 @@
 """Pod statuses from the node agents into the store (the kubelet's status manager).
 
-Every ``kubelet_status_poll_s`` each agent is asked what changed since its cursor
-(``agent.statuses``); one call per agent is in flight at a time, so an agent that does not
-answer (its node dying) holds up no other. Each change is merged into the stored status
-(``podstatus.merge_status``) and written through the status subresource when it differs. A pod
-being deleted whose agent reports it finished is then deleted with grace 0, as a kubelet
+Each agent is asked what changed since its cursor (``agent.statuses``) as a long poll: the
+agent answers as soon as a status changes (or after ``kubelet_status_poll_s`` with nothing),
+so a pod's status reaches the store as it happens, and everything that changed while the
+previous answer was being written comes in one answer. One call per agent is in flight at a
+time, so an agent that does not answer (its node dying) holds up no other. Each change is
+merged into the stored status (``podstatus.merge_status``) and written through the status
+subresource when it differs; the writes of one answer commit together (``Client.batch``). A
+pod being deleted whose agent reports it finished is then deleted with grace 0, as a kubelet
 confirms a deletion.
 
 A report of containers lost (``ContainerStatusUnknown``: the agent saw a pod's task die
@@ -33,6 +36,8 @@ from berth.workers.podstatus import containers_lost, merge_status
 from berth.workers.status import is_terminal
 
 log = logging.getLogger(__name__)
+
+_ANSWER_SLACK_S = 0.5  # beyond the long poll: a call's trip through Ray
 
 
 class HeldReports:
@@ -86,24 +91,32 @@ class StatusReports:
         """A new agent on that node: its cursor starts over."""
         self.cursors.pop(node_id, None)
 
-    def poll(self) -> None:
-        """Ask every agent not already asked for its changes; collect the answers that came."""
+    def poll(self) -> bool:
+        """Ask every agent not already asked for its changes, as a long poll (the agent
+        answers as soon as a status changes, or after ``poll_s``); write the answers that came.
+        False when there was no agent to ask."""
         if not ray.is_initialized():
-            return  # the driver is shutting down; calling now would start a new one
+            return False  # the driver is shutting down; calling now would start a new one
         agents = self.kubelet.agents
         asked = {ref.node_id for ref, _ in self._pending.values()}
         for ref in agents.values():
             if ref.node_id not in asked:
-                call = ref.handle.statuses.remote(self.cursors.get(ref.node_id, 0))
+                call = ref.handle.statuses.remote(self.cursors.get(ref.node_id, 0),
+                                                  self.poll_s)
                 self._pending[call] = (ref, self.monotonic())
         if self._pending:
-            ready, _ = ray.wait(list(self._pending), num_returns=len(self._pending),
-                                timeout=self.poll_s)
+            # The first answer ends the wait; any others already back come with it.
+            ready, _ = ray.wait(list(self._pending), num_returns=1,
+                                timeout=self.poll_s + _ANSWER_SLACK_S)
+            if ready:
+                ready, _ = ray.wait(list(self._pending), num_returns=len(self._pending),
+                                    timeout=0)
             for done in ready:
                 ref, asked_at = self._pending.pop(done)
                 self._collect(ref, asked_at, done)
         if len(self.held):
             self.held.forget_nodes_except({ref.node_id for ref in self.kubelet.agents.values()})
+        return bool(agents)
 
     def clear(self) -> None:
         self._pending.clear()
@@ -117,12 +130,18 @@ class StatusReports:
         except ray.exceptions.RayError as err:
             log.warning("statuses of node %s failed: %s", ref.node_name, err)
             return
-        confirmed = self.held.release(ref.node_id, asked_at, self.monotonic())
+        # One write per pod (a batch reads committed state only): a newer report replaces a
+        # confirmed one of the same pod.
+        batch = {u["uid"]: (u, True)
+                 for u in self.held.release(ref.node_id, asked_at, self.monotonic())}
+        batch.update((u["uid"], (u, False)) for u in updates)
         try:
-            for update in confirmed:
-                self.apply(update, ref.node_id, confirmed=True)
-            for update in updates:
-                self.apply(update, ref.node_id)
+            with self.client.batch():  # one commit for every status of this answer
+                written = [self.apply(update, ref.node_id, confirmed=confirmed)
+                           for update, confirmed in batch.values()]
+            for pod in written:
+                if pod is not None and finishing(pod):
+                    delete_now(self.client, pod)
         except Exception:  # the store failed: ask again from the same cursor
             log.exception("pod status write failed; retrying")
             return
@@ -131,7 +150,8 @@ class StatusReports:
 
     def apply(self, update: dict, node_id: str, confirmed: bool = False) -> dict | None:
         """Write one agent report into the store; the pod as stored after, or None when it is
-        gone (or replaced by another of the same name)."""
+        gone (or replaced by another of the same name). A pod being deleted that has now
+        ended is the caller's to delete (``finishing``), after the batch commits."""
         ns, name, uid = update.get("namespace", ""), update.get("name", ""), update.get("uid")
         self.held.drop(uid)  # a newer report replaces a held one
         pod = self.kubelet.lookups.pod(ns, name, uid)
@@ -158,9 +178,7 @@ class StatusReports:
                 log.warning("status of pod %s/%s refused: %s", ns, name, err)
             else:
                 self._record_events(pod, before, update)
-        if pod["metadata"].get("uid") == uid and finishing(pod):
-            delete_now(self.client, pod)
-        return pod
+        return pod if pod["metadata"].get("uid") == uid else None
 
     def _record_events(self, pod: dict, before: dict | None, update: dict) -> None:
         recorder = self.kubelet.recorder

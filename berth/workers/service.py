@@ -108,7 +108,8 @@ class WorkerService:
         else:
             address = local_ray.start_local_ray(self.ray_temp,
                                                 num_cpus=self.settings.ray_num_cpus,
-                                                num_gpus=self.settings.ray_num_gpus)
+                                                num_gpus=self.settings.ray_num_gpus,
+                                                idle_workers=self.settings.ray_idle_workers)
             self._started_ray = True
             local_ray.connect_env(self.ray_temp)
         ray.init(address=address, namespace=pool.AGENT_NAMESPACE, logging_level="WARNING",

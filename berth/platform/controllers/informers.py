@@ -139,19 +139,32 @@ class InformerHub:
         if self._thread:
             self._thread.join(timeout=5)
 
+    def list_once(self) -> None:
+        """Fill the caches with one list of every kind and mark them synced, without
+        following the change log (what a process that starts and syncs once would see)."""
+        self._relist()
+        self.synced.set()
+
     @property
     def cursor(self) -> int:
+        """Every change up to this resourceVersion is in the caches."""
         return self._cursor
 
     def _relist(self) -> None:
+        """List every kind, then replace every cache, then tell the handlers: a handler (and
+        the sync it queues) never sees one kind listed and another not yet."""
+        listed = [(informer, self.client.list(informer.rt))
+                  for informer in self._informers.values()]
         cursor = None
-        for informer in self._informers.values():
-            listed = self.client.list(informer.rt)
-            informer._listed_rv = int(listed.resource_version)
+        events = []
+        for informer, result in listed:
+            informer._listed_rv = int(result.resource_version)
             cursor = min(informer._listed_rv, cursor or 1 << 62)
-            for old, new in informer._replace(listed.items):
-                informer._notify(old, new)
+            events.append((informer, informer._replace(result.items)))
         self._cursor = cursor or self.client.db.current_rv()
+        for informer, changes in events:
+            for old, new in changes:
+                informer._notify(old, new)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -168,12 +181,16 @@ class InformerHub:
     def _follow(self) -> None:
         while not self._stop.is_set():
             for change in self.feed.wait(self._cursor, 0.25):
-                self._cursor = change.rv
                 informer = self._informers.get(change.resource)
                 if informer is None or change.rv <= informer._listed_rv:
+                    self._cursor = change.rv
                     continue  # not watched, or already seen through the initial list
                 obj = with_type(informer.rt, change.object)
                 old, new = informer._apply(change.type, obj)
+                # The cursor moves once the cache holds the change and before the handlers
+                # run: a controller that sees the cursor at rv N finds every change up to N
+                # in the caches (its expectations), and a key queued by a handler sees it too.
+                self._cursor = change.rv
                 informer._notify(old, new)
 
 

@@ -53,6 +53,10 @@ class Client:
         self.clock = clock
         self.rng = rng or random.Random()
 
+    def batch(self):
+        """``with client.batch():`` the writes inside commit together (``Database.batch``)."""
+        return self.db.batch()
+
     # -- reads ----------------------------------------------------------------------------
     def get(self, rt: ResourceType, namespace: str, name: str) -> dict:
         obj = self.db.get(rt.key, scoped_namespace(rt, namespace), name)

@@ -10,8 +10,9 @@ after which it answers ``Gone``.
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -83,6 +84,7 @@ class Database:
         self._writes = 0
         self._count_lock = threading.Lock()
         self.on_commit: list[Callable[[int], None]] = []
+        self._local = threading.local()  # .batch: (connection, rvs written) inside batch()
 
     # -- lifecycle ------------------------------------------------------------------------
     def migrate(self) -> None:
@@ -312,8 +314,35 @@ class Database:
         return self._transaction()
 
     # -- internals ------------------------------------------------------------------------
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group commit: the writes this thread makes inside commit together, in one
+        transaction (one write lock, one sync to disk). Each write runs in its own savepoint,
+        so one that fails (a conflict, a missing object) is undone alone and the others stand;
+        an error that leaves the block undoes them all. Every write still gets its own
+        resourceVersion and change-log row; watchers see them at the commit, in order.
+        Reads inside see only committed state: write each object at most once per batch."""
+        if getattr(self._local, "batch", None) is not None:
+            yield  # already inside one: the outer batch commits
+            return
+        written: list[int] = []
+        transaction = _WriteTransaction(self)
+        conn = transaction.__enter__()
+        self._local.batch = (conn, written)
+        try:
+            yield
+        except BaseException as exc:
+            self._local.batch = None
+            transaction.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        self._local.batch = None
+        transaction.__exit__(None, None, None)
+        for rv in written:
+            self._committed(rv)
+
     def _transaction(self):
-        return _WriteTransaction(self)
+        batch = getattr(self._local, "batch", None)
+        return _WriteTransaction(self) if batch is None else _Savepoint(batch[0])
 
     def _next_rv(self, conn, obj: dict) -> int:
         rv = conn.execute(update(REVISION).where(REVISION.c.id == 1)
@@ -344,6 +373,10 @@ class Database:
         raise Conflict(resource, name)
 
     def _committed(self, rv: int) -> None:
+        batch = getattr(self._local, "batch", None)
+        if batch is not None:
+            batch[1].append(rv)  # announced when the batch commits
+            return
         with self._count_lock:
             self._writes += 1
             due = self._writes % max(1, min(COMPACT_EVERY, self.window // 2)) == 0
@@ -400,6 +433,24 @@ class _WriteTransaction:
         if exc_type is not None and issubclass(exc_type, OperationalError) and \
                 self.db.dialect.is_retryable(exc):
             raise Conflict("objects", "", detail="concurrent write; retry") from exc
+        return False
+
+
+class _Savepoint:
+    """One write inside ``Database.batch()``: a savepoint of the batch's transaction."""
+
+    def __init__(self, conn):
+        self._conn = conn
+
+    def __enter__(self):
+        self._nested = self._conn.begin_nested()
+        return self._conn
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self._nested.commit()
+        else:
+            self._nested.rollback()
         return False
 
 

@@ -32,6 +32,7 @@ class ChangeFeed:
         self._cond = threading.Condition()
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._closing = threading.Event()
         self._async_waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
         self._thread: threading.Thread | None = None
         db.on_commit.append(lambda _rv: self._wake.set())
@@ -47,6 +48,20 @@ class ChangeFeed:
         self._wake.set()
         if self._thread:
             self._thread.join(timeout=5)
+
+    def close_watches(self) -> None:
+        """End every watch stream now (the server is shutting down): waiting watches wake
+        and return, so the HTTP server need not wait out its graceful-shutdown timeout."""
+        self._closing.set()
+        with self._cond:
+            self._cond.notify_all()
+            waiters = list(self._async_waiters)
+        for loop, event in waiters:
+            loop.call_soon_threadsafe(event.set)
+
+    @property
+    def closing(self) -> bool:
+        return self._closing.is_set()
 
     @property
     def last_rv(self) -> int:
@@ -78,7 +93,7 @@ class ChangeFeed:
         with self._cond:
             self._async_waiters.add(waiter)
         try:
-            if self._last <= rv:
+            if self._last <= rv and not self.closing:
                 await asyncio.wait_for(event.wait(), timeout)
         except asyncio.TimeoutError:
             pass

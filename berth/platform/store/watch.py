@@ -91,7 +91,7 @@ async def watch(client: Client, feed: ChangeFeed, rt: ResourceType, namespace: s
         if batch:
             continue
         now = time.monotonic()
-        if now >= deadline:
+        if now >= deadline or feed.closing:
             return
         if allow_bookmarks and now - last_sent >= BOOKMARK_EVERY:
             yield {"type": "BOOKMARK", "object": {

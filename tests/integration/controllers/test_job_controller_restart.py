@@ -7,6 +7,7 @@ import random
 
 import pytest
 
+from berth.platform.controllers.informers import InformerHub
 from berth.platform.controllers.job import keys
 from berth.platform.controllers.job.controller import JobController
 from berth.platform.resources import registry
@@ -117,8 +118,12 @@ def test_a_controller_dying_between_any_two_writes_counts_every_pod_once(platfor
         _world_tick(kubelet, rng)
         dies = rng.random() < 0.5
         client = CrashingClient(platform.client, rng.randrange(6) if dies else None)
-        # A fresh controller each sync: one that died remembers nothing, like a new process.
+        # A fresh controller each sync: one that died remembers nothing, like a new process,
+        # and starts from caches listed afresh.
         controller = JobController(client, EventRecorder(client, "job-controller"), clock=clock, rng=rng)
+        hub = InformerHub(platform.client, platform.feed)
+        controller.setup(hub, lambda key: None)
+        hub.list_once()
         try:
             controller.reconcile((NS, "crashy"))
         except Crash:

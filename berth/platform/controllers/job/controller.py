@@ -1,12 +1,15 @@
 """The Job controller: the store-facing shell around the pure ``plan`` (Kubernetes ``syncJob``).
 
 Keys are ``(namespace, name)`` of a Job, or an ``OrphanPod`` whose tracking finalizer may have
-to go. The informers only decide *which* key to sync; ``reconcile`` reads the Job and its pods
-fresh from the store, never from the cache. That is Kubernetes' "expectations" problem solved
-the simple way: the cache may not show the pods this controller created or deleted a moment
-ago, and a plan made from it would create them twice. A fresh read costs one indexed query
-per sync (the pods by the Job's selector) and is exact, also after a restart and across
-processes sharing the database.
+to go. ``reconcile`` reads the Job and its pods from the informer caches, with Kubernetes'
+``ControllerExpectations`` in their simplest exact form: a sync that wrote anything records
+the store's resourceVersion after its writes, and the Job is not synced again until the
+informers have applied every change up to it (``InformerHub.cursor``; the change that does so
+queues the Job again). So a plan never comes from a cache that lacks the pods this controller
+just created, deleted or released (it would create them twice, or count them twice), and the
+controller never reads back what it just wrote. A cache that is stale for other reasons (a
+write by someone else, not yet seen) is safe: the status write is a compare-and-set on the
+Job's resourceVersion, and a refused one is retried from the caches once they caught up.
 
 Orphans: a pod that still holds ``batch.kubernetes.io/job-tracking`` while no live Job
 controls it (its Job was deleted, or orphaned it with propagation Orphan) would never be
@@ -15,6 +18,7 @@ removed; the controller releases it, as Kubernetes' ``syncOrphanPod`` does.
 
 from __future__ import annotations
 
+import copy
 import logging
 import random
 import threading
@@ -37,6 +41,7 @@ from .spec import job_spec
 log = logging.getLogger(__name__)
 
 CONTROLLER_UID_INDEX = "job-controller-uid"
+_EXPECTATIONS_RECHECK_S = 1.0
 JobKey = tuple[str, str]
 
 
@@ -86,6 +91,8 @@ class JobController:
         # Job re-created under the same name starts afresh. Losing it only shortens a backoff.
         self._tracking: dict[JobKey, tuple[str, JobTracking]] = {}
         self._lock = threading.Lock()
+        self._expected: dict[JobKey, int] = {}  # the hub cursor a Job's next sync waits for
+        self._hub: InformerHub | None = None
         self._jobs: Informer | None = None
         self._pods: Informer | None = None
         self._enqueue: Callable[[Hashable], None] = lambda key: None
@@ -93,6 +100,7 @@ class JobController:
     # -- wiring ---------------------------------------------------------------------------
     def setup(self, hub: InformerHub, enqueue: Callable[[Hashable], None]) -> None:
         self._enqueue = enqueue
+        self._hub = hub
         self._jobs = hub.informer(registry.JOB)
         self._pods = hub.informer(registry.POD)
         self._pods.add_index(CONTROLLER_UID_INDEX, controller_uid)
@@ -135,20 +143,49 @@ class JobController:
             self._release_orphan(key)
             return None
         namespace, name = key
+        if not self._caught_up(key):
+            # The change that brings the caches up to our last writes queues the Job again;
+            # the requeue is only a safety net.
+            return _EXPECTATIONS_RECHECK_S
         if self._settled(namespace, name):
             return None
-        job = self.client.try_get(registry.JOB, namespace, name)
-        if job is None:
+        cached = self._jobs.get(namespace, name)
+        if cached is None:
             self._forget(key)
+            with self._lock:
+                self._expected.pop(key, None)
             return None
+        job = copy.deepcopy(cached)  # the cache's objects are shared: plan on copies
         uid = job["metadata"]["uid"]
         pods = self._pods_of(job)
         result = plan(job, pods, self.clock(), self._remembered(key, uid), rng=self.rng)
-        apply_plan(self.client, self.recorder, job, result,
-                   lambda tracking: self._remember(key, uid, tracking))
+        writes = bool(result.write_status or result.create or result.delete
+                      or result.remove_finalizers)
+        try:
+            apply_plan(self.client, self.recorder, job, result,
+                       lambda tracking: self._remember(key, uid, tracking))
+        finally:
+            if writes:  # also after a partial apply: what was written must be seen first
+                self._expect(key, self.client.db.current_rv())
         if conditions.is_finished(result.status):
             self._forget(key)
         return result.requeue_after
+
+    def _caught_up(self, key: JobKey) -> bool:
+        if not self._hub.synced.wait(_EXPECTATIONS_RECHECK_S):
+            return False  # the caches are not listed yet
+        with self._lock:
+            expected = self._expected.get(key)
+            if expected is None:
+                return True
+            if self._hub.cursor < expected:
+                return False
+            del self._expected[key]
+            return True
+
+    def _expect(self, key: JobKey, rv: int) -> None:
+        with self._lock:
+            self._expected[key] = max(rv, self._expected.get(key, 0))
 
     def _settled(self, namespace: str, name: str) -> bool:
         """A finished Job with no tracked pod left needs nothing, ever: say so from the caches
@@ -162,11 +199,12 @@ class JobController:
                        for p in self._pods.by_index(CONTROLLER_UID_INDEX, uid))
 
     def _pods_of(self, job: dict) -> list[dict]:
-        """Every pod the Job controls, as the store has it now."""
+        """Every pod the Job controls and selects, from the cache (copies)."""
         md = job["metadata"]
-        listed = self.client.list(registry.POD, md.get("namespace", ""),
-                                  label_selector=pod_selector(job))
-        return [p for p in listed.items if controller_uid(p) == [md["uid"]]]
+        selector = selectors.parse(pod_selector(job))
+        return [copy.deepcopy(p) for p in self._pods.by_index(CONTROLLER_UID_INDEX, md["uid"])
+                if p["metadata"].get("namespace", "") == md.get("namespace", "")
+                and selector.matches(p["metadata"].get("labels") or {})]
 
     def _release_orphan(self, key: OrphanPod) -> None:
         """Kubernetes ``syncOrphanPod``: drop the finalizer unless a live, unfinished Job that
