@@ -20,14 +20,31 @@ from __future__ import annotations
 from typing import Sequence
 
 from berth.scheduler.devices import DEVICE_MILLI
+from berth.scheduler.matching import selector_matches, terms_match
 from berth.scheduler.mix import Kind
 from berth.scheduler.types import NodeView, PodRequest
 
 
+def usable_kinds(node: NodeView, kinds: Sequence[Kind]) -> tuple[tuple[Kind, ...], float]:
+    """The kinds whose node selector and affinity admit ``node`` (a GPU model constraint),
+    and the total share of those that do not: to them every free GPU here is a fragment."""
+    usable = []
+    excluded = 0.0
+    for kind in kinds:
+        if ((kind.selector and not selector_matches(kind.selector, node.labels))
+                or (kind.affinity is not None
+                    and not terms_match(kind.affinity, node.labels, node.name))):
+            excluded += kind.share
+        else:
+            usable.append(kind)
+    return tuple(usable), excluded
+
+
 def fragmentation(cpu_free: int, mem_free: int, free: Sequence[int],
-                  kinds: Sequence[Kind]) -> float:
+                  kinds: Sequence[Kind], excluded: float = 0.0) -> float:
     """Expected free GPU (in GPUs) the mix could not use on a node with these free amounts
-    (``free``: each device's free milli-GPUs)."""
+    (``free``: each device's free milli-GPUs); ``kinds`` are those the node admits,
+    ``excluded`` the share of the mix it does not."""
     total = 0
     whole = 0
     widest = 0
@@ -40,7 +57,7 @@ def fragmentation(cpu_free: int, mem_free: int, free: Sequence[int],
                 widest = f
     if total <= 0:
         return 0.0
-    expected = 0.0
+    expected = excluded * total
     for kind in kinds:
         if cpu_free < kind.cpu or mem_free < kind.memory:
             expected += kind.share * total
@@ -57,8 +74,9 @@ def fragmentation(cpu_free: int, mem_free: int, free: Sequence[int],
 
 
 def node_fragmentation(node: NodeView, kinds: Sequence[Kind]) -> float:
+    usable, excluded = usable_kinds(node, kinds)
     return fragmentation(node.alloc_cpu - node.req_cpu, node.alloc_mem - node.req_mem,
-                         node.dev_free, kinds)
+                         node.dev_free, usable, excluded)
 
 
 def device_options(pod: PodRequest, free: Sequence[int]) -> list[tuple[int, ...]]:
@@ -85,14 +103,15 @@ def best_delta(pod: PodRequest, node: NodeView,
     cpu_free = node.alloc_cpu - node.req_cpu
     mem_free = node.alloc_mem - node.req_mem
     free = node.dev_free
-    before = fragmentation(cpu_free, mem_free, free, kinds)
+    kinds, excluded = usable_kinds(node, kinds)
+    before = fragmentation(cpu_free, mem_free, free, kinds, excluded)
     cpu_after, mem_after = cpu_free - pod.cpu, mem_free - pod.memory
     best: tuple[float, tuple[int, ...]] | None = None
     for devices in device_options(pod, free):
         after = list(free)
         for d in devices:
             after[d] -= DEVICE_MILLI if pod.gpu else pod.gpu_milli
-        delta = fragmentation(cpu_after, mem_after, after, kinds) - before
+        delta = fragmentation(cpu_after, mem_after, after, kinds, excluded) - before
         if best is None or delta < best[0] - 1e-12:
             best = (delta, devices)
     return best

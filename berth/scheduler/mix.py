@@ -28,6 +28,8 @@ class Kind(NamedTuple):
     gpu: int
     milli: int
     share: float
+    selector: tuple = ()       # the pod's nodeSelector and required node affinity:
+    affinity: tuple | None = None   # a node they exclude is no use to this kind at all
 
 
 class WorkloadMix:
@@ -35,16 +37,16 @@ class WorkloadMix:
     how many of the most frequent shapes a cycle scores against (the cost of a score grows
     with it; the rest are a small tail)."""
 
-    def __init__(self, half_life: float = 2000.0, max_kinds: int = 12) -> None:
+    def __init__(self, half_life: float = 2000.0, max_kinds: int = 16) -> None:
         self.max_kinds = max_kinds
         self._growth = 2.0 ** (1.0 / half_life)
         self._unit = 1.0
-        self._weights: dict[tuple[int, int, int, int], float] = {}
+        self._weights: dict[tuple, float] = {}
 
     def observe(self, pod: PodRequest) -> None:
         if not pod.uses_gpu:
             return
-        key = (pod.cpu, pod.memory, pod.gpu, pod.gpu_milli)
+        key = (pod.cpu, pod.memory, pod.gpu, pod.gpu_milli, pod.node_selector, pod.affinity)
         # Newer arrivals weigh more, by a growing unit: the same as decaying all the others.
         self._weights[key] = self._weights.get(key, 0.0) + self._unit
         self._unit *= self._growth
@@ -62,7 +64,8 @@ class WorkloadMix:
         total = sum(w for _, w in top)
         if total <= 0:
             return ()
-        return tuple(Kind(*key, share=w / total) for key, w in top)
+        return tuple(Kind(*key[:4], share=w / total, selector=key[4], affinity=key[5])
+                     for key, w in top)
 
     def _rescale(self) -> None:
         unit = self._unit
