@@ -33,22 +33,23 @@ class Kind(NamedTuple):
 
 
 class WorkloadMix:
-    """``half_life``: after this many later arrivals an arrival counts half. ``max_kinds``:
-    how many of the most frequent shapes a cycle scores against (the cost of a score grows
-    with it; the rest are a small tail)."""
+    """``half_life``: after this many later arrivals an arrival counts half."""
 
-    def __init__(self, half_life: float = 2000.0, max_kinds: int = 16) -> None:
-        self.max_kinds = max_kinds
+    def __init__(self, half_life: float = 2000.0) -> None:
         self._growth = 2.0 ** (1.0 / half_life)
         self._unit = 1.0
-        self._weights: dict[tuple, float] = {}
+        self._weights: dict[tuple, tuple[float, float, float]] = {}  # weight, cpu, memory
 
     def observe(self, pod: PodRequest) -> None:
         if not pod.uses_gpu:
             return
-        key = (pod.cpu, pod.memory, pod.gpu, pod.gpu_milli, pod.node_selector, pod.affinity)
-        # Newer arrivals weigh more, by a growing unit: the same as decaying all the others.
-        self._weights[key] = self._weights.get(key, 0.0) + self._unit
+        # Shapes are told apart by what they ask of GPUs and which nodes they may use; their
+        # CPU and memory are averaged (weighted like the arrivals), so a few kinds stand for
+        # the whole mix however varied the CPU and memory requests are.
+        key = (pod.gpu, pod.gpu_milli, pod.node_selector, pod.affinity)
+        unit = self._unit
+        weight, cpu, memory = self._weights.get(key, (0.0, 0.0, 0.0))
+        self._weights[key] = (weight + unit, cpu + unit * pod.cpu, memory + unit * pod.memory)
         self._unit *= self._growth
         if self._unit > _RESCALE_AT:
             self._rescale()
@@ -59,18 +60,28 @@ class WorkloadMix:
         return self
 
     def kinds(self) -> tuple[Kind, ...]:
-        """The most frequent shapes now, their shares normalised to 1."""
-        top = sorted(self._weights.items(), key=lambda kv: -kv[1])[:self.max_kinds]
-        total = sum(w for _, w in top)
+        """Every shape seen (and not faded away), most frequent first, shares summing to 1."""
+        top = sorted(self._weights.items(), key=lambda kv: -kv[1][0])
+        total = sum(w for _, (w, _, _) in top)
         if total <= 0:
             return ()
-        return tuple(Kind(*key[:4], share=w / total, selector=key[4], affinity=key[5])
-                     for key, w in top)
+        return tuple(Kind(round(cpu / w), round(memory / w), gpu, milli, share=w / total,
+                          selector=selector, affinity=affinity)
+                     for (gpu, milli, selector, affinity), (w, cpu, memory) in top)
 
     def _rescale(self) -> None:
         unit = self._unit
-        self._weights = {k: w / unit for k, w in self._weights.items() if w / unit > 1e-9}
+        self._weights = {k: (w / unit, c / unit, m / unit)
+                         for k, (w, c, m) in self._weights.items() if w / unit > 1e-9}
         self._unit = 1.0
+
+
+def top_kinds(kinds: tuple[Kind, ...], count: int) -> tuple[Kind, ...]:
+    """The ``count`` most frequent kinds, their shares normalised again: what a score is
+    computed against (its cost grows with the number of kinds; the rest is a thin tail)."""
+    top = sorted(kinds, key=lambda k: -k.share)[:count]
+    total = sum(k.share for k in top)
+    return tuple(k._replace(share=k.share / total) for k in top) if total > 0 else ()
 
 
 def mix_of(pods) -> tuple[Kind, ...]:

@@ -26,7 +26,9 @@ from typing import Sequence
 
 from berth.scheduler.filters import node_resources_fit, run_filters
 from berth.scheduler.ranking import ClassRanking, is_linear, probe_kind
-from berth.scheduler.mix import Kind
+from berth.scheduler.devices import DEVICE_MILLI
+from berth.scheduler.fragmentation import model_pressure
+from berth.scheduler.mix import Kind, top_kinds
 from berth.scheduler.scoring import MAX_SCORE, Strategy, score_node, taint_score
 from berth.scheduler.snapshot import NodeGroup, Snapshot
 from berth.scheduler.types import NodeView, PodRequest
@@ -35,6 +37,10 @@ from berth.scheduler.types import NodeView, PodRequest
 _LOG_TAIL_LIMIT = 512
 _NONE = float("-inf")
 _SCORE_CACHE_LIMIT = 100_000
+# Points (times the fragmentation weight) per GPU taken per unit of model pressure.
+PRESSURE_WEIGHT = 1.0
+# How many of the most frequent kinds of the mix a fragmentation score is computed against.
+SCORED_KINDS = 16
 
 
 def _fits(pod: PodRequest, key: tuple, members: dict[str, NodeView]) -> bool:
@@ -64,7 +70,7 @@ class NodeFinder:
                  kinds: Sequence[Kind] = ()) -> None:
         self.snapshot = snapshot
         self.strategy = strategy
-        self.kinds = tuple(kinds)
+        self.kinds = top_kinds(tuple(kinds), SCORED_KINDS)
         self._groups: dict[tuple, tuple[list[NodeGroup], frozenset[int]]] = {}
         self._best: dict[tuple, _Best] = {}
         self._linear = is_linear(strategy)
@@ -72,6 +78,12 @@ class NodeFinder:
         self._rankings: dict[tuple[int, int], ClassRanking] = {}
         self._ranked_upto = 0
         self._scores: dict[tuple, float] = {}
+        self._pressure: dict[int, float] = {}
+        if self._fragments and kinds:
+            groups = [g for g in snapshot.groups if g.sample.alloc_gpu > 0]
+            values = model_pressure(kinds, [(g.sample, g.sample.alloc_gpu * g.size)
+                                                 for g in groups])
+            self._pressure = {g.gid: v for g, v in zip(groups, values) if v}
 
     def score(self, pod: PodRequest, group: NodeGroup, key: tuple, node: NodeView) -> float:
         """``score_node`` of ``pod`` on a node of free class ``key`` of ``group``, cached:
@@ -81,7 +93,13 @@ class NodeFinder:
         if score is None:
             if len(self._scores) >= _SCORE_CACHE_LIMIT:
                 self._scores.clear()
-            score = self._scores[cache_key] = score_node(pod, node, self.strategy, self.kinds)
+            score = score_node(pod, node, self.strategy, self.kinds)
+            pressure = self._pressure.get(group.gid)
+            if pressure:
+                # GPUs that constrained kinds can find few of are kept for them.
+                score -= (self.strategy.fragmentation_weight * PRESSURE_WEIGHT * pressure
+                          * gpus_taken(pod, node))
+            self._scores[cache_key] = score
         return score
 
     def _rankable(self, pod: PodRequest, group: NodeGroup) -> bool:
@@ -209,6 +227,16 @@ class NodeFinder:
                     if ranking is not None:
                         ranking.add(key, members)
         self._ranked_upto = len(log)
+
+
+def gpus_taken(pod: PodRequest, node: NodeView) -> float:
+    """The GPUs ``pod`` takes on ``node``: its own, or for a pod without GPUs the node's
+    GPUs in proportion to the CPU or memory it takes (what it may strand)."""
+    if pod.uses_gpu:
+        return pod.gpu + pod.gpu_milli / DEVICE_MILLI
+    share = max(pod.cpu / node.alloc_cpu if node.alloc_cpu else 0.0,
+                pod.memory / node.alloc_mem if node.alloc_mem else 0.0)
+    return share * node.alloc_gpu
 
 
 def _better(best: _Best | None, best_score: float, group: NodeGroup, key: tuple,

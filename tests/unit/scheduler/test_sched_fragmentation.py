@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from berth.scheduler.cycle import schedule_batch
-from berth.scheduler.fragmentation import best_delta, fragmentation
+from berth.scheduler.fragmentation import best_delta, fragmentation, model_pressure
+from berth.scheduler.matching import Requirement, Term
 from berth.scheduler.mix import Kind, WorkloadMix
 from berth.scheduler.snapshot import Snapshot
 from berth.scheduler.types import NodeView, PodRequest
@@ -100,3 +101,22 @@ def test_pods_choose_their_profile_by_scheduler_name():
     nodes = lambda: Snapshot([a_node(f"n{i}", cpu="4") for i in range(3)])  # noqa: E731
     assert len({d.node for d in schedule_batch(pods, nodes(), "pack")}) == 1
     assert len({d.node for d in schedule_batch(spread, nodes(), "pack")}) == 3
+
+
+def test_model_pressure_is_highest_on_the_scarce_model_constrained_kinds_need():
+    t4 = NodeView("t4", gpu=2, labels={"nvidia.com/gpu.product": "T4"})
+    a100 = NodeView("a100", gpu=8, labels={"nvidia.com/gpu.product": "A100"})
+    only_t4 = (Term((Requirement("nvidia.com/gpu.product", "In", ("T4",)),), ()),)
+    kinds = [Kind(0, 0, 1, 0, 0.8), Kind(0, 0, 1, 0, 0.2, affinity=only_t4)]
+    t4_pressure, a100_pressure = model_pressure(kinds, [(t4, 20), (a100, 800)])
+    assert a100_pressure == 0.0 and t4_pressure == pytest.approx(0.2 * 820 / 20)
+
+
+def test_anywhere_work_leaves_the_scarce_model_to_the_work_that_needs_it():
+    snap = Snapshot([a_node("t4", gpu=1, labels={"nvidia.com/gpu.product": "T4"}),
+                     a_node("a100", gpu=1, labels={"nvidia.com/gpu.product": "A100"})])
+    anywhere = a_pod("any", gpu=1, order=0)
+    needs_t4 = a_pod("t4-only", gpu=1, order=1, terms=[
+        {"matchExpressions": [expr("nvidia.com/gpu.product", "In", "T4")]}])
+    decisions = schedule_batch([anywhere, needs_t4], snap, "fragmentation-aware")
+    assert [d.node for d in decisions] == ["a100", "t4"]
