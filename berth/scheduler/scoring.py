@@ -142,22 +142,25 @@ def taint_score(pod: PodRequest, node: NodeView) -> float:
     return MAX_SCORE / (1 + count)
 
 
-def fragmentation_score(pod: PodRequest, node: NodeView, kinds: Sequence[Kind]) -> float:
+def fragmentation_score(pod: PodRequest, node: NodeView, kinds: Sequence[Kind], *,
+                        admitted: bool = False) -> float:
     """Minus the rise in the node's expected fragmentation (GPUs), on its best devices;
-    0 on a node without GPUs."""
+    0 on a node without GPUs. ``admitted``: see ``fragmentation.best_delta``."""
     if not node.dev_free or not kinds:
         return 0.0
-    best = best_delta(pod, node, kinds)
+    best = best_delta(pod, node, kinds, admitted=admitted)
     return -best[0] if best is not None else 0.0
 
 
 def score_node(pod: PodRequest, node: NodeView, strategy: Strategy = PACK,
-               kinds: Sequence[Kind] = ()) -> float:
+               kinds: Sequence[Kind] = (), *, admitted: bool = False) -> float:
     """The total the scheduler maximises: weighted sum of the scorers. ``kinds``: the
-    workload mix, for the fragmentation scorer."""
+    workload mix, for the fragmentation scorer (``admitted``: already filtered for the
+    node's labels)."""
     score = (strategy.allocation_weight * allocation_score(pod, node, strategy)
              + strategy.gpu_weight * gpu_placement_score(pod, node)
              + strategy.taint_weight * taint_score(pod, node))
     if strategy.fragmentation_weight and node.dev_free:
-        score += strategy.fragmentation_weight * fragmentation_score(pod, node, kinds)
+        score += strategy.fragmentation_weight * fragmentation_score(pod, node, kinds,
+                                                                     admitted=admitted)
     return score

@@ -27,7 +27,7 @@ from typing import Sequence
 from berth.scheduler.filters import node_resources_fit, run_filters
 from berth.scheduler.ranking import ClassRanking, is_linear, probe_kind
 from berth.scheduler.devices import DEVICE_MILLI
-from berth.scheduler.fragmentation import model_pressure
+from berth.scheduler.fragmentation import model_pressure, usable_kinds
 from berth.scheduler.mix import Kind, top_kinds
 from berth.scheduler.scoring import MAX_SCORE, Strategy, score_node, taint_score
 from berth.scheduler.snapshot import NodeGroup, Snapshot
@@ -79,6 +79,7 @@ class NodeFinder:
         self._ranked_upto = 0
         self._scores: dict[tuple, float] = {}
         self._pressure: dict[int, float] = {}
+        self._kinds_for: dict[int, tuple[Kind, ...]] = {}   # group -> kinds it admits
         if self._fragments and kinds:
             groups = [g for g in snapshot.groups if g.sample.alloc_gpu > 0]
             values = model_pressure(kinds, [(g.sample, g.sample.alloc_gpu * g.size)
@@ -93,7 +94,10 @@ class NodeFinder:
         if score is None:
             if len(self._scores) >= _SCORE_CACHE_LIMIT:
                 self._scores.clear()
-            score = score_node(pod, node, self.strategy, self.kinds)
+            kinds = self._kinds_for.get(group.gid)
+            if kinds is None:
+                kinds = self._kinds_for[group.gid] = usable_kinds(group.sample, self.kinds)
+            score = score_node(pod, node, self.strategy, kinds, admitted=True)
             pressure = self._pressure.get(group.gid)
             if pressure:
                 # GPUs that constrained kinds can find few of are kept for them.
@@ -108,7 +112,12 @@ class NodeFinder:
         fragmentation scorer."""
         if not self._linear or pod.extended:
             return False
-        return group.sample.alloc_gpu <= 0 or not (self._fragments or pod.gpu_milli)
+        if group.sample.alloc_gpu <= 0 or not pod.uses_gpu:
+            # A pod without GPUs takes GPU nodes in probe order too: the order keeps it off
+            # idle GPUs (``gpu_placement_score``); the fragmentation it causes there still
+            # counts when the best class of each group is compared.
+            return True
+        return not (self._fragments or pod.gpu_milli)
 
     def _feasible(self, pod: PodRequest) -> tuple[list[NodeGroup], frozenset[int]]:
         entry = self._groups.get(pod.klass)
