@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import uuid
 
+from berth.platform.resources import quantity
+
 from tests.e2e.test_simulated_nodes import nodes, until  # noqa: F401 (fixture)
 
 MILLI = "berth.dev/gpu-milli"
@@ -80,6 +82,13 @@ def test_shares_fill_devices_without_over_committing_any(berth_server, namespace
         message = next(c["message"] for c in pod["status"]["conditions"]
                        if c["type"] == "PodScheduled")
         assert f"Insufficient {MILLI}" in message
+    for node in {p["spec"]["nodeName"] for p in bound}:
+        # kubectl adds up the requests of the node's pods against its allocatable.
+        described = k("describe", "node", node).stdout
+        allocated = described.split("Allocated resources:", 1)[1]
+        [row] = [line.split() for line in allocated.splitlines()
+                 if line.strip().startswith(MILLI)]
+        assert quantity.to_int(row[1]) == sum(used.get((node, d), 0) for d in ("0", "1"))
     wide = k("-n", namespace, "get", "pods", "-o", "wide").stdout
     for pod in bound:
         line = next(row for row in wide.splitlines() if row.startswith(pod["metadata"]["name"]))
