@@ -27,7 +27,8 @@ from typing import Callable
 from berth.scheduler.cycle import Cycle, queue_order
 from berth.scheduler.filters import run_filters
 from berth.scheduler.matching import Taint, Toleration
-from berth.scheduler.scoring import PACK, SPREAD
+from berth.scheduler.mix import WorkloadMix
+from berth.scheduler.scoring import FRAGMENTATION_AWARE, PACK, SPREAD
 from berth.scheduler.snapshot import Snapshot
 from berth.scheduler.types import NodeView, PodRequest
 
@@ -189,7 +190,8 @@ def measure(name: str, snapshot: Snapshot, pods: list[PodRequest],
 
 def run_berth(name: str, nodes: list[NodeView], pods: list[PodRequest], strategy) -> Result:
     snapshot = Snapshot(nodes)
-    cycle = Cycle(snapshot, strategy)
+    # The mix of the whole trace, as the loop's would be once these pods had arrived.
+    cycle = Cycle(snapshot, strategy, kinds=WorkloadMix().observe_all(pods).kinds())
     return measure(name, snapshot, pods, lambda pod: cycle.decide(pod).node is not None)
 
 
@@ -260,6 +262,7 @@ def run_trace(title: str, make_nodes: Callable[[], list[NodeView]],
               pods: list[PodRequest]) -> list[Result]:
     results = [run_berth("pack", make_nodes(), pods, PACK),
                run_berth("spread", make_nodes(), pods, SPREAD),
+               run_berth("frag-aware", make_nodes(), pods, FRAGMENTATION_AWARE),
                run_first_fit(make_nodes(), pods)]
     print(table(title, results))
     print()

@@ -83,8 +83,11 @@ class Settings(BaseSettings):
         default_factory=dict, description="Labels added to every Ray-backed node.")
     node_taints: list[dict] = Field(
         default_factory=list, description="Taints (key, value, effect) on every Ray-backed node.")
-    scheduler_strategy: Literal["pack", "spread"] = Field(
-        "pack", description="Scoring: pack tightly (default) or spread across nodes.")
+    scheduler_strategy: Literal["pack", "spread", "fragmentation-aware"] = Field(
+        "fragmentation-aware", description="Default scoring for pods that name no profile: "
+        "fragmentation-aware (default: packs CPU nodes, places GPU work where it fragments "
+        "GPUs least), pack tightly, or spread across nodes. Pods pick a profile with "
+        "schedulerName: binpack, spread or fragmentation-aware.")
     scheduler_reserve_after_s: float = Field(
         60.0, ge=0, description="How long a pod may stay unschedulable before it reserves a "
         "node that only drains until the pod fits (backfill without starvation).")

@@ -8,4 +8,7 @@ The pure core, no I/O (the store-facing loop lives in ``loop.py``):
 * ``queue``: ``SchedulingQueue`` (active / backoff / unschedulable, woken by ``ClusterEvent``)
 * ``backfill``: ``BackfillPolicy`` and the reservation rule against starvation
 * ``filters``, ``scoring``, ``messages``: the policies, as pure functions
+* ``devices``: GPUs device by device (whole GPUs and ``berth.dev/gpu-milli`` shares)
+* ``fragmentation``, ``mix``: the fragmentation-aware scorer and the workload mix it learns
+* ``profiles``: ``schedulerName`` → scoring strategy (binpack, spread, fragmentation-aware)
 """

@@ -7,31 +7,50 @@ with every placement (``assume``), so it stays true for the next cycle too.
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping, MutableMapping, NamedTuple
+from typing import Iterable, Mapping, MutableMapping, NamedTuple, Sequence
 
 from berth.scheduler.backfill import (
     BackfillPolicy, choose_reservation, could_ever_fit, is_starving)
+from berth.scheduler.devices import best_fit_devices
 from berth.scheduler.explain import explain
 from berth.scheduler.filters import node_resources_fit
+from berth.scheduler.fragmentation import best_delta
+from berth.scheduler.mix import Kind, mix_of, top_kinds
+from berth.scheduler.profiles import strategy_for
 from berth.scheduler.scoring import PACK, Strategy, strategy_named
-from berth.scheduler.search import NodeFinder
+from berth.scheduler.search import SCORED_KINDS, NodeFinder
 from berth.scheduler.snapshot import Snapshot
-from berth.scheduler.types import PodRequest
+from berth.scheduler.types import NodeView, PodRequest
 
 
 class Decision(NamedTuple):
-    """``node`` is where to bind ``uid``; or None, with kube-scheduler's ``message`` and
-    whether the pod is ``unresolvable`` (no node could take it even if all pods finished)."""
+    """``node`` is where to bind ``uid`` (and ``devices``, the GPU devices it gets there);
+    or None, with kube-scheduler's ``message`` and whether the pod is ``unresolvable`` (no
+    node could take it even if all pods finished)."""
 
     uid: str
     node: str | None
     message: str | None = None
     unresolvable: bool = False
+    devices: tuple[int, ...] = ()
 
 
 def queue_order(pod: PodRequest) -> tuple[int, float]:
     """Higher priority first, then first come first served."""
     return (-pod.priority, pod.order)
+
+
+def choose_devices(pod: PodRequest, node: NodeView, strategy: Strategy,
+                   kinds: Sequence[Kind]) -> tuple[int, ...] | None:
+    """The GPU devices ``pod`` takes on ``node``: where fragmentation grows least under the
+    fragmentation-aware strategy, else the best fit. ``()`` for a pod without GPUs."""
+    if not (pod.uses_gpu and node.dev_free):
+        return ()
+    if strategy.fragmentation_weight and kinds:
+        best = best_delta(pod, node, kinds)
+        if best is not None:
+            return best[1]
+    return best_fit_devices(pod.gpu, pod.gpu_milli, node.dev_free)
 
 
 class Cycle:
@@ -40,20 +59,28 @@ class Cycle:
     ``reservations`` (pod uid → node name) carries the backfill reservations from cycle to
     cycle (see ``backfill.py``); it is updated in place. ``waiting_since`` (pod uid → time
     it first failed) and ``now`` come from the queue and its clock.
+
+    ``strategy`` is the default; a pod whose ``schedulerName`` names a profile
+    (``profiles.py``) is scored by that profile's. ``kinds`` is the workload mix the
+    fragmentation scorer uses, frozen for the cycle.
     """
 
     def __init__(self, snapshot: Snapshot, strategy: Strategy | str = PACK, *,
                  now: float = 0.0, waiting_since: Mapping[str, float] | None = None,
                  reservations: MutableMapping[str, str] | None = None,
-                 backfill: BackfillPolicy = BackfillPolicy()) -> None:
+                 backfill: BackfillPolicy = BackfillPolicy(),
+                 kinds: Sequence[Kind] = ()) -> None:
         self.snapshot = snapshot
         self.strategy = strategy_named(strategy) if isinstance(strategy, str) else strategy
         self.now = now
         self.waiting_since = waiting_since if waiting_since is not None else {}
         self.reservations = reservations if reservations is not None else {}
         self.backfill = backfill
+        self.kinds = tuple(kinds)
+        self._scored = top_kinds(self.kinds, SCORED_KINDS)
         snapshot.clear_log()
-        self.finder = NodeFinder(snapshot, self.strategy)
+        self._finders: dict[str, NodeFinder] = {}
+        self.finder = self._finder(self.strategy)
         self._failed: dict[tuple, Decision] = {}
         self._no_room: set[tuple] = set()   # pod classes with no node left to reserve
         for uid, name in list(self.reservations.items()):
@@ -80,7 +107,7 @@ class Cycle:
                 self._maybe_reserve(pod)
             return decision
         # 3. Filter and score: the best node among those not held.
-        node = self.finder.find(pod)
+        node = self._finder(strategy_for(pod.scheduler, self.strategy)).find(pod)
         if node is not None:
             return self._bind(pod, node.name)
         # 4. Nowhere: say why, and let a starving pod reserve a node.
@@ -107,11 +134,20 @@ class Cycle:
         self.snapshot.hold(name)
         self.reservations[pod.uid] = name
 
+    def _finder(self, strategy: Strategy) -> NodeFinder:
+        finder = self._finders.get(strategy.name)
+        if finder is None:
+            finder = self._finders[strategy.name] = NodeFinder(self.snapshot, strategy,
+                                                               self.kinds)
+        return finder
+
     def _bind(self, pod: PodRequest, name: str) -> Decision:
-        self.snapshot.assume(pod, name)
+        strategy = strategy_for(pod.scheduler, self.strategy)
+        devices = choose_devices(pod, self.snapshot.node(name), strategy, self._scored)
+        devices = self.snapshot.assume(pod, name, devices)
         if pod.uid in self.reservations:
             self._end_reservation(pod.uid)
-        return Decision(pod.uid, name)
+        return Decision(pod.uid, name, devices=devices)
 
     def _end_reservation(self, uid: str) -> None:
         name = self.reservations.pop(uid)
@@ -126,12 +162,16 @@ def schedule_batch(queue: Iterable[PodRequest], snapshot: Snapshot,
                    strategy: Strategy | str = PACK, *, now: float = 0.0,
                    waiting_since: Mapping[str, float] | None = None,
                    reservations: MutableMapping[str, str] | None = None,
-                   backfill: BackfillPolicy = BackfillPolicy()) -> list[Decision]:
+                   backfill: BackfillPolicy = BackfillPolicy(),
+                   kinds: Sequence[Kind] | None = None) -> list[Decision]:
     """Decide every pod of ``queue``, in queue order (priority, then creation order).
 
     A pod that does not fit does not stop the pods behind it; see ``backfill.py`` for how a
-    pod that keeps losing to smaller ones eventually gets its node.
+    pod that keeps losing to smaller ones eventually gets its node. ``kinds``: the workload
+    mix (``mix.py``); by default the mix of this batch.
     """
+    pods = sorted(queue, key=queue_order)
     cycle = Cycle(snapshot, strategy, now=now, waiting_since=waiting_since,
-                  reservations=reservations, backfill=backfill)
-    return [cycle.decide(pod) for pod in sorted(queue, key=queue_order)]
+                  reservations=reservations, backfill=backfill,
+                  kinds=mix_of(pods) if kinds is None else kinds)
+    return [cycle.decide(pod) for pod in pods]

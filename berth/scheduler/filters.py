@@ -17,6 +17,7 @@ from typing import Callable
 
 from berth.scheduler.matching import (
     NO_SCHEDULE, Taint, first_untolerated, selector_matches, terms_match, tolerates)
+from berth.scheduler.devices import DEVICE_MILLI, GPU_MILLI
 from berth.scheduler.types import CPU, GPU, MEMORY, UNSCHEDULABLE_TAINT, NodeView, PodRequest
 
 REASON_UNSCHEDULABLE = "node(s) were unschedulable"
@@ -81,7 +82,13 @@ def _resource_checks(pod: PodRequest, node: NodeView) -> list[tuple[str, int, in
     if pod.memory:
         checks.append((MEMORY, pod.memory, node.alloc_mem, node.req_mem))
     if pod.gpu:
-        checks.append((GPU, pod.gpu, node.alloc_gpu, node.req_gpu))
+        # Whole GPUs: devices entirely free (a device that is shared is not).
+        checks.append((GPU, pod.gpu, node.alloc_gpu, node.alloc_gpu - node.free_gpus))
+    if pod.gpu_milli:
+        # A share: one device with room for it. "Allocatable" is one device.
+        room = max(node.dev_free) if node.dev_free else 0
+        size = DEVICE_MILLI if node.dev_free else 0
+        checks.append((GPU_MILLI, pod.gpu_milli, size, size - room))
     for name, amount in pod.extended:
         checks.append((name, amount, node.alloc_ext.get(name, 0), node.req_ext.get(name, 0)))
     return checks

@@ -165,7 +165,7 @@ class SchedulerLoop:
         if not placed and not failed:
             return False
         for placement in placed:
-            self.writer.bind(placement.pod, placement.node)
+            self.writer.bind(placement.pod, placement.node, placement.devices)
         for failure in failed:
             if failure.report:
                 self.writer.report_unschedulable(failure.pod, failure.message)

@@ -8,13 +8,22 @@ A second scorer keeps GPUs whole: a GPU pod prefers the node its GPUs fill best 
 GPU beats a node with eight free), and a pod without GPUs prefers nodes without GPUs, so
 CPU work does not strand the CPU and memory that GPU pods on those nodes will need. It
 applies under both strategies ("spread" spreads CPU and memory, never GPU fragments).
+
+A third, under the "fragmentation-aware" strategy only, scores a placement by how little it
+raises the node's expected GPU fragmentation given the recent workload mix
+(``fragmentation.py``); it is zero on nodes without GPUs, where that strategy packs.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from typing import Sequence
+
+from berth.scheduler.devices import DEVICE_MILLI
+from berth.scheduler.fragmentation import best_delta
 from berth.scheduler.matching import PREFER_NO_SCHEDULE, tolerates
+from berth.scheduler.mix import Kind
 from berth.scheduler.types import CPU, GPU, MEMORY, NodeView, PodRequest
 
 Shape = tuple[tuple[float, float], ...]
@@ -32,7 +41,8 @@ class Strategy:
     how much each resource counts in it. ``allocation_weight`` and ``gpu_weight``: the
     weights of those two scorers in the total; the GPU scorer's is high so keeping GPUs
     whole wins over a slightly tighter CPU/memory fit. ``taint_weight``: how strongly
-    ``PreferNoSchedule`` taints push pods away.
+    ``PreferNoSchedule`` taints push pods away. ``fragmentation_weight``: points per GPU
+    of expected fragmentation a placement avoids (0: the scorer is off).
     """
 
     name: str
@@ -41,11 +51,16 @@ class Strategy:
     allocation_weight: float = 1.0
     gpu_weight: float = 10.0
     taint_weight: float = 5.0
+    fragmentation_weight: float = 0.0
 
 
 PACK = Strategy("pack", MOST_ALLOCATED)
 SPREAD = Strategy("spread", LEAST_ALLOCATED, resource_weights=((CPU, 1.0), (MEMORY, 1.0)))
-STRATEGIES = {PACK.name: PACK, SPREAD.name: SPREAD}
+# Fragmentation first: one GPU of expected fragmentation outweighs every other scorer.
+FRAGMENTATION_AWARE = Strategy("fragmentation-aware", MOST_ALLOCATED,
+                               fragmentation_weight=5000.0)
+STRATEGIES = {PACK.name: PACK, SPREAD.name: SPREAD,
+              FRAGMENTATION_AWARE.name: FRAGMENTATION_AWARE}
 
 
 def strategy_named(name: str) -> Strategy:
@@ -110,11 +125,13 @@ def gpu_placement_score(pod: PodRequest, node: NodeView) -> float:
     taken, so it uses leftover CPU beside busy GPUs before it takes CPU from idle ones.
     """
     if node.alloc_gpu <= 0:
-        return 0.0 if pod.gpu else MAX_SCORE
-    if pod.gpu:
-        left = node.alloc_gpu - node.req_gpu - pod.gpu
-        return MAX_SCORE * (1.0 - max(left, 0) / node.alloc_gpu)
-    busy = min(node.req_gpu, node.alloc_gpu) / node.alloc_gpu
+        return 0.0 if pod.uses_gpu else MAX_SCORE
+    capacity = node.alloc_gpu * DEVICE_MILLI
+    free = sum(node.dev_free)
+    if pod.uses_gpu:
+        left = free - pod.gpu * DEVICE_MILLI - pod.gpu_milli
+        return MAX_SCORE * (1.0 - max(left, 0) / capacity)
+    busy = min(max(capacity - free, 0), capacity) / capacity
     return MAX_SCORE * 0.5 * busy
 
 
@@ -125,8 +142,25 @@ def taint_score(pod: PodRequest, node: NodeView) -> float:
     return MAX_SCORE / (1 + count)
 
 
-def score_node(pod: PodRequest, node: NodeView, strategy: Strategy = PACK) -> float:
-    """The total the scheduler maximises: weighted sum of the scorers."""
-    return (strategy.allocation_weight * allocation_score(pod, node, strategy)
-            + strategy.gpu_weight * gpu_placement_score(pod, node)
-            + strategy.taint_weight * taint_score(pod, node))
+def fragmentation_score(pod: PodRequest, node: NodeView, kinds: Sequence[Kind], *,
+                        admitted: bool = False) -> float:
+    """Minus the rise in the node's expected fragmentation (GPUs), on its best devices;
+    0 on a node without GPUs. ``admitted``: see ``fragmentation.best_delta``."""
+    if not node.dev_free or not kinds:
+        return 0.0
+    best = best_delta(pod, node, kinds, admitted=admitted)
+    return -best[0] if best is not None else 0.0
+
+
+def score_node(pod: PodRequest, node: NodeView, strategy: Strategy = PACK,
+               kinds: Sequence[Kind] = (), *, admitted: bool = False) -> float:
+    """The total the scheduler maximises: weighted sum of the scorers. ``kinds``: the
+    workload mix, for the fragmentation scorer (``admitted``: already filtered for the
+    node's labels)."""
+    score = (strategy.allocation_weight * allocation_score(pod, node, strategy)
+             + strategy.gpu_weight * gpu_placement_score(pod, node)
+             + strategy.taint_weight * taint_score(pod, node))
+    if strategy.fragmentation_weight and node.dev_free:
+        score += strategy.fragmentation_weight * fragmentation_score(pod, node, kinds,
+                                                                     admitted=admitted)
+    return score

@@ -22,20 +22,31 @@ tested against.
 from __future__ import annotations
 
 from itertools import islice
+from typing import Sequence
 
 from berth.scheduler.filters import node_resources_fit, run_filters
 from berth.scheduler.ranking import ClassRanking, is_linear, probe_kind
-from berth.scheduler.scoring import Strategy, score_node
+from berth.scheduler.devices import DEVICE_MILLI
+from berth.scheduler.fragmentation import model_pressure, usable_kinds
+from berth.scheduler.mix import Kind, top_kinds
+from berth.scheduler.scoring import MAX_SCORE, Strategy, score_node, taint_score
 from berth.scheduler.snapshot import NodeGroup, Snapshot
 from berth.scheduler.types import NodeView, PodRequest
 
 # Past this many log entries, a full pass is about as cheap as reading the tail.
 _LOG_TAIL_LIMIT = 512
 _NONE = float("-inf")
+_SCORE_CACHE_LIMIT = 100_000
+# Points (times the fragmentation weight) per GPU taken per unit of model pressure.
+PRESSURE_WEIGHT = 1.0
+# How many of the most frequent kinds of the mix a fragmentation score is computed against.
+SCORED_KINDS = 16
 
 
 def _fits(pod: PodRequest, key: tuple, members: dict[str, NodeView]) -> bool:
     if key[0] < pod.cpu or key[1] < pod.memory or key[2] < pod.gpu or not key[3]:
+        return False
+    if pod.gpu_milli and (not key[5] or key[5][-1] < pod.gpu_milli):
         return False
     if pod.extended:
         return node_resources_fit(pod, next(iter(members.values()))) is None
@@ -50,16 +61,63 @@ class _Best:
 
 
 class NodeFinder:
-    """Best-node search over one snapshot for one cycle (its caches live as long)."""
+    """Best-node search over one snapshot for one cycle (its caches live as long).
 
-    def __init__(self, snapshot: Snapshot, strategy: Strategy) -> None:
+    ``kinds``: the workload mix the fragmentation scorer uses, frozen for the cycle, so a
+    class's score stays a function of its free amounts and every cache here stays true."""
+
+    def __init__(self, snapshot: Snapshot, strategy: Strategy,
+                 kinds: Sequence[Kind] = ()) -> None:
         self.snapshot = snapshot
         self.strategy = strategy
+        self.kinds = top_kinds(tuple(kinds), SCORED_KINDS)
         self._groups: dict[tuple, tuple[list[NodeGroup], frozenset[int]]] = {}
         self._best: dict[tuple, _Best] = {}
         self._linear = is_linear(strategy)
+        self._fragments = strategy.fragmentation_weight > 0
         self._rankings: dict[tuple[int, int], ClassRanking] = {}
         self._ranked_upto = 0
+        self._scores: dict[tuple, float] = {}
+        self._pressure: dict[int, float] = {}
+        self._kinds_for: dict[int, tuple[Kind, ...]] = {}   # group -> kinds it admits
+        if self._fragments and kinds:
+            groups = [g for g in snapshot.groups if g.sample.alloc_gpu > 0]
+            values = model_pressure(kinds, [(g.sample, g.sample.alloc_gpu * g.size)
+                                                 for g in groups])
+            self._pressure = {g.gid: v for g, v in zip(groups, values) if v}
+
+    def score(self, pod: PodRequest, group: NodeGroup, key: tuple, node: NodeView) -> float:
+        """``score_node`` of ``pod`` on a node of free class ``key`` of ``group``, cached:
+        within one cycle it depends on nothing else."""
+        cache_key = (pod.klass, group.gid, key)
+        score = self._scores.get(cache_key)
+        if score is None:
+            if len(self._scores) >= _SCORE_CACHE_LIMIT:
+                self._scores.clear()
+            kinds = self._kinds_for.get(group.gid)
+            if kinds is None:
+                kinds = self._kinds_for[group.gid] = usable_kinds(group.sample, self.kinds)
+            score = score_node(pod, node, self.strategy, kinds, admitted=True)
+            pressure = self._pressure.get(group.gid)
+            if pressure:
+                # GPUs that constrained kinds can find few of are kept for them.
+                score -= (self.strategy.fragmentation_weight * PRESSURE_WEIGHT * pressure
+                          * gpus_taken(pod, node))
+            self._scores[cache_key] = score
+        return score
+
+    def _rankable(self, pod: PodRequest, group: NodeGroup) -> bool:
+        """Can this group's classes be taken in probe order (see ``ranking.py``)? Yes when
+        the score is linear in the free amounts: no GPUs on the node, or no share and no
+        fragmentation scorer."""
+        if not self._linear or pod.extended:
+            return False
+        if group.sample.alloc_gpu <= 0 or not pod.uses_gpu:
+            # A pod without GPUs takes GPU nodes in probe order too: the order keeps it off
+            # idle GPUs (``gpu_placement_score``); the fragmentation it causes there still
+            # counts when the best class of each group is compared.
+            return True
+        return not (self._fragments or pod.gpu_milli)
 
     def _feasible(self, pod: PodRequest) -> tuple[list[NodeGroup], frozenset[int]]:
         entry = self._groups.get(pod.klass)
@@ -72,7 +130,7 @@ class NodeFinder:
     def find(self, pod: PodRequest) -> NodeView | None:
         """The best indexed node for ``pod``, or None when none fits."""
         if pod.uses_node_name:
-            return scan_all(pod, self.snapshot, self.strategy)
+            return scan_all(pod, self.snapshot, self.strategy, self.kinds)
         groups, gids = self._feasible(pod)
         if not groups:
             return None
@@ -92,7 +150,6 @@ class NodeFinder:
         end = len(log)
         if cached is None or end - cached.pos > _LOG_TAIL_LIMIT:
             return None
-        strategy = self.strategy
         found: _Best | None = None
         found_score = _NONE
         for group, key in islice(log, cached.pos, end):
@@ -101,7 +158,7 @@ class NodeFinder:
             members = group.classes.get(key)
             if not members or not _fits(pod, key, members):
                 continue
-            score = score_node(pod, next(iter(members.values())), strategy)
+            score = self.score(pod, group, key, next(iter(members.values())))
             if score > found_score:
                 found, found_score = _Best(group, key, score, end), score
         if cached.key in cached.group.classes and cached.score >= found_score:
@@ -112,27 +169,44 @@ class NodeFinder:
         return None
 
     def _full_pass(self, pod: PodRequest, groups: list[NodeGroup]) -> _Best | None:
-        if self._linear and not pod.extended:
-            return self._ranked_pass(pod, groups)
-        strategy = self.strategy
-        best: _Best | None = None
-        best_score = _NONE
-        cpu, memory, gpu, extended = pod.cpu, pod.memory, pod.gpu, pod.extended
+        ranked = [g for g in groups if self._rankable(pod, g)]
+        best, best_score = self._ranked_pass(pod, ranked) if ranked else (None, _NONE)
+        skip = {g.gid for g in ranked}
+        cpu, memory, gpu, milli = pod.cpu, pod.memory, pod.gpu, pod.gpu_milli
+        extended = pod.extended
         for group in groups:
+            if group.gid in skip:
+                continue
+            if best is not None and best_score >= self._ceiling(pod, group):
+                continue
             for key, members in group.classes.items():
                 if key[0] < cpu or key[1] < memory or key[2] < gpu or not key[3]:
+                    continue
+                if milli and (not key[5] or key[5][-1] < milli):
                     continue
                 node = next(iter(members.values()))
                 if extended and node_resources_fit(pod, node) is not None:
                     continue
                 best, best_score = _better(best, best_score, group, key,
-                                           score_node(pod, node, strategy))
+                                           self.score(pod, group, key, node))
         if best is not None:
             best.pos = len(self.snapshot.log)
         return best
 
-    def _ranked_pass(self, pod: PodRequest, groups: list[NodeGroup]) -> _Best | None:
-        """``_full_pass`` through each group's score order (see ``ranking.py``)."""
+    def _ceiling(self, pod: PodRequest, group: NodeGroup) -> float:
+        """The most a pod without GPUs can score on a node of a GPU group (fragmentation can
+        only rise when it takes CPU and memory there): a CPU node that scores as much wins
+        without looking at the group's classes. Infinite where no such bound holds."""
+        if pod.uses_gpu or group.sample.alloc_gpu <= 0:
+            return float("inf")
+        strategy = self.strategy
+        return (strategy.allocation_weight * MAX_SCORE
+                + strategy.gpu_weight * MAX_SCORE * 0.5
+                + strategy.taint_weight * taint_score(pod, group.sample))
+
+    def _ranked_pass(self, pod: PodRequest,
+                     groups: list[NodeGroup]) -> tuple[_Best | None, float]:
+        """The best of ``groups`` through each group's score order (see ``ranking.py``)."""
         self._sync_rankings()
         kind = probe_kind(pod)
         best: _Best | None = None
@@ -146,10 +220,8 @@ class NodeFinder:
             if key is not None:
                 node = next(iter(group.classes[key].values()))
                 best, best_score = _better(best, best_score, group, key,
-                                           score_node(pod, node, self.strategy))
-        if best is not None:
-            best.pos = len(self.snapshot.log)
-        return best
+                                           self.score(pod, group, key, node))
+        return best, best_score
 
     def _sync_rankings(self) -> None:
         """Rank the classes that appeared since the last pass."""
@@ -166,6 +238,16 @@ class NodeFinder:
         self._ranked_upto = len(log)
 
 
+def gpus_taken(pod: PodRequest, node: NodeView) -> float:
+    """The GPUs ``pod`` takes on ``node``: its own, or for a pod without GPUs the node's
+    GPUs in proportion to the CPU or memory it takes (what it may strand)."""
+    if pod.uses_gpu:
+        return pod.gpu + pod.gpu_milli / DEVICE_MILLI
+    share = max(pod.cpu / node.alloc_cpu if node.alloc_cpu else 0.0,
+                pod.memory / node.alloc_mem if node.alloc_mem else 0.0)
+    return share * node.alloc_gpu
+
+
 def _better(best: _Best | None, best_score: float, group: NodeGroup, key: tuple,
             score: float) -> tuple[_Best | None, float]:
     """Keep the higher score; on a tie, the less loaded group."""
@@ -175,7 +257,8 @@ def _better(best: _Best | None, best_score: float, group: NodeGroup, key: tuple,
     return best, best_score
 
 
-def scan_all(pod: PodRequest, snapshot: Snapshot, strategy: Strategy) -> NodeView | None:
+def scan_all(pod: PodRequest, snapshot: Snapshot, strategy: Strategy,
+             kinds: Sequence[Kind] = ()) -> NodeView | None:
     """Filter and score every node that is not held; the highest score wins, the first
     node in snapshot order breaks ties."""
     best: NodeView | None = None
@@ -183,7 +266,7 @@ def scan_all(pod: PodRequest, snapshot: Snapshot, strategy: Strategy) -> NodeVie
     for node in snapshot:
         if snapshot.is_held(node.name) or run_filters(pod, node) is not None:
             continue
-        score = score_node(pod, node, strategy)
+        score = score_node(pod, node, strategy, kinds)
         if score > best_score:
             best, best_score = node, score
     return best

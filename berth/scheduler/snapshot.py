@@ -41,7 +41,7 @@ class NodeGroup:
         self._scale = tuple(1.0 / a if a > 0 else 0.0
                             for a in (sample.alloc_cpu, sample.alloc_mem, sample.alloc_gpu))
 
-    def share(self, cpu: int, memory: int, gpu: int) -> float:
+    def share(self, cpu: int, memory: int, gpu: float) -> float:
         return cpu * self._scale[0] + memory * self._scale[1] + gpu * self._scale[2]
 
     @property
@@ -79,7 +79,7 @@ class Snapshot:
             self._next_gid += 1
             group = self._groups[node.static_key] = NodeGroup(self._next_gid, node)
         group.size += 1
-        group.requested += group.share(node.req_cpu, node.req_mem, node.req_gpu)
+        group.requested += group.share(node.req_cpu, node.req_mem, node.req_gpu + node.req_milli / 1000)
         self._nodes[node.name] = node
         self._group_of[node.name] = group
         self._index(node)
@@ -92,7 +92,7 @@ class Snapshot:
         else:
             self._unindex(node, group)
         group.size -= 1
-        group.requested -= group.share(node.req_cpu, node.req_mem, node.req_gpu)
+        group.requested -= group.share(node.req_cpu, node.req_mem, node.req_gpu + node.req_milli / 1000)
         # The sample may be the removed node: it still stands for the group's static
         # properties, which is all it is used for.
         if group.size == 0:
@@ -119,17 +119,20 @@ class Snapshot:
 
     # ---- placements ---------------------------------------------------------------------
 
-    def assume(self, pod: PodRequest, name: str) -> None:
-        """Count ``pod`` on node ``name`` (a placement the caller is about to bind)."""
+    def assume(self, pod: PodRequest, name: str,
+               devices: tuple[int, ...] | None = None) -> tuple[int, ...]:
+        """Count ``pod`` on node ``name`` (a placement the caller is about to bind), a GPU
+        pod on ``devices`` (default: those it names, else the best fit); returns them."""
         node = self._nodes[name]
         group = self._group_of[name]
         indexed = name not in self._held
         if indexed:
             self._unindex(node, group)
-        node.add(pod)
-        group.requested += group.share(pod.cpu, pod.memory, pod.gpu)
+        chosen = node.add(pod, devices)
+        group.requested += group.share(pod.cpu, pod.memory, pod.gpu + pod.gpu_milli / 1000)
         if indexed:
             self._index(node)
+        return chosen
 
     def forget(self, pod: PodRequest, name: str) -> None:
         """Undo ``assume``, or account for a pod that finished or was deleted."""
@@ -139,7 +142,7 @@ class Snapshot:
         if indexed:
             self._unindex(node, group)
         node.remove(pod)
-        group.requested -= group.share(pod.cpu, pod.memory, pod.gpu)
+        group.requested -= group.share(pod.cpu, pod.memory, pod.gpu + pod.gpu_milli / 1000)
         if indexed:
             self._index(node)
 

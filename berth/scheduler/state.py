@@ -18,12 +18,14 @@ from typing import Iterable, NamedTuple
 from berth.platform.resources.meta import dig
 from berth.scheduler.backfill import BackfillPolicy
 from berth.scheduler.cycle import schedule_batch
+from berth.scheduler.mix import WorkloadMix
+from berth.scheduler.profiles import DEFAULT_SCHEDULER, is_ours
 from berth.scheduler.queue import ClusterEvent, SchedulingQueue
 from berth.scheduler.scoring import PACK, Strategy
 from berth.scheduler.snapshot import Snapshot
 from berth.scheduler.types import PodRequest, node_view, pod_request
 
-SCHEDULER_NAME = "default-scheduler"
+SCHEDULER_NAME = DEFAULT_SCHEDULER
 UNSCHEDULABLE = "Unschedulable"
 _TERMINAL = ("Succeeded", "Failed")
 
@@ -37,7 +39,7 @@ def wants_scheduling(pod: dict) -> bool:
     """A pod this scheduler should place: unbound, ours, alive, not gated."""
     spec = pod.get("spec") or {}
     return (not spec.get("nodeName")
-            and (spec.get("schedulerName") or SCHEDULER_NAME) == SCHEDULER_NAME
+            and is_ours(spec.get("schedulerName"))
             and not dig(pod, "metadata", "deletionTimestamp")
             and not spec.get("schedulingGates")
             and not is_terminal(pod))
@@ -54,8 +56,11 @@ def unschedulable_message(pod: dict) -> str | None:
 
 
 class Placement(NamedTuple):
+    """``devices``: the GPU devices chosen on ``node`` (recorded on the pod at bind)."""
+
     pod: PodRequest
     node: str
+    devices: tuple[int, ...] = ()
 
 
 class Failure(NamedTuple):
@@ -77,6 +82,7 @@ class ClusterState:
         self._pending: dict[str, PodRequest] = {}               # uid -> request, queued
         self._node_keys: dict[str, tuple] = {}
         self._reported: dict[str, str] = {}   # uid -> last unschedulable message written
+        self.mix = WorkloadMix()              # recent arrivals, for the fragmentation scorer
 
     # ---- what the informers saw ---------------------------------------------------------
 
@@ -115,6 +121,8 @@ class ClusterState:
             return
         if uid not in self._pending or (old is not None and old.get("spec") != new.get("spec")):
             request = pod_request(new)
+            if uid not in self._pending:
+                self.mix.observe(request)  # an arrival: counted once, however often retried
             self._pending[uid] = request
             self.queue.add(request)
         if uid not in self._reported:
@@ -138,7 +146,8 @@ class ClusterState:
         # 2. Filter, score and choose against the snapshot (which assumes each placement).
         decisions = schedule_batch(pods, self.snapshot, strategy, now=now,
                                    waiting_since=self.queue.waiting_since(),
-                                   reservations=self.reservations, backfill=backfill)
+                                   reservations=self.reservations, backfill=backfill,
+                                   kinds=self.mix.kinds())
         by_uid = {pod.uid: pod for pod in pods}
         placed: list[Placement] = []
         failed: list[Failure] = []
@@ -148,7 +157,7 @@ class ClusterState:
             if decision.node is not None:
                 self._count(pod.uid, decision.node, pod, in_snapshot=True)
                 self._assumed[pod.uid] = decision.node
-                placed.append(Placement(pod, decision.node))
+                placed.append(Placement(pod, decision.node, decision.devices))
                 continue
             # 4. An unplaced pod waits for the cluster to change; report only new reasons.
             self.queue.unschedulable(pod.uid, decision.unresolvable)

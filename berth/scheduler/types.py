@@ -1,7 +1,9 @@
 """What the scheduler sees of a Pod and of a Node, built once from wire objects.
 
 Units are integers the way kube-scheduler keeps them: CPU in millicores, memory and
-ephemeral storage in bytes, GPUs and other extended resources as counts.
+ephemeral storage in bytes, GPUs and other extended resources as counts. GPUs are also kept
+device by device (``devices.py``): whole GPUs (``nvidia.com/gpu``) take free devices, shares
+(``berth.dev/gpu-milli``) take part of one.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from typing import Iterable
 
 from berth.platform.resources import quantity
 from berth.platform.resources.meta import dig, parse_time
+from berth.scheduler import devices as dev
+from berth.scheduler.devices import DEVICE_MILLI, DEVICES_ANNOTATION, GPU_MILLI
 from berth.scheduler.matching import NO_SCHEDULE, Requirement, Taint, Term, Toleration
 
 CPU = "cpu"
@@ -31,6 +35,9 @@ class PodRequest:
 
     ``klass`` is the equivalence class: two pods with the same class pass and fail the same
     filters and score the same on every node, so one decision's work serves the other.
+    ``gpu_milli``: a share of one GPU device (1..1000). ``scheduler``: the pod's
+    ``schedulerName`` (its scoring profile). ``devices``: for a bound pod, the devices its
+    annotation names (empty for pending pods).
     """
 
     namespace: str
@@ -45,6 +52,9 @@ class PodRequest:
     tolerations: tuple[Toleration, ...] = ()
     priority: int = 0
     order: float = 0.0
+    gpu_milli: int = 0
+    scheduler: str = ""
+    devices: tuple[int, ...] = ()
     constraints: tuple = field(init=False, repr=False, compare=False)
     klass: tuple = field(init=False, repr=False, compare=False)
 
@@ -52,7 +62,12 @@ class PodRequest:
         constraints = (self.node_selector, self.affinity, self.tolerations)
         object.__setattr__(self, "constraints", constraints)
         object.__setattr__(self, "klass",
-                           (self.cpu, self.memory, self.gpu, self.extended, constraints))
+                           (self.cpu, self.memory, self.gpu, self.extended, constraints,
+                            self.gpu_milli, self.scheduler))
+
+    @property
+    def uses_gpu(self) -> bool:
+        return bool(self.gpu or self.gpu_milli)
 
     @property
     def uses_node_name(self) -> bool:
@@ -65,11 +80,14 @@ class NodeView:
 
     Only the requested amounts change (``add``/``remove``); everything else is fixed, and
     ``static_key`` names it so nodes that differ only by load can share filter results.
+    ``dev_free`` is the free milli-GPUs of each of its ``alloc_gpu`` devices; ``req_gpu``
+    counts whole GPUs requested, ``req_milli`` the shares.
     """
 
     __slots__ = ("name", "alloc_cpu", "alloc_mem", "alloc_gpu", "alloc_ext", "max_pods",
-                 "req_cpu", "req_mem", "req_gpu", "req_ext", "pod_count", "labels",
-                 "taints", "unschedulable", "ready", "static_key")
+                 "req_cpu", "req_mem", "req_gpu", "req_milli", "req_ext", "pod_count",
+                 "labels", "taints", "unschedulable", "ready", "static_key", "dev_free",
+                 "_placed")
 
     def __init__(self, name: str, *, cpu: int = 0, memory: int = 0, gpu: int = 0,
                  extended: dict[str, int] | None = None, max_pods: int = UNLIMITED_PODS,
@@ -79,8 +97,10 @@ class NodeView:
         self.alloc_cpu, self.alloc_mem, self.alloc_gpu = cpu, memory, gpu
         self.alloc_ext = dict(extended or {})
         self.max_pods = max_pods
-        self.req_cpu = self.req_mem = self.req_gpu = self.pod_count = 0
+        self.req_cpu = self.req_mem = self.req_gpu = self.req_milli = self.pod_count = 0
         self.req_ext: dict[str, int] = {}
+        self.dev_free = [DEVICE_MILLI] * max(gpu, 0)
+        self._placed: dict[str, list[tuple[int, ...]]] = {}
         self.labels = dict(labels or {})
         self.taints = tuple(taints)
         self.unschedulable = unschedulable
@@ -88,27 +108,58 @@ class NodeView:
         self.static_key = (cpu, memory, gpu, tuple(sorted(self.alloc_ext.items())), max_pods,
                            tuple(sorted(self.labels.items())), self.taints, unschedulable)
 
-    def add(self, pod: PodRequest) -> None:
+    def add(self, pod: PodRequest, devices: tuple[int, ...] | None = None) -> tuple[int, ...]:
+        """Count ``pod`` here; a GPU pod on ``devices`` (else those it names, else the best
+        fit). Returns the devices it was counted on."""
         self.req_cpu += pod.cpu
         self.req_mem += pod.memory
         self.req_gpu += pod.gpu
+        self.req_milli += pod.gpu_milli
         self.pod_count += 1
         for key, value in pod.extended:
             self.req_ext[key] = self.req_ext.get(key, 0) + value
+        if not (pod.uses_gpu and self.dev_free):
+            return ()
+        gpu, milli = pod.gpu, pod.gpu_milli
+        chosen = devices if devices is not None else pod.devices
+        if not dev.valid_devices(chosen, gpu, milli, len(self.dev_free)):
+            chosen = dev.forced_devices(gpu, milli, self.dev_free)
+        dev.take(self.dev_free, chosen, gpu, milli)
+        self._placed.setdefault(pod.uid, []).append(chosen)
+        return chosen
 
     def remove(self, pod: PodRequest) -> None:
         self.req_cpu -= pod.cpu
         self.req_mem -= pod.memory
         self.req_gpu -= pod.gpu
+        self.req_milli -= pod.gpu_milli
         self.pod_count -= 1
         for key, value in pod.extended:
             self.req_ext[key] = self.req_ext.get(key, 0) - value
+        placed = self._placed.get(pod.uid)
+        if placed:
+            dev.give_back(self.dev_free, placed.pop(), pod.gpu, pod.gpu_milli)
+            if not placed:
+                del self._placed[pod.uid]
+
+    def devices_of(self, uid: str) -> tuple[int, ...]:
+        placed = self._placed.get(uid)
+        return placed[-1] if placed else ()
+
+    @property
+    def free_gpus(self) -> int:
+        """Whole devices free (what ``nvidia.com/gpu`` requests can take)."""
+        if len(self.dev_free) != self.alloc_gpu:
+            return self.alloc_gpu - self.req_gpu
+        return dev.whole_free(self.dev_free)
 
     def free_key(self) -> tuple:
-        """Free amounts; nodes of one static group with equal keys are interchangeable."""
+        """Free amounts; nodes of one static group with equal keys are interchangeable.
+        ``[2]`` is the whole GPUs free, ``[5]`` each device's free share, sorted."""
         ext = tuple((k, v - self.req_ext.get(k, 0)) for k, v in sorted(self.alloc_ext.items()))
         return (self.alloc_cpu - self.req_cpu, self.alloc_mem - self.req_mem,
-                self.alloc_gpu - self.req_gpu, self.pod_count < self.max_pods, ext)
+                self.free_gpus, self.pod_count < self.max_pods, ext,
+                tuple(sorted(self.dev_free)))
 
     def allocatable(self, resource: str) -> int:
         return _pick(resource, self.alloc_cpu, self.alloc_mem, self.alloc_gpu, self.alloc_ext)
@@ -118,7 +169,8 @@ class NodeView:
 
     def __repr__(self) -> str:
         return (f"NodeView({self.name!r}, cpu={self.req_cpu}/{self.alloc_cpu}, "
-                f"memory={self.req_mem}/{self.alloc_mem}, gpu={self.req_gpu}/{self.alloc_gpu})")
+                f"memory={self.req_mem}/{self.alloc_mem}, gpu={self.req_gpu}/{self.alloc_gpu}, "
+                f"devices={self.dev_free})")
 
 
 def _pick(resource: str, cpu: int, mem: int, gpu: int, ext: dict[str, int]) -> int:
@@ -208,7 +260,7 @@ def pod_request(pod: dict, order: float | None = None) -> PodRequest:
         created = metadata.get("creationTimestamp")
         order = parse_time(created).timestamp() if created else 0.0
     extended = tuple(sorted((k, v) for k, v in requests.items()
-                            if k not in (CPU, MEMORY, GPU) and v))
+                            if k not in (CPU, MEMORY, GPU, GPU_MILLI) and v))
     tolerations = tuple(
         Toleration(t.get("key") or "", t.get("operator") or "Equal", t.get("value") or "",
                    t.get("effect") or "")
@@ -219,7 +271,9 @@ def pod_request(pod: dict, order: float | None = None) -> PodRequest:
         memory=requests.get(MEMORY, 0), gpu=requests.get(GPU, 0), extended=extended,
         node_selector=tuple(sorted((spec.get("nodeSelector") or {}).items())),
         affinity=_terms(spec), tolerations=tolerations,
-        priority=int(spec.get("priority") or 0), order=float(order))
+        priority=int(spec.get("priority") or 0), order=float(order),
+        gpu_milli=requests.get(GPU_MILLI, 0), scheduler=spec.get("schedulerName") or "",
+        devices=dev.parse_devices((metadata.get("annotations") or {}).get(DEVICES_ANNOTATION)))
 
 
 def _ready_taint(node: dict) -> Taint | None:
@@ -251,10 +305,13 @@ def node_view(node: dict, pods_on_node: Iterable[dict | PodRequest] = ()) -> Nod
     ready_taint = _ready_taint(node)
     if ready_taint and not any(t.key == ready_taint.key for t in taints):
         taints.append(ready_taint)
-    extended = {k: v for k, v in amounts.items() if k not in (CPU, MEMORY, GPU, PODS)}
+    extended = {k: v for k, v in amounts.items()
+                if k not in (CPU, MEMORY, GPU, PODS, GPU_MILLI)}
+    # Devices: one per nvidia.com/gpu; a node that advertises only shares has one per 1000.
+    gpus = amounts.get(GPU, 0) or amounts.get(GPU_MILLI, 0) // DEVICE_MILLI
     view = NodeView(
         dig(node, "metadata", "name", default=""), cpu=amounts.get(CPU, 0),
-        memory=amounts.get(MEMORY, 0), gpu=amounts.get(GPU, 0), extended=extended,
+        memory=amounts.get(MEMORY, 0), gpu=gpus, extended=extended,
         max_pods=amounts.get(PODS, UNLIMITED_PODS), labels=dig(node, "metadata", "labels"),
         taints=tuple(taints), unschedulable=bool(dig(node, "spec", "unschedulable")),
         ready=ready_taint is None)

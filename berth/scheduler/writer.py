@@ -19,6 +19,7 @@ from berth.platform.resources import registry
 from berth.platform.resources.meta import rfc3339
 from berth.platform.store.client import Client
 from berth.platform.store.events import EventRecorder
+from berth.scheduler.devices import DEVICES_ANNOTATION, format_devices
 from berth.scheduler.state import UNSCHEDULABLE
 from berth.scheduler.types import PodRequest
 
@@ -63,10 +64,10 @@ class Writer:
         """Binds submitted and not finished."""
         return self._binding
 
-    def bind(self, pod: PodRequest, node: str) -> None:
+    def bind(self, pod: PodRequest, node: str, devices: tuple[int, ...] = ()) -> None:
         with self._lock:
             self._binding += 1
-        self._binds.submit(self._bind, pod, node)
+        self._binds.submit(self._bind, pod, node, devices)
 
     def report_unschedulable(self, pod: PodRequest, message: str) -> None:
         self._submit_report(self._report, pod, message)
@@ -79,10 +80,14 @@ class Writer:
 
     # ---- on the pools -------------------------------------------------------------------
 
-    def _bind(self, pod: PodRequest, node: str) -> None:
+    def _bind(self, pod: PodRequest, node: str, devices: tuple[int, ...] = ()) -> None:
         error: Exception | None = None
+        # The GPU devices ride on the Binding as an annotation, as Kubernetes copies a
+        # Binding's annotations onto the pod: one write, so no pod runs without them.
+        annotations = {DEVICES_ANNOTATION: format_devices(devices)} if devices else None
         try:
-            bound = self.client.bind(pod.namespace, pod.name, node, uid=pod.uid)
+            bound = self.client.bind(pod.namespace, pod.name, node, uid=pod.uid,
+                                     annotations=annotations)
         except (Conflict, NotFound) as exc:
             error = exc
         except Exception as exc:  # a store failure: the pod is retried, the loop lives on

@@ -1,14 +1,15 @@
 """A pod's requests in Ray's terms, and the node's admission check (as the kubelet's).
 
 Kubernetes names map to Ray resources: ``cpu`` -> ``CPU`` (millicores / 1000; Ray takes
-fractions), ``memory`` -> ``memory`` (bytes), ``nvidia.com/gpu`` -> ``GPU``, ``ray.io/<name>``
--> the custom resource ``<name>``. Resources Ray does not schedule (ephemeral storage, huge
+fractions), ``memory`` -> ``memory`` (bytes), ``nvidia.com/gpu`` -> ``GPU``,
+``berth.dev/gpu-milli`` -> a fraction of ``GPU`` (milli / 1000), ``ray.io/<name>`` -> the
+custom resource ``<name>``. Resources Ray does not schedule (ephemeral storage, huge
 pages, pods) are left to the scheduler.
 """
 
 from __future__ import annotations
 
-from berth.workers.envs import pod_requests
+from berth.workers.envs import GPU_MILLI, pod_requests
 
 _IGNORED_PREFIXES = ("ephemeral-storage", "hugepages-", "pods", "storage")
 
@@ -18,7 +19,7 @@ def ray_name(k8s_name: str) -> str | None:
         return "CPU"
     if k8s_name == "memory":
         return "memory"
-    if k8s_name == "nvidia.com/gpu":
+    if k8s_name in ("nvidia.com/gpu", GPU_MILLI):
         return "GPU"
     if k8s_name.startswith("ray.io/"):
         return k8s_name[len("ray.io/"):]
@@ -34,7 +35,8 @@ def ray_resources(pod: dict) -> dict[str, float]:
         target = ray_name(name)
         if target is None or value <= 0:
             continue
-        out[target] = value / 1000 if name == "cpu" else float(value)
+        amount = value / 1000 if name in ("cpu", GPU_MILLI) else float(value)
+        out[target] = out.get(target, 0.0) + amount
     return out
 
 

@@ -12,6 +12,8 @@ from berth.platform.resources import quantity
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 GPU = "nvidia.com/gpu"
+GPU_MILLI = "berth.dev/gpu-milli"                 # a share of one GPU device, 1..1000
+GPU_DEVICES_ANNOTATION = "berth.dev/gpu-devices"  # the devices the scheduler chose: "0,3"
 
 
 def expand(text: str, env: Mapping[str, str]) -> str:
@@ -71,18 +73,35 @@ def gpu_count(container: dict) -> int:
     return quantity.to_int(value) if value is not None else 0
 
 
+def shares_gpu(container: dict) -> bool:
+    res = container.get("resources") or {}
+    value = (res.get("limits") or {}).get(GPU_MILLI, (res.get("requests") or {}).get(GPU_MILLI))
+    return value is not None and quantity.to_int(value) > 0
+
+
+def scheduled_gpus(pod: dict) -> list[str]:
+    """The GPU devices the scheduler chose for the pod (its ``berth.dev/gpu-devices``
+    annotation), or none when it names none."""
+    value = ((pod.get("metadata") or {}).get("annotations") or {}).get(GPU_DEVICES_ANNOTATION)
+    return [part for part in (value or "").split(",") if part.strip().isdigit()]
+
+
 def split_gpus(pod: dict, ids: list[str]) -> dict[str, list[str]]:
     """Which of the pod's GPU ids each container sees: regular containers take their counts in
-    turn; an init container, which runs alone, takes its count from the start."""
+    turn; an init container, which runs alone, takes its count from the start. A container
+    with a share of a GPU (``berth.dev/gpu-milli``) sees the pod's shared device, the last."""
     spec = pod.get("spec") or {}
     out: dict[str, list[str]] = {}
     cursor = 0
+    shared = ids[-1:]
     for c in spec.get("containers") or []:
         count = gpu_count(c)
-        out[c["name"]] = ids[cursor:cursor + count]
+        out[c["name"]] = ids[cursor:cursor + count] if count else (
+            shared if shares_gpu(c) else [])
         cursor += count
     for c in spec.get("initContainers") or []:
-        out[c["name"]] = ids[:gpu_count(c)]
+        count = gpu_count(c)
+        out[c["name"]] = ids[:count] if count else (shared if shares_gpu(c) else [])
     return out
 
 

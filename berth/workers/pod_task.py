@@ -19,6 +19,7 @@ from pathlib import Path
 import ray
 
 from berth.workers import cgroups
+from berth.workers.envs import scheduled_gpus
 from berth.workers.runner import NodeContext, PodRunner, StopRequest
 
 STOP_FILE = "stop"
@@ -49,7 +50,11 @@ def gpu_devices() -> list[str]:
 def run_pod(agent, pod: dict, bundle: dict, node: dict) -> dict:
     """Run the pod to its end on this node; ``{"seq", "status", "gpuIds", "nodeId"}``."""
     uid = pod["metadata"]["uid"]
-    gpu_ids = [str(g) for g in ray.get_gpu_ids()]
+    # The scheduler's devices win over Ray's: Ray's task asks for the same total (whole
+    # GPUs, or the share as a fraction), so Ray's accounting agrees, but Ray picks ids for a
+    # fraction by itself; the scheduler's per-device choice is the one that never
+    # over-commits a device, and it is what the pod's annotation records.
+    gpu_ids = scheduled_gpus(pod) or [str(g) for g in ray.get_gpu_ids()]
     node_id = ray.get_runtime_context().get_node_id()
     context = NodeContext(**node, devices=gpu_devices() if gpu_ids else [],
                           env={NODE_ID_ENV: node_id}, hierarchy=cgroups.detect())

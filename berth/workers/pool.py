@@ -75,6 +75,8 @@ def _capacity(resources: dict[str, float]) -> dict[str, str]:
            "pods": "110"}
     if resources.get("GPU"):
         out["nvidia.com/gpu"] = _amount(resources["GPU"])
+        # Shares of a GPU, 1000 per device (see berth/scheduler/devices.py).
+        out["berth.dev/gpu-milli"] = str(int(resources["GPU"]) * 1000)
     for name, value in sorted(resources.items()):
         if name in _SKIP_RESOURCES or name.startswith(("node:", "accelerator_type:")):
             continue

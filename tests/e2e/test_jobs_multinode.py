@@ -132,6 +132,30 @@ def test_gpu_pods_running_together_see_different_gpus(server, cluster, ns, tmp_p
     assert server.kubectl("-n", ns, "logs", "job/nogpu").stdout == f"{gpu_node} []\n"
 
 
+def test_two_half_gpu_pods_share_one_gpu_and_a_third_gets_the_other(server, cluster, ns,
+                                                                    tmp_path):
+    # Three pods of 500 berth.dev/gpu-milli on the node with 2 (fake) GPUs, all running at
+    # once (they wait for each other): two share a device, the third goes to the other.
+    meet = tmp_path / "meet"
+    meet.mkdir()
+    together = ("touch /meet/$HOSTNAME; for i in $(seq 300); do "
+                "[ $(ls /meet | wc -l) -ge 3 ] && break; sleep 0.1; done; "
+                "echo $BERTH_RAY_NODE_ID [$CUDA_VISIBLE_DEVICES]")
+    apply(server, ns, job("halves", together, completions=3, parallelism=3,
+                          resources={"limits": {"berth.dev/gpu-milli": "500"}},
+                          mounts=[{"name": "meet", "mountPath": "/meet"}],
+                          pod={"volumes": [{"name": "meet", "hostPath": {"path": str(meet)}}]}))
+    wait_job(server, ns, "halves", timeout=120)
+    gpu_node = cluster.node_ids["gpu"]
+    pods = pods_of(server, ns, "halves")
+    seen = sorted(server.kubectl("-n", ns, "logs", p["metadata"]["name"]).stdout for p in pods)
+    assert len(set(seen)) == 2 and all(line.startswith(f"{gpu_node} [") for line in seen), seen
+    shared = max(set(seen), key=seen.count)
+    assert seen.count(shared) == 2, seen
+    annotated = sorted(p["metadata"]["annotations"]["berth.dev/gpu-devices"] for p in pods)
+    assert sorted(f"{gpu_node} [{d}]\n" for d in annotated) == seen
+
+
 @pytest.mark.parametrize("selector, reasons", [
     ({}, "3 Insufficient nvidia.com/gpu."),
     ({"zone": "c"}, "1 Insufficient nvidia.com/gpu, "

@@ -287,8 +287,10 @@ class Client:
         raise Conflict(rt.plural, name, rt.group)
 
     # -- binding (pods/binding) -----------------------------------------------------------
-    def bind(self, namespace: str, name: str, node_name: str, uid: str | None = None) -> dict:
-        """Assign a pod to a node, once: ``spec.nodeName`` is otherwise immutable."""
+    def bind(self, namespace: str, name: str, node_name: str, uid: str | None = None,
+             annotations: dict[str, str] | None = None) -> dict:
+        """Assign a pod to a node, once: ``spec.nodeName`` is otherwise immutable.
+        ``annotations`` are set on the pod in the same write (a Binding's annotations)."""
         rt = registry.POD
         for _ in range(20):
             pod = self.get(rt, namespace, name)
@@ -305,6 +307,9 @@ class Client:
                 raise Conflict(rt.plural, name, detail="the pod is being deleted")
             new = copy.deepcopy(pod)
             new["spec"]["nodeName"] = node_name
+            if annotations:
+                new["metadata"]["annotations"] = {**(new["metadata"].get("annotations") or {}),
+                                                  **annotations}
             status = new.setdefault("status", {})
             conditions = [c for c in status.get("conditions") or []
                           if c.get("type") != "PodScheduled"]

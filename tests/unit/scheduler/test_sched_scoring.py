@@ -68,7 +68,8 @@ def test_pack_prefers_the_fuller_node_and_spread_the_emptier():
 ])
 def test_gpu_placement_score(pod_gpu, node_gpu, used, want):
     node = NodeView("n", cpu=8000, memory=8, gpu=node_gpu)
-    node.req_gpu = used
+    if used:  # through add, so the node's devices are taken as well as its count
+        node.add(PodRequest("", "", "running", gpu=used))
     assert gpu_placement_score(PodRequest("", "", "", gpu=pod_gpu), node) == want
 
 

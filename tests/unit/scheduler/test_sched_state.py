@@ -44,6 +44,9 @@ def requested_cpu(state: ClusterState, node: str) -> int:
     ({}, True),
     ({"spec": {"schedulerName": "default-scheduler"}}, True),
     ({"spec": {"schedulerName": "other"}}, False),
+    ({"spec": {"schedulerName": "binpack"}}, True),
+    ({"spec": {"schedulerName": "spread"}}, True),
+    ({"spec": {"schedulerName": "fragmentation-aware"}}, True),
     ({"spec": {"nodeName": "n"}}, False),
     ({"spec": {"schedulingGates": [{"name": "wait"}]}}, False),
     ({"metadata": {"deletionTimestamp": "2026-01-01T00:00:00Z"}}, False),
@@ -244,3 +247,16 @@ def test_a_removed_node_takes_its_counts_with_it_and_gets_them_back():
     assert "n" not in state.snapshot
     state.on_node(None, node)
     assert requested_cpu(state, "n") == 2000
+
+
+def test_a_placed_share_carries_its_device_and_arrivals_feed_the_mix():
+    state = ClusterState(SchedulingQueue(lambda: 0.0))
+    state.on_node(None, node_obj("n", gpu=2))
+    pods = [pod_obj(f"s{i}", extended={"berth.dev/gpu-milli": "500"}) for i in range(3)]
+    for pod in pods:
+        state.on_pod(None, pod)
+    assert [(k.milli, k.share) for k in state.mix.kinds()] == [(500, 1.0)]
+    placed, failed = state.cycle(now=0.0)
+    assert len(placed) == 3 and not failed
+    devices = sorted(p.devices for p in placed)
+    assert devices == [(0,), (0,), (1,)] or devices == [(0,), (1,), (1,)]

@@ -19,7 +19,8 @@ def test_capacity_labels_and_annotation():
                        Settings(node_labels={"gpu": "nvidia"}))
     assert node["metadata"]["name"] == "ray-3ebdac4a46e1"
     assert node["status"]["capacity"] == {"cpu": "2", "memory": "16952390Ki", "pods": "110",
-                                          "nvidia.com/gpu": "4", "ray.io/foo": "2"}
+                                          "nvidia.com/gpu": "4", "berth.dev/gpu-milli": "4000",
+                                          "ray.io/foo": "2"}
     assert node["status"]["allocatable"] == node["status"]["capacity"]
     labels = node["metadata"]["labels"]
     assert labels["kubernetes.io/hostname"] == "ray-3ebdac4a46e1"

@@ -11,7 +11,8 @@ from berth.platform.resources.validation.fields import (as_dict, as_list, duplic
                                                         unsupported)
 from berth.platform.resources.validation.meta import (validate_labels, validate_object_meta,
                                                       validate_template_meta)
-from berth.platform.resources.validation.resources import validate_resource_requirements
+from berth.platform.resources.validation.resources import (validate_gpu_shares,
+                                                           validate_resource_requirements)
 from berth.platform.resources.validation.scheduling import (validate_affinity,
                                                             validate_tolerations,
                                                             validate_topology_spread)
@@ -37,6 +38,7 @@ def validate_pod_spec(spec: object, path: str, *, is_pod: bool) -> list[Cause]:
     causes += errs
     causes += _containers(spec, volumes, f"{path}.containers")
     causes += _init_containers(spec, volumes, f"{path}.initContainers")
+    causes += validate_gpu_shares(spec, path)
     causes += _host_ports(spec, path, is_pod)
     causes += _enum(spec.get("restartPolicy"), f"{path}.restartPolicy", RESTART_POLICIES)
     causes += _enum(spec.get("dnsPolicy"), f"{path}.dnsPolicy", DNS_POLICIES)

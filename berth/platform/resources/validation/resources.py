@@ -140,3 +140,51 @@ def validate_resource_requirements(resources: object, path: str) -> list[Cause]:
     if hugepages and not cpu_or_memory:
         causes.append(forbidden(path, "HugePages require cpu or memory"))
     return causes
+
+
+GPU = "nvidia.com/gpu"
+GPU_MILLI = "berth.dev/gpu-milli"
+DEVICE_MILLI = 1000
+
+
+def validate_gpu_shares(spec: dict, path: str) -> list[Cause]:
+    """``berth.dev/gpu-milli`` is a share of *one* GPU device: each container's amount is an
+    integer 1..1000 (and, as an extended resource, requests equal limits), the pod's total
+    as scheduled (the containers' sum, or the largest init container's) at most 1000, and
+    never beside ``nvidia.com/gpu`` in one pod: whole GPUs are asked for as whole GPUs."""
+    causes: list[Cause] = []
+    shares: list[tuple[str, str, int]] = []   # (kind, field path, amount)
+    whole = False
+    for kind in ("containers", "initContainers"):
+        for i, container in enumerate(as_list_of_dicts(spec.get(kind))):
+            resources = as_dict(container.get("resources"))
+            limits, requests = as_dict(resources.get("limits")), as_dict(resources.get("requests"))
+            whole = whole or GPU in limits or GPU in requests
+            field = "limits" if GPU_MILLI in limits else "requests"
+            value = limits.get(GPU_MILLI, requests.get(GPU_MILLI))
+            if value is None:
+                continue
+            key = f"{path}.{kind}[{i}].resources.{field}[{GPU_MILLI}]"
+            try:
+                amount = quantity.parse(value)
+            except quantity.QuantityError:
+                continue  # reported by validate_resource_requirements
+            if amount.denominator != 1 or not 1 <= amount <= DEVICE_MILLI:
+                causes.append(invalid(key, str(value), "must be an integer from 1 to 1000 (a "
+                                      f"share of one GPU; ask for whole GPUs with {GPU})"))
+            else:
+                shares.append((kind, key, int(amount)))
+    if whole and (shares or causes):
+        key = shares[0][1] if shares else causes[0].field
+        return causes + [invalid(key, GPU_MILLI, f"may not be combined with {GPU} in one pod")]
+    total = sum(a for kind, _, a in shares if kind == "containers")
+    init_peak = max((a for kind, _, a in shares if kind == "initContainers"), default=0)
+    if max(total, init_peak) > DEVICE_MILLI:
+        causes.append(invalid(f"{path}.containers", str(total), f"the {GPU_MILLI} of the "
+                              "containers add up to more than one GPU (1000); a share must "
+                              "fit on one device"))
+    return causes
+
+
+def as_list_of_dicts(value: object) -> list[dict]:
+    return [as_dict(v) for v in value] if isinstance(value, list) else []
