@@ -32,6 +32,7 @@ class ClusterEvent(Enum):
     NODE_ADDED = "NodeAdd"
     NODE_CHANGED = "NodeUpdate"
     POD_DELETED = "AssignedPodDelete"
+    VOLUME_CHANGED = "PersistentVolumeClaimChange"   # a claim, volume or class, or a user
 
     @property
     def helps_unresolvable(self) -> bool:

@@ -138,6 +138,19 @@ def find_best(claim: dict, volumes: Iterable[dict], *, node: dict | None = None,
     return best
 
 
+def candidates(claim: dict, volumes: Iterable[dict]) -> list[dict]:
+    """Every volume ``claim`` could bind to on some node (node affinity aside): the volume
+    reserved for it, or else the Available ones that fit. The scheduler asks, node by node,
+    whether one of them is reachable."""
+    out = []
+    for pv in volumes:
+        if pv.get("spec", {}).get("claimRef") and is_reserved_for(pv, claim):
+            return [pv] if find_best(claim, [pv], delay_binding=True) is not None else []
+        if find_best(claim, [pv]) is not None:
+            out.append(pv)
+    return out
+
+
 def in_use_by(pod: dict) -> list[str]:
     """The claims a pod mounts (its ``persistentVolumeClaim`` volumes)."""
     out = []

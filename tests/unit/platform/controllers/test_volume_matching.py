@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from berth.platform.controllers.volume.matching import find_best, is_reserved_for, mismatch
+from berth.platform.controllers.volume.matching import (candidates, find_best, is_reserved_for,
+                                                        mismatch)
 from berth.platform.resources import storageclasses
 
 
@@ -132,3 +133,11 @@ def sc(name, default=False, created="2026-01-01T00:00:00Z", beta=False):
 def test_default_class(classes, expected):
     found = storageclasses.default_class(classes)
     assert (found["metadata"]["name"] if found else None) == expected
+
+
+def test_candidates_ignore_node_affinity_but_not_the_rest():
+    volumes = [pv("n1", affinity="n1"), pv("n2", affinity="n2"), pv("small", "1Mi"),
+               pv("bound", phase="Bound")]
+    assert [v["metadata"]["name"] for v in candidates(pvc(), volumes)] == ["n1", "n2"]
+    mine = pv("mine", claim_ref=REF, affinity="n2", phase="Bound")
+    assert [v["metadata"]["name"] for v in candidates(pvc(), volumes + [mine])] == ["mine"]
