@@ -173,3 +173,30 @@ def test_a_claim_whose_volume_vanished_is_lost(binder):
     binder.client.delete(PV, "", "v")
     binder.claim_phase("c", "Lost")
     assert any(r == "ClaimLost" for _, r, _m in binder.events_of("c"))
+
+
+def test_a_binding_cut_short_by_a_crash_is_finished_on_restart(platform, tmp_path):
+    """The binder died after writing the volume's claimRef (the first step), before the
+    claim's side: the next binder finishes that binding and takes no other volume."""
+    client = platform.client
+    claim = client.create(PVC, {"metadata": {"name": "c", "namespace": NS},
+                                "spec": {"accessModes": ["ReadWriteOnce"],
+                                         "storageClassName": "",
+                                         "resources": {"requests": {"storage": "1Gi"}}}})
+    client.create(PV, {"metadata": {"name": "smaller"},
+                       "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"],
+                                "hostPath": {"path": "/tmp/smaller"}}})
+    client.create(PV, {"metadata": {"name": "half-bound",
+                                    "annotations": {BOUND_BY_CONTROLLER: "yes"}},
+                       "spec": {"capacity": {"storage": "5Gi"}, "accessModes": ["ReadWriteOnce"],
+                                "hostPath": {"path": "/tmp/half"},
+                                "claimRef": {"namespace": NS, "name": "c",
+                                             "uid": claim["metadata"]["uid"]}}})
+    binder = Binder(platform, tmp_path / "volumes", default_class=False)
+    try:
+        bound = binder.claim_phase("c", "Bound")
+        assert bound["spec"]["volumeName"] == "half-bound"
+        assert binder.volume_phase("half-bound", "Bound")
+        assert binder.volume_phase("smaller", "Available")
+    finally:
+        binder.close()
