@@ -200,3 +200,19 @@ def test_a_binding_cut_short_by_a_crash_is_finished_on_restart(platform, tmp_pat
         assert binder.volume_phase("smaller", "Available")
     finally:
         binder.close()
+
+
+def test_a_claim_made_before_any_default_class_gets_the_default_later(platform, tmp_path):
+    binder = Binder(platform, tmp_path / "volumes", default_class=False)
+    try:
+        binder.claim("early")
+        binder.claim_phase("early", "Pending")
+        assert "storageClassName" not in binder.get_claim("early")["spec"]
+        binder.client.create(registry.STORAGE_CLASS, {
+            "metadata": {"name": "fast", "annotations": {
+                "storageclass.kubernetes.io/is-default-class": "true"}},
+            "provisioner": "berth.io/local-path"})
+        claim = binder.claim_phase("early", "Bound")   # Immediate: provisioned at once
+        assert claim["spec"]["storageClassName"] == "fast"
+    finally:
+        binder.close()

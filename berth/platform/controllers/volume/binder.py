@@ -35,7 +35,7 @@ from berth.platform.errors import AlreadyExists, NotFound
 from berth.platform.resources import registry
 from berth.platform.resources.meta import dig, rfc3339
 from berth.platform.resources.storageclasses import (NO_PROVISIONER, claim_class,
-                                                     waits_for_consumer)
+                                                     default_class, waits_for_consumer)
 from berth.platform.store.client import Client
 from berth.platform.store.events import EventRecorder
 
@@ -154,6 +154,7 @@ class VolumeBinder:
         wanted = dig(claim, "spec", "volumeName")
         if wanted:
             return self._sync_named(claim, wanted)
+        claim = self._assign_default_class(claim)
         class_name = claim_class(claim)
         sc = self.classes.get("", class_name) if class_name else None
         delay = waits_for_consumer(sc)
@@ -353,6 +354,19 @@ class VolumeBinder:
             claim = self._set_phase(PVC, claim, "Lost")
             self.recorder.warning(claim, reason, message)
         return None
+
+    def _assign_default_class(self, claim: dict) -> dict:
+        """Retroactive default class (Kubernetes 1.28): an unbound claim created without a
+        class, before any class was the default, gets the default once there is one —
+        under the same terms as the DefaultStorageClass admission."""
+        spec = claim.get("spec") or {}
+        if spec.get("storageClassName") is not None or spec.get("selector") is not None:
+            return claim
+        default = default_class(self.classes.list())
+        if default is None:
+            return claim
+        return self.client.update(PVC, dict(claim, spec=dict(
+            spec, storageClassName=default["metadata"]["name"])))
 
     def _annotate_provisioner(self, claim: dict, provisioner: str) -> dict:
         annotations = dict(dig(claim, "metadata", "annotations") or {})
