@@ -9,7 +9,7 @@ import pytest
 
 from berth.scheduler.filters import (REASON_NO_VOLUME, REASON_ONCE_ELSEWHERE, REASON_ONCE_POD,
                                      REASON_VOLUME_AFFINITY, volume_binding)
-from berth.scheduler.queue import SchedulingQueue
+from berth.scheduler.queue import ClusterEvent, SchedulingQueue
 from berth.scheduler.state import ClusterState
 from berth.scheduler.types import pod_request
 from berth.scheduler.volumes import VolumeIndex
@@ -173,3 +173,15 @@ def test_the_volume_filter(users, modes, node, expected):
     rejection = volume_binding(replace(pod, volumes=constraint),
                                a_node(node, labels={"kubernetes.io/hostname": node}))
     assert (rejection.reasons[0] if rejection else None) == expected
+
+
+def test_a_volume_change_wakes_only_the_pods_with_claims():
+    queue = SchedulingQueue(Clock())
+    plain, user = pod_request(pod_obj("plain")), pod_request(pod_with("user", "data"))
+    for pod in (plain, user):
+        queue.add(pod)
+    queue.pop_all()
+    queue.unschedulable(plain.uid, unresolvable=True)
+    queue.unschedulable(user.uid, unresolvable=True)
+    assert queue.on_event(ClusterEvent.VOLUME_CHANGED) == 1
+    assert queue.on_event(ClusterEvent.NODE_ADDED) == 1

@@ -46,6 +46,7 @@ CLAIM_OF_VOLUME = "berth.dev/volume:claimRef"
 NO_CLASS = "no persistent volumes available for this claim and no storage class is set"
 WAITING_FOR_CONSUMER = "waiting for first consumer to be created before binding"
 RETRY_PROVISIONING_S = 30.0
+RESCAN = ("pending-claims",)  # look again at every claim not bound yet
 
 
 def _ref_key(pv: dict) -> list[str]:
@@ -72,6 +73,7 @@ class VolumeBinder:
         self.volumes: Informer | None = None
         self.classes: Informer | None = None
         self.nodes: Informer | None = None
+        self._enqueue: Callable[[Hashable], None] = lambda key: None
 
     # -- wiring ---------------------------------------------------------------------------
     def setup(self, hub: InformerHub, enqueue: Callable[[Hashable], None]) -> None:
@@ -81,10 +83,10 @@ class VolumeBinder:
         self.classes = hub.informer(registry.STORAGE_CLASS)
         self.nodes = hub.informer(registry.NODE)
 
+        self._enqueue = enqueue
+
         def pending_claims() -> None:
-            for claim in self.claims.list():
-                if dig(claim, "status", "phase") != "Bound":
-                    enqueue(("claim", claim["metadata"]["namespace"], claim["metadata"]["name"]))
+            enqueue(RESCAN)  # one key however many volumes appear at once (a relist)
 
         def on_claim(old: dict | None, new: dict | None) -> None:
             obj = new or old
@@ -118,6 +120,12 @@ class VolumeBinder:
         hub.informer(registry.POD).add_handler(on_pod)
 
     def reconcile(self, key: Hashable) -> float | None:
+        if key == RESCAN:
+            for claim in self.claims.list():
+                if dig(claim, "status", "phase") != "Bound":
+                    self._enqueue(("claim", claim["metadata"]["namespace"],
+                                   claim["metadata"]["name"]))
+            return None
         if key[0] == "claim":
             return self.sync_claim(key[1], key[2])
         return self.sync_volume(key[1])
