@@ -168,11 +168,15 @@ def test_a_claim_whose_volume_vanished_is_lost(binder):
     binder.volume("v", "1Gi", storageClassName="")
     binder.claim("c", storageClassName="")
     binder.volume_phase("v", "Bound")
-    volume = binder.get_volume("v")
-    binder.client.update(PV, {**volume, "metadata": {**volume["metadata"], "finalizers": []}})
+    # Deleted, and its protection forced off (as `kubectl patch` of the finalizers would):
+    # once deleting, nothing can add the finalizer back.
     binder.client.delete(PV, "", "v")
+    binder.client.guaranteed_update(PV, "", "v", lambda v: {
+        **v, "metadata": {**v["metadata"], "finalizers": []}})
+    assert binder.get_volume("v") is None
     binder.claim_phase("c", "Lost")
-    assert any(r == "ClaimLost" for _, r, _m in binder.events_of("c"))
+    wait_for(lambda: any(r == "ClaimLost" for _, r, _m in binder.events_of("c")),
+             what="the ClaimLost event")
 
 
 def test_a_binding_cut_short_by_a_crash_is_finished_on_restart(platform, tmp_path):

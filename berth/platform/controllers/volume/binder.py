@@ -25,7 +25,7 @@ import logging
 from typing import Callable, Hashable
 
 from berth.platform.controllers.informers import Informer, InformerHub
-from berth.platform.controllers.volume import protection
+from berth.platform.controllers.volume import protection, reclaim
 from berth.platform.controllers.volume.matching import (
     BETA_STORAGE_PROVISIONER, BIND_COMPLETED, BOUND_BY_CONTROLLER, SELECTED_NODE,
     STORAGE_PROVISIONER, find_best, in_use_by, is_reserved_for, mismatch)
@@ -315,10 +315,10 @@ class VolumeBinder:
         if phase != "Released":
             pv = self._set_phase(PV, pv, "Released")
             log.info("volume %s released", pv["metadata"]["name"])
-        policy = dig(pv, "spec", "persistentVolumeReclaimPolicy") or "Retain"
-        if policy == "Retain":
-            return None
-        if policy == "Delete" and self.provisioner.owns(pv):
+        verdict = reclaim.decide(pv, self.provisioner.owns(pv))
+        if verdict.action == reclaim.FAIL:
+            self._fail(pv, verdict.reason, verdict.message)
+        elif verdict.action == reclaim.DELETE:
             try:
                 self.provisioner.delete(pv)
             except (OSError, ValueError) as exc:
@@ -330,12 +330,6 @@ class VolumeBinder:
             except NotFound:
                 pass
             log.info("deleted volume %s and its directory", pv["metadata"]["name"])
-            return None
-        if policy == "Delete":
-            self._fail(pv, "VolumeFailedDelete", f'error getting deleter volume plugin for '
-                       f'volume "{pv["metadata"]["name"]}": no deletable volume plugin matched')
-        else:
-            self._fail(pv, "VolumeFailedRecycle", "Recycle is not supported by Berth")
         return None
 
     # -- writes ---------------------------------------------------------------------------

@@ -6,7 +6,8 @@ A volume fits a claim when its class equals the claim's (both "" for none), its 
 least the request, it offers every access mode the claim asks for, the volume modes agree, and
 its labels match the claim's selector. Among the fitting Available volumes the one with the
 fewest access modes, then the least capacity, wins, so a small claim never takes a big volume
-a big claim needs. A volume already reserved for this claim (``claimRef``) wins outright.
+a big claim needs. A volume already reserved for this claim (``claimRef``) wins outright. A
+volume still Pending (just created, not yet marked Available) counts as Available.
 """
 
 from __future__ import annotations
@@ -127,7 +128,10 @@ def find_best(claim: dict, volumes: Iterable[dict], *, node: dict | None = None,
             return pv if reachable else None
         if node is None and delay_binding:
             continue
-        if (pv.get("status") or {}).get("phase") != "Available" or not reachable:
+        # Pending: created a moment ago and not yet marked Available; taking it keeps a
+        # manifest of volumes and claims applied at once from binding by arrival order.
+        if (pv.get("status") or {}).get("phase") not in ("Available", "Pending") or \
+                not reachable:
             continue
         if volume_class(pv) != claim_class(claim) or not selector_matches(claim, pv) \
                 or not access_modes_fit(claim, pv):

@@ -6,6 +6,7 @@ import pytest
 
 from berth.platform.controllers.volume.matching import (candidates, find_best, is_reserved_for,
                                                         mismatch)
+from berth.platform.controllers.volume import reclaim
 from berth.platform.resources import storageclasses
 
 
@@ -62,6 +63,8 @@ CASES = [
      None),
     ("only Available volumes", pvc(), [pv("bound", phase="Bound"),
                                        pv("released", phase="Released")], {}, None),
+    ("a volume just created counts as Available", pvc(), [pv("new", phase="Pending")], {},
+     "new"),
     ("claimed by another", pvc(), [pv("taken", claim_ref={"namespace": "ns", "name": "x",
                                                           "uid": "u9"})], {}, None),
     ("reserved for this claim wins outright", pvc(),
@@ -141,3 +144,17 @@ def test_candidates_ignore_node_affinity_but_not_the_rest():
     assert [v["metadata"]["name"] for v in candidates(pvc(), volumes)] == ["n1", "n2"]
     mine = pv("mine", claim_ref=REF, affinity="n2", phase="Bound")
     assert [v["metadata"]["name"] for v in candidates(pvc(), volumes + [mine])] == ["mine"]
+
+
+@pytest.mark.parametrize("policy,provisioned,expected", [
+    ("Retain", True, "keep"),
+    (None, False, "keep"),          # static volumes default to Retain
+    ("Delete", True, "delete"),
+    ("Delete", False, "fail"),
+    ("Recycle", True, "fail"),
+])
+def test_reclaim_policy(policy, provisioned, expected):
+    volume = pv("v")
+    if policy:
+        volume["spec"]["persistentVolumeReclaimPolicy"] = policy
+    assert reclaim.decide(volume, provisioned).action == expected
