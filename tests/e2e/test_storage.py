@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 
 from tests.e2e.jobs_support import apply, berth_up, job, new_namespace, wait_for, wait_job
 
