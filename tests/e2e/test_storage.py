@@ -176,3 +176,28 @@ def test_a_pod_whose_immediate_claim_is_unbound_is_not_scheduled(server, ns):
                              "PersistentVolumeClaims.")
     described = server.kubectl("-n", ns, "describe", "pod", "p").stdout
     assert "pod has unbound immediate PersistentVolumeClaims" in described
+
+
+def test_a_pod_of_an_nfs_volume_says_the_node_has_no_nfs_client(server, ns):
+    name = f"nfs-{ns}"
+    apply(server, ns, {"apiVersion": "v1", "kind": "PersistentVolume",
+                       "metadata": {"name": name, "labels": {"test": ns}},
+                       "spec": {"capacity": {"storage": "1Gi"},
+                                "accessModes": ["ReadWriteMany"], "storageClassName": "",
+                                "nfs": {"server": "172.22.0.42", "path": "/exports"}}},
+          claim("shared", storageClassName="", accessModes=["ReadWriteMany"],
+                selector={"matchLabels": {"test": ns}}),
+          {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "reader"},
+           "spec": {"terminationGracePeriodSeconds": 2, "containers": [{
+               "name": "c", "image": "busybox", "command": ["ls", "/d"],
+               "volumeMounts": [{"name": "d", "mountPath": "/d"}]}],
+               "volumes": [{"name": "d", "persistentVolumeClaim": {"claimName": "shared"}}]}})
+    phase(server, ns, "pvc", "shared", "Bound")
+    [message] = wait_for(lambda: [m for _, r, m in events_of(server, ns, "reader")
+                                  if r == "FailedMount"], timeout=60, what="FailedMount")
+    assert f'MountVolume.SetUp failed for volume "{name}" (claim "shared") : nfs ' \
+           f'172.22.0.42:/exports: this node has no NFS client' in message
+    assert get(server, ns, "pod", "reader")["status"]["phase"] == "Pending"
+    server.kubectl("-n", ns, "delete", "pod", "reader", timeout=90)
+    server.kubectl("-n", ns, "delete", "pvc", "shared", timeout=60)
+    server.kubectl("delete", "pv", name, "--wait=false")
