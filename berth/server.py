@@ -28,6 +28,9 @@ from berth.platform.controllers.leader import LeaderElector, LeaseTiming, new_id
 from berth.platform.controllers.manager import ControllerManager
 from berth.platform.controllers.namespace import NamespaceController
 from berth.platform.controllers.ttl import TTLAfterFinishedController
+from berth.platform.controllers.volume.binder import VolumeBinder
+from berth.platform.controllers.volume.provisioner import (LocalPathProvisioner,
+                                                           ensure_default_class)
 from berth.platform.metrics import Metrics, unwatch, watch_cluster, watch_node_usage
 from berth.platform.runtime import Platform, open_platform
 from berth.platform.store.client import Client
@@ -60,6 +63,11 @@ class ControlSide:
         self.manager.add(NamespaceController(client))
         self.manager.add(JobController(client, platform.recorder("job-controller")), workers=4)
         self.manager.add(TTLAfterFinishedController(client))
+        ensure_default_class(client)
+        # Fenced: a deposed term must not provision or reclaim a volume a second time.
+        self.manager.add(VolumeBinder(fenced, platform.recorder("persistentvolume-controller"),
+                                      LocalPathProvisioner(settings.resolved_volume_root)),
+                         workers=2)
         self.manager.add(SimulatedKubelet(client), workers=4)
         # Built before the hub starts: it registers informer handlers.
         self.scheduler = SchedulerLoop(client, self.hub, platform.recorder("default-scheduler"),

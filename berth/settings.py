@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     node_root: Path | None = Field(
         None, description="Directory on every Ray node for pod logs and pod state; default "
         "<data_dir>/nodes (right for the embedded node; set it for a multi-host cluster).")
+    volume_root: Path | None = Field(
+        None, description="Where the built-in provisioner (StorageClass provisioner "
+        "berth.io/local-path) makes a directory per claim; default <data_dir>/volumes/"
+        "local-path. Every node must see it at the same path: in a cluster, a shared "
+        "filesystem.")
     node_sync_period_s: float = Field(
         1.0, gt=0, description="How often Ray's node list is compared with the Node objects "
         "(new nodes get a Node and an agent; a dead node's pods are failed).")
@@ -132,6 +137,10 @@ class Settings(BaseSettings):
     @property
     def runs_controllers(self) -> bool:
         return self.role in ("all", "controller")
+
+    @property
+    def resolved_volume_root(self) -> Path:
+        return Path(self.volume_root or self.data_dir / "volumes" / "local-path").resolve()
 
     @property
     def resolved_database_url(self) -> str:

@@ -7,7 +7,10 @@ labels, a taint, a cordon, or a request larger than the whole node); kube-schedu
 that ``UnschedulableAndUnresolvable``.
 
 They run in kube-scheduler's default order, and only the first rejection of a node counts:
-NodeUnschedulable, TaintToleration, NodeAffinity, NodeResourcesFit.
+NodeUnschedulable, TaintToleration, NodeAffinity, VolumeBinding (with VolumeRestrictions),
+NodeResourcesFit. (kube-scheduler runs the volume plugins after NodeResourcesFit; here they
+are static filters — what a pod's volumes allow of a node does not change as it fills — so a
+node that fails both is reported for its volumes.)
 """
 
 from __future__ import annotations
@@ -24,6 +27,14 @@ REASON_UNSCHEDULABLE = "node(s) were unschedulable"
 REASON_AFFINITY = "node(s) didn't match Pod's node affinity/selector"
 REASON_TOO_MANY_PODS = "Too many pods"
 REASON_RESERVED = "node(s) were reserved for a pod that has waited longer"
+REASON_VOLUME_AFFINITY = "node(s) had volume node affinity conflict"
+REASON_NO_VOLUME = "node(s) didn't find available persistent volumes to bind"
+REASON_VOLUME_MISSING = ("node(s) unavailable due to one or more pvc(s) bound to non-existent "
+                         "pv(s)")
+REASON_ONCE_POD = ("node has pod using PersistentVolumeClaim with the same name and "
+                   "ReadWriteOncePod access mode")
+REASON_ONCE_ELSEWHERE = ("node(s) didn't have the pod's ReadWriteOnce volume, which is in use "
+                         "on another node")
 
 
 def untolerated_taint_reason(taint: Taint) -> str:
@@ -74,6 +85,29 @@ def node_affinity(pod: PodRequest, node: NodeView) -> FilterResult:
     return None
 
 
+def volume_binding(pod: PodRequest, node: NodeView) -> FilterResult:
+    """The pod's claims: their bound volumes' node affinity, a volume to bind (or provision)
+    for each claim that waits for its first consumer, ReadWriteOnce volumes in use on one
+    node, ReadWriteOncePod volumes in use at all."""
+    volumes = pod.volumes
+    if volumes is None:
+        return None
+    if volumes.exclusive_conflict:
+        return Rejection((REASON_ONCE_POD,), True)
+    if volumes.missing_volume:
+        return Rejection((REASON_VOLUME_MISSING,), True)
+    if volumes.pinned_node and node.name != volumes.pinned_node:
+        return Rejection((REASON_ONCE_ELSEWHERE,), True)
+    for terms in volumes.affinity:
+        if not terms_match(terms, node.labels, node.name):
+            return Rejection((REASON_VOLUME_AFFINITY,), True)
+    for options in volumes.unbound:
+        if not any(terms is None or terms_match(terms, node.labels, node.name)
+                   for terms in options):
+            return Rejection((REASON_NO_VOLUME,), True)
+    return None
+
+
 def _resource_checks(pod: PodRequest, node: NodeView) -> list[tuple[str, int, int, int]]:
     """``(resource, request, allocatable, requested)`` for every resource the pod asks for."""
     checks = []
@@ -121,7 +155,8 @@ def exceeds_allocatable(pod: PodRequest, node: NodeView) -> FilterResult:
     return Rejection(reasons, True) if reasons else None
 
 
-STATIC_FILTERS: tuple[Filter, ...] = (node_unschedulable, taint_toleration, node_affinity)
+STATIC_FILTERS: tuple[Filter, ...] = (node_unschedulable, taint_toleration, node_affinity,
+                                       volume_binding)
 """Filters whose answer depends only on what never changes about a node."""
 
 FILTERS: tuple[Filter, ...] = STATIC_FILTERS + (node_resources_fit,)

@@ -84,6 +84,11 @@ class SchedulerLoop:
         self._pods = hub.informer(registry.POD)
         self._pods.add_handler(lambda old, new: self._post(("pod", old, new)))
         hub.informer(registry.NODE).add_handler(lambda old, new: self._post(("node", old, new)))
+        for kind, rt in (("claim", registry.PERSISTENT_VOLUME_CLAIM),
+                         ("volume", registry.PERSISTENT_VOLUME),
+                         ("class", registry.STORAGE_CLASS)):
+            hub.informer(rt).add_handler(
+                lambda old, new, kind=kind: self._post((kind, old, new)))
 
     # ---- lifecycle ----------------------------------------------------------------------
 
@@ -117,6 +122,12 @@ class SchedulerLoop:
                 state.on_pod(item[1], item[2])
             elif kind == "node":
                 state.on_node(item[1], item[2])
+            elif kind == "claim":
+                state.on_claim(item[1], item[2])
+            elif kind == "volume":
+                state.on_volume(item[1], item[2])
+            elif kind == "class":
+                state.on_class(item[1], item[2])
             else:
                 self._bind_outcome(item[1], item[3])
 

@@ -27,3 +27,10 @@ def fit_error_message(num_nodes: int, histogram: Mapping[str, int],
         message += (f" preemption: 0/{num_nodes} nodes are available: "
                     f"{num_nodes} {NOT_HELPFUL}.")
     return message
+
+
+def prefilter_message(num_nodes: int, reason: str) -> str:
+    """A pod no node was even looked at for (a PreFilter verdict, such as a missing claim):
+    ``0/3 nodes are available: persistentvolumeclaim "x" not found. preemption: ...``."""
+    return (f"0/{num_nodes} nodes are available: {reason}. preemption: 0/{num_nodes} nodes "
+            f"are available: {num_nodes} {NOT_HELPFUL}.")

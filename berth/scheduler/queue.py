@@ -32,10 +32,17 @@ class ClusterEvent(Enum):
     NODE_ADDED = "NodeAdd"
     NODE_CHANGED = "NodeUpdate"
     POD_DELETED = "AssignedPodDelete"
+    VOLUME_CHANGED = "PersistentVolumeClaimChange"   # a claim, volume or class, or a user
 
     @property
     def helps_unresolvable(self) -> bool:
         return self is not ClusterEvent.POD_DELETED
+
+    def may_help(self, pod: PodRequest, unresolvable: bool) -> bool:
+        """A volume change only matters to pods with claims."""
+        if self is ClusterEvent.VOLUME_CHANGED:
+            return bool(pod.claims)
+        return self.helps_unresolvable or not unresolvable
 
 
 def backoff_duration(attempts: int, initial_s: float, max_s: float) -> float:
@@ -108,7 +115,7 @@ class SchedulingQueue:
         entry.unresolvable = unresolvable
         if entry.since is None:
             entry.since = now
-        if any(e.helps_unresolvable or not unresolvable for e in self._events_in_flight):
+        if any(e.may_help(entry.pod, unresolvable) for e in self._events_in_flight):
             self._to_backoff(entry)
         else:
             entry.where = "unschedulable"
@@ -120,7 +127,7 @@ class SchedulingQueue:
         """Move the parked pods this event may help; returns how many moved."""
         self._events_in_flight.add(event)
         moved = [e for e in self._unschedulable.values()
-                 if event.helps_unresolvable or not e.unresolvable]
+                 if event.may_help(e.pod, e.unresolvable)]
         for entry in moved:
             del self._unschedulable[entry.pod.uid]
             self._to_backoff(entry)

@@ -13,17 +13,20 @@ soon as it (re)appears.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Iterable, NamedTuple
 
 from berth.platform.resources.meta import dig
 from berth.scheduler.backfill import BackfillPolicy
-from berth.scheduler.cycle import schedule_batch
+from berth.scheduler.cycle import Cycle, Decision, queue_order
+from berth.scheduler.messages import prefilter_message
 from berth.scheduler.mix import WorkloadMix
 from berth.scheduler.profiles import DEFAULT_SCHEDULER, is_ours
 from berth.scheduler.queue import ClusterEvent, SchedulingQueue
 from berth.scheduler.scoring import PACK, Strategy
 from berth.scheduler.snapshot import Snapshot
 from berth.scheduler.types import PodRequest, node_view, pod_request
+from berth.scheduler.volumes import VolumeIndex
 
 SCHEDULER_NAME = DEFAULT_SCHEDULER
 UNSCHEDULABLE = "Unschedulable"
@@ -83,6 +86,8 @@ class ClusterState:
         self._node_keys: dict[str, tuple] = {}
         self._reported: dict[str, str] = {}   # uid -> last unschedulable message written
         self.mix = WorkloadMix()              # recent arrivals, for the fragmentation scorer
+        self.volumes = VolumeIndex()
+        self._claim_users: dict[tuple[str, str], dict[str, str]] = {}  # claim -> uid -> node
 
     # ---- what the informers saw ---------------------------------------------------------
 
@@ -130,6 +135,18 @@ class ClusterState:
             if message:
                 self._reported[uid] = message
 
+    def on_claim(self, old: dict | None, new: dict | None) -> None:
+        self.volumes.on_claim(old, new)
+        self.queue.on_event(ClusterEvent.VOLUME_CHANGED)
+
+    def on_volume(self, old: dict | None, new: dict | None) -> None:
+        self.volumes.on_volume(old, new)
+        self.queue.on_event(ClusterEvent.VOLUME_CHANGED)
+
+    def on_class(self, old: dict | None, new: dict | None) -> None:
+        self.volumes.on_class(old, new)
+        self.queue.on_event(ClusterEvent.VOLUME_CHANGED)
+
     # ---- one cycle ----------------------------------------------------------------------
 
     def cycle(self, *, now: float, strategy: Strategy | str = PACK,
@@ -143,16 +160,23 @@ class ClusterState:
         pods = self.queue.pop_all(limit)
         if not pods:
             return [], []
-        # 2. Filter, score and choose against the snapshot (which assumes each placement).
-        decisions = schedule_batch(pods, self.snapshot, strategy, now=now,
-                                   waiting_since=self.queue.waiting_since(),
-                                   reservations=self.reservations, backfill=backfill,
-                                   kinds=self.mix.kinds())
-        by_uid = {pod.uid: pod for pod in pods}
+        # 2. Filter, score and choose against the snapshot (which assumes each placement);
+        #    a pod with claims first learns what its volumes allow, counting the placements
+        #    made before it in this cycle.
+        cycle = Cycle(self.snapshot, strategy, now=now,
+                      waiting_since=self.queue.waiting_since(),
+                      reservations=self.reservations, backfill=backfill, kinds=self.mix.kinds())
         placed: list[Placement] = []
         failed: list[Failure] = []
-        for decision in decisions:
-            pod = by_uid[decision.uid]
+        for pod in sorted(pods, key=queue_order):
+            decision = None
+            if pod.claims:
+                pod = replace(pod, volumes=self.volumes.constraint(pod, self._users))
+                if pod.volumes.error:
+                    decision = Decision(pod.uid, None, prefilter_message(
+                        len(self.snapshot), pod.volumes.error), True)
+            if decision is None:
+                decision = cycle.decide(pod)
             # 3. A placed pod counts on its node until the store says otherwise.
             if decision.node is not None:
                 self._count(pod.uid, decision.node, pod, in_snapshot=True)
@@ -217,8 +241,11 @@ class ClusterState:
     def _gone(self, uid: str) -> None:
         self._assumed.pop(uid, None)
         if uid in self._counted:
+            had_claims = bool(self._counted[uid][1].claims)
             self._uncount(uid)
             self.queue.on_event(ClusterEvent.POD_DELETED)
+            if had_claims:  # a ReadWriteOnce(Pod) volume it held may be free now
+                self.queue.on_event(ClusterEvent.VOLUME_CHANGED)
         self._dequeue(uid)
         self._reported.pop(uid, None)
 
@@ -227,14 +254,24 @@ class ClusterState:
             self.queue.delete(uid)
         self.reservations.pop(uid, None)
 
+    def _users(self, namespace: str, claim: str) -> list[tuple[str, str]]:
+        return list(self._claim_users.get((namespace, claim), {}).items())
+
     def _count(self, uid: str, node: str, pod: PodRequest, *, in_snapshot: bool) -> None:
         self._counted[uid] = (node, pod)
         self._on_node.setdefault(node, {})[uid] = pod
+        for claim in pod.claims:
+            self._claim_users.setdefault((pod.namespace, claim), {})[uid] = node
         if not in_snapshot and node in self.snapshot:
             self.snapshot.assume(pod, node)
 
     def _uncount(self, uid: str) -> None:
         node, pod = self._counted.pop(uid)
+        for claim in pod.claims:
+            users = self._claim_users.get((pod.namespace, claim), {})
+            users.pop(uid, None)
+            if not users:
+                self._claim_users.pop((pod.namespace, claim), None)
         pods = self._on_node[node]
         del pods[uid]
         if not pods:

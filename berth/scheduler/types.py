@@ -30,6 +30,36 @@ _TERMINAL_PHASES = ("Succeeded", "Failed")
 
 
 @dataclass(frozen=True, slots=True)
+class VolumeConstraint:
+    """What the pod's PersistentVolumeClaims ask of a node, worked out from the claims and
+    volumes just before the pod is decided (see ``volumes.py``).
+
+    ``error``: no node can take the pod (a claim missing, or unbound in Immediate mode), the
+    message kube-scheduler's VolumeBinding PreFilter gives. ``affinity``: the node affinity of
+    each bound volume, every one of which must match. ``unbound``: for each claim that waits
+    for its first consumer, the node selectors of the volumes that could serve it (None: any
+    node, as when the class provisions). ``pinned_node``: a ReadWriteOnce claim is in use by
+    a pod on that node. ``exclusive_conflict``: a ReadWriteOncePod claim is in use by another
+    pod. ``missing_volume``: a claim is bound to a volume that does not exist. ``select``:
+    the claims to mark with the chosen node (``volume.kubernetes.io/selected-node``).
+    """
+
+    error: str = ""
+    affinity: tuple[tuple["Term", ...], ...] = ()
+    unbound: tuple[tuple[tuple["Term", ...] | None, ...], ...] = ()
+    pinned_node: str = ""
+    exclusive_conflict: bool = False
+    missing_volume: bool = False
+    select: tuple[str, ...] = ()
+
+    @property
+    def uses_node_name(self) -> bool:
+        terms = [t for ts in self.affinity for t in ts]
+        terms += [t for options in self.unbound for ts in options if ts for t in ts]
+        return bool(self.pinned_node) or any(term.fields for term in terms)
+
+
+@dataclass(frozen=True, slots=True)
 class PodRequest:
     """A pending pod as the scheduler needs it.
 
@@ -55,11 +85,13 @@ class PodRequest:
     gpu_milli: int = 0
     scheduler: str = ""
     devices: tuple[int, ...] = ()
+    claims: tuple[str, ...] = ()
+    volumes: VolumeConstraint | None = None
     constraints: tuple = field(init=False, repr=False, compare=False)
     klass: tuple = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        constraints = (self.node_selector, self.affinity, self.tolerations)
+        constraints = (self.node_selector, self.affinity, self.tolerations, self.volumes)
         object.__setattr__(self, "constraints", constraints)
         object.__setattr__(self, "klass",
                            (self.cpu, self.memory, self.gpu, self.extended, constraints,
@@ -72,6 +104,8 @@ class PodRequest:
     @property
     def uses_node_name(self) -> bool:
         """Affinity on ``metadata.name`` differs per node, so such pods skip group caches."""
+        if self.volumes is not None and self.volumes.uses_node_name:
+            return True
         return bool(self.affinity) and any(term.fields for term in self.affinity)
 
 
@@ -241,14 +275,29 @@ def _requirements(items: list | None) -> tuple[Requirement, ...]:
                              tuple(r.get("values") or ())) for r in items or ())
 
 
+def selector_terms(node_selector: dict) -> tuple[Term, ...]:
+    """A ``NodeSelector`` (``nodeSelectorTerms``, ORed) as terms."""
+    return tuple(Term(_requirements(t.get("matchExpressions")),
+                      _requirements(t.get("matchFields")))
+                 for t in node_selector.get("nodeSelectorTerms") or ())
+
+
 def _terms(spec: dict) -> tuple[Term, ...] | None:
     required = dig(spec, "affinity", "nodeAffinity",
                    "requiredDuringSchedulingIgnoredDuringExecution")
     if required is None:
         return None
-    return tuple(Term(_requirements(t.get("matchExpressions")),
-                      _requirements(t.get("matchFields")))
-                 for t in required.get("nodeSelectorTerms") or ())
+    return selector_terms(required)
+
+
+def claim_names(spec: dict) -> tuple[str, ...]:
+    """The PersistentVolumeClaims the pod mounts, each once."""
+    names = []
+    for volume in spec.get("volumes") or ():
+        claim = (volume.get("persistentVolumeClaim") or {}).get("claimName")
+        if claim and claim not in names:
+            names.append(claim)
+    return tuple(names)
 
 
 def pod_request(pod: dict, order: float | None = None) -> PodRequest:
@@ -273,7 +322,8 @@ def pod_request(pod: dict, order: float | None = None) -> PodRequest:
         affinity=_terms(spec), tolerations=tolerations,
         priority=int(spec.get("priority") or 0), order=float(order),
         gpu_milli=requests.get(GPU_MILLI, 0), scheduler=spec.get("schedulerName") or "",
-        devices=dev.parse_devices((metadata.get("annotations") or {}).get(DEVICES_ANNOTATION)))
+        devices=dev.parse_devices((metadata.get("annotations") or {}).get(DEVICES_ANNOTATION)),
+        claims=claim_names(spec))
 
 
 def _ready_taint(node: dict) -> Taint | None:

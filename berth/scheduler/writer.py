@@ -14,6 +14,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
+from berth.platform.controllers.volume.matching import SELECTED_NODE
 from berth.platform.errors import BerthError, Conflict, NotFound
 from berth.platform.resources import registry
 from berth.platform.resources.meta import rfc3339
@@ -80,12 +81,29 @@ class Writer:
 
     # ---- on the pools -------------------------------------------------------------------
 
+    def _select_node(self, pod: PodRequest, node: str) -> None:
+        """PreBind of claims that wait for their first consumer: tell the volume binder
+        which node was chosen (``volume.kubernetes.io/selected-node``)."""
+        for claim in pod.volumes.select if pod.volumes is not None else ():
+            def mark(current: dict) -> dict | None:
+                if (current.get("spec") or {}).get("volumeName"):
+                    return None  # bound meanwhile: nothing left to choose
+                annotations = dict(current["metadata"].get("annotations") or {})
+                if annotations.get(SELECTED_NODE) == node:
+                    return None
+                annotations[SELECTED_NODE] = node
+                return dict(current, metadata=dict(current["metadata"],
+                                                   annotations=annotations))
+            self.client.guaranteed_update(registry.PERSISTENT_VOLUME_CLAIM, pod.namespace,
+                                          claim, mark)
+
     def _bind(self, pod: PodRequest, node: str, devices: tuple[int, ...] = ()) -> None:
         error: Exception | None = None
         # The GPU devices ride on the Binding as an annotation, as Kubernetes copies a
         # Binding's annotations onto the pod: one write, so no pod runs without them.
         annotations = {DEVICES_ANNOTATION: format_devices(devices)} if devices else None
         try:
+            self._select_node(pod, node)
             bound = self.client.bind(pod.namespace, pod.name, node, uid=pod.uid,
                                      annotations=annotations)
         except (Conflict, NotFound) as exc:

@@ -1,21 +1,21 @@
 """What the node-facing loops read from the store, through informers: pods by node, and the
 ConfigMaps, Secrets and claims a pod's runtime bundle is built from.
 
-Claims: a PersistentVolumeClaim bound to a PersistentVolume with ``hostPath`` is that path on
-the node; any other claim (bound to another kind of volume, or not bound yet because no
-provisioner runs) gets a directory of its own, ``<claims_root>/<namespace>/<claim>``, made on
-first use. That directory is on the control plane's machine, which is the node in the embedded
-mode; a multi-host cluster needs real provisioning (a later step).
+Claims: a PersistentVolumeClaim is mounted once the volume binder has bound it — its
+``volumeName`` names a PersistentVolume whose ``claimRef`` is this very claim (uid). The node
+directory is then the volume's ``hostPath.path`` or ``local.path`` (the built-in
+``berth.io/local-path`` provisioner makes ``hostPath`` volumes). An unbound claim gives None
+and the pod waits, as a kubelet does. An ``nfs`` volume cannot be mounted by Berth's nodes
+(they mount directories into the sandbox; there is no NFS client behind them): the pod waits
+with a message that says so, naming the server.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from berth.platform.controllers.informers import Informer, InformerHub
 from berth.platform.resources import registry
 from berth.platform.resources.meta import dig
-from berth.workers.bundle import build_bundle
+from berth.workers.bundle import Missing, build_bundle
 
 BY_NODE = "berth.dev/workers:nodeName"
 
@@ -28,8 +28,7 @@ def _node_of(pod: dict) -> list[str]:
 class Lookups:
     """Register with ``register(hub)`` before the hub starts; read from any thread after."""
 
-    def __init__(self, claims_root: Path):
-        self.claims_root = Path(claims_root)
+    def __init__(self) -> None:
         self.pods: Informer | None = None
         self.nodes: Informer | None = None
         self.configmaps: Informer | None = None
@@ -64,14 +63,35 @@ class Lookups:
             return None
         volume_name = dig(pvc, "spec", "volumeName")
         pv = self.volumes.get("", volume_name) if volume_name else None
-        host_path = dig(pv, "spec", "hostPath", "path") if pv else None
-        if host_path:
-            return host_path
-        path = self.claims_root / namespace / claim
-        path.mkdir(parents=True, exist_ok=True)
-        return str(path)
+        if pv is None or dig(pv, "spec", "claimRef", "uid") != dig(pvc, "metadata", "uid"):
+            return None
+        return volume_path(pv, claim)
 
     def bundle(self, pod: dict, host_ip: str = "", allocatable: dict | None = None) -> dict:
         return build_bundle(pod, configmap=self.configmaps.get, secret=self.secrets.get,
                             claim_path=self.claim_path, host_ip=host_ip,
-                            allocatable=allocatable)
+                            allocatable=allocatable, claim=self.claims.get)
+
+
+def volume_path(pv: dict, claim: str) -> str:
+    """The node directory of a bound volume; raises ``Missing`` for a source no Berth node can
+    mount."""
+    spec = pv.get("spec") or {}
+    for source in ("hostPath", "local"):
+        path = (spec.get(source) or {}).get("path")
+        if path:
+            return str(path)
+    name = dig(pv, "metadata", "name")
+    prefix = f'MountVolume.SetUp failed for volume "{name}" (claim "{claim}")'
+    nfs = spec.get("nfs")
+    if nfs:
+        raise Missing("ContainerCreating",
+                      f"{prefix} : nfs {nfs.get('server', '')}:{nfs.get('path', '')}: this "
+                      f"node has no NFS client (Berth nodes mount hostPath and local "
+                      f"volumes only; mount the export on every node and use a hostPath "
+                      f"or local PersistentVolume)")
+    kinds = sorted(k for k, v in spec.items() if isinstance(v, dict) and k not in (
+        "capacity", "claimRef", "nodeAffinity"))
+    raise Missing("ContainerCreating",
+                  f"{prefix} : volume source {', '.join(kinds) or 'none'} is not supported "
+                  f"(hostPath and local are)")

@@ -7,7 +7,9 @@ change is told once however often the agent repeats it.
 - the node refused the pod because it has no sandbox: ``Warning FailedCreatePodSandBox``;
 - the pod was evicted (an emptyDir over its ``sizeLimit``): ``Warning Evicted``;
 - a container could not start: ``Warning Failed  Error: <why>``;
-- a pod's first container started on a node without a sandbox: ``Warning Unsandboxed``.
+- a pod's first container started on a node without a sandbox: ``Warning Unsandboxed``;
+- a volume could not be set up (a claim not bound yet, an NFS volume on a node without an NFS
+  client, a ConfigMap that does not exist): ``Warning FailedMount`` with the waiting message.
 
 Messages come from statuses, which never hold configuration values (a Secret's value never
 reaches a status), so Events never do either.
@@ -19,6 +21,7 @@ from berth.workers.sandboxcheck import REFUSED_EVENT, REFUSED_REASON, UNSANDBOXE
     unsandboxed_message
 
 EVICTED = "Evicted"
+MOUNT_FAILED = "MountVolume.SetUp failed"
 _KEYS = ("initContainerStatuses", "containerStatuses")
 
 
@@ -45,6 +48,16 @@ def _ran(status: dict) -> bool:
     return False
 
 
+def _mount_failures(status: dict) -> list[str]:
+    out = []
+    for key in _KEYS:
+        for cs in status.get(key) or []:
+            message = ((cs.get("state") or {}).get("waiting") or {}).get("message") or ""
+            if message.startswith(MOUNT_FAILED) and message not in out:
+                out.append(message)
+    return out
+
+
 def events_for(before: dict | None, after: dict | None, *, sandboxed: bool = True,
                node: str = "") -> list[tuple[str, str, str]]:
     before, after = before or {}, after or {}
@@ -60,6 +73,8 @@ def events_for(before: dict | None, after: dict | None, *, sandboxed: bool = Tru
         if term.get("reason") != "StartError" or was.get(name) == term:
             continue
         events.append(("Warning", "Failed", f"Error: {term.get('message') or 'StartError'}"))
+    told = _mount_failures(before)
+    events += [("Warning", "FailedMount", m) for m in _mount_failures(after) if m not in told]
     if not sandboxed and _ran(after) and not _ran(before):
         events.append(("Warning", UNSANDBOXED_EVENT, unsandboxed_message(node)))
     return events

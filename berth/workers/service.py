@@ -58,7 +58,7 @@ class WorkerService:
         self.data_dir = data_dir
         self.node_root = Path(self.settings.node_root or data_dir / "nodes")
         self.ray_temp = data_dir / RAY_DIR
-        self.lookups = Lookups(data_dir / "volumes")
+        self.lookups = Lookups()
         self.kubelet = KubeletSync(platform.client, self.settings, self.lookups,
                                    recorder=platform.recorder("kubelet"))
         self.nodes: NodeSync | None = None

@@ -149,12 +149,29 @@ def test_the_lecture_instructor_pod_runs_its_endless_loop_until_deleted(server, 
     server.kubectl("-n", ns, "delete", "pod", "instructor-test-01", timeout=90)
     wait_for(lambda: not live_processes_mentioning(marker), timeout=30,
              what="its loop stopped")
-    server.kubectl("delete", "pv", f"datalake-{ns}")
+    # The claim first: a volume bound to a claim is protected until the claim goes.
+    server.kubectl("-n", ns, "delete", "pvc", "pvc-datalake-class-blob", timeout=60)
+    server.kubectl("delete", "pv", f"datalake-{ns}", timeout=60)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "berth up runs no PersistentVolume binder (berth/platform/controllers has none): a claim "
-    "naming its volume stays Pending, and so does the volume (Kubernetes shows both Bound)"))
+def test_the_lecture_instructor_pod_runs_with_a_claim_of_the_default_class(server, ns):
+    """The data-lake claim as a user on Berth writes it: no class, so the default
+    ``local-path`` class provisions it once the pod is scheduled."""
+    server.kubectl("-n", ns, "apply", "-f", "-", input=yaml.safe_dump(
+        {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+         "metadata": {"name": "pvc-datalake-class-blob"},
+         "spec": {"accessModes": ["ReadWriteOnce"],
+                  "resources": {"requests": {"storage": "1Gi"}}}}))
+    apply_pod(server, ns, lecture_pod("instructor-test-01"))
+    wait_for(lambda: get_pod(server, ns, "instructor-test-01")["status"].get("phase")
+             == "Running", timeout=60, what="the instructor pod running")
+    claim = server.kubectl_json("-n", ns, "get", "pvc", "pvc-datalake-class-blob")
+    assert (claim["status"]["phase"], claim["spec"]["storageClassName"]) == ("Bound",
+                                                                             "local-path")
+    server.kubectl("-n", ns, "delete", "pod", "instructor-test-01", timeout=90)
+    server.kubectl("-n", ns, "delete", "pvc", "pvc-datalake-class-blob", timeout=60)
+
+
 def test_a_claim_naming_its_volume_is_bound(server, ns, tmp_path):
     apply_claim(server, ns, tmp_path / "datalake")
     try:
@@ -164,13 +181,10 @@ def test_a_claim_naming_its_volume_is_bound(server, ns, tmp_path):
         assert volume["status"]["phase"] == "Bound"
         assert volume["spec"]["claimRef"]["name"] == "pvc-datalake-class-blob"
     finally:
+        server.kubectl("-n", ns, "delete", "pvc", "pvc-datalake-class-blob", "--wait=false")
         server.kubectl("delete", "pv", f"datalake-{ns}", "--wait=false")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the scheduler has no volume filter (berth/scheduler/filters.py never looks at "
-    "spec.volumes): a pod whose claim does not exist is bound to a node and waits there in "
-    "ContainerCreating, where kube-scheduler keeps it Pending with a FailedScheduling reason"))
 def test_a_pod_whose_claim_does_not_exist_is_not_scheduled(server, ns):
     apply_pod(server, ns, lecture_pod("instructor-test-01"))
     try:

@@ -25,6 +25,7 @@ from berth.platform.resources import fields, patch, registry, selectors, strateg
 from berth.platform.resources.meta import new_uid, rfc3339, utcnow
 from berth.platform.resources.registry import ResourceType
 from berth.platform.store import deletion
+from berth.platform.store.admission import ADMITTERS, Admitter
 from berth.platform.store.checks import (check_preconditions, check_type, patched_object,
                                          required_name, scoped_namespace, with_type)
 from berth.platform.store.db import Database, Page
@@ -48,10 +49,12 @@ class ObjectList:
 
 class Client:
     def __init__(self, db: Database, clock: Callable[[], datetime] = utcnow,
-                 rng: random.Random | None = None):
+                 rng: random.Random | None = None,
+                 admitters: tuple[Admitter, ...] = ADMITTERS):
         self.db = db
         self.clock = clock
         self.rng = rng or random.Random()
+        self.admitters = admitters
 
     def batch(self):
         """``with client.batch():`` the writes inside commit together (``Database.batch``)."""
@@ -123,6 +126,8 @@ class Client:
             patch.update_managed_fields(None, obj, field_manager, "Update", rt.api_version,
                                         md["creationTimestamp"])
         strategy.prepare_for_create(rt, obj)
+        for admit in self.admitters:
+            admit(self, rt, obj)
         causes = strategy.validate_create(rt, obj)
         if causes:
             raise Invalid(rt.kind, md.get("name", ""), causes, rt.group)

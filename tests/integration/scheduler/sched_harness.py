@@ -67,8 +67,10 @@ def wait_for(check: Callable[[], object], timeout: float = 20.0, what: str = "co
 
 class SimCluster:
     def __init__(self, platform: Platform, *, bind_workers: int = 4,
-                 kubelet_workers: int = 4) -> None:
+                 kubelet_workers: int = 4,
+                 controllers: Callable[[Platform], list] = lambda platform: []) -> None:
         self.platform = platform
+        self.controllers = controllers
         self.client = platform.client
         self.bind_workers = bind_workers
         self.kubelet_workers = kubelet_workers
@@ -81,6 +83,8 @@ class SimCluster:
         self.hub = InformerHub(self.client, self.platform.feed)
         self.manager = ControllerManager(self.hub)
         self.manager.add(SimulatedKubelet(self.client), workers=self.kubelet_workers)
+        for reconciler in self.controllers(self.platform):
+            self.manager.add(reconciler)
         self.loop = SchedulerLoop(self.client, self.hub,
                                   self.platform.recorder("default-scheduler"),
                                   self.platform.settings, bind_workers=self.bind_workers)

@@ -70,11 +70,28 @@ def test_a_pod_waits_for_its_configmap_then_runs(berth):
     assert berth.read_log(pod) == "hello"
 
 
-def test_a_claim_is_a_directory_that_outlives_its_pod(berth):
-    berth.create({"metadata": {"name": "data", "namespace": NS},
-                  "spec": {"accessModes": ["ReadWriteOnce"],
-                           "resources": {"requests": {"storage": "1Mi"}}}},
-                 registry.PERSISTENT_VOLUME_CLAIM)
+def bind_claim(berth, name: str, directory) -> None:
+    """A claim bound to a hostPath volume, written the way the volume binder writes it."""
+    claim = berth.create({"metadata": {"name": name, "namespace": NS},
+                          "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "",
+                                   "resources": {"requests": {"storage": "1Mi"}}}},
+                         registry.PERSISTENT_VOLUME_CLAIM)
+    berth.create({"metadata": {"name": f"pv-{name}"},
+                  "spec": {"capacity": {"storage": "1Mi"}, "accessModes": ["ReadWriteOnce"],
+                           "hostPath": {"path": str(directory)},
+                           "claimRef": {"namespace": NS, "name": name,
+                                        "uid": claim["metadata"]["uid"]}}},
+                 registry.PERSISTENT_VOLUME)
+    claim["spec"]["volumeName"] = f"pv-{name}"
+    claim = berth.client.update(registry.PERSISTENT_VOLUME_CLAIM, claim)
+    berth.client.update_status(registry.PERSISTENT_VOLUME_CLAIM,
+                               {**claim, "status": {"phase": "Bound"}})
+
+
+def test_a_bound_claim_is_its_volume_directory_and_outlives_its_pod(berth, tmp_path):
+    directory = tmp_path / "pv-data"
+    directory.mkdir()
+    bind_claim(berth, "data", directory)
     mount = [{"name": "d", "mountPath": "/data"}]
     volume = [{"name": "d", "persistentVolumeClaim": {"claimName": "data"}}]
     berth.create(bound_pod("writer", berth.head, sh("echo kept > /data/f", volumeMounts=mount),
@@ -84,7 +101,24 @@ def test_a_claim_is_a_directory_that_outlives_its_pod(berth):
                            volumes=volume))
     pod = berth.wait_phase("reader", "Succeeded")
     assert berth.read_log(pod) == "kept\n"
-    assert (berth.settings.data_dir / "volumes" / NS / "data" / "f").read_text() == "kept\n"
+    assert (directory / "f").read_text() == "kept\n"
+
+
+def test_a_pod_waits_while_its_claim_is_unbound(berth):
+    berth.create({"metadata": {"name": "unbound", "namespace": NS},
+                  "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "",
+                           "resources": {"requests": {"storage": "1Mi"}}}},
+                 registry.PERSISTENT_VOLUME_CLAIM)
+    berth.create(bound_pod("waits", berth.head, sh("true", volumeMounts=[
+        {"name": "d", "mountPath": "/data"}]), volumes=[
+        {"name": "d", "persistentVolumeClaim": {"claimName": "unbound"}}]))
+
+    def waiting_reason():
+        pod = berth.get("waits")
+        state = dig(pod, "status", "containerStatuses", default=[{}])[0].get("state") or {}
+        return (state.get("waiting") or {}).get("message")
+    assert 'persistentvolumeclaim "unbound" is not bound' in wait_for(waiting_reason)
+    assert berth.get("waits")["status"]["phase"] == "Pending"
 
 
 def test_a_pod_bound_to_a_node_that_does_not_exist_is_failed_and_removed(berth):

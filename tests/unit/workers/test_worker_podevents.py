@@ -48,3 +48,20 @@ def test_a_pod_that_ran_and_ended_between_two_reports_is_warned_about_too():
     done = status("Succeeded", terminated={"exitCode": 0, "reason": "Completed"})
     [(_, reason, _)] = events_for(status("Pending"), done, sandboxed=False)
     assert reason == "Unsandboxed"
+
+
+def waiting(*messages):
+    return {"phase": "Pending", "containerStatuses": [
+        {"name": f"c{i}", "state": {"waiting": {"reason": "ContainerCreating", "message": m}}}
+        for i, m in enumerate(messages)]}
+
+
+def test_a_volume_that_cannot_be_set_up_is_one_failed_mount_warning():
+    nfs = ('MountVolume.SetUp failed for volume "nfsserver" (claim "c") : nfs 10.0.0.1:/x: '
+           'this node has no NFS client')
+    assert events_for(status("Pending"), waiting(nfs, nfs)) == [
+        ("Warning", "FailedMount", nfs)]
+    assert events_for(waiting(nfs, nfs), waiting(nfs, nfs)) == []
+    unbound = 'MountVolume.SetUp failed for volume "d" : persistentvolumeclaim "c" is not bound'
+    assert events_for(waiting(unbound), waiting(nfs)) == [("Warning", "FailedMount", nfs)]
+    assert events_for(status("Pending"), waiting("other reason")) == []
