@@ -15,6 +15,7 @@ from typing import Iterable, NamedTuple
 from berth.platform.resources.meta import dig
 from berth.scheduler.filters import run_filters
 from berth.scheduler.state import unschedulable_message, wants_scheduling
+from berth.scheduler.devices import DEVICE_MILLI
 from berth.scheduler.types import NodeView, PodRequest, node_view, pod_request
 
 _AVAILABLE = re.compile(r"nodes are available: (?P<reasons>.*?)\.(?: preemption:|$)")
@@ -105,18 +106,31 @@ def node_usages(nodes: Iterable[dict], on_node: dict[str, list[PodRequest]]) -> 
     return out
 
 
-def fragmented_gpus(node: NodeView, pending: Iterable[PodRequest]) -> int:
-    """Free GPUs on ``node`` that no pending GPU request could use.
+def requested_gpus(node: NodeView) -> float:
+    """GPUs requested on ``node``: whole GPUs plus the shares (``berth.dev/gpu-milli``)."""
+    return node.req_gpu + node.req_milli / DEVICE_MILLI
+
+
+def free_gpu_capacity(node: NodeView) -> float:
+    """The GPU capacity left on ``node``, device by device (a device half used by shares
+    leaves 0.5)."""
+    if len(node.dev_free) != node.alloc_gpu:
+        return float(max(node.alloc_gpu - node.req_gpu, 0))
+    return sum(node.dev_free) / DEVICE_MILLI
+
+
+def fragmented_gpus(node: NodeView, pending: Iterable[PodRequest]) -> float:
+    """Free GPU capacity on ``node`` that no pending GPU request (whole or share) could use.
 
     The free GPUs count as fragmented when at least one pending pod asks for GPUs and none of
     those pods passes the scheduler's filters on this node (too few GPUs left, or too little
     CPU or memory beside them, or a selector or taint that keeps it away). With no GPU pod
     pending, idle GPUs are idle, not fragmented: 0.
     """
-    free = node.alloc_gpu - node.req_gpu
+    free = free_gpu_capacity(node)
     if free <= 0:
         return 0
-    wanting = [pod for pod in pending if pod.gpu > 0]
+    wanting = [pod for pod in pending if pod.uses_gpu]
     if not wanting:
         return 0
     if any(run_filters(pod, node) is None for pod in wanting):

@@ -17,7 +17,7 @@ from prometheus_client.registry import Collector
 
 from berth.platform.controllers.informers import InformerHub
 from berth.platform.metrics.capacity import (
-    PodTally, RequestCache, fragmented_gpus, node_usages)
+    PodTally, RequestCache, fragmented_gpus, node_usages, requested_gpus)
 from berth.platform.metrics.states import JOB_STATES, POD_PHASES, cron_next_fire, job_state
 from berth.platform.resources import registry
 from berth.platform.resources.meta import dig, parse_time
@@ -103,13 +103,14 @@ class StateCollector(Collector):
                                   labels=["node"])
         fragmented = GaugeMetricFamily(
             "berth_node_fragmented_gpus",
-            "Free GPUs on the node that no pending GPU request could use (0 while no GPU pod "
-            "is pending).", labels=["node"])
+            "Free GPU capacity on the node (whole devices and what shares leave of a device) "
+            "that no pending GPU request could use (0 while no GPU pod is pending).",
+            labels=["node"])
         for usage in node_usages(self.nodes.list(), tally.on_node):
             view = usage.view
             for name, factor, a, r in zip(names, scale,
                                           (view.alloc_cpu, view.alloc_mem, view.alloc_gpu),
-                                          (view.req_cpu, view.req_mem, view.req_gpu)):
+                                          (view.req_cpu, view.req_mem, requested_gpus(view))):
                 alloc[name].add_metric([usage.name], a * factor)
                 req[name].add_metric([usage.name], r * factor)
             ready.add_metric([usage.name], 1 if usage.ready else 0)

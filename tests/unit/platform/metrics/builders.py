@@ -16,10 +16,13 @@ def a_node(name: str, cpu: str = "8", memory: str = "32Gi", gpus: int = 0,
 def a_pod(name: str, *, node: str | None = None, phase: str = "Pending", cpu: str = "1",
           gpus: int = 0, namespace: str = "default", message: str | None = None,
           labels: dict | None = None, reason: str | None = None,
-          containers: list | None = None) -> dict:
+          containers: list | None = None, gpu_milli: int = 0,
+          devices: str | None = None) -> dict:
     requests = {"cpu": cpu}
     if gpus:
         requests["nvidia.com/gpu"] = str(gpus)
+    if gpu_milli:
+        requests["berth.dev/gpu-milli"] = str(gpu_milli)
     pod = {"apiVersion": "v1", "kind": "Pod",
            "metadata": {"name": name, "namespace": namespace, "uid": f"uid-{name}",
                         "labels": labels or {}},
@@ -27,6 +30,8 @@ def a_pod(name: str, *, node: str | None = None, phase: str = "Pending", cpu: st
            "status": {"phase": phase}}
     if node:
         pod["spec"]["nodeName"] = node
+    if devices is not None:
+        pod["metadata"]["annotations"] = {"berth.dev/gpu-devices": devices}
     if message:
         pod["status"]["conditions"] = [{"type": "PodScheduled", "status": "False",
                                         "reason": "Unschedulable", "message": message}]

@@ -1,8 +1,8 @@
 import pytest
 
 from berth.platform.metrics.capacity import (
-    CONTROLLER_UID, RequestCache, fragmented_gpus, node_usages, tally_pods,
-    unschedulable_reasons)
+    CONTROLLER_UID, RequestCache, fragmented_gpus, free_gpu_capacity, node_usages,
+    requested_gpus, tally_pods, unschedulable_reasons)
 from tests.unit.platform.metrics.builders import a_node, a_pod
 
 GPU_MESSAGE = ("0/3 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, "
@@ -92,3 +92,21 @@ def test_free_gpus_behind_too_little_cpu_are_fragmented():
     node = node_usages([a_node("n1", cpu="4", gpus=8)], tally.on_node)[0]
     pending = tally.pending
     assert fragmented_gpus(node.view, pending) == 6
+
+
+def test_gpu_shares_count_as_requested_and_leave_the_rest_of_their_device_free():
+    tally = tally_pods([a_pod("a", node="n1", phase="Running", gpu_milli=500, devices="0"),
+                        a_pod("b", node="n1", phase="Running", gpu_milli=250, devices="0"),
+                        a_pod("p", gpus=2)])
+    node = node_usages([a_node("n1", gpus=2)], tally.on_node)[0]
+    assert requested_gpus(node.view) == 0.75
+    assert free_gpu_capacity(node.view) == 1.25
+    # the whole-GPU pod wants 2 and only 1 device is whole: all 1.25 are stranded
+    assert fragmented_gpus(node.view, tally.pending) == 1.25
+
+
+def test_a_pending_share_can_use_a_partly_used_device():
+    tally = tally_pods([a_pod("a", node="n1", phase="Running", gpu_milli=500, devices="0"),
+                        a_pod("p", gpu_milli=400)])
+    node = node_usages([a_node("n1", gpus=1)], tally.on_node)[0]
+    assert fragmented_gpus(node.view, tally.pending) == 0
