@@ -21,6 +21,7 @@ import time
 import uvicorn
 
 from berth.platform.api.app import create_app, create_ops_app
+from berth.platform.controllers.cronjob.controller import CronJobController
 from berth.platform.controllers.garbage_collector import GarbageCollector
 from berth.platform.controllers.informers import InformerHub
 from berth.platform.controllers.job.controller import JobController
@@ -69,6 +70,9 @@ class ControlSide:
                                       LocalPathProvisioner(settings.resolved_volume_root)),
                          workers=2)
         self.manager.add(SimulatedKubelet(client), workers=4)
+        # Fenced: a Job of a cron run is created by the leader of this term or not at all.
+        self.cronjobs = CronJobController(fenced, platform.recorder("cronjob-controller"))
+        self.manager.add(self.cronjobs, workers=4)
         # Built before the hub starts: it registers informer handlers.
         self.scheduler = SchedulerLoop(client, self.hub, platform.recorder("default-scheduler"),
                                        settings)
@@ -86,8 +90,16 @@ class ControlSide:
             self.workers.start()
             self.collectors.append(watch_node_usage(self.metrics, self.workers.kubelet,
                                                     self.settings.node_usage_period_s))
+        for name in self.manager.health():
+            self.platform.health.add(name, lambda name=name: self.manager.health()[name])
+        self.platform.health.add("scheduler", self._scheduler_health)
+
+    def _scheduler_health(self) -> tuple[bool, str]:
+        return (True, "running") if self.scheduler.running else (False, "not running")
 
     def stop(self) -> None:
+        for name in [*self.manager.health(), "scheduler"]:
+            self.platform.health.remove(name)
         unwatch(self.metrics, self.collectors)
         if self.workers:
             _timed("workers", self.workers.stop)
@@ -122,12 +134,19 @@ class Server:
             on_stopped=self._stop_control,
             timing=LeaseTiming(s.lease_duration_s, s.lease_renew_deadline_s,
                                s.lease_retry_period_s))
+        platform.health.add("leader-election", self._leader_health)
         self.elector.start()
         self.elector.wait_settled()
         if not self.elector.state().leading:
             log.info("standing by: the controllers run in %s", self.elector.state().holder)
             platform.ready.set()
         return platform
+
+    def _leader_health(self) -> tuple[bool, str]:
+        state = self.elector.state()
+        if state.leading:
+            return True, f"leading (term {state.token}): controllers run here"
+        return True, f"standby: controllers run in {state.holder or 'no process yet'}"
 
     def _start_control(self, fence: Fence | None) -> None:
         with self._control_lock:

@@ -11,6 +11,7 @@ import threading
 from dataclasses import dataclass, field
 
 from berth.platform.errors import AlreadyExists
+from berth.platform.health import HealthChecks
 from berth.platform.logs import LogSource, NoLogs
 from berth.platform.resources import registry
 from berth.platform.store.client import Client
@@ -33,6 +34,7 @@ class Platform:
     client: Client
     logs: LogSource = field(default_factory=NoLogs)
     ready: threading.Event = field(default_factory=threading.Event)
+    health: HealthChecks = field(default_factory=HealthChecks)
 
     def recorder(self, component: str) -> EventRecorder:
         return EventRecorder(self.client, component)
@@ -50,7 +52,10 @@ def open_platform(settings: Settings) -> Platform:
     client = Client(db)
     _ensure_namespaces(client)
     feed = ChangeFeed(db).start()
-    return Platform(settings=settings, db=db, feed=feed, client=client)
+    platform = Platform(settings=settings, db=db, feed=feed, client=client)
+    platform.health.add("ping", lambda: (True, "ok"))
+    platform.health.add("store", lambda: (True, f"resourceVersion {db.current_rv()}"))
+    return platform
 
 
 def _ensure_namespaces(client: Client) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from berth.platform.api import discovery, handlers, openapi, status
+from berth.platform.api.health import health_response
 from berth.platform.errors import NotFound
 from berth.platform.metrics.series import Metrics
 from berth.platform.metrics.http import RequestMetrics, metrics_response
@@ -23,14 +25,12 @@ def _aggregated_response(doc: dict) -> Response:
 def _health_routes(app: FastAPI, platform: Platform, metrics: Metrics) -> None:
     @app.get("/healthz")
     @app.get("/livez")
-    async def _live() -> Response:
-        return Response("ok", media_type="text/plain")
-
     @app.get("/readyz")
-    async def _ready() -> Response:
-        if platform.ready.is_set():
-            return Response("ok", media_type="text/plain")
-        return Response("not ready", status_code=503, media_type="text/plain")
+    @app.get("/healthz/{check}")
+    @app.get("/livez/{check}")
+    @app.get("/readyz/{check}")
+    async def _health(request: Request, check: str | None = None) -> Response:
+        return await run_in_threadpool(health_response, platform, request, check)
 
     @app.get("/metrics")
     async def _metrics() -> Response:

@@ -29,6 +29,10 @@ class Reconciler(Protocol):
         """Make the world match the objects for ``key``; return a requeue delay or None."""
 
 
+# Optional, on a reconciler: ``start()`` / ``stop()`` (called with the runner's), and
+# ``health() -> (ok, message)`` for the health checks (``/readyz?verbose``).
+
+
 class _Runner:
     def __init__(self, reconciler: Reconciler, workers: int):
         self.reconciler = reconciler
@@ -36,7 +40,17 @@ class _Runner:
         self.workers = workers
         self.threads: list[threading.Thread] = []
 
+    def health(self) -> tuple[bool, str]:
+        alive = sum(thread.is_alive() for thread in self.threads)
+        if alive < self.workers:
+            return False, f"{alive} of {self.workers} workers running"
+        check = getattr(self.reconciler, "health", None)
+        return check() if check else (True, f"{alive} workers")
+
     def start(self) -> None:
+        hook = getattr(self.reconciler, "start", None)
+        if hook:
+            hook()
         for i in range(self.workers):
             thread = threading.Thread(target=self._work, daemon=True,
                                       name=f"{self.reconciler.name}-{i}")
@@ -81,9 +95,16 @@ class ControllerManager:
         for runner in self._runners:
             runner.start()
 
+    def health(self) -> dict[str, tuple[bool, str]]:
+        """Per reconciler name: whether it runs, and a word on it."""
+        return {runner.reconciler.name: runner.health() for runner in self._runners}
+
     def stop(self) -> None:
         for runner in self._runners:
             runner.queue.shutdown()
+            hook = getattr(runner.reconciler, "stop", None)
+            if hook:
+                hook()
         for runner in self._runners:
             for thread in runner.threads:
                 thread.join(timeout=5)

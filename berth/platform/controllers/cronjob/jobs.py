@@ -83,7 +83,8 @@ def owned_by(job: dict, cj: dict) -> bool:
 
 
 def job_ref(job: dict) -> dict:
+    """A reference for ``status.active`` (without resourceVersion: a Job's progress is no
+    reason to rewrite its CronJob)."""
     md = job["metadata"]
     return {"apiVersion": "batch/v1", "kind": "Job", "name": md["name"],
-            "namespace": md.get("namespace") or "default", "uid": md.get("uid"),
-            "resourceVersion": md.get("resourceVersion")}
+            "namespace": md.get("namespace") or "default", "uid": md.get("uid")}

@@ -1,0 +1,106 @@
+"""APScheduler as the CronJob controller's alarm clock: one trigger per CronJob, nothing more.
+
+The store is the truth: triggers live in APScheduler's in-memory job store only (never a shared
+one, which its documentation forbids), are rebuilt from the CronJob objects whenever this
+process starts leading, and do nothing but enqueue the CronJob's key at the instant a run is
+due. What to run is decided by ``decide`` from the objects, so a trigger that fires late, twice
+or not at all changes nothing but timing: ``misfire_grace_time=None`` (a late wake-up is still
+delivered), ``coalesce=True`` (several late wake-ups are one), ``max_instances`` high (an
+enqueue never waits for another).
+
+Schedules are translated from Kubernetes' reading (``validation.cron``) to APScheduler fields
+value by value: day of week by name (APScheduler counts Monday as 0, cron Sunday), and when both
+day fields are restricted cron means "either", which is an ``OrTrigger`` of two.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Callable, Hashable
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.combining import OrTrigger
+from apscheduler.triggers.cron import CronTrigger
+
+from berth.platform.controllers.cronjob.times import UnknownZone, zone_of
+from berth.platform.resources.meta import dig
+from berth.platform.resources.validation import cron
+
+log = logging.getLogger(__name__)
+
+_DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def trigger_for(schedule: str, zone_name: str | None):
+    """The APScheduler trigger that fires at the schedule's times; raises ``CronError`` or
+    ``UnknownZone``."""
+    parsed = cron.parse(schedule)
+    zone = zone_of(parsed.zone or zone_name)
+    common = dict(minute=_list(parsed.minutes), hour=_list(parsed.hours),
+                  month=_list(parsed.months), timezone=zone)
+    days, weekdays = _list(parsed.days), ",".join(_DAY_NAMES[d] for d in sorted(parsed.weekdays))
+    if parsed.any_day or parsed.any_weekday:
+        return CronTrigger(day=days, day_of_week=weekdays, **common)
+    return OrTrigger([CronTrigger(day=days, **common),
+                      CronTrigger(day_of_week=weekdays, **common)])
+
+
+def _list(values: frozenset[int]) -> str:
+    return ",".join(str(v) for v in sorted(values))
+
+
+class Wakeups:
+    def __init__(self, wake: Callable[[Hashable], None]):
+        self._wake = wake
+        self._seen: dict[Hashable, tuple] = {}
+        self._lock = threading.Lock()
+        self._scheduler = BackgroundScheduler(timezone="UTC", job_defaults={
+            "misfire_grace_time": None, "coalesce": True, "max_instances": 1000})
+
+    def start(self) -> None:
+        self._scheduler.start()
+
+    def stop(self) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+
+    @property
+    def running(self) -> bool:
+        return self._scheduler.running
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def sync(self, key: Hashable, cj: dict | None) -> None:
+        """Make the trigger of ``key`` match the CronJob (None: it is gone)."""
+        with self._lock:
+            self._sync(key, cj)
+
+    def _sync(self, key: Hashable, cj: dict | None) -> None:
+        wanted = None
+        if cj is not None and not dig(cj, "spec", "suspend") \
+                and not dig(cj, "metadata", "deletionTimestamp"):
+            wanted = (dig(cj, "spec", "schedule"), dig(cj, "spec", "timeZone"))
+        if self._seen.get(key) == wanted:
+            return
+        job_id = "/".join(key)
+        if wanted is None:
+            self._seen.pop(key, None)
+            if self._scheduler.get_job(job_id):
+                self._scheduler.remove_job(job_id)
+            return
+        try:
+            trigger = trigger_for(*wanted)
+        except (cron.CronError, UnknownZone) as exc:
+            # The controller records why (an Event); there is nothing to wake up for.
+            log.info("cronjob %s: no trigger (%s)", job_id, exc)
+            self._seen[key] = wanted
+            return
+        self._scheduler.add_job(self._wake, trigger, args=[key], id=job_id,
+                                replace_existing=True)
+        self._seen[key] = wanted
+
+    def next_fire(self, key: Hashable):
+        job = self._scheduler.get_job("/".join(key))
+        return job.next_run_time if job else None
