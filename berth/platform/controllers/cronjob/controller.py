@@ -2,7 +2,11 @@
 
 Each reconcile reads the CronJob from the store (the truth) and its Jobs from the informer,
 asks ``decide`` what is due, makes it so, writes the status once if it changed, and returns the
-seconds until the next schedule time. Wake-ups come from three places: a change to the CronJob
+seconds until the next schedule time. A due run takes two passes: the first creates the Job
+(after Replace's deletes) and requeues at once; the second, with that Job among the children,
+deletes over-limit history, records the Events and writes the status (``active`` and
+``lastScheduleTime`` follow from the Job itself). So when a thousand CronJobs are due in the
+same second, a thousand Jobs are created before the first status write. Wake-ups come from three places: a change to the CronJob
 or one of its Jobs, the requeue the last reconcile asked for, and the CronJob's APScheduler
 trigger (``wakeups``), which enqueues the key at the due instant.
 
@@ -22,12 +26,12 @@ from datetime import datetime
 from typing import Callable, Hashable
 
 from berth.platform.controllers.cronjob import jobs as cjobs
-from berth.platform.controllers.cronjob.decide import Decision, decide
+from berth.platform.controllers.cronjob.decide import Decision, Event, decide
 from berth.platform.controllers.cronjob.wakeups import Wakeups
 from berth.platform.controllers.informers import InformerHub
 from berth.platform.errors import AlreadyExists, NotFound
 from berth.platform.resources import registry
-from berth.platform.resources.meta import controller_of, rfc3339, utcnow
+from berth.platform.resources.meta import controller_of, utcnow
 from berth.platform.store.client import Client
 from berth.platform.store.events import EventRecorder
 
@@ -56,6 +60,11 @@ class CronJobController:
         self.observers: list[Observer] = list(observers or [])
         self.jobs = None
         self.wakeups: Wakeups | None = None
+        # Between the two passes of a run (a cache; the store stays the truth): the Job just
+        # made, the Jobs just deleted, and the Events to record with the status.
+        self._made: dict[Hashable, dict] = {}
+        self._pending: dict[Hashable, list[Event]] = {}
+        self._gone: dict[Hashable, set[str]] = {}
 
     # -- wiring -----------------------------------------------------------------------------
     def setup(self, hub: InformerHub, enqueue: Callable[[Hashable], None]) -> None:
@@ -95,59 +104,97 @@ class CronJobController:
         cj = self.client.try_get(registry.CRON_JOB, namespace, name)
         self.wakeups.sync(key, cj)
         if cj is None:
+            self._made.pop(key, None)
+            self._gone.pop(key, None)
+            self._pending.pop(key, None)
             return None
-        children = [j for j in self.jobs.by_index(OWNER_INDEX, cj["metadata"]["uid"])
-                    if j["metadata"].get("namespace", "") == namespace]
+        stored = cj.get("status") or {}
+        cj, children = self._view(key, cj)
         decision = decide(cj, children, self.clock())
-        created = self._apply(cj, decision)
-        for event in decision.events:
+        if decision.create_for is not None:
+            return self._fire(key, cj, decision)
+        # Second pass (or any other wake-up): history, events, status.
+        events = self._pending.pop(key, []) + decision.events
+        ns = cj["metadata"].get("namespace", "")
+        for job in decision.delete_history:
+            if self._delete(ns, job):
+                events.append(Event("Normal", "SuccessfulDelete", f"Deleted job {job}"))
+        for event in events:
             self.recorder.event(cj, event.type, event.reason, event.message)
-        if decision.status != (cj.get("status") or {}):
-            updated = dict(cj, status=decision.status)
-            self.client.update_status(registry.CRON_JOB, updated)
-        if created or decision.events or decision.create_for:
-            for observe in self.observers:
-                observe(cj, decision, created)
+        if decision.status != stored:
+            self.client.update_status(registry.CRON_JOB, dict(cj, status=decision.status))
+        if decision.events:
+            self._observe(cj, decision, None)
         return decision.requeue_after
 
-    def _apply(self, cj: dict, decision: Decision) -> str | None:
-        """Make the Jobs match the decision; returns the name of a Job created."""
+    def _fire(self, key: Hashable, cj: dict, decision: Decision) -> float:
+        """First pass of a due run: only what the run needs (Replace's deletes, the Job), then
+        requeue at once. The key goes to the back of the queue, so when many CronJobs are due
+        at the same instant every Job is created before any status or Event is written."""
         ns = cj["metadata"].get("namespace", "")
-        for name in decision.delete_active:
-            if self._delete(ns, name):
-                self.recorder.normal(cj, "SuccessfulDelete", f"Deleted job {name}")
+        events = decision.events
+        for job in decision.delete_active:
+            if self._delete(ns, job):
+                events.append(Event("Normal", "SuccessfulDelete", f"Deleted job {job}"))
         if decision.delete_active:
-            decision.status.pop("active", None)
-        created = None
-        if decision.create_for is not None:
-            created = self._create(cj, decision)
-        for name in decision.delete_history:
-            if self._delete(ns, name):
-                self.recorder.normal(cj, "SuccessfulDelete", f"Deleted job {name}")
-        return created
+            self._gone.setdefault(key, set()).update(decision.delete_active)
+        made, created = self._create(cj, decision, events)
+        if made is not None:
+            self._made[key] = made
+        self._pending[key] = self._pending.get(key, []) + events
+        self._observe(cj, decision, created)
+        return 0.0
 
-    def _create(self, cj: dict, decision: Decision) -> str | None:
+    def _view(self, key: Hashable, cj: dict) -> tuple[dict, list[dict]]:
+        """The CronJob and its Jobs as this controller knows them: the informer's Jobs, plus
+        the Job it just made and less the ones it just deleted (Replace) while the informer
+        has not caught up, so the second pass neither makes a Job again nor sees a deleted
+        one as missing or adopts it."""
+        uid, namespace = cj["metadata"]["uid"], key[0]
+        children = [j for j in self.jobs.by_index(OWNER_INDEX, uid)
+                    if j["metadata"].get("namespace", "") == namespace]
+        names = {j["metadata"]["name"] for j in children}
+        made = self._made.get(key)
+        if made is not None:
+            if made["metadata"]["name"] in names or not cjobs.owned_by(made, cj):
+                self._made.pop(key, None)
+            else:
+                children.append(made)
+        gone = self._gone.get(key)
+        if gone:
+            gone &= names           # forgotten once the informer saw them go
+            if not gone:
+                self._gone.pop(key, None)
+            children = [j for j in children if j["metadata"]["name"] not in gone]
+            active = [r for r in (cj.get("status") or {}).get("active") or []
+                      if r.get("name") not in gone]
+            cj = dict(cj, status=dict(cj.get("status") or {}, active=active))
+            if not active:
+                cj["status"].pop("active")
+        return cj, children
+
+    def _observe(self, cj: dict, decision: Decision, created: str | None) -> None:
+        for observe in self.observers:
+            observe(cj, decision, created)
+
+    def _create(self, cj: dict, decision: Decision, events: list[Event]
+                ) -> tuple[dict | None, str | None]:
+        """Create the run's Job: (the Job, its name if this call made it)."""
         job = cjobs.build_job(cj, decision.create_for)
         name = job["metadata"]["name"]
         try:
             made = self.client.create(registry.JOB, job)
         except AlreadyExists:
-            # Made before (by us or a previous leader) — this run is done. Only our own Job
-            # counts: a stranger's Job of that name blocks the run, as in Kubernetes.
+            # Made before (by us or a previous leader): this run is done. A stranger's Job of
+            # that name blocks the run, as in Kubernetes.
             made = self.client.try_get(registry.JOB, job["metadata"]["namespace"], name)
             if made is None or not cjobs.owned_by(made, cj):
-                self.recorder.warning(cj, "FailedCreate",
-                                      f"Error creating job: {name} exists and is not ours")
-                return None
-            created = None
-        else:
-            self.recorder.normal(cj, "SuccessfulCreate", f"Created job {name}")
-            created = name
-        status = decision.status
-        refs = [r for r in status.get("active") or [] if r.get("name") != name]
-        status["active"] = refs + [cjobs.job_ref(made)]
-        status["lastScheduleTime"] = rfc3339(decision.create_for)
-        return created
+                events.append(Event("Warning", "FailedCreate",
+                                    f"Error creating job: {name} exists and is not ours"))
+                return None, None
+            return made, None
+        events.append(Event("Normal", "SuccessfulCreate", f"Created job {name}"))
+        return made, name
 
     def _delete(self, namespace: str, name: str) -> bool:
         try:

@@ -1,0 +1,208 @@
+"""CronJob firing lateness: Job creation time minus scheduled time, 1,000 CronJobs due at once.
+
+    .venv/bin/python -m benchmarks.bench_cron [--cronjobs N] [--databases sqlite,postgresql]
+                                              [--rounds R]
+
+For each database, two stores side by side in the same minute (sharing this machine's CPUs):
+
+* **berth**: the CronJob controller as ``berth up`` runs it (informers, the shared runner with
+  4 workers, APScheduler triggers, lease-fenced writes).
+* **k8s-poll-10s**: Kubernetes' original CronJob controller loop, modelled honestly over the
+  same store and the same decision and Job-building code: every 10 s (at a phase drawn at
+  random, as a real controller's start time is) list every CronJob and every Job, decide each
+  CronJob, create the Jobs due and write their status, one after another.
+
+N CronJobs with ``* * * * *`` are made before a minute turns; lateness is measured when each
+run's Job create has returned (through the controller's observer hook), for the runs of that
+minute. Each round waits for the next minute, so a round takes up to a minute or so; the
+default is one round per database (about 2-3 minutes for both).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import threading
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from berth.platform.controllers.cronjob.controller import CronJobController
+from berth.platform.controllers.cronjob.decide import decide
+from berth.platform.controllers.cronjob.jobs import build_job, owned_by
+from berth.platform.controllers.informers import InformerHub
+from berth.platform.controllers.manager import ControllerManager
+from berth.platform.resources import registry
+from berth.platform.resources.meta import rfc3339, utcnow
+from berth.platform.runtime import open_platform
+from berth.platform.store.client import Client
+from berth.platform.store.lease import Fence, FencedDatabase, LeaseStore
+from berth.settings import Settings
+from tests.support import PG_PROBLEM, make_pg_schema
+
+NS = "default"
+POLL_S = 10.0
+
+
+def cronjob(i: int) -> dict:
+    return {"apiVersion": "batch/v1", "kind": "CronJob",
+            "metadata": {"name": f"cj-{i:05d}", "namespace": NS},
+            "spec": {"schedule": "* * * * *", "jobTemplate": {"spec": {"template": {"spec": {
+                "restartPolicy": "Never",
+                "containers": [{"name": "c", "image": "busybox", "command": ["true"]}]}}}}}}
+
+
+class Recorder:
+    """Lateness of the runs due at ``target``, in seconds, one per CronJob."""
+
+    def __init__(self):
+        self.target: datetime | None = None
+        self.late: dict[str, float] = {}
+        self.lock = threading.Lock()
+
+    def made(self, name: str, scheduled: datetime) -> None:
+        at = utcnow()
+        if scheduled == self.target:
+            with self.lock:
+                self.late.setdefault(name, (at - scheduled).total_seconds())
+
+
+class BerthSide:
+    def __init__(self, platform, recorder: Recorder):
+        leases = LeaseStore(platform.db)
+        term = leases.create("bench", "bench", 60.0, utcnow())
+        client = Client(FencedDatabase(platform.db, Fence("bench", "bench", term.token)))
+        self.hub = InformerHub(platform.client, platform.feed)
+        self.manager = ControllerManager(self.hub)
+        controller = CronJobController(client, platform.recorder("cronjob-controller"))
+        controller.observers.append(
+            lambda cj, d, made: made and recorder.made(cj["metadata"]["name"], d.create_for))
+        self.manager.add(controller, workers=4)
+        self.hub.start()
+        self.manager.start()
+        self.hub.synced.wait(60)
+
+    def stop(self):
+        self.manager.stop()
+        self.hub.stop()
+
+
+class PollSide:
+    """Kubernetes' 10 s list-everything loop over the same store and decision code."""
+
+    def __init__(self, platform, recorder: Recorder, rng: random.Random):
+        self.client, self.recorder = platform.client, recorder
+        self.events = platform.recorder("cronjob-controller")
+        self.stop_flag = threading.Event()
+        self.phase = rng.uniform(0, POLL_S)
+        self.thread = threading.Thread(target=self._run, daemon=True, name="poll-10s")
+        self.thread.start()
+
+    def _run(self):
+        next_tick = time.monotonic() + self.phase
+        while not self.stop_flag.wait(max(0.0, next_tick - time.monotonic())):
+            next_tick += POLL_S
+            self.sync_all()
+
+    def sync_all(self):
+        cronjobs = self.client.list(registry.CRON_JOB, NS).items
+        jobs = self.client.list(registry.JOB, NS).items
+        for cj in cronjobs:
+            children = [j for j in jobs if owned_by(j, cj)]
+            decision = decide(cj, children, utcnow())
+            if decision.create_for is None:
+                continue
+            job = self.client.create(registry.JOB, build_job(cj, decision.create_for))
+            self.recorder.made(cj["metadata"]["name"], decision.create_for)
+            self.events.normal(cj, "SuccessfulCreate", f"Created job {job['metadata']['name']}")
+            status = dict(decision.status, lastScheduleTime=rfc3339(decision.create_for))
+            self.client.update_status(registry.CRON_JOB, dict(cj, status=status))
+
+    def stop(self):
+        self.stop_flag.set()
+        self.thread.join(timeout=30)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def one_round(database: str, n: int, rng: random.Random) -> dict[str, list[float]]:
+    drops, platforms = [], []
+    try:
+        sides, recorders = {}, {}
+        for mode in ("berth", "k8s-poll-10s"):
+            data = Path(tempfile.mkdtemp(prefix=f"bench-cron-{mode}-"))
+            if database == "sqlite":
+                url = f"sqlite:///{data / 'berth.db'}"
+            else:
+                url, drop = make_pg_schema()
+                drops.append(drop)
+            platform = open_platform(Settings(data_dir=data, database_url=url))
+            platforms.append(platform)
+            recorders[mode] = Recorder()
+            for i in range(n):
+                platform.client.create(registry.CRON_JOB, cronjob(i))
+            sides[mode] = BerthSide(platform, recorders[mode]) if mode == "berth" else \
+                PollSide(platform, recorders[mode], rng)
+        now = utcnow()
+        target = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+        if (target - now).total_seconds() < 5:
+            target += timedelta(minutes=1)
+        for recorder in recorders.values():
+            recorder.target = target
+        print(f"  {database}: {n} CronJobs each, due at {target:%H:%M:%S} "
+              f"(poll phase {sides['k8s-poll-10s'].phase:.1f} s)", flush=True)
+        deadline = time.monotonic() + (target - utcnow()).total_seconds() + 90
+        while time.monotonic() < deadline and any(len(r.late) < n for r in recorders.values()):
+            time.sleep(0.5)
+        for side in sides.values():
+            side.stop()
+        return {mode: list(r.late.values()) for mode, r in recorders.items()}
+    finally:
+        for platform in platforms:
+            platform.close()
+        for drop in drops:
+            drop()
+
+
+def report(database: str, results: dict[str, list[float]], n: int) -> None:
+    print(f"  {'store':<12}{'mode':<16}{'made':>7}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}")
+    for mode, late in results.items():
+        if not late:
+            print(f"  {database:<12}{mode:<16}{0:>7}{'-':>10}{'-':>10}{'-':>10}")
+            continue
+        print(f"  {database:<12}{mode:<16}{len(late):>7}"
+              f"{statistics.median(late) * 1000:>10.0f}{percentile(late, 0.99) * 1000:>10.0f}"
+              f"{max(late) * 1000:>10.0f}")
+    for mode, late in results.items():
+        if len(late) < n:
+            raise SystemExit(f"{database} {mode}: only {len(late)} of {n} runs were made")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cronjobs", type=int, default=1000)
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    rng = random.Random(args.seed)
+    databases = args.databases.split(",")
+    if "postgresql" in databases and PG_PROBLEM:
+        raise SystemExit(f"bench_cron needs PostgreSQL for the postgresql runs: {PG_PROBLEM}")
+    print(f"firing lateness (Job created minus scheduled time), {args.cronjobs} CronJobs due "
+          f"in the same minute; baseline: Kubernetes' 10 s polling loop over the same store")
+    for database in databases:
+        merged: dict[str, list[float]] = {}
+        for _ in range(args.rounds):
+            for mode, late in one_round(database, args.cronjobs, rng).items():
+                merged.setdefault(mode, []).extend(late)
+        report(database, merged, args.cronjobs * args.rounds)
+
+
+if __name__ == "__main__":
+    main()
