@@ -99,7 +99,10 @@ def test_lecture_cronjob_runs_as_written_on_ray(tmp_path):
                               "-n", ns, "get", "cronjob", "cronjob-example")["status"],
                           timeout=30, what="lastSuccessfulTime")
         assert status["lastScheduleTime"]
-        row = server.kubectl("-n", ns, "get", "cronjob", "cronjob-example").stdout
-        assert "<none>" not in row.splitlines()[1]
+        header, row = server.kubectl("-n", ns, "get", "cronjob",
+                                     "cronjob-example").stdout.splitlines()[:2]
+        assert header.split()[-3:-1] == ["LAST", "SCHEDULE"]
+        timezone, suspend, _active, last, _age = row.split()[-5:]
+        assert (timezone, suspend) == ("<none>", "False") and last != "<none>"
         described = server.kubectl("-n", ns, "describe", "cronjob", "cronjob-example").stdout
         assert "SuccessfulCreate" in described and "SawCompletedJob" in described
