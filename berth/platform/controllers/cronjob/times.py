@@ -2,9 +2,10 @@
 
 A schedule is read as Kubernetes reads it (``resources.validation.cron``: robfig semantics,
 day-of-month OR day-of-week when both are restricted) and evaluated in wall-clock time of
-``spec.timeZone`` (UTC when unset). Around daylight-saving changes: a wall time that does not
-exist (the hour skipped in spring) does not fire; a wall time that exists twice (the hour
-repeated in autumn) fires once, at its first occurrence. All results are aware UTC datetimes.
+``spec.timeZone`` (UTC when unset). Around daylight-saving changes it does what Kubernetes'
+cron library (robfig/cron v3) does: a wall time that does not exist (the hour skipped in
+spring) does not fire that day; a wall time that exists twice (the hour repeated in autumn)
+fires at both instants. All results are aware UTC datetimes.
 """
 
 from __future__ import annotations
@@ -46,14 +47,17 @@ class Unmet:
 
 def next_time(schedule: cron.CronSchedule, zone: tzinfo, after: datetime) -> datetime | None:
     """The first schedule time strictly after ``after`` (aware), in UTC; None if never."""
-    local = after.astimezone(zone).replace(tzinfo=None)
+    # From the wall minute of ``after`` itself: in a repeated hour its second instant is later.
+    local = after.astimezone(zone).replace(tzinfo=None, fold=0, second=0, microsecond=0)
+    local -= timedelta(minutes=1)
     for _ in range(10_000):  # each round moves at least a minute; gaps are at most an hour
         local = schedule.next_after(local)
         if local is None:
             return None
-        moment = _to_utc(local, zone)
-        if moment is not None and moment > after:
-            return moment
+        later = [m for m in (_to_utc(local, zone, 0), _to_utc(local, zone, 1))
+                 if m is not None and m > after]
+        if later:
+            return min(later)
     return None
 
 
@@ -85,11 +89,11 @@ def _most_recent(schedule: cron.CronSchedule, zone: tzinfo, earliest: datetime,
     return None
 
 
-def _to_utc(local: datetime, zone: tzinfo) -> datetime | None:
-    """The UTC instant of a naive wall time in ``zone``; None when that wall time does not
-    exist there. ``fold=0`` picks the first of two instants with the same wall time."""
-    aware = local.replace(tzinfo=zone, fold=0)
-    moment = aware.astimezone(timezone.utc)
-    if moment.astimezone(zone).replace(tzinfo=None) != local:
+def _to_utc(local: datetime, zone: tzinfo, fold: int) -> datetime | None:
+    """The UTC instant of a naive wall time in ``zone`` (``fold`` 1: the second of two
+    instants with that wall time); None when that wall time does not exist there."""
+    moment = local.replace(tzinfo=zone, fold=fold).astimezone(timezone.utc)
+    back = moment.astimezone(zone)
+    if back.replace(tzinfo=None, fold=0) != local.replace(fold=0):
         return None
     return moment

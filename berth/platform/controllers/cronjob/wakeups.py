@@ -101,6 +101,6 @@ class Wakeups:
                                 replace_existing=True)
         self._seen[key] = wanted
 
-    def next_fire(self, key: Hashable):
-        job = self._scheduler.get_job("/".join(key))
-        return job.next_run_time if job else None
+    def scheduled(self, key: Hashable) -> bool:
+        """Whether ``key`` has a trigger."""
+        return self._scheduler.get_job("/".join(key)) is not None

@@ -134,10 +134,13 @@ DST = [
     ("30 2 * * *", "America/New_York", "2026-03-07T07:30Z", "2026-03-08T12:00Z", None),
     ("30 2 * * *", "America/New_York", "2026-03-07T07:30Z", "2026-03-09T06:30:01Z",
      "2026-03-09T06:30Z"),
-    # Falls back 2026-11-01 02:00 → 01:00: 01:30 happens twice; it runs at the first.
+    # Falls back 2026-11-01 02:00 → 01:00: 01:30 happens twice and runs at both instants
+    # (as Kubernetes' robfig/cron does), each once.
     ("30 1 * * *", "America/New_York", "2026-10-31T05:30Z", "2026-11-01T05:30:05Z",
      "2026-11-01T05:30Z"),
-    ("30 1 * * *", "America/New_York", "2026-11-01T05:30Z", "2026-11-01T06:30:05Z", None),
+    ("30 1 * * *", "America/New_York", "2026-11-01T05:30Z", "2026-11-01T06:30:05Z",
+     "2026-11-01T06:30Z"),
+    ("30 1 * * *", "America/New_York", "2026-11-01T06:30Z", "2026-11-01T12:00:00Z", None),
     # 09:00 in Berlin is 08:00Z in winter and 07:00Z in summer.
     ("0 9 * * *", "Europe/Berlin", "2026-03-27T08:00Z", "2026-03-28T08:00:01Z",
      "2026-03-28T08:00Z"),

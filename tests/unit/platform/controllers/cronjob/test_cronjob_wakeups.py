@@ -1,0 +1,63 @@
+"""The APScheduler triggers wake the controller at the times ``decide`` will act on: for each
+schedule, every time ``times.next_time`` gives is a fire time of the trigger (robfig semantics:
+Sunday is 0, day-of-month OR day-of-week when both are restricted, macros, time zones with
+DST). The one difference allowed: in a spring-forward gap APScheduler fires at the shifted
+wall time where Kubernetes skips the run; that wake-up finds nothing due."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from berth.platform.controllers.cronjob.times import next_time, zone_of
+from berth.platform.controllers.cronjob.wakeups import Wakeups, trigger_for
+from berth.platform.resources.validation import cron
+
+START = datetime(2026, 2, 26, 22, 17, 30, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("schedule, zone", [
+    ("* * * * *", None),
+    ("*/15 9-17 * * 1-5", None),
+    ("0 0 * * 0", None),                 # Sundays (APScheduler alone would read Monday)
+    ("0 0 1 * mon", None),               # the 1st OR a Monday
+    ("30 2 * 3 *", "America/New_York"),  # through the spring-forward gap
+    ("30 1 * 10,11 *", "America/New_York"),  # through the repeated autumn hour
+    ("0 9 * * *", "Europe/Berlin"),
+    ("@hourly", None),
+    ("@monthly", "Asia/Kolkata"),
+])
+def test_trigger_fire_times_match_next_time(schedule, zone):
+    trigger = trigger_for(schedule, zone)
+    parsed, tz = cron.parse(schedule), zone_of(zone)
+    fired, ours, previous, after = [], [], None, START
+    for _ in range(45):
+        fire = trigger.get_next_fire_time(previous, after)
+        fired.append(fire.astimezone(timezone.utc))
+        previous, after = fire, fire
+    for _ in range(40):
+        ours.append(next_time(parsed, tz, ours[-1] if ours else START))
+    assert set(ours) <= set(fired)
+    extra = [f for f in fired if f not in ours and f < ours[-1]]
+    assert all(_in_gap(f, tz) for f in extra), extra
+
+
+def _in_gap(moment: datetime, tz) -> bool:
+    """Whether ``moment`` is the first instant after a spring-forward gap in ``tz``."""
+    before = (moment - timedelta(hours=1)).astimezone(tz).utcoffset()
+    return before is not None and before < moment.astimezone(tz).utcoffset()
+
+
+def test_wakeups_follow_suspend_and_deletion():
+    woken = []
+    wakeups = Wakeups(woken.append)
+    cj = {"metadata": {"name": "a", "namespace": "ns"},
+          "spec": {"schedule": "0 * * * *", "suspend": False}}
+    wakeups.sync(("ns", "a"), cj)
+    assert len(wakeups) == 1 and wakeups.scheduled(("ns", "a"))
+    wakeups.sync(("ns", "a"), {**cj, "spec": {**cj["spec"], "suspend": True}})
+    assert len(wakeups) == 0 and not wakeups.scheduled(("ns", "a"))
+    wakeups.sync(("ns", "a"), cj)
+    wakeups.sync(("ns", "a"), None)
+    assert len(wakeups) == 0
