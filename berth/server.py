@@ -47,18 +47,18 @@ log = logging.getLogger("berth")
 
 class ControlSide:
     """Everything that must run in one process only: informers, controllers, scheduler,
-    workers. One instance per term of leadership; ``fence`` (None without leader election)
-    makes the writes of the controllers that must never act twice refuse a deposed term."""
+    workers. One instance per term of leadership. With a ``fence`` (leader election on) the
+    controllers and the scheduler write through a client fenced by the term: once another
+    process has taken the lease, their writes are refused (a cron run, a pod, a binding is
+    made by the current leader or not at all), until this side is stopped."""
 
     def __init__(self, platform: Platform, settings: Settings, fence: Fence | None,
                  metrics: Metrics):
         self.platform, self.settings, self.fence = platform, settings, fence
         self.metrics = metrics
-        client = platform.client
-        fenced = Client(FencedDatabase(platform.db, fence), clock=client.clock) if fence \
-            else client
-        self.fenced_client = fenced
-        self.hub = InformerHub(client, platform.feed)
+        client = Client(FencedDatabase(platform.db, fence), clock=platform.client.clock) \
+            if fence else platform.client
+        self.hub = InformerHub(platform.client, platform.feed)
         self.manager = ControllerManager(self.hub)
         self.manager.add(GarbageCollector(client), workers=2)
         self.manager.add(NamespaceController(client))
@@ -70,8 +70,7 @@ class ControlSide:
                                       LocalPathProvisioner(settings.resolved_volume_root)),
                          workers=2)
         self.manager.add(SimulatedKubelet(client), workers=4)
-        # Fenced: a Job of a cron run is created by the leader of this term or not at all.
-        self.cronjobs = CronJobController(fenced, platform.recorder("cronjob-controller"))
+        self.cronjobs = CronJobController(client, platform.recorder("cronjob-controller"))
         self.manager.add(self.cronjobs, workers=4)
         # Built before the hub starts: it registers informer handlers.
         self.scheduler = SchedulerLoop(client, self.hub, platform.recorder("default-scheduler"),
