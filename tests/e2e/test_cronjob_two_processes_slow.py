@@ -48,6 +48,8 @@ def test_two_control_planes_one_killed_make_exactly_ten_jobs(tmp_path):
         pytest.fail(f"this test needs PostgreSQL: {PG_PROBLEM}")
     url, drop = make_pg_schema()
     servers = []
+    for sub in ("a", "b"):
+        (tmp_path / sub).mkdir()
     try:
         servers.append(start_berth(tmp_path / "a", url))
         servers.append(start_berth(tmp_path / "b", url))
