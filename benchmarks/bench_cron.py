@@ -44,7 +44,7 @@ from berth.platform.runtime import open_platform
 from berth.platform.store.client import Client
 from berth.platform.store.lease import Fence, FencedDatabase, LeaseStore
 from berth.settings import Settings
-from tests.support import PG_PROBLEM, make_pg_schema
+from tests.support import make_pg_schema, pg_problem
 
 NS = "default"
 POLL_S = 10.0
@@ -216,8 +216,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
     databases = args.databases.split(",")
-    if "postgresql" in databases and PG_PROBLEM:
-        raise SystemExit(f"bench_cron needs PostgreSQL for the postgresql runs: {PG_PROBLEM}")
+    if "postgresql" in databases and pg_problem():
+        raise SystemExit(f"bench_cron needs PostgreSQL for the postgresql runs: {pg_problem()}")
     print(f"firing lateness (Job created minus scheduled time), {args.cronjobs} CronJobs due "
           f"in the same minute; baseline: Kubernetes' 10 s polling loop over the same store")
     for database in databases:

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from tests.e2e.conftest import start_berth, stop_berth
-from tests.support import PG_PROBLEM, make_pg_schema
+from tests.support import make_pg_schema, pg_problem
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(1200)]
 
@@ -44,8 +44,8 @@ def leads(server) -> bool:
 
 
 def test_two_control_planes_one_killed_make_exactly_ten_jobs(tmp_path):
-    if PG_PROBLEM:
-        pytest.fail(f"this test needs PostgreSQL: {PG_PROBLEM}")
+    if pg_problem():
+        pytest.fail(f"this test needs PostgreSQL: {pg_problem()}")
     url, drop = make_pg_schema()
     servers = []
     for sub in ("a", "b"):

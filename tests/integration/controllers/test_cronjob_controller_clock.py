@@ -29,7 +29,7 @@ from berth.platform.store.events import EventRecorder
 from berth.platform.store.lease import Fence, FencedDatabase, LeaseStore
 from berth.settings import Settings
 from tests.integration.controllers.job_harness import NS, FakeKubelet
-from tests.support import PG_PROBLEM, make_pg_schema
+from tests.support import make_pg_schema, pg_problem
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
@@ -119,8 +119,8 @@ def outcome(request, tmp_path_factory):
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('cron') / 'berth.db'}"
     else:
-        if PG_PROBLEM:
-            pytest.skip(PG_PROBLEM)
+        if pg_problem():
+            pytest.skip(pg_problem())
         url, drop = make_pg_schema()
     platform = open_platform(Settings(data_dir=tmp_path_factory.mktemp("cron-data"),
                                       database_url=url))
