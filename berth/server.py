@@ -115,6 +115,7 @@ class Server:
         self.elector: LeaderElector | None = None
         self._control_lock = threading.Lock()
         self.metrics = Metrics()
+        self._control_error: Exception | None = None
         self._uvicorn: uvicorn.Server | None = None
 
     def start(self) -> Platform:
@@ -126,6 +127,8 @@ class Server:
             return platform
         if not self.settings.leader_elect:
             self._start_control(None)
+            if self._control_error is not None:
+                raise self._control_error
             return platform
         s = self.settings
         self.elector = LeaderElector(
@@ -136,6 +139,11 @@ class Server:
         platform.health.add("leader-election", self._leader_health)
         self.elector.start()
         self.elector.wait_settled()
+        if self._control_error is not None:
+            # The first term could not start its controllers: fail loudly, as berth up does
+            # without leader election (a later term's failure shows in /readyz instead).
+            self.elector.stop()
+            raise self._control_error
         if not self.elector.state().leading:
             log.info("standing by: the controllers run in %s", self.elector.state().holder)
             platform.ready.set()
@@ -151,8 +159,17 @@ class Server:
         with self._control_lock:
             if self.control is not None:
                 return
-            self.control = ControlSide(self.platform, self.settings, fence, self.metrics)
-            self.control.start()
+            try:
+                control = ControlSide(self.platform, self.settings, fence, self.metrics)
+                control.start()
+            except Exception as exc:
+                log.exception("the controllers could not start")
+                self._control_error = exc
+                why = f"could not start: {type(exc).__name__}: {exc}"
+                self.platform.health.add("controllers", lambda: (False, why))
+                return
+            self.control = control
+            self.platform.health.remove("controllers")
             self.metrics.leader.set(1)
             threading.Thread(target=self._mark_ready, args=(self.control,), daemon=True,
                              name="readiness").start()
