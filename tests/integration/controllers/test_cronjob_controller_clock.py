@@ -11,7 +11,7 @@ Each test then checks one behaviour on what that scenario left. About 3.5 minute
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pytest
 
