@@ -70,7 +70,8 @@ class ControlSide:
                                       LocalPathProvisioner(settings.resolved_volume_root)),
                          workers=2)
         self.manager.add(SimulatedKubelet(client), workers=4)
-        self.cronjobs = CronJobController(client, platform.recorder("cronjob-controller"))
+        self.cronjobs = CronJobController(client, platform.recorder("cronjob-controller"),
+                                          observers=[metrics.observe_cron])
         self.manager.add(self.cronjobs, workers=4)
         # Built before the hub starts: it registers informer handlers.
         self.scheduler = SchedulerLoop(client, self.hub, platform.recorder("default-scheduler"),

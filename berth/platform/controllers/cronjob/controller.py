@@ -142,7 +142,8 @@ class CronJobController:
         if made is not None:
             self._made[key] = made
         self._pending[key] = self._pending.get(key, []) + events
-        self._observe(cj, decision, created)
+        if created is not None:  # a run made before (AlreadyExists) was observed then
+            self._observe(cj, decision, created)
         return 0.0
 
     def _view(self, key: Hashable, cj: dict) -> tuple[dict, list[dict]]:
