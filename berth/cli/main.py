@@ -43,7 +43,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "apply": LazyCommand("berth.cli.objects", "apply", "Create or update objects from "
                          "YAML/JSON manifests (several documents per file)."),
     "trigger": LazyCommand("berth.cli.trigger", "trigger",
-                           "Run a CronJob's Job now: berth trigger cronjob NAME."),
+                           "Run a CronJob's Job now, outside its schedule."),
     "up": LazyCommand("berth.cli.up", "up", "Start Berth embedded and serve until Ctrl-C."),
     "kubeconfig": LazyCommand("berth.cli.kubeconfig", "kubeconfig",
                               "Print a kubeconfig for kubectl: berth kubeconfig > "
