@@ -66,7 +66,7 @@ class ControlSide:
         self.manager.add(TTLAfterFinishedController(client))
         ensure_default_class(client)
         # Fenced: a deposed term must not provision or reclaim a volume a second time.
-        self.manager.add(VolumeBinder(fenced, platform.recorder("persistentvolume-controller"),
+        self.manager.add(VolumeBinder(client, platform.recorder("persistentvolume-controller"),
                                       LocalPathProvisioner(settings.resolved_volume_root)),
                          workers=2)
         self.manager.add(SimulatedKubelet(client), workers=4)
