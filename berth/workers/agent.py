@@ -26,18 +26,17 @@ import os
 import shutil
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-from berth.platform.errors import BadRequest, NotFound
 from berth.platform.resources.meta import rfc3339, utcnow
 from berth.workers import logs, sandboxcheck
 from berth.workers.admission import admit, ray_options, ray_resources
 from berth.workers.filevolumes import FileVolumes, VolumeError, root_for
 from berth.workers.pod_task import run_pod, write_stop
+from berth.workers.records import PodRecord, UnknownPod, log_container
 from berth.workers.runner import StopRequest
 from berth.workers.status import is_terminal, lost_status, rejected_status, waiting_status
 from berth.workers.volumes import file_volumes
@@ -49,39 +48,6 @@ _WAIT_S = 0.2
 _GATHER_S = 0.01
 DELETED_MESSAGE = "The pod was deleted before it started"
 LOST_MESSAGE = "The node agent restarted; the pod's containers were lost with it"
-
-
-class UnknownPod(NotFound):
-    """The agent holds no pod with this uid. Picklable, so it crosses Ray intact:
-    ``ray.get`` raises an instance of ``NotFound``."""
-
-    def __init__(self, uid: str):
-        super().__init__("pods", uid)
-        self.uid = uid
-
-    def __reduce__(self):
-        return (UnknownPod, (self.uid,))
-
-
-@dataclass
-class PodRecord:
-    uid: str
-    pod: dict
-    bundle: dict = field(default_factory=dict)
-    status: dict | None = None
-    seq: int = 0
-    changed: int = 0
-    ref: object | None = None      # the pod's Ray task while it is submitted
-    stopping: bool = False
-    desired: bool = True
-
-    @property
-    def namespace(self) -> str:
-        return (self.pod.get("metadata") or {}).get("namespace", "")
-
-    @property
-    def name(self) -> str:
-        return (self.pod.get("metadata") or {}).get("name", "")
 
 
 class NodeAgent:
@@ -206,7 +172,7 @@ class NodeAgent:
 
     def read_log(self, uid: str, container: str | None = None, **options) -> str:
         rec = self._record(uid)
-        name = self._container(rec, container)
+        name = log_container(rec, container)
         return logs.read_log(self.log_root, uid, name, pod_name=rec.name, **options)
 
     def read_log_from(self, uid: str, container: str | None = None, offset: int | None = None,
@@ -217,7 +183,7 @@ class NodeAgent:
         filters choose the first line), then pass back the returned offset, which is opaque.
         ``finished``: the attempt being followed has ended and all of it was returned."""
         rec = self._record(uid)
-        name = self._container(rec, container)
+        name = log_container(rec, container)
         if offset is None:
             path = logs.pick_attempt(self.log_root, uid, name, previous)
             if path is None:
@@ -246,20 +212,6 @@ class NodeAgent:
         if rec is None:
             raise UnknownPod(uid)
         return rec
-
-    def _container(self, rec: PodRecord, container: str | None) -> str:
-        spec = rec.pod.get("spec") or {}
-        regular = [c["name"] for c in spec.get("containers") or []]
-        init = [c["name"] for c in spec.get("initContainers") or []]
-        if container is None:
-            if len(regular) == 1:
-                return regular[0]
-            raise BadRequest(f"a container name must be specified for pod {rec.name}, choose "
-                             f"one of: [{' '.join(regular)}] or one of the init containers: "
-                             f"[{' '.join(init)}]")
-        if container not in regular + init:
-            raise BadRequest(f"container {container} is not valid for pod {rec.name}")
-        return container
 
     def _now(self) -> str:
         return rfc3339(utcnow())

@@ -26,6 +26,7 @@ from berth.platform.resources.meta import rfc3339, utcnow
 from berth.workers import cgroups, envs, logs, probes, process
 from berth.workers.filevolumes import FileVolumes, root_for
 from berth.workers.outcome import attempt_outcome
+from berth.workers.restarts import backoff_delay, format_delay
 from berth.workers.sandbox import Mount, SandboxSpec, build_bwrap_argv, \
     find_executable, memfd_with
 from berth.workers.sandboxcheck import REFUSED_REASON, refusal_message, sandbox_needs
@@ -67,11 +68,6 @@ class StopRequest:
     grace: float | None = None     # None: the pod's terminationGracePeriodSeconds
     reason: str | None = None      # a pod-level reason (DeadlineExceeded ...) or None
     message: str | None = None
-
-
-def backoff_delay(failures: int, base: float, cap: float) -> float:
-    """Delay before restart number ``failures`` (1-based) of a crashing container."""
-    return min(base * (2 ** max(failures - 1, 0)), cap)
 
 
 class PodRunner:
@@ -233,7 +229,7 @@ class PodRunner:
             delay = backoff_delay(failures, self.node.backoff_base, self.node.backoff_cap)
             with self._lock:
                 state.retire()
-                state.set_waiting("CrashLoopBackOff", f"back-off {_seconds(delay)} restarting "
+                state.set_waiting("CrashLoopBackOff", f"back-off {format_delay(delay)} restarting "
                                   f"failed container={state.name} pod={self.name}_"
                                   f"{self.namespace}({self.uid})")
             self._publish()
@@ -381,10 +377,6 @@ def _pairs(bundle: dict, container: str) -> list[tuple[str, str]]:
     if isinstance(raw, dict):
         return [(str(k), str(v)) for k, v in raw.items()]
     return [(str(k), str(v)) for k, v in raw]
-
-
-def _seconds(delay: float) -> str:
-    return f"{delay:g}s" if delay < 60 else f"{int(delay // 60)}m{int(delay % 60)}s"
 
 
 def _keep(fds: list[int], fd: int) -> int:

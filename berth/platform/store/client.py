@@ -26,6 +26,7 @@ from berth.platform.resources.meta import new_uid, rfc3339, utcnow
 from berth.platform.resources.registry import ResourceType
 from berth.platform.store import deletion
 from berth.platform.store.admission import ADMITTERS, Admitter
+from berth.platform.store.binding import bound_pod
 from berth.platform.store.checks import (check_preconditions, check_type, patched_object,
                                          required_name, scoped_namespace, with_type)
 from berth.platform.store.db import Database, Page
@@ -299,29 +300,10 @@ class Client:
         rt = registry.POD
         for _ in range(20):
             pod = self.get(rt, namespace, name)
+            new = bound_pod(pod, node_name, uid, annotations, self.clock())
+            if new is None:
+                return pod
             md = pod["metadata"]
-            if uid and md.get("uid") != uid:
-                raise Conflict(rt.plural, name, detail="the pod was replaced (uid changed)")
-            current = (pod.get("spec") or {}).get("nodeName")
-            if current:
-                if current == node_name:
-                    return pod
-                raise Conflict(rt.plural, name,
-                               detail=f'pod {name} is already assigned to node "{current}"')
-            if md.get("deletionTimestamp"):
-                raise Conflict(rt.plural, name, detail="the pod is being deleted")
-            new = copy.deepcopy(pod)
-            new["spec"]["nodeName"] = node_name
-            if annotations:
-                new["metadata"]["annotations"] = {**(new["metadata"].get("annotations") or {}),
-                                                  **annotations}
-            status = new.setdefault("status", {})
-            conditions = [c for c in status.get("conditions") or []
-                          if c.get("type") != "PodScheduled"]
-            conditions.insert(0, {"type": "PodScheduled", "status": "True",
-                                  "lastProbeTime": None,
-                                  "lastTransitionTime": rfc3339(self.clock())})
-            status["conditions"] = conditions
             try:
                 return with_type(rt, self.db.update(rt.key, new, int(md["resourceVersion"]),
                                                      relabel=False))

@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
 from sqlalchemy import and_, delete, func, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
 from berth.platform.errors import AlreadyExists, Conflict, Gone, NotFound
 from berth.platform.store.codec import Codec
+from berth.platform.store.columns import findable, indexed_columns
 from berth.platform.store.dialect import Dialect
 from berth.platform.store.tables import CHANGES, LABELS, LEASES, OBJECTS, REVISION
+from berth.platform.store.transactions import Savepoint, WriteTransaction
 from sqlmodel import SQLModel
 
 COMPACT_EVERY = 1000
@@ -50,29 +52,6 @@ LabelTerm = tuple[str, "tuple[str, ...] | None"]
 # Called inside a write's transaction, before anything is written; raises to refuse the write
 # (a fencing check: ``lease.Fence``).
 Guard = Callable[[object], None]  # (key, allowed values) or (key, None): exists
-
-
-def _indexed(resource: str, obj: dict) -> dict:
-    """The columns SQL filters on besides the key: a pod's node and the phase of anything. A
-    value the column cannot hold is not indexed (the object itself keeps it)."""
-    spec = obj.get("spec") or {}
-    status = obj.get("status") or {}
-    node = spec.get("nodeName") if resource == "pods" else None
-    phase = status.get("phase")
-    return {"node_name": node if _fits(node, 253) else None,
-            "phase": phase if _fits(phase, 64) else None}
-
-
-def _fits(value: object, size: int) -> bool:
-    """Whether an indexed column can hold ``value``: PostgreSQL refuses a NUL in text and
-    more than ``size`` characters in a VARCHAR(size), with an error, not a miss."""
-    return isinstance(value, str) and len(value) <= size and "\x00" not in value
-
-
-def _findable(*keys: str | None) -> bool:
-    """No stored key holds a NUL (names are validated; PostgreSQL text cannot hold one), so a
-    lookup by one finds nothing, and on PostgreSQL would fail instead."""
-    return not any(key and "\x00" in key for key in keys)
 
 
 class Database:
@@ -110,7 +89,7 @@ class Database:
             return conn.execute(select(REVISION.c.compacted)).scalar_one()
 
     def get(self, resource: str, namespace: str, name: str) -> dict | None:
-        if not _findable(namespace, name):
+        if not findable(namespace, name):
             return None
         with self.engine.connect() as conn:
             row = conn.execute(select(OBJECTS.c.data).where(
@@ -119,7 +98,7 @@ class Database:
         return self.codec.decode(resource, row[0]) if row else None
 
     def get_by_uid(self, uid: str) -> tuple[str, dict] | None:
-        if not _findable(uid):
+        if not findable(uid):
             return None
         with self.engine.connect() as conn:
             row = conn.execute(select(OBJECTS.c.resource, OBJECTS.c.data)
@@ -134,7 +113,7 @@ class Database:
         """Objects in (namespace, name) order. SQL narrows by the indexed columns and label
         terms; ``predicate`` (the exact selectors) decides; ``limit`` counts matches."""
         label_terms = list(label_terms)
-        if not _findable(namespace, name, node_name, phase, *(start_after or ()),
+        if not findable(namespace, name, node_name, phase, *(start_after or ()),
                          *(v for _, values in label_terms for v in values or ())):
             return Page([], self.current_rv(), None)
         where = [OBJECTS.c.resource == resource]
@@ -250,7 +229,7 @@ class Database:
                 data = self.codec.encode(resource, obj)
                 object_id = conn.execute(insert(OBJECTS).values(
                     resource=resource, namespace=ns, name=name, uid=md["uid"], rv=rv, data=data,
-                    **_indexed(resource, obj)).returning(OBJECTS.c.id)).scalar_one()
+                    **indexed_columns(resource, obj)).returning(OBJECTS.c.id)).scalar_one()
                 self._write_labels(conn, resource, object_id, md.get("labels"))
                 self._append(conn, rv, resource, ns, name, "ADDED", data)
         except IntegrityError:
@@ -272,7 +251,7 @@ class Database:
             if expected_rv is not None:
                 where.append(OBJECTS.c.rv == expected_rv)
             row = conn.execute(update(OBJECTS).where(*where).values(
-                rv=rv, data=data, **_indexed(resource, obj)).returning(OBJECTS.c.id)).first()
+                rv=rv, data=data, **indexed_columns(resource, obj)).returning(OBJECTS.c.id)).first()
             if row is None:
                 self._missing_or_stale(conn, resource, ns, name)
             if relabel:
@@ -326,7 +305,7 @@ class Database:
             yield  # already inside one: the outer batch commits
             return
         written: list[int] = []
-        transaction = _WriteTransaction(self)
+        transaction = WriteTransaction(self)
         conn = transaction.__enter__()
         self._local.batch = (conn, written)
         try:
@@ -342,7 +321,7 @@ class Database:
 
     def _transaction(self):
         batch = getattr(self._local, "batch", None)
-        return _WriteTransaction(self) if batch is None else _Savepoint(batch[0])
+        return WriteTransaction(self) if batch is None else Savepoint(batch[0])
 
     def _next_rv(self, conn, obj: dict) -> int:
         rv = conn.execute(update(REVISION).where(REVISION.c.id == 1)
@@ -397,61 +376,6 @@ class Database:
                 conn.execute(update(REVISION).where(REVISION.c.id == 1)
                              .values(compacted=self.dialect.greatest(REVISION.c.compacted,
                                                                       floor)))
-
-
-class _WriteTransaction:
-    """``with db._transaction() as conn``: the dialect's write lock plus BEGIN ... COMMIT."""
-
-    def __init__(self, db: Database):
-        self.db = db
-
-    def __enter__(self):
-        self._lock = self.db.dialect.writing()
-        self._lock.__enter__()
-        try:
-            self._conn = self.db.engine.connect()
-            self.db.dialect.mark_write(self._conn)
-            self._tx = self._conn.begin()
-        except BaseException:
-            self._lock.__exit__(None, None, None)
-            raise
-        return self._conn
-
-    def __exit__(self, exc_type, exc, tb):
-        try:
-            if exc_type is None:
-                self._tx.commit()
-            else:
-                self._tx.rollback()
-        except OperationalError as err:
-            if self.db.dialect.is_retryable(err):
-                raise Conflict("objects", "", detail="concurrent write; retry") from err
-            raise
-        finally:
-            self._conn.close()
-            self._lock.__exit__(None, None, None)
-        if exc_type is not None and issubclass(exc_type, OperationalError) and \
-                self.db.dialect.is_retryable(exc):
-            raise Conflict("objects", "", detail="concurrent write; retry") from exc
-        return False
-
-
-class _Savepoint:
-    """One write inside ``Database.batch()``: a savepoint of the batch's transaction."""
-
-    def __init__(self, conn):
-        self._conn = conn
-
-    def __enter__(self):
-        self._nested = self._conn.begin_nested()
-        return self._conn
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is None:
-            self._nested.commit()
-        else:
-            self._nested.rollback()
-        return False
 
 
 def _key(obj: dict) -> tuple[str, str]:

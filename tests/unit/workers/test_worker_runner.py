@@ -6,7 +6,8 @@ import time
 import pytest
 
 from berth.workers import cgroups, logs
-from berth.workers.runner import NodeContext, PodRunner, StopRequest, backoff_delay
+from berth.workers.restarts import backoff_delay
+from berth.workers.runner import NodeContext, PodRunner, StopRequest
 
 from tests.support import require_bwrap
 

@@ -1,0 +1,68 @@
+"""The two ways a store write holds its transaction: alone (the dialect's write lock around
+BEGIN ... COMMIT) or as one write of a group commit (a savepoint of the batch's transaction)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy.exc import OperationalError
+
+from berth.platform.errors import Conflict
+
+if TYPE_CHECKING:
+    from berth.platform.store.db import Database
+
+
+class WriteTransaction:
+    """``with db._transaction() as conn``: the dialect's write lock plus BEGIN ... COMMIT."""
+
+    def __init__(self, db: "Database"):
+        self.db = db
+
+    def __enter__(self):
+        self._lock = self.db.dialect.writing()
+        self._lock.__enter__()
+        try:
+            self._conn = self.db.engine.connect()
+            self.db.dialect.mark_write(self._conn)
+            self._tx = self._conn.begin()
+        except BaseException:
+            self._lock.__exit__(None, None, None)
+            raise
+        return self._conn
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if exc_type is None:
+                self._tx.commit()
+            else:
+                self._tx.rollback()
+        except OperationalError as err:
+            if self.db.dialect.is_retryable(err):
+                raise Conflict("objects", "", detail="concurrent write; retry") from err
+            raise
+        finally:
+            self._conn.close()
+            self._lock.__exit__(None, None, None)
+        if exc_type is not None and issubclass(exc_type, OperationalError) and \
+                self.db.dialect.is_retryable(exc):
+            raise Conflict("objects", "", detail="concurrent write; retry") from exc
+        return False
+
+
+class Savepoint:
+    """One write inside ``Database.batch()``: a savepoint of the batch's transaction."""
+
+    def __init__(self, conn):
+        self._conn = conn
+
+    def __enter__(self):
+        self._nested = self._conn.begin_nested()
+        return self._conn
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self._nested.commit()
+        else:
+            self._nested.rollback()
+        return False
