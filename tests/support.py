@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import time
 import uuid
 
 import pytest
@@ -52,3 +53,16 @@ def require_bwrap() -> str:
     if BWRAP is None:
         pytest.fail(BWRAP_MISSING)
     return BWRAP
+
+
+def wait_for(check, timeout: float = 30.0, what: str = "condition", interval: float = 0.05):
+    """Poll ``check`` until it returns something truthy; return that. Fails after
+    ``timeout`` seconds naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)

@@ -135,3 +135,13 @@ def namespace(berth_server):
     name = f"e2e-{uuid.uuid4().hex[:8]}"
     berth_server.kubectl("create", "namespace", name)
     return name
+
+
+@pytest.fixture
+def nodes(berth_server):
+    """Names of the (simulated) nodes a test applied; deleted after it (the server is
+    shared)."""
+    made: list[str] = []
+    yield made
+    for name in made:
+        berth_server.kubectl("delete", "node", name, "--wait=false", check=False)

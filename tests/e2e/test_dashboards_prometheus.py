@@ -150,7 +150,7 @@ def test_every_panel_query_returns_data(cluster):
         assert prom.wait_for(
             'berth_scheduler_unschedulable_pods{reason="Insufficient cpu"} >= 1')
         assert prom.wait_for('berth_node_requested_gpus == 6')
-        assert prom.wait_for(f'berth_api_watch_connections{{resource="jobs"}} >= 1')
+        assert prom.wait_for('berth_api_watch_connections{resource="jobs"} >= 1')
         assert prom.wait_for('berth_job_queue_wait_seconds_count >= 3')
         assert prom.wait_for('berth_scheduler_pod_scheduling_seconds_count >= 3')
         assert prom.wait_for('berth_job_duration_seconds_count{result="complete"} >= 1')

@@ -8,7 +8,7 @@ import uuid
 
 from berth.platform.resources import quantity
 
-from tests.e2e.test_simulated_nodes import nodes, until  # noqa: F401 (fixture)
+from tests.support import wait_for
 
 MILLI = "berth.dev/gpu-milli"
 NODE = """
@@ -47,7 +47,7 @@ spec:
 """
 
 
-def test_shares_fill_devices_without_over_committing_any(berth_server, namespace, nodes):  # noqa: F811
+def test_shares_fill_devices_without_over_committing_any(berth_server, namespace, nodes):
     k = berth_server.kubectl
     pool = uuid.uuid4().hex[:8]
     for model in ("A100", "T4"):
@@ -68,7 +68,7 @@ def test_shares_fill_devices_without_over_committing_any(berth_server, namespace
             for c in p["status"].get("conditions") or [])]
         return len(bound) + len(pending) == len(sizes) and (bound, pending)
 
-    bound, pending = until(settled, timeout=60, what="every pod bound or unschedulable")
+    bound, pending = wait_for(settled, timeout=60, what="every pod bound or unschedulable")
     used: dict[tuple[str, str], int] = {}
     for pod in bound:
         device = pod["metadata"]["annotations"]["berth.dev/gpu-devices"]

@@ -7,10 +7,10 @@ are control-plane parts: ``berth.server`` starts them whenever controllers run).
 
 from __future__ import annotations
 
-import time
 import uuid
 
-import pytest
+
+from tests.support import wait_for
 
 
 NODE = """
@@ -66,22 +66,13 @@ spec:
 """
 
 
-@pytest.fixture
-def nodes(berth_server):
-    """Names of the nodes a test applied; deleted after it (the server is shared)."""
-    made: list[str] = []
-    yield made
-    for name in made:
-        berth_server.kubectl("delete", "node", name, "--wait=false", check=False)
-
-
 def apply_node(server, labels: dict[str, str], made: list[str]) -> str:
     name = f"sim-{uuid.uuid4().hex[:8]}"
     lines = "\n".join(f'    {k}: "{v}"' for k, v in labels.items())
     out = server.kubectl("apply", "-f", "-", input=NODE.format(name=name, labels=lines)).stdout
     assert f"node/{name} created" in out
     made.append(name)
-    until(lambda: condition(server.kubectl_json("get", "node", name), "Ready") == "True",
+    wait_for(lambda: condition(server.kubectl_json("get", "node", name), "Ready") == "True",
           what=f"node {name} Ready")
     return name
 
@@ -94,19 +85,8 @@ def condition(obj: dict, kind: str) -> str | None:
 def wait_running(server, namespace: str, name: str) -> dict:
     # Polled rather than ``kubectl wait``: that one costs ten seconds per call until Berth's
     # watch sends its headers before the first event.
-    return until(lambda: (pod := server.kubectl_json("-n", namespace, "get", "pod", name))
+    return wait_for(lambda: (pod := server.kubectl_json("-n", namespace, "get", "pod", name))
                  and condition(pod, "Ready") == "True" and pod, what=f"pod {name} Ready")
-
-
-def until(check, timeout: float = 30.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
 
 
 def test_lecture_pod_with_node_selector_runs_on_the_simulated_gpu_node(berth_server,
@@ -134,7 +114,7 @@ def test_describe_shows_why_a_pod_asking_for_sixteen_gpus_stays_pending(berth_se
     apply_node(berth_server, {"pool": pool}, nodes)
     berth_server.kubectl("-n", namespace, "apply", "-f", "-", input=POD.format(
         name="greedy", gpus=16, selector=f'pool: "{pool}"'))
-    described = until(lambda: (out := berth_server.kubectl(
+    described = wait_for(lambda: (out := berth_server.kubectl(
         "-n", namespace, "describe", "pod", "greedy").stdout) and "FailedScheduling" in out
         and out, what="FailedScheduling in describe")
     assert "Warning  FailedScheduling" in described
@@ -166,7 +146,7 @@ def test_cordon_keeps_new_pods_pending_and_uncordon_lets_them_run(berth_server, 
         return next((c for c in pod["status"].get("conditions") or []
                      if c["type"] == "PodScheduled" and c["status"] == "False"), None)
 
-    assert "node(s) were unschedulable" in until(unschedulable, what="unschedulable")["message"]
+    assert "node(s) were unschedulable" in wait_for(unschedulable, what="unschedulable")["message"]
     assert "node(s) were unschedulable" in k("-n", namespace, "describe", "pod", "after").stdout
     before = berth_server.kubectl_json("-n", namespace, "get", "pod", "before")
     assert before["status"]["phase"] == "Running", "cordon evicts nothing"
@@ -182,5 +162,5 @@ def test_deleting_a_pod_on_a_simulated_node_is_immediate(berth_server, namespace
                                                            selector=f'pool: "{pool}"'))
     wait_running(berth_server, namespace, "short")
     k("-n", namespace, "delete", "pod", "short", "--wait=false")
-    until(lambda: k("-n", namespace, "get", "pod", "short", check=False).returncode != 0,
+    wait_for(lambda: k("-n", namespace, "get", "pod", "short", check=False).returncode != 0,
           timeout=5, what="pod gone")

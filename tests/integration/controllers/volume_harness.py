@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from berth.platform.controllers.informers import InformerHub
@@ -12,19 +11,11 @@ from berth.platform.controllers.volume.provisioner import (LocalPathProvisioner,
                                                            ensure_default_class)
 from berth.platform.resources import registry
 from berth.platform.runtime import Platform
+from tests.support import wait_for
 
 PV, PVC = registry.PERSISTENT_VOLUME, registry.PERSISTENT_VOLUME_CLAIM
 NS = "default"
 
-
-def wait_for(fn, timeout: float = 20.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = fn()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class Binder:

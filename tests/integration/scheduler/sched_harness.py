@@ -7,7 +7,6 @@ same database. Builders make wire-shaped simulated Node and Pod manifests.
 
 from __future__ import annotations
 
-import time
 from typing import Callable
 
 from berth.platform.controllers.informers import InformerHub
@@ -16,6 +15,7 @@ from berth.platform.resources import registry
 from berth.platform.runtime import Platform
 from berth.scheduler.loop import SchedulerLoop
 from berth.workers.simulated import SIMULATED_LABEL, SimulatedKubelet
+from tests.support import wait_for
 
 NS = "default"
 
@@ -52,17 +52,6 @@ def pod_manifest(name: str, *, cpu: str | None = "1", memory: str | None = "1Gi"
     return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": NS},
             "spec": spec}
 
-
-def wait_for(check: Callable[[], object], timeout: float = 20.0, what: str = "condition"):
-    """Poll ``check`` until it returns something truthy; return that."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.05)
 
 
 class SimCluster:
