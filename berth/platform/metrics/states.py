@@ -5,17 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from typing import NamedTuple
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from apscheduler.triggers.cron import CronTrigger
-
+from berth.platform.controllers.cronjob import times
 from berth.platform.resources.meta import dig, parse_time
+from berth.platform.resources.validation import cron
 
 JOB_STATES = ("pending", "active", "suspended", "complete", "failed")
 POD_PHASES = ("Pending", "Running", "Succeeded", "Failed", "Unknown")
-_MACROS = {"@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *",
-           "@weekly": "0 0 * * 0", "@daily": "0 0 * * *", "@midnight": "0 0 * * *",
-           "@hourly": "0 * * * *"}
 
 
 def _condition_true(obj: dict, kind: str) -> dict | None:
@@ -85,16 +81,10 @@ def has_started(pod: dict) -> bool:
 
 
 def cron_next_fire(schedule: str, time_zone: str | None, after: datetime) -> datetime | None:
-    """The first time after ``after`` that ``schedule`` fires (None: not a valid schedule)."""
-    expression = schedule.strip()
-    tz_name = time_zone
-    if expression.startswith(("TZ=", "CRON_TZ=")):
-        prefix, _, expression = expression.partition(" ")
-        tz_name = prefix.split("=", 1)[1]
-    expression = _MACROS.get(expression, expression)
+    """The first time after ``after`` that ``schedule`` fires, exactly as the CronJob
+    controller computes it (None: not a valid schedule or time zone)."""
     try:
-        tz = ZoneInfo(tz_name) if tz_name else timezone.utc
-        trigger = CronTrigger.from_crontab(expression, timezone=tz)
-    except (ValueError, ZoneInfoNotFoundError):
+        parsed = cron.parse(schedule)
+        return times.next_time(parsed, times.zone_of(parsed.zone or time_zone), after)
+    except (cron.CronError, times.UnknownZone):
         return None
-    return trigger.get_next_fire_time(None, after)

@@ -59,6 +59,8 @@ NOW = datetime(2026, 3, 4, 10, 17, 30, tzinfo=timezone.utc)
     ("@hourly", None, datetime(2026, 3, 4, 11, 0, tzinfo=timezone.utc)),
     ("0 12 * * *", "Europe/Berlin", datetime(2026, 3, 4, 11, 0, tzinfo=timezone.utc)),
     ("CRON_TZ=Asia/Tokyo 0 20 * * *", None, datetime(2026, 3, 4, 11, 0, tzinfo=timezone.utc)),
+    ("@weekly", None, datetime(2026, 3, 8, 0, 0, tzinfo=timezone.utc)),   # Sunday, not Monday
+    ("0 0 13 * 5", None, datetime(2026, 3, 6, 0, 0, tzinfo=timezone.utc)),  # the 13th OR Friday
     ("not a schedule", None, None),
     ("0 0 * * *", "Mars/Olympus", None),
 ])
