@@ -90,15 +90,15 @@ class ControlSide:
             self.workers.start()
             self.collectors.append(watch_node_usage(self.metrics, self.workers.kubelet,
                                                     self.settings.node_usage_period_s))
-        for name in self.manager.health():
-            self.platform.health.add(name, lambda name=name: self.manager.health()[name])
+        for name, check in self.manager.checks().items():
+            self.platform.health.add(name, check)
         self.platform.health.add("scheduler", self._scheduler_health)
 
     def _scheduler_health(self) -> tuple[bool, str]:
         return (True, "running") if self.scheduler.running else (False, "not running")
 
     def stop(self) -> None:
-        for name in [*self.manager.health(), "scheduler"]:
+        for name in [*self.manager.checks(), "scheduler"]:
             self.platform.health.remove(name)
         unwatch(self.metrics, self.collectors)
         if self.workers:

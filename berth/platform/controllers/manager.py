@@ -95,9 +95,9 @@ class ControllerManager:
         for runner in self._runners:
             runner.start()
 
-    def health(self) -> dict[str, tuple[bool, str]]:
-        """Per reconciler name: whether it runs, and a word on it."""
-        return {runner.reconciler.name: runner.health() for runner in self._runners}
+    def checks(self) -> dict[str, Callable[[], tuple[bool, str]]]:
+        """Per reconciler name, its health check: whether it runs, and a word on it."""
+        return {runner.reconciler.name: runner.health for runner in self._runners}
 
     def stop(self) -> None:
         for runner in self._runners:

@@ -28,6 +28,15 @@ def default_class(classes: Iterable[dict]) -> dict | None:
     return max(marked, key=lambda sc: sc["metadata"].get("creationTimestamp") or "")
 
 
+def wants_default_class(spec: dict) -> bool:
+    """Whether a claim takes the default StorageClass (DefaultStorageClass admission, and the
+    binder's retroactive assignment): it names no class, no volume and no selector. A claim
+    with a selector is left class-less so it can bind the labelled static volumes it asks
+    for (the lecture's example), which a default class would rule out."""
+    return (spec.get("storageClassName") is None and not spec.get("volumeName")
+            and spec.get("selector") is None)
+
+
 def claim_class(claim: dict) -> str:
     """``GetPersistentVolumeClaimClass``: the class name, "" for none (nil or empty)."""
     return ((claim.get("spec") or {}).get("storageClassName")) or ""

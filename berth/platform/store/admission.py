@@ -26,9 +26,7 @@ def default_storage_class(client: "Client", rt: ResourceType, obj: dict) -> None
     if rt.key != registry.PERSISTENT_VOLUME_CLAIM.key:
         return
     spec = obj.get("spec")
-    if not isinstance(spec, dict) or spec.get("storageClassName") is not None:
-        return
-    if spec.get("volumeName") or spec.get("selector") is not None:
+    if not isinstance(spec, dict) or not storageclasses.wants_default_class(spec):
         return
     default = storageclasses.default_class(client.list(registry.STORAGE_CLASS).items)
     if default is not None:

@@ -305,17 +305,12 @@ class Database:
             yield  # already inside one: the outer batch commits
             return
         written: list[int] = []
-        transaction = WriteTransaction(self)
-        conn = transaction.__enter__()
-        self._local.batch = (conn, written)
-        try:
-            yield
-        except BaseException as exc:
-            self._local.batch = None
-            transaction.__exit__(type(exc), exc, exc.__traceback__)
-            raise
-        self._local.batch = None
-        transaction.__exit__(None, None, None)
+        with WriteTransaction(self) as conn:
+            self._local.batch = (conn, written)
+            try:
+                yield
+            finally:
+                self._local.batch = None
         for rv in written:
             self._committed(rv)
 

@@ -35,7 +35,8 @@ from berth.platform.errors import AlreadyExists, NotFound
 from berth.platform.resources import registry
 from berth.platform.resources.meta import dig, rfc3339
 from berth.platform.resources.storageclasses import (NO_PROVISIONER, claim_class,
-                                                     default_class, waits_for_consumer)
+                                                     default_class, waits_for_consumer,
+                                                     wants_default_class)
 from berth.platform.store.client import Client
 from berth.platform.store.events import EventRecorder
 
@@ -362,7 +363,7 @@ class VolumeBinder:
         class, before any class was the default, gets the default once there is one —
         under the same terms as the DefaultStorageClass admission."""
         spec = claim.get("spec") or {}
-        if spec.get("storageClassName") is not None or spec.get("selector") is not None:
+        if not wants_default_class(spec):
             return claim
         default = default_class(self.classes.list())
         if default is None:
