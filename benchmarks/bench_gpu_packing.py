@@ -37,7 +37,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from berth.scheduler.cycle import Cycle
-from berth.scheduler.devices import DEVICE_MILLI, best_fit_devices, fits_devices
+from berth.platform.resources.gpus import DEVICE_MILLI
+from berth.scheduler.devices import best_fit_devices, fits_devices
 from berth.scheduler.matching import Requirement, Term
 from berth.scheduler.mix import WorkloadMix
 from berth.scheduler.scoring import FRAGMENTATION_AWARE

@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     base = _scrape_ms(0, 0)
     loaded = _scrape_ms(args.jobs, args.nodes)
-    print(f"scrape of the controller's /metrics (median of 5)")
+    print("scrape of the controller's /metrics (median of 5)")
     print(f"  empty cluster (baseline)                         {base:8.2f} ms")
     print(f"  {args.jobs} Jobs, {3 * args.jobs} pods, {args.nodes} nodes"
           f"{'':<{max(0, 20 - len(str(args.jobs)) * 2)}}{loaded:8.2f} ms")

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import time
 from dataclasses import dataclass
 from math import ceil

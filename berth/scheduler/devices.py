@@ -14,9 +14,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-GPU_MILLI = "berth.dev/gpu-milli"
-DEVICES_ANNOTATION = "berth.dev/gpu-devices"
-DEVICE_MILLI = 1000
+from berth.platform.resources.gpus import DEVICE_MILLI
 
 
 def parse_devices(value: str | None) -> tuple[int, ...]:

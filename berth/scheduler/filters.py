@@ -20,7 +20,7 @@ from typing import Callable
 
 from berth.scheduler.matching import (
     NO_SCHEDULE, Taint, first_untolerated, selector_matches, terms_match, tolerates)
-from berth.scheduler.devices import DEVICE_MILLI, GPU_MILLI
+from berth.platform.resources.gpus import DEVICE_MILLI, GPU_MILLI
 from berth.scheduler.types import CPU, GPU, MEMORY, UNSCHEDULABLE_TAINT, NodeView, PodRequest
 
 REASON_UNSCHEDULABLE = "node(s) were unschedulable"

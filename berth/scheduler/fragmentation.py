@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from berth.scheduler.devices import DEVICE_MILLI
+from berth.platform.resources.gpus import DEVICE_MILLI
 from berth.scheduler.matching import selector_matches, terms_match
 from berth.scheduler.mix import Kind
 from berth.scheduler.types import NodeView, PodRequest

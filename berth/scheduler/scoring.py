@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from typing import Sequence
 
-from berth.scheduler.devices import DEVICE_MILLI
+from berth.platform.resources.gpus import DEVICE_MILLI
 from berth.scheduler.fragmentation import best_delta
 from berth.scheduler.matching import PREFER_NO_SCHEDULE, tolerates
 from berth.scheduler.mix import Kind

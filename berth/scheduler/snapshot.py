@@ -79,7 +79,7 @@ class Snapshot:
             self._next_gid += 1
             group = self._groups[node.static_key] = NodeGroup(self._next_gid, node)
         group.size += 1
-        group.requested += group.share(node.req_cpu, node.req_mem, node.req_gpu + node.req_milli / 1000)
+        group.requested += group.share(node.req_cpu, node.req_mem, node.req_gpus)
         self._nodes[node.name] = node
         self._group_of[node.name] = group
         self._index(node)
@@ -92,7 +92,7 @@ class Snapshot:
         else:
             self._unindex(node, group)
         group.size -= 1
-        group.requested -= group.share(node.req_cpu, node.req_mem, node.req_gpu + node.req_milli / 1000)
+        group.requested -= group.share(node.req_cpu, node.req_mem, node.req_gpus)
         # The sample may be the removed node: it still stands for the group's static
         # properties, which is all it is used for.
         if group.size == 0:
@@ -129,7 +129,7 @@ class Snapshot:
         if indexed:
             self._unindex(node, group)
         chosen = node.add(pod, devices)
-        group.requested += group.share(pod.cpu, pod.memory, pod.gpu + pod.gpu_milli / 1000)
+        group.requested += group.share(pod.cpu, pod.memory, pod.gpus)
         if indexed:
             self._index(node)
         return chosen
@@ -142,7 +142,7 @@ class Snapshot:
         if indexed:
             self._unindex(node, group)
         node.remove(pod)
-        group.requested -= group.share(pod.cpu, pod.memory, pod.gpu + pod.gpu_milli / 1000)
+        group.requested -= group.share(pod.cpu, pod.memory, pod.gpus)
         if indexed:
             self._index(node)
 

@@ -15,7 +15,7 @@ from typing import Iterable
 from berth.platform.resources import quantity
 from berth.platform.resources.meta import dig, parse_time
 from berth.scheduler import devices as dev
-from berth.scheduler.devices import DEVICE_MILLI, DEVICES_ANNOTATION, GPU_MILLI
+from berth.platform.resources.gpus import DEVICE_MILLI, DEVICES_ANNOTATION, GPU_MILLI
 from berth.scheduler.matching import NO_SCHEDULE, Requirement, Taint, Term, Toleration
 
 CPU = "cpu"
@@ -102,6 +102,11 @@ class PodRequest:
         return bool(self.gpu or self.gpu_milli)
 
     @property
+    def gpus(self) -> float:
+        """GPUs asked for: whole ones plus the share (``gpu_milli`` / 1000)."""
+        return self.gpu + self.gpu_milli / DEVICE_MILLI
+
+    @property
     def uses_node_name(self) -> bool:
         """Affinity on ``metadata.name`` differs per node, so such pods skip group caches."""
         if self.volumes is not None and self.volumes.uses_node_name:
@@ -179,6 +184,11 @@ class NodeView:
     def devices_of(self, uid: str) -> tuple[int, ...]:
         placed = self._placed.get(uid)
         return placed[-1] if placed else ()
+
+    @property
+    def req_gpus(self) -> float:
+        """GPUs requested here: whole ones plus the shares."""
+        return self.req_gpu + self.req_milli / DEVICE_MILLI
 
     @property
     def free_gpus(self) -> int:

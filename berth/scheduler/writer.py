@@ -20,7 +20,8 @@ from berth.platform.resources import registry
 from berth.platform.resources.meta import rfc3339
 from berth.platform.store.client import Client
 from berth.platform.store.events import EventRecorder
-from berth.scheduler.devices import DEVICES_ANNOTATION, format_devices
+from berth.platform.resources.gpus import DEVICES_ANNOTATION
+from berth.scheduler.devices import format_devices
 from berth.scheduler.state import UNSCHEDULABLE
 from berth.scheduler.types import PodRequest
 

@@ -9,7 +9,8 @@ pages, pods) are left to the scheduler.
 
 from __future__ import annotations
 
-from berth.workers.envs import GPU_MILLI, pod_requests
+from berth.platform.resources.gpus import GPU_MILLI
+from berth.workers.envs import pod_requests
 
 _IGNORED_PREFIXES = ("ephemeral-storage", "hugepages-", "pods", "storage")
 

@@ -9,11 +9,9 @@ from __future__ import annotations
 from typing import Mapping
 
 from berth.platform.resources import quantity
+from berth.platform.resources.gpus import DEVICES_ANNOTATION, GPU, GPU_MILLI
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-GPU = "nvidia.com/gpu"
-GPU_MILLI = "berth.dev/gpu-milli"                 # a share of one GPU device, 1..1000
-GPU_DEVICES_ANNOTATION = "berth.dev/gpu-devices"  # the devices the scheduler chose: "0,3"
 
 
 def expand(text: str, env: Mapping[str, str]) -> str:
@@ -82,7 +80,7 @@ def shares_gpu(container: dict) -> bool:
 def scheduled_gpus(pod: dict) -> list[str]:
     """The GPU devices the scheduler chose for the pod (its ``berth.dev/gpu-devices``
     annotation), or none when it names none."""
-    value = ((pod.get("metadata") or {}).get("annotations") or {}).get(GPU_DEVICES_ANNOTATION)
+    value = ((pod.get("metadata") or {}).get("annotations") or {}).get(DEVICES_ANNOTATION)
     return [part for part in (value or "").split(",") if part.strip().isdigit()]
 
 

@@ -13,6 +13,7 @@ import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from berth.platform.resources import quantity
+from berth.platform.resources.gpus import DEVICE_MILLI, GPU_MILLI
 from berth.settings import Settings
 from berth.workers.agent import NodeAgentActor
 from berth.workers.local_ray import start_local_ray, stop_local_ray  # noqa: F401  (re-export)
@@ -76,7 +77,7 @@ def _capacity(resources: dict[str, float]) -> dict[str, str]:
     if resources.get("GPU"):
         out["nvidia.com/gpu"] = _amount(resources["GPU"])
         # Shares of a GPU, 1000 per device (see berth/scheduler/devices.py).
-        out["berth.dev/gpu-milli"] = str(int(resources["GPU"]) * 1000)
+        out[GPU_MILLI] = str(int(resources["GPU"]) * DEVICE_MILLI)
     for name, value in sorted(resources.items()):
         if name in _SKIP_RESOURCES or name.startswith(("node:", "accelerator_type:")):
             continue

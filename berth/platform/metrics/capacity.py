@@ -15,7 +15,7 @@ from typing import Iterable, NamedTuple
 from berth.platform.resources.meta import dig
 from berth.scheduler.filters import run_filters
 from berth.scheduler.state import unschedulable_message, wants_scheduling
-from berth.scheduler.devices import DEVICE_MILLI
+from berth.platform.resources.gpus import DEVICE_MILLI
 from berth.scheduler.types import NodeView, PodRequest, node_view, pod_request
 
 _AVAILABLE = re.compile(r"nodes are available: (?P<reasons>.*?)\.(?: preemption:|$)")
@@ -108,7 +108,7 @@ def node_usages(nodes: Iterable[dict], on_node: dict[str, list[PodRequest]]) -> 
 
 def requested_gpus(node: NodeView) -> float:
     """GPUs requested on ``node``: whole GPUs plus the shares (``berth.dev/gpu-milli``)."""
-    return node.req_gpu + node.req_milli / DEVICE_MILLI
+    return node.req_gpus
 
 
 def free_gpu_capacity(node: NodeView) -> float:

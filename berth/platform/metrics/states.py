@@ -3,7 +3,7 @@ finished, why a Pod failed, and when a CronJob fires next."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import NamedTuple
 
 from berth.platform.controllers.cronjob import times

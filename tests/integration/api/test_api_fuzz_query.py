@@ -150,7 +150,7 @@ RAW_PATHS = [
     f"/api/v1/namespaces/{NAMESPACE}/configmaps/%2e%2e/%2e%2e/secrets",
     f"/api/v1/namespaces/{NAMESPACE}/configmaps/a%2fb",
     f"/api/v1/namespaces/{NAMESPACE}/configmaps/%ff%fe",
-    f"/api/v1/namespaces/%ff/configmaps",
+    "/api/v1/namespaces/%ff/configmaps",
     f"/api/v1/namespaces/{NAMESPACE}//configmaps//{TARGET}",
     f"/api/v1/namespaces/{NAMESPACE}/pods/{TARGET}/log/extra",
     f"/api/v1/namespaces/{NAMESPACE}/pods/{TARGET}/status/status",

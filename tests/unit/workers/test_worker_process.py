@@ -1,6 +1,5 @@
 """Container processes: exit codes, merged logs, process-group stop with no orphan left."""
 
-import os
 import threading
 import time
 

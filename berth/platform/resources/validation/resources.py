@@ -8,6 +8,7 @@ from berth.platform.errors import Cause
 from berth.platform.resources import quantity
 from berth.platform.resources.validation import names
 from berth.platform.resources.validation.fields import as_dict, forbidden, invalid, required
+from berth.platform.resources.gpus import DEVICE_MILLI, GPU, GPU_MILLI
 
 STANDARD_CONTAINER_RESOURCES = frozenset({"cpu", "memory", "ephemeral-storage"})
 STANDARD_RESOURCES = STANDARD_CONTAINER_RESOURCES | frozenset({
@@ -142,9 +143,6 @@ def validate_resource_requirements(resources: object, path: str) -> list[Cause]:
     return causes
 
 
-GPU = "nvidia.com/gpu"
-GPU_MILLI = "berth.dev/gpu-milli"
-DEVICE_MILLI = 1000
 
 
 def validate_gpu_shares(spec: dict, path: str) -> list[Cause]:
