@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from berth.platform.resources.gpus import DEVICE_MILLI
+from berth.scheduler.devices import take
 from berth.scheduler.matching import selector_matches, terms_match
 from berth.scheduler.mix import Kind
 from berth.scheduler.types import NodeView, PodRequest
@@ -134,8 +135,7 @@ def best_delta(pod: PodRequest, node: NodeView, kinds: Sequence[Kind], *,
     best: tuple[float, tuple[int, ...]] | None = None
     for devices in device_options(pod, free):
         after = list(free)
-        for d in devices:
-            after[d] -= DEVICE_MILLI if pod.gpu else pod.gpu_milli
+        take(after, devices, pod.gpu, pod.gpu_milli)
         delta = fragmentation(cpu_after, mem_after, after, kinds) - before
         if best is None or delta < best[0] - 1e-12:
             best = (delta, devices)
