@@ -11,7 +11,7 @@ import ipaddress
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -122,6 +122,14 @@ class Settings(BaseSettings):
         5.0, gt=0, description="How often each Ray node's real CPU and memory use is read "
         "for /metrics.")
     log_level: str = Field("info", description="Logging level of the server.")
+
+    @model_validator(mode="after")
+    def _leader_steps_down_before_others_take_over(self) -> "Settings":
+        if self.lease_renew_deadline_s >= self.lease_duration_s:
+            raise ValueError(f"lease_renew_deadline_s ({self.lease_renew_deadline_s}) must be "
+                             f"less than lease_duration_s ({self.lease_duration_s}): a leader "
+                             f"must step down before another process may take over")
+        return self
 
     @property
     def host_is_loopback(self) -> bool:
