@@ -2,7 +2,8 @@
 
 The client's models carry the whole Kubernetes object schema (``openapi_types`` and
 ``attribute_map``). We keep a compact copy of the types Berth serves so the server needs no
-Kubernetes client at run time. Run: ``.venv/bin/python tools/gen_schema.py``.
+Kubernetes client at run time. Run: ``.venv/bin/python tools/gen_schema.py``, then
+``.venv/bin/python tools/gen_types.py`` (the TypedDicts made from this file).
 """
 
 import json

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 from contextlib import contextmanager
 
 import httpx
@@ -84,7 +85,8 @@ class ApiClient:
             raise ApiError(status_from_response(response, response.content))
         return response
 
-    def get_json(self, path: str, params: dict | None = None) -> dict:
+    def get_json(self, path: str, params: dict | None = None) -> Any:
+        """The JSON body: an object of the kind ``path`` names (annotate it at the caller)."""
         return self.request("GET", path, params=params).json()
 
     def get_table(self, path: str, params: dict | None = None) -> dict:

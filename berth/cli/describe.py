@@ -9,11 +9,16 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from berth.cli.render import TableData, plain_table, to_yaml
 from berth.platform.api.tables.format import human_duration
 from berth.platform.resources.meta import dig, parse_time
+
+if TYPE_CHECKING:
+    from berth.platform.resources.types import Event
 
 NONE = "<none>"
 
@@ -61,11 +66,11 @@ class Page:
         return "\n".join(out) + "\n"
 
 
-def pairs(mapping: dict | None) -> list[str]:
+def pairs(mapping: Mapping[str, Any] | None) -> list[str]:
     return [f"{k}={v}" for k, v in sorted((mapping or {}).items())]
 
 
-def annotations(obj: dict) -> list[str]:
+def annotations(obj: Mapping[str, Any]) -> list[str]:
     """Annotations, less the last-applied manifest (long, and shown by ``get -o yaml``)."""
     found = dig(obj, "metadata", "annotations", default={}) or {}
     return [f"{k}: {v}" for k, v in sorted(found.items())
@@ -91,7 +96,7 @@ def age(text: str | None, now: datetime) -> str:
         return "<unknown>"
 
 
-def header(page: Page, obj: dict) -> None:
+def header(page: Page, obj: Mapping[str, Any]) -> None:
     page.field("Name", dig(obj, "metadata", "name"))
     if dig(obj, "metadata", "namespace"):
         page.field("Namespace", dig(obj, "metadata", "namespace"))
@@ -99,7 +104,7 @@ def header(page: Page, obj: dict) -> None:
     page.field("Annotations", annotations(obj))
 
 
-def events_section(page: Page, events: list[dict], now: datetime) -> None:
+def events_section(page: Page, events: Sequence[Event], now: datetime) -> None:
     if not events:
         page.field("Events", NONE)
         return
@@ -118,12 +123,12 @@ def events_section(page: Page, events: list[dict], now: datetime) -> None:
     page.block(plain_table(TableData(data.headers, underline + data.rows)), level=1)
 
 
-def _event_time(ev: dict) -> str:
+def _event_time(ev: Event) -> str:
     return (ev.get("lastTimestamp") or ev.get("eventTime")
             or dig(ev, "metadata", "creationTimestamp") or "")
 
 
-def conditions_section(page: Page, conditions: list[dict] | None, *,
+def conditions_section(page: Page, conditions: Sequence[Mapping[str, Any]] | None, *,
                        with_reason: bool) -> None:
     if not conditions:
         page.field("Conditions", NONE)
@@ -148,7 +153,7 @@ def secret_sizes(data: dict | None) -> dict:
     return sizes
 
 
-def describe_generic(obj: dict, events: list[dict], now: datetime) -> str:
+def describe_generic(obj: dict, events: list[Event], now: datetime) -> str:
     page = Page()
     header(page, obj)
     rest = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind", "metadata")}

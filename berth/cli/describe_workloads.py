@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from berth.cli.describe import (NONE, Page, annotations, conditions_section, events_section,
                                 header, pairs, when)
 from berth.platform.api.tables.format import human_duration
 from berth.platform.resources.meta import controller_of, dig, parse_time
 
+if TYPE_CHECKING:
+    from berth.platform.resources.types import Event, Job, Pod, Toleration
+
 def _unset(value: object) -> object:
     return "<unset>" if value is None else value
 
 
-def _resources(page: Page, resources: dict | None, level: int) -> None:
+def _resources(page: Page, resources: Mapping[str, Any] | None, level: int) -> None:
     for title, key in (("Limits", "limits"), ("Requests", "requests")):
         amounts = (resources or {}).get(key) or {}
         if amounts:
@@ -22,7 +27,7 @@ def _resources(page: Page, resources: dict | None, level: int) -> None:
                 page.field(name, amount, level + 1)
 
 
-def _env(container: dict) -> list[str]:
+def _env(container: Mapping[str, Any]) -> list[str]:
     out = []
     for var in container.get("env") or []:
         if "value" in var:
@@ -33,7 +38,7 @@ def _env(container: dict) -> list[str]:
     return out
 
 
-def _state(state: dict | None) -> list[tuple[str, object]]:
+def _state(state: Mapping[str, Any] | None) -> list[tuple[str, object]]:
     """``State:`` and its details from a container status's state (or last state)."""
     if not state:
         return [("State", "Waiting")]
@@ -54,7 +59,7 @@ def _state(state: dict | None) -> list[tuple[str, object]]:
     return fields
 
 
-def _containers(page: Page, containers: list[dict], statuses: dict[str, dict] | None,
+def _containers(page: Page, containers: Sequence[Mapping[str, Any]], statuses: dict | None,
                 level: int) -> None:
     page.section("Containers", level)
     for c in containers:
@@ -76,7 +81,7 @@ def _containers(page: Page, containers: list[dict], statuses: dict[str, dict] | 
         page.field("Environment", _env(c), inner)
 
 
-def describe_job(job: dict, events: list[dict], now: datetime) -> str:
+def describe_job(job: Job, events: list[Event], now: datetime) -> str:
     spec, status = job.get("spec") or {}, job.get("status") or {}
     page = Page()
     header(page, job)
@@ -113,7 +118,7 @@ def describe_job(job: dict, events: list[dict], now: datetime) -> str:
     return page.render()
 
 
-def describe_pod(pod: dict, events: list[dict], now: datetime) -> str:
+def describe_pod(pod: Pod, events: list[Event], now: datetime) -> str:
     spec, status = pod.get("spec") or {}, pod.get("status") or {}
     page = Page()
     page.field("Name", dig(pod, "metadata", "name"))
@@ -142,7 +147,7 @@ def describe_pod(pod: dict, events: list[dict], now: datetime) -> str:
     return page.render()
 
 
-def _toleration(t: dict) -> str:
+def _toleration(t: Toleration) -> str:
     """``key=value:Effect op=Exists for 300s``, kubectl's way."""
     text = t.get("key", "")
     if t.get("value"):

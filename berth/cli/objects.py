@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 import yaml
@@ -20,6 +20,9 @@ from berth.cli.kinds import qualified, split_kind_name
 from berth.cli.render import Output, format_error, table_data, to_json, to_yaml
 from berth.platform.resources import registry
 from berth.platform.resources.registry import ResourceType
+
+if TYPE_CHECKING:
+    from berth.platform.resources.types import Event
 
 OUTPUTS = ("wide", "yaml", "json", "name")
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -86,7 +89,7 @@ def get(kind: Kind,
         out.text(to_yaml(doc) if output == "yaml" else to_json(doc))
 
 
-def events_for(client: ApiClient, obj: dict) -> list[dict]:
+def events_for(client: ApiClient, obj: dict) -> list[Event]:
     """The object's Events, as kubectl describe asks for them; none if the server refuses."""
     meta = obj.get("metadata") or {}
     namespace = meta.get("namespace")
@@ -101,7 +104,8 @@ def events_for(client: ApiClient, obj: dict) -> list[dict]:
     return listed.get("items") or []
 
 
-def page_for(rt: ResourceType, obj: dict, events: list[dict], now: datetime) -> str:
+def page_for(rt: ResourceType, obj: Any, events: list[Event], now: datetime) -> str:
+    """``obj``: an object of kind ``rt``, as the API returned it."""
     if rt is registry.JOB:
         return describe_job(obj, events, now)
     if rt is registry.POD:

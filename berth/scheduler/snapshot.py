@@ -15,10 +15,13 @@ Placing a pod (``assume``) and taking it back (``forget``) are O(1).
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from berth.scheduler.filters import FilterResult, static_rejection
 from berth.scheduler.types import NodeView, PodRequest, node_view
+
+if TYPE_CHECKING:
+    from berth.platform.resources.types import Node, Pod
 
 _STATIC_CACHE_LIMIT = 200_000
 
@@ -205,9 +208,9 @@ class Snapshot:
             del group.classes[key]
 
 
-def snapshot_from_objects(nodes: Iterable[dict], pods: Iterable[dict]) -> Snapshot:
+def snapshot_from_objects(nodes: Iterable[Node], pods: Iterable[Pod]) -> Snapshot:
     """A snapshot of ``nodes`` with every bound, non-terminal pod counted on its node."""
-    by_node: dict[str, list[dict]] = {}
+    by_node: dict[str, list[Pod]] = {}
     for pod in pods:
         name = (pod.get("spec") or {}).get("nodeName")
         if name:

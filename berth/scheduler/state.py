@@ -14,7 +14,7 @@ soon as it (re)appears.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Iterable, NamedTuple
+from typing import TYPE_CHECKING, Iterable, NamedTuple
 
 from berth.platform.resources.meta import dig
 from berth.scheduler.backfill import BackfillPolicy
@@ -28,17 +28,20 @@ from berth.scheduler.snapshot import Snapshot
 from berth.scheduler.types import PodRequest, node_view, pod_request
 from berth.scheduler.volumes import VolumeIndex
 
+if TYPE_CHECKING:
+    from berth.platform.resources.types import Node, Pod
+
 SCHEDULER_NAME = DEFAULT_SCHEDULER
 UNSCHEDULABLE = "Unschedulable"
 _TERMINAL = ("Succeeded", "Failed")
 
 
-def is_terminal(pod: dict) -> bool:
+def is_terminal(pod: Pod) -> bool:
     """Succeeded or Failed: the pod holds nothing on its node any more."""
     return dig(pod, "status", "phase") in _TERMINAL
 
 
-def wants_scheduling(pod: dict) -> bool:
+def wants_scheduling(pod: Pod) -> bool:
     """A pod this scheduler should place: unbound, ours, alive, not gated."""
     spec = pod.get("spec") or {}
     return (not spec.get("nodeName")
@@ -48,7 +51,7 @@ def wants_scheduling(pod: dict) -> bool:
             and not is_terminal(pod))
 
 
-def unschedulable_message(pod: dict) -> str | None:
+def unschedulable_message(pod: Pod) -> str | None:
     """The message of the pod's ``PodScheduled=False/Unschedulable`` condition, if any."""
     for condition in dig(pod, "status", "conditions", default=()):
         if condition.get("type") == "PodScheduled":
@@ -91,7 +94,7 @@ class ClusterState:
 
     # ---- what the informers saw ---------------------------------------------------------
 
-    def on_node(self, old: dict | None, new: dict | None) -> None:
+    def on_node(self, old: Node | None, new: Node | None) -> None:
         if new is None:
             name = dig(old, "metadata", "name")
             if name in self.snapshot:
@@ -107,7 +110,7 @@ class ClusterState:
         self._node_keys[name] = key
         self.queue.on_event(ClusterEvent.NODE_CHANGED if known else ClusterEvent.NODE_ADDED)
 
-    def on_pod(self, old: dict | None, new: dict | None) -> None:
+    def on_pod(self, old: Pod | None, new: Pod | None) -> None:
         if old is not None and new is not None and _uid(old) != _uid(new):
             self.on_pod(old, None)  # deleted and created again under the same name
             old = None
@@ -196,7 +199,7 @@ class ClusterState:
         self._dequeue(uid)
         self._reported.pop(uid, None)
 
-    def bind_failed(self, uid: str, current: dict | None) -> None:
+    def bind_failed(self, uid: str, current: Pod | None) -> None:
         """Take back the assumption; ``current`` is the pod as the informer has it now."""
         node = self._assumed.pop(uid, None)
         if node is None:
@@ -224,7 +227,7 @@ class ClusterState:
 
     # ---- internals ----------------------------------------------------------------------
 
-    def _bound_in_store(self, uid: str, node: str, pod: dict) -> None:
+    def _bound_in_store(self, uid: str, node: str, pod: Pod) -> None:
         self._dequeue(uid)
         self._reported.pop(uid, None)
         assumed = self._assumed.pop(uid, None)
@@ -280,5 +283,5 @@ class ClusterState:
             self.snapshot.forget(pod, node)
 
 
-def _uid(pod: dict | None) -> str:
+def _uid(pod: Pod | None) -> str:
     return dig(pod, "metadata", "uid", default="") if pod is not None else ""

@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from berth.platform.resources import quantity
 from berth.platform.resources.meta import dig, parse_time
 from berth.scheduler import devices as dev
 from berth.platform.resources.gpus import DEVICE_MILLI, DEVICES_ANNOTATION, GPU_MILLI
 from berth.scheduler.matching import NO_SCHEDULE, Requirement, Taint, Term, Toleration
+
+if TYPE_CHECKING:
+    from berth.platform.resources.types import (Container, Node,
+                                                NodeSelector, NodeSelectorRequirement, Pod,
+                                                PodSpec)
 
 CPU = "cpu"
 MEMORY = "memory"
@@ -233,7 +238,7 @@ def _amount(resource: str, value: object) -> int:
     return quantity.to_milli(value) if resource == CPU else quantity.to_int(value)
 
 
-def _container_requests(container: dict) -> dict[str, int]:
+def _container_requests(container: Container) -> dict[str, int]:
     """Requests, each defaulting to the limit when only a limit is given."""
     resources = container.get("resources") or {}
     merged = dict(resources.get("limits") or {})
@@ -252,7 +257,7 @@ def _max(into: dict[str, int], more: dict[str, int]) -> None:
             into[key] = value
 
 
-def pod_requests(spec: dict) -> dict[str, int]:
+def pod_requests(spec: PodSpec) -> dict[str, int]:
     """Kubernetes' effective pod request: ``max(sum(containers) + sidecars, max(init))``.
 
     Init containers run one at a time before the app containers, so only the largest counts;
@@ -280,19 +285,19 @@ def pod_requests(spec: dict) -> dict[str, int]:
     return total
 
 
-def _requirements(items: list | None) -> tuple[Requirement, ...]:
+def _requirements(items: list[NodeSelectorRequirement] | None) -> tuple[Requirement, ...]:
     return tuple(Requirement(r.get("key", ""), r.get("operator", ""),
                              tuple(r.get("values") or ())) for r in items or ())
 
 
-def selector_terms(node_selector: dict) -> tuple[Term, ...]:
+def selector_terms(node_selector: NodeSelector) -> tuple[Term, ...]:
     """A ``NodeSelector`` (``nodeSelectorTerms``, ORed) as terms."""
     return tuple(Term(_requirements(t.get("matchExpressions")),
                       _requirements(t.get("matchFields")))
                  for t in node_selector.get("nodeSelectorTerms") or ())
 
 
-def _terms(spec: dict) -> tuple[Term, ...] | None:
+def _terms(spec: PodSpec) -> tuple[Term, ...] | None:
     required = dig(spec, "affinity", "nodeAffinity",
                    "requiredDuringSchedulingIgnoredDuringExecution")
     if required is None:
@@ -300,7 +305,7 @@ def _terms(spec: dict) -> tuple[Term, ...] | None:
     return selector_terms(required)
 
 
-def claim_names(spec: dict) -> tuple[str, ...]:
+def claim_names(spec: PodSpec) -> tuple[str, ...]:
     """The PersistentVolumeClaims the pod mounts, each once."""
     names = []
     for volume in spec.get("volumes") or ():
@@ -310,7 +315,7 @@ def claim_names(spec: dict) -> tuple[str, ...]:
     return tuple(names)
 
 
-def pod_request(pod: dict, order: float | None = None) -> PodRequest:
+def pod_request(pod: Pod, order: float | None = None) -> PodRequest:
     """The scheduler's view of ``pod``; ``order`` defaults to its creation time."""
     metadata = pod.get("metadata") or {}
     spec = pod.get("spec") or {}
@@ -336,7 +341,7 @@ def pod_request(pod: dict, order: float | None = None) -> PodRequest:
         claims=claim_names(spec))
 
 
-def _ready_taint(node: dict) -> Taint | None:
+def _ready_taint(node: Node) -> Taint | None:
     """The taint the node lifecycle controller would add for a node that is not Ready."""
     for condition in dig(node, "status", "conditions", default=()):
         if condition.get("type") == "Ready":
@@ -349,7 +354,7 @@ def _ready_taint(node: dict) -> Taint | None:
     return Taint(NOT_READY_TAINT, "", NO_SCHEDULE)
 
 
-def node_view(node: dict, pods_on_node: Iterable[dict | PodRequest] = ()) -> NodeView:
+def node_view(node: Node, pods_on_node: Iterable[Pod | PodRequest] = ()) -> NodeView:
     """The scheduler's view of ``node`` with ``pods_on_node`` counted as requested.
 
     Terminal pods (Succeeded/Failed) hold nothing and are skipped, as kube-scheduler does.

@@ -32,7 +32,7 @@ import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from berth.platform.resources.meta import rfc3339, utcnow
-from berth.workers import logs, sandboxcheck
+from berth.workers import logs, nodefacts, sandboxcheck
 from berth.workers.admission import admit, ray_options, ray_resources
 from berth.workers.filevolumes import FileVolumes, VolumeError, root_for
 from berth.workers.pod_task import run_pod, write_stop
@@ -66,6 +66,7 @@ class NodeAgent:
         self.host_ip = node.get("NodeManagerAddress") or "127.0.0.1"
         self.sandbox = sandboxcheck.probe("bwrap" if bwrap == "auto" else bwrap)
         self.bwrap = self.sandbox.path
+        self.facts = nodefacts.read()
         if self.bwrap is None:
             log.warning("node %s has no sandbox: %s", node_id[:12], self.sandbox.problem)
         self.files = FileVolumes(root_for(self.root))
@@ -90,7 +91,7 @@ class NodeAgent:
             active = sum(1 for r in self.pods.values() if not is_terminal(r.status))
             return {"nodeId": self.node_id, "hostIP": self.host_ip, "pods": len(self.pods),
                     "active": active, "sandboxed": self.bwrap is not None,
-                    "runtime": self.sandbox.info(),
+                    "runtime": {**self.sandbox.info(), "facts": self.facts},
                     "cursor": self._cursor, "root": str(self.root)}
 
     def sync(self, desired: list[dict]) -> None:

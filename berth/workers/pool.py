@@ -6,7 +6,6 @@ pure, for tests); ``ensure_agents`` needs a connected Ray driver. Neither needs 
 
 from __future__ import annotations
 
-import platform
 import re
 
 import ray
@@ -14,6 +13,7 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from berth.platform.resources import quantity
 from berth.platform.resources.gpus import DEVICE_MILLI, GPU_MILLI
+from berth.platform.version import KUBERNETES_VERSION
 from berth.settings import Settings
 from berth.workers.agent import NodeAgentActor
 from berth.workers.local_ray import start_local_ray, stop_local_ray  # noqa: F401  (re-export)
@@ -22,12 +22,10 @@ from berth.workers.sandboxcheck import UNKNOWN_RUNTIME
 AGENT_NAMESPACE = "berth"
 AGENT_MAX_CONCURRENCY = 64
 NODE_ID_ANNOTATION = "berth.dev/ray-node-id"
-KUBELET_VERSION = "v1.30.0-berth"
 _NODE_NAME_LABEL = "ray.io/node-name"
 _SKIP_RESOURCES = ("CPU", "GPU", "memory", "object_store_memory")
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 _DNS_LABEL = re.compile(r"[^a-z0-9-]+")
-_ARCH = {"x86_64": "amd64", "aarch64": "arm64"}
 
 
 def agent_name(node_id: str) -> str:
@@ -105,17 +103,27 @@ def sandbox_condition(runtime: dict | None) -> dict:
                        f"hostname fail here; other pods run unsandboxed"}
 
 
+def _fact_labels(facts: dict) -> dict[str, str]:
+    """``kubernetes.io/os`` and ``/arch`` (and their beta twins) for the facts a node's agent
+    reported; none while they are unknown."""
+    labels = {}
+    for fact, key in (("operatingSystem", "os"), ("architecture", "arch")):
+        if facts.get(fact):
+            labels[f"kubernetes.io/{key}"] = labels[f"beta.kubernetes.io/{key}"] = facts[fact]
+    return labels
+
+
 def node_object(ray_node: dict, settings: Settings, runtime: dict | None = None) -> dict:
     """The Kubernetes ``Node`` of one entry of ``ray.nodes()``; ``runtime`` is what its agent
-    reported of its sandbox (``SandboxRuntime.info()``), None while unknown."""
+    reported: its sandbox (``SandboxRuntime.info()``) and, under ``facts``, its host
+    (``nodefacts.read()``); None while unknown."""
     name = node_name(ray_node)
     resources = ray_node.get("Resources") or {}
     labels = {k: v for k, v in (ray_node.get("Labels") or {}).items()
               if isinstance(v, str) and len(v) <= 63 and _LABEL_VALUE.match(v)}
-    arch = _ARCH.get(platform.machine(), platform.machine())
-    labels.update({"kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
-                   "kubernetes.io/arch": arch, "beta.kubernetes.io/os": "linux",
-                   "beta.kubernetes.io/arch": arch})
+    facts = (runtime or {}).get("facts") or {}
+    labels["kubernetes.io/hostname"] = name
+    labels.update(_fact_labels(facts))
     accelerator = _accelerator(ray_node)
     if resources.get("GPU"):
         labels["nvidia.com/gpu.count"] = _amount(resources["GPU"])
@@ -140,11 +148,13 @@ def node_object(ray_node: dict, settings: Settings, runtime: dict | None = None)
             "addresses": [{"type": "InternalIP", "address": ip},
                           {"type": "Hostname", "address": ray_node.get("NodeManagerHostname")
                            or name}],
-            "nodeInfo": {"kubeletVersion": KUBELET_VERSION, "kubeProxyVersion": "",
+            "nodeInfo": {"kubeletVersion": KUBERNETES_VERSION, "kubeProxyVersion": "",
                          "containerRuntimeVersion": (runtime or {}).get(
                              "runtimeVersion", UNKNOWN_RUNTIME),
-                         "operatingSystem": "linux", "architecture": arch,
-                         "osImage": platform.platform(), "kernelVersion": platform.release(),
+                         "operatingSystem": facts.get("operatingSystem", ""),
+                         "architecture": facts.get("architecture", ""),
+                         "osImage": facts.get("osImage", ""),
+                         "kernelVersion": facts.get("kernelVersion", ""),
                          "machineID": ray_node["NodeID"][:32],
                          "systemUUID": ray_node["NodeID"][:32],
                          "bootID": ray_node["NodeID"][:32]},

@@ -28,6 +28,7 @@ from berth.platform.errors import Conflict, NotFound
 from berth.platform.resources import registry
 from berth.platform.resources.meta import dig, rfc3339, utcnow
 from berth.platform.store.client import Client
+from berth.platform.version import KUBERNETES_VERSION
 from berth.workers.status import ContainerState, PodView, pod_status, qos_class
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ log = logging.getLogger(__name__)
 SIMULATED_LABEL = "berth.dev/simulated"
 _BY_NODE = "berth.dev/simulated-kubelet:nodeName"
 _POD, _NODE = "pod", "node"
-NODE_INFO = {"kubeletVersion": "v1.30.0-berth-simulated", "containerRuntimeVersion": "simulated",
+NODE_INFO = {"kubeletVersion": KUBERNETES_VERSION, "containerRuntimeVersion": "simulated",
              "operatingSystem": "linux", "architecture": "amd64", "osImage": "simulated",
              "kernelVersion": "simulated"}
 

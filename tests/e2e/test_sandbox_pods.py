@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from berth.platform.version import KUBERNETES_VERSION
+from berth.workers import nodefacts
 from tests.e2e.jobs_support import apply, berth_up, condition, new_namespace, wait_for
 from tests.support import require_bwrap
 
@@ -33,6 +35,13 @@ def test_the_node_reports_its_bubblewrap_sandbox(server):
     assert node["status"]["nodeInfo"]["containerRuntimeVersion"].startswith(
         "berth://bubblewrap-")
     assert condition(node, "SandboxReady")["status"] == "True"
+    # The facts the node's agent read on its host (the one host of this test), and the one
+    # Kubernetes version the server reports.
+    info, here = node["status"]["nodeInfo"], nodefacts.read()
+    assert {k: info[k] for k in here} == here
+    assert info["kubeletVersion"] == KUBERNETES_VERSION == server.kubectl_json(
+        "version")["serverVersion"]["gitVersion"]
+    assert node["metadata"]["labels"]["kubernetes.io/arch"] == here["architecture"]
 
 
 def test_two_containers_share_an_emptydir_with_their_own_hostname_and_pids(server, ns):

@@ -10,15 +10,11 @@ from __future__ import annotations
 
 from berth.platform.resources import registry
 from berth.platform.resources.registry import ResourceType
+from berth.platform.version import KUBERNETES_MAJOR, KUBERNETES_MINOR, KUBERNETES_VERSION
 
 # kubectl discards an aggregated body served under any other Content-Type (it then reports
 # `the server doesn't have a resource type "jobs"`), so the router must use this exact string.
 AGGREGATED_MEDIA_TYPE = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
-
-# The kubectl dispatcher on this machine runs the kubectl whose minor version the server reports.
-KUBERNETES_MAJOR = "1"
-KUBERNETES_MINOR = "32"
-KUBERNETES_GIT_VERSION = "v1.32.4"
 
 _SUBRESOURCE_VERBS = {
     "status": ("get", "patch", "update"),
@@ -34,7 +30,7 @@ def version_info() -> dict:
     return {
         "major": KUBERNETES_MAJOR,
         "minor": KUBERNETES_MINOR,
-        "gitVersion": KUBERNETES_GIT_VERSION,
+        "gitVersion": KUBERNETES_VERSION,
         "gitCommit": "0000000000000000000000000000000000000000",
         "gitTreeState": "clean",
         "buildDate": "2025-01-01T00:00:00Z",

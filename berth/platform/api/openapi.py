@@ -17,6 +17,7 @@ from functools import cache
 from berth.platform.resources import registry, schema
 from berth.platform.resources.registry import ResourceType
 from berth.platform.resources.schema import FieldType
+from berth.platform.version import KUBERNETES_VERSION
 
 _REF = "#/components/schemas/"
 _META = "io.k8s.apimachinery.pkg.apis.meta.v1."
@@ -125,7 +126,7 @@ def _document(path: str) -> dict:
     paths: dict[str, dict] = {}
     for rt in types:
         paths.update(_resource_paths(rt))
-    return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1.32.4"},
+    return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": KUBERNETES_VERSION},
             "paths": paths, "components": {"schemas": dict(sorted(schemas.items()))}}
 
 

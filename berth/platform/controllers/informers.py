@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from berth.platform.errors import Gone
 from berth.platform.resources.registry import ResourceType
@@ -20,7 +20,10 @@ from berth.platform.store.feed import ChangeFeed
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[dict | None, dict | None], None]  # (old, new); new None on delete
+# An object of the informer's kind: a plain dict, which readers and handlers annotate with the
+# kind's TypedDict (berth.platform.resources.types: Pod, Job, Node ...).
+Obj = Any
+Handler = Callable[[Obj | None, Obj | None], None]  # (old, new); new None on delete
 Key = tuple[str, str]  # (namespace, name)
 
 
@@ -29,22 +32,22 @@ class Informer:
         self.rt = rt
         self._items: dict[Key, dict] = {}
         self._handlers: list[Handler] = []
-        self._indexes: dict[str, tuple[Callable[[dict], Iterable[str]], dict[str, set[Key]]]] = {}
+        self._indexes: dict[str, tuple[Callable[[Obj], Iterable[str]], dict[str, set[Key]]]] = {}
         self._lock = threading.RLock()
         self._listed_rv = 0
 
     # -- reads (safe from any thread; treat returned objects as read-only) -----------------
-    def get(self, namespace: str, name: str) -> dict | None:
+    def get(self, namespace: str, name: str) -> Obj | None:
         return self._items.get((namespace if self.rt.namespaced else "", name))
 
-    def list(self, namespace: str | None = None) -> list[dict]:
+    def list(self, namespace: str | None = None) -> list[Obj]:
         with self._lock:
             items = list(self._items.values())
         if namespace is None:
             return items
         return [o for o in items if o["metadata"].get("namespace", "") == namespace]
 
-    def by_index(self, index: str, value: str) -> list[dict]:
+    def by_index(self, index: str, value: str) -> list[Obj]:
         with self._lock:
             keys = list(self._indexes[index][1].get(value, ()))
             return [self._items[k] for k in keys if k in self._items]
@@ -56,7 +59,7 @@ class Informer:
     def add_handler(self, handler: Handler) -> None:
         self._handlers.append(handler)
 
-    def add_index(self, name: str, fn: Callable[[dict], Iterable[str]]) -> None:
+    def add_index(self, name: str, fn: Callable[[Obj], Iterable[str]]) -> None:
         with self._lock:
             table: dict[str, set[Key]] = {}
             for key, obj in self._items.items():

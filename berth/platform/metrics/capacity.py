@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Iterable, NamedTuple
+from typing import TYPE_CHECKING, Iterable, NamedTuple
 
 from berth.platform.resources.meta import dig
 from berth.scheduler.filters import run_filters
 from berth.scheduler.state import unschedulable_message, wants_scheduling
 from berth.platform.resources.gpus import DEVICE_MILLI
 from berth.scheduler.types import NodeView, PodRequest, node_view, pod_request
+
+if TYPE_CHECKING:
+    from berth.platform.resources.types import Node, Pod
 
 _AVAILABLE = re.compile(r"nodes are available: (?P<reasons>.*?)\.(?: preemption:|$)")
 _COUNTED = re.compile(r"^\d+ (?P<reason>.+)$")
@@ -50,23 +53,23 @@ class RequestCache:
         self._by_uid: dict[str, PodRequest] = {}
         self._fresh: dict[str, PodRequest] = {}
 
-    def get(self, pod: dict, uid: str) -> PodRequest:
+    def get(self, pod: Pod, uid: str) -> PodRequest:
         request = self._by_uid.get(uid) or pod_request(pod, order=0.0)
         self._fresh[uid] = request
         return request
 
-    def tally(self, pods: Iterable[dict]) -> PodTally:
+    def tally(self, pods: Iterable[Pod]) -> PodTally:
         self._fresh = {}
         tally = tally_pods(pods, self.get)
         self._by_uid = self._fresh
         return tally
 
 
-def _parse(pod: dict, uid: str) -> PodRequest:
+def _parse(pod: Pod, uid: str) -> PodRequest:
     return pod_request(pod, order=0.0)
 
 
-def tally_pods(pods: Iterable[dict], request_of=_parse) -> PodTally:
+def tally_pods(pods: Iterable[Pod], request_of=_parse) -> PodTally:
     """Phases per namespace, Jobs with a Running pod, requests per node, pending requests and
     why they wait. ``request_of(pod, uid)`` parses (or remembers) a pod's requests."""
     phases: Counter = Counter()
@@ -96,7 +99,7 @@ def tally_pods(pods: Iterable[dict], request_of=_parse) -> PodTally:
     return PodTally(phases, running, on_node, pending, reasons)
 
 
-def node_usages(nodes: Iterable[dict], on_node: dict[str, list[PodRequest]]) -> list[NodeUsage]:
+def node_usages(nodes: Iterable[Node], on_node: dict[str, list[PodRequest]]) -> list[NodeUsage]:
     """Every node with the requests of the live pods bound to it counted."""
     out = []
     for node in nodes:

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from berth.platform.resources.types import OwnerReference
 
 
 def utcnow() -> datetime:
@@ -27,19 +32,19 @@ def meta(obj: dict) -> dict:
     return obj.setdefault("metadata", {})
 
 
-def name_of(obj: dict) -> str:
+def name_of(obj: Mapping[str, Any]) -> str:
     return (obj.get("metadata") or {}).get("name") or ""
 
 
-def namespace_of(obj: dict) -> str:
+def namespace_of(obj: Mapping[str, Any]) -> str:
     return (obj.get("metadata") or {}).get("namespace") or ""
 
 
-def labels_of(obj: dict) -> dict[str, str]:
+def labels_of(obj: Mapping[str, Any]) -> dict[str, str]:
     return (obj.get("metadata") or {}).get("labels") or {}
 
 
-def dig(obj: dict, *path: str, default=None):
+def dig(obj: Mapping[str, Any], *path: str, default: Any = None) -> Any:
     """``dig(pod, "spec", "nodeName")``: a nested value or ``default``; never raises."""
     cur = obj
     for key in path:
@@ -51,7 +56,7 @@ def dig(obj: dict, *path: str, default=None):
     return cur
 
 
-def controller_of(obj: dict) -> dict | None:
+def controller_of(obj: Mapping[str, Any]) -> OwnerReference | None:
     for ref in (obj.get("metadata") or {}).get("ownerReferences") or []:
         if ref.get("controller"):
             return ref

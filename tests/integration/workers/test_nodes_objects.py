@@ -7,6 +7,8 @@ import pytest
 
 from berth.platform.resources import registry
 from berth.platform.resources.meta import dig
+from berth.platform.version import KUBERNETES_VERSION
+from berth.workers import nodefacts
 from berth.workers.pool import NODE_ID_ANNOTATION
 from tests.integration.workers.kubelet_support import (Harness, bound_pod, condition,
                                                        node_name, sh, wait_for)
@@ -41,6 +43,23 @@ def test_every_ray_node_is_a_ready_node_with_its_capacity_and_labels(berth, ray_
         ready = condition(node(berth, name), "Ready")
         assert ready["status"] == "True" and ready["lastHeartbeatTime"]
         assert not dig(node(berth, name), "spec", "taints")
+
+
+def test_each_node_shows_the_host_facts_its_agent_reported(berth, ray_env):
+    name = node_name(ray_env.b_id)
+
+    def reported():
+        obj = node(berth, name)
+        sandbox = condition(obj, "SandboxReady") if obj else None
+        return obj if sandbox and sandbox["status"] != "Unknown" else None
+    info = wait_for(reported, timeout=30)["status"]["nodeInfo"]
+    # Every Ray node of this test runs on this host, so the agent read what we read here.
+    here = nodefacts.read()
+    assert {k: info[k] for k in here} == here and here["architecture"] and here["osImage"]
+    assert info["kubeletVersion"] == KUBERNETES_VERSION
+    labels = node(berth, name)["metadata"]["labels"]
+    assert labels["kubernetes.io/arch"] == here["architecture"]
+    assert labels["kubernetes.io/os"] == here["operatingSystem"]
 
 
 def test_cordon_labels_and_taints_people_add_are_kept(berth, ray_env):

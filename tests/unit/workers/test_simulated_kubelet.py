@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from berth.platform.version import KUBERNETES_VERSION
 from berth.workers.simulated import is_simulated, node_status, running_status
 
 NOW = "2026-11-25T12:00:00Z"
@@ -33,7 +34,7 @@ def test_a_node_without_ready_gets_ready_true_and_node_info():
     [ready] = status["conditions"]
     assert (ready["type"], ready["status"], ready["reason"]) == ("Ready", "True", "KubeletReady")
     assert status["capacity"] == {"cpu": "4"}
-    assert status["nodeInfo"]["kubeletVersion"]
+    assert status["nodeInfo"]["kubeletVersion"] == KUBERNETES_VERSION
 
 
 def test_a_node_with_a_ready_condition_and_node_info_is_left_alone():

@@ -1,5 +1,7 @@
 """Ray nodes as Kubernetes Node objects (pure: ray.nodes() entries are given)."""
 
+from berth.platform.api.discovery import version_info
+from berth.platform.version import KUBERNETES_VERSION
 from berth.settings import Settings
 from berth.workers.pool import agent_name, node_object, node_objects
 
@@ -75,8 +77,25 @@ def test_the_node_says_whether_its_agent_can_sandbox_pods():
     assert node["status"]["conditions"][0]["type"] == "Ready"
 
 
+def test_the_node_shows_the_facts_its_agent_read_on_its_host():
+    facts = {"architecture": "arm64", "operatingSystem": "linux", "osImage": "Ubuntu 24.04 LTS",
+             "kernelVersion": "6.8.0-1-aws"}
+    runtime = {"sandboxed": True, "runtimeVersion": "berth://bubblewrap-0.9.0",
+               "path": "/usr/bin/bwrap", "problem": "", "facts": facts}
+    node = node_object(ray_node(), Settings(), runtime)
+    info = node["status"]["nodeInfo"]
+    assert {k: info[k] for k in facts} == facts
+    assert info["kubeletVersion"] == KUBERNETES_VERSION == version_info()["gitVersion"]
+    labels = node["metadata"]["labels"]
+    assert (labels["kubernetes.io/arch"], labels["beta.kubernetes.io/arch"]) == ("arm64", "arm64")
+    assert (labels["kubernetes.io/os"], labels["beta.kubernetes.io/os"]) == ("linux", "linux")
+
+
 def test_a_node_whose_agent_has_not_answered_claims_no_runtime():
     node = node_object(ray_node(), Settings())
     assert node["status"]["nodeInfo"]["containerRuntimeVersion"] == "berth://unknown"
+    # Nor the control plane's host facts: they are the agent's to report.
+    assert node["status"]["nodeInfo"]["architecture"] == node["status"]["nodeInfo"]["osImage"] == ""
+    assert "kubernetes.io/arch" not in node["metadata"]["labels"]
     sandbox = next(c for c in node["status"]["conditions"] if c["type"] == "SandboxReady")
     assert sandbox["status"] == "Unknown"

@@ -24,7 +24,8 @@ import random
 import threading
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Hashable
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Callable, Hashable
 
 from berth.platform.controllers.informers import Informer, InformerHub
 from berth.platform.resources import registry, selectors
@@ -37,6 +38,9 @@ from .apply import apply_plan, release_finalizer
 from .backoff import JobTracking
 from .plan import PodRef, plan
 from .spec import job_spec
+
+if TYPE_CHECKING:
+    from berth.platform.resources.types import Job, OwnerReference, Pod
 
 log = logging.getLogger(__name__)
 
@@ -53,20 +57,20 @@ class OrphanPod:
     name: str
 
 
-def controller_uid(pod: dict) -> list[str]:
+def controller_uid(pod: Pod) -> list[str]:
     """Index function: the uid of the Job that controls ``pod`` (none for other owners)."""
     ref = _job_ref(pod)
     return [ref["uid"]] if ref is not None and ref.get("uid") else []
 
 
-def _job_ref(obj: dict) -> dict | None:
+def _job_ref(obj: Mapping[str, Any]) -> OwnerReference | None:
     ref = controller_of(obj)
     if ref is None or ref.get("kind") != "Job" or ref.get("apiVersion") != registry.JOB.api_version:
         return None
     return ref
 
 
-def pod_selector(job: dict) -> str:
+def pod_selector(job: Job) -> str:
     """The Job's ``spec.selector`` as a label selector string.
 
     A Job that reached the store without one (written directly, not through the API) is
@@ -107,7 +111,7 @@ class JobController:
         self._jobs.add_handler(self._on_job)
         self._pods.add_handler(self._on_pod)
 
-    def _on_job(self, old: dict | None, new: dict | None) -> None:
+    def _on_job(self, old: Job | None, new: Job | None) -> None:
         md = (new or old)["metadata"]
         self._enqueue((md.get("namespace", ""), md["name"]))
         if new is None:
@@ -116,7 +120,7 @@ class JobController:
                 if pod_state.has_tracking_finalizer(pod):
                     self._enqueue(_orphan_key(pod))
 
-    def _on_pod(self, old: dict | None, new: dict | None) -> None:
+    def _on_pod(self, old: Pod | None, new: Pod | None) -> None:
         pod = new or old
         namespace = pod["metadata"].get("namespace", "")
         ref = _job_ref(pod)
@@ -131,7 +135,7 @@ class JobController:
             if ref is not None or controller_of(new) is None:
                 self._enqueue(_orphan_key(new))
 
-    def _live_job(self, namespace: str, ref: dict) -> dict | None:
+    def _live_job(self, namespace: str, ref: OwnerReference) -> Job | None:
         job = self._jobs.get(namespace, ref.get("name", ""))
         if job is None or job["metadata"].get("uid") != ref.get("uid"):
             return None
@@ -198,7 +202,7 @@ class JobController:
         return not any(keys.TRACKING_FINALIZER in (p["metadata"].get("finalizers") or [])
                        for p in self._pods.by_index(CONTROLLER_UID_INDEX, uid))
 
-    def _pods_of(self, job: dict) -> list[dict]:
+    def _pods_of(self, job: Job) -> list[dict]:
         """Every pod the Job controls and selects, from the cache (copies)."""
         md = job["metadata"]
         selector = selectors.parse(pod_selector(job))
@@ -238,6 +242,6 @@ class JobController:
             self._tracking.pop(key, None)
 
 
-def _orphan_key(pod: dict) -> OrphanPod:
+def _orphan_key(pod: Pod) -> OrphanPod:
     md = pod["metadata"]
     return OrphanPod(md.get("namespace", ""), md["name"])

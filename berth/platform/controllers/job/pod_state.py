@@ -6,7 +6,9 @@ Each is a pure function of one Pod dict, named after the Kubernetes helper it mi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from berth.platform.resources.meta import dig, parse_time
 
@@ -45,7 +47,7 @@ def is_terminating(pod: dict) -> bool:
     return is_deleting(pod) and not is_terminal(pod)
 
 
-def has_tracking_finalizer(pod: dict) -> bool:
+def has_tracking_finalizer(pod: Mapping[str, Any]) -> bool:
     return keys.TRACKING_FINALIZER in (dig(pod, "metadata", "finalizers") or [])
 
 
