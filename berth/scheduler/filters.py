@@ -18,9 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from berth.scheduler.matching import (
-    NO_SCHEDULE, Taint, first_untolerated, selector_matches, terms_match, tolerates)
 from berth.platform.resources.gpus import DEVICE_MILLI, GPU_MILLI
+from berth.platform.resources.nodeselectors import labels_match, terms_match
+from berth.platform.resources.taints import NO_SCHEDULE, Taint, first_untolerated, tolerates
 from berth.scheduler.types import CPU, GPU, MEMORY, UNSCHEDULABLE_TAINT, NodeView, PodRequest
 
 REASON_UNSCHEDULABLE = "node(s) were unschedulable"
@@ -78,7 +78,7 @@ def taint_toleration(pod: PodRequest, node: NodeView) -> FilterResult:
 
 def node_affinity(pod: PodRequest, node: NodeView) -> FilterResult:
     """``nodeSelector`` (all labels equal) AND required node affinity (terms ORed)."""
-    if pod.node_selector and not selector_matches(pod.node_selector, node.labels):
+    if pod.node_selector and not labels_match(pod.node_selector, node.labels):
         return _AFFINITY
     if pod.affinity is not None and not terms_match(pod.affinity, node.labels, node.name):
         return _AFFINITY

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from berth.platform.resources.meta import dig, parse_time
+from berth.platform.resources.pods import is_terminal
 
 from . import keys
 from .spec import JobSpec
@@ -27,10 +28,6 @@ def pod_name(pod: dict) -> str:
 
 def phase(pod: dict) -> str:
     return dig(pod, "status", "phase", default=keys.PENDING)
-
-
-def is_terminal(pod: dict) -> bool:
-    return phase(pod) in (keys.SUCCEEDED, keys.FAILED)
 
 
 def is_deleting(pod: dict) -> bool:
