@@ -38,6 +38,7 @@ from berth.workers.admission import admit, ray_options, ray_resources
 from berth.workers.filevolumes import FileVolumes, VolumeError, root_for
 from berth.workers.pod_task import run_pod, write_stop
 from berth.workers.records import PodRecord, UnknownPod, log_container
+from berth.workers.restarts import RESTART_BACKOFF_BASE_S, RESTART_BACKOFF_CAP_S
 from berth.workers.runner import StopRequest
 from berth.workers.status import lost_status, rejected_status, waiting_status
 from berth.workers.volumes import file_volumes
@@ -55,7 +56,8 @@ class NodeAgent:
     """Use through ``berth.workers.pool.ensure_agents``; every method is safe to repeat."""
 
     def __init__(self, node_id: str, root: str, *, hide: list[str] | None = None,
-                 backoff_base: float = 10.0, backoff_cap: float = 300.0,
+                 backoff_base: float = RESTART_BACKOFF_BASE_S,
+                 backoff_cap: float = RESTART_BACKOFF_CAP_S,
                  bwrap: str | None = "auto"):
         self.node_id = node_id
         self.root = Path(root) / node_id[:12]

@@ -17,6 +17,7 @@ from berth.platform.resources.gpus import DEVICE_MILLI, GPU_MILLI
 from berth.settings import Settings
 from berth.workers.agent import NodeAgentActor
 from berth.workers.local_ray import start_local_ray, stop_local_ray  # noqa: F401  (re-export)
+from berth.workers.restarts import RESTART_BACKOFF_BASE_S, RESTART_BACKOFF_CAP_S
 from berth.workers.sandboxcheck import UNKNOWN_RUNTIME
 
 AGENT_NAMESPACE = "berth"
@@ -38,8 +39,9 @@ def alive_nodes() -> list[dict]:
     return [n for n in ray.nodes() if n.get("Alive")]
 
 
-def ensure_agents(root: str, *, hide: list[str] | None = None, backoff_base: float = 10.0,
-                  backoff_cap: float = 300.0, bwrap: str | None = "auto",
+def ensure_agents(root: str, *, hide: list[str] | None = None,
+                  backoff_base: float = RESTART_BACKOFF_BASE_S,
+                  backoff_cap: float = RESTART_BACKOFF_CAP_S, bwrap: str | None = "auto",
                   nodes: list[dict] | None = None) -> dict[str, object]:
     """One agent per live node (created if missing, found if running); by node id.
 
