@@ -265,7 +265,7 @@ class Client:
         apply creates a missing object; the other types answer NotFound. A patch can put
         anything anywhere, so ``decode`` (the API's check of request bodies: types, unknown
         fields) sees the patched object before it is written."""
-        is_apply = content_type.split(";")[0].strip() == patch.APPLY
+        is_apply = patch.is_apply(content_type)
         for _ in range(20):
             current = self.try_get(rt, namespace, name)
             if is_apply:
