@@ -6,28 +6,17 @@ from __future__ import annotations
 import json
 
 import pytest
-from cryptography.fernet import Fernet
 
 from berth.platform.errors import Conflict
 from berth.platform.resources import registry
-from berth.platform.store.client import Client
-from berth.platform.store.codec import Codec
 from berth.platform.store.conflicts import CAS_ATTEMPTS
-from berth.platform.store.db import Database
 
 
-@pytest.fixture
-def client(database_url):
-    database = Database(database_url, Codec(Fernet.generate_key()))
-    database.migrate()
-    store = Client(database)
-    store.create(registry.NAMESPACE, {"apiVersion": "v1", "kind": "Namespace",
-                                      "metadata": {"name": "default"}})
-    store.create(registry.CONFIG_MAP, {"apiVersion": "v1", "kind": "ConfigMap",
-                                       "metadata": {"name": "cm"}, "data": {"n": "0"}},
-                 "default")
-    yield store
-    database.close()
+@pytest.fixture(autouse=True)
+def configmap(client):
+    return client.create(registry.CONFIG_MAP, {"apiVersion": "v1", "kind": "ConfigMap",
+                                               "metadata": {"name": "cm"}, "data": {"n": "0"}},
+                         "default")
 
 
 def test_a_failed_precondition_is_answered_not_retried(client):

@@ -6,23 +6,8 @@ patch (404 on a missing object; an Update by the manager on an existing one)."""
 from __future__ import annotations
 
 import pytest
-from cryptography.fernet import Fernet
 
 from berth.platform.resources import registry
-from berth.platform.store.client import Client
-from berth.platform.store.codec import Codec
-from berth.platform.store.db import Database
-
-
-@pytest.fixture
-def client(database_url):
-    database = Database(database_url, Codec(Fernet.generate_key()))
-    database.migrate()
-    store = Client(database)
-    store.create(registry.NAMESPACE, {"apiVersion": "v1", "kind": "Namespace",
-                                      "metadata": {"name": "default"}})
-    yield store
-    database.close()
 
 
 def _body(value: str) -> bytes:
