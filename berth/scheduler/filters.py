@@ -20,8 +20,9 @@ from typing import Callable
 
 from berth.platform.resources.gpus import DEVICE_MILLI, GPU_MILLI
 from berth.platform.resources.nodeselectors import labels_match, terms_match
-from berth.platform.resources.taints import NO_SCHEDULE, Taint, first_untolerated, tolerates
-from berth.scheduler.types import CPU, GPU, MEMORY, UNSCHEDULABLE_TAINT, NodeView, PodRequest
+from berth.platform.resources.taints import (NO_SCHEDULE, UNSCHEDULABLE, Taint,
+                                             first_untolerated, tolerates)
+from berth.scheduler.types import CPU, GPU, MEMORY, NodeView, PodRequest
 
 REASON_UNSCHEDULABLE = "node(s) were unschedulable"
 REASON_AFFINITY = "node(s) didn't match Pod's node affinity/selector"
@@ -56,7 +57,7 @@ Filter = Callable[[PodRequest, NodeView], FilterResult]
 
 _UNSCHEDULABLE = Rejection((REASON_UNSCHEDULABLE,), True)
 _AFFINITY = Rejection((REASON_AFFINITY,), True)
-_CORDON_TAINT = Taint(UNSCHEDULABLE_TAINT, "", NO_SCHEDULE)
+_CORDON_TAINT = Taint(UNSCHEDULABLE, "", NO_SCHEDULE)
 
 
 def node_unschedulable(pod: PodRequest, node: NodeView) -> FilterResult:

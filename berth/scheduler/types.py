@@ -18,16 +18,13 @@ from berth.platform.resources.nodeselectors import Term, parse_terms
 from berth.platform.resources.pods import is_terminal
 from berth.scheduler import devices as dev
 from berth.platform.resources.gpus import DEVICE_MILLI, DEVICES_ANNOTATION, GPU_MILLI
-from berth.platform.resources.taints import (NO_SCHEDULE, Taint, Toleration, taint_of,
-                                             toleration_of)
+from berth.platform.resources.taints import (NO_SCHEDULE, NOT_READY, UNREACHABLE, Taint,
+                                             Toleration, taint_of, toleration_of)
 
 CPU = "cpu"
 MEMORY = "memory"
 GPU = "nvidia.com/gpu"
 PODS = "pods"
-NOT_READY_TAINT = "node.kubernetes.io/not-ready"
-UNREACHABLE_TAINT = "node.kubernetes.io/unreachable"
-UNSCHEDULABLE_TAINT = "node.kubernetes.io/unschedulable"
 UNLIMITED_PODS = sys.maxsize
 
 
@@ -331,9 +328,9 @@ def _ready_taint(node: dict) -> Taint | None:
             if status == "True":
                 return None
             if status == "Unknown":
-                return Taint(UNREACHABLE_TAINT, "", NO_SCHEDULE)
-            return Taint(NOT_READY_TAINT, "", NO_SCHEDULE)
-    return Taint(NOT_READY_TAINT, "", NO_SCHEDULE)
+                return Taint(UNREACHABLE, "", NO_SCHEDULE)
+            return Taint(NOT_READY, "", NO_SCHEDULE)
+    return Taint(NOT_READY, "", NO_SCHEDULE)
 
 
 def node_view(node: dict, pods_on_node: Iterable[dict | PodRequest] = ()) -> NodeView:

@@ -21,8 +21,6 @@ from berth.platform.resources.pods import is_terminal
 from berth.platform.resources.taints import NO_EXECUTE, taint_of, toleration_of, tolerates
 from berth.workers.status import lost_status
 
-UNREACHABLE = "node.kubernetes.io/unreachable"
-NOT_READY = "node.kubernetes.io/not-ready"
 DISRUPTION_TARGET = "DisruptionTarget"
 TAINT_MANAGER_REASON = "DeletionByTaintManager"
 TAINT_MANAGER_MESSAGE = "Taint manager: deleting due to NoExecute taint"

@@ -31,14 +31,14 @@ from berth.platform.errors import AlreadyExists, Conflict, Invalid, NotFound
 from berth.platform.resources import registry
 from berth.platform.resources.meta import dig, parse_time, rfc3339, utcnow
 from berth.platform.resources.pods import is_terminal
-from berth.platform.resources.taints import NO_EXECUTE
+from berth.platform.resources.taints import NO_EXECUTE, NO_SCHEDULE, NOT_READY, UNREACHABLE
 from berth.platform.store.client import Client
 from berth.platform.store.events import EventRecorder
 from berth.settings import Settings
 from berth.workers import pool
-from berth.workers.eviction import (NOT_READY, TAINT_MANAGER_MESSAGE, TAINT_MANAGER_REASON,
-                                    UNREACHABLE, disruption_condition, eviction_time,
-                                    failed_disrupted, with_condition)
+from berth.workers.eviction import (TAINT_MANAGER_MESSAGE, TAINT_MANAGER_REASON,
+                                    disruption_condition, eviction_time, failed_disrupted,
+                                    with_condition)
 from berth.workers.simulated import SIMULATED_LABEL
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ def forgotten(node: dict) -> dict:
     out = copy.deepcopy(node)
     taints = [t for t in dig(out, "spec", "taints") or [] if t.get("key") != UNREACHABLE]
     out.setdefault("spec", {})["taints"] = lost_taints(
-        taints + [{"key": UNREACHABLE, "effect": "NoSchedule"}])
+        taints + [{"key": UNREACHABLE, "effect": NO_SCHEDULE}])
     status = out.setdefault("status", {})
     status["conditions"] = [c for c in status.get("conditions") or []
                             if c.get("type") != "Ready"] + [

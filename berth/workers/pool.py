@@ -14,6 +14,7 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from berth.platform.resources import quantity
 from berth.platform.resources.gpus import DEVICE_MILLI, GPU_MILLI
+from berth.platform.resources.taints import NO_SCHEDULE, UNREACHABLE
 from berth.settings import Settings
 from berth.workers.agent import NodeAgentActor
 from berth.workers.local_ray import start_local_ray, stop_local_ray  # noqa: F401  (re-export)
@@ -154,7 +155,7 @@ def node_object(ray_node: dict, settings: Settings, runtime: dict | None = None)
     }
     taints = [dict(t) for t in settings.node_taints]
     if not alive:
-        taints.append({"key": "node.kubernetes.io/unreachable", "effect": "NoSchedule"})
+        taints.append({"key": UNREACHABLE, "effect": NO_SCHEDULE})
     if taints:
         node["spec"]["taints"] = taints
     return node

@@ -16,6 +16,11 @@ NO_EXECUTE = "NoExecute"
 EQUAL = "Equal"
 EXISTS = "Exists"
 
+# The taints Kubernetes' node lifecycle controller puts on nodes (well-known keys).
+NOT_READY = "node.kubernetes.io/not-ready"
+UNREACHABLE = "node.kubernetes.io/unreachable"
+UNSCHEDULABLE = "node.kubernetes.io/unschedulable"
+
 
 class Taint(NamedTuple):
     key: str
