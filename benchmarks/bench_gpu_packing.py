@@ -36,10 +36,10 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+from berth.platform.resources.nodeselectors import parse_term
 from berth.scheduler.cycle import Cycle
 from berth.platform.resources.gpus import DEVICE_MILLI
 from berth.scheduler.devices import best_fit_devices, fits_devices
-from berth.scheduler.matching import Requirement, Term
 from berth.scheduler.mix import WorkloadMix
 from berth.scheduler.scoring import FRAGMENTATION_AWARE
 from berth.scheduler.snapshot import NodeGroup, Snapshot
@@ -111,7 +111,8 @@ def make_pods(count: int, rng: random.Random, variant: str) -> list[PodRequest]:
 def _model_terms(models: tuple[str, ...] | None):
     if models is None:
         return None
-    return (Term((Requirement(PRODUCT, "In", models),), ()),)
+    return (parse_term({"matchExpressions": [
+        {"key": PRODUCT, "operator": "In", "values": list(models)}]}),)
 
 
 # ---- policies -------------------------------------------------------------------------

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from math import ceil
 from typing import Callable
 
+from berth.platform.resources.taints import Taint, Toleration
 from berth.scheduler.cycle import Cycle, queue_order
 from berth.scheduler.filters import run_filters
-from berth.scheduler.matching import Taint, Toleration
 from berth.scheduler.mix import WorkloadMix
 from berth.scheduler.scoring import FRAGMENTATION_AWARE, PACK, SPREAD
 from berth.scheduler.snapshot import Snapshot

@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from berth.workers.restarts import RESTART_BACKOFF_BASE_S, RESTART_BACKOFF_CAP_S
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BERTH_", extra="ignore")
@@ -75,10 +77,10 @@ class Settings(BaseSettings):
         "Node object nor an agent before it is failed and deleted (Kubernetes' pod GC "
         "quarantine).")
     restart_backoff_base_s: float = Field(
-        10.0, gt=0, description="First delay before a failed container is restarted "
+        RESTART_BACKOFF_BASE_S, gt=0, description="First delay before a failed container is restarted "
         "(CrashLoopBackOff; doubles each time).")
     restart_backoff_cap_s: float = Field(
-        300.0, gt=0, description="Longest delay before a failed container is restarted.")
+        RESTART_BACKOFF_CAP_S, gt=0, description="Longest delay before a failed container is restarted.")
     bwrap: str = Field(
         "bwrap", description="The bubblewrap program that sandboxes pods on every node: a name "
         "looked up on PATH or a path. A node where it does not run says so in its Node status "

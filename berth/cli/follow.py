@@ -22,7 +22,7 @@ from berth.cli.progress import (describe_progress, describe_verdict, has_run, lo
 from berth.cli.render import Output, StatusLine
 from berth.cli.watching import ListWatch
 from berth.platform.resources import registry
-from berth.platform.resources.meta import dig
+from berth.platform.resources.pods import is_terminal
 
 TICK_SECONDS = 0.5
 DRAIN_SECONDS = 15.0  # how long to wait, after the verdict, for the last lines of the logs
@@ -120,7 +120,7 @@ class JobFollower:
     def _ended(self, name: str) -> Callable[[], bool]:
         def ended() -> bool:
             pod = self.pods.get(name)
-            return pod is None or dig(pod, "status", "phase") in ("Succeeded", "Failed")
+            return pod is None or is_terminal(pod)
         return ended
 
     def _report_failure(self, pod: dict) -> None:

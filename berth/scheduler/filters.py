@@ -18,10 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from berth.scheduler.matching import (
-    NO_SCHEDULE, Taint, first_untolerated, selector_matches, terms_match, tolerates)
 from berth.platform.resources.gpus import DEVICE_MILLI, GPU_MILLI
-from berth.scheduler.types import CPU, GPU, MEMORY, UNSCHEDULABLE_TAINT, NodeView, PodRequest
+from berth.platform.resources.nodeselectors import labels_match, terms_match
+from berth.platform.resources.taints import (NO_SCHEDULE, UNSCHEDULABLE, Taint,
+                                             first_untolerated, tolerates)
+from berth.scheduler.types import CPU, GPU, MEMORY, NodeView, PodRequest
 
 REASON_UNSCHEDULABLE = "node(s) were unschedulable"
 REASON_AFFINITY = "node(s) didn't match Pod's node affinity/selector"
@@ -56,7 +57,7 @@ Filter = Callable[[PodRequest, NodeView], FilterResult]
 
 _UNSCHEDULABLE = Rejection((REASON_UNSCHEDULABLE,), True)
 _AFFINITY = Rejection((REASON_AFFINITY,), True)
-_CORDON_TAINT = Taint(UNSCHEDULABLE_TAINT, "", NO_SCHEDULE)
+_CORDON_TAINT = Taint(UNSCHEDULABLE, "", NO_SCHEDULE)
 
 
 def node_unschedulable(pod: PodRequest, node: NodeView) -> FilterResult:
@@ -78,7 +79,7 @@ def taint_toleration(pod: PodRequest, node: NodeView) -> FilterResult:
 
 def node_affinity(pod: PodRequest, node: NodeView) -> FilterResult:
     """``nodeSelector`` (all labels equal) AND required node affinity (terms ORed)."""
-    if pod.node_selector and not selector_matches(pod.node_selector, node.labels):
+    if pod.node_selector and not labels_match(pod.node_selector, node.labels):
         return _AFFINITY
     if pod.affinity is not None and not terms_match(pod.affinity, node.labels, node.name):
         return _AFFINITY

@@ -25,14 +25,14 @@ from __future__ import annotations
 from typing import Sequence
 
 from berth.platform.resources.gpus import DEVICE_MILLI
+from berth.platform.resources.nodeselectors import labels_match, terms_match
 from berth.scheduler.devices import take
-from berth.scheduler.matching import selector_matches, terms_match
 from berth.scheduler.mix import Kind
 from berth.scheduler.types import NodeView, PodRequest
 
 
 def admits(kind: Kind, node: NodeView) -> bool:
-    return not ((kind.selector and not selector_matches(kind.selector, node.labels))
+    return not ((kind.selector and not labels_match(kind.selector, node.labels))
                 or (kind.affinity is not None
                     and not terms_match(kind.affinity, node.labels, node.name)))
 

@@ -24,6 +24,7 @@ import heapq
 from enum import Enum
 from typing import Callable, Iterator
 
+from berth.platform.backoff import exponential
 from berth.scheduler.cycle import queue_order
 from berth.scheduler.types import PodRequest
 
@@ -43,13 +44,6 @@ class ClusterEvent(Enum):
         if self is ClusterEvent.VOLUME_CHANGED:
             return bool(pod.claims)
         return self.helps_unresolvable or not unresolvable
-
-
-def backoff_duration(attempts: int, initial_s: float, max_s: float) -> float:
-    """``initial_s`` doubled for every attempt after the first, capped at ``max_s``."""
-    if attempts <= 0:
-        return 0.0
-    return min(initial_s * (2 ** min(attempts - 1, 62)), max_s)
 
 
 class _Entry:
@@ -191,7 +185,7 @@ class SchedulingQueue:
         heapq.heappush(self._active, (queue_order(entry.pod), self._seq, entry.pod.uid))
 
     def _to_backoff(self, entry: _Entry) -> None:
-        ready_at = entry.failed_at + backoff_duration(
+        ready_at = entry.failed_at + exponential(
             entry.attempts, self.initial_backoff_s, self.max_backoff_s)
         if ready_at <= self._clock():
             self._activate(entry)

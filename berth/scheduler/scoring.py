@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from berth.platform.resources.gpus import DEVICE_MILLI
+from berth.platform.resources.taints import PREFER_NO_SCHEDULE, tolerates
 from berth.scheduler.fragmentation import best_delta
-from berth.scheduler.matching import PREFER_NO_SCHEDULE, tolerates
 from berth.scheduler.mix import Kind
 from berth.scheduler.types import CPU, GPU, MEMORY, NodeView, PodRequest
 

@@ -17,6 +17,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Iterable, NamedTuple
 
 from berth.platform.resources.meta import dig
+from berth.platform.resources.pods import is_terminal
 from berth.scheduler.backfill import BackfillPolicy
 from berth.scheduler.cycle import Cycle, Decision, queue_order
 from berth.scheduler.messages import prefilter_message
@@ -33,12 +34,6 @@ if TYPE_CHECKING:
 
 SCHEDULER_NAME = DEFAULT_SCHEDULER
 UNSCHEDULABLE = "Unschedulable"
-_TERMINAL = ("Succeeded", "Failed")
-
-
-def is_terminal(pod: Pod) -> bool:
-    """Succeeded or Failed: the pod holds nothing on its node any more."""
-    return dig(pod, "status", "phase") in _TERMINAL
 
 
 def wants_scheduling(pod: Pod) -> bool:

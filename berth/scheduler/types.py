@@ -14,24 +14,23 @@ from typing import TYPE_CHECKING, Iterable
 
 from berth.platform.resources import quantity
 from berth.platform.resources.meta import dig, parse_time
+from berth.platform.resources.nodeselectors import Term, parse_terms
+from berth.platform.resources.pods import is_terminal
 from berth.scheduler import devices as dev
 from berth.platform.resources.gpus import DEVICE_MILLI, DEVICES_ANNOTATION, GPU_MILLI
-from berth.scheduler.matching import NO_SCHEDULE, Requirement, Taint, Term, Toleration
+from berth.platform.resources.taints import (NO_SCHEDULE, NOT_READY, UNREACHABLE, Taint,
+                                             Toleration, taint_of, toleration_of)
 
 if TYPE_CHECKING:
     from berth.platform.resources.types import (Container, Node,
-                                                NodeSelector, NodeSelectorRequirement, Pod,
+                                                NodeSelector, Pod,
                                                 PodSpec)
 
 CPU = "cpu"
 MEMORY = "memory"
 GPU = "nvidia.com/gpu"
 PODS = "pods"
-NOT_READY_TAINT = "node.kubernetes.io/not-ready"
-UNREACHABLE_TAINT = "node.kubernetes.io/unreachable"
-UNSCHEDULABLE_TAINT = "node.kubernetes.io/unschedulable"
 UNLIMITED_PODS = sys.maxsize
-_TERMINAL_PHASES = ("Succeeded", "Failed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,24 +284,12 @@ def pod_requests(spec: PodSpec) -> dict[str, int]:
     return total
 
 
-def _requirements(items: list[NodeSelectorRequirement] | None) -> tuple[Requirement, ...]:
-    return tuple(Requirement(r.get("key", ""), r.get("operator", ""),
-                             tuple(r.get("values") or ())) for r in items or ())
-
-
-def selector_terms(node_selector: NodeSelector) -> tuple[Term, ...]:
-    """A ``NodeSelector`` (``nodeSelectorTerms``, ORed) as terms."""
-    return tuple(Term(_requirements(t.get("matchExpressions")),
-                      _requirements(t.get("matchFields")))
-                 for t in node_selector.get("nodeSelectorTerms") or ())
-
-
 def _terms(spec: PodSpec) -> tuple[Term, ...] | None:
     required = dig(spec, "affinity", "nodeAffinity",
                    "requiredDuringSchedulingIgnoredDuringExecution")
     if required is None:
         return None
-    return selector_terms(required)
+    return parse_terms(required)
 
 
 def claim_names(spec: PodSpec) -> tuple[str, ...]:
@@ -325,10 +312,7 @@ def pod_request(pod: Pod, order: float | None = None) -> PodRequest:
         order = parse_time(created).timestamp() if created else 0.0
     extended = tuple(sorted((k, v) for k, v in requests.items()
                             if k not in (CPU, MEMORY, GPU, GPU_MILLI) and v))
-    tolerations = tuple(
-        Toleration(t.get("key") or "", t.get("operator") or "Equal", t.get("value") or "",
-                   t.get("effect") or "")
-        for t in spec.get("tolerations") or ())
+    tolerations = tuple(toleration_of(t) for t in spec.get("tolerations") or ())
     return PodRequest(
         namespace=metadata.get("namespace") or "", name=metadata.get("name") or "",
         uid=metadata.get("uid") or "", cpu=requests.get(CPU, 0),
@@ -349,9 +333,9 @@ def _ready_taint(node: Node) -> Taint | None:
             if status == "True":
                 return None
             if status == "Unknown":
-                return Taint(UNREACHABLE_TAINT, "", NO_SCHEDULE)
-            return Taint(NOT_READY_TAINT, "", NO_SCHEDULE)
-    return Taint(NOT_READY_TAINT, "", NO_SCHEDULE)
+                return Taint(UNREACHABLE, "", NO_SCHEDULE)
+            return Taint(NOT_READY, "", NO_SCHEDULE)
+    return Taint(NOT_READY, "", NO_SCHEDULE)
 
 
 def node_view(node: Node, pods_on_node: Iterable[Pod | PodRequest] = ()) -> NodeView:
@@ -365,8 +349,7 @@ def node_view(node: Node, pods_on_node: Iterable[Pod | PodRequest] = ()) -> Node
     alloc = dict(status.get("capacity") or {})
     alloc.update(status.get("allocatable") or {})
     amounts = {name: _amount(name, value) for name, value in alloc.items()}
-    taints = [Taint(t.get("key") or "", t.get("value") or "", t.get("effect") or "")
-              for t in dig(node, "spec", "taints", default=())]
+    taints = [taint_of(t) for t in dig(node, "spec", "taints", default=())]
     ready_taint = _ready_taint(node)
     if ready_taint and not any(t.key == ready_taint.key for t in taints):
         taints.append(ready_taint)
@@ -382,7 +365,7 @@ def node_view(node: Node, pods_on_node: Iterable[Pod | PodRequest] = ()) -> Node
         ready=ready_taint is None)
     for pod in pods_on_node:
         if isinstance(pod, dict):
-            if dig(pod, "status", "phase") in _TERMINAL_PHASES:
+            if is_terminal(pod):
                 continue
             pod = pod_request(pod, order=0.0)
         view.add(pod)

@@ -13,9 +13,9 @@ from typing import Callable, Iterable
 
 from berth.platform.controllers.volume.matching import candidates
 from berth.platform.resources.meta import dig
+from berth.platform.resources.nodeselectors import Term, parse_term, parse_terms
 from berth.platform.resources.storageclasses import NO_PROVISIONER, waits_for_consumer
-from berth.scheduler.matching import Requirement, Term
-from berth.scheduler.types import PodRequest, VolumeConstraint, selector_terms
+from berth.scheduler.types import PodRequest, VolumeConstraint
 
 UNBOUND_IMMEDIATE = "pod has unbound immediate PersistentVolumeClaims"
 ONCE_MODES = ("ReadWriteOnce",)
@@ -35,7 +35,7 @@ def claim_being_deleted(name: str) -> str:
 
 def _affinity(pv: dict) -> tuple[Term, ...] | None:
     required = dig(pv, "spec", "nodeAffinity", "required")
-    return selector_terms(required) if required is not None else None
+    return parse_terms(required) if required is not None else None
 
 
 def _topologies(sc: dict) -> tuple[Term, ...] | None:
@@ -43,9 +43,9 @@ def _topologies(sc: dict) -> tuple[Term, ...] | None:
     allowed = sc.get("allowedTopologies")
     if not allowed:
         return None
-    return tuple(Term(tuple(Requirement(e.get("key", ""), "In", tuple(e.get("values") or ()))
-                            for e in t.get("matchLabelExpressions") or ()))
-                 for t in allowed)
+    return tuple(parse_term({"matchExpressions": [
+        {"key": e.get("key", ""), "operator": "In", "values": e.get("values") or []}
+        for e in t.get("matchLabelExpressions") or ()]}) for t in allowed)
 
 
 class VolumeIndex:

@@ -32,13 +32,15 @@ import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from berth.platform.resources.meta import rfc3339, utcnow
+from berth.platform.resources.pods import status_is_terminal
 from berth.workers import logs, nodefacts, sandboxcheck
 from berth.workers.admission import admit, ray_options, ray_resources
 from berth.workers.filevolumes import FileVolumes, VolumeError, root_for
 from berth.workers.pod_task import run_pod, write_stop
 from berth.workers.records import PodRecord, UnknownPod, log_container
+from berth.workers.restarts import RESTART_BACKOFF_BASE_S, RESTART_BACKOFF_CAP_S
 from berth.workers.runner import StopRequest
-from berth.workers.status import is_terminal, lost_status, rejected_status, waiting_status
+from berth.workers.status import lost_status, rejected_status, waiting_status
 from berth.workers.volumes import file_volumes
 
 log = logging.getLogger(__name__)
@@ -54,7 +56,8 @@ class NodeAgent:
     """Use through ``berth.workers.pool.ensure_agents``; every method is safe to repeat."""
 
     def __init__(self, node_id: str, root: str, *, hide: list[str] | None = None,
-                 backoff_base: float = 10.0, backoff_cap: float = 300.0,
+                 backoff_base: float = RESTART_BACKOFF_BASE_S,
+                 backoff_cap: float = RESTART_BACKOFF_CAP_S,
                  bwrap: str | None = "auto"):
         self.node_id = node_id
         self.root = Path(root) / node_id[:12]
@@ -88,7 +91,7 @@ class NodeAgent:
 
     def ping(self) -> dict:
         with self._lock:
-            active = sum(1 for r in self.pods.values() if not is_terminal(r.status))
+            active = sum(1 for r in self.pods.values() if not status_is_terminal(r.status))
             return {"nodeId": self.node_id, "hostIP": self.host_ip, "pods": len(self.pods),
                     "active": active, "sandboxed": self.bwrap is not None,
                     "runtime": {**self.sandbox.info(), "facts": self.facts},
@@ -125,10 +128,10 @@ class NodeAgent:
                 meta = rec.pod.get("metadata") or {}
                 if meta.get("deletionTimestamp") and rec.ref is not None:
                     self._stop(rec, meta.get("deletionGracePeriodSeconds"))
-                elif meta.get("deletionTimestamp") and not is_terminal(rec.status):
+                elif meta.get("deletionTimestamp") and not status_is_terminal(rec.status):
                     self._set_status(rec, lost_status(rec.pod, rec.status, self.host_ip,
                                                       self._now(), DELETED_MESSAGE))
-                elif rec.ref is None and not is_terminal(rec.status):
+                elif rec.ref is None and not status_is_terminal(rec.status):
                     rec.bundle = item.get("bundle") or {}
                     self._admit(rec)  # was waiting for its configuration
             for uid, rec in list(self.pods.items()):
@@ -165,7 +168,7 @@ class NodeAgent:
             rec = self.pods.get(uid)
             if rec is None or seq <= rec.seq:
                 return
-            if is_terminal(rec.status) and status.get("phase") != rec.status.get("phase"):
+            if status_is_terminal(rec.status) and status.get("phase") != rec.status.get("phase"):
                 return
             rec.seq = seq
             if status != rec.status:  # an unchanged status is no change to report
@@ -190,7 +193,7 @@ class NodeAgent:
             if path is None:
                 if previous:
                     logs.read_log(self.log_root, uid, name, previous=True, pod_name=rec.name)
-                return "", 0 if is_terminal(rec.status) else -1, is_terminal(rec.status)
+                return "", 0 if status_is_terminal(rec.status) else -1, status_is_terminal(rec.status)
             attempt = int(path.stem)
             start = logs.start_offset(path, tail_lines=tail_lines, since_seconds=since_seconds,
                                       since_time=since_time)
@@ -200,7 +203,7 @@ class NodeAgent:
             attempt, start = offset >> _ATTEMPT_SHIFT, offset & ((1 << _ATTEMPT_SHIFT) - 1)
             path = logs.attempt_path(self.log_root, uid, name, attempt)
         text, end, finished = logs.read_from(path, start, timestamps=timestamps)
-        if not finished and is_terminal(rec.status) and rec.ref is None:
+        if not finished and status_is_terminal(rec.status) and rec.ref is None:
             more, end2, _ = logs.read_from(path, end, timestamps=timestamps)
             text, end, finished = text + more, end2, True  # the writer died with its pod
         return text, (attempt << _ATTEMPT_SHIFT) | end, finished
@@ -323,7 +326,7 @@ class NodeAgent:
             rec.ref = None
             if seq is not None:
                 self.report(rec.uid, seq, status)
-            elif not is_terminal(rec.status):
+            elif not status_is_terminal(rec.status):
                 rec.seq += 1
                 self._set_status(rec, status)
             if not rec.desired:
@@ -344,7 +347,7 @@ class NodeAgent:
             pod = saved.get("pod") or {}
             uid = (pod.get("metadata") or {}).get("uid") or path.parent.name
             rec = PodRecord(uid, pod, status=saved.get("status"))
-            if not is_terminal(rec.status):
+            if not status_is_terminal(rec.status):
                 rec.status = lost_status(pod, rec.status, self.host_ip, self._now(),
                                          LOST_MESSAGE)
             self.pods[uid] = rec

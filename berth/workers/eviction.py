@@ -8,8 +8,8 @@ a Job's ``podFailurePolicy`` can tell a lost node from a failing program. On a n
 no agent can report the end, so the pod is marked Failed here (with the condition) before it is
 deleted, as Kubernetes' pod GC does for pods on unreachable or vanished nodes.
 
-Tolerations are matched over plain dicts (the scheduler has its own matcher over its snapshot
-types and depends on nothing outside its package); ``tolerationSeconds`` matters only here.
+Tolerations are matched by ``resources/taints.py``, as the scheduler matches them;
+``tolerationSeconds`` matters only here.
 """
 
 from __future__ import annotations
@@ -17,31 +17,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from berth.platform.resources.meta import dig, parse_time
+from berth.platform.resources.pods import is_terminal
+from berth.platform.resources.taints import NO_EXECUTE, taint_of, toleration_of, tolerates
 from berth.workers.status import lost_status
 
-NO_EXECUTE = "NoExecute"
-UNREACHABLE = "node.kubernetes.io/unreachable"
-NOT_READY = "node.kubernetes.io/not-ready"
 DISRUPTION_TARGET = "DisruptionTarget"
 TAINT_MANAGER_REASON = "DeletionByTaintManager"
 TAINT_MANAGER_MESSAGE = "Taint manager: deleting due to NoExecute taint"
 POD_GC_REASON = "DeletionByPodGC"
 POD_GC_MESSAGE = "PodGC: node no longer exists"
-
-
-def tolerates(toleration: dict, taint: dict) -> bool:
-    """``Toleration.ToleratesTaint``: an empty effect matches every effect, an empty key with
-    ``Exists`` every key."""
-    effect = toleration.get("effect") or ""
-    if effect and effect != taint.get("effect"):
-        return False
-    key = toleration.get("key") or ""
-    if key and key != taint.get("key"):
-        return False
-    operator = toleration.get("operator") or "Equal"
-    if operator == "Exists":
-        return True
-    return operator == "Equal" and (toleration.get("value") or "") == (taint.get("value") or "")
 
 
 def eviction_time(pod: dict, taints: list[dict], now: datetime) -> datetime | None:
@@ -56,7 +40,7 @@ def eviction_time(pod: dict, taints: list[dict], now: datetime) -> datetime | No
     for taint in taints:
         if taint.get("effect") != NO_EXECUTE:
             continue
-        matching = [t for t in tolerations if tolerates(t, taint)]
+        matching = [t for t in tolerations if tolerates(toleration_of(t), taint_of(taint))]
         if not matching:
             return now
         used += matching
@@ -89,7 +73,7 @@ def failed_disrupted(pod: dict, reason: str, message: str, now: str) -> dict:
     """The terminal status of a pod whose node is gone: Failed, every unfinished container
     ``ContainerStatusUnknown``, ``DisruptionTarget`` True."""
     status = pod.get("status") or {}
-    if status.get("phase") in ("Succeeded", "Failed"):
+    if is_terminal(pod):
         return with_condition(status, disruption_condition(reason, message, now))
     failed = lost_status(pod, status if status.get("containerStatuses") else None,
                          status.get("hostIP", ""), now, message)

@@ -30,13 +30,13 @@ import ray
 
 from berth.platform.controllers.informers import InformerHub
 from berth.platform.resources.meta import dig, utcnow
+from berth.platform.resources.pods import is_terminal
 from berth.platform.store.client import Client
 from berth.platform.store.events import EventRecorder
 from berth.settings import Settings
 from berth.workers.lookups import Lookups
 from berth.workers.podgc import OrphanTracker
 from berth.workers.reports import StatusReports, delete_now, finishing
-from berth.workers.status import is_terminal
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +159,7 @@ class KubeletSync:
     def _on_config(self, old: dict | None, new: dict | None) -> None:
         namespace = dig(new or old, "metadata", "namespace")
         self._mark({dig(p, "spec", "nodeName") for p in self.lookups.pods.list(namespace)
-                    if dig(p, "spec", "nodeName") and not is_terminal(p.get("status"))})
+                    if dig(p, "spec", "nodeName") and not is_terminal(p)})
 
     # -- the sync thread --------------------------------------------------------------------
     def _sync_loop(self) -> None:
@@ -209,7 +209,7 @@ class KubeletSync:
                     self._dirty.add(name)
                 continue
             pods = self.lookups.pods_on(name)
-            desired = [{"finished": pod["metadata"]["uid"]} if is_terminal(pod.get("status"))
+            desired = [{"finished": pod["metadata"]["uid"]} if is_terminal(pod)
                        else {"pod": pod, "bundle": self._bundle(pod, ref)} for pod in pods]
             self._inflight[name] = (ref.handle.sync.remote(desired), ref, time.monotonic())
             for pod in pods:

@@ -20,7 +20,7 @@ from berth.platform.errors import BadRequest, BerthError, NotFound
 from berth.platform.logs import LogOptions
 from berth.platform.resources import registry
 from berth.platform.resources.meta import dig
-from berth.workers.status import is_terminal
+from berth.platform.resources.pods import is_terminal
 
 _READ_TIMEOUT_S = 60.0
 
@@ -78,7 +78,7 @@ class RayLogSource:
         current = self.kubelet.client.try_get(registry.POD, md.get("namespace", ""),
                                               md.get("name", ""))
         return current is not None and dig(current, "metadata", "uid") == md.get("uid") and \
-            not is_terminal(current.get("status"))
+            not is_terminal(current)
 
     async def follow(self, pod: dict, options: LogOptions) -> AsyncIterator[bytes]:
         uid = dig(pod, "metadata", "uid")

@@ -30,13 +30,15 @@ from typing import Callable
 from berth.platform.errors import AlreadyExists, Conflict, Invalid, NotFound
 from berth.platform.resources import registry
 from berth.platform.resources.meta import dig, parse_time, rfc3339, utcnow
+from berth.platform.resources.pods import is_terminal
+from berth.platform.resources.taints import NO_EXECUTE, NO_SCHEDULE, NOT_READY, UNREACHABLE
 from berth.platform.store.client import Client
 from berth.platform.store.events import EventRecorder
 from berth.settings import Settings
 from berth.workers import pool
-from berth.workers.eviction import (NO_EXECUTE, NOT_READY, TAINT_MANAGER_MESSAGE,
-                                    TAINT_MANAGER_REASON, UNREACHABLE, disruption_condition,
-                                    eviction_time, failed_disrupted, with_condition)
+from berth.workers.eviction import (TAINT_MANAGER_MESSAGE, TAINT_MANAGER_REASON,
+                                    disruption_condition, eviction_time, failed_disrupted,
+                                    with_condition)
 from berth.workers.simulated import SIMULATED_LABEL
 
 log = logging.getLogger(__name__)
@@ -73,7 +75,7 @@ def forgotten(node: dict) -> dict:
     out = copy.deepcopy(node)
     taints = [t for t in dig(out, "spec", "taints") or [] if t.get("key") != UNREACHABLE]
     out.setdefault("spec", {})["taints"] = lost_taints(
-        taints + [{"key": UNREACHABLE, "effect": "NoSchedule"}])
+        taints + [{"key": UNREACHABLE, "effect": NO_SCHEDULE}])
     status = out.setdefault("status", {})
     status["conditions"] = [c for c in status.get("conditions") or []
                             if c.get("type") != "Ready"] + [
@@ -190,7 +192,7 @@ class NodeSync:
         current = self._write(node, forgotten(node))
         self._evict(current, lost=True)
         name = node["metadata"]["name"]
-        if all(_terminal(p) for p in self.pods_on(name)):
+        if all(is_terminal(p) for p in self.pods_on(name)):
             try:
                 self.client.delete(registry.NODE, "", name)
                 log.info("node %s deleted: %s", name, GONE_MESSAGE)
@@ -250,7 +252,7 @@ class NodeSync:
         now = self.clock()
         for pod in self.pods_on(node["metadata"]["name"]):
             deleting = bool(dig(pod, "metadata", "deletionTimestamp"))
-            if _terminal(pod):
+            if is_terminal(pod):
                 if lost and deleting and dig(pod, "metadata", "deletionGracePeriodSeconds"):
                     self._delete_now(pod)  # no agent is left to confirm its end
                 continue
@@ -270,7 +272,7 @@ class NodeSync:
         stamp = rfc3339(now)
 
         def fail(current: dict) -> dict | None:
-            if current["metadata"]["uid"] != pod["metadata"]["uid"] or _terminal(current):
+            if current["metadata"]["uid"] != pod["metadata"]["uid"] or is_terminal(current):
                 return None
             return {**current, "status": failed_disrupted(current, TAINT_MANAGER_REASON,
                                                           TAINT_MANAGER_MESSAGE, stamp)}
@@ -288,7 +290,7 @@ class NodeSync:
                                          rfc3339(now))
 
         def mark(current: dict) -> dict | None:
-            if current["metadata"]["uid"] != pod["metadata"]["uid"] or _terminal(current):
+            if current["metadata"]["uid"] != pod["metadata"]["uid"] or is_terminal(current):
                 return None
             return {**current, "status": with_condition(current.get("status"), condition)}
 
@@ -314,7 +316,3 @@ class NodeSync:
             md = pod["metadata"]
             self.recorder.normal(pod, "TaintManagerEviction",
                                  f"Marking for deletion Pod {md['namespace']}/{md['name']}")
-
-
-def _terminal(pod: dict) -> bool:
-    return dig(pod, "status", "phase") in ("Succeeded", "Failed")

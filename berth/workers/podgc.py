@@ -16,9 +16,9 @@ from typing import Callable
 from berth.platform.errors import Conflict, Invalid, NotFound
 from berth.platform.resources import registry
 from berth.platform.resources.meta import dig, rfc3339, utcnow
+from berth.platform.resources.pods import is_terminal
 from berth.platform.store.client import Client
 from berth.workers.eviction import POD_GC_MESSAGE, POD_GC_REASON, failed_disrupted
-from berth.workers.status import is_terminal
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class OrphanTracker:
             if not node or node in agent_nodes or lookups.node(node) is not None:
                 continue
             md = pod["metadata"]
-            if is_terminal(pod.get("status")):
+            if is_terminal(pod):
                 if md.get("deletionTimestamp") and md.get("deletionGracePeriodSeconds") != 0:
                     self._delete_now(pod)
                 continue
@@ -57,7 +57,7 @@ class OrphanTracker:
         stamp = rfc3339(self.clock())
 
         def fail(current: dict) -> dict | None:
-            if current["metadata"]["uid"] != md["uid"] or is_terminal(current.get("status")):
+            if current["metadata"]["uid"] != md["uid"] or is_terminal(current):
                 return None
             return {**current, "status": failed_disrupted(current, POD_GC_REASON,
                                                           POD_GC_MESSAGE, stamp)}

@@ -10,7 +10,8 @@ keeps its ``lastTransitionTime``. Terminal phases never change.
 
 from __future__ import annotations
 
-from berth.workers.status import UNKNOWN_REASON, is_terminal
+from berth.platform.resources.pods import status_is_terminal
+from berth.workers.status import UNKNOWN_REASON
 
 # Status fields the node agent computes; any other stored field belongs to someone else.
 AGENT_FIELDS = frozenset({"phase", "conditions", "hostIP", "hostIPs", "podIP", "podIPs",
@@ -39,7 +40,7 @@ def merge_status(stored: dict | None, reported: dict) -> dict | None:
     """The status to write for ``reported``, or None when the stored one must stay (equal, or
     terminal with another phase)."""
     stored = stored or {}
-    if is_terminal(stored) and reported.get("phase") != stored.get("phase"):
+    if status_is_terminal(stored) and reported.get("phase") != stored.get("phase"):
         return None
     out = {k: v for k, v in stored.items() if k not in AGENT_FIELDS}
     out.update(reported)

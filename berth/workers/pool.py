@@ -14,9 +14,11 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 from berth.platform.resources import quantity
 from berth.platform.resources.gpus import DEVICE_MILLI, GPU_MILLI
 from berth.platform.version import KUBERNETES_VERSION
+from berth.platform.resources.taints import NO_SCHEDULE, UNREACHABLE
 from berth.settings import Settings
 from berth.workers.agent import NodeAgentActor
 from berth.workers.local_ray import start_local_ray, stop_local_ray  # noqa: F401  (re-export)
+from berth.workers.restarts import RESTART_BACKOFF_BASE_S, RESTART_BACKOFF_CAP_S
 from berth.workers.sandboxcheck import UNKNOWN_RUNTIME
 
 AGENT_NAMESPACE = "berth"
@@ -36,8 +38,9 @@ def alive_nodes() -> list[dict]:
     return [n for n in ray.nodes() if n.get("Alive")]
 
 
-def ensure_agents(root: str, *, hide: list[str] | None = None, backoff_base: float = 10.0,
-                  backoff_cap: float = 300.0, bwrap: str | None = "auto",
+def ensure_agents(root: str, *, hide: list[str] | None = None,
+                  backoff_base: float = RESTART_BACKOFF_BASE_S,
+                  backoff_cap: float = RESTART_BACKOFF_CAP_S, bwrap: str | None = "auto",
                   nodes: list[dict] | None = None) -> dict[str, object]:
     """One agent per live node (created if missing, found if running); by node id.
 
@@ -162,7 +165,7 @@ def node_object(ray_node: dict, settings: Settings, runtime: dict | None = None)
     }
     taints = [dict(t) for t in settings.node_taints]
     if not alive:
-        taints.append({"key": "node.kubernetes.io/unreachable", "effect": "NoSchedule"})
+        taints.append({"key": UNREACHABLE, "effect": NO_SCHEDULE})
     if taints:
         node["spec"]["taints"] = taints
     return node

@@ -30,10 +30,10 @@ import ray
 
 from berth.platform.errors import Conflict, Invalid, NotFound
 from berth.platform.resources import registry
+from berth.platform.resources.pods import is_terminal
 from berth.platform.store.client import Client
 from berth.workers.podevents import events_for
 from berth.workers.podstatus import containers_lost, merge_status
-from berth.workers.status import is_terminal
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +158,7 @@ class StatusReports:
         if pod is None:
             return None
         if not confirmed and containers_lost(update["status"]) and \
-                not is_terminal(pod.get("status")) and \
+                not is_terminal(pod) and \
                 not pod["metadata"].get("deletionTimestamp"):
             self.held.hold(node_id, update, self.monotonic())
             return pod
@@ -193,7 +193,7 @@ class StatusReports:
 def finishing(pod: dict) -> bool:
     """A pod being deleted that has ended, still waiting for the delete that removes it."""
     md = pod.get("metadata") or {}
-    return bool(md.get("deletionTimestamp")) and is_terminal(pod.get("status")) and \
+    return bool(md.get("deletionTimestamp")) and is_terminal(pod) and \
         md.get("deletionGracePeriodSeconds") != 0
 
 

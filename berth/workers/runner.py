@@ -26,7 +26,8 @@ from berth.platform.resources.meta import rfc3339, utcnow
 from berth.workers import cgroups, envs, logs, probes, process
 from berth.workers.filevolumes import FileVolumes, root_for
 from berth.workers.outcome import attempt_outcome
-from berth.workers.restarts import backoff_delay, format_delay
+from berth.workers.restarts import (RESTART_BACKOFF_BASE_S, RESTART_BACKOFF_CAP_S,
+                                    backoff_delay, format_delay)
 from berth.workers.sandbox import Mount, SandboxSpec, build_bwrap_argv, \
     find_executable, memfd_with
 from berth.workers.sandboxcheck import REFUSED_REASON, refusal_message, sandbox_needs
@@ -56,8 +57,8 @@ class NodeContext:
     hide: list[str] = field(default_factory=list)
     volume_root: Path | None = None  # tmpfs for in-memory volumes; None: filevolumes.root_for
     devices: list[str] = field(default_factory=list)
-    backoff_base: float = 10.0
-    backoff_cap: float = 300.0
+    backoff_base: float = RESTART_BACKOFF_BASE_S
+    backoff_cap: float = RESTART_BACKOFF_CAP_S
     poll: float = 0.2
     env: dict[str, str] = field(default_factory=dict)  # added to every container's env
     hierarchy: cgroups.Hierarchy = field(default_factory=lambda: cgroups.Hierarchy(0))

@@ -286,7 +286,3 @@ def lost_status(pod: dict, previous: dict | None, host_ip: str, now: str,
         if c.get("type") in ("Ready", "ContainersReady") and c.get("status") == "True" else c
         for c in previous.get("conditions") or []]
     return out
-
-
-def is_terminal(status: dict | None) -> bool:
-    return bool(status) and status.get("phase") in ("Succeeded", "Failed")

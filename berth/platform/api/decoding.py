@@ -22,7 +22,7 @@ import yaml
 
 from berth.platform.api import protobuf
 from berth.platform.errors import BadRequest, UnsupportedMediaType
-from berth.platform.resources import schema
+from berth.platform.resources import patch, schema
 from berth.platform.resources.registry import ResourceType
 
 JSON = "application/json"
@@ -52,7 +52,8 @@ _YamlLoader.yaml_implicit_resolvers = {
 
 
 def media_type(content_type: str | None) -> str:
-    return (content_type or JSON).split(";")[0].strip().lower() or JSON
+    """The request body's media type (``patch.media_type``); none at all reads as JSON."""
+    return patch.media_type(content_type) or JSON
 
 
 def parse_document(body: bytes, content_type: str | None) -> object:

@@ -264,7 +264,7 @@ async def _patch(platform: Platform, request: Request, info: RequestInfo) -> Res
     force = q.get("force") in _TRUE
     validation = q.get("fieldValidation")
     warnings: list[str] = []
-    if _is_apply(content_type):
+    if patch.is_apply(content_type):
         body, warnings = await run_in_threadpool(decoding.apply_configuration, rt, body,
                                                  validation)
     elif patch.media_type(content_type) in patch.SUPPORTED:
@@ -273,15 +273,11 @@ async def _patch(platform: Platform, request: Request, info: RequestInfo) -> Res
     obj, created = await run_in_threadpool(
         platform.client.patch, rt, info.namespace or "", info.name, content_type, body,
         subresource=info.subresource,
-        field_manager=q.get("fieldManager") if _is_apply(content_type) else field_manager(request),
+        field_manager=q.get("fieldManager") if patch.is_apply(content_type) else field_manager(request),
         force=force,
         dry_run=_dry_run(request),
         decode=decoding.patched_object_check(rt, validation, found))
     return _object_response(request, rt, obj, 201 if created else 200, warnings + found)
-
-
-def _is_apply(content_type: str) -> bool:
-    return content_type.split(";")[0].strip().lower() == "application/apply-patch+yaml"
 
 
 async def _delete(platform: Platform, request: Request, info: RequestInfo) -> Response:

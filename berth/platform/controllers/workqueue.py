@@ -14,6 +14,8 @@ from collections import deque
 import time
 from typing import Callable, Hashable
 
+from berth.platform.backoff import exponential
+
 
 class WorkQueue:
     def __init__(self, base_delay: float = 0.05, max_delay: float = 60.0,
@@ -52,7 +54,7 @@ class WorkQueue:
     def retry(self, key: Hashable) -> None:
         failures = self._failures.get(key, 0)
         self._failures[key] = failures + 1
-        self.add_after(key, min(self._base * (2 ** failures), self._max))
+        self.add_after(key, exponential(failures + 1, self._base, self._max))
 
     def forget(self, key: Hashable) -> None:
         self._failures.pop(key, None)

@@ -13,6 +13,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Iterable, NamedTuple
 
 from berth.platform.resources.meta import dig
+from berth.platform.resources.pods import is_terminal_phase
 from berth.scheduler.filters import run_filters
 from berth.scheduler.state import unschedulable_message, wants_scheduling
 from berth.platform.resources.gpus import DEVICE_MILLI
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
 _AVAILABLE = re.compile(r"nodes are available: (?P<reasons>.*?)\.(?: preemption:|$)")
 _COUNTED = re.compile(r"^\d+ (?P<reason>.+)$")
 _TAINT = re.compile(r"^node\(s\) had untolerated taint .*$")
-_TERMINAL = ("Succeeded", "Failed")
 # The label the job controller puts on every pod of a Job (Kubernetes' own name).
 CONTROLLER_UID = "batch.kubernetes.io/controller-uid"
 
@@ -86,7 +86,7 @@ def tally_pods(pods: Iterable[Pod], request_of=_parse) -> PodTally:
             job = (md.get("labels") or {}).get(CONTROLLER_UID)
             if job:
                 running.add(job)
-        if phase in _TERMINAL:
+        if is_terminal_phase(phase):
             continue
         node = spec.get("nodeName")
         if node:

@@ -8,10 +8,11 @@ from typing import NamedTuple
 
 from berth.platform.controllers.cronjob import times
 from berth.platform.resources.meta import dig, parse_time
+from berth.platform.resources.pods import PHASES
 from berth.platform.resources.validation import cron
 
 JOB_STATES = ("pending", "active", "suspended", "complete", "failed")
-POD_PHASES = ("Pending", "Running", "Succeeded", "Failed", "Unknown")
+POD_PHASES = PHASES
 
 
 def _condition_true(obj: dict, kind: str) -> dict | None:

@@ -29,6 +29,7 @@ from berth.platform.store.admission import ADMITTERS, Admitter
 from berth.platform.store.binding import bound_pod
 from berth.platform.store.checks import (check_preconditions, check_type, patched_object,
                                          required_name, scoped_namespace, with_type)
+from berth.platform.store.conflicts import LOST_RACE, LostRace, retry_on_conflict
 from berth.platform.store.db import Database, Page
 from berth.platform.store.listing import (check_continue_fresh, decode_continue,
                                           encode_continue, pushdown)
@@ -175,10 +176,10 @@ class Client:
 
     def guaranteed_update(self, rt: ResourceType, namespace: str, name: str,
                           mutate: Callable[[dict], dict | None], *,
-                          subresource: str | None = None, attempts: int = 20) -> dict:
+                          subresource: str | None = None) -> dict:
         """Read, mutate, compare-and-set; retry on conflict. ``mutate`` returning None (or the
         object unchanged) writes nothing."""
-        for _ in range(attempts):
+        def attempt() -> dict | LostRace:
             current = self.get(rt, namespace, name)
             changed = mutate(copy.deepcopy(current))
             if changed is None or changed == current:
@@ -186,8 +187,8 @@ class Client:
             try:
                 return self.update(rt, changed, namespace, name, subresource=subresource)
             except Conflict:
-                continue
-        raise Conflict(rt.plural, name, rt.group)
+                return LOST_RACE
+        return retry_on_conflict(attempt, Conflict(rt.plural, name, rt.group))
 
     def _merge_update(self, rt: ResourceType, old: dict, obj: dict,
                       subresource: str | None) -> dict:
@@ -265,8 +266,9 @@ class Client:
         apply creates a missing object; the other types answer NotFound. A patch can put
         anything anywhere, so ``decode`` (the API's check of request bodies: types, unknown
         fields) sees the patched object before it is written."""
-        is_apply = content_type.split(";")[0].strip() == patch.APPLY
-        for _ in range(20):
+        is_apply = patch.is_apply(content_type)
+
+        def attempt() -> tuple[dict, bool] | LostRace:
             current = self.try_get(rt, namespace, name)
             if is_apply:
                 applied = patch.parse_apply_body(body)
@@ -290,7 +292,8 @@ class Client:
             except Conflict:
                 if pinned_by_client:
                     raise
-        raise Conflict(rt.plural, name, rt.group)
+                return LOST_RACE
+        return retry_on_conflict(attempt, Conflict(rt.plural, name, rt.group))
 
     # -- binding (pods/binding) -----------------------------------------------------------
     def bind(self, namespace: str, name: str, node_name: str, uid: str | None = None,
@@ -298,7 +301,8 @@ class Client:
         """Assign a pod to a node, once: ``spec.nodeName`` is otherwise immutable.
         ``annotations`` are set on the pod in the same write (a Binding's annotations)."""
         rt = registry.POD
-        for _ in range(20):
+
+        def attempt() -> dict | LostRace:
             pod = self.get(rt, namespace, name)
             new = bound_pod(pod, node_name, uid, annotations, self.clock())
             if new is None:
@@ -308,15 +312,16 @@ class Client:
                 return with_type(rt, self.db.update(rt.key, new, int(md["resourceVersion"]),
                                                      relabel=False))
             except Conflict:
-                continue
-        raise Conflict(rt.plural, name)
+                return LOST_RACE
+        return retry_on_conflict(attempt, Conflict(rt.plural, name))
 
     # -- delete ---------------------------------------------------------------------------
     def delete(self, rt: ResourceType, namespace: str, name: str, *,
                propagation_policy: str | None = None, grace_period_seconds: int | None = None,
                preconditions: dict | None = None, dry_run: bool = False) -> dict:
         namespace = scoped_namespace(rt, namespace)
-        for _ in range(20):
+
+        def attempt() -> dict | LostRace:
             obj = self.db.get(rt.key, namespace, name)
             if obj is None:
                 raise NotFound(rt.plural, name, rt.group)
@@ -338,10 +343,10 @@ class Client:
                     return with_type(rt, obj)
                 return with_type(rt, self.db.update(rt.key, outcome.obj, rv, relabel=False))
             except Conflict:
-                continue
+                return LOST_RACE
             except NotFound:
                 raise NotFound(rt.plural, name, rt.group) from None
-        raise Conflict(rt.plural, name, rt.group)
+        return retry_on_conflict(attempt, Conflict(rt.plural, name, rt.group))
 
     def delete_collection(self, rt: ResourceType, namespace: str | None, *,
                           label_selector: str = "", field_selector: str = "",

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from berth.platform.errors import BadRequest
 from berth.platform.resources import registry
 from berth.platform.resources.meta import rfc3339
+from berth.platform.resources.pods import is_terminal
 from berth.platform.resources.registry import ResourceType
 
 FOREGROUND = "foregroundDeletion"
@@ -95,8 +96,7 @@ def _with_policy_finalizer(obj: dict, policy: str, when: datetime) -> dict:
 
 
 def _runs_on_a_node(pod: dict) -> bool:
-    phase = (pod.get("status") or {}).get("phase")
-    return bool((pod.get("spec") or {}).get("nodeName")) and phase not in ("Succeeded", "Failed")
+    return bool((pod.get("spec") or {}).get("nodeName")) and not is_terminal(pod)
 
 
 def _pod_grace(pod: dict, requested: int | None) -> int:

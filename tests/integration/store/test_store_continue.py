@@ -4,24 +4,16 @@ token from before the change log's compaction is Kubernetes' 410 Expired."""
 from __future__ import annotations
 
 import pytest
-from cryptography.fernet import Fernet
 
 from berth.platform.errors import Gone
 from berth.platform.resources import registry
-from berth.platform.store.client import Client
-from berth.platform.store.codec import Codec
-from berth.platform.store.db import Database
+from tests.integration.store.conftest import store_client
 
 
 @pytest.fixture
 def client(database_url):
-    database = Database(database_url, Codec(Fernet.generate_key()), window=4)
-    database.migrate()
-    store = Client(database)
-    store.create(registry.NAMESPACE, {"apiVersion": "v1", "kind": "Namespace",
-                                      "metadata": {"name": "default"}})
-    yield store
-    database.close()
+    with store_client(database_url, window=4) as store:
+        yield store
 
 
 def configmap(name: str) -> dict:

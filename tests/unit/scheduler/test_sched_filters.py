@@ -70,6 +70,14 @@ GPU_NODE = a_node(labels={"gpu": "nvidia", "zone": "a", "cores": "64"})
      False),
     (a_pod(terms=[{"matchFields": [expr("metadata.name", "In", "n")]}]), True),
     (a_pod(terms=[{"matchFields": [expr("metadata.name", "In", "other")]}]), False),
+    # A term that does not parse matches no node (component-helpers nodeaffinity); the
+    # scheduler's own matcher used to take these requirements at face value.
+    (a_pod(terms=[{"matchExpressions": [expr("tpu", "NotIn")]}]), False),
+    (a_pod(terms=[{"matchExpressions": [expr("gpu", "Exists", "nvidia")]}]), False),
+    (a_pod(terms=[{"matchExpressions": [expr("cores", "Gt", " 32")]}]), False),
+    (a_pod(terms=[{"matchFields": [expr("metadata.uid", "DoesNotExist")]}]), False),
+    (a_pod(terms=[{"matchExpressions": [expr("tpu", "NotIn")]},
+                  {"matchExpressions": [expr("gpu", "Exists")]}]), True),
 ])
 def test_node_affinity(pod, fits):
     want = None if fits else Rejection((AFFINITY,), True)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from berth.platform.resources.nodeselectors import parse_term
 from berth.scheduler.cycle import schedule_batch
 from berth.scheduler.fragmentation import best_delta, fragmentation, model_pressure
-from berth.scheduler.matching import Requirement, Term
 from berth.scheduler.mix import Kind, WorkloadMix
 from berth.scheduler.snapshot import Snapshot
 from berth.scheduler.types import NodeView, PodRequest
@@ -106,7 +106,8 @@ def test_pods_choose_their_profile_by_scheduler_name():
 def test_model_pressure_is_highest_on_the_scarce_model_constrained_kinds_need():
     t4 = NodeView("t4", gpu=2, labels={"nvidia.com/gpu.product": "T4"})
     a100 = NodeView("a100", gpu=8, labels={"nvidia.com/gpu.product": "A100"})
-    only_t4 = (Term((Requirement("nvidia.com/gpu.product", "In", ("T4",)),), ()),)
+    only_t4 = (parse_term({"matchExpressions": [
+        {"key": "nvidia.com/gpu.product", "operator": "In", "values": ["T4"]}]}),)
     kinds = [Kind(0, 0, 1, 0, 0.8), Kind(0, 0, 1, 0, 0.2, affinity=only_t4)]
     t4_pressure, a100_pressure = model_pressure(kinds, [(t4, 20), (a100, 800)])
     assert a100_pressure == 0.0 and t4_pressure == pytest.approx(0.2 * 820 / 20)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from berth.scheduler.queue import ClusterEvent, SchedulingQueue, backoff_duration
+from berth.scheduler.queue import ClusterEvent, SchedulingQueue
 from tests.unit.scheduler.sched_builders import a_pod
 
 
@@ -29,12 +29,6 @@ def queue(clock):
 
 def names(pods):
     return [p.name for p in pods]
-
-
-@pytest.mark.parametrize("attempts, want", [(0, 0.0), (1, 1.0), (2, 2.0), (3, 4.0),
-                                             (4, 8.0), (5, 10.0), (500, 10.0)])
-def test_backoff_duration(attempts, want):
-    assert backoff_duration(attempts, 1.0, 10.0) == want
 
 
 def test_pops_by_priority_then_creation_order(queue):

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from berth.scheduler.explain import explain, explain_by_node
-from berth.scheduler.matching import Taint
+from berth.platform.resources.taints import Taint
 from berth.scheduler.scoring import PACK, SPREAD, Strategy, score_node
 from berth.scheduler.search import NodeFinder, scan_all
 from berth.scheduler.snapshot import Snapshot, snapshot_from_objects

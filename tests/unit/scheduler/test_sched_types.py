@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from berth.scheduler.matching import Requirement, Taint, Term, Toleration
+from berth.platform.resources.nodeselectors import parse_term
+from berth.platform.resources.taints import Taint, Toleration
 from berth.scheduler.types import UNLIMITED_PODS, node_view, pod_request, pod_requests
 from tests.unit.scheduler.sched_builders import node_obj, pod_obj
 
@@ -68,7 +69,8 @@ def test_pod_request_fields():
     assert (req.cpu, req.memory, req.gpu) == (2000, 4 * GI, 1)
     assert req.extended == (("example.com/fpga", 1),)
     assert req.node_selector == (("gpu", "nvidia"),)
-    assert req.affinity == (Term((Requirement("zone", "In", ("a", "b")),), ()),)
+    assert req.affinity == (parse_term({"matchExpressions": [
+        {"key": "zone", "operator": "In", "values": ["a", "b"]}]}),)
     assert req.tolerations == (Toleration("k", "Exists", "", "NoSchedule"),)
     assert (req.priority, req.order) == (100, 7.0)
 

@@ -4,27 +4,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from berth.workers.eviction import (eviction_time, failed_disrupted, tolerates,
-                                    with_condition)
+from berth.workers.eviction import eviction_time, failed_disrupted, with_condition
 
 NOW = datetime(2026, 1, 1, 0, 1, 0, tzinfo=timezone.utc)
 ADDED = "2026-01-01T00:00:50Z"
 UNREACHABLE = {"key": "node.kubernetes.io/unreachable", "effect": "NoExecute",
                "timeAdded": ADDED}
-
-
-@pytest.mark.parametrize("toleration, taint, expected", [
-    ({"key": "k", "operator": "Exists"}, {"key": "k", "effect": "NoExecute"}, True),
-    ({"operator": "Exists"}, {"key": "any", "effect": "NoSchedule"}, True),
-    ({"key": "k", "value": "v"}, {"key": "k", "value": "v", "effect": "NoExecute"}, True),
-    ({"key": "k", "value": "v"}, {"key": "k", "value": "w", "effect": "NoExecute"}, False),
-    ({"key": "k", "operator": "Exists", "effect": "NoSchedule"},
-     {"key": "k", "effect": "NoExecute"}, False),
-    ({"key": "other", "operator": "Exists"}, {"key": "k", "effect": "NoExecute"}, False),
-    ({"key": "k", "operator": "Gt"}, {"key": "k", "effect": "NoExecute"}, False),
-])
-def test_tolerates(toleration, taint, expected):
-    assert tolerates(toleration, taint) is expected
 
 
 def pod_with(*tolerations):

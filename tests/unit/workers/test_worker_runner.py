@@ -293,6 +293,8 @@ def test_memory_limit_overrun_is_oomkilled(tmp_path):
     assert (term["exitCode"], term["reason"]) == (137, "OOMKilled")
 
 
-@pytest.mark.parametrize("failures, delay", [(1, 10), (2, 20), (3, 40), (6, 300), (9, 300)])
+@pytest.mark.parametrize("failures, delay", [(0, 10), (1, 10), (2, 20), (3, 40), (6, 300),
+                                             (9, 300), (5000, 300)])
 def test_backoff_doubles_to_a_cap(failures, delay):
-    assert backoff_delay(failures, 10, 300) == delay
+    # Floats, as settings give them: a long crash loop once overflowed the doubling.
+    assert backoff_delay(failures, 10.0, 300.0) == delay

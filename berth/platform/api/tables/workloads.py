@@ -8,6 +8,7 @@ from berth.platform.api.tables.format import (
     Printer, age, age_column, bool_text, column, condition_true, container_cells, human_duration,
     label_selector, name_column, parse_ts, since)
 from berth.platform.resources.meta import dig
+from berth.platform.resources.pods import is_terminal
 
 _CONTAINERS = "Names of each container in the template."
 _IMAGES = "Images referenced by each container in the template."
@@ -163,7 +164,7 @@ def _pod_reason(pod: dict) -> tuple[str, int, int, datetime | None]:
     if dig(pod, "metadata", "deletionTimestamp"):
         if status.get("reason") == "NodeLost":
             reason = "Unknown"
-        elif status.get("phase") not in ("Succeeded", "Failed"):
+        elif not is_terminal(pod):
             reason = "Terminating"
     return reason, ready, restarts, last_restart
 

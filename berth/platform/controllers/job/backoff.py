@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from berth.platform.backoff import exponential
+
 from . import pod_state
 
 DEFAULT_BACKOFF = timedelta(seconds=10)
@@ -34,14 +36,8 @@ class JobTracking:
 
 def delay(failures: int) -> timedelta:
     """The wait after ``failures`` consecutive failures: 0, 10s, 20s, 40s, ... up to 10 min."""
-    if failures <= 0:
-        return timedelta(0)
-    wait = DEFAULT_BACKOFF
-    for _ in range(1, failures):
-        wait *= 2
-        if wait >= MAX_BACKOFF:
-            return MAX_BACKOFF
-    return wait
+    return timedelta(seconds=exponential(failures, DEFAULT_BACKOFF.total_seconds(),
+                                         MAX_BACKOFF.total_seconds()))
 
 
 def remaining(failures: int, last_failure: datetime | None, now: datetime) -> timedelta:

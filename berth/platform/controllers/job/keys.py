@@ -6,6 +6,13 @@ and anything written for Kubernetes read Berth's objects unchanged.
 
 from __future__ import annotations
 
+# Pod phases, re-exported: the controller spells them ``keys.SUCCEEDED`` like its other names.
+from berth.platform.resources.pods import FAILED as FAILED
+from berth.platform.resources.pods import PENDING as PENDING
+from berth.platform.resources.pods import RUNNING as RUNNING
+from berth.platform.resources.pods import SUCCEEDED as SUCCEEDED
+from berth.platform.resources.pods import UNKNOWN as UNKNOWN
+
 TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking"
 
 COMPLETION_INDEX = "batch.kubernetes.io/job-completion-index"
@@ -24,12 +31,7 @@ JOB_CONTROLLER_NAME = "kubernetes.io/job-controller"
 NON_INDEXED = "NonIndexed"
 INDEXED = "Indexed"
 
-# Pod phases and the pod conditions the controller reads.
-SUCCEEDED = "Succeeded"
-FAILED = "Failed"
-RUNNING = "Running"
-PENDING = "Pending"
-UNKNOWN = "Unknown"
+# The pod condition the controller reads (pod phases: ``resources/pods.py``).
 POD_READY = "Ready"
 
 # Job condition types.

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from berth.platform.resources.meta import dig, parse_time
+from berth.platform.resources.pods import is_terminal
 
 from . import keys
 from .spec import JobSpec
@@ -29,10 +30,6 @@ def pod_name(pod: dict) -> str:
 
 def phase(pod: dict) -> str:
     return dig(pod, "status", "phase", default=keys.PENDING)
-
-
-def is_terminal(pod: dict) -> bool:
-    return phase(pod) in (keys.SUCCEEDED, keys.FAILED)
 
 
 def is_deleting(pod: dict) -> bool:

@@ -18,6 +18,7 @@ from typing import Iterable, Mapping
 from berth.platform.errors import BadRequest
 from berth.platform.resources import quantity, selectors
 from berth.platform.resources.nodeselectors import node_selector_matches
+from berth.platform.resources.pods import is_terminal
 from berth.platform.resources.storageclasses import claim_class, volume_class
 
 BIND_COMPLETED = "pv.kubernetes.io/bind-completed"
@@ -167,4 +168,4 @@ def in_use_by(pod: dict) -> list[str]:
 
 def holds_claims(pod: dict) -> bool:
     """A pod keeps its claims in use until it has ended (Succeeded or Failed)."""
-    return ((pod.get("status") or {}).get("phase")) not in ("Succeeded", "Failed")
+    return not is_terminal(pod)

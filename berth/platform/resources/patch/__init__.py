@@ -22,7 +22,8 @@ from berth.platform.resources.patch.merge import create_merge_patch, merge_patch
 from berth.platform.resources.patch.strategic import strategic_merge_patch
 
 __all__ = ["JSON_PATCH", "MERGE_PATCH", "STRATEGIC_MERGE_PATCH", "APPLY", "SUPPORTED",
-           "ApplyConflict", "PatchRejected", "apply_patch", "media_type", "parse_apply_body",
+           "ApplyConflict", "PatchRejected", "apply_patch", "is_apply", "media_type",
+           "parse_apply_body",
            "server_side_apply", "ssa_merge", "update_managed_fields", "apply_json_patch",
            "merge_patch", "create_merge_patch", "strategic_merge_patch"]
 
@@ -37,6 +38,13 @@ SUPPORTED = (JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH, APPLY)
 def media_type(content_type: str | None) -> str:
     """``application/merge-patch+json; charset=utf-8`` -> ``application/merge-patch+json``."""
     return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def is_apply(content_type: str | None) -> bool:
+    """Server-side apply? Media types are case-insensitive (RFC 9110), so
+    ``Application/Apply-Patch+YAML`` is apply too: the API handler and the store client both
+    decide it here, the same way."""
+    return media_type(content_type) == APPLY
 
 
 def apply_patch(content_type: str | None, original: dict | None, body: bytes, *,

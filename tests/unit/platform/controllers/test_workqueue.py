@@ -60,3 +60,20 @@ def test_retry_backs_off_exponentially_until_forgotten():
     while q.get(timeout=0) is None:
         clock.now += 0.5
     assert clock.now - start == 1
+
+
+def test_a_key_that_always_fails_keeps_its_capped_delay():
+    # The retry after thousands of failures waits the cap; doubling a float delay (the
+    # default is 0.05 s) once raised OverflowError past about a thousand.
+    clock = FakeClock()
+    q = WorkQueue(base_delay=0.5, max_delay=3.0, clock=clock)
+    for _ in range(2000):
+        q.retry("k")
+        clock.now += 3
+        assert q.get(timeout=0) == "k"
+        q.done("k")
+    q.retry("k")
+    clock.now += 2.9
+    assert q.get(timeout=0) is None
+    clock.now += 0.2
+    assert q.get(timeout=0) == "k"

@@ -133,3 +133,17 @@ def test_parse_apply_body(body, expected):
 ])
 def test_media_type(content_type, expected):
     assert patch.media_type(content_type) == expected
+
+
+@pytest.mark.parametrize("content_type, expected", [
+    ("application/apply-patch+yaml", True),
+    ("Application/Apply-Patch+YAML", True),
+    ("application/apply-patch+yaml; charset=utf-8", True),
+    (" APPLICATION/APPLY-PATCH+YAML ;x=y", True),
+    ("application/merge-patch+json", False),
+    ("application/apply-patch+json", False),
+    ("", False),
+    (None, False),
+])
+def test_is_apply(content_type, expected):
+    assert patch.is_apply(content_type) is expected

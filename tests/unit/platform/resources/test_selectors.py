@@ -1,11 +1,12 @@
-"""Label selectors: the string form, LabelSelector objects and node selector terms."""
+"""Label selectors: the string form and LabelSelector objects (node selectors:
+``test_nodeselectors.py``)."""
 
 from __future__ import annotations
 
 import pytest
 
 from berth.platform.errors import BadRequest
-from berth.platform.resources import nodeselectors, selectors
+from berth.platform.resources import selectors
 
 
 @pytest.mark.parametrize("text, canonical", [
@@ -197,50 +198,3 @@ def test_from_set_matches_every_pair():
     assert sel.matches({"gpu": "nvidia", "zone": "a", "x": "y"})
     assert not sel.matches({"gpu": "nvidia"})
     assert selectors.from_set({}).empty and selectors.from_set(None).matches({})
-
-
-NODE = {"gpu": "nvidia", "cores": "16", "zone": "eu-1"}
-
-
-def expr(key, operator, *values):
-    return {"key": key, "operator": operator, "values": list(values)}
-
-
-@pytest.mark.parametrize("term, expected", [
-    ({"matchExpressions": [expr("gpu", "In", "nvidia", "amd")]}, True),
-    ({"matchExpressions": [expr("gpu", "In", "amd")]}, False),
-    ({"matchExpressions": [expr("gpu", "NotIn", "amd")]}, True),
-    ({"matchExpressions": [expr("missing", "NotIn", "amd")]}, True),
-    ({"matchExpressions": [expr("gpu", "Exists")]}, True),
-    ({"matchExpressions": [expr("gpu", "DoesNotExist")]}, False),
-    ({"matchExpressions": [expr("cores", "Gt", "8")]}, True),
-    ({"matchExpressions": [expr("cores", "Gt", "16")]}, False),
-    ({"matchExpressions": [expr("cores", "Lt", "100")]}, True),
-    ({"matchExpressions": [expr("zone", "Gt", "1")]}, False),       # not an integer
-    ({"matchExpressions": [expr("missing", "Lt", "1")]}, False),
-    ({"matchExpressions": [expr("cores", "Gt", "x")]}, False),      # invalid term
-    ({"matchExpressions": [expr("cores", "Gt", "1", "2")]}, False),  # invalid term
-    ({"matchExpressions": [expr("gpu", "Foo", "x")]}, False),
-    ({"matchExpressions": [expr("gpu", "In", "nvidia"), expr("zone", "In", "eu-2")]}, False),
-    ({"matchFields": [expr("metadata.name", "In", "node-1")]}, True),
-    ({"matchFields": [expr("metadata.name", "In", "node-2")]}, False),
-    ({"matchFields": [expr("metadata.name", "NotIn", "node-2")]}, True),
-    ({"matchFields": [expr("metadata.name", "In", "node-1", "node-2")]}, False),
-    ({"matchFields": [expr("spec.unschedulable", "In", "false")]}, False),
-    ({"matchExpressions": [expr("gpu", "Exists")],
-      "matchFields": [expr("metadata.name", "In", "node-1")]}, True),
-    ({"matchExpressions": [expr("gpu", "Exists")],
-      "matchFields": [expr("metadata.name", "In", "node-9")]}, False),
-    ({}, False),                                                     # an empty term
-    ({"matchExpressions": [], "matchFields": []}, False),
-])
-def test_node_selector_term(term, expected):
-    assert nodeselectors.node_selector_term_matches(term, NODE, "node-1") is expected
-
-
-def test_node_selector_terms_are_ored():
-    terms = {"nodeSelectorTerms": [{"matchExpressions": [expr("gpu", "In", "amd")]},
-                                   {"matchExpressions": [expr("zone", "In", "eu-1")]}]}
-    assert nodeselectors.node_selector_matches(terms, NODE, "node-1")
-    assert not nodeselectors.node_selector_matches({"nodeSelectorTerms": []}, NODE, "node-1")
-    assert not nodeselectors.node_selector_matches(None, NODE, "node-1")
