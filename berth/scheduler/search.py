@@ -21,7 +21,6 @@ tested against.
 
 from __future__ import annotations
 
-from itertools import islice
 from typing import Sequence
 
 from berth.scheduler.filters import node_resources_fit, run_filters
@@ -152,7 +151,8 @@ class NodeFinder:
             return None
         found: _Best | None = None
         found_score = _NONE
-        for group, key in islice(log, cached.pos, end):
+        # A slice, not islice: islice walks the log from its start, O(log) per pod.
+        for group, key in log[cached.pos:end]:
             if group.gid not in gids:
                 continue
             members = group.classes.get(key)
@@ -227,7 +227,7 @@ class NodeFinder:
         """Rank the classes that appeared since the last pass."""
         log = self.snapshot.log
         if self._rankings:
-            for group, key in islice(log, self._ranked_upto, len(log)):
+            for group, key in log[self._ranked_upto:]:
                 members = group.classes.get(key)
                 if members is None:
                     continue
