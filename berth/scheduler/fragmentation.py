@@ -41,8 +41,10 @@ def model_pressure(kinds: Sequence[Kind],
                    supply: Sequence[tuple[NodeView, int]]) -> list[float]:
     """How much the constrained part of the mix leans on each node shape: for every kind
     that may only use some nodes (a GPU model), its share times how scarce those nodes' GPUs
-    are (all GPUs / the GPUs it may use), summed over the kinds that may use the shape.
-    ``supply``: a sample node of each shape and how many GPUs the shape has in all."""
+    are (all free GPUs / the free GPUs it may use), summed over the kinds that may use the
+    shape. ``supply``: a sample node of each shape and how many GPUs the shape has free (the
+    search passes what is free when the cycle starts: a model that runs out draws more
+    protection as it does, where counting all GPUs protected the large pools too little)."""
     total = sum(gpus for _, gpus in supply) or 1
     pressure = [0.0] * len(supply)
     for kind in kinds:
