@@ -243,9 +243,17 @@ class NodeFinder:
 
 
 def free_gpus(group: NodeGroup) -> float:
-    """The free GPU capacity (whole and partial devices) of the group's indexed nodes."""
-    return sum(sum(key[5]) * len(members) for key, members in group.classes.items()) \
-        / DEVICE_MILLI
+    """The free GPU capacity (whole and partial devices) of the group's indexed nodes that
+    still has its CPU and memory beside it: on each node at most as many GPUs as its free
+    CPU and memory would give at the node's own CPU and memory per GPU (GPUs whose CPU is
+    gone are no room for the work that needs that model)."""
+    sample = group.sample
+    per_cpu = sample.alloc_gpu * DEVICE_MILLI / sample.alloc_cpu if sample.alloc_cpu else 0.0
+    per_mem = sample.alloc_gpu * DEVICE_MILLI / sample.alloc_mem if sample.alloc_mem else 0.0
+    total = 0.0
+    for key, members in group.classes.items():
+        total += min(sum(key[5]), key[0] * per_cpu, key[1] * per_mem) * len(members)
+    return total / DEVICE_MILLI
 
 
 def gpus_taken(pod: PodRequest, node: NodeView) -> float:

@@ -8,6 +8,7 @@ from berth.scheduler.cycle import schedule_batch
 from berth.scheduler.fragmentation import best_delta, fragmentation, model_pressure
 from berth.scheduler.matching import Requirement, Term
 from berth.scheduler.mix import Kind, WorkloadMix
+from berth.scheduler.search import free_gpus
 from berth.scheduler.snapshot import Snapshot
 from berth.scheduler.types import NodeView, PodRequest
 from tests.unit.scheduler.sched_builders import a_node, a_pod, expr
@@ -136,3 +137,13 @@ def test_model_pressure_follows_the_gpus_still_free():
     [decision] = schedule_batch([a_pod("any", gpu=1)], Snapshot(a100 + t4),
                                 "fragmentation-aware", kinds=kinds)
     assert decision.node.startswith("t4-")
+
+
+def test_free_gpus_whose_cpu_is_gone_are_no_supply():
+    """Model pressure counts a node's free GPUs only as far as its free CPU and memory
+    would carry them at the node's own CPU and memory per GPU."""
+    cpu_hog = a_pod("hog", cpu="24", memory="8Gi")
+    snap = Snapshot([a_node("idle", cpu="32", memory="128Gi", gpu=2),
+                     a_node("stranded", cpu="32", memory="128Gi", gpu=2, running=(cpu_hog,))])
+    [group] = snap.groups
+    assert free_gpus(group) == pytest.approx(2 + 2 * 8 / 32)
