@@ -26,7 +26,7 @@ from typing import Sequence
 from berth.scheduler.filters import node_resources_fit, run_filters
 from berth.scheduler.ranking import ClassRanking, is_linear, probe_kind
 from berth.platform.resources.gpus import DEVICE_MILLI
-from berth.scheduler.fragmentation import model_pressure, usable_kinds
+from berth.scheduler.fragmentation import fragmentation, model_pressure, usable_kinds
 from berth.scheduler.mix import Kind, top_kinds
 from berth.scheduler.scoring import MAX_SCORE, Strategy, score_node, taint_score
 from berth.scheduler.snapshot import NodeGroup, Snapshot
@@ -77,6 +77,7 @@ class NodeFinder:
         self._rankings: dict[tuple[int, int], ClassRanking] = {}
         self._ranked_upto = 0
         self._scores: dict[tuple, float] = {}
+        self._before: dict[tuple, float] = {}   # (group, class) -> its fragmentation
         self._pressure: dict[int, float] = {}
         self._kinds_for: dict[int, tuple[Kind, ...]] = {}   # group -> kinds it admits
         if self._fragments and kinds:
@@ -93,10 +94,18 @@ class NodeFinder:
         if score is None:
             if len(self._scores) >= _SCORE_CACHE_LIMIT:
                 self._scores.clear()
+                self._before.clear()
             kinds = self._kinds_for.get(group.gid)
             if kinds is None:
                 kinds = self._kinds_for[group.gid] = usable_kinds(group.sample, self.kinds)
-            score = score_node(pod, node, self.strategy, kinds, admitted=True)
+            before = None
+            if self._fragments and node.dev_free:
+                # The node's own fragmentation is the same for every pod: once per class.
+                before = self._before.get((group.gid, key))
+                if before is None:
+                    before = self._before[(group.gid, key)] = fragmentation(
+                        key[0], key[1], node.dev_free, kinds)
+            score = score_node(pod, node, self.strategy, kinds, admitted=True, before=before)
             pressure = self._pressure.get(group.gid)
             if pressure:
                 # GPUs that constrained kinds can find few of are kept for them.
