@@ -25,7 +25,10 @@ room for a share) and the baselines put a share on the fullest device that holds
 
 Reported: pods placed, GPUs allocated (whole and shares, in GPUs), GPUs still free at the
 end (with demand above capacity, free GPUs at the end are capacity nobody could use), the
-share of GPU capacity allocated when the first GPU pod was turned away, and placements/s.
+share of GPU capacity allocated when the first GPU pod was turned away, placements/s, and
+the pods each policy turned away by request kind. Where demand exceeds capacity (base,
+multi), pods placed and GPUs allocated pull apart: a policy that fragments the 8-GPU nodes
+turns the 8-GPU jobs away and fits several small pods in their GPUs instead.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from __future__ import annotations
 import argparse
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from berth.platform.resources.nodeselectors import parse_term
@@ -68,6 +71,7 @@ BASE_MIX = (
     ("4-gpu", 3, 4, (), (24, 32, 48), (96, 128, 192)),
     ("8-gpu", 2, 8, (), (48, 64, 80), (192, 256, 384)),
 )
+KINDS = ("cpu", "share", "1-gpu", "2-gpu", "4-gpu", "8-gpu")
 VARIANTS: dict[str, dict[str, float]] = {
     "base": {},
     "shares": {"share": 2.0, "1-gpu": 0.6},              # sharing-heavy
@@ -125,6 +129,7 @@ class Outcome:
     gpus_free: float
     at_first_failure: float   # share of GPU capacity allocated when a GPU pod first failed
     seconds: float
+    turned_away: dict[str, int] = field(default_factory=dict)   # request kind -> pods
 
     @property
     def rate(self) -> float:
@@ -181,10 +186,20 @@ def _random(rng: random.Random):
     return lambda pod: (lambda group, key, members: rng.random() ** (1.0 / len(members)))
 
 
+def request_kind(pod: PodRequest) -> str:
+    if pod.gpu:
+        return f"{pod.gpu}-gpu"
+    return "share" if pod.gpu_milli else "cpu"
+
+
 def _track(snapshot: Snapshot, capacity: float, pod: PodRequest, placed: bool,
            state: dict) -> None:
     """Note the allocation when a GPU pod that an empty node of its models would take is
-    first turned away (pods no node could ever take say nothing about packing)."""
+    first turned away (pods no node could ever take say nothing about packing), and count
+    the pods turned away by kind."""
+    if not placed:
+        away = state.setdefault("away", {})
+        away[request_kind(pod)] = away.get(request_kind(pod), 0) + 1
     if not placed and pod.uses_gpu and state["first"] is None and any(
             snapshot.static_rejection(pod, g) is None for g in snapshot.groups):
         state["first"] = allocated(snapshot) / capacity
@@ -237,7 +252,8 @@ def _outcome(name: str, snapshot: Snapshot, capacity: float, placed: int, state:
              seconds: float) -> Outcome:
     used = allocated(snapshot)
     first = state["first"] if state["first"] is not None else used / capacity
-    return Outcome(name, placed, used, capacity - used, first, seconds)
+    return Outcome(name, placed, used, capacity - used, first, seconds,
+                   dict(state.get("away", {})))
 
 
 # ---- report ---------------------------------------------------------------------------
@@ -250,6 +266,10 @@ def table(title: str, outcomes: list[Outcome], capacity: int) -> str:
         lines.append(f"{o.policy:<10} {o.placed:>7} {o.gpus_allocated:>10.1f} "
                      f"{o.gpus_allocated / capacity:>8.1%} {o.gpus_free:>9.1f} "
                      f"{o.at_first_failure:>11.1%} {o.rate:>9.0f}")
+    lines.append(f"{'turned away':<12}" + "".join(f"{kind:>7}" for kind in KINDS))
+    for o in outcomes:
+        lines.append(f"{o.policy:<12}" + "".join(f"{o.turned_away.get(kind, 0):>7}"
+                                               for kind in KINDS))
     return "\n".join(lines)
 
 

@@ -2,12 +2,16 @@
 
     .venv/bin/python -m benchmarks.bench_scheduler [--seed N] [--nodes N] [--pods N]
 
-Two generated traces, each run under Berth's "pack" (the default), Berth's "spread", and a
-plain first-fit baseline, all in the same process on the same trace:
+Generated traces, each run under Berth's "pack" (the default), Berth's "spread", Berth's
+"fragmentation-aware", and a plain first-fit baseline, all in the same process on the same
+trace:
 
 * **mixed**: 5,000 nodes of four shapes (CPU-only and 4/8-GPU nodes, zones, a GPU taint)
   and 50,000 pending pods from Jobs of mixed CPU/memory/GPU requests, some with node
   selectors, a few that can never fit. Measures placements/s and p50/p99 decision latency.
+* **GPU sharing**: ``--gpu-pods`` pods of ``bench_gpu_packing``'s base mix (GPU shares,
+  1/2/4/8-GPU jobs, CPU pods, a quarter pinned to GPU models) on ``--nodes`` nodes of its
+  fleet, every pod a shape of its own: placements/s where the fragmentation scorer works.
 * **homogeneous**: 1,000 identical 8-GPU nodes and 6,000 pods that all fit, where the lower
   bound ``max over resources of ceil(total demand / node capacity)`` is meaningful; once
   on an empty cluster and once on a cluster already running work on 40% of its nodes (as a
@@ -17,12 +21,14 @@ plain first-fit baseline, all in the same process on the same trace:
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import time
 from dataclasses import dataclass
 from math import ceil
 from typing import Callable
 
+from benchmarks import bench_gpu_packing as gpu_packing
 from berth.platform.resources.taints import Taint, Toleration
 from berth.scheduler.cycle import Cycle, queue_order
 from berth.scheduler.filters import run_filters
@@ -155,6 +161,14 @@ class Result:
     def rate(self) -> float:
         return self.placed / self.seconds if self.seconds else 0.0
 
+    @property
+    def cpu_rate(self) -> float:
+        """Placements per second of the decisions' own CPU time: what the rate would be on
+        a machine nothing else runs on (wall time on a shared machine includes waiting for
+        a core)."""
+        spent = sum(self.cpu_times)
+        return self.placed / spent if spent else 0.0
+
 
 def percentile(values: list[float], q: float) -> float:
     """In milliseconds."""
@@ -242,6 +256,7 @@ def lower_bound(snapshot: Snapshot) -> int:
 
 def table(title: str, results: list[Result]) -> str:
     speed = (f"{'strategy':<10} {'placed':>7} {'failed':>7} {'seconds':>8} {'placed/s':>9} "
+             f"{'/cpu-s':>7} "
              f"{'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'p99 cpu ms':>10} | "
              f"{'nodes used':>10} {'lower bound':>11} {'ratio':>6} {'idle cpu':>8} "
              f"{'free 8-GPU':>10}")
@@ -250,6 +265,7 @@ def table(title: str, results: list[Result]) -> str:
         ratio = r.nodes_used / r.lower_bound if r.lower_bound else 0.0
         lines.append(
             f"{r.name:<10} {r.placed:>7} {r.failed:>7} {r.seconds:>8.2f} {r.rate:>9.0f} "
+            f"{r.cpu_rate:>7.0f} "
             f"{percentile(r.latencies, 0.50):>7.3f} {percentile(r.latencies, 0.99):>7.3f} "
             f"{percentile(r.latencies, 1.0):>7.2f} {percentile(r.cpu_times, 0.99):>10.3f} | "
             f"{r.nodes_used:>10} {r.lower_bound:>11} {ratio:>6.3f} {r.idle_cpu:>8.1%} "
@@ -270,6 +286,8 @@ def run_trace(title: str, make_nodes: Callable[[], list[NodeView]],
 
 LEGEND = """\
 placed/s    placements per second of wall time over the whole batch, failed decisions included
+/cpu-s      placements per second of the decisions' own CPU time (thread time): the rate
+            without waiting for a core on a shared machine (the load average is printed)
 p50/p99/max wall time of one decision (filter, score, bind in the snapshot, or explain why
             not); "p99 cpu" is the CPU time the decision took, which other processes on a
             busy machine do not inflate
@@ -285,15 +303,27 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--nodes", type=int, default=5000)
     parser.add_argument("--pods", type=int, default=50_000)
+    parser.add_argument("--gpu-pods", type=int, default=10_000,
+                        help="pods of the GPU sharing trace (0: skip it)")
     parser.add_argument("--homogeneous-nodes", type=int, default=1000)
     parser.add_argument("--homogeneous-pods", type=int, default=6000)
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
     pods = mixed_pods(args.pods, rng)
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} on "
+          f"{os.cpu_count()} cores")
     print(f"seed {args.seed}: mixed trace {args.nodes} nodes, {len(pods)} pending pods; "
           f"homogeneous trace {args.homogeneous_nodes} nodes, {args.homogeneous_pods} pods\n")
     run_trace(f"mixed trace ({args.nodes} nodes, {len(pods)} pods)",
               lambda: mixed_nodes(args.nodes), pods)
+    if args.gpu_pods:
+        # Every pod its own shape (shares, 1-8 GPUs, GPU models), one at a time: the worst
+        # case for the class caches, and where the fragmentation scorer does its work.
+        gpods = sorted(gpu_packing.make_pods(args.gpu_pods, random.Random(args.seed), "base"),
+                       key=queue_order)
+        run_trace(f"GPU sharing trace ({args.nodes} nodes of 0-8 GPUs as in "
+                  f"bench_gpu_packing, {len(gpods)} pods)",
+                  lambda: gpu_packing.make_nodes(args.nodes, random.Random(args.seed)), gpods)
     hpods = homogeneous_pods(args.homogeneous_pods, rng)
     shape = f"{args.homogeneous_nodes} x 64 cpu / 256Gi / 8 gpu, {len(hpods)} pods"
     run_trace(f"homogeneous trace, empty cluster ({shape})",

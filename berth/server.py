@@ -39,6 +39,7 @@ from berth.platform.store.lease import Fence, FencedDatabase, LeaseStore
 from berth.scheduler.loop import SchedulerLoop
 from berth.workers.remote_logs import serve_logs_from_ray
 from berth.workers.service import WorkerService
+from berth.workers.gpu_allocation import GpuAllocationReporter
 from berth.workers.simulated import SimulatedKubelet
 from berth.settings import Settings
 
@@ -70,6 +71,8 @@ class ControlSide:
                                       LocalPathProvisioner(settings.resolved_volume_root)),
                          workers=2)
         self.manager.add(SimulatedKubelet(client), workers=4)
+        # Per-device GPU allocation on every node, for `kubectl describe node`.
+        self.manager.add(GpuAllocationReporter(client), workers=2)
         self.cronjobs = CronJobController(client, platform.recorder("cronjob-controller"),
                                           observers=[metrics.observe_cron])
         self.manager.add(self.cronjobs, workers=4)

@@ -41,8 +41,10 @@ def model_pressure(kinds: Sequence[Kind],
                    supply: Sequence[tuple[NodeView, int]]) -> list[float]:
     """How much the constrained part of the mix leans on each node shape: for every kind
     that may only use some nodes (a GPU model), its share times how scarce those nodes' GPUs
-    are (all GPUs / the GPUs it may use), summed over the kinds that may use the shape.
-    ``supply``: a sample node of each shape and how many GPUs the shape has in all."""
+    are (all free GPUs / the free GPUs it may use), summed over the kinds that may use the
+    shape. ``supply``: a sample node of each shape and how many GPUs the shape has free (the
+    search passes what is free when the cycle starts: a model that runs out draws more
+    protection as it does, where counting all GPUs protected the large pools too little)."""
     total = sum(gpus for _, gpus in supply) or 1
     pressure = [0.0] * len(supply)
     for kind in kinds:
@@ -121,16 +123,19 @@ def device_options(pod: PodRequest, free: Sequence[int]) -> list[tuple[int, ...]
 
 
 def best_delta(pod: PodRequest, node: NodeView, kinds: Sequence[Kind], *,
-               admitted: bool = False) -> tuple[float, tuple[int, ...]] | None:
+               admitted: bool = False,
+               before: float | None = None) -> tuple[float, tuple[int, ...]] | None:
     """The least rise in the node's fragmentation ``pod`` can cause, and the devices that
     give it (ties: the device with the least room). None: its GPU request does not fit.
-    ``admitted``: ``kinds`` are already those the node admits (``usable_kinds``)."""
+    ``admitted``: ``kinds`` are already those the node admits (``usable_kinds``).
+    ``before``: the node's fragmentation, when the caller has it (``node_fragmentation``)."""
     cpu_free = node.alloc_cpu - node.req_cpu
     mem_free = node.alloc_mem - node.req_mem
     free = node.dev_free
     if not admitted:
         kinds = usable_kinds(node, kinds)
-    before = fragmentation(cpu_free, mem_free, free, kinds)
+    if before is None:
+        before = fragmentation(cpu_free, mem_free, free, kinds)
     cpu_after, mem_after = cpu_free - pod.cpu, mem_free - pod.memory
     best: tuple[float, tuple[int, ...]] | None = None
     for devices in device_options(pod, free):

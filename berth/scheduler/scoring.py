@@ -143,24 +143,25 @@ def taint_score(pod: PodRequest, node: NodeView) -> float:
 
 
 def fragmentation_score(pod: PodRequest, node: NodeView, kinds: Sequence[Kind], *,
-                        admitted: bool = False) -> float:
+                        admitted: bool = False, before: float | None = None) -> float:
     """Minus the rise in the node's expected fragmentation (GPUs), on its best devices;
-    0 on a node without GPUs. ``admitted``: see ``fragmentation.best_delta``."""
+    0 on a node without GPUs. ``admitted``, ``before``: see ``fragmentation.best_delta``."""
     if not node.dev_free or not kinds:
         return 0.0
-    best = best_delta(pod, node, kinds, admitted=admitted)
+    best = best_delta(pod, node, kinds, admitted=admitted, before=before)
     return -best[0] if best is not None else 0.0
 
 
 def score_node(pod: PodRequest, node: NodeView, strategy: Strategy = PACK,
-               kinds: Sequence[Kind] = (), *, admitted: bool = False) -> float:
+               kinds: Sequence[Kind] = (), *, admitted: bool = False,
+               before: float | None = None) -> float:
     """The total the scheduler maximises: weighted sum of the scorers. ``kinds``: the
     workload mix, for the fragmentation scorer (``admitted``: already filtered for the
-    node's labels)."""
+    node's labels; ``before``: the node's fragmentation against them, if known)."""
     score = (strategy.allocation_weight * allocation_score(pod, node, strategy)
              + strategy.gpu_weight * gpu_placement_score(pod, node)
              + strategy.taint_weight * taint_score(pod, node))
     if strategy.fragmentation_weight and node.dev_free:
-        score += strategy.fragmentation_weight * fragmentation_score(pod, node, kinds,
-                                                                     admitted=admitted)
+        score += strategy.fragmentation_weight * fragmentation_score(
+            pod, node, kinds, admitted=admitted, before=before)
     return score

@@ -122,6 +122,11 @@ def free_gpu_capacity(node: NodeView) -> float:
     return sum(node.dev_free) / DEVICE_MILLI
 
 
+def device_allocated(node: NodeView) -> list[float]:
+    """GPUs allocated on each of ``node``'s devices (1.0 a whole GPU, 0.25 a share of 250)."""
+    return [(DEVICE_MILLI - free) / DEVICE_MILLI for free in node.dev_free]
+
+
 def fragmented_gpus(node: NodeView, pending: Iterable[PodRequest]) -> float:
     """Free GPU capacity on ``node`` that no pending GPU request (whole or share) could use.
 

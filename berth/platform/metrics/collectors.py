@@ -17,7 +17,7 @@ from prometheus_client.registry import Collector
 
 from berth.platform.controllers.informers import InformerHub
 from berth.platform.metrics.capacity import (
-    PodTally, RequestCache, fragmented_gpus, node_usages, requested_gpus)
+    PodTally, RequestCache, device_allocated, fragmented_gpus, node_usages, requested_gpus)
 from berth.platform.metrics.states import JOB_STATES, POD_PHASES, cron_next_fire, job_state
 from berth.platform.resources import registry
 from berth.platform.resources.meta import dig, parse_time
@@ -106,6 +106,11 @@ class StateCollector(Collector):
             "Free GPU capacity on the node (whole devices and what shares leave of a device) "
             "that no pending GPU request could use (0 while no GPU pod is pending).",
             labels=["node"])
+        devices = GaugeMetricFamily(
+            "berth_node_gpu_device_allocated",
+            "GPU allocated on each device of each node, in GPUs (a whole GPU 1, shares "
+            "berth.dev/gpu-milli / 1000), on the devices the scheduler chose.",
+            labels=["node", "device"])
         for usage in node_usages(self.nodes.list(), tally.on_node):
             view = usage.view
             for name, factor, a, r in zip(names, scale,
@@ -115,10 +120,13 @@ class StateCollector(Collector):
                 req[name].add_metric([usage.name], r * factor)
             ready.add_metric([usage.name], 1 if usage.ready else 0)
             fragmented.add_metric([usage.name], fragmented_gpus(view, tally.pending))
+            for device, used in enumerate(device_allocated(view)):
+                devices.add_metric([usage.name, str(device)], used)
         yield from alloc.values()
         yield from req.values()
         yield ready
         yield fragmented
+        yield devices
 
     def _cronjobs(self) -> Iterable:
         nxt = GaugeMetricFamily("berth_cronjob_next_schedule_time_seconds",

@@ -10,12 +10,12 @@ from berth.scheduler.scoring import PACK, SPREAD
 
 
 def test_main_prints_a_table_for_each_trace(capsys):
-    main(["--nodes", "60", "--pods", "600", "--homogeneous-nodes", "30",
+    main(["--nodes", "60", "--pods", "600", "--gpu-pods", "300", "--homogeneous-nodes", "30",
           "--homogeneous-pods", "200"])
     out = capsys.readouterr().out
-    assert out.count("placed/s") >= 4
-    for name in ("pack", "spread", "first-fit"):
-        assert out.count(f"\n{name} ") == 3
+    assert out.count("placed/s") >= 5 and "GPU sharing trace" in out
+    for name in ("pack", "spread", "frag-aware", "first-fit"):
+        assert out.count(f"\n{name} ") == 4
 
 
 def test_pack_uses_fewer_nodes_than_first_fit_and_spread_on_a_busy_cluster():

@@ -8,6 +8,7 @@ from berth.platform.resources.nodeselectors import parse_term
 from berth.scheduler.cycle import schedule_batch
 from berth.scheduler.fragmentation import best_delta, fragmentation, model_pressure
 from berth.scheduler.mix import Kind, WorkloadMix
+from berth.scheduler.search import free_gpus
 from berth.scheduler.snapshot import Snapshot
 from berth.scheduler.types import NodeView, PodRequest
 from tests.unit.scheduler.sched_builders import a_node, a_pod, expr
@@ -121,3 +122,29 @@ def test_anywhere_work_leaves_the_scarce_model_to_the_work_that_needs_it():
         {"matchExpressions": [expr("nvidia.com/gpu.product", "In", "T4")]}])
     decisions = schedule_batch([anywhere, needs_t4], snap, "fragmentation-aware")
     assert [d.node for d in decisions] == ["a100", "t4"]
+
+
+def test_model_pressure_follows_the_gpus_still_free():
+    """The A100s are the larger pool but nearly full; the T4s are idle: work that may run
+    anywhere now leaves the last A100 to the A100-only kind."""
+    product = "nvidia.com/gpu.product"
+    busy = a_pod("busy", gpu=1)
+    a100 = [a_node(f"a100-{i}", gpu=2, labels={product: "A100"},
+                   running=(busy, busy) if i else (busy,)) for i in range(4)]
+    t4 = [a_node(f"t4-{i}", gpu=2, labels={product: "T4"}) for i in range(2)]
+    only = lambda model: (Term((Requirement(product, "In", (model,)),), ()),)  # noqa: E731
+    kinds = [Kind(0, 0, 1, 0, 0.4), Kind(0, 0, 1, 0, 0.3, affinity=only("A100")),
+             Kind(0, 0, 1, 0, 0.3, affinity=only("T4"))]
+    [decision] = schedule_batch([a_pod("any", gpu=1)], Snapshot(a100 + t4),
+                                "fragmentation-aware", kinds=kinds)
+    assert decision.node.startswith("t4-")
+
+
+def test_free_gpus_whose_cpu_is_gone_are_no_supply():
+    """Model pressure counts a node's free GPUs only as far as its free CPU and memory
+    would carry them at the node's own CPU and memory per GPU."""
+    cpu_hog = a_pod("hog", cpu="24", memory="8Gi")
+    snap = Snapshot([a_node("idle", cpu="32", memory="128Gi", gpu=2),
+                     a_node("stranded", cpu="32", memory="128Gi", gpu=2, running=(cpu_hog,))])
+    [group] = snap.groups
+    assert free_gpus(group) == pytest.approx(2 + 2 * 8 / 32)

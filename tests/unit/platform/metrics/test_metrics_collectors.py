@@ -74,3 +74,17 @@ def test_suspended_cronjob_has_no_next_time_and_no_scheduler_no_scheduler_series
     assert reg.get_sample_value("berth_cronjob_next_schedule_time_seconds",
                                 {"namespace": "d", "cronjob": "c"}) is None
     assert reg.get_sample_value("berth_scheduler_pending_pods", {"queue": "active"}) is None
+
+
+def test_per_device_gpu_allocation_is_a_series():
+    reg = collect({
+        registry.POD: [a_pod("whole", node="gpu", phase="Running", gpus=1, devices="2"),
+                       a_pod("s1", node="gpu", phase="Running", gpu_milli=250, devices="0"),
+                       a_pod("s2", node="gpu", phase="Running", gpu_milli=500, devices="0"),
+                       a_pod("done", node="gpu", phase="Succeeded", gpus=1, devices="1")],
+        registry.NODE: [a_node("gpu", cpu="16", memory="64Gi", gpus=4)],
+    })
+    get = reg.get_sample_value
+    assert [get("berth_node_gpu_device_allocated", {"node": "gpu", "device": str(d)})
+            for d in range(4)] == [0.75, 0.0, 1.0, 0.0]
+    assert get("berth_node_gpu_device_allocated", {"node": "gpu", "device": "4"}) is None

@@ -1,0 +1,51 @@
+"""The per-device GPU allocation written on nodes for ``kubectl describe node``."""
+
+from __future__ import annotations
+
+from berth.workers.gpu_allocation import (
+    DeviceUse, annotation_for, device_allocation, format_allocation, parse_allocation)
+
+
+def a_node(gpus: int, model: str | None = "A100") -> dict:
+    labels = {"nvidia.com/gpu.product": model} if model else {}
+    capacity = {"cpu": "32", "memory": "128Gi"}
+    if gpus:
+        capacity["nvidia.com/gpu"] = str(gpus)
+    return {"metadata": {"name": "n", "labels": labels}, "status": {"capacity": capacity}}
+
+
+def a_pod(name: str, *, gpu: int = 0, milli: int = 0, devices: str | None = None,
+          phase: str = "Running", namespace: str = "ml") -> dict:
+    limits = {"cpu": "1"}
+    if gpu:
+        limits["nvidia.com/gpu"] = str(gpu)
+    if milli:
+        limits["berth.dev/gpu-milli"] = str(milli)
+    metadata = {"name": name, "namespace": namespace, "uid": f"uid-{name}"}
+    if devices is not None:
+        metadata["annotations"] = {"berth.dev/gpu-devices": devices}
+    return {"metadata": metadata, "status": {"phase": phase},
+            "spec": {"nodeName": "n", "containers": [{"name": "c",
+                                                       "resources": {"limits": limits}}]}}
+
+
+def test_whole_gpus_and_shares_are_counted_on_the_devices_the_pods_name():
+    pods = [a_pod("train", gpu=2, devices="1,3"), a_pod("a", milli=250, devices="0"),
+            a_pod("b", milli=500, devices="0", namespace="ab"), a_pod("cpu"),
+            a_pod("old", gpu=1, devices="2", phase="Succeeded")]
+    assert device_allocation(a_node(4), pods) == [
+        DeviceUse(0, "A100", 750, ("ab/b", "ml/a")),
+        DeviceUse(1, "A100", 1000, ("ml/train",)),
+        DeviceUse(2, "A100", 0, ()),
+        DeviceUse(3, "A100", 1000, ("ml/train",))]
+
+
+def test_the_annotation_is_one_line_per_device_and_reads_back():
+    devices = device_allocation(a_node(2, model=None), [a_pod("s", milli=300, devices="1")])
+    text = format_allocation(devices)
+    assert text == "0 - 0/1000 -\n1 - 300/1000 ml/s"
+    assert parse_allocation(text) == devices
+
+
+def test_a_node_without_gpus_gets_no_annotation():
+    assert annotation_for(a_node(0), [a_pod("cpu")]) is None
