@@ -132,7 +132,9 @@ def test_model_pressure_follows_the_gpus_still_free():
     a100 = [a_node(f"a100-{i}", gpu=2, labels={product: "A100"},
                    running=(busy, busy) if i else (busy,)) for i in range(4)]
     t4 = [a_node(f"t4-{i}", gpu=2, labels={product: "T4"}) for i in range(2)]
-    only = lambda model: (Term((Requirement(product, "In", (model,)),), ()),)  # noqa: E731
+    def only(model):
+        return (parse_term({"matchExpressions": [
+            {"key": product, "operator": "In", "values": [model]}]}),)
     kinds = [Kind(0, 0, 1, 0, 0.4), Kind(0, 0, 1, 0, 0.3, affinity=only("A100")),
              Kind(0, 0, 1, 0, 0.3, affinity=only("T4"))]
     [decision] = schedule_batch([a_pod("any", gpu=1)], Snapshot(a100 + t4),
