@@ -78,6 +78,7 @@ class NodeAgent:
         }
         self.pods: dict[str, PodRecord] = {}
         self._cursor = time.time_ns() // 1000
+        self._woken = self._cursor  # the cursor of the last change that ends a long poll
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._recover()
@@ -144,11 +145,12 @@ class NodeAgent:
         soon as a status changes (or after ``wait_s`` with nothing), so statuses reach the
         control plane as they happen rather than at its next poll. A change that ends the
         wait is answered ``_GATHER_S`` later, with whatever else changed meanwhile (a pod
-        admitted and started at once is one write, not two)."""
+        admitted and started at once is one write, not two). A pod's normal start
+        (``starting``) ends no wait by itself: it goes with the next change."""
         if wait_s > 0:
             with self._lock:
-                woke = self._cursor <= since and \
-                    self._changed.wait_for(lambda: self._cursor > since, wait_s)
+                woke = self._woken <= since and \
+                    self._changed.wait_for(lambda: self._woken > since, wait_s)
             if woke:
                 time.sleep(_GATHER_S)
         with self._lock:
@@ -168,7 +170,7 @@ class NodeAgent:
                 return
             rec.seq = seq
             if status != rec.status:  # an unchanged status is no change to report
-                self._set_status(rec, status)
+                self._set_status(rec, status, wake=not starting(status))
 
     def read_log(self, uid: str, container: str | None = None, **options) -> str:
         rec = self._record(uid)
@@ -216,12 +218,16 @@ class NodeAgent:
     def _now(self) -> str:
         return rfc3339(utcnow())
 
-    def _set_status(self, rec: PodRecord, status: dict) -> None:
+    def _set_status(self, rec: PodRecord, status: dict, *, wake: bool = True) -> None:
+        """Record a status change. ``wake=False``: it does not answer a waiting long poll by
+        itself; it goes with the next change that does, or when the poll times out."""
         self._cursor = max(self._cursor + 1, time.time_ns() // 1000)
         rec.status, rec.changed = status, self._cursor
         self._persist(rec)
-        with self._changed:  # callers mostly hold the lock already (it is re-entrant)
-            self._changed.notify_all()
+        if wake:
+            self._woken = self._cursor
+            with self._changed:  # callers mostly hold the lock already (it is re-entrant)
+                self._changed.notify_all()
 
     def _persist(self, rec: PodRecord) -> None:
         folder = self.pod_root / rec.uid
@@ -259,7 +265,8 @@ class NodeAgent:
             scheduling_strategy=NodeAffinitySchedulingStrategy(self.node_id, soft=False),
         ).remote(ray.get_runtime_context().current_actor, rec.pod, rec.bundle,
                  self.node_config)
-        self._set_status(rec, waiting_status(rec.pod, self.host_ip, now))
+        status = waiting_status(rec.pod, self.host_ip, now)
+        self._set_status(rec, status, wake=not starting(status))
 
     def _used(self) -> dict[str, float]:
         used: dict[str, float] = {}
@@ -348,6 +355,26 @@ class NodeAgent:
                                          LOST_MESSAGE)
             self.pods[uid] = rec
             self._set_status(rec, rec.status)
+
+
+_STARTING_REASONS = frozenset({"ContainerCreating", "PodInitializing"})
+
+
+def starting(status: dict) -> bool:
+    """A pod on its normal way to running: Pending, every container waiting to be created (no
+    message: nothing is wrong). Such a status is written with the next one (Running, most
+    often, milliseconds later) instead of in a store write of its own, or after the status
+    long poll's timeout when nothing follows it (a pod waiting in Ray's queue)."""
+    if status.get("phase") != "Pending" or status.get("reason") or status.get("message"):
+        return False
+    containers = [cs for key in ("initContainerStatuses", "containerStatuses")
+                  for cs in status.get(key) or []]
+    for cs in containers:
+        waiting = (cs.get("state") or {}).get("waiting")
+        if waiting is None or waiting.get("reason") not in _STARTING_REASONS \
+                or waiting.get("message") or cs.get("lastState", {}).get("terminated"):
+            return False
+    return True
 
 
 def _task_failure(rec: PodRecord, err: Exception, host_ip: str, now: str) -> dict:
