@@ -153,7 +153,9 @@ def run_berth(args: argparse.Namespace, workdir: Path, database_url: str | None)
     launcher = [sys.executable, "-m", "benchmarks.e2e_profile", str(profile_path)] \
         if args.profile else None
     started = time.monotonic()
-    berth = start_berth(data_dir, free_port(), launcher, database_url=database_url)
+    settings = {"BERTH_AGENT_LAUNCHES_PODS": "true"} if args.agent_launches_pods else {}
+    berth = start_berth(data_dir, free_port(), launcher, database_url=database_url,
+                        settings=settings)
     print(f"berth up ready with a Ready node in {time.monotonic() - started:.1f} s", flush=True)
     try:
         nodes = node_capacity(berth.url)
@@ -215,8 +217,9 @@ def _occupancy(records: list[dict], start: str, end: str, window: tuple[float, f
 def report(run: BerthRun, baselines: list[Baseline], args: argparse.Namespace) -> None:
     millis = quantity.to_milli(args.cpu)
     store = "PostgreSQL" if args.database == "postgresql" else "SQLite"
+    launch = "the node agent" if args.agent_launches_pods else "one Ray task each"
     print(f"\n== Berth: berth up with workers, {store}, pods of `true` requesting "
-          f"cpu {args.cpu}")
+          f"cpu {args.cpu}, started by {launch}")
     for name, capacity, allocatable in run.nodes:
         slots = quantity.to_milli(allocatable.get("cpu", "0")) // max(millis, 1)
         print(f"  node {name}: capacity {capacity}; {slots} pods of {args.cpu} fit at once")
@@ -343,6 +346,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite",
                         help="Berth's store: SQLite in the data directory, or a fresh schema "
                         "of the PostgreSQL at BERTH_TEST_PG_URL")
+    parser.add_argument("--agent-launches-pods", action="store_true",
+                        help="Berth setting agent_launches_pods: the node agent starts the "
+                        "pods itself instead of one Ray task each")
     parser.add_argument("--no-ray", action="store_true", help="skip the raw Ray baseline")
     parser.add_argument("--dump", type=Path, help="write every job's stage times here (JSON)")
     parser.add_argument("--profile", action="store_true",

@@ -76,10 +76,12 @@ class BerthUp:
 
 
 def start_berth(data_dir: Path, port: int, launcher: list[str] | None = None,
-                deadline_s: float = 180, database_url: str | None = None) -> BerthUp:
+                deadline_s: float = 180, database_url: str | None = None,
+                settings: dict[str, str] | None = None) -> BerthUp:
     """``berth up`` with workers on a loopback port, SQLite in ``data_dir`` (or the database
     at ``database_url``); returns once the API is ready and a Ray-backed Node is Ready.
-    ``launcher`` replaces ``python -m berth.cli.main`` (the profiler's wrapper)."""
+    ``launcher`` replaces ``python -m berth.cli.main`` (the profiler's wrapper); ``settings``
+    adds Berth settings by their environment names (``BERTH_...``)."""
     log_path = data_dir / "berth.log"
     args = (launcher or [sys.executable, "-m", "berth.cli.main"]) + [
         "up", "--port", str(port), "--data-dir", str(data_dir), "--log-level", "warning"]
@@ -87,7 +89,7 @@ def start_berth(data_dir: Path, port: int, launcher: list[str] | None = None,
         args += ["--database-url", database_url]
     with open(log_path, "ab") as log_file:
         process = subprocess.Popen(args, stdout=log_file, stderr=subprocess.STDOUT, cwd=REPO,
-                                   start_new_session=True)
+                                   start_new_session=True, env={**os.environ, **(settings or {})})
     berth = BerthUp(process, port, data_dir, log_path)
     try:
         _wait_node(berth, time.monotonic() + deadline_s)

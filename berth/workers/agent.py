@@ -35,7 +35,7 @@ from berth.platform.resources.meta import rfc3339, utcnow
 from berth.workers import logs, sandboxcheck
 from berth.workers.admission import admit, ray_options, ray_resources
 from berth.workers.filevolumes import FileVolumes, VolumeError, root_for
-from berth.workers.pod_task import run_pod, write_stop
+from berth.workers.pod_task import run_here, run_pod, write_stop
 from berth.workers.records import PodRecord, UnknownPod, log_container
 from berth.workers.runner import StopRequest
 from berth.workers.status import is_terminal, lost_status, rejected_status, waiting_status
@@ -55,7 +55,7 @@ class NodeAgent:
 
     def __init__(self, node_id: str, root: str, *, hide: list[str] | None = None,
                  backoff_base: float = 10.0, backoff_cap: float = 300.0,
-                 bwrap: str | None = "auto"):
+                 bwrap: str | None = "auto", launch_here: bool = False):
         self.node_id = node_id
         self.root = Path(root) / node_id[:12]
         self.log_root, self.pod_root = self.root / "logs", self.root / "pods"
@@ -76,6 +76,7 @@ class NodeAgent:
             "hide": sorted({str(self.root.parent), *(hide or [])}),
             "backoff_base": backoff_base, "backoff_cap": backoff_cap,
         }
+        self.launch_here = launch_here
         self.pods: dict[str, PodRecord] = {}
         self._cursor = time.time_ns() // 1000
         self._woken = self._cursor  # the cursor of the last change that ends a long poll
@@ -259,6 +260,13 @@ class NodeAgent:
             self._set_status(rec, rejected_status(rec.pod, self.host_ip, now, *refusal))
             return
         self._show_files(rec, rec.bundle)
+        if self.launch_here and runs_here(rec.pod):
+            rec.ref = LocalPod(threading.Thread(target=self._run_here, args=(rec,),
+                                                name=f"pod-{rec.name}", daemon=True))
+            rec.ref.thread.start()
+            status = waiting_status(rec.pod, self.host_ip, now)
+            self._set_status(rec, status, wake=not starting(status))
+            return
         options = ray_options(rec.pod)
         rec.ref = run_pod.options(
             **options, name=f"pod:{rec.namespace}/{rec.name}",
@@ -281,7 +289,7 @@ class NodeAgent:
             return
         rec.stopping = True
         write_stop(self.pod_root / rec.uid, StopRequest(grace=grace))
-        if rec.seq == 0:
+        if rec.seq == 0 and not isinstance(rec.ref, LocalPod):
             # Not started as far as we know: drop it from Ray's queue. Should it have just
             # started, the stop file above stops it all the same.
             ray.cancel(rec.ref, force=False)
@@ -306,7 +314,8 @@ class NodeAgent:
         """Collect each pod task's end: its final status, or why the task itself failed."""
         while True:
             with self._lock:
-                refs = {r.ref: r for r in self.pods.values() if r.ref is not None}
+                refs = {r.ref: r for r in self.pods.values()
+                        if r.ref is not None and not isinstance(r.ref, LocalPod)}
             if not refs:
                 time.sleep(_WAIT_S)
                 continue
@@ -325,6 +334,21 @@ class NodeAgent:
         except ray.exceptions.RayError as err:
             log.warning("pod %s/%s task failed: %s", rec.namespace, rec.name, err)
             seq, status = None, _task_failure(rec, err, self.host_ip, self._now())
+        self._ended(rec, seq, status)
+
+    def _run_here(self, rec: PodRecord) -> None:
+        """A pod this agent launches itself, on a thread of its own process."""
+        try:
+            result = run_here(rec.pod, rec.bundle, self.node_config, self.report, gpu_ids=[],
+                              node_id=self.node_id)
+            seq, status = result["seq"], result["status"]
+        except Exception as err:  # the runner itself broke: the pod is lost, said so
+            log.exception("pod %s/%s failed in its runner", rec.namespace, rec.name)
+            seq, status = None, lost_status(rec.pod, rec.status, self.host_ip, self._now(),
+                                            f"The pod's runner failed: {type(err).__name__}")
+        self._ended(rec, seq, status)
+
+    def _ended(self, rec: PodRecord, seq: int | None, status: dict) -> None:
         with self._lock:
             rec.ref = None
             if seq is not None:
@@ -355,6 +379,20 @@ class NodeAgent:
                                          LOST_MESSAGE)
             self.pods[uid] = rec
             self._set_status(rec, rec.status)
+
+
+class LocalPod:
+    """``PodRecord.ref`` of a pod the agent runs on one of its own threads."""
+
+    def __init__(self, thread: threading.Thread):
+        self.thread = thread
+
+
+def runs_here(pod: dict) -> bool:
+    """Whether the agent may run the pod itself rather than as a Ray task: it asks Ray for
+    nothing but CPU and memory. A pod that asks for GPUs (or any other Ray resource) stays a
+    Ray task, so that Ray assigns its devices (``CUDA_VISIBLE_DEVICES``) and accounts them."""
+    return set(ray_resources(pod)) <= {"CPU", "memory"}
 
 
 _STARTING_REASONS = frozenset({"ContainerCreating", "PodInitializing"})

@@ -2,7 +2,7 @@
 
 import pytest
 
-from berth.workers.agent import starting
+from berth.workers.agent import runs_here, starting
 from berth.workers.status import waiting_status
 
 POD = {"metadata": {"name": "p", "namespace": "ns", "uid": "u"},
@@ -30,3 +30,18 @@ def with_state(state: dict, phase: str = "Pending", **extra) -> dict:
 ])
 def test_only_a_normal_start_is_quiet(status, quiet):
     assert starting(status) is quiet
+
+
+def _asking(requests: dict) -> dict:
+    return {"spec": {"containers": [{"name": "c", "resources": {"requests": requests}}]}}
+
+
+@pytest.mark.parametrize("requests, here", [
+    ({}, True),
+    ({"cpu": "100m"}, True),
+    ({"cpu": "2", "memory": "1Gi"}, True),
+    ({"cpu": "1", "nvidia.com/gpu": "1"}, False),      # Ray assigns its GPU
+    ({"berth.dev/gpu-milli": "250"}, False),          # a GPU share: a fraction of one
+])
+def test_only_pods_asking_ray_for_cpu_and_memory_run_in_the_agent(requests, here):
+    assert runs_here(_asking(requests)) is here
