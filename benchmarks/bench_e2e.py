@@ -5,6 +5,7 @@ tasks that run the same process.
     .venv/bin/python -m benchmarks.bench_e2e [--jobs 1000] [--solo 50] [--clients 4]
                                              [--cpu 100m] [--timeout 420] [--profile]
                                              [--database sqlite|postgresql]
+                                             [--agent-launches-pods]
                                              [--no-ray] [--dump FILE.json]
 
 At Berth's current rate (about 3 Jobs/s here) the default 1,000 Jobs take about 5 minutes
@@ -38,6 +39,8 @@ last 1,000 completions (a fifth of the run each when it has fewer than 2,000 Job
 cache that slows down as objects pile up shows there. ``--database postgresql`` runs Berth on
 a fresh schema of the PostgreSQL at ``BERTH_TEST_PG_URL`` (the tests' server) instead of
 SQLite; it fails by name when that server cannot be reached.
+``--agent-launches-pods`` turns on the setting of that name: the node agent starts each pod
+itself instead of as one Ray task.
 
 ``--profile`` runs ``berth up`` under a sampling CPU profiler (``e2e_profile``) and prints
 where its CPU went; that run's figures carry the profiler's overhead.
