@@ -41,7 +41,8 @@ def _cpu_free_on(node_id: str) -> float:
 def test_a_cpu_pod_runs_sandboxed_in_the_agent_holding_no_ray_cpu(
         ray_env, here, make_pod, pod_status, wait_for):
     free_before = _cpu_free_on(ray_env.c_id)
-    container = make_pod.sh("echo pid $$; sleep 3", resources={"requests": {"cpu": "1"}})
+    # Kubernetes reads $$ in a command as a literal $: this runs `echo pid $$`.
+    container = make_pod.sh("echo pid $$$$; sleep 3", resources={"requests": {"cpu": "1"}})
     pod = make_pod("launched", container)
     uid = pod["metadata"]["uid"]
     ray.get(here.sync.remote([{"pod": pod, "bundle": {}}]))
