@@ -200,12 +200,12 @@ def window_size(jobs: int) -> int:
     return 1000 if jobs >= 2000 else max(jobs // 5, 1)
 
 
-def first_last_rates(completions: Sequence[float], start: float,
-                     size: int) -> tuple[float, float]:
-    """Completions per second over the first ``size`` completions (from ``start``, the first
-    submit) and over the last ``size`` (from the completion just before them). NaN when the
-    run has fewer than ``size + 1`` completions."""
+def first_last_rates(completions: Sequence[float], size: int) -> tuple[float, float]:
+    """Completions per second within the first ``size`` completions and within the last
+    ``size`` ((size - 1) gaps over the time from the window's first completion to its last;
+    the pipeline's fill time before the first completion is not counted). NaN when the run has
+    fewer than ``size + 1`` completions."""
     done = sorted(completions)
-    if size < 1 or len(done) <= size:
+    if size < 2 or len(done) <= size:
         return math.nan, math.nan
-    return rate(size, start, done[size - 1]), rate(size, done[-size - 1], done[-1])
+    return rate(size - 1, done[0], done[size - 1]), rate(size - 1, done[-size], done[-1])

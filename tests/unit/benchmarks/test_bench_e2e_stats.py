@@ -178,14 +178,15 @@ def test_window_is_1000_completions_when_the_run_has_two_of_them(jobs, size):
     assert window_size(jobs) == size
 
 
-def test_first_and_last_rates_count_each_window_from_the_completion_before_it():
-    # Submitted at 0; completions 1 s apart for the first 4, then 0.5 s apart.
+def test_first_and_last_rates_count_each_window_from_its_first_completion():
+    # Completions 1 s apart for the first 4, then 0.5 s apart.
     done = [1, 2, 3, 4, 4.5, 5, 5.5, 6]
-    first, last = first_last_rates(list(reversed(done)), 0.0, 4)
-    assert first == pytest.approx(4 / 4)      # 4 completions in [0, 4]
-    assert last == pytest.approx(4 / 2)       # 4 completions in (4, 6]
+    first, last = first_last_rates(list(reversed(done)), 4)
+    assert first == pytest.approx(3 / 3)      # 3 gaps within [1, 4]
+    assert last == pytest.approx(3 / 1.5)     # 3 gaps within [4.5, 6]
 
 
 def test_first_and_last_rates_need_more_completions_than_one_window():
-    assert all(math.isnan(r) for r in first_last_rates([1.0, 2.0], 0.0, 2))
-    assert all(math.isnan(r) for r in first_last_rates([], 0.0, 1))
+    assert all(math.isnan(r) for r in first_last_rates([1.0, 2.0], 2))
+    assert all(math.isnan(r) for r in first_last_rates([], 1))
+    assert all(math.isnan(r) for r in first_last_rates([1.0, 2.0, 3.0], 1))
