@@ -64,5 +64,6 @@ def test_a_deleted_pod_launched_by_the_agent_is_stopped(here, make_pod, pod_stat
                                     "deletionGracePeriodSeconds": 0}}
     ray.get(here.sync.remote([{"pod": deleting}]))
     st = wait_for(_phase(pod_status, here, uid, "Failed", "Succeeded"), timeout=30)
-    assert st["containerStatuses"][0]["state"]["terminated"]["exitCode"] == 137
+    # Grace 0: SIGTERM and SIGKILL at once; whichever ends `sleep` first gives the code.
+    assert st["containerStatuses"][0]["state"]["terminated"]["exitCode"] in (137, 143)
     ray.get(here.sync.remote([]))
