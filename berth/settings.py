@@ -48,8 +48,9 @@ class Settings(BaseSettings):
     agent_launches_pods: bool = Field(
         False, description="Node agents start pods that ask for nothing but CPU and memory "
         "themselves, as sandboxed processes of the agent, instead of as one Ray task each "
-        "(no Ray task dispatch, worker process or per-status actor call per pod). Ray then no longer counts those "
-        "pods' CPU and memory: leave it off where other Ray work shares the nodes. Pods "
+        "(no Ray task dispatch, worker process or per-status actor call per pod). Ray then "
+        "no longer counts those pods' CPU and memory: leave it off where other Ray work "
+        "shares the nodes. Pods "
         "that ask for GPUs or other Ray resources always run as Ray tasks (Ray assigns their "
         "devices).")
     ray_keep_running: bool = Field(

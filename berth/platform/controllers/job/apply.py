@@ -4,8 +4,8 @@ The order is ``plan.py``'s (see ``tracking.py`` for why it cannot lose or double
 deletions, the status write, finalizer removals, creations, events; everything after the
 deletions commits as one transaction (a deletion may release and then delete the same pod,
 and a batch reads only committed state, so deletions commit one by one first). The first
-error stops the rest and propagates: the runner retries the key with backoff and the next sync plans again
-from the store, which is always safe. Writes that find their pod already gone (or replaced
+error stops the rest and propagates: the runner retries the key with backoff and the next
+sync plans again from the store, which is always safe. Writes that find their pod already gone (or replaced
 under the same name) count as done.
 """
 
