@@ -4,6 +4,8 @@ tasks that run the same process.
     .venv/bin/python -m benchmarks e2e
     .venv/bin/python -m benchmarks.bench_e2e [--jobs 1000] [--solo 50] [--clients 4]
                                              [--cpu 100m] [--timeout 420] [--profile]
+                                             [--database sqlite|postgresql]
+                                             [--agent-launches-pods]
                                              [--no-ray] [--dump FILE.json]
 
 At Berth's current rate (about 3 Jobs/s here) the default 1,000 Jobs take about 5 minutes
@@ -31,6 +33,17 @@ requests (loaded). Jobs per second: loaded jobs Complete / (first submit -> last
 Same counts: warm-up, one at a time, then all submitted at once. Latency: submit -> the
 task's first line; rate: tasks / (first submit -> last result seen by the driver).
 
+**Long runs.** While the loaded Jobs run, a separate client GETs one Job every 100 ms: the
+API's read latency under load. The report compares the completion rate over the first and the
+last 1,000 completions (a fifth of the run each when it has fewer than 2,000 Jobs): a store or
+cache that slows down as objects pile up shows there. In a short run both windows are mostly
+the pipeline filling and draining (the last Jobs finish in a burst as the controller catches
+up), so read the ratio from long runs only. ``--database postgresql`` runs Berth on
+a fresh schema of the PostgreSQL at ``BERTH_TEST_PG_URL`` (the tests' server) instead of
+SQLite; it fails by name when that server cannot be reached.
+``--agent-launches-pods`` turns on the setting of that name: the node agent starts each pod
+itself instead of as one Ray task.
+
 ``--profile`` runs ``berth up`` under a sampling CPU profiler (``e2e_profile``) and prints
 where its CPU went; that run's figures carry the profiler's overhead.
 """
@@ -53,12 +66,13 @@ from pathlib import Path
 import httpx
 
 from benchmarks.e2e_berth import JOBS, NAMESPACE, PODS, BerthUp, Tracker, berth_cpu, \
-    cpu_delta, node_capacity, pod_log, read_node_files, run_burst, run_one, \
+    cpu_delta, node_capacity, pod_log, probe_gets, read_node_files, run_burst, run_one, \
     start_berth, store_writes, watch
 from benchmarks.e2e_ray import Baseline, run_baselines
-from benchmarks.e2e_stats import Summary, first_of, max_in_flight, mean_in_flight, rate, \
-    ratio, stage_table, starved_share, summarize
+from benchmarks.e2e_stats import Summary, first_last_rates, first_of, max_in_flight, \
+    mean_in_flight, rate, ratio, stage_table, starved_share, summarize, window_size
 from berth.platform.resources import quantity
+from tests.support import make_pg_schema, pg_problem
 
 TRUE = ["true"]
 BWRAP_TRUE = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "true"]
@@ -78,6 +92,7 @@ class BerthRun:
     cpu: dict[str, float]
     events: int
     jobs_total: int
+    gets: list[float] = field(default_factory=list)  # GET latencies during the loaded run
     profile: dict | None = None
     writes: list[tuple[str, str, int, int]] = field(default_factory=list)
 
@@ -93,8 +108,10 @@ def free_port() -> int:
 async def _drive(berth: BerthUp, args: argparse.Namespace) -> BerthRun:
     tracker = Tracker()
     limits = httpx.Limits(max_connections=args.clients + 2)
+    gets: list[float] = []
     async with httpx.AsyncClient(base_url=berth.url, timeout=60, limits=limits) as client, \
-            httpx.AsyncClient(base_url=berth.url, timeout=60) as watcher:
+            httpx.AsyncClient(base_url=berth.url, timeout=60) as watcher, \
+            httpx.AsyncClient(base_url=berth.url, timeout=60) as reader:
         await client.post("/api/v1/namespaces", json={
             "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})
         watches = [asyncio.create_task(watch(watcher, PODS, tracker.on_pod, tracker)),
@@ -110,6 +127,8 @@ async def _drive(berth: BerthUp, args: argparse.Namespace) -> BerthRun:
                 await run_one(client, tracker, name, args.cpu, TRUE)
             burst = [f"load-{i:05d}" for i in range(args.jobs)]
             cpu_before, started = berth_cpu(berth), time.monotonic()
+            prober = asyncio.create_task(probe_gets(reader, f"{JOBS}/probe", gets))
+            watches.append(prober)  # cancelled with the watches; a failed GET is raised
             unfinished = await run_burst(client, tracker, burst, args.cpu, TRUE, args.clients,
                                          args.timeout)
             cpu = cpu_delta(cpu_before, berth_cpu(berth))
@@ -128,17 +147,20 @@ async def _drive(berth: BerthUp, args: argparse.Namespace) -> BerthRun:
         unfinished=unfinished, failed=[n for n, o in tracker.outcomes.items() if o != "Complete"],
         submit_s=max(r["accepted"] for r in submits) - min(r["submitted"] for r in submits)
         if submits else math.nan,
-        cpu=cpu, events=tracker.events, jobs_total=sum(1 for r in tracker.jobs.values() if "submitted" in r))
+        cpu=cpu, events=tracker.events, gets=gets,
+        jobs_total=sum(1 for r in tracker.jobs.values() if "submitted" in r))
 
 
-def run_berth(args: argparse.Namespace, workdir: Path) -> BerthRun:
+def run_berth(args: argparse.Namespace, workdir: Path, database_url: str | None) -> BerthRun:
     data_dir = workdir / "berth"
     data_dir.mkdir()
     profile_path = workdir / "profile.json"
     launcher = [sys.executable, "-m", "benchmarks.e2e_profile", str(profile_path)] \
         if args.profile else None
     started = time.monotonic()
-    berth = start_berth(data_dir, free_port(), launcher)
+    settings = {"BERTH_AGENT_LAUNCHES_PODS": "true"} if args.agent_launches_pods else {}
+    berth = start_berth(data_dir, free_port(), launcher, database_url=database_url,
+                        settings=settings)
     print(f"berth up ready with a Ready node in {time.monotonic() - started:.1f} s", flush=True)
     try:
         nodes = node_capacity(berth.url)
@@ -146,7 +168,7 @@ def run_berth(args: argparse.Namespace, workdir: Path) -> BerthRun:
         run.nodes = nodes
     finally:
         berth.stop()
-    run.writes = store_writes(data_dir)
+    run.writes = store_writes(data_dir, database_url)
     if args.profile and profile_path.exists():
         run.profile = json.loads(profile_path.read_text())
     return run
@@ -199,8 +221,10 @@ def _occupancy(records: list[dict], start: str, end: str, window: tuple[float, f
 
 def report(run: BerthRun, baselines: list[Baseline], args: argparse.Namespace) -> None:
     millis = quantity.to_milli(args.cpu)
-    print("\n== Berth: berth up with workers, SQLite, pods of `true` requesting "
-          f"cpu {args.cpu}")
+    store = "PostgreSQL" if args.database == "postgresql" else "SQLite"
+    launch = "the node agent" if args.agent_launches_pods else "one Ray task each"
+    print(f"\n== Berth: berth up with workers, {store}, pods of `true` requesting "
+          f"cpu {args.cpu}, started by {launch}")
     for name, capacity, allocatable in run.nodes:
         slots = quantity.to_milli(allocatable.get("cpu", "0")) // max(millis, 1)
         print(f"  node {name}: capacity {capacity}; {slots} pods of {args.cpu} fit at once")
@@ -221,6 +245,7 @@ def report(run: BerthRun, baselines: list[Baseline], args: argparse.Namespace) -
           f"{args.clients} clients)")
     if run.unfinished or run.failed:
         print(f"  NOT finished: {len(run.unfinished)}; failed: {run.failed[:10]}")
+    _print_steadiness(run)
 
     print("\n== Raw Ray tasks (own loopback head, same machine, after Berth stopped)")
     print(HEADER)
@@ -271,6 +296,19 @@ def report(run: BerthRun, baselines: list[Baseline], args: argparse.Namespace) -
         _print_profile(run.profile)
 
 
+def _print_steadiness(run: BerthRun) -> None:
+    if not run.burst:
+        return
+    size = window_size(len(run.burst))
+    first, last = first_last_rates([r["complete"] for r in run.burst if "complete" in r],
+                                   size)
+    print(f"  loaded: first {size} completions {first:.1f} jobs/s, last {size} {last:.1f} "
+          f"jobs/s (last / first = {ratio(last, first):.2f})")
+    gets = summarize(run.gets)
+    print(f"  loaded: GET one Job every 100 ms during the run: p50 {_ms(gets.p50).strip()} ms, "
+          f"p99 {_ms(gets.p99).strip()} ms, max {_ms(gets.max).strip()} ms ({gets.n} GETs)")
+
+
 def _slots(run: BerthRun, millis: int) -> int:
     return sum(quantity.to_milli(a.get("cpu", "0")) // max(millis, 1) for _, _, a in run.nodes)
 
@@ -310,6 +348,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--cpu", default="100m", help="each pod's (and task's) CPU request")
     parser.add_argument("--timeout", type=float, default=420,
                         help="seconds the loaded run may take")
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite",
+                        help="Berth's store: SQLite in the data directory, or a fresh schema "
+                        "of the PostgreSQL at BERTH_TEST_PG_URL")
+    parser.add_argument("--agent-launches-pods", action="store_true",
+                        help="Berth setting agent_launches_pods: the node agent starts the "
+                        "pods itself instead of one Ray task each")
     parser.add_argument("--no-ray", action="store_true", help="skip the raw Ray baseline")
     parser.add_argument("--dump", type=Path, help="write every job's stage times here (JSON)")
     parser.add_argument("--profile", action="store_true",
@@ -319,11 +363,14 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse(sys.argv[1:] if argv is None else argv)
+    if args.database == "postgresql" and pg_problem():
+        raise SystemExit(f"bench_e2e --database postgresql: {pg_problem()}")
     started = time.monotonic()
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
     workdir = Path(tempfile.mkdtemp(prefix="berth-e2e-", dir="/tmp"))
+    database_url, drop = make_pg_schema() if args.database == "postgresql" else (None, None)
     try:
-        run = run_berth(args, workdir)
+        run = run_berth(args, workdir, database_url)
         print(f"berth part done at {time.monotonic() - started:.0f} s", flush=True)
         baselines: list[Baseline] = []
         if not args.no_ray:
@@ -341,6 +388,8 @@ def main(argv: list[str] | None = None) -> None:
                                  "burst": [vars(t) for t in b.burst]} for b in baselines}}))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+        if drop is not None:
+            drop()
     print(f"\nwhole benchmark: {time.monotonic() - started:.0f} s; load average after: "
           f"{os.getloadavg()[0]:.1f}")
 

@@ -22,6 +22,7 @@ from typing import Callable
 
 import httpx
 import orjson
+from sqlalchemy import create_engine, text
 
 from benchmarks.e2e_stats import job_outcome, node_stamps, note_pod, parse_stat
 from berth.workers.local_ray import STATE_FILE, session_members, stop_local_ray
@@ -75,16 +76,20 @@ class BerthUp:
 
 
 def start_berth(data_dir: Path, port: int, launcher: list[str] | None = None,
-                deadline_s: float = 180) -> BerthUp:
-    """``berth up`` with workers on a loopback port, SQLite in ``data_dir``; returns once the
-    API is ready and a Ray-backed Node is Ready. ``launcher`` replaces ``python -m
-    berth.cli.main`` (the profiler's wrapper)."""
+                deadline_s: float = 180, database_url: str | None = None,
+                settings: dict[str, str] | None = None) -> BerthUp:
+    """``berth up`` with workers on a loopback port, SQLite in ``data_dir`` (or the database
+    at ``database_url``); returns once the API is ready and a Ray-backed Node is Ready.
+    ``launcher`` replaces ``python -m berth.cli.main`` (the profiler's wrapper); ``settings``
+    adds Berth settings by their environment names (``BERTH_...``)."""
     log_path = data_dir / "berth.log"
     args = (launcher or [sys.executable, "-m", "berth.cli.main"]) + [
         "up", "--port", str(port), "--data-dir", str(data_dir), "--log-level", "warning"]
+    if database_url:
+        args += ["--database-url", database_url]
     with open(log_path, "ab") as log_file:
         process = subprocess.Popen(args, stdout=log_file, stderr=subprocess.STDOUT, cwd=REPO,
-                                   start_new_session=True)
+                                   start_new_session=True, env={**os.environ, **(settings or {})})
     berth = BerthUp(process, port, data_dir, log_path)
     try:
         _wait_node(berth, time.monotonic() + deadline_s)
@@ -134,14 +139,25 @@ def read_node_files(data_dir: Path) -> dict[str, dict[str, float]]:
     return node_stamps(stats)
 
 
-def store_writes(data_dir: Path) -> list[tuple[str, str, int, int]]:
+_WRITES_SQL = ("SELECT resource, type, count(*), sum(length(data)) FROM changes "
+               "WHERE namespace = :ns OR resource = 'nodes' GROUP BY resource, type "
+               "ORDER BY count(*) DESC")
+
+
+def store_writes(data_dir: Path, database_url: str | None = None
+                 ) -> list[tuple[str, str, int, int]]:
     """Writes the change log holds for the benchmark's namespace (and Nodes), by resource and
-    type: (resource, type, count, bytes of the objects written). Read after Berth stopped."""
+    type: (resource, type, count, bytes of the objects written). Read after Berth stopped,
+    from the SQLite file in ``data_dir`` or the database at ``database_url``."""
+    if database_url:
+        engine = create_engine(database_url)
+        try:
+            with engine.connect() as conn:
+                return [tuple(row) for row in conn.execute(text(_WRITES_SQL), {"ns": NAMESPACE})]
+        finally:
+            engine.dispose()
     with sqlite3.connect(data_dir / "berth.db") as db:
-        return db.execute(
-            "SELECT resource, type, count(*), sum(length(data)) FROM changes "
-            "WHERE namespace = ? OR resource = 'nodes' GROUP BY resource, type "
-            "ORDER BY count(*) DESC", (NAMESPACE,)).fetchall()
+        return db.execute(_WRITES_SQL.replace(":ns", "?"), (NAMESPACE,)).fetchall()
 
 
 # ---- CPU of the processes involved ----------------------------------------------------------
@@ -286,6 +302,19 @@ async def run_burst(client: httpx.AsyncClient, tracker: Tracker, names: list[str
     for future in waiting:
         future.cancel()
     return [n for n in names if n not in tracker.outcomes]
+
+
+async def probe_gets(client: httpx.AsyncClient, path: str, latencies: list[float],
+                     interval_s: float = 0.1) -> None:
+    """GET ``path`` every ``interval_s`` until cancelled, appending each answer's latency in
+    seconds (a GET that fails raises: the run's figures would be wrong without it)."""
+    while True:
+        began = time.monotonic()
+        response = await client.get(path)
+        latencies.append(time.monotonic() - began)
+        if response.status_code != 200:
+            raise RuntimeError(f"GET {path}: {response.status_code} {response.text[:300]}")
+        await asyncio.sleep(interval_s)
 
 
 async def pod_log(client: httpx.AsyncClient, job: str) -> str:

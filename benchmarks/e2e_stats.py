@@ -190,3 +190,22 @@ def starved_share(waiting: Iterable[tuple[float, float]], holding: Iterable[tupl
 def stage_table(records: Sequence[Mapping[str, float]]) -> list[tuple[str, str, Summary]]:
     """For each hop of ``STAGES``: (hop name, who does it, summary of its durations)."""
     return [(f"{a} -> {b}", who, summarize(deltas(records, a, b))) for a, b, who in STAGES]
+
+
+# ---- no slowdown over a long run ------------------------------------------------------------
+
+def window_size(jobs: int) -> int:
+    """How many completions each end of a run is measured over: 1,000 (the issue's window)
+    when the run has at least two of those, else a fifth of the run (at least one)."""
+    return 1000 if jobs >= 2000 else max(jobs // 5, 1)
+
+
+def first_last_rates(completions: Sequence[float], size: int) -> tuple[float, float]:
+    """Completions per second within the first ``size`` completions and within the last
+    ``size`` ((size - 1) gaps over the time from the window's first completion to its last;
+    the pipeline's fill time before the first completion is not counted). NaN when the run has
+    fewer than ``size + 1`` completions."""
+    done = sorted(completions)
+    if size < 2 or len(done) <= size:
+        return math.nan, math.nan
+    return rate(size - 1, done[0], done[size - 1]), rate(size - 1, done[-size], done[-1])

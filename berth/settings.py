@@ -47,6 +47,14 @@ class Settings(BaseSettings):
         32, ge=0, description="Embedded mode only: idle Ray worker processes the node keeps "
         "warm for the next pods (Ray's num_workers_soft_limit; Ray's default, the CPU count, "
         "made every pod past the second start a fresh ~0.5 s worker). Each costs ~60 MiB.")
+    agent_launches_pods: bool = Field(
+        False, description="Node agents start pods that ask for nothing but CPU and memory "
+        "themselves, as sandboxed processes of the agent, instead of as one Ray task each "
+        "(no Ray task dispatch, worker process or per-status actor call per pod). Ray then "
+        "no longer counts those pods' CPU and memory: leave it off where other Ray work "
+        "shares the nodes. Pods "
+        "that ask for GPUs or other Ray resources always run as Ray tasks (Ray assigns their "
+        "devices).")
     ray_keep_running: bool = Field(
         False, description="Embedded mode only: leave the private Ray (and the pods on it) "
         "running when Berth stops cleanly, so the next start with the same data directory "

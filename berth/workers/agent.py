@@ -36,7 +36,7 @@ from berth.platform.resources.pods import status_is_terminal
 from berth.workers import logs, nodefacts, sandboxcheck
 from berth.workers.admission import admit, ray_options, ray_resources
 from berth.workers.filevolumes import FileVolumes, VolumeError, root_for
-from berth.workers.pod_task import run_pod, write_stop
+from berth.workers.pod_task import run_here, run_pod, write_stop
 from berth.workers.records import PodRecord, UnknownPod, log_container
 from berth.workers.restarts import RESTART_BACKOFF_BASE_S, RESTART_BACKOFF_CAP_S
 from berth.workers.runner import StopRequest
@@ -58,7 +58,7 @@ class NodeAgent:
     def __init__(self, node_id: str, root: str, *, hide: list[str] | None = None,
                  backoff_base: float = RESTART_BACKOFF_BASE_S,
                  backoff_cap: float = RESTART_BACKOFF_CAP_S,
-                 bwrap: str | None = "auto"):
+                 bwrap: str | None = "auto", launch_here: bool = False):
         self.node_id = node_id
         self.root = Path(root) / node_id[:12]
         self.log_root, self.pod_root = self.root / "logs", self.root / "pods"
@@ -80,8 +80,10 @@ class NodeAgent:
             "hide": sorted({str(self.root.parent), *(hide or [])}),
             "backoff_base": backoff_base, "backoff_cap": backoff_cap,
         }
+        self.launch_here = launch_here
         self.pods: dict[str, PodRecord] = {}
         self._cursor = time.time_ns() // 1000
+        self._woken = self._cursor  # the cursor of the last change that ends a long poll
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._recover()
@@ -148,11 +150,12 @@ class NodeAgent:
         soon as a status changes (or after ``wait_s`` with nothing), so statuses reach the
         control plane as they happen rather than at its next poll. A change that ends the
         wait is answered ``_GATHER_S`` later, with whatever else changed meanwhile (a pod
-        admitted and started at once is one write, not two)."""
+        admitted and started at once is one write, not two). A pod's normal start
+        (``starting``) ends no wait by itself: it goes with the next change."""
         if wait_s > 0:
             with self._lock:
-                woke = self._cursor <= since and \
-                    self._changed.wait_for(lambda: self._cursor > since, wait_s)
+                woke = self._woken <= since and \
+                    self._changed.wait_for(lambda: self._woken > since, wait_s)
             if woke:
                 time.sleep(_GATHER_S)
         with self._lock:
@@ -172,7 +175,7 @@ class NodeAgent:
                 return
             rec.seq = seq
             if status != rec.status:  # an unchanged status is no change to report
-                self._set_status(rec, status)
+                self._set_status(rec, status, wake=not starting(status))
 
     def read_log(self, uid: str, container: str | None = None, **options) -> str:
         rec = self._record(uid)
@@ -220,12 +223,16 @@ class NodeAgent:
     def _now(self) -> str:
         return rfc3339(utcnow())
 
-    def _set_status(self, rec: PodRecord, status: dict) -> None:
+    def _set_status(self, rec: PodRecord, status: dict, *, wake: bool = True) -> None:
+        """Record a status change. ``wake=False``: it does not answer a waiting long poll by
+        itself; it goes with the next change that does, or when the poll times out."""
         self._cursor = max(self._cursor + 1, time.time_ns() // 1000)
         rec.status, rec.changed = status, self._cursor
         self._persist(rec)
-        with self._changed:  # callers mostly hold the lock already (it is re-entrant)
-            self._changed.notify_all()
+        if wake:
+            self._woken = self._cursor
+            with self._changed:  # callers mostly hold the lock already (it is re-entrant)
+                self._changed.notify_all()
 
     def _persist(self, rec: PodRecord) -> None:
         folder = self.pod_root / rec.uid
@@ -257,13 +264,21 @@ class NodeAgent:
             self._set_status(rec, rejected_status(rec.pod, self.host_ip, now, *refusal))
             return
         self._show_files(rec, rec.bundle)
+        if self.launch_here and runs_here(rec.pod):
+            rec.ref = LocalPod(threading.Thread(target=self._run_here, args=(rec,),
+                                                name=f"pod-{rec.name}", daemon=True))
+            rec.ref.thread.start()
+            status = waiting_status(rec.pod, self.host_ip, now)
+            self._set_status(rec, status, wake=not starting(status))
+            return
         options = ray_options(rec.pod)
         rec.ref = run_pod.options(
             **options, name=f"pod:{rec.namespace}/{rec.name}",
             scheduling_strategy=NodeAffinitySchedulingStrategy(self.node_id, soft=False),
         ).remote(ray.get_runtime_context().current_actor, rec.pod, rec.bundle,
                  self.node_config)
-        self._set_status(rec, waiting_status(rec.pod, self.host_ip, now))
+        status = waiting_status(rec.pod, self.host_ip, now)
+        self._set_status(rec, status, wake=not starting(status))
 
     def _used(self) -> dict[str, float]:
         used: dict[str, float] = {}
@@ -278,7 +293,7 @@ class NodeAgent:
             return
         rec.stopping = True
         write_stop(self.pod_root / rec.uid, StopRequest(grace=grace))
-        if rec.seq == 0:
+        if rec.seq == 0 and not isinstance(rec.ref, LocalPod):
             # Not started as far as we know: drop it from Ray's queue. Should it have just
             # started, the stop file above stops it all the same.
             ray.cancel(rec.ref, force=False)
@@ -303,7 +318,8 @@ class NodeAgent:
         """Collect each pod task's end: its final status, or why the task itself failed."""
         while True:
             with self._lock:
-                refs = {r.ref: r for r in self.pods.values() if r.ref is not None}
+                refs = {r.ref: r for r in self.pods.values()
+                        if r.ref is not None and not isinstance(r.ref, LocalPod)}
             if not refs:
                 time.sleep(_WAIT_S)
                 continue
@@ -322,6 +338,21 @@ class NodeAgent:
         except ray.exceptions.RayError as err:
             log.warning("pod %s/%s task failed: %s", rec.namespace, rec.name, err)
             seq, status = None, _task_failure(rec, err, self.host_ip, self._now())
+        self._ended(rec, seq, status)
+
+    def _run_here(self, rec: PodRecord) -> None:
+        """A pod this agent launches itself, on a thread of its own process."""
+        try:
+            result = run_here(rec.pod, rec.bundle, self.node_config, self.report, gpu_ids=[],
+                              node_id=self.node_id)
+            seq, status = result["seq"], result["status"]
+        except Exception as err:  # the runner itself broke: the pod is lost, said so
+            log.exception("pod %s/%s failed in its runner", rec.namespace, rec.name)
+            seq, status = None, lost_status(rec.pod, rec.status, self.host_ip, self._now(),
+                                            f"The pod's runner failed: {type(err).__name__}")
+        self._ended(rec, seq, status)
+
+    def _ended(self, rec: PodRecord, seq: int | None, status: dict) -> None:
         with self._lock:
             rec.ref = None
             if seq is not None:
@@ -352,6 +383,40 @@ class NodeAgent:
                                          LOST_MESSAGE)
             self.pods[uid] = rec
             self._set_status(rec, rec.status)
+
+
+class LocalPod:
+    """``PodRecord.ref`` of a pod the agent runs on one of its own threads."""
+
+    def __init__(self, thread: threading.Thread):
+        self.thread = thread
+
+
+def runs_here(pod: dict) -> bool:
+    """Whether the agent may run the pod itself rather than as a Ray task: it asks Ray for
+    nothing but CPU and memory. A pod that asks for GPUs (or any other Ray resource) stays a
+    Ray task, so that Ray assigns its devices (``CUDA_VISIBLE_DEVICES``) and accounts them."""
+    return set(ray_resources(pod)) <= {"CPU", "memory"}
+
+
+_STARTING_REASONS = frozenset({"ContainerCreating", "PodInitializing"})
+
+
+def starting(status: dict) -> bool:
+    """A pod on its normal way to running: Pending, every container waiting to be created (no
+    message: nothing is wrong). Such a status is written with the next one (Running, most
+    often, milliseconds later) instead of in a store write of its own, or after the status
+    long poll's timeout when nothing follows it (a pod waiting in Ray's queue)."""
+    if status.get("phase") != "Pending" or status.get("reason") or status.get("message"):
+        return False
+    containers = [cs for key in ("initContainerStatuses", "containerStatuses")
+                  for cs in status.get(key) or []]
+    for cs in containers:
+        waiting = (cs.get("state") or {}).get("waiting")
+        if waiting is None or waiting.get("reason") not in _STARTING_REASONS \
+                or waiting.get("message") or cs.get("lastState", {}).get("terminated"):
+            return False
+    return True
 
 
 def _task_failure(rec: PodRecord, err: Exception, host_ip: str, now: str) -> dict:

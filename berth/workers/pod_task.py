@@ -15,6 +15,7 @@ import json
 import os
 from dataclasses import asdict
 from pathlib import Path
+from typing import Callable
 
 import ray
 
@@ -49,22 +50,27 @@ def gpu_devices() -> list[str]:
 @ray.remote(max_retries=0, retry_exceptions=False)
 def run_pod(agent, pod: dict, bundle: dict, node: dict) -> dict:
     """Run the pod to its end on this node; ``{"seq", "status", "gpuIds", "nodeId"}``."""
-    uid = pod["metadata"]["uid"]
     # The scheduler's devices win over Ray's: Ray's task asks for the same total (whole
     # GPUs, or the share as a fraction), so Ray's accounting agrees, but Ray picks ids for a
     # fraction by itself; the scheduler's per-device choice is the one that never
     # over-commits a device, and it is what the pod's annotation records.
     gpu_ids = scheduled_gpus(pod) or [str(g) for g in ray.get_gpu_ids()]
-    node_id = ray.get_runtime_context().get_node_id()
+    return run_here(pod, bundle, node, lambda uid, seq, status: agent.report.remote(
+        uid, seq, status), gpu_ids=gpu_ids, node_id=ray.get_runtime_context().get_node_id())
+
+
+def run_here(pod: dict, bundle: dict, node: dict, report: Callable[[str, int, dict], None],
+             *, gpu_ids: list[str], node_id: str) -> dict:
+    """Run the pod to its end in this process (a pod task, or the agent itself for a pod it
+    launches directly); each status goes to ``report(uid, seq, status)``."""
+    uid = pod["metadata"]["uid"]
     context = NodeContext(**node, devices=gpu_devices() if gpu_ids else [],
                           env={NODE_ID_ENV: node_id}, hierarchy=cgroups.detect())
     pod_dir = context.pod_root / uid
     seq = itertools.count(1)
 
-    def report(status: dict) -> None:
-        agent.report.remote(uid, next(seq), status)
-
-    runner = PodRunner(pod, bundle, context, gpu_ids=gpu_ids, report=report,
+    runner = PodRunner(pod, bundle, context, gpu_ids=gpu_ids,
+                       report=lambda status: report(uid, next(seq), status),
                        stop_check=lambda: read_stop(pod_dir))
     if read_stop(pod_dir) is not None:
         runner.stop(grace=0)

@@ -41,11 +41,13 @@ def alive_nodes() -> list[dict]:
 def ensure_agents(root: str, *, hide: list[str] | None = None,
                   backoff_base: float = RESTART_BACKOFF_BASE_S,
                   backoff_cap: float = RESTART_BACKOFF_CAP_S, bwrap: str | None = "auto",
-                  nodes: list[dict] | None = None) -> dict[str, object]:
+                  nodes: list[dict] | None = None,
+                  launch_here: bool = False) -> dict[str, object]:
     """One agent per live node (created if missing, found if running); by node id.
 
     ``root``: directory on each node for logs and pod state (a per-node folder is made under
-    it). ``hide``: host paths no container may see (the data directory, Ray's temp dir)."""
+    it). ``hide``: host paths no container may see (the data directory, Ray's temp dir).
+    ``launch_here``: the agents run CPU-only pods themselves (``agent_launches_pods``)."""
     handles = {}
     for node in nodes if nodes is not None else alive_nodes():
         node_id = node["NodeID"]
@@ -55,7 +57,7 @@ def ensure_agents(root: str, *, hide: list[str] | None = None,
             max_restarts=0,
             scheduling_strategy=NodeAffinitySchedulingStrategy(node_id, soft=False),
         ).remote(node_id, root, hide=hide, backoff_base=backoff_base,
-                 backoff_cap=backoff_cap, bwrap=bwrap)
+                 backoff_cap=backoff_cap, bwrap=bwrap, launch_here=launch_here)
     return handles
 
 

@@ -180,7 +180,8 @@ class WorkerService:
             handles = pool.ensure_agents(
                 str(self.node_root), hide=self._hidden(), nodes=missing,
                 backoff_base=self.settings.restart_backoff_base_s,
-                backoff_cap=self.settings.restart_backoff_cap_s, bwrap=self.settings.bwrap)
+                backoff_cap=self.settings.restart_backoff_cap_s, bwrap=self.settings.bwrap,
+                launch_here=self.settings.agent_launches_pods)
             for node_id, handle in handles.items():
                 self._runtime_calls[handle.ping.remote()] = node_id
             # A new node is registered once its agent has said whether it can sandbox pods

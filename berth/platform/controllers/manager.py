@@ -19,10 +19,16 @@ from berth.platform.errors import AlreadyExists, Conflict, NotFound
 log = logging.getLogger(__name__)
 
 
+class Enqueue(Protocol):
+    def __call__(self, key: Hashable, after: float = 0.0) -> None:
+        """Queue ``key`` now, or ``after`` seconds from now (a key already queued or due
+        sooner is processed once)."""
+
+
 class Reconciler(Protocol):
     name: str
 
-    def setup(self, hub: InformerHub, enqueue: Callable[[Hashable], None]) -> None:
+    def setup(self, hub: InformerHub, enqueue: Enqueue) -> None:
         """Register the informers and handlers that map changes to keys."""
 
     def reconcile(self, key: Hashable) -> float | None:
@@ -87,7 +93,7 @@ class ControllerManager:
 
     def add(self, reconciler: Reconciler, workers: int = 1) -> WorkQueue:
         runner = _Runner(reconciler, workers)
-        reconciler.setup(self.hub, runner.queue.add)
+        reconciler.setup(self.hub, runner.queue.add_after)
         self._runners.append(runner)
         return runner.queue
 

@@ -42,7 +42,7 @@ class WorkQueue:
                 self._queue.append(key)
                 self._cond.notify()
 
-    def add_after(self, key: Hashable, delay: float) -> None:
+    def add_after(self, key: Hashable, delay: float = 0.0) -> None:
         if delay <= 0:
             self.add(key)
             return

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from berth.platform.errors import AlreadyExists, Conflict, Gone, NotFound
@@ -29,6 +29,24 @@ COMPACT_EVERY = 1000
 ANALYZE_EVERY = 20_000
 # A label selector matching at most this many objects is answered from the label index.
 SELECTIVE_IDS = 2000
+
+# The statements of every write and of a get, built once: building one per call (SQLAlchemy
+# coercing each clause and computing its cache key) cost about as much CPU as SQLite running
+# it. Parameters named ``k_*`` are the key; the others are the columns an update sets.
+_KEY = (OBJECTS.c.resource == bindparam("k_resource"),
+        OBJECTS.c.namespace == bindparam("k_namespace"), OBJECTS.c.name == bindparam("k_name"))
+_GET = select(OBJECTS.c.data).where(*_KEY)
+_NEXT_RV = (update(REVISION).where(REVISION.c.id == 1)
+            .values(current=REVISION.c.current + 1).returning(REVISION.c.current))
+_UPDATE = update(OBJECTS).where(*_KEY).returning(OBJECTS.c.id)
+_UPDATE_AT = update(OBJECTS).where(*_KEY, OBJECTS.c.rv == bindparam("k_rv")) \
+    .returning(OBJECTS.c.id)
+_APPEND = insert(CHANGES)
+_UNLABEL = delete(LABELS).where(LABELS.c.object_id == bindparam("k_id"))
+
+
+def _key_params(resource: str, namespace: str, name: str) -> dict:
+    return {"k_resource": resource, "k_namespace": namespace, "k_name": name}
 
 
 @dataclass(frozen=True)
@@ -92,9 +110,7 @@ class Database:
         if not findable(namespace, name):
             return None
         with self.engine.connect() as conn:
-            row = conn.execute(select(OBJECTS.c.data).where(
-                OBJECTS.c.resource == resource, OBJECTS.c.namespace == namespace,
-                OBJECTS.c.name == name)).first()
+            row = conn.execute(_GET, _key_params(resource, namespace, name)).first()
         return self.codec.decode(resource, row[0]) if row else None
 
     def get_by_uid(self, uid: str) -> tuple[str, dict] | None:
@@ -246,16 +262,15 @@ class Database:
             if guard:
                 guard(conn)
             data = self.codec.encode(resource, obj)
-            where = [OBJECTS.c.resource == resource, OBJECTS.c.namespace == ns,
-                     OBJECTS.c.name == name]
+            params = {**_key_params(resource, ns, name), "rv": rv, "data": data,
+                      **indexed_columns(resource, obj)}
             if expected_rv is not None:
-                where.append(OBJECTS.c.rv == expected_rv)
-            row = conn.execute(update(OBJECTS).where(*where).values(
-                rv=rv, data=data, **indexed_columns(resource, obj)).returning(OBJECTS.c.id)).first()
+                params["k_rv"] = expected_rv
+            row = conn.execute(_UPDATE if expected_rv is None else _UPDATE_AT, params).first()
             if row is None:
                 self._missing_or_stale(conn, resource, ns, name)
             if relabel:
-                conn.execute(delete(LABELS).where(LABELS.c.object_id == row[0]))
+                conn.execute(_UNLABEL, {"k_id": row[0]})
                 self._write_labels(conn, resource, row[0], md.get("labels"))
             self._append(conn, rv, resource, ns, name, "MODIFIED", data)
         self._committed(rv)
@@ -319,9 +334,7 @@ class Database:
         return WriteTransaction(self) if batch is None else Savepoint(batch[0])
 
     def _next_rv(self, conn, obj: dict) -> int:
-        rv = conn.execute(update(REVISION).where(REVISION.c.id == 1)
-                          .values(current=REVISION.c.current + 1)
-                          .returning(REVISION.c.current)).scalar_one()
+        rv = conn.execute(_NEXT_RV).scalar_one()
         obj["metadata"]["resourceVersion"] = str(rv)
         return rv
 
@@ -334,8 +347,8 @@ class Database:
 
     @staticmethod
     def _append(conn, rv: int, resource: str, ns: str, name: str, kind: str, data: str) -> None:
-        conn.execute(insert(CHANGES).values(rv=rv, resource=resource, namespace=ns, name=name,
-                                            type=kind, data=data))
+        conn.execute(_APPEND, {"rv": rv, "resource": resource, "namespace": ns, "name": name,
+                               "type": kind, "data": data})
 
     @staticmethod
     def _missing_or_stale(conn, resource: str, ns: str, name: str):

@@ -26,7 +26,7 @@ def _controller(platform) -> tuple[JobController, InformerHub]:
     hub = InformerHub(client, platform.feed)
     controller = JobController(client, EventRecorder(client, "job-controller"),
                                rng=random.Random(0))
-    controller.setup(hub, lambda key: None)
+    controller.setup(hub, lambda key, after=0.0: None)
     hub.start()
     _until(hub.synced.is_set)
     return controller, hub

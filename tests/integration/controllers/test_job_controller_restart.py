@@ -122,7 +122,7 @@ def test_a_controller_dying_between_any_two_writes_counts_every_pod_once(platfor
         # and starts from caches listed afresh.
         controller = JobController(client, EventRecorder(client, "job-controller"), clock=clock, rng=rng)
         hub = InformerHub(platform.client, platform.feed)
-        controller.setup(hub, lambda key: None)
+        controller.setup(hub, lambda key, after=0.0: None)
         hub.list_once()
         try:
             controller.reconcile((NS, "crashy"))

@@ -2,9 +2,9 @@ import math
 
 import pytest
 
-from benchmarks.e2e_stats import STAGES, deltas, first_of, job_outcome, max_in_flight, \
-    mean_in_flight, node_stamps, note_pod, parse_stat, percentile, rate, ratio, stage_table, \
-    starved_share, summarize
+from benchmarks.e2e_stats import STAGES, deltas, first_last_rates, first_of, job_outcome, \
+    max_in_flight, mean_in_flight, node_stamps, note_pod, parse_stat, percentile, rate, ratio, \
+    stage_table, starved_share, summarize, window_size
 
 
 @pytest.mark.parametrize("values, q, expected", [
@@ -170,3 +170,23 @@ def test_stage_table_follows_the_stages_in_order():
         [0.01, 0.02, 0.01, 0.02, 0.01, 0.01, 0.02, 0.02])
     # The hops tile the path: their sum is submit -> complete.
     assert sum(s.p50 for _, _, s in rows) == pytest.approx(0.12)
+
+
+@pytest.mark.parametrize("jobs, size", [(10000, 1000), (2000, 1000), (1999, 399), (200, 40),
+                                        (3, 1), (0, 1)])
+def test_window_is_1000_completions_when_the_run_has_two_of_them(jobs, size):
+    assert window_size(jobs) == size
+
+
+def test_first_and_last_rates_count_each_window_from_its_first_completion():
+    # Completions 1 s apart for the first 4, then 0.5 s apart.
+    done = [1, 2, 3, 4, 4.5, 5, 5.5, 6]
+    first, last = first_last_rates(list(reversed(done)), 4)
+    assert first == pytest.approx(3 / 3)      # 3 gaps within [1, 4]
+    assert last == pytest.approx(3 / 1.5)     # 3 gaps within [4.5, 6]
+
+
+def test_first_and_last_rates_need_more_completions_than_one_window():
+    assert all(math.isnan(r) for r in first_last_rates([1.0, 2.0], 2))
+    assert all(math.isnan(r) for r in first_last_rates([], 1))
+    assert all(math.isnan(r) for r in first_last_rates([1.0, 2.0, 3.0], 1))

@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable, Hashable
 
 from berth.platform.controllers.informers import Informer, InformerHub
+from berth.platform.controllers.manager import Enqueue
 from berth.platform.resources import registry, selectors
 from berth.platform.resources.meta import controller_of, dig, utcnow
 from berth.platform.store.client import Client
@@ -46,6 +47,11 @@ log = logging.getLogger(__name__)
 
 CONTROLLER_UID_INDEX = "job-controller-uid"
 _EXPECTATIONS_RECHECK_S = 1.0
+# Kubernetes' syncJobBatchPeriod: a pod change that only moves it along its way (bound,
+# started, ready) syncs its Job this much later, so the changes of a pod that starts and ends
+# within it cost one sync and no status write for ``ready`` alone. A pod that appears, ends,
+# goes or is being deleted syncs its Job at once.
+POD_UPDATE_BATCH_S = 1.0
 JobKey = tuple[str, str]
 
 
@@ -99,10 +105,10 @@ class JobController:
         self._hub: InformerHub | None = None
         self._jobs: Informer | None = None
         self._pods: Informer | None = None
-        self._enqueue: Callable[[Hashable], None] = lambda key: None
+        self._enqueue: Enqueue = lambda key, after=0.0: None
 
     # -- wiring ---------------------------------------------------------------------------
-    def setup(self, hub: InformerHub, enqueue: Callable[[Hashable], None]) -> None:
+    def setup(self, hub: InformerHub, enqueue: Enqueue) -> None:
         self._enqueue = enqueue
         self._hub = hub
         self._jobs = hub.informer(registry.JOB)
@@ -129,7 +135,8 @@ class JobController:
             if old_ref is not None and old_ref != ref:
                 self._enqueue((namespace, old_ref["name"]))  # released or re-owned: sync the old Job
         if ref is not None and self._live_job(namespace, ref) is not None:
-            self._enqueue((namespace, ref["name"]))
+            self._enqueue((namespace, ref["name"]), POD_UPDATE_BATCH_S if on_its_way(old, new)
+                          else 0.0)
             return
         if new is not None and pod_state.has_tracking_finalizer(new):
             if ref is not None or controller_of(new) is None:
@@ -240,6 +247,18 @@ class JobController:
     def _forget(self, key: JobKey) -> None:
         with self._lock:
             self._tracking.pop(key, None)
+
+
+def on_its_way(old: Pod | None, new: Pod | None) -> bool:
+    """A pod update that changes nothing a Job counts at once: the pod existed and still
+    does, is not finished, not being deleted, and kept its finalizers, labels and owners
+    (binding it, or its status on the way to running or ready)."""
+    if old is None or new is None or pod_state.is_terminal(new) or pod_state.is_terminal(old):
+        return False
+    before, after = old["metadata"], new["metadata"]
+    return not after.get("deletionTimestamp") and all(
+        before.get(k) == after.get(k) for k in ("finalizers", "labels", "ownerReferences",
+                                                "deletionTimestamp", "uid"))
 
 
 def _orphan_key(pod: Pod) -> OrphanPod:
