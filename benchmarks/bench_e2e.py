@@ -52,12 +52,35 @@ from pathlib import Path
 
 import httpx
 
-from benchmarks.e2e_berth import JOBS, NAMESPACE, PODS, BerthUp, Tracker, berth_cpu, \
-    cpu_delta, node_capacity, pod_log, read_node_files, run_burst, run_one, \
-    start_berth, store_writes, watch
+from benchmarks.e2e_berth import (
+    JOBS,
+    NAMESPACE,
+    PODS,
+    BerthUp,
+    Tracker,
+    berth_cpu,
+    cpu_delta,
+    node_capacity,
+    pod_log,
+    read_node_files,
+    run_burst,
+    run_one,
+    start_berth,
+    store_writes,
+    watch,
+)
 from benchmarks.e2e_ray import Baseline, run_baselines
-from benchmarks.e2e_stats import Summary, first_of, max_in_flight, mean_in_flight, rate, \
-    ratio, stage_table, starved_share, summarize
+from benchmarks.e2e_stats import (
+    Summary,
+    first_of,
+    max_in_flight,
+    mean_in_flight,
+    rate,
+    ratio,
+    stage_table,
+    starved_share,
+    summarize,
+)
 from berth.platform.resources import quantity
 
 TRUE = ["true"]

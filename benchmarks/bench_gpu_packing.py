@@ -33,11 +33,11 @@ from __future__ import annotations
 import argparse
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
-from berth.scheduler.cycle import Cycle
 from berth.platform.resources.gpus import DEVICE_MILLI
+from berth.scheduler.cycle import Cycle
 from berth.scheduler.devices import best_fit_devices, fits_devices
 from berth.scheduler.matching import Requirement, Term
 from berth.scheduler.mix import WorkloadMix

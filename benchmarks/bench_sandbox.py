@@ -28,9 +28,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable
 
 from berth.workers.filevolumes import FileVolumes
 from berth.workers.sandbox import FileData, Mount, SandboxSpec, build_bwrap_argv, memfd_with

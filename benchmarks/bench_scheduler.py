@@ -19,9 +19,9 @@ from __future__ import annotations
 import argparse
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from math import ceil
-from typing import Callable
 
 from berth.scheduler.cycle import Cycle, queue_order
 from berth.scheduler.filters import run_filters

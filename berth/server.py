@@ -30,17 +30,16 @@ from berth.platform.controllers.manager import ControllerManager
 from berth.platform.controllers.namespace import NamespaceController
 from berth.platform.controllers.ttl import TTLAfterFinishedController
 from berth.platform.controllers.volume.binder import VolumeBinder
-from berth.platform.controllers.volume.provisioner import (LocalPathProvisioner,
-                                                           ensure_default_class)
+from berth.platform.controllers.volume.provisioner import LocalPathProvisioner, ensure_default_class
 from berth.platform.metrics import Metrics, unwatch, watch_cluster, watch_node_usage
 from berth.platform.runtime import Platform, open_platform
 from berth.platform.store.client import Client
 from berth.platform.store.lease import Fence, FencedDatabase, LeaseStore
 from berth.scheduler.loop import SchedulerLoop
+from berth.settings import Settings
 from berth.workers.remote_logs import serve_logs_from_ray
 from berth.workers.service import WorkerService
 from berth.workers.simulated import SimulatedKubelet
-from berth.settings import Settings
 
 log = logging.getLogger("berth")
 

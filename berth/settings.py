@@ -124,7 +124,7 @@ class Settings(BaseSettings):
     log_level: str = Field("info", description="Logging level of the server.")
 
     @model_validator(mode="after")
-    def _leader_steps_down_before_others_take_over(self) -> "Settings":
+    def _leader_steps_down_before_others_take_over(self) -> Settings:
         if self.lease_renew_deadline_s >= self.lease_duration_s:
             raise ValueError(f"lease_renew_deadline_s ({self.lease_renew_deadline_s}) must be "
                              f"less than lease_duration_s ({self.lease_duration_s}): a leader "

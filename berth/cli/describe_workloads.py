@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from berth.cli.describe import (NONE, Page, annotations, conditions_section, events_section,
-                                header, pairs, when)
+from berth.cli.describe import (
+    NONE,
+    Page,
+    annotations,
+    conditions_section,
+    events_section,
+    header,
+    pairs,
+    when,
+)
 from berth.platform.api.tables.format import human_duration
 from berth.platform.resources.meta import controller_of, dig, parse_time
+
 
 def _unset(value: object) -> object:
     return "<unset>" if value is None else value

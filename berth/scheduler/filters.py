@@ -15,12 +15,18 @@ node that fails both is reported for its volumes.)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
-from berth.scheduler.matching import (
-    NO_SCHEDULE, Taint, first_untolerated, selector_matches, terms_match, tolerates)
 from berth.platform.resources.gpus import DEVICE_MILLI, GPU_MILLI
+from berth.scheduler.matching import (
+    NO_SCHEDULE,
+    Taint,
+    first_untolerated,
+    selector_matches,
+    terms_match,
+    tolerates,
+)
 from berth.scheduler.types import CPU, GPU, MEMORY, UNSCHEDULABLE_TAINT, NodeView, PodRequest
 
 REASON_UNSCHEDULABLE = "node(s) were unschedulable"

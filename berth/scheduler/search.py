@@ -21,14 +21,14 @@ tested against.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import islice
-from typing import Sequence
 
-from berth.scheduler.filters import node_resources_fit, run_filters
-from berth.scheduler.ranking import ClassRanking, is_linear, probe_kind
 from berth.platform.resources.gpus import DEVICE_MILLI
+from berth.scheduler.filters import node_resources_fit, run_filters
 from berth.scheduler.fragmentation import model_pressure, usable_kinds
 from berth.scheduler.mix import Kind, top_kinds
+from berth.scheduler.ranking import ClassRanking, is_linear, probe_kind
 from berth.scheduler.scoring import MAX_SCORE, Strategy, score_node, taint_score
 from berth.scheduler.snapshot import NodeGroup, Snapshot
 from berth.scheduler.types import NodeView, PodRequest

@@ -15,7 +15,7 @@ Placing a pod (``assume``) and taking it back (``forget``) are O(1).
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from berth.scheduler.filters import FilterResult, static_rejection
 from berth.scheduler.types import NodeView, PodRequest, node_view

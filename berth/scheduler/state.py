@@ -13,8 +13,9 @@ soon as it (re)appears.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
-from typing import Iterable, NamedTuple
+from typing import NamedTuple
 
 from berth.platform.resources.meta import dig
 from berth.scheduler.backfill import BackfillPolicy

@@ -9,13 +9,13 @@ device by device (``devices.py``): whole GPUs (``nvidia.com/gpu``) take free dev
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from berth.platform.resources import quantity
+from berth.platform.resources.gpus import DEVICE_MILLI, DEVICES_ANNOTATION, GPU_MILLI
 from berth.platform.resources.meta import dig, parse_time
 from berth.scheduler import devices as dev
-from berth.platform.resources.gpus import DEVICE_MILLI, DEVICES_ANNOTATION, GPU_MILLI
 from berth.scheduler.matching import NO_SCHEDULE, Requirement, Taint, Term, Toleration
 
 CPU = "cpu"
@@ -45,8 +45,8 @@ class VolumeConstraint:
     """
 
     error: str = ""
-    affinity: tuple[tuple["Term", ...], ...] = ()
-    unbound: tuple[tuple[tuple["Term", ...] | None, ...], ...] = ()
+    affinity: tuple[tuple[Term, ...], ...] = ()
+    unbound: tuple[tuple[tuple[Term, ...] | None, ...], ...] = ()
     pinned_node: str = ""
     exclusive_conflict: bool = False
     missing_volume: bool = False

@@ -9,7 +9,7 @@ the pod is decided so it sees placements made earlier in the same cycle.
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from berth.platform.controllers.volume.matching import candidates
 from berth.platform.resources.meta import dig

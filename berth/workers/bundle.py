@@ -33,7 +33,7 @@ from __future__ import annotations
 import base64
 import math
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from berth.platform.resources import quantity
 

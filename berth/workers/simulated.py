@@ -20,8 +20,8 @@ Run it with ``ControllerManager.add(SimulatedKubelet(client), workers=...)``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Hashable
 from datetime import datetime
-from typing import Callable, Hashable
 
 from berth.platform.controllers.informers import Informer, InformerHub
 from berth.platform.errors import Conflict, NotFound

@@ -14,9 +14,9 @@ import signal
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
 
 import yaml
 from kubernetes import client as k8s

@@ -7,7 +7,7 @@ synchronous) and encode the answer; Kubernetes semantics live in the client, err
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import orjson
 from fastapi import Request
@@ -17,8 +17,14 @@ from starlette.responses import Response, StreamingResponse
 from berth.platform.api import decoding, discovery, tables
 from berth.platform.api.logs_endpoint import pod_log
 from berth.platform.api.requestinfo import RequestInfo, parse
-from berth.platform.errors import (BadRequest, Invalid, MethodNotAllowed, NotFound,
-                                   RequestEntityTooLarge, invalid)
+from berth.platform.errors import (
+    BadRequest,
+    Invalid,
+    MethodNotAllowed,
+    NotFound,
+    RequestEntityTooLarge,
+    invalid,
+)
 from berth.platform.resources import fields, patch, registry, selectors
 from berth.platform.resources.registry import ResourceType
 from berth.platform.resources.validation import names
@@ -137,7 +143,7 @@ def _list_response(platform: Platform, request: Request, rt: ResourceType,
     if wants_table(request):
         return json_response(tables.to_table(
             rt, result.items, include_object=q.get("includeObject", "Metadata"),
-            now=datetime.now(timezone.utc), resource_version=result.resource_version,
+            now=datetime.now(UTC), resource_version=result.resource_version,
             continue_token=result.continue_token))
     metadata = {"resourceVersion": result.resource_version}
     if result.continue_token:
@@ -151,7 +157,7 @@ def _object_response(request: Request, rt: ResourceType, obj: dict, status: int 
     if wants_table(request):
         return json_response(tables.to_table(
             rt, [obj], include_object=request.query_params.get("includeObject", "Metadata"),
-            now=datetime.now(timezone.utc),
+            now=datetime.now(UTC),
             resource_version=obj["metadata"].get("resourceVersion", "")), status, warnings)
     return json_response(obj, status, warnings)
 
@@ -178,7 +184,7 @@ async def _watch(platform: Platform, request: Request, info: RequestInfo) -> Res
             if table and event["type"] in ("ADDED", "MODIFIED", "DELETED"):
                 event = {"type": event["type"], "object": tables.to_table(
                     rt, [event["object"]], include_object=q.get("includeObject", "Metadata"),
-                    now=datetime.now(timezone.utc),
+                    now=datetime.now(UTC),
                     resource_version=event["object"]["metadata"].get("resourceVersion", ""))}
             yield orjson.dumps(event) + b"\n"
 

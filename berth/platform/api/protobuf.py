@@ -16,7 +16,7 @@ import base64
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cache
 
 from berth.platform.api.protobuf_messages import MESSAGES, TOP_LEVEL
@@ -231,7 +231,7 @@ def _timestamp(buf: bytes) -> str | None:
             seconds = value - (1 << 64) if value >= 1 << 63 else value
     if seconds == 0:
         return None  # Go's zero metav1.Time, which JSON writes as null
-    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _quantity(buf: bytes) -> str:

@@ -14,7 +14,7 @@ after its owner is never collected by mistake.
 from __future__ import annotations
 
 import logging
-from typing import Callable, Hashable
+from collections.abc import Callable, Hashable
 
 from berth.platform.controllers.informers import InformerHub
 from berth.platform.errors import NotFound

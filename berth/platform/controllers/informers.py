@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from berth.platform.errors import Gone
 from berth.platform.resources.registry import ResourceType

@@ -24,9 +24,9 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
 
 from berth.platform.resources.meta import utcnow
 from berth.platform.store.lease import Fence, LeaseRecord, LeaseStore
@@ -159,7 +159,7 @@ class LeaderElector:
         self._events.put(("stop", None))
 
     # -- threads ----------------------------------------------------------------------------
-    def start(self) -> "LeaderElector":
+    def start(self) -> LeaderElector:
         """Take part in the election: the first round runs now, in the caller's thread (so a
         lone process leads before ``start`` returns); its callbacks run on the callback thread."""
         self._callbacks = threading.Thread(target=self._run_callbacks, daemon=True,

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable, Hashable, Protocol
+from collections.abc import Callable, Hashable
+from typing import Protocol
 
 from berth.platform.controllers.informers import InformerHub
 from berth.platform.controllers.workqueue import WorkQueue

@@ -11,8 +11,8 @@ deletes, so a TTL raised (or removed) just before expiry is honoured.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Hashable
 from datetime import datetime, timedelta
-from typing import Callable, Hashable
 
 from berth.platform.controllers.informers import InformerHub
 from berth.platform.errors import NotFound

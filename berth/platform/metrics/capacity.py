@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Iterable, NamedTuple
+from collections.abc import Iterable
+from typing import NamedTuple
 
+from berth.platform.resources.gpus import DEVICE_MILLI
 from berth.platform.resources.meta import dig
 from berth.scheduler.filters import run_filters
 from berth.scheduler.state import unschedulable_message, wants_scheduling
-from berth.platform.resources.gpus import DEVICE_MILLI
 from berth.scheduler.types import NodeView, PodRequest, node_view, pod_request
 
 _AVAILABLE = re.compile(r"nodes are available: (?P<reasons>.*?)\.(?: preemption:|$)")

@@ -9,15 +9,21 @@ Job twice.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timezone
-from typing import Callable, Iterable, Protocol
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Protocol
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from berth.platform.controllers.informers import InformerHub
 from berth.platform.metrics.capacity import (
-    PodTally, RequestCache, fragmented_gpus, node_usages, requested_gpus)
+    PodTally,
+    RequestCache,
+    fragmented_gpus,
+    node_usages,
+    requested_gpus,
+)
 from berth.platform.metrics.states import JOB_STATES, POD_PHASES, cron_next_fire, job_state
 from berth.platform.resources import registry
 from berth.platform.resources.meta import dig, parse_time
@@ -32,7 +38,7 @@ class SchedulerView(Protocol):
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class StateCollector(Collector):

@@ -12,7 +12,8 @@ import logging
 import os
 import threading
 import time
-from typing import Callable, Iterable, NamedTuple
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 import ray
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily

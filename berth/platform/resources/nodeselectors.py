@@ -4,11 +4,16 @@ them: label expressions with In, NotIn, Exists, DoesNotExist, Gt, Lt, and ``matc
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from berth.platform.errors import BadRequest
-from berth.platform.resources.selectors import (_NODE_OPERATORS, EQUALS, NOT_EQUALS,
-                                                Requirement, _expression)
+from berth.platform.resources.selectors import (
+    _NODE_OPERATORS,
+    EQUALS,
+    NOT_EQUALS,
+    Requirement,
+    _expression,
+)
 
 
 def node_selector_term_matches(term: Mapping, labels: Mapping[str, str],

@@ -14,24 +14,40 @@ from __future__ import annotations
 import copy
 import random
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
 
-
-from berth.platform.errors import (AlreadyExists, BadRequest, Conflict, Forbidden,
-                                   Invalid, NotFound, forbidden)
+from berth.platform.errors import (
+    AlreadyExists,
+    BadRequest,
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    forbidden,
+)
 from berth.platform.resources import fields, patch, registry, selectors, strategy
 from berth.platform.resources.meta import new_uid, rfc3339, utcnow
 from berth.platform.resources.registry import ResourceType
 from berth.platform.store import deletion
 from berth.platform.store.admission import ADMITTERS, Admitter
 from berth.platform.store.binding import bound_pod
-from berth.platform.store.checks import (check_preconditions, check_type, patched_object,
-                                         required_name, scoped_namespace, with_type)
+from berth.platform.store.checks import (
+    check_preconditions,
+    check_type,
+    patched_object,
+    required_name,
+    scoped_namespace,
+    with_type,
+)
 from berth.platform.store.db import Database, Page
-from berth.platform.store.listing import (check_continue_fresh, decode_continue,
-                                          encode_continue, pushdown)
+from berth.platform.store.listing import (
+    check_continue_fresh,
+    decode_continue,
+    encode_continue,
+    pushdown,
+)
 
 # Kinds whose status a client may not set on create (Nodes and Events keep theirs, as in k8s).
 _RESET_STATUS_ON_CREATE = {rt.key for rt in (registry.POD, registry.JOB, registry.CRON_JOB,

@@ -10,12 +10,13 @@ after which it answers ``Gone``.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator
 
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import SQLModel
 
 from berth.platform.errors import AlreadyExists, Conflict, Gone, NotFound
 from berth.platform.store.codec import Codec
@@ -23,7 +24,6 @@ from berth.platform.store.columns import findable, indexed_columns
 from berth.platform.store.dialect import Dialect
 from berth.platform.store.tables import CHANGES, LABELS, LEASES, OBJECTS, REVISION
 from berth.platform.store.transactions import Savepoint, WriteTransaction
-from sqlmodel import SQLModel
 
 COMPACT_EVERY = 1000
 ANALYZE_EVERY = 20_000

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from berth.platform.controllers.job import keys
-from tests.integration.controllers.job_harness import (active, condition, finished, stays, tracked,
-                                                       wait_for)
+from tests.integration.controllers.job_harness import (
+    active,
+    condition,
+    finished,
+    stays,
+    tracked,
+    wait_for,
+)
 
 
 def test_backoff_limit_exceeded_after_exponential_backoff(cluster):

@@ -2,9 +2,23 @@ import math
 
 import pytest
 
-from benchmarks.e2e_stats import STAGES, deltas, first_of, job_outcome, max_in_flight, \
-    mean_in_flight, node_stamps, note_pod, parse_stat, percentile, rate, ratio, stage_table, \
-    starved_share, summarize
+from benchmarks.e2e_stats import (
+    STAGES,
+    deltas,
+    first_of,
+    job_outcome,
+    max_in_flight,
+    mean_in_flight,
+    node_stamps,
+    note_pod,
+    parse_stat,
+    percentile,
+    rate,
+    ratio,
+    stage_table,
+    starved_share,
+    summarize,
+)
 
 
 @pytest.mark.parametrize("values, q, expected", [

@@ -22,9 +22,9 @@ import copy
 import logging
 import random
 import threading
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Hashable
 
 from berth.platform.controllers.informers import Informer, InformerHub
 from berth.platform.resources import registry, selectors

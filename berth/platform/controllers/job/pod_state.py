@@ -6,14 +6,14 @@ Each is a pure function of one Pod dict, named after the Kubernetes helper it mi
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from berth.platform.resources.meta import dig, parse_time
 
 from . import keys
 from .spec import JobSpec
 
-ZERO_TIME = datetime(1, 1, 1, tzinfo=timezone.utc)
+ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC)
 _PHASE_ORDER = {keys.PENDING: 0, keys.UNKNOWN: 1, keys.RUNNING: 2}
 
 

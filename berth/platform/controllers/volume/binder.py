@@ -22,21 +22,37 @@ one wins; the claim side is written after and is redone by the next reconcile af
 from __future__ import annotations
 
 import logging
-from typing import Callable, Hashable
+from collections.abc import Callable, Hashable
 
 from berth.platform.controllers.informers import Informer, InformerHub
 from berth.platform.controllers.volume import protection, reclaim
 from berth.platform.controllers.volume.matching import (
-    BETA_STORAGE_PROVISIONER, BIND_COMPLETED, BOUND_BY_CONTROLLER, SELECTED_NODE,
-    STORAGE_PROVISIONER, find_best, in_use_by, is_reserved_for, mismatch)
-from berth.platform.controllers.volume.provisioner import (LOCAL_PATH, LocalPathProvisioner,
-                                                           claim_ref, volume_name)
+    BETA_STORAGE_PROVISIONER,
+    BIND_COMPLETED,
+    BOUND_BY_CONTROLLER,
+    SELECTED_NODE,
+    STORAGE_PROVISIONER,
+    find_best,
+    in_use_by,
+    is_reserved_for,
+    mismatch,
+)
+from berth.platform.controllers.volume.provisioner import (
+    LOCAL_PATH,
+    LocalPathProvisioner,
+    claim_ref,
+    volume_name,
+)
 from berth.platform.errors import AlreadyExists, NotFound
 from berth.platform.resources import registry
 from berth.platform.resources.meta import dig, rfc3339
-from berth.platform.resources.storageclasses import (NO_PROVISIONER, claim_class,
-                                                     default_class, waits_for_consumer,
-                                                     wants_default_class)
+from berth.platform.resources.storageclasses import (
+    NO_PROVISIONER,
+    claim_class,
+    default_class,
+    waits_for_consumer,
+    wants_default_class,
+)
 from berth.platform.store.client import Client
 from berth.platform.store.events import EventRecorder
 

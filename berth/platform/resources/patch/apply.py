@@ -20,10 +20,15 @@ from berth.platform.errors import BadRequest, Cause, Invalid
 from berth.platform.resources.patch import fieldpath, schema
 from berth.platform.resources.patch.errors import ApplyConflict
 from berth.platform.resources.patch.fieldpath import Path
-from berth.platform.resources.patch.managed import (APPLY_OPERATION, Entry, decode,
-                                                    encode_into, owned_scope,
-                                                    update_managed_fields,
-                                                    without_managed_fields)
+from berth.platform.resources.patch.managed import (
+    APPLY_OPERATION,
+    Entry,
+    decode,
+    encode_into,
+    owned_scope,
+    update_managed_fields,
+    without_managed_fields,
+)
 
 __all__ = ["ApplyConflict", "server_side_apply", "update_managed_fields", "ssa_merge"]
 

@@ -5,11 +5,20 @@ from __future__ import annotations
 
 from berth.platform.errors import Cause
 from berth.platform.resources.validation import names
-from berth.platform.resources.validation.fields import (as_dict, as_list, duplicate, invalid,
-                                                        invalid_omit, is_int, key_of,
-                                                        non_negative,
-                                                        required, too_long, too_many,
-                                                        unsupported)
+from berth.platform.resources.validation.fields import (
+    as_dict,
+    as_list,
+    duplicate,
+    invalid,
+    invalid_omit,
+    is_int,
+    key_of,
+    non_negative,
+    required,
+    too_long,
+    too_many,
+    unsupported,
+)
 
 MAX_POD_FAILURE_RULES = 20
 MAX_EXIT_CODE_VALUES = 255

@@ -7,8 +7,16 @@ import copy
 
 from berth.platform.errors import Cause
 from berth.platform.resources.validation import names
-from berth.platform.resources.validation.fields import (as_dict, as_list, forbidden, immutable,
-                                                        invalid, is_int, key_of, required)
+from berth.platform.resources.validation.fields import (
+    as_dict,
+    as_list,
+    forbidden,
+    immutable,
+    invalid,
+    is_int,
+    key_of,
+    required,
+)
 from berth.platform.resources.validation.meta import validate_object_meta_update
 from berth.platform.resources.validation.pod import validate_pod
 from berth.platform.resources.validation.scheduling import validate_tolerations

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import copy
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from berth.platform.controllers.job import JobTracking, Plan, plan
-from berth.platform.controllers.job import keys
+from berth.platform.controllers.job import JobTracking, Plan, keys, plan
 from berth.platform.resources.meta import rfc3339
 
-T0 = datetime(2026, 11, 25, 12, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
 
 
 def at(seconds: float = 0) -> datetime:

@@ -5,7 +5,15 @@ import pytest
 
 from berth.platform.controllers.job import JobTracking, keys
 from tests.unit.platform.controllers.job.job_builders import (
-    Cluster, a_job, a_pod, at, condition_of, deleted, plan_at, reasons, released,
+    Cluster,
+    a_job,
+    a_pod,
+    at,
+    condition_of,
+    deleted,
+    plan_at,
+    reasons,
+    released,
 )
 
 
