@@ -129,7 +129,7 @@ def homogeneous_pods(count: int, rng: random.Random) -> list[PodRequest]:
         else:
             gpu = 0
             cpu, mem = rng.choices(CPU_POD_SHAPES[:-1], CPU_POD_WEIGHTS[:-1])[0]
-        for i in range(size):
+        for _ in range(size):
             n = len(pods)
             pods.append(PodRequest("bench", f"p{n}", f"uid-{n}", cpu=cpu, memory=mem * MI,
                                    gpu=gpu, order=n))

@@ -84,7 +84,7 @@ class NodeFinder:
             groups = [g for g in snapshot.groups if g.sample.alloc_gpu > 0]
             values = model_pressure(kinds, [(g.sample, g.sample.alloc_gpu * g.size)
                                                  for g in groups])
-            self._pressure = {g.gid: v for g, v in zip(groups, values) if v}
+            self._pressure = {g.gid: v for g, v in zip(groups, values, strict=True) if v}
 
     def score(self, pod: PodRequest, group: NodeGroup, key: tuple, node: NodeView) -> float:
         """``score_node`` of ``pod`` on a node of free class ``key`` of ``group``, cached:

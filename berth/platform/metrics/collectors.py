@@ -116,7 +116,8 @@ class StateCollector(Collector):
             view = usage.view
             for name, factor, a, r in zip(names, scale,
                                           (view.alloc_cpu, view.alloc_mem, view.alloc_gpu),
-                                          (view.req_cpu, view.req_mem, requested_gpus(view))):
+                                          (view.req_cpu, view.req_mem, requested_gpus(view)),
+                                          strict=True):
                 alloc[name].add_metric([usage.name], a * factor)
                 req[name].add_metric([usage.name], r * factor)
             ready.add_metric([usage.name], 1 if usage.ready else 0)

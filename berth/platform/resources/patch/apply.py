@@ -131,7 +131,7 @@ def _merge_list(lhs: list, rhs: list, key, combine) -> list:
     items the configuration does not name stay where they were, new items go where the
     configuration puts them relative to the shared ones."""
     lkeys, rkeys = [key(v) for v in lhs], [key(v) for v in rhs]
-    left, right = dict(zip(lkeys, lhs)), dict(zip(rkeys, rhs))
+    left, right = dict(zip(lkeys, lhs, strict=True)), dict(zip(rkeys, rhs, strict=True))
     shared = [k for k in rkeys if k in left]
     next_shared = shared.pop(0) if shared else None
     done: set[str] = set()

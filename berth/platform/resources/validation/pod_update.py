@@ -80,7 +80,9 @@ def _munge(new_spec: dict, old_spec: dict) -> dict:
     """The new spec with every field a user may change put back to its old value."""
     munged = copy.deepcopy(new_spec)
     for kind in ("containers", "initContainers"):
-        for c, before in zip(as_list(munged.get(kind)), as_list(old_spec.get(kind))):
+        # The new list may be longer or shorter: only the pairs both have are munged.
+        for c, before in zip(as_list(munged.get(kind)), as_list(old_spec.get(kind)),
+                             strict=False):
             if isinstance(c, dict) and isinstance(before, dict):
                 _put(c, "image", before.get("image"))
     for key in ("activeDeadlineSeconds", "tolerations", "schedulingGates"):
@@ -116,7 +118,7 @@ def _diff(old: object, new: object, path: str) -> list[str]:
         return out
     if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
         out = []
-        for i, (a, b) in enumerate(zip(old, new)):
+        for i, (a, b) in enumerate(zip(old, new, strict=True)):
             out += _diff(a, b, f"{path}[{i}]")
         return out
     return [] if old == new else [f"  {path}: {old!r} -> {new!r}"]
