@@ -98,10 +98,11 @@ class Client:
             if namespace and namespace != sql["namespace"]:
                 return ObjectList([], str(self.db.current_rv()), None)
             namespace = sql.pop("namespace")
-        predicate = None
-        if not labels.empty or not flds.empty:
-            predicate = lambda obj: labels.matches(obj.get("metadata", {}).get("labels") or {}) \
-                and flds.matches(obj)  # noqa: E731
+        def matches(obj: dict) -> bool:
+            return (labels.matches(obj.get("metadata", {}).get("labels") or {})
+                    and flds.matches(obj))
+
+        predicate = matches if not labels.empty or not flds.empty else None
         start_after = None
         if continue_token:
             token_rv, start_after = decode_continue(continue_token)

@@ -273,7 +273,8 @@ def wait_for(check: Callable[[], object], what: str, timeout: float = 10.0, inte
 
 
 def stays(check: Callable[[], bool], what: str, seconds: float = 0.3, interval: float = 0.02) -> None:
-    """Assert ``check`` holds for ``seconds`` (for what must *not* happen, e.g. an early replacement)."""
+    """Assert ``check`` holds for ``seconds`` (for what must *not* happen, e.g. an early
+    replacement)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         assert check(), what

@@ -1,4 +1,5 @@
-"""The Job controller on a real store: failure backoff, backoffLimit, podFailurePolicy, deadlines."""
+"""The Job controller on a real store: failure backoff, backoffLimit, podFailurePolicy,
+deadlines."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Builders for Job controller tests: ``a_job(completions=4).indexed()``, ``a_pod().failed(exit=1)``,
-and ``Cluster``, a tiny store that applies Plans the way the controller's shell does.
+"""Builders for Job controller tests: ``a_job(completions=4).indexed()``,
+``a_pod().failed(exit=1)``, and ``Cluster``, a tiny store that applies Plans the way the
+controller's shell does.
 
 Imported by the test files next to it (named distinctively: pytest imports every test helper
 under its own file name).

@@ -104,7 +104,8 @@ def test_fail_job_rule_fails_the_job_at_once():
     result = plan_at(job, pods)
     target = condition_of(result.status, keys.FAILURE_TARGET)
     assert target["reason"] == "PodFailurePolicy"
-    assert target["message"] == "Container main for pod default/x-abc failed with exit code 42 matching FailJob rule at index 0"
+    assert target["message"] == ("Container main for pod default/x-abc failed with exit code 42 "
+                                 "matching FailJob rule at index 0")
     assert deleted(result) == ["other"]
 
 
