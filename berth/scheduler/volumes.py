@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from berth.platform.controllers.volume.matching import candidates
-from berth.platform.resources.meta import dig
+from berth.platform.resources.meta import changed, dig
 from berth.platform.resources.storageclasses import NO_PROVISIONER, waits_for_consumer
 from berth.scheduler.matching import Requirement, Term
 from berth.scheduler.types import PodRequest, VolumeConstraint, selector_terms
@@ -56,7 +56,7 @@ class VolumeIndex:
 
     # -- what the informers saw -----------------------------------------------------------
     def on_claim(self, old: dict | None, new: dict | None) -> None:
-        obj = new or old
+        obj = changed(old, new)
         key = (obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
         if new is None:
             self.claims.pop(key, None)
@@ -64,14 +64,14 @@ class VolumeIndex:
             self.claims[key] = new
 
     def on_volume(self, old: dict | None, new: dict | None) -> None:
-        name = (new or old)["metadata"]["name"]
+        name = changed(old, new)["metadata"]["name"]
         if new is None:
             self.volumes.pop(name, None)
         else:
             self.volumes[name] = new
 
     def on_class(self, old: dict | None, new: dict | None) -> None:
-        name = (new or old)["metadata"]["name"]
+        name = changed(old, new)["metadata"]["name"]
         if new is None:
             self.classes.pop(name, None)
         else:

@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 import ray
+import ray.exceptions
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from berth.platform.resources.meta import rfc3339, utcnow

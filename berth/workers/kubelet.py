@@ -27,9 +27,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import ray
+import ray.exceptions
 
 from berth.platform.controllers.informers import InformerHub
-from berth.platform.resources.meta import dig, utcnow
+from berth.platform.resources.meta import changed, dig, utcnow
 from berth.platform.store.client import Client
 from berth.platform.store.events import EventRecorder
 from berth.settings import Settings
@@ -157,7 +158,7 @@ class KubeletSync:
                                     dig(new, "spec", "nodeName") if new else None) if n})
 
     def _on_config(self, old: dict | None, new: dict | None) -> None:
-        namespace = dig(new or old, "metadata", "namespace")
+        namespace = dig(changed(old, new), "metadata", "namespace")
         self._mark({dig(p, "spec", "nodeName") for p in self.lookups.pods.list(namespace)
                     if dig(p, "spec", "nodeName") and not is_terminal(p.get("status"))})
 

@@ -15,6 +15,7 @@ import time
 from collections.abc import AsyncIterator
 
 import ray
+import ray.exceptions
 
 from berth.platform.errors import BadRequest, BerthError, NotFound
 from berth.platform.logs import LogOptions

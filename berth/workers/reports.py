@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable
 
 import ray
+import ray.exceptions
 
 from berth.platform.errors import Conflict, Invalid, NotFound
 from berth.platform.resources import registry

@@ -31,6 +31,7 @@ from pathlib import Path
 # here, once, in the thread that builds the service.
 import pydantic.v1  # noqa: F401
 import ray
+import ray.exceptions
 
 from berth.platform.controllers.informers import InformerHub
 from berth.platform.logs import NoLogs

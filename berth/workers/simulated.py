@@ -104,8 +104,8 @@ class SimulatedKubelet:
     def __init__(self, client: Client, clock: Callable[[], datetime] = utcnow) -> None:
         self.client = client
         self.clock = clock
-        self._nodes: Informer | None = None
-        self._pods: Informer | None = None
+        self._nodes: Informer  # set by setup()
+        self._pods: Informer  # set by setup()
 
     def setup(self, hub: InformerHub, enqueue: Callable[[Hashable], None]) -> None:
         nodes = self._nodes = hub.informer(registry.NODE)
@@ -130,7 +130,7 @@ class SimulatedKubelet:
         nodes.add_handler(on_node)
         pods.add_handler(on_pod)
 
-    def reconcile(self, key: Hashable) -> float | None:
+    def reconcile(self, key: tuple) -> float | None:
         try:
             if key[0] == _NODE:
                 self._sync_node(key[1])

@@ -96,7 +96,8 @@ def _int(value: str | None, name: str) -> int | None:
 
 async def handle(platform: Platform, request: Request) -> Response:
     info = parse(request.url.path)
-    if info.resource is None:
+    rt = info.resource
+    if rt is None:
         if request.method != "GET":
             raise MethodNotAllowed("the server does not allow this method on the requested "
                                    "resource")
@@ -107,23 +108,24 @@ async def handle(platform: Platform, request: Request) -> Response:
         return json_response(doc)
     method = request.method
     if method == "GET":
-        return await _get(platform, request, info)
+        return await _get(platform, request, info, rt)
     if method == "POST":
-        return await _post(platform, request, info)
+        return await _post(platform, request, info, rt)
     if method == "PUT":
-        return await _put(platform, request, info)
+        return await _put(platform, request, info, rt)
     if method == "PATCH":
-        return await _patch(platform, request, info)
+        return await _patch(platform, request, info, rt)
     if method == "DELETE":
-        return await _delete(platform, request, info)
+        return await _delete(platform, request, info, rt)
     raise MethodNotAllowed("the server does not allow this method on the requested resource")
 
 
-async def _get(platform: Platform, request: Request, info: RequestInfo) -> Response:
-    rt, q = info.resource, request.query_params
+async def _get(platform: Platform, request: Request, info: RequestInfo,
+               rt: ResourceType) -> Response:
+    q = request.query_params
     if info.name is None:
         if q.get("watch") in _TRUE:
-            return await _watch(platform, request, info)
+            return await _watch(platform, request, info, rt)
         # Listing, table building and encoding all run off the event loop: a page of a
         # hundred thousand objects must not stall every other request.
         return await run_in_threadpool(_list_response, platform, request, rt, info.namespace)
@@ -162,8 +164,9 @@ def _object_response(request: Request, rt: ResourceType, obj: dict, status: int 
     return json_response(obj, status, warnings)
 
 
-async def _watch(platform: Platform, request: Request, info: RequestInfo) -> Response:
-    rt, q = info.resource, request.query_params
+async def _watch(platform: Platform, request: Request, info: RequestInfo,
+                 rt: ResourceType) -> Response:
+    q = request.query_params
     table = wants_table(request)
     events = watch(platform.client, platform.feed, rt, info.namespace,
                    resource_version=q.get("resourceVersion"),
@@ -208,8 +211,8 @@ def _dry_run(request: Request) -> bool:
     return bool(values)
 
 
-async def _post(platform: Platform, request: Request, info: RequestInfo) -> Response:
-    rt = info.resource
+async def _post(platform: Platform, request: Request, info: RequestInfo,
+                rt: ResourceType) -> Response:
     body = await read_body(request)
     if info.name is not None:
         if rt.key == registry.POD.key and info.subresource == "binding":
@@ -244,8 +247,8 @@ def _binding_target(pod: str, binding: object) -> str:
     return name
 
 
-async def _put(platform: Platform, request: Request, info: RequestInfo) -> Response:
-    rt = info.resource
+async def _put(platform: Platform, request: Request, info: RequestInfo,
+               rt: ResourceType) -> Response:
     if info.name is None or info.subresource not in (None, "status", "finalize"):
         raise MethodNotAllowed("the server does not allow this method on the requested "
                                "resource")
@@ -260,8 +263,9 @@ async def _put(platform: Platform, request: Request, info: RequestInfo) -> Respo
     return _object_response(request, rt, updated, 200, warnings)
 
 
-async def _patch(platform: Platform, request: Request, info: RequestInfo) -> Response:
-    rt, q = info.resource, request.query_params
+async def _patch(platform: Platform, request: Request, info: RequestInfo,
+                 rt: ResourceType) -> Response:
+    q = request.query_params
     if info.name is None or info.subresource not in (None, "status"):
         raise MethodNotAllowed("the server does not allow this method on the requested "
                                "resource")
@@ -290,8 +294,9 @@ def _is_apply(content_type: str) -> bool:
     return content_type.split(";")[0].strip().lower() == "application/apply-patch+yaml"
 
 
-async def _delete(platform: Platform, request: Request, info: RequestInfo) -> Response:
-    rt, q = info.resource, request.query_params
+async def _delete(platform: Platform, request: Request, info: RequestInfo,
+                  rt: ResourceType) -> Response:
+    q = request.query_params
     body = await read_body(request)
     options = decoding.parse_document(body, "application/json") if body.strip() else {}
     if not isinstance(options, dict):

@@ -68,7 +68,7 @@ class TTLAfterFinishedController:
 
         hub.informer(registry.JOB).add_handler(on_change)
 
-    def reconcile(self, key: Hashable) -> float | None:
+    def reconcile(self, key: tuple[str, str]) -> float | None:
         namespace, name = key
         job = self.client.try_get(registry.JOB, namespace, name)
         if job is None:

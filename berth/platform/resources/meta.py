@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 
 def utcnow() -> datetime:
@@ -39,7 +40,7 @@ def labels_of(obj: dict) -> dict[str, str]:
     return (obj.get("metadata") or {}).get("labels") or {}
 
 
-def dig(obj: dict, *path: str, default=None):
+def dig(obj: dict, *path: str, default: Any = None) -> Any:
     """``dig(pod, "spec", "nodeName")``: a nested value or ``default``; never raises."""
     cur = obj
     for key in path:
@@ -49,6 +50,15 @@ def dig(obj: dict, *path: str, default=None):
         if cur is None:
             return default
     return cur
+
+
+def changed(old: dict | None, new: dict | None) -> dict:
+    """The object an informer handler's (old, new) call is about: ``new``, or ``old`` when it
+    was deleted (a handler is never called with neither)."""
+    obj = new if new is not None else old
+    if obj is None:
+        raise ValueError("an informer handler was called with neither an old nor a new object")
+    return obj
 
 
 def controller_of(obj: dict) -> dict | None:

@@ -28,7 +28,7 @@ from datetime import datetime
 
 from berth.platform.controllers.informers import Informer, InformerHub
 from berth.platform.resources import registry, selectors
-from berth.platform.resources.meta import controller_of, dig, utcnow
+from berth.platform.resources.meta import changed, controller_of, dig, utcnow
 from berth.platform.store.client import Client
 from berth.platform.store.events import EventRecorder
 
@@ -92,9 +92,9 @@ class JobController:
         self._tracking: dict[JobKey, tuple[str, JobTracking]] = {}
         self._lock = threading.Lock()
         self._expected: dict[JobKey, int] = {}  # the hub cursor a Job's next sync waits for
-        self._hub: InformerHub | None = None
-        self._jobs: Informer | None = None
-        self._pods: Informer | None = None
+        self._hub: InformerHub  # these are set by setup()
+        self._jobs: Informer
+        self._pods: Informer
         self._enqueue: Callable[[Hashable], None] = lambda key: None
 
     # -- wiring ---------------------------------------------------------------------------
@@ -108,7 +108,7 @@ class JobController:
         self._pods.add_handler(self._on_pod)
 
     def _on_job(self, old: dict | None, new: dict | None) -> None:
-        md = (new or old)["metadata"]
+        md = changed(old, new)["metadata"]
         self._enqueue((md.get("namespace", ""), md["name"]))
         if new is None:
             # Kubernetes ``deleteJob``: its pods that still hold the finalizer are orphans now.
@@ -117,7 +117,7 @@ class JobController:
                     self._enqueue(_orphan_key(pod))
 
     def _on_pod(self, old: dict | None, new: dict | None) -> None:
-        pod = new or old
+        pod = changed(old, new)
         namespace = pod["metadata"].get("namespace", "")
         ref = _job_ref(pod)
         if old is not None and new is not None:
@@ -138,7 +138,7 @@ class JobController:
         return job
 
     # -- reconcile ------------------------------------------------------------------------
-    def reconcile(self, key: Hashable) -> float | None:
+    def reconcile(self, key: JobKey) -> float | None:
         if isinstance(key, OrphanPod):
             self._release_orphan(key)
             return None
@@ -191,7 +191,7 @@ class JobController:
         """A finished Job with no tracked pod left needs nothing, ever: say so from the caches
         alone (a restart re-queues every Job; reading each finished one would cost minutes
         with 100k of them). A recreated Job arrives as a new event with an unfinished status."""
-        cached = self._jobs.get(namespace, name) if self._jobs else None
+        cached = self._jobs.get(namespace, name)
         if cached is None or not conditions.is_finished(cached.get("status") or {}):
             return False
         uid = cached["metadata"].get("uid", "")

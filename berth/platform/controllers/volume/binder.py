@@ -45,7 +45,7 @@ from berth.platform.controllers.volume.provisioner import (
 )
 from berth.platform.errors import AlreadyExists, NotFound
 from berth.platform.resources import registry
-from berth.platform.resources.meta import dig, rfc3339
+from berth.platform.resources.meta import changed, dig, rfc3339
 from berth.platform.resources.storageclasses import (
     NO_PROVISIONER,
     claim_class,
@@ -86,10 +86,10 @@ class VolumeBinder:
         self.client = client
         self.recorder = recorder
         self.provisioner = provisioner
-        self.claims: Informer | None = None
-        self.volumes: Informer | None = None
-        self.classes: Informer | None = None
-        self.nodes: Informer | None = None
+        self.claims: Informer  # these are set by setup()
+        self.volumes: Informer
+        self.classes: Informer
+        self.nodes: Informer
         self._enqueue: Callable[[Hashable], None] = lambda key: None
 
     # -- wiring ---------------------------------------------------------------------------
@@ -106,7 +106,7 @@ class VolumeBinder:
             enqueue(RESCAN)  # one key however many volumes appear at once (a relist)
 
         def on_claim(old: dict | None, new: dict | None) -> None:
-            obj = new or old
+            obj = changed(old, new)
             ns, name = obj["metadata"]["namespace"], obj["metadata"]["name"]
             enqueue(("claim", ns, name))
             for pv in self.volumes.by_index(CLAIM_OF_VOLUME, f"{ns}/{name}"):
@@ -115,7 +115,7 @@ class VolumeBinder:
                 enqueue(("volume", obj["spec"]["volumeName"]))
 
         def on_volume(old: dict | None, new: dict | None) -> None:
-            obj = new or old
+            obj = changed(old, new)
             enqueue(("volume", obj["metadata"]["name"]))
             ref = dig(obj, "spec", "claimRef")
             if ref:
@@ -124,7 +124,7 @@ class VolumeBinder:
                 pending_claims()  # a volume to bind to may have appeared
 
         def on_pod(old: dict | None, new: dict | None) -> None:
-            obj = new or old
+            obj = changed(old, new)
             ns = obj["metadata"].get("namespace", "")
             for claim in set(in_use_by(obj)):
                 found = self.claims.get(ns, claim)
@@ -136,7 +136,7 @@ class VolumeBinder:
         self.classes.add_handler(lambda _old, new: pending_claims() if new else None)
         hub.informer(registry.POD).add_handler(on_pod)
 
-    def reconcile(self, key: Hashable) -> float | None:
+    def reconcile(self, key: tuple) -> float | None:
         if key == RESCAN:
             for claim in self.claims.list():
                 if dig(claim, "status", "phase") != "Bound":
