@@ -65,7 +65,7 @@ def pairs(mapping: dict | None) -> list[str]:
     return [f"{k}={v}" for k, v in sorted((mapping or {}).items())]
 
 
-def annotations(obj: dict) -> list[str]:
+def annotation_lines(obj: dict) -> list[str]:
     """Annotations, less the last-applied manifest (long, and shown by ``get -o yaml``)."""
     found = dig(obj, "metadata", "annotations", default={}) or {}
     return [f"{k}: {v}" for k, v in sorted(found.items())
@@ -96,7 +96,7 @@ def header(page: Page, obj: dict) -> None:
     if dig(obj, "metadata", "namespace"):
         page.field("Namespace", dig(obj, "metadata", "namespace"))
     page.field("Labels", pairs(dig(obj, "metadata", "labels")))
-    page.field("Annotations", annotations(obj))
+    page.field("Annotations", annotation_lines(obj))
 
 
 def events_section(page: Page, events: list[dict], now: datetime) -> None:

@@ -7,7 +7,7 @@ from datetime import datetime
 from berth.cli.describe import (
     NONE,
     Page,
-    annotations,
+    annotation_lines,
     conditions_section,
     events_section,
     header,
@@ -76,7 +76,7 @@ def _containers(page: Page, containers: list[dict], statuses: dict[str, dict] | 
                 for part in c[key]:
                     page.block(str(part), inner + 1)
         if statuses is not None:
-            status = statuses.get(c.get("name"), {})
+            status = statuses.get(c.get("name", ""), {})
             for key, value in _state(status.get("state")):
                 page.field(key, value, inner)
             page.field("Ready", "True" if status.get("ready") else "False", inner)
@@ -130,7 +130,7 @@ def describe_pod(pod: dict, events: list[dict], now: datetime) -> str:
     page.field("Node", spec.get("nodeName"))
     page.field("Start Time", when(status.get("startTime")))
     page.field("Labels", pairs(dig(pod, "metadata", "labels")))
-    page.field("Annotations", annotations(pod))
+    page.field("Annotations", annotation_lines(pod))
     if dig(pod, "metadata", "deletionTimestamp"):
         since = when(pod["metadata"]["deletionTimestamp"])
         page.field("Status", f"Terminating (lasts since {since})")

@@ -229,7 +229,7 @@ def _pick(resource: str, cpu: int, mem: int, gpu: int, ext: dict[str, int]) -> i
 
 # ---- building from wire objects -------------------------------------------------------
 
-def _amount(resource: str, value: object) -> int:
+def _amount(resource: str, value: str | int | float) -> int:
     return quantity.to_milli(value) if resource == CPU else quantity.to_int(value)
 
 

@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import ray
 import ray.exceptions
@@ -53,7 +54,7 @@ class AgentRef:
 
     node_name: str
     node_id: str
-    handle: object = field(compare=False)
+    handle: Any = field(compare=False)  # the agent's Ray actor handle
     host_ip: str = ""
     allocatable: dict = field(default_factory=dict, compare=False)
 
@@ -88,7 +89,7 @@ class KubeletSync:
         self._wake = threading.Event()
         self._agents_set = threading.Event()  # wakes the status thread waiting for agents
         self._stop = threading.Event()
-        self._synced: threading.Event | None = None
+        self._synced: threading.Event  # the hub's, set by register()
         self._threads: list[threading.Thread] = []
         self._orphans = OrphanTracker(client, settings.orphan_pod_grace_s)
 

@@ -23,7 +23,10 @@ import time
 from pathlib import Path
 
 from ray._private import ray_constants
-from ray._raylet import AuthenticationTokenLoader, Config
+from ray._raylet import (  # pyright: ignore[reportAttributeAccessIssue]  # compiled, no stubs
+    AuthenticationTokenLoader,
+    Config,
+)
 
 STATE_FILE = "berth-ray.json"
 TOKEN_FILE = "auth_token"

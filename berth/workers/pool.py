@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import platform
 import re
+from typing import Any
 
 import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
@@ -40,7 +41,7 @@ def alive_nodes() -> list[dict]:
 
 def ensure_agents(root: str, *, hide: list[str] | None = None, backoff_base: float = 10.0,
                   backoff_cap: float = 300.0, bwrap: str | None = "auto",
-                  nodes: list[dict] | None = None) -> dict[str, object]:
+                  nodes: list[dict] | None = None) -> dict[str, Any]:
     """One agent per live node (created if missing, found if running); by node id.
 
     ``root``: directory on each node for logs and pod state (a per-node folder is made under

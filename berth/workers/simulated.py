@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Hashable
 from datetime import datetime
+from typing import TypeGuard
 
 from berth.platform.controllers.informers import Informer, InformerHub
 from berth.platform.errors import Conflict, NotFound
@@ -40,7 +41,7 @@ NODE_INFO = {"kubeletVersion": "v1.30.0-berth-simulated", "containerRuntimeVersi
              "kernelVersion": "simulated"}
 
 
-def is_simulated(node: dict | None) -> bool:
+def is_simulated(node: dict | None) -> TypeGuard[dict]:
     return node is not None and dig(node, "metadata", "labels", SIMULATED_LABEL) == "true"
 
 
@@ -123,7 +124,9 @@ class SimulatedKubelet:
                     enqueue((_POD, pod["metadata"]["namespace"], pod["metadata"]["name"]))
 
         def on_pod(_old: dict | None, new: dict | None) -> None:
-            node = dig(new, "spec", "nodeName") if new is not None else None
+            if new is None:
+                return
+            node = dig(new, "spec", "nodeName")
             if node and is_simulated(nodes.get("", node)):
                 enqueue((_POD, new["metadata"]["namespace"], new["metadata"]["name"]))
 

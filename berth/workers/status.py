@@ -7,6 +7,7 @@ here turn a pod's records into the Kubernetes ``status`` object.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeGuard
 
 from berth.platform.resources import quantity
 
@@ -165,8 +166,10 @@ def pod_conditions(phase: str, init: list[ContainerState], regular: list[Contain
     before = {c.get("type"): c for c in previous}
     for cond in conditions:
         old = before.get(cond["type"])
-        same = old is not None and old.get("status") == cond["status"]
-        cond["lastTransitionTime"] = old.get("lastTransitionTime") if same else now
+        if old is not None and old.get("status") == cond["status"]:
+            cond["lastTransitionTime"] = old.get("lastTransitionTime")
+        else:
+            cond["lastTransitionTime"] = now
     return conditions
 
 
@@ -183,8 +186,7 @@ def qos_class(pod: dict) -> str:
             any_set = True
         for name in ("cpu", "memory"):
             limit = limits.get(name)
-            request = requests.get(name, limit)
-            if limit is None or quantity.parse(request) != quantity.parse(limit):
+            if limit is None or quantity.parse(requests.get(name, limit)) != quantity.parse(limit):
                 guaranteed = False
     if not any_set:
         return "BestEffort"
@@ -288,5 +290,5 @@ def lost_status(pod: dict, previous: dict | None, host_ip: str, now: str,
     return out
 
 
-def is_terminal(status: dict | None) -> bool:
+def is_terminal(status: dict | None) -> TypeGuard[dict]:
     return bool(status) and status.get("phase") in ("Succeeded", "Failed")

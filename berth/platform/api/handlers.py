@@ -130,7 +130,7 @@ async def _get(platform: Platform, request: Request, info: RequestInfo,
         # hundred thousand objects must not stall every other request.
         return await run_in_threadpool(_list_response, platform, request, rt, info.namespace)
     if info.subresource == "log":
-        return await pod_log(platform, request, info)
+        return await pod_log(platform, request, info, info.name)
     obj = await run_in_threadpool(platform.client.get, rt, info.namespace or "", info.name)
     return _object_response(request, rt, obj)
 

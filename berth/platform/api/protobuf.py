@@ -73,7 +73,7 @@ def decode(body: bytes) -> dict:
 
 def _envelope(buf: bytes) -> tuple[str, str, bytes, str]:
     api_version = kind = encoding = ""
-    raw = b""
+    raw: bytes = b""  # a length-delimited field: the wire type says value is bytes
     for number, wire, value in _fields(buf):
         if number == 1 and wire == _BYTES:
             for sub, sub_wire, sub_value in _fields(value):  # type: ignore[arg-type]

@@ -142,7 +142,7 @@ class GarbageCollector:
         """Dependents as the store has them now (the cache may lag a little)."""
         out = []
         for dep in self._dependents(uid):
-            dep_rt = registry.by_kind(dep.get("apiVersion", ""), dep.get("kind", ""))
+            dep_rt = registry.of(dep)
             md = dep["metadata"]
             current = self.client.try_get(dep_rt, md.get("namespace", ""), md["name"])
             if current is not None and uid in _owner_uids(current):
@@ -170,6 +170,6 @@ def _drop_refs(obj: dict, uids: set[str]) -> dict:
 
 
 def _key_of(obj: dict) -> tuple[str, str, str]:
-    rt = registry.by_kind(obj.get("apiVersion", ""), obj.get("kind", ""))
+    rt = registry.of(obj)
     md = obj["metadata"]
     return (rt.key, md.get("namespace", ""), md["name"])

@@ -27,7 +27,7 @@ class Reconciler(Protocol):
         """Register the informers and handlers that map changes to keys."""
 
     # Any: each reconciler picks its own key type (a (namespace, name) pair, a tagged tuple).
-    def reconcile(self, key: Any) -> float | None:
+    def reconcile(self, key: Any, /) -> float | None:
         """Make the world match the objects for ``key``; return a requeue delay or None."""
 
 

@@ -59,7 +59,7 @@ class StateCollector(Collector):
         yield from self._nodes(tally)
         yield from self._cronjobs()
         if self.scheduler is not None:
-            yield from self._scheduler()
+            yield from self._scheduler(self.scheduler)
 
     def _jobs(self, tally: PodTally) -> Iterable:
         family = GaugeMetricFamily(
@@ -149,8 +149,8 @@ class StateCollector(Collector):
         yield nxt
         yield last
 
-    def _scheduler(self) -> Iterable:
-        stats = self.scheduler.stats
+    def _scheduler(self, scheduler: SchedulerView) -> Iterable:
+        stats = scheduler.stats
         attempts = CounterMetricFamily(
             "berth_scheduler_schedule_attempts",
             "Scheduling decisions and bind outcomes. result: scheduled (bind accepted), "
@@ -164,6 +164,6 @@ class StateCollector(Collector):
             "berth_scheduler_pending_pods",
             "Pods waiting in the scheduler, by queue. queue: active, backoff, unschedulable, "
             "flight (bind in progress).", labels=["queue"])
-        for name, value in sorted(self.scheduler.queue_counts.items()):
+        for name, value in sorted(scheduler.queue_counts.items()):
             queue.add_metric([name], value)
         yield queue

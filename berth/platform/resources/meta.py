@@ -40,7 +40,7 @@ def labels_of(obj: dict) -> dict[str, str]:
     return (obj.get("metadata") or {}).get("labels") or {}
 
 
-def dig(obj: dict, *path: str, default: Any = None) -> Any:
+def dig(obj: dict | None, *path: str, default: Any = None) -> Any:
     """``dig(pod, "spec", "nodeName")``: a nested value or ``default``; never raises."""
     cur = obj
     for key in path:

@@ -59,7 +59,7 @@ class KindRules:
 
 def _pod_on_create(obj: dict) -> None:
     spec = as_dict(obj.get("spec"))
-    status = {"phase": "Pending", "qosClass": pod.qos_class(spec)}
+    status: dict[str, object] = {"phase": "Pending", "qosClass": pod.qos_class(spec)}
     if spec.get("schedulingGates"):
         status["conditions"] = [{
             "type": "PodScheduled", "status": "False", "reason": "SchedulingGated",

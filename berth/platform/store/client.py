@@ -42,6 +42,7 @@ from berth.platform.store.checks import (
     with_type,
 )
 from berth.platform.store.db import Database, Page
+from berth.platform.store.lease import FencedDatabase
 from berth.platform.store.listing import (
     check_continue_fresh,
     decode_continue,
@@ -65,7 +66,7 @@ class ObjectList:
 
 
 class Client:
-    def __init__(self, db: Database, clock: Callable[[], datetime] = utcnow,
+    def __init__(self, db: Database | FencedDatabase, clock: Callable[[], datetime] = utcnow,
                  rng: random.Random | None = None,
                  admitters: tuple[Admitter, ...] = ADMITTERS):
         self.db = db
@@ -169,7 +170,7 @@ class Client:
         md = obj.get("metadata")
         if not isinstance(md, dict):
             raise BadRequest("metadata is required")
-        name = name or md.get("name")
+        name = name or md.get("name") or ""
         if md.get("name") and name and md["name"] != name:
             raise BadRequest(f"the name of the object ({md['name']}) does not match the name "
                              f"on the URL ({name})")

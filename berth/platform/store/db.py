@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import NoReturn
 
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -338,7 +339,7 @@ class Database:
                                             type=kind, data=data))
 
     @staticmethod
-    def _missing_or_stale(conn, resource: str, ns: str, name: str):
+    def _missing_or_stale(conn, resource: str, ns: str, name: str) -> NoReturn:
         exists = conn.execute(select(OBJECTS.c.id).where(
             OBJECTS.c.resource == resource, OBJECTS.c.namespace == ns,
             OBJECTS.c.name == name)).first()

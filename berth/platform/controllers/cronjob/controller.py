@@ -186,6 +186,8 @@ class CronJobController:
     def _create(self, cj: dict, decision: Decision, events: list[Event]
                 ) -> tuple[dict | None, str | None]:
         """Create the run's Job: (the Job, its name if this call made it)."""
+        if decision.create_for is None:  # reconcile fires only a decision that creates a run
+            raise ValueError("no scheduled time to create a Job for")
         job = cjobs.build_job(cj, decision.create_for)
         name = job["metadata"]["name"]
         try:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import json
+from typing import cast
 
 from berth.platform.errors import BadRequest, Cause, Invalid
 from berth.platform.resources.patch import fieldpath, schema
@@ -93,7 +94,7 @@ def _scoped_config(applied: dict, subresource: str) -> dict:
 def ssa_merge(live: dict, config: dict) -> dict:
     """Merge an applied configuration into an object (neither is modified). A null in the
     configuration removes the field."""
-    return _merge(copy.deepcopy(live), config, "")
+    return cast(dict, _merge(copy.deepcopy(live), config, ""))  # a map merged into a map
 
 
 def _merge(lhs: object, rhs: object, field: str) -> object:

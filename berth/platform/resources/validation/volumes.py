@@ -320,7 +320,7 @@ def validate_volumes(volumes: object, path: str,
                               "FieldValueDuplicate"))
         if errs:
             causes += errs
-        else:
+        elif isinstance(name, str):  # always, with no errors
             seen.add(name)
             by_name[name] = volume
     return by_name, causes
