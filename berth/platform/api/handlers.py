@@ -283,7 +283,7 @@ async def _patch(platform: Platform, request: Request, info: RequestInfo,
     obj, created = await run_in_threadpool(
         platform.client.patch, rt, info.namespace or "", info.name, content_type, body,
         subresource=info.subresource,
-        field_manager=q.get("fieldManager") if _is_apply(content_type) else field_manager(request),
+        field_manager=q.get("fieldManager", "") if _is_apply(content_type) else field_manager(request),
         force=force,
         dry_run=_dry_run(request),
         decode=decoding.patched_object_check(rt, validation, found))
