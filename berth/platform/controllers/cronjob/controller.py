@@ -6,9 +6,10 @@ seconds until the next schedule time. A due run takes two passes: the first crea
 (after Replace's deletes) and requeues at once; the second, with that Job among the children,
 deletes over-limit history, records the Events and writes the status (``active`` and
 ``lastScheduleTime`` follow from the Job itself). So when a thousand CronJobs are due in the
-same second, a thousand Jobs are created before the first status write. Wake-ups come from three places: a change to the CronJob
-or one of its Jobs, the requeue the last reconcile asked for, and the CronJob's APScheduler
-trigger (``wakeups``), which enqueues the key at the due instant.
+same second, a thousand Jobs are created before the first status write. Wake-ups come from
+three places: a change to the CronJob or one of its Jobs, the requeue the last reconcile asked
+for, and the CronJob's APScheduler trigger (``wakeups``), which enqueues the key at the due
+instant.
 
 Exactly once: a run's Job has a name fixed by its scheduled time, so a second create of it is an
 ``AlreadyExists`` (treated as done); and the controller writes through a client fenced by the
