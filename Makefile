@@ -3,12 +3,12 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test bench unit integration e2e clean sandbox
+.PHONY: run test bench unit integration e2e lint clean sandbox
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[test]'
+	$(VENV)/bin/pip install -q -e '.[test,lint]'
 	touch $(STAMP)
 
 # Pods run in a bubblewrap sandbox; without it pods with volumes cannot run, so `make run`
@@ -30,6 +30,12 @@ integration: $(STAMP) sandbox
 
 e2e: $(STAMP) sandbox
 	$(VENV)/bin/pytest tests/e2e
+
+# Lint, format and type checks; the settings live in pyproject.toml ([tool.ruff], [tool.pyright]).
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/pyright --pythonpath $(PY)
 
 bench: $(STAMP) sandbox
 	$(PY) -m benchmarks

@@ -78,7 +78,7 @@ def preload_jobs(settings: Settings, namespace: str, count: int) -> float:
                     OBJECTS.c.id, sort_by_parameter_order=True), rows).scalars().all()
                 conn.execute(insert(LABELS), [
                     {"object_id": object_id, "resource": registry.JOB.key, "key": k, "value": v}
-                    for object_id, i in zip(ids, numbers)
+                    for object_id, i in zip(ids, numbers, strict=True)
                     for k, v in _labels(first, i).items()])
                 rv += len(rows)
             current = conn.execute(select(REVISION.c.current)).scalar_one()

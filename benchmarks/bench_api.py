@@ -7,11 +7,11 @@ Each store gets its own ``berth up --no-workers`` process on a loopback port (co
 Ray off). The 100,000 Jobs (finished; labels ``app=app-<i % 1000>``, ``team=<i % 10>``) are
 written straight into the database before the server starts (``api_preload``), and the
 benchmark waits until the server has listed them and its controllers have gone quiet. Then, with
-``--concurrency`` keep-alive connections in flight (``http_client``), it measures: ``GET /readyz`` (the HTTP stack's
-floor), a GET of one Job, a LIST with ``labelSelector=app=app-42`` (about 100 items), LIST
-pages of ``limit=500`` (first and deeper pages, by ``continue``), one LIST of everything,
-and creation of ConfigMaps (API and store alone) and of Jobs (which the job controller, in the
-same process, then works on). The empty
+``--concurrency`` keep-alive connections in flight (``http_client``), it measures:
+``GET /readyz`` (the HTTP stack's floor), a GET of one Job, a LIST with
+``labelSelector=app=app-42`` (about 100 items), LIST pages of ``limit=500`` (first and deeper
+pages, by ``continue``), one LIST of everything, and creation of ConfigMaps (API and store
+alone) and of Jobs (which the job controller, in the same process, then works on). The empty
 store (it holds the one Job the GET reads) is the baseline: the difference is what the 100,000
 stored objects cost.
 
@@ -30,9 +30,9 @@ import random
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import httpx
 import orjson
@@ -210,7 +210,7 @@ def print_table(results: list[Result]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--jobs", type=int, default=100_000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--requests", type=int, default=2000,

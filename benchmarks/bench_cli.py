@@ -51,7 +51,7 @@ def cases(url: str) -> list[tuple[str, list[str]]]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="bench_cli", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="bench_cli", description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     print(f"  {'command':<34} {'median ms':>10} {'best ms':>10}")

@@ -34,7 +34,7 @@ from pathlib import Path
 from sqlalchemy.exc import OperationalError
 
 from berth.platform.controllers.cronjob.controller import CronJobController
-from berth.platform.controllers.cronjob.decide import decide
+from berth.platform.controllers.cronjob.decide import Decision, decide
 from berth.platform.controllers.cronjob.jobs import build_job, owned_by
 from berth.platform.controllers.informers import InformerHub
 from berth.platform.controllers.manager import ControllerManager
@@ -77,12 +77,18 @@ class BerthSide:
     def __init__(self, platform, recorder: Recorder):
         leases = LeaseStore(platform.db)
         term = leases.create("bench", "bench", 60.0, utcnow())
+        if term is None:
+            raise SystemExit("the bench lease exists already: the database is not fresh")
         client = Client(FencedDatabase(platform.db, Fence("bench", "bench", term.token)))
         self.hub = InformerHub(platform.client, platform.feed)
         self.manager = ControllerManager(self.hub)
         controller = CronJobController(client, platform.recorder("cronjob-controller"))
-        controller.observers.append(
-            lambda cj, d, made: made and recorder.made(cj["metadata"]["name"], d.create_for))
+
+        def observe(cj: dict, d: Decision, made: str | None) -> None:
+            if made and d.create_for is not None:
+                recorder.made(cj["metadata"]["name"], d.create_for)
+
+        controller.observers.append(observe)
         self.manager.add(controller, workers=4)
         self.hub.start()
         self.manager.start()
@@ -206,7 +212,7 @@ def report(database: str, results: dict[str, list[float]], n: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--cronjobs", type=int, default=1000)
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--rounds", type=int, default=1)

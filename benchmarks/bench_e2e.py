@@ -340,7 +340,7 @@ def _print_profile(profile: dict) -> None:
 # ---- entry point ----------------------------------------------------------------------------
 
 def parse(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="bench_e2e", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="bench_e2e", description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--jobs", type=int, default=1000, help="loaded run: Jobs at once")
     parser.add_argument("--solo", type=int, default=50, help="unloaded run: Jobs one by one")
     parser.add_argument("--warm", type=int, default=5, help="unmeasured Jobs first")

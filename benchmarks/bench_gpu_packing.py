@@ -297,7 +297,7 @@ def run_variant(variant: str, seed: int, args) -> list[Outcome]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--nodes", type=int, default=1500)
     parser.add_argument("--pods", type=int, default=8000)
     parser.add_argument("--batch", type=int, default=200, help="arrivals per cycle")

@@ -28,9 +28,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable
 
 from berth.workers.filevolumes import FileVolumes
 from berth.workers.sandbox import FileData, Mount, SandboxSpec, build_bwrap_argv, memfd_with
@@ -85,13 +85,13 @@ def rate(launch: Callable[[], None], launches: int, parallel: int) -> float:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--launches", type=int, default=100, help="launches per way per round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--parallel", type=int, default=1, help="threads launching at once")
     args = parser.parse_args(argv)
     found = probe("bwrap")
-    if not found.works:
+    if not found.works or found.path is None:
         sys.exit(f"no sandbox to measure: {found.problem}")
     work = Path(tempfile.mkdtemp(prefix="bench-sandbox-"))
     files = FileVolumes(Path("/dev/shm/berth") / f"bench-{os.getpid()}")

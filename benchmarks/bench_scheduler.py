@@ -24,9 +24,9 @@ import argparse
 import os
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from math import ceil
-from typing import Callable
 
 from benchmarks import bench_gpu_packing as gpu_packing
 from berth.platform.resources.taints import Taint, Toleration
@@ -135,7 +135,7 @@ def homogeneous_pods(count: int, rng: random.Random) -> list[PodRequest]:
         else:
             gpu = 0
             cpu, mem = rng.choices(CPU_POD_SHAPES[:-1], CPU_POD_WEIGHTS[:-1])[0]
-        for i in range(size):
+        for _ in range(size):
             n = len(pods)
             pods.append(PodRequest("bench", f"p{n}", f"uid-{n}", cpu=cpu, memory=mem * MI,
                                    gpu=gpu, order=n))
@@ -299,7 +299,7 @@ free 8-GPU  8-GPU nodes left with every GPU free, for pods that need a whole nod
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--nodes", type=int, default=5000)
     parser.add_argument("--pods", type=int, default=50_000)

@@ -16,9 +16,9 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import httpx
 import orjson
@@ -226,7 +226,7 @@ class Tracker:
         return self._done.setdefault(name, asyncio.Event())
 
     def on_pod(self, pod: dict, now: float) -> None:
-        name = ((pod["metadata"].get("labels") or {})).get("job-name")
+        name = (pod["metadata"].get("labels") or {}).get("job-name")
         if name:
             note_pod(self.jobs.setdefault(name, {}), pod, now)
             self.uids.setdefault(name, pod["metadata"]["uid"])

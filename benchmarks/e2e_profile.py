@@ -121,14 +121,15 @@ class Sampler:
         return used
 
     def _charge(self, group: str, stack: tuple, seconds: float) -> None:
-        self.threads[group] += seconds
-        self.leaves[_where(*stack[0])] += seconds
+        # The Counters sum float seconds (typeshed types a Counter's counts as int).
+        self.threads[group] += seconds  # pyright: ignore[reportArgumentType]
+        self.leaves[_where(*stack[0])] += seconds  # pyright: ignore[reportArgumentType]
         for where in {_where(code) for code, _ in stack}:
-            self.functions[where] += seconds
+            self.functions[where] += seconds  # pyright: ignore[reportArgumentType]
         berth_line = next((_where(code, line) for code, line in stack
                            if code.co_filename.startswith(_BERTH)), None)
         if berth_line:
-            self.berth_lines[f"[{group}] {berth_line}"] += seconds
+            self.berth_lines[f"[{group}] {berth_line}"] += seconds  # pyright: ignore[reportArgumentType]
 
     def report(self) -> dict:
         return {"wall_s": time.monotonic() - self.started,

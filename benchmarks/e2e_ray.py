@@ -10,6 +10,7 @@ Complete.
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -57,11 +58,11 @@ def _solo(argv: list[str], count: int, cpus: float) -> list[TaskTimes]:
 
 
 def _burst(argv: list[str], count: int, cpus: float) -> list[TaskTimes]:
-    submitted: dict[object, float] = {}
+    submitted: dict[ray.ObjectRef, float] = {}
     for _ in range(count):
         now = time.time()
         submitted[run_process.options(num_cpus=cpus).remote(argv)] = now
-    seen: dict[object, float] = {}
+    seen: dict[ray.ObjectRef, float] = {}
     pending = list(submitted)
     while pending:
         ready, pending = ray.wait(pending, num_returns=len(pending), timeout=_COLLECT_S)
@@ -84,7 +85,7 @@ def run_baselines(variants: dict[str, list[str]], temp_dir: Path, *, burst: int,
     try:
         # Workers cannot import the benchmarks package: ship the task function by value.
         ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
-        ray.init(address=address, logging_level="WARNING", log_to_driver=False)
+        ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
         try:
             results = []
             for name, argv in variants.items():

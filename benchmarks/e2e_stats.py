@@ -9,9 +9,9 @@ order, each with the part of Berth that does it.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Iterable, Mapping, Sequence
 
 STARTED_PHASES = frozenset({"Running", "Succeeded", "Failed"})
 FINISHED_PHASES = frozenset({"Succeeded", "Failed"})

@@ -27,7 +27,7 @@ class Connection:
 
     async def request(self, method: str, path: str, body: bytes | None = None,
                       content_type: str = "application/json") -> Answer:
-        if self._writer is None:
+        if self._reader is None or self._writer is None:
             self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
         head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
         if body is not None:

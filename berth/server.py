@@ -30,18 +30,17 @@ from berth.platform.controllers.manager import ControllerManager
 from berth.platform.controllers.namespace import NamespaceController
 from berth.platform.controllers.ttl import TTLAfterFinishedController
 from berth.platform.controllers.volume.binder import VolumeBinder
-from berth.platform.controllers.volume.provisioner import (LocalPathProvisioner,
-                                                           ensure_default_class)
+from berth.platform.controllers.volume.provisioner import LocalPathProvisioner, ensure_default_class
 from berth.platform.metrics import Metrics, unwatch, watch_cluster, watch_node_usage
 from berth.platform.runtime import Platform, open_platform
 from berth.platform.store.client import Client
 from berth.platform.store.lease import Fence, FencedDatabase, LeaseStore
 from berth.scheduler.loop import SchedulerLoop
+from berth.settings import Settings
 from berth.workers.remote_logs import serve_logs_from_ray
 from berth.workers.service import WorkerService
 from berth.workers.gpu_allocation import GpuAllocationReporter
 from berth.workers.simulated import SimulatedKubelet
-from berth.settings import Settings
 
 log = logging.getLogger("berth")
 
@@ -154,29 +153,37 @@ class Server:
         return platform
 
     def _leader_health(self) -> tuple[bool, str]:
+        if self.elector is None:
+            return False, "leader election has not started"
         state = self.elector.state()
         if state.leading:
             return True, f"leading (term {state.token}): controllers run here"
         return True, f"standby: controllers run in {state.holder or 'no process yet'}"
 
     def _start_control(self, fence: Fence | None) -> None:
+        platform = self._started()
         with self._control_lock:
             if self.control is not None:
                 return
             try:
-                control = ControlSide(self.platform, self.settings, fence, self.metrics)
+                control = ControlSide(platform, self.settings, fence, self.metrics)
                 control.start()
             except Exception as exc:
                 log.exception("the controllers could not start")
                 self._control_error = exc
                 why = f"could not start: {type(exc).__name__}: {exc}"
-                self.platform.health.add("controllers", lambda: (False, why))
+                platform.health.add("controllers", lambda: (False, why))
                 return
             self.control = control
-            self.platform.health.remove("controllers")
+            platform.health.remove("controllers")
             self.metrics.leader.set(1)
             threading.Thread(target=self._mark_ready, args=(self.control,), daemon=True,
                              name="readiness").start()
+
+    def _started(self) -> Platform:
+        if self.platform is None:
+            raise RuntimeError("the server is not started (start() first)")
+        return self.platform
 
     def _stop_control(self) -> None:
         with self._control_lock:
@@ -188,7 +195,7 @@ class Server:
 
     def _mark_ready(self, control: ControlSide) -> None:
         control.hub.synced.wait()
-        self.platform.ready.set()
+        control.platform.ready.set()
         log.info("Berth is ready on http://%s:%d", self.settings.host, self.settings.port)
 
     def serve(self) -> None:

@@ -11,7 +11,8 @@ import json
 import sys
 from pathlib import Path
 
-from dashboards.panels import RATE, Target as T, dashboard, series, stat
+from dashboards.panels import RATE, dashboard, series, stat
+from dashboards.panels import Target as T
 
 OUT = Path(__file__).resolve().parent / "grafana" / "dashboards"
 R = RATE

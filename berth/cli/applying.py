@@ -77,7 +77,7 @@ def contains(live: object, wanted: object) -> bool:
             k in live and contains(live[k], v) for k, v in wanted.items())
     if isinstance(wanted, list):
         return isinstance(live, list) and len(live) == len(wanted) and all(
-            contains(a, b) for a, b in zip(live, wanted))
+            contains(a, b) for a, b in zip(live, wanted, strict=True))
     return live == wanted
 
 

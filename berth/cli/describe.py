@@ -70,7 +70,7 @@ def pairs(mapping: Mapping[str, Any] | None) -> list[str]:
     return [f"{k}={v}" for k, v in sorted((mapping or {}).items())]
 
 
-def annotations(obj: Mapping[str, Any]) -> list[str]:
+def annotation_lines(obj: Mapping[str, Any]) -> list[str]:
     """Annotations, less the last-applied manifest (long, and shown by ``get -o yaml``)."""
     found = dig(obj, "metadata", "annotations", default={}) or {}
     return [f"{k}: {v}" for k, v in sorted(found.items())
@@ -101,7 +101,7 @@ def header(page: Page, obj: Mapping[str, Any]) -> None:
     if dig(obj, "metadata", "namespace"):
         page.field("Namespace", dig(obj, "metadata", "namespace"))
     page.field("Labels", pairs(dig(obj, "metadata", "labels")))
-    page.field("Annotations", annotations(obj))
+    page.field("Annotations", annotation_lines(obj))
 
 
 def events_section(page: Page, events: Sequence[Event], now: datetime) -> None:

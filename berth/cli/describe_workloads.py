@@ -6,8 +6,16 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from berth.cli.describe import (NONE, Page, annotations, conditions_section, events_section,
-                                header, pairs, when)
+from berth.cli.describe import (
+    NONE,
+    Page,
+    annotation_lines,
+    conditions_section,
+    events_section,
+    header,
+    pairs,
+    when,
+)
 from berth.platform.api.tables.format import human_duration
 from berth.platform.resources.meta import controller_of, dig, parse_time
 
@@ -72,7 +80,7 @@ def _containers(page: Page, containers: Sequence[Mapping[str, Any]], statuses: d
                 for part in c[key]:
                     page.block(str(part), inner + 1)
         if statuses is not None:
-            status = statuses.get(c.get("name"), {})
+            status = statuses.get(c.get("name", ""), {})
             for key, value in _state(status.get("state")):
                 page.field(key, value, inner)
             page.field("Ready", "True" if status.get("ready") else "False", inner)
@@ -126,7 +134,7 @@ def describe_pod(pod: Pod, events: list[Event], now: datetime) -> str:
     page.field("Node", spec.get("nodeName"))
     page.field("Start Time", when(status.get("startTime")))
     page.field("Labels", pairs(dig(pod, "metadata", "labels")))
-    page.field("Annotations", annotations(pod))
+    page.field("Annotations", annotation_lines(pod))
     if dig(pod, "metadata", "deletionTimestamp"):
         since = when(pod["metadata"]["deletionTimestamp"])
         page.field("Status", f"Terminating (lasts since {since})")

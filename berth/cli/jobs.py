@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import random
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from berth.cli.apiclient import ApiClient
-from berth.cli.common import (DEFAULT_NAMESPACE, DEFAULT_SERVER, Namespace, Server,
-                              UsageProblem, reporting)
+from berth.cli.common import (
+    DEFAULT_NAMESPACE,
+    DEFAULT_SERVER,
+    Namespace,
+    Server,
+    UsageProblem,
+    reporting,
+)
 from berth.cli.follow import JobFollower
 from berth.cli.jobspec import DEFAULT_IMAGE, RunOptions, build_job, parse_env, random_name
 from berth.cli.render import Output
@@ -22,27 +28,27 @@ RUN_CONTEXT = {"allow_interspersed_args": False}
 def run(command: Annotated[list[str], typer.Argument(
             help="The command and its arguments (put -- before it if it has options).",
             show_default=False)],
-        name: Annotated[Optional[str], typer.Option(
+        name: Annotated[str | None, typer.Option(
             help="Job name (default run-<random>).")] = None,
         namespace: Namespace = DEFAULT_NAMESPACE,
-        cpu: Annotated[Optional[str], typer.Option(
+        cpu: Annotated[str | None, typer.Option(
             help="CPU request and limit, e.g. 2 or 500m.")] = None,
-        memory: Annotated[Optional[str], typer.Option(
+        memory: Annotated[str | None, typer.Option(
             help="Memory request and limit, e.g. 4Gi.")] = None,
-        gpus: Annotated[Optional[int], typer.Option(help="GPUs (nvidia.com/gpu).")] = None,
-        completions: Annotated[Optional[int], typer.Option(
+        gpus: Annotated[int | None, typer.Option(help="GPUs (nvidia.com/gpu).")] = None,
+        completions: Annotated[int | None, typer.Option(
             help="Successful pods needed to complete.")] = None,
-        parallelism: Annotated[Optional[int], typer.Option(
+        parallelism: Annotated[int | None, typer.Option(
             help="Pods running at once.")] = None,
         indexed: Annotated[bool, typer.Option(
             "--indexed", help="Indexed completion mode: each pod gets JOB_COMPLETION_INDEX.")]
         = False,
-        backoff_limit: Annotated[Optional[int], typer.Option(
+        backoff_limit: Annotated[int | None, typer.Option(
             help="Failed pods tolerated before the Job fails.")] = None,
         image: Annotated[str, typer.Option(
             help="Container image (recorded; the host runtime runs the node's programs).")]
         = DEFAULT_IMAGE,
-        env: Annotated[Optional[list[str]], typer.Option(
+        env: Annotated[list[str] | None, typer.Option(
             "--env", "-e", help="KEY=VALUE for the container (repeatable).")] = None,
         detach: Annotated[bool, typer.Option(
             "--detach", "-d", help="Submit and return without following.")] = False,

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from berth.cli.apiclient import ApiClient
-from berth.cli.common import (DEFAULT_NAMESPACE, DEFAULT_SERVER, Namespace, Server,
-                              UsageProblem, reporting)
+from berth.cli.common import (
+    DEFAULT_NAMESPACE,
+    DEFAULT_SERVER,
+    Namespace,
+    Server,
+    UsageProblem,
+    reporting,
+)
 from berth.cli.kinds import split_kind_name
 from berth.cli.logstream import LinePrinter, LogFollower, LogRequest, pod_order, print_log
 from berth.cli.render import Output
@@ -44,11 +50,11 @@ def pods_of(client: ApiClient, target: str, namespace: str) -> list[dict]:
 
 
 def logs(target: Annotated[str, typer.Argument(help="POD, pod/NAME or job/NAME.")],
-         container: Annotated[Optional[str], typer.Option(
+         container: Annotated[str | None, typer.Option(
              "--container", "-c", help="Container (needed when a pod has several).")] = None,
          follow: Annotated[bool, typer.Option(
              "--follow", "-f", help="Keep streaming until the containers end.")] = False,
-         tail: Annotated[Optional[int], typer.Option(
+         tail: Annotated[int | None, typer.Option(
              help="Only the last N lines of each log.")] = None,
          timestamps: Annotated[bool, typer.Option(
              help="Begin each line with its RFC 3339 time.")] = False,

@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import click
 import typer
 from typer.core import TyperGroup
+
+if TYPE_CHECKING:
+    # Annotations only: typer (0.2x) runs on its own bundled click, whose classes differ from
+    # those of the click package (which Berth does not depend on).
+    from typer import _click as click
 
 
 @dataclass(frozen=True)

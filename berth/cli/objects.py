@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import yaml
 
 from berth.cli.apiclient import ApiClient, ApiError
 from berth.cli.applying import last_applied, load_documents, three_way_patch, with_last_applied
-from berth.cli.common import (DEFAULT_NAMESPACE, DEFAULT_SERVER, Namespace, Server,
-                              UsageProblem, reporting)
+from berth.cli.common import (
+    DEFAULT_NAMESPACE,
+    DEFAULT_SERVER,
+    Namespace,
+    Server,
+    UsageProblem,
+    reporting,
+)
 from berth.cli.describe import describe_generic
 from berth.cli.describe_workloads import describe_job, describe_pod
 from berth.cli.kinds import qualified, split_kind_name
@@ -52,13 +58,13 @@ def nothing_found(rt: ResourceType, namespace: str | None) -> str:
 
 
 def get(kind: Kind,
-        name: Annotated[Optional[str], typer.Argument(help="Object name.")] = None,
+        name: Annotated[str | None, typer.Argument(help="Object name.")] = None,
         namespace: Namespace = DEFAULT_NAMESPACE,
         all_namespaces: Annotated[bool, typer.Option(
             "--all-namespaces", "-A", help="List across every namespace.")] = False,
-        selector: Annotated[Optional[str], typer.Option(
+        selector: Annotated[str | None, typer.Option(
             "--selector", "-l", help="Label selector, e.g. app=web,tier!=db.")] = None,
-        output: Annotated[Optional[str], typer.Option(
+        output: Annotated[str | None, typer.Option(
             "--output", "-o", help="wide, yaml, json or name.")] = None,
         server: Server = DEFAULT_SERVER):
     """List objects of a kind, or show one."""
@@ -114,10 +120,10 @@ def page_for(rt: ResourceType, obj: Any, events: list[Event], now: datetime) -> 
 
 
 def describe(kind: Kind,
-             name: Annotated[Optional[str], typer.Argument(
+             name: Annotated[str | None, typer.Argument(
                  help="Object name (all of the kind when left out).")] = None,
              namespace: Namespace = DEFAULT_NAMESPACE,
-             selector: Annotated[Optional[str], typer.Option(
+             selector: Annotated[str | None, typer.Option(
                  "--selector", "-l", help="Label selector when no name is given.")] = None,
              server: Server = DEFAULT_SERVER):
     """Show one object in detail, with its recent Events."""
@@ -131,7 +137,7 @@ def describe(kind: Kind,
                 "items") or []
             if not objects:
                 out.error(nothing_found(rt, namespace))
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         pages = [page_for(rt, obj, events_for(client, obj), now) for obj in objects]
         out.text("\n\n".join(page.rstrip("\n") for page in pages) + ("\n" if pages else ""))
 
@@ -152,7 +158,7 @@ def wait_gone(client: ApiClient, path: str, timeout: float, interval: float = 0.
 
 
 def delete(kind: Kind,
-           names: Annotated[Optional[list[str]], typer.Argument(help="Object names.")] = None,
+           names: Annotated[list[str] | None, typer.Argument(help="Object names.")] = None,
            namespace: Namespace = DEFAULT_NAMESPACE,
            cascade: Annotated[str, typer.Option(
                help="background, foreground or orphan (what happens to dependents).")]
@@ -239,7 +245,7 @@ def apply_one(client: ApiClient, doc: dict, namespace: str | None, source: str) 
 
 def apply(files: Annotated[list[str], typer.Option(
               "--filename", "-f", help="Manifest file, directory or - for stdin (repeatable).")],
-          namespace: Annotated[Optional[str], typer.Option(
+          namespace: Annotated[str | None, typer.Option(
               "--namespace", "-n", help="Namespace for manifests that name none.")] = None,
           server: Server = DEFAULT_SERVER):
     """Create or update objects from YAML/JSON manifests (several documents per file)."""

@@ -42,7 +42,7 @@ def progress(job: dict, pods: list[dict]) -> Progress:
     status = job.get("status") or {}
     live = [p for p in pods if not dig(p, "metadata", "deletionTimestamp")]
     phases = [dig(p, "status", "phase", default="Pending") for p in live]
-    pending = [p for p, phase in zip(live, phases) if phase == "Pending"]
+    pending = [p for p, phase in zip(live, phases, strict=True) if phase == "Pending"]
     running = phases.count("Running")
     succeeded, failed = int(status.get("succeeded") or 0), int(status.get("failed") or 0)
     uncounted = max(phases.count("Succeeded") + phases.count("Failed") - succeeded - failed, 0)

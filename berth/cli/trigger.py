@@ -5,13 +5,19 @@ CronJob's ``status.active`` and history but is not a scheduled run."""
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from berth.cli.apiclient import ApiClient
-from berth.cli.common import DEFAULT_NAMESPACE, DEFAULT_SERVER, Namespace, Server, UsageProblem, \
-    reporting
+from berth.cli.common import (
+    DEFAULT_NAMESPACE,
+    DEFAULT_SERVER,
+    Namespace,
+    Server,
+    UsageProblem,
+    reporting,
+)
 from berth.cli.render import Output
 from berth.platform.controllers.cronjob.jobs import build_job
 from berth.platform.resources import registry
@@ -22,7 +28,7 @@ KINDS = ("cronjob", "cronjobs", "cj")
 
 def trigger(kind: Annotated[str, typer.Argument(help="cronjob (or cj).")],
             name: Annotated[str, typer.Argument(help="The CronJob to run now.")],
-            job_name: Annotated[Optional[str], typer.Option(
+            job_name: Annotated[str | None, typer.Option(
                 "--job-name", help="Name of the Job (default <cronjob>-manual-<random>).")] = None,
             namespace: Namespace = DEFAULT_NAMESPACE,
             server: Server = DEFAULT_SERVER):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Optional
 
 import typer
 from pydantic import ValidationError
@@ -17,19 +16,19 @@ from berth.server import Server
 from berth.settings import Settings
 
 
-def up(port: Optional[int] = typer.Option(None, help="API port (default 8080)."),
-       host: Optional[str] = typer.Option(None, help="API address (default 127.0.0.1)."),
-       data_dir: Optional[Path] = typer.Option(None, help="State directory (default ./.berth)."),
-       database_url: Optional[str] = typer.Option(
+def up(port: int | None = typer.Option(None, help="API port (default 8080)."),
+       host: str | None = typer.Option(None, help="API address (default 127.0.0.1)."),
+       data_dir: Path | None = typer.Option(None, help="State directory (default ./.berth)."),
+       database_url: str | None = typer.Option(
            None, help="postgresql+psycopg://user@host/db (default: SQLite in the data dir)."),
-       ray_address: Optional[str] = typer.Option(
+       ray_address: str | None = typer.Option(
            None, help="Join this Ray cluster instead of starting a private one."),
-       workers: Optional[bool] = typer.Option(
+       workers: bool | None = typer.Option(
            None, "--workers/--no-workers", help="Run pods on Ray (default on)."),
-       role: Optional[str] = typer.Option(
+       role: str | None = typer.Option(
            None, help="all (default): API and controllers; api: the API only; controller: "
            "controllers, scheduler and node agents, with /metrics on the port."),
-       log_level: Optional[str] = typer.Option(None, help="debug, info, warning, error.")):
+       log_level: str | None = typer.Option(None, help="debug, info, warning, error.")):
     """Start Berth embedded and serve until Ctrl-C."""
     overrides = {k: v for k, v in {"port": port, "host": host, "data_dir": data_dir,
                                    "database_url": database_url, "ray_address": ray_address,

@@ -75,7 +75,7 @@ class BerthError(Exception):
         return (_rebuild, (type(self), self.message, self.details, self.__dict__))
 
 
-def _rebuild(cls: type, message: str, details: dict, state: dict) -> "BerthError":
+def _rebuild(cls: type[BerthError], message: str, details: dict, state: dict) -> BerthError:
     err = cls.__new__(cls)
     BerthError.__init__(err, message, details=details)
     err.__dict__.update(state)

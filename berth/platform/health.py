@@ -8,7 +8,7 @@ them when they stop, so ``kubectl get --raw '/readyz?verbose'`` says what runs h
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 Check = Callable[[], "tuple[bool, str]"]
 

@@ -22,8 +22,8 @@ take it. The caller drops reservations of pods it deletes (``reservations.pop(ui
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from berth.scheduler.filters import static_rejection
 from berth.scheduler.scoring import PACK, score_node

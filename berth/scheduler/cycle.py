@@ -7,10 +7,10 @@ with every placement (``assume``), so it stays true for the next cycle too.
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping, MutableMapping, NamedTuple, Sequence
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
+from typing import NamedTuple
 
-from berth.scheduler.backfill import (
-    BackfillPolicy, choose_reservation, could_ever_fit, is_starving)
+from berth.scheduler.backfill import BackfillPolicy, choose_reservation, could_ever_fit, is_starving
 from berth.scheduler.devices import best_fit_devices
 from berth.scheduler.explain import explain
 from berth.scheduler.filters import node_resources_fit

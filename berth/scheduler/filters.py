@@ -15,8 +15,8 @@ node that fails both is reported for its volumes.)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from berth.platform.resources.gpus import DEVICE_MILLI, GPU_MILLI
 from berth.platform.resources.nodeselectors import labels_match, terms_match

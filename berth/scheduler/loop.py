@@ -20,8 +20,8 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from berth.platform.controllers.informers import InformerHub
 from berth.platform.errors import Conflict, NotFound

@@ -21,8 +21,8 @@ The clock is injected; nothing here sleeps or does I/O.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable, Iterator
 from enum import Enum
-from typing import Callable, Iterator
 
 from berth.platform.backoff import exponential
 from berth.scheduler.cycle import queue_order

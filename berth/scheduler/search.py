@@ -6,8 +6,9 @@ The answer is exactly what filtering and scoring every node would give (ties asi
 2. In the groups that pass, the best *free class* that fits is found: all nodes of a
    class fit and score alike, so one of them stands for it. With a linear curve (both
    built-in strategies) each group keeps its classes in score order (``ranking.py``) and
-   the first that fits is the best; otherwise every class is scored. Equal scores go to the least loaded group (``NodeGroup.load``), so opening a fresh
-   node spreads over zones and models instead of always landing in the first group.
+   the first that fits is the best; otherwise every class is scored. Equal scores go to the
+   least loaded group (``NodeGroup.load``), so opening a fresh node spreads over zones and
+   models instead of always landing in the first group.
 3. The best class found is cached per pod class. Later, only classes that gained a node
    since then (the snapshot's log) can beat it; classes that lost nodes cannot get better.
    So a cached answer is refreshed by reading the log tail, and a full pass over the free
@@ -23,11 +24,11 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from berth.scheduler.filters import node_resources_fit, run_filters
-from berth.scheduler.ranking import ClassRanking, is_linear, probe_kind
 from berth.platform.resources.gpus import DEVICE_MILLI
+from berth.scheduler.filters import node_resources_fit, run_filters
 from berth.scheduler.fragmentation import fragmentation, model_pressure, usable_kinds
 from berth.scheduler.mix import Kind, top_kinds
+from berth.scheduler.ranking import ClassRanking, is_linear, probe_kind
 from berth.scheduler.scoring import MAX_SCORE, Strategy, score_node, taint_score
 from berth.scheduler.snapshot import NodeGroup, Snapshot
 from berth.scheduler.types import NodeView, PodRequest

@@ -215,5 +215,5 @@ def snapshot_from_objects(nodes: Iterable[Node], pods: Iterable[Pod]) -> Snapsho
         name = (pod.get("spec") or {}).get("nodeName")
         if name:
             by_node.setdefault(name, []).append(pod)
-    return Snapshot(node_view(node, by_node.get((node.get("metadata") or {}).get("name"), ()))
+    return Snapshot(node_view(node, by_node.get((node.get("metadata") or {}).get("name", ""), ()))
                     for node in nodes)

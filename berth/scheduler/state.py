@@ -13,10 +13,11 @@ soon as it (re)appears.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Iterable, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from berth.platform.resources.meta import dig
+from berth.platform.resources.meta import changed, dig
 from berth.platform.resources.pods import is_terminal
 from berth.scheduler.backfill import BackfillPolicy
 from berth.scheduler.cycle import Cycle, Decision, queue_order
@@ -91,7 +92,7 @@ class ClusterState:
 
     def on_node(self, old: Node | None, new: Node | None) -> None:
         if new is None:
-            name = dig(old, "metadata", "name")
+            name = dig(changed(old, new), "metadata", "name")
             if name in self.snapshot:
                 self.snapshot.remove_node(name)
                 del self._node_keys[name]
@@ -169,10 +170,11 @@ class ClusterState:
         for pod in sorted(pods, key=queue_order):
             decision = None
             if pod.claims:
-                pod = replace(pod, volumes=self.volumes.constraint(pod, self._users))
-                if pod.volumes.error:
+                volumes = self.volumes.constraint(pod, self._users)
+                pod = replace(pod, volumes=volumes)
+                if volumes.error:
                     decision = Decision(pod.uid, None, prefilter_message(
-                        len(self.snapshot), pod.volumes.error), True)
+                        len(self.snapshot), volumes.error), True)
             if decision is None:
                 decision = cycle.decide(pod)
             # 3. A placed pod counts on its node until the store says otherwise.

@@ -9,21 +9,22 @@ device by device (``devices.py``): whole GPUs (``nvidia.com/gpu``) take free dev
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 from berth.platform.resources import quantity
+from berth.platform.resources.gpus import DEVICE_MILLI, DEVICES_ANNOTATION, GPU_MILLI
 from berth.platform.resources.meta import dig, parse_time
 from berth.platform.resources.nodeselectors import Term, parse_terms
 from berth.platform.resources.pods import is_terminal
 from berth.scheduler import devices as dev
-from berth.platform.resources.gpus import DEVICE_MILLI, DEVICES_ANNOTATION, GPU_MILLI
 from berth.platform.resources.taints import (NO_SCHEDULE, NOT_READY, UNREACHABLE, Taint,
                                              Toleration, taint_of, toleration_of)
 
 if TYPE_CHECKING:
     from berth.platform.resources.types import (Container, Node,
-                                                NodeSelector, Pod,
+                                                Pod,
                                                 PodSpec)
 
 CPU = "cpu"
@@ -49,8 +50,8 @@ class VolumeConstraint:
     """
 
     error: str = ""
-    affinity: tuple[tuple["Term", ...], ...] = ()
-    unbound: tuple[tuple[tuple["Term", ...] | None, ...], ...] = ()
+    affinity: tuple[tuple[Term, ...], ...] = ()
+    unbound: tuple[tuple[tuple[Term, ...] | None, ...], ...] = ()
     pinned_node: str = ""
     exclusive_conflict: bool = False
     missing_volume: bool = False
@@ -233,7 +234,7 @@ def _pick(resource: str, cpu: int, mem: int, gpu: int, ext: dict[str, int]) -> i
 
 # ---- building from wire objects -------------------------------------------------------
 
-def _amount(resource: str, value: object) -> int:
+def _amount(resource: str, value: str | int | float) -> int:
     return quantity.to_milli(value) if resource == CPU else quantity.to_int(value)
 
 

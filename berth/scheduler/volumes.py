@@ -9,10 +9,10 @@ the pod is decided so it sees placements made earlier in the same cycle.
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from berth.platform.controllers.volume.matching import candidates
-from berth.platform.resources.meta import dig
+from berth.platform.resources.meta import changed, dig
 from berth.platform.resources.nodeselectors import Term, parse_term, parse_terms
 from berth.platform.resources.storageclasses import NO_PROVISIONER, waits_for_consumer
 from berth.scheduler.types import PodRequest, VolumeConstraint
@@ -56,7 +56,7 @@ class VolumeIndex:
 
     # -- what the informers saw -----------------------------------------------------------
     def on_claim(self, old: dict | None, new: dict | None) -> None:
-        obj = new or old
+        obj = changed(old, new)
         key = (obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
         if new is None:
             self.claims.pop(key, None)
@@ -64,14 +64,14 @@ class VolumeIndex:
             self.claims[key] = new
 
     def on_volume(self, old: dict | None, new: dict | None) -> None:
-        name = (new or old)["metadata"]["name"]
+        name = changed(old, new)["metadata"]["name"]
         if new is None:
             self.volumes.pop(name, None)
         else:
             self.volumes[name] = new
 
     def on_class(self, old: dict | None, new: dict | None) -> None:
-        name = (new or old)["metadata"]["name"]
+        name = changed(old, new)["metadata"]["name"]
         if new is None:
             self.classes.pop(name, None)
         else:

@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
 
 from berth.platform.controllers.volume.matching import SELECTED_NODE
 from berth.platform.errors import BerthError, Conflict, NotFound
 from berth.platform.resources import registry
+from berth.platform.resources.gpus import DEVICES_ANNOTATION
 from berth.platform.resources.meta import rfc3339
 from berth.platform.store.client import Client
 from berth.platform.store.events import EventRecorder
-from berth.platform.resources.gpus import DEVICES_ANNOTATION
 from berth.scheduler.devices import format_devices
 from berth.scheduler.state import UNSCHEDULABLE
 from berth.scheduler.types import PodRequest

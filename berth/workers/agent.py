@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 import ray
+import ray.exceptions
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from berth.platform.resources.meta import rfc3339, utcnow
@@ -109,7 +110,7 @@ class NodeAgent:
                 wanted[d["finished"]] = None
                 continue
             item = d if "pod" in d else {"pod": d}
-            wanted[(item["pod"].get("metadata") or {}).get("uid")] = item
+            wanted[(item["pod"].get("metadata") or {}).get("uid", "")] = item
         with self._lock:
             for uid, item in wanted.items():
                 if not uid:
@@ -330,7 +331,7 @@ class NodeAgent:
 
     def _finished(self, rec: PodRecord, ref) -> None:
         try:
-            result = ray.get(ref)
+            result: dict = ray.get(ref)
             seq, status = result["seq"], result["status"]
         except ray.exceptions.TaskCancelledError:
             seq, status = None, lost_status(rec.pod, rec.status, self.host_ip, self._now(),

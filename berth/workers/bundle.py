@@ -33,11 +33,12 @@ from __future__ import annotations
 import base64
 import math
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from berth.platform.resources import quantity
 
 Lookup = Callable[[str, str], "dict | None"]
+PathLookup = Callable[[str, str], "str | None"]  # (namespace, claim) -> a host path
 _ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 _SUBSCRIPT = re.compile(r"^metadata\.(labels|annotations)\['(.+)'\]$")
 DEFAULT_MODE = 0o644
@@ -137,9 +138,9 @@ def container_env(pod: dict, container: dict, *, configmap: Lookup, secret: Look
                     continue
                 raise Missing("CreateContainerConfigError",
                               f'{kind.lower()} "{ref.get("name", "")}" not found')
-            for key, value in sorted(_data(obj, secret=kind == "Secret").items()):
+            for key, data in sorted(_data(obj, secret=kind == "Secret").items()):
                 if _ENV_NAME.match(prefix + key):
-                    pairs.append([prefix + key, value.decode("utf-8", errors="replace")])
+                    pairs.append([prefix + key, data.decode("utf-8", errors="replace")])
     for var in container.get("env") or []:
         source = var.get("valueFrom")
         if not source:
@@ -205,7 +206,7 @@ def _downward_files(pod: dict, items: list[dict], mode: int, host_ip: str,
 
 
 def volume_content(pod: dict, volume: dict, *, configmap: Lookup, secret: Lookup,
-                   claim_path: Lookup, host_ip: str = "",
+                   claim_path: PathLookup, host_ip: str = "",
                    allocatable: dict[str, str] | None = None,
                    claim_object: Lookup | None = None) -> dict | None:
     """The bundle entry of one volume, or None for the kinds the agent makes itself."""
@@ -258,7 +259,7 @@ def read_only_claim(pvc: dict | None) -> bool:
     return modes == {"ReadOnlyMany"}
 
 
-def build_bundle(pod: dict, *, configmap: Lookup, secret: Lookup, claim_path: Lookup,
+def build_bundle(pod: dict, *, configmap: Lookup, secret: Lookup, claim_path: PathLookup,
                  host_ip: str = "", allocatable: dict[str, str] | None = None,
                  claim: Lookup | None = None) -> dict:
     """The runtime bundle of ``pod``; never raises for missing objects (the bundle then

@@ -6,7 +6,7 @@ replaced, an undefined one stays as written, and ``$$`` escapes a ``$``.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from berth.platform.resources import quantity
 from berth.platform.resources.gpus import DEVICES_ANNOTATION, GPU, GPU_MILLI

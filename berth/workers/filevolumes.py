@@ -70,7 +70,7 @@ def write_atomic(target: Path, files: dict[str, FileData]) -> None:
     what it showed before in one rename."""
     target.mkdir(parents=True, exist_ok=True)
     os.chmod(target, 0o755)
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("..%Y_%m_%d_%H_%M_%S.")
+    stamp = datetime.datetime.now(datetime.UTC).strftime("..%Y_%m_%d_%H_%M_%S.")
     payload = Path(tempfile.mkdtemp(prefix=stamp, dir=target))
     os.chmod(payload, 0o755)
     for rel, item in files.items():

@@ -22,14 +22,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable
+from typing import Any
 
 import ray
+import ray.exceptions
 
 from berth.platform.controllers.informers import InformerHub
-from berth.platform.resources.meta import dig, utcnow
+from berth.platform.resources.meta import changed, dig, utcnow
 from berth.platform.resources.pods import is_terminal
 from berth.platform.store.client import Client
 from berth.platform.store.events import EventRecorder
@@ -52,7 +54,7 @@ class AgentRef:
 
     node_name: str
     node_id: str
-    handle: object = field(compare=False)
+    handle: Any = field(compare=False)  # the agent's Ray actor handle
     host_ip: str = ""
     allocatable: dict = field(default_factory=dict, compare=False)
 
@@ -87,7 +89,7 @@ class KubeletSync:
         self._wake = threading.Event()
         self._agents_set = threading.Event()  # wakes the status thread waiting for agents
         self._stop = threading.Event()
-        self._synced: threading.Event | None = None
+        self._synced: threading.Event  # the hub's, set by register()
         self._threads: list[threading.Thread] = []
         self._orphans = OrphanTracker(client, settings.orphan_pod_grace_s)
 
@@ -157,7 +159,7 @@ class KubeletSync:
                                     dig(new, "spec", "nodeName") if new else None) if n})
 
     def _on_config(self, old: dict | None, new: dict | None) -> None:
-        namespace = dig(new or old, "metadata", "namespace")
+        namespace = dig(changed(old, new), "metadata", "namespace")
         self._mark({dig(p, "spec", "nodeName") for p in self.lookups.pods.list(namespace)
                     if dig(p, "spec", "nodeName") and not is_terminal(p)})
 

@@ -23,7 +23,9 @@ import time
 from pathlib import Path
 
 from ray._private import ray_constants
-from ray._raylet import AuthenticationTokenLoader, Config
+
+# A compiled module: pyright sees none of its names.
+from ray._raylet import AuthenticationTokenLoader, Config  # pyright: ignore[reportAttributeAccessIssue]
 
 STATE_FILE = "berth-ray.json"
 TOKEN_FILE = "auth_token"

@@ -19,10 +19,10 @@ import os
 import re
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Iterator
 
 from berth.platform.errors import BadRequest
 
@@ -34,7 +34,7 @@ _LOG_NAME = re.compile(r"^(\d+)\.log$")
 def format_ts(ns: int) -> str:
     """RFC3339 with exactly nine fractional digits, as ``kubectl logs --timestamps`` prints."""
     seconds, frac = divmod(ns, 1_000_000_000)
-    base = datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    base = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
     return f"{base}.{frac:09d}Z"
 
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import ray
+import ray.exceptions
 
 from berth.platform.errors import BadRequest, BerthError, NotFound
 from berth.platform.logs import LogOptions

@@ -29,12 +29,12 @@ class Lookups:
     """Register with ``register(hub)`` before the hub starts; read from any thread after."""
 
     def __init__(self) -> None:
-        self.pods: Informer | None = None
-        self.nodes: Informer | None = None
-        self.configmaps: Informer | None = None
-        self.secrets: Informer | None = None
-        self.claims: Informer | None = None
-        self.volumes: Informer | None = None
+        self.pods: Informer  # these are set by register()
+        self.nodes: Informer
+        self.configmaps: Informer
+        self.secrets: Informer
+        self.claims: Informer
+        self.volumes: Informer
 
     def register(self, hub: InformerHub) -> None:
         self.pods = hub.informer(registry.POD)

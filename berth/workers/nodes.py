@@ -59,7 +59,7 @@ def is_ready(node: dict | None) -> bool:
 
 
 def owned_taint_keys(settings: Settings) -> set[str]:
-    return {UNREACHABLE, NOT_READY} | {t.get("key") for t in settings.node_taints}
+    return {UNREACHABLE, NOT_READY} | {t.get("key", "") for t in settings.node_taints}
 
 
 def lost_taints(taints: list[dict]) -> list[dict]:

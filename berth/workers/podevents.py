@@ -17,8 +17,12 @@ reaches a status), so Events never do either.
 
 from __future__ import annotations
 
-from berth.workers.sandboxcheck import REFUSED_EVENT, REFUSED_REASON, UNSANDBOXED_EVENT, \
-    unsandboxed_message
+from berth.workers.sandboxcheck import (
+    REFUSED_EVENT,
+    REFUSED_REASON,
+    UNSANDBOXED_EVENT,
+    unsandboxed_message,
+)
 
 EVICTED = "Evicted"
 MOUNT_FAILED = "MountVolume.SetUp failed"

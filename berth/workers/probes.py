@@ -15,8 +15,9 @@ import http.client
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any
 
 DEFAULTS = {"initialDelaySeconds": 0, "periodSeconds": 10, "timeoutSeconds": 1,
             "successThreshold": 1, "failureThreshold": 3}
@@ -54,7 +55,7 @@ def parse(spec: dict | None, container: dict) -> Probe | None:
     if not spec:
         return None
     timing = {key: spec.get(key, default) for key, default in DEFAULTS.items()}
-    common = dict(initial_delay=float(timing["initialDelaySeconds"]),
+    common: dict[str, Any] = dict(initial_delay=float(timing["initialDelaySeconds"]),
                   period=float(timing["periodSeconds"]), timeout=float(timing["timeoutSeconds"]),
                   success_threshold=int(timing["successThreshold"]),
                   failure_threshold=int(timing["failureThreshold"]))
@@ -153,10 +154,10 @@ def watch(startup: Probe | None, liveness: Probe | None, readiness: Probe | None
           pod_ip: str, hooks: Hooks, clock: Callable[[], float] = time.monotonic) -> None:
     """Run the container's probes until it stops running (or a probe kills it)."""
     began = clock()
-    due = {name: began + p.initial_delay for name, p in
-           (("startup", startup), ("liveness", liveness), ("readiness", readiness)) if p}
-    probes = {"startup": startup, "liveness": liveness, "readiness": readiness}
-    trackers = {name: Tracker(probes[name]) for name in due}
+    probes = {name: p for name, p in
+              (("startup", startup), ("liveness", liveness), ("readiness", readiness)) if p}
+    due = {name: began + p.initial_delay for name, p in probes.items()}
+    trackers = {name: Tracker(p) for name, p in probes.items()}
     started = startup is None
     while hooks.running():
         now = clock()

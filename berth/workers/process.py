@@ -19,8 +19,8 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from berth.workers.cgroups import ContainerGroup
 from berth.workers.logs import LogWriter

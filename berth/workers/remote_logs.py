@@ -52,7 +52,7 @@ def serve_logs_from_ray(platform: Platform, settings: Settings) -> None:
     """Join the Ray cluster at ``settings.ray_address`` and read pod logs from its agents."""
     if not ray.is_initialized():
         ray.init(address=settings.ray_address, namespace=pool.AGENT_NAMESPACE,
-                 logging_level="WARNING", log_to_driver=False)
+                 logging_level=logging.WARNING, log_to_driver=False)
     platform.logs = RayLogSource(AgentDirectory(platform.client))
     log.info("pod logs are read from the agents of the Ray cluster at %s",
              settings.ray_address)

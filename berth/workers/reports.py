@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import ray
+import ray.exceptions
 
 from berth.platform.errors import Conflict, Invalid, NotFound
 from berth.platform.resources import registry
@@ -152,7 +153,7 @@ class StatusReports:
         """Write one agent report into the store; the pod as stored after, or None when it is
         gone (or replaced by another of the same name). A pod being deleted that has now
         ended is the caller's to delete (``finishing``), after the batch commits."""
-        ns, name, uid = update.get("namespace", ""), update.get("name", ""), update.get("uid")
+        ns, name, uid = update.get("namespace", ""), update.get("name", ""), update.get("uid", "")
         self.held.drop(uid)  # a newer report replaces a held one
         pod = self.kubelet.lookups.pod(ns, name, uid)
         if pod is None:

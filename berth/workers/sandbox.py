@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import os
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 # Host entries the sandbox replaces with its own; never bound from the host.
 _OWN = ("/proc", "/dev", "/tmp", "/root")

@@ -31,6 +31,7 @@ from pathlib import Path
 # here, once, in the thread that builds the service.
 import pydantic.v1  # noqa: F401
 import ray
+import ray.exceptions
 
 from berth.platform.controllers.informers import InformerHub
 from berth.platform.logs import NoLogs
@@ -112,7 +113,7 @@ class WorkerService:
                                                 idle_workers=self.settings.ray_idle_workers)
             self._started_ray = True
             local_ray.connect_env(self.ray_temp)
-        ray.init(address=address, namespace=pool.AGENT_NAMESPACE, logging_level="WARNING",
+        ray.init(address=address, namespace=pool.AGENT_NAMESPACE, logging_level=logging.WARNING,
                  log_to_driver=False)
         self._connected = True
         log.info("workers joined Ray at %s", address)
@@ -163,6 +164,8 @@ class WorkerService:
                      if (n.get("Labels") or {}).get(SIMULATED_LABEL) != "true"]
         self._ensure_agents([n for n in ray_nodes if n.get("Alive")])
         self._collect_runtimes(0)
+        if self.nodes is None:
+            raise RuntimeError("WorkerService.register(hub) must run before tick()")
         self.nodes.reconcile(ray_nodes, self.runtimes)
 
     def _ensure_agents(self, alive: list[dict]) -> None:

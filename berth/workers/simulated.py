@@ -20,8 +20,9 @@ Run it with ``ControllerManager.add(SimulatedKubelet(client), workers=...)``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Hashable
 from datetime import datetime
-from typing import Callable, Hashable
+from typing import TypeGuard
 
 from berth.platform.controllers.informers import Informer, InformerHub
 from berth.platform.errors import Conflict, NotFound
@@ -41,7 +42,7 @@ NODE_INFO = {"kubeletVersion": KUBERNETES_VERSION, "containerRuntimeVersion": "s
              "kernelVersion": "simulated"}
 
 
-def is_simulated(node: dict | None) -> bool:
+def is_simulated(node: dict | None) -> TypeGuard[dict]:
     return node is not None and dig(node, "metadata", "labels", SIMULATED_LABEL) == "true"
 
 
@@ -105,8 +106,8 @@ class SimulatedKubelet:
     def __init__(self, client: Client, clock: Callable[[], datetime] = utcnow) -> None:
         self.client = client
         self.clock = clock
-        self._nodes: Informer | None = None
-        self._pods: Informer | None = None
+        self._nodes: Informer  # set by setup()
+        self._pods: Informer  # set by setup()
 
     def setup(self, hub: InformerHub, enqueue: Callable[[Hashable], None]) -> None:
         nodes = self._nodes = hub.informer(registry.NODE)
@@ -124,14 +125,16 @@ class SimulatedKubelet:
                     enqueue((_POD, pod["metadata"]["namespace"], pod["metadata"]["name"]))
 
         def on_pod(_old: dict | None, new: dict | None) -> None:
-            node = dig(new, "spec", "nodeName") if new is not None else None
+            if new is None:
+                return
+            node = dig(new, "spec", "nodeName")
             if node and is_simulated(nodes.get("", node)):
                 enqueue((_POD, new["metadata"]["namespace"], new["metadata"]["name"]))
 
         nodes.add_handler(on_node)
         pods.add_handler(on_pod)
 
-    def reconcile(self, key: Hashable) -> float | None:
+    def reconcile(self, key: tuple) -> float | None:
         try:
             if key[0] == _NODE:
                 self._sync_node(key[1])

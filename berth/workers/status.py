@@ -165,8 +165,10 @@ def pod_conditions(phase: str, init: list[ContainerState], regular: list[Contain
     before = {c.get("type"): c for c in previous}
     for cond in conditions:
         old = before.get(cond["type"])
-        same = old is not None and old.get("status") == cond["status"]
-        cond["lastTransitionTime"] = old.get("lastTransitionTime") if same else now
+        if old is not None and old.get("status") == cond["status"]:
+            cond["lastTransitionTime"] = old.get("lastTransitionTime")
+        else:
+            cond["lastTransitionTime"] = now
     return conditions
 
 
@@ -183,8 +185,7 @@ def qos_class(pod: dict) -> str:
             any_set = True
         for name in ("cpu", "memory"):
             limit = limits.get(name)
-            request = requests.get(name, limit)
-            if limit is None or quantity.parse(request) != quantity.parse(limit):
+            if limit is None or quantity.parse(requests.get(name, limit)) != quantity.parse(limit):
                 guaranteed = False
     if not any_set:
         return "BestEffort"

@@ -14,9 +14,9 @@ import signal
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
 
 import yaml
 from kubernetes import client as k8s
@@ -123,8 +123,8 @@ def table(server: BerthServer, *args: str) -> list[dict[str, str]]:
     lines = server.kubectl(*args).stdout.splitlines()
     starts = [m.start() for m in re.finditer(r"\S+", lines[0])]
     names = lines[0].split()
-    bounds = list(zip(starts, starts[1:] + [None]))
-    return [{name: line[a:b].strip() for name, (a, b) in zip(names, bounds)}
+    bounds = list(zip(starts, starts[1:] + [None], strict=True))
+    return [{name: line[a:b].strip() for name, (a, b) in zip(names, bounds, strict=True)}
             for line in lines[1:]]
 
 

@@ -113,7 +113,7 @@ class RayCluster:
     def log(self) -> str:
         return (self.directory / "cluster.log").read_text(errors="replace")
 
-    def __enter__(self) -> "RayCluster":
+    def __enter__(self) -> RayCluster:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -14,9 +14,21 @@ from datetime import datetime
 import pytest
 
 from berth.platform.resources.meta import parse_time
-from tests.e2e.jobs_support import (apply, berth_up, condition, database, events, get_job, job,
-                                    max_overlap, new_namespace, pods_of, table, terminated,
-                                    wait_job)
+from tests.e2e.jobs_support import (
+    apply,
+    berth_up,
+    condition,
+    database,
+    events,
+    get_job,
+    job,
+    max_overlap,
+    new_namespace,
+    pods_of,
+    table,
+    terminated,
+    wait_job,
+)
 from tests.support import pg_problem
 
 pytestmark = pytest.mark.e2e

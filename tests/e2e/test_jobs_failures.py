@@ -14,9 +14,21 @@ import secrets
 import pytest
 
 from berth.platform.resources.meta import parse_time
-from tests.e2e.jobs_support import (apply, berth_up, condition, events, get_job, job,
-                                    live_processes_mentioning, new_namespace, pods_of, table,
-                                    terminated, wait_for, wait_job)
+from tests.e2e.jobs_support import (
+    apply,
+    berth_up,
+    condition,
+    events,
+    get_job,
+    job,
+    live_processes_mentioning,
+    new_namespace,
+    pods_of,
+    table,
+    terminated,
+    wait_for,
+    wait_job,
+)
 
 pytestmark = pytest.mark.e2e
 

@@ -16,8 +16,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.e2e.jobs_support import (berth_up, condition, events, live_processes_mentioning,
-                                    new_namespace, wait_for, wait_job)
+from tests.e2e.jobs_support import (
+    berth_up,
+    condition,
+    events,
+    live_processes_mentioning,
+    new_namespace,
+    wait_for,
+    wait_job,
+)
 
 pytestmark = pytest.mark.e2e
 

@@ -16,9 +16,21 @@ from pathlib import Path
 import pytest
 
 from berth.workers import local_ray
-from tests.e2e.jobs_support import (PodWatch, apply, berth_up, condition, events, get_job,
-                                    is_loopback, job, listening_addresses, new_namespace,
-                                    pods_of, wait_for, wait_job)
+from tests.e2e.jobs_support import (
+    PodWatch,
+    apply,
+    berth_up,
+    condition,
+    events,
+    get_job,
+    is_loopback,
+    job,
+    listening_addresses,
+    new_namespace,
+    pods_of,
+    wait_for,
+    wait_job,
+)
 from tests.e2e.ray_cluster import FAST_HEALTH_CHECKS, RayCluster
 
 pytestmark = pytest.mark.e2e

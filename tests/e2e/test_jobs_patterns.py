@@ -10,8 +10,18 @@ import re
 import pytest
 from kubernetes import client as k8s
 
-from tests.e2e.jobs_support import (api_client, apply, berth_up, condition, get_job, job,
-                                    new_namespace, pods_of, table, wait_job)
+from tests.e2e.jobs_support import (
+    api_client,
+    apply,
+    berth_up,
+    condition,
+    get_job,
+    job,
+    new_namespace,
+    pods_of,
+    table,
+    wait_job,
+)
 
 pytestmark = pytest.mark.e2e
 

@@ -19,8 +19,17 @@ import pytest
 
 from berth.workers import local_ray
 from tests.e2e.conftest import free_port, start_berth, stop_berth
-from tests.e2e.jobs_support import (RAY_DIR, apply, get_job, job, live_processes_mentioning,
-                                    new_namespace, pods_of, wait_for, wait_job)
+from tests.e2e.jobs_support import (
+    RAY_DIR,
+    apply,
+    get_job,
+    job,
+    live_processes_mentioning,
+    new_namespace,
+    pods_of,
+    wait_for,
+    wait_job,
+)
 
 pytestmark = pytest.mark.e2e
 

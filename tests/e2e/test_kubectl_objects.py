@@ -175,7 +175,7 @@ def test_delete_with_each_propagation_policy(berth_server, namespace):
             cm = berth_server.kubectl_json("-n", namespace, "get", "configmap", f"dep-{policy}")
             assert "ownerReferences" not in cm["metadata"]
         else:
-            assert wait_until(lambda: not exists("configmap", f"dep-{policy}"))
+            assert wait_until(lambda policy=policy: not exists("configmap", f"dep-{policy}"))
 
 
 def test_wait_for_a_condition_and_for_delete(berth_server, namespace):

@@ -7,8 +7,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.jobs_support import (apply, berth_up, condition, get_job, job, new_namespace,
-                                    pods_of, wait_for, wait_job)
+from tests.e2e.jobs_support import (
+    apply,
+    berth_up,
+    condition,
+    get_job,
+    job,
+    new_namespace,
+    pods_of,
+    wait_for,
+    wait_job,
+)
 
 pytestmark = pytest.mark.e2e
 

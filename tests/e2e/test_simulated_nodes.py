@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import uuid
 
-
 from tests.support import wait_for
-
 
 NODE = """
 apiVersion: v1

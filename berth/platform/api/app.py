@@ -9,8 +9,8 @@ from starlette.responses import Response
 from berth.platform.api import discovery, handlers, openapi, status
 from berth.platform.api.health import health_response
 from berth.platform.errors import NotFound
-from berth.platform.metrics.series import Metrics
 from berth.platform.metrics.http import RequestMetrics, metrics_response
+from berth.platform.metrics.series import Metrics
 from berth.platform.runtime import Platform
 
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Callable
+from collections.abc import Callable
 
 import orjson
 import yaml
@@ -41,7 +41,9 @@ _ANCHOR = b"&"
 _INT64 = (-2**63, 2**64 - 1)  # what the store's JSON encoder can write
 
 
-class _YamlLoader(yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader):
+# The C loader where PyYAML was built with libyaml (a base chosen at run time, which a type
+# checker cannot follow).
+class _YamlLoader(yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader):  # pyright: ignore[reportGeneralTypeIssues]
     """YAML as sigs.k8s.io/yaml reads an API body: timestamps stay strings."""
 
 

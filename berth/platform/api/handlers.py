@@ -7,7 +7,7 @@ synchronous) and encode the answer; Kubernetes semantics live in the client, err
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import orjson
 from fastapi import Request
@@ -17,8 +17,14 @@ from starlette.responses import Response, StreamingResponse
 from berth.platform.api import decoding, discovery, tables
 from berth.platform.api.logs_endpoint import pod_log
 from berth.platform.api.requestinfo import RequestInfo, parse
-from berth.platform.errors import (BadRequest, Invalid, MethodNotAllowed, NotFound,
-                                   RequestEntityTooLarge, invalid)
+from berth.platform.errors import (
+    BadRequest,
+    Invalid,
+    MethodNotAllowed,
+    NotFound,
+    RequestEntityTooLarge,
+    invalid,
+)
 from berth.platform.resources import fields, patch, registry, selectors
 from berth.platform.resources.registry import ResourceType
 from berth.platform.resources.validation import names
@@ -90,7 +96,8 @@ def _int(value: str | None, name: str) -> int | None:
 
 async def handle(platform: Platform, request: Request) -> Response:
     info = parse(request.url.path)
-    if info.resource is None:
+    rt = info.resource
+    if rt is None:
         if request.method != "GET":
             raise MethodNotAllowed("the server does not allow this method on the requested "
                                    "resource")
@@ -101,28 +108,29 @@ async def handle(platform: Platform, request: Request) -> Response:
         return json_response(doc)
     method = request.method
     if method == "GET":
-        return await _get(platform, request, info)
+        return await _get(platform, request, info, rt)
     if method == "POST":
-        return await _post(platform, request, info)
+        return await _post(platform, request, info, rt)
     if method == "PUT":
-        return await _put(platform, request, info)
+        return await _put(platform, request, info, rt)
     if method == "PATCH":
-        return await _patch(platform, request, info)
+        return await _patch(platform, request, info, rt)
     if method == "DELETE":
-        return await _delete(platform, request, info)
+        return await _delete(platform, request, info, rt)
     raise MethodNotAllowed("the server does not allow this method on the requested resource")
 
 
-async def _get(platform: Platform, request: Request, info: RequestInfo) -> Response:
-    rt, q = info.resource, request.query_params
+async def _get(platform: Platform, request: Request, info: RequestInfo,
+               rt: ResourceType) -> Response:
+    q = request.query_params
     if info.name is None:
         if q.get("watch") in _TRUE:
-            return await _watch(platform, request, info)
+            return await _watch(platform, request, info, rt)
         # Listing, table building and encoding all run off the event loop: a page of a
         # hundred thousand objects must not stall every other request.
         return await run_in_threadpool(_list_response, platform, request, rt, info.namespace)
     if info.subresource == "log":
-        return await pod_log(platform, request, info)
+        return await pod_log(platform, request, info, info.name)
     obj = await run_in_threadpool(platform.client.get, rt, info.namespace or "", info.name)
     return _object_response(request, rt, obj)
 
@@ -137,7 +145,7 @@ def _list_response(platform: Platform, request: Request, rt: ResourceType,
     if wants_table(request):
         return json_response(tables.to_table(
             rt, result.items, include_object=q.get("includeObject", "Metadata"),
-            now=datetime.now(timezone.utc), resource_version=result.resource_version,
+            now=datetime.now(UTC), resource_version=result.resource_version,
             continue_token=result.continue_token))
     metadata = {"resourceVersion": result.resource_version}
     if result.continue_token:
@@ -151,13 +159,14 @@ def _object_response(request: Request, rt: ResourceType, obj: dict, status: int 
     if wants_table(request):
         return json_response(tables.to_table(
             rt, [obj], include_object=request.query_params.get("includeObject", "Metadata"),
-            now=datetime.now(timezone.utc),
+            now=datetime.now(UTC),
             resource_version=obj["metadata"].get("resourceVersion", "")), status, warnings)
     return json_response(obj, status, warnings)
 
 
-async def _watch(platform: Platform, request: Request, info: RequestInfo) -> Response:
-    rt, q = info.resource, request.query_params
+async def _watch(platform: Platform, request: Request, info: RequestInfo,
+                 rt: ResourceType) -> Response:
+    q = request.query_params
     table = wants_table(request)
     events = watch(platform.client, platform.feed, rt, info.namespace,
                    resource_version=q.get("resourceVersion"),
@@ -178,7 +187,7 @@ async def _watch(platform: Platform, request: Request, info: RequestInfo) -> Res
             if table and event["type"] in ("ADDED", "MODIFIED", "DELETED"):
                 event = {"type": event["type"], "object": tables.to_table(
                     rt, [event["object"]], include_object=q.get("includeObject", "Metadata"),
-                    now=datetime.now(timezone.utc),
+                    now=datetime.now(UTC),
                     resource_version=event["object"]["metadata"].get("resourceVersion", ""))}
             yield orjson.dumps(event) + b"\n"
 
@@ -202,8 +211,8 @@ def _dry_run(request: Request) -> bool:
     return bool(values)
 
 
-async def _post(platform: Platform, request: Request, info: RequestInfo) -> Response:
-    rt = info.resource
+async def _post(platform: Platform, request: Request, info: RequestInfo,
+                rt: ResourceType) -> Response:
     body = await read_body(request)
     if info.name is not None:
         if rt.key == registry.POD.key and info.subresource == "binding":
@@ -238,8 +247,8 @@ def _binding_target(pod: str, binding: object) -> str:
     return name
 
 
-async def _put(platform: Platform, request: Request, info: RequestInfo) -> Response:
-    rt = info.resource
+async def _put(platform: Platform, request: Request, info: RequestInfo,
+               rt: ResourceType) -> Response:
     if info.name is None or info.subresource not in (None, "status", "finalize"):
         raise MethodNotAllowed("the server does not allow this method on the requested "
                                "resource")
@@ -254,8 +263,9 @@ async def _put(platform: Platform, request: Request, info: RequestInfo) -> Respo
     return _object_response(request, rt, updated, 200, warnings)
 
 
-async def _patch(platform: Platform, request: Request, info: RequestInfo) -> Response:
-    rt, q = info.resource, request.query_params
+async def _patch(platform: Platform, request: Request, info: RequestInfo,
+                 rt: ResourceType) -> Response:
+    q = request.query_params
     if info.name is None or info.subresource not in (None, "status"):
         raise MethodNotAllowed("the server does not allow this method on the requested "
                                "resource")

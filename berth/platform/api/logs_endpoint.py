@@ -42,10 +42,11 @@ def _container(pod: dict, requested: str | None) -> str:
                                                 f"[{' '.join(init)}]" if init else ""))
 
 
-async def pod_log(platform: Platform, request: Request, info: RequestInfo) -> Response:
+async def pod_log(platform: Platform, request: Request, info: RequestInfo,
+                  name: str) -> Response:
     q = request.query_params
     pod = await run_in_threadpool(platform.client.get, registry.POD, info.namespace or "",
-                                  info.name)
+                                  name)
     options = LogOptions(
         container=_container(pod, q.get("container")),
         follow=q.get("follow") in ("true", "1"),

@@ -16,7 +16,7 @@ import base64
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cache
 
 from berth.platform.api.protobuf_messages import MESSAGES, TOP_LEVEL
@@ -73,7 +73,7 @@ def decode(body: bytes) -> dict:
 
 def _envelope(buf: bytes) -> tuple[str, str, bytes, str]:
     api_version = kind = encoding = ""
-    raw = b""
+    raw: bytes = b""  # a length-delimited field: the wire type says value is bytes
     for number, wire, value in _fields(buf):
         if number == 1 and wire == _BYTES:
             for sub, sub_wire, sub_value in _fields(value):  # type: ignore[arg-type]
@@ -231,7 +231,7 @@ def _timestamp(buf: bytes) -> str | None:
             seconds = value - (1 << 64) if value >= 1 << 63 else value
     if seconds == 0:
         return None  # Go's zero metav1.Time, which JSON writes as null
-    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _quantity(buf: bytes) -> str:

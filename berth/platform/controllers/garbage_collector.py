@@ -14,11 +14,12 @@ after its owner is never collected by mistake.
 from __future__ import annotations
 
 import logging
-from typing import Callable, Hashable
+from collections.abc import Callable, Hashable
 
 from berth.platform.controllers.informers import InformerHub
 from berth.platform.errors import NotFound
 from berth.platform.resources import registry
+from berth.platform.resources.meta import changed
 from berth.platform.resources.registry import ResourceType
 from berth.platform.store.client import Client
 from berth.platform.store.deletion import FOREGROUND, ORPHAN
@@ -39,7 +40,7 @@ class GarbageCollector:
 
     def __init__(self, client: Client):
         self.client = client
-        self.hub: InformerHub | None = None
+        self.hub: InformerHub  # set by setup()
 
     def setup(self, hub: InformerHub, enqueue: Callable[[Hashable], None]) -> None:
         self.hub = hub
@@ -50,14 +51,14 @@ class GarbageCollector:
 
     def _handler(self, rt: ResourceType, enqueue: Callable[[Hashable], None]):
         def on_change(old: dict | None, new: dict | None) -> None:
-            obj = new or old
+            obj = changed(old, new)
             md = obj["metadata"]
             key = (rt.key, md.get("namespace", ""), md["name"])
             if new is None:
                 # The owner is gone: its dependents may be orphans now.
                 for dependent in self._dependents(md.get("uid", "")):
                     enqueue(("dependent", *_key_of(dependent)))
-                for uid in _owner_uids(old):
+                for uid in _owner_uids(obj):  # obj is old: the deleted owner
                     enqueue(("owner-uid", uid))
                 return
             if md.get("ownerReferences"):
@@ -73,7 +74,7 @@ class GarbageCollector:
             out.extend(self.hub.informer(rt).by_index(OWNER_INDEX, uid))
         return out
 
-    def reconcile(self, key: Hashable) -> float | None:
+    def reconcile(self, key: tuple) -> float | None:
         kind = key[0]
         if kind == "dependent":
             self._sync_dependent(registry.by_key(key[1]), key[2], key[3])
@@ -141,7 +142,7 @@ class GarbageCollector:
         """Dependents as the store has them now (the cache may lag a little)."""
         out = []
         for dep in self._dependents(uid):
-            dep_rt = registry.by_kind(dep.get("apiVersion", ""), dep.get("kind", ""))
+            dep_rt = registry.of(dep)
             md = dep["metadata"]
             current = self.client.try_get(dep_rt, md.get("namespace", ""), md["name"])
             if current is not None and uid in _owner_uids(current):
@@ -169,6 +170,6 @@ def _drop_refs(obj: dict, uids: set[str]) -> dict:
 
 
 def _key_of(obj: dict) -> tuple[str, str, str]:
-    rt = registry.by_kind(obj.get("apiVersion", ""), obj.get("kind", ""))
+    rt = registry.of(obj)
     md = obj["metadata"]
     return (rt.key, md.get("namespace", ""), md["name"])

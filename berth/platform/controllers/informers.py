@@ -76,7 +76,8 @@ class Informer:
                 table[1].clear()
             for key, obj in fresh.items():
                 self._store(key, obj)
-        events = [(old_items.get(k), o) for k, o in fresh.items() if old_items.get(k) != o]
+        events: list[tuple[dict | None, dict | None]] = [
+            (old_items.get(k), o) for k, o in fresh.items() if old_items.get(k) != o]
         events += [(o, None) for k, o in old_items.items() if k not in fresh]
         return events
 

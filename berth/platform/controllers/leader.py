@@ -24,9 +24,9 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
 
 from berth.platform.resources.meta import utcnow
 from berth.platform.store.lease import Fence, LeaseRecord, LeaseStore
@@ -103,7 +103,7 @@ class LeaderElector:
         """Renew the lease when held, else try to take it. Callbacks are queued, not run."""
         now = self._mono()
         if self._held is not None:
-            self._renew(now)
+            self._renew(self._held, now)
             return
         try:
             record = self.leases.read(self.name)
@@ -128,9 +128,9 @@ class LeaderElector:
             return None
         return self.leases.take(record, self.identity, self.timing.duration_s, self._wall())
 
-    def _renew(self, now: float) -> None:
+    def _renew(self, held: LeaseRecord, now: float) -> None:
         try:
-            renewed = self.leases.renew(self._held, self._wall())
+            renewed = self.leases.renew(held, self._wall())
         except Exception as exc:
             log.warning("leader election: renewing lease %s failed (%s)", self.name, exc)
             if now - self._last_renew >= self.timing.renew_deadline_s:
@@ -159,7 +159,7 @@ class LeaderElector:
         self._events.put(("stop", None))
 
     # -- threads ----------------------------------------------------------------------------
-    def start(self) -> "LeaderElector":
+    def start(self) -> LeaderElector:
         """Take part in the election: the first round runs now, in the caller's thread (so a
         lone process leads before ``start`` returns); its callbacks run on the callback thread."""
         self._callbacks = threading.Thread(target=self._run_callbacks, daemon=True,

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable, Hashable, Protocol
+from collections.abc import Callable, Hashable
+from typing import Any, Protocol
 
 from berth.platform.controllers.informers import InformerHub
 from berth.platform.controllers.workqueue import WorkQueue
@@ -31,7 +32,8 @@ class Reconciler(Protocol):
     def setup(self, hub: InformerHub, enqueue: Enqueue) -> None:
         """Register the informers and handlers that map changes to keys."""
 
-    def reconcile(self, key: Hashable) -> float | None:
+    # Any: each reconciler picks its own key type (a (namespace, name) pair, a tagged tuple).
+    def reconcile(self, key: Any, /) -> float | None:
         """Make the world match the objects for ``key``; return a requeue delay or None."""
 
 

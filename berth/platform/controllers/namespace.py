@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Callable, Hashable
+from collections.abc import Callable, Hashable
 
 from berth.platform.controllers.informers import InformerHub
 from berth.platform.errors import NotFound
@@ -27,7 +27,7 @@ class NamespaceController:
                 enqueue(new["metadata"]["name"])
         hub.informer(registry.NAMESPACE).add_handler(on_change)
 
-    def reconcile(self, name: Hashable) -> float | None:
+    def reconcile(self, name: str) -> float | None:
         ns = self.client.try_get(registry.NAMESPACE, "", name)
         if ns is None or not ns["metadata"].get("deletionTimestamp"):
             return None

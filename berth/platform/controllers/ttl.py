@@ -11,8 +11,8 @@ deletes, so a TTL raised (or removed) just before expiry is honoured.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Hashable
 from datetime import datetime, timedelta
-from typing import Callable, Hashable
 
 from berth.platform.controllers.informers import InformerHub
 from berth.platform.errors import NotFound
@@ -68,7 +68,7 @@ class TTLAfterFinishedController:
 
         hub.informer(registry.JOB).add_handler(on_change)
 
-    def reconcile(self, key: Hashable) -> float | None:
+    def reconcile(self, key: tuple[str, str]) -> float | None:
         namespace, name = key
         job = self.client.try_get(registry.JOB, namespace, name)
         if job is None:

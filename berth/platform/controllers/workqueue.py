@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import heapq
 import threading
-from collections import deque
 import time
-from typing import Callable, Hashable
+from collections import deque
+from collections.abc import Callable, Hashable
 
 from berth.platform.backoff import exponential
 

@@ -12,11 +12,11 @@ import re
 from collections import Counter
 from typing import TYPE_CHECKING, Iterable, NamedTuple
 
+from berth.platform.resources.gpus import DEVICE_MILLI
 from berth.platform.resources.meta import dig
 from berth.platform.resources.pods import is_terminal_phase
 from berth.scheduler.filters import run_filters
 from berth.scheduler.state import unschedulable_message, wants_scheduling
-from berth.platform.resources.gpus import DEVICE_MILLI
 from berth.scheduler.types import NodeView, PodRequest, node_view, pod_request
 
 if TYPE_CHECKING:

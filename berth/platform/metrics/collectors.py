@@ -9,8 +9,9 @@ Job twice.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timezone
-from typing import Callable, Iterable, Protocol
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Protocol
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -32,7 +33,7 @@ class SchedulerView(Protocol):
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class StateCollector(Collector):
@@ -53,7 +54,7 @@ class StateCollector(Collector):
         yield from self._nodes(tally)
         yield from self._cronjobs()
         if self.scheduler is not None:
-            yield from self._scheduler()
+            yield from self._scheduler(self.scheduler)
 
     def _jobs(self, tally: PodTally) -> Iterable:
         family = GaugeMetricFamily(
@@ -115,7 +116,8 @@ class StateCollector(Collector):
             view = usage.view
             for name, factor, a, r in zip(names, scale,
                                           (view.alloc_cpu, view.alloc_mem, view.alloc_gpu),
-                                          (view.req_cpu, view.req_mem, requested_gpus(view))):
+                                          (view.req_cpu, view.req_mem, requested_gpus(view)),
+                                          strict=True):
                 alloc[name].add_metric([usage.name], a * factor)
                 req[name].add_metric([usage.name], r * factor)
             ready.add_metric([usage.name], 1 if usage.ready else 0)
@@ -150,8 +152,8 @@ class StateCollector(Collector):
         yield nxt
         yield last
 
-    def _scheduler(self) -> Iterable:
-        stats = self.scheduler.stats
+    def _scheduler(self, scheduler: SchedulerView) -> Iterable:
+        stats = scheduler.stats
         attempts = CounterMetricFamily(
             "berth_scheduler_schedule_attempts",
             "Scheduling decisions and bind outcomes. result: scheduled (bind accepted), "
@@ -165,6 +167,6 @@ class StateCollector(Collector):
             "berth_scheduler_pending_pods",
             "Pods waiting in the scheduler, by queue. queue: active, backoff, unschedulable, "
             "flight (bind in progress).", labels=["queue"])
-        for name, value in sorted(self.scheduler.queue_counts.items()):
+        for name, value in sorted(scheduler.queue_counts.items()):
             queue.add_metric([name], value)
         yield queue

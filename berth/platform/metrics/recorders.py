@@ -10,7 +10,7 @@ controller ran is not counted a second time.
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from berth.platform.controllers.informers import InformerHub
 from berth.platform.metrics.capacity import CONTROLLER_UID

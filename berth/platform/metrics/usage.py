@@ -12,9 +12,11 @@ import logging
 import os
 import threading
 import time
-from typing import Callable, Iterable, NamedTuple
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 import ray
+import ray.exceptions
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy

@@ -8,8 +8,8 @@ Values are compared as strings, the way Kubernetes renders them: a missing field
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from berth.platform.errors import BadRequest
 from berth.platform.resources.meta import dig

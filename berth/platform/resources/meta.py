@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -12,16 +12,16 @@ if TYPE_CHECKING:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def rfc3339(moment: datetime) -> str:
     """``2026-11-25T19:17:52Z``: what Kubernetes writes for every timestamp."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_time(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
 def new_uid() -> str:
@@ -54,6 +54,15 @@ def dig(obj: Mapping[str, Any], *path: str, default: Any = None) -> Any:
         if cur is None:
             return default
     return cur
+
+
+def changed(old: Any, new: Any) -> Any:
+    """The object an informer handler's (old, new) call is about: ``new``, or ``old`` when it
+    was deleted (a handler is never called with neither)."""
+    obj = new if new is not None else old
+    if obj is None:
+        raise ValueError("an informer handler was called with neither an old nor a new object")
+    return obj
 
 
 def controller_of(obj: Mapping[str, Any]) -> OwnerReference | None:

@@ -16,8 +16,13 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from berth.platform.errors import BadRequest
-from berth.platform.resources.selectors import (_NODE_OPERATORS, EQUALS, NOT_EQUALS,
-                                                Requirement, _expression)
+from berth.platform.resources.selectors import (
+    _NODE_OPERATORS,
+    EQUALS,
+    NOT_EQUALS,
+    Requirement,
+    _expression,
+)
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,11 @@ def by_key(key: str) -> ResourceType:
     return _BY_KEY[key]
 
 
+def of(obj: dict) -> ResourceType:
+    """The type of an object Berth stored (KeyError for a kind it does not serve)."""
+    return _BY_KIND[(obj.get("apiVersion", ""), obj.get("kind", ""))]
+
+
 def group_versions() -> dict[str, list[ResourceType]]:
     """``{"v1": [...], "batch/v1": [...]}`` in registry order."""
     out: dict[str, list[ResourceType]] = {}

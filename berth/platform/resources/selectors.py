@@ -9,8 +9,8 @@ A selector is an AND of requirements. Two special selectors exist, as in Kuberne
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from berth.platform.errors import BadRequest
 from berth.platform.resources.validation import names

@@ -3,7 +3,8 @@ the default, what a claim's class is, and whether its binding waits for a consum
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
+from typing import TypeGuard
 
 DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
 BETA_DEFAULT_CLASS_ANNOTATION = "storageclass.beta.kubernetes.io/is-default-class"
@@ -46,6 +47,6 @@ def volume_class(pv: dict) -> str:
     return ((pv.get("spec") or {}).get("storageClassName")) or ""
 
 
-def waits_for_consumer(sc: dict | None) -> bool:
+def waits_for_consumer(sc: dict | None) -> TypeGuard[dict]:
     """A class whose claims bind only once a pod using them is scheduled."""
     return sc is not None and sc.get("volumeBindingMode") == WAIT_FOR_FIRST_CONSUMER

@@ -13,15 +13,22 @@ status, a Namespace's finalizer) happens only on create.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from berth.platform.errors import Cause
 from berth.platform.resources import registry
 from berth.platform.resources.defaults import batch, core, pod
 from berth.platform.resources.registry import ResourceType
-from berth.platform.resources.validation import (cluster, config, cronjob, job, job_status,
-                                                 pod_update, storage)
+from berth.platform.resources.validation import (
+    cluster,
+    config,
+    cronjob,
+    job,
+    job_status,
+    pod_update,
+    storage,
+)
 from berth.platform.resources.validation.fields import as_dict
 from berth.platform.resources.validation.meta import validate_object_meta_update
 from berth.platform.resources.validation.pod import validate_pod_create
@@ -52,7 +59,7 @@ class KindRules:
 
 def _pod_on_create(obj: dict) -> None:
     spec = as_dict(obj.get("spec"))
-    status = {"phase": "Pending", "qosClass": pod.qos_class(spec)}
+    status: dict[str, object] = {"phase": "Pending", "qosClass": pod.qos_class(spec)}
     if spec.get("schedulingGates"):
         status["conditions"] = [{
             "type": "PodScheduled", "status": "False", "reason": "SchedulingGated",

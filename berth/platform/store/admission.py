@@ -11,7 +11,8 @@ class-less volume it names (the lecture's selector example would stay Pending fo
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from berth.platform.resources import registry, storageclasses
 from berth.platform.resources.registry import ResourceType
@@ -22,7 +23,7 @@ if TYPE_CHECKING:  # the client calls admission; admission reads through the cli
 Admitter = Callable[["Client", ResourceType, dict], None]
 
 
-def default_storage_class(client: "Client", rt: ResourceType, obj: dict) -> None:
+def default_storage_class(client: Client, rt: ResourceType, obj: dict) -> None:
     if rt.key != registry.PERSISTENT_VOLUME_CLAIM.key:
         return
     spec = obj.get("spec")

@@ -14,13 +14,19 @@ from __future__ import annotations
 import copy
 import random
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
 
-
-from berth.platform.errors import (AlreadyExists, BadRequest, Conflict, Forbidden,
-                                   Invalid, NotFound, forbidden)
+from berth.platform.errors import (
+    AlreadyExists,
+    BadRequest,
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    forbidden,
+)
 from berth.platform.resources import fields, patch, registry, selectors, strategy
 from berth.platform.resources.meta import new_uid, rfc3339, utcnow
 from berth.platform.resources.registry import ResourceType
@@ -31,8 +37,13 @@ from berth.platform.store.checks import (check_preconditions, check_type, patche
                                          required_name, scoped_namespace, with_type)
 from berth.platform.store.conflicts import LOST_RACE, LostRace, retry_on_conflict
 from berth.platform.store.db import Database, Page
-from berth.platform.store.listing import (check_continue_fresh, decode_continue,
-                                          encode_continue, pushdown)
+from berth.platform.store.lease import FencedDatabase
+from berth.platform.store.listing import (
+    check_continue_fresh,
+    decode_continue,
+    encode_continue,
+    pushdown,
+)
 
 # Kinds whose status a client may not set on create (Nodes and Events keep theirs, as in k8s).
 _RESET_STATUS_ON_CREATE = {rt.key for rt in (registry.POD, registry.JOB, registry.CRON_JOB,
@@ -50,7 +61,7 @@ class ObjectList:
 
 
 class Client:
-    def __init__(self, db: Database, clock: Callable[[], datetime] = utcnow,
+    def __init__(self, db: Database | FencedDatabase, clock: Callable[[], datetime] = utcnow,
                  rng: random.Random | None = None,
                  admitters: tuple[Admitter, ...] = ADMITTERS):
         self.db = db
@@ -83,10 +94,11 @@ class Client:
             if namespace and namespace != sql["namespace"]:
                 return ObjectList([], str(self.db.current_rv()), None)
             namespace = sql.pop("namespace")
-        predicate = None
-        if not labels.empty or not flds.empty:
-            predicate = lambda obj: labels.matches(obj.get("metadata", {}).get("labels") or {}) \
-                and flds.matches(obj)  # noqa: E731
+        def matches(obj: dict) -> bool:
+            return (labels.matches(obj.get("metadata", {}).get("labels") or {})
+                    and flds.matches(obj))
+
+        predicate = matches if not labels.empty or not flds.empty else None
         start_after = None
         if continue_token:
             token_rv, start_after = decode_continue(continue_token)
@@ -153,7 +165,7 @@ class Client:
         md = obj.get("metadata")
         if not isinstance(md, dict):
             raise BadRequest("metadata is required")
-        name = name or md.get("name")
+        name = name or md.get("name") or ""
         if md.get("name") and name and md["name"] != name:
             raise BadRequest(f"the name of the object ({md['name']}) does not match the name "
                              f"on the URL ({name})")

@@ -10,12 +10,14 @@ after which it answers ``Gone``.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator
+from typing import NoReturn
 
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import SQLModel
 
 from berth.platform.errors import AlreadyExists, Conflict, Gone, NotFound
 from berth.platform.store.codec import Codec
@@ -23,7 +25,6 @@ from berth.platform.store.columns import findable, indexed_columns
 from berth.platform.store.dialect import Dialect
 from berth.platform.store.tables import CHANGES, LABELS, LEASES, OBJECTS, REVISION
 from berth.platform.store.transactions import Savepoint, WriteTransaction
-from sqlmodel import SQLModel
 
 COMPACT_EVERY = 1000
 ANALYZE_EVERY = 20_000
@@ -351,7 +352,7 @@ class Database:
                                "type": kind, "data": data})
 
     @staticmethod
-    def _missing_or_stale(conn, resource: str, ns: str, name: str):
+    def _missing_or_stale(conn, resource: str, ns: str, name: str) -> NoReturn:
         exists = conn.execute(select(OBJECTS.c.id).where(
             OBJECTS.c.resource == resource, OBJECTS.c.namespace == ns,
             OBJECTS.c.name == name)).first()

@@ -11,8 +11,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from typing import Iterator
 
 from sqlalchemy import Connection, Engine, create_engine, event, func
 from sqlalchemy.pool import NullPool

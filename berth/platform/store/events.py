@@ -11,7 +11,7 @@ import logging
 import secrets
 import threading
 from collections import OrderedDict
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from berth.platform.errors import BerthError, Conflict, NotFound
 from berth.platform.resources import registry
@@ -28,7 +28,7 @@ class EventRecorder:
         self.client = client
         self.component = component
         self.host = host
-        self._recent: OrderedDict[tuple, tuple[str, str, object]] = OrderedDict()
+        self._recent: OrderedDict[tuple, tuple[str, str, datetime]] = OrderedDict()
         self._max_keys = max_keys
         self._lock = threading.Lock()
 

@@ -38,7 +38,7 @@ class ChangeFeed:
         db.on_commit.append(lambda _rv: self._wake.set())
 
     # -- lifecycle ------------------------------------------------------------------------
-    def start(self) -> "ChangeFeed":
+    def start(self) -> ChangeFeed:
         self._thread = threading.Thread(target=self._run, name="change-feed", daemon=True)
         self._thread.start()
         return self
@@ -95,7 +95,7 @@ class ChangeFeed:
         try:
             if self._last <= rv and not self.closing:
                 await asyncio.wait_for(event.wait(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         finally:
             with self._cond:

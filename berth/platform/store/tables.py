@@ -16,7 +16,7 @@ _ID = BigInteger().with_variant(Integer, "sqlite")
 
 
 class ObjectRow(SQLModel, table=True):
-    __tablename__ = "objects"
+    __tablename__ = "objects"  # pyright: ignore[reportAssignmentType]
     __table_args__ = (
         UniqueConstraint("resource", "namespace", "name", name="uq_objects_key"),
         Index("ix_objects_node", "resource", "node_name"),
@@ -36,7 +36,7 @@ class ObjectRow(SQLModel, table=True):
 
 
 class LabelRow(SQLModel, table=True):
-    __tablename__ = "labels"
+    __tablename__ = "labels"  # pyright: ignore[reportAssignmentType]
     __table_args__ = (
         Index("ix_labels_kv", "resource", "key", "value"),
         Index("ix_labels_object", "object_id"),
@@ -50,7 +50,7 @@ class LabelRow(SQLModel, table=True):
 
 
 class ChangeRow(SQLModel, table=True):
-    __tablename__ = "changes"
+    __tablename__ = "changes"  # pyright: ignore[reportAssignmentType]
 
     rv: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     resource: str = Field(sa_column=Column(String(80), nullable=False))
@@ -63,7 +63,7 @@ class ChangeRow(SQLModel, table=True):
 class RevisionRow(SQLModel, table=True):
     """One row: the newest resourceVersion handed out and the oldest one the log still holds."""
 
-    __tablename__ = "revision"
+    __tablename__ = "revision"  # pyright: ignore[reportAssignmentType]
 
     id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
     current: int = Field(sa_column=Column(BigInteger, nullable=False))
@@ -77,7 +77,7 @@ class LeaseRow(SQLModel, table=True):
     only when the holder changes: it is the fencing token of one term of leadership.
     """
 
-    __tablename__ = "leases"
+    __tablename__ = "leases"  # pyright: ignore[reportAssignmentType]
 
     name: str = Field(sa_column=Column(String(253), primary_key=True))
     holder: str = Field(sa_column=Column(String(253), nullable=False))
@@ -88,8 +88,10 @@ class LeaseRow(SQLModel, table=True):
     renewed_at: str = Field(sa_column=Column(String(40), nullable=False))
 
 
-OBJECTS = ObjectRow.__table__
-LABELS = LabelRow.__table__
-CHANGES = ChangeRow.__table__
-REVISION = RevisionRow.__table__
-LEASES = LeaseRow.__table__
+# sqlmodel declares __tablename__ as a declared_attr method; a string is its documented
+# spelling. The Table objects come from the metadata, where they are typed.
+OBJECTS = SQLModel.metadata.tables["objects"]
+LABELS = SQLModel.metadata.tables["labels"]
+CHANGES = SQLModel.metadata.tables["changes"]
+REVISION = SQLModel.metadata.tables["revision"]
+LEASES = SQLModel.metadata.tables["leases"]

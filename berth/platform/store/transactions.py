@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 class WriteTransaction:
     """``with db._transaction() as conn``: the dialect's write lock plus BEGIN ... COMMIT."""
 
-    def __init__(self, db: "Database"):
+    def __init__(self, db: Database):
         self.db = db
 
     def __enter__(self):

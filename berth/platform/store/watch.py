@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 from berth.platform.errors import BadRequest, Gone
 from berth.platform.resources import fields, selectors

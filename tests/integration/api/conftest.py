@@ -23,8 +23,7 @@ from berth.platform.api.app import create_app
 from berth.platform.resources import registry
 from berth.platform.runtime import open_platform
 from berth.settings import Settings
-from tests.integration.api.api_fuzz_support import (NAMESPACE, TARGET, assert_still_serves,
-                                                    manifest)
+from tests.integration.api.api_fuzz_support import NAMESPACE, TARGET, assert_still_serves, manifest
 from tests.support import make_pg_schema, pg_problem
 
 

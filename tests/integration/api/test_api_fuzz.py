@@ -16,9 +16,14 @@ from hypothesis import strategies as st
 
 from berth.platform.resources import registry
 from berth.platform.resources.schema import models
-from tests.integration.api.api_fuzz_support import (FUZZ_SETTINGS, NAMESPACE, TARGET,
-                                                    assert_kubernetes_answer,
-                                                    assert_still_serves, manifest)
+from tests.integration.api.api_fuzz_support import (
+    FUZZ_SETTINGS,
+    NAMESPACE,
+    TARGET,
+    assert_kubernetes_answer,
+    assert_still_serves,
+    manifest,
+)
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 CONTENT_TYPES = (

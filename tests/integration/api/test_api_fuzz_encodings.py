@@ -14,9 +14,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from berth.platform.resources import registry
-from tests.integration.api.api_fuzz_support import (FUZZ_SETTINGS, NAMESPACE, TARGET,
-                                                    assert_kubernetes_answer,
-                                                    assert_still_serves, manifest)
+from tests.integration.api.api_fuzz_support import (
+    FUZZ_SETTINGS,
+    NAMESPACE,
+    TARGET,
+    assert_kubernetes_answer,
+    assert_still_serves,
+    manifest,
+)
 
 PROTOBUF = "application/vnd.kubernetes.protobuf"
 PROTOBUF_FIXTURES = sorted(

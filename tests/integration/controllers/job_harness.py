@@ -13,8 +13,8 @@ from __future__ import annotations
 import random
 import threading
 import time
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import OperationalError
 
@@ -38,7 +38,7 @@ Handler = Callable[[dict | None, dict | None], None]
 
 class FakeClock:
     def __init__(self) -> None:
-        self._now = datetime(2026, 11, 25, 12, 0, 0, tzinfo=timezone.utc)
+        self._now = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
         self._lock = threading.Lock()
 
     def __call__(self) -> datetime:
@@ -273,7 +273,8 @@ def wait_for(check: Callable[[], object], what: str, timeout: float = 10.0, inte
 
 
 def stays(check: Callable[[], bool], what: str, seconds: float = 0.3, interval: float = 0.02) -> None:
-    """Assert ``check`` holds for ``seconds`` (for what must *not* happen, e.g. an early replacement)."""
+    """Assert ``check`` holds for ``seconds`` (for what must *not* happen, e.g. an early
+    replacement)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         assert check(), what

@@ -1,10 +1,17 @@
-"""The Job controller on a real store: failure backoff, backoffLimit, podFailurePolicy, deadlines."""
+"""The Job controller on a real store: failure backoff, backoffLimit, podFailurePolicy,
+deadlines."""
 
 from __future__ import annotations
 
 from berth.platform.controllers.job import keys
-from tests.integration.controllers.job_harness import (active, condition, finished, stays, tracked,
-                                                       wait_for)
+from tests.integration.controllers.job_harness import (
+    active,
+    condition,
+    finished,
+    stays,
+    tracked,
+    wait_for,
+)
 
 
 def test_backoff_limit_exceeded_after_exponential_backoff(cluster):

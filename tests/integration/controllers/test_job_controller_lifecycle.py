@@ -8,8 +8,15 @@ import pytest
 
 from berth.platform.controllers.job import keys
 from berth.platform.resources import registry
-from tests.integration.controllers.job_harness import (NS, active, condition, finished, stays,
-                                                       tracked, wait_for)
+from tests.integration.controllers.job_harness import (
+    NS,
+    active,
+    condition,
+    finished,
+    stays,
+    tracked,
+    wait_for,
+)
 
 
 def _set_suspend(cluster, name: str, flag: bool) -> None:

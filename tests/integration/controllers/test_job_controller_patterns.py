@@ -6,8 +6,14 @@ import threading
 
 from berth.platform.controllers.job import keys
 from berth.platform.resources import registry
-from tests.integration.controllers.job_harness import (active, condition, finished, stays, tracked,
-                                                       wait_for)
+from tests.integration.controllers.job_harness import (
+    active,
+    condition,
+    finished,
+    stays,
+    tracked,
+    wait_for,
+)
 
 
 def test_a_single_pod_job_completes(cluster):

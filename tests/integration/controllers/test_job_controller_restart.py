@@ -12,8 +12,16 @@ from berth.platform.controllers.job import keys
 from berth.platform.controllers.job.controller import JobController
 from berth.platform.resources import registry
 from berth.platform.store.events import EventRecorder
-from tests.integration.controllers.job_harness import (NS, FakeClock, FakeKubelet, active, finished,
-                                                       job_manifest, tracked, wait_for)
+from tests.integration.controllers.job_harness import (
+    NS,
+    FakeClock,
+    FakeKubelet,
+    active,
+    finished,
+    job_manifest,
+    tracked,
+    wait_for,
+)
 
 
 def _phases(pods: list[dict]) -> list[str]:
@@ -113,7 +121,7 @@ def test_a_controller_dying_between_any_two_writes_counts_every_pod_once(platfor
                                                       backoffLimit=100, completionMode=mode), NS)
     crashes = 0
     for _ in range(400):
-        if finished((platform.client.get(registry.JOB, NS, "crashy").get("status") or {})):
+        if finished(platform.client.get(registry.JOB, NS, "crashy").get("status") or {}):
             break
         _world_tick(kubelet, rng)
         dies = rng.random() < 0.5

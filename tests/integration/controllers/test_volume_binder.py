@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from berth.platform.controllers.volume.matching import (BIND_COMPLETED, BOUND_BY_CONTROLLER,
-                                                        PROVISIONED_BY, PV_PROTECTION,
-                                                        PVC_PROTECTION, SELECTED_NODE)
+from berth.platform.controllers.volume.matching import (
+    BIND_COMPLETED,
+    BOUND_BY_CONTROLLER,
+    PROVISIONED_BY,
+    PV_PROTECTION,
+    PVC_PROTECTION,
+    SELECTED_NODE,
+)
 from berth.platform.resources import registry
 from tests.integration.controllers.volume_harness import NS, PV, PVC, Binder, wait_for
 

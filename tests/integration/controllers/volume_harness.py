@@ -7,8 +7,7 @@ from pathlib import Path
 from berth.platform.controllers.informers import InformerHub
 from berth.platform.controllers.manager import ControllerManager
 from berth.platform.controllers.volume.binder import VolumeBinder
-from berth.platform.controllers.volume.provisioner import (LocalPathProvisioner,
-                                                           ensure_default_class)
+from berth.platform.controllers.volume.provisioner import LocalPathProvisioner, ensure_default_class
 from berth.platform.resources import registry
 from berth.platform.runtime import Platform
 from tests.support import wait_for

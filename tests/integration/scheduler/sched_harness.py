@@ -7,7 +7,7 @@ same database. Builders make wire-shaped simulated Node and Pod manifests.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from berth.platform.controllers.informers import InformerHub
 from berth.platform.controllers.manager import ControllerManager

@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 
 from berth.platform.controllers.volume.binder import VolumeBinder
-from berth.platform.controllers.volume.provisioner import (LocalPathProvisioner,
-                                                           ensure_default_class)
+from berth.platform.controllers.volume.provisioner import LocalPathProvisioner, ensure_default_class
 from berth.platform.resources import registry
 from tests.integration.scheduler.sched_harness import NS, SimCluster, pod_manifest, wait_for
 

@@ -4,7 +4,7 @@ deposed leader's writes in the write's own transaction."""
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from cryptography.fernet import Fernet
@@ -12,7 +12,7 @@ from cryptography.fernet import Fernet
 from berth.platform.controllers.leader import LeaderElector, LeaseTiming
 from berth.platform.store.codec import Codec
 from berth.platform.store.db import Database
-from berth.platform.store.lease import Fence, FencedDatabase, Fenced, LeaseStore
+from berth.platform.store.lease import Fence, Fenced, FencedDatabase, LeaseStore
 
 TIMING = LeaseTiming(duration_s=5.0, renew_deadline_s=3.0, retry_period_s=1.0)
 
@@ -84,8 +84,8 @@ def test_holder_on_this_host_that_died_is_replaced_at_once(db):
 def test_released_lease_is_taken_at_once(db):
     clock = Clock()
     leases = LeaseStore(db)
-    held = leases.create("l", "a", 5.0, datetime.now(timezone.utc))
-    leases.release(held, datetime.now(timezone.utc))
+    held = leases.create("l", "a", 5.0, datetime.now(UTC))
+    leases.release(held, datetime.now(UTC))
     b = Candidate(db, "b", clock)
     b.elector.name = "l"
     assert b.step().leading

@@ -26,7 +26,7 @@ FAST = {"node_sync_period_s": 0.3, "kubelet_resync_period_s": 2.0, "orphan_pod_g
         "restart_backoff_base_s": 0.1, "restart_backoff_cap_s": 0.5}
 
 
-_OPEN: list["Harness"] = []
+_OPEN: list[Harness] = []
 
 
 def _close_harnesses_with(ray_env) -> None:

@@ -7,8 +7,14 @@ import time
 import pytest
 
 from berth.platform.resources import registry
-from tests.integration.workers.kubelet_support import (NS, Harness, bound_pod, sh, terminated,
-                                                       wait_for)
+from tests.integration.workers.kubelet_support import (
+    NS,
+    Harness,
+    bound_pod,
+    sh,
+    terminated,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 

@@ -33,12 +33,12 @@ def test_bound_pods_reach_running_quickly(ray_env, tmp_path):
         for i in range(PODS):
             started = time.monotonic()
             pod = berth.create(bound_pod(f"lat-{i}", berth.head, sh("exec sleep 3")))
-            one_by_one.append(wait_for(lambda: running_at(berth, pod), 10) - started)
+            one_by_one.append(wait_for(lambda pod=pod: running_at(berth, pod), 10) - started)
             accepted.append((accepted_at(berth, pod) or started) - started)
         started = time.monotonic()
         burst = [berth.create(bound_pod(f"burst-{i}", berth.head, sh("exec sleep 3")))
                  for i in range(PODS)]
-        burst_times = [wait_for(lambda: running_at(berth, p), 30) - started for p in burst]
+        burst_times = [wait_for(lambda p=p: running_at(berth, p), 30) - started for p in burst]
     finally:
         berth.close()
     p50 = statistics.median(one_by_one)

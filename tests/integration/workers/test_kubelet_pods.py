@@ -7,8 +7,15 @@ import pytest
 
 from berth.platform.resources import registry
 from berth.platform.resources.meta import dig
-from tests.integration.workers.kubelet_support import (NS, Harness, bound_pod, phases, sh,
-                                                       terminated, wait_for)
+from tests.integration.workers.kubelet_support import (
+    NS,
+    Harness,
+    bound_pod,
+    phases,
+    sh,
+    terminated,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 

@@ -7,8 +7,7 @@ import json
 import httpx
 import pytest
 
-from berth.cli.apiclient import MERGE_PATCH, TABLE_ACCEPT, ApiClient, ApiError, \
-    ConnectionProblem
+from berth.cli.apiclient import MERGE_PATCH, TABLE_ACCEPT, ApiClient, ApiError, ConnectionProblem
 
 NOT_FOUND = {"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 404,
              "reason": "NotFound", "message": 'jobs.batch "x" not found'}

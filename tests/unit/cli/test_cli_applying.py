@@ -6,8 +6,15 @@ import json
 
 import pytest
 
-from berth.cli.applying import (LAST_APPLIED, contains, go_json, last_applied, load_documents,
-                                three_way_patch, with_last_applied)
+from berth.cli.applying import (
+    LAST_APPLIED,
+    contains,
+    go_json,
+    last_applied,
+    load_documents,
+    three_way_patch,
+    with_last_applied,
+)
 
 
 def test_multi_document_yaml_skips_empty_documents_and_expands_lists():

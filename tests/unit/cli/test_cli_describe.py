@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from berth.cli.describe import Page, describe_generic
 from berth.cli.describe_workloads import describe_job, describe_pod
 
-NOW = datetime(2026, 11, 25, 19, 30, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 25, 19, 30, 0, tzinfo=UTC)
 
 JOB = {
     "apiVersion": "batch/v1", "kind": "Job",

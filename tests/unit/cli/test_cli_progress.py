@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from berth.cli.progress import (Progress, describe_progress, describe_verdict, has_run,
-                                log_prefix, pod_failure, progress, verdict)
+from berth.cli.progress import (
+    Progress,
+    describe_progress,
+    describe_verdict,
+    has_run,
+    log_prefix,
+    pod_failure,
+    progress,
+    verdict,
+)
 
 
 def a_pod(name="p", phase="Pending", *, index=None, deleting=False, conditions=None,

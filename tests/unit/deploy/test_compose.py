@@ -168,7 +168,7 @@ def test_health_checks_ask_endpoints_berth_serves():
 def test_volumes_are_declared_used_and_mounted_where_the_configs_expect():
     declared = set(COMPOSE["volumes"])
     used = set()
-    for name, service in SERVICES.items():
+    for service in SERVICES.values():
         for volume in service.get("volumes", []):
             source, target = volume.split(":")[:2]
             if source.startswith("./"):

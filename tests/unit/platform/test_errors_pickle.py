@@ -6,8 +6,15 @@ import pickle
 
 import pytest
 
-from berth.platform.errors import (AlreadyExists, BadRequest, Conflict, Gone, Invalid, NotFound,
-                                   required)
+from berth.platform.errors import (
+    AlreadyExists,
+    BadRequest,
+    Conflict,
+    Gone,
+    Invalid,
+    NotFound,
+    required,
+)
 
 
 @pytest.mark.parametrize("error", [

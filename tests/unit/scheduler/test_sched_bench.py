@@ -5,7 +5,12 @@ from __future__ import annotations
 import random
 
 from benchmarks.bench_scheduler import (
-    homogeneous_pods, main, preloaded_nodes, run_berth, run_first_fit)
+    homogeneous_pods,
+    main,
+    preloaded_nodes,
+    run_berth,
+    run_first_fit,
+)
 from berth.scheduler.scoring import PACK, SPREAD
 
 

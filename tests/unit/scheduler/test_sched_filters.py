@@ -5,8 +5,15 @@ from __future__ import annotations
 import pytest
 
 from berth.scheduler.filters import (
-    Rejection, exceeds_allocatable, node_affinity, node_resources_fit, node_unschedulable,
-    run_filters, static_rejection, taint_toleration)
+    Rejection,
+    exceeds_allocatable,
+    node_affinity,
+    node_resources_fit,
+    node_unschedulable,
+    run_filters,
+    static_rejection,
+    taint_toleration,
+)
 from tests.unit.scheduler.sched_builders import a_node, a_pod, expr, taint, toleration
 
 AFFINITY = "node(s) didn't match Pod's node affinity/selector"

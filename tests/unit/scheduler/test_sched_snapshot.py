@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from berth.scheduler.explain import explain, explain_by_node
 from berth.platform.resources.taints import Taint

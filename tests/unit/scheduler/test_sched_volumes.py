@@ -7,8 +7,13 @@ from dataclasses import replace
 
 import pytest
 
-from berth.scheduler.filters import (REASON_NO_VOLUME, REASON_ONCE_ELSEWHERE, REASON_ONCE_POD,
-                                     REASON_VOLUME_AFFINITY, volume_binding)
+from berth.scheduler.filters import (
+    REASON_NO_VOLUME,
+    REASON_ONCE_ELSEWHERE,
+    REASON_ONCE_POD,
+    REASON_VOLUME_AFFINITY,
+    volume_binding,
+)
 from berth.scheduler.queue import ClusterEvent, SchedulingQueue
 from berth.scheduler.state import ClusterState
 from berth.scheduler.types import pod_request

@@ -34,7 +34,8 @@ def test_a_pod_that_fits_the_node_is_admitted():
      "Pod was rejected: Node didn't have enough resource: cpu, requested: 2500m, used: 0, "
      "capacity: 2"),
     (pod(**{"ray.io/tpu": "1"}), "OutOfray.io/tpu",
-     "Pod was rejected: Node didn't have enough resource: ray.io/tpu, requested: 1, used: 0, "
+     "Pod was rejected: Node didn't have enough "
+     "resource: ray.io/tpu, requested: 1, used: 0, "
      "capacity: 0"),
 ])
 def test_a_pod_larger_than_the_node_is_rejected_like_the_kubelet_does(p, reason, message):

@@ -99,7 +99,8 @@ def test_file_volumes_with_items_modes_and_projection():
     ({"name": "v", "configMap": {"name": "gone"}},
      'MountVolume.SetUp failed for volume "v" : configmap "gone" not found'),
     ({"name": "v", "persistentVolumeClaim": {"claimName": "unbound"}},
-     'MountVolume.SetUp failed for volume "v" : persistentvolumeclaim "unbound" is not bound'),
+     'MountVolume.SetUp failed for volume "v" : '
+     'persistentvolumeclaim "unbound" is not bound'),
 ])
 def test_a_missing_volume_source_keeps_the_pod_creating(volume, message):
     assert bundle_of(pod_with(volumes=[volume]))["waiting"] == {

@@ -4,8 +4,14 @@ import os
 
 import pytest
 
-from berth.workers.filevolumes import DATA, FileVolumes, VolumeError, filesystem_type, \
-    root_for, write_atomic
+from berth.workers.filevolumes import (
+    DATA,
+    FileVolumes,
+    VolumeError,
+    filesystem_type,
+    root_for,
+    write_atomic,
+)
 from berth.workers.sandbox import FileData
 
 

@@ -12,7 +12,6 @@ from berth.workers.runner import NodeContext, PodRunner
 from tests.support import require_bwrap
 
 
-
 def test_parse_fills_kubernetes_defaults_and_named_ports():
     container = {"ports": [{"name": "web", "containerPort": 8080}]}
     p = probes.parse({"httpGet": {"path": "/healthz", "port": "web"}}, container)

@@ -241,7 +241,8 @@ def test_sandbox_shows_volumes_hostname_and_hides_the_host(tmp_path):
                           "data": {"hostPath": str(pvc)}}}
     script = ("hostname; cat /etc/app/city; echo; cat /mysecret/password; echo; "
               "cat /data/in.txt; echo out > /data/out.txt; echo shared > /scratch/s; "
-              "touch /usr/x 2>/dev/null || echo ro-root; ls /root | wc -l; echo done > /dev/termination-log")
+              "touch /usr/x 2>/dev/null || echo ro-root; ls "
+              "/root | wc -l; echo done > /dev/termination-log")
     container = sh("c", script, volumeMounts=[
         {"name": "cfg", "mountPath": "/etc/app"}, {"name": "sec", "mountPath": "/mysecret"},
         {"name": "data", "mountPath": "/data"}, {"name": "scratch", "mountPath": "/scratch"}])

@@ -2,8 +2,14 @@
 
 import pytest
 
-from berth.workers.sandbox import FileData, HostView, Mount, SandboxSpec, build_bwrap_argv, \
-    find_executable
+from berth.workers.sandbox import (
+    FileData,
+    HostView,
+    Mount,
+    SandboxSpec,
+    build_bwrap_argv,
+    find_executable,
+)
 
 
 class FakeHost(HostView):
@@ -94,7 +100,7 @@ def test_mount_under_a_missing_host_path_opens_the_deepest_existing_dir():
     children = pairs(argv, "--ro-bind")
     assert ("/usr/share/doc", "/usr/share/doc") in children
     assert ("/usr/share/zoneinfo", "/usr/share/zoneinfo") in children
-    assert argv.index(("--bind")) > opened
+    assert argv.index("--bind") > opened
 
 
 def test_mount_over_an_existing_dir_opens_nothing():

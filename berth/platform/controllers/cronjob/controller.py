@@ -6,9 +6,10 @@ seconds until the next schedule time. A due run takes two passes: the first crea
 (after Replace's deletes) and requeues at once; the second, with that Job among the children,
 deletes over-limit history, records the Events and writes the status (``active`` and
 ``lastScheduleTime`` follow from the Job itself). So when a thousand CronJobs are due in the
-same second, a thousand Jobs are created before the first status write. Wake-ups come from three places: a change to the CronJob
-or one of its Jobs, the requeue the last reconcile asked for, and the CronJob's APScheduler
-trigger (``wakeups``), which enqueues the key at the due instant.
+same second, a thousand Jobs are created before the first status write. Wake-ups come from
+three places: a change to the CronJob or one of its Jobs, the requeue the last reconcile asked
+for, and the CronJob's APScheduler trigger (``wakeups``), which enqueues the key at the due
+instant.
 
 Exactly once: a run's Job has a name fixed by its scheduled time, so a second create of it is an
 ``AlreadyExists`` (treated as done); and the controller writes through a client fenced by the
@@ -28,10 +29,10 @@ from typing import Callable, Hashable
 from berth.platform.controllers.cronjob import jobs as cjobs
 from berth.platform.controllers.cronjob.decide import Decision, Event, decide
 from berth.platform.controllers.cronjob.wakeups import Wakeups
-from berth.platform.controllers.informers import InformerHub
+from berth.platform.controllers.informers import Informer, InformerHub
 from berth.platform.errors import AlreadyExists, NotFound
 from berth.platform.resources import registry
-from berth.platform.resources.meta import controller_of, utcnow
+from berth.platform.resources.meta import changed, controller_of, utcnow
 from berth.platform.store.client import Client
 from berth.platform.store.events import EventRecorder
 
@@ -58,7 +59,7 @@ class CronJobController:
         self.recorder = recorder
         self.clock = clock
         self.observers: list[Observer] = list(observers or [])
-        self.jobs = None
+        self.jobs: Informer  # set by setup()
         self.wakeups: Wakeups | None = None
         # Between the two passes of a run (a cache; the store stays the truth): the Job just
         # made, the Jobs just deleted, and the Events to record with the status.
@@ -68,41 +69,46 @@ class CronJobController:
 
     # -- wiring -----------------------------------------------------------------------------
     def setup(self, hub: InformerHub, enqueue: Callable[[Hashable], None]) -> None:
-        self.wakeups = Wakeups(enqueue)
+        wakeups = self.wakeups = Wakeups(enqueue)
         self.jobs = hub.informer(registry.JOB)
         self.jobs.add_index(OWNER_INDEX, _cronjob_owner)
         cronjobs = hub.informer(registry.CRON_JOB)
 
         def on_cronjob(old: dict | None, new: dict | None) -> None:
-            obj = new or old
+            obj = changed(old, new)
             key = (obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
-            self.wakeups.sync(key, new)
+            wakeups.sync(key, new)
             enqueue(key)
 
         def on_job(old: dict | None, new: dict | None) -> None:
-            ref = controller_of(new or old)
+            ref = controller_of(changed(old, new))
             if ref and ref.get("kind") == "CronJob":
-                enqueue(((new or old)["metadata"].get("namespace", ""), ref["name"]))
+                enqueue((changed(old, new)["metadata"].get("namespace", ""), ref["name"]))
 
         cronjobs.add_handler(on_cronjob)
         self.jobs.add_handler(on_job)
 
     def start(self) -> None:
-        self.wakeups.start()
+        self._wakeups().start()
 
     def stop(self) -> None:
-        self.wakeups.stop()
+        self._wakeups().stop()
 
     def health(self) -> tuple[bool, str]:
         if self.wakeups is None or not self.wakeups.running:
             return False, "cron triggers are not running"
         return True, f"{len(self.wakeups)} cron triggers"
 
+    def _wakeups(self) -> Wakeups:
+        if self.wakeups is None:
+            raise RuntimeError("the CronJob controller was not set up (setup() not called)")
+        return self.wakeups
+
     # -- reconcile --------------------------------------------------------------------------
-    def reconcile(self, key: Hashable) -> float | None:
+    def reconcile(self, key: tuple[str, str]) -> float | None:
         namespace, name = key
         cj = self.client.try_get(registry.CRON_JOB, namespace, name)
-        self.wakeups.sync(key, cj)
+        self._wakeups().sync(key, cj)
         if cj is None:
             self._made.pop(key, None)
             self._gone.pop(key, None)
@@ -127,7 +133,7 @@ class CronJobController:
             self._observe(cj, decision, None)
         return decision.requeue_after
 
-    def _fire(self, key: Hashable, cj: dict, decision: Decision) -> float:
+    def _fire(self, key: tuple[str, str], cj: dict, decision: Decision) -> float:
         """First pass of a due run: only what the run needs (Replace's deletes, the Job), then
         requeue at once. The key goes to the back of the queue, so when many CronJobs are due
         at the same instant every Job is created before any status or Event is written."""
@@ -146,7 +152,7 @@ class CronJobController:
             self._observe(cj, decision, created)
         return 0.0
 
-    def _view(self, key: Hashable, cj: dict) -> tuple[dict, list[dict]]:
+    def _view(self, key: tuple[str, str], cj: dict) -> tuple[dict, list[dict]]:
         """The CronJob and its Jobs as this controller knows them: the informer's Jobs, plus
         the Job it just made and less the ones it just deleted (Replace) while the informer
         has not caught up, so the second pass neither makes a Job again nor sees a deleted
@@ -181,6 +187,8 @@ class CronJobController:
     def _create(self, cj: dict, decision: Decision, events: list[Event]
                 ) -> tuple[dict | None, str | None]:
         """Create the run's Job: (the Job, its name if this call made it)."""
+        if decision.create_for is None:  # reconcile fires only a decision that creates a run
+            raise ValueError("no scheduled time to create a Job for")
         job = cjobs.build_job(cj, decision.create_for)
         name = job["metadata"]["name"]
         try:

@@ -14,8 +14,9 @@ The steps follow Kubernetes' ``syncCronJob`` (pkg/controller/cronjob/cronjob_con
    the clock went back): wait. A Job whose status write was lost still counts:
    ``lastScheduleTime`` follows the newest scheduled-timestamp annotation of our Jobs.
 4. At most one Job, for the most recent missed time, and only if that time has no Job yet and
-   is within ``startingDeadlineSeconds`` (else MissSchedule); ``concurrencyPolicy`` decides what happens
-   with Jobs still running (Allow: nothing; Forbid: skip, JobAlreadyActive; Replace: delete them).
+   is within ``startingDeadlineSeconds`` (else MissSchedule); ``concurrencyPolicy`` decides what
+   happens with Jobs still running (Allow: nothing; Forbid: skip, JobAlreadyActive; Replace:
+   delete them).
 5. Wake up again at the next schedule time (set before step 3, so suspended CronJobs too).
 """
 

@@ -72,12 +72,12 @@ class Wakeups:
     def __len__(self) -> int:
         return len(self._seen)
 
-    def sync(self, key: Hashable, cj: dict | None) -> None:
+    def sync(self, key: tuple[str, str], cj: dict | None) -> None:
         """Make the trigger of ``key`` match the CronJob (None: it is gone)."""
         with self._lock:
             self._sync(key, cj)
 
-    def _sync(self, key: Hashable, cj: dict | None) -> None:
+    def _sync(self, key: tuple[str, str], cj: dict | None) -> None:
         wanted = None
         if cj is not None and not dig(cj, "spec", "suspend") \
                 and not dig(cj, "metadata", "deletionTimestamp"):
@@ -101,6 +101,6 @@ class Wakeups:
                                 replace_existing=True)
         self._seen[key] = wanted
 
-    def scheduled(self, key: Hashable) -> bool:
+    def scheduled(self, key: tuple[str, str]) -> bool:
         """Whether ``key`` has a trigger."""
         return self._scheduler.get_job("/".join(key)) is not None

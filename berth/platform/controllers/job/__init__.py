@@ -5,7 +5,7 @@ create and delete, finalizers to release, the new status, events and when to loo
 """
 
 from .backoff import JobTracking
-from .pods import pod_for
 from .plan import Deletion, Event, Plan, PodRef, plan
+from .pods import pod_for
 
 __all__ = ["Deletion", "Event", "JobTracking", "Plan", "PodRef", "plan", "pod_for"]

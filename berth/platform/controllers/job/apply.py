@@ -11,7 +11,7 @@ under the same name) count as done.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from berth.platform.errors import BerthError, NotFound
 from berth.platform.resources import registry

@@ -1,4 +1,5 @@
-"""One sync's view of a Job and its pods (Kubernetes ``syncJobCtx``), built once, read by all steps."""
+"""One sync's view of a Job and its pods (Kubernetes ``syncJobCtx``), built once, read by all
+steps."""
 
 from __future__ import annotations
 

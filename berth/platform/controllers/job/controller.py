@@ -22,10 +22,11 @@ import copy
 import logging
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Callable, Hashable
+from typing import TYPE_CHECKING, Any
 
 from berth.platform.controllers.informers import Informer, InformerHub
 from berth.platform.controllers.manager import Enqueue
@@ -149,7 +150,7 @@ class JobController:
         return job
 
     # -- reconcile ------------------------------------------------------------------------
-    def reconcile(self, key: Hashable) -> float | None:
+    def reconcile(self, key: JobKey) -> float | None:
         if isinstance(key, OrphanPod):
             self._release_orphan(key)
             return None
@@ -202,7 +203,7 @@ class JobController:
         """A finished Job with no tracked pod left needs nothing, ever: say so from the caches
         alone (a restart re-queues every Job; reading each finished one would cost minutes
         with 100k of them). A recreated Job arrives as a new event with an unfinished status."""
-        cached = self._jobs.get(namespace, name) if self._jobs else None
+        cached = self._jobs.get(namespace, name)
         if cached is None or not conditions.is_finished(cached.get("status") or {}):
             return False
         uid = cached["metadata"].get("uid", "")

@@ -73,7 +73,8 @@ def _indexed_pod(ctx: SyncContext, job: dict, index: int, rng: random.Random) ->
 
 
 def _named(created: list[dict], ctx: SyncContext, rng: random.Random) -> list[dict]:
-    """Re-draw the rare random name that is already taken, so one Plan never collides with itself."""
+    """Re-draw the rare random name that is already taken, so one Plan never collides with
+    itself."""
     taken = {pod_state.pod_name(p) for p in ctx.pods}
     for pod in created:
         meta = pod["metadata"]

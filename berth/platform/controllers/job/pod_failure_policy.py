@@ -39,14 +39,16 @@ def match(policy: dict | None, pod: dict) -> PolicyMatch:
                 continue
             code = container["state"]["terminated"]["exitCode"]
             message = (
-                f"Container {container.get('name')} for pod {namespace}/{name} failed with exit code "
+                f"Container {container.get('name')} for pod "
+                f"{namespace}/{name} failed with exit code "
                 f"{code} matching {action} rule at index {position}"
             )
         elif rule.get("onPodConditions") is not None:
             cond = _matching_condition(pod, rule["onPodConditions"])
             if cond is None:
                 continue
-            message = f"Pod {namespace}/{name} has condition {cond.get('type')} matching {action} rule at index {position}"
+            message = (f"Pod {namespace}/{name} has condition {cond.get('type')} matching "
+                       f"{action} rule at index {position}")
         else:
             continue
         if action == keys.IGNORE:

@@ -7,7 +7,7 @@ Each is a pure function of one Pod dict, named after the Kubernetes helper it mi
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from berth.platform.resources.meta import dig, parse_time
@@ -16,7 +16,7 @@ from berth.platform.resources.pods import is_terminal
 from . import keys
 from .spec import JobSpec
 
-ZERO_TIME = datetime(1, 1, 1, tzinfo=timezone.utc)
+ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC)
 _PHASE_ORDER = {keys.PENDING: 0, keys.UNKNOWN: 1, keys.RUNNING: 2}
 
 
@@ -137,8 +137,9 @@ def finished_time(pod: dict) -> datetime:
     statuses = list(dig(pod, "status", "containerStatuses") or [])
     statuses += [s for s in dig(pod, "status", "initContainerStatuses") or [] if s.get("name") in sidecars]
     ends = [_time(dig(s, "state", "terminated", "finishedAt")) for s in statuses]
-    if ends and all(ends):
-        return max(ends)
+    known = [end for end in ends if end is not None]
+    if ends and len(known) == len(ends):
+        return max(known)
     ready = condition(pod, keys.POD_READY)
     if ready is not None and ready.get("status") == "False" and ready.get("lastTransitionTime"):
         return parse_time(ready["lastTransitionTime"])
@@ -161,8 +162,9 @@ def removal_order(pod: dict) -> tuple:
     ready for less time before ready for longer, more restarts before fewer, newer before older:
     the pod that has done the least work goes first.
     """
+    ready_cond = condition(pod, keys.POD_READY)
     ready = is_ready(pod)
-    ready_since = _time(condition(pod, keys.POD_READY).get("lastTransitionTime")) if ready else None
+    ready_since = _time(ready_cond.get("lastTransitionTime")) if ready and ready_cond else None
     return (
         bool(dig(pod, "spec", "nodeName")),
         _PHASE_ORDER.get(phase(pod), 0),

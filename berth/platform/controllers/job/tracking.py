@@ -39,7 +39,8 @@ def _can_release(ctx: SyncContext, pod: dict, considered_failed: bool) -> bool:
     if not considered_failed:
         return False
     if ctx.spec.per_index:
-        held = ctx.delayed.get(pod_state.completion_index(pod))
+        index = pod_state.completion_index(pod)
+        held = ctx.delayed.get(index) if index is not None else None
         # Kept until the index's replacement exists, so its failure count can be copied over.
         if held is not None and pod_state.uid(held) == pod_state.uid(pod):
             return False
@@ -140,7 +141,7 @@ def settle(ctx: SyncContext, status: dict, tracked: Tracked) -> dict | None:
         and not uncounted.get("failed")
         and ctx.terminating == 0
     )
-    if settled:
+    if settled and final is not None:
         conds, _ = conditions.ensure(
             conds, final["type"], "True", final.get("reason", ""), final.get("message", ""), ctx.now
         )

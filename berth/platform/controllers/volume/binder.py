@@ -22,21 +22,37 @@ one wins; the claim side is written after and is redone by the next reconcile af
 from __future__ import annotations
 
 import logging
-from typing import Callable, Hashable
+from collections.abc import Callable, Hashable
 
 from berth.platform.controllers.informers import Informer, InformerHub
 from berth.platform.controllers.volume import protection, reclaim
 from berth.platform.controllers.volume.matching import (
-    BETA_STORAGE_PROVISIONER, BIND_COMPLETED, BOUND_BY_CONTROLLER, SELECTED_NODE,
-    STORAGE_PROVISIONER, find_best, in_use_by, is_reserved_for, mismatch)
-from berth.platform.controllers.volume.provisioner import (LOCAL_PATH, LocalPathProvisioner,
-                                                           claim_ref, volume_name)
+    BETA_STORAGE_PROVISIONER,
+    BIND_COMPLETED,
+    BOUND_BY_CONTROLLER,
+    SELECTED_NODE,
+    STORAGE_PROVISIONER,
+    find_best,
+    in_use_by,
+    is_reserved_for,
+    mismatch,
+)
+from berth.platform.controllers.volume.provisioner import (
+    LOCAL_PATH,
+    LocalPathProvisioner,
+    claim_ref,
+    volume_name,
+)
 from berth.platform.errors import AlreadyExists, NotFound
 from berth.platform.resources import registry
-from berth.platform.resources.meta import dig, rfc3339
-from berth.platform.resources.storageclasses import (NO_PROVISIONER, claim_class,
-                                                     default_class, waits_for_consumer,
-                                                     wants_default_class)
+from berth.platform.resources.meta import changed, dig, rfc3339
+from berth.platform.resources.storageclasses import (
+    NO_PROVISIONER,
+    claim_class,
+    default_class,
+    waits_for_consumer,
+    wants_default_class,
+)
 from berth.platform.store.client import Client
 from berth.platform.store.events import EventRecorder
 
@@ -70,10 +86,10 @@ class VolumeBinder:
         self.client = client
         self.recorder = recorder
         self.provisioner = provisioner
-        self.claims: Informer | None = None
-        self.volumes: Informer | None = None
-        self.classes: Informer | None = None
-        self.nodes: Informer | None = None
+        self.claims: Informer  # these are set by setup()
+        self.volumes: Informer
+        self.classes: Informer
+        self.nodes: Informer
         self._enqueue: Callable[[Hashable], None] = lambda key: None
 
     # -- wiring ---------------------------------------------------------------------------
@@ -90,7 +106,7 @@ class VolumeBinder:
             enqueue(RESCAN)  # one key however many volumes appear at once (a relist)
 
         def on_claim(old: dict | None, new: dict | None) -> None:
-            obj = new or old
+            obj = changed(old, new)
             ns, name = obj["metadata"]["namespace"], obj["metadata"]["name"]
             enqueue(("claim", ns, name))
             for pv in self.volumes.by_index(CLAIM_OF_VOLUME, f"{ns}/{name}"):
@@ -99,7 +115,7 @@ class VolumeBinder:
                 enqueue(("volume", obj["spec"]["volumeName"]))
 
         def on_volume(old: dict | None, new: dict | None) -> None:
-            obj = new or old
+            obj = changed(old, new)
             enqueue(("volume", obj["metadata"]["name"]))
             ref = dig(obj, "spec", "claimRef")
             if ref:
@@ -108,7 +124,7 @@ class VolumeBinder:
                 pending_claims()  # a volume to bind to may have appeared
 
         def on_pod(old: dict | None, new: dict | None) -> None:
-            obj = new or old
+            obj = changed(old, new)
             ns = obj["metadata"].get("namespace", "")
             for claim in set(in_use_by(obj)):
                 found = self.claims.get(ns, claim)
@@ -120,7 +136,7 @@ class VolumeBinder:
         self.classes.add_handler(lambda _old, new: pending_claims() if new else None)
         hub.informer(registry.POD).add_handler(on_pod)
 
-    def reconcile(self, key: Hashable) -> float | None:
+    def reconcile(self, key: tuple) -> float | None:
         if key == RESCAN:
             for claim in self.claims.list():
                 if dig(claim, "status", "phase") != "Bound":

@@ -12,8 +12,8 @@ volume still Pending (just created, not yet marked Available) counts as Availabl
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from fractions import Fraction
-from typing import Iterable, Mapping
 
 from berth.platform.errors import BadRequest
 from berth.platform.resources import quantity, selectors

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import logging
 
-from berth.platform.controllers.volume.matching import (PV_PROTECTION, PVC_PROTECTION,
-                                                        holds_claims, in_use_by)
+from berth.platform.controllers.volume.matching import (
+    PV_PROTECTION,
+    PVC_PROTECTION,
+    holds_claims,
+    in_use_by,
+)
 from berth.platform.resources import registry
 from berth.platform.resources.meta import dig
 from berth.platform.resources.registry import ResourceType

@@ -168,7 +168,8 @@ def qos_class(spec: dict) -> str:
     limits: dict[str, Fraction] = {}
     guaranteed = True
     for c in _dicts(spec.get("containers")) + _dicts(spec.get("initContainers")):
-        resources = c.get("resources") if isinstance(c.get("resources"), dict) else {}
+        resources = c.get("resources")
+        resources = resources if isinstance(resources, dict) else {}
         _add(requests, resources.get("requests"))
         found = _add(limits, resources.get("limits"))
         if not {"cpu", "memory"} <= found:

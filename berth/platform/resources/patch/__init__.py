@@ -10,6 +10,7 @@ the caller can keep its ``resourceVersion``.
 from __future__ import annotations
 
 import json
+from typing import cast
 
 import yaml
 
@@ -72,7 +73,7 @@ def apply_patch(content_type: str | None, original: dict | None, body: bytes, *,
         raise BadRequest(f"json: cannot unmarshal {_json_type(document)} into Go value of type "
                          "map[string]interface {}")
     if kind == MERGE_PATCH:
-        return merge_patch(original, document)
+        return cast(dict, merge_patch(original, document))  # a map merged into a map
     return strategic_merge_patch(original, document)
 
 

@@ -15,15 +15,21 @@ from __future__ import annotations
 
 import copy
 import json
+from typing import cast
 
 from berth.platform.errors import BadRequest, Cause, Invalid
 from berth.platform.resources.patch import fieldpath, schema
 from berth.platform.resources.patch.errors import ApplyConflict
 from berth.platform.resources.patch.fieldpath import Path
-from berth.platform.resources.patch.managed import (APPLY_OPERATION, Entry, decode,
-                                                    encode_into, owned_scope,
-                                                    update_managed_fields,
-                                                    without_managed_fields)
+from berth.platform.resources.patch.managed import (
+    APPLY_OPERATION,
+    Entry,
+    decode,
+    encode_into,
+    owned_scope,
+    update_managed_fields,
+    without_managed_fields,
+)
 
 __all__ = ["ApplyConflict", "server_side_apply", "update_managed_fields", "ssa_merge"]
 
@@ -88,7 +94,7 @@ def _scoped_config(applied: dict, subresource: str) -> dict:
 def ssa_merge(live: dict, config: dict) -> dict:
     """Merge an applied configuration into an object (neither is modified). A null in the
     configuration removes the field."""
-    return _merge(copy.deepcopy(live), config, "")
+    return cast(dict, _merge(copy.deepcopy(live), config, ""))  # a map merged into a map
 
 
 def _merge(lhs: object, rhs: object, field: str) -> object:
@@ -126,7 +132,7 @@ def _merge_list(lhs: list, rhs: list, key, combine) -> list:
     items the configuration does not name stay where they were, new items go where the
     configuration puts them relative to the shared ones."""
     lkeys, rkeys = [key(v) for v in lhs], [key(v) for v in rhs]
-    left, right = dict(zip(lkeys, lhs)), dict(zip(rkeys, rhs))
+    left, right = dict(zip(lkeys, lhs, strict=True)), dict(zip(rkeys, rhs, strict=True))
     shared = [k for k in rkeys if k in left]
     next_shared = shared.pop(0) if shared else None
     done: set[str] = set()

@@ -9,7 +9,7 @@ atomic lists, empty objects, nulls) and each list-map or set item itself.
 from __future__ import annotations
 
 import json
-from typing import Iterable
+from collections.abc import Iterable
 
 from berth.platform.resources.patch import schema
 

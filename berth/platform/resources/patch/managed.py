@@ -53,8 +53,8 @@ class Entry:
         return out
 
     def encode(self) -> dict:
-        out = {"manager": self.manager, "operation": self.operation,
-               "apiVersion": self.api_version}
+        out: dict[str, object] = {"manager": self.manager, "operation": self.operation,
+                                  "apiVersion": self.api_version}
         if self.time:
             out["time"] = self.time
         out["fieldsType"] = FIELDS_V1

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import json
+from typing import cast
 
 from berth.platform.errors import BadRequest
 from berth.platform.resources.patch import schema
@@ -278,7 +279,8 @@ def _merge_ordered_lists(original: dict, patch: dict) -> None:
             merged = _fresh(field, wanted)
         else:
             merged = _merge_list(field, live, wanted)
-        patch_items, server_only = _partition(merged, order, key)
+        # the live list, or a list patch merged (into nothing or into the live list): a list
+        patch_items, server_only = _partition(cast(list, merged), order, key)
         original[field] = _normalize_order(patch_items, server_only, order, live or [], key)
         patch.pop(field, None)
 

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from berth.platform.errors import Cause
 from berth.platform.resources.validation import names
-from berth.platform.resources.validation.fields import (as_dict, as_list, duplicate, forbidden,
-                                                        invalid, is_int, required, unsupported)
-from berth.platform.resources.validation.meta import (validate_kube_finalizer,
-                                                      validate_object_meta,
-                                                      validate_object_meta_update)
+from berth.platform.resources.validation.fields import (
+    as_dict,
+    as_list,
+    duplicate,
+    forbidden,
+    invalid,
+    is_int,
+    required,
+    unsupported,
+)
+from berth.platform.resources.validation.meta import (
+    validate_kube_finalizer,
+    validate_object_meta,
+    validate_object_meta_update,
+)
 from berth.platform.resources.validation.resources import validate_quantity_value
 from berth.platform.resources.validation.scheduling import validate_taints
 

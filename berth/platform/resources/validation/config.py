@@ -8,10 +8,18 @@ import re
 
 from berth.platform.errors import Cause
 from berth.platform.resources.validation import names
-from berth.platform.resources.validation.fields import (as_dict, forbidden, immutable, invalid,
-                                                        required, too_long)
-from berth.platform.resources.validation.meta import (validate_object_meta,
-                                                      validate_object_meta_update)
+from berth.platform.resources.validation.fields import (
+    as_dict,
+    forbidden,
+    immutable,
+    invalid,
+    required,
+    too_long,
+)
+from berth.platform.resources.validation.meta import (
+    validate_object_meta,
+    validate_object_meta_update,
+)
 
 MAX_SIZE = 1024 * 1024  # both kinds are capped at 1 MiB of data
 REDACTED = "<secret contents redacted>"

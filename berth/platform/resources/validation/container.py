@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from berth.platform.errors import Cause
 from berth.platform.resources.validation import names
-from berth.platform.resources.validation.fields import (as_dict, as_list, duplicate, forbidden,
-                                                        invalid, is_int, key_of, non_negative,
-                                                        not_found, required, unsupported)
+from berth.platform.resources.validation.fields import (
+    as_dict,
+    as_list,
+    duplicate,
+    forbidden,
+    invalid,
+    is_int,
+    key_of,
+    non_negative,
+    not_found,
+    required,
+    unsupported,
+)
 from berth.platform.resources.validation.resources import validate_resource_requirements
-from berth.platform.resources.validation.volumes import (field_selector,
-                                                         local_descending_path)
+from berth.platform.resources.validation.volumes import field_selector, local_descending_path
 
 PROTOCOLS = ("SCTP", "TCP", "UDP")
 PULL_POLICIES = ("Always", "IfNotPresent", "Never")

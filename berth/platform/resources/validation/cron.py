@@ -89,7 +89,7 @@ def parse(spec: str) -> CronSchedule:
     fields = spec.split()
     if len(fields) != 5:
         raise CronError(f"expected exactly 5 fields, found {len(fields)}: [{' '.join(fields)}]")
-    parsed = [_field(text, bounds) for text, bounds in zip(fields, _BOUNDS)]
+    parsed = [_field(text, bounds) for text, bounds in zip(fields, _BOUNDS, strict=True)]
     (minutes, _), (hours, _), (days, any_day), (months, _), (weekdays, any_weekday) = parsed
     return CronSchedule(minutes, hours, days, months, weekdays, any_day, any_weekday, zone)
 

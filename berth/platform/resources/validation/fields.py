@@ -8,6 +8,7 @@ here as compact JSON, which a reader can map back to their manifest.
 from __future__ import annotations
 
 import json
+from typing import TypeGuard
 
 from berth.platform.errors import Cause
 
@@ -93,7 +94,7 @@ def non_negative(path: str, value: object) -> list[Cause]:
     return []
 
 
-def is_int(value: object) -> bool:
+def is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 

@@ -6,16 +6,28 @@ import copy
 
 from berth.platform.errors import Cause
 from berth.platform.resources.validation import names
-from berth.platform.resources.validation.fields import (as_dict, immutable, invalid, is_int,
-                                                        non_negative, required, too_long,
-                                                        unsupported)
-from berth.platform.resources.validation.job_policies import (validate_pod_failure_policy,
-                                                              validate_replacement_policy,
-                                                              validate_success_policy)
-from berth.platform.resources.validation.meta import (selector_is_valid, selector_matches,
-                                                      validate_label_selector,
-                                                      validate_object_meta,
-                                                      validate_object_meta_update)
+from berth.platform.resources.validation.fields import (
+    as_dict,
+    immutable,
+    invalid,
+    is_int,
+    non_negative,
+    required,
+    too_long,
+    unsupported,
+)
+from berth.platform.resources.validation.job_policies import (
+    validate_pod_failure_policy,
+    validate_replacement_policy,
+    validate_success_policy,
+)
+from berth.platform.resources.validation.meta import (
+    selector_is_valid,
+    selector_matches,
+    validate_label_selector,
+    validate_object_meta,
+    validate_object_meta_update,
+)
 from berth.platform.resources.validation.pod import validate_pod_template
 
 CONTROLLER_UID = "batch.kubernetes.io/controller-uid"

@@ -5,11 +5,20 @@ from __future__ import annotations
 
 from berth.platform.errors import Cause
 from berth.platform.resources.validation import names
-from berth.platform.resources.validation.fields import (as_dict, as_list, duplicate, invalid,
-                                                        invalid_omit, is_int, key_of,
-                                                        non_negative,
-                                                        required, too_long, too_many,
-                                                        unsupported)
+from berth.platform.resources.validation.fields import (
+    as_dict,
+    as_list,
+    duplicate,
+    invalid,
+    invalid_omit,
+    is_int,
+    key_of,
+    non_negative,
+    required,
+    too_long,
+    too_many,
+    unsupported,
+)
 
 MAX_POD_FAILURE_RULES = 20
 MAX_EXIT_CODE_VALUES = 255
@@ -136,7 +145,8 @@ def validate_success_policy(spec: dict, path: str) -> list[Cause]:
                                "successPolicy is specified"))
     if len(rules) > MAX_SUCCESS_RULES:
         causes.append(too_many(f"{path}.rules", len(rules), MAX_SUCCESS_RULES))
-    completions = spec.get("completions") if is_int(spec.get("completions")) else 0
+    completions = spec.get("completions")
+    completions = completions if is_int(completions) else 0
     for i, rule in enumerate(rules):
         rule, rpath = as_dict(rule), f"{path}.rules[{i}]"
         count, indexes = rule.get("succeededCount"), rule.get("succeededIndexes")

@@ -10,9 +10,16 @@ before Failed, SuccessCriteriaMet before Complete, ``completionTime`` together w
 from __future__ import annotations
 
 from berth.platform.errors import Cause
-from berth.platform.resources.validation.fields import (as_dict, as_list, duplicate, invalid,
-                                                        invalid_omit, key_of, non_negative,
-                                                        required)
+from berth.platform.resources.validation.fields import (
+    as_dict,
+    as_list,
+    duplicate,
+    invalid,
+    invalid_omit,
+    key_of,
+    non_negative,
+    required,
+)
 from berth.platform.resources.validation.job import is_indexed
 from berth.platform.resources.validation.job_policies import count_indexes, parse_interval
 from berth.platform.resources.validation.meta import validate_object_meta_update

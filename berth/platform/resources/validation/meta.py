@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from berth.platform.errors import BadRequest, Cause
 from berth.platform.resources import selectors
 from berth.platform.resources.validation import names
-from berth.platform.resources.validation.fields import (as_dict, as_list, forbidden, immutable,
-                                                        invalid, non_negative, required)
+from berth.platform.resources.validation.fields import (
+    as_dict,
+    as_list,
+    forbidden,
+    immutable,
+    invalid,
+    non_negative,
+    required,
+)
 
 NameFn = Callable[[str, bool], list[str]]
 

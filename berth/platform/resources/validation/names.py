@@ -66,7 +66,8 @@ def dns1123_subdomain(value: str) -> list[str]:
         errs.append(max_len_error(253))
     if not _SUBDOMAIN_RE.match(value):
         errs.append(regex_error(
-            "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
+            "a lowercase RFC 1123 subdomain must consist "
+            "of lower case alphanumeric characters, "
             "'-' or '.', and must start and end with an alphanumeric character",
             _DNS1123_SUBDOMAIN, "example.com"))
     return errs

@@ -4,18 +4,36 @@ from __future__ import annotations
 
 from berth.platform.errors import Cause
 from berth.platform.resources.validation import names
-from berth.platform.resources.validation.container import (validate_container_common,
-                                                           validate_handler, validate_probe)
-from berth.platform.resources.validation.fields import (as_dict, as_list, duplicate, forbidden,
-                                                        invalid, is_int, key_of, required,
-                                                        unsupported)
-from berth.platform.resources.validation.meta import (validate_labels, validate_object_meta,
-                                                      validate_template_meta)
-from berth.platform.resources.validation.resources import (validate_gpu_shares,
-                                                           validate_resource_requirements)
-from berth.platform.resources.validation.scheduling import (validate_affinity,
-                                                            validate_tolerations,
-                                                            validate_topology_spread)
+from berth.platform.resources.validation.container import (
+    validate_container_common,
+    validate_handler,
+    validate_probe,
+)
+from berth.platform.resources.validation.fields import (
+    as_dict,
+    as_list,
+    duplicate,
+    forbidden,
+    invalid,
+    is_int,
+    key_of,
+    required,
+    unsupported,
+)
+from berth.platform.resources.validation.meta import (
+    validate_labels,
+    validate_object_meta,
+    validate_template_meta,
+)
+from berth.platform.resources.validation.resources import (
+    validate_gpu_shares,
+    validate_resource_requirements,
+)
+from berth.platform.resources.validation.scheduling import (
+    validate_affinity,
+    validate_tolerations,
+    validate_topology_spread,
+)
 from berth.platform.resources.validation.storage import validate_pvc_spec
 from berth.platform.resources.validation.volumes import validate_volumes
 

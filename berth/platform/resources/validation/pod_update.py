@@ -7,8 +7,16 @@ import copy
 
 from berth.platform.errors import Cause
 from berth.platform.resources.validation import names
-from berth.platform.resources.validation.fields import (as_dict, as_list, forbidden, immutable,
-                                                        invalid, is_int, key_of, required)
+from berth.platform.resources.validation.fields import (
+    as_dict,
+    as_list,
+    forbidden,
+    immutable,
+    invalid,
+    is_int,
+    key_of,
+    required,
+)
 from berth.platform.resources.validation.meta import validate_object_meta_update
 from berth.platform.resources.validation.pod import validate_pod
 from berth.platform.resources.validation.scheduling import validate_tolerations
@@ -72,7 +80,9 @@ def _munge(new_spec: dict, old_spec: dict) -> dict:
     """The new spec with every field a user may change put back to its old value."""
     munged = copy.deepcopy(new_spec)
     for kind in ("containers", "initContainers"):
-        for c, before in zip(as_list(munged.get(kind)), as_list(old_spec.get(kind))):
+        # The new list may be longer or shorter: only the pairs both have are munged.
+        for c, before in zip(as_list(munged.get(kind)), as_list(old_spec.get(kind)),
+                             strict=False):
             if isinstance(c, dict) and isinstance(before, dict):
                 _put(c, "image", before.get("image"))
     for key in ("activeDeadlineSeconds", "tolerations", "schedulingGates"):
@@ -108,7 +118,7 @@ def _diff(old: object, new: object, path: str) -> list[str]:
         return out
     if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
         out = []
-        for i, (a, b) in enumerate(zip(old, new)):
+        for i, (a, b) in enumerate(zip(old, new, strict=True)):
             out += _diff(a, b, f"{path}[{i}]")
         return out
     return [] if old == new else [f"  {path}: {old!r} -> {new!r}"]

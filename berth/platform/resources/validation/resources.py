@@ -6,9 +6,9 @@ from fractions import Fraction
 
 from berth.platform.errors import Cause
 from berth.platform.resources import quantity
+from berth.platform.resources.gpus import DEVICE_MILLI, GPU, GPU_MILLI
 from berth.platform.resources.validation import names
 from berth.platform.resources.validation.fields import as_dict, forbidden, invalid, required
-from berth.platform.resources.gpus import DEVICE_MILLI, GPU, GPU_MILLI
 
 STANDARD_CONTAINER_RESOURCES = frozenset({"cpu", "memory", "ephemeral-storage"})
 STANDARD_RESOURCES = STANDARD_CONTAINER_RESOURCES | frozenset({

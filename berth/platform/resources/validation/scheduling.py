@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from berth.platform.errors import Cause
 from berth.platform.resources.validation import names
-from berth.platform.resources.validation.fields import (as_dict, as_list, duplicate, forbidden,
-                                                        invalid, is_int, key_of, required,
-                                                        unsupported)
-from berth.platform.resources.validation.meta import (validate_label_name,
-                                                      validate_label_selector)
+from berth.platform.resources.validation.fields import (
+    as_dict,
+    as_list,
+    duplicate,
+    forbidden,
+    invalid,
+    is_int,
+    key_of,
+    required,
+    unsupported,
+)
+from berth.platform.resources.validation.meta import validate_label_name, validate_label_selector
 
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 TOLERATION_OPERATORS = ("Equal", "Exists")

@@ -7,11 +7,20 @@ import posixpath
 
 from berth.platform.errors import Cause
 from berth.platform.resources.validation import names
-from berth.platform.resources.validation.fields import (as_dict, as_list, forbidden, immutable,
-                                                        invalid, required, unsupported)
-from berth.platform.resources.validation.meta import (validate_label_selector,
-                                                      validate_object_meta,
-                                                      validate_object_meta_update)
+from berth.platform.resources.validation.fields import (
+    as_dict,
+    as_list,
+    forbidden,
+    immutable,
+    invalid,
+    required,
+    unsupported,
+)
+from berth.platform.resources.validation.meta import (
+    validate_label_selector,
+    validate_object_meta,
+    validate_object_meta_update,
+)
 from berth.platform.resources.validation.resources import parse_quantity, validate_quantity_value
 from berth.platform.resources.validation.scheduling import validate_node_selector
 from berth.platform.resources.validation.volumes import PV_SOURCES, validate_pv_sources

@@ -9,12 +9,18 @@ required fields are there, so manifests written for a real cluster still load.
 from __future__ import annotations
 
 import posixpath
-from typing import Callable
+from collections.abc import Callable
 
 from berth.platform.errors import Cause
 from berth.platform.resources.validation import names
-from berth.platform.resources.validation.fields import (as_dict, as_list, forbidden, invalid,
-                                                        required, unsupported)
+from berth.platform.resources.validation.fields import (
+    as_dict,
+    as_list,
+    forbidden,
+    invalid,
+    required,
+    unsupported,
+)
 from berth.platform.resources.validation.meta import validate_template_meta
 from berth.platform.resources.validation.resources import parse_quantity
 
@@ -314,7 +320,7 @@ def validate_volumes(volumes: object, path: str,
                               "FieldValueDuplicate"))
         if errs:
             causes += errs
-        else:
+        elif isinstance(name, str):  # always, with no errors
             seen.add(name)
             by_name[name] = volume
     return by_name, causes

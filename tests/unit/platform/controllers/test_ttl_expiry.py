@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from berth.platform.controllers.ttl import expires_at, finished_at, time_left
 
-T0 = datetime(2026, 11, 25, 12, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
 
 
 def ts(seconds: float) -> str:

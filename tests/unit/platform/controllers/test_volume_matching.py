@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from berth.platform.controllers.volume.matching import (candidates, find_best, is_reserved_for,
-                                                        mismatch)
 from berth.platform.controllers.volume import reclaim
+from berth.platform.controllers.volume.matching import (
+    candidates,
+    find_best,
+    is_reserved_for,
+    mismatch,
+)
 from berth.platform.resources import storageclasses
 
 

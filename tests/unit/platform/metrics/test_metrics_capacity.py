@@ -1,8 +1,15 @@
 import pytest
 
 from berth.platform.metrics.capacity import (
-    CONTROLLER_UID, RequestCache, fragmented_gpus, free_gpu_capacity, node_usages,
-    requested_gpus, tally_pods, unschedulable_reasons)
+    CONTROLLER_UID,
+    RequestCache,
+    fragmented_gpus,
+    free_gpu_capacity,
+    node_usages,
+    requested_gpus,
+    tally_pods,
+    unschedulable_reasons,
+)
 from tests.unit.platform.metrics.builders import a_node, a_pod
 
 GPU_MESSAGE = ("0/3 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, "

@@ -1,6 +1,6 @@
 """The scrape-time collector over informers filled by hand (no store, no threads)."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry
 
@@ -19,7 +19,7 @@ class FakeScheduler:
 
 def collect(objects: dict, scheduler=None) -> CollectorRegistry:
     hub = InformerHub(client=None, feed=None)
-    clock = lambda: datetime(2026, 3, 4, 10, 17, 30, tzinfo=timezone.utc)  # noqa: E731
+    clock = lambda: datetime(2026, 3, 4, 10, 17, 30, tzinfo=UTC)  # noqa: E731
     collector = StateCollector(hub, scheduler, clock=clock)
     for rt, items in objects.items():
         hub.informer(rt)._replace(items)
@@ -59,10 +59,10 @@ def test_state_series():
                {"reason": "Insufficient nvidia.com/gpu"}) == 1
     assert get("berth_cronjob_next_schedule_time_seconds",
                {"namespace": "default", "cronjob": "nightly"}) == datetime(
-                   2026, 3, 5, tzinfo=timezone.utc).timestamp()
+                   2026, 3, 5, tzinfo=UTC).timestamp()
     assert get("berth_cronjob_last_schedule_time_seconds",
                {"namespace": "default", "cronjob": "nightly"}) == datetime(
-                   2026, 3, 4, tzinfo=timezone.utc).timestamp()
+                   2026, 3, 4, tzinfo=UTC).timestamp()
     assert get("berth_scheduler_schedule_attempts_total", {"result": "scheduled"}) == 5
     assert get("berth_scheduler_schedule_attempts_total", {"result": "unschedulable"}) == 3
     assert get("berth_scheduler_pending_pods", {"queue": "unschedulable"}) == 2

@@ -1,9 +1,14 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from berth.platform.metrics.states import (
-    cron_next_fire, has_started, job_finish, job_state, pod_failure_reason)
+    cron_next_fire,
+    has_started,
+    job_finish,
+    job_state,
+    pod_failure_reason,
+)
 from tests.unit.platform.metrics.builders import a_job, a_pod
 
 
@@ -51,16 +56,16 @@ def test_has_started():
         {"name": "main", "state": {"terminated": {"exitCode": 128, "reason": "StartError"}}}]))
 
 
-NOW = datetime(2026, 3, 4, 10, 17, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 4, 10, 17, 30, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("schedule, tz, expected", [
-    ("*/5 * * * *", None, datetime(2026, 3, 4, 10, 20, tzinfo=timezone.utc)),
-    ("@hourly", None, datetime(2026, 3, 4, 11, 0, tzinfo=timezone.utc)),
-    ("0 12 * * *", "Europe/Berlin", datetime(2026, 3, 4, 11, 0, tzinfo=timezone.utc)),
-    ("CRON_TZ=Asia/Tokyo 0 20 * * *", None, datetime(2026, 3, 4, 11, 0, tzinfo=timezone.utc)),
-    ("@weekly", None, datetime(2026, 3, 8, 0, 0, tzinfo=timezone.utc)),   # Sunday, not Monday
-    ("0 0 13 * 5", None, datetime(2026, 3, 6, 0, 0, tzinfo=timezone.utc)),  # the 13th OR Friday
+    ("*/5 * * * *", None, datetime(2026, 3, 4, 10, 20, tzinfo=UTC)),
+    ("@hourly", None, datetime(2026, 3, 4, 11, 0, tzinfo=UTC)),
+    ("0 12 * * *", "Europe/Berlin", datetime(2026, 3, 4, 11, 0, tzinfo=UTC)),
+    ("CRON_TZ=Asia/Tokyo 0 20 * * *", None, datetime(2026, 3, 4, 11, 0, tzinfo=UTC)),
+    ("@weekly", None, datetime(2026, 3, 8, 0, 0, tzinfo=UTC)),   # Sunday, not Monday
+    ("0 0 13 * 5", None, datetime(2026, 3, 6, 0, 0, tzinfo=UTC)),  # the 13th OR Friday
     ("not a schedule", None, None),
     ("0 0 * * *", "Mars/Olympus", None),
 ])

@@ -9,8 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from berth.platform.errors import BadRequest, Invalid
-from berth.platform.resources.patch import (ApplyConflict, fieldpath, server_side_apply,
-                                            ssa_merge, update_managed_fields)
+from berth.platform.resources.patch import (
+    ApplyConflict,
+    fieldpath,
+    server_side_apply,
+    ssa_merge,
+    update_managed_fields,
+)
 
 T0, T1, T2, T3 = ("2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z", "2026-01-03T00:00:00Z",
                   "2026-01-04T00:00:00Z")

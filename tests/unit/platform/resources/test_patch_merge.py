@@ -9,8 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from berth.platform.errors import BadRequest, RequestEntityTooLarge
-from berth.platform.resources.patch import (PatchRejected, apply_json_patch, create_merge_patch,
-                                            merge_patch, strategic_merge_patch)
+from berth.platform.resources.patch import (
+    PatchRejected,
+    apply_json_patch,
+    create_merge_patch,
+    merge_patch,
+    strategic_merge_patch,
+)
 
 
 # RFC 7386, appendix A.

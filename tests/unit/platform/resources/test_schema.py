@@ -46,14 +46,18 @@ def test_unknown_top_level_and_free_form_fields():
 
 @pytest.mark.parametrize("kind, obj, message", [
     ("Job", a_job(completions="3"),
-     "json: cannot unmarshal string into Go struct field JobSpec.spec.completions of type int32"),
+     "json: cannot unmarshal string into Go struct "
+     "field JobSpec.spec.completions of type int32"),
     ("Job", a_job(activeDeadlineSeconds=True),
-     "json: cannot unmarshal bool into Go struct field JobSpec.spec.activeDeadlineSeconds of "
+     "json: cannot unmarshal bool into Go struct "
+     "field JobSpec.spec.activeDeadlineSeconds of "
      "type int64"),
     ("Job", a_job(parallelism=1.5),
-     "json: cannot unmarshal number 1.5 into Go struct field JobSpec.spec.parallelism of type int32"),
+     "json: cannot unmarshal number 1.5 into Go struct "
+     "field JobSpec.spec.parallelism of type int32"),
     ("Job", a_job(parallelism=2**31),
-     "json: cannot unmarshal number 2147483648 into Go struct field JobSpec.spec.parallelism of "
+     "json: cannot unmarshal number 2147483648 into "
+     "Go struct field JobSpec.spec.parallelism of "
      "type int32"),
     ("Job", a_job(suspend="yes"),
      "json: cannot unmarshal string into Go struct field JobSpec.spec.suspend of type bool"),
@@ -63,13 +67,16 @@ def test_unknown_top_level_and_free_form_fields():
     ("Job", {"spec": "x"},
      "json: cannot unmarshal string into Go struct field Job.spec of type v1.JobSpec"),
     ("Job", a_job(template={"spec": {"containers": {"name": "a"}}}),
-     "json: cannot unmarshal object into Go struct field PodSpec.spec.template.spec.containers of "
+     "json: cannot unmarshal object into Go struct "
+     "field PodSpec.spec.template.spec.containers of "
      "type []v1.Container"),
     ("Job", a_job(template={"spec": {"containers": [{"name": "a", "command": "echo hi"}]}}),
-     "json: cannot unmarshal string into Go struct field Container.spec.template.spec.containers."
+     "json: cannot unmarshal string into Go struct "
+     "field Container.spec.template.spec.containers."
      "command of type []string"),
     ("Job", a_job(template={"spec": {"containers": [{"name": "a", "args": [1]}]}}),
-     "json: cannot unmarshal number into Go struct field Container.spec.template.spec.containers."
+     "json: cannot unmarshal number into Go struct "
+     "field Container.spec.template.spec.containers."
      "args of type string"),
     ("ConfigMap", {"data": {"a": 1}},
      "json: cannot unmarshal number into Go struct field ConfigMap.data of type string"),
@@ -83,9 +90,11 @@ def test_unknown_top_level_and_free_form_fields():
     ("Event", {"count": "1"},
      "json: cannot unmarshal string into Go struct field Event.count of type int32"),
     ("Job", {"status": {"startTime": "yesterday"}},
-     'parsing time "yesterday" as "2006-01-02T15:04:05Z07:00": cannot parse "yesterday" as "2006"'),
+     'parsing time "yesterday" as "2006-01-02T15:04:05Z07:00": '
+     'cannot parse "yesterday" as "2006"'),
     ("Job", {"status": {"startTime": 5}},
-     "json: cannot unmarshal number into Go struct field JobStatus.status.startTime of type v1.Time"),
+     "json: cannot unmarshal number into Go struct "
+     "field JobStatus.status.startTime of type v1.Time"),
 ])
 def test_type_errors(kind, obj, message):
     assert schema.type_errors(kind, obj) == [message]

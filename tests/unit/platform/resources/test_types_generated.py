@@ -60,8 +60,9 @@ def test_fields_that_are_not_identifiers_use_the_functional_syntax(gen):
     assert "    'x-kubernetes-thing': 'list[ListMeta]',\n}, total=False)" in text
     namespace: dict = {"__name__": "rendered_types"}
     exec(compile(text, "types.py", "exec"), namespace)  # the rendered module runs
+    list_meta = namespace["ListMeta"]
     assert typing.get_type_hints(namespace["Weird"], namespace)["x-kubernetes-thing"] \
-        == list[namespace["ListMeta"]]
+        == list[list_meta]
 
 
 def test_a_model_whose_name_is_taken_is_refused(gen):

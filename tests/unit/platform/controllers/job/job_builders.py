@@ -1,5 +1,6 @@
-"""Builders for Job controller tests: ``a_job(completions=4).indexed()``, ``a_pod().failed(exit=1)``,
-and ``Cluster``, a tiny store that applies Plans the way the controller's shell does.
+"""Builders for Job controller tests: ``a_job(completions=4).indexed()``,
+``a_pod().failed(exit=1)``, and ``Cluster``, a tiny store that applies Plans the way the
+controller's shell does.
 
 Imported by the test files next to it (named distinctively: pytest imports every test helper
 under its own file name).
@@ -9,13 +10,12 @@ from __future__ import annotations
 
 import copy
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from berth.platform.controllers.job import JobTracking, Plan, plan
-from berth.platform.controllers.job import keys
+from berth.platform.controllers.job import JobTracking, Plan, keys, plan
 from berth.platform.resources.meta import rfc3339
 
-T0 = datetime(2026, 11, 25, 12, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
 
 
 def at(seconds: float = 0) -> datetime:

@@ -5,7 +5,15 @@ import pytest
 
 from berth.platform.controllers.job import JobTracking, keys
 from tests.unit.platform.controllers.job.job_builders import (
-    Cluster, a_job, a_pod, at, condition_of, deleted, plan_at, reasons, released,
+    Cluster,
+    a_job,
+    a_pod,
+    at,
+    condition_of,
+    deleted,
+    plan_at,
+    reasons,
+    released,
 )
 
 
@@ -96,7 +104,8 @@ def test_fail_job_rule_fails_the_job_at_once():
     result = plan_at(job, pods)
     target = condition_of(result.status, keys.FAILURE_TARGET)
     assert target["reason"] == "PodFailurePolicy"
-    assert target["message"] == "Container main for pod default/x-abc failed with exit code 42 matching FailJob rule at index 0"
+    assert target["message"] == ("Container main for pod default/x-abc failed with exit code 42 "
+                                 "matching FailJob rule at index 0")
     assert deleted(result) == ["other"]
 
 

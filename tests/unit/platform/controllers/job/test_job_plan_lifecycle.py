@@ -5,7 +5,15 @@ import pytest
 
 from berth.platform.controllers.job import keys
 from tests.unit.platform.controllers.job.job_builders import (
-    Cluster, a_job, a_pod, condition_of, deleted, plan_at, reasons, released, ts,
+    Cluster,
+    a_job,
+    a_pod,
+    condition_of,
+    deleted,
+    plan_at,
+    reasons,
+    released,
+    ts,
 )
 
 

@@ -5,7 +5,14 @@ import pytest
 
 from berth.platform.controllers.job import keys
 from tests.unit.platform.controllers.job.job_builders import (
-    Cluster, a_job, a_pod, condition_of, created_indexes, deleted, plan_at, ts,
+    Cluster,
+    a_job,
+    a_pod,
+    condition_of,
+    created_indexes,
+    deleted,
+    plan_at,
+    ts,
 )
 
 

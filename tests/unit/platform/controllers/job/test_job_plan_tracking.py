@@ -2,7 +2,13 @@
 write, finalizer released after it, moved into the counters on the next sync."""
 
 from berth.platform.controllers.job import keys
-from tests.unit.platform.controllers.job.job_builders import a_job, a_pod, condition_of, plan_at, released
+from tests.unit.platform.controllers.job.job_builders import (
+    a_job,
+    a_pod,
+    condition_of,
+    plan_at,
+    released,
+)
 
 
 def uid(pod):

@@ -82,7 +82,8 @@ def test_init_containers_are_matched_after_regular_ones():
 
 def test_fail_job_messages_name_the_container_or_condition_like_kubernetes():
     by_code = pod_failure_policy.match({"rules": [exit_rule("FailJob", "In", [42])]}, FAILED_42)
-    assert by_code.message == "Container main for pod default/x-abc failed with exit code 42 matching FailJob rule at index 0"
+    assert by_code.message == ("Container main for pod default/x-abc failed with exit code 42 "
+                               "matching FailJob rule at index 0")
     by_condition = pod_failure_policy.match({"rules": [exit_rule("Ignore", "In", [1]), condition_rule("FailJob")]}, DISRUPTED)
     assert by_condition.message == "Pod default/x-abc has condition DisruptionTarget matching FailJob rule at index 1"
 
