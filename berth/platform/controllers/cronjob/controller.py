@@ -6,9 +6,15 @@ seconds until the next schedule time. A due run takes two passes: the first crea
 (after Replace's deletes) and requeues at once; the second, with that Job among the children,
 deletes over-limit history, records the Events and writes the status (``active`` and
 ``lastScheduleTime`` follow from the Job itself). So when a thousand CronJobs are due in the
-same second, a thousand Jobs are created before the first status write. Wake-ups come from three places: a change to the CronJob
-or one of its Jobs, the requeue the last reconcile asked for, and the CronJob's APScheduler
-trigger (``wakeups``), which enqueues the key at the due instant.
+same second, a thousand Jobs are created before the first status write. Wake-ups come from three
+places: a change to the CronJob or one of its Jobs, the requeue the last reconcile asked for, and
+the APScheduler trigger of the CronJob's schedule (``wakeups``).
+
+The trigger's wake-up is the fast path of a due run (``fire_due``): it hands over every CronJob
+of that schedule at once; each is decided from the informer's view (no store read per
+CronJob), the Jobs due are created in group commits (``firing``), and only then is each key
+queued for its second pass. A CronJob whose run needs more than a create (Replace's deletes),
+or whose create failed, is left to its reconcile, which reads the store.
 
 Exactly once: a run's Job has a name fixed by its scheduled time, so a second create of it is an
 ``AlreadyExists`` (treated as done); and the controller writes through a client fenced by the
@@ -22,14 +28,16 @@ and ``decision.missed`` are what a metric of firing lateness and missed runs nee
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import datetime
 from typing import Callable, Hashable
 
+from berth.platform.controllers.cronjob import firing
 from berth.platform.controllers.cronjob import jobs as cjobs
 from berth.platform.controllers.cronjob.decide import Decision, Event, decide
 from berth.platform.controllers.cronjob.wakeups import Wakeups
 from berth.platform.controllers.informers import InformerHub
-from berth.platform.errors import AlreadyExists, NotFound
+from berth.platform.errors import AlreadyExists, BerthError, NotFound
 from berth.platform.resources import registry
 from berth.platform.resources.meta import controller_of, utcnow
 from berth.platform.store.client import Client
@@ -59,19 +67,23 @@ class CronJobController:
         self.clock = clock
         self.observers: list[Observer] = list(observers or [])
         self.jobs = None
+        self.cronjobs = None
         self.wakeups: Wakeups | None = None
+        self._enqueue: Callable[[Hashable], None] | None = None
         # Between the two passes of a run (a cache; the store stays the truth): the Job just
         # made, the Jobs just deleted, and the Events to record with the status.
         self._made: dict[Hashable, dict] = {}
         self._pending: dict[Hashable, list[Event]] = {}
         self._gone: dict[Hashable, set[str]] = {}
+        self._lock = threading.Lock()   # _made and _pending: fire_due runs beside the workers
 
     # -- wiring -----------------------------------------------------------------------------
     def setup(self, hub: InformerHub, enqueue: Callable[[Hashable], None]) -> None:
-        self.wakeups = Wakeups(enqueue)
+        self._enqueue = enqueue
+        self.wakeups = Wakeups(self.fire_due)
         self.jobs = hub.informer(registry.JOB)
         self.jobs.add_index(OWNER_INDEX, _cronjob_owner)
-        cronjobs = hub.informer(registry.CRON_JOB)
+        self.cronjobs = cronjobs = hub.informer(registry.CRON_JOB)
 
         def on_cronjob(old: dict | None, new: dict | None) -> None:
             obj = new or old
@@ -104,9 +116,10 @@ class CronJobController:
         cj = self.client.try_get(registry.CRON_JOB, namespace, name)
         self.wakeups.sync(key, cj)
         if cj is None:
-            self._made.pop(key, None)
+            with self._lock:
+                self._made.pop(key, None)
+                self._pending.pop(key, None)
             self._gone.pop(key, None)
-            self._pending.pop(key, None)
             return None
         stored = cj.get("status") or {}
         cj, children = self._view(key, cj)
@@ -114,7 +127,8 @@ class CronJobController:
         if decision.create_for is not None:
             return self._fire(key, cj, decision)
         # Second pass (or any other wake-up): history, events, status.
-        events = self._pending.pop(key, []) + decision.events
+        with self._lock:
+            events = self._pending.pop(key, []) + decision.events
         ns = cj["metadata"].get("namespace", "")
         for job in decision.delete_history:
             if self._delete(ns, job):
@@ -139,12 +153,51 @@ class CronJobController:
         if decision.delete_active:
             self._gone.setdefault(key, set()).update(decision.delete_active)
         made, created = self._create(cj, decision, events)
-        if made is not None:
-            self._made[key] = made
-        self._pending[key] = self._pending.get(key, []) + events
+        self._remember(key, made, events)
         if created is not None:  # a run made before (AlreadyExists) was observed then
             self._observe(cj, decision, created)
         return 0.0
+
+    def _remember(self, key: Hashable, made: dict | None, events: list[Event]) -> None:
+        """Keep for the second pass: the Job just made, the Events to record."""
+        with self._lock:
+            if made is not None:
+                self._made[key] = made
+            self._pending[key] = self._pending.get(key, []) + events
+
+    def fire_due(self, keys: list[Hashable]) -> None:
+        """The first pass of the runs due now of ``keys`` (woken together by their schedule's
+        trigger), with the Jobs created in group commits; then each key is queued for its
+        second pass. Decided from the informer's CronJob: a stale one can only make a Job that
+        exists already (the name is the scheduled time: ``AlreadyExists``, done) or one the
+        garbage collector removes with a deleted CronJob, as in Kubernetes, whose controller
+        reads its cache too. Any CronJob this cannot finish is left to its reconcile."""
+        try:
+            now = self.clock()
+            plans = []
+            for key in keys:
+                cj = self.cronjobs.get(*key)
+                if cj is None:
+                    continue
+                cj, children = self._view(key, cj)
+                decision = decide(cj, children, now)
+                if decision.create_for is None or decision.delete_active:
+                    continue
+                plans.append((key, cj, decision, cjobs.build_job(cj, decision.create_for)))
+            results = firing.create_jobs(self.client, [plan[3] for plan in plans])
+            for (key, cj, decision, job), result in zip(plans, results):
+                if result.job is None:
+                    continue  # made before, or refused: its reconcile sees to it
+                name = result.job["metadata"]["name"]
+                self._remember(key, result.job, decision.events + [
+                    Event("Normal", "SuccessfulCreate", f"Created job {name}")])
+                self._observe(cj, decision, name)
+        except Exception as exc:  # the reconciles below retry what was not made
+            log.warning("cronjob: creating the due Jobs of %d CronJobs failed (%s)",
+                        len(keys), exc, exc_info=not isinstance(exc, BerthError))
+        finally:
+            for key in keys:
+                self._enqueue(key)
 
     def _view(self, key: Hashable, cj: dict) -> tuple[dict, list[dict]]:
         """The CronJob and its Jobs as this controller knows them: the informer's Jobs, plus
@@ -158,7 +211,9 @@ class CronJobController:
         made = self._made.get(key)
         if made is not None:
             if made["metadata"]["name"] in names or not cjobs.owned_by(made, cj):
-                self._made.pop(key, None)
+                with self._lock:
+                    if self._made.get(key) is made:
+                        self._made.pop(key)
             else:
                 children.append(made)
         gone = self._gone.get(key)
