@@ -94,7 +94,7 @@ def test_jobs_are_made_in_one_transaction_per_chunk_with_one_lease_read(platform
     jobs = due_jobs(platform, 7)
     counter = Commits(platform.db.engine)
     try:
-        results = firing.create_jobs(client, jobs, chunk=3)
+        results = list(firing.create_jobs(client, jobs, chunk=3))
     finally:
         counter.close()
     assert [r.job["metadata"]["name"] for r in results] == [j["metadata"]["name"] for j in jobs]
@@ -105,12 +105,23 @@ def test_jobs_are_made_in_one_transaction_per_chunk_with_one_lease_read(platform
     assert versions == sorted(set(versions))  # each its own resourceVersion, in order
 
 
+def test_a_chunk_is_reported_once_committed_before_the_next_is_written(platform):
+    client = Client(FencedDatabase(platform.db, term(platform)))
+    jobs = due_jobs(platform, 4)
+    names = [j["metadata"]["name"] for j in jobs]
+    results = firing.create_jobs(client, jobs, chunk=2)
+    assert next(results).job["metadata"]["name"] == names[0]
+    assert stored_jobs(platform) == set(names[:2])   # committed: others see them
+    assert [r.job["metadata"]["name"] for r in results] == names[1:]
+    assert stored_jobs(platform) == set(names)
+
+
 def test_a_job_made_before_or_refused_alone_leaves_the_others_standing(platform):
     client = Client(FencedDatabase(platform.db, term(platform)))
     jobs = due_jobs(platform, 5)
     platform.client.create(registry.JOB, jobs[1])               # a run made before
     jobs[3]["spec"]["template"]["spec"]["containers"] = []      # invalid: refused alone
-    results = firing.create_jobs(client, jobs, chunk=10)
+    results = list(firing.create_jobs(client, jobs, chunk=10))
     assert results[1].exists and results[1].job is None
     assert results[3].error is not None and results[3].job is None
     assert all(results[i].job is not None for i in (0, 2, 4))
@@ -123,7 +134,7 @@ def test_a_deposed_leaders_chunk_writes_nothing(platform):
     jobs = due_jobs(platform, 4)
     depose(platform)
     with pytest.raises(Fenced):
-        firing.create_jobs(client, jobs, chunk=10)
+        list(firing.create_jobs(client, jobs, chunk=10))
     assert stored_jobs(platform) == set()
     # A batch entered by a deposed leader refuses even writes that are not fenced one by one.
     with pytest.raises(Fenced):

@@ -13,6 +13,7 @@ of its own; the next reconcile of the others finds them missing and makes them).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterator
 
 from berth.platform.errors import AlreadyExists, BerthError
 from berth.platform.resources import registry
@@ -32,10 +33,11 @@ class Made:
     error: BerthError | None = None
 
 
-def create_jobs(client: Client, jobs: list[dict], chunk: int = CHUNK) -> list[Made]:
-    """Create ``jobs`` in group commits of up to ``chunk``; per Job, in order, what became
-    of it. Raises ``Fenced`` (nothing of that chunk written) or a database error (likewise)."""
-    results: list[Made] = []
+def create_jobs(client: Client, jobs: list[dict], chunk: int = CHUNK) -> Iterator[Made]:
+    """Create ``jobs`` in group commits of up to ``chunk``; yields, per Job and in order, what
+    became of it, a chunk at a time once it has committed (so a caller sees the first Jobs
+    exist while later chunks are still to be written, never while a transaction is open).
+    Raises ``Fenced`` (nothing of that chunk written) or a database error (likewise)."""
     for start in range(0, len(jobs), max(1, chunk)):
         part: list[Made] = []
         with client.batch():
@@ -48,5 +50,4 @@ def create_jobs(client: Client, jobs: list[dict], chunk: int = CHUNK) -> list[Ma
                     raise
                 except BerthError as exc:
                     part.append(Made(error=exc))
-        results.extend(part)  # only once the chunk has committed
-    return results
+        yield from part
