@@ -89,14 +89,19 @@ def stored_jobs(platform) -> set[str]:
     return {j["metadata"]["name"] for j in platform.client.list(registry.JOB, NS).items}
 
 
-def test_jobs_are_made_in_one_transaction_per_chunk_with_one_lease_read(platform):
+def test_jobs_are_made_in_one_transaction_per_chunk_with_one_lease_read(platform, monkeypatch):
     client = Client(FencedDatabase(platform.db, term(platform)))
     jobs = due_jobs(platform, 7)
+    namespace_reads, get = [], platform.db.get
+    monkeypatch.setattr(platform.db, "get", lambda resource, *args: (
+        namespace_reads.append(args) if resource == "namespaces" else None,
+        get(resource, *args))[1])
     counter = Commits(platform.db.engine)
     try:
         results = list(firing.create_jobs(client, jobs, chunk=3))
     finally:
         counter.close()
+    assert len(namespace_reads) == 3   # the namespace is found live once per chunk
     assert [r.job["metadata"]["name"] for r in results] == [j["metadata"]["name"] for j in jobs]
     assert counter.commits == 3        # 3 + 3 + 1
     assert counter.lease_reads == 3    # once per chunk, not once per Job
