@@ -76,6 +76,7 @@ class CronJobController:
         self._pending: dict[Hashable, list[Event]] = {}
         self._gone: dict[Hashable, set[str]] = {}
         self._lock = threading.Lock()   # _made and _pending: fire_due runs beside the workers
+        self._firing: set[Hashable] = set()  # keys whose Jobs fire_due is making now
 
     # -- wiring -----------------------------------------------------------------------------
     def setup(self, hub: InformerHub, enqueue: Callable[[Hashable], None]) -> None:
@@ -94,7 +95,9 @@ class CronJobController:
         def on_job(old: dict | None, new: dict | None) -> None:
             ref = controller_of(new or old)
             if ref and ref.get("kind") == "CronJob":
-                enqueue(((new or old)["metadata"].get("namespace", ""), ref["name"]))
+                key = ((new or old)["metadata"].get("namespace", ""), ref["name"])
+                if key not in self._firing:  # fire_due queues it once all Jobs are made
+                    enqueue(key)
 
         cronjobs.add_handler(on_cronjob)
         self.jobs.add_handler(on_job)
@@ -168,36 +171,46 @@ class CronJobController:
     def fire_due(self, keys: list[Hashable]) -> None:
         """The first pass of the runs due now of ``keys`` (woken together by their schedule's
         trigger), with the Jobs created in group commits; then each key is queued for its
-        second pass. Decided from the informer's CronJob: a stale one can only make a Job that
-        exists already (the name is the scheduled time: ``AlreadyExists``, done) or one the
-        garbage collector removes with a deleted CronJob, as in Kubernetes, whose controller
-        reads its cache too. Any CronJob this cannot finish is left to its reconcile."""
+        second pass. Until then the Jobs just made queue nothing, so no status or Event write
+        competes with the creates. Decided from the informer's CronJob: a stale one can only
+        make a Job that exists already (the name is the scheduled time: ``AlreadyExists``,
+        done) or one the garbage collector removes with a deleted CronJob, as in Kubernetes,
+        whose controller reads its cache too. Any CronJob this cannot finish is left to its
+        reconcile."""
+        with self._lock:
+            self._firing.update(keys)
         try:
             now = self.clock()
-            plans = []
-            for key in keys:
-                cj = self.cronjobs.get(*key)
-                if cj is None:
-                    continue
-                cj, children = self._view(key, cj)
-                decision = decide(cj, children, now)
-                if decision.create_for is None or decision.delete_active:
-                    continue
-                plans.append((key, cj, decision, cjobs.build_job(cj, decision.create_for)))
-            results = firing.create_jobs(self.client, [plan[3] for plan in plans])
-            for (key, cj, decision, job), result in zip(plans, results):
-                if result.job is None:
-                    continue  # made before, or refused: its reconcile sees to it
-                name = result.job["metadata"]["name"]
-                self._remember(key, result.job, decision.events + [
-                    Event("Normal", "SuccessfulCreate", f"Created job {name}")])
-                self._observe(cj, decision, name)
+            for start in range(0, len(keys), firing.CHUNK):
+                self._fire_chunk(keys[start:start + firing.CHUNK], now)
         except Exception as exc:  # the reconciles below retry what was not made
             log.warning("cronjob: creating the due Jobs of %d CronJobs failed (%s)",
                         len(keys), exc, exc_info=not isinstance(exc, BerthError))
         finally:
+            with self._lock:
+                self._firing.difference_update(keys)
             for key in keys:
                 self._enqueue(key)
+
+    def _fire_chunk(self, keys: list[Hashable], now: datetime) -> None:
+        plans = []
+        for key in keys:
+            cj = self.cronjobs.get(*key)
+            if cj is None:
+                continue
+            cj, children = self._view(key, cj)
+            decision = decide(cj, children, now)
+            if decision.create_for is None or decision.delete_active:
+                continue
+            plans.append((key, cj, decision, cjobs.build_job(cj, decision.create_for)))
+        results = firing.create_jobs(self.client, [plan[3] for plan in plans])
+        for (key, cj, decision, job), result in zip(plans, results):
+            if result.job is None:
+                continue  # made before, or refused: its reconcile sees to it
+            name = result.job["metadata"]["name"]
+            self._remember(key, result.job, decision.events + [
+                Event("Normal", "SuccessfulCreate", f"Created job {name}")])
+            self._observe(cj, decision, name)
 
     def _view(self, key: Hashable, cj: dict) -> tuple[dict, list[dict]]:
         """The CronJob and its Jobs as this controller knows them: the informer's Jobs, plus
