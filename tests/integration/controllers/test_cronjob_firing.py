@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event
 
+from berth.platform.controllers.cronjob import controller as controller_module
 from berth.platform.controllers.cronjob import firing
 from berth.platform.controllers.cronjob.controller import CronJobController
 from berth.platform.controllers.cronjob.jobs import build_job, job_name
@@ -233,5 +234,25 @@ def test_fire_due_of_a_deposed_leader_makes_nothing_and_leaves_the_keys_queued(p
         with pytest.raises(Fenced):
             harness.controller.reconcile(keys[0])
         assert stored_jobs(platform) == set()
+    finally:
+        harness.stop()
+
+
+def test_reconcile_leaves_a_firing_key_to_fire_due_and_looks_again_after_the_trigger(platform):
+    platform.client.create(registry.CRON_JOB, cronjob("cj-0"))
+    due = utcnow().replace(second=0, microsecond=0) + timedelta(minutes=2)
+    harness = Harness(platform, term(platform), clock=lambda: due + timedelta(seconds=1))
+    key = (NS, "cj-0")
+    try:
+        harness.wait_for(harness.controller.cronjobs, 1)
+        harness.controller._firing.add(key)
+        assert harness.controller.reconcile(key) is None
+        assert stored_jobs(platform) == set()
+        harness.controller._firing.clear()
+        assert harness.controller.reconcile(key) == 0.0      # first pass: the Job
+        assert stored_jobs(platform) == {job_name("cj-0", due)}
+        # Second pass: the next look is after the next run's trigger, not at it.
+        assert harness.controller.reconcile(key) == pytest.approx(
+            59.001 + controller_module.TRIGGER_GRACE_S)
     finally:
         harness.stop()
