@@ -13,16 +13,20 @@ the APScheduler trigger of the CronJob's schedule (``wakeups``).
 The trigger's wake-up is the fast path of a due run (``fire_due``): it hands over every CronJob
 of that schedule at once; each is decided from the informer's view (no store read per
 CronJob), the Jobs due are created in group commits (``firing``), and only then is each key
-queued for its second pass. A CronJob whose run needs more than a create (Replace's deletes),
-or whose create failed, is left to its reconcile, which reads the store.
+queued for its second pass (meanwhile neither the new Jobs' informer events nor a reconcile
+touch those keys, so no status or Event write competes with the creates). A CronJob whose run
+needs more than a create (Replace's deletes), or whose create failed, is left to its
+reconcile, which reads the store. The reconcile's own look at the next run comes
+``TRIGGER_GRACE_S`` after it: a safety net for a wake-up that never came.
 
 Exactly once: a run's Job has a name fixed by its scheduled time, so a second create of it is an
 ``AlreadyExists`` (treated as done); and the controller writes through a client fenced by the
 controller lease (``store.lease``), so a process that lost leadership cannot create a Job at all.
 
 Observers: ``observers`` are called as ``observer(cronjob, decision, created)`` after each
-reconcile that decided something (``created`` is the Job's name, or None); ``decision.lateness``
-and ``decision.missed`` are what a metric of firing lateness and missed runs needs.
+reconcile that decided something, and for each Job ``fire_due`` made once its chunk committed
+(``created`` is the Job's name, or None); ``decision.lateness`` and ``decision.missed`` are
+what a metric of firing lateness and missed runs needs.
 """
 
 from __future__ import annotations
