@@ -3,14 +3,17 @@
     .venv/bin/python -m benchmarks.bench_cron [--cronjobs N] [--databases sqlite,postgresql]
                                               [--rounds R]
 
-For each database, two stores side by side in the same minute (sharing this machine's CPUs):
+For each database, two stores side by side in the same minute (sharing this machine's CPUs),
+each controller in a process of its own, as two control planes would be (in one process the
+two would also share one interpreter lock, and each would slow the other by more than the
+CPUs they share):
 
 * **berth**: the CronJob controller as ``berth up`` runs it (informers, the shared runner with
-  4 workers, APScheduler triggers, lease-fenced writes).
+  4 workers, APScheduler triggers, lease-fenced writes), in this process.
 * **k8s-poll-10s**: Kubernetes' original CronJob controller loop, modelled honestly over the
   same store and the same decision and Job-building code: every 10 s (at a phase drawn at
   random, as a real controller's start time is) list every CronJob and every Job, decide each
-  CronJob, create the Jobs due and write their status, one after another.
+  CronJob, create the Jobs due and write their status, one after another; in a child process.
 
 N CronJobs with ``* * * * *`` are made before a minute turns; lateness is measured when each
 run's Job create has returned (through the controller's observer hook), for the runs of that
@@ -23,6 +26,7 @@ reported as such (a poll loop that cannot keep up); Berth falling short fails th
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import random
 import statistics
 import tempfile
@@ -102,11 +106,11 @@ class BerthSide:
 class PollSide:
     """Kubernetes' 10 s list-everything loop over the same store and decision code."""
 
-    def __init__(self, platform, recorder: Recorder, rng: random.Random):
+    def __init__(self, platform, recorder: Recorder, phase: float):
         self.client, self.recorder = platform.client, recorder
         self.events = platform.recorder("cronjob-controller")
         self.stop_flag = threading.Event()
-        self.phase = rng.uniform(0, POLL_S)
+        self.phase = phase
         self.thread = threading.Thread(target=self._run, daemon=True, name="poll-10s")
         self.thread.start()
 
@@ -142,11 +146,31 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
+def poll_process(url: str, data: str, n: int, phase: float, wait_s: float, conn) -> None:
+    """The baseline in a child process: runs the poll loop over the store at ``url`` from the
+    moment it starts, told the minute to measure once running, and sends back the lateness of
+    that minute's runs when all are made or ``wait_s`` after the minute."""
+    platform = open_platform(Settings(data_dir=Path(data), database_url=url))
+    try:
+        recorder = Recorder()
+        side = PollSide(platform, recorder, phase)
+        conn.send("ready")
+        target: datetime = conn.recv()
+        recorder.target = target
+        deadline = time.monotonic() + (target - utcnow()).total_seconds() + wait_s
+        while time.monotonic() < deadline and len(recorder.late) < n:
+            time.sleep(0.5)
+        side.stop()
+        conn.send(list(recorder.late.values()))
+    finally:
+        platform.close()
+
+
 def one_round(database: str, n: int, rng: random.Random, wait_s: float
               ) -> dict[str, list[float]]:
-    drops, platforms = [], []
+    drops, platforms, child = [], [], None
     try:
-        sides, recorders = {}, {}
+        urls = {}
         for mode in ("berth", "k8s-poll-10s"):
             data = Path(tempfile.mkdtemp(prefix=f"bench-cron-{mode}-"))
             if database == "sqlite":
@@ -154,28 +178,43 @@ def one_round(database: str, n: int, rng: random.Random, wait_s: float
             else:
                 url, drop = make_pg_schema()
                 drops.append(drop)
+            urls[mode] = (url, data)
             platform = open_platform(Settings(data_dir=data, database_url=url))
             platforms.append(platform)
-            recorders[mode] = Recorder()
             for i in range(n):
                 platform.client.create(registry.CRON_JOB, cronjob(i))
-            sides[mode] = BerthSide(platform, recorders[mode]) if mode == "berth" else \
-                PollSide(platform, recorders[mode], rng)
+        platforms.pop().close()  # the baseline's: its process opens its own
+        berth_platform = platforms[0]
+        phase = rng.uniform(0, POLL_S)
+        ours, theirs = multiprocessing.get_context("spawn").Pipe()
+        url, data = urls["k8s-poll-10s"]
+        child = multiprocessing.get_context("spawn").Process(
+            target=poll_process, args=(url, str(data), n, phase, wait_s, theirs), daemon=True)
+        child.start()
+        if not ours.poll(120) or ours.recv() != "ready":
+            raise SystemExit("the poll baseline's process did not start")
+        recorder = Recorder()
+        side = BerthSide(berth_platform, recorder)
         now = utcnow()
         target = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
         if (target - now).total_seconds() < 5:
             target += timedelta(minutes=1)
-        for recorder in recorders.values():
-            recorder.target = target
+        recorder.target = target
+        ours.send(target)
         print(f"  {database}: {n} CronJobs each, due at {target:%H:%M:%S} "
-              f"(poll phase {sides['k8s-poll-10s'].phase:.1f} s)", flush=True)
+              f"(poll phase {phase:.1f} s)", flush=True)
         deadline = time.monotonic() + (target - utcnow()).total_seconds() + wait_s
-        while time.monotonic() < deadline and any(len(r.late) < n for r in recorders.values()):
+        while time.monotonic() < deadline and len(recorder.late) < n:
             time.sleep(0.5)
-        for side in sides.values():
-            side.stop()
-        return {mode: list(r.late.values()) for mode, r in recorders.items()}
+        side.stop()
+        if not ours.poll(max(0.0, deadline - time.monotonic()) + 60):
+            raise SystemExit("the poll baseline's process sent no figures")
+        return {"berth": list(recorder.late.values()), "k8s-poll-10s": ours.recv()}
     finally:
+        if child is not None:
+            child.join(timeout=60)
+            if child.is_alive():
+                child.kill()
         for platform in platforms:
             platform.close()
         for drop in drops:

@@ -241,8 +241,7 @@ class Database:
         try:
             with self._transaction() as conn:
                 rv = self._next_rv(conn, obj)
-                if guard:
-                    guard(conn)
+                self._guard(conn, guard)
                 data = self.codec.encode(resource, obj)
                 object_id = conn.execute(insert(OBJECTS).values(
                     resource=resource, namespace=ns, name=name, uid=md["uid"], rv=rv, data=data,
@@ -260,8 +259,7 @@ class Database:
         ns, name = md.get("namespace") or "", md["name"]
         with self._transaction() as conn:
             rv = self._next_rv(conn, obj)
-            if guard:
-                guard(conn)
+            self._guard(conn, guard)
             data = self.codec.encode(resource, obj)
             params = {**_key_params(resource, ns, name), "rv": rv, "data": data,
                       **indexed_columns(resource, obj)}
@@ -283,8 +281,7 @@ class Database:
         with self._transaction() as conn:
             # The revision row first, as in every write: one lock order, no deadlocks.
             rv = self._next_rv(conn, {"metadata": {}})
-            if guard:
-                guard(conn)
+            self._guard(conn, guard)
             where = [OBJECTS.c.resource == resource, OBJECTS.c.namespace == namespace,
                      OBJECTS.c.name == name]
             if expected_rv is not None:
@@ -310,19 +307,34 @@ class Database:
 
     # -- internals ------------------------------------------------------------------------
     @contextmanager
-    def batch(self) -> Iterator[None]:
+    def batch(self, guard: Guard | None = None) -> Iterator[None]:
         """Group commit: the writes this thread makes inside commit together, in one
         transaction (one write lock, one sync to disk). Each write runs in its own savepoint,
         so one that fails (a conflict, a missing object) is undone alone and the others stand;
         an error that leaves the block undoes them all. Every write still gets its own
         resourceVersion and change-log row; watchers see them at the commit, in order.
-        Reads inside see only committed state: write each object at most once per batch."""
-        if getattr(self._local, "batch", None) is not None:
+        Reads inside see only committed state: write each object at most once per batch.
+
+        ``guard`` runs once, first in the transaction (after the revision row, the lock order
+        of every write), and the writes inside that pass the same guard do not run it again:
+        what it read holds until the commit (SQLite: one writer; PostgreSQL: the guard's own
+        row lock, ``lease.Fence``). When it raises, nothing inside is written."""
+        outer = getattr(self._local, "batch", None)
+        if outer is not None:
+            if guard is not None and guard not in outer[2]:
+                guard(outer[0])
+                outer[2].add(guard)
             yield  # already inside one: the outer batch commits
             return
         written: list[int] = []
         with WriteTransaction(self) as conn:
-            self._local.batch = (conn, written)
+            guards: set = set()
+            if guard is not None:
+                conn.execute(select(REVISION.c.current).where(REVISION.c.id == 1)
+                             .with_for_update())
+                guard(conn)
+                guards.add(guard)
+            self._local.batch = (conn, written, guards)
             try:
                 yield
             finally:
@@ -333,6 +345,15 @@ class Database:
     def _transaction(self):
         batch = getattr(self._local, "batch", None)
         return WriteTransaction(self) if batch is None else Savepoint(batch[0])
+
+    def _guard(self, conn, guard: Guard | None) -> None:
+        """Run a write's guard, unless the batch it is part of ran that guard already."""
+        if guard is None:
+            return
+        batch = getattr(self._local, "batch", None)
+        if batch is not None and guard in batch[2]:
+            return
+        guard(conn)
 
     def _next_rv(self, conn, obj: dict) -> int:
         rv = conn.execute(_NEXT_RV).scalar_one()

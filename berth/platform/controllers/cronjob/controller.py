@@ -6,31 +6,43 @@ seconds until the next schedule time. A due run takes two passes: the first crea
 (after Replace's deletes) and requeues at once; the second, with that Job among the children,
 deletes over-limit history, records the Events and writes the status (``active`` and
 ``lastScheduleTime`` follow from the Job itself). So when a thousand CronJobs are due in the
-same second, a thousand Jobs are created before the first status write. Wake-ups come from
-three places: a change to the CronJob or one of its Jobs, the requeue the last reconcile asked
-for, and the CronJob's APScheduler trigger (``wakeups``), which enqueues the key at the due
-instant.
+same second, a thousand Jobs are created before the first status write. Wake-ups come from three
+places: a change to the CronJob or one of its Jobs, the requeue the last reconcile asked for, and
+the APScheduler trigger of the CronJob's schedule (``wakeups``).
+
+The trigger's wake-up is the fast path of a due run (``fire_due``): it hands over every CronJob
+of that schedule at once; each is decided from the informer's view (no store read per
+CronJob), the Jobs due are created in group commits (``firing``), and only then is each key
+queued for its second pass (meanwhile neither the new Jobs' informer events nor a reconcile
+touch those keys, so no status or Event write competes with the creates). A CronJob whose run
+needs more than a create (Replace's deletes), or whose create failed, is left to its
+reconcile, which reads the store. The reconcile's own look at the next run comes
+``TRIGGER_GRACE_S`` after it: a safety net for a wake-up that never came.
 
 Exactly once: a run's Job has a name fixed by its scheduled time, so a second create of it is an
 ``AlreadyExists`` (treated as done); and the controller writes through a client fenced by the
 controller lease (``store.lease``), so a process that lost leadership cannot create a Job at all.
 
 Observers: ``observers`` are called as ``observer(cronjob, decision, created)`` after each
-reconcile that decided something (``created`` is the Job's name, or None); ``decision.lateness``
-and ``decision.missed`` are what a metric of firing lateness and missed runs needs.
+reconcile that decided something, and for each Job ``fire_due`` made once its chunk committed
+(``created`` is the Job's name, or None); ``decision.lateness`` and ``decision.missed`` are
+what a metric of firing lateness and missed runs needs.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from datetime import datetime
 from typing import Callable, Hashable
 
+from berth.platform.controllers.cronjob import firing
 from berth.platform.controllers.cronjob import jobs as cjobs
 from berth.platform.controllers.cronjob.decide import Decision, Event, decide
 from berth.platform.controllers.cronjob.wakeups import Wakeups
 from berth.platform.controllers.informers import Informer, InformerHub
-from berth.platform.errors import AlreadyExists, NotFound
+from berth.platform.errors import AlreadyExists, BerthError, NotFound
 from berth.platform.resources import registry
 from berth.platform.resources.meta import changed, controller_of, utcnow
 from berth.platform.store.client import Client
@@ -40,6 +52,7 @@ log = logging.getLogger(__name__)
 
 OWNER_INDEX = "cronjob-owner"
 PROPAGATION = "Background"
+TRIGGER_GRACE_S = 5.0   # the requeue at the next run, after the trigger's wake-up
 
 Observer = Callable[[dict, Decision, "str | None"], None]
 
@@ -60,19 +73,24 @@ class CronJobController:
         self.clock = clock
         self.observers: list[Observer] = list(observers or [])
         self.jobs: Informer  # set by setup()
+        self.cronjobs: Informer  # set by setup()
         self.wakeups: Wakeups | None = None
+        self._enqueue: Callable[[Hashable], None] | None = None
         # Between the two passes of a run (a cache; the store stays the truth): the Job just
         # made, the Jobs just deleted, and the Events to record with the status.
         self._made: dict[Hashable, dict] = {}
         self._pending: dict[Hashable, list[Event]] = {}
         self._gone: dict[Hashable, set[str]] = {}
+        self._lock = threading.Lock()   # _made and _pending: fire_due runs beside the workers
+        self._firing: set[Hashable] = set()  # keys whose Jobs fire_due is making now
 
     # -- wiring -----------------------------------------------------------------------------
     def setup(self, hub: InformerHub, enqueue: Callable[[Hashable], None]) -> None:
-        wakeups = self.wakeups = Wakeups(enqueue)
+        self._enqueue = enqueue
+        wakeups = self.wakeups = Wakeups(self.fire_due)
         self.jobs = hub.informer(registry.JOB)
         self.jobs.add_index(OWNER_INDEX, _cronjob_owner)
-        cronjobs = hub.informer(registry.CRON_JOB)
+        self.cronjobs = cronjobs = hub.informer(registry.CRON_JOB)
 
         def on_cronjob(old: dict | None, new: dict | None) -> None:
             obj = changed(old, new)
@@ -83,7 +101,9 @@ class CronJobController:
         def on_job(old: dict | None, new: dict | None) -> None:
             ref = controller_of(changed(old, new))
             if ref and ref.get("kind") == "CronJob":
-                enqueue((changed(old, new)["metadata"].get("namespace", ""), ref["name"]))
+                key = (changed(old, new)["metadata"].get("namespace", ""), ref["name"])
+                if key not in self._firing:  # fire_due queues it once all Jobs are made
+                    enqueue(key)
 
         cronjobs.add_handler(on_cronjob)
         self.jobs.add_handler(on_job)
@@ -105,14 +125,17 @@ class CronJobController:
         return self.wakeups
 
     # -- reconcile --------------------------------------------------------------------------
-    def reconcile(self, key: tuple[str, str]) -> float | None:
+    def reconcile(self, key: Hashable) -> float | None:
+        if key in self._firing:
+            return None  # fire_due is making its Job and queues the key when done
         namespace, name = key
         cj = self.client.try_get(registry.CRON_JOB, namespace, name)
         self._wakeups().sync(key, cj)
         if cj is None:
-            self._made.pop(key, None)
+            with self._lock:
+                self._made.pop(key, None)
+                self._pending.pop(key, None)
             self._gone.pop(key, None)
-            self._pending.pop(key, None)
             return None
         stored = cj.get("status") or {}
         cj, children = self._view(key, cj)
@@ -120,7 +143,8 @@ class CronJobController:
         if decision.create_for is not None:
             return self._fire(key, cj, decision)
         # Second pass (or any other wake-up): history, events, status.
-        events = self._pending.pop(key, []) + decision.events
+        with self._lock:
+            events = self._pending.pop(key, []) + decision.events
         ns = cj["metadata"].get("namespace", "")
         for job in decision.delete_history:
             if self._delete(ns, job):
@@ -131,6 +155,11 @@ class CronJobController:
             self.client.update_status(registry.CRON_JOB, dict(cj, status=decision.status))
         if decision.events:
             self._observe(cj, decision, None)
+        if decision.requeue_after is not None and self.wakeups.scheduled(key):
+            # The trigger wakes the key at the due instant (fire_due); this later look is
+            # only the safety net for a wake-up that never came, and at the instant itself
+            # would compete with the creates.
+            return decision.requeue_after + TRIGGER_GRACE_S
         return decision.requeue_after
 
     def _fire(self, key: tuple[str, str], cj: dict, decision: Decision) -> float:
@@ -145,14 +174,70 @@ class CronJobController:
         if decision.delete_active:
             self._gone.setdefault(key, set()).update(decision.delete_active)
         made, created = self._create(cj, decision, events)
-        if made is not None:
-            self._made[key] = made
-        self._pending[key] = self._pending.get(key, []) + events
+        self._remember(key, made, events)
         if created is not None:  # a run made before (AlreadyExists) was observed then
             self._observe(cj, decision, created)
         return 0.0
 
-    def _view(self, key: tuple[str, str], cj: dict) -> tuple[dict, list[dict]]:
+    def _remember(self, key: Hashable, made: dict | None, events: list[Event]) -> None:
+        """Keep for the second pass: the Job just made, the Events to record."""
+        with self._lock:
+            if made is not None:
+                self._made[key] = made
+            self._pending[key] = self._pending.get(key, []) + events
+
+    def fire_due(self, keys: list[Hashable]) -> None:
+        """The first pass of the runs due now of ``keys`` (woken together by their schedule's
+        trigger), with the Jobs created in group commits; then each key is queued for its
+        second pass. Until then the Jobs just made queue nothing, so no status or Event write
+        competes with the creates. Decided from the informer's CronJob: a stale one can only
+        make a Job that exists already (the name is the scheduled time: ``AlreadyExists``,
+        done) or one the garbage collector removes with a deleted CronJob, as in Kubernetes,
+        whose controller reads its cache too. Any CronJob this cannot finish is left to its
+        reconcile."""
+        with self._lock:
+            self._firing.update(keys)
+        try:
+            now, began = self.clock(), time.monotonic()
+            made = 0
+            for start in range(0, len(keys), firing.CHUNK):
+                made += self._fire_chunk(keys[start:start + firing.CHUNK], now)
+            log.info("cronjob: woken at %s for %d CronJobs, made %d Jobs in %.3f s",
+                     now.isoformat(), len(keys), made, time.monotonic() - began)
+        except Exception as exc:  # the reconciles below retry what was not made
+            log.warning("cronjob: creating the due Jobs of %d CronJobs failed (%s)",
+                        len(keys), exc, exc_info=not isinstance(exc, BerthError))
+        finally:
+            with self._lock:
+                self._firing.difference_update(keys)
+            for key in keys:
+                self._enqueue(key)
+
+    def _fire_chunk(self, keys: list[Hashable], now: datetime) -> int:
+        """The first pass of ``keys`` with their Jobs in group commits; how many were made."""
+        made = 0
+        plans = []
+        for key in keys:
+            cj = self.cronjobs.get(*key)
+            if cj is None:
+                continue
+            cj, children = self._view(key, cj)
+            decision = decide(cj, children, now)
+            if decision.create_for is None or decision.delete_active:
+                continue
+            plans.append((key, cj, decision, cjobs.build_job(cj, decision.create_for)))
+        results = firing.create_jobs(self.client, [plan[3] for plan in plans])
+        for (key, cj, decision, job), result in zip(plans, results):
+            if result.job is None:
+                continue  # made before, or refused: its reconcile sees to it
+            name = result.job["metadata"]["name"]
+            self._remember(key, result.job, decision.events + [
+                Event("Normal", "SuccessfulCreate", f"Created job {name}")])
+            self._observe(cj, decision, name)
+            made += 1
+        return made
+
+    def _view(self, key: Hashable, cj: dict) -> tuple[dict, list[dict]]:
         """The CronJob and its Jobs as this controller knows them: the informer's Jobs, plus
         the Job it just made and less the ones it just deleted (Replace) while the informer
         has not caught up, so the second pass neither makes a Job again nor sees a deleted
@@ -164,7 +249,9 @@ class CronJobController:
         made = self._made.get(key)
         if made is not None:
             if made["metadata"]["name"] in names or not cjobs.owned_by(made, cj):
-                self._made.pop(key, None)
+                with self._lock:
+                    if self._made.get(key) is made:
+                        self._made.pop(key)
             else:
                 children.append(made)
         gone = self._gone.get(key)

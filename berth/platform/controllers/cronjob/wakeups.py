@@ -1,12 +1,13 @@
-"""APScheduler as the CronJob controller's alarm clock: one trigger per CronJob, nothing more.
+"""APScheduler as the CronJob controller's alarm clock: one trigger per schedule, nothing more.
 
 The store is the truth: triggers live in APScheduler's in-memory job store only (never a shared
 one, which its documentation forbids), are rebuilt from the CronJob objects whenever this
-process starts leading, and do nothing but enqueue the CronJob's key at the instant a run is
-due. What to run is decided by ``decide`` from the objects, so a trigger that fires late, twice
-or not at all changes nothing but timing: ``misfire_grace_time=None`` (a late wake-up is still
-delivered), ``coalesce=True`` (several late wake-ups are one), ``max_instances`` high (an
-enqueue never waits for another).
+process starts leading, and do nothing but hand the keys of the CronJobs sharing a schedule
+(and time zone) to the controller, in one call, at the instant a run is due. What to run is
+decided by ``decide`` from the objects, so a trigger that fires late, twice or not at all
+changes nothing but timing: ``misfire_grace_time=None`` (a late wake-up is still delivered),
+``coalesce=True`` (several late wake-ups are one), ``max_instances`` high (a wake-up never
+waits for another).
 
 Schedules are translated from Kubernetes' reading (``validation.cron``) to APScheduler fields
 value by value: day of week by name (APScheduler counts Monday as 0, cron Sunday), and when both
@@ -51,9 +52,15 @@ def _list(values: frozenset[int]) -> str:
 
 
 class Wakeups:
-    def __init__(self, wake: Callable[[Hashable], None]):
+    """One APScheduler job per distinct (schedule, time zone), not per CronJob: its trigger
+    wakes all the CronJobs that share it in one call, ``wake(keys)``, so a thousand CronJobs
+    due at the same instant are one wake-up (and their Jobs can be made together), and the
+    scheduler computes one next fire time per schedule instead of one per CronJob."""
+
+    def __init__(self, wake: Callable[[list[Hashable]], None]):
         self._wake = wake
-        self._seen: dict[Hashable, tuple] = {}
+        self._seen: dict[Hashable, tuple] = {}                 # key -> (schedule, zone)
+        self._groups: dict[tuple, dict[Hashable, None]] = {}   # (schedule, zone) -> keys
         self._lock = threading.Lock()
         self._scheduler = BackgroundScheduler(timezone="UTC", job_defaults={
             "misfire_grace_time": None, "coalesce": True, "max_instances": 1000})
@@ -82,25 +89,50 @@ class Wakeups:
         if cj is not None and not dig(cj, "spec", "suspend") \
                 and not dig(cj, "metadata", "deletionTimestamp"):
             wanted = (dig(cj, "spec", "schedule"), dig(cj, "spec", "timeZone"))
-        if self._seen.get(key) == wanted:
+        old = self._seen.get(key)
+        if old == wanted:
             return
-        job_id = "/".join(key)
+        if old is not None:
+            self._leave(key, old)
         if wanted is None:
-            self._seen.pop(key, None)
-            if self._scheduler.get_job(job_id):
-                self._scheduler.remove_job(job_id)
             return
+        self._seen[key] = wanted
+        group = self._groups.get(wanted)
+        if group is not None:
+            group[key] = None
+            return
+        self._groups[wanted] = {key: None}
         try:
             trigger = trigger_for(*wanted)
         except (cron.CronError, UnknownZone) as exc:
             # The controller records why (an Event); there is nothing to wake up for.
-            log.info("cronjob %s: no trigger (%s)", job_id, exc)
-            self._seen[key] = wanted
+            log.info("cronjob %s: no trigger (%s)", "/".join(key), exc)
             return
-        self._scheduler.add_job(self._wake, trigger, args=[key], id=job_id,
+        self._scheduler.add_job(self._fire, trigger, args=[wanted], id=_group_id(wanted),
                                 replace_existing=True)
-        self._seen[key] = wanted
+
+    def _leave(self, key: Hashable, wanted: tuple) -> None:
+        del self._seen[key]
+        group = self._groups[wanted]
+        group.pop(key, None)
+        if not group:
+            del self._groups[wanted]
+            if self._scheduler.get_job(_group_id(wanted)):
+                self._scheduler.remove_job(_group_id(wanted))
+
+    def _fire(self, wanted: tuple) -> None:
+        with self._lock:
+            keys = list(self._groups.get(wanted) or ())
+        if keys:
+            self._wake(keys)
 
     def scheduled(self, key: tuple[str, str]) -> bool:
         """Whether ``key`` has a trigger."""
-        return self._scheduler.get_job("/".join(key)) is not None
+        with self._lock:
+            wanted = self._seen.get(key)
+        return wanted is not None and self._scheduler.get_job(_group_id(wanted)) is not None
+
+
+def _group_id(wanted: tuple) -> str:
+    schedule, zone = wanted
+    return f"{zone or ''}|{schedule}"

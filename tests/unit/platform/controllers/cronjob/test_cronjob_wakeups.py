@@ -61,3 +61,30 @@ def test_wakeups_follow_suspend_and_deletion():
     wakeups.sync(("ns", "a"), cj)
     wakeups.sync(("ns", "a"), None)
     assert len(wakeups) == 0
+
+
+def test_cronjobs_sharing_a_schedule_share_one_trigger_and_wake_together():
+    woken = []
+    wakeups = Wakeups(woken.append)
+
+    def cj(name, schedule, zone=None):
+        return {"metadata": {"name": name, "namespace": "ns"},
+                "spec": {"schedule": schedule, "timeZone": zone}}
+
+    for name in ("a", "b", "c"):
+        wakeups.sync(("ns", name), cj(name, "*/5 * * * *"))
+    wakeups.sync(("ns", "d"), cj("d", "*/5 * * * *", "Europe/Berlin"))
+    wakeups.sync(("ns", "e"), cj("e", "0 * * * *"))
+    triggers = {job.id: job for job in wakeups._scheduler.get_jobs()}
+    assert len(wakeups) == 5 and len(triggers) == 3
+    every5 = triggers["|*/5 * * * *"]
+    every5.func(*every5.args)
+    assert woken == [[("ns", "a"), ("ns", "b"), ("ns", "c")]]
+    # Moving one away and suspending another leaves the rest on the shared trigger.
+    wakeups.sync(("ns", "a"), cj("a", "0 * * * *"))
+    wakeups.sync(("ns", "b"), {**cj("b", "*/5 * * * *"), "spec": {"suspend": True}})
+    every5.func(*every5.args)
+    assert woken[-1] == [("ns", "c")] and wakeups.scheduled(("ns", "a"))
+    wakeups.sync(("ns", "c"), None)
+    assert "|*/5 * * * *" not in {job.id for job in wakeups._scheduler.get_jobs()}
+    assert not wakeups.scheduled(("ns", "c")) and len(wakeups) == 3
