@@ -35,8 +35,7 @@ def run(name: str) -> bool:
         traceback.print_exc()
         ok = False
     verdict = "done" if ok else "FAILED"
-    print(f"== benchmark {name} {verdict} after {time.perf_counter() - started:.0f} s",
-          flush=True)
+    print(f"== benchmark {name} {verdict} after {time.perf_counter() - started:.0f} s", flush=True)
     return ok
 
 
@@ -45,8 +44,10 @@ def main(argv: list[str]) -> int:
     chosen = [a.removeprefix("bench_").removesuffix(".py") for a in argv] or names
     unknown = [n for n in chosen if n not in names]
     if unknown:
-        print(f"no such benchmark: {', '.join(unknown)}; available: {', '.join(names)}",
-              file=sys.stderr)
+        print(
+            f"no such benchmark: {', '.join(unknown)}; available: {', '.join(names)}",
+            file=sys.stderr,
+        )
         return 2
     failed = [name for name in chosen if not run(name)]
     if failed:

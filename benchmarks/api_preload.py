@@ -28,13 +28,27 @@ BATCH = 5000
 
 def job_manifest(name: str, namespace: str, labels: dict[str, str]) -> dict:
     return {
-        "apiVersion": "batch/v1", "kind": "Job",
+        "apiVersion": "batch/v1",
+        "kind": "Job",
         "metadata": {"name": name, "namespace": namespace, "labels": labels},
-        "spec": {"completions": 1, "backoffLimit": 2, "template": {
-            "metadata": {"labels": {"bench": "api"}},
-            "spec": {"restartPolicy": "Never", "containers": [{
-                "name": "main", "image": "busybox", "command": ["sh", "-c", "echo hi"],
-                "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}}]}}},
+        "spec": {
+            "completions": 1,
+            "backoffLimit": 2,
+            "template": {
+                "metadata": {"labels": {"bench": "api"}},
+                "spec": {
+                    "restartPolicy": "Never",
+                    "containers": [
+                        {
+                            "name": "main",
+                            "image": "busybox",
+                            "command": ["sh", "-c", "echo hi"],
+                            "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}},
+                        }
+                    ],
+                },
+            },
+        },
     }
 
 
@@ -44,15 +58,32 @@ def bench_labels(i: int) -> dict[str, str]:
 
 def _finished_status(job: dict) -> dict:
     now = job["metadata"]["creationTimestamp"]
-    return {"startTime": now, "completionTime": now, "succeeded": 1, "ready": 0,
-            "terminating": 0, "uncountedTerminatedPods": {},
-            "conditions": [
-                {"type": "SuccessCriteriaMet", "status": "True", "reason": "CompletionsReached",
-                 "message": "Reached expected number of succeeded pods",
-                 "lastProbeTime": now, "lastTransitionTime": now},
-                {"type": "Complete", "status": "True", "reason": "CompletionsReached",
-                 "message": "Reached expected number of succeeded pods",
-                 "lastProbeTime": now, "lastTransitionTime": now}]}
+    return {
+        "startTime": now,
+        "completionTime": now,
+        "succeeded": 1,
+        "ready": 0,
+        "terminating": 0,
+        "uncountedTerminatedPods": {},
+        "conditions": [
+            {
+                "type": "SuccessCriteriaMet",
+                "status": "True",
+                "reason": "CompletionsReached",
+                "message": "Reached expected number of succeeded pods",
+                "lastProbeTime": now,
+                "lastTransitionTime": now,
+            },
+            {
+                "type": "Complete",
+                "status": "True",
+                "reason": "CompletionsReached",
+                "message": "Reached expected number of succeeded pods",
+                "lastProbeTime": now,
+                "lastTransitionTime": now,
+            },
+        ],
+    }
 
 
 def preload_jobs(settings: Settings, namespace: str, count: int) -> float:
@@ -63,8 +94,9 @@ def preload_jobs(settings: Settings, namespace: str, count: int) -> float:
     try:
         client, db = platform.client, platform.db
         client.create(registry.NAMESPACE, {"metadata": {"name": namespace}})
-        first = client.create(registry.JOB, job_manifest(_name(0), namespace, bench_labels(0)),
-                              namespace)
+        first = client.create(
+            registry.JOB, job_manifest(_name(0), namespace, bench_labels(0)), namespace
+        )
         first["status"] = _finished_status(first)
         first = client.update(registry.JOB, first, namespace, subresource="status")
         template = orjson.dumps(first)
@@ -72,14 +104,24 @@ def preload_jobs(settings: Settings, namespace: str, count: int) -> float:
         with db.engine.begin() as conn:
             for start in range(1, count, BATCH):
                 numbers = range(start, min(start + BATCH, count))
-                rows = [_row(template, first, i, rv + n, db.codec)
-                        for n, i in enumerate(numbers, 1)]
-                ids = conn.execute(insert(OBJECTS).returning(
-                    OBJECTS.c.id, sort_by_parameter_order=True), rows).scalars().all()
-                conn.execute(insert(LABELS), [
-                    {"object_id": object_id, "resource": registry.JOB.key, "key": k, "value": v}
-                    for object_id, i in zip(ids, numbers, strict=True)
-                    for k, v in _labels(first, i).items()])
+                rows = [
+                    _row(template, first, i, rv + n, db.codec) for n, i in enumerate(numbers, 1)
+                ]
+                ids = (
+                    conn.execute(
+                        insert(OBJECTS).returning(OBJECTS.c.id, sort_by_parameter_order=True), rows
+                    )
+                    .scalars()
+                    .all()
+                )
+                conn.execute(
+                    insert(LABELS),
+                    [
+                        {"object_id": object_id, "resource": registry.JOB.key, "key": k, "value": v}
+                        for object_id, i in zip(ids, numbers, strict=True)
+                        for k, v in _labels(first, i).items()
+                    ],
+                )
                 rv += len(rows)
             current = conn.execute(select(REVISION.c.current)).scalar_one()
             top = max(rv, current)
@@ -108,10 +150,20 @@ def _row(template: bytes, first: dict, i: int, rv: int, codec) -> dict:
     template labels), its own labels and resourceVersion."""
     md = first["metadata"]
     name, uid = _name(i), str(uuid.uuid4())
-    job = orjson.loads(template.replace(md["uid"].encode(), uid.encode())
-                       .replace(f'"{md["name"]}"'.encode(), f'"{name}"'.encode()))
+    job = orjson.loads(
+        template.replace(md["uid"].encode(), uid.encode()).replace(
+            f'"{md["name"]}"'.encode(), f'"{name}"'.encode()
+        )
+    )
     job["metadata"]["labels"] = _labels(first, i)
     job["metadata"]["resourceVersion"] = str(rv)
-    return {"resource": registry.JOB.key, "namespace": md["namespace"], "name": name,
-            "uid": uid, "rv": rv, "data": codec.encode(registry.JOB.key, job),
-            "node_name": None, "phase": None}
+    return {
+        "resource": registry.JOB.key,
+        "namespace": md["namespace"],
+        "name": name,
+        "uid": uid,
+        "rv": rv,
+        "data": codec.encode(registry.JOB.key, job),
+        "node_name": None,
+        "phase": None,
+    }

@@ -60,16 +60,29 @@ class BerthProcess:
                 self.process.wait(timeout=10)
 
 
-def start_berth(data_dir: Path, database_url: str | None, port: int,
-                settle_limit: float) -> BerthProcess:
+def start_berth(
+    data_dir: Path, database_url: str | None, port: int, settle_limit: float
+) -> BerthProcess:
     log_path = data_dir / "berth.log"
-    args = [sys.executable, "-m", "berth.cli.main", "up", "--no-workers", "--port", str(port),
-            "--data-dir", str(data_dir), "--log-level", "warning"]
+    args = [
+        sys.executable,
+        "-m",
+        "berth.cli.main",
+        "up",
+        "--no-workers",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+        "--log-level",
+        "warning",
+    ]
     if database_url:
         args += ["--database-url", database_url]
     with open(log_path, "ab") as log_file:
-        process = subprocess.Popen(args, stdout=log_file, stderr=subprocess.STDOUT, cwd=REPO,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            args, stdout=log_file, stderr=subprocess.STDOUT, cwd=REPO, start_new_session=True
+        )
     server = BerthProcess(process, port, log_path)
     started = time.monotonic()
     try:
@@ -86,16 +99,19 @@ def start_berth(data_dir: Path, database_url: str | None, port: int,
 def _wait_ready(server: BerthProcess, deadline: float) -> None:
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
-            raise RuntimeError(f"berth up exited with {server.process.returncode}:\n"
-                               f"{server.log_path.read_text(errors='replace')[-3000:]}")
+            raise RuntimeError(
+                f"berth up exited with {server.process.returncode}:\n"
+                f"{server.log_path.read_text(errors='replace')[-3000:]}"
+            )
         try:
             if httpx.get(f"{server.url}/readyz", timeout=2).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"berth up did not become ready:\n"
-                       f"{server.log_path.read_text(errors='replace')[-3000:]}")
+    raise RuntimeError(
+        f"berth up did not become ready:\n{server.log_path.read_text(errors='replace')[-3000:]}"
+    )
 
 
 def _wait_quiet(server: BerthProcess, deadline: float) -> None:

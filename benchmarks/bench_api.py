@@ -70,8 +70,15 @@ class Result:
         return statistics.quantiles(self.latencies, n=100)[q - 1] * 1000
 
 
-async def measure(server: BerthProcess, store: str, name: str, count: int, concurrency: int,
-                  request: Callable[[int], Request], warmup: int = 10) -> Result:
+async def measure(
+    server: BerthProcess,
+    store: str,
+    name: str,
+    count: int,
+    concurrency: int,
+    request: Callable[[int], Request],
+    warmup: int = 10,
+) -> Result:
     """``count`` requests, ``concurrency`` in flight (one keep-alive connection each);
     ``request(i)`` says what the i-th is."""
     latencies: list[float] = []
@@ -111,8 +118,9 @@ async def measure(server: BerthProcess, store: str, name: str, count: int, concu
     cpu = server.cpu_seconds() - cpu
     for connection in connections:
         await connection.close()
-    return Result(store, name, latencies, seconds, sizes[1], sizes[0] // count, errors,
-                  cpu / seconds)
+    return Result(
+        store, name, latencies, seconds, sizes[1], sizes[0] // count, errors, cpu / seconds
+    )
 
 
 def page_tokens(server: BerthProcess, limit: int) -> tuple[list[str], float, int]:
@@ -131,43 +139,99 @@ def page_tokens(server: BerthProcess, limit: int) -> tuple[list[str], float, int
             tokens.append(token)
 
 
-async def run_suite(server: BerthProcess, store: str, args, rng: random.Random
-                    ) -> list[Result]:
+async def run_suite(server: BerthProcess, store: str, args, rng: random.Random) -> list[Result]:
     c = args.concurrency
     tokens, walk_s, walked = page_tokens(server, 500)
     print(f"  [{store}] walked {walked} Jobs in {len(tokens) + 1} pages of 500: {walk_s:.1f} s")
-    deep = tokens[len(tokens) // 2:] or [""]
+    deep = tokens[len(tokens) // 2 :] or [""]
     results = [
-        await measure(server, store, "GET /readyz", args.requests, c,
-                      lambda i: ("GET", "/readyz", None)),
-        await measure(server, store, "GET one Job", args.requests, c,
-                      lambda i: ("GET", f"{JOBS}/job-000000", None)),
-        await measure(server, store, "LIST labelSelector=app=app-42", args.list_requests, c,
-                      lambda i: ("GET", f"{JOBS}?labelSelector=app%3Dapp-42", None)),
-        await measure(server, store, "LIST limit=500, first page", args.list_requests, c,
-                      lambda i: ("GET", f"{JOBS}?limit=500", None)),
-        await measure(server, store, "LIST limit=500, a later page", args.list_requests, c,
-                      lambda i: ("GET", f"{JOBS}?limit=500&continue={rng.choice(deep)}", None)),
+        await measure(
+            server, store, "GET /readyz", args.requests, c, lambda i: ("GET", "/readyz", None)
+        ),
+        await measure(
+            server,
+            store,
+            "GET one Job",
+            args.requests,
+            c,
+            lambda i: ("GET", f"{JOBS}/job-000000", None),
+        ),
+        await measure(
+            server,
+            store,
+            "LIST labelSelector=app=app-42",
+            args.list_requests,
+            c,
+            lambda i: ("GET", f"{JOBS}?labelSelector=app%3Dapp-42", None),
+        ),
+        await measure(
+            server,
+            store,
+            "LIST limit=500, first page",
+            args.list_requests,
+            c,
+            lambda i: ("GET", f"{JOBS}?limit=500", None),
+        ),
+        await measure(
+            server,
+            store,
+            "LIST limit=500, a later page",
+            args.list_requests,
+            c,
+            lambda i: ("GET", f"{JOBS}?limit=500&continue={rng.choice(deep)}", None),
+        ),
     ]
-    results.append(await measure(server, store, "LIST all Jobs, no limit", 2, 1,
-                                 lambda i: ("GET", JOBS, None), warmup=0))
+    results.append(
+        await measure(
+            server, store, "LIST all Jobs, no limit", 2, 1, lambda i: ("GET", JOBS, None), warmup=0
+        )
+    )
     run = rng.randrange(16**6)
     # A ConfigMap wakes no controller: its rate is the API and the store alone. A Job also
     # sets the job controller to work (a pod, status), in the same process.
-    results.append(await measure(
-        server, store, "POST a ConfigMap", args.requests, c,
-        lambda i: ("POST", CONFIG_MAPS, orjson.dumps(
-            {"metadata": {"name": f"cm-{run:06x}-{i}", "labels": {"app": "bench-new"}},
-             "data": {"key": "value"}}))))
-    results.append(await measure(
-        server, store, "POST a Job", args.requests, c,
-        lambda i: ("POST", JOBS, orjson.dumps(job_manifest(
-            f"new-{run:06x}-{i}", NAMESPACE, {"app": "bench-new", "team": str(i % 10)})))))
+    results.append(
+        await measure(
+            server,
+            store,
+            "POST a ConfigMap",
+            args.requests,
+            c,
+            lambda i: (
+                "POST",
+                CONFIG_MAPS,
+                orjson.dumps(
+                    {
+                        "metadata": {"name": f"cm-{run:06x}-{i}", "labels": {"app": "bench-new"}},
+                        "data": {"key": "value"},
+                    }
+                ),
+            ),
+        )
+    )
+    results.append(
+        await measure(
+            server,
+            store,
+            "POST a Job",
+            args.requests,
+            c,
+            lambda i: (
+                "POST",
+                JOBS,
+                orjson.dumps(
+                    job_manifest(
+                        f"new-{run:06x}-{i}", NAMESPACE, {"app": "bench-new", "team": str(i % 10)}
+                    )
+                ),
+            ),
+        )
+    )
     return results
 
 
-def serve_store(label: str, data_dir: Path, database_url: str | None, jobs: int,
-                args, rng: random.Random) -> list[Result]:
+def serve_store(
+    label: str, data_dir: Path, database_url: str | None, jobs: int, args, rng: random.Random
+) -> list[Result]:
     print(f"\n== {label} ==")
     if database_url:
         _wipe(database_url)
@@ -176,13 +240,17 @@ def serve_store(label: str, data_dir: Path, database_url: str | None, jobs: int,
     print(f"  preloaded {jobs} Job(s) straight into the store in {preload:.1f} s")
     server = start_berth(data_dir, database_url, free_port(), args.settle_limit)
     try:
-        print(f"  berth up --no-workers: ready after {server.ready_s:.1f} s, controllers quiet "
-              f"after {server.settled_s:.1f} s, server RSS {server.rss_mb():.0f} MiB")
+        print(
+            f"  berth up --no-workers: ready after {server.ready_s:.1f} s, controllers quiet "
+            f"after {server.settled_s:.1f} s, server RSS {server.rss_mb():.0f} MiB"
+        )
         return asyncio.run(run_suite(server, label, args, rng))
     finally:
         if server.process.poll() is not None:
-            print(f"  berth up exited with {server.process.returncode} during the run; its log "
-                  f"ends:\n{server.log_path.read_text(errors='replace')[-2000:]}")
+            print(
+                f"  berth up exited with {server.process.returncode} during the run; its log "
+                f"ends:\n{server.log_path.read_text(errors='replace')[-2000:]}"
+            )
         server.stop()
 
 
@@ -193,45 +261,68 @@ def _wipe(database_url: str) -> None:
 
 
 def print_table(results: list[Result]) -> None:
-    header = (f"{'request':<32} {'store':<12} {'n':>5} {'req/s':>8} {'p50 ms':>8} "
-              f"{'p99 ms':>8} {'items':>6} {'bytes':>8} {'err':>4} {'srv cpu':>7}")
+    header = (
+        f"{'request':<32} {'store':<12} {'n':>5} {'req/s':>8} {'p50 ms':>8} "
+        f"{'p99 ms':>8} {'items':>6} {'bytes':>8} {'err':>4} {'srv cpu':>7}"
+    )
     print("\n" + header + "\n" + "-" * len(header))
     for name in dict.fromkeys(r.name for r in results):
         for r in (r for r in results if r.name == name):
             rate = f"{r.rate:.0f}" if r.rate >= 100 else f"{r.rate:.2g}"
             # CPU time comes in 10 ms ticks: too coarse for a run shorter than half a second.
             cpu = f"{r.server_cpu:.0%}" if r.seconds >= 0.5 else "-"
-            print(f"{r.name:<32} {r.store:<12} {len(r.latencies):>5} {rate:>8} "
-                  f"{r.percentile(50):>8.1f} {r.percentile(99):>8.1f} {r.items:>6} "
-                  f"{r.size:>8} {r.errors:>4} {cpu:>7}")
-    print("\nitems: items in one answer; bytes: mean answer size; srv cpu: server process CPU "
-          "during the run (100% = one core).\nThe client runs on the same machine and shares "
-          "its cores with the server.")
+            print(
+                f"{r.name:<32} {r.store:<12} {len(r.latencies):>5} {rate:>8} "
+                f"{r.percentile(50):>8.1f} {r.percentile(99):>8.1f} {r.items:>6} "
+                f"{r.size:>8} {r.errors:>4} {cpu:>7}"
+            )
+    print(
+        "\nitems: items in one answer; bytes: mean answer size; srv cpu: server process CPU "
+        "during the run (100% = one core).\nThe client runs on the same machine and shares "
+        "its cores with the server."
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--jobs", type=int, default=100_000)
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--requests", type=int, default=2000,
-                        help="requests per GET and POST measurement")
-    parser.add_argument("--list-requests", type=int, default=200,
-                        help="requests per LIST measurement")
-    parser.add_argument("--database-url", default=os.environ.get("BERTH_BENCH_DATABASE_URL"),
-                        help="PostgreSQL URL of a database the benchmark may wipe "
-                             "(default: SQLite in a temporary directory)")
-    parser.add_argument("--settle-limit", type=float, default=300,
-                        help="seconds to wait for the controllers to go quiet after start")
+    parser.add_argument(
+        "--requests", type=int, default=2000, help="requests per GET and POST measurement"
+    )
+    parser.add_argument(
+        "--list-requests", type=int, default=200, help="requests per LIST measurement"
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BERTH_BENCH_DATABASE_URL"),
+        help="PostgreSQL URL of a database the benchmark may wipe "
+        "(default: SQLite in a temporary directory)",
+    )
+    parser.add_argument(
+        "--settle-limit",
+        type=float,
+        default=300,
+        help="seconds to wait for the controllers to go quiet after start",
+    )
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
     flavour = "PostgreSQL" if args.database_url else "SQLite"
-    print(f"API benchmark on {flavour}: {args.concurrency} concurrent clients, "
-          f"{args.requests} requests per GET/POST, {args.list_requests} per LIST")
+    print(
+        f"API benchmark on {flavour}: {args.concurrency} concurrent clients, "
+        f"{args.requests} requests per GET/POST, {args.list_requests} per LIST"
+    )
     with tempfile.TemporaryDirectory(prefix="berth-bench-api-") as tmp:
         results = serve_store("empty", Path(tmp) / "empty", args.database_url, 1, args, rng)
-        results += serve_store(f"{args.jobs // 1000}k Jobs", Path(tmp) / "full",
-                               args.database_url, args.jobs, args, rng)
+        results += serve_store(
+            f"{args.jobs // 1000}k Jobs",
+            Path(tmp) / "full",
+            args.database_url,
+            args.jobs,
+            args,
+            rng,
+        )
     print_table(results)
 
 

@@ -57,8 +57,10 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  {'command':<34} {'median ms':>10} {'best ms':>10}")
     for label, command in cases(_closed_url()):
         times = _time(command, args.runs)
-        print(f"  {label:<34} {statistics.median(times) * 1000:10.0f} "
-              f"{min(times) * 1000:10.0f}", flush=True)
+        print(
+            f"  {label:<34} {statistics.median(times) * 1000:10.0f} {min(times) * 1000:10.0f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -55,11 +55,24 @@ POLL_S = 10.0
 
 
 def cronjob(i: int) -> dict:
-    return {"apiVersion": "batch/v1", "kind": "CronJob",
-            "metadata": {"name": f"cj-{i:05d}", "namespace": NS},
-            "spec": {"schedule": "* * * * *", "jobTemplate": {"spec": {"template": {"spec": {
-                "restartPolicy": "Never",
-                "containers": [{"name": "c", "image": "busybox", "command": ["true"]}]}}}}}}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": f"cj-{i:05d}", "namespace": NS},
+        "spec": {
+            "schedule": "* * * * *",
+            "jobTemplate": {
+                "spec": {
+                    "template": {
+                        "spec": {
+                            "restartPolicy": "Never",
+                            "containers": [{"name": "c", "image": "busybox", "command": ["true"]}],
+                        }
+                    }
+                }
+            },
+        },
+    }
 
 
 class Recorder:
@@ -166,8 +179,7 @@ def poll_process(url: str, data: str, n: int, phase: float, wait_s: float, conn)
         platform.close()
 
 
-def one_round(database: str, n: int, rng: random.Random, wait_s: float
-              ) -> dict[str, list[float]]:
+def one_round(database: str, n: int, rng: random.Random, wait_s: float) -> dict[str, list[float]]:
     drops, platforms, child = [], [], None
     try:
         urls = {}
@@ -189,7 +201,8 @@ def one_round(database: str, n: int, rng: random.Random, wait_s: float
         ours, theirs = multiprocessing.get_context("spawn").Pipe()
         url, data = urls["k8s-poll-10s"]
         child = multiprocessing.get_context("spawn").Process(
-            target=poll_process, args=(url, str(data), n, phase, wait_s, theirs), daemon=True)
+            target=poll_process, args=(url, str(data), n, phase, wait_s, theirs), daemon=True
+        )
         child.start()
         if not ours.poll(120) or ours.recv() != "ready":
             raise SystemExit("the poll baseline's process did not start")
@@ -201,8 +214,10 @@ def one_round(database: str, n: int, rng: random.Random, wait_s: float
             target += timedelta(minutes=1)
         recorder.target = target
         ours.send(target)
-        print(f"  {database}: {n} CronJobs each, due at {target:%H:%M:%S} "
-              f"(poll phase {phase:.1f} s)", flush=True)
+        print(
+            f"  {database}: {n} CronJobs each, due at {target:%H:%M:%S} (poll phase {phase:.1f} s)",
+            flush=True,
+        )
         deadline = time.monotonic() + (target - utcnow()).total_seconds() + wait_s
         while time.monotonic() < deadline and len(recorder.late) < n:
             time.sleep(0.5)
@@ -240,9 +255,11 @@ def report(database: str, results: dict[str, list[float]], n: int) -> None:
         if not late:
             print(f"  {database:<12}{mode:<16}{0:>7}{'-':>10}{'-':>10}{'-':>10}")
             continue
-        print(f"  {database:<12}{mode:<16}{len(late):>7}"
-              f"{statistics.median(late) * 1000:>10.0f}{percentile(late, 0.99) * 1000:>10.0f}"
-              f"{max(late) * 1000:>10.0f}")
+        print(
+            f"  {database:<12}{mode:<16}{len(late):>7}"
+            f"{statistics.median(late) * 1000:>10.0f}{percentile(late, 0.99) * 1000:>10.0f}"
+            f"{max(late) * 1000:>10.0f}"
+        )
     short = [f"{mode}: {len(late)} of {n}" for mode, late in results.items() if len(late) < n]
     if short:
         print(f"  {database}: runs not made within the wait: {', '.join(short)}")
@@ -256,15 +273,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--wait", type=float, default=180.0,
-                        help="Seconds after the due minute to wait for every run.")
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=180.0,
+        help="Seconds after the due minute to wait for every run.",
+    )
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
     databases = args.databases.split(",")
     if "postgresql" in databases and pg_problem():
         raise SystemExit(f"bench_cron needs PostgreSQL for the postgresql runs: {pg_problem()}")
-    print(f"firing lateness (Job created minus scheduled time), {args.cronjobs} CronJobs due "
-          f"in the same minute; baseline: Kubernetes' 10 s polling loop over the same store")
+    print(
+        f"firing lateness (Job created minus scheduled time), {args.cronjobs} CronJobs due "
+        f"in the same minute; baseline: Kubernetes' 10 s polling loop over the same store"
+    )
     for database in databases:
         merged: dict[str, list[float]] = {}
         for _ in range(args.rounds):

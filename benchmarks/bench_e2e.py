@@ -65,12 +65,38 @@ from pathlib import Path
 
 import httpx
 
-from benchmarks.e2e_berth import JOBS, NAMESPACE, PODS, BerthUp, Tracker, berth_cpu, \
-    cpu_delta, node_capacity, pod_log, probe_gets, read_node_files, run_burst, run_one, \
-    start_berth, store_writes, watch
+from benchmarks.e2e_berth import (
+    JOBS,
+    NAMESPACE,
+    PODS,
+    BerthUp,
+    Tracker,
+    berth_cpu,
+    cpu_delta,
+    node_capacity,
+    pod_log,
+    probe_gets,
+    read_node_files,
+    run_burst,
+    run_one,
+    start_berth,
+    store_writes,
+    watch,
+)
 from benchmarks.e2e_ray import Baseline, run_baselines
-from benchmarks.e2e_stats import Summary, first_last_rates, first_of, max_in_flight, \
-    mean_in_flight, rate, ratio, stage_table, starved_share, summarize, window_size
+from benchmarks.e2e_stats import (
+    Summary,
+    first_last_rates,
+    first_of,
+    max_in_flight,
+    mean_in_flight,
+    rate,
+    ratio,
+    stage_table,
+    starved_share,
+    summarize,
+    window_size,
+)
 from berth.platform.resources import quantity
 from tests.support import make_pg_schema, pg_problem
 
@@ -105,17 +131,24 @@ def free_port() -> int:
 
 # ---- the Berth run --------------------------------------------------------------------------
 
+
 async def _drive(berth: BerthUp, args: argparse.Namespace) -> BerthRun:
     tracker = Tracker()
     limits = httpx.Limits(max_connections=args.clients + 2)
     gets: list[float] = []
-    async with httpx.AsyncClient(base_url=berth.url, timeout=60, limits=limits) as client, \
-            httpx.AsyncClient(base_url=berth.url, timeout=60) as watcher, \
-            httpx.AsyncClient(base_url=berth.url, timeout=60) as reader:
-        await client.post("/api/v1/namespaces", json={
-            "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})
-        watches = [asyncio.create_task(watch(watcher, PODS, tracker.on_pod, tracker)),
-                   asyncio.create_task(watch(watcher, JOBS, tracker.on_job, tracker))]
+    async with (
+        httpx.AsyncClient(base_url=berth.url, timeout=60, limits=limits) as client,
+        httpx.AsyncClient(base_url=berth.url, timeout=60) as watcher,
+        httpx.AsyncClient(base_url=berth.url, timeout=60) as reader,
+    ):
+        await client.post(
+            "/api/v1/namespaces",
+            json={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}},
+        )
+        watches = [
+            asyncio.create_task(watch(watcher, PODS, tracker.on_pod, tracker)),
+            asyncio.create_task(watch(watcher, JOBS, tracker.on_job, tracker)),
+        ]
         try:
             await run_one(client, tracker, "probe", args.cpu, PROBE)
             pid = (await pod_log(client, "probe")).strip()
@@ -129,8 +162,9 @@ async def _drive(berth: BerthUp, args: argparse.Namespace) -> BerthRun:
             cpu_before, started = berth_cpu(berth), time.monotonic()
             prober = asyncio.create_task(probe_gets(reader, f"{JOBS}/probe", gets))
             watches.append(prober)  # cancelled with the watches; a failed GET is raised
-            unfinished = await run_burst(client, tracker, burst, args.cpu, TRUE, args.clients,
-                                         args.timeout)
+            unfinished = await run_burst(
+                client, tracker, burst, args.cpu, TRUE, args.clients, args.timeout
+            )
             cpu = cpu_delta(cpu_before, berth_cpu(berth))
             cpu["(wall seconds)"] = time.monotonic() - started
         finally:
@@ -143,24 +177,36 @@ async def _drive(berth: BerthUp, args: argparse.Namespace) -> BerthRun:
     tracker.add_node_files(read_node_files(berth.data_dir))
     submits = [tracker.jobs[n] for n in burst]
     return BerthRun(
-        nodes=[], sandboxed=sandboxed, solo=[tracker.jobs[n] for n in solo], burst=submits,
-        unfinished=unfinished, failed=[n for n, o in tracker.outcomes.items() if o != "Complete"],
+        nodes=[],
+        sandboxed=sandboxed,
+        solo=[tracker.jobs[n] for n in solo],
+        burst=submits,
+        unfinished=unfinished,
+        failed=[n for n, o in tracker.outcomes.items() if o != "Complete"],
         submit_s=max(r["accepted"] for r in submits) - min(r["submitted"] for r in submits)
-        if submits else math.nan,
-        cpu=cpu, events=tracker.events, gets=gets,
-        jobs_total=sum(1 for r in tracker.jobs.values() if "submitted" in r))
+        if submits
+        else math.nan,
+        cpu=cpu,
+        events=tracker.events,
+        gets=gets,
+        jobs_total=sum(1 for r in tracker.jobs.values() if "submitted" in r),
+    )
 
 
 def run_berth(args: argparse.Namespace, workdir: Path, database_url: str | None) -> BerthRun:
     data_dir = workdir / "berth"
     data_dir.mkdir()
     profile_path = workdir / "profile.json"
-    launcher = [sys.executable, "-m", "benchmarks.e2e_profile", str(profile_path)] \
-        if args.profile else None
+    launcher = (
+        [sys.executable, "-m", "benchmarks.e2e_profile", str(profile_path)]
+        if args.profile
+        else None
+    )
     started = time.monotonic()
     settings = {"BERTH_AGENT_LAUNCHES_PODS": "true"} if args.agent_launches_pods else {}
-    berth = start_berth(data_dir, free_port(), launcher, database_url=database_url,
-                        settings=settings)
+    berth = start_berth(
+        data_dir, free_port(), launcher, database_url=database_url, settings=settings
+    )
     print(f"berth up ready with a Ready node in {time.monotonic() - started:.1f} s", flush=True)
     try:
         nodes = node_capacity(berth.url)
@@ -175,6 +221,7 @@ def run_berth(args: argparse.Namespace, workdir: Path, database_url: str | None)
 
 
 # ---- the report -----------------------------------------------------------------------------
+
 
 def _ms(value: float) -> str:
     return "-" if math.isnan(value) else f"{value * 1000:9.1f}"
@@ -223,8 +270,10 @@ def report(run: BerthRun, baselines: list[Baseline], args: argparse.Namespace) -
     millis = quantity.to_milli(args.cpu)
     store = "PostgreSQL" if args.database == "postgresql" else "SQLite"
     launch = "the node agent" if args.agent_launches_pods else "one Ray task each"
-    print(f"\n== Berth: berth up with workers, {store}, pods of `true` requesting "
-          f"cpu {args.cpu}, started by {launch}")
+    print(
+        f"\n== Berth: berth up with workers, {store}, pods of `true` requesting "
+        f"cpu {args.cpu}, started by {launch}"
+    )
     for name, capacity, allocatable in run.nodes:
         slots = quantity.to_milli(allocatable.get("cpu", "0")) // max(millis, 1)
         print(f"  node {name}: capacity {capacity}; {slots} pods of {args.cpu} fit at once")
@@ -232,17 +281,31 @@ def report(run: BerthRun, baselines: list[Baseline], args: argparse.Namespace) -
     print(f"  pods sandboxed: {sandbox}; watch events received: {run.events}")
     print(HEADER)
     for label, records in (("unloaded", run.solo), ("loaded", run.burst)):
-        print(_row(f"{label}: submit -> Running (seen by watch)",
-                   _latency(records, "submitted", "started_seen")))
-        print(_row(f"{label}: submit -> container spawn (node)",
-                   _latency(records, "submitted", "spawned")))
-        print(_row(f"{label}: submit -> Job Complete (seen)",
-                   _latency(records, "submitted", "complete")))
+        print(
+            _row(
+                f"{label}: submit -> Running (seen by watch)",
+                _latency(records, "submitted", "started_seen"),
+            )
+        )
+        print(
+            _row(
+                f"{label}: submit -> container spawn (node)",
+                _latency(records, "submitted", "spawned"),
+            )
+        )
+        print(
+            _row(
+                f"{label}: submit -> Job Complete (seen)",
+                _latency(records, "submitted", "complete"),
+            )
+        )
     jobs_s, span = _burst_rate(run.burst)
     done = sum(1 for r in run.burst if "complete" in r)
-    print(f"  loaded: {done}/{len(run.burst)} Jobs Complete in {span:.1f} s -> "
-          f"{jobs_s:.1f} jobs/s (submitting took {run.submit_s:.1f} s, "
-          f"{args.clients} clients)")
+    print(
+        f"  loaded: {done}/{len(run.burst)} Jobs Complete in {span:.1f} s -> "
+        f"{jobs_s:.1f} jobs/s (submitting took {run.submit_s:.1f} s, "
+        f"{args.clients} clients)"
+    )
     if run.unfinished or run.failed:
         print(f"  NOT finished: {len(run.unfinished)}; failed: {run.failed[:10]}")
     _print_steadiness(run)
@@ -251,10 +314,18 @@ def report(run: BerthRun, baselines: list[Baseline], args: argparse.Namespace) -
     print(HEADER)
     for b in baselines:
         for label, times in (("unloaded", b.solo), ("loaded", b.burst)):
-            print(_row(f"{b.name} {label}: submit -> task start",
-                       summarize([t.started - t.submitted for t in times])))
-        print(_row(f"{b.name} loaded: submit -> result seen",
-                   summarize([t.seen - t.submitted for t in b.burst])))
+            print(
+                _row(
+                    f"{b.name} {label}: submit -> task start",
+                    summarize([t.started - t.submitted for t in times]),
+                )
+            )
+        print(
+            _row(
+                f"{b.name} loaded: submit -> result seen",
+                summarize([t.seen - t.submitted for t in b.burst]),
+            )
+        )
         print(f"  {b.name} loaded: {_ray_rate(b.burst):.1f} tasks/s")
 
     print("\n== Ratios (Berth / raw Ray)")
@@ -262,9 +333,11 @@ def report(run: BerthRun, baselines: list[Baseline], args: argparse.Namespace) -
     berth_spawn = _latency(run.solo, "submitted", "spawned").p50
     for b in baselines:
         ray_solo = summarize([t.started - t.submitted for t in b.solo]).p50
-        print(f"  vs {b.name}: unloaded p50 submit->Running x{ratio(berth_solo, ray_solo):.0f}"
-              f", submit->spawn x{ratio(berth_spawn, ray_solo):.0f}; throughput "
-              f"{ratio(jobs_s, _ray_rate(b.burst)):.3f} of Ray's")
+        print(
+            f"  vs {b.name}: unloaded p50 submit->Running x{ratio(berth_solo, ray_solo):.0f}"
+            f", submit->spawn x{ratio(berth_spawn, ray_solo):.0f}; throughput "
+            f"{ratio(jobs_s, _ray_rate(b.burst)):.3f} of Ray's"
+        )
 
     for label, records in (("unloaded", run.solo), ("loaded", run.burst)):
         print(f"\n== Where the time goes, {label}: per hop of Berth's path")
@@ -272,22 +345,36 @@ def report(run: BerthRun, baselines: list[Baseline], args: argparse.Namespace) -
         for hop, who, s in stage_table(records):
             print(_row(hop, s) + f"  {who}")
     if run.burst:
-        window = (min(r["submitted"] for r in run.burst),
-                  max(r.get("complete", r["submitted"]) for r in run.burst))
-        print(f"\n== Occupancy during the loaded run (node fits "
-              f"{_slots(run, millis)} pods at once)")
-        print(f"  pods bound, not yet finished (scheduler's view): "
-              f"{_occupancy(run.burst, 'bound', 'finished_seen', window)}")
-        print(f"  pods admitted by the agent, not yet exited:      "
-              f"{_occupancy(run.burst, 'admitted', 'exited', window)}")
-        print(f"  containers running (spawn -> exit):              "
-              f"{_occupancy(run.burst, 'spawned', 'exited', window)}")
-        starved = starved_share(_spans(run.burst, "pod_created", "bound"),
-                                _spans(run.burst, "bound", "finished_seen"),
-                                _slots(run, millis), *window)
+        window = (
+            min(r["submitted"] for r in run.burst),
+            max(r.get("complete", r["submitted"]) for r in run.burst),
+        )
+        print(
+            f"\n== Occupancy during the loaded run (node fits {_slots(run, millis)} pods at once)"
+        )
+        print(
+            f"  pods bound, not yet finished (scheduler's view): "
+            f"{_occupancy(run.burst, 'bound', 'finished_seen', window)}"
+        )
+        print(
+            f"  pods admitted by the agent, not yet exited:      "
+            f"{_occupancy(run.burst, 'admitted', 'exited', window)}"
+        )
+        print(
+            f"  containers running (spawn -> exit):              "
+            f"{_occupancy(run.burst, 'spawned', 'exited', window)}"
+        )
+        starved = starved_share(
+            _spans(run.burst, "pod_created", "bound"),
+            _spans(run.burst, "bound", "finished_seen"),
+            _slots(run, millis),
+            *window,
+        )
         print(f"  time with pods waiting to be bound and a free place: {starved:.0%}")
-    print(f"\n== CPU seconds during the loaded run ({run.cpu.get('(wall seconds)', 0):.1f} s "
-          f"wall, {os.cpu_count()} cores)")
+    print(
+        f"\n== CPU seconds during the loaded run ({run.cpu.get('(wall seconds)', 0):.1f} s "
+        f"wall, {os.cpu_count()} cores)"
+    )
     for name, seconds in sorted(run.cpu.items(), key=lambda kv: -kv[1]):
         if name != "(wall seconds)" and seconds >= 0.05:
             print(f"  {seconds:8.2f}  {name}")
@@ -300,13 +387,16 @@ def _print_steadiness(run: BerthRun) -> None:
     if not run.burst:
         return
     size = window_size(len(run.burst))
-    first, last = first_last_rates([r["complete"] for r in run.burst if "complete" in r],
-                                   size)
-    print(f"  loaded: first {size} completions {first:.1f} jobs/s, last {size} {last:.1f} "
-          f"jobs/s (last / first = {ratio(last, first):.2f})")
+    first, last = first_last_rates([r["complete"] for r in run.burst if "complete" in r], size)
+    print(
+        f"  loaded: first {size} completions {first:.1f} jobs/s, last {size} {last:.1f} "
+        f"jobs/s (last / first = {ratio(last, first):.2f})"
+    )
     gets = summarize(run.gets)
-    print(f"  loaded: GET one Job every 100 ms during the run: p50 {_ms(gets.p50).strip()} ms, "
-          f"p99 {_ms(gets.p99).strip()} ms, max {_ms(gets.max).strip()} ms ({gets.n} GETs)")
+    print(
+        f"  loaded: GET one Job every 100 ms during the run: p50 {_ms(gets.p50).strip()} ms, "
+        f"p99 {_ms(gets.p99).strip()} ms, max {_ms(gets.max).strip()} ms ({gets.n} GETs)"
+    )
 
 
 def _slots(run: BerthRun, millis: int) -> int:
@@ -316,17 +406,23 @@ def _slots(run: BerthRun, millis: int) -> int:
 def _print_writes(run: BerthRun) -> None:
     jobs = run.jobs_total
     total = sum(count for _, _, count, _ in run.writes)
-    print(f"\n== Store writes in the change log: {total} for {jobs} Jobs "
-          f"({total / max(jobs, 1):.1f} per Job)")
+    print(
+        f"\n== Store writes in the change log: {total} for {jobs} Jobs "
+        f"({total / max(jobs, 1):.1f} per Job)"
+    )
     for resource, kind, count, size in run.writes:
-        print(f"  {count / max(jobs, 1):7.2f} per Job  {resource:<11} {kind:<9} "
-              f"{size / max(count, 1) / 1024:6.1f} KiB each")
+        print(
+            f"  {count / max(jobs, 1):7.2f} per Job  {resource:<11} {kind:<9} "
+            f"{size / max(count, 1) / 1024:6.1f} KiB each"
+        )
 
 
 def _print_profile(profile: dict) -> None:
-    print(f"\n== Profile of berth up: {profile['process_cpu_s']:.1f} s CPU in "
-          f"{profile['wall_s']:.0f} s (whole run; Python threads below, the rest ran in "
-          "threads without Python frames: Ray's core worker)")
+    print(
+        f"\n== Profile of berth up: {profile['process_cpu_s']:.1f} s CPU in "
+        f"{profile['wall_s']:.0f} s (whole run; Python threads below, the rest ran in "
+        "threads without Python frames: Ray's core worker)"
+    )
     for name, seconds in profile["threads"][:12]:
         print(f"  {seconds:8.2f}  thread {name}")
     print("  -- innermost Berth line on the stack (library time charged to its caller):")
@@ -339,6 +435,7 @@ def _print_profile(profile: dict) -> None:
 
 # ---- entry point ----------------------------------------------------------------------------
 
+
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench_e2e", description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--jobs", type=int, default=1000, help="loaded run: Jobs at once")
@@ -346,18 +443,29 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--warm", type=int, default=5, help="unmeasured Jobs first")
     parser.add_argument("--clients", type=int, default=4, help="concurrent submit requests")
     parser.add_argument("--cpu", default="100m", help="each pod's (and task's) CPU request")
-    parser.add_argument("--timeout", type=float, default=420,
-                        help="seconds the loaded run may take")
-    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite",
-                        help="Berth's store: SQLite in the data directory, or a fresh schema "
-                        "of the PostgreSQL at BERTH_TEST_PG_URL")
-    parser.add_argument("--agent-launches-pods", action="store_true",
-                        help="Berth setting agent_launches_pods: the node agent starts the "
-                        "pods itself instead of one Ray task each")
+    parser.add_argument(
+        "--timeout", type=float, default=420, help="seconds the loaded run may take"
+    )
+    parser.add_argument(
+        "--database",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="Berth's store: SQLite in the data directory, or a fresh schema "
+        "of the PostgreSQL at BERTH_TEST_PG_URL",
+    )
+    parser.add_argument(
+        "--agent-launches-pods",
+        action="store_true",
+        help="Berth setting agent_launches_pods: the node agent starts the "
+        "pods itself instead of one Ray task each",
+    )
     parser.add_argument("--no-ray", action="store_true", help="skip the raw Ray baseline")
     parser.add_argument("--dump", type=Path, help="write every job's stage times here (JSON)")
-    parser.add_argument("--profile", action="store_true",
-                        help="run berth up under a sampling profiler and print its profile")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="run berth up under a sampling profiler and print its profile",
+    )
     return parser.parse_args(argv)
 
 
@@ -377,21 +485,41 @@ def main(argv: list[str] | None = None) -> None:
             variants = {"plain": TRUE}
             if run.sandboxed is not False and shutil.which("bwrap"):
                 variants["bwrap"] = BWRAP_TRUE
-            baselines = run_baselines(variants, workdir / "ray", burst=args.jobs,
-                                      solo=args.solo, warm=max(args.warm, 100),
-                                      cpus=quantity.to_milli(args.cpu) / 1000)
+            baselines = run_baselines(
+                variants,
+                workdir / "ray",
+                burst=args.jobs,
+                solo=args.solo,
+                warm=max(args.warm, 100),
+                cpus=quantity.to_milli(args.cpu) / 1000,
+            )
         report(run, baselines, args)
         if args.dump:
-            args.dump.write_text(json.dumps({
-                "solo": run.solo, "burst": run.burst, "cpu": run.cpu, "profile": run.profile,
-                "ray": {b.name: {"solo": [vars(t) for t in b.solo],
-                                 "burst": [vars(t) for t in b.burst]} for b in baselines}}))
+            args.dump.write_text(
+                json.dumps(
+                    {
+                        "solo": run.solo,
+                        "burst": run.burst,
+                        "cpu": run.cpu,
+                        "profile": run.profile,
+                        "ray": {
+                            b.name: {
+                                "solo": [vars(t) for t in b.solo],
+                                "burst": [vars(t) for t in b.burst],
+                            }
+                            for b in baselines
+                        },
+                    }
+                )
+            )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
         if drop is not None:
             drop()
-    print(f"\nwhole benchmark: {time.monotonic() - started:.0f} s; load average after: "
-          f"{os.getloadavg()[0]:.1f}")
+    print(
+        f"\nwhole benchmark: {time.monotonic() - started:.0f} s; load average after: "
+        f"{os.getloadavg()[0]:.1f}"
+    )
 
 
 if __name__ == "__main__":

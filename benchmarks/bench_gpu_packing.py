@@ -36,12 +36,12 @@ from __future__ import annotations
 import argparse
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
+from berth.platform.resources.gpus import DEVICE_MILLI
 from berth.platform.resources.nodeselectors import parse_term
 from berth.scheduler.cycle import Cycle
-from berth.platform.resources.gpus import DEVICE_MILLI
 from berth.scheduler.devices import best_fit_devices, fits_devices
 from berth.scheduler.mix import WorkloadMix
 from berth.scheduler.scoring import FRAGMENTATION_AWARE
@@ -74,9 +74,9 @@ BASE_MIX = (
 KINDS = ("cpu", "share", "1-gpu", "2-gpu", "4-gpu", "8-gpu")
 VARIANTS: dict[str, dict[str, float]] = {
     "base": {},
-    "shares": {"share": 2.0, "1-gpu": 0.6},              # sharing-heavy
-    "multi": {"4-gpu": 2.0, "8-gpu": 2.5, "share": 0.6},   # big jobs
-    "cpu-heavy": {"cpu": 3.0},                             # CPU pods crowd GPU nodes
+    "shares": {"share": 2.0, "1-gpu": 0.6},  # sharing-heavy
+    "multi": {"4-gpu": 2.0, "8-gpu": 2.5, "share": 0.6},  # big jobs
+    "cpu-heavy": {"cpu": 3.0},  # CPU pods crowd GPU nodes
 }
 
 
@@ -87,8 +87,16 @@ def make_nodes(count: int, rng: random.Random) -> list[NodeView]:
             labels = {"node.kubernetes.io/instance-type": f"gpu-{gpus}"}
             if gpus:
                 labels[PRODUCT] = rng.choice(models)
-            nodes.append(NodeView(f"g{gpus}-{i}", cpu=cores * 1000, memory=mem * GI, gpu=gpus,
-                                  max_pods=110, labels=labels))
+            nodes.append(
+                NodeView(
+                    f"g{gpus}-{i}",
+                    cpu=cores * 1000,
+                    memory=mem * GI,
+                    gpu=gpus,
+                    max_pods=110,
+                    labels=labels,
+                )
+            )
     rng.shuffle(nodes)  # first-fit's order, and the snapshot's: no shape comes first
     return nodes
 
@@ -98,16 +106,24 @@ def make_pods(count: int, rng: random.Random, variant: str) -> list[PodRequest]:
     mix = [(row, row[1] * scale.get(row[0], 1.0)) for row in BASE_MIX]
     pods = []
     for n in range(count):
-        name, _, gpu, millis, cores, mems = rng.choices([r for r, _ in mix],
-                                                        [w for _, w in mix])[0]
+        name, _, gpu, millis, cores, mems = rng.choices([r for r, _ in mix], [w for _, w in mix])[0]
         milli = rng.choice(millis) if millis else 0
         affinity = None
         if (gpu or milli) and rng.random() < 0.25:
             wanted = tuple(sorted(rng.sample(MODELS, rng.choice((1, 2)))))
             affinity = wanted
-        pod = PodRequest("bench", f"{name}-{n}", f"uid-{n}", cpu=rng.choice(cores) * 1000,
-                         memory=rng.choice(mems) * GI, gpu=gpu, gpu_milli=milli, order=n,
-                         node_selector=(), affinity=_model_terms(affinity))
+        pod = PodRequest(
+            "bench",
+            f"{name}-{n}",
+            f"uid-{n}",
+            cpu=rng.choice(cores) * 1000,
+            memory=rng.choice(mems) * GI,
+            gpu=gpu,
+            gpu_milli=milli,
+            order=n,
+            node_selector=(),
+            affinity=_model_terms(affinity),
+        )
         pods.append(pod)
     return pods
 
@@ -115,11 +131,15 @@ def make_pods(count: int, rng: random.Random, variant: str) -> list[PodRequest]:
 def _model_terms(models: tuple[str, ...] | None):
     if models is None:
         return None
-    return (parse_term({"matchExpressions": [
-        {"key": PRODUCT, "operator": "In", "values": list(models)}]}),)
+    return (
+        parse_term(
+            {"matchExpressions": [{"key": PRODUCT, "operator": "In", "values": list(models)}]}
+        ),
+    )
 
 
 # ---- policies -------------------------------------------------------------------------
+
 
 @dataclass
 class Outcome:
@@ -127,9 +147,9 @@ class Outcome:
     placed: int
     gpus_allocated: float
     gpus_free: float
-    at_first_failure: float   # share of GPU capacity allocated when a GPU pod first failed
+    at_first_failure: float  # share of GPU capacity allocated when a GPU pod first failed
     seconds: float
-    turned_away: dict[str, int] = field(default_factory=dict)   # request kind -> pods
+    turned_away: dict[str, int] = field(default_factory=dict)  # request kind -> pods
 
     @property
     def rate(self) -> float:
@@ -137,13 +157,20 @@ class Outcome:
 
 
 def _fits_class(pod: PodRequest, key: tuple) -> bool:
-    return (key[0] >= pod.cpu and key[1] >= pod.memory and key[3]
-            and fits_devices(pod.gpu, pod.gpu_milli, key[5]))
+    return (
+        key[0] >= pod.cpu
+        and key[1] >= pod.memory
+        and key[3]
+        and fits_devices(pod.gpu, pod.gpu_milli, key[5])
+    )
 
 
-def _scan(snapshot: Snapshot, pod: PodRequest,
-          score: Callable[[NodeGroup, tuple, dict], float],
-          pick: Callable[[dict], str] = lambda members: next(iter(members))) -> str | None:
+def _scan(
+    snapshot: Snapshot,
+    pod: PodRequest,
+    score: Callable[[NodeGroup, tuple, dict], float],
+    pick: Callable[[dict], str] = lambda members: next(iter(members)),
+) -> str | None:
     """The best node for ``pod`` by ``score`` over the free classes that fit (every node of
     a class is alike; ``pick`` chooses among them), the baselines' search."""
     best, best_score = None, float("-inf")
@@ -166,8 +193,10 @@ def _best_fit(pod: PodRequest):
         left = (key[0] - pod.cpu) / node.alloc_cpu + (key[1] - pod.memory) / node.alloc_mem
         if node.alloc_gpu:
             left += (sum(key[5]) - pod.gpu * DEVICE_MILLI - pod.gpu_milli) / (
-                node.alloc_gpu * DEVICE_MILLI)
+                node.alloc_gpu * DEVICE_MILLI
+            )
         return -left
+
     return score
 
 
@@ -183,7 +212,7 @@ def _first_fit(order: dict[str, int]):
 
 def _random(rng: random.Random):
     # A class wins with probability in proportion to its size: a uniformly random node.
-    return lambda pod: (lambda group, key, members: rng.random() ** (1.0 / len(members)))
+    return lambda pod: lambda group, key, members: rng.random() ** (1.0 / len(members))
 
 
 def request_kind(pod: PodRequest) -> str:
@@ -192,31 +221,43 @@ def request_kind(pod: PodRequest) -> str:
     return "share" if pod.gpu_milli else "cpu"
 
 
-def _track(snapshot: Snapshot, capacity: float, pod: PodRequest, placed: bool,
-           state: dict) -> None:
+def _track(snapshot: Snapshot, capacity: float, pod: PodRequest, placed: bool, state: dict) -> None:
     """Note the allocation when a GPU pod that an empty node of its models would take is
     first turned away (pods no node could ever take say nothing about packing), and count
     the pods turned away by kind."""
     if not placed:
         away = state.setdefault("away", {})
         away[request_kind(pod)] = away.get(request_kind(pod), 0) + 1
-    if not placed and pod.uses_gpu and state["first"] is None and any(
-            snapshot.static_rejection(pod, g) is None for g in snapshot.groups):
+    if (
+        not placed
+        and pod.uses_gpu
+        and state["first"] is None
+        and any(snapshot.static_rejection(pod, g) is None for g in snapshot.groups)
+    ):
         state["first"] = allocated(snapshot) / capacity
 
 
 def allocated(snapshot: Snapshot) -> float:
-    return sum(n.alloc_gpu * DEVICE_MILLI - sum(max(f, 0) for f in n.dev_free)
-               for n in snapshot) / DEVICE_MILLI
+    return (
+        sum(n.alloc_gpu * DEVICE_MILLI - sum(max(f, 0) for f in n.dev_free) for n in snapshot)
+        / DEVICE_MILLI
+    )
 
 
-def run_baseline(name: str, nodes: list[NodeView], pods: list[PodRequest],
-                 scorer: Callable[[PodRequest], Callable]) -> Outcome:
+def run_baseline(
+    name: str,
+    nodes: list[NodeView],
+    pods: list[PodRequest],
+    scorer: Callable[[PodRequest], Callable],
+) -> Outcome:
     snapshot = Snapshot(nodes)
     capacity = sum(n.alloc_gpu for n in snapshot)
     order = {n.name: i for i, n in enumerate(nodes)}
-    pick = (lambda members: min(members, key=order.__getitem__)) if name == "first-fit" \
+    pick = (
+        (lambda members: min(members, key=order.__getitem__))
+        if name == "first-fit"
         else (lambda members: next(iter(members)))
+    )
     state: dict = {"first": None}
     placed = 0
     started = time.perf_counter()
@@ -238,38 +279,44 @@ def run_berth(nodes: list[NodeView], pods: list[PodRequest], batch: int) -> Outc
     placed = 0
     started = time.perf_counter()
     for start in range(0, len(pods), batch):
-        arrivals = pods[start:start + batch]
-        mix.observe_all(arrivals)            # 1. arrivals update the mix
+        arrivals = pods[start : start + batch]
+        mix.observe_all(arrivals)  # 1. arrivals update the mix
         cycle = Cycle(snapshot, FRAGMENTATION_AWARE, kinds=mix.kinds())  # 2. frozen per cycle
-        for pod in arrivals:                 # 3. decide in arrival order
+        for pod in arrivals:  # 3. decide in arrival order
             ok = cycle.decide(pod).node is not None
             placed += ok
             _track(snapshot, capacity, pod, ok, state)
     return _outcome("berth", snapshot, capacity, placed, state, time.perf_counter() - started)
 
 
-def _outcome(name: str, snapshot: Snapshot, capacity: float, placed: int, state: dict,
-             seconds: float) -> Outcome:
+def _outcome(
+    name: str, snapshot: Snapshot, capacity: float, placed: int, state: dict, seconds: float
+) -> Outcome:
     used = allocated(snapshot)
     first = state["first"] if state["first"] is not None else used / capacity
-    return Outcome(name, placed, used, capacity - used, first, seconds,
-                   dict(state.get("away", {})))
+    return Outcome(name, placed, used, capacity - used, first, seconds, dict(state.get("away", {})))
 
 
 # ---- report ---------------------------------------------------------------------------
 
+
 def table(title: str, outcomes: list[Outcome], capacity: int) -> str:
-    head = (f"{'policy':<10} {'placed':>7} {'GPUs alloc':>10} {'alloc %':>8} {'GPUs free':>9} "
-            f"{'at 1st fail':>11} {'placed/s':>9}")
+    head = (
+        f"{'policy':<10} {'placed':>7} {'GPUs alloc':>10} {'alloc %':>8} {'GPUs free':>9} "
+        f"{'at 1st fail':>11} {'placed/s':>9}"
+    )
     lines = [title, head, "-" * len(head)]
     for o in outcomes:
-        lines.append(f"{o.policy:<10} {o.placed:>7} {o.gpus_allocated:>10.1f} "
-                     f"{o.gpus_allocated / capacity:>8.1%} {o.gpus_free:>9.1f} "
-                     f"{o.at_first_failure:>11.1%} {o.rate:>9.0f}")
+        lines.append(
+            f"{o.policy:<10} {o.placed:>7} {o.gpus_allocated:>10.1f} "
+            f"{o.gpus_allocated / capacity:>8.1%} {o.gpus_free:>9.1f} "
+            f"{o.at_first_failure:>11.1%} {o.rate:>9.0f}"
+        )
     lines.append(f"{'turned away':<12}" + "".join(f"{kind:>7}" for kind in KINDS))
     for o in outcomes:
-        lines.append(f"{o.policy:<12}" + "".join(f"{o.turned_away.get(kind, 0):>7}"
-                                               for kind in KINDS))
+        lines.append(
+            f"{o.policy:<12}" + "".join(f"{o.turned_away.get(kind, 0):>7}" for kind in KINDS)
+        )
     return "\n".join(lines)
 
 
@@ -281,18 +328,28 @@ def run_variant(variant: str, seed: int, args) -> list[Outcome]:
     demand = sum(p.gpu + p.gpu_milli / DEVICE_MILLI for p in pods)
     nodes = make()
     order = {n.name: i for i, n in enumerate(nodes)}
-    outcomes = [run_berth(make(), pods, args.batch),
-                run_baseline("best-fit", make(), pods, _best_fit),
-                run_baseline("first-fit", nodes, pods, _first_fit(order)),
-                run_baseline("spread", make(), pods, _spread),
-                run_baseline("random", make(), pods, _random(random.Random(seed)))]
-    print(table(f"variant {variant}, seed {seed}: {args.nodes} nodes, {capacity} GPUs, "
-                f"{len(pods)} pods asking for {demand:.0f} GPUs", outcomes, capacity))
+    outcomes = [
+        run_berth(make(), pods, args.batch),
+        run_baseline("best-fit", make(), pods, _best_fit),
+        run_baseline("first-fit", nodes, pods, _first_fit(order)),
+        run_baseline("spread", make(), pods, _spread),
+        run_baseline("random", make(), pods, _random(random.Random(seed))),
+    ]
+    print(
+        table(
+            f"variant {variant}, seed {seed}: {args.nodes} nodes, {capacity} GPUs, "
+            f"{len(pods)} pods asking for {demand:.0f} GPUs",
+            outcomes,
+            capacity,
+        )
+    )
     berth, others = outcomes[0], outcomes[1:]
     more_gpus = all(berth.gpus_allocated > o.gpus_allocated for o in others)
     most_pods = berth.placed >= max(o.placed for o in others)
-    print(f"berth allocates more GPUs than every baseline: {'yes' if more_gpus else 'NO'}; "
-          f"places at least as many pods as the best: {'yes' if most_pods else 'NO'}\n")
+    print(
+        f"berth allocates more GPUs than every baseline: {'yes' if more_gpus else 'NO'}; "
+        f"places at least as many pods as the best: {'yes' if most_pods else 'NO'}\n"
+    )
     return outcomes
 
 
@@ -302,9 +359,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pods", type=int, default=8000)
     parser.add_argument("--batch", type=int, default=200, help="arrivals per cycle")
     parser.add_argument("--seeds", type=int, default=1, help="seeds per variant")
-    parser.add_argument("--variants", default="base,multi",
-                        help=f"comma-separated, from {', '.join(VARIANTS)}, or all "
-                        "(the default two keep `make bench` short)")
+    parser.add_argument(
+        "--variants",
+        default="base,multi",
+        help=f"comma-separated, from {', '.join(VARIANTS)}, or all "
+        "(the default two keep `make bench` short)",
+    )
     args = parser.parse_args(argv)
     variants = list(VARIANTS) if args.variants == "all" else args.variants.split(",")
     wins = total = 0
@@ -313,8 +373,9 @@ def main(argv: list[str] | None = None) -> None:
             outcomes = run_variant(variant, seed, args)
             berth, others = outcomes[0], outcomes[1:]
             total += 1
-            wins += (all(berth.gpus_allocated > o.gpus_allocated for o in others)
-                     and berth.placed >= max(o.placed for o in others))
+            wins += all(
+                berth.gpus_allocated > o.gpus_allocated for o in others
+            ) and berth.placed >= max(o.placed for o in others)
     print(f"berth met both targets on {wins} of {total} runs")
 
 

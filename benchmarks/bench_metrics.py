@@ -30,9 +30,14 @@ def _node(i: int) -> dict:
     capacity = {"cpu": "64", "memory": "256Gi", "pods": "500"}
     if i % 10 == 0:
         capacity["nvidia.com/gpu"] = "8"
-    return {"metadata": {"name": f"node-{i}", "uid": f"n{i}"},
-            "status": {"capacity": capacity, "allocatable": capacity,
-                       "conditions": [{"type": "Ready", "status": "True"}]}}
+    return {
+        "metadata": {"name": f"node-{i}", "uid": f"n{i}"},
+        "status": {
+            "capacity": capacity,
+            "allocatable": capacity,
+            "conditions": [{"type": "Ready", "status": "True"}],
+        },
+    }
 
 
 def _cluster(jobs: int, nodes: int) -> tuple[list, list, list]:
@@ -40,18 +45,29 @@ def _cluster(jobs: int, nodes: int) -> tuple[list, list, list]:
     for j in range(jobs):
         uid = f"job-{j}"
         done = j % 2 == 0
-        job_objs.append({"metadata": {"name": uid, "namespace": f"ns-{j % 20}", "uid": uid},
-                         "spec": {}, "status": {"active": 0 if done else 3, "conditions": [
-                             {"type": "Complete", "status": "True"}] if done else []}})
+        job_objs.append(
+            {
+                "metadata": {"name": uid, "namespace": f"ns-{j % 20}", "uid": uid},
+                "spec": {},
+                "status": {
+                    "active": 0 if done else 3,
+                    "conditions": [{"type": "Complete", "status": "True"}] if done else [],
+                },
+            }
+        )
         for p in range(3):
             gpu = j % 50 == 0
-            requests = {"cpu": "500m", "memory": "1Gi", **({"nvidia.com/gpu": "2"} if gpu
-                                                          else {})}
-            pod = {"metadata": {"name": f"{uid}-{p}", "namespace": f"ns-{j % 20}",
-                                "uid": f"{uid}-{p}",
-                                "labels": {"batch.kubernetes.io/controller-uid": uid}},
-                   "spec": {"containers": [{"name": "c", "resources": {"requests": requests}}]},
-                   "status": {"phase": "Succeeded" if done else "Running"}}
+            requests = {"cpu": "500m", "memory": "1Gi", **({"nvidia.com/gpu": "2"} if gpu else {})}
+            pod = {
+                "metadata": {
+                    "name": f"{uid}-{p}",
+                    "namespace": f"ns-{j % 20}",
+                    "uid": f"{uid}-{p}",
+                    "labels": {"batch.kubernetes.io/controller-uid": uid},
+                },
+                "spec": {"containers": [{"name": "c", "resources": {"requests": requests}}]},
+                "status": {"phase": "Succeeded" if done else "Running"},
+            }
             if not done or p:
                 pod["spec"]["nodeName"] = f"node-{(j * 3 + p) % nodes}"
             if j % 97 == 0 and not done:
@@ -67,8 +83,12 @@ def _scrape_ms(jobs: int, nodes: int) -> float:
     metrics = Metrics()
     metrics.registry.register(StateCollector(hub))
     job_objs, pods, node_objs = _cluster(jobs, nodes)
-    for rt, items in ((registry.JOB, job_objs), (registry.POD, pods),
-                      (registry.NODE, node_objs), (registry.CRON_JOB, [])):
+    for rt, items in (
+        (registry.JOB, job_objs),
+        (registry.POD, pods),
+        (registry.NODE, node_objs),
+        (registry.CRON_JOB, []),
+    ):
         hub.informer(rt)._replace(items)
     times = []
     for _ in range(5):
@@ -84,8 +104,12 @@ async def _bare(scope, receive, send) -> None:
 
 
 async def _calls(app, n: int) -> float:
-    scope = {"type": "http", "method": "GET", "query_string": b"labelSelector=app%3Dx",
-             "path": "/apis/batch/v1/namespaces/default/jobs"}
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "query_string": b"labelSelector=app%3Dx",
+        "path": "/apis/batch/v1/namespaces/default/jobs",
+    }
 
     async def receive():
         return {"type": "http.request", "body": b""}
@@ -109,14 +133,18 @@ def main(argv: list[str] | None = None) -> None:
     loaded = _scrape_ms(args.jobs, args.nodes)
     print("scrape of the controller's /metrics (median of 5)")
     print(f"  empty cluster (baseline)                         {base:8.2f} ms")
-    print(f"  {args.jobs} Jobs, {3 * args.jobs} pods, {args.nodes} nodes"
-          f"{'':<{max(0, 20 - len(str(args.jobs)) * 2)}}{loaded:8.2f} ms")
+    print(
+        f"  {args.jobs} Jobs, {3 * args.jobs} pods, {args.nodes} nodes"
+        f"{'':<{max(0, 20 - len(str(args.jobs)) * 2)}}{loaded:8.2f} ms"
+    )
     bare = asyncio.run(_calls(_bare, args.requests))
     wrapped = asyncio.run(_calls(RequestMetrics(_bare, Metrics()), args.requests))
     print(f"API request through a bare ASGI app ({args.requests} calls)")
     print(f"  without RequestMetrics (baseline)                {bare:8.1f} µs")
-    print(f"  with RequestMetrics                              {wrapped:8.1f} µs"
-          f"  (+{wrapped - bare:.1f} µs per request)")
+    print(
+        f"  with RequestMetrics                              {wrapped:8.1f} µs"
+        f"  (+{wrapped - bare:.1f} µs per request)"
+    )
 
 
 if __name__ == "__main__":

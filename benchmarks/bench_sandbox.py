@@ -43,16 +43,21 @@ def pod_sandbox(work: Path, files: FileVolumes, under_etc: bool = False) -> Sand
     then open: a tmpfs over it with each of its entries bound back)."""
     for name in ("scratch", "data", "term"):
         (work / name).mkdir(exist_ok=True)
-    files.publish("bench-pod", {"config": {"city": FileData(b"Ann Arbor"),
-                                           "state": FileData(b"Michigan")}})
-    mounts = [Mount("/shared-data", source=str(work / "scratch")),
-              Mount("/mnt/datalake", source=str(work / "data"), read_only=True),
-              Mount("/etc/app" if under_etc else "/myconfig",
-                    source=str(files.path("bench-pod", "config")), read_only=True),
-              Mount("/mysecret/username", file=FileData(b"example", 0o400), read_only=True),
-              Mount("/dev/termination-log", source=str(work / "term"))]
-    return SandboxSpec(argv=["true"], hostname="bench-pod-0", mounts=mounts,
-                       hide=[str(work)])
+    files.publish(
+        "bench-pod", {"config": {"city": FileData(b"Ann Arbor"), "state": FileData(b"Michigan")}}
+    )
+    mounts = [
+        Mount("/shared-data", source=str(work / "scratch")),
+        Mount("/mnt/datalake", source=str(work / "data"), read_only=True),
+        Mount(
+            "/etc/app" if under_etc else "/myconfig",
+            source=str(files.path("bench-pod", "config")),
+            read_only=True,
+        ),
+        Mount("/mysecret/username", file=FileData(b"example", 0o400), read_only=True),
+        Mount("/dev/termination-log", source=str(work / "term")),
+    ]
+    return SandboxSpec(argv=["true"], hostname="bench-pod-0", mounts=mounts, hide=[str(work)])
 
 
 def launch_plain() -> None:
@@ -62,14 +67,16 @@ def launch_plain() -> None:
 def launcher(bwrap: str, spec: SandboxSpec, run: bool = True) -> Callable[[], None]:
     def launch() -> None:
         fds: list[int] = []
-        argv = build_bwrap_argv(spec, bwrap=bwrap,
-                                open_file=lambda data: fds.append(memfd_with(data)) or fds[-1])
+        argv = build_bwrap_argv(
+            spec, bwrap=bwrap, open_file=lambda data: fds.append(memfd_with(data)) or fds[-1]
+        )
         try:
             if run:
                 subprocess.run(argv, check=True, pass_fds=tuple(fds))
         finally:
             for fd in fds:
                 os.close(fd)
+
     return launch
 
 
@@ -97,11 +104,14 @@ def main(argv: list[str] | None = None) -> None:
     files = FileVolumes(Path("/dev/shm/berth") / f"bench-{os.getpid()}")
     try:
         spec = pod_sandbox(work, files)
-        ways = {"plain process (true)": launch_plain,
-                "sandboxed pod (bwrap, as the runner)": launcher(found.path, spec),
-                "same, ConfigMap under /etc": launcher(found.path,
-                                                      pod_sandbox(work, files, under_etc=True)),
-                "argv only (built, not run)": launcher(found.path, spec, run=False)}
+        ways = {
+            "plain process (true)": launch_plain,
+            "sandboxed pod (bwrap, as the runner)": launcher(found.path, spec),
+            "same, ConfigMap under /etc": launcher(
+                found.path, pod_sandbox(work, files, under_etc=True)
+            ),
+            "argv only (built, not run)": launcher(found.path, spec, run=False),
+        }
         for launch in ways.values():
             launch()  # warm up: page cache, first fork
         rates: dict[str, list[float]] = {name: [] for name in ways}
@@ -113,8 +123,10 @@ def main(argv: list[str] | None = None) -> None:
         shutil.rmtree(files.root, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
     mounts = len(spec.mounts)
-    print(f"bubblewrap {found.version} at {found.path}; {mounts} mounts; {args.launches} "
-          f"launches x {args.rounds} rounds, {args.parallel} at a time")
+    print(
+        f"bubblewrap {found.version} at {found.path}; {mounts} mounts; {args.launches} "
+        f"launches x {args.rounds} rounds, {args.parallel} at a time"
+    )
     base = statistics.median(rates["plain process (true)"])
     print(f"{'way':40} {'launches/s':>11} {'ms each':>8} {'rate/plain':>10}")
     for name, values in rates.items():

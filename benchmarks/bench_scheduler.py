@@ -51,11 +51,19 @@ MIXED_NODE_SHAPES = (
     ("gpu-4", 0.10, 48, 384, 4, "A100"),
 )
 # cpu millicores, memory MiB, gpus; weights
-CPU_POD_SHAPES = ((250, 512), (500, 1024), (1000, 2048), (2000, 4096), (2000, 8192),
-                  (4000, 8192), (4000, 16384), (8000, 32768), (16000, 65536))
+CPU_POD_SHAPES = (
+    (250, 512),
+    (500, 1024),
+    (1000, 2048),
+    (2000, 4096),
+    (2000, 8192),
+    (4000, 8192),
+    (4000, 16384),
+    (8000, 32768),
+    (16000, 65536),
+)
 CPU_POD_WEIGHTS = (10, 14, 16, 14, 10, 10, 8, 6, 3)
-GPU_POD_SHAPES = ((1, 8000, 65536), (2, 16000, 131072), (4, 32000, 262144),
-                  (8, 64000, 524288))
+GPU_POD_SHAPES = ((1, 8000, 65536), (2, 16000, 131072), (4, 32000, 262144), (8, 64000, 524288))
 GPU_POD_WEIGHTS = (50, 25, 15, 10)
 JOB_SIZES = (1, 2, 5, 10, 25, 50, 100, 250)
 JOB_SIZE_WEIGHTS = (20, 10, 15, 15, 12, 10, 10, 8)
@@ -63,17 +71,28 @@ JOB_SIZE_WEIGHTS = (20, 10, 15, 15, 12, 10, 10, 8)
 
 # ---- traces ---------------------------------------------------------------------------
 
+
 def mixed_nodes(count: int) -> list[NodeView]:
     nodes = []
     for shape, share, cpu, mem, gpu, product in MIXED_NODE_SHAPES:
         for i in range(round(count * share)):
-            labels = {"node.kubernetes.io/instance-type": shape,
-                      "topology.kubernetes.io/zone": ZONES[i % len(ZONES)]}
+            labels = {
+                "node.kubernetes.io/instance-type": shape,
+                "topology.kubernetes.io/zone": ZONES[i % len(ZONES)],
+            }
             if gpu:
                 labels["nvidia.com/gpu.product"] = product
-            nodes.append(NodeView(f"{shape}-{i}", cpu=cpu * 1000, memory=mem * GI, gpu=gpu,
-                                  max_pods=110, labels=labels,
-                                  taints=(GPU_TAINT,) if gpu else ()))
+            nodes.append(
+                NodeView(
+                    f"{shape}-{i}",
+                    cpu=cpu * 1000,
+                    memory=mem * GI,
+                    gpu=gpu,
+                    max_pods=110,
+                    labels=labels,
+                    taints=(GPU_TAINT,) if gpu else (),
+                )
+            )
     return nodes
 
 
@@ -100,15 +119,28 @@ def mixed_pods(count: int, rng: random.Random, gpu_share: float = 0.07) -> list[
         priority = 1000 if rng.random() < 0.1 else 0
         for i in range(size):
             n = len(pods)
-            pods.append(PodRequest("bench", f"job{job}-{i}", f"uid-{n}", cpu=cpu,
-                                   memory=mem * MI, gpu=gpu, node_selector=selector,
-                                   tolerations=tolerations, priority=priority, order=n))
+            pods.append(
+                PodRequest(
+                    "bench",
+                    f"job{job}-{i}",
+                    f"uid-{n}",
+                    cpu=cpu,
+                    memory=mem * MI,
+                    gpu=gpu,
+                    node_selector=selector,
+                    tolerations=tolerations,
+                    priority=priority,
+                    order=n,
+                )
+            )
     return pods
 
 
 def homogeneous_nodes(count: int) -> list[NodeView]:
-    return [NodeView(f"node-{i}", cpu=64_000, memory=256 * GI, gpu=8, max_pods=110)
-            for i in range(count)]
+    return [
+        NodeView(f"node-{i}", cpu=64_000, memory=256 * GI, gpu=8, max_pods=110)
+        for i in range(count)
+    ]
 
 
 def preloaded_nodes(count: int, rng: random.Random, share: float = 0.4) -> list[NodeView]:
@@ -117,8 +149,9 @@ def preloaded_nodes(count: int, rng: random.Random, share: float = 0.4) -> list[
     for node in nodes:
         if rng.random() < share:
             gpus = rng.randint(1, 7)
-            node.add(PodRequest("running", "gpu", "", cpu=gpus * 6000, memory=gpus * 24 * GI,
-                                gpu=gpus))
+            node.add(
+                PodRequest("running", "gpu", "", cpu=gpus * 6000, memory=gpus * 24 * GI, gpu=gpus)
+            )
             for _ in range(rng.randint(0, 3)):
                 node.add(PodRequest("running", "cpu", "", cpu=2000, memory=8 * GI))
     return nodes
@@ -137,12 +170,14 @@ def homogeneous_pods(count: int, rng: random.Random) -> list[PodRequest]:
             cpu, mem = rng.choices(CPU_POD_SHAPES[:-1], CPU_POD_WEIGHTS[:-1])[0]
         for _ in range(size):
             n = len(pods)
-            pods.append(PodRequest("bench", f"p{n}", f"uid-{n}", cpu=cpu, memory=mem * MI,
-                                   gpu=gpu, order=n))
+            pods.append(
+                PodRequest("bench", f"p{n}", f"uid-{n}", cpu=cpu, memory=mem * MI, gpu=gpu, order=n)
+            )
     return pods
 
 
 # ---- placement under each strategy ----------------------------------------------------
+
 
 @dataclass
 class Result:
@@ -154,8 +189,8 @@ class Result:
     cpu_times: list[float]  # CPU time of each decision: the same without other processes
     nodes_used: int
     lower_bound: int
-    idle_cpu: float         # share of the CPU on nodes in use that nothing requests
-    whole_gpu_nodes: int    # nodes with 8 GPUs, all free: room for the largest GPU pods
+    idle_cpu: float  # share of the CPU on nodes in use that nothing requests
+    whole_gpu_nodes: int  # nodes with 8 GPUs, all free: room for the largest GPU pods
 
     @property
     def rate(self) -> float:
@@ -178,8 +213,9 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000.0
 
 
-def measure(name: str, snapshot: Snapshot, pods: list[PodRequest],
-            decide: Callable[[PodRequest], bool]) -> Result:
+def measure(
+    name: str, snapshot: Snapshot, pods: list[PodRequest], decide: Callable[[PodRequest], bool]
+) -> Result:
     """Run ``decide`` (True when placed) over ``pods`` in queue order, timing each call."""
     latencies, cpu_times = [], []
     placed = failed = 0
@@ -197,8 +233,18 @@ def measure(name: str, snapshot: Snapshot, pods: list[PodRequest],
     capacity = sum(n.alloc_cpu for n in used)
     idle = 1.0 - sum(n.req_cpu for n in used) / capacity if capacity else 0.0
     whole = sum(1 for n in snapshot if n.alloc_gpu == 8 and n.req_gpu == 0)
-    return Result(name, placed, failed, seconds, latencies, cpu_times, len(used),
-                  lower_bound(snapshot), idle, whole)
+    return Result(
+        name,
+        placed,
+        failed,
+        seconds,
+        latencies,
+        cpu_times,
+        len(used),
+        lower_bound(snapshot),
+        idle,
+        whole,
+    )
 
 
 def run_berth(name: str, nodes: list[NodeView], pods: list[PodRequest], strategy) -> Result:
@@ -234,9 +280,11 @@ def lower_bound(snapshot: Snapshot) -> int:
     """Fewest nodes that could hold what was placed: for each resource, how many of the
     largest nodes it takes to cover the demand; the maximum over resources."""
     bound = 0
-    for alloc, req in ((lambda n: n.alloc_cpu, lambda n: n.req_cpu),
-                       (lambda n: n.alloc_mem, lambda n: n.req_mem),
-                       (lambda n: n.alloc_gpu, lambda n: n.req_gpu)):
+    for alloc, req in (
+        (lambda n: n.alloc_cpu, lambda n: n.req_cpu),
+        (lambda n: n.alloc_mem, lambda n: n.req_mem),
+        (lambda n: n.alloc_gpu, lambda n: n.req_gpu),
+    ):
         demand = sum(req(n) for n in snapshot)
         if not demand:
             continue
@@ -254,12 +302,15 @@ def lower_bound(snapshot: Snapshot) -> int:
 
 # ---- report ---------------------------------------------------------------------------
 
+
 def table(title: str, results: list[Result]) -> str:
-    speed = (f"{'strategy':<10} {'placed':>7} {'failed':>7} {'seconds':>8} {'placed/s':>9} "
-             f"{'/cpu-s':>7} "
-             f"{'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'p99 cpu ms':>10} | "
-             f"{'nodes used':>10} {'lower bound':>11} {'ratio':>6} {'idle cpu':>8} "
-             f"{'free 8-GPU':>10}")
+    speed = (
+        f"{'strategy':<10} {'placed':>7} {'failed':>7} {'seconds':>8} {'placed/s':>9} "
+        f"{'/cpu-s':>7} "
+        f"{'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'p99 cpu ms':>10} | "
+        f"{'nodes used':>10} {'lower bound':>11} {'ratio':>6} {'idle cpu':>8} "
+        f"{'free 8-GPU':>10}"
+    )
     lines = [title, speed, "-" * len(speed)]
     for r in results:
         ratio = r.nodes_used / r.lower_bound if r.lower_bound else 0.0
@@ -269,16 +320,20 @@ def table(title: str, results: list[Result]) -> str:
             f"{percentile(r.latencies, 0.50):>7.3f} {percentile(r.latencies, 0.99):>7.3f} "
             f"{percentile(r.latencies, 1.0):>7.2f} {percentile(r.cpu_times, 0.99):>10.3f} | "
             f"{r.nodes_used:>10} {r.lower_bound:>11} {ratio:>6.3f} {r.idle_cpu:>8.1%} "
-            f"{r.whole_gpu_nodes:>10}")
+            f"{r.whole_gpu_nodes:>10}"
+        )
     return "\n".join(lines)
 
 
-def run_trace(title: str, make_nodes: Callable[[], list[NodeView]],
-              pods: list[PodRequest]) -> list[Result]:
-    results = [run_berth("pack", make_nodes(), pods, PACK),
-               run_berth("spread", make_nodes(), pods, SPREAD),
-               run_berth("frag-aware", make_nodes(), pods, FRAGMENTATION_AWARE),
-               run_first_fit(make_nodes(), pods)]
+def run_trace(
+    title: str, make_nodes: Callable[[], list[NodeView]], pods: list[PodRequest]
+) -> list[Result]:
+    results = [
+        run_berth("pack", make_nodes(), pods, PACK),
+        run_berth("spread", make_nodes(), pods, SPREAD),
+        run_berth("frag-aware", make_nodes(), pods, FRAGMENTATION_AWARE),
+        run_first_fit(make_nodes(), pods),
+    ]
     print(table(title, results))
     print()
     return results
@@ -303,35 +358,47 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--nodes", type=int, default=5000)
     parser.add_argument("--pods", type=int, default=50_000)
-    parser.add_argument("--gpu-pods", type=int, default=10_000,
-                        help="pods of the GPU sharing trace (0: skip it)")
+    parser.add_argument(
+        "--gpu-pods", type=int, default=10_000, help="pods of the GPU sharing trace (0: skip it)"
+    )
     parser.add_argument("--homogeneous-nodes", type=int, default=1000)
     parser.add_argument("--homogeneous-pods", type=int, default=6000)
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
     pods = mixed_pods(args.pods, rng)
-    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} on "
-          f"{os.cpu_count()} cores")
-    print(f"seed {args.seed}: mixed trace {args.nodes} nodes, {len(pods)} pending pods; "
-          f"homogeneous trace {args.homogeneous_nodes} nodes, {args.homogeneous_pods} pods\n")
-    run_trace(f"mixed trace ({args.nodes} nodes, {len(pods)} pods)",
-              lambda: mixed_nodes(args.nodes), pods)
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
+    print(
+        f"seed {args.seed}: mixed trace {args.nodes} nodes, {len(pods)} pending pods; "
+        f"homogeneous trace {args.homogeneous_nodes} nodes, {args.homogeneous_pods} pods\n"
+    )
+    run_trace(
+        f"mixed trace ({args.nodes} nodes, {len(pods)} pods)", lambda: mixed_nodes(args.nodes), pods
+    )
     if args.gpu_pods:
         # Every pod its own shape (shares, 1-8 GPUs, GPU models), one at a time: the worst
         # case for the class caches, and where the fragmentation scorer does its work.
-        gpods = sorted(gpu_packing.make_pods(args.gpu_pods, random.Random(args.seed), "base"),
-                       key=queue_order)
-        run_trace(f"GPU sharing trace ({args.nodes} nodes of 0-8 GPUs as in "
-                  f"bench_gpu_packing, {len(gpods)} pods)",
-                  lambda: gpu_packing.make_nodes(args.nodes, random.Random(args.seed)), gpods)
+        gpods = sorted(
+            gpu_packing.make_pods(args.gpu_pods, random.Random(args.seed), "base"), key=queue_order
+        )
+        run_trace(
+            f"GPU sharing trace ({args.nodes} nodes of 0-8 GPUs as in "
+            f"bench_gpu_packing, {len(gpods)} pods)",
+            lambda: gpu_packing.make_nodes(args.nodes, random.Random(args.seed)),
+            gpods,
+        )
     hpods = homogeneous_pods(args.homogeneous_pods, rng)
     shape = f"{args.homogeneous_nodes} x 64 cpu / 256Gi / 8 gpu, {len(hpods)} pods"
-    run_trace(f"homogeneous trace, empty cluster ({shape})",
-              lambda: homogeneous_nodes(args.homogeneous_nodes), hpods)
+    run_trace(
+        f"homogeneous trace, empty cluster ({shape})",
+        lambda: homogeneous_nodes(args.homogeneous_nodes),
+        hpods,
+    )
     preload_seed = rng.random()
-    run_trace(f"homogeneous trace, 40% of nodes already running work ({shape})",
-              lambda: preloaded_nodes(args.homogeneous_nodes, random.Random(preload_seed)),
-              hpods)
+    run_trace(
+        f"homogeneous trace, 40% of nodes already running work ({shape})",
+        lambda: preloaded_nodes(args.homogeneous_nodes, random.Random(preload_seed)),
+        hpods,
+    )
     print(LEGEND)
 
 

@@ -36,14 +36,31 @@ _STOP_WAIT_S = 60
 
 
 def job_manifest(name: str, cpu: str, command: list[str]) -> dict:
-    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name},
-            "spec": {"backoffLimit": 0, "template": {"spec": {
-                "restartPolicy": "Never",
-                "containers": [{"name": "c", "image": "busybox", "command": command,
-                                "resources": {"requests": {"cpu": cpu}}}]}}}}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": name},
+        "spec": {
+            "backoffLimit": 0,
+            "template": {
+                "spec": {
+                    "restartPolicy": "Never",
+                    "containers": [
+                        {
+                            "name": "c",
+                            "image": "busybox",
+                            "command": command,
+                            "resources": {"requests": {"cpu": cpu}},
+                        }
+                    ],
+                }
+            },
+        },
+    }
 
 
 # ---- the server -----------------------------------------------------------------------------
+
 
 @dataclass
 class BerthUp:
@@ -75,21 +92,39 @@ class BerthUp:
         stop_local_ray(self.data_dir / "ray")
 
 
-def start_berth(data_dir: Path, port: int, launcher: list[str] | None = None,
-                deadline_s: float = 180, database_url: str | None = None,
-                settings: dict[str, str] | None = None) -> BerthUp:
+def start_berth(
+    data_dir: Path,
+    port: int,
+    launcher: list[str] | None = None,
+    deadline_s: float = 180,
+    database_url: str | None = None,
+    settings: dict[str, str] | None = None,
+) -> BerthUp:
     """``berth up`` with workers on a loopback port, SQLite in ``data_dir`` (or the database
     at ``database_url``); returns once the API is ready and a Ray-backed Node is Ready.
     ``launcher`` replaces ``python -m berth.cli.main`` (the profiler's wrapper); ``settings``
     adds Berth settings by their environment names (``BERTH_...``)."""
     log_path = data_dir / "berth.log"
     args = (launcher or [sys.executable, "-m", "berth.cli.main"]) + [
-        "up", "--port", str(port), "--data-dir", str(data_dir), "--log-level", "warning"]
+        "up",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+        "--log-level",
+        "warning",
+    ]
     if database_url:
         args += ["--database-url", database_url]
     with open(log_path, "ab") as log_file:
-        process = subprocess.Popen(args, stdout=log_file, stderr=subprocess.STDOUT, cwd=REPO,
-                                   start_new_session=True, env={**os.environ, **(settings or {})})
+        process = subprocess.Popen(
+            args,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
+            start_new_session=True,
+            env={**os.environ, **(settings or {})},
+        )
     berth = BerthUp(process, port, data_dir, log_path)
     try:
         _wait_node(berth, time.monotonic() + deadline_s)
@@ -102,8 +137,10 @@ def start_berth(data_dir: Path, port: int, launcher: list[str] | None = None,
 def _wait_node(berth: BerthUp, deadline: float) -> None:
     while time.monotonic() < deadline:
         if berth.process.poll() is not None:
-            raise RuntimeError(f"berth up exited with {berth.process.returncode}:\n"
-                               f"{berth.log_path.read_text(errors='replace')[-3000:]}")
+            raise RuntimeError(
+                f"berth up exited with {berth.process.returncode}:\n"
+                f"{berth.log_path.read_text(errors='replace')[-3000:]}"
+            )
         try:
             nodes = httpx.get(f"{berth.url}/api/v1/nodes", timeout=5).json().get("items", [])
             if any(_ready(n) for n in nodes):
@@ -111,41 +148,57 @@ def _wait_node(berth: BerthUp, deadline: float) -> None:
         except (httpx.HTTPError, ValueError):
             pass
         time.sleep(0.3)
-    raise RuntimeError("berth up had no Ready node in time:\n"
-                       f"{berth.log_path.read_text(errors='replace')[-3000:]}")
+    raise RuntimeError(
+        f"berth up had no Ready node in time:\n{berth.log_path.read_text(errors='replace')[-3000:]}"
+    )
 
 
 def _ready(node: dict) -> bool:
-    return any(c.get("type") == "Ready" and c.get("status") == "True"
-               for c in (node.get("status") or {}).get("conditions") or [])
+    return any(
+        c.get("type") == "Ready" and c.get("status") == "True"
+        for c in (node.get("status") or {}).get("conditions") or []
+    )
 
 
 def node_capacity(url: str) -> list[tuple[str, dict, dict]]:
     items = httpx.get(f"{url}/api/v1/nodes", timeout=10).json()["items"]
-    return [(n["metadata"]["name"], n["status"].get("capacity", {}),
-             n["status"].get("allocatable", {})) for n in items]
+    return [
+        (n["metadata"]["name"], n["status"].get("capacity", {}), n["status"].get("allocatable", {}))
+        for n in items
+    ]
 
 
 def read_node_files(data_dir: Path) -> dict[str, dict[str, float]]:
     """Per pod uid, the agent's admitted / spawned / exited times (see ``node_stamps``)."""
     root = data_dir / "nodes"
-    paths = [p for pattern in ("*/pods/*", "*/pods/*/termination/*-0", "*/logs/*/*/0.done")
-             for p in glob.glob(pattern, root_dir=root)]
+    paths = [
+        p
+        for pattern in ("*/pods/*", "*/pods/*/termination/*-0", "*/logs/*/*/0.done")
+        for p in glob.glob(pattern, root_dir=root)
+    ]
     stats: dict[str, tuple[float, float]] = {}
     for i in range(0, len(paths), 500):
-        out = subprocess.run(["stat", "-c", "%n|%.9W|%.9Y", *paths[i:i + 500]], cwd=root,
-                             capture_output=True, text=True, check=False).stdout
+        out = subprocess.run(
+            ["stat", "-c", "%n|%.9W|%.9Y", *paths[i : i + 500]],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
         stats.update(parse_stat(out))
     return node_stamps(stats)
 
 
-_WRITES_SQL = ("SELECT resource, type, count(*), sum(length(data)) FROM changes "
-               "WHERE namespace = :ns OR resource = 'nodes' GROUP BY resource, type "
-               "ORDER BY count(*) DESC")
+_WRITES_SQL = (
+    "SELECT resource, type, count(*), sum(length(data)) FROM changes "
+    "WHERE namespace = :ns OR resource = 'nodes' GROUP BY resource, type "
+    "ORDER BY count(*) DESC"
+)
 
 
-def store_writes(data_dir: Path, database_url: str | None = None
-                 ) -> list[tuple[str, str, int, int]]:
+def store_writes(
+    data_dir: Path, database_url: str | None = None
+) -> list[tuple[str, str, int, int]]:
     """Writes the change log holds for the benchmark's namespace (and Nodes), by resource and
     type: (resource, type, count, bytes of the objects written). Read after Berth stopped,
     from the SQLite file in ``data_dir`` or the database at ``database_url``."""
@@ -161,6 +214,7 @@ def store_writes(data_dir: Path, database_url: str | None = None
 
 
 # ---- CPU of the processes involved ----------------------------------------------------------
+
 
 def cpu_seconds(pid: int) -> float | None:
     """CPU seconds of a process: its own and its reaped children's, user and system."""
@@ -212,6 +266,7 @@ def cpu_delta(before: dict[str, float], after: dict[str, float]) -> dict[str, fl
 
 # ---- the client -----------------------------------------------------------------------------
 
+
 @dataclass
 class Tracker:
     """Every job's stages by name; ``finished(name)`` is set once its Job is Complete/Failed."""
@@ -244,8 +299,9 @@ class Tracker:
             self.jobs[name].update(by_uid.get(uid, {}))
 
 
-async def watch(client: httpx.AsyncClient, path: str, handle: Callable[[dict, float], None],
-                tracker: Tracker) -> None:
+async def watch(
+    client: httpx.AsyncClient, path: str, handle: Callable[[dict, float], None], tracker: Tracker
+) -> None:
     """Follow ``path`` from now on, handing each object and its arrival time to ``handle``;
     reconnects from the last version seen should the server end the watch."""
     version = (await client.get(path)).json()["metadata"]["resourceVersion"]
@@ -264,27 +320,40 @@ async def watch(client: httpx.AsyncClient, path: str, handle: Callable[[dict, fl
                 handle(event["object"], now)
 
 
-async def submit(client: httpx.AsyncClient, tracker: Tracker, name: str, cpu: str,
-                 command: list[str]) -> None:
+async def submit(
+    client: httpx.AsyncClient, tracker: Tracker, name: str, cpu: str, command: list[str]
+) -> None:
     record = tracker.jobs.setdefault(name, {})
     body = orjson.dumps(job_manifest(name, cpu, command))
     record["submitted"] = time.time()
-    response = await client.post(JOBS, content=body,
-                                 headers={"Content-Type": "application/json"})
+    response = await client.post(JOBS, content=body, headers={"Content-Type": "application/json"})
     record["accepted"] = time.time()
     if response.status_code != 201:
         raise RuntimeError(f"POST {name}: {response.status_code} {response.text[:300]}")
 
 
-async def run_one(client: httpx.AsyncClient, tracker: Tracker, name: str, cpu: str,
-                  command: list[str], timeout: float = 60) -> None:
+async def run_one(
+    client: httpx.AsyncClient,
+    tracker: Tracker,
+    name: str,
+    cpu: str,
+    command: list[str],
+    timeout: float = 60,
+) -> None:
     """Submit one Job and wait until it has finished."""
     await submit(client, tracker, name, cpu, command)
     await asyncio.wait_for(tracker.finished(name).wait(), timeout)
 
 
-async def run_burst(client: httpx.AsyncClient, tracker: Tracker, names: list[str], cpu: str,
-                    command: list[str], clients: int, timeout: float) -> list[str]:
+async def run_burst(
+    client: httpx.AsyncClient,
+    tracker: Tracker,
+    names: list[str],
+    cpu: str,
+    command: list[str],
+    clients: int,
+    timeout: float,
+) -> list[str]:
     """Submit every Job with ``clients`` requests in flight, then wait for all to finish (up
     to ``timeout`` seconds from the first submit); the names still unfinished."""
     queue = iter(names)
@@ -304,8 +373,9 @@ async def run_burst(client: httpx.AsyncClient, tracker: Tracker, names: list[str
     return [n for n in names if n not in tracker.outcomes]
 
 
-async def probe_gets(client: httpx.AsyncClient, path: str, latencies: list[float],
-                     interval_s: float = 0.1) -> None:
+async def probe_gets(
+    client: httpx.AsyncClient, path: str, latencies: list[float], interval_s: float = 0.1
+) -> None:
     """GET ``path`` every ``interval_s`` until cancelled, appending each answer's latency in
     seconds (a GET that fails raises: the run's figures would be wrong without it)."""
     while True:

@@ -30,9 +30,16 @@ from berth.cli.main import app
 INTERVAL_S = 0.005
 TOP = 40
 # Where a thread waits rather than works: (file name, function) of the innermost frame.
-_IDLE_LEAVES = {("threading.py", "wait"), ("threading.py", "_wait_for_tstate_lock"),
-                ("selectors.py", "select"), ("queue.py", "get"), ("worker.py", "wait"),
-                ("worker.py", "get_objects"), ("thread.py", "_worker"), ("time.py", "sleep")}
+_IDLE_LEAVES = {
+    ("threading.py", "wait"),
+    ("threading.py", "_wait_for_tstate_lock"),
+    ("selectors.py", "select"),
+    ("queue.py", "get"),
+    ("worker.py", "wait"),
+    ("worker.py", "get_objects"),
+    ("thread.py", "_worker"),
+    ("time.py", "sleep"),
+}
 _BERTH = str(Path(__file__).resolve().parents[1] / "berth") + os.sep
 _DIGITS = re.compile(r"[-_]\d+$")
 
@@ -66,8 +73,11 @@ def _group(name: str) -> str:
 
 def _where(code, line: int | None = None) -> str:
     path = code.co_filename
-    short = path[len(_BERTH) - len("berth/"):] if path.startswith(_BERTH) else \
-        "/".join(Path(path).parts[-2:])
+    short = (
+        path[len(_BERTH) - len("berth/") :]
+        if path.startswith(_BERTH)
+        else "/".join(Path(path).parts[-2:])
+    )
     return f"{short}:{code.co_firstlineno if line is None else line} {code.co_name}"
 
 
@@ -79,7 +89,7 @@ class Sampler:
         self.leaves: Counter[str] = Counter()
         self.berth_lines: Counter[str] = Counter()
         self._last: dict[int, int] = {}
-        self._running: dict[int, tuple] = {}   # native id -> last stack seen not waiting
+        self._running: dict[int, tuple] = {}  # native id -> last stack seen not waiting
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="e2e-profiler", daemon=True)
         self.started = time.monotonic()
@@ -126,18 +136,22 @@ class Sampler:
         self.leaves[_where(*stack[0])] += seconds  # pyright: ignore[reportArgumentType]
         for where in {_where(code) for code, _ in stack}:
             self.functions[where] += seconds  # pyright: ignore[reportArgumentType]
-        berth_line = next((_where(code, line) for code, line in stack
-                           if code.co_filename.startswith(_BERTH)), None)
+        berth_line = next(
+            (_where(code, line) for code, line in stack if code.co_filename.startswith(_BERTH)),
+            None,
+        )
         if berth_line:
             self.berth_lines[f"[{group}] {berth_line}"] += seconds  # pyright: ignore[reportArgumentType]
 
     def report(self) -> dict:
-        return {"wall_s": time.monotonic() - self.started,
-                "process_cpu_s": time.process_time() - self.cpu_start,
-                "threads": self.threads.most_common(),
-                "functions": self.functions.most_common(TOP),
-                "leaves": self.leaves.most_common(TOP),
-                "berth_lines": self.berth_lines.most_common(TOP)}
+        return {
+            "wall_s": time.monotonic() - self.started,
+            "process_cpu_s": time.process_time() - self.cpu_start,
+            "threads": self.threads.most_common(),
+            "functions": self.functions.most_common(TOP),
+            "leaves": self.leaves.most_common(TOP),
+            "berth_lines": self.berth_lines.most_common(TOP),
+        }
 
 
 def main(argv: list[str]) -> None:

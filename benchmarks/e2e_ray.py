@@ -76,8 +76,9 @@ def _burst(argv: list[str], count: int, cpus: float) -> list[TaskTimes]:
     return out
 
 
-def run_baselines(variants: dict[str, list[str]], temp_dir: Path, *, burst: int, solo: int,
-                  warm: int, cpus: float) -> list[Baseline]:
+def run_baselines(
+    variants: dict[str, list[str]], temp_dir: Path, *, burst: int, solo: int, warm: int, cpus: float
+) -> list[Baseline]:
     """For each named command: ``warm`` tasks unmeasured, ``solo`` one at a time, then
     ``burst`` submitted at once."""
     address = start_local_ray(temp_dir)
@@ -90,8 +91,7 @@ def run_baselines(variants: dict[str, list[str]], temp_dir: Path, *, burst: int,
             results = []
             for name, argv in variants.items():
                 ray.get([run_process.options(num_cpus=cpus).remote(argv) for _ in range(warm)])
-                results.append(Baseline(name, _solo(argv, solo, cpus),
-                                        _burst(argv, burst, cpus)))
+                results.append(Baseline(name, _solo(argv, solo, cpus), _burst(argv, burst, cpus)))
             return results
         finally:
             ray.shutdown()

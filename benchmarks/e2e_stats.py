@@ -53,8 +53,13 @@ def percentile(values: Sequence[float], q: float) -> float:
 def summarize(values: Sequence[float]) -> Summary:
     if not values:
         return Summary(0, math.nan, math.nan, math.nan, math.nan)
-    return Summary(len(values), percentile(values, 50), percentile(values, 99),
-                   sum(values) / len(values), max(values))
+    return Summary(
+        len(values),
+        percentile(values, 50),
+        percentile(values, 99),
+        sum(values) / len(values),
+        max(values),
+    )
 
 
 def rate(count: int, start: float, end: float) -> float:
@@ -79,6 +84,7 @@ def first_of(record: Mapping[str, float], *stages: str) -> float | None:
 
 # ---- stamps from watch events ---------------------------------------------------------------
 
+
 def note_pod(record: dict[str, float], pod: dict, now: float) -> None:
     """Record the first time each stage of a pod is seen, from one watch event at ``now``.
 
@@ -97,7 +103,7 @@ def note_pod(record: dict[str, float], pod: dict, now: float) -> None:
 
 
 def job_outcome(job: dict) -> str | None:
-    """"Complete" or "Failed" once the Job has that condition set to True, else None."""
+    """ "Complete" or "Failed" once the Job has that condition set to True, else None."""
     for condition in (job.get("status") or {}).get("conditions") or []:
         if condition.get("type") in ("Complete", "Failed") and condition.get("status") == "True":
             return condition["type"]
@@ -105,6 +111,7 @@ def job_outcome(job: dict) -> str | None:
 
 
 # ---- stamps from the node's files -----------------------------------------------------------
+
 
 def parse_stat(text: str) -> dict[str, tuple[float, float]]:
     """``stat -c '%n|%.9W|%.9Y'`` output: path -> (birth time, modification time)."""
@@ -144,6 +151,7 @@ def _earliest(record: dict[str, float], stage: str, value: float) -> None:
 
 # ---- how full the node was kept -------------------------------------------------------------
 
+
 def mean_in_flight(intervals: Iterable[tuple[float, float]], start: float, end: float) -> float:
     """Time-weighted mean number of intervals open over ``[start, end]``."""
     if end <= start:
@@ -155,8 +163,9 @@ def mean_in_flight(intervals: Iterable[tuple[float, float]], start: float, end: 
 def max_in_flight(intervals: Iterable[tuple[float, float]]) -> int:
     """Most intervals open at once (an interval ending at t is closed before one starting
     at t opens)."""
-    edges = sorted([(a, 1) for a, _ in intervals] + [(b, -1) for _, b in intervals],
-                   key=lambda e: (e[0], e[1]))
+    edges = sorted(
+        [(a, 1) for a, _ in intervals] + [(b, -1) for _, b in intervals], key=lambda e: (e[0], e[1])
+    )
     most = now = 0
     for _, step in edges:
         now += step
@@ -164,15 +173,24 @@ def max_in_flight(intervals: Iterable[tuple[float, float]]) -> int:
     return most
 
 
-def starved_share(waiting: Iterable[tuple[float, float]], holding: Iterable[tuple[float, float]],
-                  slots: int, start: float, end: float) -> float:
+def starved_share(
+    waiting: Iterable[tuple[float, float]],
+    holding: Iterable[tuple[float, float]],
+    slots: int,
+    start: float,
+    end: float,
+) -> float:
     """Share of ``[start, end]`` during which some pod was waiting (a ``waiting`` interval
     open) while fewer than ``slots`` pods held a place (``holding`` intervals open): time a
     scheduler left capacity idle with work queued."""
     if end <= start:
         return math.nan
-    edges = sorted([(a, 0, 1) for a, _ in waiting] + [(b, 0, -1) for _, b in waiting]
-                   + [(a, 1, 1) for a, _ in holding] + [(b, 1, -1) for _, b in holding])
+    edges = sorted(
+        [(a, 0, 1) for a, _ in waiting]
+        + [(b, 0, -1) for _, b in waiting]
+        + [(a, 1, 1) for a, _ in holding]
+        + [(b, 1, -1) for _, b in holding]
+    )
     counts = [0, 0]
     starved = 0.0
     previous = start
@@ -193,6 +211,7 @@ def stage_table(records: Sequence[Mapping[str, float]]) -> list[tuple[str, str, 
 
 
 # ---- no slowdown over a long run ------------------------------------------------------------
+
 
 def window_size(jobs: int) -> int:
     """How many completions each end of a run is measured over: 1,000 (the issue's window)

@@ -37,9 +37,9 @@ from berth.platform.store.client import Client
 from berth.platform.store.lease import Fence, FencedDatabase, LeaseStore
 from berth.scheduler.loop import SchedulerLoop
 from berth.settings import Settings
+from berth.workers.gpu_allocation import GpuAllocationReporter
 from berth.workers.remote_logs import serve_logs_from_ray
 from berth.workers.service import WorkerService
-from berth.workers.gpu_allocation import GpuAllocationReporter
 from berth.workers.simulated import SimulatedKubelet
 
 log = logging.getLogger("berth")
@@ -52,12 +52,16 @@ class ControlSide:
     process has taken the lease, their writes are refused (a cron run, a pod, a binding is
     made by the current leader or not at all), until this side is stopped."""
 
-    def __init__(self, platform: Platform, settings: Settings, fence: Fence | None,
-                 metrics: Metrics):
+    def __init__(
+        self, platform: Platform, settings: Settings, fence: Fence | None, metrics: Metrics
+    ):
         self.platform, self.settings, self.fence = platform, settings, fence
         self.metrics = metrics
-        client = Client(FencedDatabase(platform.db, fence), clock=platform.client.clock) \
-            if fence else platform.client
+        client = (
+            Client(FencedDatabase(platform.db, fence), clock=platform.client.clock)
+            if fence
+            else platform.client
+        )
         self.hub = InformerHub(platform.client, platform.feed)
         self.manager = ControllerManager(self.hub)
         self.manager.add(GarbageCollector(client), workers=2)
@@ -66,18 +70,25 @@ class ControlSide:
         self.manager.add(TTLAfterFinishedController(client))
         ensure_default_class(client)
         # Fenced: a deposed term must not provision or reclaim a volume a second time.
-        self.manager.add(VolumeBinder(client, platform.recorder("persistentvolume-controller"),
-                                      LocalPathProvisioner(settings.resolved_volume_root)),
-                         workers=2)
+        self.manager.add(
+            VolumeBinder(
+                client,
+                platform.recorder("persistentvolume-controller"),
+                LocalPathProvisioner(settings.resolved_volume_root),
+            ),
+            workers=2,
+        )
         self.manager.add(SimulatedKubelet(client), workers=4)
         # Per-device GPU allocation on every node, for `kubectl describe node`.
         self.manager.add(GpuAllocationReporter(client), workers=2)
-        self.cronjobs = CronJobController(client, platform.recorder("cronjob-controller"),
-                                          observers=[metrics.observe_cron])
+        self.cronjobs = CronJobController(
+            client, platform.recorder("cronjob-controller"), observers=[metrics.observe_cron]
+        )
         self.manager.add(self.cronjobs, workers=4)
         # Built before the hub starts: it registers informer handlers.
-        self.scheduler = SchedulerLoop(client, self.hub, platform.recorder("default-scheduler"),
-                                       settings)
+        self.scheduler = SchedulerLoop(
+            client, self.hub, platform.recorder("default-scheduler"), settings
+        )
         self.workers: WorkerService | None = None
         if settings.workers:
             self.workers = WorkerService(platform, self.hub, settings)
@@ -90,8 +101,11 @@ class ControlSide:
         self.scheduler.start()
         if self.workers:
             self.workers.start()
-            self.collectors.append(watch_node_usage(self.metrics, self.workers.kubelet,
-                                                    self.settings.node_usage_period_s))
+            self.collectors.append(
+                watch_node_usage(
+                    self.metrics, self.workers.kubelet, self.settings.node_usage_period_s
+                )
+            )
         for name, check in self.manager.checks().items():
             self.platform.health.add(name, check)
         self.platform.health.add("scheduler", self._scheduler_health)
@@ -135,10 +149,14 @@ class Server:
             return platform
         s = self.settings
         self.elector = LeaderElector(
-            LeaseStore(platform.db), new_identity(), on_started=self._start_control,
+            LeaseStore(platform.db),
+            new_identity(),
+            on_started=self._start_control,
             on_stopped=self._stop_control,
-            timing=LeaseTiming(s.lease_duration_s, s.lease_renew_deadline_s,
-                               s.lease_retry_period_s))
+            timing=LeaseTiming(
+                s.lease_duration_s, s.lease_renew_deadline_s, s.lease_retry_period_s
+            ),
+        )
         platform.health.add("leader-election", self._leader_health)
         self.elector.start()
         self.elector.wait_settled()
@@ -177,8 +195,9 @@ class Server:
             self.control = control
             platform.health.remove("controllers")
             self.metrics.leader.set(1)
-            threading.Thread(target=self._mark_ready, args=(self.control,), daemon=True,
-                             name="readiness").start()
+            threading.Thread(
+                target=self._mark_ready, args=(self.control,), daemon=True, name="readiness"
+            ).start()
 
     def _started(self) -> Platform:
         if self.platform is None:
@@ -201,12 +220,20 @@ class Server:
     def serve(self) -> None:
         """Serve the API until interrupted (Ctrl-C / SIGTERM), then stop everything."""
         platform = self.platform or self.start()
-        app = (create_app(platform, self.metrics) if self.settings.runs_api
-               else create_ops_app(platform, self.metrics))
-        config = uvicorn.Config(app, host=self.settings.host,
-                                port=self.settings.port, log_level=self.settings.log_level,
-                                access_log=False, timeout_graceful_shutdown=3,
-                                lifespan="off")
+        app = (
+            create_app(platform, self.metrics)
+            if self.settings.runs_api
+            else create_ops_app(platform, self.metrics)
+        )
+        config = uvicorn.Config(
+            app,
+            host=self.settings.host,
+            port=self.settings.port,
+            log_level=self.settings.log_level,
+            access_log=False,
+            timeout_graceful_shutdown=3,
+            lifespan="off",
+        )
         self._uvicorn = _Uvicorn(config, on_exit=platform.feed.close_watches)
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, _interrupt)
@@ -254,4 +281,3 @@ class _Uvicorn(uvicorn.Server):
     def handle_exit(self, sig, frame) -> None:
         self._on_exit()
         super().handle_exit(sig, frame)
-

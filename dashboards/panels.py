@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
-RATE = "$__rate_interval"   # Grafana's rate window; the dashboard test substitutes a range
+RATE = "$__rate_interval"  # Grafana's rate window; the dashboard test substitutes a range
 GRID_WIDTH = 24
 
 
@@ -24,15 +24,21 @@ class Panel:
     title: str
     targets: tuple[Target, ...]
     description: str
-    kind: str = "timeseries"      # or "stat"
+    kind: str = "timeseries"  # or "stat"
     unit: str = "short"
     width: int = 12
     height: int = 8
     options: dict = field(default_factory=dict)
 
 
-def series(title: str, description: str, *targets: Target, unit: str = "short",
-           width: int = 12, stacked: bool = False) -> Panel:
+def series(
+    title: str,
+    description: str,
+    *targets: Target,
+    unit: str = "short",
+    width: int = 12,
+    stacked: bool = False,
+) -> Panel:
     options = {"stacking": {"mode": "normal"}} if stacked else {}
     return Panel(title, targets, description, "timeseries", unit, width, 8, options)
 
@@ -44,8 +50,7 @@ def stat(title: str, description: str, expr: str, unit: str = "short") -> Panel:
 def _panel_json(panel: Panel, pid: int, x: int, y: int) -> dict:
     defaults: dict = {"unit": panel.unit}
     if panel.kind == "timeseries":
-        defaults["custom"] = {"fillOpacity": 10, "showPoints": "never",
-                              **panel.options}
+        defaults["custom"] = {"fillOpacity": 10, "showPoints": "never", **panel.options}
     return {
         "id": pid,
         "type": panel.kind,
@@ -54,12 +59,20 @@ def _panel_json(panel: Panel, pid: int, x: int, y: int) -> dict:
         "datasource": DATASOURCE,
         "gridPos": {"h": panel.height, "w": panel.width, "x": x, "y": y},
         "fieldConfig": {"defaults": defaults, "overrides": []},
-        "options": ({"legend": {"displayMode": "list", "placement": "bottom"},
-                     "tooltip": {"mode": "multi"}} if panel.kind == "timeseries"
-                    else {"reduceOptions": {"calcs": ["lastNotNull"]}, "colorMode": "value"}),
-        "targets": [{"refId": chr(ord("A") + i), "datasource": DATASOURCE,
-                     "expr": t.expr, "legendFormat": t.legend or "__auto"}
-                    for i, t in enumerate(panel.targets)],
+        "options": (
+            {"legend": {"displayMode": "list", "placement": "bottom"}, "tooltip": {"mode": "multi"}}
+            if panel.kind == "timeseries"
+            else {"reduceOptions": {"calcs": ["lastNotNull"]}, "colorMode": "value"}
+        ),
+        "targets": [
+            {
+                "refId": chr(ord("A") + i),
+                "datasource": DATASOURCE,
+                "expr": t.expr,
+                "legendFormat": t.legend or "__auto",
+            }
+            for i, t in enumerate(panel.targets)
+        ],
     }
 
 
@@ -82,9 +95,19 @@ def dashboard(uid: str, title: str, description: str, panels: list[Panel]) -> di
         "version": 1,
         "refresh": "30s",
         "time": {"from": "now-1h", "to": "now"},
-        "templating": {"list": [{
-            "name": "datasource", "label": "Data source", "type": "datasource",
-            "query": "prometheus", "current": {}, "hide": 0, "refresh": 1}]},
+        "templating": {
+            "list": [
+                {
+                    "name": "datasource",
+                    "label": "Data source",
+                    "type": "datasource",
+                    "query": "prometheus",
+                    "current": {},
+                    "hide": 0,
+                    "refresh": 1,
+                }
+            ]
+        },
         "annotations": {"list": []},
         "panels": laid,
     }
@@ -92,5 +115,6 @@ def dashboard(uid: str, title: str, description: str, panels: list[Panel]) -> di
 
 def queries(board: dict) -> list[tuple[str, str]]:
     """(panel title, expression) of every target of a dashboard's JSON."""
-    return [(panel["title"], target["expr"])
-            for panel in board["panels"] for target in panel["targets"]]
+    return [
+        (panel["title"], target["expr"]) for panel in board["panels"] for target in panel["targets"]
+    ]

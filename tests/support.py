@@ -11,8 +11,9 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, text
 
-PG_ADMIN_URL = os.environ.get("BERTH_TEST_PG_URL",
-                              "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_ADMIN_URL = os.environ.get(
+    "BERTH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 
 @functools.cache
@@ -44,8 +45,10 @@ def make_pg_schema() -> tuple[str, callable]:
 
 
 BWRAP = shutil.which("bwrap")
-BWRAP_MISSING = ("bubblewrap (bwrap), the pod sandbox, is not installed: `make sandbox` (or "
-                 "`apt-get install -y bubblewrap` as root) installs it")
+BWRAP_MISSING = (
+    "bubblewrap (bwrap), the pod sandbox, is not installed: `make sandbox` (or "
+    "`apt-get install -y bubblewrap` as root) installs it"
+)
 
 
 def require_bwrap() -> str:

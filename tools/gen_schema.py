@@ -13,24 +13,44 @@ from pathlib import Path
 import kubernetes.client as k8s
 
 ROOTS = {
-    "Namespace": "V1Namespace", "Pod": "V1Pod", "ConfigMap": "V1ConfigMap",
-    "Secret": "V1Secret", "Event": "CoreV1Event", "Node": "V1Node",
+    "Namespace": "V1Namespace",
+    "Pod": "V1Pod",
+    "ConfigMap": "V1ConfigMap",
+    "Secret": "V1Secret",
+    "Event": "CoreV1Event",
+    "Node": "V1Node",
     "PersistentVolume": "V1PersistentVolume",
-    "PersistentVolumeClaim": "V1PersistentVolumeClaim", "Job": "V1Job",
-    "CronJob": "V1CronJob", "StorageClass": "V1StorageClass", "Lease": "V1Lease",
-    "DeleteOptions": "V1DeleteOptions", "Binding": "V1Binding",
+    "PersistentVolumeClaim": "V1PersistentVolumeClaim",
+    "Job": "V1Job",
+    "CronJob": "V1CronJob",
+    "StorageClass": "V1StorageClass",
+    "Lease": "V1Lease",
+    "DeleteOptions": "V1DeleteOptions",
+    "Binding": "V1Binding",
 }
 # The client spells resource.Quantity as str, but the wire also accepts numbers (`cpu: 2`).
 QUANTITIES = {
-    ("V1ResourceRequirements", "limits"), ("V1ResourceRequirements", "requests"),
-    ("V1VolumeResourceRequirements", "limits"), ("V1VolumeResourceRequirements", "requests"),
-    ("V1NodeStatus", "capacity"), ("V1NodeStatus", "allocatable"),
-    ("V1PersistentVolumeSpec", "capacity"), ("V1PersistentVolumeClaimStatus", "capacity"),
+    ("V1ResourceRequirements", "limits"),
+    ("V1ResourceRequirements", "requests"),
+    ("V1VolumeResourceRequirements", "limits"),
+    ("V1VolumeResourceRequirements", "requests"),
+    ("V1NodeStatus", "capacity"),
+    ("V1NodeStatus", "allocatable"),
+    ("V1PersistentVolumeSpec", "capacity"),
+    ("V1PersistentVolumeClaimStatus", "capacity"),
     ("V1PersistentVolumeClaimStatus", "allocatedResources"),
     ("V1EmptyDirVolumeSource", "sizeLimit"),
 }
-SCALARS = {"str": "string", "int": "integer", "bool": "boolean", "float": "number",
-           "datetime": "date-time", "date": "date", "object": "any", "bytes": "byte"}
+SCALARS = {
+    "str": "string",
+    "int": "integer",
+    "bool": "boolean",
+    "float": "number",
+    "datetime": "date-time",
+    "date": "date",
+    "object": "any",
+    "bytes": "byte",
+}
 
 
 def convert(type_name: str, models: dict) -> str:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 
@@ -44,20 +44,28 @@ def status_from_response(response: httpx.Response, body: bytes) -> dict:
     if isinstance(doc, dict) and doc.get("kind") == "Status":
         return doc
     text = body.decode("utf-8", "replace").strip()
-    return {"kind": "Status", "status": "Failure", "code": response.status_code,
-            "reason": "", "message": text or f"the server responded with HTTP "
-                                             f"{response.status_code}"}
+    return {
+        "kind": "Status",
+        "status": "Failure",
+        "code": response.status_code,
+        "reason": "",
+        "message": text or f"the server responded with HTTP {response.status_code}",
+    }
 
 
 class ApiClient:
-    def __init__(self, server: str, *, timeout: float = 30.0,
-                 transport: httpx.BaseTransport | None = None):
+    def __init__(
+        self, server: str, *, timeout: float = 30.0, transport: httpx.BaseTransport | None = None
+    ):
         self.server = server.rstrip("/")
         # No cap on connections: ``berth run`` holds one open per followed pod log.
-        self._http = httpx.Client(base_url=self.server, timeout=timeout, transport=transport,
-                                  headers={"User-Agent": USER_AGENT},
-                                  limits=httpx.Limits(max_connections=None,
-                                                      max_keepalive_connections=20))
+        self._http = httpx.Client(
+            base_url=self.server,
+            timeout=timeout,
+            transport=transport,
+            headers={"User-Agent": USER_AGENT},
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=20),
+        )
 
     def close(self) -> None:
         self._http.close()
@@ -70,15 +78,23 @@ class ApiClient:
 
     # -- plain requests -------------------------------------------------------------------
 
-    def request(self, method: str, path: str, *, params: dict | None = None,
-                body: bytes | None = None, content_type: str | None = None,
-                accept: str = "application/json") -> httpx.Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict | None = None,
+        body: bytes | None = None,
+        content_type: str | None = None,
+        accept: str = "application/json",
+    ) -> httpx.Response:
         headers = {"Accept": accept}
         if content_type:
             headers["Content-Type"] = content_type
         try:
-            response = self._http.request(method, path, params=_clean(params), content=body,
-                                          headers=headers)
+            response = self._http.request(
+                method, path, params=_clean(params), content=body, headers=headers
+            )
         except httpx.TransportError as exc:
             raise ConnectionProblem(self._unreachable(exc)) from exc
         if response.status_code >= 400:
@@ -96,29 +112,43 @@ class ApiClient:
         return self.request("GET", path, params=params, accept="text/plain").text
 
     def create(self, path: str, obj: dict, field_manager: str = USER_AGENT) -> dict:
-        return self.request("POST", path, params={"fieldManager": field_manager},
-                            body=json.dumps(obj).encode(),
-                            content_type="application/json").json()
+        return self.request(
+            "POST",
+            path,
+            params={"fieldManager": field_manager},
+            body=json.dumps(obj).encode(),
+            content_type="application/json",
+        ).json()
 
     def merge_patch(self, path: str, patch: dict, field_manager: str = USER_AGENT) -> dict:
-        return self.request("PATCH", path, params={"fieldManager": field_manager},
-                            body=json.dumps(patch).encode(), content_type=MERGE_PATCH).json()
+        return self.request(
+            "PATCH",
+            path,
+            params={"fieldManager": field_manager},
+            body=json.dumps(patch).encode(),
+            content_type=MERGE_PATCH,
+        ).json()
 
     def delete(self, path: str, propagation_policy: str | None = None) -> dict:
         options = {"kind": "DeleteOptions", "apiVersion": "v1"}
         if propagation_policy:
             options["propagationPolicy"] = propagation_policy
-        return self.request("DELETE", path, body=json.dumps(options).encode(),
-                            content_type="application/json").json()
+        return self.request(
+            "DELETE", path, body=json.dumps(options).encode(), content_type="application/json"
+        ).json()
 
     # -- streams ------------------------------------------------------------------------
 
     @contextmanager
     def _stream(self, path: str, params: dict | None, accept: str) -> Iterator[httpx.Response]:
         try:
-            with self._http.stream("GET", path, params=_clean(params),
-                                   headers={"Accept": accept},
-                                   timeout=httpx.Timeout(30.0, read=None)) as response:
+            with self._http.stream(
+                "GET",
+                path,
+                params=_clean(params),
+                headers={"Accept": accept},
+                timeout=httpx.Timeout(30.0, read=None),
+            ) as response:
                 if response.status_code >= 400:
                     raise ApiError(status_from_response(response, response.read()))
                 yield response
@@ -132,15 +162,18 @@ class ApiClient:
 
     def watch(self, path: str, params: dict | None = None) -> Iterator[dict]:
         """Watch events (``{"type", "object"}``), one per line, until the server ends the watch."""
-        with self._stream(path, {**(params or {}), "watch": "true"},
-                          "application/json") as response:
+        with self._stream(
+            path, {**(params or {}), "watch": "true"}, "application/json"
+        ) as response:
             for line in response.iter_lines():
                 if line.strip():
                     yield json.loads(line)
 
     def _unreachable(self, exc: Exception) -> str:
-        return (f"The connection to the server {self.server} was refused - is Berth running "
-                f"(berth up) and is --server or BERTH_SERVER right? ({type(exc).__name__})")
+        return (
+            f"The connection to the server {self.server} was refused - is Berth running "
+            f"(berth up) and is --server or BERTH_SERVER right? ({type(exc).__name__})"
+        )
 
 
 def _clean(params: dict | None) -> dict | None:

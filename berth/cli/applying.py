@@ -24,8 +24,9 @@ def load_documents(text: str) -> list[dict]:
             continue
         if not isinstance(doc, dict):
             raise ValueError(f"a manifest must be a mapping, not {type(doc).__name__}")
-        if doc.get("kind") == "List" or (doc.get("kind", "").endswith("List")
-                                         and isinstance(doc.get("items"), list)):
+        if doc.get("kind") == "List" or (
+            doc.get("kind", "").endswith("List") and isinstance(doc.get("items"), list)
+        ):
             docs.extend(item for item in doc["items"] if isinstance(item, dict))
         else:
             docs.append(doc)
@@ -39,8 +40,9 @@ def with_last_applied(manifest: dict) -> dict:
     ``encoding/json`` writes it, and a newline."""
     recorded = json.loads(json.dumps(manifest))
     meta = recorded.setdefault("metadata", {})
-    meta["annotations"] = {k: v for k, v in (meta.get("annotations") or {}).items()
-                           if k != LAST_APPLIED}
+    meta["annotations"] = {
+        k: v for k, v in (meta.get("annotations") or {}).items() if k != LAST_APPLIED
+    }
     out = json.loads(json.dumps(recorded))
     out["metadata"]["annotations"][LAST_APPLIED] = go_json(recorded) + "\n"
     return out
@@ -55,8 +57,13 @@ def go_json(value: object) -> str:
     return text
 
 
-_GO_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028",
-               "\u2029": "\\u2029"}
+_GO_ESCAPES = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
 
 
 def last_applied(live: dict) -> dict:
@@ -74,10 +81,14 @@ def contains(live: object, wanted: object) -> bool:
     """``live`` already holds everything ``wanted`` says (extra live keys are defaults)."""
     if isinstance(wanted, dict):
         return isinstance(live, dict) and all(
-            k in live and contains(live[k], v) for k, v in wanted.items())
+            k in live and contains(live[k], v) for k, v in wanted.items()
+        )
     if isinstance(wanted, list):
-        return isinstance(live, list) and len(live) == len(wanted) and all(
-            contains(a, b) for a, b in zip(live, wanted, strict=True))
+        return (
+            isinstance(live, list)
+            and len(live) == len(wanted)
+            and all(contains(a, b) for a, b in zip(live, wanted, strict=True))
+        )
     return live == wanted
 
 
@@ -99,7 +110,6 @@ def three_way_patch(original: dict, modified: dict, live: dict) -> dict:
             sub = three_way_patch(before if isinstance(before, dict) else {}, want, have)
             if sub:
                 patch[key] = sub
-        elif key not in live or not contains(have, want) or (key in original
-                                                             and before != want):
+        elif key not in live or not contains(have, want) or (key in original and before != want):
             patch[key] = want
     return patch

@@ -15,11 +15,10 @@ from berth.cli.render import Output, format_error
 DEFAULT_SERVER = "http://127.0.0.1:8080"
 DEFAULT_NAMESPACE = "default"
 
-Server = Annotated[str, typer.Option(
-    "--server", envvar="BERTH_SERVER", show_envvar=True,
-    help="Berth API URL.")]
-Namespace = Annotated[str, typer.Option(
-    "--namespace", "-n", help="Namespace of the objects.")]
+Server = Annotated[
+    str, typer.Option("--server", envvar="BERTH_SERVER", show_envvar=True, help="Berth API URL.")
+]
+Namespace = Annotated[str, typer.Option("--namespace", "-n", help="Namespace of the objects.")]
 
 
 class UsageProblem(Exception):

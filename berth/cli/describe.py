@@ -73,8 +73,11 @@ def pairs(mapping: Mapping[str, Any] | None) -> list[str]:
 def annotation_lines(obj: Mapping[str, Any]) -> list[str]:
     """Annotations, less the last-applied manifest (long, and shown by ``get -o yaml``)."""
     found = dig(obj, "metadata", "annotations", default={}) or {}
-    return [f"{k}: {v}" for k, v in sorted(found.items())
-            if k != "kubectl.kubernetes.io/last-applied-configuration"]
+    return [
+        f"{k}: {v}"
+        for k, v in sorted(found.items())
+        if k != "kubectl.kubernetes.io/last-applied-configuration"
+    ]
 
 
 def when(text: str | None) -> str:
@@ -113,31 +116,42 @@ def events_section(page: Page, events: Sequence[Event], now: datetime) -> None:
     for ev in sorted(events, key=_event_time):
         last, first = _event_time(ev), ev.get("firstTimestamp")
         count = ev.get("count") or 1
-        shown = age(last, now) if count <= 1 or not first else \
-            f"{age(last, now)} (x{count} over {age(first, now)})"
+        shown = (
+            age(last, now)
+            if count <= 1 or not first
+            else f"{age(last, now)} (x{count} over {age(first, now)})"
+        )
         source = dig(ev, "source", "component") or ev.get("reportingComponent") or ""
-        rows.append([ev.get("type", ""), ev.get("reason", ""), shown, source,
-                     ev.get("message", "")])
+        rows.append(
+            [ev.get("type", ""), ev.get("reason", ""), shown, source, ev.get("message", "")]
+        )
     data = TableData(["Type", "Reason", "Age", "From", "Message"], rows)
     underline = [["-" * len(h) for h in data.headers]]
     page.block(plain_table(TableData(data.headers, underline + data.rows)), level=1)
 
 
 def _event_time(ev: Event) -> str:
-    return (ev.get("lastTimestamp") or ev.get("eventTime")
-            or dig(ev, "metadata", "creationTimestamp") or "")
+    return (
+        ev.get("lastTimestamp")
+        or ev.get("eventTime")
+        or dig(ev, "metadata", "creationTimestamp")
+        or ""
+    )
 
 
-def conditions_section(page: Page, conditions: Sequence[Mapping[str, Any]] | None, *,
-                       with_reason: bool) -> None:
+def conditions_section(
+    page: Page, conditions: Sequence[Mapping[str, Any]] | None, *, with_reason: bool
+) -> None:
     if not conditions:
         page.field("Conditions", NONE)
         return
     page.section("Conditions")
     headers = ["Type", "Status"] + (["Reason", "Message"] if with_reason else [])
-    rows = [[c.get("type", ""), c.get("status", "")]
-            + ([c.get("reason", ""), c.get("message", "")] if with_reason else [])
-            for c in conditions]
+    rows = [
+        [c.get("type", ""), c.get("status", "")]
+        + ([c.get("reason", ""), c.get("message", "")] if with_reason else [])
+        for c in conditions
+    ]
     underline = [["-" * len(h) for h in headers]]
     page.block(plain_table(TableData(headers, underline + rows)), level=1)
 

@@ -22,6 +22,7 @@ from berth.platform.resources.meta import controller_of, dig, parse_time
 if TYPE_CHECKING:
     from berth.platform.resources.types import Event, Job, Pod, Toleration
 
+
 def _unset(value: object) -> object:
     return "<unset>" if value is None else value
 
@@ -55,20 +56,26 @@ def _state(state: Mapping[str, Any] | None) -> list[tuple[str, object]]:
     if kind == "running":
         return [("State", "Running"), ("Started", when(detail.get("startedAt")))]
     if kind == "terminated":
-        fields = [("State", "Terminated"), ("Reason", detail.get("reason")),
-                  ("Exit Code", detail.get("exitCode"))]
+        fields = [
+            ("State", "Terminated"),
+            ("Reason", detail.get("reason")),
+            ("Exit Code", detail.get("exitCode")),
+        ]
         if detail.get("message"):
             fields.append(("Message", detail["message"]))
-        return fields + [("Started", when(detail.get("startedAt"))),
-                         ("Finished", when(detail.get("finishedAt")))]
+        return fields + [
+            ("Started", when(detail.get("startedAt"))),
+            ("Finished", when(detail.get("finishedAt"))),
+        ]
     fields = [("State", "Waiting"), ("Reason", detail.get("reason"))]
     if detail.get("message"):
         fields.append(("Message", detail["message"]))
     return fields
 
 
-def _containers(page: Page, containers: Sequence[Mapping[str, Any]], statuses: dict | None,
-                level: int) -> None:
+def _containers(
+    page: Page, containers: Sequence[Mapping[str, Any]], statuses: dict | None, level: int
+) -> None:
     page.section("Containers", level)
     for c in containers:
         page.section(c.get("name", ""), level + 1)
@@ -109,10 +116,13 @@ def describe_job(job: Job, events: list[Event], now: datetime) -> str:
     if status.get("startTime"):
         end = parse_time(status["completionTime"]) if status.get("completionTime") else now
         page.field("Duration", human_duration(end - parse_time(status["startTime"])))
-    page.field("Pods Statuses", f"{status.get('active', 0)} Active "
-                                f"({status.get('ready', 0)} Ready) / "
-                                f"{status.get('succeeded', 0)} Succeeded / "
-                                f"{status.get('failed', 0)} Failed")
+    page.field(
+        "Pods Statuses",
+        f"{status.get('active', 0)} Active "
+        f"({status.get('ready', 0)} Ready) / "
+        f"{status.get('succeeded', 0)} Succeeded / "
+        f"{status.get('failed', 0)} Failed",
+    )
     if spec.get("completionMode") == "Indexed":
         page.field("Completed Indexes", status.get("completedIndexes"))
         if status.get("failedIndexes"):

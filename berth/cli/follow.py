@@ -17,8 +17,15 @@ from berth.cli.apiclient import ApiClient, ApiError
 from berth.cli.jobspec import CONTAINER
 from berth.cli.logs import selector_of
 from berth.cli.logstream import LinePrinter, LogFollower, LogRequest
-from berth.cli.progress import (describe_progress, describe_verdict, has_run, log_prefix,
-                                pod_failure, progress, verdict)
+from berth.cli.progress import (
+    describe_progress,
+    describe_verdict,
+    has_run,
+    log_prefix,
+    pod_failure,
+    progress,
+    verdict,
+)
 from berth.cli.render import Output, StatusLine
 from berth.cli.watching import ListWatch
 from berth.platform.resources import registry
@@ -63,11 +70,17 @@ class JobFollower:
 
     def _start_watches(self) -> None:
         by_name = {"fieldSelector": f"metadata.name={self.name}"}
-        ListWatch(self.client, registry.JOB.path(self.namespace), by_name, "job",
-                  self.events, self.stop).start()
-        ListWatch(self.client, registry.POD.path(self.namespace),
-                  {"labelSelector": selector_of(self.job)}, "pod", self.events,
-                  self.stop).start()
+        ListWatch(
+            self.client, registry.JOB.path(self.namespace), by_name, "job", self.events, self.stop
+        ).start()
+        ListWatch(
+            self.client,
+            registry.POD.path(self.namespace),
+            {"labelSelector": selector_of(self.job)},
+            "pod",
+            self.events,
+            self.stop,
+        ).start()
 
     def _drain(self) -> None:
         try:
@@ -112,8 +125,15 @@ class JobFollower:
     def _follow(self, pod: dict) -> None:
         name = pod["metadata"]["name"]
         request = LogRequest(self.namespace, name, CONTAINER, follow=True)
-        follower = LogFollower(self.client, request, log_prefix(self.job, pod), self.emit,
-                               self.stop, self.out.error, finished=self._ended(name))
+        follower = LogFollower(
+            self.client,
+            request,
+            log_prefix(self.job, pod),
+            self.emit,
+            self.stop,
+            self.out.error,
+            finished=self._ended(name),
+        )
         self.logs[name] = follower
         follower.start()
 
@@ -121,6 +141,7 @@ class JobFollower:
         def ended() -> bool:
             pod = self.pods.get(name)
             return pod is None or is_terminal(pod)
+
         return ended
 
     def _report_failure(self, pod: dict) -> None:
@@ -147,8 +168,9 @@ class JobFollower:
     def _refresh_pods(self) -> None:
         """The pod watch may trail the Job's verdict: read the pods once more, directly."""
         try:
-            listed = self.client.get_json(registry.POD.path(self.namespace),
-                                          {"labelSelector": selector_of(self.job)})
+            listed = self.client.get_json(
+                registry.POD.path(self.namespace), {"labelSelector": selector_of(self.job)}
+            )
         except ApiError:
             return
         for pod in listed.get("items") or []:

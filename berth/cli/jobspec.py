@@ -73,6 +73,9 @@ def build_job(options: RunOptions) -> dict:
     if options.backoff_limit is not None:
         spec["backoffLimit"] = options.backoff_limit
     spec["template"] = {"spec": {"restartPolicy": "Never", "containers": [container]}}
-    return {"apiVersion": "batch/v1", "kind": "Job",
-            "metadata": {"name": options.name, "namespace": options.namespace},
-            "spec": spec}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": options.name, "namespace": options.namespace},
+        "spec": spec,
+    }

@@ -40,8 +40,10 @@ def split_kind_name(word: str, name: str | None = None) -> tuple[ResourceType, s
     if "/" in word:
         kind, _, own = word.partition("/")
         if name:
-            raise KindError("there is no need to specify a resource type as a separate "
-                             "argument when passing arguments in resource/name form")
+            raise KindError(
+                "there is no need to specify a resource type as a separate "
+                "argument when passing arguments in resource/name form"
+            )
         return resolve_kind(kind), own or None
     return resolve_kind(word), name
 
@@ -49,4 +51,3 @@ def split_kind_name(word: str, name: str | None = None) -> tuple[ResourceType, s
 def qualified(rt: ResourceType) -> str:
     """``job.batch`` / ``pod``: how kubectl names a type in ``TYPE/NAME`` output."""
     return f"{rt.singular}.{rt.group}" if rt.group else rt.singular
-

@@ -8,8 +8,10 @@ import yaml
 from berth.settings import Settings
 
 
-def kubeconfig(server: str = typer.Option(None, help="API URL (default from settings)."),
-               namespace: str = typer.Option("default", help="Namespace of the context.")):
+def kubeconfig(
+    server: str = typer.Option(None, help="API URL (default from settings)."),
+    namespace: str = typer.Option("default", help="Namespace of the context."),
+):
     """Print a kubeconfig for kubectl: berth kubeconfig > ~/.kube/berth.yaml"""
     settings = Settings()
     url = server or f"http://{settings.host}:{settings.port}"
@@ -18,10 +20,15 @@ def kubeconfig(server: str = typer.Option(None, help="API URL (default from sett
 
 def kubeconfig_document(url: str, namespace: str = "default") -> dict:
     return {
-        "apiVersion": "v1", "kind": "Config",
+        "apiVersion": "v1",
+        "kind": "Config",
         "clusters": [{"name": "berth", "cluster": {"server": url}}],
         "users": [{"name": "berth", "user": {}}],
-        "contexts": [{"name": "berth", "context": {"cluster": "berth", "user": "berth",
-                                                   "namespace": namespace}}],
+        "contexts": [
+            {
+                "name": "berth",
+                "context": {"cluster": "berth", "user": "berth", "namespace": namespace},
+            }
+        ],
         "current-context": "berth",
     }

@@ -27,8 +27,9 @@ from berth.platform.resources.meta import dig
 def selector_of(job: dict) -> str:
     labels = dig(job, "spec", "selector", "matchLabels", default={}) or {}
     if not labels:
-        raise UsageProblem(f'job.batch/{dig(job, "metadata", "name")} has no '
-                           f"spec.selector.matchLabels")
+        raise UsageProblem(
+            f"job.batch/{dig(job, 'metadata', 'name')} has no spec.selector.matchLabels"
+        )
     return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
 
 
@@ -49,17 +50,22 @@ def pods_of(client: ApiClient, target: str, namespace: str) -> list[dict]:
     return pods
 
 
-def logs(target: Annotated[str, typer.Argument(help="POD, pod/NAME or job/NAME.")],
-         container: Annotated[str | None, typer.Option(
-             "--container", "-c", help="Container (needed when a pod has several).")] = None,
-         follow: Annotated[bool, typer.Option(
-             "--follow", "-f", help="Keep streaming until the containers end.")] = False,
-         tail: Annotated[int | None, typer.Option(
-             help="Only the last N lines of each log.")] = None,
-         timestamps: Annotated[bool, typer.Option(
-             help="Begin each line with its RFC 3339 time.")] = False,
-         namespace: Namespace = DEFAULT_NAMESPACE,
-         server: Server = DEFAULT_SERVER):
+def logs(
+    target: Annotated[str, typer.Argument(help="POD, pod/NAME or job/NAME.")],
+    container: Annotated[
+        str | None,
+        typer.Option("--container", "-c", help="Container (needed when a pod has several)."),
+    ] = None,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep streaming until the containers end.")
+    ] = False,
+    tail: Annotated[int | None, typer.Option(help="Only the last N lines of each log.")] = None,
+    timestamps: Annotated[
+        bool, typer.Option(help="Begin each line with its RFC 3339 time.")
+    ] = False,
+    namespace: Namespace = DEFAULT_NAMESPACE,
+    server: Server = DEFAULT_SERVER,
+):
     """Print the logs of a pod, or of every pod of a Job."""
     out = Output()
     emit = LinePrinter(out.text)
@@ -67,15 +73,22 @@ def logs(target: Annotated[str, typer.Argument(help="POD, pod/NAME or job/NAME."
         pods = pods_of(client, target, namespace)
         several = len(pods) > 1
         base = LogRequest(namespace, "", container, follow, tail, timestamps)
-        requests = [(replace(base, pod=p["metadata"]["name"]),
-                     f"[{p['metadata']['name']}] " if several else "") for p in pods]
+        requests = [
+            (
+                replace(base, pod=p["metadata"]["name"]),
+                f"[{p['metadata']['name']}] " if several else "",
+            )
+            for p in pods
+        ]
         if not (follow and several):
             for request, prefix in requests:
                 print_log(client, request, prefix, emit)
             return
         stop = threading.Event()
-        followers = [LogFollower(client, request, prefix, emit, stop, out.error,
-                                 start_retries=0) for request, prefix in requests]
+        followers = [
+            LogFollower(client, request, prefix, emit, stop, out.error, start_retries=0)
+            for request, prefix in requests
+        ]
         for follower in followers:
             follower.start()
         try:

@@ -30,9 +30,12 @@ class LogRequest:
         return registry.POD.path(self.namespace, self.pod) + "/log"
 
     def params(self) -> dict:
-        return {"container": self.container, "follow": "true" if self.follow else None,
-                "tailLines": None if self.tail is None else str(self.tail),
-                "timestamps": "true" if self.timestamps else None}
+        return {
+            "container": self.container,
+            "follow": "true" if self.follow else None,
+            "tailLines": None if self.tail is None else str(self.tail),
+            "timestamps": "true" if self.timestamps else None,
+        }
 
 
 class LinePrinter:
@@ -47,8 +50,9 @@ class LinePrinter:
             self._write(f"{prefix}{line}\n")
 
 
-def print_log(client: ApiClient, request: LogRequest, prefix: str,
-              emit: Callable[[str, str], None]) -> None:
+def print_log(
+    client: ApiClient, request: LogRequest, prefix: str, emit: Callable[[str, str], None]
+) -> None:
     """Print the pod's log (following it to its end when asked). Raises ApiError."""
     if request.follow:
         for line in client.stream_lines(request.path(), request.params()):
@@ -69,10 +73,17 @@ class LogFollower(threading.Thread):
     times.
     """
 
-    def __init__(self, client: ApiClient, request: LogRequest, prefix: str,
-                 emit: Callable[[str, str], None], stop: threading.Event,
-                 report: Callable[[str], None], finished: Callable[[], bool] = lambda: True,
-                 start_retries: int = START_RETRIES):
+    def __init__(
+        self,
+        client: ApiClient,
+        request: LogRequest,
+        prefix: str,
+        emit: Callable[[str, str], None],
+        stop: threading.Event,
+        report: Callable[[str], None],
+        finished: Callable[[], bool] = lambda: True,
+        start_retries: int = START_RETRIES,
+    ):
         super().__init__(daemon=True, name=f"log-{request.pod}")
         self.client, self.request, self.prefix = client, request, prefix
         self.emit, self.stop, self.report = emit, stop, report
@@ -84,8 +95,7 @@ class LogFollower(threading.Thread):
             ended_before = self.finished()
             try:
                 seen = 0
-                for line in self.client.stream_lines(self.request.path(),
-                                                     self.request.params()):
+                for line in self.client.stream_lines(self.request.path(), self.request.params()):
                     seen += 1
                     if seen > printed:
                         self.emit(self.prefix, line)
@@ -95,8 +105,7 @@ class LogFollower(threading.Thread):
             except ApiError as exc:
                 refused += 1
                 if exc.code != 400 or refused > self.start_retries:
-                    self.report(f"logs of pod/{self.request.pod}: "
-                                f"{exc.status.get('message')}")
+                    self.report(f"logs of pod/{self.request.pod}: {exc.status.get('message')}")
                     return
             except ConnectionProblem as exc:
                 self.report(str(exc))
@@ -108,5 +117,8 @@ def pod_order(pod: dict) -> tuple:
     """Indexed pods by index, the rest by when they were created, then by name."""
     index = dig(pod, "metadata", "annotations", INDEX_ANNOTATION)
     number = int(index) if isinstance(index, str) and index.isdigit() else -1
-    return (number, dig(pod, "metadata", "creationTimestamp", default=""),
-            dig(pod, "metadata", "name", default=""))
+    return (
+        number,
+        dig(pod, "metadata", "creationTimestamp", default=""),
+        dig(pod, "metadata", "name", default=""),
+    )

@@ -36,23 +36,34 @@ class LazyCommand:
 
 
 COMMANDS: dict[str, LazyCommand] = {
-    "run": LazyCommand("berth.cli.jobs", "run", "Run a command as a Job and follow it: "
-                       "progress, logs, and its exit status.",
-                       {"allow_interspersed_args": False}),
+    "run": LazyCommand(
+        "berth.cli.jobs",
+        "run",
+        "Run a command as a Job and follow it: progress, logs, and its exit status.",
+        {"allow_interspersed_args": False},
+    ),
     "get": LazyCommand("berth.cli.objects", "get", "List objects of a kind, or show one."),
-    "describe": LazyCommand("berth.cli.objects", "describe",
-                            "Show one object in detail, with its recent Events."),
-    "logs": LazyCommand("berth.cli.logs", "logs",
-                        "Print the logs of a pod, or of every pod of a Job."),
+    "describe": LazyCommand(
+        "berth.cli.objects", "describe", "Show one object in detail, with its recent Events."
+    ),
+    "logs": LazyCommand(
+        "berth.cli.logs", "logs", "Print the logs of a pod, or of every pod of a Job."
+    ),
     "delete": LazyCommand("berth.cli.objects", "delete", "Delete objects by name."),
-    "apply": LazyCommand("berth.cli.objects", "apply", "Create or update objects from "
-                         "YAML/JSON manifests (several documents per file)."),
-    "trigger": LazyCommand("berth.cli.trigger", "trigger",
-                           "Run a CronJob's Job now, outside its schedule."),
+    "apply": LazyCommand(
+        "berth.cli.objects",
+        "apply",
+        "Create or update objects from YAML/JSON manifests (several documents per file).",
+    ),
+    "trigger": LazyCommand(
+        "berth.cli.trigger", "trigger", "Run a CronJob's Job now, outside its schedule."
+    ),
     "up": LazyCommand("berth.cli.up", "up", "Start Berth embedded and serve until Ctrl-C."),
-    "kubeconfig": LazyCommand("berth.cli.kubeconfig", "kubeconfig",
-                              "Print a kubeconfig for kubectl: berth kubeconfig > "
-                              "~/.kube/berth.yaml"),
+    "kubeconfig": LazyCommand(
+        "berth.cli.kubeconfig",
+        "kubeconfig",
+        "Print a kubeconfig for kubectl: berth kubeconfig > ~/.kube/berth.yaml",
+    ),
 }
 
 
@@ -72,8 +83,7 @@ class LazyGroup(TyperGroup):
             formatter.write_dl([(name, command.summary) for name, command in COMMANDS.items()])
 
 
-app = typer.Typer(cls=LazyGroup, no_args_is_help=True, add_completion=False,
-                  rich_markup_mode=None)
+app = typer.Typer(cls=LazyGroup, no_args_is_help=True, add_completion=False, rich_markup_mode=None)
 
 
 @app.callback()

@@ -39,10 +39,11 @@ Kind = Annotated[str, typer.Argument(help="Kind (job, jobs, cj, po, cm, ...) or 
 
 def as_list(listed: dict, rt: ResourceType) -> dict:
     """A ``JobList`` as kubectl prints it: a ``v1`` ``List`` whose items carry kind and version."""
-    items = [without_managed_fields({"apiVersion": rt.api_version, "kind": rt.kind, **item})
-             for item in listed.get("items") or []]
-    return {"apiVersion": "v1", "kind": "List", "items": items,
-            "metadata": {"resourceVersion": ""}}
+    items = [
+        without_managed_fields({"apiVersion": rt.api_version, "kind": rt.kind, **item})
+        for item in listed.get("items") or []
+    ]
+    return {"apiVersion": "v1", "kind": "List", "items": items, "metadata": {"resourceVersion": ""}}
 
 
 def without_managed_fields(obj: dict) -> dict:
@@ -57,29 +58,39 @@ def nothing_found(rt: ResourceType, namespace: str | None) -> str:
     return "No resources found"
 
 
-def get(kind: Kind,
-        name: Annotated[str | None, typer.Argument(help="Object name.")] = None,
-        namespace: Namespace = DEFAULT_NAMESPACE,
-        all_namespaces: Annotated[bool, typer.Option(
-            "--all-namespaces", "-A", help="List across every namespace.")] = False,
-        selector: Annotated[str | None, typer.Option(
-            "--selector", "-l", help="Label selector, e.g. app=web,tier!=db.")] = None,
-        output: Annotated[str | None, typer.Option(
-            "--output", "-o", help="wide, yaml, json or name.")] = None,
-        server: Server = DEFAULT_SERVER):
+def get(
+    kind: Kind,
+    name: Annotated[str | None, typer.Argument(help="Object name.")] = None,
+    namespace: Namespace = DEFAULT_NAMESPACE,
+    all_namespaces: Annotated[
+        bool, typer.Option("--all-namespaces", "-A", help="List across every namespace.")
+    ] = False,
+    selector: Annotated[
+        str | None, typer.Option("--selector", "-l", help="Label selector, e.g. app=web,tier!=db.")
+    ] = None,
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="wide, yaml, json or name.")
+    ] = None,
+    server: Server = DEFAULT_SERVER,
+):
     """List objects of a kind, or show one."""
     out = Output()
     with reporting(out), ApiClient(server) as client:
         if output is not None and output not in OUTPUTS:
-            raise UsageProblem(f'unable to match a printer suitable for the output format '
-                               f'"{output}", allowed formats are: {",".join(sorted(OUTPUTS))}')
+            raise UsageProblem(
+                f"unable to match a printer suitable for the output format "
+                f'"{output}", allowed formats are: {",".join(sorted(OUTPUTS))}'
+            )
         rt, name = split_kind_name(kind, name)
         ns = None if all_namespaces and not name else namespace
         path = rt.path(ns, name)
         params = {} if name else {"labelSelector": selector}
         if output in (None, "wide"):
-            data = table_data(client.get_table(path, params), wide=output == "wide",
-                              namespace_column=rt.namespaced and ns is None)
+            data = table_data(
+                client.get_table(path, params),
+                wide=output == "wide",
+                namespace_column=rt.namespaced and ns is None,
+            )
             if data.rows:
                 out.table(data)
             else:
@@ -119,13 +130,17 @@ def page_for(rt: ResourceType, obj: Any, events: list[Event], now: datetime) -> 
     return describe_generic(obj, events, now)
 
 
-def describe(kind: Kind,
-             name: Annotated[str | None, typer.Argument(
-                 help="Object name (all of the kind when left out).")] = None,
-             namespace: Namespace = DEFAULT_NAMESPACE,
-             selector: Annotated[str | None, typer.Option(
-                 "--selector", "-l", help="Label selector when no name is given.")] = None,
-             server: Server = DEFAULT_SERVER):
+def describe(
+    kind: Kind,
+    name: Annotated[
+        str | None, typer.Argument(help="Object name (all of the kind when left out).")
+    ] = None,
+    namespace: Namespace = DEFAULT_NAMESPACE,
+    selector: Annotated[
+        str | None, typer.Option("--selector", "-l", help="Label selector when no name is given.")
+    ] = None,
+    server: Server = DEFAULT_SERVER,
+):
     """Show one object in detail, with its recent Events."""
     out = Output()
     with reporting(out), ApiClient(server) as client:
@@ -133,8 +148,9 @@ def describe(kind: Kind,
         if name:
             objects = [client.get_json(rt.path(namespace, name))]
         else:
-            objects = client.get_json(rt.path(namespace), {"labelSelector": selector}).get(
-                "items") or []
+            objects = (
+                client.get_json(rt.path(namespace), {"labelSelector": selector}).get("items") or []
+            )
             if not objects:
                 out.error(nothing_found(rt, namespace))
         now = datetime.now(UTC)
@@ -157,24 +173,29 @@ def wait_gone(client: ApiClient, path: str, timeout: float, interval: float = 0.
         time.sleep(interval)
 
 
-def delete(kind: Kind,
-           names: Annotated[list[str] | None, typer.Argument(help="Object names.")] = None,
-           namespace: Namespace = DEFAULT_NAMESPACE,
-           cascade: Annotated[str, typer.Option(
-               help="background, foreground or orphan (what happens to dependents).")]
-           = "background",
-           wait: Annotated[bool, typer.Option(
-               "--wait/--no-wait", help="Wait until the objects are gone.")] = True,
-           timeout: Annotated[float, typer.Option(
-               help="Seconds to wait for each object (0: no limit).")] = 0,
-           server: Server = DEFAULT_SERVER):
+def delete(
+    kind: Kind,
+    names: Annotated[list[str] | None, typer.Argument(help="Object names.")] = None,
+    namespace: Namespace = DEFAULT_NAMESPACE,
+    cascade: Annotated[
+        str, typer.Option(help="background, foreground or orphan (what happens to dependents).")
+    ] = "background",
+    wait: Annotated[
+        bool, typer.Option("--wait/--no-wait", help="Wait until the objects are gone.")
+    ] = True,
+    timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for each object (0: no limit).")
+    ] = 0,
+    server: Server = DEFAULT_SERVER,
+):
     """Delete objects by name."""
     out = Output()
     with reporting(out), ApiClient(server) as client:
         policy = CASCADES.get(cascade.lower())
         if policy is None:
-            raise UsageProblem(f'invalid --cascade "{cascade}": must be one of '
-                               f'{", ".join(CASCADES)}')
+            raise UsageProblem(
+                f'invalid --cascade "{cascade}": must be one of {", ".join(CASCADES)}'
+            )
         first = names[0] if names else None
         rt, own = split_kind_name(kind, first)
         targets = [own] + list(names or [])[1:] if own else []
@@ -185,8 +206,9 @@ def delete(kind: Kind,
             client.delete(path, policy)
             out.line(f'{qualified(rt)} "{target}" deleted')
             if wait and not wait_gone(client, path, timeout):
-                raise UsageProblem(f'timed out waiting for {qualified(rt)} "{target}" to be '
-                                   f'deleted')
+                raise UsageProblem(
+                    f'timed out waiting for {qualified(rt)} "{target}" to be deleted'
+                )
 
 
 def read_sources(files: list[str]) -> list[tuple[str, str]]:
@@ -198,8 +220,11 @@ def read_sources(files: list[str]) -> list[tuple[str, str]]:
             continue
         path = Path(given)
         if path.is_dir():
-            sources.extend((str(p), p.read_text()) for p in sorted(path.iterdir())
-                           if p.suffix in MANIFEST_SUFFIXES and p.is_file())
+            sources.extend(
+                (str(p), p.read_text())
+                for p in sorted(path.iterdir())
+                if p.suffix in MANIFEST_SUFFIXES and p.is_file()
+            )
         elif path.is_file():
             sources.append((given, path.read_text()))
         else:
@@ -214,18 +239,22 @@ def apply_one(client: ApiClient, doc: dict, namespace: str | None, source: str) 
     name = meta.get("name")
     rt = registry.by_kind(api_version, kind)
     if rt is None:
-        raise UsageProblem(f'resource mapping not found for name: "{name}" namespace: '
-                           f'"{meta.get("namespace", namespace or "")}" from "{source}": no '
-                           f'matches for kind "{kind}" in version "{api_version}"')
+        raise UsageProblem(
+            f'resource mapping not found for name: "{name}" namespace: '
+            f'"{meta.get("namespace", namespace or "")}" from "{source}": no '
+            f'matches for kind "{kind}" in version "{api_version}"'
+        )
     if not name:
         raise UsageProblem(f'{qualified(rt)} from "{source}": resource name may not be empty')
     ns = None
     if rt.namespaced:
         own = meta.get("namespace")
         if own and namespace and own != namespace:
-            raise UsageProblem(f'the namespace from the provided object "{own}" does not match '
-                               f'the namespace "{namespace}". You must pass '
-                               f"'--namespace={own}' to perform this operation.")
+            raise UsageProblem(
+                f'the namespace from the provided object "{own}" does not match '
+                f'the namespace "{namespace}". You must pass '
+                f"'--namespace={own}' to perform this operation."
+            )
         ns = meta["namespace"] = own or namespace or DEFAULT_NAMESPACE
     desired = with_last_applied(doc)
     path = rt.path(ns, name)
@@ -243,11 +272,19 @@ def apply_one(client: ApiClient, doc: dict, namespace: str | None, source: str) 
     return f"{qualified(rt)}/{name} configured"
 
 
-def apply(files: Annotated[list[str], typer.Option(
-              "--filename", "-f", help="Manifest file, directory or - for stdin (repeatable).")],
-          namespace: Annotated[str | None, typer.Option(
-              "--namespace", "-n", help="Namespace for manifests that name none.")] = None,
-          server: Server = DEFAULT_SERVER):
+def apply(
+    files: Annotated[
+        list[str],
+        typer.Option(
+            "--filename", "-f", help="Manifest file, directory or - for stdin (repeatable)."
+        ),
+    ],
+    namespace: Annotated[
+        str | None,
+        typer.Option("--namespace", "-n", help="Namespace for manifests that name none."),
+    ] = None,
+    server: Server = DEFAULT_SERVER,
+):
     """Create or update objects from YAML/JSON manifests (several documents per file)."""
     out = Output()
     failed = False
@@ -256,7 +293,7 @@ def apply(files: Annotated[list[str], typer.Option(
             try:
                 docs = load_documents(text)
             except (yaml.YAMLError, ValueError) as exc:
-                raise UsageProblem(f'error parsing {source}: {exc}') from None
+                raise UsageProblem(f"error parsing {source}: {exc}") from None
             for doc in docs:
                 try:
                     out.line(apply_one(client, doc, namespace, source))

@@ -48,13 +48,20 @@ def progress(job: dict, pods: list[dict]) -> Progress:
     uncounted = max(phases.count("Succeeded") + phases.count("Failed") - succeeded - failed, 0)
     unseen = max(int(status.get("active") or 0) - len(pending) - running - uncounted, 0)
     waiting = next((m for m in map(unschedulable_message, pending) if m), "")
-    return Progress(pending=len(pending) + unseen, running=running, succeeded=succeeded,
-                    failed=failed, waiting=waiting)
+    return Progress(
+        pending=len(pending) + unseen,
+        running=running,
+        succeeded=succeeded,
+        failed=failed,
+        waiting=waiting,
+    )
 
 
 def describe_progress(name: str, p: Progress) -> str:
-    text = (f"job.batch/{name}: {p.pending} pending, {p.running} running, "
-            f"{p.succeeded} succeeded, {p.failed} failed")
+    text = (
+        f"job.batch/{name}: {p.pending} pending, {p.running} running, "
+        f"{p.succeeded} succeeded, {p.failed} failed"
+    )
     return f"{text} ({p.waiting})" if p.waiting else text
 
 
@@ -64,11 +71,13 @@ def verdict(job: dict) -> Verdict | None:
         if condition.get("status") != "True":
             continue
         if condition.get("type") == "Complete":
-            return Verdict(True, condition.get("reason") or "Completed",
-                           condition.get("message") or "")
+            return Verdict(
+                True, condition.get("reason") or "Completed", condition.get("message") or ""
+            )
         if condition.get("type") == "Failed":
-            return Verdict(False, condition.get("reason") or "Failed",
-                           condition.get("message") or "")
+            return Verdict(
+                False, condition.get("reason") or "Failed", condition.get("message") or ""
+            )
     return None
 
 

@@ -26,7 +26,7 @@ def format_error(status: dict) -> str:
     if status.get("code") == 422 and causes:
         details = status.get("details") or {}
         kind, name = details.get("kind", ""), details.get("name", "")
-        head = f"The {kind} \"{name}\" is invalid:" if kind or name else "The request is invalid:"
+        head = f'The {kind} "{name}" is invalid:' if kind or name else "The request is invalid:"
         lines = [head]
         for cause in causes:
             field, message = cause.get("field", ""), cause.get("message", "")
@@ -34,8 +34,7 @@ def format_error(status: dict) -> str:
         return "\n".join(lines)
     reason = status.get("reason") or ""
     message = status.get("message") or "an unknown error occurred"
-    return f"Error from server ({reason}): {message}" if reason else \
-        f"Error from server: {message}"
+    return f"Error from server ({reason}): {message}" if reason else f"Error from server: {message}"
 
 
 @dataclass(frozen=True)
@@ -145,8 +144,13 @@ class StatusLine:
         self.shown: str | None = None
         self.live: Live | None = None
         if out.err.is_terminal:
-            self.live = Live(Spinner("dots", ""), console=out.err, transient=True,
-                             redirect_stdout=out.out.is_terminal, redirect_stderr=True)
+            self.live = Live(
+                Spinner("dots", ""),
+                console=out.err,
+                transient=True,
+                redirect_stdout=out.out.is_terminal,
+                redirect_stderr=True,
+            )
 
     def __enter__(self) -> StatusLine:
         if self.live:

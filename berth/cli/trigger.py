@@ -26,12 +26,16 @@ from berth.platform.resources.meta import utcnow
 KINDS = ("cronjob", "cronjobs", "cj")
 
 
-def trigger(kind: Annotated[str, typer.Argument(help="cronjob (or cj).")],
-            name: Annotated[str, typer.Argument(help="The CronJob to run now.")],
-            job_name: Annotated[str | None, typer.Option(
-                "--job-name", help="Name of the Job (default <cronjob>-manual-<random>).")] = None,
-            namespace: Namespace = DEFAULT_NAMESPACE,
-            server: Server = DEFAULT_SERVER):
+def trigger(
+    kind: Annotated[str, typer.Argument(help="cronjob (or cj).")],
+    name: Annotated[str, typer.Argument(help="The CronJob to run now.")],
+    job_name: Annotated[
+        str | None,
+        typer.Option("--job-name", help="Name of the Job (default <cronjob>-manual-<random>)."),
+    ] = None,
+    namespace: Namespace = DEFAULT_NAMESPACE,
+    server: Server = DEFAULT_SERVER,
+):
     """Run a CronJob's Job now, outside its schedule."""
     out = Output()
     with reporting(out), ApiClient(server) as client:

@@ -16,25 +16,41 @@ from berth.server import Server
 from berth.settings import Settings
 
 
-def up(port: int | None = typer.Option(None, help="API port (default 8080)."),
-       host: str | None = typer.Option(None, help="API address (default 127.0.0.1)."),
-       data_dir: Path | None = typer.Option(None, help="State directory (default ./.berth)."),
-       database_url: str | None = typer.Option(
-           None, help="postgresql+psycopg://user@host/db (default: SQLite in the data dir)."),
-       ray_address: str | None = typer.Option(
-           None, help="Join this Ray cluster instead of starting a private one."),
-       workers: bool | None = typer.Option(
-           None, "--workers/--no-workers", help="Run pods on Ray (default on)."),
-       role: str | None = typer.Option(
-           None, help="all (default): API and controllers; api: the API only; controller: "
-           "controllers, scheduler and node agents, with /metrics on the port."),
-       log_level: str | None = typer.Option(None, help="debug, info, warning, error.")):
+def up(
+    port: int | None = typer.Option(None, help="API port (default 8080)."),
+    host: str | None = typer.Option(None, help="API address (default 127.0.0.1)."),
+    data_dir: Path | None = typer.Option(None, help="State directory (default ./.berth)."),
+    database_url: str | None = typer.Option(
+        None, help="postgresql+psycopg://user@host/db (default: SQLite in the data dir)."
+    ),
+    ray_address: str | None = typer.Option(
+        None, help="Join this Ray cluster instead of starting a private one."
+    ),
+    workers: bool | None = typer.Option(
+        None, "--workers/--no-workers", help="Run pods on Ray (default on)."
+    ),
+    role: str | None = typer.Option(
+        None,
+        help="all (default): API and controllers; api: the API only; controller: "
+        "controllers, scheduler and node agents, with /metrics on the port.",
+    ),
+    log_level: str | None = typer.Option(None, help="debug, info, warning, error."),
+):
     """Start Berth embedded and serve until Ctrl-C."""
-    overrides = {k: v for k, v in {"port": port, "host": host, "data_dir": data_dir,
-                                   "database_url": database_url, "ray_address": ray_address,
-                                   "workers": workers, "role": role,
-                                   "log_level": log_level}.items()
-                 if v is not None}
+    overrides = {
+        k: v
+        for k, v in {
+            "port": port,
+            "host": host,
+            "data_dir": data_dir,
+            "database_url": database_url,
+            "ray_address": ray_address,
+            "workers": workers,
+            "role": role,
+            "log_level": log_level,
+        }.items()
+        if v is not None
+    }
     try:
         settings = Settings(**overrides)
     except ValidationError as err:
@@ -43,7 +59,10 @@ def up(port: int | None = typer.Option(None, help="API port (default 8080)."),
         raise typer.BadParameter(
             f"the API has no authentication yet: it listens on loopback only, not on "
             f"{settings.host!r} (set BERTH_ALLOW_INSECURE_HOST=true where something else "
-            f"keeps it private, as compose.yaml does)", param_hint="--host")
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+            f"keeps it private, as compose.yaml does)",
+            param_hint="--host",
+        )
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     Server(settings).serve()

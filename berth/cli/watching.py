@@ -21,8 +21,15 @@ class Expired(Exception):
 
 
 class ListWatch(threading.Thread):
-    def __init__(self, client: ApiClient, path: str, params: dict, topic: str,
-                 events: queue.Queue, stop: threading.Event):
+    def __init__(
+        self,
+        client: ApiClient,
+        path: str,
+        params: dict,
+        topic: str,
+        events: queue.Queue,
+        stop: threading.Event,
+    ):
         super().__init__(daemon=True, name=f"watch-{topic}")
         self.client, self.path, self.params = client, path, params
         self.topic, self.events, self.stop = topic, events, stop
@@ -46,8 +53,12 @@ class ListWatch(threading.Thread):
         return (listed.get("metadata") or {}).get("resourceVersion", "")
 
     def _watch(self, version: str) -> str:
-        params = {**self.params, "resourceVersion": version, "allowWatchBookmarks": "true",
-                  "timeoutSeconds": str(WATCH_SECONDS)}
+        params = {
+            **self.params,
+            "resourceVersion": version,
+            "allowWatchBookmarks": "true",
+            "timeoutSeconds": str(WATCH_SECONDS),
+        }
         for event in self.client.watch(self.path, params):
             if self.stop.is_set():
                 break

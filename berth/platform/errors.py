@@ -32,8 +32,11 @@ def invalid(path: str, value: object, detail: str) -> Cause:
 
 def unsupported(path: str, value: object, allowed: list[str]) -> Cause:
     shown = ", ".join(f'"{a}"' for a in allowed)
-    return Cause(path, f"Unsupported value: {_show(value)}: supported values: {shown}",
-                 "FieldValueNotSupported")
+    return Cause(
+        path,
+        f"Unsupported value: {_show(value)}: supported values: {shown}",
+        "FieldValueNotSupported",
+    )
 
 
 def forbidden(path: str, detail: str) -> Cause:
@@ -103,8 +106,10 @@ class NotFound(BerthError):
 
     def __init__(self, resource: str, name: str, group: str = "", message: str | None = None):
         qualified = f"{resource}.{group}" if group else resource
-        super().__init__(message or f'{qualified} "{name}" not found',
-                         details={"name": name, "group": group, "kind": resource})
+        super().__init__(
+            message or f'{qualified} "{name}" not found',
+            details={"name": name, "group": group, "kind": resource},
+        )
 
 
 class MethodNotAllowed(BerthError):
@@ -123,8 +128,10 @@ class AlreadyExists(BerthError):
 
     def __init__(self, resource: str, name: str, group: str = ""):
         qualified = f"{resource}.{group}" if group else resource
-        super().__init__(f'{qualified} "{name}" already exists',
-                         details={"name": name, "group": group, "kind": resource})
+        super().__init__(
+            f'{qualified} "{name}" already exists',
+            details={"name": name, "group": group, "kind": resource},
+        )
 
 
 class Conflict(BerthError):
@@ -133,10 +140,14 @@ class Conflict(BerthError):
 
     def __init__(self, resource: str, name: str, group: str = "", detail: str = ""):
         qualified = f"{resource}.{group}" if group else resource
-        detail = detail or ("the object has been modified; please apply your changes "
-                            "to the latest version and try again")
-        super().__init__(f'Operation cannot be fulfilled on {qualified} "{name}": {detail}',
-                         details={"name": name, "group": group, "kind": resource})
+        detail = detail or (
+            "the object has been modified; please apply your changes "
+            "to the latest version and try again"
+        )
+        super().__init__(
+            f'Operation cannot be fulfilled on {qualified} "{name}": {detail}',
+            details={"name": name, "group": group, "kind": resource},
+        )
 
 
 class Gone(BerthError):
@@ -175,9 +186,15 @@ class Invalid(BerthError):
         summary = ", ".join(f"{c.field}: {c.message}" if c.field else c.message for c in causes)
         if len(causes) > 1:
             summary = f"[{summary}]"
-        super().__init__(f'{qualified} "{name}" is invalid: {summary}',
-                         details={"name": name, "group": group, "kind": kind,
-                                  "causes": [c.as_dict() for c in causes]})
+        super().__init__(
+            f'{qualified} "{name}" is invalid: {summary}',
+            details={
+                "name": name,
+                "group": group,
+                "kind": kind,
+                "causes": [c.as_dict() for c in causes],
+            },
+        )
         self.causes = causes
 
 

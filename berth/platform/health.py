@@ -30,12 +30,16 @@ class HealthChecks:
         with self._lock:
             return list(self._checks)
 
-    def run(self, only: str | None = None, exclude: tuple[str, ...] = ()
-            ) -> list[tuple[str, bool, str]]:
+    def run(
+        self, only: str | None = None, exclude: tuple[str, ...] = ()
+    ) -> list[tuple[str, bool, str]]:
         """``(name, ok, message)`` of each check (or of ``only``); a check that raises fails."""
         with self._lock:
-            checks = [(n, c) for n, c in self._checks.items()
-                      if n not in exclude and (only is None or n == only)]
+            checks = [
+                (n, c)
+                for n, c in self._checks.items()
+                if n not in exclude and (only is None or n == only)
+            ]
         out = []
         for name, check in checks:
             try:

@@ -41,8 +41,9 @@ class BackfillPolicy:
     max_reservations: int = 4
 
 
-def is_starving(pod: PodRequest, waiting_since: Mapping[str, float], now: float,
-                policy: BackfillPolicy) -> bool:
+def is_starving(
+    pod: PodRequest, waiting_since: Mapping[str, float], now: float, policy: BackfillPolicy
+) -> bool:
     since = waiting_since.get(pod.uid)
     return since is not None and now - since >= policy.reserve_after_s
 
@@ -51,9 +52,11 @@ def shortfall(pod: PodRequest, node: NodeView) -> float:
     """How far ``node`` is from fitting ``pod``: the missing share of each resource's
     allocatable, summed (0 when it fits now)."""
     missing = 0.0
-    for want, alloc, used in ((pod.cpu, node.alloc_cpu, node.req_cpu),
-                              (pod.memory, node.alloc_mem, node.req_mem),
-                              (pod.gpu, node.alloc_gpu, node.req_gpu)):
+    for want, alloc, used in (
+        (pod.cpu, node.alloc_cpu, node.req_cpu),
+        (pod.memory, node.alloc_mem, node.req_mem),
+        (pod.gpu, node.alloc_gpu, node.req_gpu),
+    ):
         if want > alloc - used and alloc > 0:
             missing += (want - (alloc - used)) / alloc
     for name, want in pod.extended:

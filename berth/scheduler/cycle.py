@@ -40,8 +40,9 @@ def queue_order(pod: PodRequest) -> tuple[int, float]:
     return (-pod.priority, pod.order)
 
 
-def choose_devices(pod: PodRequest, node: NodeView, strategy: Strategy,
-                   kinds: Sequence[Kind]) -> tuple[int, ...] | None:
+def choose_devices(
+    pod: PodRequest, node: NodeView, strategy: Strategy, kinds: Sequence[Kind]
+) -> tuple[int, ...] | None:
     """The GPU devices ``pod`` takes on ``node``: where fragmentation grows least under the
     fragmentation-aware strategy, else the best fit. ``()`` for a pod without GPUs."""
     if not (pod.uses_gpu and node.dev_free):
@@ -65,11 +66,17 @@ class Cycle:
     fragmentation scorer uses, frozen for the cycle.
     """
 
-    def __init__(self, snapshot: Snapshot, strategy: Strategy | str = PACK, *,
-                 now: float = 0.0, waiting_since: Mapping[str, float] | None = None,
-                 reservations: MutableMapping[str, str] | None = None,
-                 backfill: BackfillPolicy = BackfillPolicy(),
-                 kinds: Sequence[Kind] = ()) -> None:
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        strategy: Strategy | str = PACK,
+        *,
+        now: float = 0.0,
+        waiting_since: Mapping[str, float] | None = None,
+        reservations: MutableMapping[str, str] | None = None,
+        backfill: BackfillPolicy = BackfillPolicy(),
+        kinds: Sequence[Kind] = (),
+    ) -> None:
         self.snapshot = snapshot
         self.strategy = strategy_named(strategy) if isinstance(strategy, str) else strategy
         self.now = now
@@ -82,7 +89,7 @@ class Cycle:
         self._finders: dict[str, NodeFinder] = {}
         self.finder = self._finder(self.strategy)
         self._failed: dict[tuple, Decision] = {}
-        self._no_room: set[tuple] = set()   # pod classes with no node left to reserve
+        self._no_room: set[tuple] = set()  # pod classes with no node left to reserve
         for uid, name in list(self.reservations.items()):
             if name in snapshot:
                 snapshot.hold(name)
@@ -123,9 +130,11 @@ class Cycle:
         return decision
 
     def _maybe_reserve(self, pod: PodRequest) -> None:
-        if (len(self.reservations) >= self.backfill.max_reservations
-                or pod.klass in self._no_room
-                or not is_starving(pod, self.waiting_since, self.now, self.backfill)):
+        if (
+            len(self.reservations) >= self.backfill.max_reservations
+            or pod.klass in self._no_room
+            or not is_starving(pod, self.waiting_since, self.now, self.backfill)
+        ):
             return
         name = choose_reservation(pod, self.snapshot)
         if name is None:
@@ -137,8 +146,7 @@ class Cycle:
     def _finder(self, strategy: Strategy) -> NodeFinder:
         finder = self._finders.get(strategy.name)
         if finder is None:
-            finder = self._finders[strategy.name] = NodeFinder(self.snapshot, strategy,
-                                                               self.kinds)
+            finder = self._finders[strategy.name] = NodeFinder(self.snapshot, strategy, self.kinds)
         return finder
 
     def _bind(self, pod: PodRequest, name: str) -> Decision:
@@ -158,12 +166,17 @@ class Cycle:
             self._no_room.clear()
 
 
-def schedule_batch(queue: Iterable[PodRequest], snapshot: Snapshot,
-                   strategy: Strategy | str = PACK, *, now: float = 0.0,
-                   waiting_since: Mapping[str, float] | None = None,
-                   reservations: MutableMapping[str, str] | None = None,
-                   backfill: BackfillPolicy = BackfillPolicy(),
-                   kinds: Sequence[Kind] | None = None) -> list[Decision]:
+def schedule_batch(
+    queue: Iterable[PodRequest],
+    snapshot: Snapshot,
+    strategy: Strategy | str = PACK,
+    *,
+    now: float = 0.0,
+    waiting_since: Mapping[str, float] | None = None,
+    reservations: MutableMapping[str, str] | None = None,
+    backfill: BackfillPolicy = BackfillPolicy(),
+    kinds: Sequence[Kind] | None = None,
+) -> list[Decision]:
     """Decide every pod of ``queue``, in queue order (priority, then creation order).
 
     A pod that does not fit does not stop the pods behind it; see ``backfill.py`` for how a
@@ -171,7 +184,13 @@ def schedule_batch(queue: Iterable[PodRequest], snapshot: Snapshot,
     mix (``mix.py``); by default the mix of this batch.
     """
     pods = sorted(queue, key=queue_order)
-    cycle = Cycle(snapshot, strategy, now=now, waiting_since=waiting_since,
-                  reservations=reservations, backfill=backfill,
-                  kinds=mix_of(pods) if kinds is None else kinds)
+    cycle = Cycle(
+        snapshot,
+        strategy,
+        now=now,
+        waiting_since=waiting_since,
+        reservations=reservations,
+        backfill=backfill,
+        kinds=mix_of(pods) if kinds is None else kinds,
+    )
     return [cycle.decide(pod) for pod in pods]

@@ -12,7 +12,7 @@ Pure functions over a list of free amounts per device (milli-GPUs); no I/O.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from berth.platform.resources.gpus import DEVICE_MILLI
 
@@ -70,13 +70,16 @@ def forced_devices(gpu: int, milli: int, free: Sequence[int]) -> tuple[int, ...]
     if fit is not None:
         return fit
     by_room = sorted(range(len(free)), key=lambda i: (-free[i], i))
-    return tuple(by_room[:gpu + (1 if milli else 0)])
+    return tuple(by_room[: gpu + (1 if milli else 0)])
 
 
 def valid_devices(devices: Sequence[int], gpu: int, milli: int, count: int) -> bool:
     """Devices read from an annotation: the right number, distinct, on this node."""
-    return (len(devices) == gpu + (1 if milli else 0) and len(set(devices)) == len(devices)
-            and all(0 <= d < count for d in devices))
+    return (
+        len(devices) == gpu + (1 if milli else 0)
+        and len(set(devices)) == len(devices)
+        and all(0 <= d < count for d in devices)
+    )
 
 
 def take(free: list[int], devices: Sequence[int], gpu: int, milli: int) -> None:

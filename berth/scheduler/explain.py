@@ -54,12 +54,14 @@ def explain(pod: PodRequest, snapshot: Snapshot, own_node: str | None = None) ->
         else:
             histogram[REASON_RESERVED] += 1
     unresolvable = not resolvable
-    return Explanation(fit_error_message(len(snapshot), histogram, unresolvable),
-                       unresolvable, dict(histogram))
+    return Explanation(
+        fit_error_message(len(snapshot), histogram, unresolvable), unresolvable, dict(histogram)
+    )
 
 
-def explain_by_node(pod: PodRequest, snapshot: Snapshot,
-                    own_node: str | None = None) -> Explanation:
+def explain_by_node(
+    pod: PodRequest, snapshot: Snapshot, own_node: str | None = None
+) -> Explanation:
     """``explain`` one node at a time: for pods whose affinity names nodes, and as the
     reference the grouped version is tested against."""
     histogram: Counter[str] = Counter()
@@ -75,5 +77,6 @@ def explain_by_node(pod: PodRequest, snapshot: Snapshot,
         for reason in rejection.reasons if rejection else ():
             histogram[reason] += 1
     unresolvable = not resolvable
-    return Explanation(fit_error_message(len(snapshot), histogram, unresolvable),
-                       unresolvable, dict(histogram))
+    return Explanation(
+        fit_error_message(len(snapshot), histogram, unresolvable), unresolvable, dict(histogram)
+    )

@@ -20,8 +20,13 @@ from dataclasses import dataclass
 
 from berth.platform.resources.gpus import DEVICE_MILLI, GPU_MILLI
 from berth.platform.resources.nodeselectors import labels_match, terms_match
-from berth.platform.resources.taints import (NO_SCHEDULE, UNSCHEDULABLE, Taint,
-                                             first_untolerated, tolerates)
+from berth.platform.resources.taints import (
+    NO_SCHEDULE,
+    UNSCHEDULABLE,
+    Taint,
+    first_untolerated,
+    tolerates,
+)
 from berth.scheduler.types import CPU, GPU, MEMORY, NodeView, PodRequest
 
 REASON_UNSCHEDULABLE = "node(s) were unschedulable"
@@ -30,12 +35,13 @@ REASON_TOO_MANY_PODS = "Too many pods"
 REASON_RESERVED = "node(s) were reserved for a pod that has waited longer"
 REASON_VOLUME_AFFINITY = "node(s) had volume node affinity conflict"
 REASON_NO_VOLUME = "node(s) didn't find available persistent volumes to bind"
-REASON_VOLUME_MISSING = ("node(s) unavailable due to one or more pvc(s) bound to non-existent "
-                         "pv(s)")
-REASON_ONCE_POD = ("node has pod using PersistentVolumeClaim with the same name and "
-                   "ReadWriteOncePod access mode")
-REASON_ONCE_ELSEWHERE = ("node(s) didn't have the pod's ReadWriteOnce volume, which is in use "
-                         "on another node")
+REASON_VOLUME_MISSING = "node(s) unavailable due to one or more pvc(s) bound to non-existent pv(s)"
+REASON_ONCE_POD = (
+    "node has pod using PersistentVolumeClaim with the same name and ReadWriteOncePod access mode"
+)
+REASON_ONCE_ELSEWHERE = (
+    "node(s) didn't have the pod's ReadWriteOnce volume, which is in use on another node"
+)
 
 
 def untolerated_taint_reason(taint: Taint) -> str:
@@ -103,8 +109,9 @@ def volume_binding(pod: PodRequest, node: NodeView) -> FilterResult:
         if not terms_match(terms, node.labels, node.name):
             return Rejection((REASON_VOLUME_AFFINITY,), True)
     for options in volumes.unbound:
-        if not any(terms is None or terms_match(terms, node.labels, node.name)
-                   for terms in options):
+        if not any(
+            terms is None or terms_match(terms, node.labels, node.name) for terms in options
+        ):
             return Rejection((REASON_NO_VOLUME,), True)
     return None
 
@@ -149,22 +156,30 @@ def node_resources_fit(pod: PodRequest, node: NodeView) -> FilterResult:
 
 def exceeds_allocatable(pod: PodRequest, node: NodeView) -> FilterResult:
     """The part of ``node_resources_fit`` that holds even for an empty node."""
-    reasons = tuple(insufficient(resource)
-                    for resource, want, alloc, _ in _resource_checks(pod, node) if want > alloc)
+    reasons = tuple(
+        insufficient(resource)
+        for resource, want, alloc, _ in _resource_checks(pod, node)
+        if want > alloc
+    )
     if node.max_pods < 1:
         reasons = (REASON_TOO_MANY_PODS,) + reasons
     return Rejection(reasons, True) if reasons else None
 
 
-STATIC_FILTERS: tuple[Filter, ...] = (node_unschedulable, taint_toleration, node_affinity,
-                                       volume_binding)
+STATIC_FILTERS: tuple[Filter, ...] = (
+    node_unschedulable,
+    taint_toleration,
+    node_affinity,
+    volume_binding,
+)
 """Filters whose answer depends only on what never changes about a node."""
 
 FILTERS: tuple[Filter, ...] = STATIC_FILTERS + (node_resources_fit,)
 
 
-def run_filters(pod: PodRequest, node: NodeView,
-                filters: tuple[Filter, ...] = FILTERS) -> FilterResult:
+def run_filters(
+    pod: PodRequest, node: NodeView, filters: tuple[Filter, ...] = FILTERS
+) -> FilterResult:
     """The first rejection, as kube-scheduler stops at the first failing plugin."""
     for check in filters:
         rejection = check(pod, node)
@@ -176,4 +191,3 @@ def run_filters(pod: PodRequest, node: NodeView,
 def static_rejection(pod: PodRequest, node: NodeView) -> FilterResult:
     """Everything that would reject ``pod`` on ``node`` even if the node were empty."""
     return run_filters(pod, node, STATIC_FILTERS) or exceeds_allocatable(pod, node)
-

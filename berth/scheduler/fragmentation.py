@@ -22,7 +22,7 @@ that may run anywhere leaves the scarce models to the work that may not.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from berth.platform.resources.gpus import DEVICE_MILLI
 from berth.platform.resources.nodeselectors import labels_match, terms_match
@@ -32,13 +32,13 @@ from berth.scheduler.types import NodeView, PodRequest
 
 
 def admits(kind: Kind, node: NodeView) -> bool:
-    return not ((kind.selector and not labels_match(kind.selector, node.labels))
-                or (kind.affinity is not None
-                    and not terms_match(kind.affinity, node.labels, node.name)))
+    return not (
+        (kind.selector and not labels_match(kind.selector, node.labels))
+        or (kind.affinity is not None and not terms_match(kind.affinity, node.labels, node.name))
+    )
 
 
-def model_pressure(kinds: Sequence[Kind],
-                   supply: Sequence[tuple[NodeView, int]]) -> list[float]:
+def model_pressure(kinds: Sequence[Kind], supply: Sequence[tuple[NodeView, int]]) -> list[float]:
     """How much the constrained part of the mix leans on each node shape: for every kind
     that may only use some nodes (a GPU model), its share times how scarce those nodes' GPUs
     are (all free GPUs / the free GPUs it may use), summed over the kinds that may use the
@@ -68,8 +68,9 @@ def usable_kinds(node: NodeView, kinds: Sequence[Kind]) -> tuple[Kind, ...]:
     return tuple(k for k in kinds if admits(k, node))
 
 
-def fragmentation(cpu_free: int, mem_free: int, free: Sequence[int],
-                  kinds: Sequence[Kind]) -> float:
+def fragmentation(
+    cpu_free: int, mem_free: int, free: Sequence[int], kinds: Sequence[Kind]
+) -> float:
     """Expected free GPU (in GPUs) the mix could not use on a node with these free amounts
     (``free``: each device's free milli-GPUs); ``kinds``: those the node admits."""
     total = 0
@@ -101,8 +102,12 @@ def fragmentation(cpu_free: int, mem_free: int, free: Sequence[int],
 
 
 def node_fragmentation(node: NodeView, kinds: Sequence[Kind]) -> float:
-    return fragmentation(node.alloc_cpu - node.req_cpu, node.alloc_mem - node.req_mem,
-                         node.dev_free, usable_kinds(node, kinds))
+    return fragmentation(
+        node.alloc_cpu - node.req_cpu,
+        node.alloc_mem - node.req_mem,
+        node.dev_free,
+        usable_kinds(node, kinds),
+    )
 
 
 def device_options(pod: PodRequest, free: Sequence[int]) -> list[tuple[int, ...]]:
@@ -112,7 +117,7 @@ def device_options(pod: PodRequest, free: Sequence[int]) -> list[tuple[int, ...]
         whole = [i for i, f in enumerate(free) if f >= DEVICE_MILLI]
         if len(whole) < pod.gpu:
             return []
-        return [tuple(whole[:pod.gpu])]
+        return [tuple(whole[: pod.gpu])]
     if pod.gpu_milli:
         seen: dict[int, int] = {}
         for i, f in enumerate(free):
@@ -122,9 +127,14 @@ def device_options(pod: PodRequest, free: Sequence[int]) -> list[tuple[int, ...]
     return [()]
 
 
-def best_delta(pod: PodRequest, node: NodeView, kinds: Sequence[Kind], *,
-               admitted: bool = False,
-               before: float | None = None) -> tuple[float, tuple[int, ...]] | None:
+def best_delta(
+    pod: PodRequest,
+    node: NodeView,
+    kinds: Sequence[Kind],
+    *,
+    admitted: bool = False,
+    before: float | None = None,
+) -> tuple[float, tuple[int, ...]] | None:
     """The least rise in the node's fragmentation ``pod`` can cause, and the devices that
     give it (ties: the device with the least room). None: its GPU request does not fit.
     ``admitted``: ``kinds`` are already those the node admits (``usable_kinds``).

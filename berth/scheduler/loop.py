@@ -46,36 +46,48 @@ class LoopStats:
     """Totals since start, for metrics and benchmarks (written by the loop thread only)."""
 
     cycles: int = 0
-    attempts: int = 0          # pods decided (placed or not)
+    attempts: int = 0  # pods decided (placed or not)
     placed: int = 0
-    bound: int = 0             # binds the store accepted
-    bind_conflicts: int = 0    # pod gone, replaced or bound elsewhere meanwhile
-    bind_errors: int = 0       # store failures
-    unschedulable: int = 0     # decisions that found no node
+    bound: int = 0  # binds the store accepted
+    bind_conflicts: int = 0  # pod gone, replaced or bound elsewhere meanwhile
+    bind_errors: int = 0  # store failures
+    unschedulable: int = 0  # decisions that found no node
     cycle_seconds: float = 0.0
 
 
 class SchedulerLoop:
     """``start()`` after the hub is started (or before: it waits for the first sync)."""
 
-    def __init__(self, client: Client, hub: InformerHub, recorder: EventRecorder,
-                 settings: Settings, clock: Callable[[], float] = time.monotonic, *,
-                 bind_workers: int = 4, report_workers: int = 2, batch_size: int = 2000,
-                 max_binding: int = 4000, idle_s: float = 1.0) -> None:
+    def __init__(
+        self,
+        client: Client,
+        hub: InformerHub,
+        recorder: EventRecorder,
+        settings: Settings,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        bind_workers: int = 4,
+        report_workers: int = 2,
+        batch_size: int = 2000,
+        max_binding: int = 4000,
+        idle_s: float = 1.0,
+    ) -> None:
         self.hub = hub
         self.clock = clock
         self.strategy = strategy_named(settings.scheduler_strategy)
-        self.backfill = BackfillPolicy(settings.scheduler_reserve_after_s,
-                                       settings.scheduler_max_reservations)
+        self.backfill = BackfillPolicy(
+            settings.scheduler_reserve_after_s, settings.scheduler_max_reservations
+        )
         self.batch_size = batch_size
         self.max_binding = max_binding
         self.idle_s = idle_s
         self.state = ClusterState(SchedulingQueue(clock))
         self.stats = LoopStats()
-        self.queue_counts: dict[str, int] = {}   # refreshed about once a second
+        self.queue_counts: dict[str, int] = {}  # refreshed about once a second
         self._counted_at = float("-inf")
-        self.writer = Writer(client, recorder, self._bound, bind_workers=bind_workers,
-                             report_workers=report_workers)
+        self.writer = Writer(
+            client, recorder, self._bound, bind_workers=bind_workers, report_workers=report_workers
+        )
         self._inbox: deque[tuple] = deque()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -84,11 +96,12 @@ class SchedulerLoop:
         self._pods = hub.informer(registry.POD)
         self._pods.add_handler(lambda old, new: self._post(("pod", old, new)))
         hub.informer(registry.NODE).add_handler(lambda old, new: self._post(("node", old, new)))
-        for kind, rt in (("claim", registry.PERSISTENT_VOLUME_CLAIM),
-                         ("volume", registry.PERSISTENT_VOLUME),
-                         ("class", registry.STORAGE_CLASS)):
-            hub.informer(rt).add_handler(
-                lambda old, new, kind=kind: self._post((kind, old, new)))
+        for kind, rt in (
+            ("claim", registry.PERSISTENT_VOLUME_CLAIM),
+            ("volume", registry.PERSISTENT_VOLUME),
+            ("class", registry.STORAGE_CLASS),
+        ):
+            hub.informer(rt).add_handler(lambda old, new, kind=kind: self._post((kind, old, new)))
 
     # ---- lifecycle ----------------------------------------------------------------------
 
@@ -175,8 +188,9 @@ class SchedulerLoop:
         if room <= 0 or self.clock() < self._pause_until:
             return False
         started = time.perf_counter()
-        placed, failed = self.state.cycle(now=self.clock(), strategy=self.strategy,
-                                          backfill=self.backfill, limit=room)
+        placed, failed = self.state.cycle(
+            now=self.clock(), strategy=self.strategy, backfill=self.backfill, limit=room
+        )
         if not placed and not failed:
             return False
         for placement in placed:

@@ -8,8 +8,9 @@ NO_NODES = "no nodes available to schedule pods"
 NOT_HELPFUL = "Preemption is not helpful for scheduling"
 
 
-def fit_error_message(num_nodes: int, histogram: Mapping[str, int],
-                      unresolvable: bool = False) -> str:
+def fit_error_message(
+    num_nodes: int, histogram: Mapping[str, int], unresolvable: bool = False
+) -> str:
     """``0/3 nodes are available: 1 node(s) didn't match ..., 2 Insufficient cpu.``
 
     Entries are ``"<count> <reason>"`` sorted as plain strings (Go's ``sort.Strings``), so
@@ -24,13 +25,14 @@ def fit_error_message(num_nodes: int, histogram: Mapping[str, int],
     if entries:
         message += f" {', '.join(entries)}."
     if unresolvable:
-        message += (f" preemption: 0/{num_nodes} nodes are available: "
-                    f"{num_nodes} {NOT_HELPFUL}.")
+        message += f" preemption: 0/{num_nodes} nodes are available: {num_nodes} {NOT_HELPFUL}."
     return message
 
 
 def prefilter_message(num_nodes: int, reason: str) -> str:
     """A pod no node was even looked at for (a PreFilter verdict, such as a missing claim):
     ``0/3 nodes are available: persistentvolumeclaim "x" not found. preemption: ...``."""
-    return (f"0/{num_nodes} nodes are available: {reason}. preemption: 0/{num_nodes} nodes "
-            f"are available: {num_nodes} {NOT_HELPFUL}.")
+    return (
+        f"0/{num_nodes} nodes are available: {reason}. preemption: 0/{num_nodes} nodes "
+        f"are available: {num_nodes} {NOT_HELPFUL}."
+    )

@@ -28,8 +28,8 @@ class Kind(NamedTuple):
     gpu: int
     milli: int
     share: float
-    selector: tuple = ()       # the pod's nodeSelector and required node affinity:
-    affinity: tuple | None = None   # a node they exclude is no use to this kind at all
+    selector: tuple = ()  # the pod's nodeSelector and required node affinity:
+    affinity: tuple | None = None  # a node they exclude is no use to this kind at all
 
 
 class WorkloadMix:
@@ -65,14 +65,26 @@ class WorkloadMix:
         total = sum(w for _, (w, _, _) in top)
         if total <= 0:
             return ()
-        return tuple(Kind(round(cpu / w), round(memory / w), gpu, milli, share=w / total,
-                          selector=selector, affinity=affinity)
-                     for (gpu, milli, selector, affinity), (w, cpu, memory) in top)
+        return tuple(
+            Kind(
+                round(cpu / w),
+                round(memory / w),
+                gpu,
+                milli,
+                share=w / total,
+                selector=selector,
+                affinity=affinity,
+            )
+            for (gpu, milli, selector, affinity), (w, cpu, memory) in top
+        )
 
     def _rescale(self) -> None:
         unit = self._unit
-        self._weights = {k: (w / unit, c / unit, m / unit)
-                         for k, (w, c, m) in self._weights.items() if w / unit > 1e-9}
+        self._weights = {
+            k: (w / unit, c / unit, m / unit)
+            for k, (w, c, m) in self._weights.items()
+            if w / unit > 1e-9
+        }
         self._unit = 1.0
 
 

@@ -33,7 +33,7 @@ class ClusterEvent(Enum):
     NODE_ADDED = "NodeAdd"
     NODE_CHANGED = "NodeUpdate"
     POD_DELETED = "AssignedPodDelete"
-    VOLUME_CHANGED = "PersistentVolumeClaimChange"   # a claim, volume or class, or a user
+    VOLUME_CHANGED = "PersistentVolumeClaimChange"  # a claim, volume or class, or a user
 
     @property
     def helps_unresolvable(self) -> bool:
@@ -52,17 +52,23 @@ class _Entry:
     def __init__(self, pod: PodRequest) -> None:
         self.pod = pod
         self.attempts = 0
-        self.since: float | None = None     # first failure: how long it has been waiting
+        self.since: float | None = None  # first failure: how long it has been waiting
         self.failed_at = 0.0
         self.unresolvable = False
         self.where = ""
-        self.seq = 0                        # which heap item is current; others are stale
-        self.early = False                  # a cluster change may help: may skip backoff
+        self.seq = 0  # which heap item is current; others are stale
+        self.early = False  # a cluster change may help: may skip backoff
 
 
 class SchedulingQueue:
-    def __init__(self, clock: Callable[[], float], *, initial_backoff_s: float = 1.0,
-                 max_backoff_s: float = 10.0, max_unschedulable_s: float = 300.0) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float],
+        *,
+        initial_backoff_s: float = 1.0,
+        max_backoff_s: float = 10.0,
+        max_unschedulable_s: float = 300.0,
+    ) -> None:
         self._clock = clock
         self.initial_backoff_s = initial_backoff_s
         self.max_backoff_s = max_backoff_s
@@ -120,8 +126,7 @@ class SchedulingQueue:
     def on_event(self, event: ClusterEvent) -> int:
         """Move the parked pods this event may help; returns how many moved."""
         self._events_in_flight.add(event)
-        moved = [e for e in self._unschedulable.values()
-                 if event.may_help(e.pod, e.unresolvable)]
+        moved = [e for e in self._unschedulable.values() if event.may_help(e.pod, e.unresolvable)]
         for entry in moved:
             del self._unschedulable[entry.pod.uid]
             self._to_backoff(entry)
@@ -157,8 +162,11 @@ class SchedulingQueue:
         self._drop_stale_backoff()
         if not self._backoff:
             return None
-        if not self._active and any(self._entries[uid].early for _, seq, uid in self._backoff
-                                    if uid in self._entries and self._entries[uid].seq == seq):
+        if not self._active and any(
+            self._entries[uid].early
+            for _, seq, uid in self._backoff
+            if uid in self._entries and self._entries[uid].seq == seq
+        ):
             return self._clock()
         return self._backoff[0][0]
 
@@ -186,7 +194,8 @@ class SchedulingQueue:
 
     def _to_backoff(self, entry: _Entry) -> None:
         ready_at = entry.failed_at + exponential(
-            entry.attempts, self.initial_backoff_s, self.max_backoff_s)
+            entry.attempts, self.initial_backoff_s, self.max_backoff_s
+        )
         if ready_at <= self._clock():
             self._activate(entry)
             return
@@ -202,8 +211,9 @@ class SchedulingQueue:
             entry = self._entries.get(uid)
             if entry is not None and entry.seq == seq:
                 self._activate(entry)
-        stale = [e for e in self._unschedulable.values()
-                 if now - e.failed_at >= self.max_unschedulable_s]
+        stale = [
+            e for e in self._unschedulable.values() if now - e.failed_at >= self.max_unschedulable_s
+        ]
         for entry in stale:
             del self._unschedulable[entry.pod.uid]
             self._to_backoff(entry)

@@ -16,9 +16,8 @@ raises the node's expected GPU fragmentation given the recent workload mix
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-
-from typing import Sequence
 
 from berth.platform.resources.gpus import DEVICE_MILLI
 from berth.platform.resources.taints import PREFER_NO_SCHEDULE, tolerates
@@ -57,18 +56,17 @@ class Strategy:
 PACK = Strategy("pack", MOST_ALLOCATED)
 SPREAD = Strategy("spread", LEAST_ALLOCATED, resource_weights=((CPU, 1.0), (MEMORY, 1.0)))
 # Fragmentation first: one GPU of expected fragmentation outweighs every other scorer.
-FRAGMENTATION_AWARE = Strategy("fragmentation-aware", MOST_ALLOCATED,
-                               fragmentation_weight=5000.0)
-STRATEGIES = {PACK.name: PACK, SPREAD.name: SPREAD,
-              FRAGMENTATION_AWARE.name: FRAGMENTATION_AWARE}
+FRAGMENTATION_AWARE = Strategy("fragmentation-aware", MOST_ALLOCATED, fragmentation_weight=5000.0)
+STRATEGIES = {PACK.name: PACK, SPREAD.name: SPREAD, FRAGMENTATION_AWARE.name: FRAGMENTATION_AWARE}
 
 
 def strategy_named(name: str) -> Strategy:
     try:
         return STRATEGIES[name]
     except KeyError:
-        raise ValueError(f"unknown scheduler strategy {name!r}; "
-                         f"expected one of {sorted(STRATEGIES)}") from None
+        raise ValueError(
+            f"unknown scheduler strategy {name!r}; expected one of {sorted(STRATEGIES)}"
+        ) from None
 
 
 def curve(shape: Shape, utilization: float) -> float:
@@ -137,13 +135,23 @@ def gpu_placement_score(pod: PodRequest, node: NodeView) -> float:
 
 def taint_score(pod: PodRequest, node: NodeView) -> float:
     """Fewer untolerated ``PreferNoSchedule`` taints score higher."""
-    count = sum(1 for taint in node.taints if taint.effect == PREFER_NO_SCHEDULE
-                and not any(tolerates(t, taint) for t in pod.tolerations))
+    count = sum(
+        1
+        for taint in node.taints
+        if taint.effect == PREFER_NO_SCHEDULE
+        and not any(tolerates(t, taint) for t in pod.tolerations)
+    )
     return MAX_SCORE / (1 + count)
 
 
-def fragmentation_score(pod: PodRequest, node: NodeView, kinds: Sequence[Kind], *,
-                        admitted: bool = False, before: float | None = None) -> float:
+def fragmentation_score(
+    pod: PodRequest,
+    node: NodeView,
+    kinds: Sequence[Kind],
+    *,
+    admitted: bool = False,
+    before: float | None = None,
+) -> float:
     """Minus the rise in the node's expected fragmentation (GPUs), on its best devices;
     0 on a node without GPUs. ``admitted``, ``before``: see ``fragmentation.best_delta``."""
     if not node.dev_free or not kinds:
@@ -152,16 +160,25 @@ def fragmentation_score(pod: PodRequest, node: NodeView, kinds: Sequence[Kind], 
     return -best[0] if best is not None else 0.0
 
 
-def score_node(pod: PodRequest, node: NodeView, strategy: Strategy = PACK,
-               kinds: Sequence[Kind] = (), *, admitted: bool = False,
-               before: float | None = None) -> float:
+def score_node(
+    pod: PodRequest,
+    node: NodeView,
+    strategy: Strategy = PACK,
+    kinds: Sequence[Kind] = (),
+    *,
+    admitted: bool = False,
+    before: float | None = None,
+) -> float:
     """The total the scheduler maximises: weighted sum of the scorers. ``kinds``: the
     workload mix, for the fragmentation scorer (``admitted``: already filtered for the
     node's labels; ``before``: the node's fragmentation against them, if known)."""
-    score = (strategy.allocation_weight * allocation_score(pod, node, strategy)
-             + strategy.gpu_weight * gpu_placement_score(pod, node)
-             + strategy.taint_weight * taint_score(pod, node))
+    score = (
+        strategy.allocation_weight * allocation_score(pod, node, strategy)
+        + strategy.gpu_weight * gpu_placement_score(pod, node)
+        + strategy.taint_weight * taint_score(pod, node)
+    )
     if strategy.fragmentation_weight and node.dev_free:
         score += strategy.fragmentation_weight * fragmentation_score(
-            pod, node, kinds, admitted=admitted, before=before)
+            pod, node, kinds, admitted=admitted, before=before
+        )
     return score

@@ -22,7 +22,7 @@ tested against.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from berth.platform.resources.gpus import DEVICE_MILLI
 from berth.scheduler.filters import node_resources_fit, run_filters
@@ -66,8 +66,7 @@ class NodeFinder:
     ``kinds``: the workload mix the fragmentation scorer uses, frozen for the cycle, so a
     class's score stays a function of its free amounts and every cache here stays true."""
 
-    def __init__(self, snapshot: Snapshot, strategy: Strategy,
-                 kinds: Sequence[Kind] = ()) -> None:
+    def __init__(self, snapshot: Snapshot, strategy: Strategy, kinds: Sequence[Kind] = ()) -> None:
         self.snapshot = snapshot
         self.strategy = strategy
         self.kinds = top_kinds(tuple(kinds), SCORED_KINDS)
@@ -78,14 +77,14 @@ class NodeFinder:
         self._rankings: dict[tuple[int, int], ClassRanking] = {}
         self._ranked_upto = 0
         self._scores: dict[tuple, float] = {}
-        self._before: dict[tuple, float] = {}   # (group, class) -> its fragmentation
+        self._before: dict[tuple, float] = {}  # (group, class) -> its fragmentation
         self._pressure: dict[int, float] = {}
-        self._kinds_for: dict[int, tuple[Kind, ...]] = {}   # group -> kinds it admits
+        self._kinds_for: dict[int, tuple[Kind, ...]] = {}  # group -> kinds it admits
         if self._fragments and kinds:
             groups = [g for g in snapshot.groups if g.sample.alloc_gpu > 0]
             # Against the GPUs still free: a model running out draws more protection.
             values = model_pressure(kinds, [(g.sample, free_gpus(g)) for g in groups])
-            self._pressure = {g.gid: v for g, v in zip(groups, values) if v}
+            self._pressure = {g.gid: v for g, v in zip(groups, values, strict=True) if v}
 
     def score(self, pod: PodRequest, group: NodeGroup, key: tuple, node: NodeView) -> float:
         """``score_node`` of ``pod`` on a node of free class ``key`` of ``group``, cached:
@@ -105,13 +104,18 @@ class NodeFinder:
                 before = self._before.get((group.gid, key))
                 if before is None:
                     before = self._before[(group.gid, key)] = fragmentation(
-                        key[0], key[1], node.dev_free, kinds)
+                        key[0], key[1], node.dev_free, kinds
+                    )
             score = score_node(pod, node, self.strategy, kinds, admitted=True, before=before)
             pressure = self._pressure.get(group.gid)
             if pressure:
                 # GPUs that constrained kinds can find few of are kept for them.
-                score -= (self.strategy.fragmentation_weight * PRESSURE_WEIGHT * pressure
-                          * gpus_taken(pod, node))
+                score -= (
+                    self.strategy.fragmentation_weight
+                    * PRESSURE_WEIGHT
+                    * pressure
+                    * gpus_taken(pod, node)
+                )
             self._scores[cache_key] = score
         return score
 
@@ -135,8 +139,9 @@ class NodeFinder:
     def _feasible(self, pod: PodRequest) -> tuple[list[NodeGroup], frozenset[int]]:
         entry = self._groups.get(pod.klass)
         if entry is None:
-            groups = [g for g in self.snapshot.groups
-                      if self.snapshot.static_rejection(pod, g) is None]
+            groups = [
+                g for g in self.snapshot.groups if self.snapshot.static_rejection(pod, g) is None
+            ]
             entry = self._groups[pod.klass] = (groups, frozenset(g.gid for g in groups))
         return entry
 
@@ -166,7 +171,7 @@ class NodeFinder:
         found: _Best | None = None
         found_score = _NONE
         # A slice, not islice: islice walks the log from its start, O(log) per pod.
-        for group, key in log[cached.pos:end]:
+        for group, key in log[cached.pos : end]:
             if group.gid not in gids:
                 continue
             members = group.classes.get(key)
@@ -201,8 +206,9 @@ class NodeFinder:
                 node = next(iter(members.values()))
                 if extended and node_resources_fit(pod, node) is not None:
                     continue
-                best, best_score = _better(best, best_score, group, key,
-                                           self.score(pod, group, key, node))
+                best, best_score = _better(
+                    best, best_score, group, key, self.score(pod, group, key, node)
+                )
         if best is not None:
             best.pos = len(self.snapshot.log)
         return best
@@ -214,12 +220,13 @@ class NodeFinder:
         if pod.uses_gpu or group.sample.alloc_gpu <= 0:
             return float("inf")
         strategy = self.strategy
-        return (strategy.allocation_weight * MAX_SCORE
-                + strategy.gpu_weight * MAX_SCORE * 0.5
-                + strategy.taint_weight * taint_score(pod, group.sample))
+        return (
+            strategy.allocation_weight * MAX_SCORE
+            + strategy.gpu_weight * MAX_SCORE * 0.5
+            + strategy.taint_weight * taint_score(pod, group.sample)
+        )
 
-    def _ranked_pass(self, pod: PodRequest,
-                     groups: list[NodeGroup]) -> tuple[_Best | None, float]:
+    def _ranked_pass(self, pod: PodRequest, groups: list[NodeGroup]) -> tuple[_Best | None, float]:
         """The best of ``groups`` through each group's score order (see ``ranking.py``)."""
         self._sync_rankings()
         kind = probe_kind(pod)
@@ -229,19 +236,21 @@ class NodeFinder:
             ranking = self._rankings.get((group.gid, kind))
             if ranking is None:
                 ranking = self._rankings[(group.gid, kind)] = ClassRanking(
-                    group, kind, self.strategy)
+                    group, kind, self.strategy
+                )
             key = ranking.best_fit(pod)
             if key is not None:
                 node = next(iter(group.classes[key].values()))
-                best, best_score = _better(best, best_score, group, key,
-                                           self.score(pod, group, key, node))
+                best, best_score = _better(
+                    best, best_score, group, key, self.score(pod, group, key, node)
+                )
         return best, best_score
 
     def _sync_rankings(self) -> None:
         """Rank the classes that appeared since the last pass."""
         log = self.snapshot.log
         if self._rankings:
-            for group, key in log[self._ranked_upto:]:
+            for group, key in log[self._ranked_upto :]:
                 members = group.classes.get(key)
                 if members is None:
                     continue
@@ -271,22 +280,27 @@ def gpus_taken(pod: PodRequest, node: NodeView) -> float:
     GPUs in proportion to the CPU or memory it takes (what it may strand)."""
     if pod.uses_gpu:
         return pod.gpu + pod.gpu_milli / DEVICE_MILLI
-    share = max(pod.cpu / node.alloc_cpu if node.alloc_cpu else 0.0,
-                pod.memory / node.alloc_mem if node.alloc_mem else 0.0)
+    share = max(
+        pod.cpu / node.alloc_cpu if node.alloc_cpu else 0.0,
+        pod.memory / node.alloc_mem if node.alloc_mem else 0.0,
+    )
     return share * node.alloc_gpu
 
 
-def _better(best: _Best | None, best_score: float, group: NodeGroup, key: tuple,
-            score: float) -> tuple[_Best | None, float]:
+def _better(
+    best: _Best | None, best_score: float, group: NodeGroup, key: tuple, score: float
+) -> tuple[_Best | None, float]:
     """Keep the higher score; on a tie, the less loaded group."""
-    if score > best_score or (score == best_score and best is not None
-                              and group.load < best.group.load):
+    if score > best_score or (
+        score == best_score and best is not None and group.load < best.group.load
+    ):
         return _Best(group, key, score, 0), score
     return best, best_score
 
 
-def scan_all(pod: PodRequest, snapshot: Snapshot, strategy: Strategy,
-             kinds: Sequence[Kind] = ()) -> NodeView | None:
+def scan_all(
+    pod: PodRequest, snapshot: Snapshot, strategy: Strategy, kinds: Sequence[Kind] = ()
+) -> NodeView | None:
     """Filter and score every node that is not held; the highest score wins, the first
     node in snapshot order breaks ties."""
     best: NodeView | None = None

@@ -15,7 +15,8 @@ Placing a pod (``assume``) and taking it back (``forget``) are O(1).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from berth.scheduler.filters import FilterResult, static_rejection
 from berth.scheduler.types import NodeView, PodRequest, node_view
@@ -41,8 +42,10 @@ class NodeGroup:
         self.sample = sample
         # Sum over its nodes of requested/allocatable of CPU, memory and GPUs.
         self.requested = 0.0
-        self._scale = tuple(1.0 / a if a > 0 else 0.0
-                            for a in (sample.alloc_cpu, sample.alloc_mem, sample.alloc_gpu))
+        self._scale = tuple(
+            1.0 / a if a > 0 else 0.0
+            for a in (sample.alloc_cpu, sample.alloc_mem, sample.alloc_gpu)
+        )
 
     def share(self, cpu: int, memory: int, gpu: float) -> float:
         return cpu * self._scale[0] + memory * self._scale[1] + gpu * self._scale[2]
@@ -122,8 +125,9 @@ class Snapshot:
 
     # ---- placements ---------------------------------------------------------------------
 
-    def assume(self, pod: PodRequest, name: str,
-               devices: tuple[int, ...] | None = None) -> tuple[int, ...]:
+    def assume(
+        self, pod: PodRequest, name: str, devices: tuple[int, ...] | None = None
+    ) -> tuple[int, ...]:
         """Count ``pod`` on node ``name`` (a placement the caller is about to bind), a GPU
         pod on ``devices`` (default: those it names, else the best fit); returns them."""
         node = self._nodes[name]
@@ -215,5 +219,7 @@ def snapshot_from_objects(nodes: Iterable[Node], pods: Iterable[Pod]) -> Snapsho
         name = (pod.get("spec") or {}).get("nodeName")
         if name:
             by_node.setdefault(name, []).append(pod)
-    return Snapshot(node_view(node, by_node.get((node.get("metadata") or {}).get("name", ""), ()))
-                    for node in nodes)
+    return Snapshot(
+        node_view(node, by_node.get((node.get("metadata") or {}).get("name", ""), ()))
+        for node in nodes
+    )

@@ -40,11 +40,13 @@ UNSCHEDULABLE = "Unschedulable"
 def wants_scheduling(pod: Pod) -> bool:
     """A pod this scheduler should place: unbound, ours, alive, not gated."""
     spec = pod.get("spec") or {}
-    return (not spec.get("nodeName")
-            and is_ours(spec.get("schedulerName"))
-            and not dig(pod, "metadata", "deletionTimestamp")
-            and not spec.get("schedulingGates")
-            and not is_terminal(pod))
+    return (
+        not spec.get("nodeName")
+        and is_ours(spec.get("schedulerName"))
+        and not dig(pod, "metadata", "deletionTimestamp")
+        and not spec.get("schedulingGates")
+        and not is_terminal(pod)
+    )
 
 
 def unschedulable_message(pod: Pod) -> str | None:
@@ -78,13 +80,13 @@ class ClusterState:
         self.queue = queue
         self.snapshot = Snapshot()
         self.reservations: dict[str, str] = {}
-        self._counted: dict[str, tuple[str, PodRequest]] = {}   # uid -> (node, request)
-        self._on_node: dict[str, dict[str, PodRequest]] = {}    # node -> uid -> request
-        self._assumed: dict[str, str] = {}    # uid -> node: placed, bind not yet seen
-        self._pending: dict[str, PodRequest] = {}               # uid -> request, queued
+        self._counted: dict[str, tuple[str, PodRequest]] = {}  # uid -> (node, request)
+        self._on_node: dict[str, dict[str, PodRequest]] = {}  # node -> uid -> request
+        self._assumed: dict[str, str] = {}  # uid -> node: placed, bind not yet seen
+        self._pending: dict[str, PodRequest] = {}  # uid -> request, queued
         self._node_keys: dict[str, tuple] = {}
-        self._reported: dict[str, str] = {}   # uid -> last unschedulable message written
-        self.mix = WorkloadMix()              # recent arrivals, for the fragmentation scorer
+        self._reported: dict[str, str] = {}  # uid -> last unschedulable message written
+        self.mix = WorkloadMix()  # recent arrivals, for the fragmentation scorer
         self.volumes = VolumeIndex()
         self._claim_users: dict[tuple[str, str], dict[str, str]] = {}  # claim -> uid -> node
 
@@ -148,9 +150,14 @@ class ClusterState:
 
     # ---- one cycle ----------------------------------------------------------------------
 
-    def cycle(self, *, now: float, strategy: Strategy | str = PACK,
-              backfill: BackfillPolicy = BackfillPolicy(),
-              limit: int | None = None) -> tuple[list[Placement], list[Failure]]:
+    def cycle(
+        self,
+        *,
+        now: float,
+        strategy: Strategy | str = PACK,
+        backfill: BackfillPolicy = BackfillPolicy(),
+        limit: int | None = None,
+    ) -> tuple[list[Placement], list[Failure]]:
         """Decide the active pods (at most ``limit``): placements to bind, failures to report.
 
         Placed pods are assumed on their node at once; call ``bind_succeeded`` or
@@ -162,9 +169,15 @@ class ClusterState:
         # 2. Filter, score and choose against the snapshot (which assumes each placement);
         #    a pod with claims first learns what its volumes allow, counting the placements
         #    made before it in this cycle.
-        cycle = Cycle(self.snapshot, strategy, now=now,
-                      waiting_since=self.queue.waiting_since(),
-                      reservations=self.reservations, backfill=backfill, kinds=self.mix.kinds())
+        cycle = Cycle(
+            self.snapshot,
+            strategy,
+            now=now,
+            waiting_since=self.queue.waiting_since(),
+            reservations=self.reservations,
+            backfill=backfill,
+            kinds=self.mix.kinds(),
+        )
         placed: list[Placement] = []
         failed: list[Failure] = []
         for pod in sorted(pods, key=queue_order):
@@ -173,8 +186,9 @@ class ClusterState:
                 volumes = self.volumes.constraint(pod, self._users)
                 pod = replace(pod, volumes=volumes)
                 if volumes.error:
-                    decision = Decision(pod.uid, None, prefilter_message(
-                        len(self.snapshot), volumes.error), True)
+                    decision = Decision(
+                        pod.uid, None, prefilter_message(len(self.snapshot), volumes.error), True
+                    )
             if decision is None:
                 decision = cycle.decide(pod)
             # 3. A placed pod counts on its node until the store says otherwise.

@@ -18,14 +18,19 @@ from berth.platform.resources.gpus import DEVICE_MILLI, DEVICES_ANNOTATION, GPU_
 from berth.platform.resources.meta import dig, parse_time
 from berth.platform.resources.nodeselectors import Term, parse_terms
 from berth.platform.resources.pods import is_terminal
+from berth.platform.resources.taints import (
+    NO_SCHEDULE,
+    NOT_READY,
+    UNREACHABLE,
+    Taint,
+    Toleration,
+    taint_of,
+    toleration_of,
+)
 from berth.scheduler import devices as dev
-from berth.platform.resources.taints import (NO_SCHEDULE, NOT_READY, UNREACHABLE, Taint,
-                                             Toleration, taint_of, toleration_of)
 
 if TYPE_CHECKING:
-    from berth.platform.resources.types import (Container, Node,
-                                                Pod,
-                                                PodSpec)
+    from berth.platform.resources.types import Container, Node, Pod, PodSpec
 
 CPU = "cpu"
 MEMORY = "memory"
@@ -98,9 +103,19 @@ class PodRequest:
     def __post_init__(self) -> None:
         constraints = (self.node_selector, self.affinity, self.tolerations, self.volumes)
         object.__setattr__(self, "constraints", constraints)
-        object.__setattr__(self, "klass",
-                           (self.cpu, self.memory, self.gpu, self.extended, constraints,
-                            self.gpu_milli, self.scheduler))
+        object.__setattr__(
+            self,
+            "klass",
+            (
+                self.cpu,
+                self.memory,
+                self.gpu,
+                self.extended,
+                constraints,
+                self.gpu_milli,
+                self.scheduler,
+            ),
+        )
 
     @property
     def uses_gpu(self) -> bool:
@@ -128,15 +143,42 @@ class NodeView:
     counts whole GPUs requested, ``req_milli`` the shares.
     """
 
-    __slots__ = ("name", "alloc_cpu", "alloc_mem", "alloc_gpu", "alloc_ext", "max_pods",
-                 "req_cpu", "req_mem", "req_gpu", "req_milli", "req_ext", "pod_count",
-                 "labels", "taints", "unschedulable", "ready", "static_key", "dev_free",
-                 "_placed")
+    __slots__ = (
+        "name",
+        "alloc_cpu",
+        "alloc_mem",
+        "alloc_gpu",
+        "alloc_ext",
+        "max_pods",
+        "req_cpu",
+        "req_mem",
+        "req_gpu",
+        "req_milli",
+        "req_ext",
+        "pod_count",
+        "labels",
+        "taints",
+        "unschedulable",
+        "ready",
+        "static_key",
+        "dev_free",
+        "_placed",
+    )
 
-    def __init__(self, name: str, *, cpu: int = 0, memory: int = 0, gpu: int = 0,
-                 extended: dict[str, int] | None = None, max_pods: int = UNLIMITED_PODS,
-                 labels: dict[str, str] | None = None, taints: tuple[Taint, ...] = (),
-                 unschedulable: bool = False, ready: bool = True) -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        cpu: int = 0,
+        memory: int = 0,
+        gpu: int = 0,
+        extended: dict[str, int] | None = None,
+        max_pods: int = UNLIMITED_PODS,
+        labels: dict[str, str] | None = None,
+        taints: tuple[Taint, ...] = (),
+        unschedulable: bool = False,
+        ready: bool = True,
+    ) -> None:
         self.name = name
         self.alloc_cpu, self.alloc_mem, self.alloc_gpu = cpu, memory, gpu
         self.alloc_ext = dict(extended or {})
@@ -149,8 +191,16 @@ class NodeView:
         self.taints = tuple(taints)
         self.unschedulable = unschedulable
         self.ready = ready
-        self.static_key = (cpu, memory, gpu, tuple(sorted(self.alloc_ext.items())), max_pods,
-                           tuple(sorted(self.labels.items())), self.taints, unschedulable)
+        self.static_key = (
+            cpu,
+            memory,
+            gpu,
+            tuple(sorted(self.alloc_ext.items())),
+            max_pods,
+            tuple(sorted(self.labels.items())),
+            self.taints,
+            unschedulable,
+        )
 
     def add(self, pod: PodRequest, devices: tuple[int, ...] | None = None) -> tuple[int, ...]:
         """Count ``pod`` here; a GPU pod on ``devices`` (else those it names, else the best
@@ -206,9 +256,14 @@ class NodeView:
         """Free amounts; nodes of one static group with equal keys are interchangeable.
         ``[2]`` is the whole GPUs free, ``[5]`` each device's free share, sorted."""
         ext = tuple((k, v - self.req_ext.get(k, 0)) for k, v in sorted(self.alloc_ext.items()))
-        return (self.alloc_cpu - self.req_cpu, self.alloc_mem - self.req_mem,
-                self.free_gpus, self.pod_count < self.max_pods, ext,
-                tuple(sorted(self.dev_free)))
+        return (
+            self.alloc_cpu - self.req_cpu,
+            self.alloc_mem - self.req_mem,
+            self.free_gpus,
+            self.pod_count < self.max_pods,
+            ext,
+            tuple(sorted(self.dev_free)),
+        )
 
     def allocatable(self, resource: str) -> int:
         return _pick(resource, self.alloc_cpu, self.alloc_mem, self.alloc_gpu, self.alloc_ext)
@@ -217,9 +272,11 @@ class NodeView:
         return _pick(resource, self.req_cpu, self.req_mem, self.req_gpu, self.req_ext)
 
     def __repr__(self) -> str:
-        return (f"NodeView({self.name!r}, cpu={self.req_cpu}/{self.alloc_cpu}, "
-                f"memory={self.req_mem}/{self.alloc_mem}, gpu={self.req_gpu}/{self.alloc_gpu}, "
-                f"devices={self.dev_free})")
+        return (
+            f"NodeView({self.name!r}, cpu={self.req_cpu}/{self.alloc_cpu}, "
+            f"memory={self.req_mem}/{self.alloc_mem}, gpu={self.req_gpu}/{self.alloc_gpu}, "
+            f"devices={self.dev_free})"
+        )
 
 
 def _pick(resource: str, cpu: int, mem: int, gpu: int, ext: dict[str, int]) -> int:
@@ -233,6 +290,7 @@ def _pick(resource: str, cpu: int, mem: int, gpu: int, ext: dict[str, int]) -> i
 
 
 # ---- building from wire objects -------------------------------------------------------
+
 
 def _amount(resource: str, value: str | int | float) -> int:
     return quantity.to_milli(value) if resource == CPU else quantity.to_int(value)
@@ -280,14 +338,16 @@ def pod_requests(spec: PodSpec) -> dict[str, int]:
             _add(during, requests)
             _max(init_peak, during)
     _max(total, init_peak)
-    _add(total, {name: _amount(name, value)
-                 for name, value in (spec.get("overhead") or {}).items()})
+    _add(
+        total, {name: _amount(name, value) for name, value in (spec.get("overhead") or {}).items()}
+    )
     return total
 
 
 def _terms(spec: PodSpec) -> tuple[Term, ...] | None:
-    required = dig(spec, "affinity", "nodeAffinity",
-                   "requiredDuringSchedulingIgnoredDuringExecution")
+    required = dig(
+        spec, "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution"
+    )
     if required is None:
         return None
     return parse_terms(required)
@@ -311,19 +371,28 @@ def pod_request(pod: Pod, order: float | None = None) -> PodRequest:
     if order is None:
         created = metadata.get("creationTimestamp")
         order = parse_time(created).timestamp() if created else 0.0
-    extended = tuple(sorted((k, v) for k, v in requests.items()
-                            if k not in (CPU, MEMORY, GPU, GPU_MILLI) and v))
+    extended = tuple(
+        sorted((k, v) for k, v in requests.items() if k not in (CPU, MEMORY, GPU, GPU_MILLI) and v)
+    )
     tolerations = tuple(toleration_of(t) for t in spec.get("tolerations") or ())
     return PodRequest(
-        namespace=metadata.get("namespace") or "", name=metadata.get("name") or "",
-        uid=metadata.get("uid") or "", cpu=requests.get(CPU, 0),
-        memory=requests.get(MEMORY, 0), gpu=requests.get(GPU, 0), extended=extended,
+        namespace=metadata.get("namespace") or "",
+        name=metadata.get("name") or "",
+        uid=metadata.get("uid") or "",
+        cpu=requests.get(CPU, 0),
+        memory=requests.get(MEMORY, 0),
+        gpu=requests.get(GPU, 0),
+        extended=extended,
         node_selector=tuple(sorted((spec.get("nodeSelector") or {}).items())),
-        affinity=_terms(spec), tolerations=tolerations,
-        priority=int(spec.get("priority") or 0), order=float(order),
-        gpu_milli=requests.get(GPU_MILLI, 0), scheduler=spec.get("schedulerName") or "",
+        affinity=_terms(spec),
+        tolerations=tolerations,
+        priority=int(spec.get("priority") or 0),
+        order=float(order),
+        gpu_milli=requests.get(GPU_MILLI, 0),
+        scheduler=spec.get("schedulerName") or "",
         devices=dev.parse_devices((metadata.get("annotations") or {}).get(DEVICES_ANNOTATION)),
-        claims=claim_names(spec))
+        claims=claim_names(spec),
+    )
 
 
 def _ready_taint(node: Node) -> Taint | None:
@@ -354,16 +423,21 @@ def node_view(node: Node, pods_on_node: Iterable[Pod | PodRequest] = ()) -> Node
     ready_taint = _ready_taint(node)
     if ready_taint and not any(t.key == ready_taint.key for t in taints):
         taints.append(ready_taint)
-    extended = {k: v for k, v in amounts.items()
-                if k not in (CPU, MEMORY, GPU, PODS, GPU_MILLI)}
+    extended = {k: v for k, v in amounts.items() if k not in (CPU, MEMORY, GPU, PODS, GPU_MILLI)}
     # Devices: one per nvidia.com/gpu; a node that advertises only shares has one per 1000.
     gpus = amounts.get(GPU, 0) or amounts.get(GPU_MILLI, 0) // DEVICE_MILLI
     view = NodeView(
-        dig(node, "metadata", "name", default=""), cpu=amounts.get(CPU, 0),
-        memory=amounts.get(MEMORY, 0), gpu=gpus, extended=extended,
-        max_pods=amounts.get(PODS, UNLIMITED_PODS), labels=dig(node, "metadata", "labels"),
-        taints=tuple(taints), unschedulable=bool(dig(node, "spec", "unschedulable")),
-        ready=ready_taint is None)
+        dig(node, "metadata", "name", default=""),
+        cpu=amounts.get(CPU, 0),
+        memory=amounts.get(MEMORY, 0),
+        gpu=gpus,
+        extended=extended,
+        max_pods=amounts.get(PODS, UNLIMITED_PODS),
+        labels=dig(node, "metadata", "labels"),
+        taints=tuple(taints),
+        unschedulable=bool(dig(node, "spec", "unschedulable")),
+        ready=ready_taint is None,
+    )
     for pod in pods_on_node:
         if isinstance(pod, dict):
             if is_terminal(pod):

@@ -43,9 +43,17 @@ def _topologies(sc: dict) -> tuple[Term, ...] | None:
     allowed = sc.get("allowedTopologies")
     if not allowed:
         return None
-    return tuple(parse_term({"matchExpressions": [
-        {"key": e.get("key", ""), "operator": "In", "values": e.get("values") or []}
-        for e in t.get("matchLabelExpressions") or ()]}) for t in allowed)
+    return tuple(
+        parse_term(
+            {
+                "matchExpressions": [
+                    {"key": e.get("key", ""), "operator": "In", "values": e.get("values") or []}
+                    for e in t.get("matchLabelExpressions") or ()
+                ]
+            }
+        )
+        for t in allowed
+    )
 
 
 class VolumeIndex:
@@ -111,11 +119,18 @@ class VolumeIndex:
             if not waits_for_consumer(sc):
                 return VolumeConstraint(error=UNBOUND_IMMEDIATE)
             options = [_affinity(pv) for pv in candidates(claim, self.volumes.values())]
-            if sc.get("provisioner") not in (None, "", NO_PROVISIONER) and \
-                    dig(claim, "spec", "selector") is None:
+            if (
+                sc.get("provisioner") not in (None, "", NO_PROVISIONER)
+                and dig(claim, "spec", "selector") is None
+            ):
                 options.append(_topologies(sc))
             unbound.append(tuple(options))
             select.append(name)
-        return VolumeConstraint(affinity=tuple(affinity), unbound=tuple(unbound),
-                                pinned_node=pinned, exclusive_conflict=exclusive,
-                                missing_volume=missing, select=tuple(select))
+        return VolumeConstraint(
+            affinity=tuple(affinity),
+            unbound=tuple(unbound),
+            pinned_node=pinned,
+            exclusive_conflict=exclusive,
+            missing_volume=missing,
+            select=tuple(select),
+        )

@@ -38,21 +38,42 @@ def unschedulable_condition(pod: dict, message: str, now: str) -> dict | None:
     status = pod.setdefault("status", {})
     conditions = status.get("conditions") or []
     old = next((c for c in conditions if c.get("type") == "PodScheduled"), None)
-    if old is not None and old.get("status") == "False" and \
-            old.get("reason") == UNSCHEDULABLE and old.get("message") == message:
+    if (
+        old is not None
+        and old.get("status") == "False"
+        and old.get("reason") == UNSCHEDULABLE
+        and old.get("message") == message
+    ):
         return None
-    since = old.get("lastTransitionTime") if old is not None and old.get("status") == "False" \
-        else now
-    condition = {"type": "PodScheduled", "status": "False", "lastProbeTime": None,
-                 "lastTransitionTime": since, "reason": UNSCHEDULABLE, "message": message}
-    status["conditions"] = [condition if c is old else c for c in conditions] \
-        if old is not None else conditions + [condition]
+    since = (
+        old.get("lastTransitionTime") if old is not None and old.get("status") == "False" else now
+    )
+    condition = {
+        "type": "PodScheduled",
+        "status": "False",
+        "lastProbeTime": None,
+        "lastTransitionTime": since,
+        "reason": UNSCHEDULABLE,
+        "message": message,
+    }
+    status["conditions"] = (
+        [condition if c is old else c for c in conditions]
+        if old is not None
+        else conditions + [condition]
+    )
     return pod
 
 
 class Writer:
-    def __init__(self, client: Client, recorder: EventRecorder, on_bound: BoundCallback, *,
-                 bind_workers: int = 4, report_workers: int = 2) -> None:
+    def __init__(
+        self,
+        client: Client,
+        recorder: EventRecorder,
+        on_bound: BoundCallback,
+        *,
+        bind_workers: int = 4,
+        report_workers: int = 2,
+    ) -> None:
         self.client = client
         self.recorder = recorder
         self.on_bound = on_bound
@@ -86,6 +107,7 @@ class Writer:
         """PreBind of claims that wait for their first consumer: tell the volume binder
         which node was chosen (``volume.kubernetes.io/selected-node``)."""
         for claim in pod.volumes.select if pod.volumes is not None else ():
+
             def mark(current: dict) -> dict | None:
                 if (current.get("spec") or {}).get("volumeName"):
                     return None  # bound meanwhile: nothing left to choose
@@ -93,10 +115,11 @@ class Writer:
                 if annotations.get(SELECTED_NODE) == node:
                     return None
                 annotations[SELECTED_NODE] = node
-                return dict(current, metadata=dict(current["metadata"],
-                                                   annotations=annotations))
-            self.client.guaranteed_update(registry.PERSISTENT_VOLUME_CLAIM, pod.namespace,
-                                          claim, mark)
+                return dict(current, metadata=dict(current["metadata"], annotations=annotations))
+
+            self.client.guaranteed_update(
+                registry.PERSISTENT_VOLUME_CLAIM, pod.namespace, claim, mark
+            )
 
     def _bind(self, pod: PodRequest, node: str, devices: tuple[int, ...] = ()) -> None:
         error: Exception | None = None
@@ -105,16 +128,21 @@ class Writer:
         annotations = {DEVICES_ANNOTATION: format_devices(devices)} if devices else None
         try:
             self._select_node(pod, node)
-            bound = self.client.bind(pod.namespace, pod.name, node, uid=pod.uid,
-                                     annotations=annotations)
+            bound = self.client.bind(
+                pod.namespace, pod.name, node, uid=pod.uid, annotations=annotations
+            )
         except (Conflict, NotFound) as exc:
             error = exc
         except Exception as exc:  # a store failure: the pod is retried, the loop lives on
             log.warning("binding %s/%s to %s failed: %s", pod.namespace, pod.name, node, exc)
             error = exc
         else:
-            self._submit_report(self.recorder.normal, bound, "Scheduled",
-                                f"Successfully assigned {pod.namespace}/{pod.name} to {node}")
+            self._submit_report(
+                self.recorder.normal,
+                bound,
+                "Scheduled",
+                f"Successfully assigned {pod.namespace}/{pod.name} to {node}",
+            )
         finally:
             with self._lock:
                 self._binding -= 1
@@ -132,13 +160,15 @@ class Writer:
             return changed
 
         try:
-            updated = self.client.guaranteed_update(registry.POD, pod.namespace, pod.name,
-                                                    mutate, subresource="status")
+            updated = self.client.guaranteed_update(
+                registry.POD, pod.namespace, pod.name, mutate, subresource="status"
+            )
         except NotFound:
             return
         except BerthError as exc:
-            log.info("could not record why %s/%s is unschedulable: %s", pod.namespace,
-                     pod.name, exc)
+            log.info(
+                "could not record why %s/%s is unschedulable: %s", pod.namespace, pod.name, exc
+            )
             return
         if wrote == [True]:
             self.recorder.warning(updated, "FailedScheduling", message)
@@ -148,4 +178,3 @@ class Writer:
             self._reports.submit(fn, *args)
         except RuntimeError:
             pass  # shutting down: an Event is not worth waiting for
-

@@ -23,7 +23,7 @@ def ray_name(k8s_name: str) -> str | None:
     if k8s_name in ("nvidia.com/gpu", GPU_MILLI):
         return "GPU"
     if k8s_name.startswith("ray.io/"):
-        return k8s_name[len("ray.io/"):]
+        return k8s_name[len("ray.io/") :]
     if k8s_name.startswith(_IGNORED_PREFIXES):
         return None
     return k8s_name
@@ -55,7 +55,8 @@ def ray_options(pod: dict) -> dict:
 
 def _k8s_name(ray_resource: str) -> str:
     return {"CPU": "cpu", "memory": "memory", "GPU": "nvidia.com/gpu"}.get(
-        ray_resource, f"ray.io/{ray_resource}")
+        ray_resource, f"ray.io/{ray_resource}"
+    )
 
 
 def _show(ray_resource: str, amount: float) -> str:
@@ -64,8 +65,7 @@ def _show(ray_resource: str, amount: float) -> str:
     return str(int(amount)) if amount == int(amount) else str(amount)
 
 
-def admit(pod: dict, capacity: dict[str, float],
-          used: dict[str, float]) -> tuple[str, str] | None:
+def admit(pod: dict, capacity: dict[str, float], used: dict[str, float]) -> tuple[str, str] | None:
     """``None`` when the node could ever run the pod, else the kubelet's
     ``(OutOf<resource>, message)``. Only the node's total counts: a pod that fits once others
     finish waits in Ray's queue (Pending) rather than failing."""
@@ -73,8 +73,10 @@ def admit(pod: dict, capacity: dict[str, float],
         total = capacity.get(name, 0.0)
         if amount > total + 1e-9:
             k8s = _k8s_name(name)
-            return (f"OutOf{k8s}",
-                    f"Pod was rejected: Node didn't have enough resource: {k8s}, requested: "
-                    f"{_show(name, amount)}, used: {_show(name, used.get(name, 0.0))}, "
-                    f"capacity: {_show(name, total)}")
+            return (
+                f"OutOf{k8s}",
+                f"Pod was rejected: Node didn't have enough resource: {k8s}, requested: "
+                f"{_show(name, amount)}, used: {_show(name, used.get(name, 0.0))}, "
+                f"capacity: {_show(name, total)}",
+            )
     return None

@@ -56,10 +56,17 @@ LOST_MESSAGE = "The node agent restarted; the pod's containers were lost with it
 class NodeAgent:
     """Use through ``berth.workers.pool.ensure_agents``; every method is safe to repeat."""
 
-    def __init__(self, node_id: str, root: str, *, hide: list[str] | None = None,
-                 backoff_base: float = RESTART_BACKOFF_BASE_S,
-                 backoff_cap: float = RESTART_BACKOFF_CAP_S,
-                 bwrap: str | None = "auto", launch_here: bool = False):
+    def __init__(
+        self,
+        node_id: str,
+        root: str,
+        *,
+        hide: list[str] | None = None,
+        backoff_base: float = RESTART_BACKOFF_BASE_S,
+        backoff_cap: float = RESTART_BACKOFF_CAP_S,
+        bwrap: str | None = "auto",
+        launch_here: bool = False,
+    ):
         self.node_id = node_id
         self.root = Path(root) / node_id[:12]
         self.log_root, self.pod_root = self.root / "logs", self.root / "pods"
@@ -75,11 +82,16 @@ class NodeAgent:
             log.warning("node %s has no sandbox: %s", node_id[:12], self.sandbox.problem)
         self.files = FileVolumes(root_for(self.root))
         self.node_config = {
-            "node_name": node_id, "host_ip": self.host_ip, "log_root": self.log_root,
-            "pod_root": self.pod_root, "bwrap": self.bwrap,
-            "sandbox_problem": self.sandbox.problem, "volume_root": self.files.root,
+            "node_name": node_id,
+            "host_ip": self.host_ip,
+            "log_root": self.log_root,
+            "pod_root": self.pod_root,
+            "bwrap": self.bwrap,
+            "sandbox_problem": self.sandbox.problem,
+            "volume_root": self.files.root,
             "hide": sorted({str(self.root.parent), *(hide or [])}),
-            "backoff_base": backoff_base, "backoff_cap": backoff_cap,
+            "backoff_base": backoff_base,
+            "backoff_cap": backoff_cap,
         }
         self.launch_here = launch_here
         self.pods: dict[str, PodRecord] = {}
@@ -95,10 +107,16 @@ class NodeAgent:
     def ping(self) -> dict:
         with self._lock:
             active = sum(1 for r in self.pods.values() if not status_is_terminal(r.status))
-            return {"nodeId": self.node_id, "hostIP": self.host_ip, "pods": len(self.pods),
-                    "active": active, "sandboxed": self.bwrap is not None,
-                    "runtime": {**self.sandbox.info(), "facts": self.facts},
-                    "cursor": self._cursor, "root": str(self.root)}
+            return {
+                "nodeId": self.node_id,
+                "hostIP": self.host_ip,
+                "pods": len(self.pods),
+                "active": active,
+                "sandboxed": self.bwrap is not None,
+                "runtime": {**self.sandbox.info(), "facts": self.facts},
+                "cursor": self._cursor,
+                "root": str(self.root),
+            }
 
     def sync(self, desired: list[dict]) -> None:
         """``desired``: every pod bound here that still exists, as ``{"pod", "bundle"}``, or
@@ -132,8 +150,12 @@ class NodeAgent:
                 if meta.get("deletionTimestamp") and rec.ref is not None:
                     self._stop(rec, meta.get("deletionGracePeriodSeconds"))
                 elif meta.get("deletionTimestamp") and not status_is_terminal(rec.status):
-                    self._set_status(rec, lost_status(rec.pod, rec.status, self.host_ip,
-                                                      self._now(), DELETED_MESSAGE))
+                    self._set_status(
+                        rec,
+                        lost_status(
+                            rec.pod, rec.status, self.host_ip, self._now(), DELETED_MESSAGE
+                        ),
+                    )
                 elif rec.ref is None and not status_is_terminal(rec.status):
                     rec.bundle = item.get("bundle") or {}
                     self._admit(rec)  # was waiting for its configuration
@@ -155,16 +177,27 @@ class NodeAgent:
         (``starting``) ends no wait by itself: it goes with the next change."""
         if wait_s > 0:
             with self._lock:
-                woke = self._woken <= since and \
-                    self._changed.wait_for(lambda: self._woken > since, wait_s)
+                woke = self._woken <= since and self._changed.wait_for(
+                    lambda: self._woken > since, wait_s
+                )
             if woke:
                 time.sleep(_GATHER_S)
         with self._lock:
-            changed = sorted((r for r in self.pods.values() if r.changed > since
-                              and r.status is not None), key=lambda r: r.changed)
-            return self._cursor, [{"uid": r.uid, "namespace": r.namespace, "name": r.name,
-                                   "nodeId": self.node_id, "sandboxed": self.bwrap is not None,
-                                   "status": r.status} for r in changed]
+            changed = sorted(
+                (r for r in self.pods.values() if r.changed > since and r.status is not None),
+                key=lambda r: r.changed,
+            )
+            return self._cursor, [
+                {
+                    "uid": r.uid,
+                    "namespace": r.namespace,
+                    "name": r.name,
+                    "nodeId": self.node_id,
+                    "sandboxed": self.bwrap is not None,
+                    "status": r.status,
+                }
+                for r in changed
+            ]
 
     def report(self, uid: str, seq: int, status: dict) -> None:
         """Called by the pod's task for each change; stale or phase-reversing updates drop."""
@@ -183,10 +216,18 @@ class NodeAgent:
         name = log_container(rec, container)
         return logs.read_log(self.log_root, uid, name, pod_name=rec.name, **options)
 
-    def read_log_from(self, uid: str, container: str | None = None, offset: int | None = None,
-                      *, timestamps: bool = False, previous: bool = False,
-                      tail_lines: int | None = None, since_seconds: int | None = None,
-                      since_time: str | None = None) -> tuple[str, int, bool]:
+    def read_log_from(
+        self,
+        uid: str,
+        container: str | None = None,
+        offset: int | None = None,
+        *,
+        timestamps: bool = False,
+        previous: bool = False,
+        tail_lines: int | None = None,
+        since_seconds: int | None = None,
+        since_time: str | None = None,
+    ) -> tuple[str, int, bool]:
         """Follow a log: ``(text, next offset, finished)``. Start with ``offset=None`` (the
         filters choose the first line), then pass back the returned offset, which is opaque.
         ``finished``: the attempt being followed has ended and all of it was returned."""
@@ -197,10 +238,15 @@ class NodeAgent:
             if path is None:
                 if previous:
                     logs.read_log(self.log_root, uid, name, previous=True, pod_name=rec.name)
-                return "", 0 if status_is_terminal(rec.status) else -1, status_is_terminal(rec.status)
+                return (
+                    "",
+                    0 if status_is_terminal(rec.status) else -1,
+                    status_is_terminal(rec.status),
+                )
             attempt = int(path.stem)
-            start = logs.start_offset(path, tail_lines=tail_lines, since_seconds=since_seconds,
-                                      since_time=since_time)
+            start = logs.start_offset(
+                path, tail_lines=tail_lines, since_seconds=since_seconds, since_time=since_time
+            )
         elif offset < 0:
             return self.read_log_from(uid, name, None, timestamps=timestamps)
         else:
@@ -250,14 +296,20 @@ class NodeAgent:
         meta = rec.pod.get("metadata") or {}
         now = self._now()
         if meta.get("deletionTimestamp"):
-            self._set_status(rec, lost_status(rec.pod, None, self.host_ip, now,
-                                              DELETED_MESSAGE))
+            self._set_status(rec, lost_status(rec.pod, None, self.host_ip, now, DELETED_MESSAGE))
             return
         waiting = rec.bundle.get("waiting")
         if waiting:
-            self._set_status(rec, waiting_status(rec.pod, self.host_ip, now,
-                                                 waiting.get("reason", "ContainerCreating"),
-                                                 waiting.get("message")))
+            self._set_status(
+                rec,
+                waiting_status(
+                    rec.pod,
+                    self.host_ip,
+                    now,
+                    waiting.get("reason", "ContainerCreating"),
+                    waiting.get("message"),
+                ),
+            )
             return
         used = self._used()
         refusal = admit(rec.pod, self.capacity, used)
@@ -266,18 +318,21 @@ class NodeAgent:
             return
         self._show_files(rec, rec.bundle)
         if self.launch_here and runs_here(rec.pod):
-            rec.ref = LocalPod(threading.Thread(target=self._run_here, args=(rec,),
-                                                name=f"pod-{rec.name}", daemon=True))
+            rec.ref = LocalPod(
+                threading.Thread(
+                    target=self._run_here, args=(rec,), name=f"pod-{rec.name}", daemon=True
+                )
+            )
             rec.ref.thread.start()
             status = waiting_status(rec.pod, self.host_ip, now)
             self._set_status(rec, status, wake=not starting(status))
             return
         options = ray_options(rec.pod)
         rec.ref = run_pod.options(
-            **options, name=f"pod:{rec.namespace}/{rec.name}",
+            **options,
+            name=f"pod:{rec.namespace}/{rec.name}",
             scheduling_strategy=NodeAffinitySchedulingStrategy(self.node_id, soft=False),
-        ).remote(ray.get_runtime_context().current_actor, rec.pod, rec.bundle,
-                 self.node_config)
+        ).remote(ray.get_runtime_context().current_actor, rec.pod, rec.bundle, self.node_config)
         status = waiting_status(rec.pod, self.host_ip, now)
         self._set_status(rec, status, wake=not starting(status))
 
@@ -319,13 +374,17 @@ class NodeAgent:
         """Collect each pod task's end: its final status, or why the task itself failed."""
         while True:
             with self._lock:
-                refs = {r.ref: r for r in self.pods.values()
-                        if r.ref is not None and not isinstance(r.ref, LocalPod)}
+                refs = {
+                    r.ref: r
+                    for r in self.pods.values()
+                    if r.ref is not None and not isinstance(r.ref, LocalPod)
+                }
             if not refs:
                 time.sleep(_WAIT_S)
                 continue
-            ready, _ = ray.wait(list(refs), num_returns=len(refs), timeout=_WAIT_S,
-                                fetch_local=True)
+            ready, _ = ray.wait(
+                list(refs), num_returns=len(refs), timeout=_WAIT_S, fetch_local=True
+            )
             for ref in ready:
                 self._finished(refs[ref], ref)
 
@@ -334,8 +393,16 @@ class NodeAgent:
             result: dict = ray.get(ref)
             seq, status = result["seq"], result["status"]
         except ray.exceptions.TaskCancelledError:
-            seq, status = None, lost_status(rec.pod, rec.status, self.host_ip, self._now(),
-                                            "The pod was stopped before it started")
+            seq, status = (
+                None,
+                lost_status(
+                    rec.pod,
+                    rec.status,
+                    self.host_ip,
+                    self._now(),
+                    "The pod was stopped before it started",
+                ),
+            )
         except ray.exceptions.RayError as err:
             log.warning("pod %s/%s task failed: %s", rec.namespace, rec.name, err)
             seq, status = None, _task_failure(rec, err, self.host_ip, self._now())
@@ -344,13 +411,22 @@ class NodeAgent:
     def _run_here(self, rec: PodRecord) -> None:
         """A pod this agent launches itself, on a thread of its own process."""
         try:
-            result = run_here(rec.pod, rec.bundle, self.node_config, self.report, gpu_ids=[],
-                              node_id=self.node_id)
+            result = run_here(
+                rec.pod, rec.bundle, self.node_config, self.report, gpu_ids=[], node_id=self.node_id
+            )
             seq, status = result["seq"], result["status"]
         except Exception as err:  # the runner itself broke: the pod is lost, said so
             log.exception("pod %s/%s failed in its runner", rec.namespace, rec.name)
-            seq, status = None, lost_status(rec.pod, rec.status, self.host_ip, self._now(),
-                                            f"The pod's runner failed: {type(err).__name__}")
+            seq, status = (
+                None,
+                lost_status(
+                    rec.pod,
+                    rec.status,
+                    self.host_ip,
+                    self._now(),
+                    f"The pod's runner failed: {type(err).__name__}",
+                ),
+            )
         self._ended(rec, seq, status)
 
     def _ended(self, rec: PodRecord, seq: int | None, status: dict) -> None:
@@ -380,8 +456,7 @@ class NodeAgent:
             uid = (pod.get("metadata") or {}).get("uid") or path.parent.name
             rec = PodRecord(uid, pod, status=saved.get("status"))
             if not status_is_terminal(rec.status):
-                rec.status = lost_status(pod, rec.status, self.host_ip, self._now(),
-                                         LOST_MESSAGE)
+                rec.status = lost_status(pod, rec.status, self.host_ip, self._now(), LOST_MESSAGE)
             self.pods[uid] = rec
             self._set_status(rec, rec.status)
 
@@ -410,22 +485,37 @@ def starting(status: dict) -> bool:
     long poll's timeout when nothing follows it (a pod waiting in Ray's queue)."""
     if status.get("phase") != "Pending" or status.get("reason") or status.get("message"):
         return False
-    containers = [cs for key in ("initContainerStatuses", "containerStatuses")
-                  for cs in status.get(key) or []]
+    containers = [
+        cs for key in ("initContainerStatuses", "containerStatuses") for cs in status.get(key) or []
+    ]
     for cs in containers:
         waiting = (cs.get("state") or {}).get("waiting")
-        if waiting is None or waiting.get("reason") not in _STARTING_REASONS \
-                or waiting.get("message") or cs.get("lastState", {}).get("terminated"):
+        if (
+            waiting is None
+            or waiting.get("reason") not in _STARTING_REASONS
+            or waiting.get("message")
+            or cs.get("lastState", {}).get("terminated")
+        ):
             return False
     return True
 
 
 def _task_failure(rec: PodRecord, err: Exception, host_ip: str, now: str) -> dict:
     if isinstance(err, ray.exceptions.TaskUnschedulableError):
-        return rejected_status(rec.pod, host_ip, now, "UnexpectedAdmissionError",
-                               f"Pod could not be placed on its node by Ray: {err}")
-    return lost_status(rec.pod, rec.status, host_ip, now,
-                       f"The pod's process on the node died: {type(err).__name__}")
+        return rejected_status(
+            rec.pod,
+            host_ip,
+            now,
+            "UnexpectedAdmissionError",
+            f"Pod could not be placed on its node by Ray: {err}",
+        )
+    return lost_status(
+        rec.pod,
+        rec.status,
+        host_ip,
+        now,
+        f"The pod's process on the node died: {type(err).__name__}",
+    )
 
 
 NodeAgentActor = ray.remote(NodeAgent)

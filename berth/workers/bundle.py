@@ -76,24 +76,32 @@ def field_value(pod: dict, path: str, host_ip: str) -> str:
     if path in ("metadata.labels", "metadata.annotations"):
         items = meta.get(path.split(".")[1]) or {}
         return "\n".join(f'{k}="{v}"' for k, v in sorted(items.items()))
-    simple = {"metadata.name": meta.get("name"), "metadata.namespace": meta.get("namespace"),
-              "metadata.uid": meta.get("uid"), "spec.nodeName": spec.get("nodeName"),
-              "spec.serviceAccountName": spec.get("serviceAccountName") or "default",
-              "status.hostIP": host_ip, "status.hostIPs": host_ip, "status.podIP": host_ip,
-              "status.podIPs": host_ip}
+    simple = {
+        "metadata.name": meta.get("name"),
+        "metadata.namespace": meta.get("namespace"),
+        "metadata.uid": meta.get("uid"),
+        "spec.nodeName": spec.get("nodeName"),
+        "spec.serviceAccountName": spec.get("serviceAccountName") or "default",
+        "status.hostIP": host_ip,
+        "status.hostIPs": host_ip,
+        "status.podIP": host_ip,
+        "status.podIPs": host_ip,
+    }
     if path not in simple:
         raise Missing("CreateContainerConfigError", f"unsupported fieldRef: {path}")
     return simple[path] or ""
 
 
-def resource_value(pod: dict, container: dict | None, ref: dict,
-                   allocatable: dict[str, str]) -> str:
+def resource_value(
+    pod: dict, container: dict | None, ref: dict, allocatable: dict[str, str]
+) -> str:
     """A ``resourceFieldRef``: the container's limit or request over ``divisor``, rounded
     up; an unset limit is the node's allocatable amount, as in Kubernetes."""
     name = ref.get("containerName")
     if name:
-        containers = ((pod.get("spec") or {}).get("containers") or []) + \
-            ((pod.get("spec") or {}).get("initContainers") or [])
+        containers = ((pod.get("spec") or {}).get("containers") or []) + (
+            (pod.get("spec") or {}).get("initContainers") or []
+        )
         container = next((c for c in containers if c.get("name") == name), None)
     kind, _, resource = (ref.get("resource") or "").partition(".")
     res = (container or {}).get("resources") or {}
@@ -106,8 +114,9 @@ def resource_value(pod: dict, container: dict | None, ref: dict,
     return str(math.ceil(quantity.parse(value) / divisor))
 
 
-def _key_of(kind: str, namespace: str, name: str, key: str, lookup: Lookup,
-            optional: bool) -> str | None:
+def _key_of(
+    kind: str, namespace: str, name: str, key: str, lookup: Lookup, optional: bool
+) -> str | None:
     obj = lookup(namespace, name)
     if obj is None:
         if optional:
@@ -117,27 +126,39 @@ def _key_of(kind: str, namespace: str, name: str, key: str, lookup: Lookup,
     if key not in data:
         if optional:
             return None
-        raise Missing("CreateContainerConfigError",
-                      f"couldn't find key {key} in {kind} {namespace}/{name}")
+        raise Missing(
+            "CreateContainerConfigError", f"couldn't find key {key} in {kind} {namespace}/{name}"
+        )
     return data[key].decode("utf-8", errors="replace")
 
 
-def container_env(pod: dict, container: dict, *, configmap: Lookup, secret: Lookup,
-                  host_ip: str = "", allocatable: dict[str, str] | None = None) -> list[list[str]]:
+def container_env(
+    pod: dict,
+    container: dict,
+    *,
+    configmap: Lookup,
+    secret: Lookup,
+    host_ip: str = "",
+    allocatable: dict[str, str] | None = None,
+) -> list[list[str]]:
     namespace = (pod.get("metadata") or {}).get("namespace", "")
     pairs: list[list[str]] = []
     for source in container.get("envFrom") or []:
         prefix = source.get("prefix") or ""
-        for kind, ref in (("ConfigMap", source.get("configMapRef")),
-                          ("Secret", source.get("secretRef"))):
+        for kind, ref in (
+            ("ConfigMap", source.get("configMapRef")),
+            ("Secret", source.get("secretRef")),
+        ):
             if not ref:
                 continue
             obj = (configmap if kind == "ConfigMap" else secret)(namespace, ref.get("name", ""))
             if obj is None:
                 if ref.get("optional"):
                     continue
-                raise Missing("CreateContainerConfigError",
-                              f'{kind.lower()} "{ref.get("name", "")}" not found')
+                raise Missing(
+                    "CreateContainerConfigError",
+                    f'{kind.lower()} "{ref.get("name", "")}" not found',
+                )
             for key, data in sorted(_data(obj, secret=kind == "Secret").items()):
                 if _ENV_NAME.match(prefix + key):
                     pairs.append([prefix + key, data.decode("utf-8", errors="replace")])
@@ -154,8 +175,14 @@ def container_env(pod: dict, container: dict, *, configmap: Lookup, secret: Look
         elif "configMapKeyRef" in source or "secretKeyRef" in source:
             kind = "ConfigMap" if "configMapKeyRef" in source else "Secret"
             ref = source.get("configMapKeyRef") or source.get("secretKeyRef") or {}
-            value = _key_of(kind, namespace, ref.get("name", ""), ref.get("key", ""),
-                            configmap if kind == "ConfigMap" else secret, bool(ref.get("optional")))
+            value = _key_of(
+                kind,
+                namespace,
+                ref.get("name", ""),
+                ref.get("key", ""),
+                configmap if kind == "ConfigMap" else secret,
+                bool(ref.get("optional")),
+            )
         else:
             value = ""
         if value is not None:
@@ -163,16 +190,19 @@ def container_env(pod: dict, container: dict, *, configmap: Lookup, secret: Look
     return pairs
 
 
-def _files_from(kind: str, pod: dict, spec: dict, lookup: Lookup, default_mode: int,
-                volume: str) -> dict[str, dict] | None:
+def _files_from(
+    kind: str, pod: dict, spec: dict, lookup: Lookup, default_mode: int, volume: str
+) -> dict[str, dict] | None:
     namespace = (pod.get("metadata") or {}).get("namespace", "")
     name = (spec.get("secretName") if kind == "Secret" else None) or spec.get("name")
     obj = lookup(namespace, name or "")
     if obj is None:
         if spec.get("optional"):
             return {}
-        raise Missing("ContainerCreating", f'MountVolume.SetUp failed for volume "{volume}" : '
-                                           f'{kind.lower()} "{name}" not found')
+        raise Missing(
+            "ContainerCreating",
+            f'MountVolume.SetUp failed for volume "{volume}" : {kind.lower()} "{name}" not found',
+        )
     data = _data(obj, secret=kind == "Secret")
     mode = spec.get("defaultMode", default_mode)
     items = spec.get("items")
@@ -183,18 +213,21 @@ def _files_from(kind: str, pod: dict, spec: dict, lookup: Lookup, default_mode: 
         if item.get("key") not in data:
             if spec.get("optional"):
                 continue
-            raise Missing("ContainerCreating",
-                          f'MountVolume.SetUp failed for volume "{volume}" : configmap '
-                          f'references non-existent config key: {item.get("key")}'
-                          if kind == "ConfigMap" else
-                          f'MountVolume.SetUp failed for volume "{volume}" : references '
-                          f'non-existent secret key: {item.get("key")}')
+            raise Missing(
+                "ContainerCreating",
+                f'MountVolume.SetUp failed for volume "{volume}" : configmap '
+                f"references non-existent config key: {item.get('key')}"
+                if kind == "ConfigMap"
+                else f'MountVolume.SetUp failed for volume "{volume}" : references '
+                f"non-existent secret key: {item.get('key')}",
+            )
         files[item["path"]] = {"data": data[item["key"]], "mode": item.get("mode", mode)}
     return files
 
 
-def _downward_files(pod: dict, items: list[dict], mode: int, host_ip: str,
-                    allocatable: dict[str, str]) -> dict[str, dict]:
+def _downward_files(
+    pod: dict, items: list[dict], mode: int, host_ip: str, allocatable: dict[str, str]
+) -> dict[str, dict]:
     files = {}
     for item in items:
         if "fieldRef" in item:
@@ -205,50 +238,82 @@ def _downward_files(pod: dict, items: list[dict], mode: int, host_ip: str,
     return files
 
 
-def volume_content(pod: dict, volume: dict, *, configmap: Lookup, secret: Lookup,
-                   claim_path: PathLookup, host_ip: str = "",
-                   allocatable: dict[str, str] | None = None,
-                   claim_object: Lookup | None = None) -> dict | None:
+def volume_content(
+    pod: dict,
+    volume: dict,
+    *,
+    configmap: Lookup,
+    secret: Lookup,
+    claim_path: PathLookup,
+    host_ip: str = "",
+    allocatable: dict[str, str] | None = None,
+    claim_object: Lookup | None = None,
+) -> dict | None:
     """The bundle entry of one volume, or None for the kinds the agent makes itself."""
     name = volume.get("name", "")
     namespace = (pod.get("metadata") or {}).get("namespace", "")
     allocatable = allocatable or {}
     if "configMap" in volume:
-        return {"files": _files_from("ConfigMap", pod, volume["configMap"] or {}, configmap,
-                                     DEFAULT_MODE, name)}
+        return {
+            "files": _files_from(
+                "ConfigMap", pod, volume["configMap"] or {}, configmap, DEFAULT_MODE, name
+            )
+        }
     if "secret" in volume:
-        return {"files": _files_from("Secret", pod, volume["secret"] or {}, secret,
-                                     DEFAULT_MODE, name)}
+        return {
+            "files": _files_from("Secret", pod, volume["secret"] or {}, secret, DEFAULT_MODE, name)
+        }
     if "downwardAPI" in volume:
         spec = volume["downwardAPI"] or {}
-        return {"files": _downward_files(pod, spec.get("items") or [],
-                                         spec.get("defaultMode", DEFAULT_MODE), host_ip,
-                                         allocatable)}
+        return {
+            "files": _downward_files(
+                pod,
+                spec.get("items") or [],
+                spec.get("defaultMode", DEFAULT_MODE),
+                host_ip,
+                allocatable,
+            )
+        }
     if "projected" in volume:
         spec = volume["projected"] or {}
         mode = spec.get("defaultMode", DEFAULT_MODE)
         files: dict[str, dict] = {}
         for source in spec.get("sources") or []:
             if "configMap" in source:
-                files.update(_files_from("ConfigMap", pod, source["configMap"] or {}, configmap,
-                                         mode, name) or {})
+                files.update(
+                    _files_from("ConfigMap", pod, source["configMap"] or {}, configmap, mode, name)
+                    or {}
+                )
             elif "secret" in source:
-                files.update(_files_from("Secret", pod, source["secret"] or {}, secret, mode,
-                                         name) or {})
+                files.update(
+                    _files_from("Secret", pod, source["secret"] or {}, secret, mode, name) or {}
+                )
             elif "downwardAPI" in source:
-                files.update(_downward_files(pod, (source["downwardAPI"] or {}).get("items")
-                                             or [], mode, host_ip, allocatable))
+                files.update(
+                    _downward_files(
+                        pod,
+                        (source["downwardAPI"] or {}).get("items") or [],
+                        mode,
+                        host_ip,
+                        allocatable,
+                    )
+                )
         return {"files": files}
     if "persistentVolumeClaim" in volume:
         source = volume["persistentVolumeClaim"] or {}
         claim = source.get("claimName", "")
         path = claim_path(namespace, claim)
         if path is None:
-            raise Missing("ContainerCreating", f'MountVolume.SetUp failed for volume "{name}" '
-                                               f': persistentvolumeclaim "{claim}" is not bound')
+            raise Missing(
+                "ContainerCreating",
+                f'MountVolume.SetUp failed for volume "{name}" '
+                f': persistentvolumeclaim "{claim}" is not bound',
+            )
         pvc = claim_object(namespace, claim) if claim_object else None
-        return {"hostPath": str(path),
-                "readOnly": bool(source.get("readOnly")) or read_only_claim(pvc)}
+        return {
+            "hostPath": str(path),
+            "readOnly": bool(source.get("readOnly")) or read_only_claim(pvc),
+        }
     return None
 
 
@@ -259,25 +324,47 @@ def read_only_claim(pvc: dict | None) -> bool:
     return modes == {"ReadOnlyMany"}
 
 
-def build_bundle(pod: dict, *, configmap: Lookup, secret: Lookup, claim_path: PathLookup,
-                 host_ip: str = "", allocatable: dict[str, str] | None = None,
-                 claim: Lookup | None = None) -> dict:
+def build_bundle(
+    pod: dict,
+    *,
+    configmap: Lookup,
+    secret: Lookup,
+    claim_path: PathLookup,
+    host_ip: str = "",
+    allocatable: dict[str, str] | None = None,
+    claim: Lookup | None = None,
+) -> dict:
     """The runtime bundle of ``pod``; never raises for missing objects (the bundle then
     carries ``waiting`` and the pod waits, as a kubelet keeps it in ContainerCreating)."""
     spec = pod.get("spec") or {}
     bundle: dict = {"env": {}, "volumes": {}}
     try:
         for volume in spec.get("volumes") or []:
-            content = volume_content(pod, volume, configmap=configmap, secret=secret,
-                                     claim_path=claim_path, host_ip=host_ip,
-                                     allocatable=allocatable, claim_object=claim)
+            content = volume_content(
+                pod,
+                volume,
+                configmap=configmap,
+                secret=secret,
+                claim_path=claim_path,
+                host_ip=host_ip,
+                allocatable=allocatable,
+                claim_object=claim,
+            )
             if content is not None:
                 bundle["volumes"][volume["name"]] = content
         for container in (spec.get("initContainers") or []) + (spec.get("containers") or []):
             bundle["env"][container["name"]] = container_env(
-                pod, container, configmap=configmap, secret=secret, host_ip=host_ip,
-                allocatable=allocatable)
+                pod,
+                container,
+                configmap=configmap,
+                secret=secret,
+                host_ip=host_ip,
+                allocatable=allocatable,
+            )
     except Missing as missing:
-        return {"env": {}, "volumes": {},
-                "waiting": {"reason": missing.reason, "message": missing.message}}
+        return {
+            "env": {},
+            "volumes": {},
+            "waiting": {"reason": missing.reason, "message": missing.message},
+        }
     return bundle

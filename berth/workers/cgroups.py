@@ -69,8 +69,11 @@ def parse_hierarchy(self_cgroup: str, mounts: str) -> Hierarchy:
             if controller:
                 v1_paths[controller] = path
     if "memory" in v1_mounts and "memory" in v1_paths:
-        cpu = (Path(v1_mounts["cpu"] + v1_paths["cpu"])
-               if "cpu" in v1_mounts and "cpu" in v1_paths else None)
+        cpu = (
+            Path(v1_mounts["cpu"] + v1_paths["cpu"])
+            if "cpu" in v1_mounts and "cpu" in v1_paths
+            else None
+        )
         return Hierarchy(1, memory=Path(v1_mounts["memory"] + v1_paths["memory"]), cpu=cpu)
     if v2_mount and v2_path is not None:
         return Hierarchy(2, unified=Path(v2_mount + v2_path.rstrip("/")))
@@ -79,8 +82,9 @@ def parse_hierarchy(self_cgroup: str, mounts: str) -> Hierarchy:
 
 def detect() -> Hierarchy:
     try:
-        return parse_hierarchy(Path("/proc/self/cgroup").read_text(),
-                               Path("/proc/self/mounts").read_text())
+        return parse_hierarchy(
+            Path("/proc/self/cgroup").read_text(), Path("/proc/self/mounts").read_text()
+        )
     except OSError:
         return Hierarchy(0)
 
@@ -161,10 +165,12 @@ def create(hierarchy: Hierarchy, name: str, limits: Limits) -> ContainerGroup:
         if hierarchy.version == 2:
             return _create_v2(hierarchy, name, limits)
     except OSError as err:
-        log.warning("cgroup for %s not available (%s); memory limit falls back to RLIMIT_AS",
-                    name, err)
-    return ContainerGroup(rlimit_as=limits.memory_bytes,
-                          memory_enforced=limits.memory_bytes is not None)
+        log.warning(
+            "cgroup for %s not available (%s); memory limit falls back to RLIMIT_AS", name, err
+        )
+    return ContainerGroup(
+        rlimit_as=limits.memory_bytes, memory_enforced=limits.memory_bytes is not None
+    )
 
 
 def _create_v1(h: Hierarchy, name: str, limits: Limits) -> ContainerGroup:
@@ -198,8 +204,14 @@ def _create_v2(h: Hierarchy, name: str, limits: Limits) -> ContainerGroup:
         raise OSError("no cgroup v2 directory")
     parent = h.unified / "berth"
     parent.mkdir(exist_ok=True)
-    wanted = [c for c, on in (("memory", limits.memory_bytes is not None),
-                              ("cpu", limits.cpu_milli is not None)) if on]
+    wanted = [
+        c
+        for c, on in (
+            ("memory", limits.memory_bytes is not None),
+            ("cpu", limits.cpu_milli is not None),
+        )
+        if on
+    ]
     # Delegation needs the controller enabled on every level down to the new group; this
     # fails where our own group holds processes (the "no internal processes" rule).
     for level in (h.unified, parent):

@@ -32,8 +32,8 @@ def expand(text: str, env: Mapping[str, str]) -> str:
             if close == -1:
                 out.append(text[i:])
                 break
-            name = text[i + 2:close]
-            out.append(env[name] if name in env else text[i:close + 1])
+            name = text[i + 2 : close]
+            out.append(env[name] if name in env else text[i : close + 1])
             i = close + 1
         else:
             out.append(ch)
@@ -41,9 +41,13 @@ def expand(text: str, env: Mapping[str, str]) -> str:
     return "".join(out)
 
 
-def container_env(pairs: list[tuple[str, str]], *, hostname: str,
-                  gpu_ids: list[str] | None,
-                  node_env: Mapping[str, str] | None = None) -> dict[str, str]:
+def container_env(
+    pairs: list[tuple[str, str]],
+    *,
+    hostname: str,
+    gpu_ids: list[str] | None,
+    node_env: Mapping[str, str] | None = None,
+) -> dict[str, str]:
     """The process environment: a container's defaults (and ``node_env``, what the node adds
     for every container), then the pod's variables in order
     (each may refer to the ones before it), then the GPU visibility the node decided.
@@ -94,8 +98,9 @@ def split_gpus(pod: dict, ids: list[str]) -> dict[str, list[str]]:
     shared = ids[-1:]
     for c in spec.get("containers") or []:
         count = gpu_count(c)
-        out[c["name"]] = ids[cursor:cursor + count] if count else (
-            shared if shares_gpu(c) else [])
+        out[c["name"]] = (
+            ids[cursor : cursor + count] if count else (shared if shares_gpu(c) else [])
+        )
         cursor += count
     for c in spec.get("initContainers") or []:
         count = gpu_count(c)
@@ -112,8 +117,10 @@ def pod_requests(pod: dict) -> dict[str, int]:
     def of(container: dict) -> dict[str, int]:
         res = container.get("resources") or {}
         merged = {**(res.get("limits") or {}), **(res.get("requests") or {})}
-        return {name: (quantity.to_milli(v) if name == "cpu" else quantity.to_int(v))
-                for name, v in merged.items()}
+        return {
+            name: (quantity.to_milli(v) if name == "cpu" else quantity.to_int(v))
+            for name, v in merged.items()
+        }
 
     total: dict[str, int] = {}
     for c in spec.get("containers") or []:
@@ -123,8 +130,9 @@ def pod_requests(pod: dict) -> dict[str, int]:
         for name, v in of(c).items():
             total[name] = max(total.get(name, 0), v)
     for name, v in (spec.get("overhead") or {}).items():
-        total[name] = total.get(name, 0) + (quantity.to_milli(v) if name == "cpu"
-                                            else quantity.to_int(v))
+        total[name] = total.get(name, 0) + (
+            quantity.to_milli(v) if name == "cpu" else quantity.to_int(v)
+        )
     return total
 
 

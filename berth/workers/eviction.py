@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from berth.platform.resources.meta import dig, parse_time
 from berth.platform.resources.pods import is_terminal
-from berth.platform.resources.taints import NO_EXECUTE, taint_of, toleration_of, tolerates
+from berth.platform.resources.taints import NO_EXECUTE, taint_of, tolerates, toleration_of
 from berth.workers.status import lost_status
 
 DISRUPTION_TARGET = "DisruptionTarget"
@@ -52,8 +52,14 @@ def eviction_time(pod: dict, taints: list[dict], now: datetime) -> datetime | No
 
 
 def disruption_condition(reason: str, message: str, now: str) -> dict:
-    return {"type": DISRUPTION_TARGET, "status": "True", "reason": reason, "message": message,
-            "lastProbeTime": None, "lastTransitionTime": now}
+    return {
+        "type": DISRUPTION_TARGET,
+        "status": "True",
+        "reason": reason,
+        "message": message,
+        "lastProbeTime": None,
+        "lastTransitionTime": now,
+    }
 
 
 def with_condition(status: dict | None, condition: dict) -> dict:
@@ -61,8 +67,7 @@ def with_condition(status: dict | None, condition: dict) -> dict:
     when its status is unchanged)."""
     out = dict(status or {})
     conditions = [c for c in out.get("conditions") or [] if c.get("type") != condition["type"]]
-    old = next((c for c in out.get("conditions") or [] if c.get("type") == condition["type"]),
-               None)
+    old = next((c for c in out.get("conditions") or [] if c.get("type") == condition["type"]), None)
     if old is not None and old.get("status") == condition.get("status"):
         condition = {**condition, "lastTransitionTime": old.get("lastTransitionTime")}
     out["conditions"] = conditions + [condition]
@@ -75,13 +80,21 @@ def failed_disrupted(pod: dict, reason: str, message: str, now: str) -> dict:
     status = pod.get("status") or {}
     if is_terminal(pod):
         return with_condition(status, disruption_condition(reason, message, now))
-    failed = lost_status(pod, status if status.get("containerStatuses") else None,
-                         status.get("hostIP", ""), now, message)
+    failed = lost_status(
+        pod,
+        status if status.get("containerStatuses") else None,
+        status.get("hostIP", ""),
+        now,
+        message,
+    )
     for key in ("startTime", "qosClass"):
         if status.get(key):
             failed[key] = status[key]
-    kept = [c for c in status.get("conditions") or []
-            if c.get("type") not in {c2.get("type") for c2 in failed.get("conditions") or []}]
+    kept = [
+        c
+        for c in status.get("conditions") or []
+        if c.get("type") not in {c2.get("type") for c2 in failed.get("conditions") or []}
+    ]
     failed["conditions"] = list(failed.get("conditions") or []) + kept
     if not status.get("hostIP"):
         for key in ("hostIP", "hostIPs", "podIP", "podIPs"):

@@ -51,8 +51,9 @@ def filesystem_type(path: Path, mounts: str = "/proc/mounts") -> str:
             if len(fields) < 3:
                 continue
             point = fields[1].replace("\\040", " ")
-            if (target == point or target.startswith(point.rstrip("/") + "/")) \
-                    and len(point) >= len(best):
+            if (target == point or target.startswith(point.rstrip("/") + "/")) and len(
+                point
+            ) >= len(best):
                 best, kind = point, fields[2]
     return kind
 
@@ -105,7 +106,7 @@ class FileVolumes:
 
     def __init__(self, root: Path):
         self.root = Path(root)
-        self._written: dict[tuple[str, str], str] = {}   # (uid, volume) -> digest shown
+        self._written: dict[tuple[str, str], str] = {}  # (uid, volume) -> digest shown
         self._lock = threading.Lock()
         self.problem = self._prepare()
 
@@ -116,8 +117,10 @@ class FileVolumes:
             existing = existing.parent
         kind = filesystem_type(existing)
         if kind not in _MEMORY_FS:
-            return (f"{self.root} is on {kind or 'an unknown filesystem'}, not tmpfs: "
-                    f"ConfigMap, Secret and memory volumes are never put on the node's disk")
+            return (
+                f"{self.root} is on {kind or 'an unknown filesystem'}, not tmpfs: "
+                f"ConfigMap, Secret and memory volumes are never put on the node's disk"
+            )
         return ""
 
     def path(self, uid: str, volume: str) -> Path:
@@ -131,8 +134,9 @@ class FileVolumes:
         path.mkdir(parents=True, exist_ok=True)
         return path
 
-    def publish(self, uid: str, volumes: dict[str, dict[str, FileData]], *,
-                only_missing: bool = False) -> list[str]:
+    def publish(
+        self, uid: str, volumes: dict[str, dict[str, FileData]], *, only_missing: bool = False
+    ) -> list[str]:
         """Show each file volume's content (``volume -> files``); the names that changed.
         ``only_missing``: write only volumes not shown yet (the runner, where no agent did)."""
         if not volumes:

@@ -21,7 +21,8 @@ Run it with ``ControllerManager.add(GpuAllocationReporter(client))``.
 from __future__ import annotations
 
 import logging
-from typing import Callable, Hashable, Iterable, NamedTuple
+from collections.abc import Callable, Hashable, Iterable
+from typing import NamedTuple
 
 from berth.platform.controllers.informers import Informer, InformerHub
 from berth.platform.errors import Conflict, NotFound
@@ -41,8 +42,8 @@ _TERMINAL = ("Succeeded", "Failed")
 class DeviceUse(NamedTuple):
     index: int
     model: str
-    used: int                 # milli-GPUs allocated, 0..1000
-    pods: tuple[str, ...]     # namespace/name of the pods on it
+    used: int  # milli-GPUs allocated, 0..1000
+    pods: tuple[str, ...]  # namespace/name of the pods on it
 
 
 def device_allocation(node: dict, pods: Iterable[dict]) -> list[DeviceUse]:
@@ -56,13 +57,16 @@ def device_allocation(node: dict, pods: Iterable[dict]) -> list[DeviceUse]:
             for device in view.devices_of(request.uid):
                 holders[device].append(f"{request.namespace}/{request.name}")
     model = dig(node, "metadata", "labels", PRODUCT_LABEL) or "-"
-    return [DeviceUse(i, model, DEVICE_MILLI - free, tuple(sorted(holders[i])))
-            for i, free in enumerate(view.dev_free)]
+    return [
+        DeviceUse(i, model, DEVICE_MILLI - free, tuple(sorted(holders[i])))
+        for i, free in enumerate(view.dev_free)
+    ]
 
 
 def format_allocation(devices: Iterable[DeviceUse]) -> str:
-    return "\n".join(f"{d.index} {d.model} {d.used}/{DEVICE_MILLI} {','.join(d.pods) or '-'}"
-                     for d in devices)
+    return "\n".join(
+        f"{d.index} {d.model} {d.used}/{DEVICE_MILLI} {','.join(d.pods) or '-'}" for d in devices
+    )
 
 
 def parse_allocation(value: str) -> list[DeviceUse]:
@@ -70,8 +74,14 @@ def parse_allocation(value: str) -> list[DeviceUse]:
     out = []
     for line in value.splitlines():
         index, model, used, pods = line.split()
-        out.append(DeviceUse(int(index), model, int(used.split("/")[0]),
-                             () if pods == "-" else tuple(pods.split(","))))
+        out.append(
+            DeviceUse(
+                int(index),
+                model,
+                int(used.split("/")[0]),
+                () if pods == "-" else tuple(pods.split(",")),
+            )
+        )
     return out
 
 
@@ -121,8 +131,12 @@ class GpuAllocationReporter:
         else:
             annotations[ALLOCATION_ANNOTATION] = value
         try:
-            self.client.update(registry.NODE, {**node, "metadata": {
-                **node["metadata"], "annotations": annotations}}, "", key)
+            self.client.update(
+                registry.NODE,
+                {**node, "metadata": {**node["metadata"], "annotations": annotations}},
+                "",
+                key,
+            )
         except (Conflict, NotFound):
             pass  # a newer version (or the deletion) queues this key again
         return None

@@ -74,10 +74,17 @@ def _spec_view(pod: dict) -> tuple:
 
 
 class KubeletSync:
-    def __init__(self, client: Client, settings: Settings, lookups: Lookups, *,
-                 clock: Callable[[], datetime] = utcnow, recorder: EventRecorder | None = None):
+    def __init__(
+        self,
+        client: Client,
+        settings: Settings,
+        lookups: Lookups,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        recorder: EventRecorder | None = None,
+    ):
         self.client = client
-        self.recorder = recorder    # the kubelet's pod Events (podevents.py); None: none
+        self.recorder = recorder  # the kubelet's pod Events (podevents.py); None: none
         self.settings = settings
         self.lookups = lookups
         self.clock = clock
@@ -103,8 +110,10 @@ class KubeletSync:
         self.lookups.volumes.add_handler(lambda _old, _new: self._mark(set(self._agents)))
 
     def start(self) -> None:
-        for target, name in ((self._sync_loop, "kubelet-sync"),
-                             (self._status_loop, "kubelet-status")):
+        for target, name in (
+            (self._sync_loop, "kubelet-sync"),
+            (self._status_loop, "kubelet-status"),
+        ):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -128,9 +137,11 @@ class KubeletSync:
     def set_agents(self, agents: dict[str, AgentRef]) -> None:
         """The live agents by node name; a new one gets its pods at once."""
         with self._lock:
-            fresh = {name for name, ref in agents.items()
-                     if self._agents.get(name) != ref
-                     or self._agents[name].handle is not ref.handle}
+            fresh = {
+                name
+                for name, ref in agents.items()
+                if self._agents.get(name) != ref or self._agents[name].handle is not ref.handle
+            }
             for name in fresh:
                 self.reports.reset(agents[name].node_id)
             self._agents = dict(agents)
@@ -155,13 +166,26 @@ class KubeletSync:
 
     def _on_pod(self, old: dict | None, new: dict | None) -> None:
         if matters_to_agent(old, new):
-            self._mark({n for n in (dig(old, "spec", "nodeName") if old else None,
-                                    dig(new, "spec", "nodeName") if new else None) if n})
+            self._mark(
+                {
+                    n
+                    for n in (
+                        dig(old, "spec", "nodeName") if old else None,
+                        dig(new, "spec", "nodeName") if new else None,
+                    )
+                    if n
+                }
+            )
 
     def _on_config(self, old: dict | None, new: dict | None) -> None:
         namespace = dig(changed(old, new), "metadata", "namespace")
-        self._mark({dig(p, "spec", "nodeName") for p in self.lookups.pods.list(namespace)
-                    if dig(p, "spec", "nodeName") and not is_terminal(p)})
+        self._mark(
+            {
+                dig(p, "spec", "nodeName")
+                for p in self.lookups.pods.list(namespace)
+                if dig(p, "spec", "nodeName") and not is_terminal(p)
+            }
+        )
 
     # -- the sync thread --------------------------------------------------------------------
     def _sync_loop(self) -> None:
@@ -211,8 +235,12 @@ class KubeletSync:
                     self._dirty.add(name)
                 continue
             pods = self.lookups.pods_on(name)
-            desired = [{"finished": pod["metadata"]["uid"]} if is_terminal(pod)
-                       else {"pod": pod, "bundle": self._bundle(pod, ref)} for pod in pods]
+            desired = [
+                {"finished": pod["metadata"]["uid"]}
+                if is_terminal(pod)
+                else {"pod": pod, "bundle": self._bundle(pod, ref)}
+                for pod in pods
+            ]
             self._inflight[name] = (ref.handle.sync.remote(desired), ref, time.monotonic())
             for pod in pods:
                 if finishing(pod):
@@ -236,8 +264,11 @@ class KubeletSync:
         for call in late:
             _, ref, sent = self._inflight[by_call[call]]
             if time.monotonic() - sent > _CALL_TIMEOUT_S:
-                log.warning("node agent of %s has not answered a sync for %.0fs",
-                            ref.node_name, time.monotonic() - sent)
+                log.warning(
+                    "node agent of %s has not answered a sync for %.0fs",
+                    ref.node_name,
+                    time.monotonic() - sent,
+                )
                 self._inflight[by_call[call]] = (call, ref, time.monotonic())
 
     def _bundle(self, pod: dict, ref: AgentRef) -> dict:

@@ -37,8 +37,11 @@ _GCS = "/gcs/gcs_server"
 
 def driver_env(temp_dir: str | Path) -> dict[str, str]:
     """Environment variables a process needs to reach the Ray head under ``temp_dir``."""
-    return {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_AUTH_MODE": "token",
-            "RAY_AUTH_TOKEN_PATH": str(Path(temp_dir).resolve() / TOKEN_FILE)}
+    return {
+        "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+        "RAY_AUTH_MODE": "token",
+        "RAY_AUTH_TOKEN_PATH": str(Path(temp_dir).resolve() / TOKEN_FILE),
+    }
 
 
 def connect_env(temp_dir: str | Path) -> dict[str, str | None]:
@@ -105,11 +108,15 @@ def short_path(temp: Path) -> Path:
     return link
 
 
-def start_local_ray(temp_dir: str | Path, num_cpus: int | None = None,
-                    num_gpus: int | None = None, resources: dict[str, float] | None = None,
-                    labels: dict[str, str] | None = None,
-                    object_store_memory: int | None = None,
-                    idle_workers: int | None = None) -> str:
+def start_local_ray(
+    temp_dir: str | Path,
+    num_cpus: int | None = None,
+    num_gpus: int | None = None,
+    resources: dict[str, float] | None = None,
+    labels: dict[str, str] | None = None,
+    object_store_memory: int | None = None,
+    idle_workers: int | None = None,
+) -> str:
     """Start (or find already running) a head under ``temp_dir``; its GCS address.
 
     ``idle_workers``: how many idle worker processes the raylet keeps (Ray's
@@ -124,9 +131,18 @@ def start_local_ray(temp_dir: str | Path, num_cpus: int | None = None,
     if not token.exists():
         token.write_text(secrets.token_hex(32))
         token.chmod(0o600)
-    args = [sys.executable, "-m", "ray.scripts.scripts", "start", "--head", "--port=0",
-            f"--temp-dir={short_path(temp)}", "--include-dashboard=false", "--node-ip-address=127.0.0.1",
-            "--disable-usage-stats"]
+    args = [
+        sys.executable,
+        "-m",
+        "ray.scripts.scripts",
+        "start",
+        "--head",
+        "--port=0",
+        f"--temp-dir={short_path(temp)}",
+        "--include-dashboard=false",
+        "--node-ip-address=127.0.0.1",
+        "--disable-usage-stats",
+    ]
     if num_cpus is not None:
         args.append(f"--num-cpus={num_cpus}")
     if num_gpus is not None:
@@ -140,13 +156,20 @@ def start_local_ray(temp_dir: str | Path, num_cpus: int | None = None,
     env = {**os.environ, **driver_env(temp)}
     if idle_workers is not None:
         env["RAY_num_workers_soft_limit"] = str(idle_workers)
-    proc = subprocess.Popen(args, env=env, start_new_session=True, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        args,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
     output, _ = proc.communicate(timeout=_START_TIMEOUT_S)
     address_file = temp / "ray_current_cluster"
     if proc.returncode != 0 or not address_file.exists():
-        raise RuntimeError(f"ray start failed ({proc.returncode}): "
-                           f"{output.decode(errors='replace')[-2000:]}")
+        raise RuntimeError(
+            f"ray start failed ({proc.returncode}): {output.decode(errors='replace')[-2000:]}"
+        )
     address = address_file.read_text().strip()
     (temp / STATE_FILE).write_text(json.dumps({"address": address, "sid": proc.pid}))
     return address
@@ -164,8 +187,12 @@ def stop_local_ray(temp_dir: str | Path, grace: float = 2.0) -> None:
     if not state:
         return
     sid = state["sid"]
-    steps = ((_RAYLET, signal.SIGTERM, grace), (_GCS, signal.SIGTERM, grace),
-             ("", signal.SIGTERM, 0.5), ("", signal.SIGKILL, 2.0))
+    steps = (
+        (_RAYLET, signal.SIGTERM, grace),
+        (_GCS, signal.SIGTERM, grace),
+        ("", signal.SIGTERM, 0.5),
+        ("", signal.SIGKILL, 2.0),
+    )
     for marker, sig, wait in steps:
         chosen = [pid for pid in session_members(sid) if marker in _cmdline(pid)]
         for pid in chosen:

@@ -169,8 +169,9 @@ def render(lines: list[tuple[int, bytes]], timestamps: bool) -> bytes:
     return b"".join(format_ts(ns).encode() + b" " + text for ns, text in lines)
 
 
-def select(lines: list[tuple[int, bytes]], *, tail_lines: int | None = None,
-           since_ns: int | None = None) -> list[tuple[int, bytes]]:
+def select(
+    lines: list[tuple[int, bytes]], *, tail_lines: int | None = None, since_ns: int | None = None
+) -> list[tuple[int, bytes]]:
     """The lines ``kubectl logs`` would show: newer than ``since_ns``, then the last N."""
     if since_ns is not None:
         lines = [line for line in lines if line[0] >= since_ns]
@@ -188,23 +189,35 @@ def pick_attempt(root: Path, uid: str, container: str, previous: bool) -> Path |
     return attempt_path(root, uid, container, found[index])
 
 
-def read_log(root: Path, uid: str, container: str, *, tail_lines: int | None = None,
-             since_seconds: int | None = None, since_time: str | None = None,
-             timestamps: bool = False, previous: bool = False, limit_bytes: int | None = None,
-             now_ns: int | None = None, pod_name: str | None = None) -> str:
+def read_log(
+    root: Path,
+    uid: str,
+    container: str,
+    *,
+    tail_lines: int | None = None,
+    since_seconds: int | None = None,
+    since_time: str | None = None,
+    timestamps: bool = False,
+    previous: bool = False,
+    limit_bytes: int | None = None,
+    now_ns: int | None = None,
+    pod_name: str | None = None,
+) -> str:
     """The text of one container's log, filtered as the options of ``kubectl logs`` ask."""
     path = pick_attempt(root, uid, container, previous)
     if path is None:
         if previous:
-            raise BadRequest(f'previous terminated container "{container}" in pod '
-                             f'"{pod_name or uid}" not found')
+            raise BadRequest(
+                f'previous terminated container "{container}" in pod "{pod_name or uid}" not found'
+            )
         return ""
     since_ns = _since_ns(since_seconds, since_time, now_ns)
-    lines = select(join_lines(parse_records(path.read_bytes())),
-                   tail_lines=tail_lines, since_ns=since_ns)
+    lines = select(
+        join_lines(parse_records(path.read_bytes())), tail_lines=tail_lines, since_ns=since_ns
+    )
     data = render(lines, timestamps)
     if limit_bytes is not None:
-        data = data[:max(limit_bytes, 0)]
+        data = data[: max(limit_bytes, 0)]
     return data.decode("utf-8", errors="replace")
 
 
@@ -219,7 +232,7 @@ def tail_text(path: Path, lines: int, max_bytes: int = 64 * 1024) -> str:
     except OSError:
         return ""
     if size > max_bytes:
-        data = data[data.find(b"\n") + 1:]  # drop the torn first record
+        data = data[data.find(b"\n") + 1 :]  # drop the torn first record
     picked = select(join_lines(parse_records(data)), tail_lines=lines)
     return render(picked, timestamps=False).decode("utf-8", errors="replace")
 
@@ -232,9 +245,14 @@ def _since_ns(since_seconds: int | None, since_time: str | None, now_ns: int | N
     return None
 
 
-def start_offset(path: Path, *, tail_lines: int | None = None,
-                 since_seconds: int | None = None, since_time: str | None = None,
-                 now_ns: int | None = None) -> int:
+def start_offset(
+    path: Path,
+    *,
+    tail_lines: int | None = None,
+    since_seconds: int | None = None,
+    since_time: str | None = None,
+    now_ns: int | None = None,
+) -> int:
     """Byte offset of the first record a follower should show, honouring tail and since."""
     if tail_lines is None and since_seconds is None and since_time is None:
         return 0
@@ -257,8 +275,9 @@ def start_offset(path: Path, *, tail_lines: int | None = None,
     return starts[0][0] if starts else offset
 
 
-def read_from(path: Path, offset: int, *, timestamps: bool = False,
-              max_bytes: int = 1 << 20) -> tuple[str, int, bool]:
+def read_from(
+    path: Path, offset: int, *, timestamps: bool = False, max_bytes: int = 1 << 20
+) -> tuple[str, int, bool]:
     """Whole records from ``offset`` on: ``(text, next offset, finished)``.
 
     ``finished`` is true when the writer is done and everything has been returned, so a
@@ -284,9 +303,15 @@ def read_from(path: Path, offset: int, *, timestamps: bool = False,
     return text.decode("utf-8", errors="replace"), next_offset, finished
 
 
-def follow(path: Path, offset: int = 0, *, timestamps: bool = False, poll: float = 0.1,
-           stopped: Callable[[], bool] = lambda: False,
-           sleep: Callable[[float], None] = time.sleep) -> Iterator[str]:
+def follow(
+    path: Path,
+    offset: int = 0,
+    *,
+    timestamps: bool = False,
+    poll: float = 0.1,
+    stopped: Callable[[], bool] = lambda: False,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[str]:
     """Yield new text from ``path`` until the writer is done (or ``stopped()``)."""
     while True:
         text, offset, finished = read_from(path, offset, timestamps=timestamps)

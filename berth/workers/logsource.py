@@ -33,8 +33,10 @@ def _cause(err: ray.exceptions.RayError) -> Exception:
 
 
 def _previous_missing(pod: dict, options: LogOptions) -> BadRequest:
-    return BadRequest(f'previous terminated container "{options.container}" in pod '
-                      f'"{dig(pod, "metadata", "name")}" not found')
+    return BadRequest(
+        f'previous terminated container "{options.container}" in pod '
+        f'"{dig(pod, "metadata", "name")}" not found'
+    )
 
 
 class RayLogSource:
@@ -57,9 +59,14 @@ class RayLogSource:
                 raise _previous_missing(pod, options)
             return ""
         call = agent.read_log.remote(
-            dig(pod, "metadata", "uid"), options.container, tail_lines=options.tail_lines,
-            since_seconds=options.since_seconds, timestamps=options.timestamps,
-            previous=options.previous, limit_bytes=options.limit_bytes)
+            dig(pod, "metadata", "uid"),
+            options.container,
+            tail_lines=options.tail_lines,
+            since_seconds=options.since_seconds,
+            timestamps=options.timestamps,
+            previous=options.previous,
+            limit_bytes=options.limit_bytes,
+        )
         try:
             return ray.get(call, timeout=_READ_TIMEOUT_S)
         except ray.exceptions.RayActorError:
@@ -76,10 +83,14 @@ class RayLogSource:
         """Asked of the store, not the informers: a pod created a moment ago may not have
         reached them yet."""
         md = pod.get("metadata") or {}
-        current = self.kubelet.client.try_get(registry.POD, md.get("namespace", ""),
-                                              md.get("name", ""))
-        return current is not None and dig(current, "metadata", "uid") == md.get("uid") and \
-            not is_terminal(current)
+        current = self.kubelet.client.try_get(
+            registry.POD, md.get("namespace", ""), md.get("name", "")
+        )
+        return (
+            current is not None
+            and dig(current, "metadata", "uid") == md.get("uid")
+            and not is_terminal(current)
+        )
 
     async def follow(self, pod: dict, options: LogOptions) -> AsyncIterator[bytes]:
         uid = dig(pod, "metadata", "uid")
@@ -94,9 +105,14 @@ class RayLogSource:
                 await asyncio.sleep(self.poll_s)
                 continue
             call = agent.read_log_from.remote(
-                uid, options.container, offset, timestamps=options.timestamps,
-                previous=options.previous, tail_lines=options.tail_lines,
-                since_seconds=options.since_seconds)
+                uid,
+                options.container,
+                offset,
+                timestamps=options.timestamps,
+                previous=options.previous,
+                tail_lines=options.tail_lines,
+                since_seconds=options.since_seconds,
+            )
             try:
                 text, offset, finished = await asyncio.wrap_future(call.future())
             except ray.exceptions.RayActorError:

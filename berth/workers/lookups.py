@@ -68,9 +68,15 @@ class Lookups:
         return volume_path(pv, claim)
 
     def bundle(self, pod: dict, host_ip: str = "", allocatable: dict | None = None) -> dict:
-        return build_bundle(pod, configmap=self.configmaps.get, secret=self.secrets.get,
-                            claim_path=self.claim_path, host_ip=host_ip,
-                            allocatable=allocatable, claim=self.claims.get)
+        return build_bundle(
+            pod,
+            configmap=self.configmaps.get,
+            secret=self.secrets.get,
+            claim_path=self.claim_path,
+            host_ip=host_ip,
+            allocatable=allocatable,
+            claim=self.claims.get,
+        )
 
 
 def volume_path(pv: dict, claim: str) -> str:
@@ -85,13 +91,20 @@ def volume_path(pv: dict, claim: str) -> str:
     prefix = f'MountVolume.SetUp failed for volume "{name}" (claim "{claim}")'
     nfs = spec.get("nfs")
     if nfs:
-        raise Missing("ContainerCreating",
-                      f"{prefix} : nfs {nfs.get('server', '')}:{nfs.get('path', '')}: this "
-                      f"node has no NFS client (Berth nodes mount hostPath and local "
-                      f"volumes only; mount the export on every node and use a hostPath "
-                      f"or local PersistentVolume)")
-    kinds = sorted(k for k, v in spec.items() if isinstance(v, dict) and k not in (
-        "capacity", "claimRef", "nodeAffinity"))
-    raise Missing("ContainerCreating",
-                  f"{prefix} : volume source {', '.join(kinds) or 'none'} is not supported "
-                  f"(hostPath and local are)")
+        raise Missing(
+            "ContainerCreating",
+            f"{prefix} : nfs {nfs.get('server', '')}:{nfs.get('path', '')}: this "
+            f"node has no NFS client (Berth nodes mount hostPath and local "
+            f"volumes only; mount the export on every node and use a hostPath "
+            f"or local PersistentVolume)",
+        )
+    kinds = sorted(
+        k
+        for k, v in spec.items()
+        if isinstance(v, dict) and k not in ("capacity", "claimRef", "nodeAffinity")
+    )
+    raise Missing(
+        "ContainerCreating",
+        f"{prefix} : volume source {', '.join(kinds) or 'none'} is not supported "
+        f"(hostPath and local are)",
+    )

@@ -18,9 +18,19 @@ if TYPE_CHECKING:
 # os-release(5): /etc/os-release, else /usr/lib/os-release.
 OS_RELEASE_FILES = (Path("/etc/os-release"), Path("/usr/lib/os-release"))
 # uname -m -> Go's GOARCH, which Kubernetes uses for nodeInfo.architecture and kubernetes.io/arch.
-_GOARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64",
-           "armv7l": "arm", "armv6l": "arm", "i386": "386", "i686": "386",
-           "ppc64le": "ppc64le", "s390x": "s390x", "riscv64": "riscv64"}
+_GOARCH = {
+    "x86_64": "amd64",
+    "amd64": "amd64",
+    "aarch64": "arm64",
+    "arm64": "arm64",
+    "armv7l": "arm",
+    "armv6l": "arm",
+    "i386": "386",
+    "i686": "386",
+    "ppc64le": "ppc64le",
+    "s390x": "s390x",
+    "riscv64": "riscv64",
+}
 
 
 def go_arch(machine: str) -> str:
@@ -55,7 +65,9 @@ def read(os_release_files: tuple[Path, ...] = OS_RELEASE_FILES) -> NodeSystemInf
             break
         except OSError:
             continue
-    return {"architecture": go_arch(platform.machine()),
-            "operatingSystem": platform.system().lower(),
-            "osImage": os_image(text) or f"{platform.system()} {platform.release()}",
-            "kernelVersion": platform.release()}
+    return {
+        "architecture": go_arch(platform.machine()),
+        "operatingSystem": platform.system().lower(),
+        "osImage": os_image(text) or f"{platform.system()} {platform.release()}",
+        "kernelVersion": platform.release(),
+    }

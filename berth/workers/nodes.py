@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Callable
 
 from berth.platform.errors import AlreadyExists, Conflict, Invalid, NotFound
 from berth.platform.resources import registry
@@ -36,9 +36,14 @@ from berth.platform.store.client import Client
 from berth.platform.store.events import EventRecorder
 from berth.settings import Settings
 from berth.workers import pool
-from berth.workers.eviction import (TAINT_MANAGER_MESSAGE, TAINT_MANAGER_REASON,
-                                    disruption_condition, eviction_time, failed_disrupted,
-                                    with_condition)
+from berth.workers.eviction import (
+    TAINT_MANAGER_MESSAGE,
+    TAINT_MANAGER_REASON,
+    disruption_condition,
+    eviction_time,
+    failed_disrupted,
+    with_condition,
+)
 from berth.workers.simulated import SIMULATED_LABEL
 
 log = logging.getLogger(__name__)
@@ -48,14 +53,18 @@ GONE_MESSAGE = "Ray no longer lists this node"
 
 
 def is_ours(node: dict | None) -> bool:
-    return node is not None and pool.NODE_ID_ANNOTATION in (
-        dig(node, "metadata", "annotations") or {}) and \
-        dig(node, "metadata", "labels", SIMULATED_LABEL) != "true"
+    return (
+        node is not None
+        and pool.NODE_ID_ANNOTATION in (dig(node, "metadata", "annotations") or {})
+        and dig(node, "metadata", "labels", SIMULATED_LABEL) != "true"
+    )
 
 
 def is_ready(node: dict | None) -> bool:
-    return any(c.get("type") == "Ready" and c.get("status") == "True"
-               for c in dig(node, "status", "conditions") or [])
+    return any(
+        c.get("type") == "Ready" and c.get("status") == "True"
+        for c in dig(node, "status", "conditions") or []
+    )
 
 
 def owned_taint_keys(settings: Settings) -> set[str]:
@@ -75,12 +84,19 @@ def forgotten(node: dict) -> dict:
     out = copy.deepcopy(node)
     taints = [t for t in dig(out, "spec", "taints") or [] if t.get("key") != UNREACHABLE]
     out.setdefault("spec", {})["taints"] = lost_taints(
-        taints + [{"key": UNREACHABLE, "effect": NO_SCHEDULE}])
+        taints + [{"key": UNREACHABLE, "effect": NO_SCHEDULE}]
+    )
     status = out.setdefault("status", {})
-    status["conditions"] = [c for c in status.get("conditions") or []
-                            if c.get("type") != "Ready"] + [
-        {"type": "Ready", "status": "Unknown", "reason": "NodeStatusUnknown",
-         "message": GONE_MESSAGE}]
+    status["conditions"] = [
+        c for c in status.get("conditions") or [] if c.get("type") != "Ready"
+    ] + [
+        {
+            "type": "Ready",
+            "status": "Unknown",
+            "reason": "NodeStatusUnknown",
+            "message": GONE_MESSAGE,
+        }
+    ]
     return out
 
 
@@ -121,16 +137,21 @@ def merge_node_status(existing: dict | None, wanted: dict, now: datetime) -> dic
     for cond in wanted.get("conditions") or []:
         old = before.get(cond.get("type")) or {}
         same = old.get("status") == cond.get("status")
-        conditions.append({**cond, "lastHeartbeatTime": old.get("lastHeartbeatTime") or stamp,
-                           "lastTransitionTime": old.get("lastTransitionTime") if same
-                           and old.get("lastTransitionTime") else stamp})
+        conditions.append(
+            {
+                **cond,
+                "lastHeartbeatTime": old.get("lastHeartbeatTime") or stamp,
+                "lastTransitionTime": old.get("lastTransitionTime")
+                if same and old.get("lastTransitionTime")
+                else stamp,
+            }
+        )
     out = {**existing, **wanted, "conditions": conditions}
     if out != existing:
         for cond in conditions:
             cond["lastHeartbeatTime"] = stamp
         return out
-    beats = [parse_time(c["lastHeartbeatTime"]) for c in conditions
-             if c.get("lastHeartbeatTime")]
+    beats = [parse_time(c["lastHeartbeatTime"]) for c in conditions if c.get("lastHeartbeatTime")]
     if beats and now - min(beats) < HEARTBEAT:
         return None
     for cond in conditions:
@@ -141,13 +162,19 @@ def merge_node_status(existing: dict | None, wanted: dict, now: datetime) -> dic
 class NodeSync:
     """Keeps Nodes in step with Ray and evicts pods from lost and NoExecute-tainted nodes."""
 
-    def __init__(self, client: Client, settings: Settings, nodes, pods_on: Callable[[str], list],
-                 recorder: EventRecorder | None = None,
-                 clock: Callable[[], datetime] = utcnow):
+    def __init__(
+        self,
+        client: Client,
+        settings: Settings,
+        nodes,
+        pods_on: Callable[[str], list],
+        recorder: EventRecorder | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ):
         self.client = client
         self.settings = settings
-        self.nodes = nodes          # the Node informer
-        self.pods_on = pods_on      # node name -> pods bound to it (informer cache)
+        self.nodes = nodes  # the Node informer
+        self.pods_on = pods_on  # node name -> pods bound to it (informer cache)
         self.recorder = recorder
         self.clock = clock
         self._owned = owned_taint_keys(settings)
@@ -155,10 +182,10 @@ class NodeSync:
     # -- one pass -------------------------------------------------------------------------
     def reconcile(self, ray_nodes: list[dict], runtimes: dict[str, dict] | None = None) -> None:
         """``runtimes``: each agent's sandbox report by Ray node id (``SandboxRuntime.info``)."""
-        ray_nodes = [n for n in ray_nodes
-                     if (n.get("Labels") or {}).get(SIMULATED_LABEL) != "true"]
-        wanted = {n["metadata"]["name"]: n
-                  for n in pool.node_objects(self.settings, ray_nodes, runtimes)}
+        ray_nodes = [n for n in ray_nodes if (n.get("Labels") or {}).get(SIMULATED_LABEL) != "true"]
+        wanted = {
+            n["metadata"]["name"]: n for n in pool.node_objects(self.settings, ray_nodes, runtimes)
+        }
         for name, node in wanted.items():
             try:
                 self._sync_node(name, node)
@@ -202,8 +229,9 @@ class NodeSync:
     def _create(self, wanted: dict) -> None:
         now = self.clock()
         obj = copy.deepcopy(wanted)
-        obj["spec"] = merge_node({"metadata": {}, "spec": {}}, obj, self._owned,
-                                 rfc3339(now))["spec"]
+        obj["spec"] = merge_node({"metadata": {}, "spec": {}}, obj, self._owned, rfc3339(now))[
+            "spec"
+        ]
         obj["status"] = merge_node_status(None, obj["status"], now)
         try:
             created = self.client.create(registry.NODE, obj)
@@ -211,9 +239,12 @@ class NodeSync:
             return
         log.info("node %s registered", created["metadata"]["name"])
         if self.recorder:
-            self.recorder.normal(created, "RegisteredNode",
-                                 f"Node {created['metadata']['name']} event: Registered Node "
-                                 f"{created['metadata']['name']} in Berth")
+            self.recorder.normal(
+                created,
+                "RegisteredNode",
+                f"Node {created['metadata']['name']} event: Registered Node "
+                f"{created['metadata']['name']} in Berth",
+            )
 
     def _write(self, existing: dict, wanted: dict) -> dict:
         """Metadata and spec by a compare-and-set update, status through its subresource;
@@ -232,13 +263,13 @@ class NodeSync:
 
         def merge_status(current: dict) -> dict | None:
             status = merge_node_status(current.get("status"), wanted.get("status") or {}, now)
-            return None if status is None or not is_ours(current) else {**current,
-                                                                        "status": status}
+            return None if status is None or not is_ours(current) else {**current, "status": status}
 
         if merge_node_status(current.get("status"), wanted.get("status") or {}, now) is not None:
             was_ready = is_ready(current)
-            current = self.client.guaranteed_update(registry.NODE, "", name, merge_status,
-                                                    subresource="status")
+            current = self.client.guaranteed_update(
+                registry.NODE, "", name, merge_status, subresource="status"
+            )
             if self.recorder and was_ready != is_ready(current):
                 state = "NodeReady" if is_ready(current) else "NodeNotReady"
                 self.recorder.normal(current, state, f"Node {name} status is now: {state}")
@@ -265,8 +296,12 @@ class NodeSync:
                 elif not deleting:
                     self._evict_gracefully(pod, now)
             except (Conflict, Invalid) as err:
-                log.warning("pod %s/%s not evicted yet: %s", pod["metadata"]["namespace"],
-                            pod["metadata"]["name"], err)
+                log.warning(
+                    "pod %s/%s not evicted yet: %s",
+                    pod["metadata"]["namespace"],
+                    pod["metadata"]["name"],
+                    err,
+                )
 
     def _fail_and_delete(self, pod: dict, now: datetime) -> None:
         stamp = rfc3339(now)
@@ -274,20 +309,28 @@ class NodeSync:
         def fail(current: dict) -> dict | None:
             if current["metadata"]["uid"] != pod["metadata"]["uid"] or is_terminal(current):
                 return None
-            return {**current, "status": failed_disrupted(current, TAINT_MANAGER_REASON,
-                                                          TAINT_MANAGER_MESSAGE, stamp)}
+            return {
+                **current,
+                "status": failed_disrupted(
+                    current, TAINT_MANAGER_REASON, TAINT_MANAGER_MESSAGE, stamp
+                ),
+            }
 
         try:
-            self.client.guaranteed_update(registry.POD, pod["metadata"]["namespace"],
-                                          pod["metadata"]["name"], fail, subresource="status")
+            self.client.guaranteed_update(
+                registry.POD,
+                pod["metadata"]["namespace"],
+                pod["metadata"]["name"],
+                fail,
+                subresource="status",
+            )
         except NotFound:
             return
         self._event(pod)
         self._delete_now(pod)
 
     def _evict_gracefully(self, pod: dict, now: datetime) -> None:
-        condition = disruption_condition(TAINT_MANAGER_REASON, TAINT_MANAGER_MESSAGE,
-                                         rfc3339(now))
+        condition = disruption_condition(TAINT_MANAGER_REASON, TAINT_MANAGER_MESSAGE, rfc3339(now))
 
         def mark(current: dict) -> dict | None:
             if current["metadata"]["uid"] != pod["metadata"]["uid"] or is_terminal(current):
@@ -298,21 +341,29 @@ class NodeSync:
         try:
             self.client.guaranteed_update(registry.POD, ns, name, mark, subresource="status")
             self._event(pod)
-            self.client.delete(registry.POD, ns, name,
-                               preconditions={"uid": pod["metadata"]["uid"]})
+            self.client.delete(
+                registry.POD, ns, name, preconditions={"uid": pod["metadata"]["uid"]}
+            )
         except (NotFound, Conflict):
             pass
 
     def _delete_now(self, pod: dict) -> None:
         try:
-            self.client.delete(registry.POD, pod["metadata"]["namespace"],
-                               pod["metadata"]["name"], grace_period_seconds=0,
-                               preconditions={"uid": pod["metadata"]["uid"]})
+            self.client.delete(
+                registry.POD,
+                pod["metadata"]["namespace"],
+                pod["metadata"]["name"],
+                grace_period_seconds=0,
+                preconditions={"uid": pod["metadata"]["uid"]},
+            )
         except (NotFound, Conflict):
             pass
 
     def _event(self, pod: dict) -> None:
         if self.recorder:
             md = pod["metadata"]
-            self.recorder.normal(pod, "TaintManagerEviction",
-                                 f"Marking for deletion Pod {md['namespace']}/{md['name']}")
+            self.recorder.normal(
+                pod,
+                "TaintManagerEviction",
+                f"Marking for deletion Pod {md['namespace']}/{md['name']}",
+            )

@@ -10,9 +10,17 @@ from pathlib import Path
 from berth.workers import logs
 
 
-def attempt_outcome(code: int, oom: bool, spec: dict, term_file: Path, log_root: Path,
-                    uid: str, name: str, attempt: int,
-                    sandboxed: bool) -> tuple[str, str | None]:
+def attempt_outcome(
+    code: int,
+    oom: bool,
+    spec: dict,
+    term_file: Path,
+    log_root: Path,
+    uid: str,
+    name: str,
+    attempt: int,
+    sandboxed: bool,
+) -> tuple[str, str | None]:
     """(reason, message) of a finished attempt, the way the runtime and kubelet word it."""
     path = logs.attempt_path(log_root, uid, name, attempt)
     last = logs.tail_text(path, 1).strip()
@@ -23,7 +31,10 @@ def attempt_outcome(code: int, oom: bool, spec: dict, term_file: Path, log_root:
         message = term_file.read_bytes()[:4096].decode("utf-8", errors="replace")
     except OSError:
         message = ""
-    if (not message and code != 0
-            and spec.get("terminationMessagePolicy") == "FallbackToLogsOnError"):
+    if (
+        not message
+        and code != 0
+        and spec.get("terminationMessagePolicy") == "FallbackToLogsOnError"
+    ):
         message = logs.tail_text(path, 80)[-2048:]
     return reason, message or None

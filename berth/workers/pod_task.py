@@ -13,9 +13,9 @@ import glob
 import itertools
 import json
 import os
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Callable
 
 import ray
 
@@ -55,23 +55,45 @@ def run_pod(agent, pod: dict, bundle: dict, node: dict) -> dict:
     # fraction by itself; the scheduler's per-device choice is the one that never
     # over-commits a device, and it is what the pod's annotation records.
     gpu_ids = scheduled_gpus(pod) or [str(g) for g in ray.get_gpu_ids()]
-    return run_here(pod, bundle, node, lambda uid, seq, status: agent.report.remote(
-        uid, seq, status), gpu_ids=gpu_ids, node_id=ray.get_runtime_context().get_node_id())
+    return run_here(
+        pod,
+        bundle,
+        node,
+        lambda uid, seq, status: agent.report.remote(uid, seq, status),
+        gpu_ids=gpu_ids,
+        node_id=ray.get_runtime_context().get_node_id(),
+    )
 
 
-def run_here(pod: dict, bundle: dict, node: dict, report: Callable[[str, int, dict], None],
-             *, gpu_ids: list[str], node_id: str) -> dict:
+def run_here(
+    pod: dict,
+    bundle: dict,
+    node: dict,
+    report: Callable[[str, int, dict], None],
+    *,
+    gpu_ids: list[str],
+    node_id: str,
+) -> dict:
     """Run the pod to its end in this process (a pod task, or the agent itself for a pod it
     launches directly); each status goes to ``report(uid, seq, status)``."""
     uid = pod["metadata"]["uid"]
-    context = NodeContext(**node, devices=gpu_devices() if gpu_ids else [],
-                          env={NODE_ID_ENV: node_id}, hierarchy=cgroups.detect())
+    context = NodeContext(
+        **node,
+        devices=gpu_devices() if gpu_ids else [],
+        env={NODE_ID_ENV: node_id},
+        hierarchy=cgroups.detect(),
+    )
     pod_dir = context.pod_root / uid
     seq = itertools.count(1)
 
-    runner = PodRunner(pod, bundle, context, gpu_ids=gpu_ids,
-                       report=lambda status: report(uid, next(seq), status),
-                       stop_check=lambda: read_stop(pod_dir))
+    runner = PodRunner(
+        pod,
+        bundle,
+        context,
+        gpu_ids=gpu_ids,
+        report=lambda status: report(uid, next(seq), status),
+        stop_check=lambda: read_stop(pod_dir),
+    )
     if read_stop(pod_dir) is not None:
         runner.stop(grace=0)
     try:

@@ -45,7 +45,10 @@ def _ran(status: dict) -> bool:
         for cs in status.get(key) or []:
             state = cs.get("state") or {}
             if "running" in state or (state.get("terminated") or {}).get("reason") not in (
-                    None, "StartError", "ContainerStatusUnknown"):
+                None,
+                "StartError",
+                "ContainerStatusUnknown",
+            ):
                 return True
             if cs.get("lastState", {}).get("terminated"):
                 return True
@@ -62,8 +65,9 @@ def _mount_failures(status: dict) -> list[str]:
     return out
 
 
-def events_for(before: dict | None, after: dict | None, *, sandboxed: bool = True,
-               node: str = "") -> list[tuple[str, str, str]]:
+def events_for(
+    before: dict | None, after: dict | None, *, sandboxed: bool = True, node: str = ""
+) -> list[tuple[str, str, str]]:
     before, after = before or {}, after or {}
     events: list[tuple[str, str, str]] = []
     reason = after.get("reason")

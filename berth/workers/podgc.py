@@ -24,8 +24,13 @@ log = logging.getLogger(__name__)
 
 
 class OrphanTracker:
-    def __init__(self, client: Client, grace_s: float,
-                 monotonic: Callable[[], float] = time.monotonic, clock=utcnow):
+    def __init__(
+        self,
+        client: Client,
+        grace_s: float,
+        monotonic: Callable[[], float] = time.monotonic,
+        clock=utcnow,
+    ):
         self.client = client
         self.grace_s = grace_s
         self.monotonic = monotonic
@@ -47,8 +52,7 @@ class OrphanTracker:
                 continue
             seen.add(md["uid"])
             first = self._since.setdefault(md["uid"], now)
-            if now - first >= self.grace_s and \
-                    self.client.try_get(registry.NODE, "", node) is None:
+            if now - first >= self.grace_s and self.client.try_get(registry.NODE, "", node) is None:
                 self._fail(pod)
         self._since = {uid: t for uid, t in self._since.items() if uid in seen}
 
@@ -59,26 +63,37 @@ class OrphanTracker:
         def fail(current: dict) -> dict | None:
             if current["metadata"]["uid"] != md["uid"] or is_terminal(current):
                 return None
-            return {**current, "status": failed_disrupted(current, POD_GC_REASON,
-                                                          POD_GC_MESSAGE, stamp)}
+            return {
+                **current,
+                "status": failed_disrupted(current, POD_GC_REASON, POD_GC_MESSAGE, stamp),
+            }
 
         try:
-            self.client.guaranteed_update(registry.POD, md["namespace"], md["name"], fail,
-                                          subresource="status")
+            self.client.guaranteed_update(
+                registry.POD, md["namespace"], md["name"], fail, subresource="status"
+            )
         except NotFound:
             return
         except (Conflict, Invalid) as err:
-            log.warning("orphaned pod %s/%s not failed yet: %s", md["namespace"], md["name"],
-                        err)
+            log.warning("orphaned pod %s/%s not failed yet: %s", md["namespace"], md["name"], err)
             return
-        log.info("pod %s/%s failed: node %s does not exist", md["namespace"], md["name"],
-                 pod["spec"]["nodeName"])
+        log.info(
+            "pod %s/%s failed: node %s does not exist",
+            md["namespace"],
+            md["name"],
+            pod["spec"]["nodeName"],
+        )
         self._delete_now(pod)
 
     def _delete_now(self, pod: dict) -> None:
         md = pod["metadata"]
         try:
-            self.client.delete(registry.POD, md["namespace"], md["name"],
-                               grace_period_seconds=0, preconditions={"uid": md["uid"]})
+            self.client.delete(
+                registry.POD,
+                md["namespace"],
+                md["name"],
+                grace_period_seconds=0,
+                preconditions={"uid": md["uid"]},
+            )
         except (NotFound, Conflict):
             pass

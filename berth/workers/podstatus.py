@@ -14,9 +14,23 @@ from berth.platform.resources.pods import status_is_terminal
 from berth.workers.status import UNKNOWN_REASON
 
 # Status fields the node agent computes; any other stored field belongs to someone else.
-AGENT_FIELDS = frozenset({"phase", "conditions", "hostIP", "hostIPs", "podIP", "podIPs",
-                          "startTime", "containerStatuses", "initContainerStatuses",
-                          "ephemeralContainerStatuses", "reason", "message", "qosClass"})
+AGENT_FIELDS = frozenset(
+    {
+        "phase",
+        "conditions",
+        "hostIP",
+        "hostIPs",
+        "podIP",
+        "podIPs",
+        "startTime",
+        "containerStatuses",
+        "initContainerStatuses",
+        "ephemeralContainerStatuses",
+        "reason",
+        "message",
+        "qosClass",
+    }
+)
 _SET_ONCE = ("startTime", "qosClass")
 
 
@@ -27,8 +41,11 @@ def merge_conditions(stored: list[dict], reported: list[dict]) -> list[dict]:
     out = []
     for cond in reported:
         old = before.get(cond.get("type"))
-        if old is not None and old.get("status") == cond.get("status") and \
-                old.get("lastTransitionTime"):
+        if (
+            old is not None
+            and old.get("status") == cond.get("status")
+            and old.get("lastTransitionTime")
+        ):
             cond = {**cond, "lastTransitionTime": old["lastTransitionTime"]}
         out.append(cond)
     reported_types = {c.get("type") for c in reported}
@@ -47,8 +64,9 @@ def merge_status(stored: dict | None, reported: dict) -> dict | None:
     for key in _SET_ONCE:
         if stored.get(key):
             out[key] = stored[key]
-    out["conditions"] = merge_conditions(stored.get("conditions") or [],
-                                         reported.get("conditions") or [])
+    out["conditions"] = merge_conditions(
+        stored.get("conditions") or [], reported.get("conditions") or []
+    )
     if not out["conditions"]:
         del out["conditions"]
     return None if out == stored else out
@@ -59,6 +77,8 @@ def containers_lost(status: dict) -> bool:
     (``ContainerStatusUnknown``): their process, task or node died."""
     if status.get("phase") != "Failed":
         return False
-    return any(((st.get("state") or {}).get("terminated") or {}).get("reason") == UNKNOWN_REASON
-               for key in ("initContainerStatuses", "containerStatuses")
-               for st in status.get(key) or [])
+    return any(
+        ((st.get("state") or {}).get("terminated") or {}).get("reason") == UNKNOWN_REASON
+        for key in ("initContainerStatuses", "containerStatuses")
+        for st in status.get(key) or []
+    )

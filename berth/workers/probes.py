@@ -19,13 +19,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-DEFAULTS = {"initialDelaySeconds": 0, "periodSeconds": 10, "timeoutSeconds": 1,
-            "successThreshold": 1, "failureThreshold": 3}
+DEFAULTS = {
+    "initialDelaySeconds": 0,
+    "periodSeconds": 10,
+    "timeoutSeconds": 1,
+    "successThreshold": 1,
+    "failureThreshold": 3,
+}
 
 
 @dataclass(frozen=True)
 class Probe:
-    kind: str                      # "http" | "tcp" | "exec" | "grpc"
+    kind: str  # "http" | "tcp" | "exec" | "grpc"
     initial_delay: float
     period: float
     timeout: float
@@ -55,20 +60,27 @@ def parse(spec: dict | None, container: dict) -> Probe | None:
     if not spec:
         return None
     timing = {key: spec.get(key, default) for key, default in DEFAULTS.items()}
-    common: dict[str, Any] = dict(initial_delay=float(timing["initialDelaySeconds"]),
-                  period=float(timing["periodSeconds"]), timeout=float(timing["timeoutSeconds"]),
-                  success_threshold=int(timing["successThreshold"]),
-                  failure_threshold=int(timing["failureThreshold"]))
+    common: dict[str, Any] = dict(
+        initial_delay=float(timing["initialDelaySeconds"]),
+        period=float(timing["periodSeconds"]),
+        timeout=float(timing["timeoutSeconds"]),
+        success_threshold=int(timing["successThreshold"]),
+        failure_threshold=int(timing["failureThreshold"]),
+    )
     if "httpGet" in spec:
         get = spec["httpGet"] or {}
-        return Probe("http", port=_port(get.get("port"), container), path=get.get("path") or "/",
-                     scheme=(get.get("scheme") or "HTTP").upper(), host=get.get("host"),
-                     headers=tuple((h["name"], h["value"]) for h in get.get("httpHeaders") or []),
-                     **common)
+        return Probe(
+            "http",
+            port=_port(get.get("port"), container),
+            path=get.get("path") or "/",
+            scheme=(get.get("scheme") or "HTTP").upper(),
+            host=get.get("host"),
+            headers=tuple((h["name"], h["value"]) for h in get.get("httpHeaders") or []),
+            **common,
+        )
     if "tcpSocket" in spec:
         tcp = spec["tcpSocket"] or {}
-        return Probe("tcp", port=_port(tcp.get("port"), container), host=tcp.get("host"),
-                     **common)
+        return Probe("tcp", port=_port(tcp.get("port"), container), host=tcp.get("host"), **common)
     if "exec" in spec:
         return Probe("exec", command=tuple((spec["exec"] or {}).get("command") or []), **common)
     return Probe("grpc", **common)
@@ -145,17 +157,27 @@ class Hooks:
     exec_fn: ExecFn
     set_started: Callable[[], None]
     set_ready: Callable[[bool], None]
-    kill: Callable[[str], None]          # message: why the container is restarted
+    kill: Callable[[str], None]  # message: why the container is restarted
     running: Callable[[], bool]
     sleep: Callable[[float], bool] = field(default=lambda s: time.sleep(s) or False)
 
 
-def watch(startup: Probe | None, liveness: Probe | None, readiness: Probe | None, *,
-          pod_ip: str, hooks: Hooks, clock: Callable[[], float] = time.monotonic) -> None:
+def watch(
+    startup: Probe | None,
+    liveness: Probe | None,
+    readiness: Probe | None,
+    *,
+    pod_ip: str,
+    hooks: Hooks,
+    clock: Callable[[], float] = time.monotonic,
+) -> None:
     """Run the container's probes until it stops running (or a probe kills it)."""
     began = clock()
-    probes = {name: p for name, p in
-              (("startup", startup), ("liveness", liveness), ("readiness", readiness)) if p}
+    probes = {
+        name: p
+        for name, p in (("startup", startup), ("liveness", liveness), ("readiness", readiness))
+        if p
+    }
     due = {name: began + p.initial_delay for name, p in probes.items()}
     trackers = {name: Tracker(p) for name, p in probes.items()}
     started = startup is None
@@ -182,7 +204,11 @@ def watch(startup: Probe | None, liveness: Probe | None, readiness: Probe | None
                 return
             elif name == "readiness" and verdict is not None:
                 hooks.set_ready(verdict)
-        wake = min(due[n] for n in (["startup"] if not started else
-                                    [n for n in ("liveness", "readiness") if n in due]))
+        wake = min(
+            due[n]
+            for n in (
+                ["startup"] if not started else [n for n in ("liveness", "readiness") if n in due]
+            )
+        )
         if hooks.sleep(max(min(wake - clock(), 0.5), 0.01)):
             return

@@ -57,20 +57,36 @@ def _preexec(procs_fds: list[int], rlimit_as: int | None) -> Callable[[], None]:
             resource.setrlimit(resource.RLIMIT_AS, (rlimit_as, rlimit_as))
         # Die with the thread that started us, should the whole agent task be killed.
         _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
     return join
 
 
-def spawn(argv: list[str], *, env: dict[str, str], cwd: str | None, log: LogWriter,
-          group: ContainerGroup, pass_fds: tuple[int, ...] = (),
-          sandboxed: bool) -> ContainerProcess:
+def spawn(
+    argv: list[str],
+    *,
+    env: dict[str, str],
+    cwd: str | None,
+    log: LogWriter,
+    group: ContainerGroup,
+    pass_fds: tuple[int, ...] = (),
+    sandboxed: bool,
+) -> ContainerProcess:
     """Start ``argv``; raises ``OSError`` when it cannot be started at all."""
     read_fd, write_fd = os.pipe()
     procs_fds = group.open_procs()
     try:
         proc = subprocess.Popen(
-            argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=write_fd,
-            stderr=write_fd, start_new_session=True, pass_fds=pass_fds, close_fds=True,
-            preexec_fn=_preexec(procs_fds, group.rlimit_as))
+            argv,
+            env=env,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=write_fd,
+            stderr=write_fd,
+            start_new_session=True,
+            pass_fds=pass_fds,
+            close_fds=True,
+            preexec_fn=_preexec(procs_fds, group.rlimit_as),
+        )
     except BaseException:
         os.close(read_fd)
         log.close()
@@ -79,8 +95,9 @@ def spawn(argv: list[str], *, env: dict[str, str], cwd: str | None, log: LogWrit
         os.close(write_fd)
         for fd in procs_fds:
             os.close(fd)
-    pump = threading.Thread(target=log.pump, args=(read_fd,), daemon=True,
-                            name=f"log-pump-{proc.pid}")
+    pump = threading.Thread(
+        target=log.pump, args=(read_fd,), daemon=True, name=f"log-pump-{proc.pid}"
+    )
     pump.start()
     return ContainerProcess(proc, group, pump, sandboxed)
 
@@ -138,7 +155,7 @@ def _kill_group(pgid: int, sig: int) -> None:
 
 def parse_pgrp(stat: str) -> int:
     """The process group field of a ``/proc/<pid>/stat`` line (comm may hold spaces)."""
-    return int(stat[stat.rindex(")") + 2:].split()[2])
+    return int(stat[stat.rindex(")") + 2 :].split()[2])
 
 
 def group_members(pgid: int, proc_root: str = "/proc") -> list[int]:
@@ -163,8 +180,9 @@ def _children(pid: int) -> list[int]:
         return []
 
 
-def exec_in(cp: ContainerProcess, argv: list[str], *, env: dict[str, str], cwd: str | None,
-            timeout: float) -> int:
+def exec_in(
+    cp: ContainerProcess, argv: list[str], *, env: dict[str, str], cwd: str | None, timeout: float
+) -> int:
     """Run ``argv`` beside the container's main process, in its sandbox when it has one
     (``nsenter`` into the namespaces of the sandboxed command); its exit code."""
     if cp.sandboxed:
@@ -176,6 +194,13 @@ def exec_in(cp: ContainerProcess, argv: list[str], *, env: dict[str, str], cwd: 
             target = kids[0]
         argv = ["nsenter", "-t", str(target), "-m", "-u", "-i", "-p", "-r", "-w", "--", *argv]
         cwd = None
-    done = subprocess.run(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout)
+    done = subprocess.run(
+        argv,
+        env=env,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=timeout,
+    )
     return done.returncode

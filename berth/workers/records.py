@@ -27,7 +27,7 @@ class PodRecord:
     status: dict | None = None
     seq: int = 0
     changed: int = 0
-    ref: object | None = None      # the pod's Ray task while it is submitted
+    ref: object | None = None  # the pod's Ray task while it is submitted
     stopping: bool = False
     desired: bool = True
 
@@ -48,9 +48,11 @@ def log_container(rec: PodRecord, container: str | None) -> str:
     if container is None:
         if len(regular) == 1:
             return regular[0]
-        raise BadRequest(f"a container name must be specified for pod {rec.name}, choose "
-                         f"one of: [{' '.join(regular)}] or one of the init containers: "
-                         f"[{' '.join(init)}]")
+        raise BadRequest(
+            f"a container name must be specified for pod {rec.name}, choose "
+            f"one of: [{' '.join(regular)}] or one of the init containers: "
+            f"[{' '.join(init)}]"
+        )
     if container not in regular + init:
         raise BadRequest(f"container {container} is not valid for pod {rec.name}")
     return container

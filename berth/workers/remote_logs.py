@@ -29,7 +29,7 @@ class AgentDirectory:
 
     def __init__(self, client: Client):
         self.client = client
-        self._handles: dict[str, object] = {}   # Ray node id -> agent handle
+        self._handles: dict[str, object] = {}  # Ray node id -> agent handle
 
     def agent_for(self, node_name: str | None) -> AgentRef | None:
         if not node_name:
@@ -43,7 +43,7 @@ class AgentDirectory:
             try:
                 handle = ray.get_actor(pool.agent_name(node_id), namespace=pool.AGENT_NAMESPACE)
             except ValueError:
-                return None   # no agent on that node (yet, or any more)
+                return None  # no agent on that node (yet, or any more)
             self._handles[node_id] = handle
         return AgentRef(node_name, node_id, handle)
 
@@ -51,8 +51,11 @@ class AgentDirectory:
 def serve_logs_from_ray(platform: Platform, settings: Settings) -> None:
     """Join the Ray cluster at ``settings.ray_address`` and read pod logs from its agents."""
     if not ray.is_initialized():
-        ray.init(address=settings.ray_address, namespace=pool.AGENT_NAMESPACE,
-                 logging_level=logging.WARNING, log_to_driver=False)
+        ray.init(
+            address=settings.ray_address,
+            namespace=pool.AGENT_NAMESPACE,
+            logging_level=logging.WARNING,
+            log_to_driver=False,
+        )
     platform.logs = RayLogSource(AgentDirectory(platform.client))
-    log.info("pod logs are read from the agents of the Ray cluster at %s",
-             settings.ray_address)
+    log.info("pod logs are read from the agents of the Ray cluster at %s", settings.ray_address)

@@ -63,8 +63,9 @@ class HeldReports:
         and any held too long."""
         out = []
         for uid, (node, report, since) in list(self._held.items()):
-            if (node == node_id and asked_at >= since + self.confirm_s) or \
-                    now - since >= self.max_hold_s:
+            if (
+                node == node_id and asked_at >= since + self.confirm_s
+            ) or now - since >= self.max_hold_s:
                 out.append(report)
                 del self._held[uid]
         return out
@@ -78,14 +79,20 @@ class StatusReports:
     """The status thread's work; ``kubelet`` gives ``agents``, ``forget_agent``, ``lookups``,
     ``recorder``."""
 
-    def __init__(self, client: Client, kubelet, poll_s: float, *,
-                 monotonic: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        client: Client,
+        kubelet,
+        poll_s: float,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+    ):
         self.client = client
         self.kubelet = kubelet
         self.poll_s = poll_s
         self.monotonic = monotonic
         self.held = HeldReports()
-        self.cursors: dict[str, int] = {}   # node id -> the agent's cursor we hold
+        self.cursors: dict[str, int] = {}  # node id -> the agent's cursor we hold
         self._pending: dict[object, tuple] = {}  # statuses call -> (AgentRef, asked at)
 
     def reset(self, node_id: str) -> None:
@@ -102,16 +109,15 @@ class StatusReports:
         asked = {ref.node_id for ref, _ in self._pending.values()}
         for ref in agents.values():
             if ref.node_id not in asked:
-                call = ref.handle.statuses.remote(self.cursors.get(ref.node_id, 0),
-                                                  self.poll_s)
+                call = ref.handle.statuses.remote(self.cursors.get(ref.node_id, 0), self.poll_s)
                 self._pending[call] = (ref, self.monotonic())
         if self._pending:
             # The first answer ends the wait; any others already back come with it.
-            ready, _ = ray.wait(list(self._pending), num_returns=1,
-                                timeout=self.poll_s + _ANSWER_SLACK_S)
+            ready, _ = ray.wait(
+                list(self._pending), num_returns=1, timeout=self.poll_s + _ANSWER_SLACK_S
+            )
             if ready:
-                ready, _ = ray.wait(list(self._pending), num_returns=len(self._pending),
-                                    timeout=0)
+                ready, _ = ray.wait(list(self._pending), num_returns=len(self._pending), timeout=0)
             for done in ready:
                 ref, asked_at = self._pending.pop(done)
                 self._collect(ref, asked_at, done)
@@ -133,13 +139,16 @@ class StatusReports:
             return
         # One write per pod (a batch reads committed state only): a newer report replaces a
         # confirmed one of the same pod.
-        batch = {u["uid"]: (u, True)
-                 for u in self.held.release(ref.node_id, asked_at, self.monotonic())}
+        batch = {
+            u["uid"]: (u, True) for u in self.held.release(ref.node_id, asked_at, self.monotonic())
+        }
         batch.update((u["uid"], (u, False)) for u in updates)
         try:
             with self.client.batch():  # one commit for every status of this answer
-                written = [self.apply(update, ref.node_id, confirmed=confirmed)
-                           for update, confirmed in batch.values()]
+                written = [
+                    self.apply(update, ref.node_id, confirmed=confirmed)
+                    for update, confirmed in batch.values()
+                ]
             for pod in written:
                 if pod is not None and finishing(pod):
                     delete_now(self.client, pod)
@@ -158,21 +167,27 @@ class StatusReports:
         pod = self.kubelet.lookups.pod(ns, name, uid)
         if pod is None:
             return None
-        if not confirmed and containers_lost(update["status"]) and \
-                not is_terminal(pod) and \
-                not pod["metadata"].get("deletionTimestamp"):
+        if (
+            not confirmed
+            and containers_lost(update["status"])
+            and not is_terminal(pod)
+            and not pod["metadata"].get("deletionTimestamp")
+        ):
             self.held.hold(node_id, update, self.monotonic())
             return pod
         if merge_status(pod.get("status"), update["status"]) is not None:
+
             def mutate(current: dict) -> dict | None:
                 if current["metadata"].get("uid") != uid:
                     return None
                 status = merge_status(current.get("status"), update["status"])
                 return None if status is None else {**current, "status": status}
+
             before = pod.get("status")
             try:
-                pod = self.client.guaranteed_update(registry.POD, ns, name, mutate,
-                                                    subresource="status")
+                pod = self.client.guaranteed_update(
+                    registry.POD, ns, name, mutate, subresource="status"
+                )
             except NotFound:
                 return None
             except Invalid as err:
@@ -186,23 +201,34 @@ class StatusReports:
         if recorder is None:
             return
         for type_, reason, message in events_for(
-                before, pod.get("status"), sandboxed=update.get("sandboxed", True),
-                node=(pod.get("spec") or {}).get("nodeName", "")):
+            before,
+            pod.get("status"),
+            sandboxed=update.get("sandboxed", True),
+            node=(pod.get("spec") or {}).get("nodeName", ""),
+        ):
             recorder.event(pod, type_, reason, message)
 
 
 def finishing(pod: dict) -> bool:
     """A pod being deleted that has ended, still waiting for the delete that removes it."""
     md = pod.get("metadata") or {}
-    return bool(md.get("deletionTimestamp")) and is_terminal(pod) and \
-        md.get("deletionGracePeriodSeconds") != 0
+    return (
+        bool(md.get("deletionTimestamp"))
+        and is_terminal(pod)
+        and md.get("deletionGracePeriodSeconds") != 0
+    )
 
 
 def delete_now(client: Client, pod: dict) -> None:
     """The final delete (grace 0) of a pod whose containers have stopped."""
     md = pod["metadata"]
     try:
-        client.delete(registry.POD, md["namespace"], md["name"], grace_period_seconds=0,
-                      preconditions={"uid": md["uid"]})
+        client.delete(
+            registry.POD,
+            md["namespace"],
+            md["name"],
+            grace_period_seconds=0,
+            preconditions={"uid": md["uid"]},
+        )
     except (NotFound, Conflict):
         pass

@@ -18,23 +18,31 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from berth.platform.resources.meta import rfc3339, utcnow
 from berth.workers import cgroups, envs, logs, probes, process
 from berth.workers.filevolumes import FileVolumes, root_for
 from berth.workers.outcome import attempt_outcome
-from berth.workers.restarts import (RESTART_BACKOFF_BASE_S, RESTART_BACKOFF_CAP_S,
-                                    backoff_delay, format_delay)
-from berth.workers.sandbox import Mount, SandboxSpec, build_bwrap_argv, \
-    find_executable, memfd_with
+from berth.workers.restarts import (
+    RESTART_BACKOFF_BASE_S,
+    RESTART_BACKOFF_CAP_S,
+    backoff_delay,
+    format_delay,
+)
+from berth.workers.sandbox import Mount, SandboxSpec, build_bwrap_argv, find_executable, memfd_with
 from berth.workers.sandboxcheck import REFUSED_REASON, refusal_message, sandbox_needs
-from berth.workers.status import UNKNOWN_MESSAGE, UNKNOWN_REASON, ContainerState, PodView, \
-    pod_status, qos_class
-from berth.workers.volumes import VolumeError, file_volumes, mounts_for, over_limit, \
-    size_limits
+from berth.workers.status import (
+    UNKNOWN_MESSAGE,
+    UNKNOWN_REASON,
+    ContainerState,
+    PodView,
+    pod_status,
+    qos_class,
+)
+from berth.workers.volumes import VolumeError, file_volumes, mounts_for, over_limit, size_limits
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +58,9 @@ class NodeContext:
 
     node_name: str
     host_ip: str
-    log_root: Path                 # container logs: <log_root>/<uid>/<container>/<n>.log
-    pod_root: Path                 # per-pod state: <pod_root>/<uid>/ (emptyDir volumes ...)
-    bwrap: str | None = None       # None: no working sandbox (see ``sandbox_problem``)
+    log_root: Path  # container logs: <log_root>/<uid>/<container>/<n>.log
+    pod_root: Path  # per-pod state: <pod_root>/<uid>/ (emptyDir volumes ...)
+    bwrap: str | None = None  # None: no working sandbox (see ``sandbox_problem``)
     sandbox_problem: str = "bubblewrap (bwrap) is not configured for this node"
     hide: list[str] = field(default_factory=list)
     volume_root: Path | None = None  # tmpfs for in-memory volumes; None: filevolumes.root_for
@@ -66,16 +74,23 @@ class NodeContext:
 
 @dataclass(frozen=True)
 class StopRequest:
-    grace: float | None = None     # None: the pod's terminationGracePeriodSeconds
-    reason: str | None = None      # a pod-level reason (DeadlineExceeded ...) or None
+    grace: float | None = None  # None: the pod's terminationGracePeriodSeconds
+    reason: str | None = None  # a pod-level reason (DeadlineExceeded ...) or None
     message: str | None = None
 
 
 class PodRunner:
-    def __init__(self, pod: dict, bundle: dict, node: NodeContext, *, gpu_ids: list[str],
-                 report: Callable[[dict], None],
-                 stop_check: Callable[[], StopRequest | None] = lambda: None,
-                 clock: Callable[[], object] = utcnow):
+    def __init__(
+        self,
+        pod: dict,
+        bundle: dict,
+        node: NodeContext,
+        *,
+        gpu_ids: list[str],
+        report: Callable[[dict], None],
+        stop_check: Callable[[], StopRequest | None] = lambda: None,
+        clock: Callable[[], object] = utcnow,
+    ):
         self.pod, self.bundle, self.node = pod, bundle or {}, node
         self.spec = pod.get("spec") or {}
         meta = pod.get("metadata") or {}
@@ -90,7 +105,9 @@ class PodRunner:
         self._done = threading.Event()
         self._procs: dict[str, process.ContainerProcess] = {}
         self._last: dict | None = None
-        self.init = [self._state(c, "PodInitializing") for c in self.spec.get("initContainers") or []]
+        self.init = [
+            self._state(c, "PodInitializing") for c in self.spec.get("initContainers") or []
+        ]
         waiting = "PodInitializing" if self.init else "ContainerCreating"
         self.regular = [self._state(c, waiting) for c in self.spec.get("containers") or []]
         self.view = PodView(self.policy, node.host_ip, qos=qos_class(pod))
@@ -129,8 +146,12 @@ class PodRunner:
             if needs:
                 node = self.spec.get("nodeName") or self.node.node_name
                 return self._refuse(refusal_message(node, self.node.sandbox_problem, needs))
-            log.warning("pod %s/%s runs without a sandbox: %s", self.namespace, self.name,
-                        self.node.sandbox_problem)
+            log.warning(
+                "pod %s/%s runs without a sandbox: %s",
+                self.namespace,
+                self.name,
+                self.node.sandbox_problem,
+            )
         with self._lock:
             self.view.start_time = self._now()
             self.view.sandbox_ready = True
@@ -180,8 +201,9 @@ class PodRunner:
         self._publish()
         return self._last or self.status()
 
-    def stop(self, grace: float | None = None, reason: str | None = None,
-             message: str | None = None) -> None:
+    def stop(
+        self, grace: float | None = None, reason: str | None = None, message: str | None = None
+    ) -> None:
         """Stop every container: SIGTERM, then SIGKILL after the grace period. Idempotent."""
         with self._lock:
             if self._stopping.is_set():
@@ -206,9 +228,15 @@ class PodRunner:
                 state.set_waiting("ContainerCreating")
             self._publish()
             specs = {c["name"]: c for c in self.spec.get("containers") or []}
-            threads = [threading.Thread(target=self._run_container, args=(s, specs[s.name]),
-                                        kwargs={"init": False}, daemon=True)
-                       for s in self.regular]
+            threads = [
+                threading.Thread(
+                    target=self._run_container,
+                    args=(s, specs[s.name]),
+                    kwargs={"init": False},
+                    daemon=True,
+                )
+                for s in self.regular
+            ]
             for t in threads:
                 t.start()
             for t in threads:
@@ -230,9 +258,12 @@ class PodRunner:
             delay = backoff_delay(failures, self.node.backoff_base, self.node.backoff_cap)
             with self._lock:
                 state.retire()
-                state.set_waiting("CrashLoopBackOff", f"back-off {format_delay(delay)} restarting "
-                                  f"failed container={state.name} pod={self.name}_"
-                                  f"{self.namespace}({self.uid})")
+                state.set_waiting(
+                    "CrashLoopBackOff",
+                    f"back-off {format_delay(delay)} restarting "
+                    f"failed container={state.name} pod={self.name}_"
+                    f"{self.namespace}({self.uid})",
+                )
             self._publish()
             if self._stopping.wait(delay):
                 return False
@@ -244,16 +275,21 @@ class PodRunner:
         if self._stopping.is_set():
             return 137
         attempt = state.restart_count
-        env = envs.container_env(_pairs(self.bundle, state.name), hostname=self.hostname,
-                                 gpu_ids=self._gpus.get(state.name), node_env=self.node.env)
+        env = envs.container_env(
+            _pairs(self.bundle, state.name),
+            hostname=self.hostname,
+            gpu_ids=self._gpus.get(state.name),
+            node_env=self.node.env,
+        )
         argv = envs.command_line(spec, env)
         if not argv:
             return self._cannot_start(state, "no command specified")
         term_file = self.node.pod_root / self.uid / "termination" / f"{state.name}-{attempt}"
         try:
             self.memory.publish(self.uid, file_volumes(self.bundle), only_missing=True)
-            mounts = mounts_for(self.pod, spec, self.bundle, self.node.pod_root / self.uid,
-                                self.memory)
+            mounts = mounts_for(
+                self.pod, spec, self.bundle, self.node.pod_root / self.uid, self.memory
+            )
         except VolumeError as err:
             return self._cannot_start(state, str(err))
         except OSError as err:
@@ -262,35 +298,54 @@ class PodRunner:
         term_file.write_bytes(b"")
         term_path = spec.get("terminationMessagePath") or "/dev/termination-log"
         mounts.append(Mount(term_path, source=str(term_file)))
-        sandbox = SandboxSpec(argv=argv, hostname=self.hostname, workdir=spec.get("workingDir"),
-                              mounts=mounts if self.sandboxed else [],
-                              hide=self.node.hide, devices=self.node.devices)
+        sandbox = SandboxSpec(
+            argv=argv,
+            hostname=self.hostname,
+            workdir=spec.get("workingDir"),
+            mounts=mounts if self.sandboxed else [],
+            hide=self.node.hide,
+            devices=self.node.devices,
+        )
         runnable, why = find_executable(argv[0], env["PATH"], sandbox)
         if not runnable:
             return self._cannot_start(state, why)
         fds: list[int] = []
         if self.sandboxed:
-            full = build_bwrap_argv(sandbox, bwrap=self.node.bwrap or "bwrap",
-                                    open_file=lambda data: _keep(fds, memfd_with(data)))
+            full = build_bwrap_argv(
+                sandbox,
+                bwrap=self.node.bwrap or "bwrap",
+                open_file=lambda data: _keep(fds, memfd_with(data)),
+            )
             cwd = None
         else:
             full, cwd = argv, _existing_dir(spec.get("workingDir"))
         memory, cpu = envs.container_limits(spec)
-        group = cgroups.create(self.node.hierarchy, f"{self.uid}-{state.name}-{attempt}",
-                               cgroups.Limits(memory, cpu))
-        writer = logs.LogWriter(logs.attempt_path(self.node.log_root, self.uid, state.name,
-                                                  attempt))
+        group = cgroups.create(
+            self.node.hierarchy, f"{self.uid}-{state.name}-{attempt}", cgroups.Limits(memory, cpu)
+        )
+        writer = logs.LogWriter(
+            logs.attempt_path(self.node.log_root, self.uid, state.name, attempt)
+        )
         try:
-            cp = process.spawn(full, env=env, cwd=cwd, log=writer, group=group,
-                               pass_fds=tuple(fds), sandboxed=self.sandboxed)
+            cp = process.spawn(
+                full,
+                env=env,
+                cwd=cwd,
+                log=writer,
+                group=group,
+                pass_fds=tuple(fds),
+                sandboxed=self.sandboxed,
+            )
         except OSError as err:
             group.remove()
             return self._cannot_start(state, f'exec: "{argv[0]}": {err.strerror or err}')
         finally:
             for fd in fds:
                 _close(fd)
-        startup, liveness, readiness = (probes.parse(spec.get(key), spec) for key in
-                                        ("startupProbe", "livenessProbe", "readinessProbe"))
+        startup, liveness, readiness = (
+            probes.parse(spec.get(key), spec)
+            for key in ("startupProbe", "livenessProbe", "readinessProbe")
+        )
         with self._lock:
             state.set_running(self._now(), f"berth://{uuid.uuid4().hex}")
             state.probe_started = False if startup else None
@@ -298,19 +353,33 @@ class PodRunner:
             self._procs[state.name] = cp
             stopping = self._stopping.is_set()
         if stopping:
-            threading.Thread(target=process.terminate, args=(cp, self._grace()),
-                             daemon=True).start()
+            threading.Thread(
+                target=process.terminate, args=(cp, self._grace()), daemon=True
+            ).start()
         self._publish()
         if startup or liveness or readiness:
             hooks = self._probe_hooks(state, cp, env, spec.get("workingDir"))
-            threading.Thread(target=probes.watch, args=(startup, liveness, readiness),
-                             kwargs={"pod_ip": self.node.host_ip, "hooks": hooks},
-                             daemon=True, name=f"probe-{state.name}").start()
+            threading.Thread(
+                target=probes.watch,
+                args=(startup, liveness, readiness),
+                kwargs={"pod_ip": self.node.host_ip, "hooks": hooks},
+                daemon=True,
+                name=f"probe-{state.name}",
+            ).start()
         code = process.wait_exit(cp)
         oom = group.oom_killed()
         group.remove()
-        reason, message = attempt_outcome(code, oom, spec, term_file, self.node.log_root,
-                                          self.uid, state.name, attempt, self.sandboxed)
+        reason, message = attempt_outcome(
+            code,
+            oom,
+            spec,
+            term_file,
+            self.node.log_root,
+            self.uid,
+            state.name,
+            attempt,
+            self.sandboxed,
+        )
         if reason == "StartError":
             code = 128
         with self._lock:
@@ -322,8 +391,13 @@ class PodRunner:
     def _grace(self) -> float:
         return self.spec.get("terminationGracePeriodSeconds", DEFAULT_GRACE_S)
 
-    def _probe_hooks(self, state: ContainerState, cp: process.ContainerProcess,
-                     env: dict[str, str], workdir: str | None) -> probes.Hooks:
+    def _probe_hooks(
+        self,
+        state: ContainerState,
+        cp: process.ContainerProcess,
+        env: dict[str, str],
+        workdir: str | None,
+    ) -> probes.Hooks:
         def update(**fields) -> None:
             with self._lock:
                 if state.state == "running":
@@ -332,18 +406,25 @@ class PodRunner:
             self._publish()
 
         def kill(message: str) -> None:
-            log.info("pod %s/%s container %s: %s; restarting it", self.namespace, self.name,
-                     state.name, message)
+            log.info(
+                "pod %s/%s container %s: %s; restarting it",
+                self.namespace,
+                self.name,
+                state.name,
+                message,
+            )
             process.terminate(cp, self._grace())
 
         return probes.Hooks(
-            exec_fn=lambda argv, timeout: process.exec_in(cp, argv, env=env, cwd=workdir,
-                                                          timeout=timeout),
+            exec_fn=lambda argv, timeout: process.exec_in(
+                cp, argv, env=env, cwd=workdir, timeout=timeout
+            ),
             set_started=lambda: update(probe_started=True),
             set_ready=lambda ready: update(probe_ready=ready),
             kill=kill,
             running=lambda: not cp.reaped.is_set() and not self._stopping.is_set(),
-            sleep=lambda seconds: cp.reaped.wait(seconds))
+            sleep=lambda seconds: cp.reaped.wait(seconds),
+        )
 
     def _cannot_start(self, state: ContainerState, message: str) -> int:
         with self._lock:
@@ -366,11 +447,15 @@ class PodRunner:
                 if state.last_terminated is not None:
                     last = state.last_terminated
                     state.last_terminated = None
-                    state.set_terminated(last["exitCode"], last["reason"], last.get("message"),
-                                         last["finishedAt"], started_at=last["startedAt"])
+                    state.set_terminated(
+                        last["exitCode"],
+                        last["reason"],
+                        last.get("message"),
+                        last["finishedAt"],
+                        started_at=last["startedAt"],
+                    )
                 else:
-                    state.set_terminated(137, UNKNOWN_REASON, UNKNOWN_MESSAGE, now,
-                                         started_at=None)
+                    state.set_terminated(137, UNKNOWN_REASON, UNKNOWN_MESSAGE, now, started_at=None)
 
 
 def _pairs(bundle: dict, container: str) -> list[tuple[str, str]]:
@@ -394,4 +479,3 @@ def _close(fd: int) -> None:
 
 def _existing_dir(path: str | None) -> str | None:
     return path if path and Path(path).is_dir() else None
-

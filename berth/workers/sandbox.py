@@ -51,7 +51,7 @@ class SandboxSpec:
     hostname: str
     workdir: str | None = None
     mounts: list[Mount] = field(default_factory=list)
-    hide: list[str] = field(default_factory=list)   # host paths shown as empty tmpfs
+    hide: list[str] = field(default_factory=list)  # host paths shown as empty tmpfs
     devices: list[str] = field(default_factory=list)  # device nodes bound in (GPUs)
 
 
@@ -132,9 +132,13 @@ class _Room:
         self.writable.append(path)
 
 
-def build_bwrap_argv(spec: SandboxSpec, *, bwrap: str = "/usr/bin/bwrap",
-                     open_file: Callable[[bytes], int],
-                     host: HostView | None = None) -> list[str]:
+def build_bwrap_argv(
+    spec: SandboxSpec,
+    *,
+    bwrap: str = "/usr/bin/bwrap",
+    open_file: Callable[[bytes], int],
+    host: HostView | None = None,
+) -> list[str]:
     """The full ``bwrap ... -- command`` argv. ``open_file(data)`` returns a readable file
     descriptor holding ``data`` (a memfd in production) for each in-memory file; the caller
     passes those descriptors to the child and closes them after it starts."""
@@ -157,15 +161,27 @@ def build_bwrap_argv(spec: SandboxSpec, *, bwrap: str = "/usr/bin/bwrap",
         if mount.files is not None:
             args += _file_volume(mount, open_file)
         elif mount.file is not None:
-            args += ["--perms", f"{mount.file.mode & 0o7777:04o}",
-                     "--ro-bind-data", str(open_file(mount.file.data)), mount.path]
+            args += [
+                "--perms",
+                f"{mount.file.mode & 0o7777:04o}",
+                "--ro-bind-data",
+                str(open_file(mount.file.data)),
+                mount.path,
+            ]
         else:
             args += ["--ro-bind" if mount.read_only else "--bind", mount.source, mount.path]
         room.mounted(mount.path)
     if spec.workdir:
         args += room.make(spec.workdir) + ["--dir", spec.workdir, "--chdir", spec.workdir]
-    args += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--hostname", spec.hostname,
-             "--die-with-parent", "--"]
+    args += [
+        "--unshare-pid",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--hostname",
+        spec.hostname,
+        "--die-with-parent",
+        "--",
+    ]
     return args + list(spec.argv)
 
 
@@ -181,8 +197,13 @@ def _file_volume(mount: Mount, open_file: Callable[[bytes], int]) -> list[str]:
             if sub not in made:
                 made.add(sub)
                 args += ["--perms", "0755", "--dir", posixpath.join(mount.path, sub)]
-        args += ["--perms", f"{item.mode & 0o7777:04o}", "--file", str(open_file(item.data)),
-                 posixpath.join(mount.path, rel)]
+        args += [
+            "--perms",
+            f"{item.mode & 0o7777:04o}",
+            "--file",
+            str(open_file(item.data)),
+            posixpath.join(mount.path, rel),
+        ]
     return args + ["--remount-ro", mount.path]
 
 
@@ -194,8 +215,9 @@ def memfd_with(data: bytes) -> int:
     return fd
 
 
-def find_executable(argv0: str, path_env: str, spec: SandboxSpec,
-                    host: HostView | None = None) -> tuple[bool, str]:
+def find_executable(
+    argv0: str, path_env: str, spec: SandboxSpec, host: HostView | None = None
+) -> tuple[bool, str]:
     """Whether ``argv0`` will exec inside the sandbox, and if not the runtime's message
     (worded as containerd words it, which ``kubectl describe`` users know)."""
     host = host or HostView()

@@ -60,14 +60,15 @@ class WorkerService:
         self.node_root = Path(self.settings.node_root or data_dir / "nodes")
         self.ray_temp = data_dir / RAY_DIR
         self.lookups = Lookups()
-        self.kubelet = KubeletSync(platform.client, self.settings, self.lookups,
-                                   recorder=platform.recorder("kubelet"))
+        self.kubelet = KubeletSync(
+            platform.client, self.settings, self.lookups, recorder=platform.recorder("kubelet")
+        )
         self.nodes: NodeSync | None = None
-        self._started_ray = False    # this service started the private head
-        self._connected = False      # this service made this process a Ray driver
+        self._started_ray = False  # this service started the private head
+        self._connected = False  # this service made this process a Ray driver
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.runtimes: dict[str, dict] = {}    # Ray node id -> its agent's sandbox report
+        self.runtimes: dict[str, dict] = {}  # Ray node id -> its agent's sandbox report
         self._runtime_calls: dict[object, str] = {}
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -75,8 +76,13 @@ class WorkerService:
         hub = hub or self.hub
         self.lookups.register(hub)
         self.kubelet.register(hub)
-        self.nodes = NodeSync(self.platform.client, self.settings, self.lookups.nodes,
-                              self.lookups.pods_on, self.platform.recorder("node-controller"))
+        self.nodes = NodeSync(
+            self.platform.client,
+            self.settings,
+            self.lookups.nodes,
+            self.lookups.pods_on,
+            self.platform.recorder("node-controller"),
+        )
 
     def start(self) -> None:
         if self.nodes is None:
@@ -107,14 +113,20 @@ class WorkerService:
         if self.settings.ray_address:
             address = self.settings.ray_address
         else:
-            address = local_ray.start_local_ray(self.ray_temp,
-                                                num_cpus=self.settings.ray_num_cpus,
-                                                num_gpus=self.settings.ray_num_gpus,
-                                                idle_workers=self.settings.ray_idle_workers)
+            address = local_ray.start_local_ray(
+                self.ray_temp,
+                num_cpus=self.settings.ray_num_cpus,
+                num_gpus=self.settings.ray_num_gpus,
+                idle_workers=self.settings.ray_idle_workers,
+            )
             self._started_ray = True
             local_ray.connect_env(self.ray_temp)
-        ray.init(address=address, namespace=pool.AGENT_NAMESPACE, logging_level=logging.WARNING,
-                 log_to_driver=False)
+        ray.init(
+            address=address,
+            namespace=pool.AGENT_NAMESPACE,
+            logging_level=logging.WARNING,
+            log_to_driver=False,
+        )
         self._connected = True
         log.info("workers joined Ray at %s", address)
 
@@ -130,8 +142,9 @@ class WorkerService:
         """Record the sandbox reports of agents that answered their first ``ping``."""
         if not self._runtime_calls:
             return
-        ready, _ = ray.wait(list(self._runtime_calls), num_returns=len(self._runtime_calls),
-                            timeout=wait_s)
+        ready, _ = ray.wait(
+            list(self._runtime_calls), num_returns=len(self._runtime_calls), timeout=wait_s
+        )
         for call in ready:
             node_id = self._runtime_calls.pop(call)
             try:
@@ -141,8 +154,12 @@ class WorkerService:
                 continue
             self.runtimes[node_id] = runtime
             if not runtime.get("sandboxed"):
-                log.warning("NO SANDBOX on Ray node %s: %s. Pods with volume mounts or their "
-                            "own hostname will fail there.", node_id[:12], runtime.get("problem"))
+                log.warning(
+                    "NO SANDBOX on Ray node %s: %s. Pods with volume mounts or their "
+                    "own hostname will fail there.",
+                    node_id[:12],
+                    runtime.get("problem"),
+                )
 
     # -- the node loop --------------------------------------------------------------------
     def _run(self) -> None:
@@ -160,8 +177,9 @@ class WorkerService:
         """One look at Ray: agents for new live nodes, then Nodes and node losses."""
         if not ray.is_initialized():
             return  # the driver is shutting down; calling now would start a new one
-        ray_nodes = [n for n in ray.nodes()
-                     if (n.get("Labels") or {}).get(SIMULATED_LABEL) != "true"]
+        ray_nodes = [
+            n for n in ray.nodes() if (n.get("Labels") or {}).get(SIMULATED_LABEL) != "true"
+        ]
         self._ensure_agents([n for n in ray_nodes if n.get("Alive")])
         self._collect_runtimes(0)
         if self.nodes is None:
@@ -181,10 +199,14 @@ class WorkerService:
                 missing.append(node)
         if missing:
             handles = pool.ensure_agents(
-                str(self.node_root), hide=self._hidden(), nodes=missing,
+                str(self.node_root),
+                hide=self._hidden(),
+                nodes=missing,
                 backoff_base=self.settings.restart_backoff_base_s,
-                backoff_cap=self.settings.restart_backoff_cap_s, bwrap=self.settings.bwrap,
-                launch_here=self.settings.agent_launches_pods)
+                backoff_cap=self.settings.restart_backoff_cap_s,
+                bwrap=self.settings.bwrap,
+                launch_here=self.settings.agent_launches_pods,
+            )
             for node_id, handle in handles.items():
                 self._runtime_calls[handle.ping.remote()] = node_id
             # A new node is registered once its agent has said whether it can sandbox pods
@@ -193,11 +215,16 @@ class WorkerService:
             for node in missing:
                 obj = pool.node_object(node, self.settings)
                 wanted[obj["metadata"]["name"]] = AgentRef(
-                    obj["metadata"]["name"], node["NodeID"], handles[node["NodeID"]],
+                    obj["metadata"]["name"],
+                    node["NodeID"],
+                    handles[node["NodeID"]],
                     host_ip=node.get("NodeManagerAddress") or "",
-                    allocatable=obj["status"]["allocatable"])
-                log.info("node agent for %s on Ray node %s", obj["metadata"]["name"],
-                         node["NodeID"][:12])
-        if wanted != known or any(wanted[n].handle is not known[n].handle for n in wanted
-                                  if n in known):
+                    allocatable=obj["status"]["allocatable"],
+                )
+                log.info(
+                    "node agent for %s on Ray node %s", obj["metadata"]["name"], node["NodeID"][:12]
+                )
+        if wanted != known or any(
+            wanted[n].handle is not known[n].handle for n in wanted if n in known
+        ):
             self.kubelet.set_agents(wanted)

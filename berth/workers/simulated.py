@@ -37,9 +37,14 @@ log = logging.getLogger(__name__)
 SIMULATED_LABEL = "berth.dev/simulated"
 _BY_NODE = "berth.dev/simulated-kubelet:nodeName"
 _POD, _NODE = "pod", "node"
-NODE_INFO = {"kubeletVersion": KUBERNETES_VERSION, "containerRuntimeVersion": "simulated",
-             "operatingSystem": "linux", "architecture": "amd64", "osImage": "simulated",
-             "kernelVersion": "simulated"}
+NODE_INFO = {
+    "kubeletVersion": KUBERNETES_VERSION,
+    "containerRuntimeVersion": "simulated",
+    "operatingSystem": "linux",
+    "architecture": "amd64",
+    "osImage": "simulated",
+    "kernelVersion": "simulated",
+}
 
 
 def is_simulated(node: dict | None) -> TypeGuard[dict]:
@@ -53,9 +58,16 @@ def node_status(node: dict, now: str) -> dict | None:
     conditions = list(status.get("conditions") or [])
     changed = False
     if not any(c.get("type") == "Ready" for c in conditions):
-        conditions.append({"type": "Ready", "status": "True", "reason": "KubeletReady",
-                           "message": "kubelet is posting ready status (simulated)",
-                           "lastHeartbeatTime": now, "lastTransitionTime": now})
+        conditions.append(
+            {
+                "type": "Ready",
+                "status": "True",
+                "reason": "KubeletReady",
+                "message": "kubelet is posting ready status (simulated)",
+                "lastHeartbeatTime": now,
+                "lastTransitionTime": now,
+            }
+        )
         status["conditions"] = conditions
         changed = True
     if not status.get("nodeInfo"):
@@ -88,10 +100,14 @@ def running_status(pod: dict, node: dict, now: str) -> dict:
         state.set_running(now, f"{container_id}/{container['name']}")
         regular.append(state)
     ip = internal_ip(node)
-    view = PodView(spec.get("restartPolicy") or "Always", ip or "",
-                   start_time=status.get("startTime") or now, sandbox_ready=True,
-                   conditions=status.get("conditions") or [],
-                   qos=status.get("qosClass") or qos_class(pod))
+    view = PodView(
+        spec.get("restartPolicy") or "Always",
+        ip or "",
+        start_time=status.get("startTime") or now,
+        sandbox_ready=True,
+        conditions=status.get("conditions") or [],
+        qos=status.get("qosClass") or qos_class(pod),
+    )
     out = pod_status(view, init, regular, now)
     if ip is None:
         # A simulated node without an address has no network to give its pods.
@@ -150,8 +166,9 @@ class SimulatedKubelet:
             return
         status = node_status(node, rfc3339(self.clock()))
         if status is not None:
-            self.client.update(registry.NODE, {**node, "status": status}, "", name,
-                               subresource="status")
+            self.client.update(
+                registry.NODE, {**node, "status": status}, "", name, subresource="status"
+            )
 
     def _sync_pod(self, namespace: str, name: str) -> None:
         pod = self._pods.get(namespace, name)
@@ -162,13 +179,19 @@ class SimulatedKubelet:
             return
         if dig(pod, "metadata", "deletionTimestamp"):
             try:
-                self.client.delete(registry.POD, namespace, name, grace_period_seconds=0,
-                                   preconditions={"uid": pod["metadata"]["uid"]})
+                self.client.delete(
+                    registry.POD,
+                    namespace,
+                    name,
+                    grace_period_seconds=0,
+                    preconditions={"uid": pod["metadata"]["uid"]},
+                )
             except NotFound:
                 pass
             return
         if dig(pod, "status", "phase") in ("Running", "Succeeded", "Failed"):
             return
         status = running_status(pod, node, rfc3339(self.clock()))
-        self.client.update(registry.POD, {**pod, "status": status}, namespace, name,
-                           subresource="status")
+        self.client.update(
+            registry.POD, {**pod, "status": status}, namespace, name, subresource="status"
+        )

@@ -27,7 +27,7 @@ class ContainerState:
     container_id: str | None = None
     restart_count: int = 0
     last_terminated: dict | None = None
-    probe_ready: bool | None = None    # readiness probe verdict; None: no readiness probe
+    probe_ready: bool | None = None  # readiness probe verdict; None: no readiness probe
     probe_started: bool | None = None  # startup probe verdict; None: no startup probe
 
     @property
@@ -46,16 +46,31 @@ class ContainerState:
         self.started_at, self.finished_at, self.exit_code = started_at, None, None
         self.container_id = container_id
 
-    def set_terminated(self, exit_code: int, reason: str, message: str | None,
-                       finished_at: str, started_at: str | None = None) -> None:
-        self.state, self.exit_code, self.reason, self.message = "terminated", exit_code, reason, message
+    def set_terminated(
+        self,
+        exit_code: int,
+        reason: str,
+        message: str | None,
+        finished_at: str,
+        started_at: str | None = None,
+    ) -> None:
+        self.state, self.exit_code, self.reason, self.message = (
+            "terminated",
+            exit_code,
+            reason,
+            message,
+        )
         self.finished_at = finished_at
         if started_at is not None:
             self.started_at = started_at
 
     def terminated(self) -> dict:
-        out: dict = {"exitCode": self.exit_code, "reason": self.reason,
-                     "startedAt": self.started_at, "finishedAt": self.finished_at}
+        out: dict = {
+            "exitCode": self.exit_code,
+            "reason": self.reason,
+            "startedAt": self.started_at,
+            "finishedAt": self.finished_at,
+        }
         if self.message:
             out["message"] = self.message
         if self.container_id:
@@ -78,18 +93,26 @@ def container_status(cs: ContainerState) -> dict:
             waiting["message"] = cs.message
         state = {"waiting": waiting}
     out = {
-        "name": cs.name, "state": state,
+        "name": cs.name,
+        "state": state,
         "lastState": {"terminated": cs.last_terminated} if cs.last_terminated else {},
-        "ready": cs.ready, "restartCount": cs.restart_count,
-        "image": cs.image, "imageID": "", "started": cs.started,
+        "ready": cs.ready,
+        "restartCount": cs.restart_count,
+        "image": cs.image,
+        "imageID": "",
+        "started": cs.started,
     }
     if cs.container_id:
         out["containerID"] = cs.container_id
     return out
 
 
-def pod_phase(restart_policy: str, init: list[ContainerState], regular: list[ContainerState],
-              pod_terminal: bool) -> str:
+def pod_phase(
+    restart_policy: str,
+    init: list[ContainerState],
+    regular: list[ContainerState],
+    pod_terminal: bool,
+) -> str:
     """The kubelet's ``getPhase``, over the runner's records."""
     pending_init = failed_init = 0
     for cs in init:
@@ -130,8 +153,7 @@ def pod_phase(restart_policy: str, init: list[ContainerState], regular: list[Con
     return "Pending"
 
 
-def _condition(kind: str, ok: bool, reason: str | None = None,
-               message: str | None = None) -> dict:
+def _condition(kind: str, ok: bool, reason: str | None = None, message: str | None = None) -> dict:
     out: dict = {"type": kind, "status": "True" if ok else "False", "lastProbeTime": None}
     if reason and not ok:
         out["reason"] = reason
@@ -140,8 +162,14 @@ def _condition(kind: str, ok: bool, reason: str | None = None,
     return out
 
 
-def pod_conditions(phase: str, init: list[ContainerState], regular: list[ContainerState],
-                   sandbox_ready: bool, previous: list[dict], now: str) -> list[dict]:
+def pod_conditions(
+    phase: str,
+    init: list[ContainerState],
+    regular: list[ContainerState],
+    sandbox_ready: bool,
+    previous: list[dict],
+    now: str,
+) -> list[dict]:
     """PodReadyToStartContainers, Initialized, Ready, ContainersReady, PodScheduled — with
     ``lastTransitionTime`` kept from ``previous`` while a condition's status is unchanged."""
     incomplete = [cs.name for cs in init if not (cs.state == "terminated" and cs.exit_code == 0)]
@@ -152,8 +180,12 @@ def pod_conditions(phase: str, init: list[ContainerState], regular: list[Contain
     else:
         ready_reason = "ContainersNotReady"
         ready_message = f"containers with unready status: [{' '.join(unready)}]"
-        initialized = _condition("Initialized", not incomplete, "ContainersNotInitialized",
-                                 f"containers with incomplete status: [{' '.join(incomplete)}]")
+        initialized = _condition(
+            "Initialized",
+            not incomplete,
+            "ContainersNotInitialized",
+            f"containers with incomplete status: [{' '.join(incomplete)}]",
+        )
     ready = not unready and phase != "Succeeded"
     conditions = [
         _condition("PodReadyToStartContainers", sandbox_ready),
@@ -207,17 +239,22 @@ class PodView:
     qos: str = "BestEffort"
 
 
-def pod_status(view: PodView, init: list[ContainerState], regular: list[ContainerState],
-               now: str) -> dict:
+def pod_status(
+    view: PodView, init: list[ContainerState], regular: list[ContainerState], now: str
+) -> dict:
     # A pod the node itself failed (DeadlineExceeded, OutOfcpu, ...) is Failed whatever its
     # containers did.
-    phase = ("Failed" if view.reason
-             else pod_phase(view.restart_policy, init, regular, view.terminal))
+    phase = (
+        "Failed" if view.reason else pod_phase(view.restart_policy, init, regular, view.terminal)
+    )
     conditions = pod_conditions(phase, init, regular, view.sandbox_ready, view.conditions, now)
     out: dict = {
-        "phase": phase, "conditions": conditions,
-        "hostIP": view.host_ip, "hostIPs": [{"ip": view.host_ip}],
-        "podIP": view.host_ip, "podIPs": [{"ip": view.host_ip}],
+        "phase": phase,
+        "conditions": conditions,
+        "hostIP": view.host_ip,
+        "hostIPs": [{"ip": view.host_ip}],
+        "podIP": view.host_ip,
+        "podIPs": [{"ip": view.host_ip}],
         "qosClass": view.qos,
         "containerStatuses": [container_status(cs) for cs in regular],
     }
@@ -234,36 +271,58 @@ def pod_status(view: PodView, init: list[ContainerState], regular: list[Containe
 
 def _states(pod: dict, reason: str, message: str | None = None) -> tuple[list, list]:
     spec = pod.get("spec") or {}
-    init = [ContainerState(c["name"], image=c.get("image", ""), reason="PodInitializing")
-            for c in spec.get("initContainers") or []]
+    init = [
+        ContainerState(c["name"], image=c.get("image", ""), reason="PodInitializing")
+        for c in spec.get("initContainers") or []
+    ]
     first = reason if not init else "PodInitializing"
-    regular = [ContainerState(c["name"], image=c.get("image", ""), reason=first,
-                              message=message if not init else None)
-               for c in spec.get("containers") or []]
+    regular = [
+        ContainerState(
+            c["name"], image=c.get("image", ""), reason=first, message=message if not init else None
+        )
+        for c in spec.get("containers") or []
+    ]
     if init:
         init[0].reason, init[0].message = reason, message
     return init, regular
 
 
-def waiting_status(pod: dict, host_ip: str, now: str, reason: str = "ContainerCreating",
-                   message: str | None = None) -> dict:
+def waiting_status(
+    pod: dict, host_ip: str, now: str, reason: str = "ContainerCreating", message: str | None = None
+) -> dict:
     """A pod the node has accepted but not started (waiting for resources or config)."""
     init, regular = _states(pod, reason, message)
-    view = PodView((pod.get("spec") or {}).get("restartPolicy") or "Always", host_ip,
-                   start_time=now, qos=qos_class(pod))
+    view = PodView(
+        (pod.get("spec") or {}).get("restartPolicy") or "Always",
+        host_ip,
+        start_time=now,
+        qos=qos_class(pod),
+    )
     return pod_status(view, init, regular, now)
 
 
 def rejected_status(pod: dict, host_ip: str, now: str, reason: str, message: str) -> dict:
     """A pod the node refused to run (``OutOfnvidia.com/gpu`` ...): Failed, no containers."""
-    return {"phase": "Failed", "reason": reason, "message": message, "hostIP": host_ip,
-            "hostIPs": [{"ip": host_ip}], "startTime": now, "qosClass": qos_class(pod),
-            "conditions": [{"type": "PodScheduled", "status": "True", "lastProbeTime": None,
-                            "lastTransitionTime": now}]}
+    return {
+        "phase": "Failed",
+        "reason": reason,
+        "message": message,
+        "hostIP": host_ip,
+        "hostIPs": [{"ip": host_ip}],
+        "startTime": now,
+        "qosClass": qos_class(pod),
+        "conditions": [
+            {
+                "type": "PodScheduled",
+                "status": "True",
+                "lastProbeTime": None,
+                "lastTransitionTime": now,
+            }
+        ],
+    }
 
 
-def lost_status(pod: dict, previous: dict | None, host_ip: str, now: str,
-                message: str) -> dict:
+def lost_status(pod: dict, previous: dict | None, host_ip: str, now: str, message: str) -> dict:
     """A pod whose processes are gone with no exit recorded (agent or task died): Failed,
     with every unfinished container ``ContainerStatusUnknown`` as the kubelet shows it."""
     previous = previous or waiting_status(pod, host_ip, now)
@@ -275,15 +334,23 @@ def lost_status(pod: dict, previous: dict | None, host_ip: str, now: str,
         for st in previous.get(key) or []:
             st = dict(st)
             if "terminated" not in (st.get("state") or {}):
-                st["state"] = {"terminated": {"exitCode": 137, "reason": UNKNOWN_REASON,
-                                              "message": UNKNOWN_MESSAGE, "startedAt": None,
-                                              "finishedAt": now}}
+                st["state"] = {
+                    "terminated": {
+                        "exitCode": 137,
+                        "reason": UNKNOWN_REASON,
+                        "message": UNKNOWN_MESSAGE,
+                        "startedAt": None,
+                        "finishedAt": now,
+                    }
+                }
                 st["ready"] = st["started"] = False
             statuses.append(st)
         if key in previous:
             out[key] = statuses
     out["conditions"] = [
         dict(c, status="False", lastTransitionTime=now)
-        if c.get("type") in ("Ready", "ContainersReady") and c.get("status") == "True" else c
-        for c in previous.get("conditions") or []]
+        if c.get("type") in ("Ready", "ContainersReady") and c.get("status") == "True"
+        else c
+        for c in previous.get("conditions") or []
+    ]
     return out

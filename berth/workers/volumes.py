@@ -34,16 +34,18 @@ def _file_data(item: dict | str | bytes) -> FileData:
 
 def file_volumes(bundle: dict) -> dict[str, dict[str, FileData]]:
     """The bundle's file volumes (ConfigMap, Secret, downward API, projected) as FileData."""
-    return {name: {rel: _file_data(item) for rel, item in given["files"].items()}
-            for name, given in (bundle.get("volumes") or {}).items() if "files" in given}
+    return {
+        name: {rel: _file_data(item) for rel, item in given["files"].items()}
+        for name, given in (bundle.get("volumes") or {}).items()
+        if "files" in given
+    }
 
 
 def _uid(pod: dict) -> str:
     return (pod.get("metadata") or {}).get("uid", "")
 
 
-def volume_source(pod: dict, name: str, bundle: dict, pod_dir: Path,
-                  memory: FileVolumes) -> dict:
+def volume_source(pod: dict, name: str, bundle: dict, pod_dir: Path, memory: FileVolumes) -> dict:
     """``{"path": host dir, "readOnly": bool}`` or ``{"files": {rel: FileData}, "path": dir}``
     for volume ``name``."""
     volumes = {v.get("name"): v for v in (pod.get("spec") or {}).get("volumes") or []}
@@ -55,8 +57,10 @@ def volume_source(pod: dict, name: str, bundle: dict, pod_dir: Path,
         if "hostPath" in given:
             return {"path": str(given["hostPath"]), "readOnly": bool(given.get("readOnly"))}
         if "files" in given:
-            return {"files": {rel: _file_data(item) for rel, item in given["files"].items()},
-                    "path": str(memory.path(_uid(pod), name))}
+            return {
+                "files": {rel: _file_data(item) for rel, item in given["files"].items()},
+                "path": str(memory.path(_uid(pod), name)),
+            }
         raise VolumeError(f'volume "{name}": the runtime bundle gives no hostPath or files')
     if "emptyDir" in volume:
         if ((volume["emptyDir"] or {}).get("medium") or "") == "Memory":
@@ -73,16 +77,19 @@ def volume_source(pod: dict, name: str, bundle: dict, pod_dir: Path,
             path.parent.mkdir(parents=True, exist_ok=True)
             path.touch(mode=0o644)
         if not path.exists():
-            raise VolumeError(f'MountVolume.SetUp failed for volume "{name}" : hostPath '
-                              f'"{path}" does not exist')
+            raise VolumeError(
+                f'MountVolume.SetUp failed for volume "{name}" : hostPath "{path}" does not exist'
+            )
         return {"path": str(path)}
     kind = next((k for k in volume if k != "name"), "unknown")
-    raise VolumeError(f'MountVolume.SetUp failed for volume "{name}" : no {kind} content '
-                      f'was given for this node')
+    raise VolumeError(
+        f'MountVolume.SetUp failed for volume "{name}" : no {kind} content was given for this node'
+    )
 
 
-def mounts_for(pod: dict, container: dict, bundle: dict, pod_dir: Path,
-               memory: FileVolumes) -> list[Mount]:
+def mounts_for(
+    pod: dict, container: dict, bundle: dict, pod_dir: Path, memory: FileVolumes
+) -> list[Mount]:
     mounts = []
     for vm in container.get("volumeMounts") or []:
         source = volume_source(pod, vm.get("name", ""), bundle, pod_dir, memory)
@@ -107,7 +114,7 @@ def _files_mount(vm: dict, source: dict, sub: str) -> Mount:
     if sub in files:
         return Mount(vm["mountPath"], file=files[sub], read_only=True)
     prefix = sub + "/"
-    inner = {rel[len(prefix):]: item for rel, item in files.items() if rel.startswith(prefix)}
+    inner = {rel[len(prefix) :]: item for rel, item in files.items() if rel.startswith(prefix)}
     return Mount(vm["mountPath"], files=inner, read_only=True)
 
 
@@ -119,8 +126,11 @@ def size_limits(pod: dict, pod_dir: Path, memory: FileVolumes) -> list[tuple[str
         if empty is None or not (empty or {}).get("sizeLimit"):
             continue
         name = volume.get("name", "")
-        folder = memory.path(_uid(pod), name) if empty.get("medium") == "Memory" \
+        folder = (
+            memory.path(_uid(pod), name)
+            if empty.get("medium") == "Memory"
             else pod_dir / "volumes" / name
+        )
         out.append((name, folder, str(empty["sizeLimit"])))
     return out
 

@@ -41,13 +41,21 @@ class BerthServer:
     process: subprocess.Popen
     log_path: Path
 
-    def kubectl(self, *args: str, check: bool = True, input: str | None = None,
-                timeout: float = 60) -> subprocess.CompletedProcess:
-        result = subprocess.run(["kubectl", "--kubeconfig", str(self.kubeconfig), *args],
-                                capture_output=True, text=True, input=input, timeout=timeout)
+    def kubectl(
+        self, *args: str, check: bool = True, input: str | None = None, timeout: float = 60
+    ) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            ["kubectl", "--kubeconfig", str(self.kubeconfig), *args],
+            capture_output=True,
+            text=True,
+            input=input,
+            timeout=timeout,
+        )
         if check and result.returncode != 0:
-            raise AssertionError(f"kubectl {' '.join(args)} failed ({result.returncode}):\n"
-                                 f"{result.stdout}\n{result.stderr}")
+            raise AssertionError(
+                f"kubectl {' '.join(args)} failed ({result.returncode}):\n"
+                f"{result.stdout}\n{result.stderr}"
+            )
         return result
 
     def kubectl_json(self, *args: str) -> dict:
@@ -60,25 +68,47 @@ class BerthServer:
         return self.log_path.read_text(errors="replace")
 
 
-def start_berth(tmp: Path, database_url: str | None, *, workers: bool = False,
-                extra_env: dict | None = None, port: int | None = None) -> BerthServer:
+def start_berth(
+    tmp: Path,
+    database_url: str | None,
+    *,
+    workers: bool = False,
+    extra_env: dict | None = None,
+    port: int | None = None,
+) -> BerthServer:
     port = port or free_port()
     data_dir = tmp / "data"
     log_path = tmp / "berth.log"
-    args = [sys.executable, "-m", "berth.cli.main", "up", "--port", str(port),
-            "--data-dir", str(data_dir), "--workers" if workers else "--no-workers"]
+    args = [
+        sys.executable,
+        "-m",
+        "berth.cli.main",
+        "up",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+        "--workers" if workers else "--no-workers",
+    ]
     if database_url:
         args += ["--database-url", database_url]
     env = {**os.environ, **(extra_env or {})}
     with open(log_path, "ab") as log_file:
-        process = subprocess.Popen(args, stdout=log_file, stderr=subprocess.STDOUT, cwd=REPO,
-                                   env=env, start_new_session=True)
+        process = subprocess.Popen(
+            args,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
+            env=env,
+            start_new_session=True,
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"berth up exited with {process.returncode}:\n"
-                               f"{log_path.read_text()}")
+            raise RuntimeError(
+                f"berth up exited with {process.returncode}:\n{log_path.read_text()}"
+            )
         try:
             if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
                 break
@@ -89,12 +119,18 @@ def start_berth(tmp: Path, database_url: str | None, *, workers: bool = False,
         stop_berth(process)
         raise RuntimeError(f"berth up did not become ready:\n{log_path.read_text()}")
     kubeconfig = tmp / "kubeconfig"
-    kubeconfig.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config",
-        "clusters": [{"name": "berth", "cluster": {"server": url}}],
-        "users": [{"name": "berth", "user": {}}],
-        "contexts": [{"name": "berth", "context": {"cluster": "berth", "user": "berth"}}],
-        "current-context": "berth"}))
+    kubeconfig.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [{"name": "berth", "cluster": {"server": url}}],
+                "users": [{"name": "berth", "user": {}}],
+                "contexts": [{"name": "berth", "context": {"cluster": "berth", "user": "berth"}}],
+                "current-context": "berth",
+            }
+        )
+    )
     return BerthServer(url, kubeconfig, data_dir, process, log_path)
 
 

@@ -31,8 +31,9 @@ RAY_DIR = "ray"  # berth up's embedded Ray lives under <data-dir>/ray
 
 # -- servers ----------------------------------------------------------------------------------
 @contextmanager
-def berth_up(tmp: Path, database_url: str | None = None, env: dict | None = None,
-             port: int | None = None) -> Iterator[BerthServer]:
+def berth_up(
+    tmp: Path, database_url: str | None = None, env: dict | None = None, port: int | None = None
+) -> Iterator[BerthServer]:
     """``berth up`` with workers; on exit a clean stop (SIGINT), which stops its embedded Ray.
     Whatever of that Ray is still running afterwards (a stop that had to SIGKILL) is stopped
     by its session, never with ``ray stop``."""
@@ -65,9 +66,17 @@ def new_namespace(server: BerthServer) -> str:
 
 
 # -- manifests --------------------------------------------------------------------------------
-def job(name: str, script: str, *, restart: str = "Never", resources: dict | None = None,
-        mounts: list | None = None, env: list | None = None, pod: dict | None = None,
-        **spec) -> dict:
+def job(
+    name: str,
+    script: str,
+    *,
+    restart: str = "Never",
+    resources: dict | None = None,
+    mounts: list | None = None,
+    env: list | None = None,
+    pod: dict | None = None,
+    **spec,
+) -> dict:
     """A batch/v1 Job whose one container ``c`` runs ``sh -c script``; ``spec`` keys are the
     Job's (camelCase), ``pod`` extra keys of the pod template's spec."""
     container = {"name": "c", "image": "busybox", "command": ["/bin/sh", "-c", script]}
@@ -77,10 +86,22 @@ def job(name: str, script: str, *, restart: str = "Never", resources: dict | Non
         container["volumeMounts"] = mounts
     if env:
         container["env"] = env
-    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name},
-            "spec": {**spec, "template": {"spec": {
-                "restartPolicy": restart, "terminationGracePeriodSeconds": 2,
-                "containers": [container], **(pod or {})}}}}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": name},
+        "spec": {
+            **spec,
+            "template": {
+                "spec": {
+                    "restartPolicy": restart,
+                    "terminationGracePeriodSeconds": 2,
+                    "containers": [container],
+                    **(pod or {}),
+                }
+            },
+        },
+    }
 
 
 def apply(server: BerthServer, namespace: str, *objects: dict) -> str:
@@ -89,18 +110,27 @@ def apply(server: BerthServer, namespace: str, *objects: dict) -> str:
 
 
 # -- what kubectl shows -----------------------------------------------------------------------
-def wait_job(server: BerthServer, namespace: str, name: str, condition: str = "complete",
-             timeout: int = 120) -> None:
+def wait_job(
+    server: BerthServer, namespace: str, name: str, condition: str = "complete", timeout: int = 120
+) -> None:
     """``kubectl wait --for=condition=<condition> job/<name>``; on a timeout the failure
     shows the Job and its pods."""
-    result = server.kubectl("-n", namespace, "wait", f"--for=condition={condition}",
-                            f"job/{name}", f"--timeout={timeout}s", check=False,
-                            timeout=timeout + 30)
+    result = server.kubectl(
+        "-n",
+        namespace,
+        "wait",
+        f"--for=condition={condition}",
+        f"job/{name}",
+        f"--timeout={timeout}s",
+        check=False,
+        timeout=timeout + 30,
+    )
     if result.returncode != 0:
-        state = server.kubectl("-n", namespace, "get", "job,pods", "-o", "wide",
-                               check=False).stdout
-        raise AssertionError(f"job {name} not {condition} within {timeout}s: "
-                             f"{result.stderr}\n{state}\n{server.log()[-3000:]}")
+        state = server.kubectl("-n", namespace, "get", "job,pods", "-o", "wide", check=False).stdout
+        raise AssertionError(
+            f"job {name} not {condition} within {timeout}s: "
+            f"{result.stderr}\n{state}\n{server.log()[-3000:]}"
+        )
 
 
 def get_job(server: BerthServer, namespace: str, name: str) -> dict:
@@ -113,8 +143,9 @@ def pods_of(server: BerthServer, namespace: str, job_name: str) -> list[dict]:
 
 
 def condition(obj: dict, kind: str) -> dict | None:
-    return next((c for c in (obj.get("status") or {}).get("conditions") or []
-                 if c["type"] == kind), None)
+    return next(
+        (c for c in (obj.get("status") or {}).get("conditions") or [] if c["type"] == kind), None
+    )
 
 
 def table(server: BerthServer, *args: str) -> list[dict[str, str]]:
@@ -124,8 +155,10 @@ def table(server: BerthServer, *args: str) -> list[dict[str, str]]:
     starts = [m.start() for m in re.finditer(r"\S+", lines[0])]
     names = lines[0].split()
     bounds = list(zip(starts, starts[1:] + [None], strict=True))
-    return [{name: line[a:b].strip() for name, (a, b) in zip(names, bounds, strict=True)}
-            for line in lines[1:]]
+    return [
+        {name: line[a:b].strip() for name, (a, b) in zip(names, bounds, strict=True)}
+        for line in lines[1:]
+    ]
 
 
 def events(describe_output: str) -> list[dict[str, str]]:
@@ -133,12 +166,13 @@ def events(describe_output: str) -> list[dict[str, str]]:
     lines = describe_output.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("Events:"))
     rows = []
-    for line in lines[start + 3:]:  # "Events:", the header, the dashes
+    for line in lines[start + 3 :]:  # "Events:", the header, the dashes
         if not line.strip():
             break
         kind, reason, age, source, message = line.split(None, 4)
-        rows.append({"Type": kind, "Reason": reason, "Age": age, "From": source,
-                     "Message": message})
+        rows.append(
+            {"Type": kind, "Reason": reason, "Age": age, "From": source, "Message": message}
+        )
     return rows
 
 
@@ -180,7 +214,7 @@ class PodWatch:
 
     def __init__(self, server: BerthServer, namespace: str):
         self.namespace = namespace
-        self.states: list[tuple[str, dict]] = []   # (event type, pod as on the wire)
+        self.states: list[tuple[str, dict]] = []  # (event type, pod as on the wire)
         self._api = api_client(server)
         self._core = k8s.CoreV1Api(self._api)
         self._stop = threading.Event()
@@ -195,8 +229,7 @@ class PodWatch:
             kwargs = {"timeout_seconds": 1}
             if version:
                 kwargs["resource_version"] = version
-            for event in stream.stream(self._core.list_namespaced_pod, self.namespace,
-                                       **kwargs):
+            for event in stream.stream(self._core.list_namespaced_pod, self.namespace, **kwargs):
                 with self._lock:
                     self.states.append((event["type"], event["raw_object"]))
             version = stream.resource_version or version
@@ -238,7 +271,7 @@ def listening_addresses(pids: set[int]) -> list[ipaddress.IPv4Address | ipaddres
             links = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
         except OSError:
             continue
-        inodes |= {link[len("socket:["):-1] for link in links if link.startswith("socket:[")}
+        inodes |= {link[len("socket:[") : -1] for link in links if link.startswith("socket:[")}
     found = []
     for table in ("tcp", "tcp6"):
         for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
@@ -246,8 +279,9 @@ def listening_addresses(pids: set[int]) -> list[ipaddress.IPv4Address | ipaddres
             if fields[3] != "0A" or fields[9] not in inodes:  # 0A: LISTEN
                 continue
             raw = bytes.fromhex(fields[1].split(":")[0])  # 32-bit words, each little-endian
-            found.append(ipaddress.ip_address(
-                b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))))
+            found.append(
+                ipaddress.ip_address(b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4)))
+            )
     return found
 
 

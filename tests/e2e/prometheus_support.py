@@ -33,9 +33,13 @@ class Prometheus:
     def __init__(self, directory: Path, targets: dict[str, list[str]]):
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
-        config = {"global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-                  "scrape_configs": [{"job_name": job, "static_configs": [{"targets": hosts}]}
-                                     for job, hosts in targets.items()]}
+        config = {
+            "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+            "scrape_configs": [
+                {"job_name": job, "static_configs": [{"targets": hosts}]}
+                for job, hosts in targets.items()
+            ],
+        }
         (directory / "prometheus.yml").write_text(yaml.safe_dump(config))
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -45,10 +49,16 @@ class Prometheus:
     def __enter__(self) -> Prometheus:
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [program("prometheus"), f"--config.file={self.directory / 'prometheus.yml'}",
-                 f"--storage.tsdb.path={self.directory / 'data'}",
-                 f"--web.listen-address=127.0.0.1:{self.port}"],
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                [
+                    program("prometheus"),
+                    f"--config.file={self.directory / 'prometheus.yml'}",
+                    f"--storage.tsdb.path={self.directory / 'data'}",
+                    f"--web.listen-address=127.0.0.1:{self.port}",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -90,9 +100,21 @@ class Prometheus:
 def promtool_check(exprs: list[str], directory: Path) -> subprocess.CompletedProcess:
     """``promtool check rules`` over a rules file holding each expression as a recording rule:
     it parses every PromQL expression without needing the series."""
-    rules = {"groups": [{"name": "dashboards", "rules": [
-        {"record": f"dashboard:query_{i}", "expr": expr} for i, expr in enumerate(exprs)]}]}
+    rules = {
+        "groups": [
+            {
+                "name": "dashboards",
+                "rules": [
+                    {"record": f"dashboard:query_{i}", "expr": expr} for i, expr in enumerate(exprs)
+                ],
+            }
+        ]
+    }
     path = directory / "dashboard-rules.yml"
     path.write_text(yaml.safe_dump(rules))
-    return subprocess.run([program("promtool"), "check", "rules", str(path)],
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [program("promtool"), "check", "rules", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )

@@ -43,16 +43,28 @@ from berth.workers import local_ray
 REPO = Path(__file__).resolve().parents[2]
 REPLY = "@@ray-cluster "
 # Ray declares a killed node dead after ~1.5 s with these (~13 s with its defaults).
-FAST_HEALTH_CHECKS = {"health_check_period_ms": 500, "health_check_timeout_ms": 500,
-                      "health_check_failure_threshold": 3}
-_NODE_DEFAULTS = {"include_dashboard": False, "node_ip_address": "127.0.0.1",
-                  "object_store_memory": 80 << 20}
+FAST_HEALTH_CHECKS = {
+    "health_check_period_ms": 500,
+    "health_check_timeout_ms": 500,
+    "health_check_failure_threshold": 3,
+}
+_NODE_DEFAULTS = {
+    "include_dashboard": False,
+    "node_ip_address": "127.0.0.1",
+    "object_store_memory": 80 << 20,
+}
 
 
 class RayCluster:
-    def __init__(self, directory: Path, *, head: dict | None = None,
-                 workers: dict[str, dict] | None = None,
-                 system_config: dict | None = None, start_timeout: float = 180):
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        head: dict | None = None,
+        workers: dict[str, dict] | None = None,
+        system_config: dict | None = None,
+        start_timeout: float = 180,
+    ):
         self.directory = Path(directory).resolve()
         self.directory.mkdir(parents=True, exist_ok=True)
         token = self.directory / local_ray.TOKEN_FILE
@@ -63,12 +75,25 @@ class RayCluster:
         self.address = ""
         self._log = open(self.directory / "cluster.log", "ab")
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "tests.e2e.ray_cluster"], cwd=REPO,
-            env={**os.environ, **self.env}, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=self._log, text=True, start_new_session=True)
-        started = self._call({"op": "start", "directory": str(self.directory),
-                              "head": head or {}, "workers": workers or {},
-                              "system_config": system_config or {}}, start_timeout)
+            [sys.executable, "-m", "tests.e2e.ray_cluster"],
+            cwd=REPO,
+            env={**os.environ, **self.env},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+            start_new_session=True,
+        )
+        started = self._call(
+            {
+                "op": "start",
+                "directory": str(self.directory),
+                "head": head or {},
+                "workers": workers or {},
+                "system_config": system_config or {},
+            },
+            start_timeout,
+        )
         self.address = started["address"]
         self.node_ids = started["nodes"]
 
@@ -126,10 +151,11 @@ class RayCluster:
         while True:
             line = self._process.stdout.readline()
             if not line:
-                raise RuntimeError(f"the Ray cluster process ended ({self._process.poll()}):\n"
-                                   f"{self.log()[-3000:]}")
+                raise RuntimeError(
+                    f"the Ray cluster process ended ({self._process.poll()}):\n{self.log()[-3000:]}"
+                )
             if line.startswith(REPLY):
-                reply = json.loads(line[len(REPLY):])
+                reply = json.loads(line[len(REPLY) :])
                 if not reply.get("ok"):
                     raise RuntimeError(f"Ray cluster {request['op']} failed: {reply['error']}")
                 return reply
@@ -155,8 +181,10 @@ def _serve() -> None:
                 for name, args in request["workers"].items():
                     nodes[name] = cluster.add_node(**common, **args)
                 cluster.wait_for_nodes()
-                reply = {"address": cluster.address,
-                         "nodes": {name: node.node_id for name, node in nodes.items()}}
+                reply = {
+                    "address": cluster.address,
+                    "nodes": {name: node.node_id for name, node in nodes.items()},
+                }
             elif request["op"] == "add":
                 node = nodes[request["name"]] = cluster.add_node(**common, **request["args"])
                 cluster.wait_for_nodes()

@@ -46,11 +46,19 @@ def job_yaml(name: str, app: str = "demo", parallelism: int = 1) -> str:
     return JOB.format(name=name, app=app, parallelism=parallelism)
 
 
-def berth(server, *args: str, input: str | None = None,
-          timeout: float = 60) -> subprocess.CompletedProcess:
+def berth(
+    server, *args: str, input: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess:
     env = {**os.environ, "BERTH_SERVER": server.url}
-    return subprocess.run([sys.executable, "-m", "berth.cli.main", *args], capture_output=True,
-                          text=True, input=input, timeout=timeout, cwd=REPO, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "berth.cli.main", *args],
+        capture_output=True,
+        text=True,
+        input=input,
+        timeout=timeout,
+        cwd=REPO,
+        env=env,
+    )
 
 
 def ok(result: subprocess.CompletedProcess) -> str:
@@ -63,7 +71,8 @@ def test_apply_creates_then_is_unchanged_then_configures(berth_server, namespace
     out = ok(berth(berth_server, "apply", "-n", namespace, "-f", "-", input=manifests))
     assert out.splitlines() == ["configmap/cfg created", "job.batch/ap created"]
     rv = berth_server.kubectl_json("-n", namespace, "get", "job", "ap")["metadata"][
-        "resourceVersion"]
+        "resourceVersion"
+    ]
     out = ok(berth(berth_server, "apply", "-n", namespace, "-f", "-", input=manifests))
     assert out.splitlines() == ["configmap/cfg unchanged", "job.batch/ap unchanged"]
     changed = manifests.replace("parallelism: 1", "parallelism: 2")
@@ -73,12 +82,13 @@ def test_apply_creates_then_is_unchanged_then_configures(berth_server, namespace
     assert job["spec"]["parallelism"] == 2
     assert job["metadata"]["resourceVersion"] != rv
     # kubectl reads the same record: the same file applied by kubectl changes nothing.
-    assert "job.batch/ap unchanged" in berth_server.kubectl(
-        "-n", namespace, "apply", "-f", "-", input=changed).stdout
+    assert (
+        "job.batch/ap unchanged"
+        in berth_server.kubectl("-n", namespace, "apply", "-f", "-", input=changed).stdout
+    )
 
 
-def test_apply_from_a_file_with_the_namespace_in_the_manifest(berth_server, namespace,
-                                                              tmp_path):
+def test_apply_from_a_file_with_the_namespace_in_the_manifest(berth_server, namespace, tmp_path):
     path = tmp_path / "cm.yaml"
     doc = yaml.safe_load(CONFIG_MAP.format(name="from-file"))
     doc["metadata"]["namespace"] = namespace
@@ -89,23 +99,35 @@ def test_apply_from_a_file_with_the_namespace_in_the_manifest(berth_server, name
 
 
 def test_get_table_wide_name_yaml_json_and_selectors(berth_server, namespace):
-    ok(berth(berth_server, "apply", "-n", namespace, "-f", "-",
-             input=job_yaml("alpha", "a") + "---\n" + job_yaml("beta", "b")))
+    ok(
+        berth(
+            berth_server,
+            "apply",
+            "-n",
+            namespace,
+            "-f",
+            "-",
+            input=job_yaml("alpha", "a") + "---\n" + job_yaml("beta", "b"),
+        )
+    )
     table = ok(berth(berth_server, "get", "jobs", "-n", namespace)).splitlines()
     assert table[0].split() == ["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"]
     assert [line.split()[0] for line in table[1:]] == ["alpha", "beta"]
     wide = ok(berth(berth_server, "get", "job", "-n", namespace, "-o", "wide")).splitlines()
     assert wide[0].split()[-3:] == ["CONTAINERS", "IMAGES", "SELECTOR"]
-    assert ok(berth(berth_server, "get", "jobs", "-n", namespace, "-l", "app=b",
-                    "-o", "name")) == "job.batch/beta\n"
-    doc = yaml.safe_load(ok(berth(berth_server, "get", "job/alpha", "-n", namespace,
-                                  "-o", "yaml")))
+    assert (
+        ok(berth(berth_server, "get", "jobs", "-n", namespace, "-l", "app=b", "-o", "name"))
+        == "job.batch/beta\n"
+    )
+    doc = yaml.safe_load(ok(berth(berth_server, "get", "job/alpha", "-n", namespace, "-o", "yaml")))
     assert doc["kind"] == "Job" and doc["metadata"]["name"] == "alpha"
     assert "managedFields" not in doc["metadata"]
     listed = json.loads(ok(berth(berth_server, "get", "jobs", "-n", namespace, "-o", "json")))
     assert listed["kind"] == "List"
     assert [(i["kind"], i["metadata"]["name"]) for i in listed["items"]] == [
-        ("Job", "alpha"), ("Job", "beta")]
+        ("Job", "alpha"),
+        ("Job", "beta"),
+    ]
     every = ok(berth(berth_server, "get", "jobs", "-A")).splitlines()
     assert every[0].split()[:2] == ["NAMESPACE", "NAME"]
     assert [namespace, "alpha"] in [line.split()[:2] for line in every[1:]]
@@ -144,14 +166,25 @@ def test_invalid_and_conflicting_objects_are_reported_like_kubectl(berth_server,
 def test_describe_job_pod_and_configmap_with_events(berth_server, namespace):
     ok(berth(berth_server, "apply", "-n", namespace, "-f", "-", input=job_yaml("desc", "d")))
     job = berth_server.kubectl_json("-n", namespace, "get", "job", "desc")
-    event = {"apiVersion": "v1", "kind": "Event",
-             "metadata": {"name": "desc.hand-made", "namespace": namespace},
-             "involvedObject": {"apiVersion": "batch/v1", "kind": "Job", "name": "desc",
-                                "namespace": namespace, "uid": job["metadata"]["uid"]},
-             "reason": "HandMade", "message": "written by the CLI test", "type": "Normal",
-             "source": {"component": "e2e"}, "count": 1,
-             "firstTimestamp": job["metadata"]["creationTimestamp"],
-             "lastTimestamp": job["metadata"]["creationTimestamp"]}
+    event = {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": "desc.hand-made", "namespace": namespace},
+        "involvedObject": {
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "name": "desc",
+            "namespace": namespace,
+            "uid": job["metadata"]["uid"],
+        },
+        "reason": "HandMade",
+        "message": "written by the CLI test",
+        "type": "Normal",
+        "source": {"component": "e2e"},
+        "count": 1,
+        "firstTimestamp": job["metadata"]["creationTimestamp"],
+        "lastTimestamp": job["metadata"]["creationTimestamp"],
+    }
     with berth_server.http() as http:
         created = http.post(f"/api/v1/namespaces/{namespace}/events", json=event)
         assert created.status_code == 201, created.text
@@ -161,12 +194,23 @@ def test_describe_job_pod_and_configmap_with_events(berth_server, namespace):
     assert fields["Parallelism"] == "1" and fields["Completions"] == "2"
     assert fields["Labels"] == "app=d"
     assert fields["Selector"] == f"batch.kubernetes.io/controller-uid={job['metadata']['uid']}"
-    assert re.search(r"^Pods Statuses:\s+\d+ Active \(\d+ Ready\) / 0 Succeeded / 0 Failed$",
-                     text, re.M)
-    assert re.search(r"^\s+Normal\s+HandMade\s+\S+\s+e2e\s+written by the CLI test$", text,
-                     re.M), text
-    ok(berth(berth_server, "apply", "-n", namespace, "-f", "-",
-             input=CONFIG_MAP.format(name="described")))
+    assert re.search(
+        r"^Pods Statuses:\s+\d+ Active \(\d+ Ready\) / 0 Succeeded / 0 Failed$", text, re.M
+    )
+    assert re.search(r"^\s+Normal\s+HandMade\s+\S+\s+e2e\s+written by the CLI test$", text, re.M), (
+        text
+    )
+    ok(
+        berth(
+            berth_server,
+            "apply",
+            "-n",
+            namespace,
+            "-f",
+            "-",
+            input=CONFIG_MAP.format(name="described"),
+        )
+    )
     text = ok(berth(berth_server, "describe", "cm", "described", "-n", namespace))
     assert "greeting: hello" in text and re.search(r"^Events:\s+<none>$", text, re.M)
     missing = berth(berth_server, "describe", "pod", "nosuch", "-n", namespace)
@@ -176,8 +220,20 @@ def test_describe_job_pod_and_configmap_with_events(berth_server, namespace):
 
 def test_delete_waits_until_gone(berth_server, namespace):
     ok(berth(berth_server, "apply", "-n", namespace, "-f", "-", input=job_yaml("gone")))
-    out = ok(berth(berth_server, "delete", "job", "gone", "-n", namespace, "--cascade",
-                   "foreground", "--timeout", "60"))
+    out = ok(
+        berth(
+            berth_server,
+            "delete",
+            "job",
+            "gone",
+            "-n",
+            namespace,
+            "--cascade",
+            "foreground",
+            "--timeout",
+            "60",
+        )
+    )
     assert out == 'job.batch "gone" deleted\n'
     missing = berth_server.kubectl("-n", namespace, "get", "job", "gone", check=False)
     assert missing.returncode != 0 and "NotFound" in missing.stderr
@@ -187,15 +243,45 @@ def test_delete_waits_until_gone(berth_server, namespace):
 
 
 def test_run_detach_submits_the_job_it_describes(berth_server, namespace):
-    out = ok(berth(berth_server, "run", "-d", "-n", namespace, "--name", "train",
-                   "--cpu", "2", "--memory", "1Gi", "--gpus", "1", "--completions", "4",
-                   "--parallelism", "2", "--indexed", "--backoff-limit", "1",
-                   "-e", "EPOCHS=3", "--", "python3", "-c", "print('hi')"))
+    out = ok(
+        berth(
+            berth_server,
+            "run",
+            "-d",
+            "-n",
+            namespace,
+            "--name",
+            "train",
+            "--cpu",
+            "2",
+            "--memory",
+            "1Gi",
+            "--gpus",
+            "1",
+            "--completions",
+            "4",
+            "--parallelism",
+            "2",
+            "--indexed",
+            "--backoff-limit",
+            "1",
+            "-e",
+            "EPOCHS=3",
+            "--",
+            "python3",
+            "-c",
+            "print('hi')",
+        )
+    )
     assert out == "job.batch/train created\n"
     job = berth_server.kubectl_json("-n", namespace, "get", "job", "train")
     spec = job["spec"]
-    assert (spec["completions"], spec["parallelism"], spec["completionMode"],
-            spec["backoffLimit"]) == (4, 2, "Indexed", 1)
+    assert (
+        spec["completions"],
+        spec["parallelism"],
+        spec["completionMode"],
+        spec["backoffLimit"],
+    ) == (4, 2, "Indexed", 1)
     pod_spec = spec["template"]["spec"]
     assert pod_spec["restartPolicy"] == "Never"
     (container,) = pod_spec["containers"]
@@ -220,9 +306,26 @@ def test_run_follows_explains_why_its_pod_waits_and_stops_on_ctrl_c(berth_server
     following and leaves the Job in place."""
     env = {**os.environ, "BERTH_SERVER": berth_server.url}
     process = subprocess.Popen(
-        [sys.executable, "-m", "berth.cli.main", "run", "-n", namespace, "--name", "waits",
-         "--gpus", "64", "--", "nvidia-smi"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, env=env)
+        [
+            sys.executable,
+            "-m",
+            "berth.cli.main",
+            "run",
+            "-n",
+            namespace,
+            "--name",
+            "waits",
+            "--gpus",
+            "64",
+            "--",
+            "nvidia-smi",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env=env,
+    )
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(process.stderr), daemon=True)
     reader.start()
@@ -240,9 +343,15 @@ def test_run_follows_explains_why_its_pod_waits_and_stops_on_ctrl_c(berth_server
     reader.join(10)
     text = "".join(lines)
     assert lines[0] == "job.batch/waits created\n"
-    assert re.search(r"^job\.batch/waits: 1 pending, 0 running, 0 succeeded, 0 failed "
-                     r"\(0/\d+ nodes are available: .+\)$", text, re.M), text
+    assert re.search(
+        r"^job\.batch/waits: 1 pending, 0 running, 0 succeeded, 0 failed "
+        r"\(0/\d+ nodes are available: .+\)$",
+        text,
+        re.M,
+    ), text
     assert "Stopped following. job.batch/waits goes on" in text
     assert process.stdout.read() == ""
-    assert berth_server.kubectl_json("-n", namespace, "get", "job", "waits")["metadata"][
-        "name"] == "waits"
+    assert (
+        berth_server.kubectl_json("-n", namespace, "get", "job", "waits")["metadata"]["name"]
+        == "waits"
+    )

@@ -23,30 +23,43 @@ RUN_TIMEOUT_S = 180
 
 def berth(server, *args: str, timeout: float = RUN_TIMEOUT_S) -> subprocess.CompletedProcess:
     env = {**os.environ, "BERTH_SERVER": server.url}
-    return subprocess.run([sys.executable, "-m", "berth.cli.main", *args], capture_output=True,
-                          text=True, timeout=timeout, cwd=REPO, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "berth.cli.main", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+        env=env,
+    )
 
 
 def started_pods(server, namespace: str, job: str) -> list[dict]:
     with server.http() as http:
-        listed = http.get(f"/api/v1/namespaces/{namespace}/pods",
-                          params={"labelSelector": f"job-name={job}"}).json()
-    return [p for p in listed.get("items") or []
-            if (p.get("status") or {}).get("phase", "Pending") != "Pending"]
+        listed = http.get(
+            f"/api/v1/namespaces/{namespace}/pods", params={"labelSelector": f"job-name={job}"}
+        ).json()
+    return [
+        p
+        for p in listed.get("items") or []
+        if (p.get("status") or {}).get("phase", "Pending") != "Pending"
+    ]
 
 
 @pytest.fixture(scope="module")
 def berth_with_workers(tmp_path_factory):
     server = start_berth(tmp_path_factory.mktemp("berth-workers"), None, workers=True)
     try:
-        probe = berth(server, "run", "-d", "--name", "probe", "--", "sh", "-c", "echo ready",
-                      timeout=60)
+        probe = berth(
+            server, "run", "-d", "--name", "probe", "--", "sh", "-c", "echo ready", timeout=60
+        )
         assert probe.returncode == 0, probe.stderr
         deadline = time.monotonic() + START_WITHIN_S
         while not started_pods(server, "default", "probe"):
             if time.monotonic() > deadline:
-                pytest.fail(f"berth up --workers started no pod of a Job within "
-                            f"{START_WITHIN_S} s: the worker pool runs nothing")
+                pytest.fail(
+                    f"berth up --workers started no pod of a Job within "
+                    f"{START_WITHIN_S} s: the worker pool runs nothing"
+                )
             time.sleep(1)
         yield server
     finally:
@@ -61,8 +74,18 @@ def ns(berth_with_workers):
 
 
 def test_run_follows_a_job_to_completion_and_prints_its_output(berth_with_workers, ns):
-    result = berth(berth_with_workers, "run", "-n", ns, "--name", "hello", "--",
-                   "sh", "-c", "echo hello; echo world")
+    result = berth(
+        berth_with_workers,
+        "run",
+        "-n",
+        ns,
+        "--name",
+        "hello",
+        "--",
+        "sh",
+        "-c",
+        "echo hello; echo world",
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "hello\nworld\n"
     assert "job.batch/hello created" in result.stderr
@@ -70,8 +93,20 @@ def test_run_follows_a_job_to_completion_and_prints_its_output(berth_with_worker
 
 
 def test_run_exits_1_with_the_reason_when_the_job_fails(berth_with_workers, ns):
-    result = berth(berth_with_workers, "run", "-n", ns, "--name", "oops", "--backoff-limit",
-                   "0", "--", "sh", "-c", "echo about to fail; exit 3")
+    result = berth(
+        berth_with_workers,
+        "run",
+        "-n",
+        ns,
+        "--name",
+        "oops",
+        "--backoff-limit",
+        "0",
+        "--",
+        "sh",
+        "-c",
+        "echo about to fail; exit 3",
+    )
     assert result.returncode == 1, result.stderr
     assert result.stdout == "about to fail\n"
     assert "(exit code 3)" in result.stderr
@@ -79,23 +114,49 @@ def test_run_exits_1_with_the_reason_when_the_job_fails(berth_with_workers, ns):
 
 
 def test_indexed_run_prefixes_each_line_with_its_index(berth_with_workers, ns):
-    result = berth(berth_with_workers, "run", "-n", ns, "--name", "idx", "--completions", "3",
-                   "--parallelism", "3", "--indexed", "--env", "GREETING=hi", "--",
-                   "sh", "-c", "echo $GREETING from $JOB_COMPLETION_INDEX")
+    result = berth(
+        berth_with_workers,
+        "run",
+        "-n",
+        ns,
+        "--name",
+        "idx",
+        "--completions",
+        "3",
+        "--parallelism",
+        "3",
+        "--indexed",
+        "--env",
+        "GREETING=hi",
+        "--",
+        "sh",
+        "-c",
+        "echo $GREETING from $JOB_COMPLETION_INDEX",
+    )
     assert result.returncode == 0, result.stderr
-    assert sorted(result.stdout.splitlines()) == ["[0] hi from 0", "[1] hi from 1",
-                                                  "[2] hi from 2"]
+    assert sorted(result.stdout.splitlines()) == ["[0] hi from 0", "[1] hi from 1", "[2] hi from 2"]
     logs = berth(berth_with_workers, "logs", "job/idx", "-n", ns)
     assert logs.returncode == 0, logs.stderr
     lines = logs.stdout.splitlines()
     assert len(lines) == 3
-    assert all(line.startswith("[idx-") and line.endswith(f"hi from {i}")
-               for i, line in enumerate(lines)), lines
+    assert all(
+        line.startswith("[idx-") and line.endswith(f"hi from {i}") for i, line in enumerate(lines)
+    ), lines
 
 
 def test_logs_of_one_pod_with_tail_and_follow(berth_with_workers, ns):
-    result = berth(berth_with_workers, "run", "-n", ns, "--name", "count", "--",
-                   "sh", "-c", "for i in 1 2 3; do echo line $i; done")
+    result = berth(
+        berth_with_workers,
+        "run",
+        "-n",
+        ns,
+        "--name",
+        "count",
+        "--",
+        "sh",
+        "-c",
+        "for i in 1 2 3; do echo line $i; done",
+    )
     assert result.returncode == 0, result.stderr
     (pod,) = started_pods(berth_with_workers, ns, "count")
     name = pod["metadata"]["name"]
@@ -106,7 +167,17 @@ def test_logs_of_one_pod_with_tail_and_follow(berth_with_workers, ns):
 
 
 def test_a_command_that_does_not_exist_fails_the_run(berth_with_workers, ns):
-    result = berth(berth_with_workers, "run", "-n", ns, "--name", "nosuch", "--backoff-limit",
-                   "0", "--", "/no/such/program")
+    result = berth(
+        berth_with_workers,
+        "run",
+        "-n",
+        ns,
+        "--name",
+        "nosuch",
+        "--backoff-limit",
+        "0",
+        "--",
+        "/no/such/program",
+    )
     assert result.returncode == 1, result.stderr
     assert "pod/nosuch-" in result.stderr and "failed" in result.stderr

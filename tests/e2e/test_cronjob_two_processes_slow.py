@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import signal
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -20,14 +20,28 @@ from tests.support import make_pg_schema, pg_problem
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(1200)]
 
-CRONJOB = {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "tick"},
-           "spec": {"schedule": "* * * * *", "jobTemplate": {"spec": {"template": {"spec": {
-               "restartPolicy": "Never",
-               "containers": [{"name": "c", "image": "busybox", "command": ["true"]}]}}}}}}
+CRONJOB = {
+    "apiVersion": "batch/v1",
+    "kind": "CronJob",
+    "metadata": {"name": "tick"},
+    "spec": {
+        "schedule": "* * * * *",
+        "jobTemplate": {
+            "spec": {
+                "template": {
+                    "spec": {
+                        "restartPolicy": "Never",
+                        "containers": [{"name": "c", "image": "busybox", "command": ["true"]}],
+                    }
+                }
+            }
+        },
+    },
+}
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def wait_until(moment: datetime) -> None:
@@ -73,12 +87,17 @@ def test_two_control_planes_one_killed_make_exactly_ten_jobs(tmp_path):
         expected = sorted(f"tick-{int(m.timestamp()) // 60}" for m in minutes)
         assert names == expected
         events = other.kubectl_json("get", "events")["items"]
-        creates = [e for e in events if e["reason"] == "SuccessfulCreate"
-                   and e["involvedObject"]["name"] == "tick"]
+        creates = [
+            e
+            for e in events
+            if e["reason"] == "SuccessfulCreate" and e["involvedObject"]["name"] == "tick"
+        ]
         assert sorted(e["message"].split()[-1] for e in creates) == expected
         assert all(e.get("count", 1) == 1 for e in creates)
-        annotated = sorted(j["metadata"]["annotations"][
-            "batch.kubernetes.io/cronjob-scheduled-timestamp"] for j in jobs)
+        annotated = sorted(
+            j["metadata"]["annotations"]["batch.kubernetes.io/cronjob-scheduled-timestamp"]
+            for j in jobs
+        )
         assert annotated == [m.strftime("%Y-%m-%dT%H:%M:%SZ") for m in minutes]
     finally:
         for server in servers:

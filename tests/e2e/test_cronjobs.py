@@ -19,24 +19,46 @@ LECTURE = Path(__file__).resolve().parents[2] / "examples" / "lecture"
 
 
 def cronjob(name: str, schedule: str = "* * * * *", **spec) -> str:
-    return yaml.safe_dump({"apiVersion": "batch/v1", "kind": "CronJob",
-                           "metadata": {"name": name},
-                           "spec": {"schedule": schedule, **spec, "jobTemplate": {"spec": {
-                               "template": {"spec": {"restartPolicy": "Never", "containers": [
-                                   {"name": "c", "image": "busybox",
-                                    "command": ["true"]}]}}}}}})
+    return yaml.safe_dump(
+        {
+            "apiVersion": "batch/v1",
+            "kind": "CronJob",
+            "metadata": {"name": name},
+            "spec": {
+                "schedule": schedule,
+                **spec,
+                "jobTemplate": {
+                    "spec": {
+                        "template": {
+                            "spec": {
+                                "restartPolicy": "Never",
+                                "containers": [
+                                    {"name": "c", "image": "busybox", "command": ["true"]}
+                                ],
+                            }
+                        }
+                    }
+                },
+            },
+        }
+    )
 
 
-@pytest.mark.parametrize("schedule, spec, field, words", [
-    ("TZ=UTC 0 * * * *", {}, "spec.schedule", "cannot use TZ or CRON_TZ in schedule"),
-    ("CRON_TZ=Europe/Berlin 0 * * * *", {}, "spec.schedule", "use timeZone field instead"),
-    ("0 * * * *", {"timeZone": "Mars/Olympus_Mons"}, "spec.timeZone", "unknown time zone"),
-    ("61 * * * *", {}, "spec.schedule", "above maximum"),
-])
-def test_bad_schedules_and_zones_are_422_naming_the_field(berth_server, namespace, schedule,
-                                                          spec, field, words):
-    result = berth_server.kubectl("-n", namespace, "create", "-f", "-", check=False,
-                                  input=cronjob("bad", schedule, **spec))
+@pytest.mark.parametrize(
+    "schedule, spec, field, words",
+    [
+        ("TZ=UTC 0 * * * *", {}, "spec.schedule", "cannot use TZ or CRON_TZ in schedule"),
+        ("CRON_TZ=Europe/Berlin 0 * * * *", {}, "spec.schedule", "use timeZone field instead"),
+        ("0 * * * *", {"timeZone": "Mars/Olympus_Mons"}, "spec.timeZone", "unknown time zone"),
+        ("61 * * * *", {}, "spec.schedule", "above maximum"),
+    ],
+)
+def test_bad_schedules_and_zones_are_422_naming_the_field(
+    berth_server, namespace, schedule, spec, field, words
+):
+    result = berth_server.kubectl(
+        "-n", namespace, "create", "-f", "-", check=False, input=cronjob("bad", schedule, **spec)
+    )
     assert result.returncode != 0
     assert 'The CronJob "bad" is invalid' in result.stderr and field in result.stderr
     assert words in result.stderr
@@ -57,22 +79,63 @@ def test_create_job_from_cronjob_and_berth_trigger(berth_server, namespace):
     job = berth_server.kubectl_json("-n", namespace, "get", "job", "by-hand")
     assert job["metadata"]["annotations"]["cronjob.kubernetes.io/instantiate"] == "manual"
     assert job["metadata"]["ownerReferences"][0]["name"] == "nightly"
-    result = subprocess.run([sys.executable, "-m", "berth.cli.main", "trigger", "cronjob",
-                             "nightly", "-n", namespace, "--server", berth_server.url],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "berth.cli.main",
+            "trigger",
+            "cronjob",
+            "nightly",
+            "-n",
+            namespace,
+            "--server",
+            berth_server.url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     made = result.stdout.strip().removeprefix("job.batch/").removesuffix(" created")
     assert made.startswith("nightly-manual-")
     got = berth_server.kubectl_json("-n", namespace, "get", "job", made)
-    assert got["metadata"]["ownerReferences"][0]["uid"] == \
-        berth_server.kubectl_json("-n", namespace, "get", "cronjob", "nightly")["metadata"]["uid"]
+    assert (
+        got["metadata"]["ownerReferences"][0]["uid"]
+        == berth_server.kubectl_json("-n", namespace, "get", "cronjob", "nightly")["metadata"][
+            "uid"
+        ]
+    )
     # Both are the CronJob's: the controller lists them as active.
-    wait_for(lambda: len(berth_server.kubectl_json("-n", namespace, "get", "cronjob", "nightly")
-                         .get("status", {}).get("active", [])) == 2, timeout=30,
-             what="both manual Jobs in status.active")
-    bad = subprocess.run([sys.executable, "-m", "berth.cli.main", "trigger", "cronjob",
-                          "nothing", "-n", namespace, "--server", berth_server.url],
-                         capture_output=True, text=True, timeout=60)
+    wait_for(
+        lambda: (
+            len(
+                berth_server.kubectl_json("-n", namespace, "get", "cronjob", "nightly")
+                .get("status", {})
+                .get("active", [])
+            )
+            == 2
+        ),
+        timeout=30,
+        what="both manual Jobs in status.active",
+    )
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "berth.cli.main",
+            "trigger",
+            "cronjob",
+            "nothing",
+            "-n",
+            namespace,
+            "--server",
+            berth_server.url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert bad.returncode == 1 and 'cronjobs.batch "nothing" not found' in bad.stderr
 
 
@@ -93,14 +156,20 @@ def test_lecture_cronjob_runs_as_written_on_ray(tmp_path):
         assert job["status"]["succeeded"] == 4
         logs = server.kubectl("-n", ns, "logs", f"job/{name}").stdout
         assert "hello from" in logs
-        status = wait_for(lambda: server.kubectl_json("-n", ns, "get", "cronjob",
-                                                      "cronjob-example").get("status", {})
-                          .get("lastSuccessfulTime") and server.kubectl_json(
-                              "-n", ns, "get", "cronjob", "cronjob-example")["status"],
-                          timeout=30, what="lastSuccessfulTime")
+        status = wait_for(
+            lambda: (
+                server.kubectl_json("-n", ns, "get", "cronjob", "cronjob-example")
+                .get("status", {})
+                .get("lastSuccessfulTime")
+                and server.kubectl_json("-n", ns, "get", "cronjob", "cronjob-example")["status"]
+            ),
+            timeout=30,
+            what="lastSuccessfulTime",
+        )
         assert status["lastScheduleTime"]
-        header, row = server.kubectl("-n", ns, "get", "cronjob",
-                                     "cronjob-example").stdout.splitlines()[:2]
+        header, row = server.kubectl(
+            "-n", ns, "get", "cronjob", "cronjob-example"
+        ).stdout.splitlines()[:2]
         assert header.split()[-3:-1] == ["LAST", "SCHEDULE"]
         timezone, suspend, _active, last, _age = row.split()[-5:]
         assert (timezone, suspend) == ("<none>", "False") and last != "<none>"

@@ -53,8 +53,10 @@ spec:
           limits: {limits}
 """
 
-GPU_PLACEMENT = ('nodeSelector: {gpu: nvidia}\n      tolerations: [{key: dedicated, '
-                 'operator: Equal, value: gpu, effect: NoSchedule}]')
+GPU_PLACEMENT = (
+    "nodeSelector: {gpu: nvidia}\n      tolerations: [{key: dedicated, "
+    "operator: Equal, value: gpu, effect: NoSchedule}]"
+)
 
 CRONJOB = """
 apiVersion: batch/v1
@@ -78,8 +80,13 @@ def job(name: str, script: str = "true", cpu: str = "100m", gpus: int = 0) -> st
     if gpus:
         requests["nvidia.com/gpu"] = limits["nvidia.com/gpu"] = gpus
         placement = GPU_PLACEMENT
-    return JOB.format(name=name, script=script, placement=placement,
-                      requests=json.dumps(requests), limits=json.dumps(limits))
+    return JOB.format(
+        name=name,
+        script=script,
+        placement=placement,
+        requests=json.dumps(requests),
+        limits=json.dumps(limits),
+    )
 
 
 def dashboard_queries() -> list[tuple[str, str, str]]:
@@ -101,11 +108,14 @@ def test_every_dashboard_query_parses_with_promtool(tmp_path):
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    program("prometheus")   # fail before the minute it takes to start Berth
+    program("prometheus")  # fail before the minute it takes to start Berth
     tmp = tmp_path_factory.mktemp("dashboards")
-    server = start_berth(tmp, None, workers=True,
-                         extra_env={"BERTH_NODE_USAGE_PERIOD_S": "1",
-                                    "BERTH_RAY_NUM_CPUS": "2"})
+    server = start_berth(
+        tmp,
+        None,
+        workers=True,
+        extra_env={"BERTH_NODE_USAGE_PERIOD_S": "1", "BERTH_RAY_NUM_CPUS": "2"},
+    )
     port = server.url.rsplit(":", 1)[1]
     try:
         with Prometheus(tmp / "prometheus", {"berth": [f"127.0.0.1:{port}"]}) as prom:
@@ -118,53 +128,74 @@ def test_every_panel_query_returns_data(cluster):
     server, prom = cluster
     ns = f"dash-{uuid.uuid4().hex[:6]}"
     server.kubectl("create", "namespace", ns)
-    watch = subprocess.Popen(["kubectl", "--kubeconfig", str(server.kubeconfig), "-n", ns,
-                              "get", "jobs", "-w"], stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
+    watch = subprocess.Popen(
+        ["kubectl", "--kubeconfig", str(server.kubeconfig), "-n", ns, "get", "jobs", "-w"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         server.kubectl("apply", "-f", "-", input=GPU_NODE.format(name=f"sim-gpu-{ns}"))
-        for manifest in (job("succeeds", "sleep 1"), job("fails", "exit 3"),
-                         job("gpu-runner", "sleep 3600", gpus=6),
-                         job("gpu-queued", "true", gpus=4),
-                         job("too-big", "true", cpu="500")):
+        for manifest in (
+            job("succeeds", "sleep 1"),
+            job("fails", "exit 3"),
+            job("gpu-runner", "sleep 3600", gpus=6),
+            job("gpu-queued", "true", gpus=4),
+            job("too-big", "true", cpu="500"),
+        ):
             server.kubectl("-n", ns, "apply", "-f", "-", input=manifest)
         server.kubectl("-n", ns, "apply", "-f", "-", input=CRONJOB)
-        server.kubectl("-n", ns, "patch", "cronjob", "yearly", "--subresource=status",
-                       "--type=merge", "-p",
-                       '{"status":{"lastScheduleTime":"2026-01-01T00:00:00Z"}}')
-        server.kubectl("-n", ns, "wait", "--for=condition=complete", "job/succeeds",
-                       "--timeout=120s", timeout=150)
-        server.kubectl("-n", ns, "wait", "--for=condition=failed", "job/fails",
-                       "--timeout=120s", timeout=150)
+        server.kubectl(
+            "-n",
+            ns,
+            "patch",
+            "cronjob",
+            "yearly",
+            "--subresource=status",
+            "--type=merge",
+            "-p",
+            '{"status":{"lastScheduleTime":"2026-01-01T00:00:00Z"}}',
+        )
+        server.kubectl(
+            "-n",
+            ns,
+            "wait",
+            "--for=condition=complete",
+            "job/succeeds",
+            "--timeout=120s",
+            timeout=150,
+        )
+        server.kubectl(
+            "-n", ns, "wait", "--for=condition=failed", "job/fails", "--timeout=120s", timeout=150
+        )
         server.kubectl("-n", ns, "get", "job", "no-such-job", check=False)  # a 404
 
         # What the scenario must show, by value.
-        assert prom.wait_for('sum(berth_node_fragmented_gpus) == 2', 60), \
-            prom.query("berth_node_fragmented_gpus")
-        assert prom.wait_for(
-            f'berth_jobs{{namespace="{ns}", state="pending"}} == 2', 60), \
+        assert prom.wait_for("sum(berth_node_fragmented_gpus) == 2", 60), prom.query(
+            "berth_node_fragmented_gpus"
+        )
+        assert prom.wait_for(f'berth_jobs{{namespace="{ns}", state="pending"}} == 2', 60), (
             prom.query(f'berth_jobs{{namespace="{ns}"}}')
+        )
         assert prom.wait_for('berth_job_failures_total{reason="BackoffLimitExceeded"} >= 1')
         assert prom.wait_for('berth_job_completions_total{reason="CompletionsReached"} >= 1')
         assert prom.wait_for('berth_pod_failures_total{reason="Error"} >= 1')
-        assert prom.wait_for(
-            'berth_scheduler_unschedulable_pods{reason="Insufficient cpu"} >= 1')
-        assert prom.wait_for('berth_node_requested_gpus == 6')
+        assert prom.wait_for('berth_scheduler_unschedulable_pods{reason="Insufficient cpu"} >= 1')
+        assert prom.wait_for("berth_node_requested_gpus == 6")
         assert prom.wait_for('berth_api_watch_connections{resource="jobs"} >= 1')
-        assert prom.wait_for('berth_job_queue_wait_seconds_count >= 3')
-        assert prom.wait_for('berth_scheduler_pod_scheduling_seconds_count >= 3')
+        assert prom.wait_for("berth_job_queue_wait_seconds_count >= 3")
+        assert prom.wait_for("berth_scheduler_pod_scheduling_seconds_count >= 3")
         assert prom.wait_for('berth_job_duration_seconds_count{result="complete"} >= 1')
-        assert prom.wait_for('sum(berth_pod_launches_total) >= 2')
+        assert prom.wait_for("sum(berth_pod_launches_total) >= 2")
         assert prom.wait_for('berth_scheduler_schedule_attempts_total{result="scheduled"} >= 3')
-        assert prom.wait_for('rate(berth_node_cpu_usage_seconds_total[1m]) > 0')
-        assert prom.wait_for('berth_node_memory_usage_bytes > 0')
-        assert prom.wait_for('berth_cronjob_next_schedule_time_seconds > time()')
-        assert prom.wait_for('sum(berth_node_ready) >= 2')
+        assert prom.wait_for("rate(berth_node_cpu_usage_seconds_total[1m]) > 0")
+        assert prom.wait_for("berth_node_memory_usage_bytes > 0")
+        assert prom.wait_for("berth_cronjob_next_schedule_time_seconds > time()")
+        assert prom.wait_for("sum(berth_node_ready) >= 2")
 
         empty = []
         for board, title, expr in dashboard_queries():
             if "DCGM_" in expr:
-                continue   # NVIDIA's exporter only; parsed by promtool above
+                continue  # NVIDIA's exporter only; parsed by promtool above
             if not prom.wait_for(expr, 30):
                 empty.append(f"{board} / {title}: {expr}")
         assert not empty, "panels without data:\n" + "\n".join(empty)

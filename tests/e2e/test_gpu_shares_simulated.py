@@ -11,7 +11,6 @@ import re
 import uuid
 
 from berth.platform.resources import quantity
-
 from berth.workers.gpu_allocation import ALLOCATION_ANNOTATION
 from tests.support import wait_for
 
@@ -61,18 +60,30 @@ def test_shares_fill_devices_without_over_committing_any(berth_server, namespace
         k("apply", "-f", "-", input=NODE.format(name=name, pool=pool, model=model))
         nodes.append(name)
         model_of[name] = model
-    sizes = [500, 500, 300, 700, 250, 250, 500, 1000, 400]   # 4,400 of 4,000: one must wait
+    sizes = [500, 500, 300, 700, 250, 250, 500, 1000, 400]  # 4,400 of 4,000: one must wait
     schedulers = ["default-scheduler", "binpack", "spread", "fragmentation-aware"]
     for i, milli in enumerate(sizes):
-        k("-n", namespace, "apply", "-f", "-", input=POD.format(
-            name=f"s{i}", milli=milli, pool=pool, scheduler=schedulers[i % 4]))
+        k(
+            "-n",
+            namespace,
+            "apply",
+            "-f",
+            "-",
+            input=POD.format(name=f"s{i}", milli=milli, pool=pool, scheduler=schedulers[i % 4]),
+        )
 
     def settled():
         pods = berth_server.kubectl_json("-n", namespace, "get", "pods")["items"]
         bound = [p for p in pods if p["spec"].get("nodeName")]
-        pending = [p for p in pods if not p["spec"].get("nodeName") and any(
-            c["type"] == "PodScheduled" and c["status"] == "False"
-            for c in p["status"].get("conditions") or [])]
+        pending = [
+            p
+            for p in pods
+            if not p["spec"].get("nodeName")
+            and any(
+                c["type"] == "PodScheduled" and c["status"] == "False"
+                for c in p["status"].get("conditions") or []
+            )
+        ]
         return len(bound) + len(pending) == len(sizes) and (bound, pending)
 
     bound, pending = wait_for(settled, timeout=60, what="every pod bound or unschedulable")
@@ -86,27 +97,40 @@ def test_shares_fill_devices_without_over_committing_any(berth_server, namespace
     assert used and max(used.values()) <= 1000, used
     assert sum(used.values()) >= 3000 and pending, (used, pending)
     for pod in pending:
-        message = next(c["message"] for c in pod["status"]["conditions"]
-                       if c["type"] == "PodScheduled")
+        message = next(
+            c["message"] for c in pod["status"]["conditions"] if c["type"] == "PodScheduled"
+        )
         assert f"Insufficient {MILLI}" in message
     for node in {p["spec"]["nodeName"] for p in bound}:
         # kubectl adds up the requests of the node's pods against its allocatable.
         described = k("describe", "node", node).stdout
         allocated = described.split("Allocated resources:", 1)[1]
-        [row] = [line.split() for line in allocated.splitlines()
-                 if line.strip().startswith(MILLI)]
+        [row] = [line.split() for line in allocated.splitlines() if line.strip().startswith(MILLI)]
         assert quantity.to_int(row[1]) == sum(used.get((node, d), 0) for d in ("0", "1"))
     for node in {p["spec"]["nodeName"] for p in bound}:
         model = model_of[node]
         want = {d: used.get((node, d), 0) for d in ("0", "1")}
-        holders = {d: sorted(f"{namespace}/{p['metadata']['name']}" for p in bound
-                             if p["spec"]["nodeName"] == node
-                             and p["metadata"]["annotations"]["berth.dev/gpu-devices"] == d)
-                   for d in ("0", "1")}
+        holders = {
+            d: sorted(
+                f"{namespace}/{p['metadata']['name']}"
+                for p in bound
+                if p["spec"]["nodeName"] == node
+                and p["metadata"]["annotations"]["berth.dev/gpu-devices"] == d
+            )
+            for d in ("0", "1")
+        }
         # Written by the node's reporter after the binds: wait until describe shows them.
-        rows = wait_for(lambda: (r := described_devices(k("describe", "node", node).stdout))
-                        == {d: (model, want[d], holders[d]) for d in ("0", "1")} and r,
-                        timeout=30, what=f"describe node {node} to list its devices")
+        # The lambda runs only inside this iteration (wait_for calls it now), so the loop
+        # variables it reads are this iteration's.
+        rows = wait_for(
+            lambda: (
+                (r := described_devices(k("describe", "node", node).stdout))  # noqa: B023
+                == {d: (model, want[d], holders[d]) for d in ("0", "1")}  # noqa: B023
+                and r
+            ),
+            timeout=30,
+            what=f"describe node {node} to list its devices",
+        )
         assert rows
     wide = k("-n", namespace, "get", "pods", "-o", "wide").stdout
     for pod in bound:
@@ -165,21 +189,38 @@ def test_node_affinity_on_the_gpu_product_picks_the_model(berth_server, namespac
         k("apply", "-f", "-", input=NODE.format(name=name, pool=pool, model=model))
         nodes.append(name)
         by_model[model] = name
-    wanted = {"t4-whole": ("nvidia.com/gpu", 1, "T4"), "t4-share": (MILLI, 400, "T4"),
-              "a100": (MILLI, 500, "A100"), "either": ("nvidia.com/gpu", 1, "A100, T4"),
-              "h100": (MILLI, 100, "H100")}
+    wanted = {
+        "t4-whole": ("nvidia.com/gpu", 1, "T4"),
+        "t4-share": (MILLI, 400, "T4"),
+        "a100": (MILLI, 500, "A100"),
+        "either": ("nvidia.com/gpu", 1, "A100, T4"),
+        "h100": (MILLI, 100, "H100"),
+    }
     for name, (resource, amount, models) in wanted.items():
-        k("-n", namespace, "apply", "-f", "-", input=AFFINITY_POD.format(
-            name=name, resource=resource, amount=amount, pool=pool, models=models))
+        k(
+            "-n",
+            namespace,
+            "apply",
+            "-f",
+            "-",
+            input=AFFINITY_POD.format(
+                name=name, resource=resource, amount=amount, pool=pool, models=models
+            ),
+        )
 
     def placed():
-        pods = {p["metadata"]["name"]: p for p in berth_server.kubectl_json(
-            "-n", namespace, "get", "pods")["items"]}
+        pods = {
+            p["metadata"]["name"]: p
+            for p in berth_server.kubectl_json("-n", namespace, "get", "pods")["items"]
+        }
         h100 = pods.get("h100", {}).get("status", {}).get("conditions") or []
         bound = {n: p["spec"].get("nodeName") for n, p in pods.items()}
-        return (len(bound) == 5 and all(bound[n] for n in wanted if n != "h100")
-                and any(c["type"] == "PodScheduled" and c["status"] == "False" for c in h100)
-                and (bound, h100))
+        return (
+            len(bound) == 5
+            and all(bound[n] for n in wanted if n != "h100")
+            and any(c["type"] == "PodScheduled" and c["status"] == "False" for c in h100)
+            and (bound, h100)
+        )
 
     bound, h100 = wait_for(placed, timeout=60, what="four pods bound, the H100 one pending")
     assert bound["t4-whole"] == bound["t4-share"] == by_model["T4"]
@@ -191,9 +232,15 @@ def test_node_affinity_on_the_gpu_product_picks_the_model(berth_server, namespac
 
 
 def test_a_share_over_one_gpu_is_rejected_naming_the_field(berth_server, namespace):
-    result = berth_server.kubectl("-n", namespace, "apply", "-f", "-", check=False,
-                                  input=POD.format(name="big", milli=1500, pool="x",
-                                                   scheduler="default-scheduler"))
+    result = berth_server.kubectl(
+        "-n",
+        namespace,
+        "apply",
+        "-f",
+        "-",
+        check=False,
+        input=POD.format(name="big", milli=1500, pool="x", scheduler="default-scheduler"),
+    )
     assert result.returncode != 0
     assert f"spec.containers[0].resources.limits[{MILLI}]" in result.stderr
     assert "1 to 1000" in result.stderr

@@ -58,8 +58,7 @@ def test_a_job_runs_its_pod_once_and_kubectl_shows_it_complete(server, ns):
     assert pod["spec"]["nodeName"].startswith("ray-")
     done = terminated(pod)
     assert (done["exitCode"], done["reason"]) == (0, "Completed")
-    assert server.kubectl("-n", ns, "logs", "job/hello").stdout == \
-        f"hello from {name}\nto stderr\n"
+    assert server.kubectl("-n", ns, "logs", "job/hello").stdout == f"hello from {name}\nto stderr\n"
 
     status = get_job(server, ns, "hello")["status"]
     assert status["succeeded"] == 1 and "failed" not in status and "active" not in status
@@ -72,20 +71,24 @@ def test_a_job_runs_its_pod_once_and_kubectl_shows_it_complete(server, ns):
     assert (row["NAME"], row["STATUS"], row["COMPLETIONS"]) == ("hello", "Complete", "1/1")
     assert re.fullmatch(r"\d+s", row["DURATION"])
     description = server.kubectl("-n", ns, "describe", "job", "hello").stdout
-    assert re.search(r"^Pods Statuses:\s+0 Active \(0 Ready\) / 1 Succeeded / 0 Failed$",
-                     description, re.M)
+    assert re.search(
+        r"^Pods Statuses:\s+0 Active \(0 Ready\) / 1 Succeeded / 0 Failed$", description, re.M
+    )
     # kubectl sorts events by their time, in whole seconds: two in one second come in any order.
-    assert sorted((e["Type"], e["Reason"], e["From"], e["Message"])
-                  for e in events(description)) == [
+    assert sorted(
+        (e["Type"], e["Reason"], e["From"], e["Message"]) for e in events(description)
+    ) == [
         ("Normal", "Completed", "job-controller", "Job completed"),
-        ("Normal", "SuccessfulCreate", "job-controller", f"Created pod: {name}")]
+        ("Normal", "SuccessfulCreate", "job-controller", f"Created pod: {name}"),
+    ]
 
 
 def test_kubectl_logs_follows_a_running_job_until_its_container_ends(server, ns):
     apply(server, ns, job("chatty", "echo one; sleep 2; echo two"))
     began = time.monotonic()
-    followed = server.kubectl("-n", ns, "logs", "-f", "job/chatty", "--pod-running-timeout=60s",
-                              timeout=90)
+    followed = server.kubectl(
+        "-n", ns, "logs", "-f", "job/chatty", "--pod-running-timeout=60s", timeout=90
+    )
     assert followed.stdout == "one\ntwo\n"
     assert time.monotonic() - began >= 2  # it streamed, not a snapshot of a finished pod
     wait_job(server, ns, "chatty")
@@ -116,8 +119,10 @@ def test_a_parallel_job_never_runs_more_pods_than_its_parallelism(server, ns):
     # What the kubelet reported agrees (whole seconds, so it can only under-count).
     def seconds(moment: str) -> float:
         return datetime.timestamp(parse_time(moment))
-    reported = [(seconds(terminated(p)["startedAt"]), seconds(terminated(p)["finishedAt"]))
-                for p in pods]
+
+    reported = [
+        (seconds(terminated(p)["startedAt"]), seconds(terminated(p)["finishedAt"])) for p in pods
+    ]
     assert max_overlap(reported) <= 2
     [row] = table(server, "-n", ns, "get", "jobs")
     assert (row["STATUS"], row["COMPLETIONS"]) == ("Complete", "5/5")
@@ -131,7 +136,10 @@ def test_a_job_past_its_backoff_limit_fails(server, ns):
     assert status["failed"] == 1 and "succeeded" not in status
     failed = condition({"status": status}, "Failed")
     assert (failed["status"], failed["reason"], failed["message"]) == (
-        "True", "BackoffLimitExceeded", "Job has reached the specified backoff limit")
+        "True",
+        "BackoffLimitExceeded",
+        "Job has reached the specified backoff limit",
+    )
     assert "completionTime" not in status
     [pod] = pods_of(server, ns, "doomed")
     assert pod["status"]["phase"] == "Failed"
@@ -140,25 +148,38 @@ def test_a_job_past_its_backoff_limit_fails(server, ns):
     [row] = table(server, "-n", ns, "get", "jobs")
     assert (row["STATUS"], row["COMPLETIONS"]) == ("Failed", "0/1")
     described = events(server.kubectl("-n", ns, "describe", "job", "doomed").stdout)
-    assert ("Warning", "BackoffLimitExceeded", "Job has reached the specified backoff limit") \
-        in [(e["Type"], e["Reason"], e["Message"]) for e in described]
+    assert ("Warning", "BackoffLimitExceeded", "Job has reached the specified backoff limit") in [
+        (e["Type"], e["Reason"], e["Message"]) for e in described
+    ]
 
 
 def test_a_fail_job_rule_of_the_pod_failure_policy_fails_the_job_at_once(server, ns):
-    policy = {"rules": [{"action": "FailJob", "onExitCodes": {
-        "containerName": "c", "operator": "In", "values": [42]}}]}
+    policy = {
+        "rules": [
+            {
+                "action": "FailJob",
+                "onExitCodes": {"containerName": "c", "operator": "In", "values": [42]},
+            }
+        ]
+    }
     apply(server, ns, job("fatal", "exit 42", backoffLimit=6, podFailurePolicy=policy))
     wait_job(server, ns, "fatal", "failed")
 
     [pod] = pods_of(server, ns, "fatal")  # no retry, although the backoff limit allows 6
-    message = (f"Container c for pod {ns}/{pod['metadata']['name']} failed with exit code 42 "
-               f"matching FailJob rule at index 0")
+    message = (
+        f"Container c for pod {ns}/{pod['metadata']['name']} failed with exit code 42 "
+        f"matching FailJob rule at index 0"
+    )
     status = get_job(server, ns, "fatal")["status"]
     assert status["failed"] == 1
     for kind in ("FailureTarget", "Failed"):
         found = condition({"status": status}, kind)
         assert (found["status"], found["reason"], found["message"]) == (
-            "True", "PodFailurePolicy", message)
+            "True",
+            "PodFailurePolicy",
+            message,
+        )
     described = events(server.kubectl("-n", ns, "describe", "job", "fatal").stdout)
-    assert ("Warning", "PodFailurePolicy", message) in \
-        [(e["Type"], e["Reason"], e["Message"]) for e in described]
+    assert ("Warning", "PodFailurePolicy", message) in [
+        (e["Type"], e["Reason"], e["Message"]) for e in described
+    ]

@@ -35,8 +35,9 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    with berth_up(tmp_path_factory.mktemp("jobs-failures"),
-                  env={"BERTH_RESTART_BACKOFF_BASE_S": "1"}) as up:
+    with berth_up(
+        tmp_path_factory.mktemp("jobs-failures"), env={"BERTH_RESTART_BACKOFF_BASE_S": "1"}
+    ) as up:
         yield up
 
 
@@ -46,8 +47,10 @@ def ns(server):
 
 
 def exit_codes(rule: str, *codes: int) -> dict:
-    return {"action": rule, "onExitCodes": {"containerName": "c", "operator": "In",
-                                            "values": list(codes)}}
+    return {
+        "action": rule,
+        "onExitCodes": {"containerName": "c", "operator": "In", "values": list(codes)},
+    }
 
 
 def reasons(server, ns: str, kind: str, name: str) -> list[tuple[str, str, str]]:
@@ -61,11 +64,18 @@ def test_a_failure_an_ignore_rule_matches_is_not_counted(server, ns, tmp_path):
     marks = tmp_path / "marks"
     marks.mkdir()
     script = "if [ -e /marks/tried ]; then echo again; else touch /marks/tried; exit 3; fi"
-    apply(server, ns, job(
-        "flaky", script, backoffLimit=0,
-        podFailurePolicy={"rules": [exit_codes("Ignore", 3)]},
-        mounts=[{"name": "marks", "mountPath": "/marks"}],
-        pod={"volumes": [{"name": "marks", "hostPath": {"path": str(marks)}}]}))
+    apply(
+        server,
+        ns,
+        job(
+            "flaky",
+            script,
+            backoffLimit=0,
+            podFailurePolicy={"rules": [exit_codes("Ignore", 3)]},
+            mounts=[{"name": "marks", "mountPath": "/marks"}],
+            pod={"volumes": [{"name": "marks", "hostPath": {"path": str(marks)}}]},
+        ),
+    )
     wait_job(server, ns, "flaky", timeout=150)
 
     status = get_job(server, ns, "flaky")["status"]
@@ -90,8 +100,18 @@ def test_a_failure_a_count_rule_matches_counts_against_the_backoff_limit(server,
 
 def test_an_index_past_its_backoff_limit_per_index_fails_alone(server, ns):
     script = "echo index $JOB_COMPLETION_INDEX; [ $JOB_COMPLETION_INDEX != 1 ]"
-    apply(server, ns, job("perindex", script, completions=3, parallelism=3,
-                          completionMode="Indexed", backoffLimitPerIndex=0))
+    apply(
+        server,
+        ns,
+        job(
+            "perindex",
+            script,
+            completions=3,
+            parallelism=3,
+            completionMode="Indexed",
+            backoffLimitPerIndex=0,
+        ),
+    )
     wait_job(server, ns, "perindex", "failed")
 
     status = get_job(server, ns, "perindex")["status"]
@@ -101,22 +121,36 @@ def test_an_index_past_its_backoff_limit_per_index_fails_alone(server, ns):
     assert (failed["reason"], failed["message"]) == ("FailedIndexes", "Job has failed indexes")
     pods = pods_of(server, ns, "perindex")
     assert len(pods) == 3  # the failed index was not retried
-    by_index = {p["metadata"]["annotations"]["batch.kubernetes.io/job-completion-index"]: p
-                for p in pods}
+    by_index = {
+        p["metadata"]["annotations"]["batch.kubernetes.io/job-completion-index"]: p for p in pods
+    }
     assert by_index["1"]["status"]["phase"] == "Failed"
-    assert by_index["1"]["metadata"]["annotations"][
-        "batch.kubernetes.io/job-index-failure-count"] == "0"
+    assert (
+        by_index["1"]["metadata"]["annotations"]["batch.kubernetes.io/job-index-failure-count"]
+        == "0"
+    )
     [row] = table(server, "-n", ns, "get", "jobs")
     assert (row["STATUS"], row["COMPLETIONS"]) == ("Failed", "2/3")
 
 
 def test_on_failure_restarts_the_container_in_place_until_it_passes(server, ns):
     # The emptyDir outlives the container (not the pod): the second run finds the mark.
-    script = ("if [ -e /scratch/tried ]; then echo second try; "
-              "else touch /scratch/tried; echo first try; exit 1; fi")
-    apply(server, ns, job("retry", script, restart="OnFailure", backoffLimit=2,
-                          mounts=[{"name": "scratch", "mountPath": "/scratch"}],
-                          pod={"volumes": [{"name": "scratch", "emptyDir": {}}]}))
+    script = (
+        "if [ -e /scratch/tried ]; then echo second try; "
+        "else touch /scratch/tried; echo first try; exit 1; fi"
+    )
+    apply(
+        server,
+        ns,
+        job(
+            "retry",
+            script,
+            restart="OnFailure",
+            backoffLimit=2,
+            mounts=[{"name": "scratch", "mountPath": "/scratch"}],
+            pod={"volumes": [{"name": "scratch", "emptyDir": {}}]},
+        ),
+    )
     wait_job(server, ns, "retry", timeout=150)
 
     [pod] = pods_of(server, ns, "retry")  # the same pod all along
@@ -144,17 +178,27 @@ def test_active_deadline_fails_the_job_and_stops_its_running_pod(server, ns):
     status = job_now["status"]
     failed = condition(job_now, "Failed")
     assert (failed["reason"], failed["message"]) == (
-        "DeadlineExceeded", "Job was active longer than specified deadline")
+        "DeadlineExceeded",
+        "Job was active longer than specified deadline",
+    )
     started = parse_time(status["startTime"])
     assert (parse_time(failed["lastTransitionTime"]) - started).total_seconds() >= 3
     assert "active" not in status
-    wait_for(lambda: not live_processes_mentioning(marker), timeout=30,
-             what="the running pod to be stopped")
-    wait_for(lambda: get_job(server, ns, "late")["status"].get("failed") == 1, timeout=30,
-             what="the stopped pod to be counted as failed")
-    wait_for(lambda: all(p["status"]["phase"] == "Failed" for p in pods_of(server, ns, "late")),
-             timeout=30, what="the pod to be gone or failed")
+    wait_for(
+        lambda: not live_processes_mentioning(marker),
+        timeout=30,
+        what="the running pod to be stopped",
+    )
+    wait_for(
+        lambda: get_job(server, ns, "late")["status"].get("failed") == 1,
+        timeout=30,
+        what="the stopped pod to be counted as failed",
+    )
+    wait_for(
+        lambda: all(p["status"]["phase"] == "Failed" for p in pods_of(server, ns, "late")),
+        timeout=30,
+        what="the pod to be gone or failed",
+    )
     found = reasons(server, ns, "job", "late")
-    assert ("Warning", "DeadlineExceeded", "Job was active longer than specified deadline") \
-        in found
+    assert ("Warning", "DeadlineExceeded", "Job was active longer than specified deadline") in found
     assert any(r[1] == "SuccessfulDelete" for r in found)

@@ -30,15 +30,21 @@ pytestmark = pytest.mark.e2e
 
 LECTURE = Path(__file__).resolve().parents[2] / "examples" / "lecture"
 LOGGED = {  # Job -> its log: ConfigMap city "Ann Arbor", Secret username "example"
-    "cm-env-example": "Ann Arbor\n", "secret-env-example": "example\n",
-    "cm-cmd-example": "Hello Ann Arbor!\n", "secret-cmd-example": "Hello example!\n",
-    "cm-vol-example": "Ann Arbor", "secret-vol-example": "example"}
+    "cm-env-example": "Ann Arbor\n",
+    "secret-env-example": "example\n",
+    "cm-cmd-example": "Hello Ann Arbor!\n",
+    "secret-cmd-example": "Hello example!\n",
+    "cm-vol-example": "Ann Arbor",
+    "secret-vol-example": "example",
+}
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    with berth_up(tmp_path_factory.mktemp("jobs-lecture"),
-                  env={"BERTH_NODE_LABELS": json.dumps({"gpu": "nvidia"})}) as up:
+    with berth_up(
+        tmp_path_factory.mktemp("jobs-lecture"),
+        env={"BERTH_NODE_LABELS": json.dumps({"gpu": "nvidia"})},
+    ) as up:
         yield up
 
 
@@ -80,19 +86,27 @@ def test_the_lecture_node_selector_pod_runs_on_the_gpu_node(server, ns):
     def started():
         pod = get_pod(server, ns, "pod-label-example")
         return pod if pod["status"].get("phase") == "Running" else None
+
     pod = wait_for(started, timeout=60, what="the lecture pod running")
     node = server.kubectl_json("get", "node", pod["spec"]["nodeName"])
     assert node["metadata"]["labels"]["gpu"] == "nvidia"
     assert condition(pod, "PodScheduled")["status"] == "True"
     assert pod["status"]["hostIP"] == node["status"]["addresses"][0]["address"]
     described = server.kubectl("-n", ns, "describe", "pod", "pod-label-example").stdout
-    assert ("Normal", "Scheduled", "default-scheduler",
-            f"Successfully assigned {ns}/pod-label-example to {node['metadata']['name']}") in \
-        [(e["Type"], e["Reason"], e["From"], e["Message"]) for e in events(described)]
+    assert (
+        "Normal",
+        "Scheduled",
+        "default-scheduler",
+        f"Successfully assigned {ns}/pod-label-example to {node['metadata']['name']}",
+    ) in [(e["Type"], e["Reason"], e["From"], e["Message"]) for e in events(described)]
     # nginx's image is not run here: its container reports why it cannot start.
-    nginx = wait_for(lambda: (container(get_pod(server, ns, "pod-label-example"), "nginx")
-                              .get("lastState") or {}).get("terminated"),
-                     timeout=30, what="the nginx container's start reported")
+    nginx = wait_for(
+        lambda: (
+            container(get_pod(server, ns, "pod-label-example"), "nginx").get("lastState") or {}
+        ).get("terminated"),
+        timeout=30,
+        what="the nginx container's start reported",
+    )
     assert (nginx["reason"], nginx["message"]) == ("StartError", "no command specified")
     server.kubectl("-n", ns, "delete", "pod", "pod-label-example", timeout=90)
 
@@ -105,12 +119,14 @@ def test_a_node_selector_no_node_matches_leaves_the_pod_pending(server, ns):
     def unschedulable():
         found = condition(get_pod(server, ns, "pod-label-example"), "PodScheduled")
         return found if found and found["status"] == "False" else None
+
     scheduled = wait_for(unschedulable, timeout=30, what="PodScheduled=False")
     assert scheduled["reason"] == "Unschedulable"
     described = server.kubectl("-n", ns, "describe", "pod", "pod-label-example").stdout
     [failed] = [e for e in events(described) if e["Reason"] == "FailedScheduling"]
     assert failed["Message"].startswith(
-        "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector.")
+        "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector."
+    )
     assert "spec.nodeName" not in json.dumps(get_pod(server, ns, "pod-label-example")["spec"])
     server.kubectl("-n", ns, "delete", "pod", "pod-label-example", timeout=90)
 
@@ -123,39 +139,64 @@ def test_the_lecture_volume_pod_runs_its_writer_until_deleted(server, ns):
         pod = get_pod(server, ns, "volume-example")
         state = container(pod, "content") if pod["status"].get("containerStatuses") else {}
         return pod if "running" in (state.get("state") or {}) else None
+
     pod = wait_for(writing, timeout=60, what="the content container running")
     assert pod["status"]["phase"] == "Running"
     assert live_processes_mentioning(marker)
     server.kubectl("-n", ns, "delete", "pod", "volume-example", timeout=90)
-    wait_for(lambda: not live_processes_mentioning(marker), timeout=30,
-             what="the writer stopped")
+    wait_for(lambda: not live_processes_mentioning(marker), timeout=30, what="the writer stopped")
 
 
 def apply_claim(server, ns: str, host_dir: Path) -> None:
     """The claim the lecture's instructor pod names, and a hostPath volume made for it."""
     host_dir.mkdir()
-    server.kubectl("-n", ns, "apply", "-f", "-", input=yaml.safe_dump_all([
-        {"apiVersion": "v1", "kind": "PersistentVolume",
-         "metadata": {"name": f"datalake-{ns}"},
-         "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"],
-                  "storageClassName": "", "hostPath": {"path": str(host_dir)}}},
-        {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
-         "metadata": {"name": "pvc-datalake-class-blob"},
-         "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "",
-                  "volumeName": f"datalake-{ns}",
-                  "resources": {"requests": {"storage": "1Gi"}}}}]))
+    server.kubectl(
+        "-n",
+        ns,
+        "apply",
+        "-f",
+        "-",
+        input=yaml.safe_dump_all(
+            [
+                {
+                    "apiVersion": "v1",
+                    "kind": "PersistentVolume",
+                    "metadata": {"name": f"datalake-{ns}"},
+                    "spec": {
+                        "capacity": {"storage": "1Gi"},
+                        "accessModes": ["ReadWriteOnce"],
+                        "storageClassName": "",
+                        "hostPath": {"path": str(host_dir)},
+                    },
+                },
+                {
+                    "apiVersion": "v1",
+                    "kind": "PersistentVolumeClaim",
+                    "metadata": {"name": "pvc-datalake-class-blob"},
+                    "spec": {
+                        "accessModes": ["ReadWriteOnce"],
+                        "storageClassName": "",
+                        "volumeName": f"datalake-{ns}",
+                        "resources": {"requests": {"storage": "1Gi"}},
+                    },
+                },
+            ]
+        ),
+    )
 
 
 def test_the_lecture_instructor_pod_runs_its_endless_loop_until_deleted(server, ns, tmp_path):
     apply_claim(server, ns, tmp_path / "datalake")
     apply_pod(server, ns, lecture_pod("instructor-test-01"))
     marker = "while true; do sleep 30; done;"
-    wait_for(lambda: get_pod(server, ns, "instructor-test-01")["status"].get("phase")
-             == "Running", timeout=60, what="the instructor pod running")
+    wait_for(
+        lambda: get_pod(server, ns, "instructor-test-01")["status"].get("phase") == "Running",
+        timeout=60,
+        what="the instructor pod running",
+    )
     assert live_processes_mentioning(marker)
     server.kubectl("-n", ns, "delete", "pod", "instructor-test-01", timeout=90)
-    wait_for(lambda: not live_processes_mentioning(marker), timeout=30,
-             what="its loop stopped")
+    wait_for(lambda: not live_processes_mentioning(marker), timeout=30, what="its loop stopped")
     # The claim first: a volume bound to a claim is protected until the claim goes.
     server.kubectl("-n", ns, "delete", "pvc", "pvc-datalake-class-blob", timeout=60)
     server.kubectl("delete", "pv", f"datalake-{ns}", timeout=60)
@@ -164,17 +205,32 @@ def test_the_lecture_instructor_pod_runs_its_endless_loop_until_deleted(server, 
 def test_the_lecture_instructor_pod_runs_with_a_claim_of_the_default_class(server, ns):
     """The data-lake claim as a user on Berth writes it: no class, so the default
     ``local-path`` class provisions it once the pod is scheduled."""
-    server.kubectl("-n", ns, "apply", "-f", "-", input=yaml.safe_dump(
-        {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
-         "metadata": {"name": "pvc-datalake-class-blob"},
-         "spec": {"accessModes": ["ReadWriteOnce"],
-                  "resources": {"requests": {"storage": "1Gi"}}}}))
+    server.kubectl(
+        "-n",
+        ns,
+        "apply",
+        "-f",
+        "-",
+        input=yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "PersistentVolumeClaim",
+                "metadata": {"name": "pvc-datalake-class-blob"},
+                "spec": {
+                    "accessModes": ["ReadWriteOnce"],
+                    "resources": {"requests": {"storage": "1Gi"}},
+                },
+            }
+        ),
+    )
     apply_pod(server, ns, lecture_pod("instructor-test-01"))
-    wait_for(lambda: get_pod(server, ns, "instructor-test-01")["status"].get("phase")
-             == "Running", timeout=60, what="the instructor pod running")
+    wait_for(
+        lambda: get_pod(server, ns, "instructor-test-01")["status"].get("phase") == "Running",
+        timeout=60,
+        what="the instructor pod running",
+    )
     claim = server.kubectl_json("-n", ns, "get", "pvc", "pvc-datalake-class-blob")
-    assert (claim["status"]["phase"], claim["spec"]["storageClassName"]) == ("Bound",
-                                                                             "local-path")
+    assert (claim["status"]["phase"], claim["spec"]["storageClassName"]) == ("Bound", "local-path")
     server.kubectl("-n", ns, "delete", "pod", "instructor-test-01", timeout=90)
     server.kubectl("-n", ns, "delete", "pvc", "pvc-datalake-class-blob", timeout=60)
 
@@ -182,8 +238,16 @@ def test_the_lecture_instructor_pod_runs_with_a_claim_of_the_default_class(serve
 def test_a_claim_naming_its_volume_is_bound(server, ns, tmp_path):
     apply_claim(server, ns, tmp_path / "datalake")
     try:
-        wait_for(lambda: server.kubectl_json("-n", ns, "get", "pvc", "pvc-datalake-class-blob")
-                 ["status"].get("phase") == "Bound", timeout=5, what="the claim bound")
+        wait_for(
+            lambda: (
+                server.kubectl_json("-n", ns, "get", "pvc", "pvc-datalake-class-blob")[
+                    "status"
+                ].get("phase")
+                == "Bound"
+            ),
+            timeout=5,
+            what="the claim bound",
+        )
         volume = server.kubectl_json("get", "pv", f"datalake-{ns}")
         assert volume["status"]["phase"] == "Bound"
         assert volume["spec"]["claimRef"]["name"] == "pvc-datalake-class-blob"
@@ -195,13 +259,16 @@ def test_a_claim_naming_its_volume_is_bound(server, ns, tmp_path):
 def test_a_pod_whose_claim_does_not_exist_is_not_scheduled(server, ns):
     apply_pod(server, ns, lecture_pod("instructor-test-01"))
     try:
-        scheduled = wait_for(lambda: condition(get_pod(server, ns, "instructor-test-01"),
-                                               "PodScheduled"), timeout=30,
-                             what="the scheduler's verdict")
+        scheduled = wait_for(
+            lambda: condition(get_pod(server, ns, "instructor-test-01"), "PodScheduled"),
+            timeout=30,
+            what="the scheduler's verdict",
+        )
         assert (scheduled["status"], scheduled["reason"]) == ("False", "Unschedulable")
         described = server.kubectl("-n", ns, "describe", "pod", "instructor-test-01").stdout
         [failed] = [e for e in events(described) if e["Reason"] == "FailedScheduling"]
-        assert failed["Message"].startswith('0/1 nodes are available: persistentvolumeclaim '
-                                            '"pvc-datalake-class-blob" not found.')
+        assert failed["Message"].startswith(
+            '0/1 nodes are available: persistentvolumeclaim "pvc-datalake-class-blob" not found.'
+        )
     finally:
         server.kubectl("-n", ns, "delete", "pod", "instructor-test-01", "--wait=false")

@@ -51,13 +51,17 @@ def running(server, ns: str, name: str, count: int) -> list[dict]:
     def check():
         pods = [p for p in pods_of(server, ns, name) if p["status"].get("phase") == "Running"]
         return pods if len(pods) == count else None
+
     return wait_for(check, timeout=60, what=f"{count} running pods of {name}")
 
 
 def gone(server, ns: str, name: str, marker: str) -> None:
     wait_for(lambda: not pods_of(server, ns, name), timeout=30, what=f"the pods of {name} gone")
-    wait_for(lambda: not live_processes_mentioning(marker), timeout=30,
-             what=f"the processes of {name} stopped")
+    wait_for(
+        lambda: not live_processes_mentioning(marker),
+        timeout=30,
+        what=f"the processes of {name} stopped",
+    )
 
 
 def test_a_suspended_job_stops_its_pods_and_completes_once_resumed(server, ns):
@@ -66,21 +70,26 @@ def test_a_suspended_job_stops_its_pods_and_completes_once_resumed(server, ns):
     first = {p["metadata"]["uid"] for p in running(server, ns, "pause", 2)}
     [row] = table(server, "-n", ns, "get", "jobs")
     assert (row["STATUS"], row["COMPLETIONS"]) == ("Running", "0/2")
-    server.kubectl("-n", ns, "patch", "job", "pause", "--type=merge",
-                   "-p", '{"spec": {"suspend": true}}')
+    server.kubectl(
+        "-n", ns, "patch", "job", "pause", "--type=merge", "-p", '{"spec": {"suspend": true}}'
+    )
     wait_job(server, ns, "pause", "suspended", timeout=30)
     gone(server, ns, "pause", marker)  # long before their 6 s were up
 
     suspended = get_job(server, ns, "pause")
     found = condition(suspended, "Suspended")
     assert (found["status"], found["reason"], found["message"]) == (
-        "True", "JobSuspended", "Job suspended")
+        "True",
+        "JobSuspended",
+        "Job suspended",
+    )
     assert not {"active", "failed", "succeeded"} & set(suspended["status"])
     [row] = table(server, "-n", ns, "get", "jobs")
     assert (row["STATUS"], row["COMPLETIONS"]) == ("Suspended", "0/2")
 
-    server.kubectl("-n", ns, "patch", "job", "pause", "--type=merge",
-                   "-p", '{"spec": {"suspend": false}}')
+    server.kubectl(
+        "-n", ns, "patch", "job", "pause", "--type=merge", "-p", '{"spec": {"suspend": false}}'
+    )
     wait_job(server, ns, "pause", timeout=90)
     done = get_job(server, ns, "pause")
     assert done["status"]["succeeded"] == 2 and "failed" not in done["status"]
@@ -125,8 +134,15 @@ def test_a_job_deleted_with_cascade_orphan_leaves_its_pods_running(server, ns):
 
     def released():  # no owner, and the Job controller let go of its tracking finalizer
         pods = pods_of(server, ns, "parent")
-        return pods if all(not p["metadata"].get("ownerReferences")
-                           and not p["metadata"].get("finalizers") for p in pods) else None
+        return (
+            pods
+            if all(
+                not p["metadata"].get("ownerReferences") and not p["metadata"].get("finalizers")
+                for p in pods
+            )
+            else None
+        )
+
     pods = wait_for(released, timeout=30, what="the orphans released")
     time.sleep(2)  # long enough for a wrongful cascade to have begun
     pods = pods_of(server, ns, "parent")

@@ -41,8 +41,7 @@ def ns(server):
 
 def test_an_indexed_job_gives_each_pod_its_index_and_hostname(server, ns):
     script = "echo index=$JOB_COMPLETION_INDEX hostname=$(hostname)"
-    apply(server, ns, job("shards", script, completions=4, parallelism=2,
-                          completionMode="Indexed"))
+    apply(server, ns, job("shards", script, completions=4, parallelism=2, completionMode="Indexed"))
     wait_job(server, ns, "shards")
 
     status = get_job(server, ns, "shards")["status"]
@@ -50,16 +49,22 @@ def test_an_indexed_job_gives_each_pod_its_index_and_hostname(server, ns):
     assert status["succeeded"] == 4 and "failed" not in status
     assert condition({"status": status}, "Complete")["reason"] == "CompletionsReached"
     pods = pods_of(server, ns, "shards")
-    assert sorted(p["metadata"]["annotations"][INDEX_ANNOTATION] for p in pods) == \
-        ["0", "1", "2", "3"]
+    assert sorted(p["metadata"]["annotations"][INDEX_ANNOTATION] for p in pods) == [
+        "0",
+        "1",
+        "2",
+        "3",
+    ]
     for pod in pods:
         index = pod["metadata"]["annotations"][INDEX_ANNOTATION]
         name = pod["metadata"]["name"]
         assert re.fullmatch(rf"shards-{index}-[a-z0-9]{{5}}", name)
         assert pod["metadata"]["labels"][INDEX_ANNOTATION] == index
         assert pod["spec"]["hostname"] == f"shards-{index}"
-        assert server.kubectl("-n", ns, "logs", name).stdout == \
-            f"index={index} hostname=shards-{index}\n"
+        assert (
+            server.kubectl("-n", ns, "logs", name).stdout
+            == f"index={index} hostname=shards-{index}\n"
+        )
     [row] = table(server, "-n", ns, "get", "jobs")
     assert (row["STATUS"], row["COMPLETIONS"]) == ("Complete", "4/4")
 
@@ -71,8 +76,7 @@ def test_an_indexed_job_gives_each_pod_its_index_and_hostname(server, ns):
         core = k8s.CoreV1Api(api)
         listed = core.list_namespaced_pod(ns, label_selector=f"{INDEX_ANNOTATION}=2")
         [pod] = listed.items
-        assert core.read_namespaced_pod_log(pod.metadata.name, ns) == \
-            "index=2 hostname=shards-2\n"
+        assert core.read_namespaced_pod_log(pod.metadata.name, ns) == "index=2 hostname=shards-2\n"
 
 
 def test_a_work_queue_job_completes_when_its_pods_have_drained_the_queue(server, ns, tmp_path):
@@ -83,14 +87,26 @@ def test_a_work_queue_job_completes_when_its_pods_have_drained_the_queue(server,
     (queue / "taken").mkdir()
     for item in range(9):
         (queue / "todo" / f"item{item}").write_text("")
-    script = ("cd /queue; for item in todo/*; do name=${item#todo/}; "
-              "mv $item taken/$name-$HOSTNAME 2>/dev/null || continue; "
-              "echo $name; sleep 0.3; done")
-    apply(server, ns, job(
-        "drain", script, parallelism=3,
-        mounts=[{"name": "queue", "mountPath": "/queue"}],
-        pod={"volumes": [{"name": "queue", "hostPath": {"path": str(queue),
-                                                         "type": "Directory"}}]}))
+    script = (
+        "cd /queue; for item in todo/*; do name=${item#todo/}; "
+        "mv $item taken/$name-$HOSTNAME 2>/dev/null || continue; "
+        "echo $name; sleep 0.3; done"
+    )
+    apply(
+        server,
+        ns,
+        job(
+            "drain",
+            script,
+            parallelism=3,
+            mounts=[{"name": "queue", "mountPath": "/queue"}],
+            pod={
+                "volumes": [
+                    {"name": "queue", "hostPath": {"path": str(queue), "type": "Directory"}}
+                ]
+            },
+        ),
+    )
     wait_job(server, ns, "drain")
 
     status = get_job(server, ns, "drain")["status"]

@@ -52,18 +52,26 @@ def sleeper(seconds: int) -> str:
 
 def counted_job(name: str, wait: str, **extra) -> dict:
     """PODS pods at once, each logging its uid before and after its ``wait`` command."""
-    return job(name, f"echo $POD_UID started; {wait}; echo $POD_UID done",
-               completions=PODS, parallelism=PODS, backoffLimit=0,
-               env=[{"name": "POD_UID",
-                     "valueFrom": {"fieldRef": {"fieldPath": "metadata.uid"}}}], **extra)
+    return job(
+        name,
+        f"echo $POD_UID started; {wait}; echo $POD_UID done",
+        completions=PODS,
+        parallelism=PODS,
+        backoffLimit=0,
+        env=[{"name": "POD_UID", "valueFrom": {"fieldRef": {"fieldPath": "metadata.uid"}}}],
+        **extra,
+    )
 
 
 def running_uids(server, ns: str, name: str) -> set[str]:
     def check():
         running = [p for p in pods_of(server, ns, name) if p["status"].get("phase") == "Running"]
         return running if len(running) == PODS else None
-    return {p["metadata"]["uid"] for p in wait_for(check, timeout=90,
-                                                    what=f"every pod of {name} running")}
+
+    return {
+        p["metadata"]["uid"]
+        for p in wait_for(check, timeout=90, what=f"every pod of {name} running")
+    }
 
 
 def assert_counted_once(server, ns: str, name: str, uids: set[str]) -> None:
@@ -76,10 +84,11 @@ def assert_counted_once(server, ns: str, name: str, uids: set[str]) -> None:
         uid = pod["metadata"]["uid"]
         assert pod["status"]["phase"] == "Succeeded"
         assert pod["status"]["containerStatuses"][0]["restartCount"] == 0
-        assert server.kubectl("-n", ns, "logs", pod["metadata"]["name"]).stdout == \
-            f"{uid} started\n{uid} done\n"  # ran to its end, never restarted
-        assert "batch.kubernetes.io/job-tracking" not in \
-            (pod["metadata"].get("finalizers") or [])
+        assert (
+            server.kubectl("-n", ns, "logs", pod["metadata"]["name"]).stdout
+            == f"{uid} started\n{uid} done\n"
+        )  # ran to its end, never restarted
+        assert "batch.kubernetes.io/job-tracking" not in (pod["metadata"].get("finalizers") or [])
 
 
 def test_pods_outlive_a_killed_control_plane_and_are_counted_once(tmp_path):
@@ -98,11 +107,21 @@ def test_pods_outlive_a_killed_control_plane_and_are_counted_once(tmp_path):
         gate.mkdir()
         opener = f"open-{secrets.token_hex(4)}"
         brief = f"until [ -e /gate/{opener} ]; do sleep 0.1; done"
-        apply(first, ns, counted_job("steady", steady), counted_job(
-            "brief", brief, mounts=[{"name": "gate", "mountPath": "/gate"}],
-            pod={"volumes": [{"name": "gate", "hostPath": {"path": str(gate)}}]}))
-        uids = {"steady": running_uids(first, ns, "steady"),
-                "brief": running_uids(first, ns, "brief")}
+        apply(
+            first,
+            ns,
+            counted_job("steady", steady),
+            counted_job(
+                "brief",
+                brief,
+                mounts=[{"name": "gate", "mountPath": "/gate"}],
+                pod={"volumes": [{"name": "gate", "hostPath": {"path": str(gate)}}]},
+            ),
+        )
+        uids = {
+            "steady": running_uids(first, ns, "steady"),
+            "brief": running_uids(first, ns, "brief"),
+        }
         wait_for(lambda: len(sleeps(steady)) == PODS, timeout=30, what="the pods' processes")
         session = ray_session(first.data_dir)
 
@@ -112,8 +131,9 @@ def test_pods_outlive_a_killed_control_plane_and_are_counted_once(tmp_path):
         assert local_ray.session_members(session), "the embedded Ray died with berth up"
         assert len(sleeps(steady)) == PODS, "the pods died with berth up"
         (gate / opener).touch()
-        wait_for(lambda: not live_processes_mentioning(brief), timeout=30,
-                 what="the brief pods to end")
+        wait_for(
+            lambda: not live_processes_mentioning(brief), timeout=30, what="the brief pods to end"
+        )
 
         # 2. A new control plane on the same data directory and port.
         second = start_berth(tmp_path, None, workers=True, port=port)

@@ -55,8 +55,9 @@ def test_create_get_table_yaml_json_and_selectors(berth_server, namespace):
     assert [i["metadata"]["name"] for i in listed["items"]] == ["pi"]
     listed = berth_server.kubectl_json("-n", namespace, "get", "jobs", "-l", "app notin (alpha)")
     assert [i["metadata"]["name"] for i in listed["items"]] == ["other"]
-    names = k("-n", namespace, "get", "jobs", "--field-selector", "metadata.name=other",
-              "-o", "name").stdout.split()
+    names = k(
+        "-n", namespace, "get", "jobs", "--field-selector", "metadata.name=other", "-o", "name"
+    ).stdout.split()
     assert names == ["job.batch/other"]
 
 
@@ -65,15 +66,15 @@ def test_apply_twice_then_change(berth_server, namespace):
     manifest = job_yaml("ap")
     assert "job.batch/ap created" in k("-n", namespace, "apply", "-f", "-", input=manifest).stdout
     rv1 = berth_server.kubectl_json("-n", namespace, "get", "job", "ap")["metadata"][
-        "resourceVersion"]
-    assert "job.batch/ap unchanged" in k("-n", namespace, "apply", "-f", "-",
-                                         input=manifest).stdout
+        "resourceVersion"
+    ]
+    assert "job.batch/ap unchanged" in k("-n", namespace, "apply", "-f", "-", input=manifest).stdout
     rv2 = berth_server.kubectl_json("-n", namespace, "get", "job", "ap")["metadata"][
-        "resourceVersion"]
+        "resourceVersion"
+    ]
     assert rv1 == rv2
     changed = manifest.replace("parallelism: 1", "parallelism: 2")
-    assert "job.batch/ap configured" in k("-n", namespace, "apply", "-f", "-",
-                                          input=changed).stdout
+    assert "job.batch/ap configured" in k("-n", namespace, "apply", "-f", "-", input=changed).stdout
     job = berth_server.kubectl_json("-n", namespace, "get", "job", "ap")
     assert job["spec"]["parallelism"] == 2
     assert job["metadata"]["generation"] == 2
@@ -83,12 +84,13 @@ def test_apply_twice_then_change(berth_server, namespace):
 def test_server_side_apply_creates_then_updates(berth_server, namespace):
     k = berth_server.kubectl
     manifest = job_yaml("ssa")
-    assert "serverside-applied" in k("-n", namespace, "apply", "--server-side", "-f", "-",
-                                     input=manifest).stdout
+    assert (
+        "serverside-applied"
+        in k("-n", namespace, "apply", "--server-side", "-f", "-", input=manifest).stdout
+    )
     changed = manifest.replace("parallelism: 1", "parallelism: 2")
     k("-n", namespace, "apply", "--server-side", "-f", "-", input=changed)
-    job = berth_server.kubectl_json("-n", namespace, "get", "job", "ssa",
-                                    "--show-managed-fields")
+    job = berth_server.kubectl_json("-n", namespace, "get", "job", "ssa", "--show-managed-fields")
     assert job["spec"]["parallelism"] == 2
     managers = {m["manager"] for m in job["metadata"].get("managedFields", [])}
     assert "kubectl" in managers
@@ -98,20 +100,46 @@ def test_patch_with_all_three_types(berth_server, namespace):
     k = berth_server.kubectl
     k("-n", namespace, "create", "-f", "-", input=job_yaml("pt"))
     k("-n", namespace, "patch", "job", "pt", "-p", '{"spec":{"parallelism":2}}')
-    k("-n", namespace, "patch", "job", "pt", "--type=merge",
-      "-p", '{"metadata":{"labels":{"tier":"gold"}}}')
-    k("-n", namespace, "patch", "job", "pt", "--type=json",
-      "-p", '[{"op":"replace","path":"/spec/parallelism","value":3}]')
+    k(
+        "-n",
+        namespace,
+        "patch",
+        "job",
+        "pt",
+        "--type=merge",
+        "-p",
+        '{"metadata":{"labels":{"tier":"gold"}}}',
+    )
+    k(
+        "-n",
+        namespace,
+        "patch",
+        "job",
+        "pt",
+        "--type=json",
+        "-p",
+        '[{"op":"replace","path":"/spec/parallelism","value":3}]',
+    )
     job = berth_server.kubectl_json("-n", namespace, "get", "job", "pt")
     assert job["spec"]["parallelism"] == 3
     assert job["metadata"]["labels"]["tier"] == "gold"
     before = job["metadata"]["resourceVersion"]
     k("-n", namespace, "patch", "job", "pt", "--type=merge", "-p", '{"spec":{"parallelism":3}}')
     after = berth_server.kubectl_json("-n", namespace, "get", "job", "pt")["metadata"][
-        "resourceVersion"]
+        "resourceVersion"
+    ]
     assert before == after  # a no-op patch keeps the resourceVersion
-    bad = k("-n", namespace, "patch", "job", "pt", "--type=merge",
-            "-p", '{"spec":{"template":{"spec":{"restartPolicy":"Always"}}}}', check=False)
+    bad = k(
+        "-n",
+        namespace,
+        "patch",
+        "job",
+        "pt",
+        "--type=merge",
+        "-p",
+        '{"spec":{"template":{"spec":{"restartPolicy":"Always"}}}}',
+        check=False,
+    )
     assert bad.returncode != 0 and "Invalid" in bad.stderr or "invalid" in bad.stderr
 
 
@@ -140,12 +168,22 @@ def test_describe_shows_the_job(berth_server, namespace):
 
 
 def owned_configmap(owner, name, block=False):
-    ref = {"apiVersion": "batch/v1", "kind": "Job", "name": owner["metadata"]["name"],
-           "uid": owner["metadata"]["uid"], "controller": True,
-           "blockOwnerDeletion": block}
-    return json.dumps({"apiVersion": "v1", "kind": "ConfigMap",
-                       "metadata": {"name": name, "ownerReferences": [ref]},
-                       "data": {"k": "v"}})
+    ref = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "name": owner["metadata"]["name"],
+        "uid": owner["metadata"]["uid"],
+        "controller": True,
+        "blockOwnerDeletion": block,
+    }
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": name, "ownerReferences": [ref]},
+            "data": {"k": "v"},
+        }
+    )
 
 
 def wait_until(predicate, timeout=20.0, interval=0.2):
@@ -167,8 +205,14 @@ def test_delete_with_each_propagation_policy(berth_server, namespace):
         job_name = f"owner-{policy}"
         k("-n", namespace, "create", "-f", "-", input=job_yaml(job_name))
         owner = berth_server.kubectl_json("-n", namespace, "get", "job", job_name)
-        k("-n", namespace, "create", "-f", "-",
-          input=owned_configmap(owner, f"dep-{policy}", block=policy == "foreground"))
+        k(
+            "-n",
+            namespace,
+            "create",
+            "-f",
+            "-",
+            input=owned_configmap(owner, f"dep-{policy}", block=policy == "foreground"),
+        )
         k("-n", namespace, "delete", "job", job_name, f"--cascade={policy}", "--timeout=60s")
         assert not exists("job", job_name)
         if policy == "orphan":
@@ -182,8 +226,7 @@ def test_wait_for_a_condition_and_for_delete(berth_server, namespace):
     k = berth_server.kubectl
     suspended = job_yaml("w").replace("  completions: 2", "  suspend: true\n  completions: 2")
     k("-n", namespace, "create", "-f", "-", input=suspended)
-    out = k("-n", namespace, "wait", "--for=condition=suspended", "job/w",
-            "--timeout=60s").stdout
+    out = k("-n", namespace, "wait", "--for=condition=suspended", "job/w", "--timeout=60s").stdout
     assert "job.batch/w condition met" in out
     job = berth_server.kubectl_json("-n", namespace, "get", "job", "w")
     suspended_condition = [c for c in job["status"]["conditions"] if c["type"] == "Suspended"]
@@ -194,9 +237,21 @@ def test_wait_for_a_condition_and_for_delete(berth_server, namespace):
 
 def test_watch_prints_new_objects(berth_server, namespace):
     watcher = subprocess.Popen(
-        ["kubectl", "--kubeconfig", str(berth_server.kubeconfig), "-n", namespace, "get",
-         "jobs", "-w", "--request-timeout=20s"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            "kubectl",
+            "--kubeconfig",
+            str(berth_server.kubeconfig),
+            "-n",
+            namespace,
+            "get",
+            "jobs",
+            "-w",
+            "--request-timeout=20s",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         time.sleep(1.5)
         berth_server.kubectl("-n", namespace, "create", "-f", "-", input=job_yaml("watched"))
@@ -218,21 +273,50 @@ def test_configmaps_and_secrets_from_literals_and_files(berth_server, namespace,
     (tmp_path / "cm").mkdir()
     (tmp_path / "cm" / "city").write_text("Ann Arbor")
     (tmp_path / "cm" / "state").write_text("Michigan")
-    k("-n", namespace, "create", "configmap", "literal-example",
-      "--from-literal=city=Ann Arbor", "--from-literal=state=Michigan")
-    k("-n", namespace, "create", "configmap", "file-example",
-      f"--from-file={tmp_path / 'cm' / 'city'}", f"--from-file={tmp_path / 'cm' / 'state'}")
+    k(
+        "-n",
+        namespace,
+        "create",
+        "configmap",
+        "literal-example",
+        "--from-literal=city=Ann Arbor",
+        "--from-literal=state=Michigan",
+    )
+    k(
+        "-n",
+        namespace,
+        "create",
+        "configmap",
+        "file-example",
+        f"--from-file={tmp_path / 'cm' / 'city'}",
+        f"--from-file={tmp_path / 'cm' / 'state'}",
+    )
     k("-n", namespace, "create", "configmap", "dir-example", f"--from-file={tmp_path / 'cm'}")
     for name in ("literal-example", "file-example", "dir-example"):
         cm = berth_server.kubectl_json("-n", namespace, "get", "configmap", name)
         assert cm["data"] == {"city": "Ann Arbor", "state": "Michigan"}
-    k("-n", namespace, "create", "secret", "generic", "literal-secret",
-      "--from-literal=username=example", "--from-literal=password=mypassword")
+    k(
+        "-n",
+        namespace,
+        "create",
+        "secret",
+        "generic",
+        "literal-secret",
+        "--from-literal=username=example",
+        "--from-literal=password=mypassword",
+    )
     (tmp_path / "secret").mkdir()
     (tmp_path / "secret" / "username").write_text("example")
     (tmp_path / "secret" / "password").write_text("mypassword")
-    k("-n", namespace, "create", "secret", "generic", "dir-secret",
-      f"--from-file={tmp_path / 'secret'}")
+    k(
+        "-n",
+        namespace,
+        "create",
+        "secret",
+        "generic",
+        "dir-secret",
+        f"--from-file={tmp_path / 'secret'}",
+    )
     for name in ("literal-secret", "dir-secret"):
         secret = berth_server.kubectl_json("-n", namespace, "get", "secret", name)
         decoded = {key: base64.b64decode(v).decode() for key, v in secret["data"].items()}

@@ -30,8 +30,9 @@ def test_lecture_manifests_apply_unchanged(berth_server, namespace, filename):
             args = ["-n", namespace, *args]
         got = yaml.safe_load(k(*args).stdout)
         assert got["metadata"]["name"] == name
-        assert (got.get("metadata", {}).get("labels") or {}).items() >= \
-            (doc["metadata"].get("labels") or {}).items()
+        assert (got.get("metadata", {}).get("labels") or {}).items() >= (
+            doc["metadata"].get("labels") or {}
+        ).items()
     again = k("-n", namespace, "apply", "-f", str(LECTURE / filename)).stdout
     assert "created" not in again and "configured" not in again
 
@@ -39,8 +40,9 @@ def test_lecture_manifests_apply_unchanged(berth_server, namespace, filename):
 def test_lecture_secret_and_configmap_content(berth_server, namespace):
     berth_server.kubectl("-n", namespace, "apply", "-f", str(LECTURE / "config.yaml"))
     for doc in documents("config.yaml"):
-        got = berth_server.kubectl_json("-n", namespace, "get", doc["kind"].lower(),
-                                        doc["metadata"]["name"])
+        got = berth_server.kubectl_json(
+            "-n", namespace, "get", doc["kind"].lower(), doc["metadata"]["name"]
+        )
         if doc["kind"] == "Secret":
             assert got["data"] == doc["data"]
             assert base64.b64decode(got["data"]["username"]) == b"example"

@@ -29,8 +29,13 @@ def a_job(name, labels):
             completions=1,
             template=k8s.V1PodTemplateSpec(
                 metadata=k8s.V1ObjectMeta(labels=labels),
-                spec=k8s.V1PodSpec(restart_policy="Never", containers=[
-                    k8s.V1Container(name="main", image="busybox", command=["true"])]))))
+                spec=k8s.V1PodSpec(
+                    restart_policy="Never",
+                    containers=[k8s.V1Container(name="main", image="busybox", command=["true"])],
+                ),
+            ),
+        ),
+    )
 
 
 def test_create_list_read_status_patch_delete(api, namespace):
@@ -42,10 +47,13 @@ def test_create_list_read_status_patch_delete(api, namespace):
     names = lambda jobs: sorted(j.metadata.name for j in jobs.items)  # noqa: E731
     assert names(batch.list_namespaced_job(namespace, label_selector="app=py")) == ["py1", "py2"]
     assert names(batch.list_namespaced_job(namespace, label_selector="app=py,tier!=a")) == ["py2"]
-    assert names(batch.list_namespaced_job(namespace, label_selector="tier in (a,b)")) == \
-        ["py1", "py2"]
-    assert names(batch.list_namespaced_job(namespace, field_selector="metadata.name=other")) \
-        == ["other"]
+    assert names(batch.list_namespaced_job(namespace, label_selector="tier in (a,b)")) == [
+        "py1",
+        "py2",
+    ]
+    assert names(batch.list_namespaced_job(namespace, field_selector="metadata.name=other")) == [
+        "other"
+    ]
     # The job controller creates the pod (it stays Pending here: no nodes) and says so.
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -96,8 +104,9 @@ def test_watch_sees_added_modified_deleted(api, namespace):
     thread = threading.Thread(target=follow, daemon=True)
     thread.start()
     time.sleep(1.0)
-    core.create_namespaced_config_map(namespace, k8s.V1ConfigMap(
-        metadata=k8s.V1ObjectMeta(name="watched"), data={"a": "1"}))
+    core.create_namespaced_config_map(
+        namespace, k8s.V1ConfigMap(metadata=k8s.V1ObjectMeta(name="watched"), data={"a": "1"})
+    )
     core.patch_namespaced_config_map("watched", namespace, {"data": {"a": "2"}})
     core.delete_namespaced_config_map("watched", namespace)
     assert done.wait(25)
@@ -108,12 +117,17 @@ def test_watch_from_an_old_resource_version_replays(api, namespace):
     core = k8s.CoreV1Api(api)
     listed = core.list_namespaced_config_map(namespace)
     for i in range(3):
-        core.create_namespaced_config_map(namespace, k8s.V1ConfigMap(
-            metadata=k8s.V1ObjectMeta(name=f"r{i}")))
+        core.create_namespaced_config_map(
+            namespace, k8s.V1ConfigMap(metadata=k8s.V1ObjectMeta(name=f"r{i}"))
+        )
     w = watch.Watch()
     names = []
-    for event in w.stream(core.list_namespaced_config_map, namespace,
-                          resource_version=listed.metadata.resource_version, timeout_seconds=5):
+    for event in w.stream(
+        core.list_namespaced_config_map,
+        namespace,
+        resource_version=listed.metadata.resource_version,
+        timeout_seconds=5,
+    ):
         names.append(event["object"].metadata.name)
         if len(names) == 3:
             w.stop()
@@ -125,11 +139,13 @@ def test_watch_from_a_compacted_resource_version_is_expired(tmp_path):
     try:
         with server.http() as http:
             for i in range(30):
-                http.post("/api/v1/namespaces/default/configmaps",
-                          json={"metadata": {"name": f"c{i}"}}).raise_for_status()
-            response = http.get("/api/v1/namespaces/default/configmaps",
-                                params={"watch": "true", "resourceVersion": "2",
-                                        "timeoutSeconds": "2"})
+                http.post(
+                    "/api/v1/namespaces/default/configmaps", json={"metadata": {"name": f"c{i}"}}
+                ).raise_for_status()
+            response = http.get(
+                "/api/v1/namespaces/default/configmaps",
+                params={"watch": "true", "resourceVersion": "2", "timeoutSeconds": "2"},
+            )
     finally:
         stop_berth(server.process)
     assert response.status_code == 200

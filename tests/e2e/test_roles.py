@@ -55,23 +55,36 @@ def deployment(tmp_path_factory):
     url, drop = make_pg_schema()
     started = []
     try:
-        with RayCluster(tmp / "ray", head={"num_cpus": 1},
-                        workers={"w": {"num_cpus": 2}},
-                        system_config=FAST_HEALTH_CHECKS) as cluster:
-            shared = {"BERTH_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-                      "BERTH_NODE_ROOT": str(tmp / "nodes")}
+        with RayCluster(
+            tmp / "ray",
+            head={"num_cpus": 1},
+            workers={"w": {"num_cpus": 2}},
+            system_config=FAST_HEALTH_CHECKS,
+        ) as cluster:
+            shared = {
+                "BERTH_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+                "BERTH_NODE_ROOT": str(tmp / "nodes"),
+            }
             controllers = []
             for name in ("controller-a", "controller-b"):
                 (tmp / name).mkdir()
-                server = start_berth(tmp / name, url, workers=True, extra_env={
-                    **cluster.berth_env, **shared, "BERTH_ROLE": "controller"})
+                server = start_berth(
+                    tmp / name,
+                    url,
+                    workers=True,
+                    extra_env={**cluster.berth_env, **shared, "BERTH_ROLE": "controller"},
+                )
                 started.append(server)
                 controllers.append(server)
             apis = []
             for name in ("api-1", "api-2"):
                 (tmp / name).mkdir()
-                server = start_berth(tmp / name, url, workers=True, extra_env={
-                    **cluster.berth_env, **shared, "BERTH_ROLE": "api"})
+                server = start_berth(
+                    tmp / name,
+                    url,
+                    workers=True,
+                    extra_env={**cluster.berth_env, **shared, "BERTH_ROLE": "api"},
+                )
                 started.append(server)
                 apis.append(server)
             yield controllers, apis
@@ -82,14 +95,17 @@ def deployment(tmp_path_factory):
 
 
 def leader(controllers) -> list[float | None]:
-    return [metric(c.url, "berth_controller_leader") if c.process.poll() is None else None
-            for c in controllers]
+    return [
+        metric(c.url, "berth_controller_leader") if c.process.poll() is None else None
+        for c in controllers
+    ]
 
 
 def run_job(create_through, watch_through, ns: str, name: str) -> None:
     create_through.kubectl("-n", ns, "apply", "-f", "-", input=JOB.format(name=name))
-    watch_through.kubectl("-n", ns, "wait", "--for=condition=complete", f"job/{name}",
-                          "--timeout=120s", timeout=150)
+    watch_through.kubectl(
+        "-n", ns, "wait", "--for=condition=complete", f"job/{name}", "--timeout=120s", timeout=150
+    )
 
 
 def test_api_replicas_serve_kubectl_interchangeably_and_a_controller_takes_over(deployment):
@@ -97,8 +113,11 @@ def test_api_replicas_serve_kubectl_interchangeably_and_a_controller_takes_over(
     for c in controllers:
         # the controller role serves no Kubernetes API, only health and metrics
         assert httpx.get(f"{c.url}/api/v1/namespaces", timeout=10).status_code == 404
-    wait_for(lambda: sorted(leader(controllers)) == [0.0, 1.0], timeout=60,
-             what="one leading controller and one waiting")
+    wait_for(
+        lambda: sorted(leader(controllers)) == [0.0, 1.0],
+        timeout=60,
+        what="one leading controller and one waiting",
+    )
     assert metric(api1.url, "berth_controller_leader") == 0.0
     assert "berth_jobs{" not in httpx.get(f"{api1.url}/metrics", timeout=10).text
 
@@ -115,8 +134,12 @@ def test_api_replicas_serve_kubectl_interchangeably_and_a_controller_takes_over(
     lead.process.send_signal(signal.SIGKILL)
     lead.process.wait(timeout=10)
     killed = time.monotonic()
-    wait_for(lambda: metric(standby.url, "berth_controller_leader") == 1.0,
-             timeout=TAKEOVER_LIMIT_S + 30, interval=0.2, what="the standby leading")
+    wait_for(
+        lambda: metric(standby.url, "berth_controller_leader") == 1.0,
+        timeout=TAKEOVER_LIMIT_S + 30,
+        interval=0.2,
+        what="the standby leading",
+    )
     took = time.monotonic() - killed
     assert took <= TAKEOVER_LIMIT_S, f"the standby took over after {took:.1f} s"
     run_job(api1, api2, ns, "after-takeover")

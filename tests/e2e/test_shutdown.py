@@ -39,9 +39,11 @@ def test_ctrl_c_stops_berth_up_and_its_ray(tmp_path):
         _wait_running(server, "sleeper")
         sid = json.loads((ray_temp / local_ray.STATE_FILE).read_text())["sid"]
         assert local_ray.session_members(sid), "the embedded Ray head is not running"
-        watcher = subprocess.Popen(["kubectl", "--kubeconfig", str(server.kubeconfig), "get",
-                                    "pods", "-w"], stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
+        watcher = subprocess.Popen(
+            ["kubectl", "--kubeconfig", str(server.kubeconfig), "get", "pods", "-w"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(1)  # the watch is open
 
         started = time.monotonic()

@@ -70,31 +70,45 @@ def apply_node(server, labels: dict[str, str], made: list[str]) -> str:
     out = server.kubectl("apply", "-f", "-", input=NODE.format(name=name, labels=lines)).stdout
     assert f"node/{name} created" in out
     made.append(name)
-    wait_for(lambda: condition(server.kubectl_json("get", "node", name), "Ready") == "True",
-          what=f"node {name} Ready")
+    wait_for(
+        lambda: condition(server.kubectl_json("get", "node", name), "Ready") == "True",
+        what=f"node {name} Ready",
+    )
     return name
 
 
 def condition(obj: dict, kind: str) -> str | None:
-    return next((c["status"] for c in (obj.get("status") or {}).get("conditions") or []
-                 if c["type"] == kind), None)
+    return next(
+        (
+            c["status"]
+            for c in (obj.get("status") or {}).get("conditions") or []
+            if c["type"] == kind
+        ),
+        None,
+    )
 
 
 def wait_running(server, namespace: str, name: str) -> dict:
     # Polled rather than ``kubectl wait``: that one costs ten seconds per call until Berth's
     # watch sends its headers before the first event.
-    return wait_for(lambda: (pod := server.kubectl_json("-n", namespace, "get", "pod", name))
-                 and condition(pod, "Ready") == "True" and pod, what=f"pod {name} Ready")
+    return wait_for(
+        lambda: (
+            (pod := server.kubectl_json("-n", namespace, "get", "pod", name))
+            and condition(pod, "Ready") == "True"
+            and pod
+        ),
+        what=f"pod {name} Ready",
+    )
 
 
-def test_lecture_pod_with_node_selector_runs_on_the_simulated_gpu_node(berth_server,
-                                                                        namespace, nodes):
+def test_lecture_pod_with_node_selector_runs_on_the_simulated_gpu_node(
+    berth_server, namespace, nodes
+):
     k = berth_server.kubectl
     plain = apply_node(berth_server, {}, nodes)
     gpu = apply_node(berth_server, {"gpu": "nvidia"}, nodes)
     k("-n", namespace, "apply", "-f", "-", input=LECTURE_POD)
-    k("-n", namespace, "wait", "--for=condition=Ready", "pod/pod-label-example",
-      "--timeout=30s")
+    k("-n", namespace, "wait", "--for=condition=Ready", "pod/pod-label-example", "--timeout=30s")
     pod = berth_server.kubectl_json("-n", namespace, "get", "pod", "pod-label-example")
     assert pod["spec"]["nodeName"] == gpu != plain
     assert pod["status"]["phase"] == "Running"
@@ -106,15 +120,27 @@ def test_lecture_pod_with_node_selector_runs_on_the_simulated_gpu_node(berth_ser
     assert f"Successfully assigned {namespace}/pod-label-example to {gpu}" in described
 
 
-def test_describe_shows_why_a_pod_asking_for_sixteen_gpus_stays_pending(berth_server,
-                                                                         namespace, nodes):
+def test_describe_shows_why_a_pod_asking_for_sixteen_gpus_stays_pending(
+    berth_server, namespace, nodes
+):
     pool = uuid.uuid4().hex[:8]
     apply_node(berth_server, {"pool": pool}, nodes)
-    berth_server.kubectl("-n", namespace, "apply", "-f", "-", input=POD.format(
-        name="greedy", gpus=16, selector=f'pool: "{pool}"'))
-    described = wait_for(lambda: (out := berth_server.kubectl(
-        "-n", namespace, "describe", "pod", "greedy").stdout) and "FailedScheduling" in out
-        and out, what="FailedScheduling in describe")
+    berth_server.kubectl(
+        "-n",
+        namespace,
+        "apply",
+        "-f",
+        "-",
+        input=POD.format(name="greedy", gpus=16, selector=f'pool: "{pool}"'),
+    )
+    described = wait_for(
+        lambda: (
+            (out := berth_server.kubectl("-n", namespace, "describe", "pod", "greedy").stdout)
+            and "FailedScheduling" in out
+            and out
+        ),
+        what="FailedScheduling in describe",
+    )
     assert "Warning  FailedScheduling" in described
     assert "default-scheduler" in described
     assert "Insufficient nvidia.com/gpu" in described
@@ -125,24 +151,41 @@ def test_describe_shows_why_a_pod_asking_for_sixteen_gpus_stays_pending(berth_se
     assert condition["message"].startswith("0/")
 
 
-def test_cordon_keeps_new_pods_pending_and_uncordon_lets_them_run(berth_server, namespace,
-                                                                  nodes):
+def test_cordon_keeps_new_pods_pending_and_uncordon_lets_them_run(berth_server, namespace, nodes):
     k = berth_server.kubectl
     pool = uuid.uuid4().hex[:8]
     node = apply_node(berth_server, {"pool": pool}, nodes)
     selector = f'pool: "{pool}"'
-    k("-n", namespace, "apply", "-f", "-", input=POD.format(name="before", gpus=1,
-                                                           selector=selector))
+    k(
+        "-n",
+        namespace,
+        "apply",
+        "-f",
+        "-",
+        input=POD.format(name="before", gpus=1, selector=selector),
+    )
     wait_running(berth_server, namespace, "before")
     assert f"node/{node} cordoned" in k("cordon", node).stdout
     assert berth_server.kubectl_json("get", "node", node)["spec"]["unschedulable"] is True
-    k("-n", namespace, "apply", "-f", "-", input=POD.format(name="after", gpus=1,
-                                                           selector=selector))
+    k(
+        "-n",
+        namespace,
+        "apply",
+        "-f",
+        "-",
+        input=POD.format(name="after", gpus=1, selector=selector),
+    )
 
     def unschedulable():
         pod = berth_server.kubectl_json("-n", namespace, "get", "pod", "after")
-        return next((c for c in pod["status"].get("conditions") or []
-                     if c["type"] == "PodScheduled" and c["status"] == "False"), None)
+        return next(
+            (
+                c
+                for c in pod["status"].get("conditions") or []
+                if c["type"] == "PodScheduled" and c["status"] == "False"
+            ),
+            None,
+        )
 
     assert "node(s) were unschedulable" in wait_for(unschedulable, what="unschedulable")["message"]
     assert "node(s) were unschedulable" in k("-n", namespace, "describe", "pod", "after").stdout
@@ -156,9 +199,18 @@ def test_deleting_a_pod_on_a_simulated_node_is_immediate(berth_server, namespace
     k = berth_server.kubectl
     pool = uuid.uuid4().hex[:8]
     apply_node(berth_server, {"pool": pool}, nodes)
-    k("-n", namespace, "apply", "-f", "-", input=POD.format(name="short", gpus=1,
-                                                           selector=f'pool: "{pool}"'))
+    k(
+        "-n",
+        namespace,
+        "apply",
+        "-f",
+        "-",
+        input=POD.format(name="short", gpus=1, selector=f'pool: "{pool}"'),
+    )
     wait_running(berth_server, namespace, "short")
     k("-n", namespace, "delete", "pod", "short", "--wait=false")
-    wait_for(lambda: k("-n", namespace, "get", "pod", "short", check=False).returncode != 0,
-          timeout=5, what="pod gone")
+    wait_for(
+        lambda: k("-n", namespace, "get", "pod", "short", check=False).returncode != 0,
+        timeout=5,
+        what="pod gone",
+    )

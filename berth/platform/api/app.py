@@ -85,8 +85,9 @@ def create_app(platform: Platform, metrics: Metrics | None = None) -> FastAPI:
         if body is None:
             raise NotFound("", "", message="the server could not find the requested resource")
         # The URL carries the document's hash, so a cached copy can never be stale.
-        return Response(body, media_type="application/json",
-                        headers={"Cache-Control": "public, immutable"})
+        return Response(
+            body, media_type="application/json", headers={"Cache-Control": "public, immutable"}
+        )
 
     @app.api_route("/api/{rest:path}", methods=_METHODS)
     @app.api_route("/apis/{group}/{rest:path}", methods=_METHODS)

@@ -38,7 +38,7 @@ MAX_DEPTH = 100
 # length of its scalar, so a long string repeated by aliases counts for what it will cost.
 MAX_ALIAS_EXPANSION = 1_000_000
 _ANCHOR = b"&"
-_INT64 = (-2**63, 2**64 - 1)  # what the store's JSON encoder can write
+_INT64 = (-(2**63), 2**64 - 1)  # what the store's JSON encoder can write
 
 
 # The C loader where PyYAML was built with libyaml (a base chosen at run time, which a type
@@ -67,11 +67,18 @@ def parse_document(body: bytes, content_type: str | None) -> object:
             return plain_json(load_yaml(body))
         if kind == PROTOBUF:
             return plain_json(protobuf.decode(body))
-    except (orjson.JSONDecodeError, yaml.YAMLError, UnicodeDecodeError, ValueError,
-            RecursionError) as exc:
+    except (
+        orjson.JSONDecodeError,
+        yaml.YAMLError,
+        UnicodeDecodeError,
+        ValueError,
+        RecursionError,
+    ) as exc:
         raise BadRequest(f"the request body could not be decoded: {_short(exc)}") from None
-    raise UnsupportedMediaType(f'the body of the request was in an unknown format - accepted '
-                               f'media types include: {JSON}, {YAML}, {PROTOBUF}')
+    raise UnsupportedMediaType(
+        f"the body of the request was in an unknown format - accepted "
+        f"media types include: {JSON}, {YAML}, {PROTOBUF}"
+    )
 
 
 def load_yaml(body: bytes | str) -> object:
@@ -171,13 +178,16 @@ def _unicode(text: str) -> str:
             raise ValueError("the document holds a string that is not valid Unicode") from None
 
 
-def decode_object(rt: ResourceType, body: bytes, content_type: str | None,
-                  field_validation: str | None) -> tuple[dict, list[str]]:
+def decode_object(
+    rt: ResourceType, body: bytes, content_type: str | None, field_validation: str | None
+) -> tuple[dict, list[str]]:
     """The object in the body and the warnings to send back."""
     doc = parse_document(body, content_type)
     if not isinstance(doc, dict):
-        raise BadRequest(f'{rt.kind} in version "{rt.version}" cannot be handled as a '
-                         f'{rt.kind}: the body must be a JSON object')
+        raise BadRequest(
+            f'{rt.kind} in version "{rt.version}" cannot be handled as a '
+            f"{rt.kind}: the body must be a JSON object"
+        )
     return validate_fields(rt, doc, field_validation)
 
 
@@ -190,8 +200,9 @@ def check_patch(body: bytes) -> None:
         raise BadRequest(f"invalid JSON in the patch body: {_short(exc)}") from None
 
 
-def apply_configuration(rt: ResourceType, body: bytes, field_validation: str | None
-                        ) -> tuple[bytes, list[str]]:
+def apply_configuration(
+    rt: ResourceType, body: bytes, field_validation: str | None
+) -> tuple[bytes, list[str]]:
     """A server-side apply body (JSON, or YAML read safely) decoded as a request body is,
     given back as JSON for the patch functions, with the warnings to send back."""
     try:
@@ -209,8 +220,9 @@ def apply_configuration(rt: ResourceType, body: bytes, field_validation: str | N
     return orjson.dumps(doc), warnings
 
 
-def patched_object_check(rt: ResourceType, field_validation: str | None,
-                         warnings: list[str]) -> Callable[[dict], dict]:
+def patched_object_check(
+    rt: ResourceType, field_validation: str | None, warnings: list[str]
+) -> Callable[[dict], dict]:
     """What the object client runs on a patched object before writing it: the checks of a
     request body, whose warnings land in ``warnings``."""
 
@@ -226,16 +238,21 @@ def patched_object_check(rt: ResourceType, field_validation: str | None,
     return check
 
 
-def validate_fields(rt: ResourceType, doc: dict, field_validation: str | None
-                    ) -> tuple[dict, list[str]]:
+def validate_fields(
+    rt: ResourceType, doc: dict, field_validation: str | None
+) -> tuple[dict, list[str]]:
     mode = field_validation or "Warn"
     if mode not in _VALIDATION:
-        raise BadRequest(f'fieldValidation parameter unsupported: {mode}; supported values: '
-                         f'"Ignore", "Strict", "Warn"')
+        raise BadRequest(
+            f"fieldValidation parameter unsupported: {mode}; supported values: "
+            f'"Ignore", "Strict", "Warn"'
+        )
     type_errors = schema.type_errors(rt.kind, doc)
     if type_errors:
-        raise BadRequest(f'{rt.kind} in version "{rt.version}" cannot be handled as a '
-                         f'{rt.kind}: {type_errors[0]}')
+        raise BadRequest(
+            f'{rt.kind} in version "{rt.version}" cannot be handled as a '
+            f"{rt.kind}: {type_errors[0]}"
+        )
     unknown = schema.unknown_fields(rt.kind, doc)
     warnings: list[str] = []
     if unknown:

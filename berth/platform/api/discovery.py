@@ -45,7 +45,8 @@ def api_versions(server_address: str | None = None) -> dict:
     doc: dict = {"kind": "APIVersions", "versions": ["v1"]}
     if server_address:
         doc["serverAddressByClientCIDRs"] = [
-            {"clientCIDR": "0.0.0.0/0", "serverAddress": server_address}]
+            {"clientCIDR": "0.0.0.0/0", "serverAddress": server_address}
+        ]
     return doc
 
 
@@ -67,8 +68,12 @@ def api_resource_list(group_version: str) -> dict | None:
     for rt in types:
         resources.append(_resource_entry(rt))
         resources.extend(_subresource_entry(rt, sub) for sub in rt.subresources)
-    return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version,
-            "resources": resources}
+    return {
+        "kind": "APIResourceList",
+        "apiVersion": "v1",
+        "groupVersion": group_version,
+        "resources": resources,
+    }
 
 
 def aggregated_core() -> dict:
@@ -90,8 +95,12 @@ def wants_aggregated(accept: str | None) -> bool:
     for media_range in (accept or "").split(","):
         parts = [p.strip() for p in media_range.split(";")]
         params = dict(p.split("=", 1) for p in parts[1:] if "=" in p)
-        if (parts[0] == "application/json" and params.get("g") == "apidiscovery.k8s.io"
-                and params.get("v") == "v2" and params.get("as") == "APIGroupDiscoveryList"):
+        if (
+            parts[0] == "application/json"
+            and params.get("g") == "apidiscovery.k8s.io"
+            and params.get("v") == "v2"
+            and params.get("as") == "APIGroupDiscoveryList"
+        ):
             return True
     return False
 
@@ -105,8 +114,13 @@ def _named_group_versions() -> list[tuple[str, str]]:
 
 
 def _resource_entry(rt: ResourceType) -> dict:
-    entry = {"name": rt.plural, "singularName": rt.singular, "namespaced": rt.namespaced,
-             "kind": rt.kind, "verbs": list(rt.verbs)}
+    entry = {
+        "name": rt.plural,
+        "singularName": rt.singular,
+        "namespaced": rt.namespaced,
+        "kind": rt.kind,
+        "verbs": list(rt.verbs),
+    }
     if rt.short_names:
         entry["shortNames"] = list(rt.short_names)
     if rt.categories:
@@ -116,8 +130,13 @@ def _resource_entry(rt: ResourceType) -> dict:
 
 def _subresource_entry(rt: ResourceType, sub: str) -> dict:
     group, version, kind = _SUBRESOURCE_KIND.get(sub, (rt.group, rt.version, rt.kind))
-    entry = {"name": f"{rt.plural}/{sub}", "singularName": "", "namespaced": rt.namespaced,
-             "kind": kind, "verbs": list(_SUBRESOURCE_VERBS.get(sub, ("get",)))}
+    entry = {
+        "name": f"{rt.plural}/{sub}",
+        "singularName": "",
+        "namespaced": rt.namespaced,
+        "kind": kind,
+        "verbs": list(_SUBRESOURCE_VERBS.get(sub, ("get",))),
+    }
     if group != rt.group:
         entry["group"], entry["version"] = group, version
     return entry
@@ -126,8 +145,10 @@ def _subresource_entry(rt: ResourceType, sub: str) -> dict:
 def _group_discovery(group: str, version: str) -> dict:
     api_version = f"{group}/{version}" if group else version
     resources = [_aggregated_resource(rt) for rt in registry.group_versions()[api_version]]
-    return {"metadata": {"name": group, "creationTimestamp": None},
-            "versions": [{"version": version, "resources": resources, "freshness": "Current"}]}
+    return {
+        "metadata": {"name": group, "creationTimestamp": None},
+        "versions": [{"version": version, "resources": resources, "freshness": "Current"}],
+    }
 
 
 def _aggregated_resource(rt: ResourceType) -> dict:
@@ -149,11 +170,17 @@ def _aggregated_resource(rt: ResourceType) -> dict:
 
 def _aggregated_subresource(rt: ResourceType, sub: str) -> dict:
     group, version, kind = _SUBRESOURCE_KIND.get(sub, (rt.group, rt.version, rt.kind))
-    return {"subresource": sub,
-            "responseKind": {"group": group, "version": version, "kind": kind},
-            "verbs": list(_SUBRESOURCE_VERBS.get(sub, ("get",)))}
+    return {
+        "subresource": sub,
+        "responseKind": {"group": group, "version": version, "kind": kind},
+        "verbs": list(_SUBRESOURCE_VERBS.get(sub, ("get",))),
+    }
 
 
 def _discovery_list(items: list[dict]) -> dict:
-    return {"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2",
-            "metadata": {}, "items": items}
+    return {
+        "kind": "APIGroupDiscoveryList",
+        "apiVersion": "apidiscovery.k8s.io/v2",
+        "metadata": {},
+        "items": items,
+    }

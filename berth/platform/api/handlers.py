@@ -37,13 +37,13 @@ _WARNINGS_TOTAL = 4096
 _TRUE = ("true", "1")
 
 
-def json_response(body: object, status: int = 200, warnings: list[str] | None = None
-                  ) -> Response:
+def json_response(body: object, status: int = 200, warnings: list[str] | None = None) -> Response:
     headers = {}
     if warnings:
         headers["Warning"] = warning_header(warnings)
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json",
-                    headers=headers)
+    return Response(
+        orjson.dumps(body), status_code=status, media_type="application/json", headers=headers
+    )
 
 
 def warning_header(warnings: list[str]) -> str:
@@ -63,8 +63,9 @@ def warning_header(warnings: list[str]) -> str:
 
 
 def _header_quote(text: str) -> str:
-    return "".join("\\" + ch if ch in '\\"' else ch if " " <= ch <= "~" else _escape(ch)
-                   for ch in text)
+    return "".join(
+        "\\" + ch if ch in '\\"' else ch if " " <= ch <= "~" else _escape(ch) for ch in text
+    )
 
 
 def _escape(ch: str) -> str:
@@ -99,10 +100,12 @@ async def handle(platform: Platform, request: Request) -> Response:
     rt = info.resource
     if rt is None:
         if request.method != "GET":
-            raise MethodNotAllowed("the server does not allow this method on the requested "
-                                   "resource")
-        doc = discovery.api_resource_list(f"{info.group}/{info.version}" if info.group
-                                          else info.version)
+            raise MethodNotAllowed(
+                "the server does not allow this method on the requested resource"
+            )
+        doc = discovery.api_resource_list(
+            f"{info.group}/{info.version}" if info.group else info.version
+        )
         if doc is None:
             raise NotFound("", "", message="the server could not find the requested resource")
         return json_response(doc)
@@ -120,8 +123,9 @@ async def handle(platform: Platform, request: Request) -> Response:
     raise MethodNotAllowed("the server does not allow this method on the requested resource")
 
 
-async def _get(platform: Platform, request: Request, info: RequestInfo,
-               rt: ResourceType) -> Response:
+async def _get(
+    platform: Platform, request: Request, info: RequestInfo, rt: ResourceType
+) -> Response:
     q = request.query_params
     if info.name is None:
         if q.get("watch") in _TRUE:
@@ -135,45 +139,80 @@ async def _get(platform: Platform, request: Request, info: RequestInfo,
     return _object_response(request, rt, obj)
 
 
-def _list_response(platform: Platform, request: Request, rt: ResourceType,
-                   namespace: str | None) -> Response:
+def _list_response(
+    platform: Platform, request: Request, rt: ResourceType, namespace: str | None
+) -> Response:
     q = request.query_params
     result = platform.client.list(
-        rt, namespace, label_selector=q.get("labelSelector", ""),
-        field_selector=q.get("fieldSelector", ""), limit=_int(q.get("limit"), "limit"),
-        continue_token=q.get("continue") or None)
+        rt,
+        namespace,
+        label_selector=q.get("labelSelector", ""),
+        field_selector=q.get("fieldSelector", ""),
+        limit=_int(q.get("limit"), "limit"),
+        continue_token=q.get("continue") or None,
+    )
     if wants_table(request):
-        return json_response(tables.to_table(
-            rt, result.items, include_object=q.get("includeObject", "Metadata"),
-            now=datetime.now(UTC), resource_version=result.resource_version,
-            continue_token=result.continue_token))
+        return json_response(
+            tables.to_table(
+                rt,
+                result.items,
+                include_object=q.get("includeObject", "Metadata"),
+                now=datetime.now(UTC),
+                resource_version=result.resource_version,
+                continue_token=result.continue_token,
+            )
+        )
     metadata = {"resourceVersion": result.resource_version}
     if result.continue_token:
         metadata["continue"] = result.continue_token
-    return json_response({"kind": f"{rt.kind}List", "apiVersion": rt.api_version,
-                          "metadata": metadata, "items": result.items})
+    return json_response(
+        {
+            "kind": f"{rt.kind}List",
+            "apiVersion": rt.api_version,
+            "metadata": metadata,
+            "items": result.items,
+        }
+    )
 
 
-def _object_response(request: Request, rt: ResourceType, obj: dict, status: int = 200,
-                     warnings: list[str] | None = None) -> Response:
+def _object_response(
+    request: Request,
+    rt: ResourceType,
+    obj: dict,
+    status: int = 200,
+    warnings: list[str] | None = None,
+) -> Response:
     if wants_table(request):
-        return json_response(tables.to_table(
-            rt, [obj], include_object=request.query_params.get("includeObject", "Metadata"),
-            now=datetime.now(UTC),
-            resource_version=obj["metadata"].get("resourceVersion", "")), status, warnings)
+        return json_response(
+            tables.to_table(
+                rt,
+                [obj],
+                include_object=request.query_params.get("includeObject", "Metadata"),
+                now=datetime.now(UTC),
+                resource_version=obj["metadata"].get("resourceVersion", ""),
+            ),
+            status,
+            warnings,
+        )
     return json_response(obj, status, warnings)
 
 
-async def _watch(platform: Platform, request: Request, info: RequestInfo,
-                 rt: ResourceType) -> Response:
+async def _watch(
+    platform: Platform, request: Request, info: RequestInfo, rt: ResourceType
+) -> Response:
     q = request.query_params
     table = wants_table(request)
-    events = watch(platform.client, platform.feed, rt, info.namespace,
-                   resource_version=q.get("resourceVersion"),
-                   label_selector=q.get("labelSelector", ""),
-                   field_selector=q.get("fieldSelector", ""),
-                   allow_bookmarks=q.get("allowWatchBookmarks") in _TRUE,
-                   timeout_seconds=_int(q.get("timeoutSeconds"), "timeoutSeconds"))
+    events = watch(
+        platform.client,
+        platform.feed,
+        rt,
+        info.namespace,
+        resource_version=q.get("resourceVersion"),
+        label_selector=q.get("labelSelector", ""),
+        field_selector=q.get("fieldSelector", ""),
+        allow_bookmarks=q.get("allowWatchBookmarks") in _TRUE,
+        timeout_seconds=_int(q.get("timeoutSeconds"), "timeoutSeconds"),
+    )
     # Bad selectors or versions answer 400 before the stream starts; then the headers go out
     # at once (kubectl wait and delete block until they see them).
     selectors.parse(q.get("labelSelector", ""))
@@ -185,10 +224,16 @@ async def _watch(platform: Platform, request: Request, info: RequestInfo,
     async def stream():
         async for event in events:
             if table and event["type"] in ("ADDED", "MODIFIED", "DELETED"):
-                event = {"type": event["type"], "object": tables.to_table(
-                    rt, [event["object"]], include_object=q.get("includeObject", "Metadata"),
-                    now=datetime.now(UTC),
-                    resource_version=event["object"]["metadata"].get("resourceVersion", ""))}
+                event = {
+                    "type": event["type"],
+                    "object": tables.to_table(
+                        rt,
+                        [event["object"]],
+                        include_object=q.get("includeObject", "Metadata"),
+                        now=datetime.now(UTC),
+                        resource_version=event["object"]["metadata"].get("resourceVersion", ""),
+                    ),
+                }
             yield orjson.dumps(event) + b"\n"
 
     return StreamingResponse(stream(), media_type="application/json")
@@ -211,26 +256,43 @@ def _dry_run(request: Request) -> bool:
     return bool(values)
 
 
-async def _post(platform: Platform, request: Request, info: RequestInfo,
-                rt: ResourceType) -> Response:
+async def _post(
+    platform: Platform, request: Request, info: RequestInfo, rt: ResourceType
+) -> Response:
     body = await read_body(request)
     if info.name is not None:
         if rt.key == registry.POD.key and info.subresource == "binding":
-            target = _binding_target(info.name, decoding.parse_document(
-                body, request.headers.get("content-type")))
-            await run_in_threadpool(platform.client.bind, info.namespace or "", info.name,
-                                    target)
-            return json_response({"kind": "Status", "apiVersion": "v1", "metadata": {},
-                                  "status": "Success", "code": 201}, 201)
-        raise MethodNotAllowed("the server does not allow this method on the requested "
-                               "resource")
+            target = _binding_target(
+                info.name, decoding.parse_document(body, request.headers.get("content-type"))
+            )
+            await run_in_threadpool(platform.client.bind, info.namespace or "", info.name, target)
+            return json_response(
+                {
+                    "kind": "Status",
+                    "apiVersion": "v1",
+                    "metadata": {},
+                    "status": "Success",
+                    "code": 201,
+                },
+                201,
+            )
+        raise MethodNotAllowed("the server does not allow this method on the requested resource")
     # Decoding a 3 MiB YAML body takes seconds: off the event loop, like the store calls.
-    obj, warnings = await run_in_threadpool(decoding.decode_object, rt, body,
-                                            request.headers.get("content-type"),
-                                            request.query_params.get("fieldValidation"))
-    created = await run_in_threadpool(platform.client.create, rt, obj, info.namespace,
-                                      dry_run=_dry_run(request),
-                                      field_manager=field_manager(request))
+    obj, warnings = await run_in_threadpool(
+        decoding.decode_object,
+        rt,
+        body,
+        request.headers.get("content-type"),
+        request.query_params.get("fieldValidation"),
+    )
+    created = await run_in_threadpool(
+        platform.client.create,
+        rt,
+        obj,
+        info.namespace,
+        dry_run=_dry_run(request),
+        field_manager=field_manager(request),
+    )
     return _object_response(request, rt, created, 201, warnings)
 
 
@@ -247,46 +309,63 @@ def _binding_target(pod: str, binding: object) -> str:
     return name
 
 
-async def _put(platform: Platform, request: Request, info: RequestInfo,
-               rt: ResourceType) -> Response:
+async def _put(
+    platform: Platform, request: Request, info: RequestInfo, rt: ResourceType
+) -> Response:
     if info.name is None or info.subresource not in (None, "status", "finalize"):
-        raise MethodNotAllowed("the server does not allow this method on the requested "
-                               "resource")
-    obj, warnings = await run_in_threadpool(decoding.decode_object, rt,
-                                            await read_body(request),
-                                            request.headers.get("content-type"),
-                                            request.query_params.get("fieldValidation"))
+        raise MethodNotAllowed("the server does not allow this method on the requested resource")
+    obj, warnings = await run_in_threadpool(
+        decoding.decode_object,
+        rt,
+        await read_body(request),
+        request.headers.get("content-type"),
+        request.query_params.get("fieldValidation"),
+    )
     sub = "status" if info.subresource in ("status", "finalize") else None
-    updated = await run_in_threadpool(platform.client.update, rt, obj, info.namespace,
-                                      info.name, subresource=sub, dry_run=_dry_run(request),
-                                      field_manager=field_manager(request))
+    updated = await run_in_threadpool(
+        platform.client.update,
+        rt,
+        obj,
+        info.namespace,
+        info.name,
+        subresource=sub,
+        dry_run=_dry_run(request),
+        field_manager=field_manager(request),
+    )
     return _object_response(request, rt, updated, 200, warnings)
 
 
-async def _patch(platform: Platform, request: Request, info: RequestInfo,
-                 rt: ResourceType) -> Response:
+async def _patch(
+    platform: Platform, request: Request, info: RequestInfo, rt: ResourceType
+) -> Response:
     q = request.query_params
     if info.name is None or info.subresource not in (None, "status"):
-        raise MethodNotAllowed("the server does not allow this method on the requested "
-                               "resource")
+        raise MethodNotAllowed("the server does not allow this method on the requested resource")
     body = await read_body(request)
     content_type = request.headers.get("content-type", "")
     force = q.get("force") in _TRUE
     validation = q.get("fieldValidation")
     warnings: list[str] = []
     if patch.is_apply(content_type):
-        body, warnings = await run_in_threadpool(decoding.apply_configuration, rt, body,
-                                                 validation)
+        body, warnings = await run_in_threadpool(decoding.apply_configuration, rt, body, validation)
     elif patch.media_type(content_type) in patch.SUPPORTED:
         await run_in_threadpool(decoding.check_patch, body)
     found: list[str] = []
     obj, created = await run_in_threadpool(
-        platform.client.patch, rt, info.namespace or "", info.name, content_type, body,
+        platform.client.patch,
+        rt,
+        info.namespace or "",
+        info.name,
+        content_type,
+        body,
         subresource=info.subresource,
-        field_manager=q.get("fieldManager") if patch.is_apply(content_type) else field_manager(request),
+        field_manager=q.get("fieldManager")
+        if patch.is_apply(content_type)
+        else field_manager(request),
         force=force,
         dry_run=_dry_run(request),
-        decode=decoding.patched_object_check(rt, validation, found))
+        decode=decoding.patched_object_check(rt, validation, found),
+    )
     return _object_response(request, rt, obj, 201 if created else 200, warnings + found)
 
 
@@ -300,20 +379,39 @@ async def _delete(platform: Platform, request: Request, info: RequestInfo) -> Re
     orphan = options.get("orphanDependents", q.get("orphanDependents"))
     if policy is None and orphan is not None:
         policy = "Orphan" if str(orphan).lower() in _TRUE else "Background"
-    grace = options.get("gracePeriodSeconds", _int(q.get("gracePeriodSeconds"),
-                                                  "gracePeriodSeconds"))
+    grace = options.get(
+        "gracePeriodSeconds", _int(q.get("gracePeriodSeconds"), "gracePeriodSeconds")
+    )
     if grace is not None and not isinstance(grace, int):
         raise BadRequest("gracePeriodSeconds must be an integer")
     dry_run = _dry_run(request) or bool(options.get("dryRun"))
     if info.name is None:
         deleted = await run_in_threadpool(
-            platform.client.delete_collection, rt, info.namespace,
-            label_selector=q.get("labelSelector", ""), field_selector=q.get("fieldSelector", ""),
-            propagation_policy=policy, grace_period_seconds=grace, dry_run=dry_run)
-        return json_response({"kind": f"{rt.kind}List", "apiVersion": rt.api_version,
-                              "metadata": {}, "items": deleted})
+            platform.client.delete_collection,
+            rt,
+            info.namespace,
+            label_selector=q.get("labelSelector", ""),
+            field_selector=q.get("fieldSelector", ""),
+            propagation_policy=policy,
+            grace_period_seconds=grace,
+            dry_run=dry_run,
+        )
+        return json_response(
+            {
+                "kind": f"{rt.kind}List",
+                "apiVersion": rt.api_version,
+                "metadata": {},
+                "items": deleted,
+            }
+        )
     obj = await run_in_threadpool(
-        platform.client.delete, rt, info.namespace or "", info.name, propagation_policy=policy,
-        grace_period_seconds=grace, preconditions=options.get("preconditions"),
-        dry_run=dry_run)
+        platform.client.delete,
+        rt,
+        info.namespace or "",
+        info.name,
+        propagation_policy=policy,
+        grace_period_seconds=grace,
+        preconditions=options.get("preconditions"),
+        dry_run=dry_run,
+    )
     return json_response(obj)

@@ -21,8 +21,9 @@ def _opt_int(value: str | None, name: str, minimum: int) -> int | None:
     except ValueError:
         raise BadRequest(f'invalid value for {name}: "{value}"') from None
     if number < minimum:
-        raise BadRequest(f"{name}: Invalid value: {number}: must be greater than or equal "
-                         f"to {minimum}")
+        raise BadRequest(
+            f"{name}: Invalid value: {number}: must be greater than or equal to {minimum}"
+        )
     return number
 
 
@@ -37,16 +38,16 @@ def _container(pod: dict, requested: str | None) -> str:
         return requested
     if len(names) == 1:
         return names[0]
-    raise BadRequest(f"a container name must be specified for pod {name}, choose one of: "
-                     f"[{' '.join(names)}]" + (f" or one of the init containers: "
-                                                f"[{' '.join(init)}]" if init else ""))
+    raise BadRequest(
+        f"a container name must be specified for pod {name}, choose one of: "
+        f"[{' '.join(names)}]"
+        + (f" or one of the init containers: [{' '.join(init)}]" if init else "")
+    )
 
 
-async def pod_log(platform: Platform, request: Request, info: RequestInfo,
-                  name: str) -> Response:
+async def pod_log(platform: Platform, request: Request, info: RequestInfo, name: str) -> Response:
     q = request.query_params
-    pod = await run_in_threadpool(platform.client.get, registry.POD, info.namespace or "",
-                                  name)
+    pod = await run_in_threadpool(platform.client.get, registry.POD, info.namespace or "", name)
     options = LogOptions(
         container=_container(pod, q.get("container")),
         follow=q.get("follow") in ("true", "1"),
@@ -54,7 +55,8 @@ async def pod_log(platform: Platform, request: Request, info: RequestInfo,
         since_seconds=_opt_int(q.get("sinceSeconds"), "sinceSeconds", 1),
         timestamps=q.get("timestamps") in ("true", "1"),
         previous=q.get("previous") in ("true", "1"),
-        limit_bytes=_opt_int(q.get("limitBytes"), "limitBytes", 1))
+        limit_bytes=_opt_int(q.get("limitBytes"), "limitBytes", 1),
+    )
     if options.follow:
         return StreamingResponse(platform.logs.follow(pod, options), media_type="text/plain")
     text = await run_in_threadpool(platform.logs.read, pod, options)

@@ -21,12 +21,22 @@ from berth.platform.version import KUBERNETES_VERSION
 
 _REF = "#/components/schemas/"
 _META = "io.k8s.apimachinery.pkg.apis.meta.v1."
-_META_MODELS = {"ObjectMeta", "ManagedFieldsEntry", "OwnerReference", "LabelSelector",
-                "LabelSelectorRequirement", "DeleteOptions", "Preconditions"}
-_BATCH_PREFIXES = ("Job", "CronJob", "PodFailurePolicy", "SuccessPolicy",
-                   "UncountedTerminatedPods")
-_GROUP_PACKAGE = {"": "core", "batch": "batch", "storage.k8s.io": "storage",
-                  "coordination.k8s.io": "coordination"}
+_META_MODELS = {
+    "ObjectMeta",
+    "ManagedFieldsEntry",
+    "OwnerReference",
+    "LabelSelector",
+    "LabelSelectorRequirement",
+    "DeleteOptions",
+    "Preconditions",
+}
+_BATCH_PREFIXES = ("Job", "CronJob", "PodFailurePolicy", "SuccessPolicy", "UncountedTerminatedPods")
+_GROUP_PACKAGE = {
+    "": "core",
+    "batch": "batch",
+    "storage.k8s.io": "storage",
+    "coordination.k8s.io": "coordination",
+}
 _SCALARS = {
     "string": {"type": "string"},
     "int32": {"type": "integer", "format": "int32"},
@@ -40,20 +50,26 @@ _SCALARS = {
 # Named like the API server's, so `kubectl explain` prints <Time>, <Quantity>, <IntOrString>.
 _SHARED = {
     "date-time": (_META + "Time", {"type": "string", "format": "date-time"}),
-    "quantity": ("io.k8s.apimachinery.pkg.api.resource.Quantity",
-                 {"x-kubernetes-int-or-string": True,
-                  "anyOf": [{"type": "integer"}, {"type": "string"}]}),
-    "int-or-string": ("io.k8s.apimachinery.pkg.util.intstr.IntOrString",
-                      {"x-kubernetes-int-or-string": True,
-                       "anyOf": [{"type": "integer"}, {"type": "string"}]}),
+    "quantity": (
+        "io.k8s.apimachinery.pkg.api.resource.Quantity",
+        {"x-kubernetes-int-or-string": True, "anyOf": [{"type": "integer"}, {"type": "string"}]},
+    ),
+    "int-or-string": (
+        "io.k8s.apimachinery.pkg.util.intstr.IntOrString",
+        {"x-kubernetes-int-or-string": True, "anyOf": [{"type": "integer"}, {"type": "string"}]},
+    ),
 }
 _WRITE_PARAMS = ("dryRun", "fieldManager", "fieldValidation")
 
 
 def root() -> dict:
     """``GET /openapi/v3``: each group/version's document URL, with its content hash."""
-    return {"paths": {path: {"serverRelativeURL": f"/openapi/v3/{path}?hash={document_hash(path)}"}
-                      for path in _paths()}}
+    return {
+        "paths": {
+            path: {"serverRelativeURL": f"/openapi/v3/{path}?hash={document_hash(path)}"}
+            for path in _paths()
+        }
+    }
 
 
 def group_version_document(gv: str) -> dict | None:
@@ -120,14 +136,20 @@ def _document(path: str) -> dict:
         _add_model(schema.roots()[kind], schemas)
     for kind, (g, v) in kinds.items():
         schemas[schema_name(schema.roots()[kind])]["x-kubernetes-group-version-kind"] = [
-            {"group": g, "kind": kind, "version": v}]
+            {"group": g, "kind": kind, "version": v}
+        ]
     schemas[_META + "DeleteOptions"]["x-kubernetes-group-version-kind"] = [
-        {"group": group, "kind": "DeleteOptions", "version": version}]
+        {"group": group, "kind": "DeleteOptions", "version": version}
+    ]
     paths: dict[str, dict] = {}
     for rt in types:
         paths.update(_resource_paths(rt))
-    return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": KUBERNETES_VERSION},
-            "paths": paths, "components": {"schemas": dict(sorted(schemas.items()))}}
+    return {
+        "openapi": "3.0.0",
+        "info": {"title": "Kubernetes", "version": KUBERNETES_VERSION},
+        "paths": paths,
+        "components": {"schemas": dict(sorted(schemas.items()))},
+    }
 
 
 def _add_model(model: str, schemas: dict[str, dict]) -> None:
@@ -144,8 +166,7 @@ def _field_schema(ftype: FieldType, schemas: dict[str, dict]) -> dict:
     if ftype.kind == "list":
         return {"type": "array", "items": _field_schema(ftype.item, schemas)}  # type: ignore[arg-type]
     if ftype.kind == "map":
-        return {"type": "object",
-                "additionalProperties": _field_schema(ftype.item, schemas)}  # type: ignore[arg-type]
+        return {"type": "object", "additionalProperties": _field_schema(ftype.item, schemas)}  # type: ignore[arg-type]
     if ftype.kind == "model":
         _add_model(ftype.name, schemas)
         return {"$ref": _REF + schema_name(ftype.name)}
@@ -181,41 +202,76 @@ def _resource_paths(rt: ResourceType) -> dict[str, dict]:
             paths[f"{item}/status"] = {
                 "get": _op(f"read{ident}Status", "get", gvk, ref, ()),
                 "put": _op(f"replace{ident}Status", "put", gvk, ref, _WRITE_PARAMS, body=ref),
-                "patch": _op(f"patch{ident}Status", "patch", gvk, ref,
-                             (*_WRITE_PARAMS, "force"))}
+                "patch": _op(f"patch{ident}Status", "patch", gvk, ref, (*_WRITE_PARAMS, "force")),
+            }
         elif sub == "binding":
             binding = {"group": "", "version": "v1", "kind": "Binding"}
             bref = {"$ref": _REF + schema_name(schema.roots()["Binding"])}
-            paths[f"{item}/binding"] = {"post": _op(f"create{ident}Binding", "post", binding,
-                                                    bref, _WRITE_PARAMS, body=bref, code="201")}
+            paths[f"{item}/binding"] = {
+                "post": _op(
+                    f"create{ident}Binding",
+                    "post",
+                    binding,
+                    bref,
+                    _WRITE_PARAMS,
+                    body=bref,
+                    code="201",
+                )
+            }
         elif sub == "log":
-            paths[f"{item}/log"] = {"get": {
-                "operationId": f"read{ident}Log", "x-kubernetes-action": "get",
-                "x-kubernetes-group-version-kind": gvk,
-                "responses": {"200": {"description": "OK", "content": {
-                    "text/plain": {"schema": {"type": "string"}}}}}}}
+            paths[f"{item}/log"] = {
+                "get": {
+                    "operationId": f"read{ident}Log",
+                    "x-kubernetes-action": "get",
+                    "x-kubernetes-group-version-kind": gvk,
+                    "responses": {
+                        "200": {
+                            "description": "OK",
+                            "content": {"text/plain": {"schema": {"type": "string"}}},
+                        }
+                    },
+                }
+            }
     return paths
 
 
 def _op_ident(rt: ResourceType) -> str:
     """``BatchV1NamespacedJob``, ``CoreV1Node``: the API server's operationId stem."""
     group = _GROUP_PACKAGE.get(rt.group, rt.group.split(".")[0])
-    return (group[:1].upper() + group[1:] + rt.version.capitalize()
-            + ("Namespaced" if rt.namespaced else "") + rt.kind)
+    return (
+        group[:1].upper()
+        + group[1:]
+        + rt.version.capitalize()
+        + ("Namespaced" if rt.namespaced else "")
+        + rt.kind
+    )
 
 
-def _op(operation_id: str, action: str, gvk: dict, ref: dict, params: tuple[str, ...], *,
-        body: dict | None = None, code: str = "200") -> dict:
+def _op(
+    operation_id: str,
+    action: str,
+    gvk: dict,
+    ref: dict,
+    params: tuple[str, ...],
+    *,
+    body: dict | None = None,
+    code: str = "200",
+) -> dict:
     # PATCH deliberately has no requestBody: kubectl apply then builds its strategic merge
     # patch from its compiled-in types (which know every list's merge key) instead of from
     # these schemas, which carry no x-kubernetes-patch-merge-key.
-    op: dict = {"operationId": operation_id, "x-kubernetes-action": action,
-                "x-kubernetes-group-version-kind": gvk,
-                "parameters": [{"name": p, "in": "query", "schema": {"type": "string",
-                                                                     "uniqueItems": True}}
-                               for p in params],
-                "responses": {code: {"description": "OK", "content": {
-                    "application/json": {"schema": ref}}}}}
+    op: dict = {
+        "operationId": operation_id,
+        "x-kubernetes-action": action,
+        "x-kubernetes-group-version-kind": gvk,
+        "parameters": [
+            {"name": p, "in": "query", "schema": {"type": "string", "uniqueItems": True}}
+            for p in params
+        ],
+        "responses": {
+            code: {"description": "OK", "content": {"application/json": {"schema": ref}}}
+        },
+    }
     if body is not None:
         op["requestBody"] = {"content": {"application/json": {"schema": body}}}
     return op

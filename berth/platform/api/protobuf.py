@@ -49,10 +49,11 @@ def decode(body: bytes) -> dict:
     module cannot read.
     """
     if not body.startswith(MAGIC):
-        raise BadRequest("the request body is not a Kubernetes protobuf message "
-                         "(missing the k8s\\x00 prefix)")
+        raise BadRequest(
+            "the request body is not a Kubernetes protobuf message (missing the k8s\\x00 prefix)"
+        )
     try:
-        envelope = _envelope(body[len(MAGIC):])
+        envelope = _envelope(body[len(MAGIC) :])
     except _Malformed as exc:
         raise BadRequest(f"the request body could not be decoded as protobuf: {exc}") from None
     api_version, kind, raw, encoding = envelope
@@ -62,12 +63,15 @@ def decode(body: bytes) -> dict:
     if message is None:
         raise UnsupportedMediaType(
             f"{kind} in version {api_version!r} cannot be sent as protobuf to this server; "
-            f"send it as application/json")
+            f"send it as application/json"
+        )
     try:
         obj = _message(message, raw)
     except _Malformed as exc:
-        raise BadRequest(f'{kind} in version "{api_version.rsplit("/", 1)[-1]}" cannot be '
-                         f'handled as a {kind}: {exc}') from None
+        raise BadRequest(
+            f'{kind} in version "{api_version.rsplit("/", 1)[-1]}" cannot be '
+            f"handled as a {kind}: {exc}"
+        ) from None
     return {"apiVersion": api_version, "kind": kind, **obj}
 
 
@@ -105,13 +109,13 @@ def _fields(buf: bytes) -> Iterator[tuple[int, int, int | bytes]]:
             length, at = _varint(buf, at)
             if at + length > end:
                 raise _Malformed("a length-delimited field runs past the end")
-            yield number, wire, buf[at:at + length]
+            yield number, wire, buf[at : at + length]
             at += length
         elif wire in (_FIXED64, _FIXED32):
             size = 8 if wire == _FIXED64 else 4
             if at + size > end:
                 raise _Malformed("a fixed-size field runs past the end")
-            yield number, wire, int.from_bytes(buf[at:at + size], "little")
+            yield number, wire, int.from_bytes(buf[at : at + size], "little")
             at += size
         else:
             raise _Malformed(f"unsupported wire type {wire}")

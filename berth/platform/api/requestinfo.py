@@ -38,8 +38,11 @@ def parse(path: str) -> RequestInfo:
     if not rest:
         return RequestInfo(group, version, None)
     namespace = None
-    if rest[0] == "namespaces" and len(rest) >= 3 and not (
-            len(rest) == 3 and rest[2] in _NAMESPACE_SUBRESOURCES and group == ""):
+    if (
+        rest[0] == "namespaces"
+        and len(rest) >= 3
+        and not (len(rest) == 3 and rest[2] in _NAMESPACE_SUBRESOURCES and group == "")
+    ):
         namespace, rest = rest[1], rest[2:]
     plural = rest[0]
     rt = registry.by_path(group, version, plural)
@@ -51,7 +54,10 @@ def parse(path: str) -> RequestInfo:
         namespace = None
     if namespace is not None and not rt.namespaced:
         raise _not_found()
-    if sub is not None and sub not in rt.subresources and not (
-            rt.key == registry.NAMESPACE.key and sub == "finalize"):
+    if (
+        sub is not None
+        and sub not in rt.subresources
+        and not (rt.key == registry.NAMESPACE.key and sub == "finalize")
+    ):
         raise _not_found()
     return RequestInfo(group, version, rt, namespace, name, sub)

@@ -19,25 +19,49 @@ from berth.platform.errors import BerthError
 
 log = logging.getLogger(__name__)
 
-_REASONS = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
-            405: "MethodNotAllowed", 406: "NotAcceptable", 409: "Conflict", 410: "Expired",
-            413: "RequestEntityTooLarge", 415: "UnsupportedMediaType", 422: "Invalid",
-            429: "TooManyRequests", 500: "InternalError", 503: "ServiceUnavailable",
-            504: "Timeout"}
+_REASONS = {
+    400: "BadRequest",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    406: "NotAcceptable",
+    409: "Conflict",
+    410: "Expired",
+    413: "RequestEntityTooLarge",
+    415: "UnsupportedMediaType",
+    422: "Invalid",
+    429: "TooManyRequests",
+    500: "InternalError",
+    503: "ServiceUnavailable",
+    504: "Timeout",
+}
 
 
 def status_body(code: int, reason: str, message: str, details: dict | None = None) -> dict:
-    body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-            "message": message, "reason": reason, "code": code}
+    body = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code,
+    }
     if details:
         body["details"] = details
     return body
 
 
-def status_response(code: int, reason: str, message: str, details: dict | None = None,
-                    headers: dict | None = None) -> Response:
-    return Response(_dumps(status_body(code, reason, message, details)), status_code=code,
-                    media_type="application/json", headers=headers)
+def status_response(
+    code: int, reason: str, message: str, details: dict | None = None, headers: dict | None = None
+) -> Response:
+    return Response(
+        _dumps(status_body(code, reason, message, details)),
+        status_code=code,
+        media_type="application/json",
+        headers=headers,
+    )
 
 
 def _dumps(body: dict) -> bytes:
@@ -70,8 +94,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> Response:
         code = exc.status_code
-        message = exc.detail if isinstance(exc.detail, str) else "the server could not find " \
-            "the requested resource"
+        message = (
+            exc.detail
+            if isinstance(exc.detail, str)
+            else "the server could not find the requested resource"
+        )
         if code == 404:
             message = "the server could not find the requested resource"
         return status_response(code, _REASONS.get(code, "Unknown"), message)
@@ -83,6 +110,6 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("internal error serving %s %s", request.method, request.url.path)
-        return status_response(500, "InternalError",
-                               "an error on the server has prevented the request from "
-                               "succeeding")
+        return status_response(
+            500, "InternalError", "an error on the server has prevented the request from succeeding"
+        )

@@ -66,6 +66,7 @@ class GarbageCollector:
             finalizers = md.get("finalizers") or []
             if md.get("deletionTimestamp") and (FOREGROUND in finalizers or ORPHAN in finalizers):
                 enqueue(("owner", *key))
+
         return on_change
 
     def _dependents(self, uid: str) -> list[dict]:
@@ -84,8 +85,9 @@ class GarbageCollector:
             found = self.client.db.get_by_uid(key[1])
             if found is not None:
                 md = found[1]["metadata"]
-                return self._sync_owner(registry.by_key(found[0]), md.get("namespace", ""),
-                                        md["name"])
+                return self._sync_owner(
+                    registry.by_key(found[0]), md.get("namespace", ""), md["name"]
+                )
         return None
 
     def _sync_dependent(self, rt: ResourceType, namespace: str, name: str) -> None:
@@ -116,8 +118,9 @@ class GarbageCollector:
         if ORPHAN in finalizers:
             for dep_rt, dep in dependents:
                 md = dep["metadata"]
-                self.client.guaranteed_update(dep_rt, md.get("namespace", ""), md["name"],
-                                              lambda o: _drop_refs(o, {uid}))
+                self.client.guaranteed_update(
+                    dep_rt, md.get("namespace", ""), md["name"], lambda o: _drop_refs(o, {uid})
+                )
             self._remove_finalizer(rt, namespace, name, ORPHAN)
             return None
         if FOREGROUND in finalizers:
@@ -129,8 +132,12 @@ class GarbageCollector:
                     blocking.append(dep)
                 if not md.get("deletionTimestamp"):
                     try:
-                        self.client.delete(dep_rt, md.get("namespace", ""), md["name"],
-                                           propagation_policy="Foreground")
+                        self.client.delete(
+                            dep_rt,
+                            md.get("namespace", ""),
+                            md["name"],
+                            propagation_policy="Foreground",
+                        )
                     except NotFound:
                         continue
             if blocking:
@@ -152,8 +159,10 @@ class GarbageCollector:
     def _remove_finalizer(self, rt: ResourceType, namespace: str, name: str, finalizer: str):
         def drop(obj: dict) -> dict:
             obj["metadata"]["finalizers"] = [
-                f for f in obj["metadata"].get("finalizers") or [] if f != finalizer]
+                f for f in obj["metadata"].get("finalizers") or [] if f != finalizer
+            ]
             return obj
+
         try:
             self.client.guaranteed_update(rt, namespace, name, drop)
         except NotFound:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from berth.platform.errors import Gone
 from berth.platform.resources.registry import ResourceType
@@ -77,7 +78,8 @@ class Informer:
             for key, obj in fresh.items():
                 self._store(key, obj)
         events: list[tuple[dict | None, dict | None]] = [
-            (old_items.get(k), o) for k, o in fresh.items() if old_items.get(k) != o]
+            (old_items.get(k), o) for k, o in fresh.items() if old_items.get(k) != o
+        ]
         events += [(o, None) for k, o in old_items.items() if k not in fresh]
         return events
 
@@ -157,8 +159,9 @@ class InformerHub:
     def _relist(self) -> None:
         """List every kind, then replace every cache, then tell the handlers: a handler (and
         the sync it queues) never sees one kind listed and another not yet."""
-        listed = [(informer, self.client.list(informer.rt))
-                  for informer in self._informers.values()]
+        listed = [
+            (informer, self.client.list(informer.rt)) for informer in self._informers.values()
+        ]
         cursor = None
         events = []
         for informer, result in listed:

@@ -67,17 +67,24 @@ class LeaseTiming:
 @dataclass(frozen=True)
 class LeaderState:
     leading: bool
-    holder: str        # who holds the lease as last seen ("" when nobody does or unknown)
-    token: int         # the term this process leads (0 when it does not)
+    holder: str  # who holds the lease as last seen ("" when nobody does or unknown)
+    token: int  # the term this process leads (0 when it does not)
 
 
 class LeaderElector:
-    def __init__(self, leases: LeaseStore, identity: str, *,
-                 on_started: Callable[[Fence], None], on_stopped: Callable[[], None],
-                 name: str = CONTROLLERS_LEASE, timing: LeaseTiming = LeaseTiming(),
-                 monotonic: Callable[[], float] = time.monotonic,
-                 wallclock: Callable[[], datetime] = utcnow,
-                 is_gone: Callable[[str], bool] = holder_gone):
+    def __init__(
+        self,
+        leases: LeaseStore,
+        identity: str,
+        *,
+        on_started: Callable[[Fence], None],
+        on_stopped: Callable[[], None],
+        name: str = CONTROLLERS_LEASE,
+        timing: LeaseTiming = LeaseTiming(),
+        monotonic: Callable[[], float] = time.monotonic,
+        wallclock: Callable[[], datetime] = utcnow,
+        is_gone: Callable[[str], bool] = holder_gone,
+    ):
         self.leases, self.identity, self.name, self.timing = leases, identity, name, timing
         self._on_started, self._on_stopped = on_started, on_stopped
         self._mono, self._wall, self._is_gone = monotonic, wallclock, is_gone
@@ -108,8 +115,9 @@ class LeaderElector:
         try:
             record = self.leases.read(self.name)
             if record is None:
-                won = self.leases.create(self.name, self.identity, self.timing.duration_s,
-                                         self._wall())
+                won = self.leases.create(
+                    self.name, self.identity, self.timing.duration_s, self._wall()
+                )
             else:
                 won = self._try_take(record, now)
         except Exception as exc:  # the store is unreachable: stay a candidate
@@ -121,9 +129,12 @@ class LeaderElector:
     def _try_take(self, record: LeaseRecord, now: float) -> LeaseRecord | None:
         if self._seen is None or self._seen.version != record.version:
             self._seen, self._seen_at = record, now
-        free = (not record.holder or record.holder == self.identity
-                or self._is_gone(record.holder)
-                or now - self._seen_at >= record.duration_s)
+        free = (
+            not record.holder
+            or record.holder == self.identity
+            or self._is_gone(record.holder)
+            or now - self._seen_at >= record.duration_s
+        )
         if not free:
             return None
         return self.leases.take(record, self.identity, self.timing.duration_s, self._wall())
@@ -147,8 +158,7 @@ class LeaderElector:
         with self._lock:
             self._held = record
         self._seen, self._seen_at, self._last_renew = record, now, now
-        log.info("leader election: %s leads %s (term %d)", self.identity, self.name,
-                 record.token)
+        log.info("leader election: %s leads %s (term %d)", self.identity, self.name, record.token)
         self._events.put(("start", Fence(self.name, self.identity, record.token)))
 
     def _lose(self, why: str) -> None:
@@ -162,8 +172,9 @@ class LeaderElector:
     def start(self) -> LeaderElector:
         """Take part in the election: the first round runs now, in the caller's thread (so a
         lone process leads before ``start`` returns); its callbacks run on the callback thread."""
-        self._callbacks = threading.Thread(target=self._run_callbacks, daemon=True,
-                                           name="leader-callbacks")
+        self._callbacks = threading.Thread(
+            target=self._run_callbacks, daemon=True, name="leader-callbacks"
+        )
         self._callbacks.start()
         self.step()
         self._thread = threading.Thread(target=self._loop, daemon=True, name="leader-election")

@@ -60,8 +60,9 @@ class _Runner:
         if hook:
             hook()
         for i in range(self.workers):
-            thread = threading.Thread(target=self._work, daemon=True,
-                                      name=f"{self.reconciler.name}-{i}")
+            thread = threading.Thread(
+                target=self._work, daemon=True, name=f"{self.reconciler.name}-{i}"
+            )
             thread.start()
             self.threads.append(thread)
 
@@ -76,8 +77,13 @@ class _Runner:
                 if after is not None:
                     self.queue.add_after(key, after)
             except Exception as exc:
-                log.warning("%s: reconcile %s failed (%s); retrying", self.reconciler.name, key,
-                            exc, exc_info=not _expected(exc))
+                log.warning(
+                    "%s: reconcile %s failed (%s); retrying",
+                    self.reconciler.name,
+                    key,
+                    exc,
+                    exc_info=not _expected(exc),
+                )
                 self.queue.retry(key)
             finally:
                 self.queue.done(key)

@@ -25,6 +25,7 @@ class NamespaceController:
         def on_change(_old: dict | None, new: dict | None) -> None:
             if new is not None and new["metadata"].get("deletionTimestamp"):
                 enqueue(new["metadata"]["name"])
+
         hub.informer(registry.NAMESPACE).add_handler(on_change)
 
     def reconcile(self, name: str) -> float | None:
@@ -38,8 +39,9 @@ class NamespaceController:
                 if obj["metadata"].get("deletionTimestamp"):
                     continue
                 try:
-                    self.client.delete(rt, name, obj["metadata"]["name"],
-                                       propagation_policy="Background")
+                    self.client.delete(
+                        rt, name, obj["metadata"]["name"], propagation_policy="Background"
+                    )
                 except NotFound:
                     remaining -= 1
         if remaining:

@@ -82,10 +82,16 @@ class TTLAfterFinishedController:
         try:
             # The resourceVersion too: a TTL raised after our read must win (Conflict → the
             # runner retries with a fresh read).
-            self.client.delete(registry.JOB, namespace, name, propagation_policy=PROPAGATION,
-                               preconditions={"uid": job["metadata"]["uid"],
-                                              "resourceVersion": job["metadata"][
-                                                  "resourceVersion"]})
+            self.client.delete(
+                registry.JOB,
+                namespace,
+                name,
+                propagation_policy=PROPAGATION,
+                preconditions={
+                    "uid": job["metadata"]["uid"],
+                    "resourceVersion": job["metadata"]["resourceVersion"],
+                },
+            )
         except NotFound:
             pass
         return None

@@ -18,8 +18,12 @@ from berth.platform.backoff import exponential
 
 
 class WorkQueue:
-    def __init__(self, base_delay: float = 0.05, max_delay: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        base_delay: float = 0.05,
+        max_delay: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self._queue: deque[Hashable] = deque()
         self._queued: set[Hashable] = set()
         self._processing: set[Hashable] = set()

@@ -21,8 +21,9 @@ from berth.platform.metrics.usage import NodeUsageSampler
 __all__ = ["Metrics", "watch_cluster", "watch_node_usage", "unwatch"]
 
 
-def watch_cluster(metrics: Metrics, hub: InformerHub,
-                  scheduler: SchedulerView | None = None) -> list[Collector]:
+def watch_cluster(
+    metrics: Metrics, hub: InformerHub, scheduler: SchedulerView | None = None
+) -> list[Collector]:
     """Feed the event series from ``hub``'s informers and register the state collector;
     before ``hub.start()``. Returns the collectors to unregister when ``hub`` stops."""
     EventRecorder(metrics).register(hub)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import TYPE_CHECKING, Iterable, NamedTuple
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, NamedTuple
 
 from berth.platform.resources.gpus import DEVICE_MILLI
 from berth.platform.resources.meta import dig
@@ -32,17 +33,17 @@ CONTROLLER_UID = "batch.kubernetes.io/controller-uid"
 class NodeUsage(NamedTuple):
     name: str
     ready: bool
-    view: NodeView   # allocatable and requested (CPU millicores, memory bytes, GPUs)
+    view: NodeView  # allocatable and requested (CPU millicores, memory bytes, GPUs)
 
 
 class PodTally(NamedTuple):
     """Everything the collector needs from the pods, gathered in one pass."""
 
-    phases: Counter            # (namespace, phase) -> pods
-    running_jobs: set[str]     # controller uids of Jobs with a Running pod
-    on_node: dict[str, list[PodRequest]]   # node -> requests of its live pods
+    phases: Counter  # (namespace, phase) -> pods
+    running_jobs: set[str]  # controller uids of Jobs with a Running pod
+    on_node: dict[str, list[PodRequest]]  # node -> requests of its live pods
     pending: list[PodRequest]  # pods the scheduler still has to place
-    reasons: Counter           # unschedulable reason -> pending pods
+    reasons: Counter  # unschedulable reason -> pending pods
 
 
 class RequestCache:

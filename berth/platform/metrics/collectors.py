@@ -18,7 +18,13 @@ from prometheus_client.registry import Collector
 
 from berth.platform.controllers.informers import InformerHub
 from berth.platform.metrics.capacity import (
-    PodTally, RequestCache, device_allocated, fragmented_gpus, node_usages, requested_gpus)
+    PodTally,
+    RequestCache,
+    device_allocated,
+    fragmented_gpus,
+    node_usages,
+    requested_gpus,
+)
 from berth.platform.metrics.states import JOB_STATES, POD_PHASES, cron_next_fire, job_state
 from berth.platform.resources import registry
 from berth.platform.resources.meta import dig, parse_time
@@ -37,8 +43,9 @@ def _utcnow() -> datetime:
 
 
 class StateCollector(Collector):
-    def __init__(self, hub: InformerHub, scheduler: SchedulerView | None = None,
-                 clock: Clock = _utcnow):
+    def __init__(
+        self, hub: InformerHub, scheduler: SchedulerView | None = None, clock: Clock = _utcnow
+    ):
         self.scheduler = scheduler
         self.clock = clock
         self.jobs = hub.informer(registry.JOB)
@@ -58,12 +65,19 @@ class StateCollector(Collector):
 
     def _jobs(self, tally: PodTally) -> Iterable:
         family = GaugeMetricFamily(
-            "berth_jobs", "Jobs by namespace and state. state: " + ", ".join(JOB_STATES)
+            "berth_jobs",
+            "Jobs by namespace and state. state: "
+            + ", ".join(JOB_STATES)
             + " (active: a pod Running; pending: queued, no pod Running yet).",
-            labels=["namespace", "state"])
-        counts = Counter((dig(j, "metadata", "namespace"),
-                          job_state(j, dig(j, "metadata", "uid") in tally.running_jobs))
-                         for j in self.jobs.list())
+            labels=["namespace", "state"],
+        )
+        counts = Counter(
+            (
+                dig(j, "metadata", "namespace"),
+                job_state(j, dig(j, "metadata", "uid") in tally.running_jobs),
+            )
+            for j in self.jobs.list()
+        )
         for namespace in sorted({ns for ns, _ in counts}):
             for state in JOB_STATES:
                 family.add_metric([namespace, state], counts.get((namespace, state), 0))
@@ -71,8 +85,10 @@ class StateCollector(Collector):
 
     def _pods(self, tally: PodTally) -> Iterable:
         family = GaugeMetricFamily(
-            "berth_pods", "Pods by namespace and phase. phase: " + ", ".join(POD_PHASES) + ".",
-            labels=["namespace", "phase"])
+            "berth_pods",
+            "Pods by namespace and phase. phase: " + ", ".join(POD_PHASES) + ".",
+            labels=["namespace", "phase"],
+        )
         counts = tally.phases
         for namespace in sorted({ns for ns, _ in counts}):
             for phase in POD_PHASES:
@@ -84,40 +100,59 @@ class StateCollector(Collector):
             "reasons counts under each). reason: Insufficient cpu, Insufficient memory, "
             "Insufficient nvidia.com/gpu, node(s) didn't match Pod's node affinity/selector, "
             "node(s) had untolerated taint, node(s) were unschedulable, Too many pods, "
-            "no nodes available to schedule pods, ...", labels=["reason"])
+            "no nodes available to schedule pods, ...",
+            labels=["reason"],
+        )
         for reason, count in sorted(tally.reasons.items()):
             reasons.add_metric([reason], count)
         yield reasons
 
     def _nodes(self, tally: PodTally) -> Iterable:
         names = ("cpu_cores", "memory_bytes", "gpus")
-        scale = (1e-3, 1.0, 1.0)   # millicores to cores
-        alloc = {n: GaugeMetricFamily(f"berth_node_allocatable_{n}",
-                                      f"Allocatable {n.replace('_', ' ')} per node.",
-                                      labels=["node"]) for n in names}
-        req = {n: GaugeMetricFamily(f"berth_node_requested_{n}",
-                                    f"{n.replace('_', ' ').capitalize()} requested by the "
-                                    "live pods bound to each node.", labels=["node"])
-               for n in names}
-        ready = GaugeMetricFamily("berth_node_ready",
-                                  "1 when the node's Ready condition is True, else 0.",
-                                  labels=["node"])
+        scale = (1e-3, 1.0, 1.0)  # millicores to cores
+        alloc = {
+            n: GaugeMetricFamily(
+                f"berth_node_allocatable_{n}",
+                f"Allocatable {n.replace('_', ' ')} per node.",
+                labels=["node"],
+            )
+            for n in names
+        }
+        req = {
+            n: GaugeMetricFamily(
+                f"berth_node_requested_{n}",
+                f"{n.replace('_', ' ').capitalize()} requested by the "
+                "live pods bound to each node.",
+                labels=["node"],
+            )
+            for n in names
+        }
+        ready = GaugeMetricFamily(
+            "berth_node_ready",
+            "1 when the node's Ready condition is True, else 0.",
+            labels=["node"],
+        )
         fragmented = GaugeMetricFamily(
             "berth_node_fragmented_gpus",
             "Free GPU capacity on the node (whole devices and what shares leave of a device) "
             "that no pending GPU request could use (0 while no GPU pod is pending).",
-            labels=["node"])
+            labels=["node"],
+        )
         devices = GaugeMetricFamily(
             "berth_node_gpu_device_allocated",
             "GPU allocated on each device of each node, in GPUs (a whole GPU 1, shares "
             "berth.dev/gpu-milli / 1000), on the devices the scheduler chose.",
-            labels=["node", "device"])
+            labels=["node", "device"],
+        )
         for usage in node_usages(self.nodes.list(), tally.on_node):
             view = usage.view
-            for name, factor, a, r in zip(names, scale,
-                                          (view.alloc_cpu, view.alloc_mem, view.alloc_gpu),
-                                          (view.req_cpu, view.req_mem, requested_gpus(view)),
-                                          strict=True):
+            for name, factor, a, r in zip(
+                names,
+                scale,
+                (view.alloc_cpu, view.alloc_mem, view.alloc_gpu),
+                (view.req_cpu, view.req_mem, requested_gpus(view)),
+                strict=True,
+            ):
                 alloc[name].add_metric([usage.name], a * factor)
                 req[name].add_metric([usage.name], r * factor)
             ready.add_metric([usage.name], 1 if usage.ready else 0)
@@ -131,12 +166,16 @@ class StateCollector(Collector):
         yield devices
 
     def _cronjobs(self) -> Iterable:
-        nxt = GaugeMetricFamily("berth_cronjob_next_schedule_time_seconds",
-                                "When each CronJob fires next (Unix time; absent while "
-                                "suspended).", labels=["namespace", "cronjob"])
-        last = GaugeMetricFamily("berth_cronjob_last_schedule_time_seconds",
-                                 "When each CronJob last created a run (Unix time).",
-                                 labels=["namespace", "cronjob"])
+        nxt = GaugeMetricFamily(
+            "berth_cronjob_next_schedule_time_seconds",
+            "When each CronJob fires next (Unix time; absent while suspended).",
+            labels=["namespace", "cronjob"],
+        )
+        last = GaugeMetricFamily(
+            "berth_cronjob_last_schedule_time_seconds",
+            "When each CronJob last created a run (Unix time).",
+            labels=["namespace", "cronjob"],
+        )
         now = self.clock()
         for cj in self.cronjobs.list():
             key = [dig(cj, "metadata", "namespace"), dig(cj, "metadata", "name")]
@@ -145,8 +184,9 @@ class StateCollector(Collector):
                 last.add_metric(key, parse_time(last_time).timestamp())
             if dig(cj, "spec", "suspend"):
                 continue
-            fire = cron_next_fire(dig(cj, "spec", "schedule", default=""),
-                                  dig(cj, "spec", "timeZone"), now)
+            fire = cron_next_fire(
+                dig(cj, "spec", "schedule", default=""), dig(cj, "spec", "timeZone"), now
+            )
             if fire is not None:
                 nxt.add_metric(key, fire.timestamp())
         yield nxt
@@ -158,15 +198,23 @@ class StateCollector(Collector):
             "berth_scheduler_schedule_attempts",
             "Scheduling decisions and bind outcomes. result: scheduled (bind accepted), "
             "unschedulable (no node fits), conflict (pod changed meanwhile), error (store "
-            "failure).", labels=["result"])
-        for result, value in (("scheduled", stats.bound), ("unschedulable", stats.unschedulable),
-                              ("conflict", stats.bind_conflicts), ("error", stats.bind_errors)):
+            "failure).",
+            labels=["result"],
+        )
+        for result, value in (
+            ("scheduled", stats.bound),
+            ("unschedulable", stats.unschedulable),
+            ("conflict", stats.bind_conflicts),
+            ("error", stats.bind_errors),
+        ):
             attempts.add_metric([result], value)
         yield attempts
         queue = GaugeMetricFamily(
             "berth_scheduler_pending_pods",
             "Pods waiting in the scheduler, by queue. queue: active, backoff, unschedulable, "
-            "flight (bind in progress).", labels=["queue"])
+            "flight (bind in progress).",
+            labels=["queue"],
+        )
         for name, value in sorted(scheduler.queue_counts.items()):
             queue.add_metric([name], value)
         yield queue

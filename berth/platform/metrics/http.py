@@ -51,8 +51,9 @@ class RequestMetrics:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        verb, resource = request_labels(scope["method"], scope["path"],
-                                        scope.get("query_string", b"").decode("latin-1"))
+        verb, resource = request_labels(
+            scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1")
+        )
         status = {"code": 500}
 
         async def send_status(message: Message) -> None:

@@ -36,7 +36,7 @@ class EventRecorder:
     def __init__(self, metrics: Metrics, clock: Callable[[], float] = time.monotonic):
         self.metrics = metrics
         self.clock = clock
-        self._queued_jobs: dict[str, float] = {}   # job uid -> seen, until a pod is bound
+        self._queued_jobs: dict[str, float] = {}  # job uid -> seen, until a pod is bound
         self._unbound_pods: dict[str, float] = {}  # pod uid -> seen unbound, until bound
 
     def register(self, hub: InformerHub) -> None:

@@ -15,8 +15,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 # Batch work lasts seconds to days.
 JOB_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400)
 # Queueing and scheduling: milliseconds when there is room, hours when there is none.
-WAIT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800,
-                3600)
+WAIT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600)
 API_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 # A CronJob run is on time within a second of its schedule (see dashboards/cron).
 LATENESS_BUCKETS = (0.01, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600)
@@ -55,45 +54,63 @@ class Metrics:
         self.job_duration = Histogram(
             "berth_job_duration_seconds",
             "Time from a Job's start to its end. result: complete, failed.",
-            ["result"], buckets=JOB_BUCKETS, registry=r)
+            ["result"],
+            buckets=JOB_BUCKETS,
+            registry=r,
+        )
         self.job_queue_wait = Histogram(
             "berth_job_queue_wait_seconds",
             "Time from a Job's creation to the first of its pods bound to a node.",
-            buckets=WAIT_BUCKETS, registry=r)
+            buckets=WAIT_BUCKETS,
+            registry=r,
+        )
         self.job_completions = Counter(
             "berth_job_completions_total",
             "Jobs that completed. reason: CompletionsReached, SuccessPolicy.",
-            ["reason"], registry=r)
+            ["reason"],
+            registry=r,
+        )
         self.job_failures = Counter(
             "berth_job_failures_total",
             "Jobs that failed. reason: BackoffLimitExceeded, DeadlineExceeded, "
             "PodFailurePolicy, MaxFailedIndexesExceeded, other.",
-            ["reason"], registry=r)
+            ["reason"],
+            registry=r,
+        )
         # -- scheduler ---------------------------------------------------------------------
         self.scheduling_latency = Histogram(
             "berth_scheduler_pod_scheduling_seconds",
             "Time from a pod entering the scheduling queue to its bind to a node.",
-            buckets=WAIT_BUCKETS, registry=r)
+            buckets=WAIT_BUCKETS,
+            registry=r,
+        )
         # -- workers -----------------------------------------------------------------------
         self.pod_launches = Counter(
             "berth_pod_launches_total",
             "Pods whose containers a node agent started. node: the node's name.",
-            ["node"], registry=r)
+            ["node"],
+            registry=r,
+        )
         self.pod_failures = Counter(
             "berth_pod_failures_total",
             "Pods that ended Failed. reason: Error, OOMKilled, StartError, DeadlineExceeded, "
             "Evicted, NodeLost, Unknown, other (the pod's or its container's reason).",
-            ["reason"], registry=r)
+            ["reason"],
+            registry=r,
+        )
         # -- cron --------------------------------------------------------------------------
         self.cron_lateness = Histogram(
             "berth_cronjob_firing_lateness_seconds",
             "How long after its scheduled time a CronJob run was created.",
-            buckets=LATENESS_BUCKETS, registry=r)
+            buckets=LATENESS_BUCKETS,
+            registry=r,
+        )
         self.cron_missed = Counter(
             "berth_cronjob_missed_runs_total",
             "Scheduled CronJob runs that were never created (controller down past "
             "startingDeadlineSeconds, or skipped by concurrencyPolicy Forbid).",
-            registry=r)
+            registry=r,
+        )
         # -- API ---------------------------------------------------------------------------
         self.api_requests = Counter(
             "berth_api_requests_total",
@@ -101,19 +118,28 @@ class Metrics:
             "deletecollection (non-resource paths: the HTTP method); resource: the resource "
             "and subresource (jobs, pods/log...; empty for /healthz, discovery, /metrics); "
             "code: the HTTP status.",
-            ["verb", "resource", "code"], registry=r)
+            ["verb", "resource", "code"],
+            registry=r,
+        )
         self.api_latency = Histogram(
             "berth_api_request_duration_seconds",
             "API request latency, watches excepted. verb, resource: as berth_api_requests_total.",
-            ["verb", "resource"], buckets=API_BUCKETS, registry=r)
+            ["verb", "resource"],
+            buckets=API_BUCKETS,
+            registry=r,
+        )
         self.watch_connections = Gauge(
             "berth_api_watch_connections",
             "Open watch streams. resource: the resource watched.",
-            ["resource"], registry=r)
+            ["resource"],
+            registry=r,
+        )
         self.leader = Gauge(
             "berth_controller_leader",
             "1 while this process runs the controllers, scheduler and node agents; 0 while "
-            "it waits for the lease (or serves the API only).", registry=r)
+            "it waits for the lease (or serves the API only).",
+            registry=r,
+        )
 
     # -- hooks for the parts that fire events ---------------------------------------------
     def cron_fired(self, lateness_s: float) -> None:

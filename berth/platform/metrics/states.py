@@ -36,9 +36,9 @@ def job_state(job: dict, running: bool) -> str:
 
 
 class JobFinish(NamedTuple):
-    result: str            # "complete" or "failed"
-    reason: str            # the condition's reason (CompletionsReached, BackoffLimitExceeded...)
-    duration_s: float | None   # start to finish, None when the Job never started
+    result: str  # "complete" or "failed"
+    reason: str  # the condition's reason (CompletionsReached, BackoffLimitExceeded...)
+    duration_s: float | None  # start to finish, None when the Job never started
 
 
 def job_finish(job: dict) -> JobFinish | None:
@@ -48,7 +48,7 @@ def job_finish(job: dict) -> JobFinish | None:
         if condition is None:
             continue
         start = dig(job, "status", "startTime")
-        end = (dig(job, "status", "completionTime") or condition.get("lastTransitionTime"))
+        end = dig(job, "status", "completionTime") or condition.get("lastTransitionTime")
         duration = None
         if start and end:
             duration = max((parse_time(end) - parse_time(start)).total_seconds(), 0.0)

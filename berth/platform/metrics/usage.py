@@ -24,12 +24,12 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 log = logging.getLogger(__name__)
 
 _STUCK_S = 60.0
-_BUSY_FIELDS = (0, 1, 2, 5, 6, 7)   # user nice system irq softirq steal (not idle, iowait)
+_BUSY_FIELDS = (0, 1, 2, 5, 6, 7)  # user nice system irq softirq steal (not idle, iowait)
 
 
 class HostUsage(NamedTuple):
-    cpu_seconds: float      # CPU time spent busy since boot, all cores together
-    memory_used: int        # MemTotal - MemAvailable, bytes
+    cpu_seconds: float  # CPU time spent busy since boot, all cores together
+    memory_used: int  # MemTotal - MemAvailable, bytes
     memory_total: int
 
 
@@ -81,8 +81,7 @@ class NodeUsageSampler(Collector):
     @classmethod
     def of_agents(cls, kubelet, period_s: float) -> NodeUsageSampler:
         """``kubelet.agents``: {node name: ref with ``node_id``}, as ``KubeletSync`` has."""
-        return cls(lambda: {name: ref.node_id for name, ref in kubelet.agents.items()},
-                   period_s)
+        return cls(lambda: {name: ref.node_id for name, ref in kubelet.agents.items()}, period_s)
 
     def start(self) -> NodeUsageSampler:
         self._thread = threading.Thread(target=self._run, name="node-usage", daemon=True)
@@ -124,19 +123,23 @@ class NodeUsageSampler(Collector):
         for name, node_id in nodes.items():
             if name not in self._inflight:
                 strategy = NodeAffinitySchedulingStrategy(node_id, soft=False)
-                self._inflight[name] = (_sample.options(scheduling_strategy=strategy).remote(),
-                                        now)
+                self._inflight[name] = (_sample.options(scheduling_strategy=strategy).remote(), now)
         self.latest = latest
 
     def collect(self) -> Iterable:
-        cpu = CounterMetricFamily("berth_node_cpu_usage_seconds",
-                                  "Busy CPU time of each Ray node's host since its boot, all "
-                                  "cores together.", labels=["node"])
-        used = GaugeMetricFamily("berth_node_memory_usage_bytes",
-                                 "Memory in use on each Ray node's host (total - available).",
-                                 labels=["node"])
-        total = GaugeMetricFamily("berth_node_memory_total_bytes",
-                                  "Memory of each Ray node's host.", labels=["node"])
+        cpu = CounterMetricFamily(
+            "berth_node_cpu_usage_seconds",
+            "Busy CPU time of each Ray node's host since its boot, all cores together.",
+            labels=["node"],
+        )
+        used = GaugeMetricFamily(
+            "berth_node_memory_usage_bytes",
+            "Memory in use on each Ray node's host (total - available).",
+            labels=["node"],
+        )
+        total = GaugeMetricFamily(
+            "berth_node_memory_total_bytes", "Memory of each Ray node's host.", labels=["node"]
+        )
         for name, sample in sorted(self.latest.items()):
             cpu.add_metric([name], sample.cpu_seconds)
             used.add_metric([name], sample.memory_used)

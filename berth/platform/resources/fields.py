@@ -24,13 +24,31 @@ _META = frozenset({"metadata.name", "metadata.namespace"})
 # (``metadata.name`` and ``metadata.namespace``). Node and Namespace deliberately lack
 # ``metadata.namespace``, as in Kubernetes.
 SUPPORTED: dict[str, frozenset[str]] = {
-    "Pod": _META | {"spec.nodeName", "spec.restartPolicy", "spec.schedulerName",
-                    "spec.serviceAccountName", "spec.hostNetwork", "status.phase",
-                    "status.podIP", "status.nominatedNodeName"},
-    "Event": _META | {"involvedObject.kind", "involvedObject.namespace", "involvedObject.name",
-                      "involvedObject.uid", "involvedObject.apiVersion",
-                      "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason",
-                      "reportingComponent", "source", "type"},
+    "Pod": _META
+    | {
+        "spec.nodeName",
+        "spec.restartPolicy",
+        "spec.schedulerName",
+        "spec.serviceAccountName",
+        "spec.hostNetwork",
+        "status.phase",
+        "status.podIP",
+        "status.nominatedNodeName",
+    },
+    "Event": _META
+    | {
+        "involvedObject.kind",
+        "involvedObject.namespace",
+        "involvedObject.name",
+        "involvedObject.uid",
+        "involvedObject.apiVersion",
+        "involvedObject.resourceVersion",
+        "involvedObject.fieldPath",
+        "reason",
+        "reportingComponent",
+        "source",
+        "type",
+    },
     "Job": _META | {"status.successful"},
     "Namespace": frozenset({"metadata.name", "status.phase"}),
     "Node": frozenset({"metadata.name", "spec.unschedulable"}),
@@ -53,8 +71,7 @@ _EXTRACTORS: dict[tuple[str, str], Callable[[dict], object]] = {
     ("Pod", "spec.hostNetwork"): lambda o: bool(dig(o, "spec", "hostNetwork", default=False)),
     ("Pod", "status.podIP"): _pod_ip,
     ("Job", "status.successful"): lambda o: dig(o, "status", "succeeded", default=0),
-    ("Node", "spec.unschedulable"): lambda o: bool(dig(o, "spec", "unschedulable",
-                                                       default=False)),
+    ("Node", "spec.unschedulable"): lambda o: bool(dig(o, "spec", "unschedulable", default=False)),
     # core/v1 calls ReportingController "reportingComponent"; "source" falls back to it.
     ("Event", "source"): lambda o: dig(o, "source", "component") or o.get("reportingComponent"),
 }
@@ -141,7 +158,7 @@ def _split_term(term: str) -> tuple[str, str, str] | None:
     for i in range(len(term)):
         for op in _OPERATORS:
             if term.startswith(op, i):
-                return term[:i], op, term[i + len(op):]
+                return term[:i], op, term[i + len(op) :]
     return None
 
 

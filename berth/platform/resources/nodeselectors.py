@@ -12,8 +12,8 @@ empty term; the terms of a selector are ORed.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 
 from berth.platform.errors import BadRequest
 from berth.platform.resources.selectors import (
@@ -38,9 +38,13 @@ class Term:
 def parse_term(term: Mapping) -> Term:
     """A ``NodeSelectorTerm`` dict as a ``Term`` (never raises: see ``Term.valid``)."""
     try:
-        return Term(tuple(_expression(e, _NODE_OPERATORS, "node selector")
-                          for e in term.get("matchExpressions") or []),
-                    tuple(_node_field(f) for f in term.get("matchFields") or []))
+        return Term(
+            tuple(
+                _expression(e, _NODE_OPERATORS, "node selector")
+                for e in term.get("matchExpressions") or []
+            ),
+            tuple(_node_field(f) for f in term.get("matchFields") or []),
+        )
     except BadRequest:
         return Term(valid=False)
 
@@ -62,20 +66,23 @@ def term_matches(term: Term, labels: Mapping[str, str] | None, node_name: str = 
     return all(r.matches(fields) for r in term.fields)
 
 
-def terms_match(terms: Iterable[Term], labels: Mapping[str, str] | None,
-                node_name: str = "") -> bool:
+def terms_match(
+    terms: Iterable[Term], labels: Mapping[str, str] | None, node_name: str = ""
+) -> bool:
     """Terms are ORed; no terms select no node."""
     return any(term_matches(t, labels, node_name) for t in terms)
 
 
-def node_selector_term_matches(term: Mapping, labels: Mapping[str, str] | None,
-                               node_name: str = "") -> bool:
+def node_selector_term_matches(
+    term: Mapping, labels: Mapping[str, str] | None, node_name: str = ""
+) -> bool:
     """One ``nodeSelectorTerms[]`` dict, parsed and matched."""
     return term_matches(parse_term(term), labels, node_name)
 
 
-def node_selector_matches(selector: Mapping | None, labels: Mapping[str, str] | None,
-                          node_name: str = "") -> bool:
+def node_selector_matches(
+    selector: Mapping | None, labels: Mapping[str, str] | None, node_name: str = ""
+) -> bool:
     """A ``NodeSelector`` dict: its terms are ORed; no terms selects no node."""
     return terms_match(parse_terms(selector), labels, node_name)
 
@@ -95,6 +102,7 @@ def _node_field(expr: Mapping) -> Requirement:
     if op not in ("In", "NotIn"):
         raise BadRequest(f'"{op}" is not a valid node field selector operator')
     if len(values) != 1:
-        raise BadRequest(f'unexpected number of value ({len(values)}) for node field selector '
-                         f'operator "{op}"')
+        raise BadRequest(
+            f'unexpected number of value ({len(values)}) for node field selector operator "{op}"'
+        )
     return Requirement("metadata.name", EQUALS if op == "In" else NOT_EQUALS, tuple(values))

@@ -8,7 +8,7 @@ ask this here.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 PENDING = "Pending"
 RUNNING = "Running"

@@ -44,28 +44,46 @@ class ResourceType:
         return f"{root}/{name}" if name else root
 
 
-NAMESPACE = ResourceType("", "v1", "Namespace", "namespaces", False, ("ns",),
-                         subresources=("status",))
+NAMESPACE = ResourceType(
+    "", "v1", "Namespace", "namespaces", False, ("ns",), subresources=("status",)
+)
 POD = ResourceType("", "v1", "Pod", "pods", True, ("po",), ("all",), ("status", "log", "binding"))
 CONFIG_MAP = ResourceType("", "v1", "ConfigMap", "configmaps", True, ("cm",))
 SECRET = ResourceType("", "v1", "Secret", "secrets", True)
 EVENT = ResourceType("", "v1", "Event", "events", True, ("ev",))
 NODE = ResourceType("", "v1", "Node", "nodes", False, ("no",), subresources=("status",))
-PERSISTENT_VOLUME = ResourceType("", "v1", "PersistentVolume", "persistentvolumes", False,
-                                 ("pv",), subresources=("status",))
-PERSISTENT_VOLUME_CLAIM = ResourceType("", "v1", "PersistentVolumeClaim",
-                                       "persistentvolumeclaims", True, ("pvc",),
-                                       subresources=("status",))
+PERSISTENT_VOLUME = ResourceType(
+    "", "v1", "PersistentVolume", "persistentvolumes", False, ("pv",), subresources=("status",)
+)
+PERSISTENT_VOLUME_CLAIM = ResourceType(
+    "",
+    "v1",
+    "PersistentVolumeClaim",
+    "persistentvolumeclaims",
+    True,
+    ("pvc",),
+    subresources=("status",),
+)
 JOB = ResourceType("batch", "v1", "Job", "jobs", True, (), ("all",), ("status",))
-CRON_JOB = ResourceType("batch", "v1", "CronJob", "cronjobs", True, ("cj",), ("all",),
-                        ("status",))
-STORAGE_CLASS = ResourceType("storage.k8s.io", "v1", "StorageClass", "storageclasses", False,
-                             ("sc",))
+CRON_JOB = ResourceType("batch", "v1", "CronJob", "cronjobs", True, ("cj",), ("all",), ("status",))
+STORAGE_CLASS = ResourceType(
+    "storage.k8s.io", "v1", "StorageClass", "storageclasses", False, ("sc",)
+)
 LEASE = ResourceType("coordination.k8s.io", "v1", "Lease", "leases", True)
 
 ALL: tuple[ResourceType, ...] = (
-    NAMESPACE, POD, CONFIG_MAP, SECRET, EVENT, NODE, PERSISTENT_VOLUME, PERSISTENT_VOLUME_CLAIM,
-    JOB, CRON_JOB, STORAGE_CLASS, LEASE,
+    NAMESPACE,
+    POD,
+    CONFIG_MAP,
+    SECRET,
+    EVENT,
+    NODE,
+    PERSISTENT_VOLUME,
+    PERSISTENT_VOLUME_CLAIM,
+    JOB,
+    CRON_JOB,
+    STORAGE_CLASS,
+    LEASE,
 )
 
 _BY_PATH = {(rt.group, rt.version, rt.plural): rt for rt in ALL}

@@ -22,25 +22,38 @@ from berth.platform.resources import quantity
 _SCHEMA_FILE = Path(__file__).with_name("schema.json")
 
 # schema.json spells every integer "integer"; these are the int64 ones in k8s.io/api.
-INT64_FIELDS = frozenset({
-    ("V1ObjectMeta", "generation"), ("V1ObjectMeta", "deletionGracePeriodSeconds"),
-    ("V1JobSpec", "activeDeadlineSeconds"), ("V1CronJobSpec", "startingDeadlineSeconds"),
-    ("V1PodSpec", "activeDeadlineSeconds"), ("V1PodSpec", "terminationGracePeriodSeconds"),
-    ("V1Probe", "terminationGracePeriodSeconds"), ("V1PodSecurityContext", "runAsUser"),
-    ("V1PodSecurityContext", "runAsGroup"), ("V1PodSecurityContext", "fsGroup"),
-    ("V1PodSecurityContext", "supplementalGroups"), ("V1SecurityContext", "runAsUser"),
-    ("V1SecurityContext", "runAsGroup"), ("V1Toleration", "tolerationSeconds"),
-    ("V1ServiceAccountTokenProjection", "expirationSeconds"),
-    ("V1DeleteOptions", "gracePeriodSeconds"), ("V1ContainerImage", "sizeBytes"),
-    ("V1LinuxContainerUser", "uid"), ("V1LinuxContainerUser", "gid"),
-    ("V1LinuxContainerUser", "supplementalGroups"), ("V1PodCondition", "observedGeneration"),
-    ("V1PodStatus", "observedGeneration"), ("V1NodeSwapStatus", "capacity"),
-    ("V1SleepAction", "seconds"),
-})
+INT64_FIELDS = frozenset(
+    {
+        ("V1ObjectMeta", "generation"),
+        ("V1ObjectMeta", "deletionGracePeriodSeconds"),
+        ("V1JobSpec", "activeDeadlineSeconds"),
+        ("V1CronJobSpec", "startingDeadlineSeconds"),
+        ("V1PodSpec", "activeDeadlineSeconds"),
+        ("V1PodSpec", "terminationGracePeriodSeconds"),
+        ("V1Probe", "terminationGracePeriodSeconds"),
+        ("V1PodSecurityContext", "runAsUser"),
+        ("V1PodSecurityContext", "runAsGroup"),
+        ("V1PodSecurityContext", "fsGroup"),
+        ("V1PodSecurityContext", "supplementalGroups"),
+        ("V1SecurityContext", "runAsUser"),
+        ("V1SecurityContext", "runAsGroup"),
+        ("V1Toleration", "tolerationSeconds"),
+        ("V1ServiceAccountTokenProjection", "expirationSeconds"),
+        ("V1DeleteOptions", "gracePeriodSeconds"),
+        ("V1ContainerImage", "sizeBytes"),
+        ("V1LinuxContainerUser", "uid"),
+        ("V1LinuxContainerUser", "gid"),
+        ("V1LinuxContainerUser", "supplementalGroups"),
+        ("V1PodCondition", "observedGeneration"),
+        ("V1PodStatus", "observedGeneration"),
+        ("V1NodeSwapStatus", "capacity"),
+        ("V1SleepAction", "seconds"),
+    }
+)
 # The only ``any`` fields that are intstr.IntOrString; the others are free-form objects.
 INT_OR_STRING_FIELDS = frozenset({("V1HTTPGetAction", "port"), ("V1TCPSocketAction", "port")})
 
-_INT_RANGE = {"int32": (-2**31, 2**31 - 1), "int64": (-2**63, 2**63 - 1)}
+_INT_RANGE = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 _BASE64_CHARS = re.compile(r"[^A-Za-z0-9+/=]")
 # Values with their own decoders report their own messages, not Go's "cannot unmarshal".
@@ -133,8 +146,7 @@ def _parse(spelling: str, model: str, field: str) -> FieldType:
         return FieldType("int64" if (model, field) in INT64_FIELDS else "int32")
     if spelling == "any" and (model, field) in INT_OR_STRING_FIELDS:
         return FieldType("int-or-string")
-    if spelling in ("string", "boolean", "number", "date-time", "date", "byte", "quantity",
-                    "any"):
+    if spelling in ("string", "boolean", "number", "date-time", "date", "byte", "quantity", "any"):
         return FieldType(spelling)
     return FieldType("model", spelling)
 
@@ -170,14 +182,15 @@ def _check_model(model: str, obj: dict, path: str, found: list[str]) -> None:
             _check_value(ftype, value, model, f"{path}.{key}" if path else key, found)
 
 
-def _check_value(ftype: FieldType, value: object, model: str, path: str,
-                 found: list[str]) -> None:
+def _check_value(ftype: FieldType, value: object, model: str, path: str, found: list[str]) -> None:
     """Go reports the innermost struct holding the field and the dotted path without indices."""
     problem = _scalar_problem(ftype, value)
     if problem is not None:
         if not problem.startswith(_STANDALONE):
-            problem = (f"json: cannot unmarshal {problem} into Go struct field "
-                       f"{go_name(model)}.{path} of type {_go_type(ftype)}")
+            problem = (
+                f"json: cannot unmarshal {problem} into Go struct field "
+                f"{go_name(model)}.{path} of type {_go_type(ftype)}"
+            )
         found.append(problem)
         return
     if ftype.kind == "model":
@@ -236,8 +249,10 @@ def _scalar_problem(ftype: FieldType, value: object) -> str | None:
         if seen != "string":
             return seen
         if kind == "date-time" and not _RFC3339.match(value):  # type: ignore[arg-type]
-            return (f'parsing time "{value}" as "2006-01-02T15:04:05Z07:00": cannot parse '
-                    f'"{value}" as "2006"')
+            return (
+                f'parsing time "{value}" as "2006-01-02T15:04:05Z07:00": cannot parse '
+                f'"{value}" as "2006"'
+            )
         return None
     if kind == "byte":
         return seen if seen != "string" else _base64_problem(value)  # type: ignore[arg-type]
@@ -268,7 +283,14 @@ def _go_type(ftype: FieldType) -> str:
         return "map[string]" + _go_type(ftype.item)  # type: ignore[arg-type]
     if ftype.kind == "model":
         return f"{go_package(ftype.name)}.{go_name(ftype.name)}"
-    return {"string": "string", "boolean": "bool", "number": "float64", "byte": "[]uint8",
-            "date-time": "v1.Time", "date": "string", "quantity": "resource.Quantity",
-            "int-or-string": "intstr.IntOrString", "any": "interface {}"}.get(ftype.kind,
-                                                                               ftype.kind)
+    return {
+        "string": "string",
+        "boolean": "bool",
+        "number": "float64",
+        "byte": "[]uint8",
+        "date-time": "v1.Time",
+        "date": "string",
+        "quantity": "resource.Quantity",
+        "int-or-string": "intstr.IntOrString",
+        "any": "interface {}",
+    }.get(ftype.kind, ftype.kind)

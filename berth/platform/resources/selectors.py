@@ -100,6 +100,7 @@ NOTHING = Selector(nothing=True)
 
 # -- building requirements -------------------------------------------------------------------
 
+
 def requirement(key: str, operator: str, values: list[str] | tuple[str, ...] = ()) -> Requirement:
     """``labels.NewRequirement``: validate and build one requirement, or raise BadRequest."""
     errors = _requirement_errors(key, operator, list(values))
@@ -116,22 +117,29 @@ def _requirement_errors(key: str, op: str, vals: list[str]) -> list[str]:
     if key_errors:
         errors.append(_invalid("key", key, "; ".join(key_errors)))
     if op in (IN, NOT_IN) and not vals:
-        errors.append(_invalid("values", vals,
-                               "for 'in', 'notin' operators, values set can't be empty"))
+        errors.append(
+            _invalid("values", vals, "for 'in', 'notin' operators, values set can't be empty")
+        )
     elif op in (EQUALS, DOUBLE_EQUALS, NOT_EQUALS) and len(vals) != 1:
-        errors.append(_invalid("values", vals,
-                               "exact-match compatibility requires one single value"))
+        errors.append(
+            _invalid("values", vals, "exact-match compatibility requires one single value")
+        )
     elif op in (EXISTS, DOES_NOT_EXIST) and vals:
-        errors.append(_invalid("values", vals,
-                               "values set must be empty for exists and does not exist"))
+        errors.append(
+            _invalid("values", vals, "values set must be empty for exists and does not exist")
+        )
     elif op in (GREATER_THAN, LESS_THAN):
         if len(vals) != 1:
-            errors.append(_invalid("values", vals,
-                                   "for 'Gt', 'Lt' operators, exactly one value is required"))
+            errors.append(
+                _invalid("values", vals, "for 'Gt', 'Lt' operators, exactly one value is required")
+            )
         for i, v in enumerate(vals):
             if _int64(v) is None:
-                errors.append(_invalid(f"values[{i}]", v,
-                                       "for 'Gt', 'Lt' operators, the value must be an integer"))
+                errors.append(
+                    _invalid(
+                        f"values[{i}]", v, "for 'Gt', 'Lt' operators, the value must be an integer"
+                    )
+                )
     elif op not in _BINARY + (EXISTS, DOES_NOT_EXIST):
         errors.append(f'operator: Unsupported value: "{op}"')
     for i, v in enumerate(vals):
@@ -156,7 +164,7 @@ def _int64(text: str) -> int | None:
     if not isinstance(text, str) or not _INT64.fullmatch(text):
         return None
     value = int(text)
-    return value if -2**63 <= value < 2**63 else None
+    return value if -(2**63) <= value < 2**63 else None
 
 
 def _selector(requirements: list[Requirement]) -> Selector:
@@ -167,8 +175,17 @@ def _selector(requirements: list[Requirement]) -> Selector:
 
 # Token kinds of the apimachinery lexer.
 _IDENT, _END, _ERROR = "identifier", "end of string", "error"
-_SYMBOLS = {")": ")", ",": ",", "!": "!", "==": "==", "=": "=", ">": ">", "<": "<",
-            "!=": "!=", "(": "("}
+_SYMBOLS = {
+    ")": ")",
+    ",": ",",
+    "!": "!",
+    "==": "==",
+    "=": "=",
+    ">": ">",
+    "<": "<",
+    "!=": "!=",
+    "(": "(",
+}
 _KEYWORDS = {"in": IN, "notin": NOT_IN}
 _SPECIAL = set("=!(),><")
 _SPACE = set(" \t\r\n")
@@ -187,7 +204,7 @@ def _lex(text: str) -> list[tuple[str, str]]:
             # Longest run of special characters that still spells a symbol: "!=", "==".
             j, last = i, None
             while j < n and text[j] in _SPECIAL:
-                if text[i:j + 1] in _SYMBOLS:
+                if text[i : j + 1] in _SYMBOLS:
                     last = j + 1
                 elif last is not None:
                     break
@@ -272,8 +289,15 @@ class _Parser:
 
     def operator(self) -> str:
         tok, lit = self.take(values=False)
-        ops = {IN: IN, NOT_IN: NOT_IN, "=": EQUALS, "==": DOUBLE_EQUALS, "!=": NOT_EQUALS,
-               ">": GREATER_THAN, "<": LESS_THAN}
+        ops = {
+            IN: IN,
+            NOT_IN: NOT_IN,
+            "=": EQUALS,
+            "==": DOUBLE_EQUALS,
+            "!=": NOT_EQUALS,
+            ">": GREATER_THAN,
+            "<": LESS_THAN,
+        }
         if tok not in ops:
             raise BadRequest(f"found '{lit}', expected: {', '.join(_BINARY)}")
         return ops[tok]

@@ -14,15 +14,20 @@ NO_PROVISIONER = "kubernetes.io/no-provisioner"
 
 def is_default(sc: dict) -> bool:
     annotations = (sc.get("metadata") or {}).get("annotations") or {}
-    return (annotations.get(DEFAULT_CLASS_ANNOTATION) == "true"
-            or annotations.get(BETA_DEFAULT_CLASS_ANNOTATION) == "true")
+    return (
+        annotations.get(DEFAULT_CLASS_ANNOTATION) == "true"
+        or annotations.get(BETA_DEFAULT_CLASS_ANNOTATION) == "true"
+    )
 
 
 def default_class(classes: Iterable[dict]) -> dict | None:
     """Kubernetes' ``GetDefaultClass``: of the classes marked default, the newest (then the
     first by name), so adding a second default takes over at once."""
-    marked = [sc for sc in classes if is_default(sc)
-              and not (sc.get("metadata") or {}).get("deletionTimestamp")]
+    marked = [
+        sc
+        for sc in classes
+        if is_default(sc) and not (sc.get("metadata") or {}).get("deletionTimestamp")
+    ]
     if not marked:
         return None
     marked.sort(key=lambda sc: sc["metadata"]["name"])
@@ -34,8 +39,11 @@ def wants_default_class(spec: dict) -> bool:
     binder's retroactive assignment): it names no class, no volume and no selector. A claim
     with a selector is left class-less so it can bind the labelled static volumes it asks
     for (the lecture's example), which a default class would rule out."""
-    return (spec.get("storageClassName") is None and not spec.get("volumeName")
-            and spec.get("selector") is None)
+    return (
+        spec.get("storageClassName") is None
+        and not spec.get("volumeName")
+        and spec.get("selector") is None
+    )
 
 
 def claim_class(claim: dict) -> str:

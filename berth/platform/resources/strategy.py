@@ -61,9 +61,14 @@ def _pod_on_create(obj: dict) -> None:
     spec = as_dict(obj.get("spec"))
     status: dict[str, object] = {"phase": "Pending", "qosClass": pod.qos_class(spec)}
     if spec.get("schedulingGates"):
-        status["conditions"] = [{
-            "type": "PodScheduled", "status": "False", "reason": "SchedulingGated",
-            "message": "Scheduling is blocked due to non-empty scheduling gates"}]
+        status["conditions"] = [
+            {
+                "type": "PodScheduled",
+                "status": "False",
+                "reason": "SchedulingGated",
+                "message": "Scheduling is blocked due to non-empty scheduling gates",
+            }
+        ]
     obj["status"] = status
 
 
@@ -98,9 +103,10 @@ def _namespace_on_create(obj: dict) -> None:
 
 def _pv_on_create(obj: dict) -> None:
     # The phase clock starts with the object: creationTimestamp is "now" here.
-    obj["status"] = {"phase": "Pending",
-                     "lastPhaseTransitionTime": as_dict(obj.get("metadata")).get(
-                         "creationTimestamp")}
+    obj["status"] = {
+        "phase": "Pending",
+        "lastPhaseTransitionTime": as_dict(obj.get("metadata")).get("creationTimestamp"),
+    }
 
 
 def _job_status(new: dict, old: dict) -> list[Cause]:
@@ -116,36 +122,63 @@ def _pvc_status(new: dict, old: dict) -> list[Cause]:
 
 RULES: dict[str, KindRules] = {
     registry.NAMESPACE.key: KindRules(
-        core.default_namespace, _namespace_on_create, cluster.validate_namespace,
-        cluster.validate_namespace_update, cluster.validate_namespace_status_update),
+        core.default_namespace,
+        _namespace_on_create,
+        cluster.validate_namespace,
+        cluster.validate_namespace_update,
+        cluster.validate_namespace_status_update,
+    ),
     registry.POD.key: KindRules(
-        pod.default_pod, _pod_on_create, validate_pod_create, pod_update.validate_pod_update,
-        pod_update.validate_pod_status_update, tracks_generation=True),
+        pod.default_pod,
+        _pod_on_create,
+        validate_pod_create,
+        pod_update.validate_pod_update,
+        pod_update.validate_pod_status_update,
+        tracks_generation=True,
+    ),
     registry.CONFIG_MAP.key: KindRules(
-        _nothing, _nothing, config.validate_config_map, config.validate_config_map_update),
+        _nothing, _nothing, config.validate_config_map, config.validate_config_map_update
+    ),
     registry.SECRET.key: KindRules(
-        core.default_secret, _nothing, config.validate_secret, config.validate_secret_update),
+        core.default_secret, _nothing, config.validate_secret, config.validate_secret_update
+    ),
     registry.EVENT.key: KindRules(
-        _nothing, _nothing, cluster.validate_event, cluster.validate_event_update),
+        _nothing, _nothing, cluster.validate_event, cluster.validate_event_update
+    ),
     registry.NODE.key: KindRules(
-        core.default_node, _nothing, cluster.validate_node, cluster.validate_node_update),
+        core.default_node, _nothing, cluster.validate_node, cluster.validate_node_update
+    ),
     registry.PERSISTENT_VOLUME.key: KindRules(
-        core.default_pv, _pv_on_create, storage.validate_pv, storage.validate_pv_update,
-        _meta_only),
+        core.default_pv, _pv_on_create, storage.validate_pv, storage.validate_pv_update, _meta_only
+    ),
     registry.PERSISTENT_VOLUME_CLAIM.key: KindRules(
-        core.default_pvc, _nothing, storage.validate_pvc, storage.validate_pvc_update,
-        _pvc_status),
+        core.default_pvc, _nothing, storage.validate_pvc, storage.validate_pvc_update, _pvc_status
+    ),
     registry.JOB.key: KindRules(
-        batch.default_job, _job_create, job.validate_job, job.validate_job_update, _job_status,
-        tracks_generation=True),
+        batch.default_job,
+        _job_create,
+        job.validate_job,
+        job.validate_job_update,
+        _job_status,
+        tracks_generation=True,
+    ),
     registry.CRON_JOB.key: KindRules(
-        batch.default_cron_job, _cron_job_on_create, cronjob.validate_cron_job_create,
-        cronjob.validate_cron_job_update, _meta_only, tracks_generation=True),
+        batch.default_cron_job,
+        _cron_job_on_create,
+        cronjob.validate_cron_job_create,
+        cronjob.validate_cron_job_update,
+        _meta_only,
+        tracks_generation=True,
+    ),
     registry.STORAGE_CLASS.key: KindRules(
-        core.default_storage_class, _nothing, storage.validate_storage_class,
-        storage.validate_storage_class_update),
+        core.default_storage_class,
+        _nothing,
+        storage.validate_storage_class,
+        storage.validate_storage_class_update,
+    ),
     registry.LEASE.key: KindRules(
-        _nothing, _nothing, cluster.validate_lease, cluster.validate_lease_update),
+        _nothing, _nothing, cluster.validate_lease, cluster.validate_lease_update
+    ),
 }
 
 
@@ -171,8 +204,7 @@ def prepare_for_update(rt: ResourceType, new: dict, old: dict) -> None:
     if rt.key == registry.POD.key:
         # Kubelets that drop qosClass from a status write must not trip its immutability.
         status, old_status = new.get("status"), as_dict(old.get("status"))
-        if isinstance(status, dict) and not status.get("qosClass") and \
-                old_status.get("qosClass"):
+        if isinstance(status, dict) and not status.get("qosClass") and old_status.get("qosClass"):
             status["qosClass"] = old_status["qosClass"]
 
 

@@ -8,7 +8,8 @@ of matching and stays with the taint manager, which reads it from the dict.
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping, NamedTuple
+from collections.abc import Iterable, Mapping
+from typing import NamedTuple
 
 NO_SCHEDULE = "NoSchedule"
 PREFER_NO_SCHEDULE = "PreferNoSchedule"
@@ -42,8 +43,12 @@ def taint_of(taint: Mapping) -> Taint:
 
 def toleration_of(toleration: Mapping) -> Toleration:
     """A ``spec.tolerations[]`` entry; a missing operator is ``Equal``."""
-    return Toleration(toleration.get("key") or "", toleration.get("operator") or EQUAL,
-                      toleration.get("value") or "", toleration.get("effect") or "")
+    return Toleration(
+        toleration.get("key") or "",
+        toleration.get("operator") or EQUAL,
+        toleration.get("value") or "",
+        toleration.get("effect") or "",
+    )
 
 
 def tolerates(toleration: Toleration, taint: Taint) -> bool:
@@ -60,8 +65,11 @@ def tolerates(toleration: Toleration, taint: Taint) -> bool:
     return False
 
 
-def first_untolerated(taints: Iterable[Taint], tolerations: Iterable[Toleration],
-                      effects: tuple[str, ...] = (NO_SCHEDULE, NO_EXECUTE)) -> Taint | None:
+def first_untolerated(
+    taints: Iterable[Taint],
+    tolerations: Iterable[Toleration],
+    effects: tuple[str, ...] = (NO_SCHEDULE, NO_EXECUTE),
+) -> Taint | None:
     """The first taint with one of ``effects`` that no toleration tolerates."""
     tolerations = tuple(tolerations)
     for taint in taints:

@@ -9,12 +9,12 @@ time matters.
 
 from __future__ import annotations
 
-from typing import Any, TypedDict, Union
+from typing import Any, TypedDict
 
 # resource.Quantity: "500m", "1Gi", or a bare number (`cpu: 2`).
-Quantity = Union[str, int, float]
+Quantity = str | int | float
 # intstr.IntOrString.
-IntOrString = Union[int, str]
+IntOrString = int | str
 
 
 class AWSElasticBlockStoreVolumeSource(TypedDict, total=False):

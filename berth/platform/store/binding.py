@@ -9,8 +9,9 @@ from berth.platform.errors import Conflict
 from berth.platform.resources.meta import rfc3339
 
 
-def bound_pod(pod: dict, node_name: str, uid: str | None, annotations: dict[str, str] | None,
-              now: datetime) -> dict | None:
+def bound_pod(
+    pod: dict, node_name: str, uid: str | None, annotations: dict[str, str] | None, now: datetime
+) -> dict | None:
     """The pod with ``spec.nodeName`` set, ``PodScheduled`` True and the Binding's
     ``annotations``; None when it is already on ``node_name``. ``Conflict`` when the pod was
     replaced, is on another node, or is being deleted (``spec.nodeName`` is set once)."""
@@ -22,19 +23,26 @@ def bound_pod(pod: dict, node_name: str, uid: str | None, annotations: dict[str,
     if current:
         if current == node_name:
             return None
-        raise Conflict("pods", name,
-                       detail=f'pod {name} is already assigned to node "{current}"')
+        raise Conflict("pods", name, detail=f'pod {name} is already assigned to node "{current}"')
     if md.get("deletionTimestamp"):
         raise Conflict("pods", name, detail="the pod is being deleted")
     new = copy.deepcopy(pod)
     new["spec"]["nodeName"] = node_name
     if annotations:
-        new["metadata"]["annotations"] = {**(new["metadata"].get("annotations") or {}),
-                                          **annotations}
+        new["metadata"]["annotations"] = {
+            **(new["metadata"].get("annotations") or {}),
+            **annotations,
+        }
     status = new.setdefault("status", {})
-    conditions = [c for c in status.get("conditions") or []
-                  if c.get("type") != "PodScheduled"]
-    conditions.insert(0, {"type": "PodScheduled", "status": "True", "lastProbeTime": None,
-                          "lastTransitionTime": rfc3339(now)})
+    conditions = [c for c in status.get("conditions") or [] if c.get("type") != "PodScheduled"]
+    conditions.insert(
+        0,
+        {
+            "type": "PodScheduled",
+            "status": "True",
+            "lastProbeTime": None,
+            "lastTransitionTime": rfc3339(now),
+        },
+    )
     status["conditions"] = conditions
     return new

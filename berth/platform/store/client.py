@@ -15,8 +15,8 @@ import copy
 import random
 import string
 import threading
-from contextlib import contextmanager
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -35,8 +35,14 @@ from berth.platform.resources.registry import ResourceType
 from berth.platform.store import deletion
 from berth.platform.store.admission import ADMITTERS, Admitter
 from berth.platform.store.binding import bound_pod
-from berth.platform.store.checks import (check_preconditions, check_type, patched_object,
-                                         required_name, scoped_namespace, with_type)
+from berth.platform.store.checks import (
+    check_preconditions,
+    check_type,
+    patched_object,
+    required_name,
+    scoped_namespace,
+    with_type,
+)
 from berth.platform.store.conflicts import LOST_RACE, LostRace, retry_on_conflict
 from berth.platform.store.db import Database, Page
 from berth.platform.store.lease import FencedDatabase
@@ -48,11 +54,26 @@ from berth.platform.store.listing import (
 )
 
 # Kinds whose status a client may not set on create (Nodes and Events keep theirs, as in k8s).
-_RESET_STATUS_ON_CREATE = {rt.key for rt in (registry.POD, registry.JOB, registry.CRON_JOB,
-                                             registry.NAMESPACE, registry.PERSISTENT_VOLUME,
-                                             registry.PERSISTENT_VOLUME_CLAIM)}
-_SYSTEM_META = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
-                "generation", "resourceVersion", "selfLink")
+_RESET_STATUS_ON_CREATE = {
+    rt.key
+    for rt in (
+        registry.POD,
+        registry.JOB,
+        registry.CRON_JOB,
+        registry.NAMESPACE,
+        registry.PERSISTENT_VOLUME,
+        registry.PERSISTENT_VOLUME_CLAIM,
+    )
+}
+_SYSTEM_META = (
+    "uid",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "generation",
+    "resourceVersion",
+    "selfLink",
+)
 
 
 @dataclass(frozen=True)
@@ -63,9 +84,13 @@ class ObjectList:
 
 
 class Client:
-    def __init__(self, db: Database | FencedDatabase, clock: Callable[[], datetime] = utcnow,
-                 rng: random.Random | None = None,
-                 admitters: tuple[Admitter, ...] = ADMITTERS):
+    def __init__(
+        self,
+        db: Database | FencedDatabase,
+        clock: Callable[[], datetime] = utcnow,
+        rng: random.Random | None = None,
+        admitters: tuple[Admitter, ...] = ADMITTERS,
+    ):
         self.db = db
         self.clock = clock
         self.rng = rng or random.Random()
@@ -100,9 +125,16 @@ class Client:
         obj = self.db.get(rt.key, scoped_namespace(rt, namespace), name)
         return with_type(rt, obj) if obj is not None else None
 
-    def list(self, rt: ResourceType, namespace: str | None = None, *, label_selector: str = "",
-             field_selector: str = "", limit: int | None = None,
-             continue_token: str | None = None) -> ObjectList:
+    def list(
+        self,
+        rt: ResourceType,
+        namespace: str | None = None,
+        *,
+        label_selector: str = "",
+        field_selector: str = "",
+        limit: int | None = None,
+        continue_token: str | None = None,
+    ) -> ObjectList:
         labels = selectors.parse(label_selector or "")
         flds = fields.parse(field_selector or "", rt.kind)
         sql = pushdown(flds)
@@ -110,9 +142,9 @@ class Client:
             if namespace and namespace != sql["namespace"]:
                 return ObjectList([], str(self.db.current_rv()), None)
             namespace = sql.pop("namespace")
+
         def matches(obj: dict) -> bool:
-            return (labels.matches(obj.get("metadata", {}).get("labels") or {})
-                    and flds.matches(obj))
+            return labels.matches(obj.get("metadata", {}).get("labels") or {}) and flds.matches(obj)
 
         predicate = matches if not labels.empty or not flds.empty else None
         start_after = None
@@ -120,17 +152,29 @@ class Client:
             token_rv, start_after = decode_continue(continue_token)
             check_continue_fresh(token_rv, self.db.compacted_rv())
         page: Page = self.db.list(
-            rt.key, scoped_namespace(rt, namespace) if rt.namespaced and namespace else
-            ("" if not rt.namespaced else None),
-            label_terms=labels.index_terms(), start_after=start_after,
-            limit=limit if limit and limit > 0 else None, predicate=predicate, **sql)
+            rt.key,
+            scoped_namespace(rt, namespace)
+            if rt.namespaced and namespace
+            else ("" if not rt.namespaced else None),
+            label_terms=labels.index_terms(),
+            start_after=start_after,
+            limit=limit if limit and limit > 0 else None,
+            predicate=predicate,
+            **sql,
+        )
         token = encode_continue(page.resource_version, page.next_key) if page.next_key else None
-        return ObjectList([with_type(rt, o) for o in page.items], str(page.resource_version),
-                          token)
+        return ObjectList([with_type(rt, o) for o in page.items], str(page.resource_version), token)
 
     # -- create ---------------------------------------------------------------------------
-    def create(self, rt: ResourceType, obj: dict, namespace: str | None = None, *,
-               dry_run: bool = False, field_manager: str | None = None) -> dict:
+    def create(
+        self,
+        rt: ResourceType,
+        obj: dict,
+        namespace: str | None = None,
+        *,
+        dry_run: bool = False,
+        field_manager: str | None = None,
+    ) -> dict:
         obj = copy.deepcopy(obj)
         check_type(rt, obj)
         md = obj.get("metadata")
@@ -140,7 +184,8 @@ class Client:
         if not md.get("name"):
             if md.get("generateName"):
                 md["name"] = md["generateName"] + "".join(
-                    self.rng.choice(string.ascii_lowercase + string.digits) for _ in range(5))
+                    self.rng.choice(string.ascii_lowercase + string.digits) for _ in range(5)
+                )
             else:
                 raise Invalid(rt.kind, "", [required_name()], rt.group)
         for key in _SYSTEM_META:
@@ -153,8 +198,9 @@ class Client:
             md["generation"] = 1
         if field_manager:
             # Ownership of what the client sent, before defaults fill in the rest.
-            patch.update_managed_fields(None, obj, field_manager, "Update", rt.api_version,
-                                        md["creationTimestamp"])
+            patch.update_managed_fields(
+                None, obj, field_manager, "Update", rt.api_version, md["creationTimestamp"]
+            )
         strategy.prepare_for_create(rt, obj)
         for admit in self.admitters:
             admit(self, rt, obj)
@@ -173,9 +219,17 @@ class Client:
             raise AlreadyExists(rt.plural, md["name"], rt.group) from None
 
     # -- update ---------------------------------------------------------------------------
-    def update(self, rt: ResourceType, obj: dict, namespace: str | None = None,
-               name: str | None = None, *, subresource: str | None = None,
-               dry_run: bool = False, field_manager: str | None = None) -> dict:
+    def update(
+        self,
+        rt: ResourceType,
+        obj: dict,
+        namespace: str | None = None,
+        name: str | None = None,
+        *,
+        subresource: str | None = None,
+        dry_run: bool = False,
+        field_manager: str | None = None,
+    ) -> dict:
         obj = copy.deepcopy(obj)
         check_type(rt, obj)
         md = obj.get("metadata")
@@ -183,12 +237,17 @@ class Client:
             raise BadRequest("metadata is required")
         name = name or md.get("name") or ""
         if md.get("name") and name and md["name"] != name:
-            raise BadRequest(f"the name of the object ({md['name']}) does not match the name "
-                             f"on the URL ({name})")
-        namespace = scoped_namespace(rt, namespace if namespace is not None else md.get("namespace"))
+            raise BadRequest(
+                f"the name of the object ({md['name']}) does not match the name on the URL ({name})"
+            )
+        namespace = scoped_namespace(
+            rt, namespace if namespace is not None else md.get("namespace")
+        )
         if rt.namespaced and md.get("namespace") and md["namespace"] != namespace:
-            raise BadRequest("the namespace of the provided object does not match the "
-                             "namespace sent on the request")
+            raise BadRequest(
+                "the namespace of the provided object does not match the "
+                "namespace sent on the request"
+            )
         old = self.db.get(rt.key, namespace, name)
         if old is None:
             raise NotFound(rt.plural, name or "", rt.group)
@@ -196,17 +255,25 @@ class Client:
         if expected and expected != old["metadata"]["resourceVersion"]:
             raise Conflict(rt.plural, name, rt.group)
         new = self._merge_update(rt, old, obj, subresource)
-        return self._write_update(rt, old, new, dry_run=dry_run, field_manager=field_manager,
-                                  subresource=subresource)
+        return self._write_update(
+            rt, old, new, dry_run=dry_run, field_manager=field_manager, subresource=subresource
+        )
 
     def update_status(self, rt: ResourceType, obj: dict) -> dict:
         return self.update(rt, obj, subresource="status")
 
-    def guaranteed_update(self, rt: ResourceType, namespace: str, name: str,
-                          mutate: Callable[[dict], dict | None], *,
-                          subresource: str | None = None) -> dict:
+    def guaranteed_update(
+        self,
+        rt: ResourceType,
+        namespace: str,
+        name: str,
+        mutate: Callable[[dict], dict | None],
+        *,
+        subresource: str | None = None,
+    ) -> dict:
         """Read, mutate, compare-and-set; retry on conflict. ``mutate`` returning None (or the
         object unchanged) writes nothing."""
+
         def attempt() -> dict | LostRace:
             current = self.get(rt, namespace, name)
             changed = mutate(copy.deepcopy(current))
@@ -216,10 +283,12 @@ class Client:
                 return self.update(rt, changed, namespace, name, subresource=subresource)
             except Conflict:
                 return LOST_RACE
+
         return retry_on_conflict(attempt, Conflict(rt.plural, name, rt.group))
 
-    def _merge_update(self, rt: ResourceType, old: dict, obj: dict,
-                      subresource: str | None) -> dict:
+    def _merge_update(
+        self, rt: ResourceType, old: dict, obj: dict, subresource: str | None
+    ) -> dict:
         if subresource == "status":
             new = copy.deepcopy(old)
             if "status" in obj:
@@ -230,8 +299,13 @@ class Client:
         new = obj
         md = new["metadata"]
         old_md = old["metadata"]
-        for key in ("uid", "creationTimestamp", "deletionTimestamp",
-                    "deletionGracePeriodSeconds", "generation"):
+        for key in (
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "generation",
+        ):
             if key in old_md:
                 md[key] = old_md[key]
             else:
@@ -247,36 +321,66 @@ class Client:
         if old_md.get("deletionTimestamp"):
             added = set(md.get("finalizers") or []) - set(old_md.get("finalizers") or [])
             if added:
-                raise Invalid(rt.kind, md["name"], [forbidden(
-                    "metadata.finalizers",
-                    "no new finalizers can be added if the object is being deleted")], rt.group)
+                raise Invalid(
+                    rt.kind,
+                    md["name"],
+                    [
+                        forbidden(
+                            "metadata.finalizers",
+                            "no new finalizers can be added if the object is being deleted",
+                        )
+                    ],
+                    rt.group,
+                )
         strategy.prepare_for_update(rt, new, old)
         if strategy.tracks_generation(rt) and strategy.spec_changed(rt, new, old):
             md["generation"] = int(old_md.get("generation") or 1) + 1
         return new
 
-    def _write_update(self, rt: ResourceType, old: dict, new: dict, *, dry_run: bool,
-                      field_manager: str | None = None, subresource: str | None = None) -> dict:
+    def _write_update(
+        self,
+        rt: ResourceType,
+        old: dict,
+        new: dict,
+        *,
+        dry_run: bool,
+        field_manager: str | None = None,
+        subresource: str | None = None,
+    ) -> dict:
         name = old["metadata"]["name"]
-        causes = (strategy.validate_status_update(rt, new, old)
-                  if new.get("spec") == old.get("spec") and new.get("metadata") == old.get(
-                      "metadata") and new.get("status") != old.get("status")
-                  else strategy.validate_update(rt, new, old))
+        causes = (
+            strategy.validate_status_update(rt, new, old)
+            if new.get("spec") == old.get("spec")
+            and new.get("metadata") == old.get("metadata")
+            and new.get("status") != old.get("status")
+            else strategy.validate_update(rt, new, old)
+        )
         if causes:
             raise Invalid(rt.kind, name, causes, rt.group)
         new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
         if new == old:
             return with_type(rt, old)  # a no-op keeps its resourceVersion, as in k8s
         if field_manager:
-            patch.update_managed_fields(old, new, field_manager, "Update", rt.api_version,
-                                        rfc3339(self.clock()), subresource=subresource or "")
+            patch.update_managed_fields(
+                old,
+                new,
+                field_manager,
+                "Update",
+                rt.api_version,
+                rfc3339(self.clock()),
+                subresource=subresource or "",
+            )
         if dry_run:
             return with_type(rt, new)
         expected = int(old["metadata"]["resourceVersion"])
         if deletion.ready_to_remove(new):
             try:
-                return with_type(rt, self.db.delete(rt.key, old["metadata"].get("namespace")
-                                                     or "", name, expected_rv=expected))
+                return with_type(
+                    rt,
+                    self.db.delete(
+                        rt.key, old["metadata"].get("namespace") or "", name, expected_rv=expected
+                    ),
+                )
             except Conflict:
                 raise Conflict(rt.plural, name, rt.group) from None
         relabel = (new["metadata"].get("labels") or {}) != (old["metadata"].get("labels") or {})
@@ -286,10 +390,20 @@ class Client:
             raise Conflict(rt.plural, name, rt.group) from None
 
     # -- patch ----------------------------------------------------------------------------
-    def patch(self, rt: ResourceType, namespace: str, name: str, content_type: str,
-              body: bytes, *, subresource: str | None = None, field_manager: str = "",
-              force: bool = False, dry_run: bool = False,
-              decode: Callable[[dict], dict] | None = None) -> tuple[dict, bool]:
+    def patch(
+        self,
+        rt: ResourceType,
+        namespace: str,
+        name: str,
+        content_type: str,
+        body: bytes,
+        *,
+        subresource: str | None = None,
+        field_manager: str = "",
+        force: bool = False,
+        dry_run: bool = False,
+        decode: Callable[[dict], dict] | None = None,
+    ) -> tuple[dict, bool]:
         """Apply a patch of any of the four types; returns (object, created). Server-side
         apply creates a missing object; the other types answer NotFound. A patch can put
         anything anywhere, so ``decode`` (the API's check of request bodies: types, unknown
@@ -300,9 +414,14 @@ class Client:
             current = self.try_get(rt, namespace, name)
             if is_apply:
                 applied = patch.parse_apply_body(body)
-                merged = patch.server_side_apply(current, applied, field_manager, force,
-                                                 rfc3339(self.clock()),
-                                                 subresource=subresource or "")
+                merged = patch.server_side_apply(
+                    current,
+                    applied,
+                    field_manager,
+                    force,
+                    rfc3339(self.clock()),
+                    subresource=subresource or "",
+                )
             else:
                 if current is None:
                     raise NotFound(rt.plural, name, rt.group)
@@ -312,20 +431,35 @@ class Client:
                 merged.setdefault("metadata", {})["name"] = name
                 return self.create(rt, merged, namespace, dry_run=dry_run), True
             manager = None if is_apply else field_manager or None
-            pinned_by_client = (merged.get("metadata") or {}).get("resourceVersion") != \
-                current["metadata"]["resourceVersion"]
+            pinned_by_client = (merged.get("metadata") or {}).get("resourceVersion") != current[
+                "metadata"
+            ]["resourceVersion"]
             try:
-                return self.update(rt, merged, namespace, name, subresource=subresource,
-                                   dry_run=dry_run, field_manager=manager), False
+                return self.update(
+                    rt,
+                    merged,
+                    namespace,
+                    name,
+                    subresource=subresource,
+                    dry_run=dry_run,
+                    field_manager=manager,
+                ), False
             except Conflict:
                 if pinned_by_client:
                     raise
                 return LOST_RACE
+
         return retry_on_conflict(attempt, Conflict(rt.plural, name, rt.group))
 
     # -- binding (pods/binding) -----------------------------------------------------------
-    def bind(self, namespace: str, name: str, node_name: str, uid: str | None = None,
-             annotations: dict[str, str] | None = None) -> dict:
+    def bind(
+        self,
+        namespace: str,
+        name: str,
+        node_name: str,
+        uid: str | None = None,
+        annotations: dict[str, str] | None = None,
+    ) -> dict:
         """Assign a pod to a node, once: ``spec.nodeName`` is otherwise immutable.
         ``annotations`` are set on the pod in the same write (a Binding's annotations)."""
         rt = registry.POD
@@ -337,16 +471,26 @@ class Client:
                 return pod
             md = pod["metadata"]
             try:
-                return with_type(rt, self.db.update(rt.key, new, int(md["resourceVersion"]),
-                                                     relabel=False))
+                return with_type(
+                    rt, self.db.update(rt.key, new, int(md["resourceVersion"]), relabel=False)
+                )
             except Conflict:
                 return LOST_RACE
+
         return retry_on_conflict(attempt, Conflict(rt.plural, name))
 
     # -- delete ---------------------------------------------------------------------------
-    def delete(self, rt: ResourceType, namespace: str, name: str, *,
-               propagation_policy: str | None = None, grace_period_seconds: int | None = None,
-               preconditions: dict | None = None, dry_run: bool = False) -> dict:
+    def delete(
+        self,
+        rt: ResourceType,
+        namespace: str,
+        name: str,
+        *,
+        propagation_policy: str | None = None,
+        grace_period_seconds: int | None = None,
+        preconditions: dict | None = None,
+        dry_run: bool = False,
+    ) -> dict:
         namespace = scoped_namespace(rt, namespace)
 
         def attempt() -> dict | LostRace:
@@ -354,19 +498,24 @@ class Client:
             if obj is None:
                 raise NotFound(rt.plural, name, rt.group)
             check_preconditions(rt, obj, preconditions)
-            if rt.key == registry.NAMESPACE.key and name in ("default", "kube-system",
-                                                             "kube-public"):
-                raise Forbidden(f'namespaces "{name}" is forbidden: this namespace may not be '
-                                f'deleted', details={"name": name, "kind": "namespaces"})
-            outcome = deletion.plan_delete(rt, obj, propagation_policy, grace_period_seconds,
-                                           self.clock())
+            if rt.key == registry.NAMESPACE.key and name in (
+                "default",
+                "kube-system",
+                "kube-public",
+            ):
+                raise Forbidden(
+                    f'namespaces "{name}" is forbidden: this namespace may not be deleted',
+                    details={"name": name, "kind": "namespaces"},
+                )
+            outcome = deletion.plan_delete(
+                rt, obj, propagation_policy, grace_period_seconds, self.clock()
+            )
             if dry_run:
                 return with_type(rt, outcome.obj)
             rv = int(obj["metadata"]["resourceVersion"])
             try:
                 if outcome.remove_now:
-                    return with_type(rt, self.db.delete(rt.key, namespace, name,
-                                                         expected_rv=rv))
+                    return with_type(rt, self.db.delete(rt.key, namespace, name, expected_rv=rv))
                 if outcome.obj == obj:
                     return with_type(rt, obj)
                 return with_type(rt, self.db.update(rt.key, outcome.obj, rv, relabel=False))
@@ -374,22 +523,36 @@ class Client:
                 return LOST_RACE
             except NotFound:
                 raise NotFound(rt.plural, name, rt.group) from None
+
         return retry_on_conflict(attempt, Conflict(rt.plural, name, rt.group))
 
-    def delete_collection(self, rt: ResourceType, namespace: str | None, *,
-                          label_selector: str = "", field_selector: str = "",
-                          propagation_policy: str | None = None,
-                          grace_period_seconds: int | None = None,
-                          dry_run: bool = False) -> list[dict]:
+    def delete_collection(
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        *,
+        label_selector: str = "",
+        field_selector: str = "",
+        propagation_policy: str | None = None,
+        grace_period_seconds: int | None = None,
+        dry_run: bool = False,
+    ) -> list[dict]:
         out = []
-        for obj in self.list(rt, namespace, label_selector=label_selector,
-                             field_selector=field_selector).items:
+        for obj in self.list(
+            rt, namespace, label_selector=label_selector, field_selector=field_selector
+        ).items:
             md = obj["metadata"]
             try:
-                out.append(self.delete(rt, md.get("namespace", ""), md["name"],
-                                       propagation_policy=propagation_policy,
-                                       grace_period_seconds=grace_period_seconds,
-                                       dry_run=dry_run))
+                out.append(
+                    self.delete(
+                        rt,
+                        md.get("namespace", ""),
+                        md["name"],
+                        propagation_policy=propagation_policy,
+                        grace_period_seconds=grace_period_seconds,
+                        dry_run=dry_run,
+                    )
+                )
             except NotFound:
                 continue
         return out
@@ -401,8 +564,9 @@ class Client:
             return
         if ns["metadata"].get("finalizers"):
             return  # someone else's finalizer still holds it
-        self.db.delete(registry.NAMESPACE.key, "", name,
-                       expected_rv=int(ns["metadata"]["resourceVersion"]))
+        self.db.delete(
+            registry.NAMESPACE.key, "", name, expected_rv=int(ns["metadata"]["resourceVersion"])
+        )
 
     # -- helpers --------------------------------------------------------------------------
     def _namespace_for_create(self, rt: ResourceType, md: dict, namespace: str | None) -> str:
@@ -411,8 +575,10 @@ class Client:
             return ""
         body_ns = md.get("namespace")
         if namespace and body_ns and body_ns != namespace:
-            raise BadRequest("the namespace of the provided object does not match the "
-                             "namespace sent on the request")
+            raise BadRequest(
+                "the namespace of the provided object does not match the "
+                "namespace sent on the request"
+            )
         namespace = namespace or body_ns or "default"
         md["namespace"] = namespace
         return namespace
@@ -425,8 +591,10 @@ class Client:
         if ns is None:
             raise NotFound("namespaces", namespace)
         if ns["metadata"].get("deletionTimestamp"):
-            raise Forbidden(f"unable to create new content in namespace {namespace} because "
-                            f"it is being terminated", details={"name": namespace,
-                                                                "kind": "namespaces"})
+            raise Forbidden(
+                f"unable to create new content in namespace {namespace} because "
+                f"it is being terminated",
+                details={"name": namespace, "kind": "namespaces"},
+            )
         if live is not None:
             live.add(namespace)

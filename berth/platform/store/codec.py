@@ -30,10 +30,11 @@ class Codec:
     def decode(self, resource: str, text: str) -> dict:
         if text.startswith(_SEALED):
             try:
-                text = self._fernet.decrypt(text[len(_SEALED):].encode()).decode()
+                text = self._fernet.decrypt(text[len(_SEALED) :].encode()).decode()
             except InvalidToken as exc:
                 raise RuntimeError(
-                    f"cannot decrypt a stored {resource} object: wrong encryption key") from exc
+                    f"cannot decrypt a stored {resource} object: wrong encryption key"
+                ) from exc
         return orjson.loads(text)
 
 

@@ -14,8 +14,10 @@ def indexed_columns(resource: str, obj: dict) -> dict:
     status = obj.get("status") or {}
     node = spec.get("nodeName") if resource == "pods" else None
     phase = status.get("phase")
-    return {"node_name": node if _fits(node, 253) else None,
-            "phase": phase if _fits(phase, 64) else None}
+    return {
+        "node_name": node if _fits(node, 253) else None,
+        "phase": phase if _fits(phase, 64) else None,
+    }
 
 
 def _fits(value: object, size: int) -> bool:

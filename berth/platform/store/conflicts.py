@@ -11,7 +11,8 @@ precondition, a resourceVersion the client pinned).
 
 from __future__ import annotations
 
-from typing import Callable, Final, TypeVar
+from collections.abc import Callable
+from typing import Final, TypeVar
 
 T = TypeVar("T")
 
@@ -30,8 +31,9 @@ class LostRace:
 LOST_RACE: Final = LostRace()
 
 
-def retry_on_conflict(attempt: Callable[[], T | LostRace], give_up: Exception,
-                      attempts: int = CAS_ATTEMPTS) -> T:
+def retry_on_conflict(
+    attempt: Callable[[], T | LostRace], give_up: Exception, attempts: int = CAS_ATTEMPTS
+) -> T:
     """``attempt()`` until it returns anything but ``LOST_RACE``, at most ``attempts`` times;
     then raise ``give_up`` (the Conflict to answer). Whatever ``attempt`` raises propagates."""
     for _ in range(attempts):

@@ -34,14 +34,20 @@ SELECTIVE_IDS = 2000
 # The statements of every write and of a get, built once: building one per call (SQLAlchemy
 # coercing each clause and computing its cache key) cost about as much CPU as SQLite running
 # it. Parameters named ``k_*`` are the key; the others are the columns an update sets.
-_KEY = (OBJECTS.c.resource == bindparam("k_resource"),
-        OBJECTS.c.namespace == bindparam("k_namespace"), OBJECTS.c.name == bindparam("k_name"))
+_KEY = (
+    OBJECTS.c.resource == bindparam("k_resource"),
+    OBJECTS.c.namespace == bindparam("k_namespace"),
+    OBJECTS.c.name == bindparam("k_name"),
+)
 _GET = select(OBJECTS.c.data).where(*_KEY)
-_NEXT_RV = (update(REVISION).where(REVISION.c.id == 1)
-            .values(current=REVISION.c.current + 1).returning(REVISION.c.current))
+_NEXT_RV = (
+    update(REVISION)
+    .where(REVISION.c.id == 1)
+    .values(current=REVISION.c.current + 1)
+    .returning(REVISION.c.current)
+)
 _UPDATE = update(OBJECTS).where(*_KEY).returning(OBJECTS.c.id)
-_UPDATE_AT = update(OBJECTS).where(*_KEY, OBJECTS.c.rv == bindparam("k_rv")) \
-    .returning(OBJECTS.c.id)
+_UPDATE_AT = update(OBJECTS).where(*_KEY, OBJECTS.c.rv == bindparam("k_rv")).returning(OBJECTS.c.id)
 _APPEND = insert(CHANGES)
 _UNLABEL = delete(LABELS).where(LABELS.c.object_id == bindparam("k_id"))
 
@@ -86,8 +92,9 @@ class Database:
 
     # -- lifecycle ------------------------------------------------------------------------
     def migrate(self) -> None:
-        SQLModel.metadata.create_all(self.engine, tables=[OBJECTS, LABELS, CHANGES, REVISION,
-                                                             LEASES])
+        SQLModel.metadata.create_all(
+            self.engine, tables=[OBJECTS, LABELS, CHANGES, REVISION, LEASES]
+        )
         with self.dialect.writing(), self.engine.connect() as conn:
             self.dialect.mark_write(conn)
             with conn.begin():
@@ -118,20 +125,35 @@ class Database:
         if not findable(uid):
             return None
         with self.engine.connect() as conn:
-            row = conn.execute(select(OBJECTS.c.resource, OBJECTS.c.data)
-                               .where(OBJECTS.c.uid == uid)).first()
+            row = conn.execute(
+                select(OBJECTS.c.resource, OBJECTS.c.data).where(OBJECTS.c.uid == uid)
+            ).first()
         return (row[0], self.codec.decode(row[0], row[1])) if row else None
 
-    def list(self, resource: str, namespace: str | None = None, *,
-             label_terms: Iterable[LabelTerm] = (), name: str | None = None,
-             node_name: str | None = None, phase: str | None = None,
-             start_after: tuple[str, str] | None = None, limit: int | None = None,
-             predicate: Callable[[dict], bool] | None = None) -> Page:
+    def list(
+        self,
+        resource: str,
+        namespace: str | None = None,
+        *,
+        label_terms: Iterable[LabelTerm] = (),
+        name: str | None = None,
+        node_name: str | None = None,
+        phase: str | None = None,
+        start_after: tuple[str, str] | None = None,
+        limit: int | None = None,
+        predicate: Callable[[dict], bool] | None = None,
+    ) -> Page:
         """Objects in (namespace, name) order. SQL narrows by the indexed columns and label
         terms; ``predicate`` (the exact selectors) decides; ``limit`` counts matches."""
         label_terms = list(label_terms)
-        if not findable(namespace, name, node_name, phase, *(start_after or ()),
-                         *(v for _, values in label_terms for v in values or ())):
+        if not findable(
+            namespace,
+            name,
+            node_name,
+            phase,
+            *(start_after or ()),
+            *(v for _, values in label_terms for v in values or ()),
+        ):
             return Page([], self.current_rv(), None)
         where = [OBJECTS.c.resource == resource]
         if namespace is not None:
@@ -139,8 +161,11 @@ class Database:
         if name is not None:
             where.append(OBJECTS.c.name == name)
         if node_name is not None:
-            where.append(OBJECTS.c.node_name == node_name if node_name else
-                         or_(OBJECTS.c.node_name.is_(None), OBJECTS.c.node_name == ""))
+            where.append(
+                OBJECTS.c.node_name == node_name
+                if node_name
+                else or_(OBJECTS.c.node_name.is_(None), OBJECTS.c.node_name == "")
+            )
         if phase is not None:
             where.append(OBJECTS.c.phase == phase)
         batch = max(min((limit or 1000) * 2, 5000), 100)
@@ -152,18 +177,37 @@ class Database:
                     # At most SELECTIVE_IDS rows: fetch them by primary key and filter and
                     # order them here. With the key columns in SQL the planner walks the key
                     # index instead (every object of the namespace).
-                    rows = conn.execute(select(
-                        OBJECTS.c.resource, OBJECTS.c.namespace, OBJECTS.c.name,
-                        OBJECTS.c.node_name, OBJECTS.c.phase, OBJECTS.c.data
-                    ).where(OBJECTS.c.id.in_(ids), *filters)).all()
+                    rows = conn.execute(
+                        select(
+                            OBJECTS.c.resource,
+                            OBJECTS.c.namespace,
+                            OBJECTS.c.name,
+                            OBJECTS.c.node_name,
+                            OBJECTS.c.phase,
+                            OBJECTS.c.data,
+                        ).where(OBJECTS.c.id.in_(ids), *filters)
+                    ).all()
                     wanted = {1: namespace, 2: name, 4: phase}
-                    rows = sorted((r[1], r[2], r[5]) for r in rows if r[0] == resource and all(
-                        v is None or r[i] == v for i, v in wanted.items())
+                    rows = sorted(
+                        (r[1], r[2], r[5])
+                        for r in rows
+                        if r[0] == resource
+                        and all(v is None or r[i] == v for i, v in wanted.items())
                         and (node_name is None or (r[3] or "") == node_name)
-                        and (start_after is None or (r[1], r[2]) > start_after))
+                        and (start_after is None or (r[1], r[2]) > start_after)
+                    )
                     return self._page(resource, rows, rv, limit, predicate)
-                return self._walk(conn, resource, where + filters, namespace, start_after,
-                                  batch, rv, limit, predicate)
+                return self._walk(
+                    conn,
+                    resource,
+                    where + filters,
+                    namespace,
+                    start_after,
+                    batch,
+                    rv,
+                    limit,
+                    predicate,
+                )
 
     def _walk(self, conn, resource, where, namespace, after, batch, rv, limit, predicate) -> Page:
         """Objects in key order, a batch at a time, until ``limit`` match."""
@@ -173,10 +217,15 @@ class Database:
             if after is not None and namespace is not None:
                 query = query.where(OBJECTS.c.name > after[1])  # one namespace: by name
             elif after is not None:
-                query = query.where(or_(OBJECTS.c.namespace > after[0], and_(
-                    OBJECTS.c.namespace == after[0], OBJECTS.c.name > after[1])))
-            rows = conn.execute(query.order_by(OBJECTS.c.namespace, OBJECTS.c.name)
-                                .limit(batch)).all()
+                query = query.where(
+                    or_(
+                        OBJECTS.c.namespace > after[0],
+                        and_(OBJECTS.c.namespace == after[0], OBJECTS.c.name > after[1]),
+                    )
+                )
+            rows = conn.execute(
+                query.order_by(OBJECTS.c.namespace, OBJECTS.c.name).limit(batch)
+            ).all()
             page = self._page(resource, rows, rv, limit, predicate, items)
             if page.next_key is not None or len(rows) < batch:
                 return page
@@ -193,8 +242,9 @@ class Database:
         return Page(items, rv, None)
 
     @staticmethod
-    def _label_filters(conn, resource: str, label_terms: list[LabelTerm]
-                       ) -> tuple[list, list[int] | None]:
+    def _label_filters(
+        conn, resource: str, label_terms: list[LabelTerm]
+    ) -> tuple[list, list[int] | None]:
         """SQL conditions for the label terms, and the ids of the objects carrying the most
         selective term when few do (the caller then starts from those ids); otherwise each
         term is a subquery and the database walks objects in key order."""
@@ -203,16 +253,27 @@ class Database:
         for key, values in label_terms:
             if values is None or picked is not None:
                 continue
-            ids = conn.execute(select(LABELS.c.object_id).where(
-                LABELS.c.resource == resource, LABELS.c.key == key,
-                LABELS.c.value.in_(values)).limit(SELECTIVE_IDS + 1)).scalars().all()
+            ids = (
+                conn.execute(
+                    select(LABELS.c.object_id)
+                    .where(
+                        LABELS.c.resource == resource,
+                        LABELS.c.key == key,
+                        LABELS.c.value.in_(values),
+                    )
+                    .limit(SELECTIVE_IDS + 1)
+                )
+                .scalars()
+                .all()
+            )
             if len(ids) <= SELECTIVE_IDS:
                 picked, picked_ids = key, ids
         for key, values in label_terms:
             if key == picked:
                 continue
-            sub = select(LABELS.c.object_id).where(LABELS.c.resource == resource,
-                                                   LABELS.c.key == key)
+            sub = select(LABELS.c.object_id).where(
+                LABELS.c.resource == resource, LABELS.c.key == key
+            )
             if values is not None:
                 sub = sub.where(LABELS.c.value.in_(values))
             out.append(OBJECTS.c.id.in_(sub))
@@ -220,8 +281,9 @@ class Database:
 
     def count(self, resource: str) -> int:
         with self.engine.connect() as conn:
-            return conn.execute(select(func.count()).select_from(OBJECTS)
-                                .where(OBJECTS.c.resource == resource)).scalar_one()
+            return conn.execute(
+                select(func.count()).select_from(OBJECTS).where(OBJECTS.c.resource == resource)
+            ).scalar_one()
 
     def changes_since(self, rv: int, limit: int = 1000) -> list[Change]:
         with self.engine.connect() as conn:
@@ -229,10 +291,15 @@ class Database:
                 compacted = conn.execute(select(REVISION.c.compacted)).scalar_one()
                 if rv < compacted:
                     raise Gone(f"too old resource version: {rv} ({compacted + 1})")
-                rows = conn.execute(select(CHANGES).where(CHANGES.c.rv > rv)
-                                    .order_by(CHANGES.c.rv).limit(limit)).all()
-        return [Change(r.rv, r.resource, r.namespace, r.name, r.type,
-                       self.codec.decode(r.resource, r.data)) for r in rows]
+                rows = conn.execute(
+                    select(CHANGES).where(CHANGES.c.rv > rv).order_by(CHANGES.c.rv).limit(limit)
+                ).all()
+        return [
+            Change(
+                r.rv, r.resource, r.namespace, r.name, r.type, self.codec.decode(r.resource, r.data)
+            )
+            for r in rows
+        ]
 
     # -- writes ---------------------------------------------------------------------------
     def create(self, resource: str, obj: dict, guard: Guard | None = None) -> dict:
@@ -243,9 +310,19 @@ class Database:
                 rv = self._next_rv(conn, obj)
                 self._guard(conn, guard)
                 data = self.codec.encode(resource, obj)
-                object_id = conn.execute(insert(OBJECTS).values(
-                    resource=resource, namespace=ns, name=name, uid=md["uid"], rv=rv, data=data,
-                    **indexed_columns(resource, obj)).returning(OBJECTS.c.id)).scalar_one()
+                object_id = conn.execute(
+                    insert(OBJECTS)
+                    .values(
+                        resource=resource,
+                        namespace=ns,
+                        name=name,
+                        uid=md["uid"],
+                        rv=rv,
+                        data=data,
+                        **indexed_columns(resource, obj),
+                    )
+                    .returning(OBJECTS.c.id)
+                ).scalar_one()
                 self._write_labels(conn, resource, object_id, md.get("labels"))
                 self._append(conn, rv, resource, ns, name, "ADDED", data)
         except IntegrityError:
@@ -253,16 +330,26 @@ class Database:
         self._committed(rv)
         return obj
 
-    def update(self, resource: str, obj: dict, expected_rv: int | None,
-               relabel: bool = True, guard: Guard | None = None) -> dict:
+    def update(
+        self,
+        resource: str,
+        obj: dict,
+        expected_rv: int | None,
+        relabel: bool = True,
+        guard: Guard | None = None,
+    ) -> dict:
         md = obj["metadata"]
         ns, name = md.get("namespace") or "", md["name"]
         with self._transaction() as conn:
             rv = self._next_rv(conn, obj)
             self._guard(conn, guard)
             data = self.codec.encode(resource, obj)
-            params = {**_key_params(resource, ns, name), "rv": rv, "data": data,
-                      **indexed_columns(resource, obj)}
+            params = {
+                **_key_params(resource, ns, name),
+                "rv": rv,
+                "data": data,
+                **indexed_columns(resource, obj),
+            }
             if expected_rv is not None:
                 params["k_rv"] = expected_rv
             row = conn.execute(_UPDATE if expected_rv is None else _UPDATE_AT, params).first()
@@ -275,28 +362,39 @@ class Database:
         self._committed(rv)
         return obj
 
-    def delete(self, resource: str, namespace: str, name: str,
-               expected_rv: int | None = None, expected_uid: str | None = None,
-               guard: Guard | None = None) -> dict:
+    def delete(
+        self,
+        resource: str,
+        namespace: str,
+        name: str,
+        expected_rv: int | None = None,
+        expected_uid: str | None = None,
+        guard: Guard | None = None,
+    ) -> dict:
         with self._transaction() as conn:
             # The revision row first, as in every write: one lock order, no deadlocks.
             rv = self._next_rv(conn, {"metadata": {}})
             self._guard(conn, guard)
-            where = [OBJECTS.c.resource == resource, OBJECTS.c.namespace == namespace,
-                     OBJECTS.c.name == name]
+            where = [
+                OBJECTS.c.resource == resource,
+                OBJECTS.c.namespace == namespace,
+                OBJECTS.c.name == name,
+            ]
             if expected_rv is not None:
                 where.append(OBJECTS.c.rv == expected_rv)
             if expected_uid is not None:
                 where.append(OBJECTS.c.uid == expected_uid)
-            row = conn.execute(delete(OBJECTS).where(*where)
-                               .returning(OBJECTS.c.id, OBJECTS.c.data)).first()
+            row = conn.execute(
+                delete(OBJECTS).where(*where).returning(OBJECTS.c.id, OBJECTS.c.data)
+            ).first()
             if row is None:
                 self._missing_or_stale(conn, resource, namespace, name)
             conn.execute(delete(LABELS).where(LABELS.c.object_id == row[0]))
             obj = self.codec.decode(resource, row[1])
             obj["metadata"]["resourceVersion"] = str(rv)
-            self._append(conn, rv, resource, namespace, name, "DELETED",
-                         self.codec.encode(resource, obj))
+            self._append(
+                conn, rv, resource, namespace, name, "DELETED", self.codec.encode(resource, obj)
+            )
         self._committed(rv)
         return obj
 
@@ -330,8 +428,7 @@ class Database:
         with WriteTransaction(self) as conn:
             guards: set = set()
             if guard is not None:
-                conn.execute(select(REVISION.c.current).where(REVISION.c.id == 1)
-                             .with_for_update())
+                conn.execute(select(REVISION.c.current).where(REVISION.c.id == 1).with_for_update())
                 guard(conn)
                 guards.add(guard)
             self._local.batch = (conn, written, guards)
@@ -363,20 +460,35 @@ class Database:
     @staticmethod
     def _write_labels(conn, resource: str, object_id: int, labels: dict | None) -> None:
         if labels:
-            conn.execute(insert(LABELS), [
-                {"object_id": object_id, "resource": resource, "key": k, "value": v}
-                for k, v in labels.items()])
+            conn.execute(
+                insert(LABELS),
+                [
+                    {"object_id": object_id, "resource": resource, "key": k, "value": v}
+                    for k, v in labels.items()
+                ],
+            )
 
     @staticmethod
     def _append(conn, rv: int, resource: str, ns: str, name: str, kind: str, data: str) -> None:
-        conn.execute(_APPEND, {"rv": rv, "resource": resource, "namespace": ns, "name": name,
-                               "type": kind, "data": data})
+        conn.execute(
+            _APPEND,
+            {
+                "rv": rv,
+                "resource": resource,
+                "namespace": ns,
+                "name": name,
+                "type": kind,
+                "data": data,
+            },
+        )
 
     @staticmethod
     def _missing_or_stale(conn, resource: str, ns: str, name: str) -> NoReturn:
-        exists = conn.execute(select(OBJECTS.c.id).where(
-            OBJECTS.c.resource == resource, OBJECTS.c.namespace == ns,
-            OBJECTS.c.name == name)).first()
+        exists = conn.execute(
+            select(OBJECTS.c.id).where(
+                OBJECTS.c.resource == resource, OBJECTS.c.namespace == ns, OBJECTS.c.name == name
+            )
+        ).first()
         if exists is None:
             raise NotFound(resource, name)
         raise Conflict(resource, name)
@@ -403,9 +515,11 @@ class Database:
             floor = current - self.window
             if floor > 0:
                 conn.execute(delete(CHANGES).where(CHANGES.c.rv <= floor))
-                conn.execute(update(REVISION).where(REVISION.c.id == 1)
-                             .values(compacted=self.dialect.greatest(REVISION.c.compacted,
-                                                                      floor)))
+                conn.execute(
+                    update(REVISION)
+                    .where(REVISION.c.id == 1)
+                    .values(compacted=self.dialect.greatest(REVISION.c.compacted, floor))
+                )
 
 
 def _key(obj: dict) -> tuple[str, str]:

@@ -42,11 +42,14 @@ def default_policy(rt: ResourceType) -> str:
     return _DEFAULT_POLICY.get(rt.key, "Background")
 
 
-def plan_delete(rt: ResourceType, obj: dict, policy: str | None, grace: int | None,
-                now: datetime) -> Outcome:
+def plan_delete(
+    rt: ResourceType, obj: dict, policy: str | None, grace: int | None, now: datetime
+) -> Outcome:
     if policy is not None and policy not in POLICIES:
-        raise BadRequest(f'unsupported value for propagationPolicy: "{policy}"; '
-                         f'supported values: "Background", "Foreground", "Orphan"')
+        raise BadRequest(
+            f'unsupported value for propagationPolicy: "{policy}"; '
+            f'supported values: "Background", "Foreground", "Orphan"'
+        )
     policy = policy or default_policy(rt)
     md = obj["metadata"]
     if md.get("deletionTimestamp"):
@@ -110,6 +113,9 @@ def ready_to_remove(obj: dict) -> bool:
     md = obj.get("metadata") or {}
     # spec.finalizers: a Namespace's "kubernetes" finalizer, removed once it is empty.
     # A graceful deletion (a pod its agent is still stopping) waits for the grace-0 delete.
-    return bool(md.get("deletionTimestamp")) and not md.get("finalizers") and \
-        not (obj.get("spec") or {}).get("finalizers") and \
-        not md.get("deletionGracePeriodSeconds")
+    return (
+        bool(md.get("deletionTimestamp"))
+        and not md.get("finalizers")
+        and not (obj.get("spec") or {}).get("finalizers")
+        and not md.get("deletionGracePeriodSeconds")
+    )

@@ -27,8 +27,11 @@ class Dialect:
     def engine(self) -> Engine:
         if self.is_sqlite:
             engine = create_engine(
-                self.url, connect_args={"check_same_thread": False, "timeout": 30},
-                pool_size=8, max_overflow=16)
+                self.url,
+                connect_args={"check_same_thread": False, "timeout": 30},
+                pool_size=8,
+                max_overflow=16,
+            )
             event.listen(engine, "connect", _sqlite_pragmas)
             event.listen(engine, "begin", _sqlite_begin_deferred)
             return engine

@@ -37,8 +37,9 @@ class EventRecorder:
         try:
             self._record(obj, type_, reason, message)
         except BerthError as exc:
-            log.debug("event %s for %s dropped: %s", reason, obj.get("metadata", {}).get("name"),
-                      exc)
+            log.debug(
+                "event %s for %s dropped: %s", reason, obj.get("metadata", {}).get("name"), exc
+            )
 
     def normal(self, obj: dict, reason: str, message: str) -> None:
         self.event(obj, "Normal", reason, message)
@@ -56,23 +57,34 @@ class EventRecorder:
         if seen is not None and now - seen[2] < _AGGREGATE_FOR:
             ns, name, _ = seen
             try:
-                self.client.guaranteed_update(registry.EVENT, ns, name,
-                                              lambda ev: _bump(ev, now))
+                self.client.guaranteed_update(registry.EVENT, ns, name, lambda ev: _bump(ev, now))
                 return
             except (NotFound, Conflict):
                 pass
         event = {
-            "apiVersion": "v1", "kind": "Event",
-            "metadata": {"name": f"{md.get('name', 'unknown')}.{secrets.token_hex(8)}",
-                         "namespace": namespace},
-            "involvedObject": {"apiVersion": obj.get("apiVersion", ""),
-                               "kind": obj.get("kind", ""), "name": md.get("name", ""),
-                               "namespace": md.get("namespace", ""), "uid": md.get("uid", ""),
-                               "resourceVersion": md.get("resourceVersion", "")},
-            "reason": reason, "message": message, "type": type_,
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {
+                "name": f"{md.get('name', 'unknown')}.{secrets.token_hex(8)}",
+                "namespace": namespace,
+            },
+            "involvedObject": {
+                "apiVersion": obj.get("apiVersion", ""),
+                "kind": obj.get("kind", ""),
+                "name": md.get("name", ""),
+                "namespace": md.get("namespace", ""),
+                "uid": md.get("uid", ""),
+                "resourceVersion": md.get("resourceVersion", ""),
+            },
+            "reason": reason,
+            "message": message,
+            "type": type_,
             "source": {"component": self.component, **({"host": self.host} if self.host else {})},
-            "firstTimestamp": rfc3339(now), "lastTimestamp": rfc3339(now), "count": 1,
-            "reportingComponent": self.component, "reportingInstance": self.host,
+            "firstTimestamp": rfc3339(now),
+            "lastTimestamp": rfc3339(now),
+            "count": 1,
+            "reportingComponent": self.component,
+            "reportingInstance": self.host,
         }
         created = self.client.create(registry.EVENT, event, namespace)
         with self._lock:

@@ -73,7 +73,7 @@ class ChangeFeed:
         with self._cond:
             if rv >= self._floor:
                 start = bisect.bisect_right(self._rvs, rv)
-                return self._changes[start:start + limit]
+                return self._changes[start : start + limit]
         return self.db.changes_since(rv, limit)
 
     def wait(self, rv: int, timeout: float) -> list[Change]:
@@ -144,4 +144,3 @@ class ChangeFeed:
         for loop, event in waiters:
             loop.call_soon_threadsafe(event.set)
         return len(batch) == 2000
-

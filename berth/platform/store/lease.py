@@ -31,16 +31,20 @@ class Fenced(Conflict):
     """A write by a leader whose lease term has ended."""
 
     def __init__(self, lease: str, holder: str, token: int):
-        super().__init__("leases", lease, "coordination.k8s.io",
-                         detail=f"holder {holder!r} of term {token} no longer holds the lease")
+        super().__init__(
+            "leases",
+            lease,
+            "coordination.k8s.io",
+            detail=f"holder {holder!r} of term {token} no longer holds the lease",
+        )
 
 
 @dataclass(frozen=True)
 class LeaseRecord:
     name: str
-    holder: str          # "" once released
-    token: int           # the term: grows when the holder changes
-    version: int         # grows on every write
+    holder: str  # "" once released
+    token: int  # the term: grows when the holder changes
+    version: int  # grows on every write
     duration_s: float
     acquired_at: str
     renewed_at: str
@@ -55,8 +59,9 @@ class LeaseStore:
             row = conn.execute(select(LEASES).where(LEASES.c.name == name)).first()
         return _record(row) if row else None
 
-    def create(self, name: str, holder: str, duration_s: float, now: datetime
-               ) -> LeaseRecord | None:
+    def create(
+        self, name: str, holder: str, duration_s: float, now: datetime
+    ) -> LeaseRecord | None:
         """The first term of a lease that has no row yet; None when another got there first."""
         stamp = rfc3339(now)
         record = LeaseRecord(name, holder, 1, 1, duration_s, stamp, stamp)
@@ -69,30 +74,58 @@ class LeaseStore:
 
     def renew(self, seen: LeaseRecord, now: datetime) -> LeaseRecord | None:
         """Extend the holder's own term; None when the row changed since ``seen``."""
-        return self._swap(seen, holder=seen.holder, token=seen.token, duration_s=seen.duration_s,
-                          acquired_at=seen.acquired_at, renewed_at=rfc3339(now))
+        return self._swap(
+            seen,
+            holder=seen.holder,
+            token=seen.token,
+            duration_s=seen.duration_s,
+            acquired_at=seen.acquired_at,
+            renewed_at=rfc3339(now),
+        )
 
-    def take(self, seen: LeaseRecord, holder: str, duration_s: float, now: datetime
-             ) -> LeaseRecord | None:
+    def take(
+        self, seen: LeaseRecord, holder: str, duration_s: float, now: datetime
+    ) -> LeaseRecord | None:
         """Start a new term for ``holder``; None when the row changed since ``seen``."""
         stamp = rfc3339(now)
-        return self._swap(seen, holder=holder, token=seen.token + 1, duration_s=duration_s,
-                          acquired_at=stamp, renewed_at=stamp)
+        return self._swap(
+            seen,
+            holder=holder,
+            token=seen.token + 1,
+            duration_s=duration_s,
+            acquired_at=stamp,
+            renewed_at=stamp,
+        )
 
     def release(self, seen: LeaseRecord, now: datetime) -> LeaseRecord | None:
         """End the holder's term now (a clean stop): the next candidate need not wait."""
-        return self._swap(seen, holder="", token=seen.token, duration_s=seen.duration_s,
-                          acquired_at=seen.acquired_at, renewed_at=rfc3339(now))
+        return self._swap(
+            seen,
+            holder="",
+            token=seen.token,
+            duration_s=seen.duration_s,
+            acquired_at=seen.acquired_at,
+            renewed_at=rfc3339(now),
+        )
 
     def _swap(self, seen: LeaseRecord, **values) -> LeaseRecord | None:
         with self.db.transaction() as conn:
-            done = conn.execute(update(LEASES).where(
-                LEASES.c.name == seen.name, LEASES.c.version == seen.version
-            ).values(version=seen.version + 1, **values)).rowcount
+            done = conn.execute(
+                update(LEASES)
+                .where(LEASES.c.name == seen.name, LEASES.c.version == seen.version)
+                .values(version=seen.version + 1, **values)
+            ).rowcount
         if done != 1:
             return None
-        return LeaseRecord(seen.name, values["holder"], values["token"], seen.version + 1,
-                           values["duration_s"], values["acquired_at"], values["renewed_at"])
+        return LeaseRecord(
+            seen.name,
+            values["holder"],
+            values["token"],
+            seen.version + 1,
+            values["duration_s"],
+            values["acquired_at"],
+            values["renewed_at"],
+        )
 
 
 @dataclass(frozen=True)
@@ -105,9 +138,11 @@ class Fence:
     token: int
 
     def __call__(self, conn) -> None:
-        row = conn.execute(select(LEASES.c.holder, LEASES.c.token)
-                           .where(LEASES.c.name == self.lease)
-                           .with_for_update(read=True)).first()
+        row = conn.execute(
+            select(LEASES.c.holder, LEASES.c.token)
+            .where(LEASES.c.name == self.lease)
+            .with_for_update(read=True)
+        ).first()
         if row is None or row[0] != self.holder or row[1] != self.token:
             raise Fenced(self.lease, self.holder, self.token)
 
@@ -131,16 +166,36 @@ class FencedDatabase:
     def create(self, resource: str, obj: dict) -> dict:
         return self._db.create(resource, obj, guard=self.fence)
 
-    def update(self, resource: str, obj: dict, expected_rv: int | None,
-               relabel: bool = True) -> dict:
+    def update(
+        self, resource: str, obj: dict, expected_rv: int | None, relabel: bool = True
+    ) -> dict:
         return self._db.update(resource, obj, expected_rv, relabel=relabel, guard=self.fence)
 
-    def delete(self, resource: str, namespace: str, name: str, expected_rv: int | None = None,
-               expected_uid: str | None = None) -> dict:
-        return self._db.delete(resource, namespace, name, expected_rv=expected_rv,
-                               expected_uid=expected_uid, guard=self.fence)
+    def delete(
+        self,
+        resource: str,
+        namespace: str,
+        name: str,
+        expected_rv: int | None = None,
+        expected_uid: str | None = None,
+    ) -> dict:
+        return self._db.delete(
+            resource,
+            namespace,
+            name,
+            expected_rv=expected_rv,
+            expected_uid=expected_uid,
+            guard=self.fence,
+        )
 
 
 def _record(row) -> LeaseRecord:
-    return LeaseRecord(row.name, row.holder, row.token, row.version, row.duration_s,
-                       row.acquired_at, row.renewed_at)
+    return LeaseRecord(
+        row.name,
+        row.holder,
+        row.token,
+        row.version,
+        row.duration_s,
+        row.acquired_at,
+        row.renewed_at,
+    )

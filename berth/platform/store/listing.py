@@ -11,8 +11,12 @@ from berth.platform.errors import BadRequest, Gone
 
 def pushdown(flds) -> dict:
     """Equality field requirements the database can answer with an index."""
-    column = {"metadata.name": "name", "metadata.namespace": "namespace",
-              "spec.nodeName": "node_name", "status.phase": "phase"}
+    column = {
+        "metadata.name": "name",
+        "metadata.namespace": "namespace",
+        "spec.nodeName": "node_name",
+        "status.phase": "phase",
+    }
     out: dict = {}
     for field, op, value in flds.requirements:
         if op in ("=", "==") and field in column and column[field] not in out:
@@ -40,5 +44,7 @@ def check_continue_fresh(token_rv: int, compacted_rv: int) -> None:
     """Kubernetes answers 410 to a continue token from before the last compaction: the list
     it continued can no longer be shown consistently."""
     if token_rv < compacted_rv:
-        raise Gone("The provided continue parameter is too old to display a consistent list "
-                   "result. You can start a new list without the continue parameter.")
+        raise Gone(
+            "The provided continue parameter is too old to display a consistent list "
+            "result. You can start a new list without the continue parameter."
+        )

@@ -24,7 +24,9 @@ class ObjectRow(SQLModel, table=True):
         Index("ix_objects_uid", "uid"),
     )
 
-    id: int | None = Field(default=None, sa_column=Column(_ID, primary_key=True, autoincrement=True))
+    id: int | None = Field(
+        default=None, sa_column=Column(_ID, primary_key=True, autoincrement=True)
+    )
     resource: str = Field(sa_column=Column(String(80), nullable=False))
     namespace: str = Field(sa_column=Column(String(253), nullable=False))
     name: str = Field(sa_column=Column(String(253), nullable=False))
@@ -42,7 +44,9 @@ class LabelRow(SQLModel, table=True):
         Index("ix_labels_object", "object_id"),
     )
 
-    id: int | None = Field(default=None, sa_column=Column(_ID, primary_key=True, autoincrement=True))
+    id: int | None = Field(
+        default=None, sa_column=Column(_ID, primary_key=True, autoincrement=True)
+    )
     object_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     resource: str = Field(sa_column=Column(String(80), nullable=False))
     key: str = Field(sa_column=Column(String(317), nullable=False))

@@ -44,8 +44,11 @@ class WriteTransaction:
         finally:
             self._conn.close()
             self._lock.__exit__(None, None, None)
-        if exc_type is not None and issubclass(exc_type, OperationalError) and \
-                self.db.dialect.is_retryable(exc):
+        if (
+            exc_type is not None
+            and issubclass(exc_type, OperationalError)
+            and self.db.dialect.is_retryable(exc)
+        ):
             raise Conflict("objects", "", detail="concurrent write; retry") from exc
         return False
 

@@ -23,29 +23,45 @@ BOOKMARK_EVERY = 10.0
 
 
 def gone_event(message: str) -> dict:
-    return {"type": "ERROR", "object": {
-        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-        "message": message, "reason": "Expired", "code": 410}}
+    return {
+        "type": "ERROR",
+        "object": {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": message,
+            "reason": "Expired",
+            "code": 410,
+        },
+    }
 
 
-async def watch(client: Client, feed: ChangeFeed, rt: ResourceType, namespace: str | None, *,
-                resource_version: str | None = None, label_selector: str = "",
-                field_selector: str = "", allow_bookmarks: bool = False,
-                timeout_seconds: float | None = None) -> AsyncIterator[dict]:
+async def watch(
+    client: Client,
+    feed: ChangeFeed,
+    rt: ResourceType,
+    namespace: str | None,
+    *,
+    resource_version: str | None = None,
+    label_selector: str = "",
+    field_selector: str = "",
+    allow_bookmarks: bool = False,
+    timeout_seconds: float | None = None,
+) -> AsyncIterator[dict]:
     labels = selectors.parse(label_selector or "")
     flds = fields.parse(field_selector or "", rt.kind)
     namespace = namespace if rt.namespaced and namespace else None
 
     def matches(obj: dict) -> bool:
-        return labels.matches((obj.get("metadata") or {}).get("labels") or {}) and \
-            flds.matches(obj)
+        return labels.matches((obj.get("metadata") or {}).get("labels") or {}) and flds.matches(obj)
 
     deadline = time.monotonic() + (timeout_seconds if timeout_seconds else 1800.0)
     present: set[tuple[str, str]] = set()
     if resource_version in (None, "", "0"):
-        listed = await asyncio.to_thread(client.list, rt, namespace,
-                                         label_selector=label_selector,
-                                         field_selector=field_selector)
+        listed = await asyncio.to_thread(
+            client.list, rt, namespace, label_selector=label_selector, field_selector=field_selector
+        )
         for obj in listed.items:
             md = obj["metadata"]
             present.add((md.get("namespace", ""), md["name"]))
@@ -66,8 +82,9 @@ async def watch(client: Client, feed: ChangeFeed, rt: ResourceType, namespace: s
             return
         for change in batch:
             cursor = change.rv
-            if change.resource != rt.key or (namespace is not None and
-                                              change.namespace != namespace):
+            if change.resource != rt.key or (
+                namespace is not None and change.namespace != namespace
+            ):
                 continue
             key = (change.namespace, change.name)
             obj = with_type(rt, change.object)
@@ -78,9 +95,16 @@ async def watch(client: Client, feed: ChangeFeed, rt: ResourceType, namespace: s
                     last_sent = time.monotonic()
                 continue
             if matches(obj):
-                kind = "ADDED" if change.type == "ADDED" or (
-                    key not in present and (not labels.empty or not flds.empty)
-                    and resource_version in (None, "", "0")) else change.type
+                kind = (
+                    "ADDED"
+                    if change.type == "ADDED"
+                    or (
+                        key not in present
+                        and (not labels.empty or not flds.empty)
+                        and resource_version in (None, "", "0")
+                    )
+                    else change.type
+                )
                 present.add(key)
                 yield {"type": kind, "object": obj}
                 last_sent = time.monotonic()
@@ -94,8 +118,13 @@ async def watch(client: Client, feed: ChangeFeed, rt: ResourceType, namespace: s
         if now >= deadline or feed.closing:
             return
         if allow_bookmarks and now - last_sent >= BOOKMARK_EVERY:
-            yield {"type": "BOOKMARK", "object": {
-                "kind": rt.kind, "apiVersion": rt.api_version,
-                "metadata": {"resourceVersion": str(cursor)}}}
+            yield {
+                "type": "BOOKMARK",
+                "object": {
+                    "kind": rt.kind,
+                    "apiVersion": rt.api_version,
+                    "metadata": {"resourceVersion": str(cursor)},
+                },
+            }
             last_sent = now
         await feed.wait_async(cursor, min(deadline - now, BOOKMARK_EVERY))

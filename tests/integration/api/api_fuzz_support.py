@@ -16,15 +16,21 @@ from berth.platform.resources import registry
 # Examples per fuzz test: small enough for the whole suite to stay within a minute; raise it
 # (BERTH_FUZZ_EXAMPLES=2000) to fuzz longer by hand. The deadline catches a request that hangs.
 FUZZ_SETTINGS = settings(
-    max_examples=int(os.environ.get("BERTH_FUZZ_EXAMPLES", "300")), deadline=5000,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    max_examples=int(os.environ.get("BERTH_FUZZ_EXAMPLES", "300")),
+    deadline=5000,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 NAMESPACE = "fuzz"
 TARGET = "target"
 
-_CONTAINER = {"name": "c", "image": "busybox", "command": ["sh", "-c", "true"],
-              "env": [{"name": "A", "value": "1"}],
-              "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}}
+_CONTAINER = {
+    "name": "c",
+    "image": "busybox",
+    "command": ["sh", "-c", "true"],
+    "env": [{"name": "A", "value": "1"}],
+    "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}},
+}
 _POD_SPEC = {"restartPolicy": "Never", "containers": [_CONTAINER]}
 
 # One valid manifest per kind (without metadata): the seeds the fuzzers mutate.
@@ -33,23 +39,42 @@ SAMPLES: dict[str, dict] = {
     registry.POD.key: {"spec": _POD_SPEC},
     registry.CONFIG_MAP.key: {"data": {"a": "b"}, "binaryData": {"c": "ZA=="}},
     registry.SECRET.key: {"type": "Opaque", "data": {"k": "dg=="}, "stringData": {"s": "v"}},
-    registry.EVENT.key: {"involvedObject": {"kind": "Pod", "name": "p", "namespace": NAMESPACE},
-                         "reason": "R", "message": "m", "type": "Normal"},
-    registry.NODE.key: {"metadata": {"labels": {"gpu": "none"}},
-                        "spec": {"taints": [{"key": "k", "effect": "NoSchedule"}]}},
-    registry.PERSISTENT_VOLUME.key: {"spec": {"capacity": {"storage": "1Gi"},
-                                              "accessModes": ["ReadWriteOnce"],
-                                              "hostPath": {"path": "/tmp/x"}}},
-    registry.PERSISTENT_VOLUME_CLAIM.key: {"spec": {"accessModes": ["ReadWriteOnce"],
-                                                    "resources": {"requests": {
-                                                        "storage": "1Gi"}}}},
-    registry.JOB.key: {"spec": {"completions": 2, "parallelism": 2, "backoffLimit": 1,
-                                "completionMode": "Indexed",
-                                "template": {"metadata": {"labels": {"app": "x"}},
-                                             "spec": _POD_SPEC}}},
-    registry.CRON_JOB.key: {"spec": {"schedule": "*/5 * * * *", "concurrencyPolicy": "Forbid",
-                                     "jobTemplate": {"spec": {"template": {
-                                         "spec": _POD_SPEC}}}}},
+    registry.EVENT.key: {
+        "involvedObject": {"kind": "Pod", "name": "p", "namespace": NAMESPACE},
+        "reason": "R",
+        "message": "m",
+        "type": "Normal",
+    },
+    registry.NODE.key: {
+        "metadata": {"labels": {"gpu": "none"}},
+        "spec": {"taints": [{"key": "k", "effect": "NoSchedule"}]},
+    },
+    registry.PERSISTENT_VOLUME.key: {
+        "spec": {
+            "capacity": {"storage": "1Gi"},
+            "accessModes": ["ReadWriteOnce"],
+            "hostPath": {"path": "/tmp/x"},
+        }
+    },
+    registry.PERSISTENT_VOLUME_CLAIM.key: {
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}
+    },
+    registry.JOB.key: {
+        "spec": {
+            "completions": 2,
+            "parallelism": 2,
+            "backoffLimit": 1,
+            "completionMode": "Indexed",
+            "template": {"metadata": {"labels": {"app": "x"}}, "spec": _POD_SPEC},
+        }
+    },
+    registry.CRON_JOB.key: {
+        "spec": {
+            "schedule": "*/5 * * * *",
+            "concurrencyPolicy": "Forbid",
+            "jobTemplate": {"spec": {"template": {"spec": _POD_SPEC}}},
+        }
+    },
     registry.STORAGE_CLASS.key: {"provisioner": "berth.io/local", "parameters": {"a": "b"}},
     registry.LEASE.key: {"spec": {"holderIdentity": "a", "leaseDurationSeconds": 10}},
 }
@@ -76,17 +101,18 @@ def assert_kubernetes_answer(response) -> None:
     traceback anywhere."""
     code = response.status_code
     text = response.content.decode("utf-8", "replace")
-    assert code < 500, f"{code} from {response.request.method} {response.request.url}: " \
-                       f"{text[:500]}"
+    assert code < 500, f"{code} from {response.request.method} {response.request.url}: {text[:500]}"
     assert not _LEAK.search(text), f"traceback text in the answer: {text[:500]}"
     if 200 <= code < 300 or response.request.method == "HEAD":  # HEAD answers carry no body
         return
     if code in (307, 308):  # Starlette sends /apis/ on to /apis (kube-apiserver answers both)
-        assert response.headers["location"].rstrip("/").endswith(
-            response.request.url.path.rstrip("/")), response.headers
+        assert (
+            response.headers["location"].rstrip("/").endswith(response.request.url.path.rstrip("/"))
+        ), response.headers
         return
-    assert response.headers.get("content-type", "").startswith("application/json"), \
+    assert response.headers.get("content-type", "").startswith("application/json"), (
         f"{code} answered as {response.headers.get('content-type')}: {text[:300]}"
+    )
     body = orjson.loads(response.content)
     assert body.get("kind") == "Status", body
     assert body.get("apiVersion") == "v1", body
@@ -103,8 +129,9 @@ def assert_still_serves(client) -> None:
     created = client.post("/api/v1/namespaces", json={"metadata": {"name": namespace}})
     assert created.status_code == 201, created.text
     path = f"/api/v1/namespaces/{namespace}/configmaps"
-    created = client.post(path, json={"metadata": {"name": "canary", "labels": {"a": "b"}},
-                                      "data": {"k": "v"}})
+    created = client.post(
+        path, json={"metadata": {"name": "canary", "labels": {"a": "b"}}, "data": {"k": "v"}}
+    )
     assert created.status_code == 201, created.text
     got = client.get(f"{path}/canary")
     assert got.status_code == 200 and got.json()["data"] == {"k": "v"}, got.text

@@ -13,16 +13,23 @@ import pytest
 
 from tests.integration.api.api_fuzz_support import NAMESPACE
 
-APPLY_TYPES = ("application/apply-patch+yaml", "Application/Apply-Patch+YAML",
-               "APPLICATION/APPLY-PATCH+YAML; charset=utf-8")
+APPLY_TYPES = (
+    "application/apply-patch+yaml",
+    "Application/Apply-Patch+YAML",
+    "APPLICATION/APPLY-PATCH+YAML; charset=utf-8",
+)
 
 
 def _apply(api, name: str, content_type: str, value: str):
-    body = (f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n"
-            f"data:\n  k: {value}\n").encode()
-    return api.patch(f"/api/v1/namespaces/{NAMESPACE}/configmaps/{name}", content=body,
-                     headers={"content-type": content_type},
-                     params={"fieldManager": "tester"})
+    body = (
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  k: {value}\n"
+    ).encode()
+    return api.patch(
+        f"/api/v1/namespaces/{NAMESPACE}/configmaps/{name}",
+        content=body,
+        headers={"content-type": content_type},
+        params={"fieldManager": "tester"},
+    )
 
 
 @pytest.mark.parametrize("content_type", APPLY_TYPES)
@@ -35,4 +42,5 @@ def test_apply_in_any_case_creates_then_updates_under_its_manager(api, content_t
     obj = updated.json()
     assert obj["data"] == {"k": "two"}
     assert [(m["manager"], m["operation"]) for m in obj["metadata"]["managedFields"]] == [
-        ("tester", "Apply")]
+        ("tester", "Apply")
+    ]

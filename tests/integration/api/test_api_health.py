@@ -42,6 +42,11 @@ def test_readyz_waits_for_the_informers(platform, api):
 
 
 def test_odd_health_paths_never_fail_the_server(platform, api):
-    for path in ("/healthz/", "/readyz/", "/livez//", "/readyz?verbose=false&exclude=",
-                 "/healthz/%00"):
+    for path in (
+        "/healthz/",
+        "/readyz/",
+        "/livez//",
+        "/readyz?verbose=false&exclude=",
+        "/healthz/%00",
+    ):
         assert api.get(path).status_code < 500, path

@@ -113,43 +113,74 @@ class FakeKubelet:
             phase=keys.RUNNING,
             startTime=now,
             conditions=_conditions(status, "True", now),
-            containerStatuses=[{"name": n, "ready": True, "restartCount": 0, "image": "busybox",
-                                "imageID": "", "started": True, "state": {"running": {"startedAt": now}}}
-                               for n in _container_names(pod)],
+            containerStatuses=[
+                {
+                    "name": n,
+                    "ready": True,
+                    "restartCount": 0,
+                    "image": "busybox",
+                    "imageID": "",
+                    "started": True,
+                    "state": {"running": {"startedAt": now}},
+                }
+                for n in _container_names(pod)
+            ],
         )
         self.client.update_status(registry.POD, {**pod, "status": status})
 
     def _finish(self, pod: dict, code: int) -> None:
         now = rfc3339(self.clock())
         status = dict(pod.get("status") or {})
-        terminated = {"exitCode": code, "reason": "Completed" if code == 0 else "Error",
-                      "startedAt": status.get("startTime", now), "finishedAt": now}
+        terminated = {
+            "exitCode": code,
+            "reason": "Completed" if code == 0 else "Error",
+            "startedAt": status.get("startTime", now),
+            "finishedAt": now,
+        }
         status.update(
             phase=keys.SUCCEEDED if code == 0 else keys.FAILED,
             conditions=_conditions(status, "False", now),
-            containerStatuses=[{"name": n, "ready": False, "restartCount": 0, "image": "busybox",
-                                "imageID": "", "started": False, "state": {"terminated": terminated}}
-                               for n in _container_names(pod)],
+            containerStatuses=[
+                {
+                    "name": n,
+                    "ready": False,
+                    "restartCount": 0,
+                    "image": "busybox",
+                    "imageID": "",
+                    "started": False,
+                    "state": {"terminated": terminated},
+                }
+                for n in _container_names(pod)
+            ],
         )
         self.client.update_status(registry.POD, {**pod, "status": status})
 
 
 def _conditions(status: dict, ready: str, now: str) -> list[dict]:
-    kept = [c for c in status.get("conditions") or [] if c.get("type") not in (keys.POD_READY, "ContainersReady")]
-    return kept + [{"type": kind, "status": ready, "lastProbeTime": None, "lastTransitionTime": now}
-                   for kind in ("ContainersReady", keys.POD_READY)]
+    kept = [
+        c
+        for c in status.get("conditions") or []
+        if c.get("type") not in (keys.POD_READY, "ContainersReady")
+    ]
+    return kept + [
+        {"type": kind, "status": ready, "lastProbeTime": None, "lastTransitionTime": now}
+        for kind in ("ContainersReady", keys.POD_READY)
+    ]
 
 
 class ControlPlane:
     """Informers and controllers as ``berth up`` runs them, on the given platform."""
 
-    def __init__(self, platform: Platform, clock: FakeClock, seed: int, observers: list[Handler]) -> None:
+    def __init__(
+        self, platform: Platform, clock: FakeClock, seed: int, observers: list[Handler]
+    ) -> None:
         client = platform.client
         self.client = client
         self.hub = InformerHub(client, platform.feed)
         self.manager = ControllerManager(self.hub)
-        controller = JobController(client, EventRecorder(client, "job-controller"), clock=clock,
-                                   rng=random.Random(seed))
+        controller = JobController(
+            client, EventRecorder(client, "job-controller"), clock=clock, rng=random.Random(seed)
+        )
         self.job_queue = self.manager.add(controller, workers=2)
         self.ttl_queue = self.manager.add(TTLAfterFinishedController(client, clock=clock))
         self.manager.add(GarbageCollector(client))
@@ -178,8 +209,14 @@ def job_manifest(name: str, *, command: str = "true", **spec) -> dict:
         "kind": "Job",
         "metadata": {"name": name, "namespace": NS},
         "spec": {
-            "template": {"spec": {"restartPolicy": "Never", "containers": [
-                {"name": "main", "image": "busybox", "command": ["sh", "-c", command]}]}},
+            "template": {
+                "spec": {
+                    "restartPolicy": "Never",
+                    "containers": [
+                        {"name": "main", "image": "busybox", "command": ["sh", "-c", command]}
+                    ],
+                }
+            },
             **spec,
         },
     }
@@ -229,10 +266,16 @@ class Cluster:
 
     def pods(self, job: str) -> list[dict]:
         items = self.client.list(registry.POD, NS, label_selector=f"{keys.JOB_NAME}={job}").items
-        return sorted(items, key=lambda p: p["metadata"]["creationTimestamp"] + p["metadata"]["name"])
+        return sorted(
+            items, key=lambda p: p["metadata"]["creationTimestamp"] + p["metadata"]["name"]
+        )
 
     def events(self, name: str) -> list[dict]:
-        items = [e for e in self.client.list(registry.EVENT, NS).items if e["involvedObject"]["name"] == name]
+        items = [
+            e
+            for e in self.client.list(registry.EVENT, NS).items
+            if e["involvedObject"]["name"] == name
+        ]
         return sorted(items, key=lambda e: int(e["metadata"]["resourceVersion"]))
 
     def reasons(self, name: str) -> list[str]:
@@ -240,11 +283,14 @@ class Cluster:
 
 
 def condition(status: dict, kind: str) -> dict | None:
-    return next((c for c in status.get("conditions") or [] if c["type"] == kind and c["status"] == "True"), None)
+    return next(
+        (c for c in status.get("conditions") or [] if c["type"] == kind and c["status"] == "True"),
+        None,
+    )
 
 
 def finished(status: dict) -> str | None:
-    """"Complete" or "Failed" once the Job has finished."""
+    """ "Complete" or "Failed" once the Job has finished."""
     for kind in (keys.COMPLETE, keys.FAILED_CONDITION):
         if condition(status, kind):
             return kind
@@ -252,12 +298,20 @@ def finished(status: dict) -> str | None:
 
 
 def active(pods: list[dict]) -> list[dict]:
-    return [p for p in pods if p["status"].get("phase") not in (keys.SUCCEEDED, keys.FAILED)
-            and not p["metadata"].get("deletionTimestamp")]
+    return [
+        p
+        for p in pods
+        if p["status"].get("phase") not in (keys.SUCCEEDED, keys.FAILED)
+        and not p["metadata"].get("deletionTimestamp")
+    ]
 
 
 def tracked(pods: list[dict]) -> list[str]:
-    return [p["metadata"]["name"] for p in pods if keys.TRACKING_FINALIZER in (p["metadata"].get("finalizers") or [])]
+    return [
+        p["metadata"]["name"]
+        for p in pods
+        if keys.TRACKING_FINALIZER in (p["metadata"].get("finalizers") or [])
+    ]
 
 
 def wait_for(check: Callable[[], object], what: str, timeout: float = 10.0, interval: float = 0.01):
@@ -272,7 +326,9 @@ def wait_for(check: Callable[[], object], what: str, timeout: float = 10.0, inte
         time.sleep(interval)
 
 
-def stays(check: Callable[[], bool], what: str, seconds: float = 0.3, interval: float = 0.02) -> None:
+def stays(
+    check: Callable[[], bool], what: str, seconds: float = 0.3, interval: float = 0.02
+) -> None:
     """Assert ``check`` holds for ``seconds`` (for what must *not* happen, e.g. an early
     replacement)."""
     deadline = time.monotonic() + seconds

@@ -45,12 +45,15 @@ class Plane:
         self.decisions: list = []
         self.hub = InformerHub(client, platform.feed)
         self.manager = ControllerManager(self.hub)
-        self.manager.add(JobController(client, EventRecorder(client, "job-controller")),
-                         workers=2)
+        self.manager.add(JobController(client, EventRecorder(client, "job-controller")), workers=2)
         self.manager.add(GarbageCollector(client))
-        self.cron = CronJobController(fenced, EventRecorder(client, "cronjob-controller"),
-                                      observers=[lambda cj, d, made: self.decisions.append(
-                                          (cj["metadata"]["name"], d, made))])
+        self.cron = CronJobController(
+            fenced,
+            EventRecorder(client, "cronjob-controller"),
+            observers=[
+                lambda cj, d, made: self.decisions.append((cj["metadata"]["name"], d, made))
+            ],
+        )
         self.manager.add(self.cron, workers=2)
         self.hub.start()
         self.manager.start()
@@ -63,14 +66,32 @@ class Plane:
 
 
 def cronjob(name: str, *, policy="Allow", suspend=False, outcome="hang", success=3, failed=1):
-    return {"apiVersion": "batch/v1", "kind": "CronJob",
-            "metadata": {"name": name, "namespace": NS},
-            "spec": {"schedule": "* * * * *", "concurrencyPolicy": policy, "suspend": suspend,
-                     "successfulJobsHistoryLimit": success, "failedJobsHistoryLimit": failed,
-                     "jobTemplate": {"spec": {"backoffLimit": 0, "template": {
-                         "metadata": {"labels": {"outcome": outcome}},
-                         "spec": {"restartPolicy": "Never", "containers": [
-                             {"name": "main", "image": "busybox", "command": ["true"]}]}}}}}}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": name, "namespace": NS},
+        "spec": {
+            "schedule": "* * * * *",
+            "concurrencyPolicy": policy,
+            "suspend": suspend,
+            "successfulJobsHistoryLimit": success,
+            "failedJobsHistoryLimit": failed,
+            "jobTemplate": {
+                "spec": {
+                    "backoffLimit": 0,
+                    "template": {
+                        "metadata": {"labels": {"outcome": outcome}},
+                        "spec": {
+                            "restartPolicy": "Never",
+                            "containers": [
+                                {"name": "main", "image": "busybox", "command": ["true"]}
+                            ],
+                        },
+                    },
+                }
+            },
+        },
+    }
 
 
 SCENARIOS = {
@@ -94,20 +115,26 @@ def minute(moment: datetime) -> datetime:
 class Outcome:
     def __init__(self, platform, minutes, planes):
         self.client = platform.client
-        self.minutes = minutes           # M+1, M+2, M+3
+        self.minutes = minutes  # M+1, M+2, M+3
         self.planes = planes
 
     def jobs(self, cj: str) -> list[str]:
         uid = self.client.get(registry.CRON_JOB, NS, cj)["metadata"]["uid"]
-        return sorted(j["metadata"]["name"] for j in self.client.list(registry.JOB, NS).items
-                      if any(r["uid"] == uid for r in j["metadata"].get("ownerReferences", [])))
+        return sorted(
+            j["metadata"]["name"]
+            for j in self.client.list(registry.JOB, NS).items
+            if any(r["uid"] == uid for r in j["metadata"].get("ownerReferences", []))
+        )
 
     def names(self, cj: str, *which: int) -> list[str]:
         return sorted(job_name(cj, self.minutes[i]) for i in which)
 
     def events(self, cj: str) -> list[dict]:
-        return [e for e in self.client.list(registry.EVENT, NS).items
-                if e["involvedObject"]["name"] == cj]
+        return [
+            e
+            for e in self.client.list(registry.EVENT, NS).items
+            if e["involvedObject"]["name"] == cj
+        ]
 
     def status(self, cj: str) -> dict:
         return self.client.get(registry.CRON_JOB, NS, cj).get("status") or {}
@@ -122,16 +149,16 @@ def outcome(request, tmp_path_factory):
         if pg_problem():
             pytest.skip(pg_problem())
         url, drop = make_pg_schema()
-    platform = open_platform(Settings(data_dir=tmp_path_factory.mktemp("cron-data"),
-                                      database_url=url))
+    platform = open_platform(
+        Settings(data_dir=tmp_path_factory.mktemp("cron-data"), database_url=url)
+    )
     kubelet = FakeKubelet(platform.client, utcnow, interval=0.2)
-    kubelet.exit_code = lambda pod: 0 if pod["metadata"]["labels"].get("outcome") == "ok" \
-        else None
+    kubelet.exit_code = lambda pod: 0 if pod["metadata"]["labels"].get("outcome") == "ok" else None
     kubelet.start()
     leases = LeaseStore(platform.db)
     planes = []
     try:
-        if utcnow().second >= 45:     # never make the CronJobs just before a minute turns
+        if utcnow().second >= 45:  # never make the CronJobs just before a minute turns
             wait_until(minute(utcnow()) + timedelta(minutes=1, seconds=2))
         first = leases.create(LEASE, "plane-1", 5.0, utcnow())
         planes.append(Plane(platform, Fence(LEASE, "plane-1", first.token)))
@@ -140,7 +167,7 @@ def outcome(request, tmp_path_factory):
         m = minute(utcnow())
         minutes = [m + timedelta(minutes=i) for i in (1, 2, 3)]
         wait_until(minutes[0] + timedelta(seconds=50))
-        planes[0].stop()                               # down across M+2
+        planes[0].stop()  # down across M+2
         wait_until(minutes[1] + timedelta(seconds=10))
         second = leases.take(leases.read(LEASE), "plane-2", 5.0, utcnow())
         planes.append(Plane(platform, Fence(LEASE, "plane-2", second.token)))
@@ -158,19 +185,26 @@ def outcome(request, tmp_path_factory):
 def test_allow_runs_every_minute_while_earlier_runs_are_still_active(outcome):
     assert outcome.jobs("allow") == outcome.names("allow", 0, 1, 2)
     assert len(outcome.status("allow")["active"]) == 3
-    assert outcome.status("allow")["lastScheduleTime"] == \
-        outcome.minutes[2].strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert outcome.status("allow")["lastScheduleTime"] == outcome.minutes[2].strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
 
 
 def test_restart_across_a_scheduled_minute_makes_exactly_one_job_for_it(outcome):
     missed = job_name("allow", outcome.minutes[1])
-    creates = [e for e in outcome.events("allow") if e["reason"] == "SuccessfulCreate"
-               and missed in e["message"]]
+    creates = [
+        e
+        for e in outcome.events("allow")
+        if e["reason"] == "SuccessfulCreate" and missed in e["message"]
+    ]
     assert len(creates) == 1 and creates[0].get("count", 1) == 1
-    made = [d for name, d, created in outcome.planes[1].decisions
-            if name == "allow" and created == missed]
+    made = [
+        d
+        for name, d, created in outcome.planes[1].decisions
+        if name == "allow" and created == missed
+    ]
     assert len(made) == 1
-    assert made[0].lateness == pytest.approx(10, abs=8)   # started 10 s after the minute
+    assert made[0].lateness == pytest.approx(10, abs=8)  # started 10 s after the minute
 
 
 def test_forbid_skips_runs_while_one_is_active(outcome):
@@ -191,8 +225,7 @@ def test_suspended_cronjob_makes_no_jobs(outcome):
 
 def test_history_limit_keeps_only_the_newest_successful_job(outcome):
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and outcome.jobs("history") != outcome.names(
-            "history", 2):
+    while time.monotonic() < deadline and outcome.jobs("history") != outcome.names("history", 2):
         time.sleep(0.5)
     assert outcome.jobs("history") == outcome.names("history", 2)
     status = outcome.status("history")

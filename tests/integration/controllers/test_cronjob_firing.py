@@ -38,11 +38,24 @@ def platform(database_url, tmp_path):
 
 
 def cronjob(name: str, schedule: str = "* * * * *") -> dict:
-    return {"apiVersion": "batch/v1", "kind": "CronJob",
-            "metadata": {"name": name, "namespace": NS},
-            "spec": {"schedule": schedule, "jobTemplate": {"spec": {"template": {"spec": {
-                "restartPolicy": "Never",
-                "containers": [{"name": "c", "image": "busybox", "command": ["true"]}]}}}}}}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": name, "namespace": NS},
+        "spec": {
+            "schedule": schedule,
+            "jobTemplate": {
+                "spec": {
+                    "template": {
+                        "spec": {
+                            "restartPolicy": "Never",
+                            "containers": [{"name": "c", "image": "busybox", "command": ["true"]}],
+                        }
+                    }
+                }
+            },
+        },
+    }
 
 
 def term(platform, holder: str = "a") -> Fence:
@@ -71,8 +84,11 @@ class Commits:
             self.commits += 1
 
     def _execute(self, conn, cursor, statement, *args):
-        if threading.get_ident() == self.thread and statement.lstrip().upper().startswith(
-                "SELECT") and "leases" in statement:
+        if (
+            threading.get_ident() == self.thread
+            and statement.lstrip().upper().startswith("SELECT")
+            and "leases" in statement
+        ):
             self.lease_reads += 1
 
     def close(self):
@@ -82,8 +98,10 @@ class Commits:
 
 def due_jobs(platform, count: int, prefix: str = "cj") -> list[dict]:
     moment = utcnow().replace(second=0, microsecond=0)
-    return [build_job(platform.client.create(registry.CRON_JOB, cronjob(f"{prefix}-{i}")), moment)
-            for i in range(count)]
+    return [
+        build_job(platform.client.create(registry.CRON_JOB, cronjob(f"{prefix}-{i}")), moment)
+        for i in range(count)
+    ]
 
 
 def stored_jobs(platform) -> set[str]:
@@ -94,18 +112,23 @@ def test_jobs_are_made_in_one_transaction_per_chunk_with_one_lease_read(platform
     client = Client(FencedDatabase(platform.db, term(platform)))
     jobs = due_jobs(platform, 7)
     namespace_reads, get = [], platform.db.get
-    monkeypatch.setattr(platform.db, "get", lambda resource, *args: (
-        namespace_reads.append(args) if resource == "namespaces" else None,
-        get(resource, *args))[1])
+    monkeypatch.setattr(
+        platform.db,
+        "get",
+        lambda resource, *args: (
+            namespace_reads.append(args) if resource == "namespaces" else None,
+            get(resource, *args),
+        )[1],
+    )
     counter = Commits(platform.db.engine)
     try:
         results = list(firing.create_jobs(client, jobs, chunk=3))
     finally:
         counter.close()
-    assert len(namespace_reads) == 3   # the namespace is found live once per chunk
+    assert len(namespace_reads) == 3  # the namespace is found live once per chunk
     assert [r.job["metadata"]["name"] for r in results] == [j["metadata"]["name"] for j in jobs]
-    assert counter.commits == 3        # 3 + 3 + 1
-    assert counter.lease_reads == 3    # once per chunk, not once per Job
+    assert counter.commits == 3  # 3 + 3 + 1
+    assert counter.lease_reads == 3  # once per chunk, not once per Job
     assert stored_jobs(platform) == {j["metadata"]["name"] for j in jobs}
     versions = [int(r.job["metadata"]["resourceVersion"]) for r in results]
     assert versions == sorted(set(versions))  # each its own resourceVersion, in order
@@ -117,7 +140,7 @@ def test_a_chunk_is_reported_once_committed_before_the_next_is_written(platform)
     names = [j["metadata"]["name"] for j in jobs]
     results = firing.create_jobs(client, jobs, chunk=2)
     assert next(results).job["metadata"]["name"] == names[0]
-    assert stored_jobs(platform) == set(names[:2])   # committed: others see them
+    assert stored_jobs(platform) == set(names[:2])  # committed: others see them
     assert [r.job["metadata"]["name"] for r in results] == names[1:]
     assert stored_jobs(platform) == set(names)
 
@@ -125,8 +148,8 @@ def test_a_chunk_is_reported_once_committed_before_the_next_is_written(platform)
 def test_a_job_made_before_or_refused_alone_leaves_the_others_standing(platform):
     client = Client(FencedDatabase(platform.db, term(platform)))
     jobs = due_jobs(platform, 5)
-    platform.client.create(registry.JOB, jobs[1])               # a run made before
-    jobs[3]["spec"]["template"]["spec"]["containers"] = []      # invalid: refused alone
+    platform.client.create(registry.JOB, jobs[1])  # a run made before
+    jobs[3]["spec"]["template"]["spec"]["containers"] = []  # invalid: refused alone
     results = list(firing.create_jobs(client, jobs, chunk=10))
     assert results[1].exists and results[1].job is None
     assert results[3].error is not None and results[3].job is None
@@ -160,8 +183,11 @@ class Harness:
         self.made: list = []
         self.hub = InformerHub(platform.client, platform.feed)
         self.controller = CronJobController(
-            Client(FencedDatabase(platform.db, fence)), EventRecorder(platform.client, "cron"),
-            clock=clock, observers=[lambda cj, d, made: made and self.made.append(made)])
+            Client(FencedDatabase(platform.db, fence)),
+            EventRecorder(platform.client, "cron"),
+            clock=clock,
+            observers=[lambda cj, d, made: made and self.made.append(made)],
+        )
         self.controller.setup(self.hub, self.enqueue)
         self.hub.start()
         assert self.hub.synced.wait(30), "informers never synced"
@@ -211,8 +237,11 @@ def test_fire_due_makes_each_run_once_in_group_commits(platform, monkeypatch):
         harness.controller.reconcile(keys[0])
         status = platform.client.get(registry.CRON_JOB, NS, names[0])["status"]
         assert status["lastScheduleTime"] == due.strftime("%Y-%m-%dT%H:%M:%SZ")
-        reasons = [e["reason"] for e in platform.client.list(registry.EVENT, NS).items
-                   if e["involvedObject"]["name"] == names[0]]
+        reasons = [
+            e["reason"]
+            for e in platform.client.list(registry.EVENT, NS).items
+            if e["involvedObject"]["name"] == names[0]
+        ]
         assert reasons.count("SuccessfulCreate") == 1
     finally:
         harness.stop()
@@ -249,10 +278,11 @@ def test_reconcile_leaves_a_firing_key_to_fire_due_and_looks_again_after_the_tri
         assert harness.controller.reconcile(key) is None
         assert stored_jobs(platform) == set()
         harness.controller._firing.clear()
-        assert harness.controller.reconcile(key) == 0.0      # first pass: the Job
+        assert harness.controller.reconcile(key) == 0.0  # first pass: the Job
         assert stored_jobs(platform) == {job_name("cj-0", due)}
         # Second pass: the next look is after the next run's trigger, not at it.
         assert harness.controller.reconcile(key) == pytest.approx(
-            59.001 + controller_module.TRIGGER_GRACE_S)
+            59.001 + controller_module.TRIGGER_GRACE_S
+        )
     finally:
         harness.stop()

@@ -20,8 +20,13 @@ def test_backoff_limit_exceeded_after_exponential_backoff(cluster):
     cluster.create_job("flaky", backoffLimit=2)
 
     def failed(count: int) -> None:
-        wait_for(lambda: cluster.status("flaky").get("failed") == count and not cluster.status("flaky").get("active"),
-                 f"{count} failure(s) counted")
+        wait_for(
+            lambda: (
+                cluster.status("flaky").get("failed") == count
+                and not cluster.status("flaky").get("active")
+            ),
+            f"{count} failure(s) counted",
+        )
 
     failed(1)
     stays(lambda: len(cluster.pods("flaky")) == 1, "no replacement before the 10s backoff")
@@ -39,7 +44,10 @@ def test_backoff_limit_exceeded_after_exponential_backoff(cluster):
     assert condition(status, keys.FAILURE_TARGET)["reason"] == keys.BACKOFF_LIMIT_EXCEEDED
     assert status["failed"] == 3 and "succeeded" not in status
     assert not tracked(cluster.pods("flaky"))
-    wait_for(lambda: keys.BACKOFF_LIMIT_EXCEEDED in cluster.reasons("flaky"), "the BackoffLimitExceeded event")
+    wait_for(
+        lambda: keys.BACKOFF_LIMIT_EXCEEDED in cluster.reasons("flaky"),
+        "the BackoffLimitExceeded event",
+    )
     warning = next(e for e in cluster.events("flaky") if e["reason"] == keys.BACKOFF_LIMIT_EXCEEDED)
     assert warning["type"] == "Warning" and warning["message"] == keys.BACKOFF_LIMIT_MESSAGE
 
@@ -56,8 +64,10 @@ def test_pod_failure_policy_fails_the_job_on_an_exit_code(cluster):
     failed = condition(status, keys.FAILED_CONDITION)
     pod = cluster.pods("strict")[0]["metadata"]["name"]
     assert failed["reason"] == keys.POD_FAILURE_POLICY
-    assert failed["message"] == (f"Container main for pod default/{pod} failed with exit code 42 "
-                                 "matching FailJob rule at index 0")
+    assert failed["message"] == (
+        f"Container main for pod default/{pod} failed with exit code 42 "
+        "matching FailJob rule at index 0"
+    )
     assert len(cluster.pods("strict")) == 1, "FailJob ends the Job at the first such failure"
     assert status["failed"] == 1
 

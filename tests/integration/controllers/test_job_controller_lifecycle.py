@@ -35,21 +35,31 @@ def test_suspend_deletes_the_pods_and_resume_starts_again(cluster):
     wait_for(lambda: len(active(cluster.pods("nap"))) == 2, "two running pods")
 
     _set_suspend(cluster, "nap", True)
-    status = wait_for(lambda: condition(s := cluster.status("nap"), keys.SUSPENDED) and not cluster.pods("nap") and s,
-                      "the Job suspended and its pods gone")
+    status = wait_for(
+        lambda: (
+            condition(s := cluster.status("nap"), keys.SUSPENDED) and not cluster.pods("nap") and s
+        ),
+        "the Job suspended and its pods gone",
+    )
     assert condition(status, keys.SUSPENDED)["reason"] == keys.JOB_SUSPENDED
-    assert not status.get("active") and not status.get("failed"), "pods of a suspension are not failures"
+    assert not status.get("active") and not status.get("failed"), (
+        "pods of a suspension are not failures"
+    )
     assert "startTime" not in status
 
     release.set()
     _set_suspend(cluster, "nap", False)
-    status = wait_for(lambda: finished(s := cluster.status("nap")) and s, "nap to finish after resuming")
+    status = wait_for(
+        lambda: finished(s := cluster.status("nap")) and s, "nap to finish after resuming"
+    )
 
     assert finished(status) == keys.COMPLETE
     suspended = next(c for c in status["conditions"] if c["type"] == keys.SUSPENDED)
     assert (suspended["status"], suspended["reason"]) == ("False", keys.JOB_RESUMED)
     assert status["succeeded"] == 2 and not status.get("failed")
-    reasons = wait_for(lambda: "Completed" in (r := cluster.reasons("nap")) and r, "the Completed event")
+    reasons = wait_for(
+        lambda: "Completed" in (r := cluster.reasons("nap")) and r, "the Completed event"
+    )
     assert reasons.count("SuccessfulCreate") == 4 and reasons.count("SuccessfulDelete") == 2
     assert {"Suspended", "Resumed"} <= set(reasons)
 
@@ -93,7 +103,9 @@ def test_deleting_a_job_collects_its_pods(cluster, propagation):
 
     cluster.client.delete(registry.JOB, NS, "gone", propagation_policy=propagation)
 
-    wait_for(lambda: not cluster.pods("gone"), "every pod collected, none held by the tracking finalizer")
+    wait_for(
+        lambda: not cluster.pods("gone"), "every pod collected, none held by the tracking finalizer"
+    )
     wait_for(lambda: cluster.job("gone") is None, "the Job gone")
 
 
@@ -104,13 +116,18 @@ def test_a_job_deleted_while_the_controllers_were_down_leaves_no_pod_behind(clus
     wait_for(lambda: len(active(cluster.pods("gone"))) == 3, "three running pods")
     cluster.stop_controllers()
     cluster.kubelet.exit_code = lambda pod: 1
-    wait_for(lambda: all(p["status"]["phase"] == keys.FAILED for p in cluster.pods("gone")), "the pods to fail")
+    wait_for(
+        lambda: all(p["status"]["phase"] == keys.FAILED for p in cluster.pods("gone")),
+        "the pods to fail",
+    )
     assert len(tracked(cluster.pods("gone"))) == 3, "no controller released them"
     cluster.client.delete(registry.JOB, NS, "gone", propagation_policy="Background")
 
     cluster.start()
 
-    wait_for(lambda: not cluster.pods("gone"), "every pod collected, none held by the tracking finalizer")
+    wait_for(
+        lambda: not cluster.pods("gone"), "every pod collected, none held by the tracking finalizer"
+    )
 
 
 def test_orphaning_a_job_releases_the_finalizers_and_keeps_the_pods(cluster):

@@ -31,9 +31,15 @@ def test_a_single_pod_job_completes(cluster):
     pods = cluster.pods("pi")
     assert len(pods) == 1 and not tracked(pods)
     owner = pods[0]["metadata"]["ownerReferences"][0]
-    assert (owner["kind"], owner["uid"], owner["controller"]) == ("Job", job["metadata"]["uid"], True)
+    assert (owner["kind"], owner["uid"], owner["controller"]) == (
+        "Job",
+        job["metadata"]["uid"],
+        True,
+    )
     assert pods[0]["metadata"]["labels"][keys.CONTROLLER_UID] == job["metadata"]["uid"]
-    reasons = wait_for(lambda: "Completed" in (r := cluster.reasons("pi")) and r, "the Completed event")
+    reasons = wait_for(
+        lambda: "Completed" in (r := cluster.reasons("pi")) and r, "the Completed event"
+    )
     assert reasons == ["SuccessfulCreate", "Completed"]
     created = cluster.events("pi")[0]
     assert created["message"] == f"Created pod: {pods[0]['metadata']['name']}"
@@ -84,8 +90,10 @@ def test_an_indexed_job_runs_each_index_once(cluster):
         assert pod["metadata"]["name"].startswith(f"idx-{index}-")
         assert pod["spec"]["hostname"] == f"idx-{index}"
         env = {e["name"]: e for e in pod["spec"]["containers"][0]["env"]}
-        assert env[keys.COMPLETION_INDEX_ENV]["valueFrom"]["fieldRef"]["fieldPath"] == \
-            f"metadata.labels['{keys.COMPLETION_INDEX}']"
+        assert (
+            env[keys.COMPLETION_INDEX_ENV]["valueFrom"]["fieldRef"]["fieldPath"]
+            == f"metadata.labels['{keys.COMPLETION_INDEX}']"
+        )
 
 
 def test_a_work_queue_ends_when_one_pod_succeeded_and_the_rest_finished(cluster):
@@ -104,9 +112,13 @@ def test_a_work_queue_ends_when_one_pod_succeeded_and_the_rest_finished(cluster)
     wait_for(lambda: len(active(cluster.pods("queue"))) == 3, "three workers")
 
     first.set()
-    wait_for(lambda: cluster.status("queue").get("succeeded") == 1, "the first worker to be counted")
-    stays(lambda: len(cluster.pods("queue")) == 3 and not finished(cluster.status("queue")),
-          "no new worker once one succeeded, and no end while two still run")
+    wait_for(
+        lambda: cluster.status("queue").get("succeeded") == 1, "the first worker to be counted"
+    )
+    stays(
+        lambda: len(cluster.pods("queue")) == 3 and not finished(cluster.status("queue")),
+        "no new worker once one succeeded, and no end while two still run",
+    )
     rest.set()
     status = wait_for(lambda: finished(s := cluster.status("queue")) and s, "queue to finish")
 

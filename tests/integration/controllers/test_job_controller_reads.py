@@ -24,8 +24,9 @@ def _until(check, timeout: float = 30.0) -> None:
 def _controller(platform) -> tuple[JobController, InformerHub]:
     client = platform.client
     hub = InformerHub(client, platform.feed)
-    controller = JobController(client, EventRecorder(client, "job-controller"),
-                               rng=random.Random(0))
+    controller = JobController(
+        client, EventRecorder(client, "job-controller"), rng=random.Random(0)
+    )
     controller.setup(hub, lambda key, after=0.0: None)
     hub.start()
     _until(hub.synced.is_set)
@@ -59,8 +60,7 @@ def test_once_the_cache_catches_up_the_next_sync_runs_from_it(platform):
     client = platform.client
     controller, hub = _controller(platform)
     try:
-        job = client.create(registry.JOB, job_manifest("caught", completions=2,
-                                                       parallelism=2), NS)
+        job = client.create(registry.JOB, job_manifest("caught", completions=2, parallelism=2), NS)
         _until(lambda: hub.cursor >= int(job["metadata"]["resourceVersion"]))
         controller.reconcile((NS, "caught"))
         _until(lambda: hub.cursor >= client.db.current_rv())

@@ -47,8 +47,13 @@ def test_controllers_restarted_mid_run_count_every_pod_once(cluster, mode):
     cluster.stop_controllers()
     end(1, 0)
     end(1, 1)
-    wait_for(lambda: _phases(cluster.pods("steady")).count(keys.SUCCEEDED) == 2
-             and _phases(cluster.pods("steady")).count(keys.FAILED) == 1, "pods ending while no controller runs")
+    wait_for(
+        lambda: (
+            _phases(cluster.pods("steady")).count(keys.SUCCEEDED) == 2
+            and _phases(cluster.pods("steady")).count(keys.FAILED) == 1
+        ),
+        "pods ending while no controller runs",
+    )
     assert len(tracked(cluster.pods("steady"))) == 3, "held for the controller that is down"
 
     cluster.start()
@@ -117,8 +122,11 @@ def test_a_controller_dying_between_any_two_writes_counts_every_pod_once(platfor
     clock = FakeClock()
     platform.client.clock = clock
     kubelet = FakeKubelet(platform.client, clock)  # stepped by hand: no thread
-    platform.client.create(registry.JOB, job_manifest("crashy", completions=8, parallelism=3,
-                                                      backoffLimit=100, completionMode=mode), NS)
+    platform.client.create(
+        registry.JOB,
+        job_manifest("crashy", completions=8, parallelism=3, backoffLimit=100, completionMode=mode),
+        NS,
+    )
     crashes = 0
     for _ in range(400):
         if finished(platform.client.get(registry.JOB, NS, "crashy").get("status") or {}):
@@ -128,7 +136,9 @@ def test_a_controller_dying_between_any_two_writes_counts_every_pod_once(platfor
         client = CrashingClient(platform.client, rng.randrange(6) if dies else None)
         # A fresh controller each sync: one that died remembers nothing, like a new process,
         # and starts from caches listed afresh.
-        controller = JobController(client, EventRecorder(client, "job-controller"), clock=clock, rng=rng)
+        controller = JobController(
+            client, EventRecorder(client, "job-controller"), clock=clock, rng=rng
+        )
         hub = InformerHub(platform.client, platform.feed)
         controller.setup(hub, lambda key, after=0.0: None)
         hub.list_once()

@@ -16,7 +16,6 @@ PV, PVC = registry.PERSISTENT_VOLUME, registry.PERSISTENT_VOLUME_CLAIM
 NS = "default"
 
 
-
 class Binder:
     def __init__(self, platform: Platform, root: Path, *, default_class: bool = True):
         self.client = platform.client
@@ -25,9 +24,14 @@ class Binder:
             ensure_default_class(self.client)
         self.hub = InformerHub(platform.client, platform.feed)
         self.manager = ControllerManager(self.hub)
-        self.manager.add(VolumeBinder(platform.client,
-                                      platform.recorder("persistentvolume-controller"),
-                                      LocalPathProvisioner(root)), workers=2)
+        self.manager.add(
+            VolumeBinder(
+                platform.client,
+                platform.recorder("persistentvolume-controller"),
+                LocalPathProvisioner(root),
+            ),
+            workers=2,
+        )
         self.hub.start()
         self.manager.start()
 
@@ -38,15 +42,21 @@ class Binder:
     # -- objects --------------------------------------------------------------------------
     def volume(self, name: str, size: str = "1Gi", **spec) -> dict:
         md = {"name": name, "labels": spec.pop("labels", {})}
-        body = {"capacity": {"storage": size}, "accessModes": ["ReadWriteOnce"],
-                "hostPath": {"path": str(self.root / "static" / name)}, **spec}
+        body = {
+            "capacity": {"storage": size},
+            "accessModes": ["ReadWriteOnce"],
+            "hostPath": {"path": str(self.root / "static" / name)},
+            **spec,
+        }
         return self.client.create(PV, {"metadata": md, "spec": body})
 
     def claim(self, name: str, size: str = "1Gi", **spec) -> dict:
-        body = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}},
-                **spec}
-        return self.client.create(PVC, {"metadata": {"name": name, "namespace": NS},
-                                        "spec": body})
+        body = {
+            "accessModes": ["ReadWriteOnce"],
+            "resources": {"requests": {"storage": size}},
+            **spec,
+        }
+        return self.client.create(PVC, {"metadata": {"name": name, "namespace": NS}, "spec": body})
 
     def get_claim(self, name: str) -> dict | None:
         return self.client.try_get(PVC, NS, name)
@@ -55,16 +65,26 @@ class Binder:
         return self.client.try_get(PV, "", name)
 
     def claim_phase(self, name: str, phase: str, timeout: float = 20.0) -> dict:
-        return wait_for(lambda: (c := self.get_claim(name)) and
-                        (c.get("status") or {}).get("phase") == phase and c,
-                        timeout, f"claim {name} {phase}")
+        return wait_for(
+            lambda: (
+                (c := self.get_claim(name)) and (c.get("status") or {}).get("phase") == phase and c
+            ),
+            timeout,
+            f"claim {name} {phase}",
+        )
 
     def volume_phase(self, name: str, phase: str, timeout: float = 20.0) -> dict:
-        return wait_for(lambda: (v := self.get_volume(name)) and
-                        (v.get("status") or {}).get("phase") == phase and v,
-                        timeout, f"volume {name} {phase}")
+        return wait_for(
+            lambda: (
+                (v := self.get_volume(name)) and (v.get("status") or {}).get("phase") == phase and v
+            ),
+            timeout,
+            f"volume {name} {phase}",
+        )
 
     def events_of(self, name: str) -> list[tuple[str, str, str]]:
-        return [(e["type"], e["reason"], e["message"])
-                for e in self.client.list(registry.EVENT, NS).items
-                if e["involvedObject"]["name"] == name]
+        return [
+            (e["type"], e["reason"], e["message"])
+            for e in self.client.list(registry.EVENT, NS).items
+            if e["involvedObject"]["name"] == name
+        ]

@@ -13,9 +13,9 @@ def test_pod_binds_to_the_node_that_fits_and_runs(sim):
     pod = sim.wait_running("p")
     assert pod["spec"]["nodeName"] == "big"
     conditions = {c["type"]: c["status"] for c in pod["status"]["conditions"]}
-    assert {k: conditions[k] for k in ("PodScheduled", "Initialized", "ContainersReady",
-                                       "Ready")} == dict.fromkeys(
-        ("PodScheduled", "Initialized", "ContainersReady", "Ready"), "True")
+    assert {
+        k: conditions[k] for k in ("PodScheduled", "Initialized", "ContainersReady", "Ready")
+    } == dict.fromkeys(("PodScheduled", "Initialized", "ContainersReady", "Ready"), "True")
     [container] = pod["status"]["containerStatuses"]
     assert container["ready"] is True and container["started"] is True
     assert container["state"]["running"]["startedAt"]
@@ -50,7 +50,7 @@ def test_a_pod_too_big_for_now_does_not_block_smaller_pods_behind_it(sim):
     sim.add_node("n", cpu="8", memory="32Gi")
     sim.add_pod("filler", cpu="6")
     sim.wait_running("filler")
-    sim.add_pod("big", cpu="4")        # first in line, does not fit yet
+    sim.add_pod("big", cpu="4")  # first in line, does not fit yet
     sim.add_pod("small-1", cpu="1")
     sim.add_pod("small-2", cpu="1")
     for name in ("small-1", "small-2"):

@@ -27,9 +27,13 @@ def test_pods_bound_before_a_restart_still_count(sim):
 
 def test_pods_created_while_the_scheduler_was_down_are_placed_after(sim):
     sim.stop()
-    sim.client.create(registry.NODE, {
-        "metadata": {"name": "n", "labels": {"berth.dev/simulated": "true"}},
-        "status": {"capacity": {"cpu": "2", "memory": "8Gi", "pods": "110"}}})
+    sim.client.create(
+        registry.NODE,
+        {
+            "metadata": {"name": "n", "labels": {"berth.dev/simulated": "true"}},
+            "status": {"capacity": {"cpu": "2", "memory": "8Gi", "pods": "110"}},
+        },
+    )
     for i in range(3):
         sim.add_pod(f"p{i}", cpu="1")
     sim.start()

@@ -62,9 +62,14 @@ def test_ten_thousand_pods_on_two_thousand_simulated_nodes(sim, capsys):
     client = sim.client
     started = time.perf_counter()
     with ThreadPoolExecutor(4) as pool:
-        list(pool.map(lambda i: client.create(
-            registry.NODE, node_manifest(f"n{i:05d}", cpu="32", memory="256Gi", gpu=8)),
-            range(NODES)))
+        list(
+            pool.map(
+                lambda i: client.create(
+                    registry.NODE, node_manifest(f"n{i:05d}", cpu="32", memory="256Gi", gpu=8)
+                ),
+                range(NODES),
+            )
+        )
     nodes_done = time.perf_counter()
     client.create(registry.POD, pod_manifest("probe", cpu="1"), NS)
     with _Prober(client, "probe") as prober:
@@ -78,23 +83,28 @@ def test_ten_thousand_pods_on_two_thousand_simulated_nodes(sim, capsys):
         finished = time.perf_counter()
 
     with capsys.disabled():
-        print(f"\n[{client.db.dialect.url.split(':')[0]}] {NODES} nodes in "
-              f"{nodes_done - started:.1f}s; {PODS} pods created in {created - nodes_done:.1f}s "
-              f"({PODS / (created - nodes_done):.0f}/s), all Running after "
-              f"{finished - nodes_done:.1f}s ({PODS / (finished - nodes_done):.0f} pods/s "
-              f"end to end); scheduler: {sim.loop.stats.cycles} cycles, "
-              f"{sim.loop.stats.cycle_seconds:.2f}s deciding; slowest GET "
-              f"{prober.slowest * 1000:.0f} ms over {prober.samples} samples")
+        print(
+            f"\n[{client.db.dialect.url.split(':')[0]}] {NODES} nodes in "
+            f"{nodes_done - started:.1f}s; {PODS} pods created in {created - nodes_done:.1f}s "
+            f"({PODS / (created - nodes_done):.0f}/s), all Running after "
+            f"{finished - nodes_done:.1f}s ({PODS / (finished - nodes_done):.0f} pods/s "
+            f"end to end); scheduler: {sim.loop.stats.cycles} cycles, "
+            f"{sim.loop.stats.cycle_seconds:.2f}s deciding; slowest GET "
+            f"{prober.slowest * 1000:.0f} ms over {prober.samples} samples"
+        )
     assert prober.slowest < GET_LIMIT_S
     assert sim.loop.stats.bind_errors == 0
     used: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for pod in running:
         for container in pod["spec"]["containers"]:
-            requests = {**container["resources"].get("limits", {}),
-                        **container["resources"]["requests"]}
+            requests = {
+                **container["resources"].get("limits", {}),
+                **container["resources"]["requests"],
+            }
             for resource, amount in requests.items():
                 used[pod["spec"]["nodeName"]][resource] += (
-                    quantity.to_milli(amount) if resource == "cpu" else quantity.to_int(amount))
+                    quantity.to_milli(amount) if resource == "cpu" else quantity.to_int(amount)
+                )
     for node, amounts in used.items():
         assert amounts["cpu"] <= 32_000, node
         assert amounts["memory"] <= 256 * 2**30, node

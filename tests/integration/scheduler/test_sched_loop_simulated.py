@@ -45,15 +45,24 @@ def test_a_deleted_pod_is_removed_at_once(sim):
     sim.wait_running("p")
     marked = sim.client.delete(registry.POD, "default", "p")
     assert marked["metadata"].get("deletionTimestamp"), "a running pod is deleted gracefully"
-    wait_for(lambda: sim.client.try_get(registry.POD, "default", "p") is None, timeout=5,
-             what="pod removed")
+    wait_for(
+        lambda: sim.client.try_get(registry.POD, "default", "p") is None,
+        timeout=5,
+        what="pod removed",
+    )
 
 
 def test_pods_on_a_node_without_the_label_are_left_to_its_agent(sim):
-    sim.client.create(registry.NODE, {
-        "metadata": {"name": "real"},
-        "status": {"conditions": [{"type": "Ready", "status": "True"}],
-                   "capacity": {"cpu": "8", "memory": "8Gi", "pods": "110"}}})
+    sim.client.create(
+        registry.NODE,
+        {
+            "metadata": {"name": "real"},
+            "status": {
+                "conditions": [{"type": "Ready", "status": "True"}],
+                "capacity": {"cpu": "8", "memory": "8Gi", "pods": "110"},
+            },
+        },
+    )
     sim.add_pod("p")
     wait_for(lambda: sim.node_of("p") == "real", what="bound to the real node")
     time.sleep(0.5)

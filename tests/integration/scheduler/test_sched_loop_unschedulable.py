@@ -6,10 +6,14 @@ from __future__ import annotations
 from berth.platform.resources import registry
 from tests.integration.scheduler.sched_harness import wait_for
 
-MIXED = ("0/3 nodes are available: 1 Insufficient cpu, "
-         "1 node(s) didn't match Pod's node affinity/selector, 1 node(s) were unschedulable.")
-TOO_MANY_GPUS = ("0/2 nodes are available: 2 Insufficient nvidia.com/gpu. preemption: 0/2 "
-                 "nodes are available: 2 Preemption is not helpful for scheduling.")
+MIXED = (
+    "0/3 nodes are available: 1 Insufficient cpu, "
+    "1 node(s) didn't match Pod's node affinity/selector, 1 node(s) were unschedulable."
+)
+TOO_MANY_GPUS = (
+    "0/2 nodes are available: 2 Insufficient nvidia.com/gpu. preemption: 0/2 "
+    "nodes are available: 2 Preemption is not helpful for scheduling."
+)
 
 
 def test_reason_on_the_pod_and_in_one_event_then_binds_when_a_node_fits(sim):
@@ -35,7 +39,8 @@ def test_reason_on_the_pod_and_in_one_event_then_binds_when_a_node_fits(sim):
     # once before its kubelet marks it Ready, which is a reason of its own).
     assert MIXED in messages and len(messages) == len(set(messages)) <= 2, messages
     assert [e["message"] for e in sim.events_for("p", "Scheduled")] == [
-        "Successfully assigned default/p to fits"]
+        "Successfully assigned default/p to fits"
+    ]
 
 
 def test_a_request_larger_than_any_node_is_unresolvable(sim):
@@ -51,16 +56,19 @@ def test_cordon_stops_new_placements_and_uncordon_resumes_them(sim):
     sim.add_node("n", cpu="8")
     sim.add_pod("before", cpu="1")
     sim.wait_running("before")
-    sim.client.guaranteed_update(registry.NODE, "", "n",
-                                 lambda node: {**node, "spec": {"unschedulable": True}})
+    sim.client.guaranteed_update(
+        registry.NODE, "", "n", lambda node: {**node, "spec": {"unschedulable": True}}
+    )
     sim.add_pod("after", cpu="1")
     condition = sim.wait_unschedulable("after")
     assert condition["message"] == (
         "0/1 nodes are available: 1 node(s) were unschedulable. preemption: 0/1 nodes are "
-        "available: 1 Preemption is not helpful for scheduling.")
+        "available: 1 Preemption is not helpful for scheduling."
+    )
     assert sim.pod("before")["status"]["phase"] == "Running", "cordon evicts nothing"
-    sim.client.guaranteed_update(registry.NODE, "", "n",
-                                 lambda node: {**node, "spec": {"unschedulable": False}})
+    sim.client.guaranteed_update(
+        registry.NODE, "", "n", lambda node: {**node, "spec": {"unschedulable": False}}
+    )
     assert sim.wait_running("after")["spec"]["nodeName"] == "n"
 
 
@@ -70,12 +78,18 @@ def test_a_node_that_is_not_ready_takes_no_pods(sim):
     assert sim.wait_unschedulable("p")["message"] == (
         "0/1 nodes are available: 1 node(s) had untolerated taint "
         "{node.kubernetes.io/not-ready: }. preemption: 0/1 nodes are available: 1 Preemption "
-        "is not helpful for scheduling.")
+        "is not helpful for scheduling."
+    )
     sim.client.guaranteed_update(
-        registry.NODE, "", "down",
-        lambda node: {**node, "status": {**node["status"],
-                                         "conditions": [{"type": "Ready", "status": "True"}]}},
-        subresource="status")
+        registry.NODE,
+        "",
+        "down",
+        lambda node: {
+            **node,
+            "status": {**node["status"], "conditions": [{"type": "Ready", "status": "True"}]},
+        },
+        subresource="status",
+    )
     assert sim.wait_running("p")["spec"]["nodeName"] == "down"
 
 
@@ -86,6 +100,8 @@ def test_a_deleted_pod_frees_its_node_for_a_waiting_one(sim):
     sim.add_pod("second", gpu=8)
     sim.wait_unschedulable("second")
     sim.client.delete(registry.POD, "default", "first")
-    wait_for(lambda: sim.client.try_get(registry.POD, "default", "first") is None,
-             what="first removed by the simulated kubelet")
+    wait_for(
+        lambda: sim.client.try_get(registry.POD, "default", "first") is None,
+        what="first removed by the simulated kubelet",
+    )
     assert sim.wait_running("second")["spec"]["nodeName"] == "n"

@@ -18,17 +18,32 @@ PV, PVC = registry.PERSISTENT_VOLUME, registry.PERSISTENT_VOLUME_CLAIM
 @pytest.fixture
 def sim(platform, tmp_path):
     ensure_default_class(platform.client)
-    cluster = SimCluster(platform, controllers=lambda p: [VolumeBinder(
-        p.client, p.recorder("persistentvolume-controller"),
-        LocalPathProvisioner(tmp_path / "volumes"))]).start()
+    cluster = SimCluster(
+        platform,
+        controllers=lambda p: [
+            VolumeBinder(
+                p.client,
+                p.recorder("persistentvolume-controller"),
+                LocalPathProvisioner(tmp_path / "volumes"),
+            )
+        ],
+    ).start()
     yield cluster
     cluster.stop()
 
 
 def add_claim(sim, name: str, **spec) -> dict:
-    return sim.client.create(PVC, {"metadata": {"name": name, "namespace": NS}, "spec": {
-        "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}},
-        **spec}})
+    return sim.client.create(
+        PVC,
+        {
+            "metadata": {"name": name, "namespace": NS},
+            "spec": {
+                "accessModes": ["ReadWriteOnce"],
+                "resources": {"requests": {"storage": "1Gi"}},
+                **spec,
+            },
+        },
+    )
 
 
 def add_pod_with(sim, name: str, claim: str, **kwargs) -> dict:
@@ -43,20 +58,46 @@ def test_a_claim_of_the_default_class_is_provisioned_for_the_node_its_pod_goes_t
     add_claim(sim, "data")
     add_pod_with(sim, "p", "data")
     pod = sim.wait_running("p")
-    claim = wait_for(lambda: (c := sim.client.get(PVC, NS, "data"))["status"].get("phase")
-                     == "Bound" and c, what="claim Bound")
-    assert claim["metadata"]["annotations"]["volume.kubernetes.io/selected-node"] == \
-        pod["spec"]["nodeName"]
+    claim = wait_for(
+        lambda: (c := sim.client.get(PVC, NS, "data"))["status"].get("phase") == "Bound" and c,
+        what="claim Bound",
+    )
+    assert (
+        claim["metadata"]["annotations"]["volume.kubernetes.io/selected-node"]
+        == pod["spec"]["nodeName"]
+    )
 
 
 def test_a_local_volume_takes_its_pod_to_its_node(sim):
     for name in ("n1", "n2", "n3"):
         sim.add_node(name, labels={"kubernetes.io/hostname": name})
-    sim.client.create(PV, {"metadata": {"name": "disk-n2"}, "spec": {
-        "capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"],
-        "storageClassName": "", "local": {"path": "/mnt/disk"},
-        "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
-            {"key": "kubernetes.io/hostname", "operator": "In", "values": ["n2"]}]}]}}}})
+    sim.client.create(
+        PV,
+        {
+            "metadata": {"name": "disk-n2"},
+            "spec": {
+                "capacity": {"storage": "1Gi"},
+                "accessModes": ["ReadWriteOnce"],
+                "storageClassName": "",
+                "local": {"path": "/mnt/disk"},
+                "nodeAffinity": {
+                    "required": {
+                        "nodeSelectorTerms": [
+                            {
+                                "matchExpressions": [
+                                    {
+                                        "key": "kubernetes.io/hostname",
+                                        "operator": "In",
+                                        "values": ["n2"],
+                                    }
+                                ]
+                            }
+                        ]
+                    }
+                },
+            },
+        },
+    )
     add_claim(sim, "disk", storageClassName="")
     add_pod_with(sim, "p", "disk")
     assert sim.wait_running("p")["spec"]["nodeName"] == "n2"
@@ -72,7 +113,8 @@ def test_a_read_write_once_claim_in_use_keeps_its_next_pod_on_that_node(sim):
     condition = sim.wait_unschedulable("second")
     assert condition["message"].startswith(
         "0/2 nodes are available: 1 Insufficient cpu, 1 node(s) didn't have the pod's "
-        "ReadWriteOnce volume, which is in use on another node.")
+        "ReadWriteOnce volume, which is in use on another node."
+    )
     sim.client.delete(registry.POD, NS, "first", grace_period_seconds=0)
     second = sim.wait_running("second", timeout=30)
     assert second["spec"]["nodeName"] in ("n1", "n2")

@@ -21,8 +21,10 @@ def store_client(database_url: str, **database_options) -> Iterator[Client]:
     database = Database(database_url, Codec(Fernet.generate_key()), **database_options)
     database.migrate()
     store = Client(database)
-    store.create(registry.NAMESPACE, {"apiVersion": "v1", "kind": "Namespace",
-                                      "metadata": {"name": "default"}})
+    store.create(
+        registry.NAMESPACE,
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default"}},
+    )
     try:
         yield store
     finally:

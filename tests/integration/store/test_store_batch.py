@@ -38,12 +38,16 @@ def test_writes_in_a_batch_commit_together_and_are_announced_after(db):
         a2 = db.update("pods", obj("a", status={"phase": "Running"}), rv_of(a))
         b2 = db.update("pods", obj("b", status={"phase": "Succeeded"}), rv_of(b))
         assert announced == []  # nothing committed yet
-        assert db.get("pods", "default", "a")["metadata"]["resourceVersion"] == \
-            a["metadata"]["resourceVersion"]  # others still read the committed state
+        assert (
+            db.get("pods", "default", "a")["metadata"]["resourceVersion"]
+            == a["metadata"]["resourceVersion"]
+        )  # others still read the committed state
     assert announced == [rv_of(a2), rv_of(b2)] == [start + 1, start + 2]
     changes = db.changes_since(start)
-    assert [(c.name, c.type, c.rv) for c in changes] == [("a", "MODIFIED", start + 1),
-                                                          ("b", "MODIFIED", start + 2)]
+    assert [(c.name, c.type, c.rv) for c in changes] == [
+        ("a", "MODIFIED", start + 1),
+        ("b", "MODIFIED", start + 2),
+    ]
     assert db.get("pods", "default", "b")["status"] == {"phase": "Succeeded"}
 
 

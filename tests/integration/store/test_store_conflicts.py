@@ -14,9 +14,11 @@ from berth.platform.store.conflicts import CAS_ATTEMPTS
 
 @pytest.fixture(autouse=True)
 def configmap(client):
-    return client.create(registry.CONFIG_MAP, {"apiVersion": "v1", "kind": "ConfigMap",
-                                               "metadata": {"name": "cm"}, "data": {"n": "0"}},
-                         "default")
+    return client.create(
+        registry.CONFIG_MAP,
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm"}, "data": {"n": "0"}},
+        "default",
+    )
 
 
 def test_a_failed_precondition_is_answered_not_retried(client):
@@ -37,8 +39,11 @@ def test_a_lost_race_is_read_again_and_written(client):
 
     def mutate(cm):
         if not raced:
-            raced.append(client.guaranteed_update(
-                registry.CONFIG_MAP, "default", "cm", lambda c: {**c, "data": {"n": "racer"}}))
+            raced.append(
+                client.guaranteed_update(
+                    registry.CONFIG_MAP, "default", "cm", lambda c: {**c, "data": {"n": "racer"}}
+                )
+            )
         return {**cm, "data": {**cm["data"], "mine": "yes"}}
 
     final = client.guaranteed_update(registry.CONFIG_MAP, "default", "cm", mutate)
@@ -50,8 +55,9 @@ def test_contention_past_the_bound_is_a_conflict(client):
 
     def mutate(cm):
         calls.append(1)
-        client.guaranteed_update(registry.CONFIG_MAP, "default", "cm",
-                                 lambda c: {**c, "data": {"n": str(len(calls))}})
+        client.guaranteed_update(
+            registry.CONFIG_MAP, "default", "cm", lambda c: {**c, "data": {"n": str(len(calls))}}
+        )
         return {**cm, "data": {"n": "never"}}
 
     with pytest.raises(Conflict):

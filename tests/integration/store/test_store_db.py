@@ -32,8 +32,10 @@ def test_create_assigns_increasing_resource_versions(db):
     a = db.create("jobs.batch", obj("a"))
     b = db.create("jobs.batch", obj("b"))
     assert int(b["metadata"]["resourceVersion"]) == int(a["metadata"]["resourceVersion"]) + 1
-    assert db.get("jobs.batch", "default", "a")["metadata"]["resourceVersion"] == \
-        a["metadata"]["resourceVersion"]
+    assert (
+        db.get("jobs.batch", "default", "a")["metadata"]["resourceVersion"]
+        == a["metadata"]["resourceVersion"]
+    )
 
 
 def test_create_twice_is_already_exists(db):
@@ -68,14 +70,20 @@ def test_delete_returns_object_with_the_deletion_revision(db):
 
 def test_label_terms_narrow_and_predicate_decides(db):
     for i in range(30):
-        db.create("jobs.batch", obj(f"j{i:02}", labels={"app": "web" if i % 3 else "db",
-                                                        "tier": str(i % 2)}))
+        db.create(
+            "jobs.batch",
+            obj(f"j{i:02}", labels={"app": "web" if i % 3 else "db", "tier": str(i % 2)}),
+        )
     page = db.list("jobs.batch", "default", label_terms=[("app", ("db",))])
     assert [o["metadata"]["name"] for o in page.items] == [f"j{i:02}" for i in range(0, 30, 3)]
     page = db.list("jobs.batch", "default", label_terms=[("app", ("db",)), ("tier", ("1",))])
     assert [o["metadata"]["name"] for o in page.items] == ["j03", "j09", "j15", "j21", "j27"]
-    page = db.list("jobs.batch", "default", label_terms=[("tier", None)],
-                   predicate=lambda o: o["metadata"]["labels"]["app"] != "db")
+    page = db.list(
+        "jobs.batch",
+        "default",
+        label_terms=[("tier", None)],
+        predicate=lambda o: o["metadata"]["labels"]["app"] != "db",
+    )
     assert len(page.items) == 20
 
 
@@ -123,8 +131,10 @@ def test_changes_replay_in_order_and_expire_after_compaction(db):
 
 
 def test_secret_values_are_never_stored_in_plain_text(db):
-    db.create("secrets", obj("s", data={"password": "c3VwZXJzZWNyZXQ="},
-                             stringData={"token": "plain-token-value"}))
+    db.create(
+        "secrets",
+        obj("s", data={"password": "c3VwZXJzZWNyZXQ="}, stringData={"token": "plain-token-value"}),
+    )
     assert db.get("secrets", "default", "s")["data"]["password"] == "c3VwZXJzZWNyZXQ="
     with db.engine.connect() as conn:
         stored = " ".join(r[0] for r in conn.execute(text("select data from objects")))
@@ -160,13 +170,21 @@ def test_selective_and_walking_label_lists_agree(db, monkeypatch, cap):
     monkeypatch.setattr("berth.platform.store.db.SELECTIVE_IDS", cap)
     for ns in ("a", "b"):
         for i in range(12):
-            db.create("pods", obj(f"p{i:02}", ns=ns, labels={"app": "x" if i % 2 else "y"},
-                                  spec={"nodeName": "n1" if i % 3 else ""},
-                                  status={"phase": "Running"}))
+            db.create(
+                "pods",
+                obj(
+                    f"p{i:02}",
+                    ns=ns,
+                    labels={"app": "x" if i % 2 else "y"},
+                    spec={"nodeName": "n1" if i % 3 else ""},
+                    status={"phase": "Running"},
+                ),
+            )
     terms = [("app", ("x",))]
     everything = db.list("pods", label_terms=terms).items
-    assert [(o["metadata"]["namespace"], o["metadata"]["name"]) for o in everything] == \
-        [(ns, f"p{i:02}") for ns in ("a", "b") for i in range(1, 12, 2)]
+    assert [(o["metadata"]["namespace"], o["metadata"]["name"]) for o in everything] == [
+        (ns, f"p{i:02}") for ns in ("a", "b") for i in range(1, 12, 2)
+    ]
     seen, after = [], None
     while True:
         page = db.list("pods", "b", label_terms=terms, limit=2, start_after=after)

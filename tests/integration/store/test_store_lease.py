@@ -38,10 +38,15 @@ class Candidate:
 
     def __init__(self, db, name, clock, gone=lambda holder: False):
         self.calls: list = []
-        self.elector = LeaderElector(LeaseStore(db), name, timing=TIMING, monotonic=clock,
-                                     on_started=self.calls.append,
-                                     on_stopped=lambda: self.calls.append("stop"),
-                                     is_gone=gone)
+        self.elector = LeaderElector(
+            LeaseStore(db),
+            name,
+            timing=TIMING,
+            monotonic=clock,
+            on_started=self.calls.append,
+            on_stopped=lambda: self.calls.append("stop"),
+            is_gone=gone,
+        )
 
     def step(self):
         self.elector.step()
@@ -58,16 +63,16 @@ def test_first_candidate_leads_second_waits_until_the_lease_expires(db):
     a, b = Candidate(db, "a", clock), Candidate(db, "b", clock)
     assert a.step().leading
     assert not b.step().leading and b.elector.state().holder == "a"
-    for _ in range(10):          # a renews every second: b never takes over
+    for _ in range(10):  # a renews every second: b never takes over
         clock.now += 1
         assert a.step().leading
         assert not b.step().leading
-    clock.now += 4.9             # a died: its last renewal is 4.9 s old by b's clock
+    clock.now += 4.9  # a died: its last renewal is 4.9 s old by b's clock
     assert not b.step().leading
     clock.now += 0.2
     state = b.step()
     assert state.leading and state.token == 2
-    clock.now += 1               # a comes back: its renewal finds the row changed
+    clock.now += 1  # a comes back: its renewal finds the row changed
     assert not a.step().leading
     assert a.calls[-1] == "stop"
     assert [type(c) for c in b.calls] == [Fence]
@@ -138,9 +143,16 @@ def test_two_electors_with_threads_never_lead_together(db):
     """Real clocks, real threads: at every sampled moment at most one leads."""
     timing = LeaseTiming(duration_s=1.0, renew_deadline_s=0.6, retry_period_s=0.1)
     started = {"a": 0, "b": 0}
-    electors = {n: LeaderElector(LeaseStore(db), n, timing=timing,
-                                 on_started=lambda f, n=n: started.__setitem__(n, started[n] + 1),
-                                 on_stopped=lambda: None) for n in "ab"}
+    electors = {
+        n: LeaderElector(
+            LeaseStore(db),
+            n,
+            timing=timing,
+            on_started=lambda f, n=n: started.__setitem__(n, started[n] + 1),
+            on_stopped=lambda: None,
+        )
+        for n in "ab"
+    }
     for e in electors.values():
         e.start()
     try:
@@ -152,7 +164,7 @@ def test_two_electors_with_threads_never_lead_together(db):
             done.wait(0.05)
         assert both == 0
         leader = next(n for n, e in electors.items() if e.state().leading)
-        electors[leader].stop()   # releases: the other takes over within a retry period
+        electors[leader].stop()  # releases: the other takes over within a retry period
         other = "b" if leader == "a" else "a"
         for _ in range(100):
             if electors[other].state().leading:

@@ -11,19 +11,29 @@ from berth.platform.resources import registry
 
 
 def _body(value: str) -> bytes:
-    return (b'{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm"}, '
-            b'"data": {"k": "' + value.encode() + b'"}}')
+    return (
+        b'{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm"}, '
+        b'"data": {"k": "' + value.encode() + b'"}}'
+    )
 
 
-@pytest.mark.parametrize("content_type", ["application/apply-patch+yaml",
-                                          "Application/Apply-Patch+YAML",
-                                          "APPLICATION/APPLY-PATCH+YAML;charset=utf-8"])
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/apply-patch+yaml",
+        "Application/Apply-Patch+YAML",
+        "APPLICATION/APPLY-PATCH+YAML;charset=utf-8",
+    ],
+)
 def test_apply_in_any_case(client, content_type):
-    created, was_created = client.patch(registry.CONFIG_MAP, "default", "cm", content_type,
-                                        _body("one"), field_manager="tester")
+    created, was_created = client.patch(
+        registry.CONFIG_MAP, "default", "cm", content_type, _body("one"), field_manager="tester"
+    )
     assert was_created and created["data"] == {"k": "one"}
-    updated, was_created = client.patch(registry.CONFIG_MAP, "default", "cm", content_type,
-                                        _body("two"), field_manager="tester")
+    updated, was_created = client.patch(
+        registry.CONFIG_MAP, "default", "cm", content_type, _body("two"), field_manager="tester"
+    )
     assert not was_created and updated["data"] == {"k": "two"}
     assert [(m["manager"], m["operation"]) for m in updated["metadata"]["managedFields"]] == [
-        ("tester", "Apply")]
+        ("tester", "Apply")
+    ]

@@ -42,18 +42,24 @@ class RayEnv:
         # must pick the loopback address its (loopback-only) servers listen on.
         self._cluster_flag = ray_constants.ENABLE_RAY_CLUSTER
         ray_constants.ENABLE_RAY_CLUSTER = False
-        common = {"temp_dir": str(temp), "include_dashboard": False,
-                  "node_ip_address": "127.0.0.1", "object_store_memory": 80 << 20}
+        common = {
+            "temp_dir": str(temp),
+            "include_dashboard": False,
+            "node_ip_address": "127.0.0.1",
+            "object_store_memory": 80 << 20,
+        }
         self.cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, **common})
-        self.node_b = self.cluster.add_node(num_cpus=2, num_gpus=2, labels={"zone": "b"},
-                                            resources={"widget": 2}, **common)
-        self.node_c = self.cluster.add_node(num_cpus=1, num_gpus=0, labels={"zone": "c"},
-                                            **common)
-        ray.init(address=self.cluster.address, namespace=pool.AGENT_NAMESPACE,
-                 logging_level="WARNING")
+        self.node_b = self.cluster.add_node(
+            num_cpus=2, num_gpus=2, labels={"zone": "b"}, resources={"widget": 2}, **common
+        )
+        self.node_c = self.cluster.add_node(num_cpus=1, num_gpus=0, labels={"zone": "c"}, **common)
+        ray.init(
+            address=self.cluster.address, namespace=pool.AGENT_NAMESPACE, logging_level="WARNING"
+        )
         self.root = temp / "nodes"
-        self.agents = pool.ensure_agents(str(self.root), hide=[str(temp)],
-                                         backoff_base=0.1, backoff_cap=0.5)
+        self.agents = pool.ensure_agents(
+            str(self.root), hide=[str(temp)], backoff_base=0.1, backoff_cap=0.5
+        )
         ray.get([a.ping.remote() for a in self.agents.values()])
         self.closed = False
 
@@ -85,11 +91,17 @@ class RayEnv:
 
     def run_driver(self, script: str, timeout: float = 120) -> str:
         """Run ``script`` as a separate driver process connected to this cluster."""
-        prelude = (f"import ray\nray.init(address={self.cluster.address!r}, "
-                   f"namespace={pool.AGENT_NAMESPACE!r}, logging_level='WARNING')\n")
-        result = subprocess.run([sys.executable, "-c", prelude + textwrap.dedent(script)],
-                                env={**os.environ, **self.env}, capture_output=True,
-                                text=True, timeout=timeout)
+        prelude = (
+            f"import ray\nray.init(address={self.cluster.address!r}, "
+            f"namespace={pool.AGENT_NAMESPACE!r}, logging_level='WARNING')\n"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", prelude + textwrap.dedent(script)],
+            env={**os.environ, **self.env},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         assert result.returncode == 0, result.stderr[-3000:]
         return result.stdout
 
@@ -130,10 +142,17 @@ def wait_for():
 
 
 def _pod(name, *containers, policy="Never", **spec):
-    return {"apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": name, "namespace": "default", "uid": f"{name}-{secrets.token_hex(4)}"},
-            "spec": {"restartPolicy": policy, "containers": list(containers),
-                     "terminationGracePeriodSeconds": 1, **spec}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": "default", "uid": f"{name}-{secrets.token_hex(4)}"},
+        "spec": {
+            "restartPolicy": policy,
+            "containers": list(containers),
+            "terminationGracePeriodSeconds": 1,
+            **spec,
+        },
+    }
 
 
 def _sh(script, name="c", **extra):
@@ -143,8 +162,10 @@ def _sh(script, name="c", **extra):
 @pytest.fixture
 def make_pod():
     """``make_pod(name, script_or_container..., policy=..., **spec)``: a Pod dict."""
+
     def build(name, *containers, **kw):
         return _pod(name, *[_sh(c) if isinstance(c, str) else c for c in containers], **kw)
+
     build.sh = _sh
     return build
 
@@ -152,7 +173,9 @@ def make_pod():
 @pytest.fixture
 def pod_status():
     """``pod_status(agent, uid)``: the latest status the agent reports for a pod, or None."""
+
     def latest(agent, uid):
         _, updates = ray.get(agent.statuses.remote(0))
         return next((u["status"] for u in updates if u["uid"] == uid), None)
+
     return latest

@@ -22,8 +22,13 @@ from berth.settings import Settings
 from berth.workers.service import WorkerService
 
 NS = "default"
-FAST = {"node_sync_period_s": 0.3, "kubelet_resync_period_s": 2.0, "orphan_pod_grace_s": 1.0,
-        "restart_backoff_base_s": 0.1, "restart_backoff_cap_s": 0.5}
+FAST = {
+    "node_sync_period_s": 0.3,
+    "kubelet_resync_period_s": 2.0,
+    "orphan_pod_grace_s": 1.0,
+    "restart_backoff_base_s": 0.1,
+    "restart_backoff_cap_s": 0.5,
+}
 
 
 _OPEN: list[Harness] = []
@@ -65,13 +70,21 @@ def sh(script: str, name: str = "c", **extra) -> dict:
     return {"name": name, "image": "busybox", "command": ["/bin/sh", "-c", script], **extra}
 
 
-def bound_pod(name: str, node: str, *containers: dict, policy: str = "Never",
-              grace: int = 1, **spec) -> dict:
-    return {"apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": name, "namespace": NS},
-            "spec": {"nodeName": node, "restartPolicy": policy,
-                     "terminationGracePeriodSeconds": grace, "containers": list(containers),
-                     **spec}}
+def bound_pod(
+    name: str, node: str, *containers: dict, policy: str = "Never", grace: int = 1, **spec
+) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": NS},
+        "spec": {
+            "nodeName": node,
+            "restartPolicy": policy,
+            "terminationGracePeriodSeconds": grace,
+            "containers": list(containers),
+            **spec,
+        },
+    }
 
 
 def phases(versions: list[dict]) -> list[str]:
@@ -92,16 +105,19 @@ def terminated(pod: dict, container: str = "c") -> dict | None:
 
 
 def condition(pod: dict, kind: str) -> dict | None:
-    return next((c for c in dig(pod, "status", "conditions") or [] if c.get("type") == kind),
-                None)
+    return next((c for c in dig(pod, "status", "conditions") or [] if c.get("type") == kind), None)
 
 
 class Harness:
     def __init__(self, ray_env, tmp_path: Path, database_url: str | None = None, **overrides):
         self.ray_env = ray_env
         _close_harnesses_with(ray_env)
-        self.settings = Settings(data_dir=tmp_path / "data", database_url=database_url,
-                                 ray_address=ray_env.cluster.address, **{**FAST, **overrides})
+        self.settings = Settings(
+            data_dir=tmp_path / "data",
+            database_url=database_url,
+            ray_address=ray_env.cluster.address,
+            **{**FAST, **overrides},
+        )
         self.platform = open_platform(self.settings)
         self.client = self.platform.client
         self.hub = InformerHub(self.client, self.platform.feed)
@@ -144,13 +160,15 @@ class Harness:
         def check():
             pod = self.get(name)
             return pod if pod and dig(pod, "status", "phase") in wanted else None
+
         return wait_for(check, timeout)
 
     def wait_seen(self, pod: dict, phase: str, timeout: float = 30.0) -> dict:
         """The first version of ``pod`` the informers saw in ``phase``."""
+
         def check():
-            return next((v for v in self.versions(pod) if dig(v, "status", "phase") == phase),
-                        None)
+            return next((v for v in self.versions(pod) if dig(v, "status", "phase") == phase), None)
+
         return wait_for(check, timeout)
 
     def wait_gone(self, name: str, timeout: float = 30.0) -> None:
@@ -158,17 +176,20 @@ class Harness:
 
     # -- logs -----------------------------------------------------------------------------
     def read_log(self, pod: dict, **options) -> str:
-        return self.platform.logs.read(pod, LogOptions(container=options.pop("container", "c"),
-                                                       **options))
+        return self.platform.logs.read(
+            pod, LogOptions(container=options.pop("container", "c"), **options)
+        )
 
     def follow(self, pod: dict, **options) -> list[tuple[float, bytes]]:
         """Every chunk ``follow`` yields, with the time it arrived; returns when it ends."""
+
         async def collect():
             chunks = []
             source = self.platform.logs.follow(
-                pod, LogOptions(container=options.pop("container", "c"), follow=True,
-                                **options))
+                pod, LogOptions(container=options.pop("container", "c"), follow=True, **options)
+            )
             async for chunk in source:
                 chunks.append((time.monotonic(), chunk))
             return chunks
+
         return asyncio.run(collect())

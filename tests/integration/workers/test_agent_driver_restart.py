@@ -10,8 +10,7 @@ from berth.workers import pool
 pytestmark = pytest.mark.integration
 
 
-def test_a_pod_keeps_running_after_its_driver_disconnects(ray_env, make_pod, pod_status,
-                                                          wait_for):
+def test_a_pod_keeps_running_after_its_driver_disconnects(ray_env, make_pod, pod_status, wait_for):
     pod = make_pod("survivor", "echo begin; sleep 2; echo end")
     uid = pod["metadata"]["uid"]
     out = ray_env.run_driver(f"""
@@ -33,8 +32,10 @@ def test_a_pod_keeps_running_after_its_driver_disconnects(ray_env, make_pod, pod
     assert out.strip().splitlines()[-1] == "Running"
     agent = ray.get_actor(pool.agent_name(ray_env.head_id), namespace=pool.AGENT_NAMESPACE)
     assert pod_status(agent, uid)["phase"] == "Running"
-    st = wait_for(lambda: (lambda s: s if s["phase"] == "Succeeded" else None)(
-        pod_status(agent, uid)), timeout=30)
+    st = wait_for(
+        lambda: (lambda s: s if s["phase"] == "Succeeded" else None)(pod_status(agent, uid)),
+        timeout=30,
+    )
     assert st["containerStatuses"][0]["state"]["terminated"]["exitCode"] == 0
     assert ray.get(agent.read_log.remote(uid, "c")) == "begin\nend\n"
     ray.get(agent.sync.remote([]))

@@ -16,11 +16,20 @@ pytestmark = pytest.mark.integration
 def here(ray_env):
     """An agent of its own on node c (1 CPU, no GPU), in a root of its own."""
     agent = NodeAgentActor.options(
-        name="berth-agent-launches-test", namespace=pool.AGENT_NAMESPACE,
-        num_cpus=0, max_concurrency=pool.AGENT_MAX_CONCURRENCY, max_restarts=0,
+        name="berth-agent-launches-test",
+        namespace=pool.AGENT_NAMESPACE,
+        num_cpus=0,
+        max_concurrency=pool.AGENT_MAX_CONCURRENCY,
+        max_restarts=0,
         scheduling_strategy=NodeAffinitySchedulingStrategy(ray_env.c_id, soft=False),
-    ).remote(ray_env.c_id, str(ray_env.temp / "launches"), hide=[str(ray_env.temp)],
-             backoff_base=0.1, backoff_cap=0.5, launch_here=True)
+    ).remote(
+        ray_env.c_id,
+        str(ray_env.temp / "launches"),
+        hide=[str(ray_env.temp)],
+        backoff_base=0.1,
+        backoff_cap=0.5,
+        launch_here=True,
+    )
     ray.get(agent.ping.remote())
     yield agent
     ray.get(agent.sync.remote([]))
@@ -31,6 +40,7 @@ def _phase(pod_status, agent, uid, *phases):
     def check():
         st = pod_status(agent, uid)
         return st if st and st["phase"] in phases else None
+
     return check
 
 
@@ -39,7 +49,8 @@ def _cpu_free_on(node_id: str) -> float:
 
 
 def test_a_cpu_pod_runs_sandboxed_in_the_agent_holding_no_ray_cpu(
-        ray_env, here, make_pod, pod_status, wait_for):
+    ray_env, here, make_pod, pod_status, wait_for
+):
     free_before = _cpu_free_on(ray_env.c_id)
     # Kubernetes reads $$ in a command as a literal $: this runs `echo pid $$`.
     container = make_pod.sh("echo pid $$$$; sleep 3", resources={"requests": {"cpu": "1"}})
@@ -60,8 +71,14 @@ def test_a_deleted_pod_launched_by_the_agent_is_stopped(here, make_pod, pod_stat
     uid = pod["metadata"]["uid"]
     ray.get(here.sync.remote([{"pod": pod}]))
     wait_for(_phase(pod_status, here, uid, "Running"))
-    deleting = {**pod, "metadata": {**pod["metadata"], "deletionTimestamp": "2026-01-01T00:00:00Z",
-                                    "deletionGracePeriodSeconds": 0}}
+    deleting = {
+        **pod,
+        "metadata": {
+            **pod["metadata"],
+            "deletionTimestamp": "2026-01-01T00:00:00Z",
+            "deletionGracePeriodSeconds": 0,
+        },
+    }
     ray.get(here.sync.remote([{"pod": deleting}]))
     st = wait_for(_phase(pod_status, here, uid, "Failed", "Succeeded"), timeout=30)
     # Grace 0: SIGTERM and SIGKILL at once; whichever ends `sleep` first gives the code.

@@ -11,8 +11,9 @@ from berth.workers.agent import LOST_MESSAGE
 pytestmark = pytest.mark.integration
 
 
-def test_a_pod_queued_behind_busy_cpus_is_cancelled_when_withdrawn(ray_env, make_pod,
-                                                                    pod_status, wait_for):
+def test_a_pod_queued_behind_busy_cpus_is_cancelled_when_withdrawn(
+    ray_env, make_pod, pod_status, wait_for
+):
     agent = ray_env.agents[ray_env.c_id]  # one CPU
     one_cpu = {"requests": {"cpu": "1"}}
     busy = make_pod("busy", make_pod.sh("echo up; sleep 300", resources=one_cpu))
@@ -44,24 +45,27 @@ def sleeping(marker):
     return found
 
 
-def test_pods_of_a_dead_agent_are_reported_lost_by_its_successor(ray_env, make_pod,
-                                                                 pod_status, wait_for):
+def test_pods_of_a_dead_agent_are_reported_lost_by_its_successor(
+    ray_env, make_pod, pod_status, wait_for
+):
     agent = ray_env.agents[ray_env.c_id]
     done = make_pod("done-before", "echo finished")
     running = make_pod("lost", "echo up; sleep 301")
     ray.get(agent.sync.remote([{"pod": done}]))
-    wait_for(lambda: (pod_status(agent, done["metadata"]["uid"]) or {}).get("phase")
-             == "Succeeded")
+    wait_for(lambda: (pod_status(agent, done["metadata"]["uid"]) or {}).get("phase") == "Succeeded")
     ray.get(agent.sync.remote([{"pod": done}, {"pod": running}]))
     wait_for(lambda: ray.get(agent.read_log.remote(running["metadata"]["uid"], "c")) == "up\n")
     assert sleeping("301")
 
     ray.kill(agent)
     wait_for(lambda: not sleeping("301"), timeout=20)  # the pod died with its owner
-    successor = pool.ensure_agents(str(ray_env.root), hide=[str(ray_env.temp)],
-                                   backoff_base=0.1, backoff_cap=0.5,
-                                   nodes=[n for n in pool.alive_nodes()
-                                          if n["NodeID"] == ray_env.c_id])[ray_env.c_id]
+    successor = pool.ensure_agents(
+        str(ray_env.root),
+        hide=[str(ray_env.temp)],
+        backoff_base=0.1,
+        backoff_cap=0.5,
+        nodes=[n for n in pool.alive_nodes() if n["NodeID"] == ray_env.c_id],
+    )[ray_env.c_id]
     ray_env.agents[ray_env.c_id] = successor
     lost = wait_for(lambda: pod_status(successor, running["metadata"]["uid"]))
     assert lost["phase"] == "Failed" and lost["message"] == LOST_MESSAGE

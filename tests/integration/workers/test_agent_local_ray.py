@@ -35,10 +35,18 @@ def loopback(local: str) -> bool:
     return ip.is_loopback or bool(mapped and mapped.is_loopback)
 
 
-@pytest.mark.parametrize("local, expected", [
-    ("127.0.0.1:80", True), ("[::1]:80", True), ("[::ffff:127.0.0.1]:80", True),
-    ("0.0.0.0:80", False), ("*:80", False), ("[::]:80", False), ("10.1.2.3:80", False),
-])
+@pytest.mark.parametrize(
+    "local, expected",
+    [
+        ("127.0.0.1:80", True),
+        ("[::1]:80", True),
+        ("[::ffff:127.0.0.1]:80", True),
+        ("0.0.0.0:80", False),
+        ("*:80", False),
+        ("[::]:80", False),
+        ("10.1.2.3:80", False),
+    ],
+)
 def test_loopback_check(local, expected):
     assert loopback(local) is expected
 
@@ -57,13 +65,20 @@ def test_local_ray_listens_on_loopback_only_and_needs_its_token(tmp_path):
         exposed = [(a, p) for a, p in mine if not loopback(a)]
         assert exposed == []
 
-        script = ("import ray\n"
-                  f"ray.init(address={address!r}, logging_level='WARNING')\n"
-                  "print(ray.get(ray.remote(lambda: 41 + 1).remote()))\n"
-                  "print(ray.nodes()[0]['Labels'].get('role'))\n")
+        script = (
+            "import ray\n"
+            f"ray.init(address={address!r}, logging_level='WARNING')\n"
+            "print(ray.get(ray.remote(lambda: 41 + 1).remote()))\n"
+            "print(ray.nodes()[0]['Labels'].get('role'))\n"
+        )
         clean = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
-        run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                             env={**clean, **local_ray.driver_env(temp)}, timeout=120)
+        run = subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            env={**clean, **local_ray.driver_env(temp)},
+            timeout=120,
+        )
         assert run.stdout.split() == ["42", "embedded"], run.stderr[-2000:]
     finally:
         local_ray.stop_local_ray(temp)

@@ -14,6 +14,7 @@ def finished(pod_status, agent, uid):
     def check():
         st = pod_status(agent, uid)
         return st if st and st["phase"] in ("Succeeded", "Failed") else None
+
     return check
 
 
@@ -23,14 +24,18 @@ def test_one_agent_per_node_each_pinned_to_its_node(ray_env):
     for node_id, agent in ray_env.agents.items():
         assert ray.get(agent.ping.remote())["nodeId"] == node_id
     again = pool.ensure_agents(str(ray_env.root))
-    assert {k: v._actor_id for k, v in again.items()} == \
-        {k: v._actor_id for k, v in ray_env.agents.items()}
+    assert {k: v._actor_id for k, v in again.items()} == {
+        k: v._actor_id for k, v in ray_env.agents.items()
+    }
 
 
 def test_node_objects_come_from_ray(ray_env):
     from berth.settings import Settings
-    nodes = {n["metadata"]["annotations"]["berth.dev/ray-node-id"]: n
-             for n in pool.node_objects(Settings())}
+
+    nodes = {
+        n["metadata"]["annotations"]["berth.dev/ray-node-id"]: n
+        for n in pool.node_objects(Settings())
+    }
     b = nodes[ray_env.b_id]
     assert b["status"]["capacity"]["nvidia.com/gpu"] == "2"
     assert b["status"]["capacity"]["ray.io/widget"] == "2"
@@ -49,18 +54,23 @@ def test_a_pod_runs_on_the_node_of_its_agent(ray_env, make_pod, pod_status, wait
         ray.get(agent.sync.remote([]))
 
 
-def test_gpu_pods_see_their_ray_gpu_ids_and_others_see_none(ray_env, make_pod, pod_status,
-                                                            wait_for):
+def test_gpu_pods_see_their_ray_gpu_ids_and_others_see_none(
+    ray_env, make_pod, pod_status, wait_for
+):
     agent = ray_env.agents[ray_env.b_id]
     gpu = {"limits": {"nvidia.com/gpu": "1"}}
     meet = ray_env.temp / "gpu-meet"
     volume = {"name": "meet", "hostPath": {"path": str(meet), "type": "DirectoryOrCreate"}}
     mount = {"volumeMounts": [{"name": "meet", "mountPath": "/meet"}]}
     # The two GPU pods wait for each other, so they surely hold their GPUs at the same time.
-    together = ("touch /meet/$HOSTNAME; while [ $(ls /meet | wc -l) -lt 2 ]; do sleep 0.05; "
-                "done; echo [$CUDA_VISIBLE_DEVICES] $NVIDIA_VISIBLE_DEVICES")
-    pods = [make_pod(f"gpu{i}", make_pod.sh(together, resources=gpu, **mount),
-                     volumes=[volume]) for i in range(2)]
+    together = (
+        "touch /meet/$HOSTNAME; while [ $(ls /meet | wc -l) -lt 2 ]; do sleep 0.05; "
+        "done; echo [$CUDA_VISIBLE_DEVICES] $NVIDIA_VISIBLE_DEVICES"
+    )
+    pods = [
+        make_pod(f"gpu{i}", make_pod.sh(together, resources=gpu, **mount), volumes=[volume])
+        for i in range(2)
+    ]
     plain = make_pod("nogpu", "echo [$CUDA_VISIBLE_DEVICES] $NVIDIA_VISIBLE_DEVICES")
     ray.get(agent.sync.remote([{"pod": p} for p in pods + [plain]]))
     for p in pods + [plain]:
@@ -71,8 +81,9 @@ def test_gpu_pods_see_their_ray_gpu_ids_and_others_see_none(ray_env, make_pod, p
     ray.get(agent.sync.remote([]))
 
 
-def test_a_pod_asking_more_gpus_than_its_node_has_fails_fast(ray_env, make_pod, pod_status,
-                                                              wait_for):
+def test_a_pod_asking_more_gpus_than_its_node_has_fails_fast(
+    ray_env, make_pod, pod_status, wait_for
+):
     agent = ray_env.agents[ray_env.c_id]
     pod = make_pod("greedy", make_pod.sh("true", resources={"limits": {"nvidia.com/gpu": "4"}}))
     began = time.monotonic()
@@ -80,6 +91,8 @@ def test_a_pod_asking_more_gpus_than_its_node_has_fails_fast(ray_env, make_pod, 
     st = wait_for(finished(pod_status, agent, pod["metadata"]["uid"]), timeout=10)
     assert time.monotonic() - began < 5
     assert st["phase"] == "Failed" and st["reason"] == "OutOfnvidia.com/gpu"
-    assert st["message"] == ("Pod was rejected: Node didn't have enough resource: "
-                             "nvidia.com/gpu, requested: 4, used: 0, capacity: 0")
+    assert st["message"] == (
+        "Pod was rejected: Node didn't have enough resource: "
+        "nvidia.com/gpu, requested: 4, used: 0, capacity: 0"
+    )
     ray.get(agent.sync.remote([]))

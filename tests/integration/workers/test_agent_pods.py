@@ -17,6 +17,7 @@ def phase_is(pod_status, agent, uid, *phases):
     def check():
         st = pod_status(agent, uid)
         return st if st and st["phase"] in phases else None
+
     return check
 
 
@@ -49,8 +50,7 @@ def test_statuses_are_changes_since_a_cursor(head, make_pod, pod_status, wait_fo
     ray.get(head.sync.remote([]))
 
 
-def test_sync_is_idempotent_and_terminal_pods_stay_finished(head, make_pod, pod_status,
-                                                             wait_for):
+def test_sync_is_idempotent_and_terminal_pods_stay_finished(head, make_pod, pod_status, wait_for):
     pod = make_pod("once", "echo ran")
     item = {"pod": pod}
     for _ in range(3):
@@ -65,22 +65,21 @@ def test_sync_is_idempotent_and_terminal_pods_stay_finished(head, make_pod, pod_
 
 
 def test_a_slim_finished_entry_keeps_the_record_and_never_starts_a_pod(
-        head, make_pod, pod_status, wait_for):
+    head, make_pod, pod_status, wait_for
+):
     pod = make_pod("slim", "echo ran")
     uid = pod["metadata"]["uid"]
     ray.get(head.sync.remote([{"pod": pod}]))
     wait_for(phase_is(pod_status, head, uid, "Succeeded"))
     stranger = make_pod("stranger", "echo must-not-run")
-    ray.get(head.sync.remote([{"finished": uid},
-                              {"finished": stranger["metadata"]["uid"]}]))
+    ray.get(head.sync.remote([{"finished": uid}, {"finished": stranger["metadata"]["uid"]}]))
     assert pod_status(head, uid)["phase"] == "Succeeded"
     assert ray.get(head.read_log.remote(uid, "c")) == "ran\n"  # kept, not forgotten
     assert pod_status(head, stranger["metadata"]["uid"]) is None  # never admitted
     ray.get(head.sync.remote([]))
 
 
-def test_a_pod_no_longer_desired_is_stopped_and_forgotten(head, make_pod, pod_status,
-                                                          wait_for):
+def test_a_pod_no_longer_desired_is_stopped_and_forgotten(head, make_pod, pod_status, wait_for):
     pod = make_pod("long", "echo started; sleep 300")
     uid = pod["metadata"]["uid"]
     ray.get(head.sync.remote([{"pod": pod}]))
@@ -92,8 +91,7 @@ def test_a_pod_no_longer_desired_is_stopped_and_forgotten(head, make_pod, pod_st
         ray.get(head.read_log.remote(uid, "c"))
 
 
-def test_a_deleted_pod_is_stopped_with_its_grace_period(head, make_pod, pod_status,
-                                                        wait_for):
+def test_a_deleted_pod_is_stopped_with_its_grace_period(head, make_pod, pod_status, wait_for):
     pod = make_pod("deleted", "trap 'echo term; exit 0' TERM; echo up; sleep 300 & wait")
     uid = pod["metadata"]["uid"]
     ray.get(head.sync.remote([{"pod": pod}]))
@@ -131,19 +129,24 @@ def test_the_pod_task_holds_exactly_the_pods_requests(ray_env, make_pod, pod_sta
 
     def node_available():
         return ray._private.state.available_resources_per_node().get(ray_env.b_id, {})
+
     free = wait_for(lambda: (lambda r: r if r.get("CPU", 0) == 0.5 else None)(node_available()))
     assert free["widget"] == 1.0
     ray.get(agent.sync.remote([]))
     wait_for(lambda: node_available().get("CPU") == 2.0, timeout=15)
 
 
-def test_a_restarting_container_is_followed_attempt_by_attempt(head, make_pod, pod_status,
-                                                              wait_for):
+def test_a_restarting_container_is_followed_attempt_by_attempt(
+    head, make_pod, pod_status, wait_for
+):
     pod = make_pod("crash", "echo attempt; exit 1", policy="OnFailure")
     uid = pod["metadata"]["uid"]
     ray.get(head.sync.remote([{"pod": pod}]))
-    st = wait_for(lambda: (lambda s: s if s and s["containerStatuses"][0]["restartCount"] >= 2
-                           else None)(pod_status(head, uid)))
+    st = wait_for(
+        lambda: (lambda s: s if s and s["containerStatuses"][0]["restartCount"] >= 2 else None)(
+            pod_status(head, uid)
+        )
+    )
     assert st["phase"] == "Running"
     assert ray.get(head.read_log.remote(uid, "c", previous=True)) == "attempt\n"
     ray.get(head.sync.remote([]))

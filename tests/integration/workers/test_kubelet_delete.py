@@ -49,8 +49,7 @@ def test_a_pod_ignoring_sigterm_is_killed_after_its_grace_period_then_removed(be
 
 
 def test_a_pod_that_stops_on_sigterm_goes_without_waiting_for_its_grace(berth):
-    pod = berth.create(bound_pod("polite", berth.head, sh("echo up; exec sleep 300"),
-                                 grace=30))
+    pod = berth.create(bound_pod("polite", berth.head, sh("echo up; exec sleep 300"), grace=30))
     berth.wait_phase("polite", "Running")
     wait_for(lambda: berth.read_log(pod) == "up\n")
     started = time.monotonic()
@@ -61,8 +60,14 @@ def test_a_pod_that_stops_on_sigterm_goes_without_waiting_for_its_grace(berth):
 
 
 def test_a_pod_deleted_before_it_ran_is_removed(berth):
-    berth.create(bound_pod("never", berth.head, sh("true"),
-                           volumes=[{"name": "v", "configMap": {"name": "missing"}}]))
+    berth.create(
+        bound_pod(
+            "never",
+            berth.head,
+            sh("true"),
+            volumes=[{"name": "v", "configMap": {"name": "missing"}}],
+        )
+    )
     wait_for(lambda: (berth.get("never").get("status") or {}).get("containerStatuses"))
     berth.client.delete(registry.POD, NS, "never")
     berth.wait_gone("never", timeout=20)
@@ -80,6 +85,7 @@ def test_a_finalizer_keeps_a_stopped_pod_until_it_is_removed(berth):
     def release(obj):
         obj["metadata"]["finalizers"] = []
         return obj
+
     berth.client.guaranteed_update(registry.POD, NS, "held", release)
     berth.wait_gone("held", timeout=10)
     assert berth.versions(pod)[-1]["status"]["phase"] in ("Failed", "Succeeded")

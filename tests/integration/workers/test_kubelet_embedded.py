@@ -57,10 +57,13 @@ SCRIPT = textwrap.dedent("""
 
 
 def run(data_dir, mode):
-    result = subprocess.run([sys.executable, "-c", SCRIPT % data_dir, str(data_dir), mode],
-                            capture_output=True, text=True, timeout=180,
-                            env={k: v for k, v in os.environ.items()
-                                 if not k.startswith("RAY_")})
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT % data_dir, str(data_dir), mode],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={k: v for k, v in os.environ.items() if not k.startswith("RAY_")},
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 

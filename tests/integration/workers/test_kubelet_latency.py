@@ -15,14 +15,22 @@ PODS = 20
 
 
 def running_at(berth, pod):
-    return next((t for t, v in berth.seen[pod["metadata"]["uid"]]
-                 if dig(v, "status", "phase") == "Running"), None)
+    return next(
+        (
+            t
+            for t, v in berth.seen[pod["metadata"]["uid"]]
+            if dig(v, "status", "phase") == "Running"
+        ),
+        None,
+    )
 
 
 def accepted_at(berth, pod):
     """When the agent's first status (Pending, ContainerCreating) came back."""
-    return next((t for t, v in berth.seen[pod["metadata"]["uid"]]
-                 if dig(v, "status", "containerStatuses")), None)
+    return next(
+        (t for t, v in berth.seen[pod["metadata"]["uid"]] if dig(v, "status", "containerStatuses")),
+        None,
+    )
 
 
 def test_bound_pods_reach_running_quickly(ray_env, tmp_path):
@@ -36,15 +44,20 @@ def test_bound_pods_reach_running_quickly(ray_env, tmp_path):
             one_by_one.append(wait_for(lambda pod=pod: running_at(berth, pod), 10) - started)
             accepted.append((accepted_at(berth, pod) or started) - started)
         started = time.monotonic()
-        burst = [berth.create(bound_pod(f"burst-{i}", berth.head, sh("exec sleep 3")))
-                 for i in range(PODS)]
+        burst = [
+            berth.create(bound_pod(f"burst-{i}", berth.head, sh("exec sleep 3")))
+            for i in range(PODS)
+        ]
         burst_times = [wait_for(lambda p=p: running_at(berth, p), 30) - started for p in burst]
     finally:
         berth.close()
     p50 = statistics.median(one_by_one)
-    print(f"\nbound pod submit->agent's first status: p50 "
-          f"{statistics.median(accepted) * 1000:.0f} ms")
-    print(f"bound pod submit->Running, one at a time ({PODS}): p50 {p50 * 1000:.0f} ms, "
-          f"max {max(one_by_one) * 1000:.0f} ms; burst of {PODS}: p50 "
-          f"{statistics.median(burst_times) * 1000:.0f} ms, last {max(burst_times) * 1000:.0f} ms")
+    print(
+        f"\nbound pod submit->agent's first status: p50 {statistics.median(accepted) * 1000:.0f} ms"
+    )
+    print(
+        f"bound pod submit->Running, one at a time ({PODS}): p50 {p50 * 1000:.0f} ms, "
+        f"max {max(one_by_one) * 1000:.0f} ms; burst of {PODS}: p50 "
+        f"{statistics.median(burst_times) * 1000:.0f} ms, last {max(burst_times) * 1000:.0f} ms"
+    )
     assert p50 < 1.5

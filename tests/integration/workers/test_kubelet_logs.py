@@ -21,8 +21,9 @@ def berth(ray_env, tmp_path):
 
 def test_follow_streams_lines_as_they_are_printed_and_ends_with_the_container(berth):
     # Followed from before the pod starts: the stream waits for it.
-    pod = berth.create(bound_pod("ticker", berth.head,
-                                 sh("for i in 1 2 3 4; do echo line $i; sleep 0.4; done")))
+    pod = berth.create(
+        bound_pod("ticker", berth.head, sh("for i in 1 2 3 4; do echo line $i; sleep 0.4; done"))
+    )
     chunks = berth.follow(pod)
     assert b"".join(c for _, c in chunks) == b"line 1\nline 2\nline 3\nline 4\n"
     assert len(chunks) >= 3, chunks  # streamed, not read once at the end
@@ -42,10 +43,13 @@ def test_read_honours_tail_timestamps_and_limit(berth):
     assert b"".join(c for _, c in chunks) == b"two\nthree\n"
 
 
-@pytest.mark.parametrize("options, message", [
-    ({"container": "nope"}, "container nope is not valid for pod errs"),
-    ({"previous": True}, 'previous terminated container "c" in pod "errs" not found'),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"container": "nope"}, "container nope is not valid for pod errs"),
+        ({"previous": True}, 'previous terminated container "c" in pod "errs" not found'),
+    ],
+)
 def test_what_is_not_there_is_a_bad_request(berth, options, message):
     berth.create(bound_pod("errs", berth.head, sh("true")))
     pod = berth.wait_phase("errs", "Succeeded")
@@ -57,8 +61,7 @@ def test_what_is_not_there_is_a_bad_request(berth, options, message):
 def test_an_unscheduled_pod_has_an_empty_log_and_follow_waits_for_it(berth):
     pod = berth.create(bound_pod("nowhere", "", sh("true")))
     assert berth.read_log(pod) == ""
-    berth.platform.logs = RayLogSource(berth.service.kubelet, poll_s=0.05,
-                                       start_timeout_s=0.5)
+    berth.platform.logs = RayLogSource(berth.service.kubelet, poll_s=0.05, start_timeout_s=0.5)
     started = time.monotonic()
     assert berth.follow(pod) == []
     assert 0.4 < time.monotonic() - started < 5

@@ -9,8 +9,15 @@ import pytest
 
 from berth.platform.resources import registry
 from berth.platform.resources.meta import dig
-from tests.integration.workers.kubelet_support import (Harness, bound_pod, condition,
-                                                       node_name, sh, terminated, wait_for)
+from tests.integration.workers.kubelet_support import (
+    Harness,
+    bound_pod,
+    condition,
+    node_name,
+    sh,
+    terminated,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -25,8 +32,12 @@ def berth(ray_env, tmp_path):
 @pytest.fixture
 def doomed(ray_env):
     """A Ray node of its own, killed by the test."""
-    common = {"temp_dir": str(ray_env.temp), "include_dashboard": False,
-              "node_ip_address": "127.0.0.1", "object_store_memory": 80 << 20}
+    common = {
+        "temp_dir": str(ray_env.temp),
+        "include_dashboard": False,
+        "node_ip_address": "127.0.0.1",
+        "object_store_memory": 80 << 20,
+    }
     node = ray_env.cluster.add_node(num_cpus=1, labels={"zone": "doomed"}, **common)
     ray_env.cluster.wait_for_nodes()
     yield node
@@ -36,12 +47,25 @@ def doomed(ray_env):
 
 def test_a_lost_node_fails_its_pods_with_a_disruption_condition(berth, ray_env, doomed):
     name = node_name(doomed.node_id)
-    wait_for(lambda: condition(berth.client.try_get(registry.NODE, "", name) or {}, "Ready"),
-             timeout=20)
+    wait_for(
+        lambda: condition(berth.client.try_get(registry.NODE, "", name) or {}, "Ready"), timeout=20
+    )
     lost = berth.create(bound_pod("lost", name, sh("exec sleep 300")))
-    lingers = berth.create(bound_pod("lingers", name, sh("exec sleep 300"), tolerations=[
-        {"key": "node.kubernetes.io/unreachable", "operator": "Exists",
-         "effect": "NoExecute", "tolerationSeconds": 2}]))
+    lingers = berth.create(
+        bound_pod(
+            "lingers",
+            name,
+            sh("exec sleep 300"),
+            tolerations=[
+                {
+                    "key": "node.kubernetes.io/unreachable",
+                    "operator": "Exists",
+                    "effect": "NoExecute",
+                    "tolerationSeconds": 2,
+                }
+            ],
+        )
+    )
     berth.wait_phase("lost", "Running")
     berth.wait_phase("lingers", "Running")
 
@@ -50,7 +74,10 @@ def test_a_lost_node_fails_its_pods_with_a_disruption_condition(berth, ray_env, 
     failed_at = time.monotonic()
     disruption = condition(failed, "DisruptionTarget")
     assert (disruption["status"], disruption["reason"], disruption["message"]) == (
-        "True", "DeletionByTaintManager", "Taint manager: deleting due to NoExecute taint")
+        "True",
+        "DeletionByTaintManager",
+        "Taint manager: deleting due to NoExecute taint",
+    )
     assert terminated(failed)["reason"] == "ContainerStatusUnknown"
     assert condition(failed, "Ready")["status"] == "False"
     berth.wait_gone("lost", timeout=10)
@@ -73,19 +100,28 @@ def test_a_lost_node_fails_its_pods_with_a_disruption_condition(berth, ray_env, 
 
 def test_a_node_ray_no_longer_lists_fails_its_pods_and_goes(berth):
     # What a restart onto a new Ray head leaves behind: a Node of a Ray node that is no more.
-    berth.create({"metadata": {"name": "ray-0123456789ab",
-                               "annotations": {"berth.dev/ray-node-id": "0123456789ab" * 4}},
-                  "status": {"conditions": [{"type": "Ready", "status": "True"}]}},
-                 registry.NODE)
+    berth.create(
+        {
+            "metadata": {
+                "name": "ray-0123456789ab",
+                "annotations": {"berth.dev/ray-node-id": "0123456789ab" * 4},
+            },
+            "status": {"conditions": [{"type": "Ready", "status": "True"}]},
+        },
+        registry.NODE,
+    )
     pod = berth.create(bound_pod("stranded", "ray-0123456789ab", sh("true")))
 
     def running(obj):
         obj["status"] = {**obj["status"], "phase": "Running", "hostIP": "10.0.0.9"}
         return obj
-    berth.client.guaranteed_update(registry.POD, "default", "stranded", running,
-                                   subresource="status")
+
+    berth.client.guaranteed_update(
+        registry.POD, "default", "stranded", running, subresource="status"
+    )
     failed = berth.wait_seen(pod, "Failed", timeout=10)
     assert condition(failed, "DisruptionTarget")["reason"] == "DeletionByTaintManager"
     berth.wait_gone("stranded", timeout=10)
-    wait_for(lambda: berth.client.try_get(registry.NODE, "", "ray-0123456789ab") is None,
-             timeout=10)
+    wait_for(
+        lambda: berth.client.try_get(registry.NODE, "", "ray-0123456789ab") is None, timeout=10
+    )

@@ -10,8 +10,14 @@ from berth.platform.resources.meta import dig
 from berth.platform.version import KUBERNETES_VERSION
 from berth.workers import nodefacts
 from berth.workers.pool import NODE_ID_ANNOTATION
-from tests.integration.workers.kubelet_support import (Harness, bound_pod, condition,
-                                                       node_name, sh, wait_for)
+from tests.integration.workers.kubelet_support import (
+    Harness,
+    bound_pod,
+    condition,
+    node_name,
+    sh,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -33,11 +39,17 @@ def test_every_ray_node_is_a_ready_node_with_its_capacity_and_labels(berth, ray_
     b = node(berth, node_name(ray_env.b_id))
     assert b["metadata"]["annotations"][NODE_ID_ANNOTATION] == ray_env.b_id
     capacity = b["status"]["capacity"]
-    assert (capacity["cpu"], capacity["nvidia.com/gpu"], capacity["ray.io/widget"]) == \
-        ("2", "2", "2")
+    assert (capacity["cpu"], capacity["nvidia.com/gpu"], capacity["ray.io/widget"]) == (
+        "2",
+        "2",
+        "2",
+    )
     labels = b["metadata"]["labels"]
-    assert (labels["zone"], labels["team"], labels["kubernetes.io/hostname"]) == \
-        ("b", "ml", node_name(ray_env.b_id))
+    assert (labels["zone"], labels["team"], labels["kubernetes.io/hostname"]) == (
+        "b",
+        "ml",
+        node_name(ray_env.b_id),
+    )
     assert labels["nvidia.com/gpu.count"] == "2"
     for name in names:
         ready = condition(node(berth, name), "Ready")
@@ -52,6 +64,7 @@ def test_each_node_shows_the_host_facts_its_agent_reported(berth, ray_env):
         obj = node(berth, name)
         sandbox = condition(obj, "SandboxReady") if obj else None
         return obj if sandbox and sandbox["status"] != "Unknown" else None
+
     info = wait_for(reported, timeout=30)["status"]["nodeInfo"]
     # Every Ray node of this test runs on this host, so the agent read what we read here.
     here = nodefacts.read()
@@ -71,6 +84,7 @@ def test_cordon_labels_and_taints_people_add_are_kept(berth, ray_env):
         obj["metadata"]["labels"]["owner"] = "me"
         obj["spec"]["taints"] = [{"key": "dedicated", "value": "x", "effect": "NoSchedule"}]
         return obj
+
     berth.client.guaranteed_update(registry.NODE, "", name, change)
     before = node(berth, name)["metadata"]["resourceVersion"]
     time.sleep(1.5)  # several node sync periods: nothing of ours changed, nothing is written
@@ -79,8 +93,7 @@ def test_cordon_labels_and_taints_people_add_are_kept(berth, ray_env):
     assert after["spec"]["unschedulable"] is True
     assert after["metadata"]["labels"]["owner"] == "me"
     assert after["metadata"]["labels"]["zone"] == "c"
-    assert after["spec"]["taints"] == [{"key": "dedicated", "value": "x",
-                                        "effect": "NoSchedule"}]
+    assert after["spec"]["taints"] == [{"key": "dedicated", "value": "x", "effect": "NoSchedule"}]
 
 
 def test_a_deleted_node_registers_again(berth, ray_env):
@@ -92,9 +105,13 @@ def test_a_deleted_node_registers_again(berth, ray_env):
 
 
 def test_a_simulated_node_is_left_alone(berth):
-    berth.create({"metadata": {"name": "kwok-1", "labels": {"berth.dev/simulated": "true"}},
-                  "status": {"capacity": {"cpu": "8"}, "allocatable": {"cpu": "8"}}},
-                 registry.NODE)
+    berth.create(
+        {
+            "metadata": {"name": "kwok-1", "labels": {"berth.dev/simulated": "true"}},
+            "status": {"capacity": {"cpu": "8"}, "allocatable": {"cpu": "8"}},
+        },
+        registry.NODE,
+    )
     pod = berth.create(bound_pod("sim", "kwok-1", sh("true")))
     wait_for(lambda: node(berth, berth.head))
     time.sleep(1.5)  # orphan grace is 1 s; a pod on a simulated node is not an orphan
@@ -106,8 +123,12 @@ def test_a_simulated_node_is_left_alone(berth):
 
 
 def test_a_noexecute_taint_evicts_pods_that_do_not_tolerate_it(berth):
-    tolerant = bound_pod("tolerant", berth.head, sh("exec sleep 300"), tolerations=[
-        {"key": "maintenance", "operator": "Exists", "effect": "NoExecute"}])
+    tolerant = bound_pod(
+        "tolerant",
+        berth.head,
+        sh("exec sleep 300"),
+        tolerations=[{"key": "maintenance", "operator": "Exists", "effect": "NoExecute"}],
+    )
     berth.create(tolerant)
     evicted = berth.create(bound_pod("evicted", berth.head, sh("exec sleep 300")))
     berth.wait_phase("tolerant", "Running")
@@ -116,17 +137,19 @@ def test_a_noexecute_taint_evicts_pods_that_do_not_tolerate_it(berth):
     def taint(obj):
         obj["spec"]["taints"] = [{"key": "maintenance", "effect": "NoExecute"}]
         return obj
+
     berth.client.guaranteed_update(registry.NODE, "", berth.head, taint)
     try:
         berth.wait_gone("evicted", timeout=15)
         last = berth.versions(evicted)[-1]
         disruption = condition(last, "DisruptionTarget")
-        assert (disruption["status"], disruption["reason"]) == ("True",
-                                                                "DeletionByTaintManager")
+        assert (disruption["status"], disruption["reason"]) == ("True", "DeletionByTaintManager")
         assert last["status"]["phase"] == "Failed"  # its agent stopped it, then it went
         assert berth.get("tolerant")["status"]["phase"] == "Running"
     finally:
+
         def untaint(obj):
             obj["spec"].pop("taints", None)
             return obj
+
         berth.client.guaranteed_update(registry.NODE, "", berth.head, untaint)

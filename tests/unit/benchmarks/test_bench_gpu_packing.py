@@ -6,13 +6,22 @@ import random
 import re
 
 from benchmarks.bench_gpu_packing import (
-    KINDS, _best_fit, main, make_nodes, make_pods, run_baseline, run_berth)
+    KINDS,
+    _best_fit,
+    main,
+    make_nodes,
+    make_pods,
+    run_baseline,
+    run_berth,
+)
 
 
 def test_every_pod_is_placed_or_turned_away_by_kind():
     pods = make_pods(400, random.Random(5), "multi")
-    for outcome in (run_berth(make_nodes(60, random.Random(5)), pods, 50),
-                    run_baseline("best-fit", make_nodes(60, random.Random(5)), pods, _best_fit)):
+    for outcome in (
+        run_berth(make_nodes(60, random.Random(5)), pods, 50),
+        run_baseline("best-fit", make_nodes(60, random.Random(5)), pods, _best_fit),
+    ):
         assert set(outcome.turned_away) <= set(KINDS)
         assert outcome.placed + sum(outcome.turned_away.values()) == len(pods)
         assert outcome.turned_away  # demand is far above capacity in "multi"

@@ -9,8 +9,14 @@ import pytest
 
 from berth.cli.apiclient import MERGE_PATCH, TABLE_ACCEPT, ApiClient, ApiError, ConnectionProblem
 
-NOT_FOUND = {"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 404,
-             "reason": "NotFound", "message": 'jobs.batch "x" not found'}
+NOT_FOUND = {
+    "kind": "Status",
+    "apiVersion": "v1",
+    "status": "Failure",
+    "code": 404,
+    "reason": "NotFound",
+    "message": 'jobs.batch "x" not found',
+}
 
 
 def client_for(handler) -> tuple[ApiClient, list[httpx.Request]]:
@@ -25,8 +31,9 @@ def client_for(handler) -> tuple[ApiClient, list[httpx.Request]]:
 
 def test_table_requests_ask_for_a_table_and_drop_empty_params():
     client, seen = client_for(lambda r: httpx.Response(200, json={"kind": "Table"}))
-    assert client.get_table("/apis/batch/v1/namespaces/d/jobs",
-                            {"labelSelector": None, "limit": ""}) == {"kind": "Table"}
+    assert client.get_table(
+        "/apis/batch/v1/namespaces/d/jobs", {"labelSelector": None, "limit": ""}
+    ) == {"kind": "Table"}
     assert seen[0].headers["accept"] == TABLE_ACCEPT
     assert seen[0].url.query == b""
     assert seen[0].headers["user-agent"] == "berth-cli"
@@ -39,11 +46,14 @@ def test_a_refusal_carries_the_servers_status():
     assert caught.value.status == NOT_FOUND and caught.value.code == 404
 
 
-@pytest.mark.parametrize("body, message", [
-    (b"upstream timed out", "upstream timed out"),
-    (b"", "the server responded with HTTP 502"),
-    (b'{"detail": "x"}', '{"detail": "x"}'),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        (b"upstream timed out", "upstream timed out"),
+        (b"", "the server responded with HTTP 502"),
+        (b'{"detail": "x"}', '{"detail": "x"}'),
+    ],
+)
 def test_a_refusal_without_a_status_body_gets_one(body, message):
     client, _ = client_for(lambda r: httpx.Response(502, content=body))
     with pytest.raises(ApiError) as caught:
@@ -77,11 +87,17 @@ def test_watch_yields_one_event_per_line():
 
 def test_stream_lines_of_a_log_and_its_refusal():
     client, seen = client_for(lambda r: httpx.Response(200, content=b"one\ntwo\nthree"))
-    assert list(client.stream_lines("/api/v1/namespaces/d/pods/p/log",
-                                    {"follow": "true"})) == ["one", "two", "three"]
+    assert list(client.stream_lines("/api/v1/namespaces/d/pods/p/log", {"follow": "true"})) == [
+        "one",
+        "two",
+        "three",
+    ]
     assert seen[0].headers["accept"] == "text/plain"
-    refusing, _ = client_for(lambda r: httpx.Response(400, json={
-        "kind": "Status", "code": 400, "message": "waiting to start"}))
+    refusing, _ = client_for(
+        lambda r: httpx.Response(
+            400, json={"kind": "Status", "code": 400, "message": "waiting to start"}
+        )
+    )
     with pytest.raises(ApiError, match="waiting to start"):
         list(refusing.stream_lines("/api/v1/namespaces/d/pods/p/log"))
 

@@ -19,18 +19,25 @@ def unused_url() -> str:
         return f"http://127.0.0.1:{s.getsockname()[1]}"
 
 
-@pytest.mark.parametrize("args, message", [
-    (["get", "foo"], 'error: the server doesn\'t have a resource type "foo"'),
-    (["get", "jobs", "-o", "table"], 'unable to match a printer suitable for the output '
-                                     'format "table"'),
-    (["describe", "widgets", "x"], 'resource type "widgets"'),
-    (["delete", "job"], "error: resource(s) were provided, but no name was specified"),
-    (["delete", "job", "x", "--cascade", "later"], 'error: invalid --cascade "later"'),
-    (["logs", "cm/x"], "error: cannot get logs of a ConfigMap"),
-    (["run", "-e", "NOVALUE", "--", "true"], "error: --env 'NOVALUE': expected KEY=VALUE"),
-    (["apply", "-f", "/nonexistent/berth.yaml"], 'error: the path "/nonexistent/berth.yaml" '
-                                                 'does not exist'),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["get", "foo"], 'error: the server doesn\'t have a resource type "foo"'),
+        (
+            ["get", "jobs", "-o", "table"],
+            'unable to match a printer suitable for the output format "table"',
+        ),
+        (["describe", "widgets", "x"], 'resource type "widgets"'),
+        (["delete", "job"], "error: resource(s) were provided, but no name was specified"),
+        (["delete", "job", "x", "--cascade", "later"], 'error: invalid --cascade "later"'),
+        (["logs", "cm/x"], "error: cannot get logs of a ConfigMap"),
+        (["run", "-e", "NOVALUE", "--", "true"], "error: --env 'NOVALUE': expected KEY=VALUE"),
+        (
+            ["apply", "-f", "/nonexistent/berth.yaml"],
+            'error: the path "/nonexistent/berth.yaml" does not exist',
+        ),
+    ],
+)
 def test_local_problems_exit_1_with_a_message(args, message):
     result = runner.invoke(app, [*args, "--server", unused_url()])
     assert result.exit_code == 1, result.output
@@ -74,15 +81,17 @@ def test_run_takes_the_commands_own_options_after_its_first_word():
 
 
 def test_kubeconfig_still_prints_a_config():
-    result = runner.invoke(app, ["kubeconfig", "--server", "http://berth:9000", "--namespace",
-                                 "team"])
+    result = runner.invoke(
+        app, ["kubeconfig", "--server", "http://berth:9000", "--namespace", "team"]
+    )
     assert result.exit_code == 0
     doc = yaml.safe_load(result.stdout)
     assert doc["clusters"][0]["cluster"]["server"] == "http://berth:9000"
     assert doc["contexts"][0]["context"]["namespace"] == "team"
 
 
-@pytest.mark.parametrize("command", ["run", "get", "describe", "logs", "delete", "apply", "up",
-                                     "kubeconfig"])
+@pytest.mark.parametrize(
+    "command", ["run", "get", "describe", "logs", "delete", "apply", "up", "kubeconfig"]
+)
 def test_every_command_is_registered(command):
     assert runner.invoke(app, [command, "--help"]).exit_code == 0

@@ -49,10 +49,13 @@ class FakeApi:
 
 
 def a_job(**spec) -> dict:
-    return {"apiVersion": "batch/v1", "kind": "Job",
-            "metadata": {"name": "j", "namespace": "d", "resourceVersion": "1"},
-            "spec": {"selector": {"matchLabels": {"controller-uid": "u"}}, **spec},
-            "status": {}}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "j", "namespace": "d", "resourceVersion": "1"},
+        "spec": {"selector": {"matchLabels": {"controller-uid": "u"}}, **spec},
+        "status": {},
+    }
 
 
 def with_status(job: dict, **status) -> dict:
@@ -62,17 +65,25 @@ def with_status(job: dict, **status) -> dict:
 def a_pod(name: str, phase: str, exit_code: int | None = None) -> dict:
     status = {"phase": phase}
     if exit_code is not None:
-        status["containerStatuses"] = [{"name": "main", "state": {
-            "terminated": {"exitCode": exit_code, "reason": "Error" if exit_code else
-                           "Completed"}}}]
-    return {"metadata": {"name": name, "namespace": "d", "resourceVersion": "2"},
-            "status": status}
+        status["containerStatuses"] = [
+            {
+                "name": "main",
+                "state": {
+                    "terminated": {
+                        "exitCode": exit_code,
+                        "reason": "Error" if exit_code else "Completed",
+                    }
+                },
+            }
+        ]
+    return {"metadata": {"name": name, "namespace": "d", "resourceVersion": "2"}, "status": status}
 
 
 def follow_in_thread(api: FakeApi, job: dict) -> tuple[threading.Thread, list[int]]:
     codes: list[int] = []
-    thread = threading.Thread(target=lambda: codes.append(JobFollower(api, job, Output()).run()),
-                              daemon=True)
+    thread = threading.Thread(
+        target=lambda: codes.append(JobFollower(api, job, Output()).run()), daemon=True
+    )
     thread.start()
     return thread, codes
 
@@ -87,8 +98,11 @@ def test_two_pods_stream_with_prefixes_and_the_job_completes(capsys):
     api.push("jobs", "MODIFIED", with_status(job, active=2))
     api.push("pods", "MODIFIED", a_pod("j-a", "Succeeded", 0))
     api.push("pods", "MODIFIED", a_pod("j-b", "Succeeded", 0))
-    api.push("jobs", "MODIFIED", with_status(
-        job, succeeded=2, conditions=[{"type": "Complete", "status": "True"}]))
+    api.push(
+        "jobs",
+        "MODIFIED",
+        with_status(job, succeeded=2, conditions=[{"type": "Complete", "status": "True"}]),
+    )
     thread.join(20)
     assert codes == [0]
     out, err = capsys.readouterr()
@@ -104,17 +118,31 @@ def test_a_failed_job_exits_1_with_its_reason_and_each_failed_pod(capsys):
     api.logs = {"j-a": ["Traceback: boom"]}
     thread, codes = follow_in_thread(api, job)
     api.push("pods", "ADDED", a_pod("j-a", "Failed", 3))
-    api.push("jobs", "MODIFIED", with_status(job, failed=1, conditions=[
-        {"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded",
-         "message": "Job has reached the specified backoff limit"}]))
+    api.push(
+        "jobs",
+        "MODIFIED",
+        with_status(
+            job,
+            failed=1,
+            conditions=[
+                {
+                    "type": "Failed",
+                    "status": "True",
+                    "reason": "BackoffLimitExceeded",
+                    "message": "Job has reached the specified backoff limit",
+                }
+            ],
+        ),
+    )
     thread.join(20)
     assert codes == [1]
     out, err = capsys.readouterr()
     assert out == "Traceback: boom\n"  # one pod: no prefix
     assert "pod/j-a failed: Error (exit code 3)" in err
     assert err.count("pod/j-a failed") == 1
-    assert err.rstrip().endswith("job.batch/j failed: BackoffLimitExceeded: Job has reached "
-                                 "the specified backoff limit")
+    assert err.rstrip().endswith(
+        "job.batch/j failed: BackoffLimitExceeded: Job has reached the specified backoff limit"
+    )
 
 
 def test_a_deleted_job_ends_the_follow(capsys):
@@ -147,9 +175,15 @@ class GrowingLog:
 def test_log_follower_retries_and_prints_each_line_once(monkeypatch):
     monkeypatch.setattr("berth.cli.logstream.START_RETRY_SECONDS", 0.01)
     source, printed, reports = GrowingLog(), [], []
-    follower = LogFollower(source, LogRequest("d", "p", "main", follow=True), "[p] ",
-                           lambda prefix, line: printed.append(prefix + line),
-                           threading.Event(), reports.append, finished=lambda: source.done)
+    follower = LogFollower(
+        source,
+        LogRequest("d", "p", "main", follow=True),
+        "[p] ",
+        lambda prefix, line: printed.append(prefix + line),
+        threading.Event(),
+        reports.append,
+        finished=lambda: source.done,
+    )
     follower.run()
     assert printed == ["[p] 1", "[p] 2", "[p] 3"]
     assert source.calls == 4  # the last stream began after the pod was known to be done
@@ -163,8 +197,14 @@ def test_log_follower_reports_a_refusal_other_than_waiting():
             yield  # pragma: no cover
 
     reports = []
-    LogFollower(Gone(), LogRequest("d", "p", "main", follow=True), "", lambda *a: None,
-                threading.Event(), reports.append).run()
+    LogFollower(
+        Gone(),
+        LogRequest("d", "p", "main", follow=True),
+        "",
+        lambda *a: None,
+        threading.Event(),
+        reports.append,
+    ).run()
     assert reports == ['logs of pod/p: pods "p" not found']
 
 
@@ -175,8 +215,11 @@ def test_pods_are_ordered_by_index_then_creation():
             meta["annotations"] = {"batch.kubernetes.io/job-completion-index": str(index)}
         return {"metadata": meta}
 
-    pods = [pod("c", "2026-01-01T00:00:03Z", 10), pod("a", "2026-01-01T00:00:09Z", 2),
-            pod("b", "2026-01-01T00:00:01Z", 2)]
+    pods = [
+        pod("c", "2026-01-01T00:00:03Z", 10),
+        pod("a", "2026-01-01T00:00:09Z", 2),
+        pod("b", "2026-01-01T00:00:01Z", 2),
+    ]
     assert [p["metadata"]["name"] for p in sorted(pods, key=pod_order)] == ["b", "a", "c"]
     plain = [pod("y", "2026-01-01T00:00:05Z"), pod("x", "2026-01-01T00:00:01Z")]
     assert [p["metadata"]["name"] for p in sorted(plain, key=pod_order)] == ["x", "y"]

@@ -22,17 +22,30 @@ def test_minimal_job_runs_the_command_once_and_never_restarts():
     job = job_for()
     assert job["apiVersion"] == "batch/v1" and job["kind"] == "Job"
     assert job["metadata"] == {"name": "r", "namespace": "default"}
-    assert job["spec"] == {"template": {"spec": {"restartPolicy": "Never", "containers": [
-        {"name": "main", "image": "berth/host", "command": ["python3", "train.py"]}]}}}
+    assert job["spec"] == {
+        "template": {
+            "spec": {
+                "restartPolicy": "Never",
+                "containers": [
+                    {"name": "main", "image": "berth/host", "command": ["python3", "train.py"]}
+                ],
+            }
+        }
+    }
 
 
-@pytest.mark.parametrize("options, expected", [
-    ({"cpu": "2"}, {"cpu": "2"}),
-    ({"memory": "4Gi"}, {"memory": "4Gi"}),
-    ({"gpus": 1}, {"nvidia.com/gpu": "1"}),
-    ({"cpu": "500m", "memory": "1Gi", "gpus": 2},
-     {"cpu": "500m", "memory": "1Gi", "nvidia.com/gpu": "2"}),
-])
+@pytest.mark.parametrize(
+    "options, expected",
+    [
+        ({"cpu": "2"}, {"cpu": "2"}),
+        ({"memory": "4Gi"}, {"memory": "4Gi"}),
+        ({"gpus": 1}, {"nvidia.com/gpu": "1"}),
+        (
+            {"cpu": "500m", "memory": "1Gi", "gpus": 2},
+            {"cpu": "500m", "memory": "1Gi", "nvidia.com/gpu": "2"},
+        ),
+    ],
+)
 def test_requests_equal_limits(options, expected):
     resources = container(job_for(**options))["resources"]
     assert resources == {"requests": expected, "limits": expected}
@@ -43,12 +56,15 @@ def test_no_resources_when_none_asked():
     assert "resources" not in container(job_for(gpus=0))
 
 
-@pytest.mark.parametrize("options, spec", [
-    ({"completions": 4, "parallelism": 2}, {"completions": 4, "parallelism": 2}),
-    ({"completions": 3, "indexed": True}, {"completions": 3, "completionMode": "Indexed"}),
-    ({"backoff_limit": 0}, {"backoffLimit": 0}),
-    ({"parallelism": 5}, {"parallelism": 5}),
-])
+@pytest.mark.parametrize(
+    "options, spec",
+    [
+        ({"completions": 4, "parallelism": 2}, {"completions": 4, "parallelism": 2}),
+        ({"completions": 3, "indexed": True}, {"completions": 3, "completionMode": "Indexed"}),
+        ({"backoff_limit": 0}, {"backoffLimit": 0}),
+        ({"parallelism": 5}, {"parallelism": 5}),
+    ],
+)
 def test_job_shape_options(options, spec):
     got = job_for(**options)["spec"]
     assert {k: v for k, v in got.items() if k != "template"} == spec
@@ -66,12 +82,15 @@ def test_a_command_is_required():
         job_for(command=[])
 
 
-@pytest.mark.parametrize("pairs, env", [
-    ([], {}),
-    (["A=1"], {"A": "1"}),
-    (["A=1", "B="], {"A": "1", "B": ""}),
-    (["URL=http://x/?a=b"], {"URL": "http://x/?a=b"}),
-])
+@pytest.mark.parametrize(
+    "pairs, env",
+    [
+        ([], {}),
+        (["A=1"], {"A": "1"}),
+        (["A=1", "B="], {"A": "1", "B": ""}),
+        (["URL=http://x/?a=b"], {"URL": "http://x/?a=b"}),
+    ],
+)
 def test_parse_env(pairs, env):
     assert parse_env(pairs) == env
 

@@ -12,41 +12,56 @@ import pytest
 
 from berth.cli.main import COMMANDS
 
-SERVER_ONLY = ("ray", "fastapi", "starlette", "uvicorn", "sqlalchemy", "sqlmodel", "psycopg",
-               "berth.server", "berth.platform.api.app", "berth.platform.store.db")
+SERVER_ONLY = (
+    "ray",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "sqlalchemy",
+    "sqlmodel",
+    "psycopg",
+    "berth.server",
+    "berth.platform.api.app",
+    "berth.platform.store.db",
+)
 
 
 def loaded_after(*argv: str) -> set[str]:
     """The modules a fresh interpreter holds after running ``berth argv`` (or only importing
     the entry point when argv is empty)."""
-    script = ("import json, sys\n"
-              f"sys.argv = ['berth', *{list(argv)!r}]\n"
-              "from berth.cli.main import app\n"
-              "try:\n"
-              "    app() if len(sys.argv) > 1 else None\n"
-              "except SystemExit:\n"
-              "    pass\n"
-              "print('\\nMODULES' + json.dumps(sorted(sys.modules)))\n")
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         timeout=60).stdout
+    script = (
+        "import json, sys\n"
+        f"sys.argv = ['berth', *{list(argv)!r}]\n"
+        "from berth.cli.main import app\n"
+        "try:\n"
+        "    app() if len(sys.argv) > 1 else None\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('\\nMODULES' + json.dumps(sorted(sys.modules)))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    ).stdout
     return set(json.loads(out.rsplit("MODULES", 1)[1]))
 
 
 def server_modules(modules: set[str]) -> list[str]:
-    return sorted(m for m in modules
-                  if any(m == s or m.startswith(s + ".") for s in SERVER_ONLY))
+    return sorted(m for m in modules if any(m == s or m.startswith(s + ".") for s in SERVER_ONLY))
 
 
-@pytest.mark.parametrize("argv", [
-    (),
-    ("--help",),
-    ("get", "--help"),
-    ("kubeconfig", "--help"),
-    ("kubeconfig", "--server", "http://berth:1"),
-    ("get", "jobs", "--server", "http://127.0.0.1:1"),
-    ("run", "--help"),
-    ("logs", "--help"),
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        (),
+        ("--help",),
+        ("get", "--help"),
+        ("kubeconfig", "--help"),
+        ("kubeconfig", "--server", "http://berth:1"),
+        ("get", "jobs", "--server", "http://127.0.0.1:1"),
+        ("run", "--help"),
+        ("logs", "--help"),
+    ],
+)
 def test_client_commands_never_import_the_server(argv):
     assert server_modules(loaded_after(*argv)) == []
 

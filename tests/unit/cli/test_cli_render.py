@@ -14,19 +14,26 @@ from berth.cli.render import format_cell, format_error, plain_table, rich_table,
 # Recorded from kubectl v1.32 against a real cluster (copied from shared/reference/kubectl-samples).
 SAMPLE = Path(__file__).parent / "data" / "table_jobs.json"
 TABLE_JOBS = {
-    "kind": "Table", "apiVersion": "meta.k8s.io/v1",
+    "kind": "Table",
+    "apiVersion": "meta.k8s.io/v1",
     "columnDefinitions": [
         {"name": "Name", "type": "string", "format": "name", "priority": 0},
         {"name": "Status", "type": "string", "priority": 0},
         {"name": "Completions", "type": "string", "priority": 0},
         {"name": "Age", "type": "string", "priority": 0},
         {"name": "Containers", "type": "string", "priority": 1},
-        {"name": "Selector", "type": "string", "priority": 1}],
+        {"name": "Selector", "type": "string", "priority": 1},
+    ],
     "rows": [
-        {"cells": ["ap", "Complete", "1/1", "63s", "ap", "uid=1"],
-         "object": {"metadata": {"name": "ap", "namespace": "team-a"}}},
-        {"cells": ["nopod", "Running", "0/1", "32s", "nopod", "uid=2"],
-         "object": {"metadata": {"name": "nopod", "namespace": "team-b"}}}],
+        {
+            "cells": ["ap", "Complete", "1/1", "63s", "ap", "uid=1"],
+            "object": {"metadata": {"name": "ap", "namespace": "team-a"}},
+        },
+        {
+            "cells": ["nopod", "Running", "0/1", "32s", "nopod", "uid=2"],
+            "object": {"metadata": {"name": "nopod", "namespace": "team-b"}},
+        },
+    ],
 }
 
 
@@ -50,9 +57,11 @@ def test_namespace_column_comes_from_row_metadata():
 
 def test_plain_table_is_aligned_like_kubectl():
     text = plain_table(table_data(TABLE_JOBS))
-    assert text == ("NAME    STATUS     COMPLETIONS   AGE\n"
-                    "ap      Complete   1/1           63s\n"
-                    "nopod   Running    0/1           32s\n")
+    assert text == (
+        "NAME    STATUS     COMPLETIONS   AGE\n"
+        "ap      Complete   1/1           63s\n"
+        "nopod   Running    0/1           32s\n"
+    )
 
 
 def test_recorded_kubectl_sample_table():
@@ -67,8 +76,7 @@ def test_recorded_kubectl_sample_table():
 
 
 def test_rows_shorter_than_the_columns_are_padded():
-    table = {"columnDefinitions": [{"name": "Name"}, {"name": "Data"}],
-             "rows": [{"cells": ["x"]}]}
+    table = {"columnDefinitions": [{"name": "Name"}, {"name": "Data"}], "rows": [{"cells": ["x"]}]}
     assert table_data(table).rows == [["x", ""]]
 
 
@@ -84,40 +92,82 @@ def test_rich_table_is_the_plain_layout_with_a_bold_header_never_cut():
     assert console.export_text() == plain_table(table_data(TABLE_JOBS))
     text = rich_table(table_data(TABLE_JOBS))
     assert [(span.start, span.end, span.style) for span in text.spans] == [
-        (0, len("NAME    STATUS     COMPLETIONS   AGE"), "bold")]
+        (0, len("NAME    STATUS     COMPLETIONS   AGE"), "bold")
+    ]
 
 
-@pytest.mark.parametrize("value, text", [
-    (None, "<none>"), (True, "true"), (False, "false"), (3, "3"), ("x", "x"),
-    (["a", "b"], "a,b"), ({"a": 1}, '{"a":1}'),
-])
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (None, "<none>"),
+        (True, "true"),
+        (False, "false"),
+        (3, "3"),
+        ("x", "x"),
+        (["a", "b"], "a,b"),
+        ({"a": 1}, '{"a":1}'),
+    ],
+)
 def test_format_cell(value, text):
     assert format_cell(value) == text
 
 
-NOT_FOUND = {"kind": "Status", "apiVersion": "v1", "status": "Failure",
-             "message": 'jobs.batch "x" not found', "reason": "NotFound", "code": 404,
-             "details": {"name": "x", "group": "batch", "kind": "jobs"}}
-INVALID = {"kind": "Status", "apiVersion": "v1", "status": "Failure",
-           "message": 'Job.batch "bad" is invalid: ...', "reason": "Invalid", "code": 422,
-           "details": {"name": "bad", "group": "batch", "kind": "Job", "causes": [
-               {"reason": "FieldValueRequired", "message": "Required value",
-                "field": "spec.template.spec.containers"},
-               {"reason": "FieldValueInvalid", "message": "Invalid value: -1: must be >= 0",
-                "field": "spec.backoffLimit"}]}}
+NOT_FOUND = {
+    "kind": "Status",
+    "apiVersion": "v1",
+    "status": "Failure",
+    "message": 'jobs.batch "x" not found',
+    "reason": "NotFound",
+    "code": 404,
+    "details": {"name": "x", "group": "batch", "kind": "jobs"},
+}
+INVALID = {
+    "kind": "Status",
+    "apiVersion": "v1",
+    "status": "Failure",
+    "message": 'Job.batch "bad" is invalid: ...',
+    "reason": "Invalid",
+    "code": 422,
+    "details": {
+        "name": "bad",
+        "group": "batch",
+        "kind": "Job",
+        "causes": [
+            {
+                "reason": "FieldValueRequired",
+                "message": "Required value",
+                "field": "spec.template.spec.containers",
+            },
+            {
+                "reason": "FieldValueInvalid",
+                "message": "Invalid value: -1: must be >= 0",
+                "field": "spec.backoffLimit",
+            },
+        ],
+    },
+}
 
 
-@pytest.mark.parametrize("status, text", [
-    (NOT_FOUND, 'Error from server (NotFound): jobs.batch "x" not found'),
-    ({"code": 409, "reason": "AlreadyExists", "message": 'jobs.batch "x" already exists'},
-     'Error from server (AlreadyExists): jobs.batch "x" already exists'),
-    ({"code": 500, "message": "boom"}, "Error from server: boom"),
-    ({"code": 422, "reason": "Invalid", "message": "Job is invalid"},
-     "Error from server (Invalid): Job is invalid"),
-    (INVALID, 'The Job "bad" is invalid:\n'
-              "* spec.template.spec.containers: Required value\n"
-              "* spec.backoffLimit: Invalid value: -1: must be >= 0"),
-])
+@pytest.mark.parametrize(
+    "status, text",
+    [
+        (NOT_FOUND, 'Error from server (NotFound): jobs.batch "x" not found'),
+        (
+            {"code": 409, "reason": "AlreadyExists", "message": 'jobs.batch "x" already exists'},
+            'Error from server (AlreadyExists): jobs.batch "x" already exists',
+        ),
+        ({"code": 500, "message": "boom"}, "Error from server: boom"),
+        (
+            {"code": 422, "reason": "Invalid", "message": "Job is invalid"},
+            "Error from server (Invalid): Job is invalid",
+        ),
+        (
+            INVALID,
+            'The Job "bad" is invalid:\n'
+            "* spec.template.spec.containers: Required value\n"
+            "* spec.backoffLimit: Invalid value: -1: must be >= 0",
+        ),
+    ],
+)
 def test_format_error(status, text):
     assert format_error(status) == text
-

@@ -23,15 +23,25 @@ def test_an_unknown_role_is_refused():
     assert "role" in result.output
 
 
-@pytest.mark.parametrize("host, loopback", [("127.0.0.1", True), ("127.9.9.9", True),
-                                            ("::1", True), ("localhost", True),
-                                            ("0.0.0.0", False), ("10.0.0.1", False)])
+@pytest.mark.parametrize(
+    "host, loopback",
+    [
+        ("127.0.0.1", True),
+        ("127.9.9.9", True),
+        ("::1", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("10.0.0.1", False),
+    ],
+)
 def test_loopback_hosts(host, loopback):
     assert Settings(host=host).host_is_loopback is loopback
 
 
-@pytest.mark.parametrize("role, api, controllers", [("all", True, True), ("api", True, False),
-                                                    ("controller", False, True)])
+@pytest.mark.parametrize(
+    "role, api, controllers",
+    [("all", True, True), ("api", True, False), ("controller", False, True)],
+)
 def test_roles(role, api, controllers):
     settings = Settings(role=role)
     assert (settings.runs_api, settings.runs_controllers) == (api, controllers)

@@ -16,7 +16,8 @@ def test_every_dashboard_is_checked_in_as_generated():
     for name, build in generate.DASHBOARDS.items():
         on_disk = (generate.OUT / f"{name}.json").read_text()
         assert on_disk == generate.render(build()), (
-            f"{name}.json is stale: run python -m dashboards.generate")
+            f"{name}.json is stale: run python -m dashboards.generate"
+        )
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
@@ -24,7 +25,8 @@ def test_dashboard_uses_the_datasource_variable(path):
     board = json.loads(path.read_text())
     variables = board["templating"]["list"]
     assert [(v["name"], v["type"], v["query"]) for v in variables] == [
-        ("datasource", "datasource", "prometheus")]
+        ("datasource", "datasource", "prometheus")
+    ]
     assert board["uid"] == path.stem
     ids = [p["id"] for p in board["panels"]]
     assert len(ids) == len(set(ids))

@@ -29,8 +29,8 @@ BERTH_SERVICES = {n for n, s in SERVICES.items() if s.get("image") == "berth:loc
 # Variables the third-party images document (their reference pages), by prefix.
 POSTGRES_ENV = {"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"}  # hub.docker.com/_/postgres
 GRAFANA_ENV = {"GF_SECURITY_ADMIN_PASSWORD"}  # grafana.ini [security] admin_password
-GRAFANA_PORT = 3000                           # grafana.ini [server] http_port default
-DCGM_PORT = 9400                              # dcgm-exporter's default listen address
+GRAFANA_PORT = 3000  # grafana.ini [server] http_port default
+DCGM_PORT = 9400  # dcgm-exporter's default listen address
 RAY_METRICS = re.compile(r"--metrics-export-port=(\d+)")
 
 
@@ -44,18 +44,30 @@ def interpolated(text: str) -> set[str]:
 
 
 def test_compose_matches_the_compose_specification_schema():
-    program = shutil.which("check-jsonschema") or str(Path(sys.executable).parent /
-                                                      "check-jsonschema")
-    result = subprocess.run([program, "--builtin-schema", "vendor.compose-spec",
-                             str(REPO / "compose.yaml")], capture_output=True, text=True,
-                            timeout=120)
+    program = shutil.which("check-jsonschema") or str(
+        Path(sys.executable).parent / "check-jsonschema"
+    )
+    result = subprocess.run(
+        [program, "--builtin-schema", "vendor.compose-spec", str(REPO / "compose.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_the_services_the_deployment_promises():
-    assert set(SERVICES) == {"postgres", "ray-head", "ray-worker", "ray-gpu-worker",
-                             "berth-api", "berth-controller", "prometheus", "grafana",
-                             "dcgm-exporter"}
+    assert set(SERVICES) == {
+        "postgres",
+        "ray-head",
+        "ray-worker",
+        "ray-gpu-worker",
+        "berth-api",
+        "berth-controller",
+        "prometheus",
+        "grafana",
+        "dcgm-exporter",
+    }
     assert SERVICES["ray-gpu-worker"]["profiles"] == ["gpu"]
     assert SERVICES["dcgm-exporter"]["profiles"] == ["gpu"]
     for name in ("ray-gpu-worker", "dcgm-exporter"):
@@ -77,11 +89,10 @@ def test_berth_env_vars_are_settings_fields():
     assert named
     for var in named:
         assert var.removeprefix("BERTH_").lower() in fields, f"{var} is no setting"
-    roles = {environment(SERVICES[n]).get("BERTH_ROLE") for n in ("berth-api",
-                                                                   "berth-controller")}
+    roles = {environment(SERVICES[n]).get("BERTH_ROLE") for n in ("berth-api", "berth-controller")}
     assert roles == {"api", "controller"}
     for role in roles:
-        Settings(role=role)   # a value the setting accepts
+        Settings(role=role)  # a value the setting accepts
 
 
 @cache
@@ -96,8 +107,9 @@ def test_other_env_vars_are_read_by_the_program_they_configure():
             if var.startswith("BERTH_"):
                 continue
             if var.startswith("RAY_"):
-                assert any(var.encode() in p.read_bytes() for p in _ray_files()), \
+                assert any(var.encode() in p.read_bytes() for p in _ray_files()), (
                     f"{name}: Ray never reads {var}"
+                )
             elif name == "postgres":
                 assert var in POSTGRES_ENV, var
             elif name == "grafana":
@@ -110,16 +122,21 @@ def test_every_dotenv_variable_is_documented_in_the_readme():
     readme = (REPO / "README.md").read_text()
     section = readme.split("## Run a cluster", 1)[1].split("\n## ", 1)[0]
     variables = interpolated((REPO / "compose.yaml").read_text())
-    assert variables == {"RAY_AUTH_TOKEN", "POSTGRES_PASSWORD", "BERTH_ENCRYPTION_KEY",
-                         "GRAFANA_ADMIN_PASSWORD"}
+    assert variables == {
+        "RAY_AUTH_TOKEN",
+        "POSTGRES_PASSWORD",
+        "BERTH_ENCRYPTION_KEY",
+        "GRAFANA_ADMIN_PASSWORD",
+    }
     for var in variables:
         assert var in section, f"{var} is not explained in README's Run a cluster"
 
 
 def test_connections_name_services_and_ports_that_exist():
     env = environment(SERVICES["berth-api"])
-    database = re.match(r"postgresql\+psycopg://(\w+):.*@([\w-]+):(\d+)/(\w+)$",
-                        env["BERTH_DATABASE_URL"])
+    database = re.match(
+        r"postgresql\+psycopg://(\w+):.*@([\w-]+):(\d+)/(\w+)$", env["BERTH_DATABASE_URL"]
+    )
     postgres = environment(SERVICES["postgres"])
     assert database.group(1) == postgres["POSTGRES_USER"]
     assert database.group(2) == "postgres" and database.group(3) == "5432"
@@ -143,8 +160,13 @@ def test_only_the_api_and_grafana_are_published_on_loopback():
 
 
 def test_berth_services_run_the_berth_image_and_its_commands():
-    assert BERTH_SERVICES == {"ray-head", "ray-worker", "ray-gpu-worker", "berth-api",
-                              "berth-controller"}
+    assert BERTH_SERVICES == {
+        "ray-head",
+        "ray-worker",
+        "ray-gpu-worker",
+        "berth-api",
+        "berth-controller",
+    }
     assert (REPO / "Dockerfile").exists()
     for name in BERTH_SERVICES:
         assert SERVICES[name]["build"] == "."
@@ -180,11 +202,14 @@ def test_volumes_are_declared_used_and_mounted_where_the_configs_expect():
     for name in ("berth-controller", "ray-head", "ray-worker", "ray-gpu-worker"):
         assert f"berth-data:{data_dir}" in SERVICES[name]["volumes"], name
     assert "postgres-data:/var/lib/postgresql/data" in SERVICES["postgres"]["volumes"]
-    provider = yaml.safe_load((REPO / "dashboards/grafana/provisioning/dashboards/berth.yml")
-                              .read_text())["providers"][0]["options"]["path"]
+    provider = yaml.safe_load(
+        (REPO / "dashboards/grafana/provisioning/dashboards/berth.yml").read_text()
+    )["providers"][0]["options"]["path"]
     assert f"./dashboards/grafana/dashboards:{provider}:ro" in SERVICES["grafana"]["volumes"]
-    assert ("./dashboards/prometheus.yml:/etc/prometheus/prometheus.yml:ro"
-            in SERVICES["prometheus"]["volumes"])
+    assert (
+        "./dashboards/prometheus.yml:/etc/prometheus/prometheus.yml:ro"
+        in SERVICES["prometheus"]["volumes"]
+    )
 
 
 def test_prometheus_scrapes_services_on_the_ports_they_serve_metrics_on():
@@ -203,5 +228,11 @@ def test_prometheus_scrapes_services_on_the_ports_they_serve_metrics_on():
                     assert int(RAY_METRICS.search(command)[1]) == sd["port"]
                 else:
                     assert sd["port"] == DCGM_PORT
-    assert scraped == {"berth-api", "berth-controller", "ray-head", "ray-worker",
-                       "ray-gpu-worker", "dcgm-exporter"}
+    assert scraped == {
+        "berth-api",
+        "berth-controller",
+        "ray-head",
+        "ray-worker",
+        "ray-gpu-worker",
+        "dcgm-exporter",
+    }

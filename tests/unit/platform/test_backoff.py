@@ -7,11 +7,21 @@ import pytest
 from berth.platform.backoff import exponential
 
 
-@pytest.mark.parametrize("attempt, want", [
-    (-1, 0.0), (0, 0.0), (1, 1.0), (2, 2.0), (3, 4.0), (4, 8.0), (5, 10.0), (500, 10.0),
-    (2000, 10.0),          # far past any float power of two: the cap, not an OverflowError
-    (10**9, 10.0),
-])
+@pytest.mark.parametrize(
+    "attempt, want",
+    [
+        (-1, 0.0),
+        (0, 0.0),
+        (1, 1.0),
+        (2, 2.0),
+        (3, 4.0),
+        (4, 8.0),
+        (5, 10.0),
+        (500, 10.0),
+        (2000, 10.0),  # far past any float power of two: the cap, not an OverflowError
+        (10**9, 10.0),
+    ],
+)
 def test_exponential(attempt, want):
     assert exponential(attempt, 1.0, 10.0) == want
 

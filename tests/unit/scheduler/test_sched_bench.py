@@ -15,8 +15,20 @@ from berth.scheduler.scoring import PACK, SPREAD
 
 
 def test_main_prints_a_table_for_each_trace(capsys):
-    main(["--nodes", "60", "--pods", "600", "--gpu-pods", "300", "--homogeneous-nodes", "30",
-          "--homogeneous-pods", "200"])
+    main(
+        [
+            "--nodes",
+            "60",
+            "--pods",
+            "600",
+            "--gpu-pods",
+            "300",
+            "--homogeneous-nodes",
+            "30",
+            "--homogeneous-pods",
+            "200",
+        ]
+    )
     out = capsys.readouterr().out
     assert out.count("placed/s") >= 5 and "GPU sharing trace" in out
     for name in ("pack", "spread", "frag-aware", "first-fit"):

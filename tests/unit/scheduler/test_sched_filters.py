@@ -19,38 +19,73 @@ from tests.unit.scheduler.sched_builders import a_node, a_pod, expr, taint, tole
 AFFINITY = "node(s) didn't match Pod's node affinity/selector"
 
 
-@pytest.mark.parametrize("node, pod, want", [
-    (a_node(), a_pod(), None),
-    (a_node(unschedulable=True), a_pod(), Rejection(("node(s) were unschedulable",), True)),
-    (a_node(unschedulable=True),
-     a_pod(tolerations=[toleration("node.kubernetes.io/unschedulable", "Exists",
-                                   effect="NoSchedule")]), None),
-    (a_node(unschedulable=True), a_pod(tolerations=[toleration(operator="Exists")]), None),
-])
+@pytest.mark.parametrize(
+    "node, pod, want",
+    [
+        (a_node(), a_pod(), None),
+        (a_node(unschedulable=True), a_pod(), Rejection(("node(s) were unschedulable",), True)),
+        (
+            a_node(unschedulable=True),
+            a_pod(
+                tolerations=[
+                    toleration("node.kubernetes.io/unschedulable", "Exists", effect="NoSchedule")
+                ]
+            ),
+            None,
+        ),
+        (a_node(unschedulable=True), a_pod(tolerations=[toleration(operator="Exists")]), None),
+    ],
+)
 def test_node_unschedulable(node, pod, want):
     assert node_unschedulable(pod, node) == want
 
 
-@pytest.mark.parametrize("node, pod, want", [
-    (a_node(taints=[taint("gpu", "nvidia")]), a_pod(),
-     Rejection(("node(s) had untolerated taint {gpu: nvidia}",), True)),
-    (a_node(taints=[taint("gpu", "nvidia", "NoExecute")]), a_pod(),
-     Rejection(("node(s) had untolerated taint {gpu: nvidia}",), True)),
-    (a_node(taints=[taint("gpu", "nvidia", "PreferNoSchedule")]), a_pod(), None),
-    (a_node(taints=[taint("gpu", "nvidia")]),
-     a_pod(tolerations=[toleration("gpu", "Equal", "nvidia", "NoSchedule")]), None),
-    (a_node(taints=[taint("gpu", "nvidia")]), a_pod(tolerations=[toleration("gpu", "Exists")]),
-     None),
-    (a_node(taints=[taint("gpu", "nvidia")]),
-     a_pod(tolerations=[toleration("gpu", "Equal", "amd")]),
-     Rejection(("node(s) had untolerated taint {gpu: nvidia}",), True)),
-    (a_node(ready="False"), a_pod(),
-     Rejection(("node(s) had untolerated taint {node.kubernetes.io/not-ready: }",), True)),
-    (a_node(ready="Unknown"), a_pod(),
-     Rejection(("node(s) had untolerated taint {node.kubernetes.io/unreachable: }",), True)),
-    (a_node(ready="False"),
-     a_pod(tolerations=[toleration("node.kubernetes.io/not-ready", "Exists")]), None),
-])
+@pytest.mark.parametrize(
+    "node, pod, want",
+    [
+        (
+            a_node(taints=[taint("gpu", "nvidia")]),
+            a_pod(),
+            Rejection(("node(s) had untolerated taint {gpu: nvidia}",), True),
+        ),
+        (
+            a_node(taints=[taint("gpu", "nvidia", "NoExecute")]),
+            a_pod(),
+            Rejection(("node(s) had untolerated taint {gpu: nvidia}",), True),
+        ),
+        (a_node(taints=[taint("gpu", "nvidia", "PreferNoSchedule")]), a_pod(), None),
+        (
+            a_node(taints=[taint("gpu", "nvidia")]),
+            a_pod(tolerations=[toleration("gpu", "Equal", "nvidia", "NoSchedule")]),
+            None,
+        ),
+        (
+            a_node(taints=[taint("gpu", "nvidia")]),
+            a_pod(tolerations=[toleration("gpu", "Exists")]),
+            None,
+        ),
+        (
+            a_node(taints=[taint("gpu", "nvidia")]),
+            a_pod(tolerations=[toleration("gpu", "Equal", "amd")]),
+            Rejection(("node(s) had untolerated taint {gpu: nvidia}",), True),
+        ),
+        (
+            a_node(ready="False"),
+            a_pod(),
+            Rejection(("node(s) had untolerated taint {node.kubernetes.io/not-ready: }",), True),
+        ),
+        (
+            a_node(ready="Unknown"),
+            a_pod(),
+            Rejection(("node(s) had untolerated taint {node.kubernetes.io/unreachable: }",), True),
+        ),
+        (
+            a_node(ready="False"),
+            a_pod(tolerations=[toleration("node.kubernetes.io/not-ready", "Exists")]),
+            None,
+        ),
+    ],
+)
 def test_taint_toleration(node, pod, want):
     assert taint_toleration(pod, node) == want
 
@@ -58,58 +93,102 @@ def test_taint_toleration(node, pod, want):
 GPU_NODE = a_node(labels={"gpu": "nvidia", "zone": "a", "cores": "64"})
 
 
-@pytest.mark.parametrize("pod, fits", [
-    (a_pod(), True),
-    (a_pod(selector={"gpu": "nvidia"}), True),
-    (a_pod(selector={"gpu": "nvidia", "zone": "b"}), False),
-    (a_pod(terms=[{"matchExpressions": [expr("zone", "In", "a", "b")]}]), True),
-    (a_pod(terms=[{"matchExpressions": [expr("zone", "NotIn", "a")]}]), False),
-    (a_pod(terms=[{"matchExpressions": [expr("zone", "In", "b")]},
-                  {"matchExpressions": [expr("gpu", "Exists")]}]), True),
-    (a_pod(terms=[{"matchExpressions": [expr("zone", "In", "a"), expr("tpu", "Exists")]}]),
-     False),
-    (a_pod(terms=[{"matchExpressions": [expr("cores", "Gt", "32")]}]), True),
-    (a_pod(terms=[{"matchExpressions": [expr("cores", "Lt", "32")]}]), False),
-    (a_pod(terms=[{"matchExpressions": [expr("tpu", "DoesNotExist")]}]), True),
-    (a_pod(terms=[{}]), False),
-    # nodeSelector AND affinity
-    (a_pod(selector={"zone": "b"}, terms=[{"matchExpressions": [expr("gpu", "Exists")]}]),
-     False),
-    (a_pod(terms=[{"matchFields": [expr("metadata.name", "In", "n")]}]), True),
-    (a_pod(terms=[{"matchFields": [expr("metadata.name", "In", "other")]}]), False),
-    # A term that does not parse matches no node (component-helpers nodeaffinity); the
-    # scheduler's own matcher used to take these requirements at face value.
-    (a_pod(terms=[{"matchExpressions": [expr("tpu", "NotIn")]}]), False),
-    (a_pod(terms=[{"matchExpressions": [expr("gpu", "Exists", "nvidia")]}]), False),
-    (a_pod(terms=[{"matchExpressions": [expr("cores", "Gt", " 32")]}]), False),
-    (a_pod(terms=[{"matchFields": [expr("metadata.uid", "DoesNotExist")]}]), False),
-    (a_pod(terms=[{"matchExpressions": [expr("tpu", "NotIn")]},
-                  {"matchExpressions": [expr("gpu", "Exists")]}]), True),
-])
+@pytest.mark.parametrize(
+    "pod, fits",
+    [
+        (a_pod(), True),
+        (a_pod(selector={"gpu": "nvidia"}), True),
+        (a_pod(selector={"gpu": "nvidia", "zone": "b"}), False),
+        (a_pod(terms=[{"matchExpressions": [expr("zone", "In", "a", "b")]}]), True),
+        (a_pod(terms=[{"matchExpressions": [expr("zone", "NotIn", "a")]}]), False),
+        (
+            a_pod(
+                terms=[
+                    {"matchExpressions": [expr("zone", "In", "b")]},
+                    {"matchExpressions": [expr("gpu", "Exists")]},
+                ]
+            ),
+            True,
+        ),
+        (
+            a_pod(terms=[{"matchExpressions": [expr("zone", "In", "a"), expr("tpu", "Exists")]}]),
+            False,
+        ),
+        (a_pod(terms=[{"matchExpressions": [expr("cores", "Gt", "32")]}]), True),
+        (a_pod(terms=[{"matchExpressions": [expr("cores", "Lt", "32")]}]), False),
+        (a_pod(terms=[{"matchExpressions": [expr("tpu", "DoesNotExist")]}]), True),
+        (a_pod(terms=[{}]), False),
+        # nodeSelector AND affinity
+        (
+            a_pod(selector={"zone": "b"}, terms=[{"matchExpressions": [expr("gpu", "Exists")]}]),
+            False,
+        ),
+        (a_pod(terms=[{"matchFields": [expr("metadata.name", "In", "n")]}]), True),
+        (a_pod(terms=[{"matchFields": [expr("metadata.name", "In", "other")]}]), False),
+        # A term that does not parse matches no node (component-helpers nodeaffinity); the
+        # scheduler's own matcher used to take these requirements at face value.
+        (a_pod(terms=[{"matchExpressions": [expr("tpu", "NotIn")]}]), False),
+        (a_pod(terms=[{"matchExpressions": [expr("gpu", "Exists", "nvidia")]}]), False),
+        (a_pod(terms=[{"matchExpressions": [expr("cores", "Gt", " 32")]}]), False),
+        (a_pod(terms=[{"matchFields": [expr("metadata.uid", "DoesNotExist")]}]), False),
+        (
+            a_pod(
+                terms=[
+                    {"matchExpressions": [expr("tpu", "NotIn")]},
+                    {"matchExpressions": [expr("gpu", "Exists")]},
+                ]
+            ),
+            True,
+        ),
+    ],
+)
 def test_node_affinity(pod, fits):
     want = None if fits else Rejection((AFFINITY,), True)
     assert node_affinity(pod, GPU_NODE) == want
 
 
-@pytest.mark.parametrize("node, pod, reasons, unresolvable", [
-    (a_node(cpu="4", memory="8Gi"), a_pod(cpu="4", memory="8Gi"), None, False),
-    (a_node(cpu="4", memory="8Gi", running=(a_pod(cpu="1", memory="1Gi"),)),
-     a_pod(cpu="4", memory="1Gi"), ("Insufficient cpu",), False),
-    (a_node(cpu="4", memory="8Gi", running=(a_pod(cpu="1", memory="4Gi"),)),
-     a_pod(cpu="4", memory="6Gi"), ("Insufficient cpu", "Insufficient memory"), False),
-    (a_node(cpu="4", memory="8Gi"), a_pod(cpu="5"), ("Insufficient cpu",), True),
-    (a_node(gpu=8, running=(a_pod(gpu=7),)), a_pod(gpu=2),
-     ("Insufficient nvidia.com/gpu",), False),
-    (a_node(gpu=8), a_pod(gpu=16), ("Insufficient nvidia.com/gpu",), True),
-    (a_node(), a_pod(gpu=1), ("Insufficient nvidia.com/gpu",), True),
-    (a_node(pods="1", running=(a_pod(cpu="1"),)), a_pod(), ("Too many pods",), False),
-    (a_node(pods="0"), a_pod(), ("Too many pods",), True),
-    (a_node(extended={"example.com/fpga": "1"}), a_pod(extended={"example.com/fpga": "2"}),
-     ("Insufficient example.com/fpga",), True),
-    (a_node(extended={"example.com/fpga": "2"}), a_pod(extended={"example.com/fpga": "2"}),
-     None, False),
-    (a_node(cpu="1", memory="1Gi"), a_pod(cpu=None, memory=None), None, False),
-])
+@pytest.mark.parametrize(
+    "node, pod, reasons, unresolvable",
+    [
+        (a_node(cpu="4", memory="8Gi"), a_pod(cpu="4", memory="8Gi"), None, False),
+        (
+            a_node(cpu="4", memory="8Gi", running=(a_pod(cpu="1", memory="1Gi"),)),
+            a_pod(cpu="4", memory="1Gi"),
+            ("Insufficient cpu",),
+            False,
+        ),
+        (
+            a_node(cpu="4", memory="8Gi", running=(a_pod(cpu="1", memory="4Gi"),)),
+            a_pod(cpu="4", memory="6Gi"),
+            ("Insufficient cpu", "Insufficient memory"),
+            False,
+        ),
+        (a_node(cpu="4", memory="8Gi"), a_pod(cpu="5"), ("Insufficient cpu",), True),
+        (
+            a_node(gpu=8, running=(a_pod(gpu=7),)),
+            a_pod(gpu=2),
+            ("Insufficient nvidia.com/gpu",),
+            False,
+        ),
+        (a_node(gpu=8), a_pod(gpu=16), ("Insufficient nvidia.com/gpu",), True),
+        (a_node(), a_pod(gpu=1), ("Insufficient nvidia.com/gpu",), True),
+        (a_node(pods="1", running=(a_pod(cpu="1"),)), a_pod(), ("Too many pods",), False),
+        (a_node(pods="0"), a_pod(), ("Too many pods",), True),
+        (
+            a_node(extended={"example.com/fpga": "1"}),
+            a_pod(extended={"example.com/fpga": "2"}),
+            ("Insufficient example.com/fpga",),
+            True,
+        ),
+        (
+            a_node(extended={"example.com/fpga": "2"}),
+            a_pod(extended={"example.com/fpga": "2"}),
+            None,
+            False,
+        ),
+        (a_node(cpu="1", memory="1Gi"), a_pod(cpu=None, memory=None), None, False),
+    ],
+)
 def test_node_resources_fit(node, pod, reasons, unresolvable):
     want = None if reasons is None else Rejection(reasons, unresolvable)
     assert node_resources_fit(pod, node) == want

@@ -17,15 +17,18 @@ def share(name: str, milli: int, order: float = 0.0, **kwargs) -> PodRequest:
     return pod_request(pod, order=order)
 
 
-@pytest.mark.parametrize("gpu, milli, free, want", [
-    (1, 0, [1000, 1000], (0,)),
-    (2, 0, [500, 1000, 1000], (1, 2)),
-    (1, 0, [999, 500], None),               # no device entirely free
-    (0, 460, [1000, 500], (1,)),            # the fullest device that holds it
-    (0, 460, [1000, 400], (0,)),
-    (0, 600, [500, 500], None),             # 1000 free in all, but never split
-    (0, 1000, [1000], (0,)),
-])
+@pytest.mark.parametrize(
+    "gpu, milli, free, want",
+    [
+        (1, 0, [1000, 1000], (0,)),
+        (2, 0, [500, 1000, 1000], (1, 2)),
+        (1, 0, [999, 500], None),  # no device entirely free
+        (0, 460, [1000, 500], (1,)),  # the fullest device that holds it
+        (0, 460, [1000, 400], (0,)),
+        (0, 600, [500, 500], None),  # 1000 free in all, but never split
+        (0, 1000, [1000], (0,)),
+    ],
+)
 def test_best_fit_devices(gpu, milli, free, want):
     assert best_fit_devices(gpu, milli, free) == want
     assert fits_devices(gpu, milli, free) == (want is not None)
@@ -81,10 +84,32 @@ def test_no_device_is_ever_over_committed_under_any_profile():
             pods.append(share(f"p{i}", milli, order=i, cpu="100m"))
         for i in range(4):
             pods.append(pod_request(pod_obj(f"w{i}", gpu=2, cpu="100m"), order=100 + i))
-        pods = [p.__class__(**{**{f: getattr(p, f) for f in (
-            "namespace", "name", "uid", "cpu", "memory", "gpu", "extended", "node_selector",
-            "affinity", "tolerations", "priority", "order", "gpu_milli")}, "scheduler": profile})
-            for p in pods]
+        pods = [
+            p.__class__(
+                **{
+                    **{
+                        f: getattr(p, f)
+                        for f in (
+                            "namespace",
+                            "name",
+                            "uid",
+                            "cpu",
+                            "memory",
+                            "gpu",
+                            "extended",
+                            "node_selector",
+                            "affinity",
+                            "tolerations",
+                            "priority",
+                            "order",
+                            "gpu_milli",
+                        )
+                    },
+                    "scheduler": profile,
+                }
+            )
+            for p in pods
+        ]
         decisions = schedule_batch(pods, snap)
         used = {}
         by_uid = {p.uid: p for p in pods}

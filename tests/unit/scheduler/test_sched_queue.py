@@ -23,8 +23,9 @@ def clock():
 
 @pytest.fixture
 def queue(clock):
-    return SchedulingQueue(clock, initial_backoff_s=1.0, max_backoff_s=10.0,
-                           max_unschedulable_s=300.0)
+    return SchedulingQueue(
+        clock, initial_backoff_s=1.0, max_backoff_s=10.0, max_unschedulable_s=300.0
+    )
 
 
 def names(pods):
@@ -49,16 +50,19 @@ def test_an_unschedulable_pod_waits_for_a_cluster_change(queue, clock):
     assert queue.pop_all() == []
     assert queue.counts()["unschedulable"] == 1
     assert queue.on_event(ClusterEvent.NODE_ADDED) == 1
-    assert names(queue.pop_all()) == ["p"]     # its 1 s backoff is long over
+    assert names(queue.pop_all()) == ["p"]  # its 1 s backoff is long over
 
 
-@pytest.mark.parametrize("event, unresolvable, moves", [
-    (ClusterEvent.POD_DELETED, False, True),
-    (ClusterEvent.POD_DELETED, True, False),    # freeing resources cannot help it
-    (ClusterEvent.NODE_ADDED, True, True),
-    (ClusterEvent.NODE_CHANGED, True, True),
-    (ClusterEvent.NODE_CHANGED, False, True),
-])
+@pytest.mark.parametrize(
+    "event, unresolvable, moves",
+    [
+        (ClusterEvent.POD_DELETED, False, True),
+        (ClusterEvent.POD_DELETED, True, False),  # freeing resources cannot help it
+        (ClusterEvent.NODE_ADDED, True, True),
+        (ClusterEvent.NODE_CHANGED, True, True),
+        (ClusterEvent.NODE_CHANGED, False, True),
+    ],
+)
 def test_which_events_wake_which_pods(queue, clock, event, unresolvable, moves):
     queue.add(a_pod("p"))
     queue.pop_all()
@@ -70,7 +74,7 @@ def test_which_events_wake_which_pods(queue, clock, event, unresolvable, moves):
 
 def _fail_four_times(queue, clock):
     queue.add(a_pod("p"))
-    for _ in range(3):                          # three failures: 4 s backoff
+    for _ in range(3):  # three failures: 4 s backoff
         queue.pop_all()
         queue.unschedulable("uid-p")
         queue.on_event(ClusterEvent.NODE_ADDED)
@@ -85,7 +89,7 @@ def test_a_woken_pod_serves_its_backoff_while_others_are_active(queue, clock):
     _fail_four_times(queue, clock)
     queue.add(a_pod("busy"))
     assert queue.next_wakeup() == clock.now + 8.0
-    assert names(queue.pop_all()) == ["busy"]   # p waits: the cycle has other work
+    assert names(queue.pop_all()) == ["busy"]  # p waits: the cycle has other work
 
 
 def test_a_woken_pod_skips_its_backoff_when_nothing_else_is_active(queue, clock):
@@ -110,7 +114,7 @@ def test_a_failed_bind_always_serves_its_backoff(queue, clock):
 def test_an_event_during_the_attempt_is_not_lost(queue, clock):
     queue.add(a_pod("p"))
     queue.pop_all()
-    queue.on_event(ClusterEvent.POD_DELETED)    # while the cycle was running
+    queue.on_event(ClusterEvent.POD_DELETED)  # while the cycle was running
     queue.unschedulable("uid-p")
     assert queue.counts() == {"active": 0, "backoff": 1, "unschedulable": 0, "flight": 0}
     clock.now += 1
@@ -166,5 +170,5 @@ def test_deleted_pods_are_never_popped(queue):
     queue.add(a_pod("q", order=1))
     queue.delete("uid-p")
     assert names(queue.pop_all()) == ["q"]
-    queue.unschedulable("uid-gone")              # unknown uids are ignored
+    queue.unschedulable("uid-gone")  # unknown uids are ignored
     assert queue.counts()["flight"] == 1

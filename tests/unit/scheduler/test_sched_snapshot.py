@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from berth.scheduler.explain import explain, explain_by_node
 from berth.platform.resources.taints import Taint
+from berth.scheduler.explain import explain, explain_by_node
 from berth.scheduler.scoring import PACK, SPREAD, Strategy, score_node
 from berth.scheduler.search import NodeFinder, scan_all
 from berth.scheduler.snapshot import Snapshot, snapshot_from_objects
@@ -29,8 +29,14 @@ def test_assume_and_forget_move_a_node_between_free_classes():
 
 
 def test_nodes_group_by_static_properties():
-    snap = Snapshot([a_node("a", labels={"zone": "x"}), a_node("b", labels={"zone": "x"}),
-                     a_node("c", labels={"zone": "y"}), a_node("d", cpu="16")])
+    snap = Snapshot(
+        [
+            a_node("a", labels={"zone": "x"}),
+            a_node("b", labels={"zone": "x"}),
+            a_node("c", labels={"zone": "y"}),
+            a_node("d", cpu="16"),
+        ]
+    )
     assert sorted(g.size for g in snap.groups) == [1, 1, 2]
 
 
@@ -40,7 +46,7 @@ def test_hold_takes_a_node_out_of_the_search_and_release_puts_it_back():
     snap.hold("a")
     assert finder.find(a_pod(cpu="1")) is None
     assert snap.held == frozenset({"a"})
-    snap.assume(a_pod(cpu="1"), "a")     # placements on a held node still count
+    snap.assume(a_pod(cpu="1"), "a")  # placements on a held node still count
     snap.release("a")
     assert finder.find(a_pod(cpu="1")).name == "a"
     assert snap.node("a").req_cpu == 1000
@@ -58,41 +64,62 @@ def test_replace_and_remove_nodes():
 def test_snapshot_from_objects_counts_bound_pods():
     bound = pod_obj("p", cpu="3")
     bound["spec"]["nodeName"] = "a"
-    snap = snapshot_from_objects([node_obj("a", cpu="4"), node_obj("b", cpu="4")],
-                                 [bound, pod_obj("pending", cpu="3")])
+    snap = snapshot_from_objects(
+        [node_obj("a", cpu="4"), node_obj("b", cpu="4")], [bound, pod_obj("pending", cpu="3")]
+    )
     assert snap.node("a").req_cpu == 3000
     assert snap.node("b").req_cpu == 0
 
 
 # ---- the index gives what filtering and scoring every node gives -------------------------
 
-SHAPES = [dict(cpu=4000, memory=16, gpu=0), dict(cpu=8000, memory=32, gpu=0),
-          dict(cpu=16000, memory=64, gpu=8), dict(cpu=16000, memory=64, gpu=4)]
+SHAPES = [
+    dict(cpu=4000, memory=16, gpu=0),
+    dict(cpu=8000, memory=32, gpu=0),
+    dict(cpu=16000, memory=64, gpu=8),
+    dict(cpu=16000, memory=64, gpu=4),
+]
 LABELS = [{}, {"zone": "a"}, {"zone": "b"}]
 
-node_specs = st.lists(st.tuples(st.integers(0, len(SHAPES) - 1),
-                                st.integers(0, len(LABELS) - 1), st.booleans()),
-                      min_size=0, max_size=25)
-pod_specs = st.lists(st.tuples(st.sampled_from([0, 250, 1000, 2000, 3000, 8000]),
-                               st.sampled_from([0, 1, 4, 16]),
-                               st.sampled_from([0, 0, 1, 2, 4, 8]),
-                               st.sampled_from([(), (("zone", "a"),)]),
-                               st.integers(0, 9)),
-                     min_size=1, max_size=60)
+node_specs = st.lists(
+    st.tuples(st.integers(0, len(SHAPES) - 1), st.integers(0, len(LABELS) - 1), st.booleans()),
+    min_size=0,
+    max_size=25,
+)
+pod_specs = st.lists(
+    st.tuples(
+        st.sampled_from([0, 250, 1000, 2000, 3000, 8000]),
+        st.sampled_from([0, 1, 4, 16]),
+        st.sampled_from([0, 0, 1, 2, 4, 8]),
+        st.sampled_from([(), (("zone", "a"),)]),
+        st.integers(0, 9),
+    ),
+    min_size=1,
+    max_size=60,
+)
 GPU_TAINT = Taint("gpu", "", "NoSchedule")
 
 
 def build(specs) -> list[NodeView]:
     nodes = []
     for i, (shape, labels, tainted) in enumerate(specs):
-        nodes.append(NodeView(f"n{i}", **SHAPES[shape], labels=LABELS[labels], max_pods=6,
-                              taints=(GPU_TAINT,) if tainted else ()))
+        nodes.append(
+            NodeView(
+                f"n{i}",
+                **SHAPES[shape],
+                labels=LABELS[labels],
+                max_pods=6,
+                taints=(GPU_TAINT,) if tainted else (),
+            )
+        )
     return nodes
 
 
-@pytest.mark.parametrize("strategy", [PACK, SPREAD,
-                                      Strategy("curved", ((0, 0), (50, 10), (100, 5)))],
-                         ids=lambda s: s.name)
+@pytest.mark.parametrize(
+    "strategy",
+    [PACK, SPREAD, Strategy("curved", ((0, 0), (50, 10), (100, 5)))],
+    ids=lambda s: s.name,
+)
 @settings(max_examples=150, deadline=None)
 @given(nodes=node_specs, pods=pod_specs)
 def test_indexed_search_matches_scanning_every_node(strategy, nodes, pods):
@@ -102,16 +129,16 @@ def test_indexed_search_matches_scanning_every_node(strategy, nodes, pods):
     finder = NodeFinder(indexed, strategy)
     placed: list[tuple[PodRequest, str]] = []
     for i, (cpu, mem, gpu, selector, finish) in enumerate(pods):
-        pod = PodRequest("ns", f"p{i}", f"u{i}", cpu=cpu, memory=mem, gpu=gpu,
-                         node_selector=selector)
+        pod = PodRequest(
+            "ns", f"p{i}", f"u{i}", cpu=cpu, memory=mem, gpu=gpu, node_selector=selector
+        )
         want = scan_all(pod, indexed, strategy)
         got = finder.find(pod)
         if want is None:
             assert got is None
             continue
         assert got is not None
-        assert score_node(pod, got, strategy) == pytest.approx(
-            score_node(pod, want, strategy))
+        assert score_node(pod, got, strategy) == pytest.approx(score_node(pod, want, strategy))
         indexed.assume(pod, got.name)
         placed.append((pod, got.name))
         if finish == 0 and placed:
@@ -125,16 +152,18 @@ def test_explaining_by_class_counts_what_checking_every_node_counts(nodes, load,
     snap = Snapshot(build(nodes))
     finder = NodeFinder(snap, PACK)
     for i, (cpu, mem, gpu, selector, _) in enumerate(load):
-        pod = PodRequest("ns", f"p{i}", f"u{i}", cpu=cpu, memory=mem, gpu=gpu,
-                         node_selector=selector)
+        pod = PodRequest(
+            "ns", f"p{i}", f"u{i}", cpu=cpu, memory=mem, gpu=gpu, node_selector=selector
+        )
         node = finder.find(pod)
         if node is not None:
             snap.assume(pod, node.name)
     if len(snap):
         snap.hold(next(iter(snap)).name)
     cpu, mem, gpu, selector, _ = probe[0]
-    pod = PodRequest("ns", "probe", "probe", cpu=cpu * 4, memory=mem, gpu=gpu,
-                     node_selector=selector)
+    pod = PodRequest(
+        "ns", "probe", "probe", cpu=cpu * 4, memory=mem, gpu=gpu, node_selector=selector
+    )
     assert explain(pod, snap) == explain_by_node(pod, snap)
 
 

@@ -40,19 +40,22 @@ def requested_cpu(state: ClusterState, node: str) -> int:
     return state.snapshot.node(node).req_cpu
 
 
-@pytest.mark.parametrize("change, expected", [
-    ({}, True),
-    ({"spec": {"schedulerName": "default-scheduler"}}, True),
-    ({"spec": {"schedulerName": "other"}}, False),
-    ({"spec": {"schedulerName": "binpack"}}, True),
-    ({"spec": {"schedulerName": "spread"}}, True),
-    ({"spec": {"schedulerName": "fragmentation-aware"}}, True),
-    ({"spec": {"nodeName": "n"}}, False),
-    ({"spec": {"schedulingGates": [{"name": "wait"}]}}, False),
-    ({"metadata": {"deletionTimestamp": "2026-01-01T00:00:00Z"}}, False),
-    ({"status": {"phase": "Failed"}}, False),
-    ({"status": {"phase": "Succeeded"}}, False),
-])
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        ({}, True),
+        ({"spec": {"schedulerName": "default-scheduler"}}, True),
+        ({"spec": {"schedulerName": "other"}}, False),
+        ({"spec": {"schedulerName": "binpack"}}, True),
+        ({"spec": {"schedulerName": "spread"}}, True),
+        ({"spec": {"schedulerName": "fragmentation-aware"}}, True),
+        ({"spec": {"nodeName": "n"}}, False),
+        ({"spec": {"schedulingGates": [{"name": "wait"}]}}, False),
+        ({"metadata": {"deletionTimestamp": "2026-01-01T00:00:00Z"}}, False),
+        ({"status": {"phase": "Failed"}}, False),
+        ({"status": {"phase": "Succeeded"}}, False),
+    ],
+)
 def test_wants_scheduling(change, expected):
     pod = pod_obj("p")
     for part, fields in change.items():
@@ -63,8 +66,16 @@ def test_wants_scheduling(change, expected):
 def test_unschedulable_message_reads_only_a_false_unschedulable_condition():
     pod = pod_obj("p")
     assert unschedulable_message(pod) is None
-    pod["status"] = {"conditions": [{"type": "PodScheduled", "status": "False",
-                                     "reason": "Unschedulable", "message": "0/1 nodes"}]}
+    pod["status"] = {
+        "conditions": [
+            {
+                "type": "PodScheduled",
+                "status": "False",
+                "reason": "Unschedulable",
+                "message": "0/1 nodes",
+            }
+        ]
+    }
     assert unschedulable_message(pod) == "0/1 nodes"
     pod["status"]["conditions"][0]["status"] = "True"
     assert unschedulable_message(pod) is None
@@ -98,7 +109,7 @@ def test_a_stale_pending_version_during_the_bind_does_not_queue_the_pod_again():
     state.on_pod(None, pod)
     state.cycle(now=clock())
     state.bind_succeeded(pod["metadata"]["uid"])
-    state.on_pod(pod, with_phase(pod, "Pending"))   # an older write, seen late
+    state.on_pod(pod, with_phase(pod, "Pending"))  # an older write, seen late
     assert state.cycle(now=clock()) == ([], [])
     assert requested_cpu(state, "n") == 2000
 
@@ -183,12 +194,14 @@ def test_a_reason_is_reported_once_until_it_changes():
         state.on_pod(None, other)
     state.on_pod(None, pod_obj("p", cpu="2"))
     assert [f.report for f in state.cycle(now=clock())[1]] == [True]
-    state.on_pod(others[2], None)      # wakes the pod: 1 CPU free, still too little
+    state.on_pod(others[2], None)  # wakes the pod: 1 CPU free, still too little
     clock.now += 60
     [failure] = state.cycle(now=clock())[1]
     assert (failure.message, failure.report) == (
-        "0/1 nodes are available: 1 Insufficient cpu.", False)
-    state.on_node(None, node_obj("m", cpu="1"))    # a new node: the message changes
+        "0/1 nodes are available: 1 Insufficient cpu.",
+        False,
+    )
+    state.on_node(None, node_obj("m", cpu="1"))  # a new node: the message changes
     clock.now += 60
     [failure] = state.cycle(now=clock())[1]
     assert failure.report and failure.message.startswith("0/2 nodes are available")
@@ -199,9 +212,16 @@ def test_a_reason_already_on_the_pod_is_not_reported_again():
     state.on_node(None, node_obj("n", cpu="4"))
     state.on_pod(None, bound(pod_obj("other", cpu="3"), "n"))
     pod = pod_obj("p", cpu="2")
-    pod["status"] = {"conditions": [{
-        "type": "PodScheduled", "status": "False", "reason": "Unschedulable",
-        "message": "0/1 nodes are available: 1 Insufficient cpu."}]}
+    pod["status"] = {
+        "conditions": [
+            {
+                "type": "PodScheduled",
+                "status": "False",
+                "reason": "Unschedulable",
+                "message": "0/1 nodes are available: 1 Insufficient cpu.",
+            }
+        ]
+    }
     state.on_pod(None, pod)
     assert [f.report for f in state.cycle(now=clock())[1]] == [False]
 
@@ -224,7 +244,7 @@ def test_a_pod_created_again_under_the_same_name_is_a_new_pod():
     old = bound(pod_obj("p", cpu="4", uid="old"), "n")
     state.on_pod(None, old)
     new = pod_obj("p", cpu="4", uid="new")
-    state.on_pod(old, new)   # what an informer relist shows for delete + create
+    state.on_pod(old, new)  # what an informer relist shows for delete + create
     assert [p.pod.uid for p in state.cycle(now=clock())[0]] == ["new"]
 
 

@@ -24,53 +24,89 @@ def container(requests=None, limits=None, restart_policy=None):
     return c
 
 
-@pytest.mark.parametrize("spec, want", [
-    ({"containers": [container({"cpu": "500m", "memory": "1Gi"})]},
-     {"cpu": 500, "memory": GI}),
-    ({"containers": [container({"cpu": "500m"}), container({"cpu": "1", "memory": "1Gi"})]},
-     {"cpu": 1500, "memory": GI}),
-    # requests default from limits, per resource
-    ({"containers": [container({"cpu": "250m"}, {"cpu": "1", "memory": "2Gi"})]},
-     {"cpu": 250, "memory": 2 * GI}),
-    ({"containers": [container(None, {"nvidia.com/gpu": "2"})]}, {"nvidia.com/gpu": 2}),
-    # init containers: the largest one counts if it beats the sum of app containers
-    ({"containers": [container({"cpu": "1"}), container({"cpu": "1"})],
-      "initContainers": [container({"cpu": "3", "memory": "64Mi"}), container({"cpu": "1"})]},
-     {"cpu": 3000, "memory": 64 * MI}),
-    ({"containers": [container({"cpu": "2"})],
-      "initContainers": [container({"cpu": "1"})]}, {"cpu": 2000}),
-    # a sidecar (restartable init container) runs alongside everything after it
-    ({"containers": [container({"cpu": "1"})],
-      "initContainers": [container({"cpu": "500m"}, restart_policy="Always"),
-                         container({"cpu": "2"})]},
-     {"cpu": 2500}),
-    ({"containers": [container({"cpu": "1"})],
-      "initContainers": [container({"cpu": "500m"}, restart_policy="Always")]},
-     {"cpu": 1500}),
-    # overhead is added on top
-    ({"containers": [container({"cpu": "1"})], "overhead": {"cpu": "100m"}}, {"cpu": 1100}),
-    ({"containers": [container({"cpu": "0.0001"})]}, {"cpu": 1}),
-    ({"containers": [container({"example.com/fpga": "1", "ephemeral-storage": "1Gi"})]},
-     {"example.com/fpga": 1, "ephemeral-storage": GI}),
-])
+@pytest.mark.parametrize(
+    "spec, want",
+    [
+        ({"containers": [container({"cpu": "500m", "memory": "1Gi"})]}, {"cpu": 500, "memory": GI}),
+        (
+            {"containers": [container({"cpu": "500m"}), container({"cpu": "1", "memory": "1Gi"})]},
+            {"cpu": 1500, "memory": GI},
+        ),
+        # requests default from limits, per resource
+        (
+            {"containers": [container({"cpu": "250m"}, {"cpu": "1", "memory": "2Gi"})]},
+            {"cpu": 250, "memory": 2 * GI},
+        ),
+        ({"containers": [container(None, {"nvidia.com/gpu": "2"})]}, {"nvidia.com/gpu": 2}),
+        # init containers: the largest one counts if it beats the sum of app containers
+        (
+            {
+                "containers": [container({"cpu": "1"}), container({"cpu": "1"})],
+                "initContainers": [
+                    container({"cpu": "3", "memory": "64Mi"}),
+                    container({"cpu": "1"}),
+                ],
+            },
+            {"cpu": 3000, "memory": 64 * MI},
+        ),
+        (
+            {"containers": [container({"cpu": "2"})], "initContainers": [container({"cpu": "1"})]},
+            {"cpu": 2000},
+        ),
+        # a sidecar (restartable init container) runs alongside everything after it
+        (
+            {
+                "containers": [container({"cpu": "1"})],
+                "initContainers": [
+                    container({"cpu": "500m"}, restart_policy="Always"),
+                    container({"cpu": "2"}),
+                ],
+            },
+            {"cpu": 2500},
+        ),
+        (
+            {
+                "containers": [container({"cpu": "1"})],
+                "initContainers": [container({"cpu": "500m"}, restart_policy="Always")],
+            },
+            {"cpu": 1500},
+        ),
+        # overhead is added on top
+        ({"containers": [container({"cpu": "1"})], "overhead": {"cpu": "100m"}}, {"cpu": 1100}),
+        ({"containers": [container({"cpu": "0.0001"})]}, {"cpu": 1}),
+        (
+            {"containers": [container({"example.com/fpga": "1", "ephemeral-storage": "1Gi"})]},
+            {"example.com/fpga": 1, "ephemeral-storage": GI},
+        ),
+    ],
+)
 def test_pod_requests(spec, want):
     got = {k: v for k, v in pod_requests(spec).items() if v}
     assert got == want
 
 
 def test_pod_request_fields():
-    pod = pod_obj("web", cpu="2", memory="4Gi", gpu=1, extended={"example.com/fpga": "1"},
-                  selector={"gpu": "nvidia"}, priority=100, uid="u-1", namespace="ns",
-                  terms=[{"matchExpressions": [{"key": "zone", "operator": "In",
-                                                "values": ["a", "b"]}]}],
-                  tolerations=[{"key": "k", "operator": "Exists", "effect": "NoSchedule"}])
+    pod = pod_obj(
+        "web",
+        cpu="2",
+        memory="4Gi",
+        gpu=1,
+        extended={"example.com/fpga": "1"},
+        selector={"gpu": "nvidia"},
+        priority=100,
+        uid="u-1",
+        namespace="ns",
+        terms=[{"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a", "b"]}]}],
+        tolerations=[{"key": "k", "operator": "Exists", "effect": "NoSchedule"}],
+    )
     req = pod_request(pod, order=7)
     assert (req.namespace, req.name, req.uid) == ("ns", "web", "u-1")
     assert (req.cpu, req.memory, req.gpu) == (2000, 4 * GI, 1)
     assert req.extended == (("example.com/fpga", 1),)
     assert req.node_selector == (("gpu", "nvidia"),)
-    assert req.affinity == (parse_term({"matchExpressions": [
-        {"key": "zone", "operator": "In", "values": ["a", "b"]}]}),)
+    assert req.affinity == (
+        parse_term({"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a", "b"]}]}),
+    )
     assert req.tolerations == (Toleration("k", "Exists", "", "NoSchedule"),)
     assert (req.priority, req.order) == (100, 7.0)
 
@@ -102,12 +138,15 @@ def test_node_view_counts_running_pods_but_not_finished_ones():
     assert view.ready
 
 
-@pytest.mark.parametrize("ready, want_taint", [
-    ("True", None),
-    ("False", Taint("node.kubernetes.io/not-ready", "", "NoSchedule")),
-    ("Unknown", Taint("node.kubernetes.io/unreachable", "", "NoSchedule")),
-    (None, Taint("node.kubernetes.io/not-ready", "", "NoSchedule")),
-])
+@pytest.mark.parametrize(
+    "ready, want_taint",
+    [
+        ("True", None),
+        ("False", Taint("node.kubernetes.io/not-ready", "", "NoSchedule")),
+        ("Unknown", Taint("node.kubernetes.io/unreachable", "", "NoSchedule")),
+        (None, Taint("node.kubernetes.io/not-ready", "", "NoSchedule")),
+    ],
+)
 def test_a_node_that_is_not_ready_gets_the_lifecycle_taint(ready, want_taint):
     view = node_view(node_obj("n", ready=ready))
     assert view.ready is (want_taint is None)
@@ -115,9 +154,16 @@ def test_a_node_that_is_not_ready_gets_the_lifecycle_taint(ready, want_taint):
 
 
 def test_node_view_static_properties():
-    view = node_view(node_obj("n", pods=None, labels={"zone": "a"}, unschedulable=True,
-                              taints=[{"key": "k", "value": "v", "effect": "NoExecute"}],
-                              extended={"example.com/fpga": "2"}))
+    view = node_view(
+        node_obj(
+            "n",
+            pods=None,
+            labels={"zone": "a"},
+            unschedulable=True,
+            taints=[{"key": "k", "value": "v", "effect": "NoExecute"}],
+            extended={"example.com/fpga": "2"},
+        )
+    )
     assert view.max_pods == UNLIMITED_PODS
     assert view.labels == {"zone": "a"}
     assert view.unschedulable

@@ -14,8 +14,12 @@ MESSAGE = "0/1 nodes are available: 1 Insufficient cpu."
 
 
 def scheduled(status: str, message: str | None = None, since: str = EARLIER) -> dict:
-    out = {"type": "PodScheduled", "status": status, "lastProbeTime": None,
-           "lastTransitionTime": since}
+    out = {
+        "type": "PodScheduled",
+        "status": status,
+        "lastProbeTime": None,
+        "lastTransitionTime": since,
+    }
     if message is not None:
         out.update(reason="Unschedulable", message=message)
     return out
@@ -35,15 +39,19 @@ def test_a_pod_without_the_condition_gets_it():
 def test_a_new_message_keeps_the_time_it_became_unschedulable():
     other = {"type": "Custom", "status": "True"}
     pod = unschedulable_condition(
-        with_conditions(other, scheduled("False", "0/0 nodes are available")), MESSAGE, NOW)
+        with_conditions(other, scheduled("False", "0/0 nodes are available")), MESSAGE, NOW
+    )
     assert pod["status"]["conditions"] == [other, scheduled("False", MESSAGE, since=EARLIER)]
 
 
-@pytest.mark.parametrize("change", [
-    lambda pod: pod["status"]["conditions"].append(scheduled("False", MESSAGE)),
-    lambda pod: pod["spec"].update(nodeName="n"),
-    lambda pod: pod["metadata"].update(deletionTimestamp=NOW),
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda pod: pod["status"]["conditions"].append(scheduled("False", MESSAGE)),
+        lambda pod: pod["spec"].update(nodeName="n"),
+        lambda pod: pod["metadata"].update(deletionTimestamp=NOW),
+    ],
+)
 def test_nothing_to_write(change):
     pod = with_conditions()
     change(pod)

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from berth.workers.gpu_allocation import (
-    DeviceUse, annotation_for, device_allocation, format_allocation, parse_allocation)
+    DeviceUse,
+    annotation_for,
+    device_allocation,
+    format_allocation,
+    parse_allocation,
+)
 
 
 def a_node(gpus: int, model: str | None = "A100") -> dict:
@@ -14,8 +19,15 @@ def a_node(gpus: int, model: str | None = "A100") -> dict:
     return {"metadata": {"name": "n", "labels": labels}, "status": {"capacity": capacity}}
 
 
-def a_pod(name: str, *, gpu: int = 0, milli: int = 0, devices: str | None = None,
-          phase: str = "Running", namespace: str = "ml") -> dict:
+def a_pod(
+    name: str,
+    *,
+    gpu: int = 0,
+    milli: int = 0,
+    devices: str | None = None,
+    phase: str = "Running",
+    namespace: str = "ml",
+) -> dict:
     limits = {"cpu": "1"}
     if gpu:
         limits["nvidia.com/gpu"] = str(gpu)
@@ -24,20 +36,27 @@ def a_pod(name: str, *, gpu: int = 0, milli: int = 0, devices: str | None = None
     metadata = {"name": name, "namespace": namespace, "uid": f"uid-{name}"}
     if devices is not None:
         metadata["annotations"] = {"berth.dev/gpu-devices": devices}
-    return {"metadata": metadata, "status": {"phase": phase},
-            "spec": {"nodeName": "n", "containers": [{"name": "c",
-                                                       "resources": {"limits": limits}}]}}
+    return {
+        "metadata": metadata,
+        "status": {"phase": phase},
+        "spec": {"nodeName": "n", "containers": [{"name": "c", "resources": {"limits": limits}}]},
+    }
 
 
 def test_whole_gpus_and_shares_are_counted_on_the_devices_the_pods_name():
-    pods = [a_pod("train", gpu=2, devices="1,3"), a_pod("a", milli=250, devices="0"),
-            a_pod("b", milli=500, devices="0", namespace="ab"), a_pod("cpu"),
-            a_pod("old", gpu=1, devices="2", phase="Succeeded")]
+    pods = [
+        a_pod("train", gpu=2, devices="1,3"),
+        a_pod("a", milli=250, devices="0"),
+        a_pod("b", milli=500, devices="0", namespace="ab"),
+        a_pod("cpu"),
+        a_pod("old", gpu=1, devices="2", phase="Succeeded"),
+    ]
     assert device_allocation(a_node(4), pods) == [
         DeviceUse(0, "A100", 750, ("ab/b", "ml/a")),
         DeviceUse(1, "A100", 1000, ("ml/train",)),
         DeviceUse(2, "A100", 0, ()),
-        DeviceUse(3, "A100", 1000, ("ml/train",))]
+        DeviceUse(3, "A100", 1000, ("ml/train",)),
+    ]
 
 
 def test_the_annotation_is_one_line_per_device_and_reads_back():

@@ -1,46 +1,58 @@
 """Node objects kept in step with Ray without clobbering what people changed."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from berth.workers.nodes import forgotten, lost_taints, merge_node, merge_node_status
 
-NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 STAMP = "2026-01-01T00:00:00Z"
 OWNED = {"node.kubernetes.io/unreachable", "node.kubernetes.io/not-ready", "gpu"}
 
 
 def node(labels=None, taints=None, **spec):
-    out = {"metadata": {"name": "n", "labels": labels or {}, "annotations": {}},
-           "spec": dict(spec)}
+    out = {"metadata": {"name": "n", "labels": labels or {}, "annotations": {}}, "spec": dict(spec)}
     if taints is not None:
         out["spec"]["taints"] = taints
     return out
 
 
 def test_user_labels_taints_and_cordon_survive_and_ours_are_replaced():
-    existing = node({"owner": "me", "zone": "old"}, [
-        {"key": "dedicated", "value": "x", "effect": "NoSchedule"},
-        {"key": "node.kubernetes.io/unreachable", "effect": "NoSchedule"}],
-        unschedulable=True)
-    wanted = node({"zone": "b"}, [{"key": "gpu", "value": "yes", "effect": "NoSchedule"}],
-                  providerID="ray://x")
+    existing = node(
+        {"owner": "me", "zone": "old"},
+        [
+            {"key": "dedicated", "value": "x", "effect": "NoSchedule"},
+            {"key": "node.kubernetes.io/unreachable", "effect": "NoSchedule"},
+        ],
+        unschedulable=True,
+    )
+    wanted = node(
+        {"zone": "b"},
+        [{"key": "gpu", "value": "yes", "effect": "NoSchedule"}],
+        providerID="ray://x",
+    )
     out = merge_node(existing, wanted, OWNED, STAMP)
     assert out["metadata"]["labels"] == {"owner": "me", "zone": "b"}
     assert out["spec"]["unschedulable"] is True
     assert out["spec"]["providerID"] == "ray://x"
-    assert out["spec"]["taints"] == [{"key": "dedicated", "value": "x", "effect": "NoSchedule"},
-                                     {"key": "gpu", "value": "yes", "effect": "NoSchedule"}]
+    assert out["spec"]["taints"] == [
+        {"key": "dedicated", "value": "x", "effect": "NoSchedule"},
+        {"key": "gpu", "value": "yes", "effect": "NoSchedule"},
+    ]
     assert merge_node(out, wanted, OWNED, "later") == out
 
 
 def test_a_noexecute_taint_gets_a_time_added_once():
-    wanted = node(taints=lost_taints([{"key": "node.kubernetes.io/unreachable",
-                                       "effect": "NoSchedule"}]))
+    wanted = node(
+        taints=lost_taints([{"key": "node.kubernetes.io/unreachable", "effect": "NoSchedule"}])
+    )
     first = merge_node(node(), wanted, OWNED, STAMP)
-    assert first["spec"]["taints"][1] == {"key": "node.kubernetes.io/unreachable",
-                                          "effect": "NoExecute", "timeAdded": STAMP}
+    assert first["spec"]["taints"][1] == {
+        "key": "node.kubernetes.io/unreachable",
+        "effect": "NoExecute",
+        "timeAdded": STAMP,
+    }
     assert merge_node(first, wanted, OWNED, "later") == first
     healed = merge_node(first, node(), OWNED, "later")
     assert "taints" not in healed["spec"]
@@ -74,8 +86,8 @@ def test_a_forgotten_node_is_unknown_and_unreachable():
     existing["status"] = ready()
     gone = forgotten(existing)
     assert gone["status"]["conditions"][-1]["status"] == "Unknown"
-    assert gone["spec"]["taints"] == [{"key": "dedicated", "effect": "NoSchedule"},
-                                      {"key": "node.kubernetes.io/unreachable",
-                                       "effect": "NoSchedule"},
-                                      {"key": "node.kubernetes.io/unreachable",
-                                       "effect": "NoExecute"}]
+    assert gone["spec"]["taints"] == [
+        {"key": "dedicated", "effect": "NoSchedule"},
+        {"key": "node.kubernetes.io/unreachable", "effect": "NoSchedule"},
+        {"key": "node.kubernetes.io/unreachable", "effect": "NoExecute"},
+    ]

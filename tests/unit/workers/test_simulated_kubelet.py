@@ -13,13 +13,22 @@ def a_node(labels=None, status=None) -> dict:
 
 
 def a_pod(init: bool = False) -> dict:
-    spec = {"restartPolicy": "Never", "nodeName": "n",
-            "containers": [{"name": "a", "image": "busybox"}, {"name": "b", "image": "x"}]}
+    spec = {
+        "restartPolicy": "Never",
+        "nodeName": "n",
+        "containers": [{"name": "a", "image": "busybox"}, {"name": "b", "image": "x"}],
+    }
     if init:
         spec["initContainers"] = [{"name": "setup", "image": "busybox"}]
-    return {"metadata": {"name": "p", "uid": "u1"}, "spec": spec,
-            "status": {"phase": "Pending", "qosClass": "BestEffort", "conditions": [
-                {"type": "PodScheduled", "status": "True", "lastTransitionTime": "T0"}]}}
+    return {
+        "metadata": {"name": "p", "uid": "u1"},
+        "spec": spec,
+        "status": {
+            "phase": "Pending",
+            "qosClass": "BestEffort",
+            "conditions": [{"type": "PodScheduled", "status": "True", "lastTransitionTime": "T0"}],
+        },
+    }
 
 
 def test_only_the_label_with_value_true_makes_a_node_simulated():
@@ -38,8 +47,12 @@ def test_a_node_without_ready_gets_ready_true_and_node_info():
 
 
 def test_a_node_with_a_ready_condition_and_node_info_is_left_alone():
-    node = a_node(status={"conditions": [{"type": "Ready", "status": "False"}],
-                          "nodeInfo": {"kubeletVersion": "v1"}})
+    node = a_node(
+        status={
+            "conditions": [{"type": "Ready", "status": "False"}],
+            "nodeInfo": {"kubeletVersion": "v1"},
+        }
+    )
     assert node_status(node, NOW) is None
 
 
@@ -51,9 +64,10 @@ def test_running_status_has_every_container_running_and_ready():
     for kind in ("Initialized", "ContainersReady", "Ready", "PodScheduled"):
         assert conditions[kind]["status"] == "True", kind
     assert conditions["PodScheduled"]["lastTransitionTime"] == "T0"
-    assert [(c["name"], c["ready"], c["started"], c["state"]["running"]["startedAt"])
-            for c in status["containerStatuses"]] == [("a", True, True, NOW),
-                                                      ("b", True, True, NOW)]
+    assert [
+        (c["name"], c["ready"], c["started"], c["state"]["running"]["startedAt"])
+        for c in status["containerStatuses"]
+    ] == [("a", True, True, NOW), ("b", True, True, NOW)]
     [init] = status["initContainerStatuses"]
     assert init["state"]["terminated"]["exitCode"] == 0
     assert "hostIP" not in status and "podIP" not in status

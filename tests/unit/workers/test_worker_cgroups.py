@@ -15,14 +15,27 @@ V2_MOUNTS = "cgroup2 /sys/fs/cgroup cgroup2 rw,nosuid 0 0\n"
 V2_SELF = "0::/user.slice/session-1.scope\n"
 
 
-@pytest.mark.parametrize("self_cgroup, mounts, expected", [
-    (V1_SELF, V1_MOUNTS, Hierarchy(1, memory=cgroups.Path("/sys/fs/cgroup/memory/process_api/abc"),
-                                   cpu=cgroups.Path("/sys/fs/cgroup/cpu/"))),
-    (V2_SELF, V2_MOUNTS, Hierarchy(2, unified=cgroups.Path(
-        "/sys/fs/cgroup/user.slice/session-1.scope"))),
-    ("0::/\n", V2_MOUNTS, Hierarchy(2, unified=cgroups.Path("/sys/fs/cgroup"))),
-    ("", "", Hierarchy(0)),
-])
+@pytest.mark.parametrize(
+    "self_cgroup, mounts, expected",
+    [
+        (
+            V1_SELF,
+            V1_MOUNTS,
+            Hierarchy(
+                1,
+                memory=cgroups.Path("/sys/fs/cgroup/memory/process_api/abc"),
+                cpu=cgroups.Path("/sys/fs/cgroup/cpu/"),
+            ),
+        ),
+        (
+            V2_SELF,
+            V2_MOUNTS,
+            Hierarchy(2, unified=cgroups.Path("/sys/fs/cgroup/user.slice/session-1.scope")),
+        ),
+        ("0::/\n", V2_MOUNTS, Hierarchy(2, unified=cgroups.Path("/sys/fs/cgroup"))),
+        ("", "", Hierarchy(0)),
+    ],
+)
 def test_parse_hierarchy(self_cgroup, mounts, expected):
     assert cgroups.parse_hierarchy(self_cgroup, mounts) == expected
 
@@ -49,8 +62,12 @@ def test_memory_limit_kills_with_137_and_reports_oom(tmp_path):
     try:
         cp = process.spawn(
             ["/bin/sh", "-c", "python3 -c 'x = bytearray(256 << 20); print(len(x))'"],
-            env={"PATH": "/usr/bin:/bin"}, cwd=None, log=logs.LogWriter(tmp_path / "0.log"),
-            group=group, sandboxed=False)
+            env={"PATH": "/usr/bin:/bin"},
+            cwd=None,
+            log=logs.LogWriter(tmp_path / "0.log"),
+            group=group,
+            sandboxed=False,
+        )
         code = process.wait_exit(cp)
         assert code == 137
         assert group.oom_killed()
@@ -62,9 +79,14 @@ def test_memory_limit_kills_with_137_and_reports_oom(tmp_path):
 def test_within_the_limit_nothing_is_killed(tmp_path):
     group = real_group(f"test-fit-{tmp_path.name}", Limits(memory_bytes=256 << 20, cpu_milli=500))
     try:
-        cp = process.spawn(["/bin/sh", "-c", "python3 -c 'x = bytearray(16 << 20)'"],
-                           env={"PATH": "/usr/bin:/bin"}, cwd=None,
-                           log=logs.LogWriter(tmp_path / "0.log"), group=group, sandboxed=False)
+        cp = process.spawn(
+            ["/bin/sh", "-c", "python3 -c 'x = bytearray(16 << 20)'"],
+            env={"PATH": "/usr/bin:/bin"},
+            cwd=None,
+            log=logs.LogWriter(tmp_path / "0.log"),
+            group=group,
+            sandboxed=False,
+        )
         assert process.wait_exit(cp) == 0
         assert not group.oom_killed()
         assert group.cpu_enforced
@@ -82,8 +104,9 @@ def fake_v2(tmp_path, enabled=""):
 
 def test_v2_delegates_the_controllers_and_writes_the_limits(tmp_path):
     root = fake_v2(tmp_path)
-    group = cgroups.create(Hierarchy(2, unified=root), "pod-c-0",
-                           Limits(memory_bytes=64 << 20, cpu_milli=250))
+    group = cgroups.create(
+        Hierarchy(2, unified=root), "pod-c-0", Limits(memory_bytes=64 << 20, cpu_milli=250)
+    )
     leaf = root / "berth" / "pod-c-0"
     assert group.dirs == [leaf] and group.version == 2
     assert (root / "cgroup.subtree_control").read_text() == "+memory +cpu"

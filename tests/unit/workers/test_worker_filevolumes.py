@@ -23,13 +23,15 @@ def volumes(tmp_path):
 
 
 def shown(folder):
-    return {name: (folder / name).read_text() for name in sorted(os.listdir(folder))
-            if not name.startswith("..") and (folder / name).is_file()}
+    return {
+        name: (folder / name).read_text()
+        for name in sorted(os.listdir(folder))
+        if not name.startswith("..") and (folder / name).is_file()
+    }
 
 
 def test_a_volume_is_symlinks_through_the_data_link(tmp_path):
-    write_atomic(tmp_path / "v", {"city": FileData(b"Ann Arbor"),
-                                  "dir/x": FileData(b"1", 0o600)})
+    write_atomic(tmp_path / "v", {"city": FileData(b"Ann Arbor"), "dir/x": FileData(b"1", 0o600)})
     assert os.readlink(tmp_path / "v" / "city") == "..data/city"
     assert os.readlink(tmp_path / "v" / DATA).startswith("..")
     assert shown(tmp_path / "v")["city"] == "Ann Arbor"
@@ -43,8 +45,9 @@ def test_an_update_swaps_whole_drops_removed_keys_and_the_old_payload(tmp_path):
     write_atomic(target, {"a": FileData(b"one"), "c": FileData(b"3")})
     assert shown(target) == {"a": "one", "c": "3"}
     assert os.readlink(target / DATA) != first and not (target / first).exists()
-    assert sorted(e for e in os.listdir(target) if e.startswith("..")) == \
-        sorted([DATA, os.readlink(target / DATA)])
+    assert sorted(e for e in os.listdir(target) if e.startswith("..")) == sorted(
+        [DATA, os.readlink(target / DATA)]
+    )
 
 
 def test_publish_writes_only_what_changed(volumes):

@@ -8,8 +8,10 @@ def pod(annotation=None, **limits):
     meta = {"name": "p", "uid": "u"}
     if annotation is not None:
         meta["annotations"] = {"berth.dev/gpu-devices": annotation}
-    containers = [{"name": "main", "resources": {"limits": limits}},
-                  {"name": "side", "resources": {}}]
+    containers = [
+        {"name": "main", "resources": {"limits": limits}},
+        {"name": "side", "resources": {}},
+    ]
     return {"metadata": meta, "spec": {"containers": containers}}
 
 

@@ -48,23 +48,26 @@ def test_partial_records_join_the_line_that_finishes_them(tmp_path):
     write_attempt(tmp_path, 0, [(T0, b"hel"), (T0 + SEC, b"lo\nnext")])
     assert logs.read_log(tmp_path, "u1", "c") == "hello\nnext"
     stamped = logs.read_log(tmp_path, "u1", "c", timestamps=True)
-    assert stamped == ("2025-11-24T16:00:00.000000000Z hello\n"
-                       "2025-11-24T16:00:01.000000000Z next")
+    assert stamped == ("2025-11-24T16:00:00.000000000Z hello\n2025-11-24T16:00:01.000000000Z next")
 
 
-@pytest.mark.parametrize("options, expected", [
-    ({}, "one\ntwo\nthree\n"),
-    ({"tail_lines": 2}, "two\nthree\n"),
-    ({"tail_lines": 0}, ""),
-    ({"tail_lines": 10}, "one\ntwo\nthree\n"),
-    ({"since_seconds": 15, "now_ns": T0 + 30 * SEC}, "two\nthree\n"),
-    ({"since_time": "2025-11-24T16:00:25Z"}, "three\n"),
-    ({"limit_bytes": 6}, "one\ntw"),
-    ({"tail_lines": 1, "timestamps": True}, "2025-11-24T16:00:30.000000000Z three\n"),
-])
+@pytest.mark.parametrize(
+    "options, expected",
+    [
+        ({}, "one\ntwo\nthree\n"),
+        ({"tail_lines": 2}, "two\nthree\n"),
+        ({"tail_lines": 0}, ""),
+        ({"tail_lines": 10}, "one\ntwo\nthree\n"),
+        ({"since_seconds": 15, "now_ns": T0 + 30 * SEC}, "two\nthree\n"),
+        ({"since_time": "2025-11-24T16:00:25Z"}, "three\n"),
+        ({"limit_bytes": 6}, "one\ntw"),
+        ({"tail_lines": 1, "timestamps": True}, "2025-11-24T16:00:30.000000000Z three\n"),
+    ],
+)
 def test_filters_of_kubectl_logs(tmp_path, options, expected):
-    write_attempt(tmp_path, 0, [(T0, b"one\n"), (T0 + 20 * SEC, b"two\n"),
-                                (T0 + 30 * SEC, b"three\n")])
+    write_attempt(
+        tmp_path, 0, [(T0, b"one\n"), (T0 + 20 * SEC, b"two\n"), (T0 + 30 * SEC, b"three\n")]
+    )
     assert logs.read_log(tmp_path, "u1", "c", **options) == expected
 
 
@@ -115,8 +118,16 @@ def test_read_from_returns_whole_records_and_knows_when_finished(tmp_path):
 
 
 def test_start_offset_honours_tail_and_since(tmp_path):
-    path = write_attempt(tmp_path, 0, [(T0, b"one\n"), (T0 + 10 * SEC, b"tw"),
-                                       (T0 + 11 * SEC, b"o\n"), (T0 + 20 * SEC, b"three\n")])
+    path = write_attempt(
+        tmp_path,
+        0,
+        [
+            (T0, b"one\n"),
+            (T0 + 10 * SEC, b"tw"),
+            (T0 + 11 * SEC, b"o\n"),
+            (T0 + 20 * SEC, b"three\n"),
+        ],
+    )
     offset = logs.start_offset(path, tail_lines=2)
     assert logs.read_from(path, offset)[0] == "two\nthree\n"
     offset = logs.start_offset(path, since_seconds=5, now_ns=T0 + 21 * SEC)

@@ -12,10 +12,13 @@ def pv(**source):
     return {"metadata": {"name": "v"}, "spec": {"capacity": {"storage": "1Gi"}, **source}}
 
 
-@pytest.mark.parametrize("source,expected", [
-    ({"hostPath": {"path": "/srv/data", "type": ""}}, "/srv/data"),
-    ({"local": {"path": "/mnt/disk1"}, "nodeAffinity": {"required": {}}}, "/mnt/disk1"),
-])
+@pytest.mark.parametrize(
+    "source,expected",
+    [
+        ({"hostPath": {"path": "/srv/data", "type": ""}}, "/srv/data"),
+        ({"local": {"path": "/mnt/disk1"}, "nodeAffinity": {"required": {}}}, "/mnt/disk1"),
+    ],
+)
 def test_the_directory_of_a_volume(source, expected):
     assert volume_path(pv(**source), "c") == expected
 
@@ -26,7 +29,8 @@ def test_an_nfs_volume_says_the_node_cannot_mount_it():
     assert err.value.reason == "ContainerCreating"
     assert err.value.message.startswith(
         'MountVolume.SetUp failed for volume "v" (claim "pvc-sc-example") : nfs '
-        '172.22.0.42:/exports: this node has no NFS client')
+        "172.22.0.42:/exports: this node has no NFS client"
+    )
 
 
 def test_an_unknown_source_is_named():

@@ -28,8 +28,15 @@ def gone_soon(pid, within=3.0):
 
 def start(tmp_path, script, **kwargs):
     writer = logs.LogWriter(tmp_path / "0.log")
-    return process.spawn(["/bin/sh", "-c", script], env=ENV, cwd=str(tmp_path), log=writer,
-                         group=ContainerGroup(), sandboxed=False, **kwargs)
+    return process.spawn(
+        ["/bin/sh", "-c", script],
+        env=ENV,
+        cwd=str(tmp_path),
+        log=writer,
+        group=ContainerGroup(),
+        sandboxed=False,
+        **kwargs,
+    )
 
 
 def wait_for_file(path, within=5.0):
@@ -39,9 +46,15 @@ def wait_for_file(path, within=5.0):
     return path.read_text().strip()
 
 
-@pytest.mark.parametrize("script, code", [
-    ("exit 0", 0), ("exit 3", 3), ("kill -9 $$", 137), ("kill -15 $$", 143),
-])
+@pytest.mark.parametrize(
+    "script, code",
+    [
+        ("exit 0", 0),
+        ("exit 3", 3),
+        ("kill -9 $$", 137),
+        ("kill -15 $$", 143),
+    ],
+)
 def test_exit_codes_are_kubernetes_codes(tmp_path, script, code):
     assert process.wait_exit(start(tmp_path, script)) == code
 
@@ -90,8 +103,14 @@ def test_stop_lets_a_process_exit_gracefully_within_the_grace_period(tmp_path):
 def test_missing_program_cannot_start(tmp_path):
     writer = logs.LogWriter(tmp_path / "0.log")
     with pytest.raises(FileNotFoundError):
-        process.spawn(["/no/such/program"], env=ENV, cwd=None, log=writer,
-                      group=ContainerGroup(), sandboxed=False)
+        process.spawn(
+            ["/no/such/program"],
+            env=ENV,
+            cwd=None,
+            log=writer,
+            group=ContainerGroup(),
+            sandboxed=False,
+        )
 
 
 def test_parse_pgrp_survives_odd_command_names():

@@ -12,25 +12,55 @@ NO_BWRAP = probe("/nonexistent/bwrap")  # exactly what a node without bubblewrap
 
 
 def node(tmp_path, bwrap=None):
-    return NodeContext(node_name="n1", host_ip="127.0.0.1", log_root=tmp_path / "logs",
-                       pod_root=tmp_path / "pods", bwrap=bwrap, sandbox_problem=NO_BWRAP.problem,
-                       backoff_base=0.05, backoff_cap=0.2, poll=0.02,
-                       hierarchy=cgroups.detect())
+    return NodeContext(
+        node_name="n1",
+        host_ip="127.0.0.1",
+        log_root=tmp_path / "logs",
+        pod_root=tmp_path / "pods",
+        bwrap=bwrap,
+        sandbox_problem=NO_BWRAP.problem,
+        backoff_base=0.05,
+        backoff_cap=0.2,
+        poll=0.02,
+        hierarchy=cgroups.detect(),
+    )
 
 
 def two_containers(marker, policy="Never", **spec):
     """The lecture's shape: a writer and a reader sharing an emptyDir."""
     mounts = [{"name": "shared", "mountPath": "/shared-data"}]
-    return {"metadata": {"name": "p", "namespace": "ns", "uid": "uid-1"},
-            "spec": {"restartPolicy": policy, "nodeName": "node-a", **spec,
-                     "volumes": [{"name": "shared", "emptyDir": {}}],
-                     "containers": [
-                         {"name": "writer", "image": "busybox", "volumeMounts": mounts,
-                          "command": ["sh", "-c", f"touch {marker} 2>/dev/null; echo hi > /shared-data/x; "
-                                                  "hostname; readlink /proc/self; ls /proc | grep -c '^[0-9]'"]},
-                         {"name": "reader", "image": "busybox", "volumeMounts": mounts,
-                          "command": ["sh", "-c", "while [ ! -s /shared-data/x ]; do sleep 0.1;"
-                                                  " done; cat /shared-data/x"]}]}}
+    return {
+        "metadata": {"name": "p", "namespace": "ns", "uid": "uid-1"},
+        "spec": {
+            "restartPolicy": policy,
+            "nodeName": "node-a",
+            **spec,
+            "volumes": [{"name": "shared", "emptyDir": {}}],
+            "containers": [
+                {
+                    "name": "writer",
+                    "image": "busybox",
+                    "volumeMounts": mounts,
+                    "command": [
+                        "sh",
+                        "-c",
+                        f"touch {marker} 2>/dev/null; echo hi > /shared-data/x; "
+                        "hostname; readlink /proc/self; ls /proc | grep -c '^[0-9]'",
+                    ],
+                },
+                {
+                    "name": "reader",
+                    "image": "busybox",
+                    "volumeMounts": mounts,
+                    "command": [
+                        "sh",
+                        "-c",
+                        "while [ ! -s /shared-data/x ]; do sleep 0.1; done; cat /shared-data/x",
+                    ],
+                },
+            ],
+        },
+    }
 
 
 def run(pod, ctx):
@@ -49,8 +79,11 @@ def test_without_bwrap_a_pod_with_a_volume_fails_and_never_runs(tmp_path, policy
     marker = tmp_path / "ran"
     final, _ = run(two_containers(marker, policy), node(tmp_path))
     assert final["phase"] == "Failed" and final["reason"] == "SandboxUnavailable"
-    for message in (final["message"], terminated(final, "writer")["message"],
-                    terminated(final, "reader")["message"]):
+    for message in (
+        final["message"],
+        terminated(final, "writer")["message"],
+        terminated(final, "reader")["message"],
+    ):
         assert "bubblewrap (bwrap) is not installed" in message
         assert "apt-get install -y bubblewrap" in message
         assert "volume mounts (/shared-data)" in message and "node-a" in message
@@ -59,18 +92,27 @@ def test_without_bwrap_a_pod_with_a_volume_fails_and_never_runs(tmp_path, policy
 
 
 def test_without_bwrap_a_pod_with_its_own_hostname_fails(tmp_path):
-    pod = {"metadata": {"name": "p", "namespace": "ns", "uid": "uid-1"},
-           "spec": {"restartPolicy": "Never", "hostname": "job-0",
-                    "containers": [{"name": "c", "image": "x", "command": ["true"]}]}}
+    pod = {
+        "metadata": {"name": "p", "namespace": "ns", "uid": "uid-1"},
+        "spec": {
+            "restartPolicy": "Never",
+            "hostname": "job-0",
+            "containers": [{"name": "c", "image": "x", "command": ["true"]}],
+        },
+    }
     final, _ = run(pod, node(tmp_path))
     assert final["reason"] == "SandboxUnavailable"
     assert "a hostname of its own (spec.hostname)" in final["message"]
 
 
 def test_without_bwrap_a_pod_without_mounts_runs_unsandboxed(tmp_path):
-    pod = {"metadata": {"name": "p", "namespace": "ns", "uid": "uid-1"},
-           "spec": {"restartPolicy": "Never",
-                    "containers": [{"name": "c", "image": "x", "command": ["echo", "ok"]}]}}
+    pod = {
+        "metadata": {"name": "p", "namespace": "ns", "uid": "uid-1"},
+        "spec": {
+            "restartPolicy": "Never",
+            "containers": [{"name": "c", "image": "x", "command": ["echo", "ok"]}],
+        },
+    }
     final, _ = run(pod, ctx := node(tmp_path))
     assert final["phase"] == "Succeeded" and "reason" not in final
     assert logs.read_log(ctx.log_root, "uid-1", "c") == "ok\n"

@@ -20,8 +20,13 @@ class FakeHost(HostView):
 
     def listdir(self, path):
         prefix = path.rstrip("/") + "/"
-        return sorted({p[len(prefix):].split("/")[0] for p in self.tree
-                       if p.startswith(prefix) and p != prefix})
+        return sorted(
+            {
+                p[len(prefix) :].split("/")[0]
+                for p in self.tree
+                if p.startswith(prefix) and p != prefix
+            }
+        )
 
     def kind(self, path):
         entry = self.tree.get(path)
@@ -38,24 +43,40 @@ class FakeHost(HostView):
         return self.tree.get(path) == "exec"
 
 
-HOST = FakeHost({
-    "/usr": "dir", "/usr/bin": "dir", "/usr/bin/python3": "exec", "/usr/bin/notes": "file",
-    "/usr/share": "dir", "/usr/share/doc": "dir", "/usr/share/zoneinfo": "dir",
-    "/bin": ("link", "usr/bin"), "/etc": "dir", "/proc": "dir", "/dev": "dir", "/tmp": "dir",
-    "/root": "dir", "/var": "dir", "/var/berth": "dir", "/srv": "dir", "/srv/pvc": "dir",
-    "/srv/pvc/run.sh": "exec",
-})
+HOST = FakeHost(
+    {
+        "/usr": "dir",
+        "/usr/bin": "dir",
+        "/usr/bin/python3": "exec",
+        "/usr/bin/notes": "file",
+        "/usr/share": "dir",
+        "/usr/share/doc": "dir",
+        "/usr/share/zoneinfo": "dir",
+        "/bin": ("link", "usr/bin"),
+        "/etc": "dir",
+        "/proc": "dir",
+        "/dev": "dir",
+        "/tmp": "dir",
+        "/root": "dir",
+        "/var": "dir",
+        "/var/berth": "dir",
+        "/srv": "dir",
+        "/srv/pvc": "dir",
+        "/srv/pvc/run.sh": "exec",
+    }
+)
 
 
 def argv_for(**fields):
-    spec = SandboxSpec(argv=fields.pop("argv", ["true"]), hostname=fields.pop("hostname", "p"),
-                       **fields)
+    spec = SandboxSpec(
+        argv=fields.pop("argv", ["true"]), hostname=fields.pop("hostname", "p"), **fields
+    )
     fds = iter(range(10, 100))
     return build_bwrap_argv(spec, open_file=lambda data: next(fds), host=HOST)
 
 
 def pairs(argv, flag):
-    return [tuple(argv[i + 1:i + 3]) for i, a in enumerate(argv) if a == flag]
+    return [tuple(argv[i + 1 : i + 3]) for i, a in enumerate(argv) if a == flag]
 
 
 def tmpfs_targets(argv):
@@ -68,14 +89,18 @@ def test_host_root_is_read_only_and_sandbox_owns_proc_dev_tmp_root():
     assert ("usr/bin", "/bin") in pairs(argv, "--symlink")
     bound = [dest for _, dest in pairs(argv, "--ro-bind")]
     assert not {"/proc", "/dev", "/tmp", "/root"} & set(bound)
-    for flag, dest in [("--proc", "/proc"), ("--dev", "/dev"), ("--tmpfs", "/tmp"),
-                       ("--tmpfs", "/root")]:
+    for flag, dest in [
+        ("--proc", "/proc"),
+        ("--dev", "/dev"),
+        ("--tmpfs", "/tmp"),
+        ("--tmpfs", "/root"),
+    ]:
         assert argv[argv.index(dest) - 1] == flag
 
 
 def test_namespaces_hostname_and_command_come_last():
     argv = argv_for(argv=["python3", "-c", "print(1)"], hostname="job-3")
-    tail = argv[argv.index("--"):]
+    tail = argv[argv.index("--") :]
     assert tail == ["--", "python3", "-c", "print(1)"]
     for flag in ("--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent"):
         assert flag in argv
@@ -83,10 +108,13 @@ def test_namespaces_hostname_and_command_come_last():
     assert "--unshare-net" not in argv
 
 
-@pytest.mark.parametrize("mount, flag", [
-    (Mount("/data", source="/srv/pvc"), "--bind"),
-    (Mount("/data", source="/srv/pvc", read_only=True), "--ro-bind"),
-])
+@pytest.mark.parametrize(
+    "mount, flag",
+    [
+        (Mount("/data", source="/srv/pvc"), "--bind"),
+        (Mount("/data", source="/srv/pvc", read_only=True), "--ro-bind"),
+    ],
+)
 def test_host_directory_volumes_bind_rw_or_ro(mount, flag):
     argv = argv_for(mounts=[mount])
     assert ("/srv/pvc", "/data") in pairs(argv, flag)
@@ -112,7 +140,7 @@ def test_file_volumes_live_on_a_read_only_tmpfs_with_their_modes():
     files = {"user": FileData(b"admin", 0o400), "sub/key": FileData(b"k", 0o755)}
     argv = argv_for(mounts=[Mount("/etc/secret", files=files)])
     start = argv.index("/etc/secret") - 1
-    assert argv[start - 2:start + 2] == ["--perms", "0755", "--tmpfs", "/etc/secret"]
+    assert argv[start - 2 : start + 2] == ["--perms", "0755", "--tmpfs", "/etc/secret"]
     assert ("0755", "--dir") in pairs(argv, "--perms")
     assert argv[argv.index("/etc/secret/user") - 2] == "--file"
     assert argv[argv.index("/etc/secret/user") - 3] == "0400"
@@ -136,18 +164,25 @@ def test_gpu_devices_are_bound():
     assert ("/dev/nvidia0", "/dev/nvidia0") in pairs(argv, "--dev-bind-try")
 
 
-@pytest.mark.parametrize("argv0, mounts, ok, message", [
-    ("python3", [], True, ""),
-    ("nosuchcmd", [], False, 'exec: "nosuchcmd": executable file not found in $PATH'),
-    ("notes", [], False, 'exec: "notes": permission denied'),
-    ("/usr/bin/python3", [], True, ""),
-    ("/no/such", [], False, 'exec: "/no/such": stat /no/such: no such file or directory'),
-    ("/scripts/run.sh", [Mount("/scripts", files={"run.sh": FileData(b"", 0o755)})], True, ""),
-    ("/scripts/run.sh", [Mount("/scripts", files={"run.sh": FileData(b"", 0o644)})], False,
-     'exec: "/scripts/run.sh": permission denied'),
-    ("/data/run.sh", [Mount("/data", source="/srv/pvc")], True, ""),
-    ("/tmp/x", [], False, 'exec: "/tmp/x": stat /tmp/x: no such file or directory'),
-])
+@pytest.mark.parametrize(
+    "argv0, mounts, ok, message",
+    [
+        ("python3", [], True, ""),
+        ("nosuchcmd", [], False, 'exec: "nosuchcmd": executable file not found in $PATH'),
+        ("notes", [], False, 'exec: "notes": permission denied'),
+        ("/usr/bin/python3", [], True, ""),
+        ("/no/such", [], False, 'exec: "/no/such": stat /no/such: no such file or directory'),
+        ("/scripts/run.sh", [Mount("/scripts", files={"run.sh": FileData(b"", 0o755)})], True, ""),
+        (
+            "/scripts/run.sh",
+            [Mount("/scripts", files={"run.sh": FileData(b"", 0o644)})],
+            False,
+            'exec: "/scripts/run.sh": permission denied',
+        ),
+        ("/data/run.sh", [Mount("/data", source="/srv/pvc")], True, ""),
+        ("/tmp/x", [], False, 'exec: "/tmp/x": stat /tmp/x: no such file or directory'),
+    ],
+)
 def test_find_executable_sees_what_the_sandbox_sees(argv0, mounts, ok, message):
     spec = SandboxSpec(argv=[argv0], hostname="p", mounts=mounts)
     assert find_executable(argv0, "/usr/local/bin:/usr/bin", spec, HOST) == (ok, message)

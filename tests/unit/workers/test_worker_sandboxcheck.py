@@ -24,13 +24,16 @@ def test_a_bwrap_path_that_does_not_exist_is_no_sandbox():
 
 def test_a_bwrap_that_cannot_make_a_sandbox_is_no_sandbox(tmp_path):
     fake = tmp_path / "bwrap"
-    fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to creating new namespace' >&2\n"
-                    "exit 1\n")
+    fake.write_text(
+        "#!/bin/sh\necho 'bwrap: No permissions to creating new namespace' >&2\nexit 1\n"
+    )
     fake.chmod(0o755)
     found = probe(str(fake))
     assert not found.works
-    assert "does not work on this node: bwrap: No permissions to creating new namespace" \
+    assert (
+        "does not work on this node: bwrap: No permissions to creating new namespace"
         in found.problem
+    )
 
 
 def test_an_empty_setting_means_no_sandbox():
@@ -42,18 +45,34 @@ def test_a_working_bwrap_is_found_by_running_it():
     found = probe("bwrap")
     assert found.works and os.path.samefile(found.path, bwrap)
     assert found.runtime_version.startswith("berth://bubblewrap-")
-    assert found.info() == {"sandboxed": True, "runtimeVersion": found.runtime_version,
-                            "path": found.path, "problem": ""}
+    assert found.info() == {
+        "sandboxed": True,
+        "runtimeVersion": found.runtime_version,
+        "path": found.path,
+        "problem": "",
+    }
 
 
-@pytest.mark.parametrize("spec, needs", [
-    ({"containers": [{"name": "c"}]}, []),
-    ({"containers": [{"name": "c", "volumeMounts": [{"name": "v", "mountPath": "/data"}]}]},
-     ["volume mounts (/data)"]),
-    ({"initContainers": [{"name": "i", "volumeMounts": [{"name": "v", "mountPath": "/x"}]}],
-      "containers": [{"name": "c"}], "hostname": "job-0"},
-     ["volume mounts (/x)", "a hostname of its own (spec.hostname)"]),
-])
+@pytest.mark.parametrize(
+    "spec, needs",
+    [
+        ({"containers": [{"name": "c"}]}, []),
+        (
+            {"containers": [{"name": "c", "volumeMounts": [{"name": "v", "mountPath": "/data"}]}]},
+            ["volume mounts (/data)"],
+        ),
+        (
+            {
+                "initContainers": [
+                    {"name": "i", "volumeMounts": [{"name": "v", "mountPath": "/x"}]}
+                ],
+                "containers": [{"name": "c"}],
+                "hostname": "job-0",
+            },
+            ["volume mounts (/x)", "a hostname of its own (spec.hostname)"],
+        ),
+    ],
+)
 def test_pods_that_need_a_sandbox(spec, needs):
     assert sandbox_needs({"spec": spec}) == needs
 

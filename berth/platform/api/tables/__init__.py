@@ -37,20 +37,36 @@ _PRINTERS: dict[tuple[str, str], Printer] = {
 
 # The API server's default for kinds without a printer: the name and when it was created.
 _DEFAULT = Printer(
-    columns=(name_column(), column("Created At", type_="date",
-                                   description="CreationTimestamp is a timestamp representing "
-                                               "the server time when this object was created.")),
-    cells=lambda obj, now: [dig(obj, "metadata", "name", default=""),
-                            dig(obj, "metadata", "creationTimestamp", default="")])
+    columns=(
+        name_column(),
+        column(
+            "Created At",
+            type_="date",
+            description="CreationTimestamp is a timestamp representing "
+            "the server time when this object was created.",
+        ),
+    ),
+    cells=lambda obj, now: [
+        dig(obj, "metadata", "name", default=""),
+        dig(obj, "metadata", "creationTimestamp", default=""),
+    ],
+)
 
 
 def printer_for(rt: ResourceType) -> Printer:
     return _PRINTERS.get((rt.group, rt.kind), _DEFAULT)
 
 
-def to_table(rt: ResourceType, objects: list[dict], *, include_object: str = "Metadata",
-             now: datetime, resource_version: str, continue_token: str | None = None,
-             remaining: int | None = None) -> dict:
+def to_table(
+    rt: ResourceType,
+    objects: list[dict],
+    *,
+    include_object: str = "Metadata",
+    now: datetime,
+    resource_version: str,
+    continue_token: str | None = None,
+    remaining: int | None = None,
+) -> dict:
     """The Table for a list (or a single object, as a list of one) of ``rt`` objects.
 
     ``include_object`` is the request's ``includeObject`` option: each row then carries a
@@ -58,8 +74,10 @@ def to_table(rt: ResourceType, objects: list[dict], *, include_object: str = "Me
     nothing (``None``). Raises ``BadRequest`` for any other value.
     """
     if include_object not in INCLUDE_OBJECT_VALUES:
-        raise BadRequest(f"includeObject: unsupported value {include_object!r}: supported "
-                         f"values: {', '.join(INCLUDE_OBJECT_VALUES)}")
+        raise BadRequest(
+            f"includeObject: unsupported value {include_object!r}: supported "
+            f"values: {', '.join(INCLUDE_OBJECT_VALUES)}"
+        )
     printer = printer_for(rt)
     rows = []
     for obj in objects:
@@ -74,14 +92,22 @@ def to_table(rt: ResourceType, objects: list[dict], *, include_object: str = "Me
         metadata["continue"] = continue_token
     if remaining is not None:
         metadata["remainingItemCount"] = remaining
-    return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": metadata,
-            "columnDefinitions": [dict(c) for c in printer.columns], "rows": rows}
+    return {
+        "kind": "Table",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": metadata,
+        "columnDefinitions": [dict(c) for c in printer.columns],
+        "rows": rows,
+    }
 
 
 def _row_object(rt: ResourceType, obj: dict, include_object: str) -> dict | None:
     if include_object == "None":
         return None
     if include_object == "Metadata":
-        return {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
-                "metadata": obj.get("metadata") or {}}
+        return {
+            "kind": "PartialObjectMetadata",
+            "apiVersion": "meta.k8s.io/v1",
+            "metadata": obj.get("metadata") or {},
+        }
     return {"apiVersion": rt.api_version, "kind": rt.kind, **obj}

@@ -9,10 +9,16 @@ from datetime import datetime, timedelta
 from berth.platform.resources.meta import dig, parse_time
 
 
-def column(name: str, *, type_: str = "string", priority: int = 0, fmt: str = "",
-           description: str = "") -> dict:
-    return {"name": name, "type": type_, "format": fmt, "description": description or name,
-            "priority": priority}
+def column(
+    name: str, *, type_: str = "string", priority: int = 0, fmt: str = "", description: str = ""
+) -> dict:
+    return {
+        "name": name,
+        "type": type_,
+        "format": fmt,
+        "description": description or name,
+        "priority": priority,
+    }
 
 
 def name_column() -> dict:
@@ -20,8 +26,11 @@ def name_column() -> dict:
 
 
 def age_column() -> dict:
-    return column("Age", description="CreationTimestamp is a timestamp representing the server "
-                                     "time when this object was created.")
+    return column(
+        "Age",
+        description="CreationTimestamp is a timestamp representing the server "
+        "time when this object was created.",
+    )
 
 
 def human_duration(d: timedelta) -> str:
@@ -82,8 +91,10 @@ def age(obj: dict, now: datetime) -> str:
 def container_cells(containers: list[dict] | None) -> tuple[str, str]:
     """``layoutContainerCells``: names and images, comma-joined in spec order."""
     containers = containers or []
-    return (",".join(c.get("name") or "" for c in containers),
-            ",".join(c.get("image") or "" for c in containers))
+    return (
+        ",".join(c.get("name") or "" for c in containers),
+        ",".join(c.get("image") or "" for c in containers),
+    )
 
 
 _SELECTOR_OPS = {"In": " in ", "NotIn": " notin "}
@@ -138,8 +149,12 @@ def quantity_text(value: object) -> str:
 def access_modes(modes: list[str] | None) -> str:
     """``GetAccessModesAsString``: fixed order, each at most once."""
     modes = modes or []
-    short = (("ReadWriteOnce", "RWO"), ("ReadOnlyMany", "ROX"), ("ReadWriteMany", "RWX"),
-             ("ReadWriteOncePod", "RWOP"))
+    short = (
+        ("ReadWriteOnce", "RWO"),
+        ("ReadOnlyMany", "ROX"),
+        ("ReadWriteMany", "RWX"),
+        ("ReadWriteOncePod", "RWOP"),
+    )
     return ",".join(abbrev for mode, abbrev in short if mode in modes)
 
 

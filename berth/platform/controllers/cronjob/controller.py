@@ -34,8 +34,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable, Hashable
 from datetime import datetime
-from typing import Callable, Hashable
 
 from berth.platform.controllers.cronjob import firing
 from berth.platform.controllers.cronjob import jobs as cjobs
@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 
 OWNER_INDEX = "cronjob-owner"
 PROPAGATION = "Background"
-TRIGGER_GRACE_S = 5.0   # the requeue at the next run, after the trigger's wake-up
+TRIGGER_GRACE_S = 5.0  # the requeue at the next run, after the trigger's wake-up
 
 Observer = Callable[[dict, Decision, "str | None"], None]
 
@@ -65,10 +65,14 @@ def _cronjob_owner(job: dict) -> list[str]:
 class CronJobController:
     name = "cronjob-controller"
 
-    def __init__(self, client: Client, recorder: EventRecorder,
-                 clock: Callable[[], datetime] = utcnow,
-                 observers: list[Observer] | None = None):
-        self.client = client          # fenced by the controller lease under berth up
+    def __init__(
+        self,
+        client: Client,
+        recorder: EventRecorder,
+        clock: Callable[[], datetime] = utcnow,
+        observers: list[Observer] | None = None,
+    ):
+        self.client = client  # fenced by the controller lease under berth up
         self.recorder = recorder
         self.clock = clock
         self.observers: list[Observer] = list(observers or [])
@@ -81,7 +85,7 @@ class CronJobController:
         self._made: dict[Hashable, dict] = {}
         self._pending: dict[Hashable, list[Event]] = {}
         self._gone: dict[Hashable, set[str]] = {}
-        self._lock = threading.Lock()   # _made and _pending: fire_due runs beside the workers
+        self._lock = threading.Lock()  # _made and _pending: fire_due runs beside the workers
         self._firing: set[Hashable] = set()  # keys whose Jobs fire_due is making now
 
     # -- wiring -----------------------------------------------------------------------------
@@ -201,12 +205,21 @@ class CronJobController:
             now, began = self.clock(), time.monotonic()
             made = 0
             for start in range(0, len(keys), firing.CHUNK):
-                made += self._fire_chunk(keys[start:start + firing.CHUNK], now)
-            log.info("cronjob: woken at %s for %d CronJobs, made %d Jobs in %.3f s",
-                     now.isoformat(), len(keys), made, time.monotonic() - began)
+                made += self._fire_chunk(keys[start : start + firing.CHUNK], now)
+            log.info(
+                "cronjob: woken at %s for %d CronJobs, made %d Jobs in %.3f s",
+                now.isoformat(),
+                len(keys),
+                made,
+                time.monotonic() - began,
+            )
         except Exception as exc:  # the reconciles below retry what was not made
-            log.warning("cronjob: creating the due Jobs of %d CronJobs failed (%s)",
-                        len(keys), exc, exc_info=not isinstance(exc, BerthError))
+            log.warning(
+                "cronjob: creating the due Jobs of %d CronJobs failed (%s)",
+                len(keys),
+                exc,
+                exc_info=not isinstance(exc, BerthError),
+            )
         finally:
             with self._lock:
                 self._firing.difference_update(keys)
@@ -227,12 +240,15 @@ class CronJobController:
                 continue
             plans.append((key, cj, decision, cjobs.build_job(cj, decision.create_for)))
         results = firing.create_jobs(self.client, [plan[3] for plan in plans])
-        for (key, cj, decision, job), result in zip(plans, results):
+        for (key, cj, decision, _job), result in zip(plans, results, strict=True):
             if result.job is None:
                 continue  # made before, or refused: its reconcile sees to it
             name = result.job["metadata"]["name"]
-            self._remember(key, result.job, decision.events + [
-                Event("Normal", "SuccessfulCreate", f"Created job {name}")])
+            self._remember(
+                key,
+                result.job,
+                decision.events + [Event("Normal", "SuccessfulCreate", f"Created job {name}")],
+            )
             self._observe(cj, decision, name)
             made += 1
         return made
@@ -243,8 +259,11 @@ class CronJobController:
         has not caught up, so the second pass neither makes a Job again nor sees a deleted
         one as missing or adopts it."""
         uid, namespace = cj["metadata"]["uid"], key[0]
-        children = [j for j in self.jobs.by_index(OWNER_INDEX, uid)
-                    if j["metadata"].get("namespace", "") == namespace]
+        children = [
+            j
+            for j in self.jobs.by_index(OWNER_INDEX, uid)
+            if j["metadata"].get("namespace", "") == namespace
+        ]
         names = {j["metadata"]["name"] for j in children}
         made = self._made.get(key)
         if made is not None:
@@ -256,12 +275,13 @@ class CronJobController:
                 children.append(made)
         gone = self._gone.get(key)
         if gone:
-            gone &= names           # forgotten once the informer saw them go
+            gone &= names  # forgotten once the informer saw them go
             if not gone:
                 self._gone.pop(key, None)
             children = [j for j in children if j["metadata"]["name"] not in gone]
-            active = [r for r in (cj.get("status") or {}).get("active") or []
-                      if r.get("name") not in gone]
+            active = [
+                r for r in (cj.get("status") or {}).get("active") or [] if r.get("name") not in gone
+            ]
             cj = dict(cj, status=dict(cj.get("status") or {}, active=active))
             if not active:
                 cj["status"].pop("active")
@@ -271,8 +291,9 @@ class CronJobController:
         for observe in self.observers:
             observe(cj, decision, created)
 
-    def _create(self, cj: dict, decision: Decision, events: list[Event]
-                ) -> tuple[dict | None, str | None]:
+    def _create(
+        self, cj: dict, decision: Decision, events: list[Event]
+    ) -> tuple[dict | None, str | None]:
         """Create the run's Job: (the Job, its name if this call made it)."""
         if decision.create_for is None:  # reconcile fires only a decision that creates a run
             raise ValueError("no scheduled time to create a Job for")
@@ -285,8 +306,13 @@ class CronJobController:
             # that name blocks the run, as in Kubernetes.
             made = self.client.try_get(registry.JOB, job["metadata"]["namespace"], name)
             if made is None or not cjobs.owned_by(made, cj):
-                events.append(Event("Warning", "FailedCreate",
-                                    f"Error creating job: {name} exists and is not ours"))
+                events.append(
+                    Event(
+                        "Warning",
+                        "FailedCreate",
+                        f"Error creating job: {name} exists and is not ours",
+                    )
+                )
                 return None, None
             return made, None
         events.append(Event("Normal", "SuccessfulCreate", f"Created job {name}"))

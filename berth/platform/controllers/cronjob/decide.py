@@ -33,7 +33,7 @@ from berth.platform.resources.validation import cron
 
 @dataclass(frozen=True)
 class Event:
-    type: str      # Normal | Warning
+    type: str  # Normal | Warning
     reason: str
     message: str
 
@@ -42,15 +42,15 @@ class Event:
 class Decision:
     """The changes to make, and a record of what was decided (for logs and metrics)."""
 
-    status: dict                                   # the CronJob's status as it should be
-    create_for: datetime | None = None             # create the Job of this scheduled time
-    delete_active: list[str] = field(default_factory=list)   # Replace: running Jobs to delete
+    status: dict  # the CronJob's status as it should be
+    create_for: datetime | None = None  # create the Job of this scheduled time
+    delete_active: list[str] = field(default_factory=list)  # Replace: running Jobs to delete
     delete_history: list[str] = field(default_factory=list)  # finished Jobs over the limits
     events: list[Event] = field(default_factory=list)
-    next_run: datetime | None = None               # the next schedule time after now
-    requeue_after: float | None = None             # seconds until the controller looks again
-    missed: int = 0                                # schedule times passed over without a Job
-    lateness: float | None = None                  # now - create_for, in seconds
+    next_run: datetime | None = None  # the next schedule time after now
+    requeue_after: float | None = None  # seconds until the controller looks again
+    missed: int = 0  # schedule times passed over without a Job
+    lateness: float | None = None  # now - create_for, in seconds
 
     def event(self, type_: str, reason: str, message: str) -> None:
         self.events.append(Event(type_, reason, message))
@@ -69,14 +69,20 @@ def decide(cj: dict, children: list[dict], now: datetime) -> Decision:
     try:
         zone = zone_of(spec.get("timeZone"))
     except UnknownZone:
-        decision.event("Warning", "UnknownTimeZone",
-                       f"invalid timeZone: {spec.get('timeZone')!r}: unknown time zone")
+        decision.event(
+            "Warning",
+            "UnknownTimeZone",
+            f"invalid timeZone: {spec.get('timeZone')!r}: unknown time zone",
+        )
         return decision
     try:
         schedule = cron.parse(spec.get("schedule") or "")
     except cron.CronError as exc:
-        decision.event("Warning", "UnparseableSchedule",
-                       f"unparseable schedule: {spec.get('schedule')!r} : {exc}")
+        decision.event(
+            "Warning",
+            "UnparseableSchedule",
+            f"unparseable schedule: {spec.get('schedule')!r} : {exc}",
+        )
         return decision
     if schedule.zone:  # a legacy TZ= prefix (refused on create, kept on old objects)
         zone = zone_of(schedule.zone)
@@ -98,22 +104,31 @@ def decide(cj: dict, children: list[dict], now: datetime) -> Decision:
     if any(j["metadata"]["name"] == name for j in children):
         return decision  # this time has its Job already
     if deadline is not None and scheduled + timedelta(seconds=deadline) < now:
-        decision.event("Warning", "MissSchedule",
-                       f"Missed scheduled time to start a job: {rfc3339(scheduled)}")
+        decision.event(
+            "Warning", "MissSchedule", f"Missed scheduled time to start a job: {rfc3339(scheduled)}"
+        )
         return decision
-    in_window = unmet if deadline is None else unmet_times(
-        schedule, zone, max(earliest, now - timedelta(seconds=deadline)), now)
+    in_window = (
+        unmet
+        if deadline is None
+        else unmet_times(schedule, zone, max(earliest, now - timedelta(seconds=deadline)), now)
+    )
     if in_window.capped:
-        decision.event("Warning", "TooManyMissedTimes",
-                       "too many missed start times (> 100); running the most recent one "
-                       f"({rfc3339(scheduled)}). Set or decrease .spec.startingDeadlineSeconds "
-                       "or check clock skew")
+        decision.event(
+            "Warning",
+            "TooManyMissedTimes",
+            "too many missed start times (> 100); running the most recent one "
+            f"({rfc3339(scheduled)}). Set or decrease .spec.startingDeadlineSeconds "
+            "or check clock skew",
+        )
     active = status.get("active") or []
     policy = spec.get("concurrencyPolicy") or "Allow"
     if policy == "Forbid" and active:
-        decision.event("Normal", "JobAlreadyActive",
-                       "Not starting job because prior execution is running and concurrency "
-                       "policy is Forbid")
+        decision.event(
+            "Normal",
+            "JobAlreadyActive",
+            "Not starting job because prior execution is running and concurrency policy is Forbid",
+        )
         return decision
     if policy == "Replace":
         decision.delete_active = [ref["name"] for ref in active]
@@ -131,14 +146,16 @@ def _reconcile_active(cj: dict, children: list[dict], status: dict, decision: De
     for ref in status.get("active") or []:
         job = by_uid.get(ref.get("uid")) or by_name.get(ref.get("name"))
         if job is None:
-            decision.event("Normal", "MissingJob",
-                           f"Active job went missing: {ref.get('name')}")
+            decision.event("Normal", "MissingJob", f"Active job went missing: {ref.get('name')}")
             continue
         listed.add(job["metadata"]["name"])
         state = cjobs.finish_state(job)
         if state is not None:
-            decision.event("Normal", "SawCompletedJob",
-                           f"Saw completed job: {job['metadata']['name']}, status: {state}")
+            decision.event(
+                "Normal",
+                "SawCompletedJob",
+                f"Saw completed job: {job['metadata']['name']}, status: {state}",
+            )
             continue
         active.append(cjobs.job_ref(job))
     last_schedule = _time(status.get("lastScheduleTime"))
@@ -147,9 +164,12 @@ def _reconcile_active(cj: dict, children: list[dict], status: dict, decision: De
         if not cjobs.owned_by(job, cj):
             continue
         state = cjobs.finish_state(job)
-        if state is None and job["metadata"]["name"] not in listed \
-                and not dig(job, "metadata", "deletionTimestamp"):
-            active.append(cjobs.job_ref(job))   # ours but not listed: adopt it
+        if (
+            state is None
+            and job["metadata"]["name"] not in listed
+            and not dig(job, "metadata", "deletionTimestamp")
+        ):
+            active.append(cjobs.job_ref(job))  # ours but not listed: adopt it
         # A Job made for a later time than the status says (its status write was lost).
         scheduled = cjobs.scheduled_time(job)
         if scheduled is not None and (last_schedule is None or scheduled > last_schedule):
@@ -176,14 +196,19 @@ def _earliest(cj: dict, status: dict) -> datetime:
 
 def _over_history(spec: dict, children: list[dict]) -> list[str]:
     out: list[str] = []
-    for state, key, default in (("Complete", "successfulJobsHistoryLimit", 3),
-                                ("Failed", "failedJobsHistoryLimit", 1)):
+    for state, key, default in (
+        ("Complete", "successfulJobsHistoryLimit", 3),
+        ("Failed", "failedJobsHistoryLimit", 1),
+    ):
         limit = spec.get(key)
         limit = default if limit is None else limit
-        done = [j for j in children if cjobs.finish_state(j) == state
-                and not dig(j, "metadata", "deletionTimestamp")]
+        done = [
+            j
+            for j in children
+            if cjobs.finish_state(j) == state and not dig(j, "metadata", "deletionTimestamp")
+        ]
         done.sort(key=cjobs.start_time)
-        out += [j["metadata"]["name"] for j in done[:max(0, len(done) - limit)]]
+        out += [j["metadata"]["name"] for j in done[: max(0, len(done) - limit)]]
     return out
 
 

@@ -12,8 +12,8 @@ of its own; the next reconcile of the others finds them missing and makes them).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from berth.platform.errors import AlreadyExists, BerthError
 from berth.platform.resources import registry
@@ -41,7 +41,7 @@ def create_jobs(client: Client, jobs: list[dict], chunk: int = CHUNK) -> Iterato
     for start in range(0, len(jobs), max(1, chunk)):
         part: list[Made] = []
         with client.batch():
-            for job in jobs[start:start + chunk]:
+            for job in jobs[start : start + chunk]:
                 try:
                     part.append(Made(job=client.create(registry.JOB, job)))
                 except AlreadyExists:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from berth.platform.resources.meta import dig, parse_time, rfc3339
 
@@ -18,12 +18,19 @@ def job_name(cronjob_name: str, scheduled: datetime) -> str:
 
 def owner_reference(cj: dict) -> dict:
     md = cj["metadata"]
-    return {"apiVersion": "batch/v1", "kind": "CronJob", "name": md["name"], "uid": md["uid"],
-            "controller": True, "blockOwnerDeletion": True}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "name": md["name"],
+        "uid": md["uid"],
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
 
 
-def build_job(cj: dict, scheduled: datetime, *, name: str | None = None,
-              manual: bool = False) -> dict:
+def build_job(
+    cj: dict, scheduled: datetime, *, name: str | None = None, manual: bool = False
+) -> dict:
     """The Job of one run from ``spec.jobTemplate`` (Kubernetes ``getJobFromTemplate2``)."""
     template = copy.deepcopy(dig(cj, "spec", "jobTemplate") or {})
     tmeta = template.get("metadata") or {}
@@ -39,8 +46,12 @@ def build_job(cj: dict, scheduled: datetime, *, name: str | None = None,
         "annotations": annotations,
         "ownerReferences": [owner_reference(cj)],
     }
-    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": metadata,
-            "spec": template.get("spec") or {}}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": metadata,
+        "spec": template.get("spec") or {},
+    }
 
 
 def scheduled_time(job: dict) -> datetime | None:
@@ -55,7 +66,7 @@ def scheduled_time(job: dict) -> datetime | None:
 
 
 def finish_state(job: dict) -> str | None:
-    """"Complete" or "Failed" once the Job finished; None while it runs."""
+    """ "Complete" or "Failed" once the Job finished; None while it runs."""
     for cond in dig(job, "status", "conditions") or []:
         if cond.get("status") == "True" and cond.get("type") in ("Complete", "Failed"):
             return cond["type"]
@@ -73,18 +84,25 @@ def finish_time(job: dict) -> datetime | None:
 
 def start_time(job: dict) -> datetime:
     moment = dig(job, "status", "startTime") or dig(job, "metadata", "creationTimestamp")
-    return parse_time(moment) if moment else datetime.min.replace(tzinfo=timezone.utc)
+    return parse_time(moment) if moment else datetime.min.replace(tzinfo=UTC)
 
 
 def owned_by(job: dict, cj: dict) -> bool:
     uid = cj["metadata"].get("uid")
-    return any(ref.get("controller") and ref.get("uid") == uid
-               for ref in dig(job, "metadata", "ownerReferences") or [])
+    return any(
+        ref.get("controller") and ref.get("uid") == uid
+        for ref in dig(job, "metadata", "ownerReferences") or []
+    )
 
 
 def job_ref(job: dict) -> dict:
     """A reference for ``status.active`` (without resourceVersion: a Job's progress is no
     reason to rewrite its CronJob)."""
     md = job["metadata"]
-    return {"apiVersion": "batch/v1", "kind": "Job", "name": md["name"],
-            "namespace": md.get("namespace") or "default", "uid": md.get("uid")}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "name": md["name"],
+        "namespace": md.get("namespace") or "default",
+        "uid": md.get("uid"),
+    }

@@ -12,15 +12,20 @@ from __future__ import annotations
 
 import zoneinfo
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from berth.platform.resources.validation import cron
 
 # Beyond this many missed times the count stops (the most recent one is still found).
 MISSED_CAP = 100
 # Windows searched back from now for the most recent time when more than MISSED_CAP were missed.
-_LOOKBACK = (timedelta(hours=1), timedelta(days=1), timedelta(days=32), timedelta(days=367),
-             timedelta(days=366 * 5))
+_LOOKBACK = (
+    timedelta(hours=1),
+    timedelta(days=1),
+    timedelta(days=32),
+    timedelta(days=367),
+    timedelta(days=366 * 5),
+)
 
 
 class UnknownZone(ValueError):
@@ -29,7 +34,7 @@ class UnknownZone(ValueError):
 
 def zone_of(name: str | None) -> tzinfo:
     if not name or name == "UTC":
-        return timezone.utc
+        return UTC
     try:
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError) as exc:
@@ -54,15 +59,19 @@ def next_time(schedule: cron.CronSchedule, zone: tzinfo, after: datetime) -> dat
         local = schedule.next_after(local)
         if local is None:
             return None
-        later = [m for m in (_to_utc(local, zone, 0), _to_utc(local, zone, 1))
-                 if m is not None and m > after]
+        later = [
+            m
+            for m in (_to_utc(local, zone, 0), _to_utc(local, zone, 1))
+            if m is not None and m > after
+        ]
         if later:
             return min(later)
     return None
 
 
-def unmet_times(schedule: cron.CronSchedule, zone: tzinfo, earliest: datetime,
-                now: datetime) -> Unmet:
+def unmet_times(
+    schedule: cron.CronSchedule, zone: tzinfo, earliest: datetime, now: datetime
+) -> Unmet:
     """The schedule times after ``earliest`` and at or before ``now``."""
     count, last, t = 0, None, earliest
     while True:
@@ -74,8 +83,9 @@ def unmet_times(schedule: cron.CronSchedule, zone: tzinfo, earliest: datetime,
             return Unmet(_most_recent(schedule, zone, earliest, now), count, True)
 
 
-def _most_recent(schedule: cron.CronSchedule, zone: tzinfo, earliest: datetime,
-                 now: datetime) -> datetime | None:
+def _most_recent(
+    schedule: cron.CronSchedule, zone: tzinfo, earliest: datetime, now: datetime
+) -> datetime | None:
     for window in _LOOKBACK:
         start = max(earliest, now - window)
         last, t = None, start
@@ -92,7 +102,7 @@ def _most_recent(schedule: cron.CronSchedule, zone: tzinfo, earliest: datetime,
 def _to_utc(local: datetime, zone: tzinfo, fold: int) -> datetime | None:
     """The UTC instant of a naive wall time in ``zone`` (``fold`` 1: the second of two
     instants with that wall time); None when that wall time does not exist there."""
-    moment = local.replace(tzinfo=zone, fold=fold).astimezone(timezone.utc)
+    moment = local.replace(tzinfo=zone, fold=fold).astimezone(UTC)
     back = moment.astimezone(zone)
     if back.replace(tzinfo=None, fold=0) != local.replace(fold=0):
         return None

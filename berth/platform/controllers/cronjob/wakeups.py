@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable, Hashable
+from collections.abc import Callable, Hashable
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.combining import OrTrigger
@@ -38,13 +38,16 @@ def trigger_for(schedule: str, zone_name: str | None):
     ``UnknownZone``."""
     parsed = cron.parse(schedule)
     zone = zone_of(parsed.zone or zone_name)
-    common = dict(minute=_list(parsed.minutes), hour=_list(parsed.hours),
-                  month=_list(parsed.months), timezone=zone)
+    common = dict(
+        minute=_list(parsed.minutes),
+        hour=_list(parsed.hours),
+        month=_list(parsed.months),
+        timezone=zone,
+    )
     days, weekdays = _list(parsed.days), ",".join(_DAY_NAMES[d] for d in sorted(parsed.weekdays))
     if parsed.any_day or parsed.any_weekday:
         return CronTrigger(day=days, day_of_week=weekdays, **common)
-    return OrTrigger([CronTrigger(day=days, **common),
-                      CronTrigger(day_of_week=weekdays, **common)])
+    return OrTrigger([CronTrigger(day=days, **common), CronTrigger(day_of_week=weekdays, **common)])
 
 
 def _list(values: frozenset[int]) -> str:
@@ -59,11 +62,13 @@ class Wakeups:
 
     def __init__(self, wake: Callable[[list[Hashable]], None]):
         self._wake = wake
-        self._seen: dict[Hashable, tuple] = {}                 # key -> (schedule, zone)
-        self._groups: dict[tuple, dict[Hashable, None]] = {}   # (schedule, zone) -> keys
+        self._seen: dict[Hashable, tuple] = {}  # key -> (schedule, zone)
+        self._groups: dict[tuple, dict[Hashable, None]] = {}  # (schedule, zone) -> keys
         self._lock = threading.Lock()
-        self._scheduler = BackgroundScheduler(timezone="UTC", job_defaults={
-            "misfire_grace_time": None, "coalesce": True, "max_instances": 1000})
+        self._scheduler = BackgroundScheduler(
+            timezone="UTC",
+            job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1000},
+        )
 
     def start(self) -> None:
         self._scheduler.start()
@@ -86,8 +91,11 @@ class Wakeups:
 
     def _sync(self, key: tuple[str, str], cj: dict | None) -> None:
         wanted = None
-        if cj is not None and not dig(cj, "spec", "suspend") \
-                and not dig(cj, "metadata", "deletionTimestamp"):
+        if (
+            cj is not None
+            and not dig(cj, "spec", "suspend")
+            and not dig(cj, "metadata", "deletionTimestamp")
+        ):
             wanted = (dig(cj, "spec", "schedule"), dig(cj, "spec", "timeZone"))
         old = self._seen.get(key)
         if old == wanted:
@@ -108,8 +116,9 @@ class Wakeups:
             # The controller records why (an Event); there is nothing to wake up for.
             log.info("cronjob %s: no trigger (%s)", "/".join(key), exc)
             return
-        self._scheduler.add_job(self._fire, trigger, args=[wanted], id=_group_id(wanted),
-                                replace_existing=True)
+        self._scheduler.add_job(
+            self._fire, trigger, args=[wanted], id=_group_id(wanted), replace_existing=True
+        )
 
     def _leave(self, key: Hashable, wanted: tuple) -> None:
         del self._seen[key]

@@ -5,8 +5,8 @@ deletions, the status write, finalizer removals, creations, events; everything a
 deletions commits as one transaction (a deletion may release and then delete the same pod,
 and a batch reads only committed state, so deletions commit one by one first). The first
 error stops the rest and propagates: the runner retries the key with backoff and the next
-sync plans again from the store, which is always safe. Writes that find their pod already gone (or replaced
-under the same name) count as done.
+sync plans again from the store, which is always safe. Writes that find their pod already
+gone (or replaced under the same name) count as done.
 """
 
 from __future__ import annotations
@@ -54,8 +54,13 @@ def apply_plan(
     with client.batch():
         # 2. The status.
         if result.write_status:
-            client.update(registry.JOB, {**job, "status": result.status}, namespace,
-                          md["name"], subresource="status")
+            client.update(
+                registry.JOB,
+                {**job, "status": result.status},
+                namespace,
+                md["name"],
+                subresource="status",
+            )
 
         # 3. Finalizers of pods the written status now accounts for.
         for ref in result.remove_finalizers:
@@ -104,8 +109,9 @@ def release_finalizer(client: Client, namespace: str, ref: PodRef) -> None:
         pass
 
 
-def _delete_pod(client: Client, recorder: EventRecorder, job: dict, namespace: str,
-                deletion: Deletion) -> None:
+def _delete_pod(
+    client: Client, recorder: EventRecorder, job: dict, namespace: str, deletion: Deletion
+) -> None:
     try:
         client.delete(registry.POD, namespace, deletion.name, preconditions={"uid": deletion.uid})
     except NotFound:

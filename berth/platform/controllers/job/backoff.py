@@ -36,8 +36,9 @@ class JobTracking:
 
 def delay(failures: int) -> timedelta:
     """The wait after ``failures`` consecutive failures: 0, 10s, 20s, 40s, ... up to 10 min."""
-    return timedelta(seconds=exponential(failures, DEFAULT_BACKOFF.total_seconds(),
-                                         MAX_BACKOFF.total_seconds()))
+    return timedelta(
+        seconds=exponential(failures, DEFAULT_BACKOFF.total_seconds(), MAX_BACKOFF.total_seconds())
+    )
 
 
 def remaining(failures: int, last_failure: datetime | None, now: datetime) -> timedelta:
@@ -51,7 +52,9 @@ def remaining_for(record: JobTracking, now: datetime) -> timedelta:
     return remaining(record.failures_after_last_success, record.last_failure_time, now)
 
 
-def next_record(record: JobTracking, succeeded: Sequence[dict], failed: Sequence[dict]) -> JobTracking:
+def next_record(
+    record: JobTracking, succeeded: Sequence[dict], failed: Sequence[dict]
+) -> JobTracking:
     """Kubernetes ``newBackoffRecord``: fold the pods that finished since the last sync.
 
     A success resets the count; failures that finished after the newest success start it again.

@@ -53,7 +53,11 @@ def ensure(
         if status == "False":
             return conditions, False
         return [*conditions, new_condition(kind, status, reason, message, now)], True
-    if (current.get("status"), current.get("reason"), current.get("message")) == (status, reason, message):
+    if (current.get("status"), current.get("reason"), current.get("message")) == (
+        status,
+        reason,
+        message,
+    ):
         return conditions, False
     replacement = new_condition(kind, status, reason, message, now)
     if current.get("status") == status and current.get("lastTransitionTime"):

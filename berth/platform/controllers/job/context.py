@@ -29,7 +29,9 @@ class SyncContext:
     prev_succeeded_indexes: set[int] = field(default_factory=set)
     succeeded_indexes: set[int] = field(default_factory=set)
     failed_indexes: set[int] | None = None  # only with backoffLimitPerIndex
-    delayed: dict[int, dict] = field(default_factory=dict)  # index -> failed pod awaiting replacement
+    delayed: dict[int, dict] = field(
+        default_factory=dict
+    )  # index -> failed pod awaiting replacement
     finished: dict | None = None  # the condition that ends the Job, once decided
 
 
@@ -40,16 +42,26 @@ def _not_yet_counted(spec: JobSpec, pod: dict, uncounted: set[str]) -> bool:
     return not spec.indexed or pod_state.valid_index(pod, spec.completions) is not None
 
 
-def observe(spec: JobSpec, status: dict, pods: list[dict], now: datetime, record: JobTracking) -> SyncContext:
+def observe(
+    spec: JobSpec, status: dict, pods: list[dict], now: datetime, record: JobTracking
+) -> SyncContext:
     active = [p for p in pods if pod_state.is_active(p)]
     uncounted = status.get("uncountedTerminatedPods") or {}
     uncounted_succeeded = set(uncounted.get("succeeded") or [])
     uncounted_failed = set(uncounted.get("failed") or [])
     new_succeeded = [
-        p for p in pods if _not_yet_counted(spec, p, uncounted_succeeded) and pod_state.phase(p) == keys.SUCCEEDED
+        p
+        for p in pods
+        if _not_yet_counted(spec, p, uncounted_succeeded) and pod_state.phase(p) == keys.SUCCEEDED
     ]
-    new_failed = [p for p in pods if _not_yet_counted(spec, p, uncounted_failed) and pod_state.is_failed(p, spec)]
-    counted_failures = sum(1 for p in new_failed if pod_failure_policy.match(spec.pod_failure_policy, p).counts)
+    new_failed = [
+        p
+        for p in pods
+        if _not_yet_counted(spec, p, uncounted_failed) and pod_state.is_failed(p, spec)
+    ]
+    counted_failures = sum(
+        1 for p in new_failed if pod_failure_policy.match(spec.pod_failure_policy, p).counts
+    )
     ctx = SyncContext(
         spec=spec,
         now=now,

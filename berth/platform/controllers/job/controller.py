@@ -22,10 +22,9 @@ import copy
 import logging
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from berth.platform.controllers.informers import Informer, InformerHub
@@ -92,8 +91,13 @@ def pod_selector(job: Job) -> str:
 class JobController:
     name = "job-controller"
 
-    def __init__(self, client: Client, recorder: EventRecorder,
-                 clock: Callable[[], datetime] = utcnow, rng: random.Random | None = None):
+    def __init__(
+        self,
+        client: Client,
+        recorder: EventRecorder,
+        clock: Callable[[], datetime] = utcnow,
+        rng: random.Random | None = None,
+    ):
         self.client = client
         self.recorder = recorder
         self.clock = clock
@@ -134,10 +138,13 @@ class JobController:
         if old is not None and new is not None:
             old_ref = _job_ref(old)
             if old_ref is not None and old_ref != ref:
-                self._enqueue((namespace, old_ref["name"]))  # released or re-owned: sync the old Job
+                self._enqueue(
+                    (namespace, old_ref["name"])
+                )  # released or re-owned: sync the old Job
         if ref is not None and self._live_job(namespace, ref) is not None:
-            self._enqueue((namespace, ref["name"]), POD_UPDATE_BATCH_S if on_its_way(old, new)
-                          else 0.0)
+            self._enqueue(
+                (namespace, ref["name"]), POD_UPDATE_BATCH_S if on_its_way(old, new) else 0.0
+            )
             return
         if new is not None and pod_state.has_tracking_finalizer(new):
             if ref is not None or controller_of(new) is None:
@@ -171,11 +178,17 @@ class JobController:
         uid = job["metadata"]["uid"]
         pods = self._pods_of(job)
         result = plan(job, pods, self.clock(), self._remembered(key, uid), rng=self.rng)
-        writes = bool(result.write_status or result.create or result.delete
-                      or result.remove_finalizers)
+        writes = bool(
+            result.write_status or result.create or result.delete or result.remove_finalizers
+        )
         try:
-            apply_plan(self.client, self.recorder, job, result,
-                       lambda tracking: self._remember(key, uid, tracking))
+            apply_plan(
+                self.client,
+                self.recorder,
+                job,
+                result,
+                lambda tracking: self._remember(key, uid, tracking),
+            )
         finally:
             if writes:  # also after a partial apply: what was written must be seen first
                 self._expect(key, self.client.db.current_rv())
@@ -207,16 +220,21 @@ class JobController:
         if cached is None or not conditions.is_finished(cached.get("status") or {}):
             return False
         uid = cached["metadata"].get("uid", "")
-        return not any(keys.TRACKING_FINALIZER in (p["metadata"].get("finalizers") or [])
-                       for p in self._pods.by_index(CONTROLLER_UID_INDEX, uid))
+        return not any(
+            keys.TRACKING_FINALIZER in (p["metadata"].get("finalizers") or [])
+            for p in self._pods.by_index(CONTROLLER_UID_INDEX, uid)
+        )
 
     def _pods_of(self, job: Job) -> list[dict]:
         """Every pod the Job controls and selects, from the cache (copies)."""
         md = job["metadata"]
         selector = selectors.parse(pod_selector(job))
-        return [copy.deepcopy(p) for p in self._pods.by_index(CONTROLLER_UID_INDEX, md["uid"])
-                if p["metadata"].get("namespace", "") == md.get("namespace", "")
-                and selector.matches(p["metadata"].get("labels") or {})]
+        return [
+            copy.deepcopy(p)
+            for p in self._pods.by_index(CONTROLLER_UID_INDEX, md["uid"])
+            if p["metadata"].get("namespace", "") == md.get("namespace", "")
+            and selector.matches(p["metadata"].get("labels") or {})
+        ]
 
     def _release_orphan(self, key: OrphanPod) -> None:
         """Kubernetes ``syncOrphanPod``: drop the finalizer unless a live, unfinished Job that
@@ -258,8 +276,9 @@ def on_its_way(old: Pod | None, new: Pod | None) -> bool:
         return False
     before, after = old["metadata"], new["metadata"]
     return not after.get("deletionTimestamp") and all(
-        before.get(k) == after.get(k) for k in ("finalizers", "labels", "ownerReferences",
-                                                "deletionTimestamp", "uid"))
+        before.get(k) == after.get(k)
+        for k in ("finalizers", "labels", "ownerReferences", "deletionTimestamp", "uid")
+    )
 
 
 def _orphan_key(pod: Pod) -> OrphanPod:

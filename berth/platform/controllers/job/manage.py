@@ -37,7 +37,9 @@ def manage(ctx: SyncContext, job: dict, rng: random.Random) -> Manage:
     if spec.suspend:
         return Manage(0, delete=pods_for_removal(spec, ctx.active_pods, active))
     want = want_active(ctx)
-    excess = pods_for_removal(spec, ctx.active_pods, max(active - want, 0))[: keys.MAX_POD_CREATE_DELETE_PER_SYNC]
+    excess = pods_for_removal(spec, ctx.active_pods, max(active - want, 0))[
+        : keys.MAX_POD_CREATE_DELETE_PER_SYNC
+    ]
     if excess:
         # Deleting and creating in one sync could fight (an Indexed Job with a repeated index
         # needs both); Kubernetes deletes first and creates on a later sync.
@@ -51,7 +53,10 @@ def manage(ctx: SyncContext, job: dict, rng: random.Random) -> Manage:
         if wait > timedelta(0):
             return Manage(active, wait=wait)
     if not spec.indexed:
-        return Manage(active + missing, create=_named([pod_for(job, None, rng) for _ in range(missing)], ctx, rng))
+        return Manage(
+            active + missing,
+            create=_named([pod_for(job, None, rng) for _ in range(missing)], ctx, rng),
+        )
     chosen = first_pending_indexes(ctx, missing)
     wait = None
     if spec.per_index:

@@ -22,7 +22,9 @@ def is_index_failed(spec: JobSpec, pod: dict) -> bool:
     verdict = pod_failure_policy.match(spec.pod_failure_policy, pod)
     if verdict.action == keys.FAIL_INDEX:
         return True
-    return verdict.counts and pod_state.index_failure_count(pod) >= (spec.backoff_limit_per_index or 0)
+    return verdict.counts and pod_state.index_failure_count(pod) >= (
+        spec.backoff_limit_per_index or 0
+    )
 
 
 def failed_indexes(spec: JobSpec, previous: str | None, pods: Iterable[dict]) -> set[int]:
@@ -30,7 +32,11 @@ def failed_indexes(spec: JobSpec, previous: str | None, pods: Iterable[dict]) ->
     result = indexes.parse(previous, spec.completions)
     for pod in pods:
         index = pod_state.valid_index(pod, spec.completions)
-        if index is not None and pod_state.has_tracking_finalizer(pod) and is_index_failed(spec, pod):
+        if (
+            index is not None
+            and pod_state.has_tracking_finalizer(pod)
+            and is_index_failed(spec, pod)
+        ):
             result.add(index)
     return result
 
@@ -54,7 +60,11 @@ def delayed_deletions(
     latest: dict[int, dict] = {}
     for pod in pods:
         index = pod_state.valid_index(pod, spec.completions)
-        if index is None or not pod_state.has_tracking_finalizer(pod) or not pod_state.is_failed(pod, spec):
+        if (
+            index is None
+            or not pod_state.has_tracking_finalizer(pod)
+            or not pod_state.is_failed(pod, spec)
+        ):
             continue
         if index in succeeded or index in failed or index in active_indexes:
             continue
@@ -82,4 +92,6 @@ def remaining_backoff(replaced: dict | None, now: datetime) -> timedelta:
     """How long an index waits before its replacement (Kubernetes ``getRemainingTimePerIndex``)."""
     if replaced is None:
         return timedelta(0)
-    return backoff.remaining(absolute_failure_count(replaced) + 1, pod_state.finished_time(replaced), now)
+    return backoff.remaining(
+        absolute_failure_count(replaced) + 1, pod_state.finished_time(replaced), now
+    )

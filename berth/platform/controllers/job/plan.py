@@ -98,7 +98,9 @@ def plan(
         held = [_ref(p) for p in pods if pod_state.has_tracking_finalizer(p)]
         return Plan(status=status, remove_finalizers=held)
     if not spec.known_completion_mode or (spec.indexed and spec.completions is None):
-        warning = Event(WARNING, "UnknownCompletionMode", "Skipped Job sync because completion mode is unknown")
+        warning = Event(
+            WARNING, "UnknownCompletionMode", "Skipped Job sync because completion mode is unknown"
+        )
         return Plan(status=status, events=[warning], tracking=record)
 
     # 2. Observe the pods; start the clock on the first sync of a Job that is not suspended.
@@ -137,7 +139,9 @@ def plan(
     return result
 
 
-def _act(ctx: SyncContext, job: dict, rng: random.Random, status: dict, result: Plan, waits: list) -> int:
+def _act(
+    ctx: SyncContext, job: dict, rng: random.Random, status: dict, result: Plan, waits: list
+) -> int:
     """Delete or create pods and handle suspension; returns the number of active pods after."""
     spec = ctx.spec
     if ctx.finished is not None:
@@ -153,13 +157,18 @@ def _act(ctx: SyncContext, job: dict, rng: random.Random, status: dict, result: 
         _delete(ctx, outcome.delete, True, result)
         result.create = outcome.create
         result.events.extend(
-            Event(NORMAL, "SuccessfulCreate", f"Created pod: {pod_state.pod_name(p)}") for p in outcome.create
+            Event(NORMAL, "SuccessfulCreate", f"Created pod: {pod_state.pod_name(p)}")
+            for p in outcome.create
         )
         if outcome.wait is not None:
             waits.append(max(outcome.wait, MIN_REQUEUE))
     if _complete(spec, ctx.succeeded, active):
         ctx.finished = conditions.new_condition(
-            keys.SUCCESS_CRITERIA_MET, "True", keys.COMPLETIONS_REACHED, keys.COMPLETIONS_REACHED_MESSAGE, ctx.now
+            keys.SUCCESS_CRITERIA_MET,
+            "True",
+            keys.COMPLETIONS_REACHED,
+            keys.COMPLETIONS_REACHED_MESSAGE,
+            ctx.now,
         )
     elif managed:
         _suspension(spec, ctx.now, status, result)
@@ -178,7 +187,9 @@ def _complete(spec: JobSpec, succeeded: int, active: int) -> bool:
 def _delete(ctx: SyncContext, pods: list[dict], release: bool, result: Plan) -> None:
     for pod in pods:
         result.delete.append(Deletion(pod_state.pod_name(pod), pod_state.uid(pod), release))
-        result.events.append(Event(NORMAL, "SuccessfulDelete", f"Deleted pod: {pod_state.pod_name(pod)}"))
+        result.events.append(
+            Event(NORMAL, "SuccessfulDelete", f"Deleted pod: {pod_state.pod_name(pod)}")
+        )
     ctx.ready -= sum(1 for p in pods if pod_state.is_ready(p))
     ctx.terminating += len(pods)
 
@@ -186,14 +197,18 @@ def _delete(ctx: SyncContext, pods: list[dict], release: bool, result: Plan) -> 
 def _suspension(spec: JobSpec, now: datetime, status: dict, result: Plan) -> None:
     conds = status.get("conditions") or []
     if spec.suspend:
-        conds, changed = conditions.ensure(conds, keys.SUSPENDED, "True", keys.JOB_SUSPENDED, "Job suspended", now)
+        conds, changed = conditions.ensure(
+            conds, keys.SUSPENDED, "True", keys.JOB_SUSPENDED, "Job suspended", now
+        )
         # Kubernetes 1.35+ clears startTime while suspended: activeDeadlineSeconds measures
         # continuous activity, and the pod template may be edited before the Job resumes.
         status.pop("startTime", None)
         if changed:
             result.events.append(Event(NORMAL, "Suspended", "Job suspended"))
     else:
-        conds, changed = conditions.ensure(conds, keys.SUSPENDED, "False", keys.JOB_RESUMED, "Job resumed", now)
+        conds, changed = conditions.ensure(
+            conds, keys.SUSPENDED, "False", keys.JOB_RESUMED, "Job resumed", now
+        )
         if changed:
             result.events.append(Event(NORMAL, "Resumed", "Job resumed"))
             status["startTime"] = rfc3339(now)
@@ -205,7 +220,13 @@ def _finished_events(spec: JobSpec, status: dict, final: dict) -> list[Event]:
         return [Event(WARNING, final.get("reason", ""), final.get("message", ""))]
     events = []
     if spec.completions is not None and (status.get("succeeded") or 0) > spec.completions:
-        events.append(Event(WARNING, "TooManySucceededPods", "Too many succeeded pods running after completion count reached"))
+        events.append(
+            Event(
+                WARNING,
+                "TooManySucceededPods",
+                "Too many succeeded pods running after completion count reached",
+            )
+        )
     events.append(Event(NORMAL, "Completed", "Job completed"))
     return events
 

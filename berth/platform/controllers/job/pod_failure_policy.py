@@ -47,8 +47,10 @@ def match(policy: dict | None, pod: dict) -> PolicyMatch:
             cond = _matching_condition(pod, rule["onPodConditions"])
             if cond is None:
                 continue
-            message = (f"Pod {namespace}/{name} has condition {cond.get('type')} matching "
-                       f"{action} rule at index {position}")
+            message = (
+                f"Pod {namespace}/{name} has condition {cond.get('type')} matching "
+                f"{action} rule at index {position}"
+            )
         else:
             continue
         if action == keys.IGNORE:
@@ -90,6 +92,8 @@ def _matching_condition(pod: dict, patterns: list[dict]) -> dict | None:
     for cond in dig(pod, "status", "conditions") or []:
         for pattern in patterns:
             # The API server defaults a pattern's status to "True".
-            if cond.get("type") == pattern.get("type") and cond.get("status") == (pattern.get("status") or "True"):
+            if cond.get("type") == pattern.get("type") and cond.get("status") == (
+                pattern.get("status") or "True"
+            ):
                 return cond
     return None

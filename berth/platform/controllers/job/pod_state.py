@@ -118,7 +118,10 @@ def restart_count(pod: dict) -> int:
 
 
 def _max_restarts(pod: dict) -> int:
-    return max((s.get("restartCount") or 0 for s in dig(pod, "status", "containerStatuses") or []), default=0)
+    return max(
+        (s.get("restartCount") or 0 for s in dig(pod, "status", "containerStatuses") or []),
+        default=0,
+    )
 
 
 def _time(text: str | None) -> datetime | None:
@@ -132,10 +135,14 @@ def finished_time(pod: dict) -> datetime:
     else the deletion moment (deletionTimestamp less the grace period); else its creation.
     """
     sidecars = {
-        c.get("name") for c in dig(pod, "spec", "initContainers") or [] if c.get("restartPolicy") == "Always"
+        c.get("name")
+        for c in dig(pod, "spec", "initContainers") or []
+        if c.get("restartPolicy") == "Always"
     }
     statuses = list(dig(pod, "status", "containerStatuses") or [])
-    statuses += [s for s in dig(pod, "status", "initContainerStatuses") or [] if s.get("name") in sidecars]
+    statuses += [
+        s for s in dig(pod, "status", "initContainerStatuses") or [] if s.get("name") in sidecars
+    ]
     ends = [_time(dig(s, "state", "terminated", "finishedAt")) for s in statuses]
     known = [end for end in ends if end is not None]
     if ends and len(known) == len(ends):

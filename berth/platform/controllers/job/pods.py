@@ -120,7 +120,10 @@ def _add_index_env(container: dict) -> None:
         {
             "name": keys.COMPLETION_INDEX_ENV,
             "valueFrom": {
-                "fieldRef": {"apiVersion": "v1", "fieldPath": f"metadata.labels['{keys.COMPLETION_INDEX}']"}
+                "fieldRef": {
+                    "apiVersion": "v1",
+                    "fieldPath": f"metadata.labels['{keys.COMPLETION_INDEX}']",
+                }
             },
         }
     )

@@ -59,7 +59,10 @@ class JobSpec:
         Kubernetes forces this whenever a pod failure policy is set: the policy must see how the
         pod actually ended before the controller decides anything about it.
         """
-        return self.pod_replacement_policy == keys.REPLACE_FAILED or self.pod_failure_policy is not None
+        return (
+            self.pod_replacement_policy == keys.REPLACE_FAILED
+            or self.pod_failure_policy is not None
+        )
 
 
 def job_spec(job: dict) -> JobSpec:

@@ -59,8 +59,12 @@ def track(ctx: SyncContext, status: dict) -> Tracked:
     uncounted = status.get("uncountedTerminatedPods") or {}
     succeeded = [u for u in uncounted.get("succeeded") or [] if u in held]
     failed = [u for u in uncounted.get("failed") or [] if u in held]
-    status["succeeded"] = (status.get("succeeded") or 0) + len(uncounted.get("succeeded") or []) - len(succeeded)
-    status["failed"] = (status.get("failed") or 0) + len(uncounted.get("failed") or []) - len(failed)
+    status["succeeded"] = (
+        (status.get("succeeded") or 0) + len(uncounted.get("succeeded") or []) - len(succeeded)
+    )
+    status["failed"] = (
+        (status.get("failed") or 0) + len(uncounted.get("failed") or []) - len(failed)
+    )
 
     # Step 1: record pods that finished since.
     fails_all = ctx.finished is not None and ctx.finished.get("type") != keys.SUCCESS_CRITERIA_MET
@@ -125,7 +129,9 @@ def settle(ctx: SyncContext, status: dict, tracked: Tracked) -> dict | None:
         reason, message = found.get("reason", ""), found.get("message", "")
         if kind == keys.FAILURE_TARGET:
             conds.append(found)
-            final = conditions.new_condition(keys.FAILED_CONDITION, "True", reason, message, ctx.now)
+            final = conditions.new_condition(
+                keys.FAILED_CONDITION, "True", reason, message, ctx.now
+            )
         elif kind == keys.SUCCESS_CRITERIA_MET:
             if not conditions.is_true(conds, keys.SUCCESS_CRITERIA_MET):
                 conds.append(found)

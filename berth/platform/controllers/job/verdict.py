@@ -26,7 +26,11 @@ def decide(ctx: SyncContext, status: dict) -> timedelta | None:
         target = conditions.find(conds, keys.FAILURE_TARGET)
         if target is not None and target.get("status") == "True":
             finished = conditions.new_condition(
-                keys.FAILED_CONDITION, "True", target.get("reason", ""), target.get("message", ""), now
+                keys.FAILED_CONDITION,
+                "True",
+                target.get("reason", ""),
+                target.get("message", ""),
+                now,
             )
         elif (message := fail_job_message(spec, ctx.pods)) is not None:
             finished = _failure(keys.POD_FAILURE_POLICY, message, now)
@@ -52,9 +56,13 @@ def _indexed_verdict(ctx: SyncContext) -> dict | None:
             return _failure(keys.MAX_FAILED_INDEXES_EXCEEDED, keys.MAX_FAILED_INDEXES_MESSAGE, now)
         if failed and len(failed) + len(ctx.succeeded_indexes) >= (spec.completions or 0):
             return _failure(keys.FAILED_INDEXES, keys.FAILED_INDEXES_MESSAGE, now)
-    message = success_policy.match(spec.success_policy, spec.completions or 0, ctx.succeeded_indexes)
+    message = success_policy.match(
+        spec.success_policy, spec.completions or 0, ctx.succeeded_indexes
+    )
     if message is not None:
-        return conditions.new_condition(keys.SUCCESS_CRITERIA_MET, "True", keys.SUCCESS_POLICY, message, now)
+        return conditions.new_condition(
+            keys.SUCCESS_CRITERIA_MET, "True", keys.SUCCESS_POLICY, message, now
+        )
     return None
 
 
@@ -83,7 +91,9 @@ def past_backoff_limit_on_failure(spec: JobSpec, pods: list[dict]) -> bool:
     if spec.restart_policy != "OnFailure":
         return False
     restarts = sum(
-        pod_state.restart_count(p) for p in pods if pod_state.phase(p) in (keys.RUNNING, keys.PENDING)
+        pod_state.restart_count(p)
+        for p in pods
+        if pod_state.phase(p) in (keys.RUNNING, keys.PENDING)
     )
     if spec.backoff_limit == 0:
         return restarts > 0

@@ -72,17 +72,18 @@ def _ref_key(pv: dict) -> list[str]:
 
 
 def external_provisioning(provisioner: str) -> str:
-    return (f"Waiting for a volume to be created either by the external provisioner "
-            f"'{provisioner}' or manually by the system administrator. If volume creation is "
-            f"delayed, please verify that the provisioner is running and correctly "
-            f"registered.")
+    return (
+        f"Waiting for a volume to be created either by the external provisioner "
+        f"'{provisioner}' or manually by the system administrator. If volume creation is "
+        f"delayed, please verify that the provisioner is running and correctly "
+        f"registered."
+    )
 
 
 class VolumeBinder:
     name = "persistentvolume-binder"
 
-    def __init__(self, client: Client, recorder: EventRecorder,
-                 provisioner: LocalPathProvisioner):
+    def __init__(self, client: Client, recorder: EventRecorder, provisioner: LocalPathProvisioner):
         self.client = client
         self.recorder = recorder
         self.provisioner = provisioner
@@ -140,8 +141,9 @@ class VolumeBinder:
         if key == RESCAN:
             for claim in self.claims.list():
                 if dig(claim, "status", "phase") != "Bound":
-                    self._enqueue(("claim", claim["metadata"]["namespace"],
-                                   claim["metadata"]["name"]))
+                    self._enqueue(
+                        ("claim", claim["metadata"]["namespace"], claim["metadata"]["name"])
+                    )
             return None
         if key[0] == "claim":
             return self.sync_claim(key[1], key[2])
@@ -163,15 +165,24 @@ class VolumeBinder:
     def _sync_bound_claim(self, claim: dict) -> float | None:
         volume_name_ = dig(claim, "spec", "volumeName")
         if not volume_name_:
-            return self._lost(claim, "ClaimLost", "Bound claim has lost reference to "
-                              "PersistentVolume. Data on the volume is lost!")
+            return self._lost(
+                claim,
+                "ClaimLost",
+                "Bound claim has lost reference to PersistentVolume. Data on the volume is lost!",
+            )
         pv = self.client.try_get(PV, "", volume_name_)
         if pv is None:
-            return self._lost(claim, "ClaimLost", "Bound claim has lost its PersistentVolume. "
-                              "Data on the volume is lost!")
+            return self._lost(
+                claim,
+                "ClaimLost",
+                "Bound claim has lost its PersistentVolume. Data on the volume is lost!",
+            )
         if dig(pv, "spec", "claimRef") and not is_reserved_for(pv, claim):
-            return self._lost(claim, "ClaimMisbound", "Two claims are bound to the same "
-                              "volume, this one is bound incorrectly")
+            return self._lost(
+                claim,
+                "ClaimMisbound",
+                "Two claims are bound to the same volume, this one is bound incorrectly",
+            )
         self.bind(claim, pv)
         return None
 
@@ -196,23 +207,26 @@ class VolumeBinder:
             self._pending(claim, "Normal", "FailedBinding", NO_CLASS)
             return None
         if sc is None:
-            self._pending(claim, "Warning", "ProvisioningFailed",
-                          f'storageclass.storage.k8s.io "{class_name}" not found')
+            self._pending(
+                claim,
+                "Warning",
+                "ProvisioningFailed",
+                f'storageclass.storage.k8s.io "{class_name}" not found',
+            )
             return None
         if claim.get("spec", {}).get("selector") is not None:
-            self._pending(claim, "Warning", "ProvisioningFailed",
-                          "claim Selector is not supported")
+            self._pending(claim, "Warning", "ProvisioningFailed", "claim Selector is not supported")
             return None
         provisioner = sc.get("provisioner") or ""
         if provisioner == LOCAL_PATH:
             return self._provision(claim, sc)
         if provisioner == NO_PROVISIONER:
-            self._pending(claim, "Normal", "FailedBinding",
-                          "no persistent volumes available for this claim")
+            self._pending(
+                claim, "Normal", "FailedBinding", "no persistent volumes available for this claim"
+            )
             return None
         self._annotate_provisioner(claim, provisioner)
-        self._pending(claim, "Normal", "ExternalProvisioning",
-                      external_provisioning(provisioner))
+        self._pending(claim, "Normal", "ExternalProvisioning", external_provisioning(provisioner))
         return None
 
     def _sync_named(self, claim: dict, wanted: str) -> float | None:
@@ -222,13 +236,21 @@ class VolumeBinder:
             self._pending(claim, "Normal", "FailedBinding", f'volume "{wanted}" not found')
             return None
         if dig(pv, "spec", "claimRef") and not is_reserved_for(pv, claim):
-            self._pending(claim, "Warning", "FailedBinding",
-                          f'volume "{wanted}" already bound to a different claim.')
+            self._pending(
+                claim,
+                "Warning",
+                "FailedBinding",
+                f'volume "{wanted}" already bound to a different claim.',
+            )
             return None
         why = mismatch(claim, pv)
         if why is not None:
-            self._pending(claim, "Warning", "VolumeMismatch",
-                          f'Cannot bind to requested volume "{wanted}": {why}')
+            self._pending(
+                claim,
+                "Warning",
+                "VolumeMismatch",
+                f'Cannot bind to requested volume "{wanted}": {why}',
+            )
             return None
         self.bind(claim, pv)
         return None
@@ -241,18 +263,27 @@ class VolumeBinder:
             try:
                 self.provisioner.make_directory(claim)
             except OSError as exc:
-                self._pending(claim, "Warning", "ProvisioningFailed",
-                              f"failed to provision volume with StorageClass "
-                              f'"{sc["metadata"]["name"]}": {exc}')
+                self._pending(
+                    claim,
+                    "Warning",
+                    "ProvisioningFailed",
+                    f"failed to provision volume with StorageClass "
+                    f'"{sc["metadata"]["name"]}": {exc}',
+                )
                 return RETRY_PROVISIONING_S
             try:
                 pv = self.client.create(PV, self.provisioner.volume_for(claim, sc))
             except AlreadyExists:
                 pv = self.client.get(PV, "", name)
-            self.recorder.normal(claim, "ProvisioningSucceeded",
-                                 f"Successfully provisioned volume {name}")
-            log.info("provisioned %s for claim %s/%s", name, claim["metadata"]["namespace"],
-                     claim["metadata"]["name"])
+            self.recorder.normal(
+                claim, "ProvisioningSucceeded", f"Successfully provisioned volume {name}"
+            )
+            log.info(
+                "provisioned %s for claim %s/%s",
+                name,
+                claim["metadata"]["namespace"],
+                claim["metadata"]["name"],
+            )
         self.bind(claim, pv)
         return None
 
@@ -273,19 +304,25 @@ class VolumeBinder:
             pv = self._set_phase(PV, pv, "Bound")
         md = claim["metadata"]
         annotations = dict(md.get("annotations") or {})
-        if dig(claim, "spec", "volumeName") != pv_name or \
-                annotations.get(BIND_COMPLETED) != "yes":
+        if dig(claim, "spec", "volumeName") != pv_name or annotations.get(BIND_COMPLETED) != "yes":
             if not dig(claim, "spec", "volumeName"):
                 annotations[BOUND_BY_CONTROLLER] = "yes"
             annotations[BIND_COMPLETED] = "yes"
-            new = dict(claim, spec=dict(claim["spec"], volumeName=pv_name),
-                       metadata=dict(md, annotations=annotations))
+            new = dict(
+                claim,
+                spec=dict(claim["spec"], volumeName=pv_name),
+                metadata=dict(md, annotations=annotations),
+            )
             claim = self.client.update(PVC, new)
-        status = {"phase": "Bound", "accessModes": list(dig(pv, "spec", "accessModes") or []),
-                  "capacity": dict(dig(pv, "spec", "capacity") or {})}
+        status = {
+            "phase": "Bound",
+            "accessModes": list(dig(pv, "spec", "accessModes") or []),
+            "capacity": dict(dig(pv, "spec", "capacity") or {}),
+        }
         if any(dig(claim, "status", k) != v for k, v in status.items()):
-            self.client.update_status(PVC, dict(claim, status={**(claim.get("status") or {}),
-                                                               **status}))
+            self.client.update_status(
+                PVC, dict(claim, status={**(claim.get("status") or {}), **status})
+            )
             log.info("bound claim %s/%s to volume %s", md["namespace"], md["name"], pv_name)
 
     # -- volumes --------------------------------------------------------------------------
@@ -342,8 +379,9 @@ class VolumeBinder:
                 self._fail(pv, "VolumeFailedDelete", str(exc))
                 return None
             try:
-                self.client.delete(PV, "", pv["metadata"]["name"],
-                                   preconditions={"uid": pv["metadata"]["uid"]})
+                self.client.delete(
+                    PV, "", pv["metadata"]["name"], preconditions={"uid": pv["metadata"]["uid"]}
+                )
             except NotFound:
                 pass
             log.info("deleted volume %s and its directory", pv["metadata"]["name"])
@@ -384,8 +422,9 @@ class VolumeBinder:
         default = default_class(self.classes.list())
         if default is None:
             return claim
-        return self.client.update(PVC, dict(claim, spec=dict(
-            spec, storageClassName=default["metadata"]["name"])))
+        return self.client.update(
+            PVC, dict(claim, spec=dict(spec, storageClassName=default["metadata"]["name"]))
+        )
 
     def _annotate_provisioner(self, claim: dict, provisioner: str) -> dict:
         annotations = dict(dig(claim, "metadata", "annotations") or {})
@@ -393,5 +432,6 @@ class VolumeBinder:
             return claim
         annotations[STORAGE_PROVISIONER] = provisioner
         annotations[BETA_STORAGE_PROVISIONER] = provisioner
-        return self.client.update(PVC, dict(claim, metadata=dict(claim["metadata"],
-                                                                 annotations=annotations)))
+        return self.client.update(
+            PVC, dict(claim, metadata=dict(claim["metadata"], annotations=annotations))
+        )

@@ -65,8 +65,11 @@ def is_reserved_for(pv: dict, claim: dict) -> bool:
     carries a uid, this very claim and not an earlier one of the same name)."""
     ref = (pv.get("spec") or {}).get("claimRef")
     md = claim.get("metadata") or {}
-    if not ref or ref.get("name") != md.get("name") or \
-            (ref.get("namespace") or "") != (md.get("namespace") or ""):
+    if (
+        not ref
+        or ref.get("name") != md.get("name")
+        or (ref.get("namespace") or "") != (md.get("namespace") or "")
+    ):
         return False
     return not ref.get("uid") or ref.get("uid") == md.get("uid")
 
@@ -77,7 +80,8 @@ def selector_matches(claim: dict, pv: dict) -> bool:
         return True
     try:
         return selectors.from_object(selector).matches(
-            (pv.get("metadata") or {}).get("labels") or {})
+            (pv.get("metadata") or {}).get("labels") or {}
+        )
     except BadRequest:
         return False
 
@@ -107,8 +111,9 @@ def mismatch(claim: dict, pv: dict) -> str | None:
     return None
 
 
-def find_best(claim: dict, volumes: Iterable[dict], *, node: dict | None = None,
-              delay_binding: bool = False) -> dict | None:
+def find_best(
+    claim: dict, volumes: Iterable[dict], *, node: dict | None = None, delay_binding: bool = False
+) -> dict | None:
     """The volume to bind ``claim`` to, or None. ``node``: the node chosen for the claim's
     first consumer (``WaitForFirstConsumer``), whose labels the volume's node affinity must
     match; with ``delay_binding`` and no node yet, only a volume reserved for the claim
@@ -131,11 +136,13 @@ def find_best(claim: dict, volumes: Iterable[dict], *, node: dict | None = None,
             continue
         # Pending: created a moment ago and not yet marked Available; taking it keeps a
         # manifest of volumes and claims applied at once from binding by arrival order.
-        if (pv.get("status") or {}).get("phase") not in ("Available", "Pending") or \
-                not reachable:
+        if (pv.get("status") or {}).get("phase") not in ("Available", "Pending") or not reachable:
             continue
-        if volume_class(pv) != claim_class(claim) or not selector_matches(claim, pv) \
-                or not access_modes_fit(claim, pv):
+        if (
+            volume_class(pv) != claim_class(claim)
+            or not selector_matches(claim, pv)
+            or not access_modes_fit(claim, pv)
+        ):
             continue
         key = (len(_modes(pv)), capacity(pv), pv["metadata"]["name"])
         if best_key is None or key < best_key:

@@ -49,15 +49,22 @@ def pods_using(client: Client, claim: dict) -> list[str]:
     """Names of the pods in the claim's namespace that mount it and have not ended; read
     from the store, not a cache, so a pod created a moment ago counts."""
     ns, name = claim["metadata"]["namespace"], claim["metadata"]["name"]
-    return [pod["metadata"]["name"] for pod in client.list(registry.POD, ns).items
-            if name in in_use_by(pod) and holds_claims(pod)]
+    return [
+        pod["metadata"]["name"]
+        for pod in client.list(registry.POD, ns).items
+        if name in in_use_by(pod) and holds_claims(pod)
+    ]
 
 
 def release_claim(client: Client, claim: dict) -> None:
     users = pods_using(client, claim)
     if users:
-        log.debug("claim %s/%s is in use by %s: kept", claim["metadata"]["namespace"],
-                  claim["metadata"]["name"], users)
+        log.debug(
+            "claim %s/%s is in use by %s: kept",
+            claim["metadata"]["namespace"],
+            claim["metadata"]["name"],
+            users,
+        )
         return
     _drop(client, registry.PERSISTENT_VOLUME_CLAIM, claim, PVC_FINALIZER)
 
@@ -65,8 +72,9 @@ def release_claim(client: Client, claim: dict) -> None:
 def release_volume(client: Client, pv: dict) -> None:
     if dig(pv, "status", "phase") == "Bound":
         ref = dig(pv, "spec", "claimRef") or {}
-        claim = client.try_get(registry.PERSISTENT_VOLUME_CLAIM, ref.get("namespace", ""),
-                               ref.get("name", ""))
+        claim = client.try_get(
+            registry.PERSISTENT_VOLUME_CLAIM, ref.get("namespace", ""), ref.get("name", "")
+        )
         if claim is not None and claim["metadata"]["uid"] == ref.get("uid"):
             return
     _drop(client, registry.PERSISTENT_VOLUME, pv, PV_FINALIZER)

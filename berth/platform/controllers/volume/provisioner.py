@@ -29,18 +29,29 @@ def volume_name(claim: dict) -> str:
 
 def claim_ref(claim: dict) -> dict:
     md = claim["metadata"]
-    return {"kind": "PersistentVolumeClaim", "apiVersion": "v1",
-            "namespace": md["namespace"], "name": md["name"], "uid": md["uid"],
-            "resourceVersion": md.get("resourceVersion", "")}
+    return {
+        "kind": "PersistentVolumeClaim",
+        "apiVersion": "v1",
+        "namespace": md["namespace"],
+        "name": md["name"],
+        "uid": md["uid"],
+        "resourceVersion": md.get("resourceVersion", ""),
+    }
 
 
 def default_class() -> dict:
     """The class ``berth up`` creates when the cluster has no default class."""
-    return {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
-            "metadata": {"name": DEFAULT_CLASS_NAME, "annotations": {
-                storageclasses.DEFAULT_CLASS_ANNOTATION: "true"}},
-            "provisioner": LOCAL_PATH, "reclaimPolicy": "Delete",
-            "volumeBindingMode": "WaitForFirstConsumer"}
+    return {
+        "apiVersion": "storage.k8s.io/v1",
+        "kind": "StorageClass",
+        "metadata": {
+            "name": DEFAULT_CLASS_NAME,
+            "annotations": {storageclasses.DEFAULT_CLASS_ANNOTATION: "true"},
+        },
+        "provisioner": LOCAL_PATH,
+        "reclaimPolicy": "Delete",
+        "volumeBindingMode": "WaitForFirstConsumer",
+    }
 
 
 class LocalPathProvisioner:
@@ -67,10 +78,12 @@ class LocalPathProvisioner:
         }
         if sc.get("mountOptions"):
             pv_spec["mountOptions"] = list(sc["mountOptions"])
-        return {"apiVersion": "v1", "kind": "PersistentVolume",
-                "metadata": {"name": volume_name(claim),
-                             "annotations": {PROVISIONED_BY: LOCAL_PATH}},
-                "spec": pv_spec}
+        return {
+            "apiVersion": "v1",
+            "kind": "PersistentVolume",
+            "metadata": {"name": volume_name(claim), "annotations": {PROVISIONED_BY: LOCAL_PATH}},
+            "spec": pv_spec,
+        }
 
     def make_directory(self, claim: dict) -> Path:
         path = self.directory(claim)
@@ -98,8 +111,9 @@ def ensure_default_class(client: Client) -> dict | None:
     """Create the ``local-path`` class, marked default, when no class is the default; the
     class created, or None when there was one already."""
     classes = client.list(registry.STORAGE_CLASS).items
-    if storageclasses.default_class(classes) is not None or \
-            any(sc["metadata"]["name"] == DEFAULT_CLASS_NAME for sc in classes):
+    if storageclasses.default_class(classes) is not None or any(
+        sc["metadata"]["name"] == DEFAULT_CLASS_NAME for sc in classes
+    ):
         return None
     try:
         return client.create(registry.STORAGE_CLASS, default_class())

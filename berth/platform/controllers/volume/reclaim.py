@@ -9,8 +9,8 @@ KEEP, DELETE, FAIL = "keep", "delete", "fail"
 
 
 class Reclaim(NamedTuple):
-    action: str          # KEEP (Retain), DELETE (remove directory and volume), FAIL
-    reason: str = ""     # the Event's reason when the volume fails
+    action: str  # KEEP (Retain), DELETE (remove directory and volume), FAIL
+    reason: str = ""  # the Event's reason when the volume fails
     message: str = ""
 
 
@@ -25,6 +25,10 @@ def decide(pv: dict, provisioned_here: bool) -> Reclaim:
     if policy == "Delete" and provisioned_here:
         return Reclaim(DELETE)
     if policy == "Delete":
-        return Reclaim(FAIL, "VolumeFailedDelete", f'error getting deleter volume plugin for '
-                       f'volume "{name}": no deletable volume plugin matched')
+        return Reclaim(
+            FAIL,
+            "VolumeFailedDelete",
+            f"error getting deleter volume plugin for "
+            f'volume "{name}": no deletable volume plugin matched',
+        )
     return Reclaim(FAIL, "VolumeFailedRecycle", "Recycle is not supported by Berth")

@@ -41,8 +41,9 @@ def default_job_spec(spec: dict) -> None:
     if spec.get("suspend") is None:
         spec["suspend"] = False
     if spec.get("podReplacementPolicy") is None:
-        spec["podReplacementPolicy"] = ("Failed" if spec.get("podFailurePolicy") is not None
-                                        else "TerminatingOrFailed")
+        spec["podReplacementPolicy"] = (
+            "Failed" if spec.get("podFailurePolicy") is not None else "TerminatingOrFailed"
+        )
     if spec.get("manualSelector") is None:
         spec["manualSelector"] = False
     _failure_policy(spec)

@@ -43,8 +43,11 @@ def _text(value: object) -> str:
 def default_node(node: dict) -> None:
     """A Node that reports capacity but no allocatable can allocate all of it."""
     status = node.get("status")
-    if isinstance(status, dict) and isinstance(status.get("capacity"), dict) and \
-            status.get("allocatable") is None:
+    if (
+        isinstance(status, dict)
+        and isinstance(status.get("capacity"), dict)
+        and status.get("allocatable") is None
+    ):
         status["allocatable"] = dict(status["capacity"])
 
 

@@ -15,10 +15,12 @@ from berth.platform.resources import quantity
 
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _DOMAIN = r"(?:[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)*(?::[0-9]+)?|\[[0-9a-fA-F:]+\](?::[0-9]+)?)"
-_IMAGE = re.compile(rf"^(?:{_DOMAIN}/)?{_COMPONENT}(?:/{_COMPONENT})*"
-                    r"(?::(?P<tag>[\w][\w.-]{0,127}))?"
-                    r"(?:@(?P<digest>[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*"
-                    r":[0-9a-fA-F]{32,}))?$")
+_IMAGE = re.compile(
+    rf"^(?:{_DOMAIN}/)?{_COMPONENT}(?:/{_COMPONENT})*"
+    r"(?::(?P<tag>[\w][\w.-]{0,127}))?"
+    r"(?:@(?P<digest>[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*"
+    r":[0-9a-fA-F]{32,}))?$"
+)
 QOS_RESOURCES = ("cpu", "memory")
 
 
@@ -65,8 +67,11 @@ def default_container(c: dict) -> None:
     for port in _dicts(c.get("ports")):
         _set_if_empty(port, "protocol", "TCP")
     for var in _dicts(c.get("env")):
-        field_ref = (var.get("valueFrom") or {}).get("fieldRef") \
-            if isinstance(var.get("valueFrom"), dict) else None
+        field_ref = (
+            (var.get("valueFrom") or {}).get("fieldRef")
+            if isinstance(var.get("valueFrom"), dict)
+            else None
+        )
         if isinstance(field_ref, dict):
             _set_if_empty(field_ref, "apiVersion", "v1")
     for key in ("livenessProbe", "readinessProbe", "startupProbe"):
@@ -80,8 +85,12 @@ def default_container(c: dict) -> None:
 
 
 def default_probe(probe: dict) -> None:
-    for key, value in (("timeoutSeconds", 1), ("periodSeconds", 10), ("successThreshold", 1),
-                       ("failureThreshold", 3)):
+    for key, value in (
+        ("timeoutSeconds", 1),
+        ("periodSeconds", 10),
+        ("successThreshold", 1),
+        ("failureThreshold", 3),
+    ):
         if not probe.get(key):
             probe[key] = value
     _default_http_get(probe)
@@ -106,8 +115,11 @@ def default_volume(volume: dict) -> None:
     if isinstance(host_path, dict) and host_path.get("type") is None:
         host_path["type"] = ""
     _downward_items(volume.get("downwardAPI"))
-    for source in _dicts((volume.get("projected") or {}).get("sources")
-                         if isinstance(volume.get("projected"), dict) else None):
+    for source in _dicts(
+        (volume.get("projected") or {}).get("sources")
+        if isinstance(volume.get("projected"), dict)
+        else None
+    ):
         token = source.get("serviceAccountToken")
         if isinstance(token, dict) and token.get("expirationSeconds") is None:
             token["expirationSeconds"] = 3600
@@ -176,8 +188,11 @@ def qos_class(spec: dict) -> str:
             guaranteed = False
     if not requests and not limits:
         return "BestEffort"
-    if guaranteed and all(limits.get(k) == v for k, v in requests.items()) and \
-            len(requests) == len(limits):
+    if (
+        guaranteed
+        and all(limits.get(k) == v for k, v in requests.items())
+        and len(requests) == len(limits)
+    ):
         return "Guaranteed"
     return "Burstable"
 

@@ -22,11 +22,26 @@ from berth.platform.resources.patch.managed import update_managed_fields
 from berth.platform.resources.patch.merge import create_merge_patch, merge_patch
 from berth.platform.resources.patch.strategic import strategic_merge_patch
 
-__all__ = ["JSON_PATCH", "MERGE_PATCH", "STRATEGIC_MERGE_PATCH", "APPLY", "SUPPORTED",
-           "ApplyConflict", "PatchRejected", "apply_patch", "is_apply", "media_type",
-           "parse_apply_body",
-           "server_side_apply", "ssa_merge", "update_managed_fields", "apply_json_patch",
-           "merge_patch", "create_merge_patch", "strategic_merge_patch"]
+__all__ = [
+    "JSON_PATCH",
+    "MERGE_PATCH",
+    "STRATEGIC_MERGE_PATCH",
+    "APPLY",
+    "SUPPORTED",
+    "ApplyConflict",
+    "PatchRejected",
+    "apply_patch",
+    "is_apply",
+    "media_type",
+    "parse_apply_body",
+    "server_side_apply",
+    "ssa_merge",
+    "update_managed_fields",
+    "apply_json_patch",
+    "merge_patch",
+    "create_merge_patch",
+    "strategic_merge_patch",
+]
 
 JSON_PATCH = "application/json-patch+json"
 MERGE_PATCH = "application/merge-patch+json"
@@ -48,30 +63,51 @@ def is_apply(content_type: str | None) -> bool:
     return media_type(content_type) == APPLY
 
 
-def apply_patch(content_type: str | None, original: dict | None, body: bytes, *,
-                manager: str = "", force: bool | None = None, now: str = "",
-                subresource: str = "") -> dict:
+def apply_patch(
+    content_type: str | None,
+    original: dict | None,
+    body: bytes,
+    *,
+    manager: str = "",
+    force: bool | None = None,
+    now: str = "",
+    subresource: str = "",
+) -> dict:
     """The object after the patch. ``original`` may be None only for server-side apply (which
     then creates); ``manager``, ``force`` and ``now`` matter only to server-side apply."""
     kind = media_type(content_type)
     if kind not in SUPPORTED:
-        raise UnsupportedMediaType("the body of the request was in an unknown format - "
-                                   "accepted media types include: " + ", ".join(SUPPORTED))
+        raise UnsupportedMediaType(
+            "the body of the request was in an unknown format - "
+            "accepted media types include: " + ", ".join(SUPPORTED)
+        )
     if force is not None and kind != APPLY:
-        raise Invalid("PatchOptions", "", [Cause("force", "Forbidden: may not be specified "
-                                                 "for non-apply patch", "FieldValueForbidden")],
-                      group="meta.k8s.io")
+        raise Invalid(
+            "PatchOptions",
+            "",
+            [
+                Cause(
+                    "force",
+                    "Forbidden: may not be specified for non-apply patch",
+                    "FieldValueForbidden",
+                )
+            ],
+            group="meta.k8s.io",
+        )
     if kind == APPLY:
-        return server_side_apply(original, parse_apply_body(body), manager, bool(force), now,
-                                 subresource=subresource)
+        return server_side_apply(
+            original, parse_apply_body(body), manager, bool(force), now, subresource=subresource
+        )
     if original is None:
         raise ValueError("only server-side apply patches an object that does not exist")
     document = _json(body)
     if kind == JSON_PATCH:
         return apply_json_patch(original, document)
     if not isinstance(document, dict):
-        raise BadRequest(f"json: cannot unmarshal {_json_type(document)} into Go value of type "
-                         "map[string]interface {}")
+        raise BadRequest(
+            f"json: cannot unmarshal {_json_type(document)} into Go value of type "
+            "map[string]interface {}"
+        )
     if kind == MERGE_PATCH:
         return cast(dict, merge_patch(original, document))  # a map merged into a map
     return strategic_merge_patch(original, document)
@@ -86,7 +122,8 @@ def _json(body: bytes | str) -> object:
 
 def _json_type(value: object) -> str:
     return {list: "array", str: "string", bool: "bool", type(None): "null"}.get(
-        type(value), "number")
+        type(value), "number"
+    )
 
 
 class _YamlLoader(yaml.SafeLoader):

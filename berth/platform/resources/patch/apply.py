@@ -33,14 +33,25 @@ from berth.platform.resources.patch.managed import (
 
 __all__ = ["ApplyConflict", "server_side_apply", "update_managed_fields", "ssa_merge"]
 
-def server_side_apply(live: dict | None, applied: dict, manager: str, force: bool, now: str,
-                      *, subresource: str = "") -> dict:
+
+def server_side_apply(
+    live: dict | None, applied: dict, manager: str, force: bool, now: str, *, subresource: str = ""
+) -> dict:
     """The object after ``manager`` applies ``applied`` to ``live`` (None: it is created).
     Raises ApplyConflict (409) on conflicts unless ``force``."""
     if not manager:
-        raise Invalid("PatchOptions", "", [Cause("fieldManager",
-                                                 "Required value: is required for apply patch",
-                                                 "FieldValueRequired")], group="meta.k8s.io")
+        raise Invalid(
+            "PatchOptions",
+            "",
+            [
+                Cause(
+                    "fieldManager",
+                    "Required value: is required for apply patch",
+                    "FieldValueRequired",
+                )
+            ],
+            group="meta.k8s.io",
+        )
     if not isinstance(applied, dict):
         raise BadRequest("the applied configuration must be an object")
     if (applied.get("metadata") or {}).get("managedFields") is not None:
@@ -51,8 +62,14 @@ def server_side_apply(live: dict | None, applied: dict, manager: str, force: boo
     # fields to a "before-first-apply" manager, but kubectl then migrates that manager into
     # the applier, whose next apply would prune what the server set (spec.selector).
     entries = decode(live)
-    mine = Entry(manager, APPLY_OPERATION, str(applied.get("apiVersion", "")), now,
-                 subresource, owned_scope(fieldpath.field_set(config), subresource))
+    mine = Entry(
+        manager,
+        APPLY_OPERATION,
+        str(applied.get("apiVersion", "")),
+        now,
+        subresource,
+        owned_scope(fieldpath.field_set(config), subresource),
+    )
     previous = next((e for e in entries if e.key == mine.key), None)
     others = [e for e in entries if e.key != mine.key]
 
@@ -71,8 +88,7 @@ def server_side_apply(live: dict | None, applied: dict, manager: str, force: boo
     for entry in others:
         entry.fields -= (touched | removed) if force else removed
 
-    if previous is not None and fieldpath.same(current, merged) \
-            and previous.fields == mine.fields:
+    if previous is not None and fieldpath.same(current, merged) and previous.fields == mine.fields:
         mine.time = previous.time  # a no-op apply leaves the object, times included, alone
     encode_into(merged, others + [mine])
     return merged
@@ -83,13 +99,15 @@ def _scoped_config(applied: dict, subresource: str) -> dict:
     status, ``/status`` ignores everything but status (and the identity fields)."""
     config = without_managed_fields(applied)
     if subresource == "status":
-        return {k: v for k, v in config.items() if k in ("apiVersion", "kind", "metadata",
-                                                          "status")}
+        return {
+            k: v for k, v in config.items() if k in ("apiVersion", "kind", "metadata", "status")
+        }
     config.pop("status", None)
     return config
 
 
 # -- merging ---------------------------------------------------------------------------------
+
 
 def ssa_merge(live: dict, config: dict) -> dict:
     """Merge an applied configuration into an object (neither is modified). A null in the
@@ -111,8 +129,12 @@ def _merge(lhs: object, rhs: object, field: str) -> object:
     if isinstance(lhs, list) and isinstance(rhs, list):
         kinds = {schema.list_kind(field, lhs), schema.list_kind(field, rhs)}
         if kinds == {schema.MAP}:
-            return _merge_list(lhs, rhs, lambda v: schema.encode(schema.item_key(field, v)),
-                               lambda left, right: _merge(left, right, ""))
+            return _merge_list(
+                lhs,
+                rhs,
+                lambda v: schema.encode(schema.item_key(field, v)),
+                lambda left, right: _merge(left, right, ""),
+            )
         if kinds == {schema.SET}:
             return _merge_list(lhs, rhs, schema.encode, lambda left, right: _clean(right))
     return _clean(rhs)
@@ -169,6 +191,7 @@ def _merge_list(lhs: list, rhs: list, key, combine) -> list:
 
 # -- pruning ---------------------------------------------------------------------------------
 
+
 def _prune(obj: dict, dropped: set[Path], kept: set[Path], configured: set[Path]) -> None:
     """Remove from ``obj`` the fields in ``dropped`` that no one in ``kept`` owns. A list item
     goes unless someone owns the item itself (fields others set inside it go with it, as in
@@ -186,8 +209,12 @@ def _prune(obj: dict, dropped: set[Path], kept: set[Path], configured: set[Path]
         emptied.update(path[:n] for n in range(1, len(path)))
     for path in sorted(emptied, key=len, reverse=True):
         node = fieldpath.find(obj, path)
-        if isinstance(node, (dict, list)) and not node and path not in kept \
-                and path not in configured:
+        if (
+            isinstance(node, (dict, list))
+            and not node
+            and path not in kept
+            and path not in configured
+        ):
             fieldpath.remove(obj, path)
 
 
@@ -199,14 +226,23 @@ def _is_item_key(path: Path) -> bool:
 
 # -- conflicts -------------------------------------------------------------------------------
 
+
 def _conflict_error(conflicts: list[tuple[Entry, Path]]) -> ApplyConflict:
     conflicts = sorted(conflicts, key=lambda c: (c[0].key, c[1]))
-    causes = [{"reason": "FieldManagerConflict", "message": f"conflict with {e.describe()}",
-               "field": fieldpath.path_string(p)} for e, p in conflicts]
+    causes = [
+        {
+            "reason": "FieldManagerConflict",
+            "message": f"conflict with {e.describe()}",
+            "field": fieldpath.path_string(p),
+        }
+        for e, p in conflicts
+    ]
     if len(conflicts) == 1:
         entry, path = conflicts[0]
-        message = (f"Apply failed with 1 conflict: conflict with {entry.describe()}: "
-                   f"{fieldpath.path_string(path)}")
+        message = (
+            f"Apply failed with 1 conflict: conflict with {entry.describe()}: "
+            f"{fieldpath.path_string(path)}"
+        )
     else:
         lines: list[str] = []
         last = None

@@ -15,9 +15,10 @@ class PatchRejected(BerthError):
     reason = "Invalid"
 
     def __init__(self, detail: str):
-        super().__init__("the server rejected our request due to an error in our request",
-                         details={"causes": [{"reason": "UnexpectedServerResponse",
-                                              "message": detail}]})
+        super().__init__(
+            "the server rejected our request due to an error in our request",
+            details={"causes": [{"reason": "UnexpectedServerResponse", "message": detail}]},
+        )
         self.detail = detail
 
 

@@ -145,11 +145,11 @@ def path_string(path: Path) -> str:
 
 
 def _show(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else \
-        schema.encode(value)
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else schema.encode(value)
 
 
 # -- editing objects by path -----------------------------------------------------------------
+
 
 def remove(obj: dict, path: Path) -> bool:
     """Delete the node at ``path`` from ``obj`` in place; False when it is not there."""

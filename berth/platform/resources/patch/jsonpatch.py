@@ -17,11 +17,14 @@ MAX_OPERATIONS = 10000
 
 def apply_json_patch(original: dict, operations: object) -> dict:
     if not isinstance(operations, list):
-        raise BadRequest(f"json: cannot unmarshal {_json_type(operations)} into Go value of "
-                         "type jsonpatch.Patch")
+        raise BadRequest(
+            f"json: cannot unmarshal {_json_type(operations)} into Go value of type jsonpatch.Patch"
+        )
     if len(operations) > MAX_OPERATIONS:
-        raise RequestEntityTooLarge(f"The allowed maximum operations in a JSON patch is "
-                                    f"{MAX_OPERATIONS}, got {len(operations)}")
+        raise RequestEntityTooLarge(
+            f"The allowed maximum operations in a JSON patch is "
+            f"{MAX_OPERATIONS}, got {len(operations)}"
+        )
     if not all(isinstance(op, dict) for op in operations):
         raise BadRequest("json: cannot unmarshal an operation that is not an object")
     result: object = copy.deepcopy(original)
@@ -43,4 +46,5 @@ def apply_json_patch(original: dict, operations: object) -> dict:
 
 def _json_type(value: object) -> str:
     return {dict: "object", str: "string", bool: "bool", type(None): "null"}.get(
-        type(value), "number")
+        type(value), "number"
+    )

@@ -19,11 +19,25 @@ APPLY_OPERATION, UPDATE_OPERATION = "Apply", "Update"
 FIELDS_V1 = "FieldsV1"
 
 # Fields no manager owns: identity and bookkeeping the server sets (k8s ``stripMeta``).
-_NEVER_OWNED: frozenset[Path] = frozenset({
-    ("f:apiVersion",), ("f:kind",), ("f:metadata",),
-    *(("f:metadata", "f:" + f) for f in ("name", "namespace", "creationTimestamp", "selfLink",
-                                         "uid", "generation", "resourceVersion")),
-})
+_NEVER_OWNED: frozenset[Path] = frozenset(
+    {
+        ("f:apiVersion",),
+        ("f:kind",),
+        ("f:metadata",),
+        *(
+            ("f:metadata", "f:" + f)
+            for f in (
+                "name",
+                "namespace",
+                "creationTimestamp",
+                "selfLink",
+                "uid",
+                "generation",
+                "resourceVersion",
+            )
+        ),
+    }
+)
 _MANAGED_FIELDS: Path = ("f:metadata", "f:managedFields")
 _STATUS: Path = ("f:status",)
 
@@ -53,8 +67,11 @@ class Entry:
         return out
 
     def encode(self) -> dict:
-        out: dict[str, object] = {"manager": self.manager, "operation": self.operation,
-                                  "apiVersion": self.api_version}
+        out: dict[str, object] = {
+            "manager": self.manager,
+            "operation": self.operation,
+            "apiVersion": self.api_version,
+        }
         if self.time:
             out["time"] = self.time
         out["fieldsType"] = FIELDS_V1
@@ -84,10 +101,14 @@ def decode(obj: dict | None) -> list[Entry]:
             continue
         if item.get("fieldsType", FIELDS_V1) != FIELDS_V1:
             continue
-        entry = Entry(item["manager"], item["operation"], str(item.get("apiVersion") or ""),
-                      item.get("time") if isinstance(item.get("time"), str) else None,
-                      str(item.get("subresource") or ""),
-                      fieldpath.from_fields_v1(item.get("fieldsV1")))
+        entry = Entry(
+            item["manager"],
+            item["operation"],
+            str(item.get("apiVersion") or ""),
+            item.get("time") if isinstance(item.get("time"), str) else None,
+            str(item.get("subresource") or ""),
+            fieldpath.from_fields_v1(item.get("fieldsV1")),
+        )
         if entry.key in entries:
             entries[entry.key].fields |= entry.fields
         else:
@@ -97,9 +118,10 @@ def decode(obj: dict | None) -> list[Entry]:
 
 def encode_into(obj: dict, entries: list[Entry]) -> None:
     """Write ``entries`` (the empty ones dropped) in the order kube-apiserver sorts them."""
-    kept = sorted((e for e in entries if e.fields),
-                  key=lambda e: (e.operation, e.time or "", e.manager, e.api_version,
-                                 e.subresource))
+    kept = sorted(
+        (e for e in entries if e.fields),
+        key=lambda e: (e.operation, e.time or "", e.manager, e.api_version, e.subresource),
+    )
     md = obj.setdefault("metadata", {})
     if kept:
         md["managedFields"] = [e.encode() for e in kept]
@@ -118,8 +140,16 @@ def without_managed_fields(obj: dict | None) -> dict:
     return copy.deepcopy(out)
 
 
-def update_managed_fields(old: dict | None, new: dict, manager: str, operation: str,
-                          api_version: str, now: str, *, subresource: str = "") -> None:
+def update_managed_fields(
+    old: dict | None,
+    new: dict,
+    manager: str,
+    operation: str,
+    api_version: str,
+    now: str,
+    *,
+    subresource: str = "",
+) -> None:
     """Record in ``new`` (in place) that ``manager`` wrote it over ``old`` (None on create).
 
     The entries come from ``new`` when its writer sent any (kube-apiserver lets clients edit

@@ -42,8 +42,10 @@ _ABSENT = object()
 def strategic_merge_patch(original: dict, patch: dict) -> dict:
     """Apply ``patch`` to ``original``; neither is modified."""
     if not isinstance(patch, dict):
-        raise BadRequest(f"json: cannot unmarshal {type(patch).__name__} into Go value of type "
-                         "map[string]interface {}")
+        raise BadRequest(
+            f"json: cannot unmarshal {type(patch).__name__} into Go value of type "
+            "map[string]interface {}"
+        )
     return _merge_map(copy.deepcopy(original), copy.deepcopy(patch))
 
 
@@ -54,8 +56,9 @@ def _merge_map(original: dict, patch: dict) -> dict:
     _merge_ordered_lists(original, patch)
     for key, value in patch.items():
         if key.startswith(DELETE_FROM_PRIMITIVE_LIST):
-            _delete_from_list(original, _target(key, DELETE_FROM_PRIMITIVE_LIST,
-                                                ERR_PRIMITIVE_LIST), value)
+            _delete_from_list(
+                original, _target(key, DELETE_FROM_PRIMITIVE_LIST, ERR_PRIMITIVE_LIST), value
+            )
             continue
         if key.startswith("$"):
             continue  # a directive this server does not know has no field to land in
@@ -123,6 +126,7 @@ def _apply_retain_keys(original: dict, patch: dict) -> None:
 
 # -- lists -----------------------------------------------------------------------------------
 
+
 def _merge_list(field: str, original: list, patch: list) -> list:
     if field in schema.MERGE_KEYS or field in schema.MERGED_SCALAR_LISTS:
         return _merge_slice(field, original, patch, schema.MERGE_KEYS.get(field, ""))
@@ -146,8 +150,9 @@ def _merge_slice(field: str, original: list, patch: list, merge_key: str) -> lis
 
 
 def _element_kind(items: list) -> str:
-    kinds = {"map" if isinstance(v, dict) else "list" if isinstance(v, list) else "scalar"
-             for v in items}
+    kinds = {
+        "map" if isinstance(v, dict) else "list" if isinstance(v, list) else "scalar" for v in items
+    }
     if "list" in kinds:
         raise PatchRejected(ERR_LIST_OF_LISTS)
     if len(kinds) > 1:
@@ -221,8 +226,9 @@ def _partition(merged: list, present_in: list, key: str) -> tuple[list, list]:
     return inside, outside
 
 
-def _normalize_order(patch_items: list, server_only: list, patch_order: list,
-                     server_order: list, key: str) -> list:
+def _normalize_order(
+    patch_items: list, server_only: list, patch_order: list, server_order: list, key: str
+) -> list:
     """Patch items in patch order, live-only items in live order, then interleaved: a live-only
     item goes first only when the live list had it before the next patch item."""
     patch_items = _sorted_by(patch_items, patch_order, key)
@@ -251,6 +257,7 @@ def _sorted_by(items: list, order: list, key: str) -> list:
     def position(item: object) -> int:
         index = _index(order, item, key)
         return index if index >= 0 else len(order)
+
     return sorted(items, key=position)
 
 
@@ -296,8 +303,10 @@ def _validate_order(patch_list: list, order: list, key: str) -> None:
             p += 1
         s += 1
     if p < len(items):
-        raise BadRequest(f"The order in patch list:\n{_show(patch_list)}\n doesn't match "
-                         f"{SET_ELEMENT_ORDER} list:\n{_show(order)}\n")
+        raise BadRequest(
+            f"The order in patch list:\n{_show(patch_list)}\n doesn't match "
+            f"{SET_ELEMENT_ORDER} list:\n{_show(order)}\n"
+        )
 
 
 def _no_merge_key(item: object, key: str) -> str:

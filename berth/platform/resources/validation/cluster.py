@@ -34,15 +34,17 @@ def validate_namespace(ns: dict) -> list[Cause]:
     causes = validate_object_meta(ns.get("metadata"), False, names.name_is_dns_label)
     for finalizer in as_list(as_dict(ns.get("spec")).get("finalizers")):
         # Kubernetes reports these on "spec.finalizers", without an index.
-        causes += [invalid("spec.finalizers", finalizer, m)
-                   for m in names.qualified_name(str(finalizer))]
+        causes += [
+            invalid("spec.finalizers", finalizer, m) for m in names.qualified_name(str(finalizer))
+        ]
         causes += validate_kube_finalizer(finalizer, "spec.finalizers")
     return causes
 
 
 def validate_namespace_update(new: dict, old: dict) -> list[Cause]:
-    return (validate_object_meta_update(new.get("metadata"), old.get("metadata"))
-            + validate_namespace(new))
+    return validate_object_meta_update(
+        new.get("metadata"), old.get("metadata")
+    ) + validate_namespace(new)
 
 
 def validate_namespace_status_update(new: dict, old: dict) -> list[Cause]:
@@ -50,11 +52,21 @@ def validate_namespace_status_update(new: dict, old: dict) -> list[Cause]:
     phase = as_dict(new.get("status")).get("phase")
     if not as_dict(new.get("metadata")).get("deletionTimestamp"):
         if phase != "Active":
-            causes.append(invalid("status.Phase", phase or "",
-                                  "may only be 'Active' if `deletionTimestamp` is empty"))
+            causes.append(
+                invalid(
+                    "status.Phase",
+                    phase or "",
+                    "may only be 'Active' if `deletionTimestamp` is empty",
+                )
+            )
     elif phase != "Terminating":
-        causes.append(invalid("status.Phase", phase or "",
-                              "may only be 'Terminating' if `deletionTimestamp` is not empty"))
+        causes.append(
+            invalid(
+                "status.Phase",
+                phase or "",
+                "may only be 'Terminating' if `deletionTimestamp` is not empty",
+            )
+        )
     return causes
 
 
@@ -82,11 +94,17 @@ def validate_node_update(new: dict, old: dict) -> list[Cause]:
     causes += validate_node(new)
     spec, old_spec = as_dict(new.get("spec")), as_dict(old.get("spec"))
     if as_list(old_spec.get("podCIDRs")) and spec.get("podCIDRs") != old_spec.get("podCIDRs"):
-        causes.append(forbidden("spec.podCIDRs", "node updates may not change podCIDR except "
-                                "from \"\" to valid"))
+        causes.append(
+            forbidden(
+                "spec.podCIDRs", 'node updates may not change podCIDR except from "" to valid'
+            )
+        )
     if old_spec.get("providerID") and spec.get("providerID") != old_spec["providerID"]:
-        causes.append(forbidden("spec.providerID", "node updates may not change providerID "
-                                "except from \"\" to valid"))
+        causes.append(
+            forbidden(
+                "spec.providerID", 'node updates may not change providerID except from "" to valid'
+            )
+        )
     if spec.get("externalID") != old_spec.get("externalID"):
         causes.append(forbidden("spec.externalID", "may not be updated"))
     seen: list = []
@@ -112,11 +130,15 @@ def validate_event(event: dict) -> list[Cause]:
     if not event.get("eventTime"):
         if not involved_ns:
             if namespace not in ("", "default"):
-                causes.append(invalid("involvedObject.namespace", involved_ns,
-                                      "does not match event.namespace"))
+                causes.append(
+                    invalid(
+                        "involvedObject.namespace", involved_ns, "does not match event.namespace"
+                    )
+                )
         elif namespace != involved_ns:
-            causes.append(invalid("involvedObject.namespace", involved_ns,
-                                  "does not match event.namespace"))
+            causes.append(
+                invalid("involvedObject.namespace", involved_ns, "does not match event.namespace")
+            )
     else:
         causes += _new_style_event(event, involved_ns, namespace)
     for key, limit in (("reason", EVENT_REASON_LIMIT), ("message", EVENT_NOTE_LIMIT)):
@@ -130,15 +152,20 @@ def _new_style_event(event: dict, involved_ns: str, namespace: str) -> list[Caus
     """Events with ``eventTime`` must say who reported them and what was done."""
     causes: list[Cause] = []
     if not involved_ns and namespace not in ("default", "kube-system"):
-        causes.append(invalid("involvedObject.namespace", involved_ns,
-                              "does not match event.namespace"))
+        causes.append(
+            invalid("involvedObject.namespace", involved_ns, "does not match event.namespace")
+        )
     component = event.get("reportingComponent") or ""
     if not component:
         causes.append(required("reportingComponent"))
-    causes += [invalid("reportingComponent", component, m)
-               for m in names.qualified_name(str(component))]
-    for key, limit in (("reportingInstance", EVENT_INSTANCE_LIMIT),
-                       ("action", EVENT_ACTION_LIMIT), ("reason", EVENT_REASON_LIMIT)):
+    causes += [
+        invalid("reportingComponent", component, m) for m in names.qualified_name(str(component))
+    ]
+    for key, limit in (
+        ("reportingInstance", EVENT_INSTANCE_LIMIT),
+        ("action", EVENT_ACTION_LIMIT),
+        ("reason", EVENT_REASON_LIMIT),
+    ):
         value = event.get(key) or ""
         if not value:
             causes.append(required(key))
@@ -149,8 +176,9 @@ def _new_style_event(event: dict, involved_ns: str, namespace: str) -> list[Caus
 
 def validate_event_update(new: dict, old: dict) -> list[Cause]:
     """core/v1 Events may change freely (series counts, timestamps), as in Kubernetes."""
-    return (validate_object_meta_update(new.get("metadata"), old.get("metadata"))
-            + validate_event(new))
+    return validate_object_meta_update(new.get("metadata"), old.get("metadata")) + validate_event(
+        new
+    )
 
 
 # -- Lease -----------------------------------------------------------------------------------
@@ -162,17 +190,20 @@ def validate_lease(lease: dict) -> list[Cause]:
         causes.append(invalid("spec.leaseDurationSeconds", duration, "must be greater than 0"))
     transitions = spec.get("leaseTransitions")
     if transitions is not None and (not is_int(transitions) or transitions < 0):
-        causes.append(invalid("spec.leaseTransitions", transitions,
-                              "must be greater than or equal to 0"))
+        causes.append(
+            invalid("spec.leaseTransitions", transitions, "must be greater than or equal to 0")
+        )
     strategy = spec.get("strategy")
     if strategy is not None and strategy not in LEASE_STRATEGIES:
         causes.append(unsupported("spec.strategy", strategy, LEASE_STRATEGIES))
     if spec.get("preferredHolder") and not strategy:
-        causes.append(forbidden("spec.preferredHolder",
-                                "may only be specified if `strategy` is defined"))
+        causes.append(
+            forbidden("spec.preferredHolder", "may only be specified if `strategy` is defined")
+        )
     return causes
 
 
 def validate_lease_update(new: dict, old: dict) -> list[Cause]:
-    return (validate_object_meta_update(new.get("metadata"), old.get("metadata"))
-            + validate_lease(new))
+    return validate_object_meta_update(new.get("metadata"), old.get("metadata")) + validate_lease(
+        new
+    )

@@ -137,8 +137,7 @@ def _type_rules(secret: dict, data: dict[str, bytes | None]) -> list[Cause]:
     if kind == "kubernetes.io/service-account-token":
         annotations = as_dict(as_dict(secret.get("metadata")).get("annotations"))
         if not annotations.get("kubernetes.io/service-account.name"):
-            causes.append(required(
-                "metadata.annotations[kubernetes.io/service-account.name]"))
+            causes.append(required("metadata.annotations[kubernetes.io/service-account.name]"))
     elif kind in ("kubernetes.io/dockercfg", "kubernetes.io/dockerconfigjson"):
         key = ".dockercfg" if kind == "kubernetes.io/dockercfg" else ".dockerconfigjson"
         if key not in data:

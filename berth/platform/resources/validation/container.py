@@ -25,12 +25,27 @@ PULL_POLICIES = ("Always", "IfNotPresent", "Never")
 TERMINATION_MESSAGE_POLICIES = ("File", "FallbackToLogsOnError")
 MOUNT_PROPAGATIONS = ("Bidirectional", "HostToContainer", "None")
 HTTP_SCHEMES = ("HTTP", "HTTPS")
-ENV_FIELD_PATHS = ("metadata.annotations", "metadata.labels", "metadata.name",
-                   "metadata.namespace", "metadata.uid", "spec.nodeName",
-                   "spec.serviceAccountName", "status.hostIP", "status.hostIPs", "status.podIP",
-                   "status.podIPs")
-RESOURCE_FIELD_PATHS = ("limits.cpu", "limits.ephemeral-storage", "limits.memory",
-                        "requests.cpu", "requests.ephemeral-storage", "requests.memory")
+ENV_FIELD_PATHS = (
+    "metadata.annotations",
+    "metadata.labels",
+    "metadata.name",
+    "metadata.namespace",
+    "metadata.uid",
+    "spec.nodeName",
+    "spec.serviceAccountName",
+    "status.hostIP",
+    "status.hostIPs",
+    "status.podIP",
+    "status.podIPs",
+)
+RESOURCE_FIELD_PATHS = (
+    "limits.cpu",
+    "limits.ephemeral-storage",
+    "limits.memory",
+    "requests.cpu",
+    "requests.ephemeral-storage",
+    "requests.memory",
+)
 
 
 def validate_container_common(c: dict, volumes: dict[str, dict], path: str) -> list[Cause]:
@@ -49,8 +64,9 @@ def validate_container_common(c: dict, volumes: dict[str, dict], path: str) -> l
     if not policy:
         causes.append(required(f"{path}.terminationMessagePolicy"))
     elif policy not in TERMINATION_MESSAGE_POLICIES:
-        causes.append(unsupported(f"{path}.terminationMessagePolicy", policy,
-                                  TERMINATION_MESSAGE_POLICIES))
+        causes.append(
+            unsupported(f"{path}.terminationMessagePolicy", policy, TERMINATION_MESSAGE_POLICIES)
+        )
     causes += _string_list(c.get("command"), f"{path}.command")
     causes += _string_list(c.get("args"), f"{path}.args")
     causes += validate_ports(c.get("ports"), f"{path}.ports")
@@ -72,8 +88,11 @@ def _string_list(value: object, path: str) -> list[Cause]:
         return []
     if not isinstance(value, list):
         return [invalid(path, value, "must be a list of strings")]
-    return [invalid(f"{path}[{i}]", v, "must be a string")
-            for i, v in enumerate(value) if not isinstance(v, str)]
+    return [
+        invalid(f"{path}[{i}]", v, "must be a string")
+        for i, v in enumerate(value)
+        if not isinstance(v, str)
+    ]
 
 
 def validate_ports(ports: object, path: str) -> list[Cause]:
@@ -94,8 +113,9 @@ def validate_ports(ports: object, path: str) -> list[Cause]:
         elif not is_int(number):
             causes.append(invalid(f"{ppath}.containerPort", number, "must be an integer"))
         else:
-            causes += [invalid(f"{ppath}.containerPort", number, m)
-                       for m in names.port_number(number)]
+            causes += [
+                invalid(f"{ppath}.containerPort", number, m) for m in names.port_number(number)
+            ]
         host = port.get("hostPort")
         if host:
             if not is_int(host):
@@ -143,16 +163,24 @@ def _value_from(var: dict, path: str) -> list[Cause]:
         if not resource:
             causes.append(required(f"{path}.resourceFieldRef.resource"))
         elif resource not in RESOURCE_FIELD_PATHS and not str(resource).startswith(
-                ("requests.hugepages-", "limits.hugepages-")):
-            causes.append(unsupported(f"{path}.resourceFieldRef.resource", resource,
-                                      RESOURCE_FIELD_PATHS))
+            ("requests.hugepages-", "limits.hugepages-")
+        ):
+            causes.append(
+                unsupported(f"{path}.resourceFieldRef.resource", resource, RESOURCE_FIELD_PATHS)
+            )
     for kind in ("configMapKeyRef", "secretKeyRef"):
         if src.get(kind) is not None:
             count += 1
             causes += _key_selector(as_dict(src[kind]), f"{path}.{kind}")
     if count == 0:
-        causes.append(invalid(path, "", "must specify one of: `fieldRef`, `resourceFieldRef`, "
-                              "`configMapKeyRef` or `secretKeyRef`"))
+        causes.append(
+            invalid(
+                path,
+                "",
+                "must specify one of: `fieldRef`, `resourceFieldRef`, "
+                "`configMapKeyRef` or `secretKeyRef`",
+            )
+        )
     elif var.get("value"):
         causes.append(invalid(path, "", "may not be specified when `value` is not empty"))
     elif count > 1:
@@ -177,8 +205,9 @@ def validate_env_from(sources: object, path: str) -> list[Cause]:
         src, spath = as_dict(src), f"{path}[{i}]"
         prefix = src.get("prefix")
         if prefix:
-            causes += [invalid(f"{spath}.prefix", prefix, m)
-                       for m in names.env_var_name(str(prefix))]
+            causes += [
+                invalid(f"{spath}.prefix", prefix, m) for m in names.env_var_name(str(prefix))
+            ]
         count = 0
         for kind in ("configMapRef", "secretRef"):
             if src.get(kind) is None:
@@ -188,14 +217,14 @@ def validate_env_from(sources: object, path: str) -> list[Cause]:
             if not name:
                 causes.append(required(f"{spath}.{kind}.name"))
             else:
-                causes += [invalid(f"{spath}.{kind}.name", name, m)
-                           for m in names.name_is_dns_subdomain(str(name), True)]
+                causes += [
+                    invalid(f"{spath}.{kind}.name", name, m)
+                    for m in names.name_is_dns_subdomain(str(name), True)
+                ]
         if count == 0:
-            causes.append(invalid(path, "", "must specify one of: `configMapRef` or "
-                                  "`secretRef`"))
+            causes.append(invalid(path, "", "must specify one of: `configMapRef` or `secretRef`"))
         elif count > 1:
-            causes.append(invalid(path, "", "may not have more than one field specified at a "
-                                  "time"))
+            causes.append(invalid(path, "", "may not have more than one field specified at a time"))
     return causes
 
 
@@ -223,17 +252,28 @@ def validate_mounts(c: dict, volumes: dict[str, dict], path: str) -> list[Cause]
         expr = mount.get("subPathExpr")
         if expr:
             if sub:
-                causes.append(invalid(f"{mpath}.subPathExpr", expr, "subPathExpr and subPath "
-                                      "are mutually exclusive"))
+                causes.append(
+                    invalid(
+                        f"{mpath}.subPathExpr",
+                        expr,
+                        "subPathExpr and subPath are mutually exclusive",
+                    )
+                )
             causes += local_descending_path(str(expr), f"{path}.subPathExpr")
         propagation = mount.get("mountPropagation")
         if propagation is not None:
             if propagation not in MOUNT_PROPAGATIONS:
-                causes.append(unsupported(f"{path}.mountPropagation", propagation,
-                                          MOUNT_PROPAGATIONS))
+                causes.append(
+                    unsupported(f"{path}.mountPropagation", propagation, MOUNT_PROPAGATIONS)
+                )
             elif propagation == "Bidirectional" and not privileged:
-                causes.append(forbidden(f"{path}.mountPropagation", "Bidirectional mount "
-                                        "propagation is available only to privileged containers"))
+                causes.append(
+                    forbidden(
+                        f"{path}.mountPropagation",
+                        "Bidirectional mount "
+                        "propagation is available only to privileged containers",
+                    )
+                )
     return causes
 
 
@@ -242,36 +282,51 @@ def _security_context(sc: dict, path: str) -> list[Cause]:
     for key in ("runAsUser", "runAsGroup"):
         value = sc.get(key)
         if value is not None and (not is_int(value) or not 0 <= value <= names.MAX_INT32):
-            causes.append(invalid(f"{path}.{key}", value,
-                                  names.inclusive_range_error(0, names.MAX_INT32)))
+            causes.append(
+                invalid(f"{path}.{key}", value, names.inclusive_range_error(0, names.MAX_INT32))
+            )
     return causes
 
 
-def validate_probe(probe: object, path: str, *, liveness_like: bool = False,
-                   readiness: bool = False) -> list[Cause]:
+def validate_probe(
+    probe: object, path: str, *, liveness_like: bool = False, readiness: bool = False
+) -> list[Cause]:
     if probe is None:
         return []
     probe = as_dict(probe)
     causes = validate_handler(probe, path, allow_grpc=True)
-    for key in ("initialDelaySeconds", "timeoutSeconds", "periodSeconds", "successThreshold",
-                "failureThreshold"):
+    for key in (
+        "initialDelaySeconds",
+        "timeoutSeconds",
+        "periodSeconds",
+        "successThreshold",
+        "failureThreshold",
+    ):
         causes += non_negative(f"{path}.{key}", probe.get(key))
     grace = probe.get("terminationGracePeriodSeconds")
     if grace is not None:
         if readiness:
-            causes.append(invalid(f"{path}.terminationGracePeriodSeconds", grace,
-                                  "must not be set for readinessProbes"))
+            causes.append(
+                invalid(
+                    f"{path}.terminationGracePeriodSeconds",
+                    grace,
+                    "must not be set for readinessProbes",
+                )
+            )
         elif not is_int(grace) or grace <= 0:
-            causes.append(invalid(f"{path}.terminationGracePeriodSeconds", grace,
-                                  "must be greater than 0"))
+            causes.append(
+                invalid(f"{path}.terminationGracePeriodSeconds", grace, "must be greater than 0")
+            )
     if liveness_like and probe.get("successThreshold", 1) != 1:
-        causes.append(invalid(f"{path}.successThreshold", probe.get("successThreshold"),
-                              "must be 1"))
+        causes.append(
+            invalid(f"{path}.successThreshold", probe.get("successThreshold"), "must be 1")
+        )
     return causes
 
 
-def validate_handler(handler: dict, path: str, *, allow_grpc: bool = False,
-                     allow_sleep: bool = False) -> list[Cause]:
+def validate_handler(
+    handler: dict, path: str, *, allow_grpc: bool = False, allow_sleep: bool = False
+) -> list[Cause]:
     kinds = ["exec", "httpGet", "tcpSocket"]
     kinds += ["grpc"] if allow_grpc else []
     kinds += ["sleep"] if allow_sleep else []

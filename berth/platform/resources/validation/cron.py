@@ -16,14 +16,24 @@ import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-_MONTHS = {m: i + 1 for i, m in enumerate(
-    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"))}
+_MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+    )
+}
 _DAYS = {d: i for i, d in enumerate(("sun", "mon", "tue", "wed", "thu", "fri", "sat"))}
 # (min, max, names) of minute, hour, day of month, month, day of week.
 _BOUNDS = ((0, 59, None), (0, 23, None), (1, 31, None), (1, 12, _MONTHS), (0, 6, _DAYS))
-_DESCRIPTORS = {"@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *",
-                "@weekly": "0 0 * * 0", "@daily": "0 0 * * *", "@midnight": "0 0 * * *",
-                "@hourly": "0 * * * *"}
+_DESCRIPTORS = {
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@hourly": "0 * * * *",
+}
 _ATOI = re.compile(r"^[+-]?\d+$")
 
 
@@ -43,8 +53,12 @@ class CronSchedule:
     zone: str | None = None  # from a TZ= / CRON_TZ= prefix
 
     def matches(self, moment: datetime) -> bool:
-        return (moment.minute in self.minutes and moment.hour in self.hours
-                and moment.month in self.months and self._day_ok(moment))
+        return (
+            moment.minute in self.minutes
+            and moment.hour in self.hours
+            and moment.month in self.months
+            and self._day_ok(moment)
+        )
 
     def next_after(self, moment: datetime) -> datetime | None:
         """The first whole minute strictly after ``moment`` that matches (same tzinfo), or
@@ -147,8 +161,9 @@ def _int_or_name(text: str, names: dict | None) -> int:
 
 def _int(text: str) -> int:
     if not _ATOI.match(text):
-        raise CronError(f'failed to parse int from {text}: strconv.Atoi: parsing "{text}": '
-                        f"invalid syntax")
+        raise CronError(
+            f'failed to parse int from {text}: strconv.Atoi: parsing "{text}": invalid syntax'
+        )
     number = int(text)
     if number < 0:
         raise CronError(f"negative number ({number}) not allowed: {text}")

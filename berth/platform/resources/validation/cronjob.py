@@ -6,12 +6,19 @@ import re
 
 from berth.platform.errors import Cause
 from berth.platform.resources.validation import cron, names
-from berth.platform.resources.validation.fields import (as_dict, invalid, non_negative,
-                                                        required, unsupported)
+from berth.platform.resources.validation.fields import (
+    as_dict,
+    invalid,
+    non_negative,
+    required,
+    unsupported,
+)
 from berth.platform.resources.validation.job import validate_job_spec
-from berth.platform.resources.validation.meta import (validate_object_meta,
-                                                      validate_object_meta_update,
-                                                      validate_template_meta)
+from berth.platform.resources.validation.meta import (
+    validate_object_meta,
+    validate_object_meta_update,
+    validate_template_meta,
+)
 
 CONCURRENCY_POLICIES = ("Allow", "Forbid", "Replace")
 # The controller appends "-<minutes since epoch>" (11 characters) to make a Job name of at
@@ -20,8 +27,9 @@ MAX_NAME = 52
 _ZONE_PART = re.compile(r"^[A-Za-z.\-_0-9+]{1,14}$")
 
 
-def validate_schedule(schedule: str, path: str, *, allow_tz: bool,
-                      time_zone: object) -> list[Cause]:
+def validate_schedule(
+    schedule: str, path: str, *, allow_tz: bool, time_zone: object
+) -> list[Cause]:
     causes: list[Cause] = []
     try:
         cron.parse(schedule)
@@ -29,11 +37,19 @@ def validate_schedule(schedule: str, path: str, *, allow_tz: bool,
         causes.append(invalid(path, schedule, str(exc)))
     if "TZ" in schedule:
         if not allow_tz:
-            causes.append(invalid(path, schedule, "cannot use TZ or CRON_TZ in schedule, use "
-                                  "timeZone field instead"))
+            causes.append(
+                invalid(
+                    path,
+                    schedule,
+                    "cannot use TZ or CRON_TZ in schedule, use timeZone field instead",
+                )
+            )
         elif time_zone is not None:
-            causes.append(invalid(path, schedule, "cannot use both timeZone field and TZ or "
-                                  "CRON_TZ in schedule"))
+            causes.append(
+                invalid(
+                    path, schedule, "cannot use both timeZone field and TZ or CRON_TZ in schedule"
+                )
+            )
     return causes
 
 
@@ -46,8 +62,14 @@ def validate_time_zone(zone: object, path: str) -> list[Cause]:
         if part in (".", "..") or part.startswith("-") or not _ZONE_PART.match(part):
             return [invalid(path, zone, f"unknown time zone {zone}")]
     if zone.lower() == "local":
-        return [invalid(path, zone, "timeZone must be an explicit time zone as defined in "
-                        "https://www.iana.org/time-zones")]
+        return [
+            invalid(
+                path,
+                zone,
+                "timeZone must be an explicit time zone as defined in "
+                "https://www.iana.org/time-zones",
+            )
+        ]
     if not cron.valid_zone(zone):
         return [invalid(path, zone, f"unknown time zone {zone}")]
     return []
@@ -63,8 +85,9 @@ def _spec(spec: dict, old_spec: dict | None) -> list[Cause]:
     else:
         # A CronJob made when TZ= was still accepted keeps it through updates.
         allow_tz = old_spec is not None and "TZ" in str(old_spec.get("schedule") or "")
-        causes += validate_schedule(schedule, "spec.schedule", allow_tz=allow_tz,
-                                    time_zone=spec.get("timeZone"))
+        causes += validate_schedule(
+            schedule, "spec.schedule", allow_tz=allow_tz, time_zone=spec.get("timeZone")
+        )
     causes += non_negative("spec.startingDeadlineSeconds", spec.get("startingDeadlineSeconds"))
     if old_spec is None or old_spec.get("timeZone") != spec.get("timeZone"):
         causes += validate_time_zone(spec.get("timeZone"), "spec.timeZone")
@@ -78,11 +101,15 @@ def _spec(spec: dict, old_spec: dict | None) -> list[Cause]:
     job_spec = as_dict(template.get("spec"))
     causes += validate_job_spec(job_spec, "spec.jobTemplate.spec")
     if job_spec.get("selector") is not None:
-        causes.append(invalid("spec.jobTemplate.spec.selector", job_spec["selector"],
-                              "`selector` will be auto-generated"))
+        causes.append(
+            invalid(
+                "spec.jobTemplate.spec.selector",
+                job_spec["selector"],
+                "`selector` will be auto-generated",
+            )
+        )
     if job_spec.get("manualSelector") is True:
-        causes.append(unsupported("spec.jobTemplate.spec.manualSelector", True,
-                                  ("nil", "false")))
+        causes.append(unsupported("spec.jobTemplate.spec.manualSelector", True, ("nil", "false")))
     for key in ("successfulJobsHistoryLimit", "failedJobsHistoryLimit"):
         causes += non_negative(f"spec.{key}", spec.get(key))
     return causes
@@ -94,8 +121,7 @@ def validate_cron_job_create(cj: dict) -> list[Cause]:
     causes += _spec(as_dict(cj.get("spec")), None)
     name = md.get("name")
     if isinstance(name, str) and len(name) > MAX_NAME:
-        causes.append(invalid("metadata.name", name, f"must be no more than {MAX_NAME} "
-                              "characters"))
+        causes.append(invalid("metadata.name", name, f"must be no more than {MAX_NAME} characters"))
     return causes
 
 

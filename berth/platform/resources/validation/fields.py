@@ -32,8 +32,7 @@ def show(value: object) -> str:
         return str(value)
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
-    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False,
-                      default=str)
+    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False, default=str)
 
 
 def _with_detail(head: str, detail: str) -> str:

@@ -52,15 +52,22 @@ def is_indexed(spec: dict) -> bool:
 def validate_job_spec(spec: dict, path: str) -> list[Cause]:
     """``validateJobSpec``: everything but the selector (which a CronJob's template lacks)."""
     causes: list[Cause] = []
-    for key in ("parallelism", "completions", "activeDeadlineSeconds", "backoffLimit",
-                "ttlSecondsAfterFinished", "backoffLimitPerIndex"):
+    for key in (
+        "parallelism",
+        "completions",
+        "activeDeadlineSeconds",
+        "backoffLimit",
+        "ttlSecondsAfterFinished",
+        "backoffLimitPerIndex",
+    ):
         causes += non_negative(f"{path}.{key}", spec.get(key))
     per_index, max_failed = spec.get("backoffLimitPerIndex"), spec.get("maxFailedIndexes")
     if max_failed is not None:
         causes += non_negative(f"{path}.maxFailedIndexes", max_failed)
         if per_index is None:
-            causes.append(required(f"{path}.backoffLimitPerIndex",
-                                   "when maxFailedIndexes is specified"))
+            causes.append(
+                required(f"{path}.backoffLimitPerIndex", "when maxFailedIndexes is specified")
+            )
     managed_by = spec.get("managedBy")
     if managed_by is not None:
         causes += _domain_prefixed_path(str(managed_by), f"{path}.managedBy")
@@ -73,17 +80,26 @@ def validate_job_spec(spec: dict, path: str) -> list[Cause]:
         causes += _indexed_limits(spec, path)
     elif mode in (None, "NonIndexed"):
         if per_index is not None:
-            causes.append(invalid(f"{path}.backoffLimitPerIndex", per_index,
-                                  "requires indexed completion mode"))
+            causes.append(
+                invalid(
+                    f"{path}.backoffLimitPerIndex", per_index, "requires indexed completion mode"
+                )
+            )
         if max_failed is not None:
-            causes.append(invalid(f"{path}.maxFailedIndexes", max_failed,
-                                  "requires indexed completion mode"))
+            causes.append(
+                invalid(f"{path}.maxFailedIndexes", max_failed, "requires indexed completion mode")
+            )
     if spec.get("podFailurePolicy") is not None:
         causes += validate_pod_failure_policy(spec, f"{path}.podFailurePolicy")
     if spec.get("successPolicy") is not None:
         if not is_indexed(spec):
-            causes.append(invalid(f"{path}.successPolicy", spec["successPolicy"],
-                                  "requires indexed completion mode"))
+            causes.append(
+                invalid(
+                    f"{path}.successPolicy",
+                    spec["successPolicy"],
+                    "requires indexed completion mode",
+                )
+            )
         else:
             causes += validate_success_policy(spec, f"{path}.successPolicy")
     causes += validate_replacement_policy(spec, f"{path}.podReplacementPolicy")
@@ -96,8 +112,13 @@ def validate_job_spec(spec: dict, path: str) -> list[Cause]:
     elif restart not in ("OnFailure", "Never"):
         causes.append(unsupported(restart_path, restart, ("OnFailure", "Never")))
     elif spec.get("podFailurePolicy") is not None and restart != "Never":
-        causes.append(invalid(restart_path, restart,
-                              'only "Never" is supported when podFailurePolicy is specified'))
+        causes.append(
+            invalid(
+                restart_path,
+                restart,
+                'only "Never" is supported when podFailurePolicy is specified',
+            )
+        )
     return causes
 
 
@@ -115,27 +136,56 @@ def _indexed_limits(spec: dict, path: str) -> list[Cause]:
     if completions is None:
         causes.append(required(f"{path}.completions", "when completion mode is Indexed"))
     if is_int(parallelism) and parallelism > MAX_PARALLELISM_INDEXED:
-        causes.append(invalid(f"{path}.parallelism", parallelism,
-                              f"must be less than or equal to {MAX_PARALLELISM_INDEXED} when "
-                              f"completion mode is Indexed"))
+        causes.append(
+            invalid(
+                f"{path}.parallelism",
+                parallelism,
+                f"must be less than or equal to {MAX_PARALLELISM_INDEXED} when "
+                f"completion mode is Indexed",
+            )
+        )
     if is_int(completions) and is_int(max_failed) and max_failed > completions:
-        causes.append(invalid(f"{path}.maxFailedIndexes", max_failed,
-                              "must be less than or equal to completions"))
+        causes.append(
+            invalid(
+                f"{path}.maxFailedIndexes", max_failed, "must be less than or equal to completions"
+            )
+        )
     if is_int(max_failed) and max_failed > MAX_FAILED_INDEXES:
-        causes.append(invalid(f"{path}.maxFailedIndexes", max_failed,
-                              f"must be less than or equal to {MAX_FAILED_INDEXES}"))
+        causes.append(
+            invalid(
+                f"{path}.maxFailedIndexes",
+                max_failed,
+                f"must be less than or equal to {MAX_FAILED_INDEXES}",
+            )
+        )
     if is_int(completions) and completions > COMPLETIONS_SOFT_LIMIT and per_index is not None:
-        tail = (f"when completions are above {COMPLETIONS_SOFT_LIMIT} and used with backoff "
-                f"limit per index")
+        tail = (
+            f"when completions are above {COMPLETIONS_SOFT_LIMIT} and used with backoff "
+            f"limit per index"
+        )
         if max_failed is None:
-            causes.append(required(f"{path}.maxFailedIndexes", f"must be specified when "
-                                   f"completions is above {COMPLETIONS_SOFT_LIMIT}"))
+            causes.append(
+                required(
+                    f"{path}.maxFailedIndexes",
+                    f"must be specified when completions is above {COMPLETIONS_SOFT_LIMIT}",
+                )
+            )
         if is_int(parallelism) and parallelism > PARALLELISM_LIMIT_HIGH_COMPLETIONS:
-            causes.append(invalid(f"{path}.parallelism", parallelism, f"must be less than or "
-                                  f"equal to {PARALLELISM_LIMIT_HIGH_COMPLETIONS} {tail}"))
+            causes.append(
+                invalid(
+                    f"{path}.parallelism",
+                    parallelism,
+                    f"must be less than or equal to {PARALLELISM_LIMIT_HIGH_COMPLETIONS} {tail}",
+                )
+            )
         if is_int(max_failed) and max_failed > MAX_FAILED_INDEXES_HIGH_COMPLETIONS:
-            causes.append(invalid(f"{path}.maxFailedIndexes", max_failed, f"must be less than "
-                                  f"or equal to {MAX_FAILED_INDEXES_HIGH_COMPLETIONS} {tail}"))
+            causes.append(
+                invalid(
+                    f"{path}.maxFailedIndexes",
+                    max_failed,
+                    f"must be less than or equal to {MAX_FAILED_INDEXES_HIGH_COMPLETIONS} {tail}",
+                )
+            )
     return causes
 
 
@@ -146,10 +196,18 @@ def validate_job_selector(spec: dict, path: str = "spec") -> list[Cause]:
     else:
         causes = validate_label_selector(selector, f"{path}.selector")
     labels = as_dict(as_dict(as_dict(spec.get("template")).get("metadata")).get("labels"))
-    if selector is not None and selector_is_valid(selector) and \
-            not selector_matches(selector, labels):
-        causes.append(invalid(f"{path}.template.metadata.labels", labels,
-                              "`selector` does not match template `labels`"))
+    if (
+        selector is not None
+        and selector_is_valid(selector)
+        and not selector_matches(selector, labels)
+    ):
+        causes.append(
+            invalid(
+                f"{path}.template.metadata.labels",
+                labels,
+                "`selector` does not match template `labels`",
+            )
+        )
     return causes
 
 
@@ -186,22 +244,34 @@ def validate_job(job: dict, *, require_prefixed: bool = True) -> list[Cause]:
     if is_indexed(spec) and is_int(completions) and completions > 0 and isinstance(name, str):
         hostname = f"{name}-{completions - 1}"
         if names.dns1123_label(hostname):
-            causes.append(invalid("metadata.name", name, f"will not able to create pod with "
-                                  f"invalid DNS label: {hostname}"))
+            causes.append(
+                invalid(
+                    "metadata.name",
+                    name,
+                    f"will not able to create pod with invalid DNS label: {hostname}",
+                )
+            )
     return causes
 
 
 def validate_job_update(new: dict, old: dict) -> list[Cause]:
-    old_labels = as_dict(as_dict(as_dict(as_dict(old.get("spec")).get("template"))
-                                 .get("metadata")).get("labels"))
+    old_labels = as_dict(
+        as_dict(as_dict(as_dict(old.get("spec")).get("template")).get("metadata")).get("labels")
+    )
     # Jobs made before the prefixed labels existed keep validating without them.
     prefixed = CONTROLLER_UID in old_labels and JOB_NAME in old_labels
     causes = validate_job(new, require_prefixed=prefixed)
     causes += validate_object_meta_update(new.get("metadata"), old.get("metadata"))
     spec, old_spec = as_dict(new.get("spec")), as_dict(old.get("spec"))
     causes += _completions_update(spec, old_spec)
-    for key in ("selector", "completionMode", "podFailurePolicy", "backoffLimitPerIndex",
-                "managedBy", "successPolicy"):
+    for key in (
+        "selector",
+        "completionMode",
+        "podFailurePolicy",
+        "backoffLimitPerIndex",
+        "managedBy",
+        "successPolicy",
+    ):
         if spec.get(key) != old_spec.get(key):
             causes.append(immutable(f"spec.{key}", spec.get(key)))
     template, old_template = spec.get("template"), old_spec.get("template")
@@ -223,8 +293,9 @@ def _completions_update(spec: dict, old_spec: dict) -> list[Cause]:
     if not is_indexed(spec):
         return [immutable("spec.completions", new)]
     if new != spec.get("parallelism"):
-        return [invalid("spec.completions", new,
-                        "can only be modified in tandem with spec.parallelism")]
+        return [
+            invalid("spec.completions", new, "can only be modified in tandem with spec.parallelism")
+        ]
     return []
 
 

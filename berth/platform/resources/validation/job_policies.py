@@ -42,8 +42,9 @@ def validate_replacement_policy(spec: dict, path: str) -> list[Cause]:
         return []
     if spec.get("podFailurePolicy") is not None:
         return [] if policy == "Failed" else [unsupported(path, policy, ("Failed",))]
-    return [] if policy in REPLACEMENT_POLICIES else [unsupported(path, policy,
-                                                                  REPLACEMENT_POLICIES)]
+    return (
+        [] if policy in REPLACEMENT_POLICIES else [unsupported(path, policy, REPLACEMENT_POLICIES)]
+    )
 
 
 def validate_pod_failure_policy(spec: dict, path: str) -> list[Cause]:
@@ -52,8 +53,10 @@ def validate_pod_failure_policy(spec: dict, path: str) -> list[Cause]:
     if len(rules) > MAX_POD_FAILURE_RULES:
         causes.append(too_many(f"{path}.rules", len(rules), MAX_POD_FAILURE_RULES))
     pod_spec = as_dict(as_dict(spec.get("template")).get("spec"))
-    containers = {key_of(as_dict(c).get("name")) for c in as_list(pod_spec.get("containers"))
-                  + as_list(pod_spec.get("initContainers"))}
+    containers = {
+        key_of(as_dict(c).get("name"))
+        for c in as_list(pod_spec.get("containers")) + as_list(pod_spec.get("initContainers"))
+    }
     for i, rule in enumerate(rules):
         causes += _failure_rule(spec, as_dict(rule), f"{path}.rules[{i}]", containers)
     return causes
@@ -66,8 +69,9 @@ def _failure_rule(spec: dict, rule: dict, path: str, containers: set) -> list[Ca
         causes.append(required(f"{path}.action", f"valid values: {_go_list(ACTIONS)}"))
     elif action == "FailIndex":
         if spec.get("backoffLimitPerIndex") is None:
-            causes.append(invalid(f"{path}.action", action,
-                                  "requires the backoffLimitPerIndex to be set"))
+            causes.append(
+                invalid(f"{path}.action", action, "requires the backoffLimitPerIndex to be set")
+            )
     elif action not in ACTIONS:
         causes.append(unsupported(f"{path}.action", action, ACTIONS))
     on_exit, on_conditions = rule.get("onExitCodes"), as_list(rule.get("onPodConditions"))
@@ -76,11 +80,13 @@ def _failure_rule(spec: dict, rule: dict, path: str, containers: set) -> list[Ca
     if on_conditions:
         causes += _on_conditions(on_conditions, f"{path}.onPodConditions")
     if on_exit is not None and on_conditions:
-        causes.append(invalid_omit(path, "specifying both OnExitCodes and OnPodConditions is "
-                                   "not supported"))
+        causes.append(
+            invalid_omit(path, "specifying both OnExitCodes and OnPodConditions is not supported")
+        )
     if on_exit is None and not on_conditions:
-        causes.append(invalid_omit(path, "specifying one of OnExitCodes and OnPodConditions is "
-                                   "required"))
+        causes.append(
+            invalid_omit(path, "specifying one of OnExitCodes and OnPodConditions is required")
+        )
     return causes
 
 
@@ -94,8 +100,9 @@ def _on_conditions(patterns: list, path: str) -> list[Cause]:
         causes += [invalid(f"{ppath}.type", ctype, m) for m in names.qualified_name(ctype)]
         status = pattern.get("status")
         if not status:
-            causes.append(required(f"{ppath}.status",
-                                   f"valid values: {_go_list(CONDITION_STATUSES)}"))
+            causes.append(
+                required(f"{ppath}.status", f"valid values: {_go_list(CONDITION_STATUSES)}")
+            )
         elif status not in CONDITION_STATUSES:
             causes.append(unsupported(f"{ppath}.status", status, CONDITION_STATUSES))
     return causes
@@ -105,14 +112,20 @@ def _on_exit_codes(req: dict, path: str, containers: set) -> list[Cause]:
     causes: list[Cause] = []
     op = req.get("operator")
     if not op:
-        causes.append(required(f"{path}.operator",
-                               f"valid values: {_go_list(EXIT_CODE_OPERATORS)}"))
+        causes.append(
+            required(f"{path}.operator", f"valid values: {_go_list(EXIT_CODE_OPERATORS)}")
+        )
     elif op not in EXIT_CODE_OPERATORS:
         causes.append(unsupported(f"{path}.operator", op, EXIT_CODE_OPERATORS))
     name = req.get("containerName")
     if name is not None and key_of(name) not in containers:
-        causes.append(invalid(f"{path}.containerName", name, "must be one of the container or "
-                              "initContainer names in the pod template"))
+        causes.append(
+            invalid(
+                f"{path}.containerName",
+                name,
+                "must be one of the container or initContainer names in the pod template",
+            )
+        )
     values = as_list(req.get("values"))
     if not values:
         causes.append(invalid(f"{path}.values", values, "at least one value is required"))
@@ -141,8 +154,12 @@ def validate_success_policy(spec: dict, path: str) -> list[Cause]:
     rules = as_list(as_dict(spec.get("successPolicy")).get("rules"))
     causes: list[Cause] = []
     if not rules:
-        causes.append(required(f"{path}.rules", "at least one rules must be specified when the "
-                               "successPolicy is specified"))
+        causes.append(
+            required(
+                f"{path}.rules",
+                "at least one rules must be specified when the successPolicy is specified",
+            )
+        )
     if len(rules) > MAX_SUCCESS_RULES:
         causes.append(too_many(f"{path}.rules", len(rules), MAX_SUCCESS_RULES))
     completions = spec.get("completions")
@@ -151,8 +168,11 @@ def validate_success_policy(spec: dict, path: str) -> list[Cause]:
         rule, rpath = as_dict(rule), f"{path}.rules[{i}]"
         count, indexes = rule.get("succeededCount"), rule.get("succeededIndexes")
         if count is None and indexes is None:
-            causes.append(required(rpath, "at least one of succeededCount or succeededIndexes "
-                                   "must be specified"))
+            causes.append(
+                required(
+                    rpath, "at least one of succeededCount or succeededIndexes must be specified"
+                )
+            )
         total = 0
         if indexes is not None:
             ipath = f"{rpath}.succeededIndexes"
@@ -166,12 +186,24 @@ def validate_success_policy(spec: dict, path: str) -> list[Cause]:
             cpath = f"{rpath}.succeededCount"
             causes += non_negative(cpath, count)
             if is_int(count) and count > completions:
-                causes.append(invalid(cpath, count, f"must be less than or equal to "
-                                      f"{completions} (the number of specified completions)"))
+                causes.append(
+                    invalid(
+                        cpath,
+                        count,
+                        f"must be less than or equal to "
+                        f"{completions} (the number of specified completions)",
+                    )
+                )
             if is_int(count) and indexes is not None and count > total:
-                causes.append(invalid(cpath, count, f"must be less than or equal to {total} "
-                                      f"(the number of indexes in the specified succeededIndexes "
-                                      f"field)"))
+                causes.append(
+                    invalid(
+                        cpath,
+                        count,
+                        f"must be less than or equal to {total} "
+                        f"(the number of indexes in the specified succeededIndexes "
+                        f"field)",
+                    )
+                )
     return causes
 
 
@@ -179,8 +211,10 @@ def parse_interval(text: str, completions: int) -> tuple[int, int]:
     """One ``3`` or ``3-7`` of an index list such as ``0-3,5,7-9``."""
     limits = text.split("-")
     if len(limits) > 2:
-        raise ValueError(f'the fragment "{text}" violates the requirement that an index '
-                         f"interval can have at most two parts separated by '-'")
+        raise ValueError(
+            f'the fragment "{text}" violates the requirement that an index '
+            f"interval can have at most two parts separated by '-'"
+        )
     bounds = []
     for part in limits:
         if not part.lstrip("+-").isdigit():

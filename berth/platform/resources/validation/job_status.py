@@ -26,8 +26,10 @@ from berth.platform.resources.validation.meta import validate_object_meta_update
 
 
 def _true(job: dict, ctype: str) -> bool:
-    return any(as_dict(c).get("type") == ctype and as_dict(c).get("status") == "True"
-               for c in as_list(as_dict(job.get("status")).get("conditions")))
+    return any(
+        as_dict(c).get("type") == ctype and as_dict(c).get("status") == "True"
+        for c in as_list(as_dict(job.get("status")).get("conditions"))
+    )
 
 
 def _finished(job: dict) -> bool:
@@ -52,44 +54,83 @@ def validate_job_status_update(new: dict, old: dict) -> list[Cause]:
     finished = complete or failed
     met, target = _true(new, "SuccessCriteriaMet"), _true(new, "FailureTarget")
     if (flipped("Complete") or flipped("Failed")) and complete and failed:
-        causes.append(invalid_omit("status.conditions", "cannot set Complete=True and "
-                                   "Failed=true conditions"))
+        causes.append(
+            invalid_omit("status.conditions", "cannot set Complete=True and Failed=true conditions")
+        )
     if (flipped("Complete") or flipped("FailureTarget")) and complete and target:
-        causes.append(invalid_omit("status.conditions", "cannot set Complete=True and "
-                                   "FailureTarget=true conditions"))
-    if (flipped("Complete") or changed("completionTime")):
+        causes.append(
+            invalid_omit(
+                "status.conditions", "cannot set Complete=True and FailureTarget=true conditions"
+            )
+        )
+    if flipped("Complete") or changed("completionTime"):
         if st.get("completionTime") and not complete:
-            causes.append(invalid("status.completionTime", st["completionTime"],
-                                  "cannot set completionTime when there is no Complete=True "
-                                  "condition"))
+            causes.append(
+                invalid(
+                    "status.completionTime",
+                    st["completionTime"],
+                    "cannot set completionTime when there is no Complete=True condition",
+                )
+            )
         if not st.get("completionTime") and complete:
-            causes.append(required("status.completionTime",
-                                   "completionTime is required for Complete jobs"))
-    if (changed("startTime") or changed("completionTime")) and st.get("startTime") and \
-            st.get("completionTime") and str(st["completionTime"]) < str(st["startTime"]):
-        causes.append(invalid("status.completionTime", st["completionTime"],
-                              "completionTime cannot be set before startTime"))
+            causes.append(
+                required("status.completionTime", "completionTime is required for Complete jobs")
+            )
+    if (
+        (changed("startTime") or changed("completionTime"))
+        and st.get("startTime")
+        and st.get("completionTime")
+        and str(st["completionTime"]) < str(st["startTime"])
+    ):
+        causes.append(
+            invalid(
+                "status.completionTime",
+                st["completionTime"],
+                "completionTime cannot be set before startTime",
+            )
+        )
     finish_changed = _finished(new) != _finished(old)
     if (finish_changed or changed("active")) and finished and (st.get("active") or 0) > 0:
-        causes.append(invalid("status.active", st.get("active"),
-                              "active>0 is invalid for finished job"))
+        causes.append(
+            invalid("status.active", st.get("active"), "active>0 is invalid for finished job")
+        )
     if (finish_changed or changed("startTime")) and finished and not st.get("startTime"):
         causes.append(required("status.startTime", "startTime is required for finished job"))
     uncounted = as_dict(st.get("uncountedTerminatedPods"))
-    if (finish_changed or changed("uncountedTerminatedPods")) and finished and \
-            (as_list(uncounted.get("succeeded")) or as_list(uncounted.get("failed"))):
-        causes.append(invalid("status.uncountedTerminatedPods", uncounted,
-                              "uncountedTerminatedPods needs to be empty for finished job"))
+    if (
+        (finish_changed or changed("uncountedTerminatedPods"))
+        and finished
+        and (as_list(uncounted.get("succeeded")) or as_list(uncounted.get("failed")))
+    ):
+        causes.append(
+            invalid(
+                "status.uncountedTerminatedPods",
+                uncounted,
+                "uncountedTerminatedPods needs to be empty for finished job",
+            )
+        )
     causes += _indexes(spec, st, old_st)
     if met and failed:
-        causes.append(invalid_omit("status.conditions", "cannot set SuccessCriteriaMet=True and "
-                                   "Failed=true conditions"))
+        causes.append(
+            invalid_omit(
+                "status.conditions", "cannot set SuccessCriteriaMet=True and Failed=true conditions"
+            )
+        )
     if met and target:
-        causes.append(invalid_omit("status.conditions", "cannot set SuccessCriteriaMet=True and "
-                                   "FailureTarget=true conditions"))
+        causes.append(
+            invalid_omit(
+                "status.conditions",
+                "cannot set SuccessCriteriaMet=True and FailureTarget=true conditions",
+            )
+        )
     if spec.get("successPolicy") is not None and not met and complete:
-        causes.append(invalid_omit("status.conditions", "cannot set Complete=True for Job with "
-                                   "SuccessPolicy unless SuccessCriteriaMet=True"))
+        causes.append(
+            invalid_omit(
+                "status.conditions",
+                "cannot set Complete=True for Job with "
+                "SuccessPolicy unless SuccessCriteriaMet=True",
+            )
+        )
     causes += _transitions(new, old, spec, st, old_st)
     return causes
 
@@ -119,26 +160,45 @@ def _indexes(spec: dict, st: dict, old_st: dict) -> list[Cause]:
         try:
             count_indexes(str(done), completions)
         except ValueError as exc:
-            causes.append(invalid("status.completedIndexes", done,
-                                  f"error parsing completedIndexes: {exc}"))
+            causes.append(
+                invalid("status.completedIndexes", done, f"error parsing completedIndexes: {exc}")
+            )
     if done_changed and done and not is_indexed(spec):
-        causes.append(invalid("status.completedIndexes", done, "cannot set non-empty "
-                              "completedIndexes when non-indexed completion mode"))
+        causes.append(
+            invalid(
+                "status.completedIndexes",
+                done,
+                "cannot set non-empty completedIndexes when non-indexed completion mode",
+            )
+        )
     if failed_changed and failed_ix is not None:
         if spec.get("backoffLimitPerIndex") is None:
-            causes.append(invalid("status.failedIndexes", failed_ix, "cannot set non-null "
-                                  "failedIndexes when backoffLimitPerIndex is null"))
+            causes.append(
+                invalid(
+                    "status.failedIndexes",
+                    failed_ix,
+                    "cannot set non-null failedIndexes when backoffLimitPerIndex is null",
+                )
+            )
         elif isinstance(completions, int):
             try:
                 count_indexes(str(failed_ix), completions)
             except ValueError as exc:
-                causes.append(invalid("status.failedIndexes", failed_ix,
-                                      f"error parsing failedIndexes: {exc}"))
+                causes.append(
+                    invalid(
+                        "status.failedIndexes", failed_ix, f"error parsing failedIndexes: {exc}"
+                    )
+                )
     if (done_changed or failed_changed) and failed_ix and isinstance(completions, int):
         overlap = _overlap(str(done), str(failed_ix), completions)
         if overlap is not None:
-            causes.append(invalid("status.failedIndexes", failed_ix, f"failedIndexes and "
-                                  f"completedIndexes overlap at index: {overlap}"))
+            causes.append(
+                invalid(
+                    "status.failedIndexes",
+                    failed_ix,
+                    f"failedIndexes and completedIndexes overlap at index: {overlap}",
+                )
+            )
     return causes
 
 
@@ -151,6 +211,7 @@ def _overlap(done: str, failed: str, completions: int) -> int | None:
             except ValueError:
                 continue
         return out
+
     for low, high in spans(done):
         for f_low, f_high in spans(failed):
             if low <= f_high and f_low <= high:
@@ -162,28 +223,57 @@ def _transitions(new: dict, old: dict, spec: dict, st: dict, old_st: dict) -> li
     causes: list[Cause] = []
     for ctype in ("Failed", "Complete", "FailureTarget"):
         if _true(old, ctype) and not _true(new, ctype):
-            causes.append(invalid_omit("status.conditions",
-                                       f"cannot disable the terminal {ctype}=True condition"))
+            causes.append(
+                invalid_omit(
+                    "status.conditions", f"cannot disable the terminal {ctype}=True condition"
+                )
+            )
     if (st.get("failed") or 0) < (old_st.get("failed") or 0):
-        causes.append(invalid("status.failed", st.get("failed") or 0,
-                              "cannot decrease the failed counter"))
+        causes.append(
+            invalid("status.failed", st.get("failed") or 0, "cannot decrease the failed counter")
+        )
     elastic = is_indexed(spec) and spec.get("completions") == spec.get("parallelism")
     if not elastic and (st.get("succeeded") or 0) < (old_st.get("succeeded") or 0):
-        causes.append(invalid("status.succeeded", st.get("succeeded") or 0,
-                              "cannot decrease the succeeded counter"))
-    if st.get("completionTime") and old_st.get("completionTime") and \
-            st["completionTime"] != old_st["completionTime"]:
-        causes.append(invalid("status.completionTime", st["completionTime"],
-                              "completionTime cannot be mutated"))
-    if old_st.get("startTime") and st.get("startTime") != old_st["startTime"] and \
-            spec.get("suspend") is not True:
-        causes.append(required("status.startTime",
-                               "startTime cannot be removed for unsuspended job"))
+        causes.append(
+            invalid(
+                "status.succeeded",
+                st.get("succeeded") or 0,
+                "cannot decrease the succeeded counter",
+            )
+        )
+    if (
+        st.get("completionTime")
+        and old_st.get("completionTime")
+        and st["completionTime"] != old_st["completionTime"]
+    ):
+        causes.append(
+            invalid(
+                "status.completionTime", st["completionTime"], "completionTime cannot be mutated"
+            )
+        )
+    if (
+        old_st.get("startTime")
+        and st.get("startTime") != old_st["startTime"]
+        and spec.get("suspend") is not True
+    ):
+        causes.append(
+            required("status.startTime", "startTime cannot be removed for unsuspended job")
+        )
     if _true(old, "SuccessCriteriaMet") and not _true(new, "SuccessCriteriaMet"):
-        causes.append(invalid_omit("status.conditions",
-                                   "cannot disable the SuccessCriteriaMet=True condition"))
-    if _true(old, "Complete") and not _true(old, "SuccessCriteriaMet") and \
-            _true(new, "SuccessCriteriaMet"):
-        causes.append(invalid_omit("status.conditions", "cannot set SuccessCriteriaMet=True for "
-                                   "Job already has Complete=true conditions"))
+        causes.append(
+            invalid_omit(
+                "status.conditions", "cannot disable the SuccessCriteriaMet=True condition"
+            )
+        )
+    if (
+        _true(old, "Complete")
+        and not _true(old, "SuccessCriteriaMet")
+        and _true(new, "SuccessCriteriaMet")
+    ):
+        causes.append(
+            invalid_omit(
+                "status.conditions",
+                "cannot set SuccessCriteriaMet=True for Job already has Complete=true conditions",
+            )
+        )
     return causes

@@ -60,8 +60,13 @@ def validate_annotations(annotations: object, path: str) -> list[Cause]:
             continue
         size += len(key.encode()) + len(value.encode())
     if size > TOTAL_ANNOTATION_SIZE:
-        causes.append(Cause(path, f"Too long: must have at most {TOTAL_ANNOTATION_SIZE} bytes",
-                            "FieldValueTooLong"))
+        causes.append(
+            Cause(
+                path,
+                f"Too long: must have at most {TOTAL_ANNOTATION_SIZE} bytes",
+                "FieldValueTooLong",
+            )
+        )
     return causes
 
 
@@ -85,9 +90,15 @@ def validate_owner_references(refs: object, path: str) -> list[Cause]:
         if ref.get("controller") is True:
             current = f"{ref.get('kind')}/{ref.get('name')}"
             if first_controller:
-                causes.append(invalid(path, refs, "Only one reference can have Controller set "
-                                      f"to true. Found \"true\" in references for "
-                                      f"{first_controller} and {current}"))
+                causes.append(
+                    invalid(
+                        path,
+                        refs,
+                        "Only one reference can have Controller set "
+                        f'to true. Found "true" in references for '
+                        f"{first_controller} and {current}",
+                    )
+                )
             else:
                 first_controller = current
     return causes
@@ -101,8 +112,9 @@ def validate_finalizers(finalizers: object, path: str) -> list[Cause]:
         if isinstance(f, str):
             causes += [invalid(path, f, m) for m in names.qualified_name(f)]
     if "orphan" in items and "foregroundDeletion" in items:
-        causes.append(invalid(path, items, "finalizer orphan and foregroundDeletion cannot be "
-                              "both set"))
+        causes.append(
+            invalid(path, items, "finalizer orphan and foregroundDeletion cannot be both set")
+        )
     for i, f in enumerate(items):
         causes += validate_kube_finalizer(f, f"{path}[{i}]")
     return causes
@@ -112,13 +124,17 @@ def validate_kube_finalizer(value: object, path: str) -> list[Cause]:
     if not isinstance(value, str):
         return [invalid(path, value, "must be a string")]
     if "/" not in value and value not in STANDARD_FINALIZERS:
-        return [invalid(path, value, "name is neither a standard finalizer name nor is it "
-                        "fully qualified")]
+        return [
+            invalid(
+                path, value, "name is neither a standard finalizer name nor is it fully qualified"
+            )
+        ]
     return []
 
 
-def validate_object_meta(md: object, namespaced: bool, name_fn: NameFn,
-                         path: str = "metadata") -> list[Cause]:
+def validate_object_meta(
+    md: object, namespaced: bool, name_fn: NameFn, path: str = "metadata"
+) -> list[Cause]:
     md = as_dict(md)
     causes: list[Cause] = []
     generate = md.get("generateName")
@@ -136,8 +152,10 @@ def validate_object_meta(md: object, namespaced: bool, name_fn: NameFn,
         if not namespace:
             causes.append(required(f"{path}.namespace"))
         elif isinstance(namespace, str):
-            causes += [invalid(f"{path}.namespace", namespace, m)
-                       for m in names.name_is_dns_label(namespace)]
+            causes += [
+                invalid(f"{path}.namespace", namespace, m)
+                for m in names.name_is_dns_label(namespace)
+            ]
     elif namespace:
         causes.append(forbidden(f"{path}.namespace", "not allowed on this type"))
     causes += non_negative(f"{path}.generation", md.get("generation"))
@@ -146,10 +164,12 @@ def validate_object_meta(md: object, namespaced: bool, name_fn: NameFn,
 
 
 def _common_meta(md: dict, path: str) -> list[Cause]:
-    return (validate_labels(md.get("labels"), f"{path}.labels")
-            + validate_annotations(md.get("annotations"), f"{path}.annotations")
-            + validate_owner_references(md.get("ownerReferences"), f"{path}.ownerReferences")
-            + validate_finalizers(md.get("finalizers"), f"{path}.finalizers"))
+    return (
+        validate_labels(md.get("labels"), f"{path}.labels")
+        + validate_annotations(md.get("annotations"), f"{path}.annotations")
+        + validate_owner_references(md.get("ownerReferences"), f"{path}.ownerReferences")
+        + validate_finalizers(md.get("finalizers"), f"{path}.finalizers")
+    )
 
 
 def validate_object_meta_update(new: object, old: object, path: str = "metadata") -> list[Cause]:
@@ -165,8 +185,9 @@ def validate_object_meta_update(new: object, old: object, path: str = "metadata"
 def validate_template_meta(md: object, path: str) -> list[Cause]:
     """Labels and annotations of an embedded template (pod template, job template)."""
     md = as_dict(md)
-    return (validate_labels(md.get("labels"), f"{path}.labels")
-            + validate_annotations(md.get("annotations"), f"{path}.annotations"))
+    return validate_labels(md.get("labels"), f"{path}.labels") + validate_annotations(
+        md.get("annotations"), f"{path}.annotations"
+    )
 
 
 def validate_label_selector(selector: object, path: str) -> list[Cause]:
@@ -184,12 +205,17 @@ def validate_selector_requirement(expr: dict, path: str) -> list[Cause]:
     op, values = expr.get("operator"), as_list(expr.get("values"))
     if op in ("In", "NotIn"):
         if not values:
-            causes.append(required(f"{path}.values",
-                                   "must be specified when `operator` is 'In' or 'NotIn'"))
+            causes.append(
+                required(f"{path}.values", "must be specified when `operator` is 'In' or 'NotIn'")
+            )
     elif op in ("Exists", "DoesNotExist"):
         if values:
-            causes.append(forbidden(f"{path}.values", "may not be specified when `operator` is "
-                                    "'Exists' or 'DoesNotExist'"))
+            causes.append(
+                forbidden(
+                    f"{path}.values",
+                    "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
+                )
+            )
     else:
         causes.append(invalid(f"{path}.operator", op or "", "not a valid selector operator"))
     causes += validate_label_name(expr.get("key") or "", f"{path}.key")

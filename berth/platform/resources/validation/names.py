@@ -53,10 +53,15 @@ def dns1123_label(value: str) -> list[str]:
         if _SUBDOMAIN_RE.match(value):
             errs.append("must not contain dots")
         else:
-            errs.append(regex_error(
-                "a lowercase RFC 1123 label must consist of lower case alphanumeric characters "
-                "or '-', and must start and end with an alphanumeric character",
-                _DNS1123_LABEL, "my-name", "123-abc"))
+            errs.append(
+                regex_error(
+                    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters "
+                    "or '-', and must start and end with an alphanumeric character",
+                    _DNS1123_LABEL,
+                    "my-name",
+                    "123-abc",
+                )
+            )
     return errs
 
 
@@ -65,16 +70,22 @@ def dns1123_subdomain(value: str) -> list[str]:
     if len(value) > 253:
         errs.append(max_len_error(253))
     if not _SUBDOMAIN_RE.match(value):
-        errs.append(regex_error(
-            "a lowercase RFC 1123 subdomain must consist "
-            "of lower case alphanumeric characters, "
-            "'-' or '.', and must start and end with an alphanumeric character",
-            _DNS1123_SUBDOMAIN, "example.com"))
+        errs.append(
+            regex_error(
+                "a lowercase RFC 1123 subdomain must consist "
+                "of lower case alphanumeric characters, "
+                "'-' or '.', and must start and end with an alphanumeric character",
+                _DNS1123_SUBDOMAIN,
+                "example.com",
+            )
+        )
     return errs
 
 
-_QNAME_MSG = ("must consist of alphanumeric characters, '-', '_' or '.', and must start and "
-              "end with an alphanumeric character")
+_QNAME_MSG = (
+    "must consist of alphanumeric characters, '-', '_' or '.', and must start and "
+    "end with an alphanumeric character"
+)
 
 
 def qualified_name(value: str) -> list[str]:
@@ -90,16 +101,19 @@ def qualified_name(value: str) -> list[str]:
         else:
             errs.extend("prefix part " + m for m in dns1123_subdomain(prefix))
     else:
-        return ["a qualified name " + regex_error(_QNAME_MSG, _QUALIFIED_NAME, "MyName",
-                                                  "my.name", "123-abc")
-                + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"]
+        return [
+            "a qualified name "
+            + regex_error(_QNAME_MSG, _QUALIFIED_NAME, "MyName", "my.name", "123-abc")
+            + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
+        ]
     if not name:
         errs.append("name part must be non-empty")
     elif len(name) > 63:
         errs.append("name part " + max_len_error(63))
     if not _QUALIFIED_RE.match(name):
-        errs.append("name part " + regex_error(_QNAME_MSG, _QUALIFIED_NAME, "MyName",
-                                               "my.name", "123-abc"))
+        errs.append(
+            "name part " + regex_error(_QNAME_MSG, _QUALIFIED_NAME, "MyName", "my.name", "123-abc")
+        )
     return errs
 
 
@@ -108,10 +122,16 @@ def label_value(value: str) -> list[str]:
     if len(value) > 63:
         errs.append(max_len_error(63))
     if not _LABEL_VALUE_RE.match(value):
-        errs.append(regex_error(
-            "a valid label must be an empty string or consist of alphanumeric characters, '-', "
-            "'_' or '.', and must start and end with an alphanumeric character",
-            _LABEL_VALUE, "MyValue", "my_value", "12345"))
+        errs.append(
+            regex_error(
+                "a valid label must be an empty string or consist of alphanumeric characters, '-', "
+                "'_' or '.', and must start and end with an alphanumeric character",
+                _LABEL_VALUE,
+                "MyValue",
+                "my_value",
+                "12345",
+            )
+        )
     return errs
 
 
@@ -130,27 +150,44 @@ def config_map_key(value: str) -> list[str]:
     if len(value) > 253:
         errs.append(max_len_error(253))
     if not _CONFIG_KEY_RE.match(value):
-        errs.append(regex_error("a valid config key must consist of alphanumeric characters, "
-                                "'-', '_' or '.'", _CONFIG_KEY, "key.name", "KEY_NAME",
-                                "key-name"))
+        errs.append(
+            regex_error(
+                "a valid config key must consist of alphanumeric characters, '-', '_' or '.'",
+                _CONFIG_KEY,
+                "key.name",
+                "KEY_NAME",
+                "key-name",
+            )
+        )
     return errs + _chdir_prefix(value)
 
 
 def env_var_name(value: str) -> list[str]:
     errs = []
     if not _ENV_VAR_RE.match(value):
-        errs.append(regex_error(
-            "a valid environment variable name must consist of alphabetic characters, digits, "
-            "'_', '-', or '.', and must not start with a digit", _ENV_VAR_NAME, "my.env-name",
-            "MY_ENV.NAME", "MyEnvName1"))
+        errs.append(
+            regex_error(
+                "a valid environment variable name must consist of alphabetic characters, digits, "
+                "'_', '-', or '.', and must not start with a digit",
+                _ENV_VAR_NAME,
+                "my.env-name",
+                "MY_ENV.NAME",
+                "MyEnvName1",
+            )
+        )
     return errs + _chdir_prefix(value)
 
 
 def http_header_name(value: str) -> list[str]:
     if _HTTP_HEADER_RE.match(value):
         return []
-    return [regex_error("a valid HTTP header must consist of alphanumeric characters or '-'",
-                        _HTTP_HEADER, "X-Header-Name")]
+    return [
+        regex_error(
+            "a valid HTTP header must consist of alphanumeric characters or '-'",
+            _HTTP_HEADER,
+            "X-Header-Name",
+        )
+    ]
 
 
 def port_number(value: int) -> list[str]:

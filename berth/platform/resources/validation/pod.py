@@ -50,8 +50,11 @@ def validate_pod_spec(spec: object, path: str, *, is_pod: bool) -> list[Cause]:
     if grace is None:
         causes.append(required(f"{path}.terminationGracePeriodSeconds"))
     elif not is_int(grace) or grace < 0:
-        causes.append(invalid(f"{path}.terminationGracePeriodSeconds", grace,
-                              "must be greater than or equal to 0"))
+        causes.append(
+            invalid(
+                f"{path}.terminationGracePeriodSeconds", grace, "must be greater than or equal to 0"
+            )
+        )
     volumes, errs = validate_volumes(spec.get("volumes"), f"{path}.volumes", validate_pvc_spec)
     causes += errs
     causes += _containers(spec, volumes, f"{path}.containers")
@@ -64,35 +67,45 @@ def validate_pod_spec(spec: object, path: str, *, is_pod: bool) -> list[Cause]:
     causes += _pull_secrets(spec.get("imagePullSecrets"), f"{path}.imagePullSecrets")
     causes += validate_affinity(spec.get("affinity"), f"{path}.affinity")
     if spec.get("dnsPolicy") == "None" and spec.get("dnsConfig") is None:
-        causes.append(required(f"{path}.dnsConfig", "must provide `dnsConfig` when `dnsPolicy` "
-                               "is None"))
+        causes.append(
+            required(f"{path}.dnsConfig", "must provide `dnsConfig` when `dnsPolicy` is None")
+        )
     for i, gate in enumerate(as_list(spec.get("readinessGates"))):
         ctype = str(as_dict(gate).get("conditionType") or "")
-        causes += [invalid(f"{path}.readinessGates[{i}].conditionType", ctype, m)
-                   for m in names.qualified_name(ctype)]
+        causes += [
+            invalid(f"{path}.readinessGates[{i}].conditionType", ctype, m)
+            for m in names.qualified_name(ctype)
+        ]
     causes += _scheduling_gates(spec.get("schedulingGates"), f"{path}.schedulingGates")
-    causes += validate_topology_spread(spec.get("topologySpreadConstraints"),
-                                       f"{path}.topologySpreadConstraints")
-    for key, fn in (("serviceAccountName", names.name_is_dns_subdomain),
-                    ("nodeName", names.name_is_dns_subdomain),
-                    ("priorityClassName", names.name_is_dns_subdomain),
-                    ("runtimeClassName", names.name_is_dns_subdomain),
-                    ("hostname", names.dns1123_label), ("subdomain", names.dns1123_label)):
+    causes += validate_topology_spread(
+        spec.get("topologySpreadConstraints"), f"{path}.topologySpreadConstraints"
+    )
+    for key, fn in (
+        ("serviceAccountName", names.name_is_dns_subdomain),
+        ("nodeName", names.name_is_dns_subdomain),
+        ("priorityClassName", names.name_is_dns_subdomain),
+        ("runtimeClassName", names.name_is_dns_subdomain),
+        ("hostname", names.dns1123_label),
+        ("subdomain", names.dns1123_label),
+    ):
         value = spec.get(key)
         if value:
             causes += [invalid(f"{path}.{key}", value, m) for m in fn(str(value))]
     deadline = spec.get("activeDeadlineSeconds")
     if deadline is not None and (not is_int(deadline) or not 1 <= deadline <= names.MAX_INT32):
-        causes.append(invalid(f"{path}.activeDeadlineSeconds", deadline,
-                              names.inclusive_range_error(1, names.MAX_INT32)))
+        causes.append(
+            invalid(
+                f"{path}.activeDeadlineSeconds",
+                deadline,
+                names.inclusive_range_error(1, names.MAX_INT32),
+            )
+        )
     causes += validate_tolerations(spec.get("tolerations"), f"{path}.tolerations")
     causes += _host_aliases(spec.get("hostAliases"), f"{path}.hostAliases")
     if spec.get("preemptionPolicy") is not None:
-        causes += _enum(spec["preemptionPolicy"], f"{path}.preemptionPolicy",
-                        PREEMPTION_POLICIES)
+        causes += _enum(spec["preemptionPolicy"], f"{path}.preemptionPolicy", PREEMPTION_POLICIES)
     if spec.get("overhead") is not None:
-        causes += validate_resource_requirements({"limits": spec["overhead"]},
-                                                 f"{path}.overhead")
+        causes += validate_resource_requirements({"limits": spec["overhead"]}, f"{path}.overhead")
     if spec.get("os") is not None:
         os_name = as_dict(spec["os"]).get("name")
         if os_name not in OS_NAMES:
@@ -121,15 +134,15 @@ def _containers(spec: dict, volumes: dict, path: str) -> list[Cause]:
         seen.add(name if isinstance(name, str) else None)
         if c.get("lifecycle") is not None:
             causes += _lifecycle(as_dict(c["lifecycle"]), f"{cpath}.lifecycle")
-        causes += validate_probe(c.get("livenessProbe"), f"{cpath}.livenessProbe",
-                                 liveness_like=True)
-        causes += validate_probe(c.get("readinessProbe"), f"{cpath}.readinessProbe",
-                                 readiness=True)
-        causes += validate_probe(c.get("startupProbe"), f"{cpath}.startupProbe",
-                                 liveness_like=True)
+        causes += validate_probe(
+            c.get("livenessProbe"), f"{cpath}.livenessProbe", liveness_like=True
+        )
+        causes += validate_probe(c.get("readinessProbe"), f"{cpath}.readinessProbe", readiness=True)
+        causes += validate_probe(c.get("startupProbe"), f"{cpath}.startupProbe", liveness_like=True)
         if c.get("restartPolicy") is not None:
-            causes.append(forbidden(f"{cpath}.restartPolicy",
-                                    "may not be set for non-init containers"))
+            causes.append(
+                forbidden(f"{cpath}.restartPolicy", "may not be set for non-init containers")
+            )
     return causes
 
 
@@ -150,17 +163,24 @@ def _init_containers(spec: dict, volumes: dict, path: str) -> list[Cause]:
         if restart == "Always":
             if c.get("lifecycle") is not None:
                 causes += _lifecycle(as_dict(c["lifecycle"]), f"{cpath}.lifecycle")
-            causes += validate_probe(c.get("livenessProbe"), f"{cpath}.livenessProbe",
-                                     liveness_like=True)
-            causes += validate_probe(c.get("readinessProbe"), f"{cpath}.readinessProbe",
-                                     readiness=True)
-            causes += validate_probe(c.get("startupProbe"), f"{cpath}.startupProbe",
-                                     liveness_like=True)
+            causes += validate_probe(
+                c.get("livenessProbe"), f"{cpath}.livenessProbe", liveness_like=True
+            )
+            causes += validate_probe(
+                c.get("readinessProbe"), f"{cpath}.readinessProbe", readiness=True
+            )
+            causes += validate_probe(
+                c.get("startupProbe"), f"{cpath}.startupProbe", liveness_like=True
+            )
             continue
         for key in ("lifecycle", "livenessProbe", "readinessProbe", "startupProbe"):
             if c.get(key) is not None:
-                causes.append(forbidden(f"{cpath}.{key}", "may not be set for init containers "
-                                        "without restartPolicy=Always"))
+                causes.append(
+                    forbidden(
+                        f"{cpath}.{key}",
+                        "may not be set for init containers without restartPolicy=Always",
+                    )
+                )
     return causes
 
 
@@ -168,8 +188,7 @@ def _lifecycle(lifecycle: dict, path: str) -> list[Cause]:
     causes: list[Cause] = []
     for hook in ("postStart", "preStop"):
         if lifecycle.get(hook) is not None:
-            causes += validate_handler(as_dict(lifecycle[hook]), f"{path}.{hook}",
-                                       allow_sleep=True)
+            causes += validate_handler(as_dict(lifecycle[hook]), f"{path}.{hook}", allow_sleep=True)
     return causes
 
 
@@ -183,8 +202,9 @@ def _host_ports(spec: dict, path: str, is_pod: bool) -> list[Cause]:
             port, ppath = as_dict(port), f"{path}.containers[{i}].ports[{j}].hostPort"
             host, container = port.get("hostPort") or 0, port.get("containerPort")
             if host_network and (is_pod or host) and host != container:
-                causes.append(invalid(ppath, host, "must match `containerPort` when "
-                                      "`hostNetwork` is true"))
+                causes.append(
+                    invalid(ppath, host, "must match `containerPort` when `hostNetwork` is true")
+                )
             if not host:
                 continue
             key = f"{port.get('protocol') or ''}/{port.get('hostIP') or ''}/{host}"
@@ -195,8 +215,11 @@ def _host_ports(spec: dict, path: str, is_pod: bool) -> list[Cause]:
 
 
 def _pull_secrets(secrets: object, path: str) -> list[Cause]:
-    return [invalid(f"{path}[{i}]", s, "only name may be set")
-            for i, s in enumerate(as_list(secrets)) if set(as_dict(s)) - {"name"}]
+    return [
+        invalid(f"{path}[{i}]", s, "only name may be set")
+        for i, s in enumerate(as_list(secrets))
+        if set(as_dict(s)) - {"name"}
+    ]
 
 
 def _scheduling_gates(gates: object, path: str) -> list[Cause]:
@@ -218,8 +241,10 @@ def _host_aliases(aliases: object, path: str) -> list[Cause]:
         ip = str(alias.get("ip") or "")
         causes += [invalid(f"{path}[{i}].ip", ip, m) for m in names.ip_address(ip)]
         for j, host in enumerate(as_list(alias.get("hostnames"))):
-            causes += [invalid(f"{path}[{i}].hostnames[{j}]", host, m)
-                       for m in names.dns1123_subdomain(str(host))]
+            causes += [
+                invalid(f"{path}[{i}].hostnames[{j}]", host, m)
+                for m in names.dns1123_subdomain(str(host))
+            ]
     return causes
 
 
@@ -232,8 +257,12 @@ def validate_pod_template(template: object, path: str) -> list[Cause]:
     causes += validate_template_meta({"annotations": md.get("annotations")}, path)
     causes += validate_pod_spec(spec, f"{path}.spec", is_pod=False)
     if as_list(spec.get("ephemeralContainers")):
-        causes.append(forbidden(f"{path}.spec.ephemeralContainers",
-                                "ephemeral containers not allowed in pod template"))
+        causes.append(
+            forbidden(
+                f"{path}.spec.ephemeralContainers",
+                "ephemeral containers not allowed in pod template",
+            )
+        )
     return causes
 
 
@@ -245,8 +274,13 @@ def validate_pod(pod: dict) -> list[Cause]:
         for i, c in enumerate(as_list(spec.get(kind))):
             image = as_dict(c).get("image")
             if isinstance(image, str) and image != image.strip():
-                causes.append(invalid(f"spec.{kind}[{i}].image", image,
-                                      "must not have leading or trailing whitespace"))
+                causes.append(
+                    invalid(
+                        f"spec.{kind}[{i}].image",
+                        image,
+                        "must not have leading or trailing whitespace",
+                    )
+                )
     return causes
 
 

@@ -22,10 +22,12 @@ from berth.platform.resources.validation.pod import validate_pod
 from berth.platform.resources.validation.scheduling import validate_tolerations
 
 UPDATABLE_POD_FIELDS = (
-    "`spec.containers[*].image`", "`spec.initContainers[*].image`",
-    "`spec.activeDeadlineSeconds`", "`spec.tolerations` (only additions to existing tolerations)",
-    "`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously "
-    "negative)")
+    "`spec.containers[*].image`",
+    "`spec.initContainers[*].image`",
+    "`spec.activeDeadlineSeconds`",
+    "`spec.tolerations` (only additions to existing tolerations)",
+    "`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)",
+)
 SYSTEM_CONDITIONS = frozenset({"PodScheduled", "Ready", "Initialized"})
 
 
@@ -34,8 +36,9 @@ def validate_pod_update(new: dict, old: dict) -> list[Cause]:
     causes += validate_pod(new)
     new_spec, old_spec = as_dict(new.get("spec")), as_dict(old.get("spec"))
     for kind in ("containers", "initContainers"):
-        errs, stop = _container_updates(as_list(new_spec.get(kind)),
-                                        as_list(old_spec.get(kind)), f"spec.{kind}")
+        errs, stop = _container_updates(
+            as_list(new_spec.get(kind)), as_list(old_spec.get(kind)), f"spec.{kind}"
+        )
         causes += errs
         if stop:
             return causes
@@ -43,25 +46,49 @@ def validate_pod_update(new: dict, old: dict) -> list[Cause]:
     old_deadline = old_spec.get("activeDeadlineSeconds")
     if new_deadline is not None:
         if not is_int(new_deadline) or not 0 <= new_deadline <= names.MAX_INT32:
-            return causes + [invalid("spec.activeDeadlineSeconds", new_deadline,
-                                     names.inclusive_range_error(0, names.MAX_INT32))]
+            return causes + [
+                invalid(
+                    "spec.activeDeadlineSeconds",
+                    new_deadline,
+                    names.inclusive_range_error(0, names.MAX_INT32),
+                )
+            ]
         if is_int(old_deadline) and old_deadline < new_deadline:
-            return causes + [invalid("spec.activeDeadlineSeconds", new_deadline,
-                                     "must be less than or equal to previous value")]
+            return causes + [
+                invalid(
+                    "spec.activeDeadlineSeconds",
+                    new_deadline,
+                    "must be less than or equal to previous value",
+                )
+            ]
     elif old_deadline is not None:
-        causes.append(invalid("spec.activeDeadlineSeconds", None,
-                              "must not update from a positive integer to nil value"))
-    causes += _only_added_tolerations(as_list(new_spec.get("tolerations")),
-                                      as_list(old_spec.get("tolerations")))
-    causes += _only_deleted_gates(as_list(new_spec.get("schedulingGates")),
-                                  as_list(old_spec.get("schedulingGates")))
+        causes.append(
+            invalid(
+                "spec.activeDeadlineSeconds",
+                None,
+                "must not update from a positive integer to nil value",
+            )
+        )
+    causes += _only_added_tolerations(
+        as_list(new_spec.get("tolerations")), as_list(old_spec.get("tolerations"))
+    )
+    causes += _only_deleted_gates(
+        as_list(new_spec.get("schedulingGates")), as_list(old_spec.get("schedulingGates"))
+    )
     if new_spec == old_spec:
         return causes
     munged = _munge(new_spec, old_spec)
     if munged != old_spec:
         diff = "\n".join(_diff(old_spec, munged, "spec"))
-        causes.append(forbidden("spec", "pod updates may not change fields other than "
-                                + ",".join(UPDATABLE_POD_FIELDS) + "\n" + diff))
+        causes.append(
+            forbidden(
+                "spec",
+                "pod updates may not change fields other than "
+                + ",".join(UPDATABLE_POD_FIELDS)
+                + "\n"
+                + diff,
+            )
+        )
     return causes
 
 
@@ -81,8 +108,7 @@ def _munge(new_spec: dict, old_spec: dict) -> dict:
     munged = copy.deepcopy(new_spec)
     for kind in ("containers", "initContainers"):
         # The new list may be longer or shorter: only the pairs both have are munged.
-        for c, before in zip(as_list(munged.get(kind)), as_list(old_spec.get(kind)),
-                             strict=False):
+        for c, before in zip(as_list(munged.get(kind)), as_list(old_spec.get(kind)), strict=False):
             if isinstance(c, dict) and isinstance(before, dict):
                 _put(c, "image", before.get("image"))
     for key in ("activeDeadlineSeconds", "tolerations", "schedulingGates"):
@@ -127,20 +153,29 @@ def _diff(old: object, new: object, path: str) -> list[str]:
 def _only_added_tolerations(new: list, old: list) -> list[Cause]:
     def without_seconds(t: object) -> dict:
         return {k: v for k, v in as_dict(t).items() if k != "tolerationSeconds"}
+
     kept = [without_seconds(t) for t in new]
     for t in old:
         if without_seconds(t) not in kept:
-            return [forbidden("spec.tolerations", "existing toleration can not be modified "
-                              "except its tolerationSeconds")]
+            return [
+                forbidden(
+                    "spec.tolerations",
+                    "existing toleration can not be modified except its tolerationSeconds",
+                )
+            ]
     return validate_tolerations(new, "spec.tolerations")
 
 
 def _only_deleted_gates(new: list, old: list) -> list[Cause]:
     old_names = {key_of(as_dict(g).get("name")) for g in old}
-    return [forbidden(f"spec.schedulingGates[{i}].name",
-                      f"only deletion is allowed, but found new scheduling gate "
-                      f"'{as_dict(g).get('name')}'")
-            for i, g in enumerate(new) if key_of(as_dict(g).get("name")) not in old_names]
+    return [
+        forbidden(
+            f"spec.schedulingGates[{i}].name",
+            f"only deletion is allowed, but found new scheduling gate '{as_dict(g).get('name')}'",
+        )
+        for i, g in enumerate(new)
+        if key_of(as_dict(g).get("name")) not in old_names
+    ]
 
 
 def validate_pod_status_update(new: dict, old: dict) -> list[Cause]:
@@ -149,16 +184,19 @@ def validate_pod_status_update(new: dict, old: dict) -> list[Cause]:
     for i, cond in enumerate(as_list(new_status.get("conditions"))):
         ctype = str(as_dict(cond).get("type") or "")
         if ctype not in SYSTEM_CONDITIONS:
-            causes += [invalid(f"metadata.conditions[{i}].Type", ctype, m)
-                       for m in names.qualified_name(ctype)]
+            causes += [
+                invalid(f"metadata.conditions[{i}].Type", ctype, m)
+                for m in names.qualified_name(ctype)
+            ]
     if as_dict(new.get("spec")).get("nodeName") != as_dict(old.get("spec")).get("nodeName"):
         causes.append(forbidden("status.nodeName", "may not be changed directly"))
     if (new_status.get("qosClass") or "") != (old_status.get("qosClass") or ""):
         causes.append(immutable("status.qosClass", new_status.get("qosClass") or ""))
     restart = as_dict(old.get("spec")).get("restartPolicy")
     for kind in ("containerStatuses", "initContainerStatuses"):
-        causes += _state_transitions(as_list(new_status.get(kind)),
-                                     as_list(old_status.get(kind)), f"status.{kind}", restart)
+        causes += _state_transitions(
+            as_list(new_status.get(kind)), as_list(old_status.get(kind)), f"status.{kind}", restart
+        )
     return causes
 
 
@@ -176,8 +214,13 @@ def _state_transitions(new: list, old: list, path: str, restart: object) -> list
             continue
         for after in new:
             after = as_dict(after)
-            if after.get("name") == before.get("name") and \
-                    as_dict(after.get("state")).get("terminated") is None:
-                causes.append(forbidden(f"{path}[{i}].state",
-                                        "may not be transitioned to non-terminated state"))
+            if (
+                after.get("name") == before.get("name")
+                and as_dict(after.get("state")).get("terminated") is None
+            ):
+                causes.append(
+                    forbidden(
+                        f"{path}[{i}].state", "may not be transitioned to non-terminated state"
+                    )
+                )
     return causes

@@ -11,14 +11,39 @@ from berth.platform.resources.validation import names
 from berth.platform.resources.validation.fields import as_dict, forbidden, invalid, required
 
 STANDARD_CONTAINER_RESOURCES = frozenset({"cpu", "memory", "ephemeral-storage"})
-STANDARD_RESOURCES = STANDARD_CONTAINER_RESOURCES | frozenset({
-    "requests.cpu", "requests.memory", "requests.ephemeral-storage", "limits.cpu",
-    "limits.memory", "limits.ephemeral-storage", "pods", "resourcequotas", "services",
-    "replicationcontrollers", "secrets", "persistentvolumeclaims", "configmaps",
-    "services.nodeports", "services.loadbalancers", "requests.storage"})
-INTEGER_RESOURCES = frozenset({"pods", "resourcequotas", "services", "replicationcontrollers",
-                               "secrets", "configmaps", "persistentvolumeclaims",
-                               "services.nodeports", "services.loadbalancers"})
+STANDARD_RESOURCES = STANDARD_CONTAINER_RESOURCES | frozenset(
+    {
+        "requests.cpu",
+        "requests.memory",
+        "requests.ephemeral-storage",
+        "limits.cpu",
+        "limits.memory",
+        "limits.ephemeral-storage",
+        "pods",
+        "resourcequotas",
+        "services",
+        "replicationcontrollers",
+        "secrets",
+        "persistentvolumeclaims",
+        "configmaps",
+        "services.nodeports",
+        "services.loadbalancers",
+        "requests.storage",
+    }
+)
+INTEGER_RESOURCES = frozenset(
+    {
+        "pods",
+        "resourcequotas",
+        "services",
+        "replicationcontrollers",
+        "secrets",
+        "configmaps",
+        "persistentvolumeclaims",
+        "services.nodeports",
+        "services.loadbalancers",
+    }
+)
 HUGEPAGES = "hugepages-"
 
 
@@ -56,8 +81,9 @@ def validate_container_resource_name(name: str, path: str) -> list[Cause]:
         return causes
     if "/" not in name:
         if not _is_standard(name):
-            causes.append(invalid(path, name, "must be a standard resource type or fully "
-                                  "qualified"))
+            causes.append(
+                invalid(path, name, "must be a standard resource type or fully qualified")
+            )
         if not (name in STANDARD_CONTAINER_RESOURCES or is_hugepages(name)):
             causes.append(invalid(path, name, "must be a standard resource for containers"))
     elif not is_native(name) and not is_extended(name):
@@ -72,8 +98,9 @@ def parse_quantity(value: object, path: str) -> tuple[Fraction | None, list[Caus
         return None, [invalid(path, value, str(exc))]
 
 
-def validate_quantity_value(name: str, value: object, path: str) -> tuple[Fraction | None,
-                                                                          list[Cause]]:
+def validate_quantity_value(
+    name: str, value: object, path: str
+) -> tuple[Fraction | None, list[Cause]]:
     """``ValidateResourceQuantityValue``: a quantity that parses, is not negative, and is
     whole for integer resources."""
     parsed, causes = parse_quantity(value, path)
@@ -88,7 +115,7 @@ def validate_quantity_value(name: str, value: object, path: str) -> tuple[Fracti
 
 def _hugepage_errors(name: str, value: Fraction, shown: object, path: str) -> list[Cause]:
     try:
-        page = quantity.parse(name[len(HUGEPAGES):])
+        page = quantity.parse(name[len(HUGEPAGES) :])
     except quantity.QuantityError:
         return []
     if page <= 0 or value % page != 0:
@@ -129,20 +156,28 @@ def validate_resource_requirements(resources: object, path: str) -> list[Cause]:
                 continue
             limit, shown_limit = parsed_limits[name], limits[name]
             if parsed != limit and not overcommit_allowed(name):
-                causes.append(invalid(f"{path}.requests", str(value),
-                                      f"must be equal to {name} limit of {shown_limit}"))
+                causes.append(
+                    invalid(
+                        f"{path}.requests",
+                        str(value),
+                        f"must be equal to {name} limit of {shown_limit}",
+                    )
+                )
             elif parsed > limit:
-                causes.append(invalid(f"{path}.requests", str(value),
-                                      f"must be less than or equal to {name} limit of "
-                                      f"{shown_limit}"))
+                causes.append(
+                    invalid(
+                        f"{path}.requests",
+                        str(value),
+                        f"must be less than or equal to {name} limit of {shown_limit}",
+                    )
+                )
         elif not overcommit_allowed(name):
-            causes.append(required(f"{path}.limits",
-                                   "Limit must be set for non overcommitable resources"))
+            causes.append(
+                required(f"{path}.limits", "Limit must be set for non overcommitable resources")
+            )
     if hugepages and not cpu_or_memory:
         causes.append(forbidden(path, "HugePages require cpu or memory"))
     return causes
-
-
 
 
 def validate_gpu_shares(spec: dict, path: str) -> list[Cause]:
@@ -151,7 +186,7 @@ def validate_gpu_shares(spec: dict, path: str) -> list[Cause]:
     as scheduled (the containers' sum, or the largest init container's) at most 1000, and
     never beside ``nvidia.com/gpu`` in one pod: whole GPUs are asked for as whole GPUs."""
     causes: list[Cause] = []
-    shares: list[tuple[str, str, int]] = []   # (kind, field path, amount)
+    shares: list[tuple[str, str, int]] = []  # (kind, field path, amount)
     whole = False
     for kind in ("containers", "initContainers"):
         for i, container in enumerate(as_list_of_dicts(spec.get(kind))):
@@ -168,8 +203,14 @@ def validate_gpu_shares(spec: dict, path: str) -> list[Cause]:
             except quantity.QuantityError:
                 continue  # reported by validate_resource_requirements
             if amount.denominator != 1 or not 1 <= amount <= DEVICE_MILLI:
-                causes.append(invalid(key, str(value), "must be an integer from 1 to 1000 (a "
-                                      f"share of one GPU; ask for whole GPUs with {GPU})"))
+                causes.append(
+                    invalid(
+                        key,
+                        str(value),
+                        "must be an integer from 1 to 1000 (a "
+                        f"share of one GPU; ask for whole GPUs with {GPU})",
+                    )
+                )
             else:
                 shares.append((kind, key, int(amount)))
     if whole and (shares or causes):
@@ -178,9 +219,15 @@ def validate_gpu_shares(spec: dict, path: str) -> list[Cause]:
     total = sum(a for kind, _, a in shares if kind == "containers")
     init_peak = max((a for kind, _, a in shares if kind == "initContainers"), default=0)
     if max(total, init_peak) > DEVICE_MILLI:
-        causes.append(invalid(f"{path}.containers", str(total), f"the {GPU_MILLI} of the "
-                              "containers add up to more than one GPU (1000); a share must "
-                              "fit on one device"))
+        causes.append(
+            invalid(
+                f"{path}.containers",
+                str(total),
+                f"the {GPU_MILLI} of the "
+                "containers add up to more than one GPU (1000); a share must "
+                "fit on one device",
+            )
+        )
     return causes
 
 

@@ -22,29 +22,40 @@ TOLERATION_OPERATORS = ("Equal", "Exists")
 WHEN_UNSATISFIABLE = ("DoNotSchedule", "ScheduleAnyway")
 
 
-def validate_node_selector_requirement(req: dict, path: str, *,
-                                       check_values: bool = True) -> list[Cause]:
+def validate_node_selector_requirement(
+    req: dict, path: str, *, check_values: bool = True
+) -> list[Cause]:
     causes: list[Cause] = []
     op, values = req.get("operator"), as_list(req.get("values"))
     if op in ("In", "NotIn"):
         if not values:
-            causes.append(required(f"{path}.values",
-                                   "must be specified when `operator` is 'In' or 'NotIn'"))
+            causes.append(
+                required(f"{path}.values", "must be specified when `operator` is 'In' or 'NotIn'")
+            )
     elif op in ("Exists", "DoesNotExist"):
         if values:
-            causes.append(forbidden(f"{path}.values", "may not be specified when `operator` is "
-                                    "'Exists' or 'DoesNotExist'"))
+            causes.append(
+                forbidden(
+                    f"{path}.values",
+                    "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
+                )
+            )
     elif op in ("Gt", "Lt"):
         if len(values) != 1:
-            causes.append(required(f"{path}.values", "must be specified single value when "
-                                   "`operator` is 'Lt' or 'Gt'"))
+            causes.append(
+                required(
+                    f"{path}.values",
+                    "must be specified single value when `operator` is 'Lt' or 'Gt'",
+                )
+            )
     else:
         causes.append(invalid(f"{path}.operator", op or "", "not a valid selector operator"))
     causes += validate_label_name(req.get("key") or "", f"{path}.key")
     if check_values:
         for i, value in enumerate(values):
-            causes += [invalid(f"{path}.values[{i}]", value, m)
-                       for m in names.label_value(str(value))]
+            causes += [
+                invalid(f"{path}.values[{i}]", value, m) for m in names.label_value(str(value))
+            ]
     return causes
 
 
@@ -53,27 +64,36 @@ def _field_requirement(req: dict, path: str) -> list[Cause]:
     values = as_list(req.get("values"))
     if req.get("operator") in ("In", "NotIn"):
         if len(values) != 1:
-            causes.append(required(f"{path}.values", "must be only one value when `operator` is "
-                                   "'In' or 'NotIn' for node field selector"))
+            causes.append(
+                required(
+                    f"{path}.values",
+                    "must be only one value when `operator` is "
+                    "'In' or 'NotIn' for node field selector",
+                )
+            )
     else:
-        causes.append(invalid(f"{path}.operator", req.get("operator") or "",
-                              "not a valid selector operator"))
+        causes.append(
+            invalid(f"{path}.operator", req.get("operator") or "", "not a valid selector operator")
+        )
     if req.get("key") != "metadata.name":
-        causes.append(invalid(f"{path}.key", req.get("key") or "",
-                              "not a valid field selector key"))
+        causes.append(
+            invalid(f"{path}.key", req.get("key") or "", "not a valid field selector key")
+        )
     else:
         for i, value in enumerate(values):
-            causes += [invalid(f"{path}.values[{i}]", value, m)
-                       for m in names.name_is_dns_subdomain(str(value))]
+            causes += [
+                invalid(f"{path}.values[{i}]", value, m)
+                for m in names.name_is_dns_subdomain(str(value))
+            ]
     return causes
 
 
-def validate_node_selector_term(term: dict, path: str, *, check_values: bool = True
-                                ) -> list[Cause]:
+def validate_node_selector_term(term: dict, path: str, *, check_values: bool = True) -> list[Cause]:
     causes: list[Cause] = []
     for j, req in enumerate(as_list(term.get("matchExpressions"))):
-        causes += validate_node_selector_requirement(as_dict(req), f"{path}.matchExpressions[{j}]",
-                                                     check_values=check_values)
+        causes += validate_node_selector_requirement(
+            as_dict(req), f"{path}.matchExpressions[{j}]", check_values=check_values
+        )
     for j, req in enumerate(as_list(term.get("matchFields"))):
         causes += _field_requirement(as_dict(req), f"{path}.matchFields[{j}]")
     return causes
@@ -82,8 +102,7 @@ def validate_node_selector_term(term: dict, path: str, *, check_values: bool = T
 def validate_node_selector(selector: dict, path: str) -> list[Cause]:
     terms = as_list(selector.get("nodeSelectorTerms"))
     if not terms:
-        return [required(f"{path}.nodeSelectorTerms",
-                         "must have at least one node selector term")]
+        return [required(f"{path}.nodeSelectorTerms", "must have at least one node selector term")]
     causes: list[Cause] = []
     for i, term in enumerate(terms):
         causes += validate_node_selector_term(as_dict(term), f"{path}.nodeSelectorTerms[{i}]")
@@ -116,8 +135,9 @@ def _pod_affinity(affinity: dict, path: str) -> list[Cause]:
     for i, weighted in enumerate(as_list(affinity.get(soft))):
         weighted, wpath = as_dict(weighted), f"{path}.{soft}[{i}]"
         causes += _weight(weighted.get("weight"), f"{wpath}.weight")
-        causes += _pod_affinity_term(as_dict(weighted.get("podAffinityTerm")),
-                                     f"{wpath}.podAffinityTerm")
+        causes += _pod_affinity_term(
+            as_dict(weighted.get("podAffinityTerm")), f"{wpath}.podAffinityTerm"
+        )
     return causes
 
 
@@ -137,8 +157,9 @@ def validate_affinity(affinity: object, path: str) -> list[Cause]:
             term, tpath = as_dict(term), f"{npath}.{soft}[{i}]"
             causes += _weight(term.get("weight"), f"{tpath}.weight")
             # Preferred terms may name label values no node has: they just never match.
-            causes += validate_node_selector_term(as_dict(term.get("preference")),
-                                                  f"{tpath}.preference", check_values=False)
+            causes += validate_node_selector_term(
+                as_dict(term.get("preference")), f"{tpath}.preference", check_values=False
+            )
     for kind in ("podAffinity", "podAntiAffinity"):
         if affinity.get(kind) is not None:
             causes += _pod_affinity(as_dict(affinity[kind]), f"{path}.{kind}")
@@ -154,19 +175,35 @@ def validate_tolerations(tolerations: object, path: str) -> list[Cause]:
         if key:
             causes += validate_label_name(key, f"{tpath}.key")
         if not key and op != "Exists":
-            causes.append(invalid(f"{tpath}.operator", op, "operator must be Exists when `key` "
-                                  "is empty, which means \"match all values and all keys\""))
+            causes.append(
+                invalid(
+                    f"{tpath}.operator",
+                    op,
+                    "operator must be Exists when `key` "
+                    'is empty, which means "match all values and all keys"',
+                )
+            )
         if tol.get("tolerationSeconds") is not None and effect != "NoExecute":
-            causes.append(invalid(f"{tpath}.effect", effect, "effect must be 'NoExecute' when "
-                                  "`tolerationSeconds` is set"))
+            causes.append(
+                invalid(
+                    f"{tpath}.effect",
+                    effect,
+                    "effect must be 'NoExecute' when `tolerationSeconds` is set",
+                )
+            )
         if op in ("Equal", ""):
             errs = names.label_value(str(value))
             if errs:
                 causes.append(invalid(f"{tpath}.operator", value, ";".join(errs)))
         elif op == "Exists":
             if value:
-                causes.append(invalid(f"{tpath}.operator", value, "value must be empty when "
-                                      "`operator` is 'Exists'"))
+                causes.append(
+                    invalid(
+                        f"{tpath}.operator",
+                        value,
+                        "value must be empty when `operator` is 'Exists'",
+                    )
+                )
         else:
             causes.append(unsupported(f"{tpath}.operator", op, TOLERATION_OPERATORS))
         if effect and effect not in TAINT_EFFECTS:
@@ -211,8 +248,7 @@ def validate_topology_spread(constraints: object, path: str) -> list[Cause]:
             causes += validate_label_name(key, f"{cpath}.topologyKey")
         when = c.get("whenUnsatisfiable")
         if when not in WHEN_UNSATISFIABLE:
-            causes.append(unsupported(f"{cpath}.whenUnsatisfiable", when or "",
-                                      WHEN_UNSATISFIABLE))
+            causes.append(unsupported(f"{cpath}.whenUnsatisfiable", when or "", WHEN_UNSATISFIABLE))
         pair = (key_of(key), key_of(when))
         if pair in seen:
             causes.append(duplicate(cpath, f"{{{key}, {when}}}"))

@@ -71,27 +71,38 @@ def validate_pv_spec(spec: object, path: str = "spec") -> list[Cause]:
         causes += _positive_quantity(value, f"{path}.capacity[{name}]")
     policy = spec.get("persistentVolumeReclaimPolicy")
     if policy and policy not in RECLAIM_POLICIES:
-        causes.append(unsupported(f"{path}.persistentVolumeReclaimPolicy", policy,
-                                  RECLAIM_POLICIES))
+        causes.append(
+            unsupported(f"{path}.persistentVolumeReclaimPolicy", policy, RECLAIM_POLICIES)
+        )
     node_affinity = spec.get("nodeAffinity")
     has_affinity = False
     if node_affinity is not None:
         required_terms = as_dict(node_affinity).get("required")
         if required_terms is not None:
             has_affinity = True
-            causes += validate_node_selector(as_dict(required_terms),
-                                             f"{path}.nodeAffinity.required")
+            causes += validate_node_selector(
+                as_dict(required_terms), f"{path}.nodeAffinity.required"
+            )
         else:
-            causes.append(required(f"{path}.nodeAffinity.required",
-                                   "must specify required node constraints"))
+            causes.append(
+                required(f"{path}.nodeAffinity.required", "must specify required node constraints")
+            )
     causes += validate_pv_sources(spec, path)
     if spec.get("local") is not None and not has_affinity:
         causes.append(required(f"{path}.nodeAffinity", "Local volume requires node affinity"))
     host_path = as_dict(spec.get("hostPath")).get("path")
-    if isinstance(host_path, str) and host_path and posixpath.normpath(host_path) in ("/", "//") \
-            and policy == "Recycle":
-        causes.append(forbidden(f"{path}.persistentVolumeReclaimPolicy",
-                                "may not be 'recycle' for a hostPath mount of '/'"))
+    if (
+        isinstance(host_path, str)
+        and host_path
+        and posixpath.normpath(host_path) in ("/", "//")
+        and policy == "Recycle"
+    ):
+        causes.append(
+            forbidden(
+                f"{path}.persistentVolumeReclaimPolicy",
+                "may not be 'recycle' for a hostPath mount of '/'",
+            )
+        )
     causes += _class_name(spec.get("storageClassName"), f"{path}.storageClassName")
     mode = spec.get("volumeMode")
     if mode is not None and mode not in VOLUME_MODES:
@@ -100,8 +111,9 @@ def validate_pv_spec(spec: object, path: str = "spec") -> list[Cause]:
 
 
 def validate_pv(pv: dict) -> list[Cause]:
-    return (validate_object_meta(pv.get("metadata"), False, names.name_is_dns_subdomain)
-            + validate_pv_spec(pv.get("spec")))
+    return validate_object_meta(
+        pv.get("metadata"), False, names.name_is_dns_subdomain
+    ) + validate_pv_spec(pv.get("spec"))
 
 
 def validate_pv_update(new: dict, old: dict) -> list[Cause]:
@@ -111,19 +123,25 @@ def validate_pv_update(new: dict, old: dict) -> list[Cause]:
     new_sources = {k: new_spec.get(k) for k in PV_SOURCES if new_spec.get(k) is not None}
     old_sources = {k: old_spec.get(k) for k in PV_SOURCES if old_spec.get(k) is not None}
     if new_sources != old_sources:
-        causes.append(forbidden("spec.persistentvolumesource",
-                                "spec.persistentvolumesource is immutable after creation"))
+        causes.append(
+            forbidden(
+                "spec.persistentvolumesource",
+                "spec.persistentvolumesource is immutable after creation",
+            )
+        )
     if new_spec.get("volumeMode") != old_spec.get("volumeMode"):
         causes.append(immutable("volumeMode", new_spec.get("volumeMode")))
-    if old_spec.get("nodeAffinity") is not None and \
-            new_spec.get("nodeAffinity") != old_spec.get("nodeAffinity"):
+    if old_spec.get("nodeAffinity") is not None and new_spec.get("nodeAffinity") != old_spec.get(
+        "nodeAffinity"
+    ):
         causes.append(immutable("nodeAffinity", new_spec.get("nodeAffinity")))
     return causes
 
 
 def validate_pvc_spec(spec: dict, path: str) -> list[Cause]:
-    causes = _access_modes(spec.get("accessModes"), f"{path}.accessModes",
-                           "at least 1 access mode is required")
+    causes = _access_modes(
+        spec.get("accessModes"), f"{path}.accessModes", "at least 1 access mode is required"
+    )
     causes += validate_label_selector(spec.get("selector"), f"{path}.selector")
     requests = as_dict(as_dict(spec.get("resources")).get("requests"))
     # Kubernetes names this field "resources[storage]", not "resources.requests[storage]".
@@ -132,8 +150,7 @@ def validate_pvc_spec(spec: dict, path: str) -> list[Cause]:
         causes.append(required(storage_path))
     else:
         errs = _positive_quantity(requests["storage"], storage_path)
-        causes += errs or validate_quantity_value("storage", requests["storage"],
-                                                  storage_path)[1]
+        causes += errs or validate_quantity_value("storage", requests["storage"], storage_path)[1]
     causes += _class_name(spec.get("storageClassName"), f"{path}.storageClassName")
     mode = spec.get("volumeMode")
     if mode is not None and mode not in VOLUME_MODES:
@@ -150,16 +167,22 @@ def _data_source(ref: dict, path: str) -> list[Cause]:
         causes.append(required(f"{path}.kind"))
     group = ref.get("apiGroup") or ""
     if not group and ref.get("kind") != "PersistentVolumeClaim":
-        causes.append(invalid(path, ref.get("kind") or "", "must be 'PersistentVolumeClaim' "
-                              "when referencing the default apiGroup"))
+        causes.append(
+            invalid(
+                path,
+                ref.get("kind") or "",
+                "must be 'PersistentVolumeClaim' when referencing the default apiGroup",
+            )
+        )
     if group:
         causes += [invalid(f"{path}.apiGroup", group, m) for m in names.dns1123_subdomain(group)]
     return causes
 
 
 def validate_pvc(pvc: dict) -> list[Cause]:
-    return (validate_object_meta(pvc.get("metadata"), True, names.name_is_dns_subdomain)
-            + validate_pvc_spec(as_dict(pvc.get("spec")), "spec"))
+    return validate_object_meta(
+        pvc.get("metadata"), True, names.name_is_dns_subdomain
+    ) + validate_pvc_spec(as_dict(pvc.get("spec")), "spec")
 
 
 def validate_pvc_update(new: dict, old: dict) -> list[Cause]:
@@ -178,15 +201,23 @@ def validate_pvc_update(new: dict, old: dict) -> list[Cause]:
     if bound and isinstance(as_dict(new_clone.get("resources")).get("requests"), dict):
         _set(new_clone["resources"]["requests"], "storage", old_storage)
     if new_clone != old_clone:
-        causes.append(forbidden("spec", "spec is immutable after creation except "
-                                "resources.requests and volumeAttributesClassName for bound "
-                                "claims"))
+        causes.append(
+            forbidden(
+                "spec",
+                "spec is immutable after creation except "
+                "resources.requests and volumeAttributesClassName for bound "
+                "claims",
+            )
+        )
     new_storage = as_dict(as_dict(new_spec.get("resources")).get("requests")).get("storage")
     old_q, _ = parse_quantity(old_storage, "")
     new_q, _ = parse_quantity(new_storage, "")
     if old_q is not None and new_q is not None and new_q < old_q:
-        causes.append(forbidden("spec.resources.requests.storage",
-                                "field can not be less than previous value"))
+        causes.append(
+            forbidden(
+                "spec.resources.requests.storage", "field can not be less than previous value"
+            )
+        )
     if new_spec.get("volumeMode") != old_spec.get("volumeMode"):
         causes.append(immutable("volumeMode", new_spec.get("volumeMode")))
     return causes
@@ -205,14 +236,21 @@ def validate_storage_class(sc: dict) -> list[Cause]:
     if not provisioner:
         causes.append(required("provisioner"))
     else:
-        causes += [invalid("provisioner", str(provisioner).lower(), m)
-                   for m in names.qualified_name(str(provisioner).lower())]
+        causes += [
+            invalid("provisioner", str(provisioner).lower(), m)
+            for m in names.qualified_name(str(provisioner).lower())
+        ]
     params = sc.get("parameters")
     if params is not None:
         params = as_dict(params)
         if len(params) > MAX_PARAMETERS:
-            causes.append(Cause("parameters", f"Too long: must have at most {MAX_PARAMETERS} "
-                                "bytes", "FieldValueTooLong"))
+            causes.append(
+                Cause(
+                    "parameters",
+                    f"Too long: must have at most {MAX_PARAMETERS} bytes",
+                    "FieldValueTooLong",
+                )
+            )
         size = 0
         for key, value in params.items():
             if not key:
@@ -222,8 +260,13 @@ def validate_storage_class(sc: dict) -> list[Cause]:
                 continue
             size += len(key) + len(value)
         if size > MAX_PARAMETER_BYTES:
-            causes.append(Cause("parameters", f"Too long: must have at most "
-                                f"{MAX_PARAMETER_BYTES} bytes", "FieldValueTooLong"))
+            causes.append(
+                Cause(
+                    "parameters",
+                    f"Too long: must have at most {MAX_PARAMETER_BYTES} bytes",
+                    "FieldValueTooLong",
+                )
+            )
     policy = sc.get("reclaimPolicy")
     if policy and policy not in CLASS_RECLAIM_POLICIES:
         causes.append(unsupported("reclaimPolicy", policy, CLASS_RECLAIM_POLICIES))

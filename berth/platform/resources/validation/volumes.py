@@ -26,30 +26,100 @@ from berth.platform.resources.validation.resources import parse_quantity
 
 # Order matters: it is the order Kubernetes checks them in, so "more than 1" lands on the same
 # field as it would there.
-POD_SOURCES = ("emptyDir", "hostPath", "gitRepo", "gcePersistentDisk", "awsElasticBlockStore",
-               "secret", "nfs", "iscsi", "glusterfs", "flocker", "persistentVolumeClaim", "rbd",
-               "cinder", "cephfs", "quobyte", "downwardAPI", "fc", "flexVolume", "configMap",
-               "azureFile", "vsphereVolume", "photonPersistentDisk", "portworxVolume",
-               "azureDisk", "storageos", "projected", "scaleIO", "csi", "ephemeral", "image")
-PV_SOURCES = ("hostPath", "gcePersistentDisk", "awsElasticBlockStore", "glusterfs", "flocker",
-              "nfs", "rbd", "quobyte", "cephfs", "iscsi", "cinder", "fc", "flexVolume",
-              "azureFile", "vsphereVolume", "photonPersistentDisk", "portworxVolume",
-              "azureDisk", "scaleIO", "local", "storageos", "csi")
-HOST_PATH_TYPES = ("", "BlockDevice", "CharDevice", "Directory", "DirectoryOrCreate", "File",
-                   "FileOrCreate", "Socket")
+POD_SOURCES = (
+    "emptyDir",
+    "hostPath",
+    "gitRepo",
+    "gcePersistentDisk",
+    "awsElasticBlockStore",
+    "secret",
+    "nfs",
+    "iscsi",
+    "glusterfs",
+    "flocker",
+    "persistentVolumeClaim",
+    "rbd",
+    "cinder",
+    "cephfs",
+    "quobyte",
+    "downwardAPI",
+    "fc",
+    "flexVolume",
+    "configMap",
+    "azureFile",
+    "vsphereVolume",
+    "photonPersistentDisk",
+    "portworxVolume",
+    "azureDisk",
+    "storageos",
+    "projected",
+    "scaleIO",
+    "csi",
+    "ephemeral",
+    "image",
+)
+PV_SOURCES = (
+    "hostPath",
+    "gcePersistentDisk",
+    "awsElasticBlockStore",
+    "glusterfs",
+    "flocker",
+    "nfs",
+    "rbd",
+    "quobyte",
+    "cephfs",
+    "iscsi",
+    "cinder",
+    "fc",
+    "flexVolume",
+    "azureFile",
+    "vsphereVolume",
+    "photonPersistentDisk",
+    "portworxVolume",
+    "azureDisk",
+    "scaleIO",
+    "local",
+    "storageos",
+    "csi",
+)
+HOST_PATH_TYPES = (
+    "",
+    "BlockDevice",
+    "CharDevice",
+    "Directory",
+    "DirectoryOrCreate",
+    "File",
+    "FileOrCreate",
+    "Socket",
+)
 FILE_MODE_ERROR = "must be a number between 0 and 0777 (octal), both inclusive"
-DOWNWARD_VOLUME_FIELDS = ("metadata.annotations", "metadata.labels", "metadata.name",
-                          "metadata.namespace", "metadata.uid")
+DOWNWARD_VOLUME_FIELDS = (
+    "metadata.annotations",
+    "metadata.labels",
+    "metadata.name",
+    "metadata.namespace",
+    "metadata.uid",
+)
 # Required string fields of the sources validated only for presence.
 _REQUIRED_KEYS = {
-    "gitRepo": ("repository",), "gcePersistentDisk": ("pdName",),
-    "awsElasticBlockStore": ("volumeID",), "iscsi": ("targetPortal", "iqn"),
-    "glusterfs": ("endpoints", "path"), "rbd": ("monitors", "image"), "cinder": ("volumeID",),
-    "cephfs": ("monitors",), "quobyte": ("registry", "volume"), "flexVolume": ("driver",),
-    "azureFile": ("secretName", "shareName"), "vsphereVolume": ("volumePath",),
-    "photonPersistentDisk": ("pdID",), "portworxVolume": ("volumeID",),
-    "azureDisk": ("diskName", "diskURI"), "storageos": ("volumeName",),
-    "scaleIO": ("gateway", "system", "volumeName"), "image": ("reference",),
+    "gitRepo": ("repository",),
+    "gcePersistentDisk": ("pdName",),
+    "awsElasticBlockStore": ("volumeID",),
+    "iscsi": ("targetPortal", "iqn"),
+    "glusterfs": ("endpoints", "path"),
+    "rbd": ("monitors", "image"),
+    "cinder": ("volumeID",),
+    "cephfs": ("monitors",),
+    "quobyte": ("registry", "volume"),
+    "flexVolume": ("driver",),
+    "azureFile": ("secretName", "shareName"),
+    "vsphereVolume": ("volumePath",),
+    "photonPersistentDisk": ("pdID",),
+    "portworxVolume": ("volumeID",),
+    "azureDisk": ("diskName", "diskURI"),
+    "storageos": ("volumeName",),
+    "scaleIO": ("gateway", "system", "volumeName"),
+    "image": ("reference",),
 }
 
 
@@ -135,8 +205,9 @@ def _empty_dir(src: dict, path: str) -> list[Cause]:
         return []
     parsed, causes = parse_quantity(src["sizeLimit"], f"{path}.sizeLimit")
     if parsed is not None and parsed < 0:
-        causes.append(forbidden(f"{path}.sizeLimit", "SizeLimit field must be a valid resource "
-                                "quantity"))
+        causes.append(
+            forbidden(f"{path}.sizeLimit", "SizeLimit field must be a valid resource quantity")
+        )
     return causes
 
 
@@ -144,11 +215,17 @@ def _downward_file(item: dict, path: str) -> list[Cause]:
     causes = [] if item.get("path") else [required(f"{path}.path")]
     causes += local_non_reserved_path(str(item.get("path") or ""), f"{path}.path")
     if item.get("fieldRef") is not None:
-        causes += field_selector(as_dict(item["fieldRef"]), DOWNWARD_VOLUME_FIELDS,
-                                 f"{path}.fieldRef")
+        causes += field_selector(
+            as_dict(item["fieldRef"]), DOWNWARD_VOLUME_FIELDS, f"{path}.fieldRef"
+        )
         if item.get("resourceFieldRef") is not None:
-            causes.append(invalid(path, "resource", "fieldRef and resourceFieldRef can not be "
-                                  "specified simultaneously"))
+            causes.append(
+                invalid(
+                    path,
+                    "resource",
+                    "fieldRef and resourceFieldRef can not be specified simultaneously",
+                )
+            )
     elif item.get("resourceFieldRef") is not None:
         ref = as_dict(item["resourceFieldRef"])
         if not ref.get("containerName"):
@@ -193,8 +270,18 @@ def _projected(src: dict, path: str) -> list[Cause]:
     seen: set[str] = set()
     for i, source in enumerate(as_list(src.get("sources"))):
         source, spath = as_dict(source), f"{path}.sources[{i}]"
-        present = [k for k in ("secret", "configMap", "downwardAPI", "serviceAccountToken",
-                               "clusterTrustBundle", "podCertificate") if source.get(k) is not None]
+        present = [
+            k
+            for k in (
+                "secret",
+                "configMap",
+                "downwardAPI",
+                "serviceAccountToken",
+                "clusterTrustBundle",
+                "podCertificate",
+            )
+            if source.get(k) is not None
+        ]
         for kind in ("secret", "configMap"):
             if kind in present:
                 sub = as_dict(source[kind])
@@ -228,11 +315,13 @@ def _csi(src: dict, path: str) -> list[Cause]:
     driver = src.get("driver")
     if not driver:
         return [required(f"{path}.driver")]
-    causes = [invalid(f"{path}.driver", driver, m)
-              for m in names.dns1123_subdomain(str(driver).lower())]
+    causes = [
+        invalid(f"{path}.driver", driver, m) for m in names.dns1123_subdomain(str(driver).lower())
+    ]
     if len(str(driver)) > 63:
-        causes.append(Cause(f"{path}.driver", "Too long: must have at most 63 bytes",
-                            "FieldValueTooLong"))
+        causes.append(
+            Cause(f"{path}.driver", "Too long: must have at most 63 bytes", "FieldValueTooLong")
+        )
     return causes
 
 
@@ -249,36 +338,51 @@ def _local(src: dict, path: str) -> list[Cause]:
     return no_backsteps(str(src["path"]), f"{path}.path")
 
 
-def _ephemeral(src: dict, path: str, claim_spec_fn: Callable[[dict, str], list[Cause]]
-               ) -> list[Cause]:
+def _ephemeral(
+    src: dict, path: str, claim_spec_fn: Callable[[dict, str], list[Cause]]
+) -> list[Cause]:
     template = src.get("volumeClaimTemplate")
     if template is None:
         return [required(f"{path}.volumeClaimTemplate")]
     template = as_dict(template)
     tpath = f"{path}.volumeClaimTemplate"
-    return (validate_template_meta(template.get("metadata"), f"{tpath}.metadata")
-            + claim_spec_fn(as_dict(template.get("spec")), f"{tpath}.spec"))
+    return validate_template_meta(template.get("metadata"), f"{tpath}.metadata") + claim_spec_fn(
+        as_dict(template.get("spec")), f"{tpath}.spec"
+    )
 
 
 def _presence(kind: str) -> Callable[[dict, str], list[Cause]]:
     def check(src: dict, path: str) -> list[Cause]:
         return [required(f"{path}.{key}") for key in _REQUIRED_KEYS[kind] if not src.get(key)]
+
     return check
 
 
 _POD_CHECKS: dict[str, Callable[[dict, str], list[Cause]]] = {
-    "emptyDir": _empty_dir, "hostPath": _host_path, "secret": _secret, "nfs": _nfs,
-    "persistentVolumeClaim": _claim, "downwardAPI": _downward_api, "configMap": _config_map,
-    "projected": _projected, "csi": _csi,
+    "emptyDir": _empty_dir,
+    "hostPath": _host_path,
+    "secret": _secret,
+    "nfs": _nfs,
+    "persistentVolumeClaim": _claim,
+    "downwardAPI": _downward_api,
+    "configMap": _config_map,
+    "projected": _projected,
+    "csi": _csi,
     **{k: _presence(k) for k in _REQUIRED_KEYS},
 }
 _PV_CHECKS: dict[str, Callable[[dict, str], list[Cause]]] = {
-    **_POD_CHECKS, "csi": _csi_pv, "local": _local,
+    **_POD_CHECKS,
+    "csi": _csi_pv,
+    "local": _local,
 }
 
 
-def count_sources(spec: dict, sources: tuple[str, ...], path: str,
-                  checks: dict[str, Callable[[dict, str], list[Cause]]]) -> list[Cause]:
+def count_sources(
+    spec: dict,
+    sources: tuple[str, ...],
+    path: str,
+    checks: dict[str, Callable[[dict, str], list[Cause]]],
+) -> list[Cause]:
     causes: list[Cause] = []
     found = 0
     for kind in sources:
@@ -296,15 +400,14 @@ def count_sources(spec: dict, sources: tuple[str, ...], path: str,
     return causes
 
 
-def validate_volumes(volumes: object, path: str,
-                     claim_spec_fn: Callable[[dict, str], list[Cause]]
-                     ) -> tuple[dict[str, dict], list[Cause]]:
+def validate_volumes(
+    volumes: object, path: str, claim_spec_fn: Callable[[dict, str], list[Cause]]
+) -> tuple[dict[str, dict], list[Cause]]:
     """Returns the valid volumes by name (for the mounts to refer to) and the causes."""
     causes: list[Cause] = []
     by_name: dict[str, dict] = {}
     seen: set = set()
-    checks = {**_POD_CHECKS,
-              "ephemeral": lambda src, p: _ephemeral(src, p, claim_spec_fn)}
+    checks = {**_POD_CHECKS, "ephemeral": lambda src, p: _ephemeral(src, p, claim_spec_fn)}
     for i, volume in enumerate(as_list(volumes)):
         volume, vpath = as_dict(volume), f"{path}[{i}]"
         errs = count_sources(volume, POD_SOURCES, vpath, checks)
@@ -316,8 +419,7 @@ def validate_volumes(volumes: object, path: str,
         else:
             errs += [invalid(f"{vpath}.name", name, m) for m in names.dns1123_label(name)]
         if isinstance(name, str) and name in seen:
-            errs.append(Cause(f"{vpath}.name", f"Duplicate value: \"{name}\"",
-                              "FieldValueDuplicate"))
+            errs.append(Cause(f"{vpath}.name", f'Duplicate value: "{name}"', "FieldValueDuplicate"))
         if errs:
             causes += errs
         elif isinstance(name, str):  # always, with no errors

@@ -14,7 +14,6 @@ def sample(name: str) -> dict:
     return json.loads((SAMPLES / name).read_text())
 
 
-
 def test_version_reports_minor_32_for_the_kubectl_dispatcher():
     info = discovery.version_info()
     assert (info["major"], info["minor"]) == ("1", "32")
@@ -25,7 +24,8 @@ def test_api_versions_lists_v1_and_the_address_when_given():
     assert discovery.api_versions() == {"kind": "APIVersions", "versions": ["v1"]}
     doc = discovery.api_versions("127.0.0.1:18080")
     assert doc["serverAddressByClientCIDRs"] == [
-        {"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1:18080"}]
+        {"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1:18080"}
+    ]
 
 
 def test_api_group_list_contains_the_sample_groups():
@@ -50,11 +50,14 @@ def test_core_resource_list_holds_every_sample_entry():
         assert entry in doc["resources"], entry["name"]
 
 
-@pytest.mark.parametrize("name, kind, verbs", [
-    ("pods/log", "Pod", ["get"]),
-    ("pods/status", "Pod", ["get", "patch", "update"]),
-    ("pods/binding", "Binding", ["create"]),
-])
+@pytest.mark.parametrize(
+    "name, kind, verbs",
+    [
+        ("pods/log", "Pod", ["get"]),
+        ("pods/status", "Pod", ["get", "patch", "update"]),
+        ("pods/binding", "Binding", ["create"]),
+    ],
+)
 def test_core_subresources(name, kind, verbs):
     entries = {e["name"]: e for e in discovery.api_resource_list("v1")["resources"]}
     assert entries[name]["kind"] == kind
@@ -81,14 +84,20 @@ def _by_resource(doc: dict) -> dict:
     return out
 
 
-@pytest.mark.parametrize("ours, sample_name", [
-    (discovery.aggregated_core, "api_aggregated_v2.json"),
-    (discovery.aggregated_groups, "apis_aggregated_v2.json"),
-])
+@pytest.mark.parametrize(
+    "ours, sample_name",
+    [
+        (discovery.aggregated_core, "api_aggregated_v2.json"),
+        (discovery.aggregated_groups, "apis_aggregated_v2.json"),
+    ],
+)
 def test_aggregated_documents_hold_the_sample_resources(ours, sample_name):
     doc, want = ours(), sample(sample_name)
     assert (doc["kind"], doc["apiVersion"], doc["metadata"]) == (
-        want["kind"], want["apiVersion"], want["metadata"])
+        want["kind"],
+        want["apiVersion"],
+        want["metadata"],
+    )
     got = _by_resource(doc)
     for key, res in _by_resource(want).items():
         mine = dict(got[key])
@@ -106,17 +115,24 @@ def test_aggregated_items_are_current_and_carry_null_creation_timestamp():
 
 def test_aggregated_media_type_is_exact():
     assert discovery.AGGREGATED_MEDIA_TYPE == (
-        "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList")
+        "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+    )
 
 
-@pytest.mark.parametrize("accept, want", [
-    ("application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
-     "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,"
-     "application/json", True),
-    ("application/json; g=apidiscovery.k8s.io; v=v2; as=APIGroupDiscoveryList", True),
-    ("application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList", False),
-    ("application/json, */*", False),
-    (None, False),
-])
+@pytest.mark.parametrize(
+    "accept, want",
+    [
+        (
+            "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
+            "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,"
+            "application/json",
+            True,
+        ),
+        ("application/json; g=apidiscovery.k8s.io; v=v2; as=APIGroupDiscoveryList", True),
+        ("application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList", False),
+        ("application/json, */*", False),
+        (None, False),
+    ],
+)
 def test_wants_aggregated(accept, want):
     assert discovery.wants_aggregated(accept) is want

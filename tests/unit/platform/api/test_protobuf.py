@@ -40,53 +40,146 @@ def entry(number: int, key: str, value: bytes | str) -> bytes:
 
 def envelope(api_version: str, kind: str, raw: bytes, encoding: str = "") -> bytes:
     type_meta = bfield(1, api_version) + bfield(2, kind)
-    return (b"k8s\x00" + bfield(1, type_meta) + bfield(2, raw) + bfield(3, encoding)
-            + bfield(4, ""))
+    return b"k8s\x00" + bfield(1, type_meta) + bfield(2, raw) + bfield(3, encoding) + bfield(4, "")
 
 
 def meta(name: str, *extra: bytes) -> bytes:
     # Go writes every non-pointer field, zero or not, as kubectl's bodies show.
-    return bfield(1, bfield(1, name) + b"".join(bfield(n, "") for n in (2, 3, 4, 5, 6))
-                  + vfield(7, 0) + bfield(8, b"") + b"".join(extra))
+    return bfield(
+        1,
+        bfield(1, name)
+        + b"".join(bfield(n, "") for n in (2, 3, 4, 5, 6))
+        + vfield(7, 0)
+        + bfield(8, b"")
+        + b"".join(extra),
+    )
 
 
 def fixture(name: str) -> dict:
     return protobuf.decode((FIXTURES / name).read_bytes())
 
 
-@pytest.mark.parametrize("name, want", [
-    ("create_configmap_literals.pb",
-     {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm1"},
-      "data": {"a": "b", "greeting": "hello world"}}),
-    ("create_configmap_binary.pb",
-     {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm2"}, "data": {"x": "y"},
-      "binaryData": {"blob": base64.b64encode(b"bin\x00\xff").decode()}}),
-    ("create_secret_generic.pb",
-     {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s1"},
-      "data": {"password": base64.b64encode(b"s3cret").decode(),
-               "user": base64.b64encode(b"admin").decode()}}),
-    ("create_secret_typed.pb",
-     {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s2"}, "data": {"k": "dg=="},
-      "type": "kubernetes.io/basic-auth"}),
-    ("create_namespace.pb",
-     {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a"}, "spec": {}}),
-    ("create_job_command.pb",
-     {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "hello"},
-      "spec": {"template": {"metadata": {}, "spec": {
-          "containers": [{"name": "hello", "image": "busybox", "command": ["echo", "hi"],
-                          "resources": {}}], "restartPolicy": "Never"}}}}),
-    ("create_job_plain.pb",
-     {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "plain"},
-      "spec": {"template": {"metadata": {}, "spec": {
-          "containers": [{"name": "plain", "image": "busybox", "resources": {}}],
-          "restartPolicy": "Never"}}}}),
-    ("create_cronjob_command.pb",
-     {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "tick"},
-      "spec": {"schedule": "*/1 * * * *", "jobTemplate": {"metadata": {"name": "tick"}, "spec": {
-          "template": {"metadata": {}, "spec": {
-              "containers": [{"name": "tick", "image": "busybox", "command": ["echo", "hi"],
-                              "resources": {}}], "restartPolicy": "OnFailure"}}}}}}),
-])
+@pytest.mark.parametrize(
+    "name, want",
+    [
+        (
+            "create_configmap_literals.pb",
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": "cm1"},
+                "data": {"a": "b", "greeting": "hello world"},
+            },
+        ),
+        (
+            "create_configmap_binary.pb",
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": "cm2"},
+                "data": {"x": "y"},
+                "binaryData": {"blob": base64.b64encode(b"bin\x00\xff").decode()},
+            },
+        ),
+        (
+            "create_secret_generic.pb",
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": "s1"},
+                "data": {
+                    "password": base64.b64encode(b"s3cret").decode(),
+                    "user": base64.b64encode(b"admin").decode(),
+                },
+            },
+        ),
+        (
+            "create_secret_typed.pb",
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": "s2"},
+                "data": {"k": "dg=="},
+                "type": "kubernetes.io/basic-auth",
+            },
+        ),
+        (
+            "create_namespace.pb",
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a"}, "spec": {}},
+        ),
+        (
+            "create_job_command.pb",
+            {
+                "apiVersion": "batch/v1",
+                "kind": "Job",
+                "metadata": {"name": "hello"},
+                "spec": {
+                    "template": {
+                        "metadata": {},
+                        "spec": {
+                            "containers": [
+                                {
+                                    "name": "hello",
+                                    "image": "busybox",
+                                    "command": ["echo", "hi"],
+                                    "resources": {},
+                                }
+                            ],
+                            "restartPolicy": "Never",
+                        },
+                    }
+                },
+            },
+        ),
+        (
+            "create_job_plain.pb",
+            {
+                "apiVersion": "batch/v1",
+                "kind": "Job",
+                "metadata": {"name": "plain"},
+                "spec": {
+                    "template": {
+                        "metadata": {},
+                        "spec": {
+                            "containers": [{"name": "plain", "image": "busybox", "resources": {}}],
+                            "restartPolicy": "Never",
+                        },
+                    }
+                },
+            },
+        ),
+        (
+            "create_cronjob_command.pb",
+            {
+                "apiVersion": "batch/v1",
+                "kind": "CronJob",
+                "metadata": {"name": "tick"},
+                "spec": {
+                    "schedule": "*/1 * * * *",
+                    "jobTemplate": {
+                        "metadata": {"name": "tick"},
+                        "spec": {
+                            "template": {
+                                "metadata": {},
+                                "spec": {
+                                    "containers": [
+                                        {
+                                            "name": "tick",
+                                            "image": "busybox",
+                                            "command": ["echo", "hi"],
+                                            "resources": {},
+                                        }
+                                    ],
+                                    "restartPolicy": "OnFailure",
+                                },
+                            }
+                        },
+                    },
+                },
+            },
+        ),
+    ],
+)
 def test_kubectl_create_bodies(name, want):
     assert fixture(name) == want
 
@@ -103,15 +196,29 @@ def test_create_job_from_cronjob_round_trips_the_whole_template():
     job = fixture("create_job_from_cronjob.pb")
     assert job["spec"] == cron["spec"]["jobTemplate"]["spec"]
     assert job["metadata"] == {
-        "name": "richjob", "labels": {"team": "x"},
+        "name": "richjob",
+        "labels": {"team": "x"},
         "annotations": {"a": "b", "cronjob.kubernetes.io/instantiate": "manual"},
-        "ownerReferences": [{"kind": "CronJob", "name": "rich", "uid": cron["metadata"]["uid"],
-                             "apiVersion": "batch/v1", "controller": True}]}
+        "ownerReferences": [
+            {
+                "kind": "CronJob",
+                "name": "rich",
+                "uid": cron["metadata"]["uid"],
+                "apiVersion": "batch/v1",
+                "controller": True,
+            }
+        ],
+    }
 
 
 def test_pointer_zero_values_are_kept_and_plain_zero_values_dropped():
-    template = bfield(2, bfield(2, bfield(1, "c") + bfield(2, "busybox") + vfield(16, 0))
-                      + bfield(3, "Never") + vfield(11, 0) + vfield(21, 0))
+    template = bfield(
+        2,
+        bfield(2, bfield(1, "c") + bfield(2, "busybox") + vfield(16, 0))
+        + bfield(3, "Never")
+        + vfield(11, 0)
+        + vfield(21, 0),
+    )
     spec = vfield(7, 0) + vfield(10, 0) + bfield(6, template) + vfield(3, 2**40)
     job = protobuf.decode(envelope("batch/v1", "Job", meta("j") + bfield(2, spec)))
     assert job["spec"]["backoffLimit"] == 0
@@ -125,15 +232,31 @@ def test_pointer_zero_values_are_kept_and_plain_zero_values_dropped():
 def test_metadata_maps_times_owner_references_and_managed_fields():
     managed = bfield(1, "kubectl") + bfield(2, "Update") + bfield(4, vfield(1, 1764098272))
     managed += bfield(7, bfield(1, b'{"f:data":{}}'))
-    raw = meta("c", entry(11, "app", "x"), entry(12, "empty", ""), bfield(14, "f1"),
-               bfield(17, managed), bfield(9, vfield(1, 1764098272) + vfield(2, 5)))
+    raw = meta(
+        "c",
+        entry(11, "app", "x"),
+        entry(12, "empty", ""),
+        bfield(14, "f1"),
+        bfield(17, managed),
+        bfield(9, vfield(1, 1764098272) + vfield(2, 5)),
+    )
     raw += entry(2, "k", "")
     cm = protobuf.decode(envelope("v1", "ConfigMap", raw))
     assert cm["metadata"] == {
-        "name": "c", "labels": {"app": "x"}, "annotations": {"empty": ""}, "finalizers": ["f1"],
+        "name": "c",
+        "labels": {"app": "x"},
+        "annotations": {"empty": ""},
+        "finalizers": ["f1"],
         "deletionTimestamp": "2025-11-25T19:17:52Z",
-        "managedFields": [{"manager": "kubectl", "operation": "Update",
-                           "time": "2025-11-25T19:17:52Z", "fieldsV1": {"f:data": {}}}]}
+        "managedFields": [
+            {
+                "manager": "kubectl",
+                "operation": "Update",
+                "time": "2025-11-25T19:17:52Z",
+                "fieldsV1": {"f:data": {}},
+            }
+        ],
+    }
     assert cm["data"] == {"k": ""}
 
 
@@ -162,27 +285,33 @@ def test_the_last_occurrence_of_a_scalar_wins():
     assert "type" not in protobuf.decode(envelope("v1", "Secret", raw))
 
 
-@pytest.mark.parametrize("body", [
-    b"",
-    b"{\"kind\": \"ConfigMap\"}",
-    b"k8s\x00" + b"\x0a\x05ab",                       # length runs past the end
-    b"k8s\x00" + b"\x0a",                             # truncated varint
-    b"k8s\x00" + b"\x0b\x00",                         # wire type 3 (groups)
-    b"k8s\x00" + bfield(2, b"x"),                     # no type meta
-    envelope("v1", "ConfigMap", bfield(1, b"\x0a\x02\xff\xfe")),  # name not UTF-8
-    envelope("v1", "ConfigMap", vfield(1, 3)),        # metadata sent as a varint
-    envelope("v1", "ConfigMap", meta("c", bfield(17, bfield(7, bfield(1, b"{nope"))))),
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b'{"kind": "ConfigMap"}',
+        b"k8s\x00" + b"\x0a\x05ab",  # length runs past the end
+        b"k8s\x00" + b"\x0a",  # truncated varint
+        b"k8s\x00" + b"\x0b\x00",  # wire type 3 (groups)
+        b"k8s\x00" + bfield(2, b"x"),  # no type meta
+        envelope("v1", "ConfigMap", bfield(1, b"\x0a\x02\xff\xfe")),  # name not UTF-8
+        envelope("v1", "ConfigMap", vfield(1, 3)),  # metadata sent as a varint
+        envelope("v1", "ConfigMap", meta("c", bfield(17, bfield(7, bfield(1, b"{nope"))))),
+    ],
+)
 def test_malformed_bodies_are_bad_requests(body):
     with pytest.raises(BadRequest):
         protobuf.decode(body)
 
 
-@pytest.mark.parametrize("body", [
-    envelope("apps/v1", "Deployment", meta("d")),
-    envelope("v1", "Service", meta("s")),
-    envelope("v1", "ConfigMap", meta("c"), encoding="gzip"),
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        envelope("apps/v1", "Deployment", meta("d")),
+        envelope("v1", "Service", meta("s")),
+        envelope("v1", "ConfigMap", meta("c"), encoding="gzip"),
+    ],
+)
 def test_unsupported_kinds_and_encodings(body):
     with pytest.raises(UnsupportedMediaType):
         protobuf.decode(body)

@@ -16,12 +16,21 @@ def ts(seconds: float) -> str:
 
 
 def cond(kind: str, status: str = "True", at: float = 0) -> dict:
-    return {"type": kind, "status": status, "lastTransitionTime": ts(at), "reason": "", "message": ""}
+    return {
+        "type": kind,
+        "status": status,
+        "lastTransitionTime": ts(at),
+        "reason": "",
+        "message": "",
+    }
 
 
 def job(ttl=None, conditions=(), completion=None, deleting=False) -> dict:
-    out = {"metadata": {"name": "j", "namespace": "default", "uid": "u"}, "spec": {},
-           "status": {"conditions": list(conditions)}}
+    out = {
+        "metadata": {"name": "j", "namespace": "default", "uid": "u"},
+        "spec": {},
+        "status": {"conditions": list(conditions)},
+    }
     if ttl is not None:
         out["spec"]["ttlSecondsAfterFinished"] = ttl
     if completion is not None:
@@ -37,13 +46,24 @@ def job(ttl=None, conditions=(), completion=None, deleting=False) -> dict:
         ("no ttl", job(None, [cond("Complete", at=5)], completion=5), None),
         ("running", job(10, []), None),
         ("suspended only", job(10, [cond("Suspended")]), None),
-        ("complete: from completionTime", job(10, [cond("SuccessCriteriaMet", at=3), cond("Complete", at=4)],
-                                               completion=5), 15),
+        (
+            "complete: from completionTime",
+            job(10, [cond("SuccessCriteriaMet", at=3), cond("Complete", at=4)], completion=5),
+            15,
+        ),
         ("complete without completionTime: the condition", job(10, [cond("Complete", at=4)]), 14),
-        ("failed: the Failed condition", job(30, [cond("FailureTarget", at=1), cond("Failed", at=2)]), 32),
+        (
+            "failed: the Failed condition",
+            job(30, [cond("FailureTarget", at=1), cond("Failed", at=2)]),
+            32,
+        ),
         ("failed False is not finished", job(10, [cond("Failed", "False", at=2)]), None),
         ("ttl zero: due when finished", job(0, [cond("Failed", at=7)]), 7),
-        ("being deleted already", job(10, [cond("Complete", at=4)], completion=4, deleting=True), None),
+        (
+            "being deleted already",
+            job(10, [cond("Complete", at=4)], completion=4, deleting=True),
+            None,
+        ),
     ],
 )
 def test_expires_at(case, obj, due):

@@ -30,14 +30,19 @@ def test_job_finish_counts_once_with_its_reason_and_duration():
     metrics, clock = Metrics(), Clock()
     rec = EventRecorder(metrics, clock)
     running = a_job("j", active=1, start="2026-01-01T00:00:00Z")
-    failed = a_job("j", finished="Failed", reason="BackoffLimitExceeded",
-                   start="2026-01-01T00:00:00Z", end="2026-01-01T00:00:42Z")
+    failed = a_job(
+        "j",
+        finished="Failed",
+        reason="BackoffLimitExceeded",
+        start="2026-01-01T00:00:00Z",
+        end="2026-01-01T00:00:42Z",
+    )
     rec.on_job(running, failed)
-    rec.on_job(failed, failed)            # a later update of a finished Job
+    rec.on_job(failed, failed)  # a later update of a finished Job
     assert value(metrics, "berth_job_failures_total", reason="BackoffLimitExceeded") == 1
     assert value(metrics, "berth_job_duration_seconds_sum", result="failed") == 42
     done = a_job("k", finished="Complete", reason="CompletionsReached")
-    rec.on_job(None, done)                # listed after a restart: not a transition seen
+    rec.on_job(None, done)  # listed after a restart: not a transition seen
     assert value(metrics, "berth_job_completions_total", reason="CompletionsReached") == 0
     rec.on_job(a_job("k", active=1), done)
     assert value(metrics, "berth_job_completions_total", reason="CompletionsReached") == 1
@@ -79,9 +84,22 @@ def test_launches_and_failures_by_reason():
     rec = EventRecorder(metrics, Clock())
     pending = a_pod("p", node="n1")
     running = changed(pending, phase="Running")
-    failed = changed(running, phase="Failed", containerStatuses=[
-        {"name": "main", "state": {"terminated": {"exitCode": 137, "reason": "OOMKilled",
-                                                  "startedAt": "2026-01-01T00:00:00Z"}}}])
+    failed = changed(
+        running,
+        phase="Failed",
+        containerStatuses=[
+            {
+                "name": "main",
+                "state": {
+                    "terminated": {
+                        "exitCode": 137,
+                        "reason": "OOMKilled",
+                        "startedAt": "2026-01-01T00:00:00Z",
+                    }
+                },
+            }
+        ],
+    )
     rec.on_pod(pending, running)
     rec.on_pod(running, failed)
     rec.on_pod(failed, failed)

@@ -14,8 +14,12 @@ def a_job(labels=None, template_labels=None, **spec):
     template = copy.deepcopy(TEMPLATE)
     if template_labels is not None:
         template["metadata"] = {"labels": template_labels}
-    md = {"name": "ap", "namespace": "default", "uid": UID,
-          "creationTimestamp": "2026-11-25T19:25:41Z"}
+    md = {
+        "name": "ap",
+        "namespace": "default",
+        "uid": UID,
+        "creationTimestamp": "2026-11-25T19:25:41Z",
+    }
     if labels is not None:
         md["labels"] = labels
     return {"metadata": md, "spec": {"template": template, **spec}}
@@ -26,12 +30,15 @@ def created(job):
     return job
 
 
-@pytest.mark.parametrize("given,expected", [
-    ({}, {"completions": 1, "parallelism": 1}),
-    ({"parallelism": 3}, {"parallelism": 3}),  # a work queue: completions stay unset
-    ({"completions": 5}, {"completions": 5, "parallelism": 1}),
-    ({"completions": 5, "parallelism": 2}, {"completions": 5, "parallelism": 2}),
-])
+@pytest.mark.parametrize(
+    "given,expected",
+    [
+        ({}, {"completions": 1, "parallelism": 1}),
+        ({"parallelism": 3}, {"parallelism": 3}),  # a work queue: completions stay unset
+        ({"completions": 5}, {"completions": 5, "parallelism": 1}),
+        ({"completions": 5, "parallelism": 2}, {"completions": 5, "parallelism": 2}),
+    ],
+)
 def test_completions_and_parallelism(given, expected):
     spec = created(a_job(**given))["spec"]
     assert {k: spec[k] for k in ("completions", "parallelism") if k in spec} == expected
@@ -39,10 +46,22 @@ def test_completions_and_parallelism(given, expected):
 
 def test_job_spec_defaults():
     spec = created(a_job())["spec"]
-    assert {k: spec[k] for k in ("backoffLimit", "completionMode", "suspend",
-                                 "podReplacementPolicy", "manualSelector")} == {
-        "backoffLimit": 6, "completionMode": "NonIndexed", "suspend": False,
-        "podReplacementPolicy": "TerminatingOrFailed", "manualSelector": False}
+    assert {
+        k: spec[k]
+        for k in (
+            "backoffLimit",
+            "completionMode",
+            "suspend",
+            "podReplacementPolicy",
+            "manualSelector",
+        )
+    } == {
+        "backoffLimit": 6,
+        "completionMode": "NonIndexed",
+        "suspend": False,
+        "podReplacementPolicy": "TerminatingOrFailed",
+        "manualSelector": False,
+    }
 
 
 def test_backoff_limit_per_index_lifts_the_backoff_limit():
@@ -51,16 +70,25 @@ def test_backoff_limit_per_index_lifts_the_backoff_limit():
 
 
 def test_pod_failure_policy_defaults():
-    spec = created(a_job(podFailurePolicy={"rules": [
-        {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]}]}))["spec"]
+    spec = created(
+        a_job(
+            podFailurePolicy={
+                "rules": [{"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]}]
+            }
+        )
+    )["spec"]
     assert spec["podReplacementPolicy"] == "Failed"
     assert spec["podFailurePolicy"]["rules"][0]["onPodConditions"][0]["status"] == "True"
 
 
 def test_generated_selector_and_labels():
     job = created(a_job(labels={"app": "x"}, template_labels={"app": "x"}))
-    generated = {"batch.kubernetes.io/controller-uid": UID, "batch.kubernetes.io/job-name": "ap",
-                 "controller-uid": UID, "job-name": "ap"}
+    generated = {
+        "batch.kubernetes.io/controller-uid": UID,
+        "batch.kubernetes.io/job-name": "ap",
+        "controller-uid": UID,
+        "job-name": "ap",
+    }
     assert job["spec"]["selector"] == {"matchLabels": {"batch.kubernetes.io/controller-uid": UID}}
     assert job["spec"]["template"]["metadata"]["labels"] == {"app": "x", **generated}
     assert job["metadata"]["labels"] == {"app": "x"}  # the user's own labels stay as given
@@ -75,8 +103,13 @@ def test_a_job_without_labels_wears_its_templates(template_labels):
 
 
 def test_manual_selector_generates_nothing():
-    job = created(a_job(manualSelector=True, selector={"matchLabels": {"app": "x"}},
-                        template_labels={"app": "x"}))
+    job = created(
+        a_job(
+            manualSelector=True,
+            selector={"matchLabels": {"app": "x"}},
+            template_labels={"app": "x"},
+        )
+    )
     assert job["spec"]["template"]["metadata"]["labels"] == {"app": "x"}
     assert job["spec"]["selector"] == {"matchLabels": {"app": "x"}}
     assert strategy.validate_create(registry.JOB, job) == []
@@ -93,21 +126,43 @@ def test_update_defaults_do_not_regenerate_the_selector():
 
 
 def test_cron_job_defaults():
-    cj = {"metadata": {"name": "c", "namespace": "default", "uid": "u"},
-          "spec": {"schedule": "* * * * *", "jobTemplate": {"spec": {
-              "podFailurePolicy": {"rules": [{"action": "Ignore", "onPodConditions": [
-                  {"type": "DisruptionTarget"}]}]},
-              "template": copy.deepcopy(TEMPLATE)}}}}
+    cj = {
+        "metadata": {"name": "c", "namespace": "default", "uid": "u"},
+        "spec": {
+            "schedule": "* * * * *",
+            "jobTemplate": {
+                "spec": {
+                    "podFailurePolicy": {
+                        "rules": [
+                            {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]}
+                        ]
+                    },
+                    "template": copy.deepcopy(TEMPLATE),
+                }
+            },
+        },
+    }
     strategy.prepare_for_create(registry.CRON_JOB, cj)
     spec = cj["spec"]
-    assert {k: spec[k] for k in ("concurrencyPolicy", "suspend", "successfulJobsHistoryLimit",
-                                 "failedJobsHistoryLimit")} == {
-        "concurrencyPolicy": "Allow", "suspend": False, "successfulJobsHistoryLimit": 3,
-        "failedJobsHistoryLimit": 1}
+    assert {
+        k: spec[k]
+        for k in (
+            "concurrencyPolicy",
+            "suspend",
+            "successfulJobsHistoryLimit",
+            "failedJobsHistoryLimit",
+        )
+    } == {
+        "concurrencyPolicy": "Allow",
+        "suspend": False,
+        "successfulJobsHistoryLimit": 3,
+        "failedJobsHistoryLimit": 1,
+    }
     job_spec = spec["jobTemplate"]["spec"]
     # The template of Jobs gets pod defaults only; the Jobs made from it get the rest.
-    assert not {"completions", "parallelism", "backoffLimit", "selector",
-                "manualSelector"} & set(job_spec)
+    assert not {"completions", "parallelism", "backoffLimit", "selector", "manualSelector"} & set(
+        job_spec
+    )
     assert job_spec["template"]["spec"]["terminationGracePeriodSeconds"] == 30
     assert job_spec["podFailurePolicy"]["rules"][0]["onPodConditions"][0]["status"] == "True"
     assert cj["status"] == {}

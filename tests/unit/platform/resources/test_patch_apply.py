@@ -17,17 +17,30 @@ from berth.platform.resources.patch import (
     update_managed_fields,
 )
 
-T0, T1, T2, T3 = ("2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z", "2026-01-03T00:00:00Z",
-                  "2026-01-04T00:00:00Z")
+T0, T1, T2, T3 = (
+    "2026-01-01T00:00:00Z",
+    "2026-01-02T00:00:00Z",
+    "2026-01-03T00:00:00Z",
+    "2026-01-04T00:00:00Z",
+)
 CONTAINERS = ("f:spec", "f:template", "f:spec", "f:containers")
 
 
 def config(parallelism=None, containers=(("pi", "perl"),), labels=None, **spec):
-    obj = {"apiVersion": "batch/v1", "kind": "Job",
-           "metadata": {"name": "pi", "namespace": "default"},
-           "spec": {"template": {"spec": {
-               "containers": [{"name": n, "image": i} for n, i in containers],
-               "restartPolicy": "Never"}}, **spec}}
+    obj = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "pi", "namespace": "default"},
+        "spec": {
+            "template": {
+                "spec": {
+                    "containers": [{"name": n, "image": i} for n, i in containers],
+                    "restartPolicy": "Never",
+                }
+            },
+            **spec,
+        },
+    }
     if parallelism is not None:
         obj["spec"]["parallelism"] = parallelism
     if labels is not None:
@@ -53,13 +66,28 @@ def applied(*steps, live=None):
 def test_apply_creates():
     out = server_side_apply(None, config(2), "kubectl", False, T0)
     assert out["spec"] == config(2)["spec"]
-    assert out["metadata"]["managedFields"] == [{
-        "manager": "kubectl", "operation": "Apply", "apiVersion": "batch/v1", "time": T0,
-        "fieldsType": "FieldsV1", "fieldsV1": {"f:spec": {
-            "f:parallelism": {},
-            "f:template": {"f:spec": {
-                "f:containers": {'k:{"name":"pi"}': {".": {}, "f:image": {}, "f:name": {}}},
-                "f:restartPolicy": {}}}}}}]
+    assert out["metadata"]["managedFields"] == [
+        {
+            "manager": "kubectl",
+            "operation": "Apply",
+            "apiVersion": "batch/v1",
+            "time": T0,
+            "fieldsType": "FieldsV1",
+            "fieldsV1": {
+                "f:spec": {
+                    "f:parallelism": {},
+                    "f:template": {
+                        "f:spec": {
+                            "f:containers": {
+                                'k:{"name":"pi"}': {".": {}, "f:image": {}, "f:name": {}}
+                            },
+                            "f:restartPolicy": {},
+                        }
+                    },
+                }
+            },
+        }
+    ]
 
 
 def test_reapplying_the_same_config_changes_nothing():
@@ -77,13 +105,18 @@ def test_apply_merges_into_fields_it_does_not_name():
     assert out["spec"]["parallelism"] == 3
     assert out["status"] == {"active": 2} and out["metadata"]["uid"] == "u-1"
     assert out["spec"]["template"]["spec"]["containers"][0] == {
-        "name": "pi", "image": "perl", "terminationMessagePath": "/dev/log"}
+        "name": "pi",
+        "image": "perl",
+        "terminationMessagePath": "/dev/log",
+    }
     assert entries(out)[("kubectl", "Apply")]["time"] == T1
 
 
 def test_a_field_the_applier_drops_is_removed():
-    out = applied(("kubectl", config(2, labels={"a": "1", "b": "2"}), T0),
-                  ("kubectl", config(labels={"a": "1"}), T1))
+    out = applied(
+        ("kubectl", config(2, labels={"a": "1", "b": "2"}), T0),
+        ("kubectl", config(labels={"a": "1"}), T1),
+    )
     assert "parallelism" not in out["spec"]
     assert out["metadata"]["labels"] == {"a": "1"}
     out = applied(("kubectl", config(), T2), live=out)
@@ -91,8 +124,10 @@ def test_a_field_the_applier_drops_is_removed():
 
 
 def test_a_dropped_container_is_removed():
-    out = applied(("kubectl", config(containers=[("a", "x"), ("b", "y")]), T0),
-                  ("kubectl", config(containers=[("b", "y")]), T1))
+    out = applied(
+        ("kubectl", config(containers=[("a", "x"), ("b", "y")]), T0),
+        ("kubectl", config(containers=[("b", "y")]), T1),
+    )
     assert out["spec"]["template"]["spec"]["containers"] == [{"name": "b", "image": "y"}]
 
 
@@ -122,8 +157,10 @@ def test_a_dropped_container_another_manager_added_stays():
     update_managed_fields(live, edited, "kubectl-edit", "Update", "batch/v1", T1)
     both = applied(("kubectl", config(containers=[("a", "x"), ("c", "z")]), T2), live=edited)
     out = applied(("kubectl", config(containers=[("a", "x")]), T3), live=both)
-    assert out["spec"]["template"]["spec"]["containers"] == [{"name": "a", "image": "x"},
-                                                             {"name": "c", "image": "z"}]
+    assert out["spec"]["template"]["spec"]["containers"] == [
+        {"name": "a", "image": "x"},
+        {"name": "c", "image": "z"},
+    ]
     assert not any('k:{"name":"c"}' in p for p in owned(out, "kubectl"))
 
 
@@ -140,12 +177,19 @@ def test_changing_a_field_another_manager_owns_is_a_conflict():
     with pytest.raises(ApplyConflict) as err:
         server_side_apply(live, config(2), "kubectl", False, T1)
     assert err.value.code == 409 and err.value.reason == "Conflict"
-    assert err.value.message == ('Apply failed with 1 conflict: conflict with '
-                                 '"kubectl-client-side-apply" using batch/v1: .spec.parallelism')
-    assert err.value.details == {"causes": [{
-        "reason": "FieldManagerConflict",
-        "message": 'conflict with "kubectl-client-side-apply" using batch/v1',
-        "field": ".spec.parallelism"}]}
+    assert err.value.message == (
+        "Apply failed with 1 conflict: conflict with "
+        '"kubectl-client-side-apply" using batch/v1: .spec.parallelism'
+    )
+    assert err.value.details == {
+        "causes": [
+            {
+                "reason": "FieldManagerConflict",
+                "message": 'conflict with "kubectl-client-side-apply" using batch/v1',
+                "field": ".spec.parallelism",
+            }
+        ]
+    }
 
 
 def test_several_conflicts_are_listed_by_manager():
@@ -155,12 +199,15 @@ def test_several_conflicts_are_listed_by_manager():
     with pytest.raises(ApplyConflict) as err:
         server_side_apply(live, cfg, "kubectl", False, T1)
     assert err.value.message == (
-        "Apply failed with 3 conflicts: conflicts with \"kubectl-client-side-apply\" using "
+        'Apply failed with 3 conflicts: conflicts with "kubectl-client-side-apply" using '
         "batch/v1:\n- .spec.completions\n- .spec.parallelism\n"
-        "- .spec.template.spec.containers[name=\"pi\"].image")
+        '- .spec.template.spec.containers[name="pi"].image'
+    )
     assert [c["field"] for c in err.value.details["causes"]] == [
-        ".spec.completions", ".spec.parallelism",
-        '.spec.template.spec.containers[name="pi"].image']
+        ".spec.completions",
+        ".spec.parallelism",
+        '.spec.template.spec.containers[name="pi"].image',
+    ]
 
 
 def test_force_takes_the_field_over():
@@ -170,8 +217,9 @@ def test_force_takes_the_field_over():
     assert ("f:spec", "f:parallelism") in owned(out, "kubectl")
     assert ("f:spec", "f:parallelism") not in owned(out, "kubectl-client-side-apply", "Update")
     # Fields applied with the same value are shared, not taken.
-    assert ("f:spec", "f:template", "f:spec", "f:restartPolicy") in \
-        owned(out, "kubectl-client-side-apply", "Update") & owned(out, "kubectl")
+    assert ("f:spec", "f:template", "f:spec", "f:restartPolicy") in owned(
+        out, "kubectl-client-side-apply", "Update"
+    ) & owned(out, "kubectl")
     # Once it owns the field alone, dropping it removes it.
     out = server_side_apply(out, config(), "kubectl", False, T2)
     assert "parallelism" not in out["spec"]
@@ -190,8 +238,9 @@ def test_kubectl_migration_after_a_forced_apply_keeps_server_set_fields():
     fields = out["metadata"]["managedFields"]
     csa = next(e for e in fields if e["manager"] == "kubectl-client-side-apply")
     ssa = next(e for e in fields if e["manager"] == "kubectl")
-    ssa["fieldsV1"] = fieldpath.to_fields_v1(fieldpath.from_fields_v1(ssa["fieldsV1"])
-                                             | fieldpath.from_fields_v1(csa["fieldsV1"]))
+    ssa["fieldsV1"] = fieldpath.to_fields_v1(
+        fieldpath.from_fields_v1(ssa["fieldsV1"]) | fieldpath.from_fields_v1(csa["fieldsV1"])
+    )
     out["metadata"]["managedFields"] = [ssa]
     again = server_side_apply(out, config(2), "kubectl", False, T2)
     assert again["spec"]["selector"] == live["spec"]["selector"]
@@ -222,10 +271,16 @@ def test_an_untracked_object_has_no_owners_to_conflict_with():
 
 
 def test_finalizers_are_a_set():
-    live = {"apiVersion": "v1", "kind": "ConfigMap",
-            "metadata": {"name": "c", "finalizers": ["example.com/theirs"]}}
-    cfg = {"apiVersion": "v1", "kind": "ConfigMap",
-           "metadata": {"name": "c", "finalizers": ["example.com/mine"]}}
+    live = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "c", "finalizers": ["example.com/theirs"]},
+    }
+    cfg = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "c", "finalizers": ["example.com/mine"]},
+    }
     update_managed_fields(None, live, "creator", "Update", "v1", T0)
     out = server_side_apply(live, cfg, "kubectl", False, T1)
     assert out["metadata"]["finalizers"] == ["example.com/theirs", "example.com/mine"]
@@ -238,16 +293,21 @@ def test_finalizers_are_a_set():
 def test_ports_key_on_port_and_protocol_with_tcp_by_default():
     live = config()
     live["spec"]["template"]["spec"]["containers"][0]["ports"] = [
-        {"containerPort": 80, "protocol": "TCP", "name": "http"}]
+        {"containerPort": 80, "protocol": "TCP", "name": "http"}
+    ]
     update_managed_fields(None, live, "creator", "Update", "batch/v1", T0)
     cfg = config()
     cfg["spec"]["template"]["spec"]["containers"][0]["ports"] = [{"containerPort": 80}]
     out = server_side_apply(live, cfg, "kubectl", False, T1)
     assert out["spec"]["template"]["spec"]["containers"][0]["ports"] == [
-        {"containerPort": 80, "protocol": "TCP", "name": "http"}]
-    assert CONTAINERS + ('k:{"name":"pi"}', "f:ports",
-                         'k:{"containerPort":80,"protocol":"TCP"}', "f:containerPort") \
-        in owned(out, "kubectl")
+        {"containerPort": 80, "protocol": "TCP", "name": "http"}
+    ]
+    assert CONTAINERS + (
+        'k:{"name":"pi"}',
+        "f:ports",
+        'k:{"containerPort":80,"protocol":"TCP"}',
+        "f:containerPort",
+    ) in owned(out, "kubectl")
 
 
 def test_null_in_the_config_removes_the_field():
@@ -281,8 +341,13 @@ def test_status_is_ignored_on_the_main_resource():
 
 def test_status_subresource_applies_only_status():
     live = applied(("kubectl", config(2), T0))
-    cfg = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "pi"},
-           "spec": {"parallelism": 7}, "status": {"active": 3}}
+    cfg = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "pi"},
+        "spec": {"parallelism": 7},
+        "status": {"active": 3},
+    }
     out = server_side_apply(live, cfg, "controller", False, T1, subresource="status")
     assert out["status"] == {"active": 3} and out["spec"]["parallelism"] == 2
     entry = entries(out)[("controller", "Apply")]
@@ -290,12 +355,19 @@ def test_status_subresource_applies_only_status():
     assert fieldpath.from_fields_v1(entry["fieldsV1"]) == {("f:status", "f:active")}
 
 
-@pytest.mark.parametrize("manager, cfg, error, fragment", [
-    ("", config(), Invalid, "fieldManager: Required value: is required for apply patch"),
-    ("kubectl", {"metadata": {"managedFields": []}}, BadRequest,
-     "metadata.managedFields must be nil"),
-    ("kubectl", ["x"], BadRequest, "must be an object"),
-])
+@pytest.mark.parametrize(
+    "manager, cfg, error, fragment",
+    [
+        ("", config(), Invalid, "fieldManager: Required value: is required for apply patch"),
+        (
+            "kubectl",
+            {"metadata": {"managedFields": []}},
+            BadRequest,
+            "metadata.managedFields must be nil",
+        ),
+        ("kubectl", ["x"], BadRequest, "must be an object"),
+    ],
+)
 def test_invalid_applies(manager, cfg, error, fragment):
     with pytest.raises(error) as err:
         server_side_apply(None, cfg, manager, False, T0)
@@ -314,27 +386,32 @@ def names(items):
     return [i["name"] for i in items]
 
 
-@pytest.mark.parametrize("live, cfg, expected", [
-    (["a", "b"], ["a", "b"], ["a", "b"]),
-    (["a", "b"], ["c"], ["a", "b", "c"]),
-    (["a", "b"], ["c", "a"], ["c", "a", "b"]),
-    (["a", "b", "c"], ["c", "a"], ["b", "c", "a"]),
-    (["a", "b", "c"], ["b", "d"], ["a", "b", "c", "d"]),
-    ([], ["a"], ["a"]),
-])
+@pytest.mark.parametrize(
+    "live, cfg, expected",
+    [
+        (["a", "b"], ["a", "b"], ["a", "b"]),
+        (["a", "b"], ["c"], ["a", "b", "c"]),
+        (["a", "b"], ["c", "a"], ["c", "a", "b"]),
+        (["a", "b", "c"], ["c", "a"], ["b", "c", "a"]),
+        (["a", "b", "c"], ["b", "d"], ["a", "b", "c", "d"]),
+        ([], ["a"], ["a"]),
+    ],
+)
 def test_list_map_order(live, cfg, expected):
-    merged = ssa_merge({"env": [{"name": n} for n in live]},
-                       {"env": [{"name": n} for n in cfg]})
+    merged = ssa_merge({"env": [{"name": n} for n in live]}, {"env": [{"name": n} for n in cfg]})
     assert names(merged["env"]) == expected
 
 
-@pytest.mark.parametrize("field, live, cfg, expected", [
-    ("finalizers", ["a", "b"], ["c"], ["a", "b", "c"]),
-    ("finalizers", ["a", "b"], ["b", "a"], ["b", "a"]),
-    ("args", ["a", "b"], ["c"], ["c"]),                       # atomic: replaced
-    ("tolerations", [{"key": "a"}], [{"key": "b"}], [{"key": "b"}]),
-    ("env", [{"name": "a", "value": "1"}], [{"name": "a", "value": None}], [{"name": "a"}]),
-])
+@pytest.mark.parametrize(
+    "field, live, cfg, expected",
+    [
+        ("finalizers", ["a", "b"], ["c"], ["a", "b", "c"]),
+        ("finalizers", ["a", "b"], ["b", "a"], ["b", "a"]),
+        ("args", ["a", "b"], ["c"], ["c"]),  # atomic: replaced
+        ("tolerations", [{"key": "a"}], [{"key": "b"}], [{"key": "b"}]),
+        ("env", [{"name": "a", "value": "1"}], [{"name": "a", "value": None}], [{"name": "a"}]),
+    ],
+)
 def test_list_kinds_merge(field, live, cfg, expected):
     assert ssa_merge({field: live}, {field: cfg}) == {field: expected}
 
@@ -342,18 +419,29 @@ def test_list_kinds_merge(field, live, cfg, expected):
 # -- properties ------------------------------------------------------------------------------
 
 words = st.sampled_from(["a", "b", "c", "d"])
-env = st.lists(st.builds(lambda n, v: {"name": n, "value": v}, words, words),
-               max_size=3, unique_by=lambda e: e["name"])
+env = st.lists(
+    st.builds(lambda n, v: {"name": n, "value": v}, words, words),
+    max_size=3,
+    unique_by=lambda e: e["name"],
+)
 containers = st.lists(
     st.builds(lambda n, i, e: {"name": n, "image": i, "env": e}, words, words, env),
-    min_size=1, max_size=3, unique_by=lambda c: c["name"])
+    min_size=1,
+    max_size=3,
+    unique_by=lambda c: c["name"],
+)
 configs = st.builds(
     lambda labels, fins, cs, p: {
-        "apiVersion": "batch/v1", "kind": "Job",
+        "apiVersion": "batch/v1",
+        "kind": "Job",
         "metadata": {"name": "pi", "labels": labels, "finalizers": fins},
-        "spec": {"parallelism": p, "template": {"spec": {"containers": cs}}}},
-    st.dictionaries(words, words, max_size=3), st.lists(words, max_size=3, unique=True),
-    containers, st.integers(0, 3))
+        "spec": {"parallelism": p, "template": {"spec": {"containers": cs}}},
+    },
+    st.dictionaries(words, words, max_size=3),
+    st.lists(words, max_size=3, unique=True),
+    containers,
+    st.integers(0, 3),
+)
 
 
 def content(obj):
@@ -378,5 +466,8 @@ def test_a_forced_apply_sets_every_field_it_names(first, second):
     out = server_side_apply(live, second, "bob", True, T1)
     merged = ssa_merge(content(live), second)
     assert content(out) == merged  # nothing pruned: bob never applied before
-    assert fieldpath.field_set(second) - {("f:apiVersion",), ("f:kind",),
-                                          ("f:metadata", "f:name")} <= owned(out, "bob")
+    assert fieldpath.field_set(second) - {
+        ("f:apiVersion",),
+        ("f:kind",),
+        ("f:metadata", "f:name"),
+    } <= owned(out, "bob")

@@ -13,12 +13,29 @@ T0, T1, T2 = "2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z", "2026-01-03T00:00:0
 
 def job(parallelism=1, image="perl", **spec):
     return {
-        "apiVersion": "batch/v1", "kind": "Job",
-        "metadata": {"name": "pi", "namespace": "default", "uid": "u", "resourceVersion": "1",
-                     "creationTimestamp": T0, "generation": 1, "labels": {"app": "pi"}},
-        "spec": {"parallelism": parallelism, "template": {"spec": {
-            "containers": [{"name": "pi", "image": image, "ports": [{"containerPort": 80}]}],
-            "restartPolicy": "Never"}}, **spec},
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": "pi",
+            "namespace": "default",
+            "uid": "u",
+            "resourceVersion": "1",
+            "creationTimestamp": T0,
+            "generation": 1,
+            "labels": {"app": "pi"},
+        },
+        "spec": {
+            "parallelism": parallelism,
+            "template": {
+                "spec": {
+                    "containers": [
+                        {"name": "pi", "image": image, "ports": [{"containerPort": 80}]}
+                    ],
+                    "restartPolicy": "Never",
+                }
+            },
+            **spec,
+        },
         "status": {"active": 1},
     }
 
@@ -27,12 +44,25 @@ CREATE_FIELDS = {
     "f:metadata": {"f:labels": {"f:app": {}}},
     "f:spec": {
         "f:parallelism": {},
-        "f:template": {"f:spec": {
-            "f:containers": {'k:{"name":"pi"}': {
-                ".": {}, "f:image": {}, "f:name": {},
-                "f:ports": {'k:{"containerPort":80,"protocol":"TCP"}': {
-                    ".": {}, "f:containerPort": {}}}}},
-            "f:restartPolicy": {}}}},
+        "f:template": {
+            "f:spec": {
+                "f:containers": {
+                    'k:{"name":"pi"}': {
+                        ".": {},
+                        "f:image": {},
+                        "f:name": {},
+                        "f:ports": {
+                            'k:{"containerPort":80,"protocol":"TCP"}': {
+                                ".": {},
+                                "f:containerPort": {},
+                            }
+                        },
+                    }
+                },
+                "f:restartPolicy": {},
+            }
+        },
+    },
 }
 
 
@@ -40,11 +70,19 @@ def test_create_records_every_field_the_writer_set():
     obj = job()
     update_managed_fields(None, obj, "kubectl-create", "Update", "batch/v1", T0)
     # Identity, server bookkeeping and status are nobody's.
-    assert obj["metadata"]["managedFields"] == [{
-        "manager": "kubectl-create", "operation": "Update", "apiVersion": "batch/v1",
-        "time": T0, "fieldsType": "FieldsV1", "fieldsV1": CREATE_FIELDS}]
-    assert {k: v for k, v in obj.items() if k != "metadata"} == \
-        {k: v for k, v in job().items() if k != "metadata"}
+    assert obj["metadata"]["managedFields"] == [
+        {
+            "manager": "kubectl-create",
+            "operation": "Update",
+            "apiVersion": "batch/v1",
+            "time": T0,
+            "fieldsType": "FieldsV1",
+            "fieldsV1": CREATE_FIELDS,
+        }
+    ]
+    assert {k: v for k, v in obj.items() if k != "metadata"} == {
+        k: v for k, v in job().items() if k != "metadata"
+    }
 
 
 def created():
@@ -71,8 +109,10 @@ def test_a_change_moves_the_field_to_its_writer():
     assert entries(new)[("kubectl-create", "Update")]["time"] == T0
     assert entries(new)[("kubectl-edit", "Update")]["time"] == T1
     # Sorted by operation, then time.
-    assert [e["manager"] for e in new["metadata"]["managedFields"]] == \
-        ["kubectl-create", "kubectl-edit"]
+    assert [e["manager"] for e in new["metadata"]["managedFields"]] == [
+        "kubectl-create",
+        "kubectl-edit",
+    ]
 
 
 def test_no_change_leaves_managed_fields_alone():
@@ -95,9 +135,16 @@ def test_a_client_that_drops_managed_fields_keeps_them():
 def test_a_client_may_rewrite_managed_fields():
     old = created()
     new = copy.deepcopy(old)
-    new["metadata"]["managedFields"] = [{
-        "manager": "someone", "operation": "Update", "apiVersion": "batch/v1", "time": T0,
-        "fieldsType": "FieldsV1", "fieldsV1": {"f:spec": {"f:parallelism": {}}}}]
+    new["metadata"]["managedFields"] = [
+        {
+            "manager": "someone",
+            "operation": "Update",
+            "apiVersion": "batch/v1",
+            "time": T0,
+            "fieldsType": "FieldsV1",
+            "fieldsV1": {"f:spec": {"f:parallelism": {}}},
+        }
+    ]
     update_managed_fields(old, new, "client", "Update", "batch/v1", T1)
     assert list(entries(new)) == [("someone", "Update")]
 
@@ -112,7 +159,7 @@ def test_removing_a_field_takes_it_from_everyone_and_drops_empty_entries():
     del new["spec"]["parallelism"]
     update_managed_fields(mid, new, "pruner", "Update", "batch/v1", T2)
     assert ("labeller", "Update") not in entries(new)
-    assert ("pruner", "Update") not in entries(new)   # it only removed: it owns nothing
+    assert ("pruner", "Update") not in entries(new)  # it only removed: it owns nothing
     assert ("f:spec", "f:parallelism") not in owned(new, "kubectl-create")
 
 
@@ -122,8 +169,9 @@ def test_a_removed_container_takes_its_fields_with_it():
     new["spec"]["template"]["spec"]["containers"] = [{"name": "other", "image": "x"}]
     update_managed_fields(old, new, "kubectl-replace", "Update", "batch/v1", T1)
     assert not any('k:{"name":"pi"}' in path for path in owned(new, "kubectl-create"))
-    assert ("f:spec", "f:template", "f:spec", "f:containers", 'k:{"name":"other"}') in \
-        owned(new, "kubectl-replace")
+    assert ("f:spec", "f:template", "f:spec", "f:containers", 'k:{"name":"other"}') in owned(
+        new, "kubectl-replace"
+    )
 
 
 def test_status_writes_are_recorded_under_the_status_subresource():
@@ -131,12 +179,15 @@ def test_status_writes_are_recorded_under_the_status_subresource():
     new = copy.deepcopy(old)
     new["status"] = {"active": 0, "succeeded": 1}
     new["spec"]["parallelism"] = 9  # ignored through /status
-    update_managed_fields(old, new, "job-controller", "Update", "batch/v1", T1,
-                          subresource="status")
+    update_managed_fields(
+        old, new, "job-controller", "Update", "batch/v1", T1, subresource="status"
+    )
     entry = entries(new)[("job-controller", "Update")]
     assert entry["subresource"] == "status"
-    assert fieldpath.from_fields_v1(entry["fieldsV1"]) == {("f:status", "f:active"),
-                                                           ("f:status", "f:succeeded")}
+    assert fieldpath.from_fields_v1(entry["fieldsV1"]) == {
+        ("f:status", "f:active"),
+        ("f:status", "f:succeeded"),
+    }
 
 
 def test_main_resource_writes_never_own_status():
@@ -168,56 +219,93 @@ def test_malformed_entries_are_dropped():
 
 # -- field sets and fieldsV1 -----------------------------------------------------------------
 
-@pytest.mark.parametrize("obj, paths", [
-    ({"a": 1, "b": {"c": "x", "d": {}}}, {("f:a",), ("f:b", "f:c"), ("f:b", "f:d")}),
-    ({"a": None}, {("f:a",)}),
-    ({"args": ["x", "y"]}, {("f:args",)}),                        # atomic list: one leaf
-    ({"finalizers": ["x", "y"]}, {("f:finalizers", 'v:"x"'), ("f:finalizers", 'v:"y"')}),
-    ({"finalizers": ["x", "x"]}, {("f:finalizers",)}),            # not a set: atomic
-    ({"env": [{"name": "A", "value": "1"}]},
-     {("f:env", 'k:{"name":"A"}'), ("f:env", 'k:{"name":"A"}', "f:name"),
-      ("f:env", 'k:{"name":"A"}', "f:value")}),
-    ({"env": [{"value": "1"}]}, {("f:env",)}),                    # an item without its key
-    ({"env": [{"name": "A"}, {"name": "A"}]}, {("f:env",)}),      # a duplicate key
-    ({"ports": [{"containerPort": 80, "protocol": "UDP"}]},
-     {("f:ports", 'k:{"containerPort":80,"protocol":"UDP"}'),
-      ("f:ports", 'k:{"containerPort":80,"protocol":"UDP"}', "f:containerPort"),
-      ("f:ports", 'k:{"containerPort":80,"protocol":"UDP"}', "f:protocol")}),
-    ({}, set()),
-])
+
+@pytest.mark.parametrize(
+    "obj, paths",
+    [
+        ({"a": 1, "b": {"c": "x", "d": {}}}, {("f:a",), ("f:b", "f:c"), ("f:b", "f:d")}),
+        ({"a": None}, {("f:a",)}),
+        ({"args": ["x", "y"]}, {("f:args",)}),  # atomic list: one leaf
+        ({"finalizers": ["x", "y"]}, {("f:finalizers", 'v:"x"'), ("f:finalizers", 'v:"y"')}),
+        ({"finalizers": ["x", "x"]}, {("f:finalizers",)}),  # not a set: atomic
+        (
+            {"env": [{"name": "A", "value": "1"}]},
+            {
+                ("f:env", 'k:{"name":"A"}'),
+                ("f:env", 'k:{"name":"A"}', "f:name"),
+                ("f:env", 'k:{"name":"A"}', "f:value"),
+            },
+        ),
+        ({"env": [{"value": "1"}]}, {("f:env",)}),  # an item without its key
+        ({"env": [{"name": "A"}, {"name": "A"}]}, {("f:env",)}),  # a duplicate key
+        (
+            {"ports": [{"containerPort": 80, "protocol": "UDP"}]},
+            {
+                ("f:ports", 'k:{"containerPort":80,"protocol":"UDP"}'),
+                ("f:ports", 'k:{"containerPort":80,"protocol":"UDP"}', "f:containerPort"),
+                ("f:ports", 'k:{"containerPort":80,"protocol":"UDP"}', "f:protocol"),
+            },
+        ),
+        ({}, set()),
+    ],
+)
 def test_field_set(obj, paths):
     assert fieldpath.field_set(obj) == paths
 
 
 def test_fields_v1_encoding():
-    paths = {("f:a",), ("f:b", "k:{\"name\":\"x\"}"), ("f:b", "k:{\"name\":\"x\"}", "f:name"),
-             ("f:c", "f:d"), ("f:c", "v:1")}
+    paths = {
+        ("f:a",),
+        ("f:b", 'k:{"name":"x"}'),
+        ("f:b", 'k:{"name":"x"}', "f:name"),
+        ("f:c", "f:d"),
+        ("f:c", "v:1"),
+    }
     encoded = fieldpath.to_fields_v1(paths)
-    assert encoded == {"f:a": {}, "f:b": {'k:{"name":"x"}': {".": {}, "f:name": {}}},
-                       "f:c": {"f:d": {}, "v:1": {}}}
+    assert encoded == {
+        "f:a": {},
+        "f:b": {'k:{"name":"x"}': {".": {}, "f:name": {}}},
+        "f:c": {"f:d": {}, "v:1": {}},
+    }
     assert list(encoded["f:c"]) == ["f:d", "v:1"]  # fields before keys before values
     assert fieldpath.from_fields_v1(encoded) == paths
     assert fieldpath.from_fields_v1({"f:x": "junk", "f:y": {}}) == {("f:y",)}
 
 
-@pytest.mark.parametrize("path, text", [
-    (("f:spec", "f:parallelism"), ".spec.parallelism"),
-    (("f:spec", "f:containers", 'k:{"name":"c"}', "f:image"),
-     '.spec.containers[name="c"].image'),
-    (("f:ports", 'k:{"containerPort":80,"protocol":"TCP"}'),
-     '.ports[containerPort=80,protocol="TCP"]'),
-    (("f:metadata", "f:finalizers", 'v:"a/b"'), '.metadata.finalizers[="a/b"]'),
-    (("f:x", "i:3"), ".x[3]"),
-])
+@pytest.mark.parametrize(
+    "path, text",
+    [
+        (("f:spec", "f:parallelism"), ".spec.parallelism"),
+        (
+            ("f:spec", "f:containers", 'k:{"name":"c"}', "f:image"),
+            '.spec.containers[name="c"].image',
+        ),
+        (
+            ("f:ports", 'k:{"containerPort":80,"protocol":"TCP"}'),
+            '.ports[containerPort=80,protocol="TCP"]',
+        ),
+        (("f:metadata", "f:finalizers", 'v:"a/b"'), '.metadata.finalizers[="a/b"]'),
+        (("f:x", "i:3"), ".x[3]"),
+    ],
+)
 def test_path_string(path, text):
     assert fieldpath.path_string(path) == text
 
 
-@pytest.mark.parametrize("a, b, expected", [
-    (1, 1, True), (1, True, False), (True, True, True), (0, False, False),
-    ({"a": [1, {"b": False}]}, {"a": [1, {"b": False}]}, True),
-    ({"a": [1, {"b": False}]}, {"a": [1, {"b": 0}]}, False),
-    ([1], [1, 2], False), ({"a": 1}, {"b": 1}, False), (None, None, True), ({}, [], False),
-])
+@pytest.mark.parametrize(
+    "a, b, expected",
+    [
+        (1, 1, True),
+        (1, True, False),
+        (True, True, True),
+        (0, False, False),
+        ({"a": [1, {"b": False}]}, {"a": [1, {"b": False}]}, True),
+        ({"a": [1, {"b": False}]}, {"a": [1, {"b": 0}]}, False),
+        ([1], [1, 2], False),
+        ({"a": 1}, {"b": 1}, False),
+        (None, None, True),
+        ({}, [], False),
+    ],
+)
 def test_same(a, b, expected):
     assert fieldpath.same(a, b) is expected

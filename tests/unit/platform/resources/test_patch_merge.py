@@ -19,23 +19,26 @@ from berth.platform.resources.patch import (
 
 
 # RFC 7386, appendix A.
-@pytest.mark.parametrize("target, patch, result", [
-    ({"a": "b"}, {"a": "c"}, {"a": "c"}),
-    ({"a": "b"}, {"b": "c"}, {"a": "b", "b": "c"}),
-    ({"a": "b"}, {"a": None}, {}),
-    ({"a": "b", "b": "c"}, {"a": None}, {"b": "c"}),
-    ({"a": ["b"]}, {"a": "c"}, {"a": "c"}),
-    ({"a": "c"}, {"a": ["b"]}, {"a": ["b"]}),
-    ({"a": {"b": "c"}}, {"a": {"b": "d", "c": None}}, {"a": {"b": "d"}}),
-    ({"a": [{"b": "c"}]}, {"a": [1]}, {"a": [1]}),
-    (["a", "b"], ["c", "d"], ["c", "d"]),
-    ({"a": "b"}, ["c"], ["c"]),
-    ({"a": "foo"}, None, None),
-    ({"a": "foo"}, "bar", "bar"),
-    ({"e": None}, {"a": 1}, {"e": None, "a": 1}),
-    ([1, 2], {"a": "b", "c": None}, {"a": "b"}),
-    ({}, {"a": {"bb": {"ccc": None}}}, {"a": {"bb": {}}}),
-])
+@pytest.mark.parametrize(
+    "target, patch, result",
+    [
+        ({"a": "b"}, {"a": "c"}, {"a": "c"}),
+        ({"a": "b"}, {"b": "c"}, {"a": "b", "b": "c"}),
+        ({"a": "b"}, {"a": None}, {}),
+        ({"a": "b", "b": "c"}, {"a": None}, {"b": "c"}),
+        ({"a": ["b"]}, {"a": "c"}, {"a": "c"}),
+        ({"a": "c"}, {"a": ["b"]}, {"a": ["b"]}),
+        ({"a": {"b": "c"}}, {"a": {"b": "d", "c": None}}, {"a": {"b": "d"}}),
+        ({"a": [{"b": "c"}]}, {"a": [1]}, {"a": [1]}),
+        (["a", "b"], ["c", "d"], ["c", "d"]),
+        ({"a": "b"}, ["c"], ["c"]),
+        ({"a": "foo"}, None, None),
+        ({"a": "foo"}, "bar", "bar"),
+        ({"e": None}, {"a": 1}, {"e": None, "a": 1}),
+        ([1, 2], {"a": "b", "c": None}, {"a": "b"}),
+        ({}, {"a": {"bb": {"ccc": None}}}, {"a": {"bb": {}}}),
+    ],
+)
 def test_rfc7386_examples(target, patch, result):
     before = copy.deepcopy(target)
     assert merge_patch(target, patch) == result
@@ -44,13 +47,21 @@ def test_rfc7386_examples(target, patch, result):
 
 def test_merge_patch_replaces_merge_lists_whole():
     # --type=merge knows no merge keys: containers are replaced, unlike a strategic patch.
-    job = {"spec": {"template": {"spec": {"containers": [{"name": "a", "image": "x"},
-                                                         {"name": "b", "image": "y"}]}}}}
+    job = {
+        "spec": {
+            "template": {
+                "spec": {"containers": [{"name": "a", "image": "x"}, {"name": "b", "image": "y"}]}
+            }
+        }
+    }
     patch = {"spec": {"template": {"spec": {"containers": [{"name": "a", "image": "z"}]}}}}
-    assert merge_patch(job, patch)["spec"]["template"]["spec"]["containers"] == \
-        [{"name": "a", "image": "z"}]
-    assert strategic_merge_patch(job, patch)["spec"]["template"]["spec"]["containers"] == \
-        [{"name": "a", "image": "z"}, {"name": "b", "image": "y"}]
+    assert merge_patch(job, patch)["spec"]["template"]["spec"]["containers"] == [
+        {"name": "a", "image": "z"}
+    ]
+    assert strategic_merge_patch(job, patch)["spec"]["template"]["spec"]["containers"] == [
+        {"name": "a", "image": "z"},
+        {"name": "b", "image": "y"},
+    ]
 
 
 json_scalars = st.one_of(st.booleans(), st.integers(-5, 5), st.text(max_size=3))
@@ -59,9 +70,9 @@ keys = st.sampled_from(["a", "b", "c", "spec", "name"])
 # are the only ones that round-trip.
 json_values = st.recursive(
     json_scalars,
-    lambda inner: st.one_of(st.lists(inner, max_size=3),
-                            st.dictionaries(keys, inner, max_size=4)),
-    max_leaves=12)
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(keys, inner, max_size=4)),
+    max_leaves=12,
+)
 json_objects = st.dictionaries(keys, json_values, max_size=4)
 
 
@@ -86,46 +97,78 @@ def test_strategic_equals_merge_patch_without_merge_lists(a, b):
     assert strategic_merge_patch(a, patch) == merge_patch(a, patch)
 
 
-JOB = {"metadata": {"name": "pi", "labels": {"app": "pi"}},
-       "spec": {"parallelism": 1, "template": {"spec": {"containers": [{"name": "pi"}]}}}}
+JOB = {
+    "metadata": {"name": "pi", "labels": {"app": "pi"}},
+    "spec": {"parallelism": 1, "template": {"spec": {"containers": [{"name": "pi"}]}}},
+}
 
 
-@pytest.mark.parametrize("ops, check", [
-    ([{"op": "replace", "path": "/spec/parallelism", "value": 3}],
-     lambda o: o["spec"]["parallelism"] == 3),
-    ([{"op": "add", "path": "/metadata/labels/tier", "value": "x"}],
-     lambda o: o["metadata"]["labels"] == {"app": "pi", "tier": "x"}),
-    ([{"op": "remove", "path": "/metadata/labels/app"}],
-     lambda o: o["metadata"]["labels"] == {}),
-    ([{"op": "add", "path": "/spec/template/spec/containers/-", "value": {"name": "b"}}],
-     lambda o: [x["name"] for x in o["spec"]["template"]["spec"]["containers"]] == ["pi", "b"]),
-    ([{"op": "test", "path": "/spec/parallelism", "value": 1},
-      {"op": "replace", "path": "/spec/parallelism", "value": 2}],
-     lambda o: o["spec"]["parallelism"] == 2),
-    ([{"op": "copy", "from": "/metadata/name", "path": "/metadata/labels/name"}],
-     lambda o: o["metadata"]["labels"]["name"] == "pi"),
-    ([{"op": "move", "from": "/metadata/labels/app", "path": "/metadata/labels/b"}],
-     lambda o: o["metadata"]["labels"] == {"b": "pi"}),
-    ([], lambda o: o == JOB),
-])
+@pytest.mark.parametrize(
+    "ops, check",
+    [
+        (
+            [{"op": "replace", "path": "/spec/parallelism", "value": 3}],
+            lambda o: o["spec"]["parallelism"] == 3,
+        ),
+        (
+            [{"op": "add", "path": "/metadata/labels/tier", "value": "x"}],
+            lambda o: o["metadata"]["labels"] == {"app": "pi", "tier": "x"},
+        ),
+        (
+            [{"op": "remove", "path": "/metadata/labels/app"}],
+            lambda o: o["metadata"]["labels"] == {},
+        ),
+        (
+            [{"op": "add", "path": "/spec/template/spec/containers/-", "value": {"name": "b"}}],
+            lambda o: (
+                [x["name"] for x in o["spec"]["template"]["spec"]["containers"]] == ["pi", "b"]
+            ),
+        ),
+        (
+            [
+                {"op": "test", "path": "/spec/parallelism", "value": 1},
+                {"op": "replace", "path": "/spec/parallelism", "value": 2},
+            ],
+            lambda o: o["spec"]["parallelism"] == 2,
+        ),
+        (
+            [{"op": "copy", "from": "/metadata/name", "path": "/metadata/labels/name"}],
+            lambda o: o["metadata"]["labels"]["name"] == "pi",
+        ),
+        (
+            [{"op": "move", "from": "/metadata/labels/app", "path": "/metadata/labels/b"}],
+            lambda o: o["metadata"]["labels"] == {"b": "pi"},
+        ),
+        ([], lambda o: o == JOB),
+    ],
+)
 def test_json_patch(ops, check):
     before = copy.deepcopy(JOB)
     assert check(apply_json_patch(JOB, ops))
     assert JOB == before
 
 
-@pytest.mark.parametrize("ops, fragment", [
-    ([{"op": "test", "path": "/spec/parallelism", "value": 3}],
-     "testing value /spec/parallelism failed: test failed"),
-    ([{"op": "replace", "path": "/spec/parallelism", "value": 3},
-      {"op": "test", "path": "/spec/completions", "value": 3}],
-     "testing value /spec/completions failed: test failed"),
-    ([{"op": "replace", "path": "/spec/nothere/x", "value": 3}], "replace operation does not"),
-    ([{"op": "remove", "path": "/metadata/annotations"}], "remove operation does not apply"),
-    ([{"op": "explode", "path": "/spec"}], ""),
-    ([{"path": "/spec"}], ""),
-    ([{"op": "add", "path": 7, "value": 1}], ""),
-])
+@pytest.mark.parametrize(
+    "ops, fragment",
+    [
+        (
+            [{"op": "test", "path": "/spec/parallelism", "value": 3}],
+            "testing value /spec/parallelism failed: test failed",
+        ),
+        (
+            [
+                {"op": "replace", "path": "/spec/parallelism", "value": 3},
+                {"op": "test", "path": "/spec/completions", "value": 3},
+            ],
+            "testing value /spec/completions failed: test failed",
+        ),
+        ([{"op": "replace", "path": "/spec/nothere/x", "value": 3}], "replace operation does not"),
+        ([{"op": "remove", "path": "/metadata/annotations"}], "remove operation does not apply"),
+        ([{"op": "explode", "path": "/spec"}], ""),
+        ([{"path": "/spec"}], ""),
+        ([{"op": "add", "path": 7, "value": 1}], ""),
+    ],
+)
 def test_json_patch_that_cannot_apply_is_422(ops, fragment):
     with pytest.raises(PatchRejected) as err:
         apply_json_patch(JOB, ops)

@@ -4,21 +4,29 @@ from __future__ import annotations
 
 import pytest
 
-from berth.platform.resources.pods import (PHASES, is_terminal, is_terminal_phase, phase,
-                                           status_is_terminal)
+from berth.platform.resources.pods import (
+    PHASES,
+    is_terminal,
+    is_terminal_phase,
+    phase,
+    status_is_terminal,
+)
 
 
-@pytest.mark.parametrize("pod, want_phase, terminal", [
-    ({"status": {"phase": "Succeeded"}}, "Succeeded", True),
-    ({"status": {"phase": "Failed"}}, "Failed", True),
-    ({"status": {"phase": "Running"}}, "Running", False),
-    ({"status": {"phase": "Pending"}}, "Pending", False),
-    ({"status": {"phase": "Unknown"}}, "Unknown", False),
-    ({"status": {}}, None, False),
-    ({"status": None}, None, False),
-    ({}, None, False),
-    (None, None, False),
-])
+@pytest.mark.parametrize(
+    "pod, want_phase, terminal",
+    [
+        ({"status": {"phase": "Succeeded"}}, "Succeeded", True),
+        ({"status": {"phase": "Failed"}}, "Failed", True),
+        ({"status": {"phase": "Running"}}, "Running", False),
+        ({"status": {"phase": "Pending"}}, "Pending", False),
+        ({"status": {"phase": "Unknown"}}, "Unknown", False),
+        ({"status": {}}, None, False),
+        ({"status": None}, None, False),
+        ({}, None, False),
+        (None, None, False),
+    ],
+)
 def test_pod(pod, want_phase, terminal):
     assert phase(pod) == want_phase
     assert is_terminal(pod) is terminal
@@ -28,4 +36,4 @@ def test_pod(pod, want_phase, terminal):
 def test_only_succeeded_and_failed_are_terminal():
     assert [p for p in PHASES if is_terminal_phase(p)] == ["Succeeded", "Failed"]
     assert not is_terminal_phase(None)
-    assert not is_terminal_phase("succeeded")   # phases are case-sensitive, as in Kubernetes
+    assert not is_terminal_phase("succeeded")  # phases are case-sensitive, as in Kubernetes

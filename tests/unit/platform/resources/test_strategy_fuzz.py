@@ -14,42 +14,87 @@ from berth.platform.resources import registry, strategy
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers(-3, 70000) | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner,
-                                                                max_size=3),
-    max_leaves=8)
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
 
-CONTAINER = {"name": "c", "image": "busybox", "env": [{"name": "A", "value": "1"}],
-             "ports": [{"containerPort": 80}], "volumeMounts": [{"name": "v", "mountPath": "/v"}],
-             "resources": {"limits": {"cpu": "1", "nvidia.com/gpu": 1}},
-             "livenessProbe": {"httpGet": {"path": "/", "port": 80}}}
-POD_SPEC = {"restartPolicy": "Never", "containers": [CONTAINER],
-            "volumes": [{"name": "v", "configMap": {"name": "c"}}],
-            "tolerations": [{"key": "k", "operator": "Exists"}],
-            "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
-                "nodeSelectorTerms": [{"matchExpressions": [
-                    {"key": "gpu", "operator": "In", "values": ["a"]}]}]}}}}
+CONTAINER = {
+    "name": "c",
+    "image": "busybox",
+    "env": [{"name": "A", "value": "1"}],
+    "ports": [{"containerPort": 80}],
+    "volumeMounts": [{"name": "v", "mountPath": "/v"}],
+    "resources": {"limits": {"cpu": "1", "nvidia.com/gpu": 1}},
+    "livenessProbe": {"httpGet": {"path": "/", "port": 80}},
+}
+POD_SPEC = {
+    "restartPolicy": "Never",
+    "containers": [CONTAINER],
+    "volumes": [{"name": "v", "configMap": {"name": "c"}}],
+    "tolerations": [{"key": "k", "operator": "Exists"}],
+    "affinity": {
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [
+                    {"matchExpressions": [{"key": "gpu", "operator": "In", "values": ["a"]}]}
+                ]
+            }
+        }
+    },
+}
 SAMPLES = {
     registry.POD: {"spec": POD_SPEC},
-    registry.JOB: {"spec": {"completionMode": "Indexed", "completions": 3,
-                            "backoffLimitPerIndex": 1, "template": {"spec": POD_SPEC},
-                            "podFailurePolicy": {"rules": [{"action": "FailIndex", "onExitCodes": {
-                                "operator": "In", "values": [1]}}]},
-                            "successPolicy": {"rules": [{"succeededIndexes": "0-1"}]}}},
-    registry.CRON_JOB: {"spec": {"schedule": "*/5 * * * *", "timeZone": "UTC",
-                                 "jobTemplate": {"spec": {"template": {"spec": POD_SPEC}}}}},
+    registry.JOB: {
+        "spec": {
+            "completionMode": "Indexed",
+            "completions": 3,
+            "backoffLimitPerIndex": 1,
+            "template": {"spec": POD_SPEC},
+            "podFailurePolicy": {
+                "rules": [{"action": "FailIndex", "onExitCodes": {"operator": "In", "values": [1]}}]
+            },
+            "successPolicy": {"rules": [{"succeededIndexes": "0-1"}]},
+        }
+    },
+    registry.CRON_JOB: {
+        "spec": {
+            "schedule": "*/5 * * * *",
+            "timeZone": "UTC",
+            "jobTemplate": {"spec": {"template": {"spec": POD_SPEC}}},
+        }
+    },
     registry.CONFIG_MAP: {"data": {"a": "b"}, "binaryData": {"c": "ZA=="}},
-    registry.SECRET: {"type": "kubernetes.io/tls", "data": {"tls.crt": "YQ==", "tls.key": "Yg=="},
-                      "stringData": {"x": "y"}},
+    registry.SECRET: {
+        "type": "kubernetes.io/tls",
+        "data": {"tls.crt": "YQ==", "tls.key": "Yg=="},
+        "stringData": {"x": "y"},
+    },
     registry.NAMESPACE: {"spec": {"finalizers": ["kubernetes"]}},
-    registry.NODE: {"spec": {"taints": [{"key": "k", "effect": "NoSchedule"}]},
-                    "status": {"capacity": {"cpu": "2"}}},
-    registry.EVENT: {"involvedObject": {"kind": "Pod", "name": "p", "namespace": "default"},
-                     "reason": "R", "message": "m"},
-    registry.PERSISTENT_VOLUME: {"spec": {"capacity": {"storage": "1Gi"},
-                                          "accessModes": ["ReadWriteOnce"],
-                                          "nfs": {"server": "h", "path": "/x"}}},
-    registry.PERSISTENT_VOLUME_CLAIM: {"spec": {"accessModes": ["ReadWriteOnce"], "resources": {
-        "requests": {"storage": "1Gi"}}, "selector": {"matchLabels": {"a": "b"}}}},
+    registry.NODE: {
+        "spec": {"taints": [{"key": "k", "effect": "NoSchedule"}]},
+        "status": {"capacity": {"cpu": "2"}},
+    },
+    registry.EVENT: {
+        "involvedObject": {"kind": "Pod", "name": "p", "namespace": "default"},
+        "reason": "R",
+        "message": "m",
+    },
+    registry.PERSISTENT_VOLUME: {
+        "spec": {
+            "capacity": {"storage": "1Gi"},
+            "accessModes": ["ReadWriteOnce"],
+            "nfs": {"server": "h", "path": "/x"},
+        }
+    },
+    registry.PERSISTENT_VOLUME_CLAIM: {
+        "spec": {
+            "accessModes": ["ReadWriteOnce"],
+            "resources": {"requests": {"storage": "1Gi"}},
+            "selector": {"matchLabels": {"a": "b"}},
+        }
+    },
     registry.STORAGE_CLASS: {"provisioner": "x.io/p", "parameters": {"a": "b"}},
     registry.LEASE: {"spec": {"holderIdentity": "a", "leaseDurationSeconds": 10}},
 }
@@ -87,12 +132,18 @@ def exercise(rt, obj):
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(kind=st.sampled_from(sorted(SAMPLES, key=lambda rt: rt.key)), data=st.data(),
-       value=JSON)
+@given(kind=st.sampled_from(sorted(SAMPLES, key=lambda rt: rt.key)), data=st.data(), value=JSON)
 def test_no_input_crashes_the_strategy(kind, data, value):
-    base = {"metadata": {"name": "x", "namespace": "default", "uid": "u",
-                         "creationTimestamp": "2026-01-01T00:00:00Z", "labels": {"a": "b"}},
-            **copy.deepcopy(SAMPLES[kind])}
+    base = {
+        "metadata": {
+            "name": "x",
+            "namespace": "default",
+            "uid": "u",
+            "creationTimestamp": "2026-01-01T00:00:00Z",
+            "labels": {"a": "b"},
+        },
+        **copy.deepcopy(SAMPLES[kind]),
+    }
     path = data.draw(st.sampled_from(list(paths(base))))
     obj = put(base, path, value)
     if not isinstance(obj, dict):
@@ -109,12 +160,18 @@ FIELD_NAMES = _schema_fields()
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(kind=st.sampled_from(sorted(SAMPLES, key=lambda rt: rt.key)), data=st.data(),
-       field=st.sampled_from(FIELD_NAMES), value=JSON)
+@given(
+    kind=st.sampled_from(sorted(SAMPLES, key=lambda rt: rt.key)),
+    data=st.data(),
+    field=st.sampled_from(FIELD_NAMES),
+    value=JSON,
+)
 def test_any_field_of_any_type_is_survived(kind, data, field, value):
     """Any field Kubernetes knows, set anywhere in the object, with any JSON value."""
-    base = {"metadata": {"name": "x", "namespace": "default", "uid": "u"},
-            **copy.deepcopy(SAMPLES[kind])}
+    base = {
+        "metadata": {"name": "x", "namespace": "default", "uid": "u"},
+        **copy.deepcopy(SAMPLES[kind]),
+    }
     dicts = [p for p in paths(base) if isinstance(_at(base, p), dict)]
     path = data.draw(st.sampled_from(dicts))
     _at(base, path)[field] = value

@@ -53,8 +53,17 @@ def test_lecture_manifest_survives_an_unchanged_update(doc):
 
 def test_every_lecture_kind_is_covered():
     kinds = {p.values[0]["kind"] for p in documents()}
-    assert kinds == {"Namespace", "Pod", "CronJob", "StorageClass", "PersistentVolume",
-                     "PersistentVolumeClaim", "ConfigMap", "Secret", "Job"}
+    assert kinds == {
+        "Namespace",
+        "Pod",
+        "CronJob",
+        "StorageClass",
+        "PersistentVolume",
+        "PersistentVolumeClaim",
+        "ConfigMap",
+        "Secret",
+        "Job",
+    }
 
 
 def test_lecture_cron_job_gets_kubernetes_defaults():

@@ -25,7 +25,8 @@ def gen():
 def test_types_py_is_what_the_generator_makes_of_schema_json(gen):
     fresh = gen.render(json.loads(gen.SCHEMA.read_text()))
     assert gen.TARGET.read_text() == fresh, (
-        "berth/platform/resources/types.py is stale: run .venv/bin/python tools/gen_types.py")
+        "berth/platform/resources/types.py is stale: run .venv/bin/python tools/gen_types.py"
+    )
 
 
 def test_every_kind_berth_serves_has_its_type_with_the_wire_field_names():
@@ -33,8 +34,13 @@ def test_every_kind_berth_serves_has_its_type_with_the_wire_field_names():
     for kind in roots:
         assert isinstance(getattr(types, kind), typing._TypedDictMeta), kind
     assert types.Pod.__total__ is False
-    assert set(types.ObjectMeta.__annotations__) >= {"name", "namespace", "ownerReferences",
-                                                     "deletionTimestamp", "resourceVersion"}
+    assert set(types.ObjectMeta.__annotations__) >= {
+        "name",
+        "namespace",
+        "ownerReferences",
+        "deletionTimestamp",
+        "resourceVersion",
+    }
     hints = typing.get_type_hints(types.PodSpec)
     assert hints["containers"] == list[types.Container]
     assert hints["nodeSelector"] == dict[str, str]
@@ -42,27 +48,41 @@ def test_every_kind_berth_serves_has_its_type_with_the_wire_field_names():
     assert typing.get_type_hints(types.HTTPGetAction)["port"] == types.IntOrString
 
 
-@pytest.mark.parametrize("spelling, wanted", [
-    ("string", "str"), ("[integer]", "list[int]"), ("{quantity}", "dict[str, Quantity]"),
-    ("[V1Container]", "list[Container]"), ("{[CoreV1EventSeries]}", "dict[str, list[EventSeries]]"),
-    ("date-time", "str"), ("byte", "str"), ("any", "Any"),
-])
+@pytest.mark.parametrize(
+    "spelling, wanted",
+    [
+        ("string", "str"),
+        ("[integer]", "list[int]"),
+        ("{quantity}", "dict[str, Quantity]"),
+        ("[V1Container]", "list[Container]"),
+        ("{[CoreV1EventSeries]}", "dict[str, list[EventSeries]]"),
+        ("date-time", "str"),
+        ("byte", "str"),
+        ("any", "Any"),
+    ],
+)
 def test_schema_spellings_become_python_types(gen, spelling, wanted):
     assert gen.python_type(spelling, "V1Anything", "field") == wanted
 
 
 def test_fields_that_are_not_identifiers_use_the_functional_syntax(gen):
-    schema = {"roots": {}, "models": {
-        "V1ListMeta": {"continue": "string", "remainingItemCount": "integer"},
-        "V1Weird": {"x-kubernetes-thing": "[V1ListMeta]"}}}
+    schema = {
+        "roots": {},
+        "models": {
+            "V1ListMeta": {"continue": "string", "remainingItemCount": "integer"},
+            "V1Weird": {"x-kubernetes-thing": "[V1ListMeta]"},
+        },
+    }
     text = gen.render(schema)
     assert "ListMeta = TypedDict('ListMeta', {\n    'continue': 'str'," in text
     assert "    'x-kubernetes-thing': 'list[ListMeta]',\n}, total=False)" in text
     namespace: dict = {"__name__": "rendered_types"}
     exec(compile(text, "types.py", "exec"), namespace)  # the rendered module runs
     list_meta = namespace["ListMeta"]
-    assert typing.get_type_hints(namespace["Weird"], namespace)["x-kubernetes-thing"] \
+    assert (
+        typing.get_type_hints(namespace["Weird"], namespace)["x-kubernetes-thing"]
         == list[list_meta]
+    )
 
 
 def test_a_model_whose_name_is_taken_is_refused(gen):
@@ -73,9 +93,12 @@ def test_a_model_whose_name_is_taken_is_refused(gen):
 def test_the_types_are_for_the_checker_only_and_cost_no_start_up_time():
     """Building ~200 TypedDicts takes ~0.1 s: the server, the CLI, the scheduler and the node
     agent import them under TYPE_CHECKING only."""
-    code = ("import sys, berth.server, berth.cli.main, berth.scheduler.loop, berth.workers.agent; "
-            "print('berth.platform.resources.types' in sys.modules)")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=ROOT, timeout=120)
+    code = (
+        "import sys, berth.server, berth.cli.main, berth.scheduler.loop, berth.workers.agent; "
+        "print('berth.platform.resources.types' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"

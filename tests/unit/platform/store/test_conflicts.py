@@ -18,15 +18,19 @@ def attempts_that(*outcomes):
         if isinstance(outcome, Exception):
             raise outcome
         return outcome
+
     return attempt, calls
 
 
-@pytest.mark.parametrize("outcomes, want, tries", [
-    (("written",), "written", 1),
-    ((LOST_RACE, "written"), "written", 2),
-    ((LOST_RACE,) * (CAS_ATTEMPTS - 1) + ("written",), "written", CAS_ATTEMPTS),
-    ((None,), None, 1),                       # any value but LOST_RACE is an answer
-])
+@pytest.mark.parametrize(
+    "outcomes, want, tries",
+    [
+        (("written",), "written", 1),
+        ((LOST_RACE, "written"), "written", 2),
+        ((LOST_RACE,) * (CAS_ATTEMPTS - 1) + ("written",), "written", CAS_ATTEMPTS),
+        ((None,), None, 1),  # any value but LOST_RACE is an answer
+    ],
+)
 def test_retries_until_written(outcomes, want, tries):
     attempt, calls = attempts_that(*outcomes)
     assert retry_on_conflict(attempt, Conflict("pods", "p")) == want

@@ -6,7 +6,7 @@ wall time where Kubernetes skips the run; that wake-up finds nothing due."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -14,27 +14,30 @@ from berth.platform.controllers.cronjob.times import next_time, zone_of
 from berth.platform.controllers.cronjob.wakeups import Wakeups, trigger_for
 from berth.platform.resources.validation import cron
 
-START = datetime(2026, 2, 26, 22, 17, 30, tzinfo=timezone.utc)
+START = datetime(2026, 2, 26, 22, 17, 30, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("schedule, zone", [
-    ("* * * * *", None),
-    ("*/15 9-17 * * 1-5", None),
-    ("0 0 * * 0", None),                 # Sundays (APScheduler alone would read Monday)
-    ("0 0 1 * mon", None),               # the 1st OR a Monday
-    ("30 2 * 3 *", "America/New_York"),  # through the spring-forward gap
-    ("30 1 * 10,11 *", "America/New_York"),  # through the repeated autumn hour
-    ("0 9 * * *", "Europe/Berlin"),
-    ("@hourly", None),
-    ("@monthly", "Asia/Kolkata"),
-])
+@pytest.mark.parametrize(
+    "schedule, zone",
+    [
+        ("* * * * *", None),
+        ("*/15 9-17 * * 1-5", None),
+        ("0 0 * * 0", None),  # Sundays (APScheduler alone would read Monday)
+        ("0 0 1 * mon", None),  # the 1st OR a Monday
+        ("30 2 * 3 *", "America/New_York"),  # through the spring-forward gap
+        ("30 1 * 10,11 *", "America/New_York"),  # through the repeated autumn hour
+        ("0 9 * * *", "Europe/Berlin"),
+        ("@hourly", None),
+        ("@monthly", "Asia/Kolkata"),
+    ],
+)
 def test_trigger_fire_times_match_next_time(schedule, zone):
     trigger = trigger_for(schedule, zone)
     parsed, tz = cron.parse(schedule), zone_of(zone)
     fired, ours, previous, after = [], [], None, START
     for _ in range(45):
         fire = trigger.get_next_fire_time(previous, after)
-        fired.append(fire.astimezone(timezone.utc))
+        fired.append(fire.astimezone(UTC))
         previous, after = fire, fire
     for _ in range(40):
         ours.append(next_time(parsed, tz, ours[-1] if ours else START))
@@ -52,8 +55,10 @@ def _in_gap(moment: datetime, tz) -> bool:
 def test_wakeups_follow_suspend_and_deletion():
     woken = []
     wakeups = Wakeups(woken.append)
-    cj = {"metadata": {"name": "a", "namespace": "ns"},
-          "spec": {"schedule": "0 * * * *", "suspend": False}}
+    cj = {
+        "metadata": {"name": "a", "namespace": "ns"},
+        "spec": {"schedule": "0 * * * *", "suspend": False},
+    }
     wakeups.sync(("ns", "a"), cj)
     assert len(wakeups) == 1 and wakeups.scheduled(("ns", "a"))
     wakeups.sync(("ns", "a"), {**cj, "spec": {**cj["spec"], "suspend": True}})
@@ -68,8 +73,10 @@ def test_cronjobs_sharing_a_schedule_share_one_trigger_and_wake_together():
     wakeups = Wakeups(woken.append)
 
     def cj(name, schedule, zone=None):
-        return {"metadata": {"name": name, "namespace": "ns"},
-                "spec": {"schedule": schedule, "timeZone": zone}}
+        return {
+            "metadata": {"name": name, "namespace": "ns"},
+            "spec": {"schedule": schedule, "timeZone": zone},
+        }
 
     for name in ("a", "b", "c"):
         wakeups.sync(("ns", name), cj(name, "*/5 * * * *"))

@@ -34,10 +34,14 @@ class JobBuilder:
             "metadata": {"name": name, "namespace": "default", "uid": f"{name}-uid"},
             "spec": {
                 "template": {
-                    "metadata": {"labels": {keys.JOB_NAME: name, keys.CONTROLLER_UID: f"{name}-uid"}},
+                    "metadata": {
+                        "labels": {keys.JOB_NAME: name, keys.CONTROLLER_UID: f"{name}-uid"}
+                    },
                     "spec": {
                         "restartPolicy": "Never",
-                        "containers": [{"name": "main", "image": "busybox", "command": ["sh", "-c", "true"]}],
+                        "containers": [
+                            {"name": "main", "image": "busybox", "command": ["sh", "-c", "true"]}
+                        ],
                     },
                 },
                 **spec,
@@ -76,11 +80,19 @@ class JobBuilder:
     def started(self, seconds: float = 0) -> JobBuilder:
         return self.status(startTime=ts(seconds))
 
-    def condition(self, kind: str, status: str = "True", reason: str = "", message: str = "", at_s: float = 0):
+    def condition(
+        self, kind: str, status: str = "True", reason: str = "", message: str = "", at_s: float = 0
+    ):
         moment = ts(at_s)
         self.job["status"].setdefault("conditions", []).append(
-            {"type": kind, "status": status, "lastProbeTime": moment, "lastTransitionTime": moment,
-             "reason": reason, "message": message}
+            {
+                "type": kind,
+                "status": status,
+                "lastProbeTime": moment,
+                "lastTransitionTime": moment,
+                "reason": reason,
+                "message": message,
+            }
         )
         return self
 
@@ -100,21 +112,32 @@ _serial = iter(range(1, 10**9))
 
 
 class PodBuilder:
-    def __init__(self, job: str, index: int | None, name: str | None, uid: str | None, created: float) -> None:
+    def __init__(
+        self, job: str, index: int | None, name: str | None, uid: str | None, created: float
+    ) -> None:
         serial = next(_serial)
         self.pod = {
             "apiVersion": "v1",
             "kind": "Pod",
             "metadata": {
-                "name": name or (f"{job}-{index}-p{serial}" if index is not None else f"{job}-p{serial}"),
+                "name": name
+                or (f"{job}-{index}-p{serial}" if index is not None else f"{job}-p{serial}"),
                 "namespace": "default",
                 "uid": uid or f"pod-uid-{serial}",
                 "creationTimestamp": ts(created),
                 "labels": {keys.JOB_NAME: job},
                 "annotations": {},
                 "finalizers": [keys.TRACKING_FINALIZER],
-                "ownerReferences": [{"apiVersion": "batch/v1", "kind": "Job", "name": job,
-                                     "uid": f"{job}-uid", "controller": True, "blockOwnerDeletion": True}],
+                "ownerReferences": [
+                    {
+                        "apiVersion": "batch/v1",
+                        "kind": "Job",
+                        "name": job,
+                        "uid": f"{job}-uid",
+                        "controller": True,
+                        "blockOwnerDeletion": True,
+                    }
+                ],
             },
             "spec": {"containers": [{"name": "main", "image": "busybox"}]},
             "status": {"phase": keys.PENDING},
@@ -143,12 +166,16 @@ class PodBuilder:
     def running(self, ready: bool = True, since: float = 0) -> PodBuilder:
         self.on_node()
         self.status["phase"] = keys.RUNNING
-        self.status["containerStatuses"] = [{"name": "main", "restartCount": 0, "state": {"running": {}}}]
+        self.status["containerStatuses"] = [
+            {"name": "main", "restartCount": 0, "state": {"running": {}}}
+        ]
         self.condition(keys.POD_READY, "True" if ready else "False", at_s=since)
         return self
 
     def restarts(self, count: int) -> PodBuilder:
-        for status in self.status.setdefault("containerStatuses", [{"name": "main", "state": {"running": {}}}]):
+        for status in self.status.setdefault(
+            "containerStatuses", [{"name": "main", "state": {"running": {}}}]
+        ):
             status["restartCount"] = count
         return self
 
@@ -156,8 +183,11 @@ class PodBuilder:
         self.on_node()
         self.status["phase"] = phase
         self.status["containerStatuses"] = [
-            {"name": container, "restartCount": 0,
-             "state": {"terminated": {"exitCode": code, "finishedAt": ts(at_s)}}}
+            {
+                "name": container,
+                "restartCount": 0,
+                "state": {"terminated": {"exitCode": code, "finishedAt": ts(at_s)}},
+            }
         ]
         self.condition(keys.POD_READY, "False", at_s=at_s)
         return self
@@ -188,19 +218,28 @@ class PodBuilder:
         return copy.deepcopy(self.pod)
 
 
-def a_pod(job: str = "pi", index: int | None = None, *, name: str | None = None, uid: str | None = None,
-          created: float = 0) -> PodBuilder:
+def a_pod(
+    job: str = "pi",
+    index: int | None = None,
+    *,
+    name: str | None = None,
+    uid: str | None = None,
+    created: float = 0,
+) -> PodBuilder:
     return PodBuilder(job, index, name, uid, created)
 
 
-def plan_at(job: dict, pods: list[dict], seconds: float = 0, state: JobTracking | None = None,
-            seed: int = 0) -> Plan:
+def plan_at(
+    job: dict, pods: list[dict], seconds: float = 0, state: JobTracking | None = None, seed: int = 0
+) -> Plan:
     return plan(job, pods, at(seconds), state, rng=random.Random(seed))
 
 
 def created_indexes(result: Plan) -> list[int | None]:
     return [
-        int(i) if (i := p["metadata"].get("annotations", {}).get(keys.COMPLETION_INDEX)) is not None else None
+        int(i)
+        if (i := p["metadata"].get("annotations", {}).get(keys.COMPLETION_INDEX)) is not None
+        else None
         for p in result.create
     ]
 
@@ -290,14 +329,18 @@ class Cluster:
         pod = self.pods.get(name)
         if pod is None:
             return
-        pod["metadata"]["finalizers"] = [f for f in pod["metadata"].get("finalizers", []) if f != keys.TRACKING_FINALIZER]
+        pod["metadata"]["finalizers"] = [
+            f for f in pod["metadata"].get("finalizers", []) if f != keys.TRACKING_FINALIZER
+        ]
         self._collect(pod)
         self.on_write()
 
     def _collect(self, pod: dict) -> None:
         meta = pod["metadata"]
-        if meta.get("deletionTimestamp") and not meta.get("finalizers") and pod["status"].get("phase") in (
-            keys.SUCCEEDED, keys.FAILED
+        if (
+            meta.get("deletionTimestamp")
+            and not meta.get("finalizers")
+            and pod["status"].get("phase") in (keys.SUCCEEDED, keys.FAILED)
         ):
             self.pods.pop(meta["name"], None)
 
@@ -307,8 +350,13 @@ class Cluster:
         pod["spec"]["nodeName"] = "node-1"
         pod["status"] = {
             "phase": keys.RUNNING,
-            "conditions": [{"type": keys.POD_READY, "status": "True" if ready else "False",
-                            "lastTransitionTime": rfc3339(self.now)}],
+            "conditions": [
+                {
+                    "type": keys.POD_READY,
+                    "status": "True" if ready else "False",
+                    "lastTransitionTime": rfc3339(self.now),
+                }
+            ],
             "containerStatuses": [{"name": "main", "restartCount": 0, "state": {"running": {}}}],
         }
         self.on_write()
@@ -318,10 +366,21 @@ class Cluster:
         pod["spec"].setdefault("nodeName", "node-1")
         pod["status"] = {
             "phase": keys.SUCCEEDED if code == 0 else keys.FAILED,
-            "conditions": [{"type": keys.POD_READY, "status": "False", "lastTransitionTime": rfc3339(self.now)},
-                           *(conditions or [])],
-            "containerStatuses": [{"name": "main", "restartCount": 0,
-                                   "state": {"terminated": {"exitCode": code, "finishedAt": rfc3339(self.now)}}}],
+            "conditions": [
+                {
+                    "type": keys.POD_READY,
+                    "status": "False",
+                    "lastTransitionTime": rfc3339(self.now),
+                },
+                *(conditions or []),
+            ],
+            "containerStatuses": [
+                {
+                    "name": "main",
+                    "restartCount": 0,
+                    "state": {"terminated": {"exitCode": code, "finishedAt": rfc3339(self.now)}},
+                }
+            ],
         }
         self._collect(pod)
         self.on_write()
@@ -331,20 +390,29 @@ class Cluster:
 
     # -- views ---------------------------------------------------------------------------
     def names(self, phase: str | None = None) -> list[str]:
-        return sorted(n for n, p in self.pods.items() if phase is None or p["status"].get("phase") == phase)
+        return sorted(
+            n for n, p in self.pods.items() if phase is None or p["status"].get("phase") == phase
+        )
 
     def active(self) -> list[str]:
-        return sorted(n for n, p in self.pods.items()
-                      if p["status"].get("phase") not in (keys.SUCCEEDED, keys.FAILED)
-                      and not p["metadata"].get("deletionTimestamp"))
+        return sorted(
+            n
+            for n, p in self.pods.items()
+            if p["status"].get("phase") not in (keys.SUCCEEDED, keys.FAILED)
+            and not p["metadata"].get("deletionTimestamp")
+        )
 
     def condition(self, kind: str) -> dict | None:
-        return next((c for c in self.job["status"].get("conditions", []) if c["type"] == kind), None)
+        return next(
+            (c for c in self.job["status"].get("conditions", []) if c["type"] == kind), None
+        )
 
     def settle(self, limit: int = 20) -> None:
         """Sync until a Plan asks for nothing more."""
         for _ in range(limit):
             result = self.sync()
-            if not (result.write_status or result.create or result.delete or result.remove_finalizers):
+            if not (
+                result.write_status or result.create or result.delete or result.remove_finalizers
+            ):
                 return
         raise AssertionError("the controller never settled")

@@ -37,7 +37,9 @@ def test_remaining_without_a_failure_time_is_zero():
 
 
 def test_failures_add_up_and_remember_the_latest_finish():
-    first = backoff.next_record(JobTracking(), [], [a_pod().failed(at_s=5).build(), a_pod().failed(at_s=9).build()])
+    first = backoff.next_record(
+        JobTracking(), [], [a_pod().failed(at_s=5).build(), a_pod().failed(at_s=9).build()]
+    )
     assert first == JobTracking(2, at(9))
     second = backoff.next_record(first, [], [a_pod().failed(at_s=30).build()])
     assert second == JobTracking(3, at(30))
@@ -46,7 +48,11 @@ def test_failures_add_up_and_remember_the_latest_finish():
 def test_a_success_resets_and_only_later_failures_count():
     record = JobTracking(4, at(1))
     pods_ok = [a_pod().succeeded(at_s=20).build()]
-    pods_bad = [a_pod().failed(at_s=10).build(), a_pod().failed(at_s=25).build(), a_pod().failed(at_s=27).build()]
+    pods_bad = [
+        a_pod().failed(at_s=10).build(),
+        a_pod().failed(at_s=25).build(),
+        a_pod().failed(at_s=27).build(),
+    ]
     assert backoff.next_record(record, pods_ok, pods_bad) == JobTracking(2, at(27))
     assert backoff.next_record(record, pods_ok, []) == JobTracking(0, None)
     assert backoff.next_record(record, pods_ok, pods_bad[:1]) == JobTracking(0, None)

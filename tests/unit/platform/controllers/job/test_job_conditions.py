@@ -7,26 +7,41 @@ from tests.unit.platform.controllers.job.job_builders import at, ts
 
 def test_new_condition_has_every_field():
     assert conditions.new_condition("Complete", "True", "R", "M", at(5)) == {
-        "type": "Complete", "status": "True", "lastProbeTime": ts(5), "lastTransitionTime": ts(5),
-        "reason": "R", "message": "M",
+        "type": "Complete",
+        "status": "True",
+        "lastProbeTime": ts(5),
+        "lastTransitionTime": ts(5),
+        "reason": "R",
+        "message": "M",
     }
 
 
 def test_a_missing_false_condition_is_not_added():
-    assert conditions.ensure([], "Suspended", "False", "JobResumed", "Job resumed", at(0)) == ([], False)
+    assert conditions.ensure([], "Suspended", "False", "JobResumed", "Job resumed", at(0)) == (
+        [],
+        False,
+    )
 
 
 def test_adding_and_repeating():
-    conds, changed = conditions.ensure([], "Suspended", "True", "JobSuspended", "Job suspended", at(0))
+    conds, changed = conditions.ensure(
+        [], "Suspended", "True", "JobSuspended", "Job suspended", at(0)
+    )
     assert changed and conds[0]["lastTransitionTime"] == ts(0)
-    again, changed = conditions.ensure(conds, "Suspended", "True", "JobSuspended", "Job suspended", at(9))
+    again, changed = conditions.ensure(
+        conds, "Suspended", "True", "JobSuspended", "Job suspended", at(9)
+    )
     assert not changed and again == conds
 
 
 def test_a_status_flip_moves_the_transition_time():
     conds, _ = conditions.ensure([], "Suspended", "True", "JobSuspended", "Job suspended", at(0))
-    conds, changed = conditions.ensure(conds, "Suspended", "False", "JobResumed", "Job resumed", at(30))
-    assert changed and conds == [conditions.new_condition("Suspended", "False", "JobResumed", "Job resumed", at(30))]
+    conds, changed = conditions.ensure(
+        conds, "Suspended", "False", "JobResumed", "Job resumed", at(30)
+    )
+    assert changed and conds == [
+        conditions.new_condition("Suspended", "False", "JobResumed", "Job resumed", at(30))
+    ]
 
 
 def test_a_new_reason_with_the_same_status_keeps_the_transition_time():

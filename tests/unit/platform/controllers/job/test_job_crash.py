@@ -30,8 +30,10 @@ class Ledger:
 
     def observe(self) -> None:
         # A failing Job takes every pod it still tracks down with it: each counts as failed.
-        failing = any(c["type"] in (keys.FAILURE_TARGET, keys.FAILED_CONDITION) and c["status"] == "True"
-                      for c in self.cluster.job["status"].get("conditions", []))
+        failing = any(
+            c["type"] in (keys.FAILURE_TARGET, keys.FAILED_CONDITION) and c["status"] == "True"
+            for c in self.cluster.job["status"].get("conditions", [])
+        )
         for pod in self.cluster.pods.values():
             meta = pod["metadata"]
             if keys.TRACKING_FINALIZER not in meta.get("finalizers", []):
@@ -41,7 +43,11 @@ class Ledger:
                 self.succeeded.add(meta["uid"])
                 if keys.COMPLETION_INDEX in meta.get("annotations", {}):
                     self.indexes.add(int(meta["annotations"][keys.COMPLETION_INDEX]))
-            elif phase == keys.FAILED or failing or (self.deleted_is_failed and meta.get("deletionTimestamp")):
+            elif (
+                phase == keys.FAILED
+                or failing
+                or (self.deleted_is_failed and meta.get("deletionTimestamp"))
+            ):
                 self.failed.add(meta["uid"])
 
 
@@ -110,7 +116,9 @@ def run(job: dict, seed: int, p_fail: float) -> tuple[Cluster, Ledger]:
 def assert_counted_exactly_once(cluster: Cluster, ledger: Ledger, indexed: bool) -> None:
     status = cluster.job["status"]
     assert not status.get("uncountedTerminatedPods")
-    assert not [n for n, p in cluster.pods.items() if keys.TRACKING_FINALIZER in p["metadata"]["finalizers"]]
+    assert not [
+        n for n, p in cluster.pods.items() if keys.TRACKING_FINALIZER in p["metadata"]["finalizers"]
+    ]
     assert status.get("failed", 0) == len(ledger.failed)
     if indexed:
         completions = cluster.job["spec"]["completions"]

@@ -21,13 +21,26 @@ def test_a_job_created_suspended_starts_nothing():
     result = plan_at(a_job(completions=2).suspended().build(), [], seconds=4)
     assert result.create == [] and "startTime" not in result.status
     suspended = condition_of(result.status, keys.SUSPENDED)
-    assert (suspended["status"], suspended["reason"], suspended["message"]) == ("True", "JobSuspended", "Job suspended")
+    assert (suspended["status"], suspended["reason"], suspended["message"]) == (
+        "True",
+        "JobSuspended",
+        "Job suspended",
+    )
     assert reasons(result) == ["Suspended"] and result.requeue_after is None
 
 
 def test_suspending_deletes_active_pods_without_counting_them():
-    job = a_job(completions=4, parallelism=2, activeDeadlineSeconds=100).suspended().started(0).build()
-    pods = [a_pod(name="a").running().build(), a_pod(name="b").build(), a_pod(name="done").succeeded().build()]
+    job = (
+        a_job(completions=4, parallelism=2, activeDeadlineSeconds=100)
+        .suspended()
+        .started(0)
+        .build()
+    )
+    pods = [
+        a_pod(name="a").running().build(),
+        a_pod(name="b").build(),
+        a_pod(name="done").succeeded().build(),
+    ]
     result = plan_at(job, pods, seconds=20)
     assert sorted(deleted(result)) == ["a", "b"] and all(d.release_finalizer for d in result.delete)
     assert "startTime" not in result.status  # cleared while suspended (Kubernetes 1.35+)
@@ -43,7 +56,11 @@ def test_resuming_restarts_the_clock():
     cluster.job["spec"]["suspend"] = False
     result = cluster.sync()
     resumed = condition_of(result.status, keys.SUSPENDED)
-    assert (resumed["status"], resumed["reason"], resumed["message"]) == ("False", "JobResumed", "Job resumed")
+    assert (resumed["status"], resumed["reason"], resumed["message"]) == (
+        "False",
+        "JobResumed",
+        "Job resumed",
+    )
     assert resumed["lastTransitionTime"] == ts(100)
     assert result.status["startTime"] == ts(100)
     assert reasons(result) == ["SuccessfulCreate", "Resumed"]
@@ -67,31 +84,53 @@ def test_deadline_exceeded_stops_the_pods_then_fails():
     cluster.advance(60)
     first = cluster.sync()
     target = condition_of(first.status, keys.FAILURE_TARGET)
-    assert (target["reason"], target["message"]) == ("DeadlineExceeded", "Job was active longer than specified deadline")
+    assert (target["reason"], target["message"]) == (
+        "DeadlineExceeded",
+        "Job was active longer than specified deadline",
+    )
     assert len(first.delete) == 2 and first.create == []
     for name in cluster.names():
         cluster.finish(name, 143)
     cluster.settle()
     failed = cluster.condition(keys.FAILED_CONDITION)
-    assert (failed["reason"], failed["message"]) == ("DeadlineExceeded", "Job was active longer than specified deadline")
+    assert (failed["reason"], failed["message"]) == (
+        "DeadlineExceeded",
+        "Job was active longer than specified deadline",
+    )
     assert cluster.job["status"]["failed"] == 2
     assert ("Warning", "DeadlineExceeded", "Job was active longer than specified deadline") in [
-        (e.type, e.reason, e.message) for e in cluster.events]
+        (e.type, e.reason, e.message) for e in cluster.events
+    ]
 
 
 def test_success_policy_meets_criteria_and_stops_the_rest():
-    job = (a_job(completions=4, parallelism=4).indexed().success_rules({"succeededIndexes": "0,1"}).started().build())
-    pods = [a_pod(index=0).succeeded().build(), a_pod(index=1).succeeded().build(),
-            a_pod(index=2, name="two").running().build(), a_pod(index=3, name="three").build()]
+    job = (
+        a_job(completions=4, parallelism=4)
+        .indexed()
+        .success_rules({"succeededIndexes": "0,1"})
+        .started()
+        .build()
+    )
+    pods = [
+        a_pod(index=0).succeeded().build(),
+        a_pod(index=1).succeeded().build(),
+        a_pod(index=2, name="two").running().build(),
+        a_pod(index=3, name="three").build(),
+    ]
     result = plan_at(job, pods)
     criteria = condition_of(result.status, keys.SUCCESS_CRITERIA_MET)
-    assert (criteria["reason"], criteria["message"]) == ("SuccessPolicy", "Matched rules at index 0")
+    assert (criteria["reason"], criteria["message"]) == (
+        "SuccessPolicy",
+        "Matched rules at index 0",
+    )
     assert sorted(deleted(result)) == ["three", "two"]
     assert condition_of(result.status, keys.COMPLETE) is None
 
 
 def test_success_policy_completes_once_the_rest_stopped():
-    cluster = Cluster(a_job(completions=3, parallelism=3).indexed().success_rules({"succeededCount": 1}).build())
+    cluster = Cluster(
+        a_job(completions=3, parallelism=3).indexed().success_rules({"succeededCount": 1}).build()
+    )
     cluster.sync()
     names = cluster.active()
     cluster.finish(names[0], 0)
@@ -100,8 +139,13 @@ def test_success_policy_completes_once_the_rest_stopped():
         cluster.finish(name, 143)
     cluster.settle()
     complete = cluster.condition(keys.COMPLETE)
-    assert (complete["reason"], complete["message"]) == ("SuccessPolicy", "Matched rules at index 0")
-    assert cluster.job["status"]["completedIndexes"] == "0" and cluster.job["status"]["succeeded"] == 1
+    assert (complete["reason"], complete["message"]) == (
+        "SuccessPolicy",
+        "Matched rules at index 0",
+    )
+    assert (
+        cluster.job["status"]["completedIndexes"] == "0" and cluster.job["status"]["succeeded"] == 1
+    )
 
 
 @pytest.mark.parametrize("policy, replaced", [("TerminatingOrFailed", True), ("Failed", False)])

@@ -20,10 +20,18 @@ def test_non_parallel_job_starts_one_pod():
     result = plan_at(a_job("pi").build(), [], seconds=5)
     assert len(result.create) == 1
     name = result.create[0]["metadata"]["name"]
-    assert result.events[0].reason == "SuccessfulCreate" and result.events[0].message == f"Created pod: {name}"
+    assert (
+        result.events[0].reason == "SuccessfulCreate"
+        and result.events[0].message == f"Created pod: {name}"
+    )
     assert result.write_status
-    assert result.status == {"startTime": ts(5), "active": 1, "ready": 0, "terminating": 0,
-                             "uncountedTerminatedPods": {}}
+    assert result.status == {
+        "startTime": ts(5),
+        "active": 1,
+        "ready": 0,
+        "terminating": 0,
+        "uncountedTerminatedPods": {},
+    }
 
 
 @pytest.mark.parametrize(
@@ -38,8 +46,15 @@ def test_non_parallel_job_starts_one_pod():
         (1, 1, 0, 0, 1),
     ],
 )
-def test_fixed_completions_keep_min_of_parallelism_and_remaining(completions, parallelism, succeeded, running, creates):
-    job = a_job(completions=completions, parallelism=parallelism).started().status(succeeded=succeeded).build()
+def test_fixed_completions_keep_min_of_parallelism_and_remaining(
+    completions, parallelism, succeeded, running, creates
+):
+    job = (
+        a_job(completions=completions, parallelism=parallelism)
+        .started()
+        .status(succeeded=succeeded)
+        .build()
+    )
     pods = [a_pod().running().build() for _ in range(running)]
     assert len(plan_at(job, pods).create) == creates
 
@@ -74,31 +89,55 @@ def test_completion_goes_through_success_criteria_met():
     cluster.advance(30)
     first = cluster.sync()
     criteria = condition_of(first.status, keys.SUCCESS_CRITERIA_MET)
-    assert criteria["reason"] == "CompletionsReached" and criteria["message"] == "Reached expected number of succeeded pods"
+    assert (
+        criteria["reason"] == "CompletionsReached"
+        and criteria["message"] == "Reached expected number of succeeded pods"
+    )
     assert condition_of(first.status, keys.COMPLETE) is None  # its pods still hold their finalizers
     assert first.status["uncountedTerminatedPods"]["succeeded"] and first.requeue_after == 0
     second = cluster.sync()
     complete = condition_of(second.status, keys.COMPLETE)
-    assert (complete["reason"], complete["message"]) == ("CompletionsReached", "Reached expected number of succeeded pods")
+    assert (complete["reason"], complete["message"]) == (
+        "CompletionsReached",
+        "Reached expected number of succeeded pods",
+    )
     assert second.status["completionTime"] == ts(30) and second.status["succeeded"] == 2
     assert second.events[-1].reason == "Completed" and second.events[-1].message == "Job completed"
 
 
 def test_indexed_job_creates_the_lowest_pending_indexes():
-    job = a_job(completions=6, parallelism=3).indexed().started().status(completedIndexes="0,2").build()
+    job = (
+        a_job(completions=6, parallelism=3)
+        .indexed()
+        .started()
+        .status(completedIndexes="0,2")
+        .build()
+    )
     pods = [a_pod(index=1).running().build()]
     assert sorted(created_indexes(plan_at(job, pods))) == [3, 4]
 
 
 def test_indexed_success_is_counted_once_per_index():
-    job = a_job(completions=4, parallelism=2).indexed().started().status(completedIndexes="1", succeeded=1).build()
-    pods = [a_pod(index=0).succeeded().build(), a_pod(index=0).succeeded().build(),
-            a_pod(index=1).succeeded().build(), a_pod(index=3).succeeded().build(),
-            a_pod(index=9).succeeded().build()]  # out of range: not an index of this Job
+    job = (
+        a_job(completions=4, parallelism=2)
+        .indexed()
+        .started()
+        .status(completedIndexes="1", succeeded=1)
+        .build()
+    )
+    pods = [
+        a_pod(index=0).succeeded().build(),
+        a_pod(index=0).succeeded().build(),
+        a_pod(index=1).succeeded().build(),
+        a_pod(index=3).succeeded().build(),
+        a_pod(index=9).succeeded().build(),
+    ]  # out of range: not an index of this Job
     result = plan_at(job, pods)
     assert result.status["completedIndexes"] == "0,1,3"
     assert result.status["succeeded"] == 3
-    assert "uncountedTerminatedPods" in result.status and not result.status["uncountedTerminatedPods"]
+    assert (
+        "uncountedTerminatedPods" in result.status and not result.status["uncountedTerminatedPods"]
+    )
     assert len(result.remove_finalizers) == 5
     assert created_indexes(result) == [2]
 
@@ -126,7 +165,11 @@ def test_scale_down_deletes_the_least_progressed_first():
     result = plan_at(job, pods)
     assert deleted(result) == ["unscheduled", "pending", "not-ready"]
     assert all(d.release_finalizer for d in result.delete)  # dropped pods are not counted
-    assert [e.message for e in result.events] == ["Deleted pod: unscheduled", "Deleted pod: pending", "Deleted pod: not-ready"]
+    assert [e.message for e in result.events] == [
+        "Deleted pod: unscheduled",
+        "Deleted pod: pending",
+        "Deleted pod: not-ready",
+    ]
     assert result.status["active"] == 2 and result.status["terminating"] == 3
     assert result.create == []
 
@@ -158,15 +201,27 @@ def test_parallelism_zero_pauses_the_job():
 
 def test_indexed_duplicate_keeps_the_most_progressed_pod():
     job = a_job(completions=3, parallelism=3).indexed().started().build()
-    pods = [a_pod(index=0, name="dup-running").running().build(), a_pod(index=0, name="dup-pending").build(),
-            a_pod(index=1).running().build(), a_pod(index=7, name="out-of-range").running().build()]
+    pods = [
+        a_pod(index=0, name="dup-running").running().build(),
+        a_pod(index=0, name="dup-pending").build(),
+        a_pod(index=1).running().build(),
+        a_pod(index=7, name="out-of-range").running().build(),
+    ]
     result = plan_at(job, pods)
     assert sorted(deleted(result)) == ["dup-pending", "out-of-range"]
     assert result.create == []  # creation waits for the next sync
 
 
 def test_more_successes_than_completions_warn_on_completion():
-    job = (a_job(completions=2, parallelism=2).started().status(succeeded=3)
-           .condition(keys.SUCCESS_CRITERIA_MET, reason="CompletionsReached", message="m").build())
+    job = (
+        a_job(completions=2, parallelism=2)
+        .started()
+        .status(succeeded=3)
+        .condition(keys.SUCCESS_CRITERIA_MET, reason="CompletionsReached", message="m")
+        .build()
+    )
     result = plan_at(job, [])
-    assert [(e.type, e.reason) for e in result.events] == [("Warning", "TooManySucceededPods"), ("Normal", "Completed")]
+    assert [(e.type, e.reason) for e in result.events] == [
+        ("Warning", "TooManySucceededPods"),
+        ("Normal", "Completed"),
+    ]

@@ -20,7 +20,10 @@ def test_a_finished_pod_is_recorded_before_its_finalizer_goes():
     done, broken = a_pod(name="done").succeeded().build(), a_pod(name="broken").failed().build()
     result = plan_at(job, [done, broken], seconds=60)
     assert result.write_status
-    assert result.status["uncountedTerminatedPods"] == {"succeeded": [uid(done)], "failed": [uid(broken)]}
+    assert result.status["uncountedTerminatedPods"] == {
+        "succeeded": [uid(done)],
+        "failed": [uid(broken)],
+    }
     assert "succeeded" not in result.status and "failed" not in result.status
     assert released(result) == ["done", "broken"]
     assert result.requeue_after == 0
@@ -28,7 +31,12 @@ def test_a_finished_pod_is_recorded_before_its_finalizer_goes():
 
 def test_a_recorded_pod_still_holding_its_finalizer_is_not_recorded_twice():
     done = a_pod(name="done").succeeded().build()
-    job = a_job(completions=3).started().status(uncountedTerminatedPods={"succeeded": [uid(done)]}).build()
+    job = (
+        a_job(completions=3)
+        .started()
+        .status(uncountedTerminatedPods={"succeeded": [uid(done)]})
+        .build()
+    )
     result = plan_at(job, [done])
     assert result.status["uncountedTerminatedPods"] == {"succeeded": [uid(done)]}
     assert released(result) == ["done"]  # the removal is retried
@@ -36,9 +44,16 @@ def test_a_recorded_pod_still_holding_its_finalizer_is_not_recorded_twice():
 
 def test_released_or_vanished_pods_move_into_the_counters():
     done = a_pod(name="done").succeeded().released().build()
-    job = a_job(completions=3).started().status(
-        succeeded=1, failed=2, uncountedTerminatedPods={"succeeded": [uid(done)], "failed": ["gone-uid"]}
-    ).build()
+    job = (
+        a_job(completions=3)
+        .started()
+        .status(
+            succeeded=1,
+            failed=2,
+            uncountedTerminatedPods={"succeeded": [uid(done)], "failed": ["gone-uid"]},
+        )
+        .build()
+    )
     result = plan_at(job, [done])
     assert (result.status["succeeded"], result.status["failed"]) == (2, 3)
     assert result.status["uncountedTerminatedPods"] == {}
@@ -47,7 +62,12 @@ def test_released_or_vanished_pods_move_into_the_counters():
 
 def test_a_pod_already_counted_as_failed_is_not_counted_as_succeeded():
     pod = a_pod(name="late").succeeded().build()
-    job = a_job(completions=3).started().status(uncountedTerminatedPods={"failed": [uid(pod)]}).build()
+    job = (
+        a_job(completions=3)
+        .started()
+        .status(uncountedTerminatedPods={"failed": [uid(pod)]})
+        .build()
+    )
     result = plan_at(job, [pod])
     assert result.status["uncountedTerminatedPods"] == {"failed": [uid(pod)]}
 
@@ -68,9 +88,13 @@ def test_no_more_than_500_pods_are_recorded_per_sync():
 
 def test_the_final_condition_waits_until_nothing_is_uncounted():
     held = a_pod(name="held").succeeded().build()
-    job = (a_job(completions=1).started()
-           .condition(keys.SUCCESS_CRITERIA_MET, reason="CompletionsReached", message="m")
-           .status(uncountedTerminatedPods={"succeeded": [uid(held)]}).build())
+    job = (
+        a_job(completions=1)
+        .started()
+        .condition(keys.SUCCESS_CRITERIA_MET, reason="CompletionsReached", message="m")
+        .status(uncountedTerminatedPods={"succeeded": [uid(held)]})
+        .build()
+    )
     waiting = plan_at(job, [held])
     assert condition_of(waiting.status, keys.COMPLETE) is None and released(waiting) == ["held"]
     held["metadata"]["finalizers"] = []

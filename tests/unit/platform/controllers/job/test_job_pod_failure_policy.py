@@ -19,7 +19,10 @@ def condition_rule(action, kind="DisruptionTarget", status="True"):
 
 def with_containers(pod, *states):
     pod["status"]["containerStatuses"] = [
-        {"name": name, "state": {"terminated": {"exitCode": code}} if code is not None else {"running": {}}}
+        {
+            "name": name,
+            "state": {"terminated": {"exitCode": code}} if code is not None else {"running": {}},
+        }
         for name, code in states
     ]
     return pod
@@ -40,8 +43,18 @@ DISRUPTED = a_pod(name="x-abc").failed(exit=137).condition("DisruptionTarget").b
         ([exit_rule("FailJob", "NotIn", [1, 2])], FAILED_42, "FailJob", True),
         ([exit_rule("FailJob", "NotIn", [42])], FAILED_42, None, True),
         # the first rule that matches decides
-        ([exit_rule("Ignore", "In", [42]), exit_rule("FailJob", "In", [42])], FAILED_42, "Ignore", False),
-        ([exit_rule("FailJob", "In", [3]), exit_rule("Count", "NotIn", [0])], FAILED_42, "Count", True),
+        (
+            [exit_rule("Ignore", "In", [42]), exit_rule("FailJob", "In", [42])],
+            FAILED_42,
+            "Ignore",
+            False,
+        ),
+        (
+            [exit_rule("FailJob", "In", [3]), exit_rule("Count", "NotIn", [0])],
+            FAILED_42,
+            "Count",
+            True,
+        ),
         # containerName narrows the match
         ([exit_rule("FailJob", "In", [42], container="side")], FAILED_42, None, True),
         ([exit_rule("FailJob", "In", [42], container="main")], FAILED_42, "FailJob", True),
@@ -70,22 +83,34 @@ def test_exit_code_zero_never_matches_notin():
 
 def test_running_containers_have_no_exit_code_to_match():
     pod = with_containers(a_pod().failed().build(), ("main", None))
-    assert pod_failure_policy.match({"rules": [exit_rule("FailJob", "NotIn", [0])]}, pod).action is None
+    assert (
+        pod_failure_policy.match({"rules": [exit_rule("FailJob", "NotIn", [0])]}, pod).action
+        is None
+    )
 
 
 def test_init_containers_are_matched_after_regular_ones():
     pod = a_pod().failed(exit=0).build()
-    pod["status"]["initContainerStatuses"] = [{"name": "setup", "state": {"terminated": {"exitCode": 9}}}]
+    pod["status"]["initContainerStatuses"] = [
+        {"name": "setup", "state": {"terminated": {"exitCode": 9}}}
+    ]
     verdict = pod_failure_policy.match({"rules": [exit_rule("FailJob", "In", [9])]}, pod)
     assert verdict.message.startswith("Container setup for pod")
 
 
 def test_fail_job_messages_name_the_container_or_condition_like_kubernetes():
     by_code = pod_failure_policy.match({"rules": [exit_rule("FailJob", "In", [42])]}, FAILED_42)
-    assert by_code.message == ("Container main for pod default/x-abc failed with exit code 42 "
-                               "matching FailJob rule at index 0")
-    by_condition = pod_failure_policy.match({"rules": [exit_rule("Ignore", "In", [1]), condition_rule("FailJob")]}, DISRUPTED)
-    assert by_condition.message == "Pod default/x-abc has condition DisruptionTarget matching FailJob rule at index 1"
+    assert by_code.message == (
+        "Container main for pod default/x-abc failed with exit code 42 "
+        "matching FailJob rule at index 0"
+    )
+    by_condition = pod_failure_policy.match(
+        {"rules": [exit_rule("Ignore", "In", [1]), condition_rule("FailJob")]}, DISRUPTED
+    )
+    assert (
+        by_condition.message
+        == "Pod default/x-abc has condition DisruptionTarget matching FailJob rule at index 1"
+    )
 
 
 def test_condition_pattern_status_defaults_to_true():

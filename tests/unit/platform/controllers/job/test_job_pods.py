@@ -16,13 +16,21 @@ def test_non_indexed_pod():
     assert re.fullmatch(r"pi-[bcdfghjklmnpqrstvwxz2456789]{5}", meta["name"])
     assert meta["generateName"] == "pi-" and meta["namespace"] == "default"
     assert meta["ownerReferences"] == [
-        {"apiVersion": "batch/v1", "kind": "Job", "name": "pi", "uid": "pi-uid", "controller": True,
-         "blockOwnerDeletion": True}
+        {
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "name": "pi",
+            "uid": "pi-uid",
+            "controller": True,
+            "blockOwnerDeletion": True,
+        }
     ]
     assert meta["finalizers"] == [keys.TRACKING_FINALIZER]
     assert meta["labels"] == {
-        "batch.kubernetes.io/job-name": "pi", "batch.kubernetes.io/controller-uid": "pi-uid",
-        "job-name": "pi", "controller-uid": "pi-uid",
+        "batch.kubernetes.io/job-name": "pi",
+        "batch.kubernetes.io/controller-uid": "pi-uid",
+        "job-name": "pi",
+        "controller-uid": "pi-uid",
     }
     assert meta["annotations"] == {"team": "a"}
     assert keys.COMPLETION_INDEX not in meta["annotations"]
@@ -33,7 +41,10 @@ def test_non_indexed_pod():
 
 def test_the_same_rng_gives_the_same_name_and_different_draws_differ():
     job = a_job("pi").build()
-    assert pod_for(job, None, random.Random(7))["metadata"]["name"] == pod_for(job, None, random.Random(7))["metadata"]["name"]
+    assert (
+        pod_for(job, None, random.Random(7))["metadata"]["name"]
+        == pod_for(job, None, random.Random(7))["metadata"]["name"]
+    )
     rng = random.Random(7)
     assert len({pod_for(job, None, rng)["metadata"]["name"] for _ in range(20)}) == 20
 
@@ -48,16 +59,24 @@ def test_indexed_pod_carries_its_index_everywhere():
     assert meta["annotations"][keys.COMPLETION_INDEX] == "3"
     assert meta["labels"][keys.COMPLETION_INDEX] == "3"
     assert pod["spec"]["hostname"] == "work-3" and pod["spec"]["subdomain"] == "svc"
-    env = {"name": "JOB_COMPLETION_INDEX",
-           "valueFrom": {"fieldRef": {"apiVersion": "v1",
-                                      "fieldPath": "metadata.labels['batch.kubernetes.io/job-completion-index']"}}}
+    env = {
+        "name": "JOB_COMPLETION_INDEX",
+        "valueFrom": {
+            "fieldRef": {
+                "apiVersion": "v1",
+                "fieldPath": "metadata.labels['batch.kubernetes.io/job-completion-index']",
+            }
+        },
+    }
     for container in pod["spec"]["containers"] + pod["spec"]["initContainers"]:
         assert env in container["env"]
 
 
 def test_an_existing_index_env_var_is_kept():
     job = a_job("work", completions=2).indexed().build()
-    job["spec"]["template"]["spec"]["containers"][0]["env"] = [{"name": "JOB_COMPLETION_INDEX", "value": "x"}]
+    job["spec"]["template"]["spec"]["containers"][0]["env"] = [
+        {"name": "JOB_COMPLETION_INDEX", "value": "x"}
+    ]
     pod = pod_for(job, 1, random.Random(0))
     assert pod["spec"]["containers"][0]["env"] == [{"name": "JOB_COMPLETION_INDEX", "value": "x"}]
 

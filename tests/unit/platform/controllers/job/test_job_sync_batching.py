@@ -11,18 +11,21 @@ def pending():
     return a_pod(name="p", uid="u1")
 
 
-@pytest.mark.parametrize("old, new, batched", [
-    (pending(), pending().on_node(), True),                       # bound
-    (pending().on_node(), pending().on_node().running(ready=False), True),  # started
-    (pending().running(ready=False), pending().running(ready=True), True),  # ready
-    (pending().running(), pending().running().restarts(1), True),  # restarted in place
-    (None, pending(), False),                                       # created
-    (pending(), None, False),                                       # gone
-    (pending().running(), pending().succeeded(), False),            # ended
-    (pending().running(), pending().failed(), False),
-    (pending().succeeded(), pending().succeeded().released(), False),  # finalizer released
-    (pending().running(), pending().running().deleting(), False),   # being deleted
-])
+@pytest.mark.parametrize(
+    "old, new, batched",
+    [
+        (pending(), pending().on_node(), True),  # bound
+        (pending().on_node(), pending().on_node().running(ready=False), True),  # started
+        (pending().running(ready=False), pending().running(ready=True), True),  # ready
+        (pending().running(), pending().running().restarts(1), True),  # restarted in place
+        (None, pending(), False),  # created
+        (pending(), None, False),  # gone
+        (pending().running(), pending().succeeded(), False),  # ended
+        (pending().running(), pending().failed(), False),
+        (pending().succeeded(), pending().succeeded().released(), False),  # finalizer released
+        (pending().running(), pending().running().deleting(), False),  # being deleted
+    ],
+)
 def test_only_updates_on_the_way_to_running_wait(old, new, batched):
     old = old.build() if old is not None else None
     new = new.build() if new is not None else None
