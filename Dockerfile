@@ -2,7 +2,7 @@
 # Python, Ray and Berth are the same everywhere (Ray requires it of a cluster).
 FROM python:3.11-slim-bookworm
 
-# bubblewrap: the pod sandbox (berth/workers/sandbox.py); without it pods run unsandboxed.
+# bubblewrap: the pod sandbox (berth/workers/node/sandbox.py); without it pods run unsandboxed.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends bubblewrap \
  && rm -rf /var/lib/apt/lists/*

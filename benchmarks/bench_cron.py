@@ -37,10 +37,10 @@ from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 
+from berth.platform.cache.informers import InformerHub
 from berth.platform.controllers.cronjob.controller import CronJobController
 from berth.platform.controllers.cronjob.decide import Decision, decide
 from berth.platform.controllers.cronjob.jobs import build_job, owned_by
-from berth.platform.controllers.informers import InformerHub
 from berth.platform.controllers.manager import ControllerManager
 from berth.platform.resources import registry
 from berth.platform.resources.meta import rfc3339, utcnow

@@ -19,7 +19,7 @@ import time
 
 from prometheus_client import generate_latest
 
-from berth.platform.controllers.informers import InformerHub
+from berth.platform.cache.informers import InformerHub
 from berth.platform.metrics.collectors import StateCollector
 from berth.platform.metrics.http import RequestMetrics
 from berth.platform.metrics.series import Metrics

@@ -32,9 +32,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from berth.workers.filevolumes import FileVolumes
-from berth.workers.sandbox import FileData, Mount, SandboxSpec, build_bwrap_argv, memfd_with
-from berth.workers.sandboxcheck import probe
+from berth.workers.node.filevolumes import FileVolumes
+from berth.workers.node.sandbox import FileData, Mount, SandboxSpec, build_bwrap_argv, memfd_with
+from berth.workers.node.sandboxcheck import probe
 
 
 def pod_sandbox(work: Path, files: FileVolumes, under_etc: bool = False) -> SandboxSpec:

@@ -25,7 +25,7 @@ import orjson
 from sqlalchemy import create_engine, text
 
 from benchmarks.e2e_stats import job_outcome, node_stamps, note_pod, parse_stat
-from berth.workers.local_ray import STATE_FILE, session_members, stop_local_ray
+from berth.workers.control.local_ray import STATE_FILE, session_members, stop_local_ray
 
 REPO = Path(__file__).resolve().parents[1]
 NAMESPACE = "e2e"

@@ -21,7 +21,7 @@ from pathlib import Path
 import ray
 import ray.cloudpickle
 
-from berth.workers.local_ray import connect_env, start_local_ray, stop_local_ray
+from berth.workers.control.local_ray import connect_env, start_local_ray, stop_local_ray
 
 _COLLECT_S = 0.002
 

@@ -21,9 +21,9 @@ import time
 import uvicorn
 
 from berth.platform.api.app import create_app, create_ops_app
+from berth.platform.cache.informers import InformerHub
 from berth.platform.controllers.cronjob.controller import CronJobController
 from berth.platform.controllers.garbage_collector import GarbageCollector
-from berth.platform.controllers.informers import InformerHub
 from berth.platform.controllers.job.controller import JobController
 from berth.platform.controllers.leader import LeaderElector, LeaseTiming, new_identity
 from berth.platform.controllers.manager import ControllerManager
@@ -37,10 +37,10 @@ from berth.platform.store.client import Client
 from berth.platform.store.lease import Fence, FencedDatabase, LeaseStore
 from berth.scheduler.loop import SchedulerLoop
 from berth.settings import Settings
-from berth.workers.gpu_allocation import GpuAllocationReporter
-from berth.workers.remote_logs import serve_logs_from_ray
-from berth.workers.service import WorkerService
-from berth.workers.simulated import SimulatedKubelet
+from berth.workers.control.gpu_allocation import GpuAllocationReporter
+from berth.workers.control.remote_logs import serve_logs_from_ray
+from berth.workers.control.service import WorkerService
+from berth.workers.control.simulated import SimulatedKubelet
 
 log = logging.getLogger("berth")
 

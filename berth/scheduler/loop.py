@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from berth.platform.controllers.informers import InformerHub
+from berth.platform.cache.informers import InformerHub
 from berth.platform.errors import Conflict, NotFound
 from berth.platform.resources import registry
 from berth.platform.store.client import Client

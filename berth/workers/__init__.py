@@ -1,17 +1,21 @@
-"""Workers: the kubelet of Berth, one agent on every Ray node.
+"""Workers: the kubelet of Berth, one agent on every Ray node, in two sides the tree shows.
 
-What the control plane calls:
+- ``node/`` runs on each Ray node, inside Ray: the agent actor, the pod tasks it submits, the
+  sandbox, cgroups, probes, logs. It never touches the store (``tests/unit/workers/
+  test_layering.py`` checks the imports).
+- ``control/`` runs in the control plane (the leading ``berth up``): Ray's nodes as Node
+  objects, node loss and eviction, the kubelet's sync and status loops, pod GC, simulated
+  nodes, ``kubectl logs`` through the agents, the private Ray head.
+- Between them, two pure modules both sides read: ``bundle`` (what a pod needs from the store,
+  resolved by the control side and handed to the node with the pod) and ``status`` (the
+  kubelet's pod status rules).
 
-- ``pool.start_local_ray(temp_dir, ...) -> address`` / ``pool.stop_local_ray(temp_dir)`` and
-  ``local_ray.connect_env(temp_dir)`` before ``ray.init(address=..., namespace="berth")``;
-- ``pool.ensure_agents(root, hide=[...]) -> {node_id: agent}``; ``pool.node_objects(settings)``;
+What the control plane calls on the node side:
+
+- ``control.pool.ensure_agents(root, hide=[...]) -> {node_id: agent}``;
+  ``control.pool.node_objects(settings)``; ``control.local_ray`` for the private head;
 - ``bundle.build_bundle(pod, configmap=..., secret=..., claim_path=...)`` for each pod;
 - on an agent (a Ray actor; call with ``.remote`` and ``ray.get``): ``sync(desired)``,
   ``statuses(since) -> (cursor, updates)``, ``read_log(uid, container, **options)``,
   ``read_log_from(uid, container, offset, ...) -> (text, offset, finished)``, ``ping()``.
-
-Inside, bottom-up: ``logs`` (CRI log files), ``sandbox`` (bubblewrap argv), ``cgroups``
-(limits), ``process`` (start/stop one container), ``probes``, ``envs``/``volumes`` (what a
-container sees), ``status`` (kubelet status rules), ``runner`` (one pod), ``pod_task`` (the
-pod's Ray task), ``admission``, ``agent``.
 """

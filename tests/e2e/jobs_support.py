@@ -22,7 +22,7 @@ import yaml
 from kubernetes import client as k8s
 from kubernetes import config, watch
 
-from berth.workers import local_ray
+from berth.workers.control import local_ray
 from tests.e2e.conftest import BerthServer, start_berth, stop_berth
 from tests.support import make_pg_schema
 

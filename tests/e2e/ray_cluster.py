@@ -8,7 +8,7 @@ embedded Ray), and when it dies the child sees its stdin close and shuts the clu
 
 Like the worker integration tests (``tests/integration/workers/conftest.py``) it keeps Ray on
 loopback (``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0``) with a token made for this cluster
-(``RAY_AUTH_TOKEN_PATH``, see ``berth.workers.local_ray.driver_env``), and Ray's files under
+(``RAY_AUTH_TOKEN_PATH``, see ``berth.workers.control.local_ray.driver_env``), and Ray's files under
 the cluster's own directory (``RAY_TMPDIR``), so neither ``~/.ray`` nor ``/tmp/ray`` is read or
 written. ``berth_env`` is what a ``berth up`` needs to join it.
 
@@ -38,7 +38,7 @@ from pathlib import Path
 import ray
 from ray.cluster_utils import Cluster
 
-from berth.workers import local_ray
+from berth.workers.control import local_ray
 
 REPO = Path(__file__).resolve().parents[2]
 REPLY = "@@ray-cluster "

@@ -11,7 +11,7 @@ import re
 import uuid
 
 from berth.platform.resources import quantity
-from berth.workers.gpu_allocation import ALLOCATION_ANNOTATION
+from berth.workers.control.gpu_allocation import ALLOCATION_ANNOTATION
 from tests.support import wait_for
 
 MILLI = "berth.dev/gpu-milli"

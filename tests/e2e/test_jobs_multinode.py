@@ -5,7 +5,7 @@ why, and a Job whose node is lost replaces its pod on another node and completes
 The cluster (``tests/e2e/ray_cluster.py``): a head with 1 CPU, a node with 2 CPUs and 2 (fake)
 GPUs labelled ``gpu: nvidia``, a node with 2 CPUs labelled ``zone: c``; fast health checks so
 Ray declares a killed node dead in ~2 s. A pod's ``$BERTH_RAY_NODE_ID`` is the Ray node it
-runs on, as Ray itself says (``berth/workers/pod_task.py``).
+runs on, as Ray itself says (``berth/workers/node/pod_task.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from berth.workers import local_ray
+from berth.workers.control import local_ray
 from tests.e2e.jobs_support import (
     PodWatch,
     apply,

@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from berth.workers import local_ray
+from berth.workers.control import local_ray
 from tests.e2e.conftest import free_port, start_berth, stop_berth
 from tests.e2e.jobs_support import (
     RAY_DIR,

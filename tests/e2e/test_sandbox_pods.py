@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from berth.platform.version import KUBERNETES_VERSION
-from berth.workers import nodefacts
+from berth.workers.node import nodefacts
 from tests.e2e.jobs_support import apply, berth_up, condition, new_namespace, wait_for
 from tests.support import require_bwrap
 

@@ -13,7 +13,7 @@ import signal
 import subprocess
 import time
 
-from berth.workers import local_ray
+from berth.workers.control import local_ray
 from tests.e2e.conftest import start_berth, stop_berth
 from tests.e2e.jobs_support import RAY_DIR
 

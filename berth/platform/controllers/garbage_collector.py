@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Hashable
 
-from berth.platform.controllers.informers import InformerHub
+from berth.platform.cache.informers import InformerHub
 from berth.platform.errors import NotFound
 from berth.platform.resources import registry
 from berth.platform.resources.meta import changed

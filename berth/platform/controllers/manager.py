@@ -13,8 +13,8 @@ import threading
 from collections.abc import Callable, Hashable
 from typing import Any, Protocol
 
-from berth.platform.controllers.informers import InformerHub
-from berth.platform.controllers.workqueue import WorkQueue
+from berth.platform.cache.informers import InformerHub
+from berth.platform.cache.workqueue import WorkQueue
 from berth.platform.errors import AlreadyExists, Conflict, NotFound
 
 log = logging.getLogger(__name__)

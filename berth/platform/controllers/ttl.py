@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Hashable
 from datetime import datetime, timedelta
 
-from berth.platform.controllers.informers import InformerHub
+from berth.platform.cache.informers import InformerHub
 from berth.platform.errors import NotFound
 from berth.platform.resources import registry
 from berth.platform.resources.meta import dig, parse_time, utcnow

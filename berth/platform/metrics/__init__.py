@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from prometheus_client.registry import Collector
 
-from berth.platform.controllers.informers import InformerHub
+from berth.platform.cache.informers import InformerHub
 from berth.platform.metrics.collectors import SchedulerView, StateCollector
 from berth.platform.metrics.recorders import EventRecorder
 from berth.platform.metrics.series import Metrics

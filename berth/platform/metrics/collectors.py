@@ -16,7 +16,7 @@ from typing import Protocol
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from berth.platform.controllers.informers import InformerHub
+from berth.platform.cache.informers import InformerHub
 from berth.platform.metrics.capacity import (
     PodTally,
     RequestCache,

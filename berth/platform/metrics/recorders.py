@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from berth.platform.controllers.informers import InformerHub
+from berth.platform.cache.informers import InformerHub
 from berth.platform.metrics.capacity import CONTROLLER_UID
 from berth.platform.metrics.series import Metrics
 from berth.platform.metrics.states import has_started, job_finish, pod_failure_reason

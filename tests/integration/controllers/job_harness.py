@@ -18,8 +18,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import OperationalError
 
+from berth.platform.cache.informers import InformerHub
 from berth.platform.controllers.garbage_collector import GarbageCollector
-from berth.platform.controllers.informers import InformerHub
 from berth.platform.controllers.job import keys
 from berth.platform.controllers.job.controller import JobController
 from berth.platform.controllers.manager import ControllerManager

@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from berth.platform.cache.informers import InformerHub
 from berth.platform.controllers.cronjob.controller import CronJobController
 from berth.platform.controllers.cronjob.jobs import job_name
 from berth.platform.controllers.garbage_collector import GarbageCollector
-from berth.platform.controllers.informers import InformerHub
 from berth.platform.controllers.job.controller import JobController
 from berth.platform.controllers.manager import ControllerManager
 from berth.platform.resources import registry

@@ -11,11 +11,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event
 
+from berth.platform.cache.informers import InformerHub
 from berth.platform.controllers.cronjob import controller as controller_module
 from berth.platform.controllers.cronjob import firing
 from berth.platform.controllers.cronjob.controller import CronJobController
 from berth.platform.controllers.cronjob.jobs import build_job, job_name
-from berth.platform.controllers.informers import InformerHub
 from berth.platform.resources import registry
 from berth.platform.resources.meta import utcnow
 from berth.platform.runtime import open_platform

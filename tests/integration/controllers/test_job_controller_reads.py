@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 import time
 
-from berth.platform.controllers.informers import InformerHub
+from berth.platform.cache.informers import InformerHub
 from berth.platform.controllers.job.controller import JobController
 from berth.platform.resources import registry
 from berth.platform.store.events import EventRecorder

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from berth.platform.controllers.informers import InformerHub
+from berth.platform.cache.informers import InformerHub
 from berth.platform.controllers.job import keys
 from berth.platform.controllers.job.controller import JobController
 from berth.platform.resources import registry

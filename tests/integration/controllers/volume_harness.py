@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from berth.platform.controllers.informers import InformerHub
+from berth.platform.cache.informers import InformerHub
 from berth.platform.controllers.manager import ControllerManager
 from berth.platform.controllers.volume.binder import VolumeBinder
 from berth.platform.controllers.volume.provisioner import LocalPathProvisioner, ensure_default_class

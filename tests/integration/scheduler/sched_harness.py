@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from berth.platform.controllers.informers import InformerHub
+from berth.platform.cache.informers import InformerHub
 from berth.platform.controllers.manager import ControllerManager
 from berth.platform.resources import registry
 from berth.platform.runtime import Platform
 from berth.scheduler.loop import SchedulerLoop
-from berth.workers.simulated import SIMULATED_LABEL, SimulatedKubelet
+from berth.workers.control.simulated import SIMULATED_LABEL, SimulatedKubelet
 from tests.support import wait_for
 
 NS = "default"

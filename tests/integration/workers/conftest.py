@@ -21,7 +21,7 @@ import ray
 from ray._private import ray_constants
 from ray.cluster_utils import Cluster
 
-from berth.workers import local_ray, pool
+from berth.workers.control import local_ray, pool
 
 HERE = Path(__file__).parent
 _SHARED: dict = {}

@@ -13,13 +13,13 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from berth.platform.controllers.informers import InformerHub
+from berth.platform.cache.informers import InformerHub
 from berth.platform.logs import LogOptions
 from berth.platform.resources import registry
 from berth.platform.resources.meta import dig
 from berth.platform.runtime import open_platform
 from berth.settings import Settings
-from berth.workers.service import WorkerService
+from berth.workers.control.service import WorkerService
 
 NS = "default"
 FAST = {

@@ -5,7 +5,7 @@ import json
 import pytest
 import ray
 
-from berth.workers import pool
+from berth.workers.control import pool
 
 pytestmark = pytest.mark.integration
 
@@ -15,7 +15,7 @@ def test_a_pod_keeps_running_after_its_driver_disconnects(ray_env, make_pod, pod
     uid = pod["metadata"]["uid"]
     out = ray_env.run_driver(f"""
         import json, time
-        from berth.workers import pool
+        from berth.workers.control import pool
         agents = pool.ensure_agents({str(ray_env.root)!r})
         agent = agents[{ray_env.head_id!r}]
         ray.get(agent.sync.remote([{{"pod": json.loads({json.dumps(json.dumps(pod))})}}]))

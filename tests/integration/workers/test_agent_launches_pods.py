@@ -6,8 +6,8 @@ import pytest
 import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-from berth.workers import pool
-from berth.workers.agent import NodeAgentActor
+from berth.workers.control import pool
+from berth.workers.node.agent import NodeAgentActor
 
 pytestmark = pytest.mark.integration
 

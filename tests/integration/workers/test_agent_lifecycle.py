@@ -5,8 +5,8 @@ import os
 import pytest
 import ray
 
-from berth.workers import pool
-from berth.workers.agent import LOST_MESSAGE
+from berth.workers.control import pool
+from berth.workers.node.agent import LOST_MESSAGE
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from berth.workers import local_ray
+from berth.workers.control import local_ray
 
 pytestmark = pytest.mark.integration
 

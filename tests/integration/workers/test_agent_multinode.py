@@ -5,7 +5,7 @@ import time
 import pytest
 import ray
 
-from berth.workers import pool
+from berth.workers.control import pool
 
 pytestmark = pytest.mark.integration
 

@@ -13,17 +13,17 @@ import textwrap
 
 import pytest
 
-from berth.workers import local_ray
+from berth.workers.control import local_ray
 
 pytestmark = pytest.mark.integration
 
 SCRIPT = textwrap.dedent("""
     import json, sys, time
-    from berth.platform.controllers.informers import InformerHub
+    from berth.platform.cache.informers import InformerHub
     from berth.platform.resources import registry
     from berth.platform.runtime import open_platform
     from berth.settings import Settings
-    from berth.workers.service import WorkerService
+    from berth.workers.control.service import WorkerService
 
     settings = Settings(data_dir=sys.argv[1], ray_num_cpus=1, node_sync_period_s=0.3,
                         ray_keep_running=sys.argv[2] == "keep")

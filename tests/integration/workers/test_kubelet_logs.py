@@ -6,7 +6,7 @@ import time
 import pytest
 
 from berth.platform.errors import BadRequest
-from berth.workers.logsource import RayLogSource
+from berth.workers.control.logsource import RayLogSource
 from tests.integration.workers.kubelet_support import Harness, bound_pod, sh
 
 pytestmark = pytest.mark.integration

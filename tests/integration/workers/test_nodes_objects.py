@@ -8,8 +8,8 @@ import pytest
 from berth.platform.resources import registry
 from berth.platform.resources.meta import dig
 from berth.platform.version import KUBERNETES_VERSION
-from berth.workers import nodefacts
-from berth.workers.pool import NODE_ID_ANNOTATION
+from berth.workers.control.pool import NODE_ID_ANNOTATION
+from berth.workers.node import nodefacts
 from tests.integration.workers.kubelet_support import (
     Harness,
     bound_pod,

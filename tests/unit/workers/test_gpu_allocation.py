@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from berth.workers.gpu_allocation import (
+from berth.workers.control.gpu_allocation import (
     DeviceUse,
     annotation_for,
     device_allocation,

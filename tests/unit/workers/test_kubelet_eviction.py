@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from berth.workers.eviction import eviction_time, failed_disrupted, with_condition
+from berth.workers.control.eviction import eviction_time, failed_disrupted, with_condition
 
 NOW = datetime(2026, 1, 1, 0, 1, 0, tzinfo=UTC)
 ADDED = "2026-01-01T00:00:50Z"

@@ -2,9 +2,9 @@
 
 import pytest
 
-from berth.workers.kubelet import matters_to_agent
-from berth.workers.podstatus import containers_lost, merge_conditions, merge_status
-from berth.workers.reports import finishing
+from berth.workers.control.kubelet import matters_to_agent
+from berth.workers.control.podstatus import containers_lost, merge_conditions, merge_status
+from berth.workers.control.reports import finishing
 
 T0, T1 = "2026-01-01T00:00:00Z", "2026-01-01T00:00:09Z"
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from berth.workers.reports import HeldReports
+from berth.workers.control.reports import HeldReports
 
 
 def report(uid):

@@ -4,7 +4,7 @@ import platform
 
 import pytest
 
-from berth.workers import nodefacts
+from berth.workers.node import nodefacts
 
 DEBIAN = """PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"
 NAME="Debian GNU/Linux"

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from berth.workers.nodes import forgotten, lost_taints, merge_node, merge_node_status
+from berth.workers.control.nodes import forgotten, lost_taints, merge_node, merge_node_status
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 STAMP = "2026-01-01T00:00:00Z"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from berth.platform.version import KUBERNETES_VERSION
-from berth.workers.simulated import is_simulated, node_status, running_status
+from berth.workers.control.simulated import is_simulated, node_status, running_status
 
 NOW = "2026-11-25T12:00:00Z"
 

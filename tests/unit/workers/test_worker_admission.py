@@ -2,7 +2,7 @@
 
 import pytest
 
-from berth.workers.admission import admit, ray_options
+from berth.workers.node.admission import admit, ray_options
 
 
 def pod(**limits):

@@ -2,8 +2,8 @@
 
 import pytest
 
-from berth.workers import cgroups, logs, process
-from berth.workers.cgroups import Hierarchy, Limits
+from berth.workers.node import cgroups, logs, process
+from berth.workers.node.cgroups import Hierarchy, Limits
 
 V1_MOUNTS = """tmpfs /sys/fs/cgroup tmpfs rw 0 0
 cgroup /sys/fs/cgroup/cpu cgroup rw,relatime,cpu 0 0

@@ -2,7 +2,7 @@
 
 import pytest
 
-from berth.workers import envs
+from berth.workers.node import envs
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from berth.workers.filevolumes import (
+from berth.workers.node.filevolumes import (
     DATA,
     FileVolumes,
     VolumeError,
@@ -12,7 +12,7 @@ from berth.workers.filevolumes import (
     root_for,
     write_atomic,
 )
-from berth.workers.sandbox import FileData
+from berth.workers.node.sandbox import FileData
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """A GPU share on the node: Ray is asked for the fraction; the pod sees the scheduler's device."""
 
-from berth.workers.admission import ray_options
-from berth.workers.envs import scheduled_gpus, split_gpus
+from berth.workers.node.admission import ray_options
+from berth.workers.node.envs import scheduled_gpus, split_gpus
 
 
 def pod(annotation=None, **limits):

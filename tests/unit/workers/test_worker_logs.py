@@ -6,7 +6,7 @@ import threading
 import pytest
 
 from berth.platform.errors import BadRequest
-from berth.workers import logs
+from berth.workers.node import logs
 
 SEC = 1_000_000_000
 T0 = 1_764_000_000 * SEC  # 2025-11-24T16:00:00Z

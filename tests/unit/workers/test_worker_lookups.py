@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from berth.workers.bundle import Missing
-from berth.workers.lookups import volume_path
+from berth.workers.control.lookups import volume_path
 
 
 def pv(**source):

@@ -1,6 +1,6 @@
 """Pod Events read off status changes: each said once, for the change that shows it."""
 
-from berth.workers.podevents import events_for
+from berth.workers.control.podevents import events_for
 
 
 def status(phase="Running", reason=None, message=None, terminated=None):

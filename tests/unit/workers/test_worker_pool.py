@@ -3,7 +3,7 @@
 from berth.platform.api.discovery import version_info
 from berth.platform.version import KUBERNETES_VERSION
 from berth.settings import Settings
-from berth.workers.pool import agent_name, node_object, node_objects
+from berth.workers.control.pool import agent_name, node_object, node_objects
 
 NODE_ID = "3ebdac4a46e13c1509a38fb559c727b9a7a359da0492fa724fc2350f"
 

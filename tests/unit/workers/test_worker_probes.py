@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from berth.workers import cgroups, probes
-from berth.workers.runner import NodeContext, PodRunner
+from berth.workers.node import cgroups, probes
+from berth.workers.node.runner import NodeContext, PodRunner
 from tests.support import require_bwrap
 
 

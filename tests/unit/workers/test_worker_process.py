@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from berth.workers import logs, process
-from berth.workers.cgroups import ContainerGroup
+from berth.workers.node import logs, process
+from berth.workers.node.cgroups import ContainerGroup
 
 ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin"}
 

@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-from berth.workers import cgroups, logs
-from berth.workers.restarts import backoff_delay
-from berth.workers.runner import NodeContext, PodRunner, StopRequest
+from berth.workers.node import cgroups, logs
+from berth.workers.node.restarts import backoff_delay
+from berth.workers.node.runner import NodeContext, PodRunner, StopRequest
 from tests.support import require_bwrap
 
 BWRAP = "bwrap"  # a mode: the node's bubblewrap (a missing one fails the test by name)

@@ -3,9 +3,9 @@ unsandboxed. With bubblewrap, the same pods get their mounts, hostname and priva
 
 import pytest
 
-from berth.workers import cgroups, logs
-from berth.workers.runner import NodeContext, PodRunner
-from berth.workers.sandboxcheck import probe
+from berth.workers.node import cgroups, logs
+from berth.workers.node.runner import NodeContext, PodRunner
+from berth.workers.node.sandboxcheck import probe
 from tests.support import require_bwrap
 
 NO_BWRAP = probe("/nonexistent/bwrap")  # exactly what a node without bubblewrap finds

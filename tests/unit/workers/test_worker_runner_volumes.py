@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from berth.workers import cgroups, logs
-from berth.workers.runner import NodeContext, PodRunner
-from berth.workers.sandbox import FileData
+from berth.workers.node import cgroups, logs
+from berth.workers.node.runner import NodeContext, PodRunner
+from berth.workers.node.sandbox import FileData
 from tests.support import require_bwrap
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from berth.workers.sandbox import (
+from berth.workers.node.sandbox import (
     FileData,
     HostView,
     Mount,

@@ -4,7 +4,12 @@ import os
 
 import pytest
 
-from berth.workers.sandboxcheck import NO_SANDBOX_RUNTIME, probe, refusal_message, sandbox_needs
+from berth.workers.node.sandboxcheck import (
+    NO_SANDBOX_RUNTIME,
+    probe,
+    refusal_message,
+    sandbox_needs,
+)
 from tests.support import require_bwrap
 
 

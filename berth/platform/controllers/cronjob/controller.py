@@ -37,11 +37,11 @@ import time
 from collections.abc import Callable, Hashable
 from datetime import datetime
 
+from berth.platform.cache.informers import Informer, InformerHub
 from berth.platform.controllers.cronjob import firing
 from berth.platform.controllers.cronjob import jobs as cjobs
 from berth.platform.controllers.cronjob.decide import Decision, Event, decide
 from berth.platform.controllers.cronjob.wakeups import Wakeups
-from berth.platform.controllers.informers import Informer, InformerHub
 from berth.platform.errors import AlreadyExists, BerthError, NotFound
 from berth.platform.resources import registry
 from berth.platform.resources.meta import changed, controller_of, utcnow

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from berth.platform.controllers.informers import Informer, InformerHub
+from berth.platform.cache.informers import Informer, InformerHub
 from berth.platform.controllers.manager import Enqueue
 from berth.platform.resources import registry, selectors
 from berth.platform.resources.meta import controller_of, dig, utcnow

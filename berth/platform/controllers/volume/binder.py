@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Hashable
 
-from berth.platform.controllers.informers import Informer, InformerHub
+from berth.platform.cache.informers import Informer, InformerHub
 from berth.platform.controllers.volume import protection, reclaim
 from berth.platform.controllers.volume.matching import (
     BETA_STORAGE_PROVISIONER,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from berth.platform.controllers.workqueue import WorkQueue
+from berth.platform.cache.workqueue import WorkQueue
 
 
 class FakeClock:

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry
 
-from berth.platform.controllers.informers import InformerHub
+from berth.platform.cache.informers import InformerHub
 from berth.platform.metrics.collectors import StateCollector
 from berth.platform.resources import registry
 from berth.scheduler.loop import LoopStats

@@ -94,7 +94,7 @@ def test_the_types_are_for_the_checker_only_and_cost_no_start_up_time():
     """Building ~200 TypedDicts takes ~0.1 s: the server, the CLI, the scheduler and the node
     agent import them under TYPE_CHECKING only."""
     code = (
-        "import sys, berth.server, berth.cli.main, berth.scheduler.loop, berth.workers.agent; "
+        "import sys, berth.server, berth.cli.main, berth.scheduler.loop, berth.workers.node.agent; "
         "print('berth.platform.resources.types' in sys.modules)"
     )
     done = subprocess.run(

@@ -17,7 +17,7 @@ reaches a status), so Events never do either.
 
 from __future__ import annotations
 
-from berth.workers.sandboxcheck import (
+from berth.workers.node.sandboxcheck import (
     REFUSED_EVENT,
     REFUSED_REASON,
     UNSANDBOXED_EVENT,

@@ -30,15 +30,15 @@ from typing import Any
 import ray
 import ray.exceptions
 
-from berth.platform.controllers.informers import InformerHub
+from berth.platform.cache.informers import InformerHub
 from berth.platform.resources.meta import changed, dig, utcnow
 from berth.platform.resources.pods import is_terminal
 from berth.platform.store.client import Client
 from berth.platform.store.events import EventRecorder
 from berth.settings import Settings
-from berth.workers.lookups import Lookups
-from berth.workers.podgc import OrphanTracker
-from berth.workers.reports import StatusReports, delete_now, finishing
+from berth.workers.control.lookups import Lookups
+from berth.workers.control.podgc import OrphanTracker
+from berth.workers.control.reports import StatusReports, delete_now, finishing
 
 log = logging.getLogger(__name__)
 

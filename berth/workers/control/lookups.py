@@ -12,7 +12,7 @@ with a message that says so, naming the server.
 
 from __future__ import annotations
 
-from berth.platform.controllers.informers import Informer, InformerHub
+from berth.platform.cache.informers import Informer, InformerHub
 from berth.platform.resources import registry
 from berth.platform.resources.meta import dig
 from berth.workers.bundle import Missing, build_bundle

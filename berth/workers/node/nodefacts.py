@@ -2,7 +2,7 @@
 
 Read by the node agent on its own Ray node (like a kubelet reading its host), reported to the
 control plane with the agent's sandbox check, and written into that node's ``Node`` by
-``berth.workers.pool``: the control plane's host may be another machine entirely.
+``berth.workers.control.pool``: the control plane's host may be another machine entirely.
 """
 
 from __future__ import annotations

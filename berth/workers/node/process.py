@@ -22,8 +22,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from berth.workers.cgroups import ContainerGroup
-from berth.workers.logs import LogWriter
+from berth.workers.node.cgroups import ContainerGroup
+from berth.workers.node.logs import LogWriter
 
 _PR_SET_PDEATHSIG = 1
 _LIBC = ctypes.CDLL(None, use_errno=True)

@@ -16,10 +16,10 @@ from berth.platform.resources.gpus import DEVICE_MILLI, GPU_MILLI
 from berth.platform.resources.taints import NO_SCHEDULE, UNREACHABLE
 from berth.platform.version import KUBERNETES_VERSION
 from berth.settings import Settings
-from berth.workers.agent import NodeAgentActor
-from berth.workers.local_ray import start_local_ray, stop_local_ray  # noqa: F401  (re-export)
-from berth.workers.restarts import RESTART_BACKOFF_BASE_S, RESTART_BACKOFF_CAP_S
-from berth.workers.sandboxcheck import UNKNOWN_RUNTIME
+from berth.workers.control.local_ray import start_local_ray, stop_local_ray  # noqa: F401  (re-export)
+from berth.workers.node.agent import NodeAgentActor
+from berth.workers.node.restarts import RESTART_BACKOFF_BASE_S, RESTART_BACKOFF_CAP_S
+from berth.workers.node.sandboxcheck import UNKNOWN_RUNTIME
 
 AGENT_NAMESPACE = "berth"
 AGENT_MAX_CONCURRENCY = 64

@@ -24,7 +24,7 @@ import logging
 from collections.abc import Callable, Hashable, Iterable
 from typing import NamedTuple
 
-from berth.platform.controllers.informers import Informer, InformerHub
+from berth.platform.cache.informers import Informer, InformerHub
 from berth.platform.errors import Conflict, NotFound
 from berth.platform.resources import registry
 from berth.platform.resources.gpus import DEVICE_MILLI

@@ -33,8 +33,8 @@ from berth.platform.errors import Conflict, Invalid, NotFound
 from berth.platform.resources import registry
 from berth.platform.resources.pods import is_terminal
 from berth.platform.store.client import Client
-from berth.workers.podevents import events_for
-from berth.workers.podstatus import containers_lost, merge_status
+from berth.workers.control.podevents import events_for
+from berth.workers.control.podstatus import containers_lost, merge_status
 
 log = logging.getLogger(__name__)
 

@@ -23,17 +23,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from berth.platform.resources.meta import rfc3339, utcnow
-from berth.workers import cgroups, envs, logs, probes, process
-from berth.workers.filevolumes import FileVolumes, root_for
-from berth.workers.outcome import attempt_outcome
-from berth.workers.restarts import (
+from berth.workers.node import cgroups, envs, logs, probes, process
+from berth.workers.node.filevolumes import FileVolumes, root_for
+from berth.workers.node.outcome import attempt_outcome
+from berth.workers.node.restarts import (
     RESTART_BACKOFF_BASE_S,
     RESTART_BACKOFF_CAP_S,
     backoff_delay,
     format_delay,
 )
-from berth.workers.sandbox import Mount, SandboxSpec, build_bwrap_argv, find_executable, memfd_with
-from berth.workers.sandboxcheck import REFUSED_REASON, refusal_message, sandbox_needs
+from berth.workers.node.sandbox import (
+    Mount,
+    SandboxSpec,
+    build_bwrap_argv,
+    find_executable,
+    memfd_with,
+)
+from berth.workers.node.sandboxcheck import REFUSED_REASON, refusal_message, sandbox_needs
+from berth.workers.node.volumes import (
+    VolumeError,
+    file_volumes,
+    mounts_for,
+    over_limit,
+    size_limits,
+)
 from berth.workers.status import (
     UNKNOWN_MESSAGE,
     UNKNOWN_REASON,
@@ -42,7 +55,6 @@ from berth.workers.status import (
     pod_status,
     qos_class,
 )
-from berth.workers.volumes import VolumeError, file_volumes, mounts_for, over_limit, size_limits
 
 log = logging.getLogger(__name__)
 

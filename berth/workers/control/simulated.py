@@ -24,7 +24,7 @@ from collections.abc import Callable, Hashable
 from datetime import datetime
 from typing import TypeGuard
 
-from berth.platform.controllers.informers import Informer, InformerHub
+from berth.platform.cache.informers import Informer, InformerHub
 from berth.platform.errors import Conflict, NotFound
 from berth.platform.resources import registry
 from berth.platform.resources.meta import dig, rfc3339, utcnow

@@ -23,7 +23,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from berth.workers.sandbox import FileData
+from berth.workers.node.sandbox import FileData
 
 SHM = Path("/dev/shm")
 DATA = "..data"

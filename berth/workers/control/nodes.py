@@ -35,8 +35,8 @@ from berth.platform.resources.taints import NO_EXECUTE, NO_SCHEDULE, NOT_READY, 
 from berth.platform.store.client import Client
 from berth.platform.store.events import EventRecorder
 from berth.settings import Settings
-from berth.workers import pool
-from berth.workers.eviction import (
+from berth.workers.control import pool
+from berth.workers.control.eviction import (
     TAINT_MANAGER_MESSAGE,
     TAINT_MANAGER_REASON,
     disruption_condition,
@@ -44,7 +44,7 @@ from berth.workers.eviction import (
     failed_disrupted,
     with_condition,
 )
-from berth.workers.simulated import SIMULATED_LABEL
+from berth.workers.control.simulated import SIMULATED_LABEL
 
 log = logging.getLogger(__name__)
 

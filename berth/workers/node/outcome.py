@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from berth.workers import logs
+from berth.workers.node import logs
 
 
 def attempt_outcome(

@@ -10,7 +10,7 @@ pages, pods) are left to the scheduler.
 from __future__ import annotations
 
 from berth.platform.resources.gpus import GPU_MILLI
-from berth.workers.envs import pod_requests
+from berth.workers.node.envs import pod_requests
 
 _IGNORED_PREFIXES = ("ephemeral-storage", "hugepages-", "pods", "storage")
 

@@ -33,16 +33,16 @@ import pydantic.v1  # noqa: F401
 import ray
 import ray.exceptions
 
-from berth.platform.controllers.informers import InformerHub
+from berth.platform.cache.informers import InformerHub
 from berth.platform.logs import NoLogs
 from berth.platform.runtime import Platform
 from berth.settings import Settings
-from berth.workers import local_ray, pool
-from berth.workers.kubelet import AgentRef, KubeletSync
-from berth.workers.logsource import RayLogSource
-from berth.workers.lookups import Lookups
-from berth.workers.nodes import NodeSync
-from berth.workers.simulated import SIMULATED_LABEL
+from berth.workers.control import local_ray, pool
+from berth.workers.control.kubelet import AgentRef, KubeletSync
+from berth.workers.control.logsource import RayLogSource
+from berth.workers.control.lookups import Lookups
+from berth.workers.control.nodes import NodeSync
+from berth.workers.control.simulated import SIMULATED_LABEL
 
 log = logging.getLogger(__name__)
 

@@ -34,15 +34,15 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from berth.platform.resources.meta import rfc3339, utcnow
 from berth.platform.resources.pods import status_is_terminal
-from berth.workers import logs, nodefacts, sandboxcheck
-from berth.workers.admission import admit, ray_options, ray_resources
-from berth.workers.filevolumes import FileVolumes, VolumeError, root_for
-from berth.workers.pod_task import run_here, run_pod, write_stop
-from berth.workers.records import PodRecord, UnknownPod, log_container
-from berth.workers.restarts import RESTART_BACKOFF_BASE_S, RESTART_BACKOFF_CAP_S
-from berth.workers.runner import StopRequest
+from berth.workers.node import logs, nodefacts, sandboxcheck
+from berth.workers.node.admission import admit, ray_options, ray_resources
+from berth.workers.node.filevolumes import FileVolumes, VolumeError, root_for
+from berth.workers.node.pod_task import run_here, run_pod, write_stop
+from berth.workers.node.records import PodRecord, UnknownPod, log_container
+from berth.workers.node.restarts import RESTART_BACKOFF_BASE_S, RESTART_BACKOFF_CAP_S
+from berth.workers.node.runner import StopRequest
+from berth.workers.node.volumes import file_volumes
 from berth.workers.status import lost_status, rejected_status, waiting_status
-from berth.workers.volumes import file_volumes
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ LOST_MESSAGE = "The node agent restarted; the pod's containers were lost with it
 
 
 class NodeAgent:
-    """Use through ``berth.workers.pool.ensure_agents``; every method is safe to repeat."""
+    """Use through ``berth.workers.control.pool.ensure_agents``; every method is safe to repeat."""
 
     def __init__(
         self,

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import ray
 
-from berth.workers import cgroups
-from berth.workers.envs import scheduled_gpus
-from berth.workers.runner import NodeContext, PodRunner, StopRequest
+from berth.workers.node import cgroups
+from berth.workers.node.envs import scheduled_gpus
+from berth.workers.node.runner import NodeContext, PodRunner, StopRequest
 
 STOP_FILE = "stop"
 NODE_ID_ENV = "BERTH_RAY_NODE_ID"  # the Ray node a container runs on, as Ray itself says

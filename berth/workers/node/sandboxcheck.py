@@ -16,7 +16,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
-from berth.workers.sandbox import SandboxSpec, build_bwrap_argv, memfd_with
+from berth.workers.node.sandbox import SandboxSpec, build_bwrap_argv, memfd_with
 
 INSTALL_HINT = (
     "install it on the node: `apt-get install -y bubblewrap` (Debian/Ubuntu, as "

@@ -18,7 +18,7 @@ from berth.platform.resources import registry
 from berth.platform.resources.meta import dig, rfc3339, utcnow
 from berth.platform.resources.pods import is_terminal
 from berth.platform.store.client import Client
-from berth.workers.eviction import POD_GC_MESSAGE, POD_GC_REASON, failed_disrupted
+from berth.workers.control.eviction import POD_GC_MESSAGE, POD_GC_REASON, failed_disrupted
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from berth.platform.resources.meta import dig
 from berth.platform.runtime import Platform
 from berth.platform.store.client import Client
 from berth.settings import Settings
-from berth.workers import pool
-from berth.workers.kubelet import AgentRef
-from berth.workers.logsource import RayLogSource
+from berth.workers.control import pool
+from berth.workers.control.kubelet import AgentRef
+from berth.workers.control.logsource import RayLogSource
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ import posixpath
 from pathlib import Path
 
 from berth.platform.resources import quantity
-from berth.workers.filevolumes import FileVolumes, VolumeError
-from berth.workers.sandbox import FileData, Mount
+from berth.workers.node.filevolumes import FileVolumes, VolumeError
+from berth.workers.node.sandbox import FileData, Mount
 
 
 def _file_data(item: dict | str | bytes) -> FileData:
