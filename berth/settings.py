@@ -66,7 +66,7 @@ class Settings(BaseSettings):
         "made every pod past the second start a fresh ~0.5 s worker). Each costs ~60 MiB.",
     )
     agent_launches_pods: bool = Field(
-        False,
+        default=False,
         description="Node agents start pods that ask for nothing but CPU and memory "
         "themselves, as sandboxed processes of the agent, instead of as one Ray task each "
         "(no Ray task dispatch, worker process or per-status actor call per pod). Ray then "
@@ -126,13 +126,13 @@ class Settings(BaseSettings):
         "quarantine).",
     )
     restart_backoff_base_s: float = Field(
-        RESTART_BACKOFF_BASE_S,
+        default=RESTART_BACKOFF_BASE_S,
         gt=0,
         description="First delay before a failed container is restarted "
         "(CrashLoopBackOff; doubles each time).",
     )
     restart_backoff_cap_s: float = Field(
-        RESTART_BACKOFF_CAP_S,
+        default=RESTART_BACKOFF_CAP_S,
         gt=0,
         description="Longest delay before a failed container is restarted.",
     )

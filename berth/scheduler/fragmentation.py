@@ -38,7 +38,7 @@ def admits(kind: Kind, node: NodeView) -> bool:
     )
 
 
-def model_pressure(kinds: Sequence[Kind], supply: Sequence[tuple[NodeView, int]]) -> list[float]:
+def model_pressure(kinds: Sequence[Kind], supply: Sequence[tuple[NodeView, float]]) -> list[float]:
     """How much the constrained part of the mix leans on each node shape: for every kind
     that may only use some nodes (a GPU model), its share times how scarce those nodes' GPUs
     are (all free GPUs / the free GPUs it may use), summed over the kinds that may use the

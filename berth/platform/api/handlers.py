@@ -359,7 +359,7 @@ async def _patch(
         content_type,
         body,
         subresource=info.subresource,
-        field_manager=q.get("fieldManager")
+        field_manager=q.get("fieldManager", "")
         if patch.is_apply(content_type)
         else field_manager(request),
         force=force,
@@ -369,8 +369,10 @@ async def _patch(
     return _object_response(request, rt, obj, 201 if created else 200, warnings + found)
 
 
-async def _delete(platform: Platform, request: Request, info: RequestInfo) -> Response:
-    rt, q = info.resource, request.query_params
+async def _delete(
+    platform: Platform, request: Request, info: RequestInfo, rt: ResourceType
+) -> Response:
+    q = request.query_params
     body = await read_body(request)
     options = decoding.parse_document(body, "application/json") if body.strip() else {}
     if not isinstance(options, dict):

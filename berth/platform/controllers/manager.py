@@ -21,8 +21,8 @@ log = logging.getLogger(__name__)
 
 
 class Enqueue(Protocol):
-    def __call__(self, key: Hashable, after: float = 0.0) -> None:
-        """Queue ``key`` now, or ``after`` seconds from now (a key already queued or due
+    def __call__(self, key: Hashable, delay: float = 0.0) -> None:
+        """Queue ``key`` now, or ``delay`` seconds from now (a key already queued or due
         sooner is processed once)."""
 
 

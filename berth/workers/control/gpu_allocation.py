@@ -22,21 +22,24 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Hashable, Iterable
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from berth.platform.cache.informers import Informer, InformerHub
 from berth.platform.errors import Conflict, NotFound
 from berth.platform.resources import registry
 from berth.platform.resources.gpus import DEVICE_MILLI
 from berth.platform.resources.meta import dig
+from berth.platform.resources.pods import is_terminal
 from berth.scheduler.types import node_view, pod_request
+
+if TYPE_CHECKING:
+    from berth.platform.resources.types import Node, Pod
 
 log = logging.getLogger(__name__)
 
 ALLOCATION_ANNOTATION = "berth.dev/gpu-allocation"
 PRODUCT_LABEL = "nvidia.com/gpu.product"
 _BY_NODE = "berth.dev/gpu-allocation:nodeName"
-_TERMINAL = ("Succeeded", "Failed")
 
 
 class DeviceUse(NamedTuple):
@@ -46,9 +49,9 @@ class DeviceUse(NamedTuple):
     pods: tuple[str, ...]  # namespace/name of the pods on it
 
 
-def device_allocation(node: dict, pods: Iterable[dict]) -> list[DeviceUse]:
+def device_allocation(node: Node, pods: Iterable[Pod]) -> list[DeviceUse]:
     """Every GPU device of ``node`` with what the live pods bound to it hold there."""
-    live = [p for p in pods if dig(p, "status", "phase") not in _TERMINAL]
+    live = [p for p in pods if not is_terminal(p)]
     requests = [pod_request(p, order=0.0) for p in live]
     view = node_view(node, requests)
     holders: dict[int, list[str]] = {i: [] for i in range(len(view.dev_free))}
@@ -85,7 +88,7 @@ def parse_allocation(value: str) -> list[DeviceUse]:
     return out
 
 
-def annotation_for(node: dict, pods: Iterable[dict]) -> str | None:
+def annotation_for(node: Node, pods: Iterable[Pod]) -> str | None:
     """The annotation's value for ``node``; None for a node without GPUs."""
     devices = device_allocation(node, pods)
     return format_allocation(devices) if devices else None
@@ -96,8 +99,8 @@ class GpuAllocationReporter:
 
     def __init__(self, client) -> None:
         self.client = client
-        self._nodes: Informer | None = None
-        self._pods: Informer | None = None
+        self._nodes: Informer  # these are set by setup()
+        self._pods: Informer
 
     def setup(self, hub: InformerHub, enqueue: Callable[[Hashable], None]) -> None:
         nodes = self._nodes = hub.informer(registry.NODE)
@@ -117,7 +120,7 @@ class GpuAllocationReporter:
         nodes.add_handler(on_node)
         pods.add_handler(on_pod)
 
-    def reconcile(self, key: Hashable) -> float | None:
+    def reconcile(self, key: str) -> float | None:
         node = self._nodes.get("", key)
         if node is None:
             return None

@@ -63,7 +63,7 @@ def is_ours(node: dict | None) -> bool:
 def is_ready(node: dict | None) -> bool:
     return any(
         c.get("type") == "Ready" and c.get("status") == "True"
-        for c in dig(node, "status", "conditions") or []
+        for c in dig(node or {}, "status", "conditions") or []
     )
 
 

@@ -7,6 +7,7 @@ pure, for tests); ``ensure_agents`` needs a connected Ray driver. Neither needs 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
@@ -47,7 +48,7 @@ def ensure_agents(
     bwrap: str | None = "auto",
     nodes: list[dict] | None = None,
     launch_here: bool = False,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """One agent per live node (created if missing, found if running); by node id.
 
     ``root``: directory on each node for logs and pod state (a per-node folder is made under

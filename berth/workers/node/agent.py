@@ -205,7 +205,11 @@ class NodeAgent:
             rec = self.pods.get(uid)
             if rec is None or seq <= rec.seq:
                 return
-            if status_is_terminal(rec.status) and status.get("phase") != rec.status.get("phase"):
+            if (
+                rec.status is not None
+                and status_is_terminal(rec.status)
+                and status.get("phase") != rec.status.get("phase")
+            ):
                 return
             rec.seq = seq
             if status != rec.status:  # an unchanged status is no change to report
@@ -454,11 +458,12 @@ class NodeAgent:
                 continue
             pod = saved.get("pod") or {}
             uid = (pod.get("metadata") or {}).get("uid") or path.parent.name
-            rec = PodRecord(uid, pod, status=saved.get("status"))
-            if not status_is_terminal(rec.status):
-                rec.status = lost_status(pod, rec.status, self.host_ip, self._now(), LOST_MESSAGE)
+            status = saved.get("status")
+            if status is None or not status_is_terminal(status):
+                status = lost_status(pod, status, self.host_ip, self._now(), LOST_MESSAGE)
+            rec = PodRecord(uid, pod, status=status)
             self.pods[uid] = rec
-            self._set_status(rec, rec.status)
+            self._set_status(rec, status)
 
 
 class LocalPod:

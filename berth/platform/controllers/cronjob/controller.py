@@ -41,7 +41,7 @@ from berth.platform.cache.informers import Informer, InformerHub
 from berth.platform.controllers.cronjob import firing
 from berth.platform.controllers.cronjob import jobs as cjobs
 from berth.platform.controllers.cronjob.decide import Decision, Event, decide
-from berth.platform.controllers.cronjob.wakeups import Wakeups
+from berth.platform.controllers.cronjob.wakeups import Key, Wakeups
 from berth.platform.errors import AlreadyExists, BerthError, NotFound
 from berth.platform.resources import registry
 from berth.platform.resources.meta import changed, controller_of, utcnow
@@ -79,14 +79,14 @@ class CronJobController:
         self.jobs: Informer  # set by setup()
         self.cronjobs: Informer  # set by setup()
         self.wakeups: Wakeups | None = None
-        self._enqueue: Callable[[Hashable], None] | None = None
+        self._enqueue: Callable[[Hashable], None] = lambda key: None  # set by setup()
         # Between the two passes of a run (a cache; the store stays the truth): the Job just
         # made, the Jobs just deleted, and the Events to record with the status.
-        self._made: dict[Hashable, dict] = {}
-        self._pending: dict[Hashable, list[Event]] = {}
-        self._gone: dict[Hashable, set[str]] = {}
+        self._made: dict[Key, dict] = {}
+        self._pending: dict[Key, list[Event]] = {}
+        self._gone: dict[Key, set[str]] = {}
         self._lock = threading.Lock()  # _made and _pending: fire_due runs beside the workers
-        self._firing: set[Hashable] = set()  # keys whose Jobs fire_due is making now
+        self._firing: set[Key] = set()  # keys whose Jobs fire_due is making now
 
     # -- wiring -----------------------------------------------------------------------------
     def setup(self, hub: InformerHub, enqueue: Callable[[Hashable], None]) -> None:
@@ -129,7 +129,7 @@ class CronJobController:
         return self.wakeups
 
     # -- reconcile --------------------------------------------------------------------------
-    def reconcile(self, key: Hashable) -> float | None:
+    def reconcile(self, key: Key) -> float | None:
         if key in self._firing:
             return None  # fire_due is making its Job and queues the key when done
         namespace, name = key
@@ -159,7 +159,7 @@ class CronJobController:
             self.client.update_status(registry.CRON_JOB, dict(cj, status=decision.status))
         if decision.events:
             self._observe(cj, decision, None)
-        if decision.requeue_after is not None and self.wakeups.scheduled(key):
+        if decision.requeue_after is not None and self._wakeups().scheduled(key):
             # The trigger wakes the key at the due instant (fire_due); this later look is
             # only the safety net for a wake-up that never came, and at the instant itself
             # would compete with the creates.
@@ -183,14 +183,14 @@ class CronJobController:
             self._observe(cj, decision, created)
         return 0.0
 
-    def _remember(self, key: Hashable, made: dict | None, events: list[Event]) -> None:
+    def _remember(self, key: Key, made: dict | None, events: list[Event]) -> None:
         """Keep for the second pass: the Job just made, the Events to record."""
         with self._lock:
             if made is not None:
                 self._made[key] = made
             self._pending[key] = self._pending.get(key, []) + events
 
-    def fire_due(self, keys: list[Hashable]) -> None:
+    def fire_due(self, keys: list[Key]) -> None:
         """The first pass of the runs due now of ``keys`` (woken together by their schedule's
         trigger), with the Jobs created in group commits; then each key is queued for its
         second pass. Until then the Jobs just made queue nothing, so no status or Event write
@@ -226,7 +226,7 @@ class CronJobController:
             for key in keys:
                 self._enqueue(key)
 
-    def _fire_chunk(self, keys: list[Hashable], now: datetime) -> int:
+    def _fire_chunk(self, keys: list[Key], now: datetime) -> int:
         """The first pass of ``keys`` with their Jobs in group commits; how many were made."""
         made = 0
         plans = []
@@ -253,7 +253,7 @@ class CronJobController:
             made += 1
         return made
 
-    def _view(self, key: Hashable, cj: dict) -> tuple[dict, list[dict]]:
+    def _view(self, key: Key, cj: dict) -> tuple[dict, list[dict]]:
         """The CronJob and its Jobs as this controller knows them: the informer's Jobs, plus
         the Job it just made and less the ones it just deleted (Replace) while the informer
         has not caught up, so the second pass neither makes a Job again nor sees a deleted

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.combining import OrTrigger
@@ -31,6 +31,8 @@ from berth.platform.resources.validation import cron
 log = logging.getLogger(__name__)
 
 _DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+Key = tuple[str, str]  # a CronJob's (namespace, name)
 
 
 def trigger_for(schedule: str, zone_name: str | None):
@@ -60,10 +62,10 @@ class Wakeups:
     due at the same instant are one wake-up (and their Jobs can be made together), and the
     scheduler computes one next fire time per schedule instead of one per CronJob."""
 
-    def __init__(self, wake: Callable[[list[Hashable]], None]):
+    def __init__(self, wake: Callable[[list[Key]], None]):
         self._wake = wake
-        self._seen: dict[Hashable, tuple] = {}  # key -> (schedule, zone)
-        self._groups: dict[tuple, dict[Hashable, None]] = {}  # (schedule, zone) -> keys
+        self._seen: dict[Key, tuple] = {}  # key -> (schedule, zone)
+        self._groups: dict[tuple, dict[Key, None]] = {}  # (schedule, zone) -> keys
         self._lock = threading.Lock()
         self._scheduler = BackgroundScheduler(
             timezone="UTC",
@@ -120,7 +122,7 @@ class Wakeups:
             self._fire, trigger, args=[wanted], id=_group_id(wanted), replace_existing=True
         )
 
-    def _leave(self, key: Hashable, wanted: tuple) -> None:
+    def _leave(self, key: Key, wanted: tuple) -> None:
         del self._seen[key]
         group = self._groups[wanted]
         group.pop(key, None)

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from berth.platform.cache.informers import Informer, InformerHub
 from berth.platform.controllers.manager import Enqueue
 from berth.platform.resources import registry, selectors
-from berth.platform.resources.meta import controller_of, dig, utcnow
+from berth.platform.resources.meta import changed, controller_of, dig, utcnow
 from berth.platform.store.client import Client
 from berth.platform.store.events import EventRecorder
 
@@ -107,10 +107,10 @@ class JobController:
         self._tracking: dict[JobKey, tuple[str, JobTracking]] = {}
         self._lock = threading.Lock()
         self._expected: dict[JobKey, int] = {}  # the hub cursor a Job's next sync waits for
-        self._hub: InformerHub | None = None
-        self._jobs: Informer | None = None
-        self._pods: Informer | None = None
-        self._enqueue: Enqueue = lambda key, after=0.0: None
+        self._hub: InformerHub  # these are set by setup()
+        self._jobs: Informer
+        self._pods: Informer
+        self._enqueue: Enqueue = lambda key, delay=0.0: None
 
     # -- wiring ---------------------------------------------------------------------------
     def setup(self, hub: InformerHub, enqueue: Enqueue) -> None:
@@ -123,7 +123,7 @@ class JobController:
         self._pods.add_handler(self._on_pod)
 
     def _on_job(self, old: Job | None, new: Job | None) -> None:
-        md = (new or old)["metadata"]
+        md = changed(old, new)["metadata"]
         self._enqueue((md.get("namespace", ""), md["name"]))
         if new is None:
             # Kubernetes ``deleteJob``: its pods that still hold the finalizer are orphans now.
@@ -132,7 +132,7 @@ class JobController:
                     self._enqueue(_orphan_key(pod))
 
     def _on_pod(self, old: Pod | None, new: Pod | None) -> None:
-        pod = new or old
+        pod = changed(old, new)
         namespace = pod["metadata"].get("namespace", "")
         ref = _job_ref(pod)
         if old is not None and new is not None:
