@@ -28,6 +28,17 @@ Handler = Callable[[Obj | None, Obj | None], None]  # (old, new); new None on de
 Key = tuple[str, str]  # (namespace, name)
 
 
+# Pods by ``spec.nodeName``: the index the kubelet's lookups, the simulated kubelet and the GPU
+# allocation reporter all read. ``add_index`` keeps the first registration of a name, so they
+# share one table instead of each keeping its own copy on every pod event.
+PODS_BY_NODE = "spec.nodeName"
+
+
+def node_name_of(pod: dict) -> list[str]:
+    name = (pod.get("spec") or {}).get("nodeName")
+    return [name] if name else []
+
+
 class Informer:
     def __init__(self, rt: ResourceType):
         self.rt = rt
@@ -61,7 +72,11 @@ class Informer:
         self._handlers.append(handler)
 
     def add_index(self, name: str, fn: Callable[[Obj], Iterable[str]]) -> None:
+        """Index the objects by ``fn``; a name registered before keeps its first function
+        (one name, one index: see ``PODS_BY_NODE``)."""
         with self._lock:
+            if name in self._indexes:
+                return
             table: dict[str, set[Key]] = {}
             for key, obj in self._items.items():
                 for value in fn(obj):

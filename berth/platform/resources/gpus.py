@@ -10,3 +10,14 @@ GPU = "nvidia.com/gpu"
 GPU_MILLI = "berth.dev/gpu-milli"
 DEVICES_ANNOTATION = "berth.dev/gpu-devices"
 DEVICE_MILLI = 1000
+
+
+def asks_for_gpus(pod: dict) -> bool:
+    """Whether any container of ``pod`` requests or limits whole GPUs or shares of one."""
+    spec = pod.get("spec") or {}
+    for container in (spec.get("initContainers") or []) + (spec.get("containers") or []):
+        resources = container.get("resources") or {}
+        for amounts in (resources.get("requests") or {}, resources.get("limits") or {}):
+            if GPU in amounts or GPU_MILLI in amounts:
+                return True
+    return False

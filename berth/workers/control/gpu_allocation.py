@@ -21,13 +21,13 @@ Run it with ``ControllerManager.add(GpuAllocationReporter(client))``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Hashable, Iterable
-from typing import TYPE_CHECKING, NamedTuple
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from berth.platform.cache.informers import Informer, InformerHub
+from berth.platform.cache.informers import PODS_BY_NODE, Informer, InformerHub, node_name_of
 from berth.platform.errors import Conflict, NotFound
 from berth.platform.resources import registry
-from berth.platform.resources.gpus import DEVICE_MILLI
+from berth.platform.resources.gpus import DEVICE_MILLI, GPU, asks_for_gpus
 from berth.platform.resources.meta import dig
 from berth.platform.resources.pods import is_terminal
 from berth.scheduler.types import node_view, pod_request
@@ -39,7 +39,6 @@ log = logging.getLogger(__name__)
 
 ALLOCATION_ANNOTATION = "berth.dev/gpu-allocation"
 PRODUCT_LABEL = "nvidia.com/gpu.product"
-_BY_NODE = "berth.dev/gpu-allocation:nodeName"
 
 
 class DeviceUse(NamedTuple):
@@ -88,6 +87,13 @@ def parse_allocation(value: str) -> list[DeviceUse]:
     return out
 
 
+def reports_on(node: Mapping[str, Any]) -> bool:
+    """A node with GPUs, or one still carrying the annotation (its GPUs went away)."""
+    return GPU in (dig(node, "status", "capacity") or {}) or ALLOCATION_ANNOTATION in (
+        dig(node, "metadata", "annotations") or {}
+    )
+
+
 def annotation_for(node: Node, pods: Iterable[Pod]) -> str | None:
     """The annotation's value for ``node``; None for a node without GPUs."""
     devices = device_allocation(node, pods)
@@ -105,16 +111,21 @@ class GpuAllocationReporter:
     def setup(self, hub: InformerHub, enqueue: Callable[[Hashable], None]) -> None:
         nodes = self._nodes = hub.informer(registry.NODE)
         pods = self._pods = hub.informer(registry.POD)
-        pods.add_index(_BY_NODE, lambda pod: [n] if (n := dig(pod, "spec", "nodeName")) else [])
+        pods.add_index(PODS_BY_NODE, node_name_of)
 
+        # Only GPU nodes and GPU pods wake it: a CPU-only node's pods (the bulk of the pod
+        # events in a busy cluster) never change a device's allocation.
         def on_node(_old: dict | None, new: dict | None) -> None:
-            if new is not None:
+            if new is not None and reports_on(new):
                 enqueue(new["metadata"]["name"])
 
         def on_pod(old: dict | None, new: dict | None) -> None:
             for pod in (old, new):
-                node = dig(pod, "spec", "nodeName") if pod is not None else None
-                if node:
+                if (
+                    pod is not None
+                    and asks_for_gpus(pod)
+                    and (node := dig(pod, "spec", "nodeName"))
+                ):
                     enqueue(node)
 
         nodes.add_handler(on_node)
@@ -124,7 +135,7 @@ class GpuAllocationReporter:
         node = self._nodes.get("", key)
         if node is None:
             return None
-        value = annotation_for(node, self._pods.by_index(_BY_NODE, key))
+        value = annotation_for(node, self._pods.by_index(PODS_BY_NODE, key))
         annotations = dig(node, "metadata", "annotations") or {}
         if annotations.get(ALLOCATION_ANNOTATION) == value:
             return None

@@ -12,17 +12,10 @@ with a message that says so, naming the server.
 
 from __future__ import annotations
 
-from berth.platform.cache.informers import Informer, InformerHub
+from berth.platform.cache.informers import PODS_BY_NODE, Informer, InformerHub, node_name_of
 from berth.platform.resources import registry
 from berth.platform.resources.meta import dig
 from berth.workers.bundle import Missing, build_bundle
-
-BY_NODE = "berth.dev/workers:nodeName"
-
-
-def _node_of(pod: dict) -> list[str]:
-    name = dig(pod, "spec", "nodeName")
-    return [name] if name else []
 
 
 class Lookups:
@@ -38,7 +31,7 @@ class Lookups:
 
     def register(self, hub: InformerHub) -> None:
         self.pods = hub.informer(registry.POD)
-        self.pods.add_index(BY_NODE, _node_of)
+        self.pods.add_index(PODS_BY_NODE, node_name_of)
         self.nodes = hub.informer(registry.NODE)
         self.configmaps = hub.informer(registry.CONFIG_MAP)
         self.secrets = hub.informer(registry.SECRET)
@@ -46,7 +39,7 @@ class Lookups:
         self.volumes = hub.informer(registry.PERSISTENT_VOLUME)
 
     def pods_on(self, node_name: str) -> list[dict]:
-        return self.pods.by_index(BY_NODE, node_name)
+        return self.pods.by_index(PODS_BY_NODE, node_name)
 
     def pod(self, namespace: str, name: str, uid: str | None = None) -> dict | None:
         pod = self.pods.get(namespace, name)

@@ -24,7 +24,7 @@ from collections.abc import Callable, Hashable
 from datetime import datetime
 from typing import TypeGuard
 
-from berth.platform.cache.informers import Informer, InformerHub
+from berth.platform.cache.informers import PODS_BY_NODE, Informer, InformerHub, node_name_of
 from berth.platform.errors import Conflict, NotFound
 from berth.platform.resources import registry
 from berth.platform.resources.meta import dig, rfc3339, utcnow
@@ -35,7 +35,6 @@ from berth.workers.status import ContainerState, PodView, pod_status, qos_class
 log = logging.getLogger(__name__)
 
 SIMULATED_LABEL = "berth.dev/simulated"
-_BY_NODE = "berth.dev/simulated-kubelet:nodeName"
 _POD, _NODE = "pod", "node"
 NODE_INFO = {
     "kubeletVersion": KUBERNETES_VERSION,
@@ -128,7 +127,7 @@ class SimulatedKubelet:
     def setup(self, hub: InformerHub, enqueue: Callable[[Hashable], None]) -> None:
         nodes = self._nodes = hub.informer(registry.NODE)
         pods = self._pods = hub.informer(registry.POD)
-        pods.add_index(_BY_NODE, lambda pod: [n] if (n := dig(pod, "spec", "nodeName")) else [])
+        pods.add_index(PODS_BY_NODE, node_name_of)
 
         def on_node(old: dict | None, new: dict | None) -> None:
             if not is_simulated(new):
@@ -137,7 +136,7 @@ class SimulatedKubelet:
             enqueue((_NODE, name))
             if not is_simulated(old):
                 # Pods listed before their node (a restart) are looked at now.
-                for pod in pods.by_index(_BY_NODE, name):
+                for pod in pods.by_index(PODS_BY_NODE, name):
                     enqueue((_POD, pod["metadata"]["namespace"], pod["metadata"]["name"]))
 
         def on_pod(_old: dict | None, new: dict | None) -> None:

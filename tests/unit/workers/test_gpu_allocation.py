@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from berth.platform.resources.gpus import asks_for_gpus
 from berth.workers.control.gpu_allocation import (
     DeviceUse,
     annotation_for,
     device_allocation,
     format_allocation,
     parse_allocation,
+    reports_on,
 )
 
 
@@ -68,3 +70,19 @@ def test_the_annotation_is_one_line_per_device_and_reads_back():
 
 def test_a_node_without_gpus_gets_no_annotation():
     assert annotation_for(a_node(0), [a_pod("cpu")]) is None
+
+
+def test_only_gpu_pods_and_gpu_nodes_wake_the_reporter():
+    assert asks_for_gpus(a_pod("whole", gpu=1))
+    assert asks_for_gpus(a_pod("share", milli=250))
+    assert not asks_for_gpus(a_pod("cpu"))
+    init = a_pod("init")
+    init["spec"]["initContainers"] = [
+        {"name": "i", "resources": {"requests": {"berth.dev/gpu-milli": "100"}}}
+    ]
+    assert asks_for_gpus(init)
+    assert reports_on(a_node(2))
+    assert not reports_on(a_node(0))
+    gone = a_node(0)
+    gone["metadata"]["annotations"] = {"berth.dev/gpu-allocation": "0 A100 0/1000 -"}
+    assert reports_on(gone)  # so the stale annotation is removed
