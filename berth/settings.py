@@ -107,10 +107,11 @@ class Settings(BaseSettings):
         "when nothing changed (a safety net; changes are sent at once).",
     )
     kubelet_debounce_s: float = Field(
-        default=0.02,
+        default=0.0,
         ge=0,
         description="How long pod changes are gathered before they are sent to "
-        "the node agents (one send for a burst of changes).",
+        "the node agents. 0 (default): at once; changes that come while a node's last "
+        "send is unanswered go together in its next.",
     )
     kubelet_status_poll_s: float = Field(
         default=1.0,

@@ -5,10 +5,14 @@ Two threads, both idle until the informers have listed the store (an agent told 
 before the list would stop every pod it runs):
 
 - **sync**: an informer event that matters to a node (a pod bound to it appears, goes, or
-  changes anything but its status; a ConfigMap, Secret or claim its waiting pods may need)
-  marks the node dirty and wakes the thread at once; after ``kubelet_debounce_s`` it sends
-  each dirty node's agent the complete set of pods bound to it, each with its runtime bundle
-  (``agent.sync``). Every ``kubelet_resync_period_s`` every agent gets its set regardless.
+  changes anything but its status) marks that pod dirty and wakes the thread at once, which
+  (after ``kubelet_debounce_s``, none by default) sends each node's agent only its dirty
+  pods, each with its runtime bundle, and the uids of those gone (``agent.update``): the
+  cost of a change does not grow with the pods a node holds. A ConfigMap, Secret, claim or
+  volume change, a new agent, or a failed send marks the whole node instead, which gets the
+  complete set of pods bound to it (``agent.sync``); every ``kubelet_resync_period_s`` every
+  agent gets its complete set regardless. One send per node is in flight at a time; what
+  changes meanwhile goes in the next.
   The same pass deletes (grace 0) terminal pods that are being deleted, and fails pods bound
   to a node that has neither an agent nor a Node object (``podgc.py``).
 - **status**: asks each agent for status changes (a long poll: answered as they happen) and
@@ -90,7 +94,8 @@ class KubeletSync:
         self.clock = clock
         self._agents: dict[str, AgentRef] = {}
         self.reports = StatusReports(client, self, settings.kubelet_status_poll_s)
-        self._dirty: set[str] = set()
+        # Node name -> the pods to send it, as (namespace, name, uid); None: its whole set.
+        self._dirty: dict[str, set[tuple[str, str, str]] | None] = {}
         self._inflight: dict[str, tuple] = {}  # node name -> (sync call, AgentRef, sent at)
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -158,24 +163,34 @@ class KubeletSync:
 
     # -- events ---------------------------------------------------------------------------
     def _mark(self, names: set[str]) -> None:
+        """These nodes get their complete set of pods."""
         if not names:
             return
         with self._lock:
-            self._dirty |= names
+            for name in names:
+                self._dirty[name] = None
         self._wake.set()
 
+    def _mark_pods(
+        self, dirty: dict[str, set[tuple[str, str, str]] | None], *, wake: bool = True
+    ) -> None:
+        """Add to what each node is to be sent. ``wake=False``: for a node still waiting
+        for its last answer, which the loop checks on its own."""
+        if not dirty:
+            return
+        with self._lock:
+            for name, keys in dirty.items():
+                _merge(self._dirty, name, keys)
+        if wake:
+            self._wake.set()
+
     def _on_pod(self, old: dict | None, new: dict | None) -> None:
-        if matters_to_agent(old, new):
-            self._mark(
-                {
-                    n
-                    for n in (
-                        dig(old, "spec", "nodeName") if old else None,
-                        dig(new, "spec", "nodeName") if new else None,
-                    )
-                    if n
-                }
-            )
+        if not matters_to_agent(old, new):
+            return
+        md = changed(old, new)["metadata"]
+        key = (md.get("namespace", ""), md.get("name", ""), md.get("uid", ""))
+        nodes = {dig(p, "spec", "nodeName") for p in (old, new) if p is not None}
+        self._mark_pods({n: {key} for n in nodes if n})
 
     def _on_config(self, old: dict | None, new: dict | None) -> None:
         namespace = dig(changed(old, new), "metadata", "namespace")
@@ -205,46 +220,67 @@ class KubeletSync:
             full = time.monotonic() >= next_full
             self._wake.clear()
             with self._lock:
-                dirty, self._dirty = self._dirty, set()
+                dirty, self._dirty = self._dirty, {}
             if full:
                 next_full = time.monotonic() + self.settings.kubelet_resync_period_s
+                dirty = dict.fromkeys(self._agents)
             try:
                 self._reap()
-                self._push(set(self._agents) if full else dirty)
+                self._push(dirty)
                 if time.monotonic() >= next_housekeeping:
                     next_housekeeping = time.monotonic() + _HOUSEKEEPING_S
                     self._orphans.sweep(self.lookups, set(self._agents))
             except Exception:  # a failed pass is retried by the next one; never kill the loop
                 log.exception("kubelet sync pass failed")
-                self._mark(dirty)
+                self._mark(set(dirty))
                 self._stop.wait(1.0)
 
-    def _push(self, names: set[str]) -> None:
-        """Send each named node its pods. One sync per node is in flight at a time: the
-        agent runs calls concurrently, and an older set applied after a newer one would
-        undo it. A node still waiting stays dirty; a node that does not answer (dying, not
-        yet detected dead) holds up no other."""
+    def _push(self, dirty: dict[str, set[tuple[str, str, str]] | None]) -> None:
+        """Send each named node its dirty pods (or, for None, its complete set). One send
+        per node is in flight at a time: the agent runs calls concurrently, and an older set
+        applied after a newer one would undo it. A node still waiting stays dirty; a node
+        that does not answer (dying, not yet detected dead) holds up no other."""
         if not ray.is_initialized():
             return  # the driver is shutting down; calling now would start a new one
-        for name in names:
+        waiting: dict[str, set[tuple[str, str, str]] | None] = {}
+        for name, keys in dirty.items():
             ref = self._agents.get(name)
             if ref is None:
                 continue
             if name in self._inflight:
-                with self._lock:
-                    self._dirty.add(name)
+                waiting[name] = keys
                 continue
-            pods = self.lookups.pods_on(name)
-            desired = [
-                {"finished": pod["metadata"]["uid"]}
-                if is_terminal(pod)
-                else {"pod": pod, "bundle": self._bundle(pod, ref)}
-                for pod in pods
-            ]
-            self._inflight[name] = (ref.handle.sync.remote(desired), ref, time.monotonic())
+            if keys is None:
+                pods = self.lookups.pods_on(name)
+                call = ref.handle.sync.remote([self._item(pod, ref) for pod in pods])
+            else:
+                pods, gone = self._changed_pods(name, keys)
+                call = ref.handle.update.remote([self._item(pod, ref) for pod in pods], gone)
+            self._inflight[name] = (call, ref, time.monotonic())
             for pod in pods:
                 if finishing(pod):
                     delete_now(self.client, pod)
+        self._mark_pods(waiting, wake=False)
+
+    def _changed_pods(
+        self, node: str, keys: set[tuple[str, str, str]]
+    ) -> tuple[list[dict], list[str]]:
+        """The pods of ``keys`` still bound to ``node`` as the cache has them now, and the
+        uids of the others (deleted, or replaced by a new pod of the same name)."""
+        pods, gone = [], []
+        for namespace, name, uid in keys:
+            pod = self.lookups.pod(namespace, name, uid)
+            if pod is not None and dig(pod, "spec", "nodeName") == node:
+                pods.append(pod)
+            else:
+                gone.append(uid)
+        return pods, gone
+
+    def _item(self, pod: dict, ref: AgentRef) -> dict:
+        """One pod as the agent is sent it: slim once the store shows it finished."""
+        if is_terminal(pod):
+            return {"finished": pod["metadata"]["uid"]}
+        return {"pod": pod, "bundle": self._bundle(pod, ref)}
 
     def _reap(self) -> None:
         """Collect the answers of the syncs in flight."""
@@ -288,3 +324,15 @@ class KubeletSync:
                 log.exception("pod status poll failed")
                 self.reports.clear()
                 self._stop.wait(1.0)
+
+
+def _merge(
+    dirty: dict[str, set[tuple[str, str, str]] | None],
+    node: str,
+    keys: set[tuple[str, str, str]] | None,
+) -> None:
+    """Add ``keys`` to what ``node`` is to be sent; None (its whole set) absorbs any keys."""
+    if keys is None or (node in dirty and dirty[node] is None):
+        dirty[node] = None
+    else:
+        dirty[node] = (dirty.get(node) or set()) | keys

@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 
 _ATTEMPT_SHIFT = 40  # read_log_from offsets carry the attempt above this many bits
 _WAIT_S = 0.2
-_GATHER_S = 0.01
+_GATHER_S = 0.002
 DELETED_MESSAGE = "The pod was deleted before it started"
 LOST_MESSAGE = "The node agent restarted; the pod's containers were lost with it"
 
@@ -95,6 +95,9 @@ class NodeAgent:
         }
         self.launch_here = launch_here
         self.pods: dict[str, PodRecord] = {}
+        # The pods with a status, in the order of their last change (so ``statuses`` reads
+        # only what changed since a cursor, from the end, not every pod the node holds).
+        self._by_change: dict[str, PodRecord] = {}
         self._cursor = time.time_ns() // 1000
         self._woken = self._cursor  # the cursor of the last change that ends a long poll
         self._lock = threading.RLock()
@@ -121,52 +124,64 @@ class NodeAgent:
     def sync(self, desired: list[dict]) -> None:
         """``desired``: every pod bound here that still exists, as ``{"pod", "bundle"}``, or
         ``{"finished": uid}`` for one the store already shows finished (slim: a finished pod
-        is never started again, so its spec need not travel)."""
-        wanted: dict[str, dict | None] = {}
-        for d in desired:
-            if "finished" in d:
-                wanted[d["finished"]] = None
-                continue
-            item = d if "pod" in d else {"pod": d}
-            wanted[(item["pod"].get("metadata") or {}).get("uid", "")] = item
+        is never started again, so its spec need not travel). A pod known here and not
+        listed is stopped and, once ended, forgotten."""
+        wanted = _wanted(desired)
         with self._lock:
             for uid, item in wanted.items():
-                if not uid:
-                    continue
+                self._apply(uid, item)
+            for uid in [uid for uid in self.pods if uid not in wanted]:
+                self._drop(self.pods[uid])
+
+    def update(self, desired: list[dict], gone: list[str]) -> None:
+        """The incremental form of ``sync``: ``desired`` lists only the pods that changed
+        (same items), ``gone`` the uids of pods no longer bound here (deleted from the store);
+        every other pod is left as it is. The control plane sends the complete set now and
+        then (``sync``) all the same, which mends anything an update missed."""
+        with self._lock:
+            for uid, item in _wanted(desired).items():
+                self._apply(uid, item)
+            for uid in gone:
                 rec = self.pods.get(uid)
-                if item is None:
-                    if rec is not None:
-                        rec.desired = True  # keep its status and logs; nothing to run
-                    continue
-                if rec is None:
-                    rec = self.pods[uid] = PodRecord(uid, item["pod"], item.get("bundle") or {})
-                    self._admit(rec)
-                    continue
-                rec.desired = True
-                rec.pod = item["pod"]
-                if rec.ref is not None:
-                    self._show_files(rec, item.get("bundle") or {})  # mounted ones update
-                meta = rec.pod.get("metadata") or {}
-                if meta.get("deletionTimestamp") and rec.ref is not None:
-                    self._stop(rec, meta.get("deletionGracePeriodSeconds"))
-                elif meta.get("deletionTimestamp") and not status_is_terminal(rec.status):
-                    self._set_status(
-                        rec,
-                        lost_status(
-                            rec.pod, rec.status, self.host_ip, self._now(), DELETED_MESSAGE
-                        ),
-                    )
-                elif rec.ref is None and not status_is_terminal(rec.status):
-                    rec.bundle = item.get("bundle") or {}
-                    self._admit(rec)  # was waiting for its configuration
-            for uid, rec in list(self.pods.items()):
-                if uid in wanted:
-                    continue
-                rec.desired = False
-                if rec.ref is None:
-                    self._forget(rec)
-                else:
-                    self._stop(rec, None)
+                if rec is not None:
+                    self._drop(rec)
+
+    def _apply(self, uid: str, item: dict | None) -> None:
+        """One listed pod: admit a new one, follow a deletion, mount updated files."""
+        if not uid:
+            return
+        rec = self.pods.get(uid)
+        if item is None:
+            if rec is not None:
+                rec.desired = True  # keep its status and logs; nothing to run
+            return
+        if rec is None:
+            rec = self.pods[uid] = PodRecord(uid, item["pod"], item.get("bundle") or {})
+            self._admit(rec)
+            return
+        rec.desired = True
+        rec.pod = item["pod"]
+        if rec.ref is not None:
+            self._show_files(rec, item.get("bundle") or {})  # mounted ones update
+        meta = rec.pod.get("metadata") or {}
+        if meta.get("deletionTimestamp") and rec.ref is not None:
+            self._stop(rec, meta.get("deletionGracePeriodSeconds"))
+        elif meta.get("deletionTimestamp") and not status_is_terminal(rec.status):
+            self._set_status(
+                rec,
+                lost_status(rec.pod, rec.status, self.host_ip, self._now(), DELETED_MESSAGE),
+            )
+        elif rec.ref is None and not status_is_terminal(rec.status):
+            rec.bundle = item.get("bundle") or {}
+            self._admit(rec)  # was waiting for its configuration
+
+    def _drop(self, rec: PodRecord) -> None:
+        """A pod no longer bound here: stop it, forget it once it has ended."""
+        rec.desired = False
+        if rec.ref is None:
+            self._forget(rec)
+        else:
+            self._stop(rec, None)
 
     def statuses(self, since: int = 0, wait_s: float = 0.0) -> tuple[int, list[dict]]:
         """Changes after cursor ``since``. With ``wait_s``, a long poll: the call returns as
@@ -183,10 +198,12 @@ class NodeAgent:
             if woke:
                 time.sleep(_GATHER_S)
         with self._lock:
-            changed = sorted(
-                (r for r in self.pods.values() if r.changed > since and r.status is not None),
-                key=lambda r: r.changed,
-            )
+            changed = []
+            for r in reversed(self._by_change.values()):
+                if r.changed <= since:
+                    break
+                changed.append(r)
+            changed.reverse()
             return self._cursor, [
                 {
                     "uid": r.uid,
@@ -279,6 +296,8 @@ class NodeAgent:
         itself; it goes with the next change that does, or when the poll times out."""
         self._cursor = max(self._cursor + 1, time.time_ns() // 1000)
         rec.status, rec.changed = status, self._cursor
+        self._by_change.pop(rec.uid, None)
+        self._by_change[rec.uid] = rec
         self._persist(rec)
         if wake:
             self._woken = self._cursor
@@ -370,6 +389,7 @@ class NodeAgent:
 
     def _forget(self, rec: PodRecord) -> None:
         self.pods.pop(rec.uid, None)
+        self._by_change.pop(rec.uid, None)
         self.files.remove(rec.uid)
         shutil.rmtree(self.log_root / rec.uid, ignore_errors=True)
         shutil.rmtree(self.pod_root / rec.uid, ignore_errors=True)
@@ -464,6 +484,19 @@ class NodeAgent:
             rec = PodRecord(uid, pod, status=status)
             self.pods[uid] = rec
             self._set_status(rec, status)
+
+
+def _wanted(desired: list[dict]) -> dict[str, dict | None]:
+    """Sync items by pod uid: ``{"pod", "bundle"}`` (a bare Pod dict is read as one), or None
+    for ``{"finished": uid}``."""
+    wanted: dict[str, dict | None] = {}
+    for d in desired:
+        if "finished" in d:
+            wanted[d["finished"]] = None
+            continue
+        item = d if "pod" in d else {"pod": d}
+        wanted[(item["pod"].get("metadata") or {}).get("uid", "")] = item
+    return wanted
 
 
 class LocalPod:

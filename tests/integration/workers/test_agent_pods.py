@@ -91,6 +91,25 @@ def test_a_pod_no_longer_desired_is_stopped_and_forgotten(head, make_pod, pod_st
         ray.get(head.read_log.remote(uid, "c"))
 
 
+def test_an_update_touches_only_the_pods_it_names(head, make_pod, pod_status, wait_for):
+    kept = make_pod("kept", "echo kept; sleep 300")
+    done = make_pod("done", "true")
+    kept_uid, done_uid = kept["metadata"]["uid"], done["metadata"]["uid"]
+    ray.get(head.update.remote([{"pod": kept}], []))
+    ray.get(head.update.remote([{"pod": done}], []))  # kept is not listed: it keeps running
+    wait_for(phase_is(pod_status, head, done_uid, "Succeeded"))
+    wait_for(lambda: ray.get(head.read_log.remote(kept_uid, "c")) == "kept\n")
+    assert pod_status(head, kept_uid)["phase"] == "Running"
+    cursor, _ = ray.get(head.statuses.remote(0))
+    ray.get(head.update.remote([], [done_uid]))  # gone from the store: forgotten
+    wait_for(lambda: pod_status(head, done_uid) is None)
+    assert pod_status(head, kept_uid)["phase"] == "Running"
+    assert ray.get(head.statuses.remote(cursor))[1] == []  # forgetting is no status change
+    ray.get(head.update.remote([], [kept_uid, "no-such-uid"]))
+    wait_for(lambda: pod_status(head, kept_uid) is None, timeout=15)
+    ray.get(head.sync.remote([]))
+
+
 def test_a_deleted_pod_is_stopped_with_its_grace_period(head, make_pod, pod_status, wait_for):
     pod = make_pod("deleted", "trap 'echo term; exit 0' TERM; echo up; sleep 300 & wait")
     uid = pod["metadata"]["uid"]
