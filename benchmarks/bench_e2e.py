@@ -5,7 +5,7 @@ tasks that run the same process.
     .venv/bin/python -m benchmarks.bench_e2e [--jobs 1000] [--solo 50] [--clients 4]
                                              [--cpu 100m] [--timeout 420] [--profile]
                                              [--database sqlite|postgresql]
-                                             [--agent-launches-pods]
+                                             [--agent-launches-pods | --ray-task-pods]
                                              [--no-ray] [--dump FILE.json]
 
 At Berth's current rate (about 3 Jobs/s here) the default 1,000 Jobs take about 5 minutes
@@ -42,7 +42,8 @@ up), so read the ratio from long runs only. ``--database postgresql`` runs Berth
 a fresh schema of the PostgreSQL at ``BERTH_TEST_PG_URL`` (the tests' server) instead of
 SQLite; it fails by name when that server cannot be reached.
 ``--agent-launches-pods`` turns on the setting of that name: the node agent starts each pod
-itself instead of as one Ray task.
+itself instead of as one Ray task (what ``berth up``'s embedded Ray does when it is unset);
+``--ray-task-pods`` turns it off: each pod is one Ray task.
 
 ``--profile`` runs ``berth up`` under a sampling CPU profiler (``e2e_profile``) and prints
 where its CPU went; that run's figures carry the profiler's overhead.
@@ -203,7 +204,11 @@ def run_berth(args: argparse.Namespace, workdir: Path, database_url: str | None)
         else None
     )
     started = time.monotonic()
-    settings = {"BERTH_AGENT_LAUNCHES_PODS": "true"} if args.agent_launches_pods else {}
+    settings = {}
+    if args.agent_launches_pods:
+        settings["BERTH_AGENT_LAUNCHES_PODS"] = "true"
+    elif args.ray_task_pods:
+        settings["BERTH_AGENT_LAUNCHES_PODS"] = "false"
     berth = start_berth(
         data_dir, free_port(), launcher, database_url=database_url, settings=settings
     )
@@ -269,7 +274,7 @@ def _occupancy(records: list[dict], start: str, end: str, window: tuple[float, f
 def report(run: BerthRun, baselines: list[Baseline], args: argparse.Namespace) -> None:
     millis = quantity.to_milli(args.cpu)
     store = "PostgreSQL" if args.database == "postgresql" else "SQLite"
-    launch = "the node agent" if args.agent_launches_pods else "one Ray task each"
+    launch = "one Ray task each" if args.ray_task_pods else "the node agent"
     print(
         f"\n== Berth: berth up with workers, {store}, pods of `true` requesting "
         f"cpu {args.cpu}, started by {launch}"
@@ -456,8 +461,13 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--agent-launches-pods",
         action="store_true",
-        help="Berth setting agent_launches_pods: the node agent starts the "
-        "pods itself instead of one Ray task each",
+        help="Berth setting agent_launches_pods on: the node agent starts the "
+        "pods itself instead of one Ray task each (the default of berth up's embedded Ray)",
+    )
+    parser.add_argument(
+        "--ray-task-pods",
+        action="store_true",
+        help="Berth setting agent_launches_pods off: each pod is one Ray task",
     )
     parser.add_argument("--no-ray", action="store_true", help="skip the raw Ray baseline")
     parser.add_argument("--dump", type=Path, help="write every job's stage times here (JSON)")

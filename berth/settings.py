@@ -65,13 +65,15 @@ class Settings(BaseSettings):
         "warm for the next pods (Ray's num_workers_soft_limit; Ray's default, the CPU count, "
         "made every pod past the second start a fresh ~0.5 s worker). Each costs ~60 MiB.",
     )
-    agent_launches_pods: bool = Field(
-        default=False,
+    agent_launches_pods: bool | None = Field(
+        default=None,
         description="Node agents start pods that ask for nothing but CPU and memory "
         "themselves, as sandboxed processes of the agent, instead of as one Ray task each "
         "(no Ray task dispatch, worker process or per-status actor call per pod). Ray then "
         "no longer counts those pods' CPU and memory: leave it off where other Ray work "
-        "shares the nodes. Pods "
+        "shares the nodes. Unset (default): on with Berth's own private Ray head (embedded "
+        "mode, where nothing else runs on the node), off when joining a cluster "
+        "(ray_address). Pods "
         "that ask for GPUs or other Ray resources always run as Ray tasks (Ray assigns their "
         "devices).",
     )

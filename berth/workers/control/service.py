@@ -205,7 +205,7 @@ class WorkerService:
                 backoff_base=self.settings.restart_backoff_base_s,
                 backoff_cap=self.settings.restart_backoff_cap_s,
                 bwrap=self.settings.bwrap,
-                launch_here=self.settings.agent_launches_pods,
+                launch_here=launches_pods(self.settings, embedded=self._started_ray),
             )
             for node_id, handle in handles.items():
                 self._runtime_calls[handle.ping.remote()] = node_id
@@ -228,3 +228,11 @@ class WorkerService:
             wanted[n].handle is not known[n].handle for n in wanted if n in known
         ):
             self.kubelet.set_agents(wanted)
+
+
+def launches_pods(settings: Settings, *, embedded: bool) -> bool:
+    """Whether the node agents start CPU-only pods themselves: as set, or, unset, when Berth
+    runs its own private Ray (nothing else shares its node, so Ray need not count them)."""
+    if settings.agent_launches_pods is not None:
+        return settings.agent_launches_pods
+    return embedded
