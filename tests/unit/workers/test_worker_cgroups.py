@@ -1,5 +1,7 @@
 """cgroup discovery (pure) and, where this host allows, real memory limits and OOM kills."""
 
+import shutil
+
 import pytest
 
 from berth.workers.node import cgroups, logs, process
@@ -57,16 +59,23 @@ def real_group(name, limits):
     return group
 
 
-def test_memory_limit_kills_with_137_and_reports_oom(tmp_path):
+BWRAP = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--die-with-parent"]
+
+
+@pytest.mark.parametrize("sandboxed", [False, True], ids=["plain", "bwrap"])
+def test_memory_limit_kills_with_137_and_reports_oom(tmp_path, sandboxed):
+    if sandboxed and shutil.which("bwrap") is None:
+        pytest.skip("no bwrap here")
     group = real_group(f"test-oom-{tmp_path.name}", Limits(memory_bytes=32 << 20))
+    command = ["/bin/sh", "-c", "python3 -c 'x = bytearray(256 << 20); print(len(x))'"]
     try:
         cp = process.spawn(
-            ["/bin/sh", "-c", "python3 -c 'x = bytearray(256 << 20); print(len(x))'"],
+            [*BWRAP, "--", *command] if sandboxed else command,
             env={"PATH": "/usr/bin:/bin"},
             cwd=None,
             log=logs.LogWriter(tmp_path / "0.log"),
             group=group,
-            sandboxed=False,
+            sandboxed=sandboxed,
         )
         code = process.wait_exit(cp)
         assert code == 137

@@ -1,5 +1,6 @@
 """Container processes: exit codes, merged logs, process-group stop with no orphan left."""
 
+import subprocess
 import threading
 import time
 
@@ -123,3 +124,24 @@ def test_group_members_lists_the_session(tmp_path):
     assert {cp.pid, child} <= set(process.group_members(cp.pid))
     process.terminate(cp, grace=0)
     process.wait_exit(cp)
+
+
+def test_the_joining_shell_writes_each_cgroup_then_limits_then_execs(tmp_path):
+    procs = [tmp_path / "a.procs", tmp_path / "b procs"]  # a space survives as one argument
+    argv = process.joining_argv(
+        ["sh", "-c", 'ulimit -v; echo "$0" "$1"', "x y", "z"], [str(p) for p in procs], 5 << 20
+    )
+    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    assert out == f"{5 << 10}\nx y z\n"
+    assert [p.read_text() for p in procs] == ["0\n", "0\n"]  # "0": the writer itself joins
+
+
+def test_the_joining_shell_fails_the_container_when_a_cgroup_refuses(tmp_path):
+    argv = process.joining_argv(["true"], [str(tmp_path / "missing" / "cgroup.procs")], None)
+    result = subprocess.run(argv, capture_output=True, text=True)
+    assert result.returncode == 126
+    assert "could not join cgroup" in result.stderr
+
+
+def test_nothing_to_join_runs_the_command_as_it_is():
+    assert process.joining_argv(["true", "x"], [], None) == ["true", "x"]
