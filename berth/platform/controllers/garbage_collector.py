@@ -61,7 +61,7 @@ class GarbageCollector:
                 for uid in _owner_uids(obj):  # obj is old: the deleted owner
                     enqueue(("owner-uid", uid))
                 return
-            if md.get("ownerReferences"):
+            if owners_to_check(old, new):
                 enqueue(("dependent", *key))
             finalizers = md.get("finalizers") or []
             if md.get("deletionTimestamp") and (FOREGROUND in finalizers or ORPHAN in finalizers):
@@ -167,6 +167,15 @@ class GarbageCollector:
             self.client.guaranteed_update(rt, namespace, name, drop)
         except NotFound:
             pass
+
+
+def owners_to_check(old: dict | None, new: dict) -> bool:
+    """Whether a dependent's owners must be looked up: it appeared, or its owner references
+    changed. An owner that goes later queues its dependents itself, so a dependent's other
+    updates (a pod's status, several per pod) cost no store reads."""
+    if not new["metadata"].get("ownerReferences"):
+        return False
+    return old is None or _owner_uids(old) != _owner_uids(new)
 
 
 def _drop_refs(obj: dict, uids: set[str]) -> dict:
