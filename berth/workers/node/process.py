@@ -7,9 +7,11 @@ full ``fork()`` of the calling process (a Ray worker or node agent of hundreds o
 milliseconds, more under load, per pod), where without one Python uses ``vfork``. A tiny
 ``sh`` joins the cgroup and sets the address-space limit instead, then execs ``bwrap``, whose
 ``--die-with-parent`` stands in for the parent-death signal. An unsandboxed container keeps
-the ``preexec_fn``. When the main process ends, whatever it left behind in its group or cgroup is killed,
-as a container runtime tears down the container's PID namespace; the leader is reaped only
-after that, so its process-group id cannot be reused by an unrelated process meanwhile.
+the ``preexec_fn``.
+
+When the main process ends, whatever it left behind in its group or cgroup is killed, as a
+container runtime tears down the container's PID namespace; the leader is reaped only after
+that, so its process-group id cannot be reused by an unrelated process meanwhile.
 
 Stopping sends SIGTERM to every member of the group (except the outer ``bwrap``, whose death
 would SIGKILL the sandbox at once), waits up to the grace period, then SIGKILLs the rest.
