@@ -16,6 +16,7 @@ What the control plane calls on the node side:
   ``control.pool.node_objects(settings)``; ``control.local_ray`` for the private head;
 - ``bundle.build_bundle(pod, configmap=..., secret=..., claim_path=...)`` for each pod;
 - on an agent (a Ray actor; call with ``.remote`` and ``ray.get``): ``sync(desired)``,
-  ``update(desired, gone)`` (only the pods that changed), ``statuses(since) -> (cursor, updates)``, ``read_log(uid, container, **options)``,
+  ``update(desired, gone)`` (only the pods that changed),
+  ``statuses(since) -> (cursor, updates)``, ``read_log(uid, container, **options)``,
   ``read_log_from(uid, container, offset, ...) -> (text, offset, finished)``, ``ping()``.
 """
