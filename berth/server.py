@@ -16,6 +16,7 @@ metrics and pod logs on a loopback port, and stops.
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 
@@ -139,9 +140,36 @@ class Server:
         self.metrics = Metrics()
         self._control_error: Exception | None = None
         self._http: HttpServer | None = None
+        self._sockets: list[socket.socket] | None = None  # the loopback port, when split
+
+    @property
+    def splits(self) -> bool:
+        """The API is served by a process of its own, which this one starts."""
+        s = self.settings
+        return s.runs_api and s.runs_controllers and s.api_process
 
     def start(self) -> Platform:
         platform = self.platform = open_platform(self.settings)
+        if self.splits:
+            # Before Ray and the controllers: the API process starts while they do.
+            self._start_api_process(platform)
+        try:
+            return self._start_control_side(platform)
+        except BaseException:
+            if self.api is not None:
+                self.api.stop()
+            raise
+
+    def _start_api_process(self, platform: Platform) -> None:
+        self._sockets = [loopback_socket()]
+        ours, theirs = pair()
+        self.link = FeedLink(ours)
+        platform.db.on_commit.append(self.link.notify)
+        self.link.start(platform.feed.nudge, self._api_process_gone)
+        url = f"http://127.0.0.1:{self._sockets[0].getsockname()[1]}"
+        self.api = ApiProcess.spawn(self.settings, url, theirs)
+
+    def _start_control_side(self, platform: Platform) -> Platform:
         if not self.settings.runs_controllers:
             if self.settings.workers and self.settings.ray_address:
                 serve_logs_from_ray(platform, self.settings)
@@ -228,35 +256,28 @@ class Server:
         (``berth.server_api``), and this one serves that process health, metrics and pod
         logs on a loopback port."""
         platform = self.platform or self.start()
-        s = self.settings
-        sockets = None
-        if s.runs_api and s.runs_controllers and s.api_process:
-            sockets = [loopback_socket()]
-            ours, theirs = pair()
-            self.link = FeedLink(ours)
-            platform.db.on_commit.append(self.link.notify)
-            self.link.start(platform.feed.nudge, self._api_process_gone)
-            url = f"http://127.0.0.1:{sockets[0].getsockname()[1]}"
-            self.api = ApiProcess.spawn(s, url, theirs)
-            app = create_app(platform, self.metrics)
-        elif s.runs_api:
-            app = create_app(platform, self.metrics)
-        else:
-            app = create_ops_app(platform, self.metrics)
-        self._http = HttpServer(app, s, on_exit=self._on_exit)
+        app = (
+            create_app(platform, self.metrics)
+            if self.settings.runs_api
+            else create_ops_app(platform, self.metrics)
+        )
+        self._http = HttpServer(app, self.settings, on_exit=self._on_exit)
+        if self.exit_code:  # the API process died while this one started
+            self._http.stop_soon()
         try:
-            self._http.run(sockets)
+            self._http.run(self._sockets)
         finally:
             self.stop()
         if self.exit_code:
             raise SystemExit(self.exit_code)
 
     def _api_process_gone(self) -> None:
-        if self.api is None or self.api.stopping or self._http is None or self._http.stopping:
+        if self.api is None or self.api.stopping:
             return
         log.error("the API process of berth up has exited: stopping")
         self.exit_code = 1
-        self._http.stop_soon()
+        if self._http is not None:
+            self._http.stop_soon()
 
     def _on_exit(self) -> None:
         if self.api is not None:

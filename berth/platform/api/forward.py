@@ -22,6 +22,7 @@ from berth.platform.api.status import status_response
 # the merged /metrics comes from the controller process.
 API_FAMILY_PREFIX = "berth_api_"
 _CONNECT_S = 5.0
+_ANSWER_S = 10.0  # health and metrics; a followed log stays open as long as it runs
 
 
 def merge_exposition(control: str, own: str, own_prefix: str = API_FAMILY_PREFIX) -> str:
@@ -65,9 +66,13 @@ class ControllerProcess:
         query = request.url.query
         url = self.url + request.url.path + (f"?{query}" if query else "")
         accept = request.headers.get("accept")
+        follow = request.query_params.get("follow") in ("true", "1")
+        timeout = httpx.Timeout(_CONNECT_S, read=None if follow else _ANSWER_S)
         try:
             answer = await self._http().send(
-                self._http().build_request("GET", url, headers={"accept": accept or "*/*"}),
+                self._http().build_request(
+                    "GET", url, headers={"accept": accept or "*/*"}, timeout=timeout
+                ),
                 stream=True,
             )
         except httpx.HTTPError as err:
@@ -80,7 +85,7 @@ class ControllerProcess:
         )
 
     async def metrics_text(self) -> str:
-        answer = await self._http().get(f"{self.url}/metrics", timeout=_CONNECT_S)
+        answer = await self._http().get(f"{self.url}/metrics", timeout=_ANSWER_S)
         answer.raise_for_status()
         return answer.text
 
