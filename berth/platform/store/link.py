@@ -8,6 +8,11 @@ now, and a pod status the kubelet writes must reach the API's watchers now. The 
 reads the change log as it always does, so the order and content of what watchers see is the
 store's, never the link's. A lost byte (a full socket buffer) costs at most one poll interval.
 The link closing tells a process that its partner is gone.
+
+Nudges are coalesced on both sides: a commit only sets an event, and a sender thread sends one
+byte per wake-up (a group commit of fifty writes is one byte, not fifty system calls, each of
+which would give up the interpreter lock); the receiver reads whatever has arrived before it
+wakes its feed once.
 """
 
 from __future__ import annotations
@@ -35,28 +40,45 @@ class FeedLink:
     def __init__(self, sock: socket.socket):
         self.sock = sock
         self._thread: threading.Thread | None = None
+        self._pending = threading.Event()
+        self._closed = False
 
     @classmethod
     def from_fd(cls, fd: int) -> FeedLink:
         return cls(socket.socket(fileno=fd))
 
     def notify(self, _rv: int = 0) -> None:
-        try:
-            self.sock.send(_NUDGE, socket.MSG_DONTWAIT)
-        except OSError:
-            pass  # buffer full (the partner is behind: it reads the log at its poll) or gone
+        self._pending.set()
 
     def start(self, on_nudge: Callable[[], None], on_closed: Callable[[], None]) -> FeedLink:
         self._thread = threading.Thread(
             target=self._listen, args=(on_nudge, on_closed), name="feed-link", daemon=True
         )
         self._thread.start()
+        threading.Thread(target=self._send, name="feed-link-send", daemon=True).start()
         return self
+
+    def _send(self) -> None:
+        while True:
+            self._pending.wait()
+            self._pending.clear()
+            if self._closed:
+                return
+            try:
+                self.sock.send(_NUDGE, socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                pass  # the partner has unread nudges: it reads the log when it gets to them
+            except OSError:
+                return  # gone
 
     def _listen(self, on_nudge: Callable[[], None], on_closed: Callable[[], None]) -> None:
         while True:
             try:
                 data = self.sock.recv(64)
+                while data:  # everything already here wakes the feed once
+                    data = self.sock.recv(64, socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                data = _NUDGE
             except OSError:
                 data = b""
             if not data:
@@ -65,6 +87,8 @@ class FeedLink:
             on_nudge()
 
     def close(self) -> None:
+        self._closed = True
+        self._pending.set()
         try:
             self.sock.shutdown(socket.SHUT_RDWR)
         except OSError:
