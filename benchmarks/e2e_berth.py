@@ -250,6 +250,7 @@ def _process_name(argv: list[str]) -> str:
 
 
 BERTH_PROCESS = "berth up (API, controllers, scheduler, kubelet)"
+BERTH_API_PROCESS = "berth up: its API process"
 
 
 def berth_cpu(berth: BerthUp) -> dict[str, float]:
@@ -257,7 +258,22 @@ def berth_cpu(berth: BerthUp) -> dict[str, float]:
     sid = berth.ray_sid()
     cpu = process_cpu(session_members(sid) if sid else [])
     cpu[BERTH_PROCESS] = cpu_seconds(berth.process.pid) or 0.0
+    # Embedded berth up serves the API from a child process (berth.server_api); with it,
+    # the line above is the controllers' process alone.
+    children = _children(berth.process.pid)
+    if children:
+        cpu[BERTH_API_PROCESS] = sum(cpu_seconds(pid) or 0.0 for pid in children)
     return cpu
+
+
+def _children(pid: int) -> list[int]:
+    pids: list[int] = []
+    for task in glob.glob(f"/proc/{pid}/task/*/children"):
+        try:
+            pids += [int(p) for p in Path(task).read_text().split()]
+        except OSError:
+            pass
+    return pids
 
 
 def cpu_delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:

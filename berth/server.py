@@ -8,17 +8,17 @@ side is built afresh for every term of leadership and stopped when the term ends
 
 ``settings.role`` splits the process: ``api`` serves the Kubernetes API only (no election, no
 controllers), ``controller`` stands for election and serves health and ``/metrics`` on the port
-instead of the API, ``all`` (the default) does both.
+instead of the API, ``all`` (the default) does both: the API from a second process of its own
+(``berth.server_api``, unless ``api_process`` is off), which this one starts, serves health,
+metrics and pod logs on a loopback port, and stops.
 """
 
 from __future__ import annotations
 
 import logging
-import signal
+import socket
 import threading
 import time
-
-import uvicorn
 
 from berth.platform.api.app import create_app, create_ops_app
 from berth.platform.cache.informers import InformerHub
@@ -35,7 +35,10 @@ from berth.platform.metrics import Metrics, unwatch, watch_cluster, watch_node_u
 from berth.platform.runtime import Platform, open_platform
 from berth.platform.store.client import Client
 from berth.platform.store.lease import Fence, FencedDatabase, LeaseStore
+from berth.platform.store.link import FeedLink, pair
 from berth.scheduler.loop import SchedulerLoop
+from berth.server_api import ApiProcess
+from berth.server_http import HttpServer, loopback_socket
 from berth.settings import Settings
 from berth.workers.control.gpu_allocation import GpuAllocationReporter
 from berth.workers.control.remote_logs import serve_logs_from_ray
@@ -127,16 +130,46 @@ class ControlSide:
 class Server:
     def __init__(self, settings: Settings):
         self.settings = settings
+        self.link: FeedLink | None = None
+        self.api: ApiProcess | None = None
+        self.exit_code = 0
         self.platform: Platform | None = None
         self.control: ControlSide | None = None
         self.elector: LeaderElector | None = None
         self._control_lock = threading.Lock()
         self.metrics = Metrics()
         self._control_error: Exception | None = None
-        self._uvicorn: uvicorn.Server | None = None
+        self._http: HttpServer | None = None
+        self._sockets: list[socket.socket] | None = None  # the loopback port, when split
+
+    @property
+    def splits(self) -> bool:
+        """The API is served by a process of its own, which this one starts."""
+        s = self.settings
+        return s.runs_api and s.runs_controllers and s.api_process
 
     def start(self) -> Platform:
         platform = self.platform = open_platform(self.settings)
+        if self.splits:
+            # Before Ray and the controllers: the API process starts while they do.
+            self._start_api_process(platform)
+        try:
+            return self._start_control_side(platform)
+        except BaseException:
+            if self.api is not None:
+                self.api.stop()
+            raise
+
+    def _start_api_process(self, platform: Platform) -> None:
+        self._sockets = [loopback_socket()]
+        ours, theirs = pair()
+        self.link = FeedLink(ours)
+        platform.db.on_commit.append(self.link.notify)
+        self.link.start(platform.feed.nudge, self._api_process_gone)
+        url = f"http://127.0.0.1:{self._sockets[0].getsockname()[1]}"
+        self.api = ApiProcess.spawn(self.settings, url, theirs)
+
+    def _start_control_side(self, platform: Platform) -> Platform:
         if not self.settings.runs_controllers:
             if self.settings.workers and self.settings.ray_address:
                 serve_logs_from_ray(platform, self.settings)
@@ -218,36 +251,50 @@ class Server:
         log.info("Berth is ready on http://%s:%d", self.settings.host, self.settings.port)
 
     def serve(self) -> None:
-        """Serve the API until interrupted (Ctrl-C / SIGTERM), then stop everything."""
+        """Serve until interrupted (Ctrl-C / SIGTERM), then stop everything. In role ``all``
+        with ``api_process`` (the default) the API is served by a process of its own
+        (``berth.server_api``), and this one serves that process health, metrics and pod
+        logs on a loopback port."""
         platform = self.platform or self.start()
         app = (
             create_app(platform, self.metrics)
             if self.settings.runs_api
             else create_ops_app(platform, self.metrics)
         )
-        config = uvicorn.Config(
-            app,
-            host=self.settings.host,
-            port=self.settings.port,
-            log_level=self.settings.log_level,
-            access_log=False,
-            timeout_graceful_shutdown=3,
-            lifespan="off",
-        )
-        self._uvicorn = _Uvicorn(config, on_exit=platform.feed.close_watches)
-        if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, _interrupt)
+        self._http = HttpServer(app, self.settings, on_exit=self._on_exit)
+        if self.exit_code:  # the API process died while this one started
+            self._http.stop_soon()
         try:
-            self._uvicorn.run()
-        except KeyboardInterrupt:
-            pass  # uvicorn re-raises the Ctrl-C it already handled; a clean stop follows
+            self._http.run(self._sockets)
         finally:
             self.stop()
+        if self.exit_code:
+            raise SystemExit(self.exit_code)
+
+    def _api_process_gone(self) -> None:
+        if self.api is None or self.api.stopping:
+            return
+        log.error("the API process of berth up has exited: stopping")
+        self.exit_code = 1
+        if self._http is not None:
+            self._http.stop_soon()
+
+    def _on_exit(self) -> None:
+        if self.api is not None:
+            self.api.signal_stop()  # it stops while this process does; stop() waits for it
+        if self.platform is not None:
+            self.platform.feed.close_watches()
 
     def stop(self) -> None:
         """Stop every part, workers first (they call the store); each step is timed in the
         log, so a slow stop says which part held it."""
         started = time.monotonic()
+        if self.api is not None:
+            code = _timed("API process", self.api.stop)
+            if code not in (0, None) and not self.exit_code:
+                log.error("the API process exited with code %s", code)
+        if self.link is not None:
+            self.link.close()
         if self.elector:
             self.elector.stop()
         self._stop_control()
@@ -256,28 +303,8 @@ class Server:
         log.info("Berth stopped in %.1f s", time.monotonic() - started)
 
 
-def _timed(name: str, stop) -> None:
+def _timed(name: str, stop):
     step = time.monotonic()
-    stop()
+    result = stop()
     log.info("stopped %s in %.2f s", name, time.monotonic() - step)
-
-
-def _interrupt(_sig, _frame) -> None:
-    """SIGTERM as Ctrl-C: uvicorn re-raises the signal it handled once it has shut down, and
-    with the default handler that would end the process before ``Server.stop`` (a private Ray
-    head left running, the controller lease held until it expires)."""
-    raise KeyboardInterrupt
-
-
-class _Uvicorn(uvicorn.Server):
-    """uvicorn that ends the watch streams as soon as it is told to stop: otherwise each open
-    watch (kubectl get -w, every informer of a client) holds the shutdown for the whole
-    graceful timeout."""
-
-    def __init__(self, config: uvicorn.Config, on_exit):
-        super().__init__(config)
-        self._on_exit = on_exit
-
-    def handle_exit(self, sig, frame) -> None:
-        self._on_exit()
-        super().handle_exit(sig, frame)
+    return result

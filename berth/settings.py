@@ -178,6 +178,12 @@ class Settings(BaseSettings):
         "number of replicas on one database). controller: the controllers, scheduler and "
         "node agents' driver, with /healthz, /readyz and /metrics on the port.",
     )
+    api_process: bool = Field(
+        default=True,
+        description="Role all only: serve the API from a process of its own beside the "
+        "controllers, scheduler and node agents' driver (off: one process for all, where "
+        "reads wait behind the controllers for Python's interpreter lock under load).",
+    )
     leader_elect: bool = Field(
         default=True,
         description="Run the controllers only while holding the controller lease in "

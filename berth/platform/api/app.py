@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import httpx
 from fastapi import FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from berth.platform.api import discovery, handlers, openapi, status
+from berth.platform.api.forward import ControllerProcess, merge_exposition
 from berth.platform.api.health import health_response
 from berth.platform.errors import NotFound
-from berth.platform.metrics.http import RequestMetrics, metrics_response
+from berth.platform.metrics.http import RequestMetrics, exposition, metrics_response
 from berth.platform.metrics.series import Metrics
 from berth.platform.runtime import Platform
 
@@ -22,7 +24,13 @@ def _aggregated_response(doc: dict) -> Response:
     return response
 
 
-def _health_routes(app: FastAPI, platform: Platform, metrics: Metrics) -> None:
+def _health_routes(
+    app: FastAPI, platform: Platform, metrics: Metrics, controllers: ControllerProcess | None
+) -> None:
+    if controllers is not None:
+        _forwarded_health_routes(app, metrics, controllers)
+        return
+
     @app.get("/healthz")
     @app.get("/livez")
     @app.get("/readyz")
@@ -37,20 +45,49 @@ def _health_routes(app: FastAPI, platform: Platform, metrics: Metrics) -> None:
         return metrics_response(metrics)
 
 
+def _forwarded_health_routes(app: FastAPI, metrics: Metrics, controllers: ControllerProcess):
+    """Health is the controller process's (its checks are berth up's); /metrics is its
+    series with this process's request series in place of its own."""
+
+    @app.get("/healthz")
+    @app.get("/livez")
+    @app.get("/readyz")
+    @app.get("/healthz/{check}")
+    @app.get("/livez/{check}")
+    @app.get("/readyz/{check}")
+    async def _health(request: Request) -> Response:
+        return await controllers.forward(request)
+
+    @app.get("/metrics")
+    async def _metrics() -> Response:
+        response = metrics_response(metrics)
+        try:
+            text = await controllers.metrics_text()
+        except httpx.HTTPError:
+            return response  # this process's own series, while the other does not answer
+        return Response(merge_exposition(text, exposition(metrics)), media_type=response.media_type)
+
+
 def create_ops_app(platform: Platform, metrics: Metrics) -> FastAPI:
     """What a controller-only process serves: health, readiness and metrics; no API."""
     app = FastAPI(title="Berth controller", openapi_url=None, docs_url=None, redoc_url=None)
-    _health_routes(app, platform, metrics)
+    _health_routes(app, platform, metrics, None)
     return app
 
 
-def create_app(platform: Platform, metrics: Metrics | None = None) -> FastAPI:
+def create_app(
+    platform: Platform,
+    metrics: Metrics | None = None,
+    controllers: ControllerProcess | None = None,
+) -> FastAPI:
+    """The API. With ``controllers`` (the API process of embedded ``berth up``), health,
+    metrics and pod logs are answered with the help of that controller process."""
     metrics = metrics or Metrics()
     app = FastAPI(title="Berth", openapi_url=None, docs_url=None, redoc_url=None)
     app.state.platform = platform
     app.add_middleware(RequestMetrics, metrics=metrics)
     status.install(app)
-    _health_routes(app, platform, metrics)
+    _health_routes(app, platform, metrics, controllers)
 
     @app.get("/version")
     async def _version() -> Response:
@@ -88,6 +125,12 @@ def create_app(platform: Platform, metrics: Metrics | None = None) -> FastAPI:
         return Response(
             body, media_type="application/json", headers={"Cache-Control": "public, immutable"}
         )
+
+    if controllers is not None:
+        # The node agents are driven from the controller process: it reads the pod's log.
+        @app.get("/api/v1/namespaces/{namespace}/pods/{name}/log")
+        async def _pod_log(request: Request) -> Response:
+            return await controllers.forward(request)
 
     @app.api_route("/api/{rest:path}", methods=_METHODS)
     @app.api_route("/apis/{group}/{rest:path}", methods=_METHODS)

@@ -16,7 +16,6 @@ from berth.platform.cache.informers import InformerHub
 from berth.platform.metrics.collectors import SchedulerView, StateCollector
 from berth.platform.metrics.recorders import EventRecorder
 from berth.platform.metrics.series import Metrics
-from berth.platform.metrics.usage import NodeUsageSampler
 
 __all__ = ["Metrics", "watch_cluster", "watch_node_usage", "unwatch"]
 
@@ -34,7 +33,10 @@ def watch_cluster(
 
 def watch_node_usage(metrics: Metrics, kubelet, period_s: float) -> Collector:
     """Sample the real CPU and memory use of the nodes with a Berth agent (``kubelet``: the
-    worker service's ``KubeletSync``); after the workers started."""
+    worker service's ``KubeletSync``); after the workers started. (Imported here: it needs
+    Ray, which a process serving only the API never loads.)"""
+    from berth.platform.metrics.usage import NodeUsageSampler
+
     sampler = NodeUsageSampler.of_agents(kubelet, period_s).start()
     metrics.registry.register(sampler)
     return sampler
@@ -44,5 +46,6 @@ def unwatch(metrics: Metrics, collectors: list[Collector]) -> None:
     """Unregister the collectors of a term that ends (and stop the ones that sample)."""
     for collector in collectors:
         metrics.registry.unregister(collector)
-        if isinstance(collector, NodeUsageSampler):
-            collector.stop()
+        stop = getattr(collector, "stop", None)  # the samplers' threads
+        if stop is not None:
+            stop()

@@ -76,5 +76,9 @@ class RequestMetrics:
             m.api_requests.labels(verb, resource, str(status["code"])).inc()
 
 
+def exposition(metrics: Metrics) -> str:
+    return generate_latest(metrics.registry).decode()
+
+
 def metrics_response(metrics: Metrics) -> Response:
     return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -101,6 +101,11 @@ class ChangeFeed:
             with self._cond:
                 self._async_waiters.discard(waiter)
 
+    def nudge(self) -> None:
+        """Read the change log now: another process sharing the database has committed
+        (``store.link``); without this its writes arrive at the next poll."""
+        self._wake.set()
+
     def refresh(self) -> None:
         """Pull anything committed so far into the buffer now (used by tests and start-up)."""
         self._poll()

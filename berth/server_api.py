@@ -1,0 +1,116 @@
+"""The API process of embedded ``berth up``: started, watched and stopped by the controller
+process (``berth.server``), and its entry point.
+
+Why a process: in one process the API shares one interpreter lock with the informers, the
+controllers, the scheduler and the kubelet's loops, and under load a GET waited hundreds of
+milliseconds for it. The API process is ``--role api`` with three differences: it serves the
+port ``berth up`` was given, it answers health, ``/metrics`` and pod logs through the controller
+process on a loopback port (``platform.api.forward``), and a ``store.link`` tells each side's
+change feed of the other's commits at once. Its settings arrive on stdin (they may carry the
+encryption key, which must not show in ``ps``). It stops when told (SIGTERM), and on its own
+when the link closes (the controller process is gone, however it ended).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import socket
+import subprocess
+import sys
+
+import orjson
+
+from berth.platform.api.app import create_app
+from berth.platform.api.forward import ControllerProcess
+from berth.platform.metrics.series import Metrics
+from berth.platform.runtime import open_platform
+from berth.platform.store.link import FeedLink
+from berth.server_http import HttpServer
+from berth.settings import Settings
+
+log = logging.getLogger("berth")
+
+_STOP_WAIT_S = 4.0
+
+
+class ApiProcess:
+    """The child process, seen from the controller process."""
+
+    def __init__(self, process: subprocess.Popen):
+        self.process = process
+        self.stopping = False
+
+    @classmethod
+    def spawn(cls, settings: Settings, controllers_url: str, link_end: socket.socket) -> ApiProcess:
+        fd = link_end.fileno()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "berth.server_api", str(fd), controllers_url],
+            stdin=subprocess.PIPE,
+            pass_fds=[fd],
+        )
+        link_end.close()  # the child holds its own copy; ours would keep the link open
+        assert process.stdin is not None
+        process.stdin.write(settings.model_dump_json().encode())
+        process.stdin.close()
+        log.info("the API is served by process %d", process.pid)
+        return cls(process)
+
+    def signal_stop(self) -> None:
+        """Begin stopping (returns at once; ``stop`` waits). Once: a second SIGTERM would
+        cut the API process's own clean stop short."""
+        if not self.stopping and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        self.stopping = True
+
+    def stop(self) -> int | None:
+        self.signal_stop()
+        try:
+            return self.process.wait(timeout=_STOP_WAIT_S)
+        except subprocess.TimeoutExpired:
+            log.warning("the API process did not stop in %.0f s: killed", _STOP_WAIT_S)
+            self.process.kill()
+            return self.process.wait(timeout=5)
+
+
+def api_settings(values: dict) -> Settings:
+    """The controller process's settings, as the API process runs them: the API only, and no
+    Ray of its own (pod logs come through the controller process)."""
+    return Settings(**{**values, "role": "api", "workers": False, "api_process": False})
+
+
+def main(argv: list[str]) -> None:
+    fd, controllers_url = int(argv[0]), argv[1]
+    settings = api_settings(orjson.loads(sys.stdin.buffer.read()))
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per forwarded request
+    # A terminal's Ctrl-C reaches the whole process group: while starting, leave it to the
+    # controller process, which stops this one (SIGTERM) as it stops itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    platform = open_platform(settings)
+    platform.ready.set()
+    link = FeedLink.from_fd(fd)
+    http = HttpServer(
+        create_app(platform, Metrics(), ControllerProcess(controllers_url)),
+        settings,
+        on_exit=platform.feed.close_watches,
+    )
+
+    def controllers_gone() -> None:
+        if not http.stopping:
+            log.error("the controller process of berth up has exited: stopping")
+            http.stop_soon()
+
+    platform.db.on_commit.append(link.notify)
+    link.start(platform.feed.nudge, controllers_gone)
+    try:
+        http.run()
+    finally:
+        link.close()
+        platform.close()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
