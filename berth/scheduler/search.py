@@ -27,7 +27,12 @@ from collections.abc import Sequence
 from berth.platform.resources.gpus import DEVICE_MILLI
 from berth.scheduler.devices import best_fit_devices
 from berth.scheduler.filters import node_resources_fit, run_filters
-from berth.scheduler.fragmentation import best_delta, fragmentation, model_pressure, usable_kinds
+from berth.scheduler.fragmentation import (
+    FragmentationMemo,
+    best_delta,
+    model_pressure,
+    usable_kinds,
+)
 from berth.scheduler.mix import Kind, top_kinds
 from berth.scheduler.ranking import ClassRanking, is_linear, probe_kind
 from berth.scheduler.scoring import MAX_SCORE, Strategy, score_node, taint_score
@@ -94,6 +99,7 @@ class NodeFinder:
         self._before: dict[tuple, float] = {}  # (group, class) -> its fragmentation
         self._pressure: dict[int, float] = {}
         self._kinds_for: dict[int, tuple[Kind, ...]] = {}  # group -> kinds it admits
+        self._memos: dict[int, FragmentationMemo] = {}  # group -> fragmentation, remembered
         # Kinds whose affinity names nodes are admitted node by node, not by group.
         self._by_name = any(
             k.affinity is not None and any(term.fields for term in k.affinity) for k in self.kinds
@@ -110,12 +116,18 @@ class NodeFinder:
             kinds = self._kinds_for[group.gid] = usable_kinds(group.sample, self.kinds)
         return kinds
 
+    def _memo(self, group: NodeGroup) -> FragmentationMemo:
+        memo = self._memos.get(group.gid)
+        if memo is None:
+            memo = self._memos[group.gid] = FragmentationMemo(self._usable(group))
+        return memo
+
     def _fragmentation(self, group: NodeGroup, key: tuple, node: NodeView) -> float:
         """The node's own fragmentation, the same for every pod: once per free class."""
         before = self._before.get((group.gid, key))
         if before is None:
-            before = self._before[(group.gid, key)] = fragmentation(
-                key[0], key[1], node.dev_free, self._usable(group)
+            before = self._before[(group.gid, key)] = self._memo(group)(
+                key[0], key[1], node.dev_free
             )
         return before
 
@@ -141,11 +153,14 @@ class NodeFinder:
                         by_key.clear()
                 self._before.clear()
             self._scored += 1
-            before = None
+            before = measure = None
             if self._fragments and node.dev_free:
                 before = self._fragmentation(group, key, node)
+                measure = self._memo(group)
             kinds = self._usable(group)
-            score = score_node(pod, node, self.strategy, kinds, admitted=True, before=before)
+            score = score_node(
+                pod, node, self.strategy, kinds, admitted=True, before=before, measure=measure
+            )
             pressure = self._pressure.get(group.gid)
             if pressure:
                 # GPUs that constrained kinds can find few of are kept for them.
@@ -172,7 +187,8 @@ class NodeFinder:
             else:
                 kinds = self._usable(group)
                 before = None if key is None else self._fragmentation(group, key, node)
-            best = best_delta(pod, node, kinds, admitted=True, before=before)
+            measure = None if self._by_name else self._memo(group)
+            best = best_delta(pod, node, kinds, admitted=True, before=before, measure=measure)
             if best is not None:
                 return best[1]
         return best_fit_devices(pod.gpu, pod.gpu_milli, node.dev_free)
@@ -268,11 +284,12 @@ class NodeFinder:
             score = table.get(key)
             if score is None:
                 score = self.score(pod, group, key, next(iter(members.values())), table)
-            if score >= floor:
-                entry = _Best(group, key, score)
-                entries.append(entry)
-                if score > found_score:
-                    found, found_score = entry, score
+            if score > found_score:
+                found, found_score = _Best(group, key, score), score
+                if score >= floor:
+                    entries.append(found)
+            elif score >= floor:
+                entries.append(_Best(group, key, score))
         cached.pos = end
         # The last answer, while it lasts and nothing new beats it; else the best new one.
         last = cached.last
@@ -281,20 +298,21 @@ class NodeFinder:
         if found is not None and found_score >= last.score:
             cached.last = found
             return found
-        # Else the best that is left of the candidates, when it still beats the rest.
+        # Else the best that is left of the candidates, when it beats every other class:
+        # then it is what a full pass would find (a tie goes to the pass, whose order
+        # breaks it).
         best: _Best | None = None
         best_score = _NONE
+        tied = False
         live: list[_Best] = []
         for entry in entries:
             if entry.key in entry.group.classes:
                 live.append(entry)
-                if entry.score > best_score or (
-                    entry.score == best_score
-                    and best is not None
-                    and entry.group.load < best.group.load
-                ):
-                    best, best_score = entry, entry.score
-        if best is None or best_score <= floor or len(live) > _CANDIDATES_LIMIT:
+                if entry.score > best_score:
+                    best, best_score, tied = entry, entry.score, False
+                elif entry.score == best_score and best is not None:
+                    tied = tied or entry.key != best.key or entry.group is not best.group
+        if best is None or tied or best_score <= floor or len(live) > _CANDIDATES_LIMIT:
             return None
         cached.entries = live
         cached.last = best
@@ -333,9 +351,12 @@ class NodeFinder:
         if best is None:
             return None
         pos = len(self.snapshot.log)
-        if found is None or len(found) <= _CANDIDATES_KEPT:
-            entries = found if found else [best]
-            floor = _NONE if found else best_score
+        if found is None:
+            # Ranked groups give only their first class, in an order that stands in for the
+            # score (``_rankable``): nothing is known of the others, so no fall back.
+            entries, floor = [best], float("inf")
+        elif len(found) <= _CANDIDATES_KEPT:
+            entries, floor = found, _NONE
         else:
             floor = sorted((e.score for e in found), reverse=True)[_CANDIDATES_KEPT]
             entries = [e for e in found if e.score > floor] or [best]
