@@ -11,9 +11,14 @@ The answer is exactly what filtering and scoring every node would give (ties asi
    models instead of always landing in the first group.
 3. The best class found is cached per pod class. Later, only classes that gained a node
    since then (the snapshot's log) can beat it; classes that lost nodes cannot get better.
-   So a cached answer is refreshed by reading the log tail, and a full pass over the free
-   classes is needed only when the cached class has emptied and nothing in the tail scores
-   at least as well. Runs of identical pods (a Job's) thus cost O(1) each.
+   So a cached answer is refreshed by reading the log tail. Runs of identical pods (a
+   Job's) thus cost O(1) each.
+4. When the cached class has emptied (under the fragmentation-aware strategy the best
+   class is often one node, which the placement itself moves) and nothing in the tail
+   beats it, a pass that scored every class also kept the 32 best (``_Candidates``) and
+   the score every other class stays under: the best live one of those, if it beats
+   that floor alone, is what a new pass would find. Only then, or on a tie, or after a
+   ranked pass (which knows one class per group), does a full pass run again.
 
 Pods whose affinity names nodes (``matchFields`` on ``metadata.name``) take ``scan_all``,
 the plain filter-and-score loop over every node, which is also the reference the index is
