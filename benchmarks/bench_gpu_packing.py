@@ -43,6 +43,7 @@ from berth.platform.resources.gpus import DEVICE_MILLI
 from berth.platform.resources.nodeselectors import parse_term
 from berth.scheduler.cycle import Cycle
 from berth.scheduler.devices import best_fit_devices, fits_devices
+from berth.scheduler.filters import run_filters
 from berth.scheduler.mix import WorkloadMix
 from berth.scheduler.scoring import FRAGMENTATION_AWARE
 from berth.scheduler.snapshot import NodeGroup, Snapshot
@@ -320,6 +321,30 @@ def table(title: str, outcomes: list[Outcome], capacity: int) -> str:
     return "\n".join(lines)
 
 
+def ceiling(nodes: list[NodeView], pods: list[PodRequest]) -> tuple[int, float]:
+    """The pods some node of the fleet could take were it empty, and the GPUs they ask for:
+    no policy places or allocates more (pods pinned to a model whose nodes are too small
+    are turned away by all). Where demand is below capacity, a policy that places every
+    such pod is at this ceiling on both counts, and no other can beat it on either."""
+    shapes: dict[tuple, NodeView] = {}
+    for node in nodes:
+        shapes.setdefault(node.static_key, node)
+    empty = [
+        NodeView(
+            "empty",
+            cpu=n.alloc_cpu,
+            memory=n.alloc_mem,
+            gpu=n.alloc_gpu,
+            max_pods=n.max_pods,
+            labels=n.labels,
+            taints=n.taints,
+        )
+        for n in shapes.values()
+    ]
+    fit = [p for p in pods if any(run_filters(p, n) is None for n in empty)]
+    return len(fit), sum(p.gpu + p.gpu_milli / DEVICE_MILLI for p in fit)
+
+
 def run_variant(variant: str, seed: int, args) -> list[Outcome]:
     rng = random.Random(seed)
     make = lambda: make_nodes(args.nodes, random.Random(seed))  # noqa: E731 (same every time)
@@ -343,6 +368,8 @@ def run_variant(variant: str, seed: int, args) -> list[Outcome]:
             capacity,
         )
     )
+    most, asked = ceiling(make(), pods)
+    print(f"ceiling: {most} pods could fit an empty node of the fleet, asking {asked:.1f} GPUs")
     berth, others = outcomes[0], outcomes[1:]
     more_gpus = all(berth.gpus_allocated > o.gpus_allocated for o in others)
     most_pods = berth.placed >= max(o.placed for o in others)

@@ -15,10 +15,10 @@ from berth.scheduler.devices import best_fit_devices
 from berth.scheduler.explain import explain
 from berth.scheduler.filters import node_resources_fit
 from berth.scheduler.fragmentation import best_delta
-from berth.scheduler.mix import Kind, mix_of, top_kinds
+from berth.scheduler.mix import Kind, mix_of
 from berth.scheduler.profiles import strategy_for
 from berth.scheduler.scoring import PACK, Strategy, strategy_named
-from berth.scheduler.search import SCORED_KINDS, NodeFinder
+from berth.scheduler.search import NodeFinder
 from berth.scheduler.snapshot import Snapshot
 from berth.scheduler.types import NodeView, PodRequest
 
@@ -84,7 +84,6 @@ class Cycle:
         self.reservations = reservations if reservations is not None else {}
         self.backfill = backfill
         self.kinds = tuple(kinds)
-        self._scored = top_kinds(self.kinds, SCORED_KINDS)
         snapshot.clear_log()
         self._finders: dict[str, NodeFinder] = {}
         self.finder = self._finder(self.strategy)
@@ -150,8 +149,8 @@ class Cycle:
         return finder
 
     def _bind(self, pod: PodRequest, name: str) -> Decision:
-        strategy = strategy_for(pod.scheduler, self.strategy)
-        devices = choose_devices(pod, self.snapshot.node(name), strategy, self._scored)
+        finder = self._finder(strategy_for(pod.scheduler, self.strategy))
+        devices = finder.devices(pod, self.snapshot.node(name))
         devices = self.snapshot.assume(pod, name, devices)
         if pod.uid in self.reservations:
             self._end_reservation(pod.uid)

@@ -22,7 +22,8 @@ that may run anywhere leaves the scarce models to the work that may not.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
 
 from berth.platform.resources.gpus import DEVICE_MILLI
 from berth.platform.resources.nodeselectors import labels_match, terms_match
@@ -101,6 +102,37 @@ def fragmentation(
     return expected / DEVICE_MILLI
 
 
+Measure = Callable[[int, int, Sequence[int]], float]
+"""``fragmentation`` of free CPU, free memory and each device's free share, the kinds fixed."""
+
+_MEMO_LIMIT = 200_000
+
+
+class FragmentationMemo:
+    """``fragmentation`` against fixed ``kinds``, remembered. Free CPU and memory enter it
+    only through which kinds they cover (``cpu_free < kind.cpu``), so they are remembered
+    as their rank among the kinds' requests: nodes of one shape that differ in free CPU but
+    cover the same kinds share a value, and pods of different CPU requests that leave a
+    node the same devices reuse it. The value is exactly ``fragmentation``'s."""
+
+    __slots__ = ("kinds", "_cpus", "_mems", "_values")
+
+    def __init__(self, kinds: Sequence[Kind]) -> None:
+        self.kinds = tuple(kinds)
+        self._cpus = sorted({k.cpu for k in self.kinds})
+        self._mems = sorted({k.memory for k in self.kinds})
+        self._values: dict[tuple, float] = {}
+
+    def __call__(self, cpu_free: int, mem_free: int, free: Sequence[int]) -> float:
+        key = (bisect_right(self._cpus, cpu_free), bisect_right(self._mems, mem_free), *free)
+        value = self._values.get(key)
+        if value is None:
+            if len(self._values) >= _MEMO_LIMIT:
+                self._values.clear()
+            value = self._values[key] = fragmentation(cpu_free, mem_free, free, self.kinds)
+        return value
+
+
 def node_fragmentation(node: NodeView, kinds: Sequence[Kind]) -> float:
     return fragmentation(
         node.alloc_cpu - node.req_cpu,
@@ -134,24 +166,29 @@ def best_delta(
     *,
     admitted: bool = False,
     before: float | None = None,
+    measure: Measure | None = None,
 ) -> tuple[float, tuple[int, ...]] | None:
     """The least rise in the node's fragmentation ``pod`` can cause, and the devices that
     give it (ties: the device with the least room). None: its GPU request does not fit.
     ``admitted``: ``kinds`` are already those the node admits (``usable_kinds``).
-    ``before``: the node's fragmentation, when the caller has it (``node_fragmentation``)."""
+    ``before``: the node's fragmentation, when the caller has it (``node_fragmentation``).
+    ``measure``: ``fragmentation`` against those kinds, when the caller remembers it
+    (``FragmentationMemo``)."""
     cpu_free = node.alloc_cpu - node.req_cpu
     mem_free = node.alloc_mem - node.req_mem
     free = node.dev_free
     if not admitted:
         kinds = usable_kinds(node, kinds)
+    if measure is None:
+        measure = lambda cpu, mem, devices: fragmentation(cpu, mem, devices, kinds)  # noqa: E731
     if before is None:
-        before = fragmentation(cpu_free, mem_free, free, kinds)
+        before = measure(cpu_free, mem_free, free)
     cpu_after, mem_after = cpu_free - pod.cpu, mem_free - pod.memory
     best: tuple[float, tuple[int, ...]] | None = None
     for devices in device_options(pod, free):
         after = list(free)
         take(after, devices, pod.gpu, pod.gpu_milli)
-        delta = fragmentation(cpu_after, mem_after, after, kinds) - before
+        delta = measure(cpu_after, mem_after, after) - before
         if best is None or delta < best[0] - 1e-12:
             best = (delta, devices)
     return best

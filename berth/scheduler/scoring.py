@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from berth.platform.resources.gpus import DEVICE_MILLI
 from berth.platform.resources.taints import PREFER_NO_SCHEDULE, tolerates
-from berth.scheduler.fragmentation import best_delta
+from berth.scheduler.fragmentation import Measure, best_delta
 from berth.scheduler.mix import Kind
 from berth.scheduler.types import CPU, GPU, MEMORY, NodeView, PodRequest
 
@@ -151,12 +151,14 @@ def fragmentation_score(
     *,
     admitted: bool = False,
     before: float | None = None,
+    measure: Measure | None = None,
 ) -> float:
     """Minus the rise in the node's expected fragmentation (GPUs), on its best devices;
-    0 on a node without GPUs. ``admitted``, ``before``: see ``fragmentation.best_delta``."""
+    0 on a node without GPUs. ``admitted``, ``before``, ``measure``: see
+    ``fragmentation.best_delta``."""
     if not node.dev_free or not kinds:
         return 0.0
-    best = best_delta(pod, node, kinds, admitted=admitted, before=before)
+    best = best_delta(pod, node, kinds, admitted=admitted, before=before, measure=measure)
     return -best[0] if best is not None else 0.0
 
 
@@ -168,10 +170,12 @@ def score_node(
     *,
     admitted: bool = False,
     before: float | None = None,
+    measure: Measure | None = None,
 ) -> float:
     """The total the scheduler maximises: weighted sum of the scorers. ``kinds``: the
     workload mix, for the fragmentation scorer (``admitted``: already filtered for the
-    node's labels; ``before``: the node's fragmentation against them, if known)."""
+    node's labels; ``before``: the node's fragmentation against them, if known;
+    ``measure``: their fragmentation, remembered)."""
     score = (
         strategy.allocation_weight * allocation_score(pod, node, strategy)
         + strategy.gpu_weight * gpu_placement_score(pod, node)
@@ -179,6 +183,6 @@ def score_node(
     )
     if strategy.fragmentation_weight and node.dev_free:
         score += strategy.fragmentation_weight * fragmentation_score(
-            pod, node, kinds, admitted=admitted, before=before
+            pod, node, kinds, admitted=admitted, before=before, measure=measure
         )
     return score

@@ -11,9 +11,14 @@ The answer is exactly what filtering and scoring every node would give (ties asi
    models instead of always landing in the first group.
 3. The best class found is cached per pod class. Later, only classes that gained a node
    since then (the snapshot's log) can beat it; classes that lost nodes cannot get better.
-   So a cached answer is refreshed by reading the log tail, and a full pass over the free
-   classes is needed only when the cached class has emptied and nothing in the tail scores
-   at least as well. Runs of identical pods (a Job's) thus cost O(1) each.
+   So a cached answer is refreshed by reading the log tail. Runs of identical pods (a
+   Job's) thus cost O(1) each.
+4. When the cached class has emptied (under the fragmentation-aware strategy the best
+   class is often one node, which the placement itself moves) and nothing in the tail
+   beats it, a pass that scored every class also kept the 32 best (``_Candidates``) and
+   the score every other class stays under: the best live one of those, if it beats
+   that floor alone, is what a new pass would find. Only then, or on a tie, or after a
+   ranked pass (which knows one class per group), does a full pass run again.
 
 Pods whose affinity names nodes (``matchFields`` on ``metadata.name``) take ``scan_all``,
 the plain filter-and-score loop over every node, which is also the reference the index is
@@ -25,8 +30,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from berth.platform.resources.gpus import DEVICE_MILLI
+from berth.scheduler.devices import best_fit_devices
 from berth.scheduler.filters import node_resources_fit, run_filters
-from berth.scheduler.fragmentation import fragmentation, model_pressure, usable_kinds
+from berth.scheduler.fragmentation import (
+    FragmentationMemo,
+    best_delta,
+    model_pressure,
+    usable_kinds,
+)
 from berth.scheduler.mix import Kind, top_kinds
 from berth.scheduler.ranking import ClassRanking, is_linear, probe_kind
 from berth.scheduler.scoring import MAX_SCORE, Strategy, score_node, taint_score
@@ -37,27 +48,37 @@ from berth.scheduler.types import NodeView, PodRequest
 _LOG_TAIL_LIMIT = 512
 _NONE = float("-inf")
 _SCORE_CACHE_LIMIT = 100_000
+# How many of the best classes a full pass keeps for the next pods of the class, and how
+# many live candidates are worth carrying before a full pass is cheaper.
+_CANDIDATES_KEPT = 32
+_CANDIDATES_LIMIT = 256
 # Points (times the fragmentation weight) per GPU taken per unit of model pressure.
 PRESSURE_WEIGHT = 1.0
 # How many of the most frequent kinds of the mix a fragmentation score is computed against.
 SCORED_KINDS = 16
 
 
-def _fits(pod: PodRequest, key: tuple, members: dict[str, NodeView]) -> bool:
-    if key[0] < pod.cpu or key[1] < pod.memory or key[2] < pod.gpu or not key[3]:
-        return False
-    if pod.gpu_milli and (not key[5] or key[5][-1] < pod.gpu_milli):
-        return False
-    if pod.extended:
-        return node_resources_fit(pod, next(iter(members.values()))) is None
-    return True
-
-
 class _Best:
-    __slots__ = ("group", "key", "score", "pos")
+    __slots__ = ("group", "key", "score")
 
-    def __init__(self, group: NodeGroup, key: tuple, score: float, pos: int) -> None:
-        self.group, self.key, self.score, self.pos = group, key, score, pos
+    def __init__(self, group: NodeGroup, key: tuple, score: float) -> None:
+        self.group, self.key, self.score = group, key, score
+
+
+class _Candidates:
+    """What the last full pass found for one pod class, kept up to date from the log.
+
+    ``entries``: classes that fit, in the order a full pass meets them; ``floor``: every
+    class that fits, is live and is not among ``entries`` scores at most this, unless the
+    log past ``pos`` names it. So the best live entry is the best class while it scores at
+    least ``floor``, and a placement that empties the best class (a node of its own, as
+    fragmentation-aware placements often are) falls back to the next entry instead of a
+    full pass."""
+
+    __slots__ = ("entries", "floor", "pos", "last")
+
+    def __init__(self, entries: list[_Best], floor: float, pos: int, last: _Best) -> None:
+        self.entries, self.floor, self.pos, self.last = entries, floor, pos, last
 
 
 class NodeFinder:
@@ -70,43 +91,81 @@ class NodeFinder:
         self.snapshot = snapshot
         self.strategy = strategy
         self.kinds = top_kinds(tuple(kinds), SCORED_KINDS)
-        self._groups: dict[tuple, tuple[list[NodeGroup], frozenset[int]]] = {}
-        self._best: dict[tuple, _Best] = {}
+        self._ids: dict[tuple, int] = {}  # pod class -> a small int, hashed once per find
+        self._groups: dict[int, tuple[list[NodeGroup], frozenset[int]]] = {}
+        self._candidates: dict[int, _Candidates] = {}
         self._linear = is_linear(strategy)
         self._fragments = strategy.fragmentation_weight > 0
         self._rankings: dict[tuple[int, int], ClassRanking] = {}
         self._ranked_upto = 0
-        self._scores: dict[tuple, float] = {}
+        # pod class id -> group id -> free class -> score
+        self._scores: dict[int, dict[int, dict[tuple, float]]] = {}
+        self._scored = 0
         self._before: dict[tuple, float] = {}  # (group, class) -> its fragmentation
         self._pressure: dict[int, float] = {}
         self._kinds_for: dict[int, tuple[Kind, ...]] = {}  # group -> kinds it admits
+        self._memos: dict[int, FragmentationMemo] = {}  # group -> fragmentation, remembered
+        # Kinds whose affinity names nodes are admitted node by node, not by group.
+        self._by_name = any(
+            k.affinity is not None and any(term.fields for term in k.affinity) for k in self.kinds
+        )
         if self._fragments and kinds:
             groups = [g for g in snapshot.groups if g.sample.alloc_gpu > 0]
             # Against the GPUs still free: a model running out draws more protection.
             values = model_pressure(kinds, [(g.sample, free_gpus(g)) for g in groups])
             self._pressure = {g.gid: v for g, v in zip(groups, values, strict=True) if v}
 
-    def score(self, pod: PodRequest, group: NodeGroup, key: tuple, node: NodeView) -> float:
+    def _usable(self, group: NodeGroup) -> tuple[Kind, ...]:
+        kinds = self._kinds_for.get(group.gid)
+        if kinds is None:
+            kinds = self._kinds_for[group.gid] = usable_kinds(group.sample, self.kinds)
+        return kinds
+
+    def _memo(self, group: NodeGroup) -> FragmentationMemo:
+        memo = self._memos.get(group.gid)
+        if memo is None:
+            memo = self._memos[group.gid] = FragmentationMemo(self._usable(group))
+        return memo
+
+    def _fragmentation(self, group: NodeGroup, key: tuple, node: NodeView) -> float:
+        """The node's own fragmentation, the same for every pod: once per free class."""
+        before = self._before.get((group.gid, key))
+        if before is None:
+            before = self._before[(group.gid, key)] = self._memo(group)(
+                key[0], key[1], node.dev_free
+            )
+        return before
+
+    def score(
+        self,
+        pod: PodRequest,
+        group: NodeGroup,
+        key: tuple,
+        node: NodeView,
+        table: dict[tuple, float] | None = None,
+    ) -> float:
         """``score_node`` of ``pod`` on a node of free class ``key`` of ``group``, cached:
-        within one cycle it depends on nothing else."""
-        cache_key = (pod.klass, group.gid, key)
-        score = self._scores.get(cache_key)
+        within one cycle it depends on nothing else. ``table``: this pod class's scores on
+        this group (``_table``), when the caller has it."""
+        if table is None:
+            table = self._table(self._id(pod.klass), group.gid)
+        score = table.get(key)
         if score is None:
-            if len(self._scores) >= _SCORE_CACHE_LIMIT:
-                self._scores.clear()
+            if self._scored >= _SCORE_CACHE_LIMIT:
+                self._scored = 0
+                for tables in self._scores.values():
+                    for by_key in tables.values():
+                        by_key.clear()
                 self._before.clear()
-            kinds = self._kinds_for.get(group.gid)
-            if kinds is None:
-                kinds = self._kinds_for[group.gid] = usable_kinds(group.sample, self.kinds)
-            before = None
+            self._scored += 1
+            before = measure = None
             if self._fragments and node.dev_free:
-                # The node's own fragmentation is the same for every pod: once per class.
-                before = self._before.get((group.gid, key))
-                if before is None:
-                    before = self._before[(group.gid, key)] = fragmentation(
-                        key[0], key[1], node.dev_free, kinds
-                    )
-            score = score_node(pod, node, self.strategy, kinds, admitted=True, before=before)
+                before = self._fragmentation(group, key, node)
+                measure = self._memo(group)
+            kinds = self._usable(group)
+            score = score_node(
+                pod, node, self.strategy, kinds, admitted=True, before=before, measure=measure
+            )
             pressure = self._pressure.get(group.gid)
             if pressure:
                 # GPUs that constrained kinds can find few of are kept for them.
@@ -116,8 +175,43 @@ class NodeFinder:
                     * pressure
                     * gpus_taken(pod, node)
                 )
-            self._scores[cache_key] = score
+            table[key] = score
         return score
+
+    def devices(self, pod: PodRequest, node: NodeView) -> tuple[int, ...] | None:
+        """The GPU devices ``pod`` takes on ``node``: where fragmentation grows least under a
+        fragmentation-aware strategy, else the best fit; ``()`` for a pod without GPUs.
+        (What ``cycle.choose_devices`` gives, with this finder's caches.)"""
+        if not (pod.uses_gpu and node.dev_free):
+            return ()
+        if self._fragments and self.kinds:
+            group = self.snapshot.group_of(node.name)
+            key = self.snapshot.key_of(node.name)
+            if self._by_name:
+                kinds, before = usable_kinds(node, self.kinds), None
+            else:
+                kinds = self._usable(group)
+                before = None if key is None else self._fragmentation(group, key, node)
+            measure = None if self._by_name else self._memo(group)
+            best = best_delta(pod, node, kinds, admitted=True, before=before, measure=measure)
+            if best is not None:
+                return best[1]
+        return best_fit_devices(pod.gpu, pod.gpu_milli, node.dev_free)
+
+    def _id(self, klass: tuple) -> int:
+        kid = self._ids.get(klass)
+        if kid is None:
+            kid = self._ids[klass] = len(self._ids)
+        return kid
+
+    def _table(self, kid: int, gid: int) -> dict[tuple, float]:
+        tables = self._scores.get(kid)
+        if tables is None:
+            tables = self._scores[kid] = {}
+        table = tables.get(gid)
+        if table is None:
+            table = tables[gid] = {}
+        return table
 
     def _rankable(self, pod: PodRequest, group: NodeGroup) -> bool:
         """Can this group's classes be taken in probe order (see ``ranking.py``)? Yes when
@@ -136,60 +230,105 @@ class NodeFinder:
             return True
         return not (self._fragments or pod.gpu_milli)
 
-    def _feasible(self, pod: PodRequest) -> tuple[list[NodeGroup], frozenset[int]]:
-        entry = self._groups.get(pod.klass)
+    def _feasible(self, pod: PodRequest, kid: int) -> tuple[list[NodeGroup], frozenset[int]]:
+        entry = self._groups.get(kid)
         if entry is None:
             groups = [
                 g for g in self.snapshot.groups if self.snapshot.static_rejection(pod, g) is None
             ]
-            entry = self._groups[pod.klass] = (groups, frozenset(g.gid for g in groups))
+            entry = self._groups[kid] = (groups, frozenset(g.gid for g in groups))
         return entry
 
     def find(self, pod: PodRequest) -> NodeView | None:
         """The best indexed node for ``pod``, or None when none fits."""
         if pod.uses_node_name:
             return scan_all(pod, self.snapshot, self.strategy, self.kinds)
-        groups, gids = self._feasible(pod)
+        kid = self._id(pod.klass)
+        groups, gids = self._feasible(pod, kid)
         if not groups:
             return None
-        best = self._refresh(pod, gids)
+        best = self._refresh(pod, kid, gids)
         if best is None:
-            best = self._full_pass(pod, groups)
+            best = self._full_pass(pod, kid, groups)
             if best is None:
                 return None
-        self._best[pod.klass] = best
         return next(iter(best.group.classes[best.key].values()))
 
-    def _refresh(self, pod: PodRequest, gids: frozenset[int]) -> _Best | None:
-        """The cached best brought up to date from the log tail, or None if that can't be
-        done without a full pass."""
-        cached = self._best.get(pod.klass)
+    def _refresh(self, pod: PodRequest, kid: int, gids: frozenset[int]) -> _Best | None:
+        """The best class from the cached candidates and the log tail, or None if that
+        can't be told without a full pass."""
+        cached = self._candidates.get(kid)
         log = self.snapshot.log
         end = len(log)
         if cached is None or end - cached.pos > _LOG_TAIL_LIMIT:
             return None
+        floor = cached.floor
+        entries = cached.entries
+        tables = self._scores.get(kid) or {}
         found: _Best | None = None
         found_score = _NONE
+        cpu, memory, gpu, milli = pod.cpu, pod.memory, pod.gpu, pod.gpu_milli
         # A slice, not islice: islice walks the log from its start, O(log) per pod.
         for group, key in log[cached.pos : end]:
+            # Does the class fit? Inline: this loop is the hot path.
+            if key[0] < cpu or key[1] < memory or key[2] < gpu or not key[3]:
+                continue
+            if milli and (not key[5] or key[5][-1] < milli):
+                continue
             if group.gid not in gids:
                 continue
             members = group.classes.get(key)
-            if not members or not _fits(pod, key, members):
+            if not members:
                 continue
-            score = self.score(pod, group, key, next(iter(members.values())))
+            if pod.extended and node_resources_fit(pod, next(iter(members.values()))):
+                continue
+            table = tables.get(group.gid)
+            if table is None:
+                table = self._table(kid, group.gid)
+                tables = self._scores[kid]
+            score = table.get(key)
+            if score is None:
+                score = self.score(pod, group, key, next(iter(members.values())), table)
             if score > found_score:
-                found, found_score = _Best(group, key, score, end), score
-        if cached.key in cached.group.classes and cached.score >= found_score:
-            cached.pos = end
-            return cached
-        if found is not None and found_score >= cached.score:
+                found, found_score = _Best(group, key, score), score
+                if score >= floor:
+                    entries.append(found)
+            elif score >= floor:
+                entries.append(_Best(group, key, score))
+        cached.pos = end
+        # The last answer, while it lasts and nothing new beats it; else the best new one.
+        last = cached.last
+        if last.key in last.group.classes and last.score >= found_score:
+            return last
+        if found is not None and found_score >= last.score:
+            cached.last = found
             return found
-        return None
+        # Else the best that is left of the candidates, when it beats every other class:
+        # then it is what a full pass would find (a tie goes to the pass, whose order
+        # breaks it).
+        best: _Best | None = None
+        best_score = _NONE
+        tied = False
+        live: list[_Best] = []
+        for entry in entries:
+            if entry.key in entry.group.classes:
+                live.append(entry)
+                if entry.score > best_score:
+                    best, best_score, tied = entry, entry.score, False
+                elif entry.score == best_score and best is not None:
+                    tied = tied or entry.key != best.key or entry.group is not best.group
+        if best is None or tied or best_score <= floor or len(live) > _CANDIDATES_LIMIT:
+            return None
+        cached.entries = live
+        cached.last = best
+        return best
 
-    def _full_pass(self, pod: PodRequest, groups: list[NodeGroup]) -> _Best | None:
+    def _full_pass(self, pod: PodRequest, kid: int, groups: list[NodeGroup]) -> _Best | None:
         ranked = [g for g in groups if self._rankable(pod, g)]
-        best, best_score = self._ranked_pass(pod, ranked) if ranked else (None, _NONE)
+        best, best_score = self._ranked_pass(pod, kid, ranked) if ranked else (None, _NONE)
+        # Every fitting class scored, in order: all of them when no group was ranked or
+        # skipped, so the next best ones can be kept for later pods of the class.
+        found: list[_Best] | None = None if ranked else []
         skip = {g.gid for g in ranked}
         cpu, memory, gpu, milli = pod.cpu, pod.memory, pod.gpu, pod.gpu_milli
         extended = pod.extended
@@ -197,20 +336,36 @@ class NodeFinder:
             if group.gid in skip:
                 continue
             if best is not None and best_score >= self._ceiling(pod, group):
+                found = None
                 continue
+            table = self._table(kid, group.gid)
             for key, members in group.classes.items():
                 if key[0] < cpu or key[1] < memory or key[2] < gpu or not key[3]:
                     continue
                 if milli and (not key[5] or key[5][-1] < milli):
                     continue
-                node = next(iter(members.values()))
-                if extended and node_resources_fit(pod, node) is not None:
-                    continue
-                best, best_score = _better(
-                    best, best_score, group, key, self.score(pod, group, key, node)
-                )
-        if best is not None:
-            best.pos = len(self.snapshot.log)
+                score = table.get(key)
+                if score is None or extended:
+                    node = next(iter(members.values()))
+                    if extended and node_resources_fit(pod, node) is not None:
+                        continue
+                    score = self.score(pod, group, key, node, table)
+                if found is not None:
+                    found.append(_Best(group, key, score))
+                best, best_score = _better(best, best_score, group, key, score)
+        if best is None:
+            return None
+        pos = len(self.snapshot.log)
+        if found is None:
+            # Ranked groups give only their first class, in an order that stands in for the
+            # score (``_rankable``): nothing is known of the others, so no fall back.
+            entries, floor = [best], float("inf")
+        elif len(found) <= _CANDIDATES_KEPT:
+            entries, floor = found, _NONE
+        else:
+            floor = sorted((e.score for e in found), reverse=True)[_CANDIDATES_KEPT]
+            entries = [e for e in found if e.score > floor] or [best]
+        self._candidates[kid] = _Candidates(entries, floor, pos, best)
         return best
 
     def _ceiling(self, pod: PodRequest, group: NodeGroup) -> float:
@@ -226,7 +381,9 @@ class NodeFinder:
             + strategy.taint_weight * taint_score(pod, group.sample)
         )
 
-    def _ranked_pass(self, pod: PodRequest, groups: list[NodeGroup]) -> tuple[_Best | None, float]:
+    def _ranked_pass(
+        self, pod: PodRequest, kid: int, groups: list[NodeGroup]
+    ) -> tuple[_Best | None, float]:
         """The best of ``groups`` through each group's score order (see ``ranking.py``)."""
         self._sync_rankings()
         kind = probe_kind(pod)
@@ -241,9 +398,8 @@ class NodeFinder:
             key = ranking.best_fit(pod)
             if key is not None:
                 node = next(iter(group.classes[key].values()))
-                best, best_score = _better(
-                    best, best_score, group, key, self.score(pod, group, key, node)
-                )
+                score = self.score(pod, group, key, node, self._table(kid, group.gid))
+                best, best_score = _better(best, best_score, group, key, score)
         return best, best_score
 
     def _sync_rankings(self) -> None:
@@ -294,7 +450,7 @@ def _better(
     if score > best_score or (
         score == best_score and best is not None and group.load < best.group.load
     ):
-        return _Best(group, key, score, 0), score
+        return _Best(group, key, score), score
     return best, best_score
 
 

@@ -123,6 +123,10 @@ class Snapshot:
     def group_of(self, name: str) -> NodeGroup:
         return self._group_of[name]
 
+    def key_of(self, name: str) -> tuple | None:
+        """The free class node ``name`` is indexed under; None while it is held."""
+        return self._key_of.get(name)
+
     # ---- placements ---------------------------------------------------------------------
 
     def assume(

@@ -8,12 +8,15 @@ import re
 from benchmarks.bench_gpu_packing import (
     KINDS,
     _best_fit,
+    _model_terms,
+    ceiling,
     main,
     make_nodes,
     make_pods,
     run_baseline,
     run_berth,
 )
+from berth.scheduler.types import PodRequest
 
 
 def test_every_pod_is_placed_or_turned_away_by_kind():
@@ -35,3 +38,16 @@ def test_main_prints_both_tables_for_each_run(capsys):
         # A row in each of the two tables of each of the two runs.
         assert len(re.findall(rf"^{policy} +\d", out, re.MULTILINE)) == 4
     assert "met both targets on" in out
+    assert out.count("ceiling:") == 2
+
+
+def test_the_ceiling_leaves_out_what_no_empty_node_takes_and_bounds_every_policy():
+    """A 4-GPU pod pinned to a model that comes only on 1- and 2-GPU nodes fits nowhere;
+    no policy places more pods, or allocates more GPUs, than the ceiling."""
+    nodes = make_nodes(60, random.Random(5))
+    pods = make_pods(300, random.Random(5), "shares")
+    most, asked = ceiling(nodes, pods)
+    pinned = PodRequest("b", "t4", "t4", cpu=1000, gpu=4, affinity=_model_terms(("T4",)))
+    assert ceiling(nodes, [*pods, pinned]) == (most, asked)
+    outcome = run_berth(make_nodes(60, random.Random(5)), pods, 50)
+    assert outcome.placed <= most and outcome.gpus_allocated <= asked + 1e-9

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from berth.platform.resources.nodeselectors import parse_term
 from berth.scheduler.cycle import schedule_batch
-from berth.scheduler.fragmentation import best_delta, fragmentation, model_pressure
+from berth.scheduler.fragmentation import (
+    FragmentationMemo,
+    best_delta,
+    fragmentation,
+    model_pressure,
+)
 from berth.scheduler.mix import Kind, WorkloadMix
 from berth.scheduler.search import free_gpus
 from berth.scheduler.snapshot import Snapshot
@@ -202,3 +209,23 @@ def test_free_gpus_whose_cpu_is_gone_are_no_supply():
     )
     [group] = snap.groups
     assert free_gpus(group) == pytest.approx(2 + 2 * 8 / 32)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    cpu=st.integers(0, 20_000),
+    mem=st.integers(0, 40),
+    free=st.lists(st.sampled_from([0, 100, 300, 500, 700, 1000]), min_size=1, max_size=8),
+    later=st.integers(0, 20_000),
+)
+def test_the_memo_gives_exactly_what_fragmentation_gives(cpu, mem, free, later):
+    """Remembered by the kinds free CPU and memory cover: a node with other free CPU that
+    covers the same kinds reads the value back, and it is still exact."""
+    mix = [
+        Kind(2000, 8, 1, 0, 0.5),
+        Kind(6000, 16, 0, 500, 0.3),
+        Kind(12000, 32, 0, 250, 0.2),
+    ]
+    memo = FragmentationMemo(mix)
+    assert memo(cpu, mem, free) == fragmentation(cpu, mem, free, mix)
+    assert memo(later, mem, free) == fragmentation(later, mem, free, mix)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from berth.platform.resources.taints import Taint
+from berth.scheduler.cycle import choose_devices
 from berth.scheduler.explain import explain, explain_by_node
-from berth.scheduler.scoring import PACK, SPREAD, Strategy, score_node
+from berth.scheduler.mix import Kind
+from berth.scheduler.scoring import FRAGMENTATION_AWARE, PACK, SPREAD, Strategy, score_node
 from berth.scheduler.search import NodeFinder, scan_all
 from berth.scheduler.snapshot import Snapshot, snapshot_from_objects
 from berth.scheduler.types import NodeView, PodRequest
@@ -177,3 +181,96 @@ def test_explaining_counts_every_node_of_a_free_class():
     snap.assume(pod, "d")
     assert explain(pod, snap).histogram == {"Insufficient cpu": 4}
     assert explain(pod, snap) == explain_by_node(pod, snap)
+
+
+# ---- the fragmentation-aware search: shares, many pod classes, candidates kept -----------
+
+GPU_SHAPES = [
+    dict(cpu=8000, memory=32, gpu=0),
+    dict(cpu=16000, memory=64, gpu=2),
+    dict(cpu=32000, memory=128, gpu=4),
+    dict(cpu=64000, memory=256, gpu=8),
+]
+MIX = (
+    Kind(2000, 8, 1, 0, 0.4),
+    Kind(2000, 8, 0, 250, 0.3),
+    Kind(4000, 16, 2, 0, 0.2),
+    Kind(8000, 32, 8, 0, 0.1),
+)
+gpu_node_specs = st.lists(st.integers(0, len(GPU_SHAPES) - 1), min_size=1, max_size=20)
+gpu_pod_specs = st.lists(
+    st.tuples(
+        st.sampled_from([0, 1000, 2000, 4000, 8000]),
+        st.sampled_from([0, 4, 8, 32]),
+        st.sampled_from([0, 0, 1, 2, 8]),
+        st.sampled_from([0, 0, 100, 250, 500, 700]),
+        st.integers(0, 9),
+    ),
+    min_size=1,
+    max_size=80,
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(nodes=gpu_node_specs, pods=gpu_pod_specs)
+def test_fragmentation_aware_search_matches_scanning_every_node(nodes, pods):
+    """Pods of many classes, GPU shares, and placements that empty the best class of a pod
+    class (which the search answers from the candidates its last full pass kept): each
+    decision scores as well as the best of all nodes, and the devices are those
+    ``choose_devices`` picks. Two candidates kept, so the fall back to a pass is exercised."""
+    with patch("berth.scheduler.search._CANDIDATES_KEPT", 2):
+        check_fragmentation_aware_search(nodes, pods)
+
+
+def check_fragmentation_aware_search(nodes, pods) -> None:
+    snap = Snapshot(
+        NodeView(f"n{i}", **GPU_SHAPES[shape], max_pods=8) for i, shape in enumerate(nodes)
+    )
+    finder = NodeFinder(snap, FRAGMENTATION_AWARE, MIX)
+    placed: list[tuple[PodRequest, str]] = []
+    for i, (cpu, mem, gpu, milli, finish) in enumerate(pods):
+        pod = PodRequest(
+            "ns", f"p{i}", f"u{i}", cpu=cpu, memory=mem, gpu=gpu, gpu_milli=0 if gpu else milli
+        )
+        want = scan_all(pod, snap, FRAGMENTATION_AWARE, MIX)
+        got = finder.find(pod)
+        if want is None:
+            assert got is None
+            continue
+        assert got is not None
+        assert score_node(pod, got, FRAGMENTATION_AWARE, MIX) == pytest.approx(
+            score_node(pod, want, FRAGMENTATION_AWARE, MIX)
+        )
+        devices = finder.devices(pod, got)
+        assert devices == choose_devices(pod, got, FRAGMENTATION_AWARE, MIX)
+        snap.assume(pod, got.name, devices)
+        placed.append((pod, got.name))
+        if finish == 0:
+            done, name = placed.pop(0)
+            snap.forget(done, name)
+
+
+def test_a_class_whose_best_node_was_taken_gets_the_next_best_it_kept(monkeypatch):
+    """The best node of a pod class changes class with its first pod; the second pod of
+    the class gets the next best node from the candidates the first pass kept, without
+    another pass over every class, and it is as good as the best a scan finds."""
+    nodes = []
+    for i in range(12):
+        node = NodeView(f"n{i}", cpu=64000, memory=256, gpu=8)
+        node.add(PodRequest("", "", f"r{i}", cpu=1000 * i, gpu=i % 8))
+        nodes.append(node)
+    snap = Snapshot(nodes)
+    finder = NodeFinder(snap, FRAGMENTATION_AWARE, MIX)
+    passes = []
+    full_pass = finder._full_pass
+    monkeypatch.setattr(finder, "_full_pass", lambda *a: passes.append(1) or full_pass(*a))
+    for i in range(3):
+        pod = PodRequest("ns", f"p{i}", f"u{i}", cpu=2000, memory=8, gpu=1)
+        want = scan_all(pod, snap, FRAGMENTATION_AWARE, MIX)
+        got = finder.find(pod)
+        assert got is not None and want is not None
+        assert score_node(pod, got, FRAGMENTATION_AWARE, MIX) == pytest.approx(
+            score_node(pod, want, FRAGMENTATION_AWARE, MIX)
+        )
+        snap.assume(pod, got.name, finder.devices(pod, got))
+    assert passes == [1]
