@@ -22,7 +22,9 @@ _RESERVE = (
     .values(current=REVISION.c.current + bindparam("n"))
     .returning(REVISION.c.current)
 )
-_INSERT_OBJECTS = insert(OBJECTS).returning(OBJECTS.c.id, sort_by_parameter_order=True)
+# Rows come back in no set order (asking for parameter order makes SQLAlchemy send one INSERT
+# per row on SQLite): each carries its key.
+_INSERT_OBJECTS = insert(OBJECTS).returning(OBJECTS.c.id, OBJECTS.c.namespace, OBJECTS.c.name)
 # RETURNING makes SQLAlchemy send each as multi-row INSERTs ("insertmanyvalues") on every
 # driver; without it psycopg sends one INSERT per row.
 _INSERT_LABELS = insert(LABELS).returning(LABELS.c.id)
@@ -94,10 +96,10 @@ def insert_all(conn, codec: Codec, resource: str, objs: list[dict]) -> list[int]
                 "data": data,
             }
         )
-    ids = conn.execute(_INSERT_OBJECTS, rows).scalars().all()
+    ids = {(r[1], r[2]): r[0] for r in conn.execute(_INSERT_OBJECTS, rows)}
     labels = [
         {"object_id": object_id, "resource": resource, "key": k, "value": v}
-        for obj, object_id in zip(objs, ids, strict=True)
+        for obj, object_id in ((o, ids[key_of(o)]) for o in objs)
         for k, v in (obj["metadata"].get("labels") or {}).items()
     ]
     if labels:
