@@ -297,7 +297,7 @@ def test_jobs_prepared_ahead_are_only_written_at_the_due_instant(platform, monke
     try:
         harness.wait_for(harness.controller.cronjobs, len(names))
         keys = [(NS, name) for name in names]
-        harness.controller.prepare_due(keys, due)
+        harness.controller.prepare_due(keys, due + timedelta(seconds=1))
         assert stored_jobs(platform) == set()  # nothing written ahead
         ready = {
             key: entry[2]["metadata"]["uid"] for key, entry in harness.controller._ready.items()
@@ -329,5 +329,19 @@ def test_jobs_prepared_ahead_are_only_written_at_the_due_instant(platform, monke
             assert jobs[job_name(key[1], due)]["metadata"]["uid"] == ready[key]
         assert jobs[job_name(names[0], due)]["metadata"]["labels"]["v"] == "2"
         assert harness.controller._ready == {}
+    finally:
+        harness.stop()
+
+
+def test_a_prepare_call_that_is_late_leaves_the_jobs_to_the_instant(platform):
+    platform.client.create(registry.CRON_JOB, cronjob("cj-0"))
+    due = utcnow().replace(second=0, microsecond=0) + timedelta(minutes=2)
+    harness = Harness(platform, term(platform), clock=lambda: due + timedelta(seconds=1))
+    try:
+        harness.wait_for(harness.controller.cronjobs, 1)
+        harness.controller.prepare_due([(NS, "cj-0")], due)  # the instant has passed
+        assert harness.controller._ready == {}
+        harness.controller.fire_due([(NS, "cj-0")])
+        assert stored_jobs(platform) == {job_name("cj-0", due)}
     finally:
         harness.stop()
