@@ -38,7 +38,7 @@ from pathlib import Path
 from sqlalchemy.exc import OperationalError
 
 from berth.platform.cache.informers import InformerHub
-from berth.platform.controllers.cronjob.controller import CronJobController
+from berth.platform.controllers.cronjob.controller import PREPARE_LEAD, CronJobController
 from berth.platform.controllers.cronjob.decide import Decision, decide
 from berth.platform.controllers.cronjob.jobs import build_job, owned_by
 from berth.platform.controllers.manager import ControllerManager
@@ -210,7 +210,9 @@ def one_round(database: str, n: int, rng: random.Random, wait_s: float) -> dict[
         side = BerthSide(berth_platform, recorder)
         now = utcnow()
         target = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
-        if (target - now).total_seconds() < 5:
+        # Far enough ahead that the controller is in its steady state at the minute, as one
+        # that has been running is: its prepare trigger fires PREPARE_LEAD before it.
+        if (target - now).total_seconds() < PREPARE_LEAD.total_seconds() + 5:
             target += timedelta(minutes=1)
         recorder.target = target
         ours.send(target)

@@ -23,6 +23,7 @@ from datetime import datetime
 from berth.platform.errors import (
     AlreadyExists,
     BadRequest,
+    BerthError,
     Conflict,
     Forbidden,
     Invalid,
@@ -175,6 +176,77 @@ class Client:
         dry_run: bool = False,
         field_manager: str | None = None,
     ) -> dict:
+        obj = self._prepared(rt, obj, namespace, field_manager)
+        md = obj["metadata"]
+        if dry_run:
+            if self.db.get(rt.key, md.get("namespace") or "", md["name"]) is not None:
+                raise AlreadyExists(rt.plural, md["name"], rt.group)
+            return obj
+        try:
+            return with_type(rt, self.db.create(rt.key, obj))
+        except AlreadyExists:
+            raise AlreadyExists(rt.plural, md["name"], rt.group) from None
+
+    def create_many(
+        self, rt: ResourceType, objs: list[dict], *, prepared: bool = False
+    ) -> list[dict | BerthError]:
+        """Create ``objs`` together: each is prepared as ``create`` prepares one (identity,
+        defaults, admission, validation, a live namespace), and those that pass are written in
+        one transaction of a few statements (``Database.create_many``; inside ``batch()``, as
+        part of it). Per object, in order: the object as stored, or the error that refused it
+        alone (``AlreadyExists``, ``Invalid`` ...). A fenced write raises ``Fenced`` and writes
+        none; a database error likewise raises.
+
+        ``prepared``: the objects come from ``prepare_create`` (made ahead of time) and are
+        written as they are, consumed (not copied); only what must be true at the write is
+        done here: ``creationTimestamp`` is now, and the namespace is live."""
+        out: list[dict | BerthError | None] = []
+        ready: list[dict] = []
+        stamp = rfc3339(self.clock())
+        for obj in objs:
+            try:
+                if prepared:
+                    obj["metadata"]["creationTimestamp"] = stamp
+                    if obj["metadata"].get("namespace"):
+                        self._require_live_namespace(obj["metadata"]["namespace"])
+                    ready.append(obj)
+                else:
+                    ready.append(self._prepared(rt, obj, None, None))
+                out.append(None)
+            except BerthError as exc:
+                out.append(exc)
+        written = iter(self.db.create_many(rt.key, ready) if ready else ())
+        results: list[dict | BerthError] = []
+        for slot in out:
+            if slot is not None:
+                results.append(slot)
+                continue
+            made = next(written)
+            if isinstance(made, AlreadyExists):
+                name = str((made.details or {}).get("name") or "")
+                results.append(AlreadyExists(rt.plural, name, rt.group))
+            else:
+                results.append(with_type(rt, made))
+        return results
+
+    def prepare_create(self, rt: ResourceType, obj: dict) -> dict:
+        """A copy of ``obj`` ready to be written by ``create_many(prepared=True)``: identity
+        (a new uid), defaults, admission and validation done. Raises what refuses it. The
+        namespace is checked, and ``creationTimestamp`` set again, at the write."""
+        return self._prepared(rt, obj, None, None, check_namespace=False)
+
+    def _prepared(
+        self,
+        rt: ResourceType,
+        obj: dict,
+        namespace: str | None,
+        field_manager: str | None,
+        *,
+        check_namespace: bool = True,
+    ) -> dict:
+        """A copy of ``obj`` as a create would store it, less its resourceVersion: identity,
+        defaults, admission and validation done, its namespace found live. Raises what
+        refuses it."""
         obj = copy.deepcopy(obj)
         check_type(rt, obj)
         md = obj.get("metadata")
@@ -207,16 +279,9 @@ class Client:
         causes = strategy.validate_create(rt, obj)
         if causes:
             raise Invalid(rt.kind, md.get("name", ""), causes, rt.group)
-        if namespace:
+        if namespace and check_namespace:
             self._require_live_namespace(namespace)
-        if dry_run:
-            if self.db.get(rt.key, namespace, md["name"]) is not None:
-                raise AlreadyExists(rt.plural, md["name"], rt.group)
-            return obj
-        try:
-            return with_type(rt, self.db.create(rt.key, obj))
-        except AlreadyExists:
-            raise AlreadyExists(rt.plural, md["name"], rt.group) from None
+        return obj
 
     # -- update ---------------------------------------------------------------------------
     def update(

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
 from berth.platform.errors import AlreadyExists, Conflict, Gone, NotFound
+from berth.platform.store import bulk
 from berth.platform.store.codec import Codec
 from berth.platform.store.columns import findable, indexed_columns
 from berth.platform.store.dialect import Dialect
@@ -49,6 +50,9 @@ _NEXT_RV = (
 _UPDATE = update(OBJECTS).where(*_KEY).returning(OBJECTS.c.id)
 _UPDATE_AT = update(OBJECTS).where(*_KEY, OBJECTS.c.rv == bindparam("k_rv")).returning(OBJECTS.c.id)
 _APPEND = insert(CHANGES)
+_INSERT = insert(OBJECTS).returning(OBJECTS.c.id)
+_LABEL = insert(LABELS)
+_LOCK_REVISION = select(REVISION.c.current).where(REVISION.c.id == 1).with_for_update()
 _UNLABEL = delete(LABELS).where(LABELS.c.object_id == bindparam("k_id"))
 
 
@@ -311,17 +315,16 @@ class Database:
                 self._guard(conn, guard)
                 data = self.codec.encode(resource, obj)
                 object_id = conn.execute(
-                    insert(OBJECTS)
-                    .values(
-                        resource=resource,
-                        namespace=ns,
-                        name=name,
-                        uid=md["uid"],
-                        rv=rv,
-                        data=data,
+                    _INSERT,
+                    {
+                        "resource": resource,
+                        "namespace": ns,
+                        "name": name,
+                        "uid": md["uid"],
+                        "rv": rv,
+                        "data": data,
                         **indexed_columns(resource, obj),
-                    )
-                    .returning(OBJECTS.c.id)
+                    },
                 ).scalar_one()
                 self._write_labels(conn, resource, object_id, md.get("labels"))
                 self._append(conn, rv, resource, ns, name, "ADDED", data)
@@ -329,6 +332,42 @@ class Database:
             raise AlreadyExists(resource, name) from None
         self._committed(rv)
         return obj
+
+    def create_many(
+        self, resource: str, objs: list[dict], guard: Guard | None = None
+    ) -> list[dict | AlreadyExists]:
+        """Create ``objs`` together, in one transaction (``batch``: the caller's, if inside
+        one) and a few statements (``bulk``): per object, in order, the object as stored or
+        ``AlreadyExists`` when its key is taken (by a stored object or an earlier one in the
+        list). The ones written get consecutive resourceVersions in list order, each its own
+        change-log row, announced at the commit. ``guard`` runs once, first; when it raises,
+        nothing is written. Should a key be taken between the read of the taken keys and the
+        insert (another PostgreSQL writer), the bulk insert is undone and each object is
+        created alone in its own savepoint, as ``create`` inside a batch does."""
+        with self.batch(guard):
+            conn = self._local.batch[0]
+            try:
+                with Savepoint(conn):
+                    taken = bulk.taken_keys(conn, resource, objs)
+                    wanted = bulk.fresh(objs, taken)
+                    writing = [o for o, w in zip(objs, wanted, strict=True) if w]
+                    rvs = bulk.insert_all(conn, self.codec, resource, writing)
+            except IntegrityError:
+                return [self._create_or_exists(resource, obj, guard) for obj in objs]
+            for rv in rvs:
+                self._committed(rv)
+        return [
+            obj if w else AlreadyExists(resource, bulk.key_of(obj)[1])
+            for obj, w in zip(objs, wanted, strict=True)
+        ]
+
+    def _create_or_exists(
+        self, resource: str, obj: dict, guard: Guard | None
+    ) -> dict | AlreadyExists:
+        try:
+            return self.create(resource, obj, guard)
+        except AlreadyExists as exc:
+            return exc
 
     def update(
         self,
@@ -428,7 +467,7 @@ class Database:
         with WriteTransaction(self) as conn:
             guards: set = set()
             if guard is not None:
-                conn.execute(select(REVISION.c.current).where(REVISION.c.id == 1).with_for_update())
+                conn.execute(_LOCK_REVISION)
                 guard(conn)
                 guards.add(guard)
             self._local.batch = (conn, written, guards)
@@ -461,7 +500,7 @@ class Database:
     def _write_labels(conn, resource: str, object_id: int, labels: dict | None) -> None:
         if labels:
             conn.execute(
-                insert(LABELS),
+                _LABEL,
                 [
                     {"object_id": object_id, "resource": resource, "key": k, "value": v}
                     for k, v in labels.items()

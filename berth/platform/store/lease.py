@@ -21,7 +21,7 @@ from datetime import datetime
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from berth.platform.errors import Conflict
+from berth.platform.errors import AlreadyExists, Conflict
 from berth.platform.resources.meta import rfc3339
 from berth.platform.store.db import Database
 from berth.platform.store.tables import LEASES
@@ -165,6 +165,9 @@ class FencedDatabase:
 
     def create(self, resource: str, obj: dict) -> dict:
         return self._db.create(resource, obj, guard=self.fence)
+
+    def create_many(self, resource: str, objs: list[dict]) -> list[dict | AlreadyExists]:
+        return self._db.create_many(resource, objs, guard=self.fence)
 
     def update(
         self, resource: str, obj: dict, expected_rv: int | None, relabel: bool = True

@@ -286,3 +286,62 @@ def test_reconcile_leaves_a_firing_key_to_fire_due_and_looks_again_after_the_tri
         )
     finally:
         harness.stop()
+
+
+def test_jobs_prepared_ahead_are_only_written_at_the_due_instant(platform, monkeypatch):
+    names = [f"cj-{i}" for i in range(6)]
+    for name in names:
+        platform.client.create(registry.CRON_JOB, cronjob(name))
+    due = utcnow().replace(second=0, microsecond=0) + timedelta(minutes=2)
+    harness = Harness(platform, term(platform), clock=lambda: due + timedelta(seconds=1))
+    try:
+        harness.wait_for(harness.controller.cronjobs, len(names))
+        keys = [(NS, name) for name in names]
+        harness.controller.prepare_due(keys, due + timedelta(seconds=1))
+        assert stored_jobs(platform) == set()  # nothing written ahead
+        ready = {
+            key: entry[2]["metadata"]["uid"] for key, entry in harness.controller._ready.items()
+        }
+        assert set(ready) == set(keys)
+        # One CronJob changes after its Job was prepared: its Job is built again at the instant.
+        changed = platform.client.get(registry.CRON_JOB, NS, names[0])
+        changed["spec"]["jobTemplate"].setdefault("metadata", {})["labels"] = {"v": "2"}
+        platform.client.update(registry.CRON_JOB, changed)
+        deadline = utcnow() + timedelta(seconds=30)
+        while (
+            harness.controller.cronjobs.get(NS, names[0])["metadata"].get("resourceVersion")
+            != (platform.client.get(registry.CRON_JOB, NS, names[0])["metadata"]["resourceVersion"])
+        ):
+            assert utcnow() < deadline, "the informer never saw the change"
+            threading.Event().wait(0.05)
+        built = []
+        prepare = harness.controller.client.prepare_create
+        monkeypatch.setattr(
+            harness.controller.client,
+            "prepare_create",
+            lambda rt, obj: (built.append(obj["metadata"]["name"]), prepare(rt, obj))[1],
+        )
+        harness.controller.fire_due(keys)
+        assert built == [job_name(names[0], due)]  # only the changed one was built now
+        jobs = {j["metadata"]["name"]: j for j in platform.client.list(registry.JOB, NS).items}
+        assert set(jobs) == {job_name(name, due) for name in names}
+        for key in keys[1:]:
+            assert jobs[job_name(key[1], due)]["metadata"]["uid"] == ready[key]
+        assert jobs[job_name(names[0], due)]["metadata"]["labels"]["v"] == "2"
+        assert harness.controller._ready == {}
+    finally:
+        harness.stop()
+
+
+def test_a_prepare_call_that_is_late_leaves_the_jobs_to_the_instant(platform):
+    platform.client.create(registry.CRON_JOB, cronjob("cj-0"))
+    due = utcnow().replace(second=0, microsecond=0) + timedelta(minutes=2)
+    harness = Harness(platform, term(platform), clock=lambda: due + timedelta(seconds=1))
+    try:
+        harness.wait_for(harness.controller.cronjobs, 1)
+        harness.controller.prepare_due([(NS, "cj-0")], due)  # the instant has passed
+        assert harness.controller._ready == {}
+        harness.controller.fire_due([(NS, "cj-0")])
+        assert stored_jobs(platform) == {job_name("cj-0", due)}
+    finally:
+        harness.stop()

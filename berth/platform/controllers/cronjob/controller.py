@@ -35,7 +35,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Hashable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from berth.platform.cache.informers import Informer, InformerHub
 from berth.platform.controllers.cronjob import firing
@@ -53,6 +53,7 @@ log = logging.getLogger(__name__)
 OWNER_INDEX = "cronjob-owner"
 PROPAGATION = "Background"
 TRIGGER_GRACE_S = 5.0  # the requeue at the next run, after the trigger's wake-up
+PREPARE_LEAD = timedelta(seconds=10)  # Jobs built and validated this long before they are due
 
 Observer = Callable[[dict, Decision, "str | None"], None]
 
@@ -87,11 +88,14 @@ class CronJobController:
         self._gone: dict[Key, set[str]] = {}
         self._lock = threading.Lock()  # _made and _pending: fire_due runs beside the workers
         self._firing: set[Key] = set()  # keys whose Jobs fire_due is making now
+        # Made ready by prepare_due: key -> (the CronJob's resourceVersion, the scheduled
+        # time, the Job prepared for the store), used by fire_due when both still match.
+        self._ready: dict[Key, tuple[str, datetime, dict]] = {}
 
     # -- wiring -----------------------------------------------------------------------------
     def setup(self, hub: InformerHub, enqueue: Callable[[Hashable], None]) -> None:
         self._enqueue = enqueue
-        wakeups = self.wakeups = Wakeups(self.fire_due)
+        wakeups = self.wakeups = Wakeups(self.fire_due, self.prepare_due, PREPARE_LEAD)
         self.jobs = hub.informer(registry.JOB)
         self.jobs.add_index(OWNER_INDEX, _cronjob_owner)
         self.cronjobs = cronjobs = hub.informer(registry.CRON_JOB)
@@ -139,6 +143,7 @@ class CronJobController:
             with self._lock:
                 self._made.pop(key, None)
                 self._pending.pop(key, None)
+                self._ready.pop(key, None)
             self._gone.pop(key, None)
             return None
         stored = cj.get("status") or {}
@@ -226,20 +231,82 @@ class CronJobController:
             for key in keys:
                 self._enqueue(key)
 
+    def prepare_due(self, keys: list[Key], at: datetime) -> None:
+        """Ahead of the instant ``at`` when ``keys`` are due (their trigger's head start): build
+        and prepare (defaults, validation: ``Client.prepare_create``) the Job each will need
+        then, so that ``fire_due`` only writes it. Decided as ``fire_due`` will decide, from
+        the informer's view; a CronJob that changes before ``at`` (another resourceVersion)
+        or whose decision differs then has its Job built at the instant instead. Nothing is
+        written here."""
+        began, ready = time.monotonic(), 0
+        for key in keys:
+            if self.clock() > at:
+                break  # late (a loaded machine): fire_due builds the rest and must not wait
+            plan = self._plan(key, at)
+            if plan is None:
+                continue
+            cj, decision = plan
+            scheduled = decision.create_for
+            if scheduled is None:
+                continue
+            try:
+                job = self.client.prepare_create(registry.JOB, cjobs.build_job(cj, scheduled))
+            except BerthError:
+                continue  # refused: fire_due tries again and leaves it to its reconcile
+            with self._lock:
+                self._ready[key] = (cj["metadata"].get("resourceVersion", ""), scheduled, job)
+            ready += 1
+        log.info(
+            "cronjob: prepared %d Jobs of %d CronJobs due at %s in %.3f s",
+            ready,
+            len(keys),
+            at.isoformat(),
+            time.monotonic() - began,
+        )
+
+    def _plan(self, key: Key, now: datetime) -> tuple[dict, Decision] | None:
+        """The CronJob (informer's view) and its decision at ``now``, when it is a run that
+        only needs its Job created."""
+        cj = self.cronjobs.get(*key)
+        if cj is None:
+            return None
+        cj, children = self._view(key, cj)
+        decision = decide(cj, children, now)
+        if decision.create_for is None or decision.delete_active:
+            return None
+        return cj, decision
+
+    def _job_for(self, key: Key, cj: dict, scheduled: datetime) -> dict | None:
+        """The prepared Job of this run: made ready ahead by ``prepare_due`` if that still
+        holds, else prepared now; None when refused (its reconcile sees to it)."""
+        with self._lock:
+            ready = self._ready.pop(key, None)
+        if (
+            ready is not None
+            and ready[0] == cj["metadata"].get("resourceVersion", "")
+            and ready[1] == scheduled
+        ):
+            return ready[2]
+        try:
+            return self.client.prepare_create(registry.JOB, cjobs.build_job(cj, scheduled))
+        except BerthError:
+            return None
+
     def _fire_chunk(self, keys: list[Key], now: datetime) -> int:
         """The first pass of ``keys`` with their Jobs in group commits; how many were made."""
         made = 0
         plans = []
         for key in keys:
-            cj = self.cronjobs.get(*key)
-            if cj is None:
+            plan = self._plan(key, now)
+            if plan is None:
                 continue
-            cj, children = self._view(key, cj)
-            decision = decide(cj, children, now)
-            if decision.create_for is None or decision.delete_active:
+            cj, decision = plan
+            if decision.create_for is None:
                 continue
-            plans.append((key, cj, decision, cjobs.build_job(cj, decision.create_for)))
-        results = firing.create_jobs(self.client, [plan[3] for plan in plans])
+            job = self._job_for(key, cj, decision.create_for)
+            if job is not None:
+                plans.append((key, cj, decision, job))
+        results = firing.create_jobs(self.client, [plan[3] for plan in plans], prepared=True)
         for (key, cj, decision, _job), result in zip(plans, results, strict=True):
             if result.job is None:
                 continue  # made before, or refused: its reconcile sees to it

@@ -2,12 +2,13 @@
 
 A thousand CronJobs on one schedule are due at the same instant; one transaction per Job (a
 write lock, a fence read, a commit each) makes the last Job seconds late. ``create_jobs``
-writes them in group commits (``Client.batch``) of up to ``CHUNK``: one transaction and, under
-a fenced client, one lease read per chunk. A Job that exists already (the run was made before:
-``AlreadyExists``) or is refused alone (invalid, namespace gone) is undone by itself and the
-others stand; a fenced chunk (the lease was lost) writes nothing and ``Fenced`` is raised, so a
-deposed leader makes no Job at all. Chunks committed before a failure stand (each Job is a run
-of its own; the next reconcile of the others finds them missing and makes them).
+writes them in group commits of up to ``CHUNK`` (``Client.create_many``): one transaction of a
+few statements and, under a fenced client, one lease read per chunk. A Job that exists already
+(the run was made before: ``AlreadyExists``) or is refused alone (invalid, namespace gone) is
+left out and the others stand; a fenced chunk (the lease was lost) writes nothing and
+``Fenced`` is raised, so a deposed leader makes no Job at all. Chunks committed before a
+failure stand (each Job is a run of its own; the next reconcile of the others finds them
+missing and makes them).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from dataclasses import dataclass
 from berth.platform.errors import AlreadyExists, BerthError
 from berth.platform.resources import registry
 from berth.platform.store.client import Client
-from berth.platform.store.lease import Fenced
 
 CHUNK = 250
 
@@ -33,21 +33,23 @@ class Made:
     error: BerthError | None = None
 
 
-def create_jobs(client: Client, jobs: list[dict], chunk: int = CHUNK) -> Iterator[Made]:
+def create_jobs(
+    client: Client, jobs: list[dict], chunk: int = CHUNK, *, prepared: bool = False
+) -> Iterator[Made]:
     """Create ``jobs`` in group commits of up to ``chunk``; yields, per Job and in order, what
     became of it, a chunk at a time once it has committed (so a caller sees the first Jobs
     exist while later chunks are still to be written, never while a transaction is open).
-    Raises ``Fenced`` (nothing of that chunk written) or a database error (likewise)."""
+    Raises ``Fenced`` (nothing of that chunk written) or a database error (likewise).
+    ``prepared``: the Jobs come from ``Client.prepare_create`` (``Client.create_many``)."""
     for start in range(0, len(jobs), max(1, chunk)):
-        part: list[Made] = []
         with client.batch():
-            for job in jobs[start : start + chunk]:
-                try:
-                    part.append(Made(job=client.create(registry.JOB, job)))
-                except AlreadyExists:
-                    part.append(Made(exists=True))
-                except Fenced:
-                    raise
-                except BerthError as exc:
-                    part.append(Made(error=exc))
-        yield from part
+            results = client.create_many(
+                registry.JOB, jobs[start : start + chunk], prepared=prepared
+            )
+        for result in results:
+            if isinstance(result, AlreadyExists):
+                yield Made(exists=True)
+            elif isinstance(result, BerthError):
+                yield Made(error=result)
+            else:
+                yield Made(job=result)

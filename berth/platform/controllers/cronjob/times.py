@@ -59,6 +59,11 @@ def next_time(schedule: cron.CronSchedule, zone: tzinfo, after: datetime) -> dat
         local = schedule.next_after(local)
         if local is None:
             return None
+        if zone is UTC:  # no folds and no gaps: the common case, without the round trips
+            moment = local.replace(tzinfo=UTC)
+            if moment > after:
+                return moment
+            continue
         later = [
             m
             for m in (_to_utc(local, zone, 0), _to_utc(local, zone, 1))

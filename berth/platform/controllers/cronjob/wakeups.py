@@ -19,8 +19,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 
@@ -56,14 +58,36 @@ def _list(values: frozenset[int]) -> str:
     return ",".join(str(v) for v in sorted(values))
 
 
+class Ahead(BaseTrigger):
+    """Fires ``lead`` before each fire time of ``trigger``."""
+
+    def __init__(self, trigger: BaseTrigger, lead: timedelta):
+        self.trigger, self.lead = trigger, lead
+
+    def get_next_fire_time(self, previous_fire_time, now):
+        previous = None if previous_fire_time is None else previous_fire_time + self.lead
+        following = self.trigger.get_next_fire_time(previous, now + self.lead)
+        return None if following is None else following - self.lead
+
+
 class Wakeups:
     """One APScheduler job per distinct (schedule, time zone), not per CronJob: its trigger
     wakes all the CronJobs that share it in one call, ``wake(keys)``, so a thousand CronJobs
     due at the same instant are one wake-up (and their Jobs can be made together), and the
-    scheduler computes one next fire time per schedule instead of one per CronJob."""
+    scheduler computes one next fire time per schedule instead of one per CronJob.
 
-    def __init__(self, wake: Callable[[list[Key]], None]):
+    With ``prepare``, a second job per schedule calls ``prepare(keys, at)`` ``lead`` before
+    each fire time ``at``: time to get ready (build the Jobs) off the due instant."""
+
+    def __init__(
+        self,
+        wake: Callable[[list[Key]], None],
+        prepare: Callable[[list[Key], datetime], None] | None = None,
+        lead: timedelta = timedelta(seconds=10),
+    ):
         self._wake = wake
+        self._prepare = prepare
+        self._lead = lead
         self._seen: dict[Key, tuple] = {}  # key -> (schedule, zone)
         self._groups: dict[tuple, dict[Key, None]] = {}  # (schedule, zone) -> keys
         self._lock = threading.Lock()
@@ -121,6 +145,14 @@ class Wakeups:
         self._scheduler.add_job(
             self._fire, trigger, args=[wanted], id=_group_id(wanted), replace_existing=True
         )
+        if self._prepare is not None:
+            self._scheduler.add_job(
+                self._ready,
+                Ahead(trigger, self._lead),
+                args=[wanted],
+                id=_prepare_id(wanted),
+                replace_existing=True,
+            )
 
     def _leave(self, key: Key, wanted: tuple) -> None:
         del self._seen[key]
@@ -128,14 +160,23 @@ class Wakeups:
         group.pop(key, None)
         if not group:
             del self._groups[wanted]
-            if self._scheduler.get_job(_group_id(wanted)):
-                self._scheduler.remove_job(_group_id(wanted))
+            for job_id in (_group_id(wanted), _prepare_id(wanted)):
+                if self._scheduler.get_job(job_id):
+                    self._scheduler.remove_job(job_id)
 
     def _fire(self, wanted: tuple) -> None:
         with self._lock:
             keys = list(self._groups.get(wanted) or ())
         if keys:
             self._wake(keys)
+
+    def _ready(self, wanted: tuple) -> None:
+        with self._lock:
+            keys = list(self._groups.get(wanted) or ())
+        if keys and self._prepare is not None:
+            # The fire time this call is ahead of (for a late call, a moment after it: the
+            # same run is due then).
+            self._prepare(keys, datetime.now(UTC) + self._lead)
 
     def scheduled(self, key: tuple[str, str]) -> bool:
         """Whether ``key`` has a trigger."""
@@ -147,3 +188,7 @@ class Wakeups:
 def _group_id(wanted: tuple) -> str:
     schedule, zone = wanted
     return f"{zone or ''}|{schedule}"
+
+
+def _prepare_id(wanted: tuple) -> str:
+    return f"prepare|{_group_id(wanted)}"

@@ -11,6 +11,7 @@ Kubernetes passes it through verbatim.
 
 from __future__ import annotations
 
+import functools
 import re
 import zoneinfo
 from dataclasses import dataclass
@@ -86,6 +87,7 @@ class CronSchedule:
         return (day and weekday) if self.any_day or self.any_weekday else (day or weekday)
 
 
+@functools.lru_cache(maxsize=1024)  # a pure function of the text, asked once per decision
 def parse(spec: str) -> CronSchedule:
     if not spec:
         raise CronError("empty spec string")

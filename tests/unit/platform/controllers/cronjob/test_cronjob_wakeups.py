@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from berth.platform.controllers.cronjob.times import next_time, zone_of
-from berth.platform.controllers.cronjob.wakeups import Wakeups, trigger_for
+from berth.platform.controllers.cronjob.wakeups import Ahead, Wakeups, trigger_for
 from berth.platform.resources.validation import cron
 
 START = datetime(2026, 2, 26, 22, 17, 30, tzinfo=UTC)
@@ -95,3 +95,34 @@ def test_cronjobs_sharing_a_schedule_share_one_trigger_and_wake_together():
     wakeups.sync(("ns", "c"), None)
     assert "|*/5 * * * *" not in {job.id for job in wakeups._scheduler.get_jobs()}
     assert not wakeups.scheduled(("ns", "c")) and len(wakeups) == 3
+
+
+@pytest.mark.parametrize(
+    "schedule, zone",
+    [("* * * * *", None), ("*/15 9-17 * * 1-5", None), ("0 9 * * *", "Asia/Tokyo")],
+)
+def test_the_prepare_trigger_fires_its_lead_before_each_fire_time(schedule, zone):
+    lead = timedelta(seconds=10)
+    trigger, ahead = trigger_for(schedule, zone), Ahead(trigger_for(schedule, zone), lead)
+    previous, early, after = None, None, START
+    for _ in range(20):
+        fire = trigger.get_next_fire_time(previous, after)
+        ready = ahead.get_next_fire_time(early, after - lead)
+        assert ready == fire - lead
+        previous, early, after = fire, ready, fire
+
+
+def test_a_schedule_gets_its_prepare_call_with_the_keys_and_the_time_they_are_due():
+    prepared = []
+    wakeups = Wakeups(lambda keys: None, lambda keys, at: prepared.append((keys, at)))
+    cj = {"metadata": {"name": "a", "namespace": "ns"}, "spec": {"schedule": "*/5 * * * *"}}
+    wakeups.sync(("ns", "a"), cj)
+    jobs = {job.id: job for job in wakeups._scheduler.get_jobs()}
+    assert set(jobs) == {"|*/5 * * * *", "prepare||*/5 * * * *"}
+    ready = jobs["prepare||*/5 * * * *"]
+    before = datetime.now(UTC)
+    ready.func(*ready.args)
+    [(keys, at)] = prepared
+    assert keys == [("ns", "a")] and at >= before + timedelta(seconds=10)
+    wakeups.sync(("ns", "a"), None)
+    assert wakeups._scheduler.get_jobs() == []
