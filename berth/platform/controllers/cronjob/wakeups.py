@@ -69,6 +69,9 @@ class Ahead(BaseTrigger):
         following = self.trigger.get_next_fire_time(previous, now + self.lead)
         return None if following is None else following - self.lead
 
+    def __str__(self) -> str:  # APScheduler logs each run with its trigger
+        return f"{self.trigger} less {self.lead.total_seconds():g} s"
+
 
 class Wakeups:
     """One APScheduler job per distinct (schedule, time zone), not per CronJob: its trigger

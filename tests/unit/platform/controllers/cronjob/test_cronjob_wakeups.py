@@ -126,3 +126,9 @@ def test_a_schedule_gets_its_prepare_call_with_the_keys_and_the_time_they_are_du
     assert keys == [("ns", "a")] and at >= before + timedelta(seconds=10)
     wakeups.sync(("ns", "a"), None)
     assert wakeups._scheduler.get_jobs() == []
+
+
+def test_the_prepare_trigger_reads_in_the_log_as_its_schedule_and_lead():
+    ahead = Ahead(trigger_for("*/5 * * * *", None), timedelta(seconds=10))
+    assert str(ahead) == f"{trigger_for('*/5 * * * *', None)} less 10 s"
+    assert "object at 0x" not in str(ahead)
