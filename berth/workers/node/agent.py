@@ -12,44 +12,36 @@ in the store, in any phase, each as ``{"pod": <Pod dict>, "bundle": <runtime bun
 longer listed is stopped with its ``terminationGracePeriodSeconds`` and, once ended, forgotten
 with its logs. Terminal phases never change. The call is idempotent.
 
-Statuses are kept per pod with a change cursor that only grows (it starts from the clock when
-an agent starts, so a restarted agent's cursors are past any the control plane holds), and are
-written to ``<root>/pods/<uid>/status.json`` so that a new agent on the same node knows which
-pods were lost with its predecessor.
+The pods and their statuses, by a change cursor that only grows, are the agent's ``PodTable``
+(``podtable.py``), saved under ``<root>/pods/<uid>/`` so that a new agent on the same node
+knows which pods were lost with its predecessor. Starting, stopping and collecting the end of
+a pod is its ``Launcher``'s (``launcher.py``).
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import shutil
 import threading
 import time
 from pathlib import Path
 
 import ray
-import ray.exceptions
-from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from berth.platform.resources.meta import rfc3339, utcnow
 from berth.platform.resources.pods import status_is_terminal
 from berth.workers.node import logs, nodefacts, sandboxcheck
-from berth.workers.node.admission import admit, ray_options, ray_resources
-from berth.workers.node.filevolumes import FileVolumes, VolumeError, root_for
-from berth.workers.node.pod_task import run_here, run_pod, write_stop
+from berth.workers.node.filevolumes import FileVolumes, root_for
+from berth.workers.node.launcher import DELETED_MESSAGE, Launcher, starting
+from berth.workers.node.podtable import PodTable
 from berth.workers.node.records import PodRecord, UnknownPod, log_container
 from berth.workers.node.restarts import RESTART_BACKOFF_BASE_S, RESTART_BACKOFF_CAP_S
-from berth.workers.node.runner import StopRequest
-from berth.workers.node.volumes import file_volumes
-from berth.workers.status import lost_status, rejected_status, waiting_status
+from berth.workers.status import lost_status
 
 log = logging.getLogger(__name__)
 
 _ATTEMPT_SHIFT = 40  # read_log_from offsets carry the attempt above this many bits
-_WAIT_S = 0.2
 _GATHER_S = 0.002
-DELETED_MESSAGE = "The pod was deleted before it started"
 LOST_MESSAGE = "The node agent restarted; the pod's containers were lost with it"
 
 
@@ -93,17 +85,21 @@ class NodeAgent:
             "backoff_base": backoff_base,
             "backoff_cap": backoff_cap,
         }
-        self.launch_here = launch_here
-        self.pods: dict[str, PodRecord] = {}
-        # The pods with a status, in the order of their last change (so ``statuses`` reads
-        # only what changed since a cursor, from the end, not every pod the node holds).
-        self._by_change: dict[str, PodRecord] = {}
-        self._cursor = time.time_ns() // 1000
-        self._woken = self._cursor  # the cursor of the last change that ends a long poll
-        self._lock = threading.RLock()
-        self._changed = threading.Condition(self._lock)
+        self.table = PodTable(self.pod_root)
+        self.pods, self._lock = self.table.pods, self.table.lock
+        self.launcher = Launcher(
+            self.table,
+            node_id,
+            self.host_ip,
+            self.capacity,
+            self.files,
+            self.node_config,
+            launch_here=launch_here,
+            report=self.report,
+            ended=self._ended,
+        )
         self._recover()
-        threading.Thread(target=self._monitor, name="agent-monitor", daemon=True).start()
+        threading.Thread(target=self.launcher.monitor, name="agent-monitor", daemon=True).start()
 
     # -- the API -----------------------------------------------------------------------------
 
@@ -117,7 +113,7 @@ class NodeAgent:
                 "active": active,
                 "sandboxed": self.bwrap is not None,
                 "runtime": {**self.sandbox.info(), "facts": self.facts},
-                "cursor": self._cursor,
+                "cursor": self.table.cursor,
                 "root": str(self.root),
             }
 
@@ -157,23 +153,23 @@ class NodeAgent:
             return
         if rec is None:
             rec = self.pods[uid] = PodRecord(uid, item["pod"], item.get("bundle") or {})
-            self._admit(rec)
+            self.launcher.admit(rec)
             return
         rec.desired = True
         rec.pod = item["pod"]
         if rec.ref is not None:
-            self._show_files(rec, item.get("bundle") or {})  # mounted ones update
+            self.launcher.show_files(rec, item.get("bundle") or {})  # mounted ones update
         meta = rec.pod.get("metadata") or {}
         if meta.get("deletionTimestamp") and rec.ref is not None:
-            self._stop(rec, meta.get("deletionGracePeriodSeconds"))
+            self.launcher.stop(rec, meta.get("deletionGracePeriodSeconds"))
         elif meta.get("deletionTimestamp") and not status_is_terminal(rec.status):
-            self._set_status(
+            self.table.set_status(
                 rec,
                 lost_status(rec.pod, rec.status, self.host_ip, self._now(), DELETED_MESSAGE),
             )
         elif rec.ref is None and not status_is_terminal(rec.status):
             rec.bundle = item.get("bundle") or {}
-            self._admit(rec)  # was waiting for its configuration
+            self.launcher.admit(rec)  # was waiting for its configuration
 
     def _drop(self, rec: PodRecord) -> None:
         """A pod no longer bound here: stop it, forget it once it has ended."""
@@ -181,7 +177,7 @@ class NodeAgent:
         if rec.ref is None:
             self._forget(rec)
         else:
-            self._stop(rec, None)
+            self.launcher.stop(rec, None)
 
     def statuses(self, since: int = 0, wait_s: float = 0.0) -> tuple[int, list[dict]]:
         """Changes after cursor ``since``. With ``wait_s``, a long poll: the call returns as
@@ -190,21 +186,10 @@ class NodeAgent:
         wait is answered ``_GATHER_S`` later, with whatever else changed meanwhile (a pod
         admitted and started at once is one write, not two). A pod's normal start
         (``starting``) ends no wait by itself: it goes with the next change."""
-        if wait_s > 0:
-            with self._lock:
-                woke = self._woken <= since and self._changed.wait_for(
-                    lambda: self._woken > since, wait_s
-                )
-            if woke:
-                time.sleep(_GATHER_S)
+        if wait_s > 0 and self.table.wait(since, wait_s):
+            time.sleep(_GATHER_S)
         with self._lock:
-            changed = []
-            for r in reversed(self._by_change.values()):
-                if r.changed <= since:
-                    break
-                changed.append(r)
-            changed.reverse()
-            return self._cursor, [
+            return self.table.cursor, [
                 {
                     "uid": r.uid,
                     "namespace": r.namespace,
@@ -213,7 +198,7 @@ class NodeAgent:
                     "sandboxed": self.bwrap is not None,
                     "status": r.status,
                 }
-                for r in changed
+                for r in self.table.changed_since(since)
             ]
 
     def report(self, uid: str, seq: int, status: dict) -> None:
@@ -230,7 +215,7 @@ class NodeAgent:
                 return
             rec.seq = seq
             if status != rec.status:  # an unchanged status is no change to report
-                self._set_status(rec, status, wake=not starting(status))
+                self.table.set_status(rec, status, wake=not starting(status))
 
     def read_log(self, uid: str, container: str | None = None, **options) -> str:
         rec = self._record(uid)
@@ -291,167 +276,10 @@ class NodeAgent:
     def _now(self) -> str:
         return rfc3339(utcnow())
 
-    def _set_status(self, rec: PodRecord, status: dict, *, wake: bool = True) -> None:
-        """Record a status change. ``wake=False``: it does not answer a waiting long poll by
-        itself; it goes with the next change that does, or when the poll times out."""
-        self._cursor = max(self._cursor + 1, time.time_ns() // 1000)
-        rec.status, rec.changed = status, self._cursor
-        self._by_change.pop(rec.uid, None)
-        self._by_change[rec.uid] = rec
-        self._persist(rec)
-        if wake:
-            self._woken = self._cursor
-            with self._changed:  # callers mostly hold the lock already (it is re-entrant)
-                self._changed.notify_all()
-
-    def _persist(self, rec: PodRecord) -> None:
-        folder = self.pod_root / rec.uid
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            tmp = folder / ".status.json.tmp"
-            tmp.write_text(json.dumps({"pod": rec.pod, "status": rec.status}))
-            os.replace(tmp, folder / "status.json")
-        except OSError as err:
-            log.warning("could not save status of pod %s: %s", rec.uid, err)
-
-    def _admit(self, rec: PodRecord) -> None:
-        """Start the pod's task, or record why it cannot start (yet)."""
-        meta = rec.pod.get("metadata") or {}
-        now = self._now()
-        if meta.get("deletionTimestamp"):
-            self._set_status(rec, lost_status(rec.pod, None, self.host_ip, now, DELETED_MESSAGE))
-            return
-        waiting = rec.bundle.get("waiting")
-        if waiting:
-            self._set_status(
-                rec,
-                waiting_status(
-                    rec.pod,
-                    self.host_ip,
-                    now,
-                    waiting.get("reason", "ContainerCreating"),
-                    waiting.get("message"),
-                ),
-            )
-            return
-        used = self._used()
-        refusal = admit(rec.pod, self.capacity, used)
-        if refusal is not None:
-            self._set_status(rec, rejected_status(rec.pod, self.host_ip, now, *refusal))
-            return
-        self._show_files(rec, rec.bundle)
-        if self.launch_here and runs_here(rec.pod):
-            rec.ref = LocalPod(
-                threading.Thread(
-                    target=self._run_here, args=(rec,), name=f"pod-{rec.name}", daemon=True
-                )
-            )
-            rec.ref.thread.start()
-            status = waiting_status(rec.pod, self.host_ip, now)
-            self._set_status(rec, status, wake=not starting(status))
-            return
-        options = ray_options(rec.pod)
-        rec.ref = run_pod.options(
-            **options,
-            name=f"pod:{rec.namespace}/{rec.name}",
-            scheduling_strategy=NodeAffinitySchedulingStrategy(self.node_id, soft=False),
-        ).remote(ray.get_runtime_context().current_actor, rec.pod, rec.bundle, self.node_config)
-        status = waiting_status(rec.pod, self.host_ip, now)
-        self._set_status(rec, status, wake=not starting(status))
-
-    def _used(self) -> dict[str, float]:
-        used: dict[str, float] = {}
-        for r in self.pods.values():
-            if r.ref is not None:
-                for name, value in ray_resources(r.pod).items():
-                    used[name] = used.get(name, 0.0) + value
-        return used
-
-    def _stop(self, rec: PodRecord, grace: float | None) -> None:
-        if rec.stopping or rec.ref is None:
-            return
-        rec.stopping = True
-        write_stop(self.pod_root / rec.uid, StopRequest(grace=grace))
-        if rec.seq == 0 and not isinstance(rec.ref, LocalPod):
-            # Not started as far as we know: drop it from Ray's queue. Should it have just
-            # started, the stop file above stops it all the same.
-            ray.cancel(rec.ref, force=False)
-
-    def _show_files(self, rec: PodRecord, bundle: dict) -> None:
-        """Write the pod's ConfigMap/Secret/... volumes to the node's tmpfs (atomically; an
-        unchanged one is left alone). A failure here is the runner's to report."""
-        if bundle.get("waiting"):
-            return  # an object went missing: a running pod keeps what it has, as on Kubernetes
-        try:
-            self.files.publish(rec.uid, file_volumes(bundle))
-        except (VolumeError, OSError) as err:
-            log.warning("volumes of pod %s/%s not written: %s", rec.namespace, rec.name, err)
-
     def _forget(self, rec: PodRecord) -> None:
-        self.pods.pop(rec.uid, None)
-        self._by_change.pop(rec.uid, None)
+        self.table.forget(rec.uid)
         self.files.remove(rec.uid)
         shutil.rmtree(self.log_root / rec.uid, ignore_errors=True)
-        shutil.rmtree(self.pod_root / rec.uid, ignore_errors=True)
-
-    def _monitor(self) -> None:
-        """Collect each pod task's end: its final status, or why the task itself failed."""
-        while True:
-            with self._lock:
-                refs = {
-                    r.ref: r
-                    for r in self.pods.values()
-                    if r.ref is not None and not isinstance(r.ref, LocalPod)
-                }
-            if not refs:
-                time.sleep(_WAIT_S)
-                continue
-            ready, _ = ray.wait(
-                list(refs), num_returns=len(refs), timeout=_WAIT_S, fetch_local=True
-            )
-            for ref in ready:
-                self._finished(refs[ref], ref)
-
-    def _finished(self, rec: PodRecord, ref) -> None:
-        try:
-            result: dict = ray.get(ref)
-            seq, status = result["seq"], result["status"]
-        except ray.exceptions.TaskCancelledError:
-            seq, status = (
-                None,
-                lost_status(
-                    rec.pod,
-                    rec.status,
-                    self.host_ip,
-                    self._now(),
-                    "The pod was stopped before it started",
-                ),
-            )
-        except ray.exceptions.RayError as err:
-            log.warning("pod %s/%s task failed: %s", rec.namespace, rec.name, err)
-            seq, status = None, _task_failure(rec, err, self.host_ip, self._now())
-        self._ended(rec, seq, status)
-
-    def _run_here(self, rec: PodRecord) -> None:
-        """A pod this agent launches itself, on a thread of its own process."""
-        try:
-            result = run_here(
-                rec.pod, rec.bundle, self.node_config, self.report, gpu_ids=[], node_id=self.node_id
-            )
-            seq, status = result["seq"], result["status"]
-        except Exception as err:  # the runner itself broke: the pod is lost, said so
-            log.exception("pod %s/%s failed in its runner", rec.namespace, rec.name)
-            seq, status = (
-                None,
-                lost_status(
-                    rec.pod,
-                    rec.status,
-                    self.host_ip,
-                    self._now(),
-                    f"The pod's runner failed: {type(err).__name__}",
-                ),
-            )
-        self._ended(rec, seq, status)
 
     def _ended(self, rec: PodRecord, seq: int | None, status: dict) -> None:
         with self._lock:
@@ -460,30 +288,17 @@ class NodeAgent:
                 self.report(rec.uid, seq, status)
             elif not status_is_terminal(rec.status):
                 rec.seq += 1
-                self._set_status(rec, status)
+                self.table.set_status(rec, status)
             if not rec.desired:
                 self._forget(rec)
 
     def _recover(self) -> None:
         """Pods of a previous agent on this node: finished ones stay readable, the others
         were lost with it and are marked so."""
-        self._recover_statuses()
+        self.table.recover(
+            lambda pod, status: lost_status(pod, status, self.host_ip, self._now(), LOST_MESSAGE)
+        )
         self.files.prune(set(self.pods))
-
-    def _recover_statuses(self) -> None:
-        for path in sorted(self.pod_root.glob("*/status.json")):
-            try:
-                saved = json.loads(path.read_text())
-            except (OSError, ValueError):
-                continue
-            pod = saved.get("pod") or {}
-            uid = (pod.get("metadata") or {}).get("uid") or path.parent.name
-            status = saved.get("status")
-            if status is None or not status_is_terminal(status):
-                status = lost_status(pod, status, self.host_ip, self._now(), LOST_MESSAGE)
-            rec = PodRecord(uid, pod, status=status)
-            self.pods[uid] = rec
-            self._set_status(rec, status)
 
 
 def _wanted(desired: list[dict]) -> dict[str, dict | None]:
@@ -497,63 +312,6 @@ def _wanted(desired: list[dict]) -> dict[str, dict | None]:
         item = d if "pod" in d else {"pod": d}
         wanted[(item["pod"].get("metadata") or {}).get("uid", "")] = item
     return wanted
-
-
-class LocalPod:
-    """``PodRecord.ref`` of a pod the agent runs on one of its own threads."""
-
-    def __init__(self, thread: threading.Thread):
-        self.thread = thread
-
-
-def runs_here(pod: dict) -> bool:
-    """Whether the agent may run the pod itself rather than as a Ray task: it asks Ray for
-    nothing but CPU and memory. A pod that asks for GPUs (or any other Ray resource) stays a
-    Ray task, so that Ray assigns its devices (``CUDA_VISIBLE_DEVICES``) and accounts them."""
-    return set(ray_resources(pod)) <= {"CPU", "memory"}
-
-
-_STARTING_REASONS = frozenset({"ContainerCreating", "PodInitializing"})
-
-
-def starting(status: dict) -> bool:
-    """A pod on its normal way to running: Pending, every container waiting to be created (no
-    message: nothing is wrong). Such a status is written with the next one (Running, most
-    often, milliseconds later) instead of in a store write of its own, or after the status
-    long poll's timeout when nothing follows it (a pod waiting in Ray's queue)."""
-    if status.get("phase") != "Pending" or status.get("reason") or status.get("message"):
-        return False
-    containers = [
-        cs for key in ("initContainerStatuses", "containerStatuses") for cs in status.get(key) or []
-    ]
-    for cs in containers:
-        waiting = (cs.get("state") or {}).get("waiting")
-        if (
-            waiting is None
-            or waiting.get("reason") not in _STARTING_REASONS
-            or waiting.get("message")
-            or cs.get("lastState", {}).get("terminated")
-        ):
-            return False
-    return True
-
-
-def _task_failure(rec: PodRecord, err: Exception, host_ip: str, now: str) -> dict:
-    if isinstance(err, ray.exceptions.TaskUnschedulableError):
-        return rejected_status(
-            rec.pod,
-            host_ip,
-            now,
-            "UnexpectedAdmissionError",
-            f"Pod could not be placed on its node by Ray: {err}",
-        )
-    return lost_status(
-        rec.pod,
-        rec.status,
-        host_ip,
-        now,
-        f"The pod's process on the node died: {type(err).__name__}",
-    )
 
 
 NodeAgentActor = ray.remote(NodeAgent)

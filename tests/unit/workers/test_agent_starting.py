@@ -2,7 +2,7 @@
 
 import pytest
 
-from berth.workers.node.agent import runs_here, starting
+from berth.workers.node.launcher import runs_here, starting
 from berth.workers.status import waiting_status
 
 POD = {
