@@ -7,7 +7,7 @@ from fastapi import FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from berth.platform.api import discovery, handlers, openapi, status
+from berth.platform.api import discovery, handlers, openapi, responses, status
 from berth.platform.api.forward import ControllerProcess, merge_exposition
 from berth.platform.api.health import health_response
 from berth.platform.errors import NotFound
@@ -19,7 +19,7 @@ _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
 def _aggregated_response(doc: dict) -> Response:
-    response = handlers.json_response(doc)
+    response = responses.json_response(doc)
     response.headers["content-type"] = discovery.AGGREGATED_MEDIA_TYPE
     return response
 
@@ -91,30 +91,30 @@ def create_app(
 
     @app.get("/version")
     async def _version() -> Response:
-        return handlers.json_response(discovery.version_info())
+        return responses.json_response(discovery.version_info())
 
     @app.get("/api")
     async def _api(request: Request) -> Response:
         if discovery.wants_aggregated(request.headers.get("accept", "")):
             return _aggregated_response(discovery.aggregated_core())
-        return handlers.json_response(discovery.api_versions())
+        return responses.json_response(discovery.api_versions())
 
     @app.get("/apis")
     async def _apis(request: Request) -> Response:
         if discovery.wants_aggregated(request.headers.get("accept", "")):
             return _aggregated_response(discovery.aggregated_groups())
-        return handlers.json_response(discovery.api_group_list())
+        return responses.json_response(discovery.api_group_list())
 
     @app.get("/apis/{group}")
     async def _group(group: str) -> Response:
         for entry in discovery.api_group_list()["groups"]:
             if entry["name"] == group:
-                return handlers.json_response({"kind": "APIGroup", "apiVersion": "v1", **entry})
+                return responses.json_response({"kind": "APIGroup", "apiVersion": "v1", **entry})
         raise NotFound("", "", message="the server could not find the requested resource")
 
     @app.get("/openapi/v3")
     async def _openapi_root() -> Response:
-        return handlers.json_response(openapi.root())
+        return responses.json_response(openapi.root())
 
     @app.get("/openapi/v3/{gv:path}")
     async def _openapi_gv(gv: str) -> Response:

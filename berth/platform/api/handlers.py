@@ -1,8 +1,8 @@
 """Resource requests: get, list, watch, create, update, patch, delete, deletecollection.
 
 Handlers decode the request, call the object client (in a worker thread: the store is
-synchronous) and encode the answer; Kubernetes semantics live in the client, errors become
-``Status`` bodies in ``status.py``.
+synchronous) and encode the answer (``responses.py``); Kubernetes semantics live in the
+client, errors become ``Status`` bodies in ``status.py``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from starlette.responses import Response, StreamingResponse
 from berth.platform.api import decoding, discovery, tables
 from berth.platform.api.logs_endpoint import pod_log
 from berth.platform.api.requestinfo import RequestInfo, parse
+from berth.platform.api.responses import json_response, object_response, wants_table
 from berth.platform.errors import (
     BadRequest,
     Invalid,
@@ -32,49 +33,7 @@ from berth.platform.runtime import Platform
 from berth.platform.store.watch import watch
 
 MAX_BODY = 3 * 1024 * 1024
-_WARNING_TEXT = 256
-_WARNINGS_TOTAL = 4096
 _TRUE = ("true", "1")
-
-
-def json_response(body: object, status: int = 200, warnings: list[str] | None = None) -> Response:
-    headers = {}
-    if warnings:
-        headers["Warning"] = warning_header(warnings)
-    return Response(
-        orjson.dumps(body), status_code=status, media_type="application/json", headers=headers
-    )
-
-
-def warning_header(warnings: list[str]) -> str:
-    """``299 - "text"`` entries as kube-apiserver writes them: each text cut to 256 characters
-    and the whole to 4096 (a body may name thousands of unknown fields). Whatever is not
-    printable ASCII is escaped as Go's ``strconv.QuoteToASCII`` does: h11 refuses control
-    characters in a header, and clients disagree on how to read the other bytes."""
-    entries: list[str] = []
-    total = 0
-    for text in warnings:
-        entry = '299 - "' + _header_quote(text[:_WARNING_TEXT]) + '"'
-        total += len(entry) + 2
-        if entries and total > _WARNINGS_TOTAL:
-            break
-        entries.append(entry)
-    return ", ".join(entries)
-
-
-def _header_quote(text: str) -> str:
-    return "".join(
-        "\\" + ch if ch in '\\"' else ch if " " <= ch <= "~" else _escape(ch) for ch in text
-    )
-
-
-def _escape(ch: str) -> str:
-    code = ord(ch)
-    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
-
-
-def wants_table(request: Request) -> bool:
-    return "as=Table" in request.headers.get("accept", "")
 
 
 async def read_body(request: Request) -> bytes:
@@ -136,7 +95,7 @@ async def _get(
     if info.subresource == "log":
         return await pod_log(platform, request, info, info.name)
     obj = await run_in_threadpool(platform.client.get, rt, info.namespace or "", info.name)
-    return _object_response(request, rt, obj)
+    return object_response(request, rt, obj)
 
 
 def _list_response(
@@ -173,28 +132,6 @@ def _list_response(
             "items": result.items,
         }
     )
-
-
-def _object_response(
-    request: Request,
-    rt: ResourceType,
-    obj: dict,
-    status: int = 200,
-    warnings: list[str] | None = None,
-) -> Response:
-    if wants_table(request):
-        return json_response(
-            tables.to_table(
-                rt,
-                [obj],
-                include_object=request.query_params.get("includeObject", "Metadata"),
-                now=datetime.now(UTC),
-                resource_version=obj["metadata"].get("resourceVersion", ""),
-            ),
-            status,
-            warnings,
-        )
-    return json_response(obj, status, warnings)
 
 
 async def _watch(
@@ -293,7 +230,7 @@ async def _post(
         dry_run=_dry_run(request),
         field_manager=field_manager(request),
     )
-    return _object_response(request, rt, created, 201, warnings)
+    return object_response(request, rt, created, 201, warnings)
 
 
 def _binding_target(pod: str, binding: object) -> str:
@@ -332,7 +269,7 @@ async def _put(
         dry_run=_dry_run(request),
         field_manager=field_manager(request),
     )
-    return _object_response(request, rt, updated, 200, warnings)
+    return object_response(request, rt, updated, 200, warnings)
 
 
 async def _patch(
@@ -366,7 +303,7 @@ async def _patch(
         dry_run=_dry_run(request),
         decode=decoding.patched_object_check(rt, validation, found),
     )
-    return _object_response(request, rt, obj, 201 if created else 200, warnings + found)
+    return object_response(request, rt, obj, 201 if created else 200, warnings + found)
 
 
 async def _delete(
