@@ -13,9 +13,7 @@ objects fresh from the store and moves them one step towards where they belong:
   ``persistentVolumeReclaimPolicy`` (Retain keeps it, Delete removes a provisioned one and
   its directory; other volumes cannot be deleted here and become Failed).
 
-Binding is crash-safe and exclusive: the volume's ``claimRef`` is written first, as a
-compare-and-set on the resourceVersion just read, so of two claims racing for one volume only
-one wins; the claim side is written after and is redone by the next reconcile after a crash.
+Binding is crash-safe and exclusive (``binding.py``).
 ``protection.py`` keeps the ``kubernetes.io/pv-protection`` / ``pvc-protection`` finalizers.
 """
 
@@ -25,7 +23,7 @@ import logging
 from collections.abc import Callable, Hashable
 
 from berth.platform.cache.informers import Informer, InformerHub
-from berth.platform.controllers.volume import protection, reclaim
+from berth.platform.controllers.volume import binding, protection, reclaim
 from berth.platform.controllers.volume.matching import (
     BETA_STORAGE_PROVISIONER,
     BIND_COMPLETED,
@@ -40,12 +38,11 @@ from berth.platform.controllers.volume.matching import (
 from berth.platform.controllers.volume.provisioner import (
     LOCAL_PATH,
     LocalPathProvisioner,
-    claim_ref,
     volume_name,
 )
 from berth.platform.errors import AlreadyExists, NotFound
 from berth.platform.resources import registry
-from berth.platform.resources.meta import changed, dig, rfc3339
+from berth.platform.resources.meta import changed, dig
 from berth.platform.resources.storageclasses import (
     NO_PROVISIONER,
     claim_class,
@@ -183,7 +180,7 @@ class VolumeBinder:
                 "ClaimMisbound",
                 "Two claims are bound to the same volume, this one is bound incorrectly",
             )
-        self.bind(claim, pv)
+        binding.bind(self.client, claim, pv)
         return None
 
     def _sync_unbound_claim(self, claim: dict) -> float | None:
@@ -198,7 +195,7 @@ class VolumeBinder:
         node = self.nodes.get("", selected) if selected else None
         pv = find_best(claim, self.volumes.list(), node=node, delay_binding=delay)
         if pv is not None:
-            self.bind(claim, pv)
+            binding.bind(self.client, claim, pv)
             return None
         if delay and not selected:
             self._pending(claim, "Normal", "WaitForFirstConsumer", WAITING_FOR_CONSUMER)
@@ -252,7 +249,7 @@ class VolumeBinder:
                 f'Cannot bind to requested volume "{wanted}": {why}',
             )
             return None
-        self.bind(claim, pv)
+        binding.bind(self.client, claim, pv)
         return None
 
     def _provision(self, claim: dict, sc: dict) -> float | None:
@@ -284,46 +281,8 @@ class VolumeBinder:
                 claim["metadata"]["namespace"],
                 claim["metadata"]["name"],
             )
-        self.bind(claim, pv)
+        binding.bind(self.client, claim, pv)
         return None
-
-    # -- binding --------------------------------------------------------------------------
-    def bind(self, claim: dict, pv: dict) -> None:
-        """Bind, one idempotent step after another: volume ``claimRef`` (the compare-and-set
-        that makes the volume this claim's), volume phase, claim ``volumeName``, claim phase.
-        A Conflict anywhere is a race lost or a stale read: the runner retries afresh."""
-        pv_name = pv["metadata"]["name"]
-        if not is_reserved_for(pv, claim) or not dig(pv, "spec", "claimRef", "uid"):
-            new = dict(pv, spec=dict(pv["spec"], claimRef=claim_ref(claim)))
-            annotations = dict(dig(pv, "metadata", "annotations") or {})
-            if not dig(pv, "spec", "claimRef"):
-                annotations[BOUND_BY_CONTROLLER] = "yes"
-            new["metadata"] = dict(pv["metadata"], annotations=annotations)
-            pv = self.client.update(PV, new)  # resourceVersion of our read: CAS
-        if dig(pv, "status", "phase") != "Bound":
-            pv = self._set_phase(PV, pv, "Bound")
-        md = claim["metadata"]
-        annotations = dict(md.get("annotations") or {})
-        if dig(claim, "spec", "volumeName") != pv_name or annotations.get(BIND_COMPLETED) != "yes":
-            if not dig(claim, "spec", "volumeName"):
-                annotations[BOUND_BY_CONTROLLER] = "yes"
-            annotations[BIND_COMPLETED] = "yes"
-            new = dict(
-                claim,
-                spec=dict(claim["spec"], volumeName=pv_name),
-                metadata=dict(md, annotations=annotations),
-            )
-            claim = self.client.update(PVC, new)
-        status = {
-            "phase": "Bound",
-            "accessModes": list(dig(pv, "spec", "accessModes") or []),
-            "capacity": dict(dig(pv, "spec", "capacity") or {}),
-        }
-        if any(dig(claim, "status", k) != v for k, v in status.items()):
-            self.client.update_status(
-                PVC, dict(claim, status={**(claim.get("status") or {}), **status})
-            )
-            log.info("bound claim %s/%s to volume %s", md["namespace"], md["name"], pv_name)
 
     # -- volumes --------------------------------------------------------------------------
     def sync_volume(self, name: str) -> float | None:
@@ -339,7 +298,7 @@ class VolumeBinder:
         if not ref or not ref.get("uid"):
             # Free, or reserved by its author for a claim that has not bound yet.
             if phase != "Available":
-                self._set_phase(PV, pv, "Available")
+                binding.set_phase(self.client, PV, pv, "Available")
             return None
         claim = self.client.try_get(PVC, ref.get("namespace", ""), ref.get("name", ""))
         if claim is not None and claim["metadata"]["uid"] != ref["uid"]:
@@ -351,14 +310,14 @@ class VolumeBinder:
             return None  # the claim's own reconcile finishes the binding
         if bound_to == name:
             if phase != "Bound":
-                self._set_phase(PV, pv, "Bound")
+                binding.set_phase(self.client, PV, pv, "Bound")
             return None
         # The claim went to another volume: a reservation we made is void.
         if dig(pv, "metadata", "annotations", BOUND_BY_CONTROLLER):
             spec = {k: v for k, v in pv["spec"].items() if k != "claimRef"}
             pv = self.client.update(PV, dict(pv, spec=spec))
         if dig(pv, "status", "phase") != "Available":
-            self._set_phase(PV, pv, "Available")
+            binding.set_phase(self.client, PV, pv, "Available")
         return None
 
     def _reclaim(self, pv: dict) -> float | None:
@@ -367,7 +326,7 @@ class VolumeBinder:
         if phase == "Failed":
             return None
         if phase != "Released":
-            pv = self._set_phase(PV, pv, "Released")
+            pv = binding.set_phase(self.client, PV, pv, "Released")
             log.info("volume %s released", pv["metadata"]["name"])
         verdict = reclaim.decide(pv, self.provisioner.owns(pv))
         if verdict.action == reclaim.FAIL:
@@ -388,27 +347,18 @@ class VolumeBinder:
         return None
 
     # -- writes ---------------------------------------------------------------------------
-    def _set_phase(self, rt, obj: dict, phase: str, message: str | None = None) -> dict:
-        status = {k: v for k, v in (obj.get("status") or {}).items() if k != "message"}
-        status["phase"] = phase
-        if message:
-            status["message"] = message
-        if rt is PV:
-            status["lastPhaseTransitionTime"] = rfc3339(self.client.clock())
-        return self.client.update_status(rt, dict(obj, status=status))
-
     def _fail(self, pv: dict, reason: str, message: str) -> None:
-        self._set_phase(PV, pv, "Failed", message)
+        binding.set_phase(self.client, PV, pv, "Failed", message)
         self.recorder.warning(pv, reason, message)
 
     def _pending(self, claim: dict, type_: str, reason: str, message: str) -> None:
         if dig(claim, "status", "phase") != "Pending":
-            claim = self._set_phase(PVC, claim, "Pending")
+            claim = binding.set_phase(self.client, PVC, claim, "Pending")
         self.recorder.event(claim, type_, reason, message)
 
     def _lost(self, claim: dict, reason: str, message: str) -> None:
         if dig(claim, "status", "phase") != "Lost":
-            claim = self._set_phase(PVC, claim, "Lost")
+            claim = binding.set_phase(self.client, PVC, claim, "Lost")
             self.recorder.warning(claim, reason, message)
         return None
 
