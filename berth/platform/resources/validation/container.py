@@ -17,8 +17,8 @@ from berth.platform.resources.validation.fields import (
     required,
     unsupported,
 )
+from berth.platform.resources.validation.projections import field_selector, local_descending_path
 from berth.platform.resources.validation.resources import validate_resource_requirements
-from berth.platform.resources.validation.volumes import field_selector, local_descending_path
 
 PROTOCOLS = ("SCTP", "TCP", "UDP")
 PULL_POLICIES = ("Always", "IfNotPresent", "Never")
