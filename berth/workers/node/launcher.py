@@ -20,10 +20,10 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 from berth.platform.resources.meta import rfc3339, utcnow
 from berth.workers.node.admission import admit, ray_options, ray_resources
 from berth.workers.node.filevolumes import FileVolumes, VolumeError
+from berth.workers.node.nodecontext import StopRequest
 from berth.workers.node.pod_task import run_here, run_pod, write_stop
 from berth.workers.node.podtable import PodTable
 from berth.workers.node.records import PodRecord
-from berth.workers.node.runner import StopRequest
 from berth.workers.node.volumes import file_volumes
 from berth.workers.status import lost_status, rejected_status, waiting_status
 

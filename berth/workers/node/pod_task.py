@@ -21,7 +21,8 @@ import ray
 
 from berth.workers.node import cgroups
 from berth.workers.node.envs import scheduled_gpus
-from berth.workers.node.runner import NodeContext, PodRunner, StopRequest
+from berth.workers.node.nodecontext import NodeContext, StopRequest
+from berth.workers.node.runner import PodRunner
 
 STOP_FILE = "stop"
 NODE_ID_ENV = "BERTH_RAY_NODE_ID"  # the Ray node a container runs on, as Ray itself says

@@ -2,7 +2,8 @@
 
 ``PodRunner.run()`` blocks until the pod is finished (or stopped) and returns its final
 status; every change on the way is handed to ``report``. It needs no store and no Ray: the
-agent runs it inside the pod's Ray task, tests run it directly.
+agent runs it inside the pod's Ray task, tests run it directly. Each attempt of a container
+is started by ``container_start.py`` (env, mounts, sandbox, cgroup, log).
 
 Restart policy as the kubelet applies it: ``Never`` runs each container once; ``OnFailure``
 restarts a failed container in place, ``Always`` any container that exits, with a back-off of
@@ -14,39 +15,19 @@ and is retried otherwise.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
 
 from berth.platform.resources.meta import rfc3339, utcnow
-from berth.workers.node import cgroups, envs, logs, probes, process
+from berth.workers.node import container_start, envs, probes, process
 from berth.workers.node.filevolumes import FileVolumes, root_for
+from berth.workers.node.nodecontext import NodeContext, StopRequest
 from berth.workers.node.outcome import attempt_outcome
-from berth.workers.node.restarts import (
-    RESTART_BACKOFF_BASE_S,
-    RESTART_BACKOFF_CAP_S,
-    backoff_delay,
-    format_delay,
-)
-from berth.workers.node.sandbox import (
-    Mount,
-    SandboxSpec,
-    build_bwrap_argv,
-    find_executable,
-    memfd_with,
-)
+from berth.workers.node.restarts import backoff_delay, format_delay
 from berth.workers.node.sandboxcheck import REFUSED_REASON, refusal_message, sandbox_needs
-from berth.workers.node.volumes import (
-    VolumeError,
-    file_volumes,
-    mounts_for,
-    over_limit,
-    size_limits,
-)
+from berth.workers.node.volumes import over_limit, size_limits
 from berth.workers.status import (
     UNKNOWN_MESSAGE,
     UNKNOWN_REASON,
@@ -62,33 +43,6 @@ BACKOFF_RESET_S = 600
 USAGE_CHECK_S = 2.0  # how often emptyDir sizeLimits are measured
 DEFAULT_GRACE_S = 30
 DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
-
-
-@dataclass
-class NodeContext:
-    """What a runner knows of the node it runs on."""
-
-    node_name: str
-    host_ip: str
-    log_root: Path  # container logs: <log_root>/<uid>/<container>/<n>.log
-    pod_root: Path  # per-pod state: <pod_root>/<uid>/ (emptyDir volumes ...)
-    bwrap: str | None = None  # None: no working sandbox (see ``sandbox_problem``)
-    sandbox_problem: str = "bubblewrap (bwrap) is not configured for this node"
-    hide: list[str] = field(default_factory=list)
-    volume_root: Path | None = None  # tmpfs for in-memory volumes; None: filevolumes.root_for
-    devices: list[str] = field(default_factory=list)
-    backoff_base: float = RESTART_BACKOFF_BASE_S
-    backoff_cap: float = RESTART_BACKOFF_CAP_S
-    poll: float = 0.2
-    env: dict[str, str] = field(default_factory=dict)  # added to every container's env
-    hierarchy: cgroups.Hierarchy = field(default_factory=lambda: cgroups.Hierarchy(0))
-
-
-@dataclass(frozen=True)
-class StopRequest:
-    grace: float | None = None  # None: the pod's terminationGracePeriodSeconds
-    reason: str | None = None  # a pod-level reason (DeadlineExceeded ...) or None
-    message: str | None = None
 
 
 class PodRunner:
@@ -287,73 +241,22 @@ class PodRunner:
         if self._stopping.is_set():
             return 137
         attempt = state.restart_count
-        env = envs.container_env(
-            _pairs(self.bundle, state.name),
-            hostname=self.hostname,
-            gpu_ids=self._gpus.get(state.name),
-            node_env=self.node.env,
-        )
-        argv = envs.command_line(spec, env)
-        if not argv:
-            return self._cannot_start(state, "no command specified")
-        term_file = self.node.pod_root / self.uid / "termination" / f"{state.name}-{attempt}"
         try:
-            self.memory.publish(self.uid, file_volumes(self.bundle), only_missing=True)
-            mounts = mounts_for(
-                self.pod, spec, self.bundle, self.node.pod_root / self.uid, self.memory
-            )
-        except VolumeError as err:
-            return self._cannot_start(state, str(err))
-        except OSError as err:
-            return self._cannot_start(state, f"MountVolume.SetUp failed: {err}")
-        term_file.parent.mkdir(parents=True, exist_ok=True)
-        term_file.write_bytes(b"")
-        term_path = spec.get("terminationMessagePath") or "/dev/termination-log"
-        mounts.append(Mount(term_path, source=str(term_file)))
-        sandbox = SandboxSpec(
-            argv=argv,
-            hostname=self.hostname,
-            workdir=spec.get("workingDir"),
-            mounts=mounts if self.sandboxed else [],
-            hide=self.node.hide,
-            devices=self.node.devices,
-        )
-        runnable, why = find_executable(argv[0], env["PATH"], sandbox)
-        if not runnable:
-            return self._cannot_start(state, why)
-        fds: list[int] = []
-        if self.sandboxed:
-            full = build_bwrap_argv(
-                sandbox,
-                bwrap=self.node.bwrap or "bwrap",
-                open_file=lambda data: _keep(fds, memfd_with(data)),
-            )
-            cwd = None
-        else:
-            full, cwd = argv, _existing_dir(spec.get("workingDir"))
-        memory, cpu = envs.container_limits(spec)
-        group = cgroups.create(
-            self.node.hierarchy, f"{self.uid}-{state.name}-{attempt}", cgroups.Limits(memory, cpu)
-        )
-        writer = logs.LogWriter(
-            logs.attempt_path(self.node.log_root, self.uid, state.name, attempt)
-        )
-        try:
-            cp = process.spawn(
-                full,
-                env=env,
-                cwd=cwd,
-                log=writer,
-                group=group,
-                pass_fds=tuple(fds),
+            started = container_start.start(
+                self.pod,
+                spec,
+                self.bundle,
+                self.node,
+                self.memory,
+                container=state.name,
+                attempt=attempt,
+                hostname=self.hostname,
+                gpu_ids=self._gpus.get(state.name),
                 sandboxed=self.sandboxed,
             )
-        except OSError as err:
-            group.remove()
-            return self._cannot_start(state, f'exec: "{argv[0]}": {err.strerror or err}')
-        finally:
-            for fd in fds:
-                _close(fd)
+        except container_start.CannotStart as err:
+            return self._cannot_start(state, str(err))
+        cp, group, env, term_file = started.process, started.group, started.env, started.term_file
         startup, liveness, readiness = (
             probes.parse(spec.get(key), spec)
             for key in ("startupProbe", "livenessProbe", "readinessProbe")
@@ -468,26 +371,3 @@ class PodRunner:
                     )
                 else:
                     state.set_terminated(137, UNKNOWN_REASON, UNKNOWN_MESSAGE, now, started_at=None)
-
-
-def _pairs(bundle: dict, container: str) -> list[tuple[str, str]]:
-    raw = (bundle.get("env") or {}).get(container) or []
-    if isinstance(raw, dict):
-        return [(str(k), str(v)) for k, v in raw.items()]
-    return [(str(k), str(v)) for k, v in raw]
-
-
-def _keep(fds: list[int], fd: int) -> int:
-    fds.append(fd)
-    return fd
-
-
-def _close(fd: int) -> None:
-    try:
-        os.close(fd)
-    except OSError:
-        pass
-
-
-def _existing_dir(path: str | None) -> str | None:
-    return path if path and Path(path).is_dir() else None

@@ -8,7 +8,8 @@ import time
 import pytest
 
 from berth.workers.node import cgroups, probes
-from berth.workers.node.runner import NodeContext, PodRunner
+from berth.workers.node.nodecontext import NodeContext
+from berth.workers.node.runner import PodRunner
 from tests.support import require_bwrap
 
 

@@ -6,8 +6,9 @@ import time
 import pytest
 
 from berth.workers.node import cgroups, logs
+from berth.workers.node.nodecontext import NodeContext, StopRequest
 from berth.workers.node.restarts import backoff_delay
-from berth.workers.node.runner import NodeContext, PodRunner, StopRequest
+from berth.workers.node.runner import PodRunner
 from tests.support import require_bwrap
 
 BWRAP = "bwrap"  # a mode: the node's bubblewrap (a missing one fails the test by name)

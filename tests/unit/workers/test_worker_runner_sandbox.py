@@ -4,7 +4,8 @@ unsandboxed. With bubblewrap, the same pods get their mounts, hostname and priva
 import pytest
 
 from berth.workers.node import cgroups, logs
-from berth.workers.node.runner import NodeContext, PodRunner
+from berth.workers.node.nodecontext import NodeContext
+from berth.workers.node.runner import PodRunner
 from berth.workers.node.sandboxcheck import probe
 from tests.support import require_bwrap
 

@@ -8,7 +8,8 @@ import time
 import pytest
 
 from berth.workers.node import cgroups, logs
-from berth.workers.node.runner import NodeContext, PodRunner
+from berth.workers.node.nodecontext import NodeContext
+from berth.workers.node.runner import PodRunner
 from berth.workers.node.sandbox import FileData
 from tests.support import require_bwrap
 
