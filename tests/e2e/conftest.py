@@ -22,9 +22,11 @@ import httpx
 import pytest
 import yaml
 
+from berth.workers.control import local_ray
 from tests.support import make_pg_schema, pg_problem
 
 REPO = Path(__file__).resolve().parents[2]
+RAY_DIR = "ray"  # berth up's embedded Ray lives under <data-dir>/ray
 
 
 def free_port() -> int:
@@ -103,21 +105,13 @@ def start_berth(
             start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(
-                f"berth up exited with {process.returncode}:\n{log_path.read_text()}"
-            )
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    else:
-        stop_berth(process)
-        raise RuntimeError(f"berth up did not become ready:\n{log_path.read_text()}")
+    try:
+        _wait_ready(process, url, log_path)
+    except BaseException:
+        # A failed start (berth up exited, never got ready, or the wait was interrupted)
+        # leaves nothing behind: not berth up's processes, not the Ray it may have started.
+        stop_berth_and_ray(process, data_dir)
+        raise
     kubeconfig = tmp / "kubeconfig"
     kubeconfig.write_text(
         yaml.safe_dump(
@@ -132,6 +126,32 @@ def start_berth(
         )
     )
     return BerthServer(url, kubeconfig, data_dir, process, log_path)
+
+
+def _wait_ready(process: subprocess.Popen, url: str, log_path: Path) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"berth up exited with {process.returncode}:\n{log_path.read_text()}"
+            )
+        try:
+            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"berth up did not become ready:\n{log_path.read_text()}")
+
+
+def stop_berth_and_ray(
+    process: subprocess.Popen, data_dir: Path, sig: int = signal.SIGTERM
+) -> None:
+    """Stop ``berth up``, then whatever of its embedded Ray is still running (it had not
+    stopped it: killed, or stopped before it knew of it), by that Ray's session, never with
+    ``ray stop``. Nothing to do for a ``berth up`` without workers or on an outside Ray."""
+    stop_berth(process, sig)
+    local_ray.stop_local_ray(data_dir / RAY_DIR)
 
 
 def stop_berth(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:

@@ -22,11 +22,8 @@ import yaml
 from kubernetes import client as k8s
 from kubernetes import config, watch
 
-from berth.workers.control import local_ray
-from tests.e2e.conftest import BerthServer, start_berth, stop_berth
+from tests.e2e.conftest import BerthServer, start_berth, stop_berth_and_ray
 from tests.support import make_pg_schema
-
-RAY_DIR = "ray"  # berth up's embedded Ray lives under <data-dir>/ray
 
 
 # -- servers ----------------------------------------------------------------------------------
@@ -41,8 +38,7 @@ def berth_up(
     try:
         yield server
     finally:
-        stop_berth(server.process, signal.SIGINT)
-        local_ray.stop_local_ray(server.data_dir / RAY_DIR)
+        stop_berth_and_ray(server.process, server.data_dir, signal.SIGINT)
 
 
 @contextmanager

@@ -59,13 +59,21 @@ class Prometheus:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        try:
+            self._wait_ready(self.process)
+        except BaseException:
+            self.__exit__()  # a failed start leaves no prometheus running
+            raise
+        return self
+
+    def _wait_ready(self, process: subprocess.Popen) -> None:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
+            if process.poll() is not None:
                 raise RuntimeError(f"prometheus exited:\n{self.log_path.read_text()}")
             try:
                 if httpx.get(f"{self.url}/-/ready", timeout=1).status_code == 200:
-                    return self
+                    return
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)

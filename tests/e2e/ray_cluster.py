@@ -84,16 +84,20 @@ class RayCluster:
             text=True,
             start_new_session=True,
         )
-        started = self._call(
-            {
-                "op": "start",
-                "directory": str(self.directory),
-                "head": head or {},
-                "workers": workers or {},
-                "system_config": system_config or {},
-            },
-            start_timeout,
-        )
+        try:
+            started = self._call(
+                {
+                    "op": "start",
+                    "directory": str(self.directory),
+                    "head": head or {},
+                    "workers": workers or {},
+                    "system_config": system_config or {},
+                },
+                start_timeout,
+            )
+        except BaseException:
+            self.close()  # a failed start leaves no cluster running (no ``with`` will close it)
+            raise
         self.address = started["address"]
         self.node_ids = started["nodes"]
 

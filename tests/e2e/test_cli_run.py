@@ -15,7 +15,7 @@ import uuid
 
 import pytest
 
-from tests.e2e.conftest import REPO, start_berth, stop_berth
+from tests.e2e.conftest import REPO, start_berth, stop_berth_and_ray
 
 START_WITHIN_S = 60
 RUN_TIMEOUT_S = 180
@@ -63,7 +63,7 @@ def berth_with_workers(tmp_path_factory):
             time.sleep(1)
         yield server
     finally:
-        stop_berth(server.process)
+        stop_berth_and_ray(server.process, server.data_dir)
 
 
 @pytest.fixture

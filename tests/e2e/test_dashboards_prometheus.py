@@ -17,7 +17,7 @@ import pytest
 
 from dashboards.generate import OUT
 from dashboards.panels import RATE, queries
-from tests.e2e.conftest import start_berth, stop_berth
+from tests.e2e.conftest import start_berth, stop_berth_and_ray
 from tests.e2e.prometheus_support import Prometheus, program, promtool_check
 
 pytestmark = pytest.mark.e2e
@@ -121,7 +121,7 @@ def cluster(tmp_path_factory):
         with Prometheus(tmp / "prometheus", {"berth": [f"127.0.0.1:{port}"]}) as prom:
             yield server, prom
     finally:
-        stop_berth(server.process)
+        stop_berth_and_ray(server.process, server.data_dir)
 
 
 def test_every_panel_query_returns_data(cluster):

@@ -18,9 +18,8 @@ import time
 import pytest
 
 from berth.workers.control import local_ray
-from tests.e2e.conftest import free_port, start_berth, stop_berth
+from tests.e2e.conftest import RAY_DIR, free_port, start_berth, stop_berth
 from tests.e2e.jobs_support import (
-    RAY_DIR,
     apply,
     get_job,
     job,

@@ -14,8 +14,7 @@ import subprocess
 import time
 
 from berth.workers.control import local_ray
-from tests.e2e.conftest import start_berth, stop_berth
-from tests.e2e.jobs_support import RAY_DIR
+from tests.e2e.conftest import RAY_DIR, start_berth, stop_berth_and_ray
 
 BOUND_S = 15.0
 
@@ -31,10 +30,10 @@ def _wait_running(server, job: str, timeout: float = 120) -> None:
 
 
 def test_ctrl_c_stops_berth_up_and_its_ray(tmp_path):
-    server = start_berth(tmp_path, None, workers=True)
-    ray_temp = server.data_dir / RAY_DIR
+    server = start_berth(tmp_path, None, workers=True)  # a failed start leaves nothing running
     watcher = None
     try:
+        ray_temp = server.data_dir / RAY_DIR
         server.kubectl("create", "job", "sleeper", "--image=busybox", "--", "sleep", "300")
         _wait_running(server, "sleeper")
         sid = json.loads((ray_temp / local_ray.STATE_FILE).read_text())["sid"]
@@ -65,5 +64,4 @@ def test_ctrl_c_stops_berth_up_and_its_ray(tmp_path):
         if watcher is not None:
             watcher.kill()
             watcher.wait()
-        stop_berth(server.process, signal.SIGKILL)
-        local_ray.stop_local_ray(ray_temp)
+        stop_berth_and_ray(server.process, server.data_dir, signal.SIGKILL)
