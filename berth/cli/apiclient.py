@@ -63,6 +63,10 @@ class ApiClient:
             base_url=self.server,
             timeout=timeout,
             transport=transport,
+            # A plain-HTTP server is never spoken to over TLS (every request is a path under
+            # it, and redirects are not followed), so build no TLS context for it: loading
+            # the CA bundle took 45 ms of CPU of each command's start-up (0.8 ms without).
+            verify=not self.server.startswith("http://"),
             headers={"User-Agent": USER_AGENT},
             limits=httpx.Limits(max_connections=None, max_keepalive_connections=20),
         )

@@ -58,8 +58,12 @@ def server_modules(modules: set[str]) -> list[str]:
         ("kubeconfig", "--help"),
         ("kubeconfig", "--server", "http://berth:1"),
         ("get", "jobs", "--server", "http://127.0.0.1:1"),
+        ("describe", "job", "j", "--server", "http://127.0.0.1:1"),
+        ("delete", "job", "j", "--server", "http://127.0.0.1:1"),
         ("run", "--help"),
+        ("run", "--server", "http://127.0.0.1:1", "--", "true"),
         ("logs", "--help"),
+        ("logs", "job/j", "--server", "http://127.0.0.1:1"),
     ],
 )
 def test_client_commands_never_import_the_server(argv):
