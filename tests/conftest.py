@@ -16,8 +16,9 @@ def database_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'berth.db'}"
         return
-    if pg_problem():
-        pytest.skip(pg_problem())
+    problem = pg_problem()
+    if problem:
+        pytest.skip(problem)
     url, drop = make_pg_schema()
     try:
         yield url

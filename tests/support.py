@@ -7,6 +7,7 @@ import os
 import shutil
 import time
 import uuid
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -30,7 +31,7 @@ def pg_problem() -> str | None:
         return f"PostgreSQL not reachable at {PG_ADMIN_URL}: {type(exc).__name__}"
 
 
-def make_pg_schema() -> tuple[str, callable]:
+def make_pg_schema() -> tuple[str, Callable[[], None]]:
     schema = f"t_{uuid.uuid4().hex[:12]}"
     engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:

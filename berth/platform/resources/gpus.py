@@ -6,13 +6,16 @@ on the pod as the ``berth.dev/gpu-devices`` annotation (``"1"``, ``"0,3"``), and
 agent shows the pod exactly those devices.
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 GPU = "nvidia.com/gpu"
 GPU_MILLI = "berth.dev/gpu-milli"
 DEVICES_ANNOTATION = "berth.dev/gpu-devices"
 DEVICE_MILLI = 1000
 
 
-def asks_for_gpus(pod: dict) -> bool:
+def asks_for_gpus(pod: Mapping[str, Any]) -> bool:
     """Whether any container of ``pod`` requests or limits whole GPUs or shares of one."""
     spec = pod.get("spec") or {}
     for container in (spec.get("initContainers") or []) + (spec.get("containers") or []):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from berth.platform.resources.gpus import asks_for_gpus
+from berth.platform.resources.types import Node, Pod
 from berth.workers.control.gpu_allocation import (
     DeviceUse,
     annotation_for,
@@ -13,12 +16,14 @@ from berth.workers.control.gpu_allocation import (
 )
 
 
-def a_node(gpus: int, model: str | None = "A100") -> dict:
+def a_node(gpus: int, model: str | None = "A100") -> Node:
     labels = {"nvidia.com/gpu.product": model} if model else {}
     capacity = {"cpu": "32", "memory": "128Gi"}
     if gpus:
         capacity["nvidia.com/gpu"] = str(gpus)
-    return {"metadata": {"name": "n", "labels": labels}, "status": {"capacity": capacity}}
+    return cast(
+        Node, {"metadata": {"name": "n", "labels": labels}, "status": {"capacity": capacity}}
+    )
 
 
 def a_pod(
@@ -29,20 +34,26 @@ def a_pod(
     devices: str | None = None,
     phase: str = "Running",
     namespace: str = "ml",
-) -> dict:
+) -> Pod:
     limits = {"cpu": "1"}
     if gpu:
         limits["nvidia.com/gpu"] = str(gpu)
     if milli:
         limits["berth.dev/gpu-milli"] = str(milli)
-    metadata = {"name": name, "namespace": namespace, "uid": f"uid-{name}"}
+    metadata: dict[str, object] = {"name": name, "namespace": namespace, "uid": f"uid-{name}"}
     if devices is not None:
         metadata["annotations"] = {"berth.dev/gpu-devices": devices}
-    return {
-        "metadata": metadata,
-        "status": {"phase": phase},
-        "spec": {"nodeName": "n", "containers": [{"name": "c", "resources": {"limits": limits}}]},
-    }
+    return cast(
+        Pod,
+        {
+            "metadata": metadata,
+            "status": {"phase": phase},
+            "spec": {
+                "nodeName": "n",
+                "containers": [{"name": "c", "resources": {"limits": limits}}],
+            },
+        },
+    )
 
 
 def test_whole_gpus_and_shares_are_counted_on_the_devices_the_pods_name():

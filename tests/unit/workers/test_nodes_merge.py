@@ -65,10 +65,11 @@ def ready(status="True"):
 @pytest.mark.parametrize("age_s, writes", [(10, False), (61, True)])
 def test_an_unchanged_status_is_written_only_when_its_heartbeat_is_stale(age_s, writes):
     first = merge_node_status(None, ready(), NOW)
+    assert first is not None
     assert first["conditions"][0]["lastHeartbeatTime"] == STAMP
     later = merge_node_status(first, ready(), NOW + timedelta(seconds=age_s))
     assert (later is not None) is writes
-    if writes:
+    if later is not None:
         cond = later["conditions"][0]
         assert cond["lastTransitionTime"] == STAMP and cond["lastHeartbeatTime"] != STAMP
 
@@ -76,6 +77,7 @@ def test_an_unchanged_status_is_written_only_when_its_heartbeat_is_stale(age_s, 
 def test_a_changed_condition_moves_its_transition_time():
     first = merge_node_status(None, ready(), NOW)
     lost = merge_node_status(first, ready("Unknown"), NOW + timedelta(seconds=5))
+    assert lost is not None
     cond = lost["conditions"][0]
     assert cond["status"] == "Unknown"
     assert cond["lastTransitionTime"] == cond["lastHeartbeatTime"] == "2026-01-01T00:00:05Z"

@@ -40,6 +40,7 @@ def test_only_the_label_with_value_true_makes_a_node_simulated():
 
 def test_a_node_without_ready_gets_ready_true_and_node_info():
     status = node_status(a_node(status={"capacity": {"cpu": "4"}}), NOW)
+    assert status is not None
     [ready] = status["conditions"]
     assert (ready["type"], ready["status"], ready["reason"]) == ("Ready", "True", "KubeletReady")
     assert status["capacity"] == {"cpu": "4"}

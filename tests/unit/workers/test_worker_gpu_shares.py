@@ -5,7 +5,7 @@ from berth.workers.node.envs import scheduled_gpus, split_gpus
 
 
 def pod(annotation=None, **limits):
-    meta = {"name": "p", "uid": "u"}
+    meta: dict[str, object] = {"name": "p", "uid": "u"}
     if annotation is not None:
         meta["annotations"] = {"berth.dev/gpu-devices": annotation}
     containers = [

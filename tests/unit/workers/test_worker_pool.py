@@ -8,7 +8,8 @@ from berth.workers.control.pool import agent_name, node_object, node_objects
 NODE_ID = "3ebdac4a46e13c1509a38fb559c727b9a7a359da0492fa724fc2350f"
 
 
-def ray_node(node_id=NODE_ID, alive=True, labels=None, **resources):
+def ray_node(node_id=NODE_ID, alive=True, labels=None, named=None, **resources):
+    """``named``: resources whose names are no Python identifiers (``accelerator_type:A100``)."""
     return {
         "NodeID": node_id,
         "Alive": alive,
@@ -22,6 +23,7 @@ def ray_node(node_id=NODE_ID, alive=True, labels=None, **resources):
             "node:127.0.0.1": 1.0,
             "node:__internal_head__": 1.0,
             **resources,
+            **(named or {}),
         },
         "Labels": {"ray.io/node-id": node_id, **(labels or {})},
     }
@@ -29,7 +31,7 @@ def ray_node(node_id=NODE_ID, alive=True, labels=None, **resources):
 
 def test_capacity_labels_and_annotation():
     node = node_object(
-        ray_node(GPU=4.0, foo=2.0, **{"accelerator_type:A100": 1.0}),
+        ray_node(GPU=4.0, foo=2.0, named={"accelerator_type:A100": 1.0}),
         Settings(node_labels={"gpu": "nvidia"}),
     )
     assert node["metadata"]["name"] == "ray-3ebdac4a46e1"

@@ -16,6 +16,7 @@ from tests.support import require_bwrap
 def test_parse_fills_kubernetes_defaults_and_named_ports():
     container = {"ports": [{"name": "web", "containerPort": 8080}]}
     p = probes.parse({"httpGet": {"path": "/healthz", "port": "web"}}, container)
+    assert p is not None
     assert (
         p.kind,
         p.port,
@@ -26,8 +27,10 @@ def test_parse_fills_kubernetes_defaults_and_named_ports():
         p.success_threshold,
     ) == ("http", 8080, "/healthz", 10.0, 1.0, 3, 1)
     assert probes.parse(None, container) is None
-    assert probes.parse({"exec": {"command": ["true"]}}, {}).command == ("true",)
-    assert probes.parse({"grpc": {"port": 1}}, {}).kind == "grpc"
+    exec_probe = probes.parse({"exec": {"command": ["true"]}}, {})
+    assert exec_probe is not None and exec_probe.command == ("true",)
+    grpc_probe = probes.parse({"grpc": {"port": 1}}, {})
+    assert grpc_probe is not None and grpc_probe.kind == "grpc"
 
 
 @pytest.fixture(scope="module")

@@ -48,7 +48,7 @@ def test_an_empty_setting_means_no_sandbox():
 def test_a_working_bwrap_is_found_by_running_it():
     bwrap = require_bwrap()
     found = probe("bwrap")
-    assert found.works and os.path.samefile(found.path, bwrap)
+    assert found.works and found.path is not None and os.path.samefile(found.path, bwrap)
     assert found.runtime_version.startswith("berth://bubblewrap-")
     assert found.info() == {
         "sandboxed": True,
