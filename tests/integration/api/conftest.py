@@ -39,8 +39,9 @@ def platform(tmp_path_factory, database):
     data_dir = tmp_path_factory.mktemp(f"api-fuzz-{database}")
     url, drop = f"sqlite:///{data_dir / 'berth.db'}", None
     if database == "postgresql":
-        if pg_problem():
-            pytest.skip(pg_problem())
+        problem = pg_problem()
+        if problem:
+            pytest.skip(problem)
         url, drop = make_pg_schema()
     plat = open_platform(Settings(data_dir=data_dir, database_url=url))
     plat.ready.set()

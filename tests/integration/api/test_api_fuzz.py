@@ -302,7 +302,9 @@ def test_any_known_field_anywhere_with_any_value(
     ensure_target(rt)
     obj = manifest(rt, TARGET if how != "create" else _fresh_name())
     dicts = [p for p in _paths(obj) if isinstance(_at(obj, p), dict)]
-    _at(obj, data.draw(st.sampled_from(dicts), label="where"))[field] = value
+    where = _at(obj, data.draw(st.sampled_from(dicts), label="where"))
+    assert isinstance(where, dict)  # one of the paths to a dict, drawn above
+    where[field] = value
     _write(api, rt, how, content_type, obj)
 
 

@@ -8,6 +8,7 @@ Ray is kept on loopback (``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0``) and uses a tok
 this run (``RAY_AUTH_TOKEN_PATH``), never the user's ``~/.ray/auth_token``.
 """
 
+import logging
 import os
 import secrets
 import subprocess
@@ -19,6 +20,7 @@ from pathlib import Path
 import pytest
 import ray
 from ray._private import ray_constants
+from ray._raylet import Config as RayConfig  # pyright: ignore[reportAttributeAccessIssue]
 from ray.cluster_utils import Cluster
 
 from berth.workers.control import local_ray, pool
@@ -54,7 +56,9 @@ class RayEnv:
         )
         self.node_c = self.cluster.add_node(num_cpus=1, num_gpus=0, labels={"zone": "c"}, **common)
         ray.init(
-            address=self.cluster.address, namespace=pool.AGENT_NAMESPACE, logging_level="WARNING"
+            address=self.cluster.address,
+            namespace=pool.AGENT_NAMESPACE,
+            logging_level=logging.WARNING,
         )
         self.root = temp / "nodes"
         self.agents = pool.ensure_agents(
@@ -65,7 +69,9 @@ class RayEnv:
 
     @property
     def head_id(self) -> str:
-        return self.cluster.head_node.node_id
+        head = self.cluster.head_node
+        assert head is not None  # made by Cluster(initialize_head=True)
+        return head.node_id
 
     @property
     def b_id(self) -> str:
@@ -86,7 +92,7 @@ class RayEnv:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-        ray._raylet.Config.initialize("")
+        RayConfig.initialize("")
         ray_constants.ENABLE_RAY_CLUSTER = self._cluster_flag
 
     def run_driver(self, script: str, timeout: float = 120) -> str:

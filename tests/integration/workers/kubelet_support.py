@@ -97,15 +97,25 @@ def phases(versions: list[dict]) -> list[str]:
     return out
 
 
-def terminated(pod: dict, container: str = "c") -> dict | None:
+def terminated(pod: dict, container: str = "c") -> dict:
+    """The container's terminated state; an assertion error when it has none."""
     for status in dig(pod, "status", "containerStatuses") or []:
         if status.get("name") == container:
-            return (status.get("state") or {}).get("terminated")
-    return None
+            state = (status.get("state") or {}).get("terminated")
+            assert state is not None, f"container {container} has not terminated: {status}"
+            return state
+    raise AssertionError(f"pod has no status of container {container}")
 
 
-def condition(pod: dict, kind: str) -> dict | None:
+def find_condition(pod: dict, kind: str) -> dict | None:
     return next((c for c in dig(pod, "status", "conditions") or [] if c.get("type") == kind), None)
+
+
+def condition(pod: dict, kind: str) -> dict:
+    """The pod's or node's condition ``kind``; an assertion error when it has none."""
+    found = find_condition(pod, kind)
+    assert found is not None, f"no {kind} condition in {dig(pod, 'status', 'conditions')}"
+    return found
 
 
 class Harness:

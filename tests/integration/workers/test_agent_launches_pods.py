@@ -2,8 +2,11 @@
 sandboxed as the agent's own processes, hold no Ray resources, report and stop as pod tasks
 do; a pod that asks Ray for anything else still runs as a Ray task."""
 
+from typing import Any
+
 import pytest
 import ray
+from ray._private import state as ray_state
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from berth.workers.control import pool
@@ -15,7 +18,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def here(ray_env):
     """An agent of its own on node c (1 CPU, no GPU), in a root of its own."""
-    agent = NodeAgentActor.options(
+    agent: Any = NodeAgentActor.options(  # a handle, as pool.ensure_agents gives them
         name="berth-agent-launches-test",
         namespace=pool.AGENT_NAMESPACE,
         num_cpus=0,
@@ -45,7 +48,7 @@ def _phase(pod_status, agent, uid, *phases):
 
 
 def _cpu_free_on(node_id: str) -> float:
-    return ray._private.state.available_resources_per_node().get(node_id, {}).get("CPU", 0.0)
+    return ray_state.available_resources_per_node().get(node_id, {}).get("CPU", 0.0)
 
 
 def test_a_cpu_pod_runs_sandboxed_in_the_agent_holding_no_ray_cpu(

@@ -1,6 +1,7 @@
 """Agents on a three-node Ray cluster: placement, GPU ids, admission."""
 
 import time
+from typing import cast
 
 import pytest
 import ray
@@ -22,7 +23,8 @@ def test_one_agent_per_node_each_pinned_to_its_node(ray_env):
     nodes = {n["NodeID"] for n in pool.alive_nodes()}
     assert set(ray_env.agents) == nodes == {ray_env.head_id, ray_env.b_id, ray_env.c_id}
     for node_id, agent in ray_env.agents.items():
-        assert ray.get(agent.ping.remote())["nodeId"] == node_id
+        info = cast(dict, ray.get(agent.ping.remote()))  # a handle is Any: ray.get can't tell
+        assert info["nodeId"] == node_id
     again = pool.ensure_agents(str(ray_env.root))
     assert {k: v._actor_id for k, v in again.items()} == {
         k: v._actor_id for k, v in ray_env.agents.items()

@@ -1,7 +1,10 @@
 """The node agent on a real Ray: running pods, statuses, logs, stops, configuration waits."""
 
+from typing import cast
+
 import pytest
 import ray
+from ray._private import state as ray_state
 
 from berth.platform.errors import BadRequest, NotFound
 
@@ -30,7 +33,7 @@ def test_a_pod_runs_to_success_and_its_log_is_served(head, make_pod, pod_status,
     uid = pod["metadata"]["uid"]
     assert ray.get(head.read_log.remote(uid, "c")) == "hello from hello\nerr\n"
     assert ray.get(head.read_log.remote(uid)) == "hello from hello\nerr\n"
-    stamped = ray.get(head.read_log.remote(uid, "c", timestamps=True, tail_lines=1))
+    stamped = cast(str, ray.get(head.read_log.remote(uid, "c", timestamps=True, tail_lines=1)))
     assert stamped.endswith("Z err\n") and len(stamped.split(" ")[0]) == 30
     text, offset, finished = ray.get(head.read_log_from.remote(uid, "c"))
     assert (text, finished) == ("hello from hello\nerr\n", True)
@@ -147,7 +150,7 @@ def test_the_pod_task_holds_exactly_the_pods_requests(ray_env, make_pod, pod_sta
     wait_for(lambda: ray.get(agent.read_log.remote(uid, "c")) == "up\n")
 
     def node_available():
-        return ray._private.state.available_resources_per_node().get(ray_env.b_id, {})
+        return ray_state.available_resources_per_node().get(ray_env.b_id, {})
 
     free = wait_for(lambda: (lambda r: r if r.get("CPU", 0) == 0.5 else None)(node_available()))
     assert free["widget"] == 1.0

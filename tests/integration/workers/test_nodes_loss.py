@@ -13,6 +13,7 @@ from tests.integration.workers.kubelet_support import (
     Harness,
     bound_pod,
     condition,
+    find_condition,
     node_name,
     sh,
     terminated,
@@ -48,7 +49,8 @@ def doomed(ray_env):
 def test_a_lost_node_fails_its_pods_with_a_disruption_condition(berth, ray_env, doomed):
     name = node_name(doomed.node_id)
     wait_for(
-        lambda: condition(berth.client.try_get(registry.NODE, "", name) or {}, "Ready"), timeout=20
+        lambda: find_condition(berth.client.try_get(registry.NODE, "", name) or {}, "Ready"),
+        timeout=20,
     )
     lost = berth.create(bound_pod("lost", name, sh("exec sleep 300")))
     lingers = berth.create(

@@ -14,6 +14,7 @@ from tests.integration.workers.kubelet_support import (
     Harness,
     bound_pod,
     condition,
+    find_condition,
     node_name,
     sh,
     wait_for,
@@ -62,7 +63,7 @@ def test_each_node_shows_the_host_facts_its_agent_reported(berth, ray_env):
 
     def reported():
         obj = node(berth, name)
-        sandbox = condition(obj, "SandboxReady") if obj else None
+        sandbox = find_condition(obj, "SandboxReady") if obj else None
         return obj if sandbox and sandbox["status"] != "Unknown" else None
 
     info = wait_for(reported, timeout=30)["status"]["nodeInfo"]
