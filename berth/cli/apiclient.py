@@ -7,12 +7,13 @@ from the HTTP status when the body is not a Status), so the commands print error
 
 from __future__ import annotations
 
+import http.client
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
-
-import httpx
+from urllib.parse import urlencode, urlsplit
 
 TABLE_ACCEPT = "application/json;as=Table;v=v1;g=meta.k8s.io, application/json"
 MERGE_PATCH = "application/merge-patch+json"
@@ -35,7 +36,22 @@ class ConnectionProblem(Exception):
     """The server could not be reached at all."""
 
 
-def status_from_response(response: httpx.Response, body: bytes) -> dict:
+@dataclass(frozen=True)
+class Response:
+    """A whole answer: its status code and body."""
+
+    status_code: int
+    content: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+
+def status_from_response(status_code: int, body: bytes) -> dict:
     """The ``Status`` of a failed response; a made-up one when the body is something else."""
     try:
         doc = json.loads(body)
@@ -47,32 +63,32 @@ def status_from_response(response: httpx.Response, body: bytes) -> dict:
     return {
         "kind": "Status",
         "status": "Failure",
-        "code": response.status_code,
+        "code": status_code,
         "reason": "",
-        "message": text or f"the server responded with HTTP {response.status_code}",
+        "message": text or f"the server responded with HTTP {status_code}",
     }
 
 
 class ApiClient:
-    def __init__(
-        self, server: str, *, timeout: float = 30.0, transport: httpx.BaseTransport | None = None
-    ):
+    """One connection per request (a local server answers a new one in well under a
+    millisecond), so the threads of ``berth run`` that follow pod logs share nothing."""
+
+    def __init__(self, server: str, *, timeout: float = 30.0):
         self.server = server.rstrip("/")
-        # No cap on connections: ``berth run`` holds one open per followed pod log.
-        self._http = httpx.Client(
-            base_url=self.server,
-            timeout=timeout,
-            transport=transport,
-            # A plain-HTTP server is never spoken to over TLS (every request is a path under
-            # it, and redirects are not followed), so build no TLS context for it: loading
-            # the CA bundle took 45 ms of CPU of each command's start-up (0.8 ms without).
-            verify=not self.server.startswith("http://"),
-            headers={"User-Agent": USER_AGENT},
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=20),
-        )
+        parts = urlsplit(self.server)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConnectionProblem(
+                f"The server {server!r} is not an http:// or https:// address "
+                "(set --server or BERTH_SERVER)"
+            )
+        self._https = parts.scheme == "https"
+        self._host = parts.hostname
+        self._port = parts.port
+        self._prefix = parts.path.rstrip("/")
+        self._timeout = timeout
 
     def close(self) -> None:
-        self._http.close()
+        """Nothing stays open between requests."""
 
     def __enter__(self) -> ApiClient:
         return self
@@ -91,18 +107,21 @@ class ApiClient:
         body: bytes | None = None,
         content_type: str | None = None,
         accept: str = "application/json",
-    ) -> httpx.Response:
-        headers = {"Accept": accept}
+    ) -> Response:
+        headers = {"Accept": accept, "User-Agent": USER_AGENT}
         if content_type:
             headers["Content-Type"] = content_type
+        connection = self._connect(self._timeout)
         try:
-            response = self._http.request(
-                method, path, params=_clean(params), content=body, headers=headers
-            )
-        except httpx.TransportError as exc:
+            connection.request(method, self._target(path, params), body=body, headers=headers)
+            answer = connection.getresponse()
+            response = Response(answer.status, answer.read())
+        except (OSError, http.client.HTTPException) as exc:
             raise ConnectionProblem(self._unreachable(exc)) from exc
+        finally:
+            connection.close()
         if response.status_code >= 400:
-            raise ApiError(status_from_response(response, response.content))
+            raise ApiError(status_from_response(response.status_code, response.content))
         return response
 
     def get_json(self, path: str, params: dict | None = None) -> Any:
@@ -144,34 +163,64 @@ class ApiClient:
     # -- streams ------------------------------------------------------------------------
 
     @contextmanager
-    def _stream(self, path: str, params: dict | None, accept: str) -> Iterator[httpx.Response]:
+    def _stream(self, path: str, params: dict | None, accept: str) -> Iterator[Iterator[str]]:
+        """The lines of a streamed answer; the connection waits for them without a timeout
+        once it is made (a followed log can be quiet for hours)."""
+        connection = self._connect(self._timeout)
         try:
-            with self._http.stream(
-                "GET",
-                path,
-                params=_clean(params),
-                headers={"Accept": accept},
-                timeout=httpx.Timeout(30.0, read=None),
-            ) as response:
-                if response.status_code >= 400:
-                    raise ApiError(status_from_response(response, response.read()))
-                yield response
-        except httpx.TransportError as exc:
-            raise ConnectionProblem(self._unreachable(exc)) from exc
+            try:
+                connection.request(
+                    "GET",
+                    self._target(path, params),
+                    headers={"Accept": accept, "User-Agent": USER_AGENT},
+                )
+                answer = connection.getresponse()
+                if answer.status >= 400:
+                    raise ApiError(status_from_response(answer.status, answer.read()))
+                if connection.sock is not None:
+                    connection.sock.settimeout(None)
+            except (OSError, http.client.HTTPException) as exc:
+                raise ConnectionProblem(self._unreachable(exc)) from exc
+            yield self._lines(answer)
+        finally:
+            connection.close()
+
+    def _lines(self, answer: http.client.HTTPResponse) -> Iterator[str]:
+        while True:
+            try:
+                line = answer.readline()
+            except (OSError, http.client.HTTPException) as exc:
+                raise ConnectionProblem(self._unreachable(exc)) from exc
+            if not line:
+                return
+            yield line.decode("utf-8", "replace").rstrip("\r\n")
 
     def stream_lines(self, path: str, params: dict | None = None) -> Iterator[str]:
         """Lines of a ``text/plain`` stream (a followed log) until the server ends it."""
-        with self._stream(path, params, "text/plain") as response:
-            yield from response.iter_lines()
+        with self._stream(path, params, "text/plain") as lines:
+            yield from lines
 
     def watch(self, path: str, params: dict | None = None) -> Iterator[dict]:
         """Watch events (``{"type", "object"}``), one per line, until the server ends the watch."""
-        with self._stream(
-            path, {**(params or {}), "watch": "true"}, "application/json"
-        ) as response:
-            for line in response.iter_lines():
+        with self._stream(path, {**(params or {}), "watch": "true"}, "application/json") as lines:
+            for line in lines:
                 if line.strip():
                     yield json.loads(line)
+
+    # -- plumbing -----------------------------------------------------------------------
+
+    def _connect(self, timeout: float) -> http.client.HTTPConnection:
+        if self._https:
+            # TLS only for an https:// server: building its context loads the CA bundle
+            # (about 45 ms of CPU), which a plain-HTTP command never pays.
+            connection = http.client.HTTPSConnection(self._host, self._port, timeout=timeout)
+        else:
+            connection = http.client.HTTPConnection(self._host, self._port, timeout=timeout)
+        return connection
+
+    def _target(self, path: str, params: dict | None) -> str:
+        query = _query(params)
+        return f"{self._prefix}{path}" + (f"?{query}" if query else "")
 
     def _unreachable(self, exc: Exception) -> str:
         return (
@@ -180,7 +229,13 @@ class ApiClient:
         )
 
 
-def _clean(params: dict | None) -> dict | None:
+def _query(params: dict | None) -> str:
+    """The query string: empty and None values left out, booleans as ``true``/``false``."""
     if not params:
-        return None
-    return {k: v for k, v in params.items() if v not in (None, "")}
+        return ""
+    pairs = [
+        (k, ("true" if v else "false") if isinstance(v, bool) else str(v))
+        for k, v in params.items()
+        if v not in (None, "")
+    ]
+    return urlencode(pairs)

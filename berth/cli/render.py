@@ -4,16 +4,20 @@ columns (rich on a terminal, plain aligned text otherwise), objects as YAML or J
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TextIO
 
 import yaml
-from rich.console import Console
-from rich.live import Live
-from rich.spinner import Spinner
-from rich.text import Text
 
 from berth.platform.resources.meta import dig
+
+if TYPE_CHECKING:
+    # rich is imported where it draws: a piped command (scripts, tests) never loads it.
+    from rich.console import Console
+    from rich.live import Live
+    from rich.text import Text
 
 
 def format_error(status: dict) -> str:
@@ -86,6 +90,8 @@ def plain_table(data: TableData) -> str:
 def rich_table(data: TableData) -> Text:
     """The plain layout with a bold header: columns are never shrunk or cut to fit the
     terminal (a narrow terminal wraps lines, as it does for kubectl)."""
+    from rich.text import Text
+
     header, _, body = plain_table(data).partition("\n")
     text = Text()
     text.append(header, style="bold")
@@ -106,12 +112,36 @@ class Output:
     """Where a command writes: rich on a terminal, plain text when piped (and in tests)."""
 
     def __init__(self, out: Console | None = None, err: Console | None = None):
-        self.out = out or Console(soft_wrap=True, highlight=False)
-        self.err = err or Console(stderr=True, soft_wrap=True, highlight=False)
+        self._out = out
+        self._err = err
+
+    @property
+    def out(self) -> Console:
+        if self._out is None:
+            from rich.console import Console
+
+            self._out = Console(soft_wrap=True, highlight=False)
+        return self._out
+
+    @property
+    def err(self) -> Console:
+        if self._err is None:
+            from rich.console import Console
+
+            self._err = Console(stderr=True, soft_wrap=True, highlight=False)
+        return self._err
 
     @property
     def rich(self) -> bool:
+        if self._out is None and not _may_be_terminal(sys.stdout):
+            return False
         return self.out.is_terminal
+
+    @property
+    def err_rich(self) -> bool:
+        if self._err is None and not _may_be_terminal(sys.stderr):
+            return False
+        return self.err.is_terminal
 
     def text(self, text: str) -> None:
         """Exactly ``text`` on stdout, no markup; ``text`` brings its own newlines."""
@@ -143,12 +173,15 @@ class StatusLine:
         self.out = out
         self.shown: str | None = None
         self.live: Live | None = None
-        if out.err.is_terminal:
+        if out.err_rich:
+            from rich.live import Live
+            from rich.spinner import Spinner
+
             self.live = Live(
                 Spinner("dots", ""),
                 console=out.err,
                 transient=True,
-                redirect_stdout=out.out.is_terminal,
+                redirect_stdout=out.rich,
                 redirect_stderr=True,
             )
 
@@ -166,6 +199,19 @@ class StatusLine:
             return
         self.shown = text
         if self.live:
+            from rich.spinner import Spinner
+
             self.live.update(Spinner("dots", text))
         else:
             self.out.error(text)
+
+
+def _may_be_terminal(stream: TextIO) -> bool:
+    """False where rich would surely not draw (a pipe or file, and no FORCE_COLOR or
+    TTY_COMPATIBLE asking it to), so that case decides without importing rich."""
+    if os.environ.get("FORCE_COLOR") or os.environ.get("TTY_COMPATIBLE"):
+        return True
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False

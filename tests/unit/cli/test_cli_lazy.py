@@ -70,6 +70,28 @@ def test_client_commands_never_import_the_server(argv):
     assert server_modules(loaded_after(*argv)) == []
 
 
+# Heavy client-side imports a piped client command does without (CPU of each start, at load
+# ~5: httpx 140-200 ms with the click, rich and pygments its own CLI pulls in; typer 0.29's
+# pydantic coercion of every parameter ~220 ms; rich's console ~70 ms).
+SLOW_TO_IMPORT = ("httpx", "pydantic", "rich")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("get", "jobs", "--server", "http://127.0.0.1:1"),
+        ("describe", "job", "j", "--server", "http://127.0.0.1:1"),
+        ("run", "--server", "http://127.0.0.1:1", "--", "true"),
+        ("logs", "job/j", "--server", "http://127.0.0.1:1"),
+    ],
+)
+def test_piped_client_commands_load_no_http_library_pydantic_or_rich(argv):
+    loaded = loaded_after(*argv)
+    slow = sorted(m for m in loaded if m.split(".")[0] in SLOW_TO_IMPORT)
+    assert slow == []
+    assert "berth.cli.apiclient" in loaded  # the command did get as far as its client
+
+
 def test_up_still_loads_the_server():
     # The check above can fail: ``up --help`` imports the server module, and it shows.
     assert "berth.server" in server_modules(loaded_after("up", "--help"))
