@@ -164,9 +164,16 @@ def start_local_ray(
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
     )
-    output, _ = proc.communicate(timeout=_START_TIMEOUT_S)
+    try:
+        output, _ = proc.communicate(timeout=_START_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        output, _ = proc.communicate()
     address_file = temp / "ray_current_cluster"
     if proc.returncode != 0 or not address_file.exists():
+        # A start that gave up (the node timed out on a swamped machine) leaves what it had
+        # started of its session running: the GCS, the dashboard, the monitors.
+        _stop_session(proc.pid, grace=0.5)
         raise RuntimeError(
             f"ray start failed ({proc.returncode}): {output.decode(errors='replace')[-2000:]}"
         )
@@ -186,7 +193,15 @@ def stop_local_ray(temp_dir: str | Path, grace: float = 2.0) -> None:
     state = _state(temp)
     if not state:
         return
-    sid = state["sid"]
+    _stop_session(state["sid"], grace)
+    (temp / STATE_FILE).unlink(missing_ok=True)
+    link = short_path(temp)
+    if link != temp and link.is_symlink():
+        link.unlink()
+
+
+def _stop_session(sid: int, grace: float) -> None:
+    """Stop every process of the Ray session ``sid``, in ``ray stop``'s order."""
     steps = (
         (_RAYLET, signal.SIGTERM, grace),
         (_GCS, signal.SIGTERM, grace),
@@ -205,7 +220,3 @@ def stop_local_ray(temp_dir: str | Path, grace: float = 2.0) -> None:
             time.sleep(0.02)
         if not session_members(sid):
             break
-    (temp / STATE_FILE).unlink(missing_ok=True)
-    link = short_path(temp)
-    if link != temp and link.is_symlink():
-        link.unlink()

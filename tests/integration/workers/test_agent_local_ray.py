@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -83,3 +84,31 @@ def test_local_ray_listens_on_loopback_only_and_needs_its_token(tmp_path):
     finally:
         local_ray.stop_local_ray(temp)
     assert local_ray.session_members(sid) == []
+
+
+def test_a_start_that_gives_up_leaves_none_of_its_session_running(tmp_path, monkeypatch):
+    """``ray start`` that times out (a swamped machine) has already started the GCS and
+    helpers of its session; they are stopped before the error is raised."""
+    started: list[subprocess.Popen] = []
+    real_popen = subprocess.Popen
+
+    class GivesUpOnceTheGcsRuns(real_popen):  # type: ignore[misc, valid-type]
+        def communicate(self, input=None, timeout=None):
+            if timeout is None:  # the kill's own wait
+                return super().communicate(input)
+            started.append(self)
+            deadline = time.monotonic() + 60
+            while not any(
+                "gcs_server" in local_ray._cmdline(pid)
+                for pid in local_ray.session_members(self.pid)
+            ):
+                assert time.monotonic() < deadline, "the GCS never started"
+                time.sleep(0.05)
+            raise subprocess.TimeoutExpired(self.args, timeout)
+
+    monkeypatch.setattr(local_ray.subprocess, "Popen", GivesUpOnceTheGcsRuns)
+    with pytest.raises(RuntimeError, match="ray start failed"):
+        local_ray.start_local_ray(tmp_path / "r", num_cpus=1)
+    (proc,) = started
+    assert local_ray.session_members(proc.pid) == []
+    assert not (tmp_path / "r" / local_ray.STATE_FILE).exists()
