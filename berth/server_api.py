@@ -23,6 +23,7 @@ import orjson
 
 from berth.platform.api.app import create_app
 from berth.platform.api.forward import ControllerProcess
+from berth.platform.leave import leave
 from berth.platform.metrics.series import Metrics
 from berth.platform.runtime import open_platform
 from berth.platform.store.link import FeedLink
@@ -110,6 +111,7 @@ def main(argv: list[str]) -> None:
     finally:
         link.close()
         platform.close()
+    leave(0)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from pathlib import Path
 import typer
 from pydantic import ValidationError
 
+from berth.platform.leave import exit_code, leave
 from berth.server import Server
 from berth.settings import Settings
 
@@ -65,4 +66,8 @@ def up(
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    Server(settings).serve()
+    try:
+        Server(settings).serve()
+    except SystemExit as exc:
+        leave(exit_code(exc))
+    leave(0)
