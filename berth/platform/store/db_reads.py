@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 
 from berth.platform.errors import Gone
+from berth.platform.store.codec import Codec
 from berth.platform.store.columns import findable
 from berth.platform.store.db_base import KEY, DatabaseBase, key_params
 from berth.platform.store.tables import CHANGES, LABELS, OBJECTS, REVISION
@@ -19,16 +20,50 @@ SELECTIVE_IDS = 2000
 # Built once: building a statement per call (SQLAlchemy coercing each clause and computing its
 # cache key) cost about as much CPU as SQLite running it.
 _GET = select(OBJECTS.c.data).where(*KEY)
+_COMPACTED = select(REVISION.c.compacted)
+_CHANGES_AFTER = (
+    select(
+        CHANGES.c.rv,
+        CHANGES.c.resource,
+        CHANGES.c.namespace,
+        CHANGES.c.name,
+        CHANGES.c.type,
+        CHANGES.c.data,
+    )
+    .where(CHANGES.c.rv > bindparam("after"))
+    .order_by(CHANGES.c.rv)
+    .limit(bindparam("limit"))
+)
 
 
-@dataclass(frozen=True)
 class Change:
-    rv: int
-    resource: str
-    namespace: str
-    name: str
-    type: str  # ADDED | MODIFIED | DELETED
-    object: dict
+    """One row of the change log. Its object is decoded when first read, once for every
+    reader in the process: the informers and each watch share it (read-only), and a change
+    that no one reads (say, Events in a process that watches none) is never decoded."""
+
+    __slots__ = ("_codec", "_object", "data", "name", "namespace", "resource", "rv", "type")
+
+    def __init__(
+        self, rv: int, resource: str, namespace: str, name: str, type: str, data: str, codec: Codec
+    ):
+        self.rv = rv
+        self.resource = resource
+        self.namespace = namespace
+        self.name = name
+        self.type = type  # ADDED | MODIFIED | DELETED
+        self.data = data
+        self._codec = codec
+        self._object: dict | None = None
+
+    @property
+    def object(self) -> dict:
+        obj = self._object
+        if obj is None:  # two threads may both decode it first: either result serves
+            obj = self._object = self._codec.decode(self.resource, self.data)
+        return obj
+
+    def __repr__(self) -> str:
+        return f"Change({self.rv}, {self.type} {self.resource} {self.namespace}/{self.name})"
 
 
 @dataclass(frozen=True)
@@ -222,20 +257,20 @@ class DatabaseReads(DatabaseBase):
             ).scalar_one()
 
     def changes_since(self, rv: int, limit: int = 1000) -> list[Change]:
+        """Changes after ``rv``, oldest first; ``Gone`` when the log is compacted past it.
+        One query when the log holds ``rv + 1`` (nothing after ``rv`` can have been
+        compacted away then); otherwise the compaction floor is read with the rows."""
         with self.engine.connect() as conn:
-            with conn.begin():
-                compacted = conn.execute(select(REVISION.c.compacted)).scalar_one()
-                if rv < compacted:
-                    raise Gone(f"too old resource version: {rv} ({compacted + 1})")
-                rows = conn.execute(
-                    select(CHANGES).where(CHANGES.c.rv > rv).order_by(CHANGES.c.rv).limit(limit)
-                ).all()
-        return [
-            Change(
-                r.rv, r.resource, r.namespace, r.name, r.type, self.codec.decode(r.resource, r.data)
-            )
-            for r in rows
-        ]
+            rows = conn.execute(_CHANGES_AFTER, {"after": rv, "limit": limit}).all()
+            if not rows or rows[0][0] != rv + 1:
+                conn.rollback()  # end the read the first query began
+                with conn.begin():
+                    compacted = conn.execute(_COMPACTED).scalar_one()
+                    if rv < compacted:
+                        raise Gone(f"too old resource version: {rv} ({compacted + 1})")
+                    rows = conn.execute(_CHANGES_AFTER, {"after": rv, "limit": limit}).all()
+        codec = self.codec
+        return [Change(r[0], r[1], r[2], r[3], r[4], r[5], codec) for r in rows]
 
 
 def _key(obj: dict) -> tuple[str, str]:
