@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable
 
 import psycopg
+from sqlalchemy.exc import SQLAlchemyError
 
 from berth.platform.store.dialect import CHANGE_CHANNEL, Dialect
 
@@ -68,7 +69,11 @@ class ChangeListener:
         while not self._stop.is_set():
             try:
                 self._listen()
-            except (psycopg.Error, OSError) as exc:
+            except (
+                psycopg.Error,
+                SQLAlchemyError,
+                OSError,
+            ) as exc:  # SQLAlchemy wraps a failed connect
                 if self._stop.is_set():
                     return
                 log.warning("LISTEN for store changes failed (%s); polling until it is back", exc)
