@@ -6,7 +6,7 @@ tasks that run the same process.
                                              [--cpu 100m] [--timeout 420] [--profile]
                                              [--database sqlite|postgresql]
                                              [--agent-launches-pods | --ray-task-pods]
-                                             [--no-ray] [--dump FILE.json]
+                                             [--no-ray] [--long] [--dump FILE.json]
 
 At Berth's current rate (about 3 Jobs/s here) the default 1,000 Jobs take about 5 minutes
 alone and the whole benchmark about 6; ``--jobs 300`` runs in about 2.
@@ -38,9 +38,11 @@ API's read latency under load. The report compares the completion rate over the 
 last 1,000 completions (a fifth of the run each when it has fewer than 2,000 Jobs): a store or
 cache that slows down as objects pile up shows there. In a short run both windows are mostly
 the pipeline filling and draining (the last Jobs finish in a burst as the controller catches
-up), so read the ratio from long runs only. ``--database postgresql`` runs Berth on
-a fresh schema of the PostgreSQL at ``BERTH_TEST_PG_URL`` (the tests' server) instead of
-SQLite; it fails by name when that server cannot be reached.
+up), so read the ratio from long runs only: ``--long`` is the issue's 10,000 Jobs (about 15
+minutes at 15 Jobs/s), which also prints the rate of every 1,000 completions.
+``--database postgresql`` runs Berth on a fresh schema of the PostgreSQL at
+``BERTH_TEST_PG_URL`` (the tests' server) instead of SQLite; it fails by name when that
+server cannot be reached.
 ``--agent-launches-pods`` turns on the setting of that name: the node agent starts each pod
 itself instead of as one Ray task (what ``berth up``'s embedded Ray does when it is unset);
 ``--ray-task-pods`` turns it off: each pod is one Ray task.
@@ -92,6 +94,7 @@ from benchmarks.e2e_stats import (
     max_in_flight,
     mean_in_flight,
     rate,
+    rates_per_window,
     ratio,
     stage_table,
     starved_share,
@@ -392,11 +395,18 @@ def _print_steadiness(run: BerthRun) -> None:
     if not run.burst:
         return
     size = window_size(len(run.burst))
-    first, last = first_last_rates([r["complete"] for r in run.burst if "complete" in r], size)
+    completions = [r["complete"] for r in run.burst if "complete" in r]
+    first, last = first_last_rates(completions, size)
     print(
         f"  loaded: first {size} completions {first:.1f} jobs/s, last {size} {last:.1f} "
         f"jobs/s (last / first = {ratio(last, first):.2f})"
     )
+    windows = rates_per_window(completions, size)
+    if len(windows) > 2:
+        print(
+            f"  loaded: jobs/s per {size} completions, in order: "
+            + ", ".join(f"{r:.1f}" for r in windows)
+        )
     gets = summarize(run.gets)
     print(
         f"  loaded: GET one Job every 100 ms during the run: p50 {_ms(gets.p50).strip()} ms, "
@@ -470,6 +480,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
         help="Berth setting agent_launches_pods off: each pod is one Ray task",
     )
     parser.add_argument("--no-ray", action="store_true", help="skip the raw Ray baseline")
+    parser.add_argument(
+        "--long",
+        action="store_true",
+        help="the issue's long run: 10,000 Jobs (unless --jobs says otherwise), up to an "
+        "hour, no raw Ray baseline; prints the rate per 1,000 completions",
+    )
     parser.add_argument("--dump", type=Path, help="write every job's stage times here (JSON)")
     parser.add_argument(
         "--profile",
@@ -481,6 +497,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse(sys.argv[1:] if argv is None else argv)
+    if args.long:
+        args.no_ray = True
+        args.timeout = max(args.timeout, 3600)
+        if "--jobs" not in (sys.argv[1:] if argv is None else argv):
+            args.jobs = 10_000
     if args.database == "postgresql" and pg_problem():
         raise SystemExit(f"bench_e2e --database postgresql: {pg_problem()}")
     started = time.monotonic()

@@ -228,3 +228,15 @@ def first_last_rates(completions: Sequence[float], size: int) -> tuple[float, fl
     if size < 2 or len(done) <= size:
         return math.nan, math.nan
     return rate(size - 1, done[0], done[size - 1]), rate(size - 1, done[-size], done[-1])
+
+
+def rates_per_window(completions: Sequence[float], size: int) -> list[float]:
+    """Completions per second within each run of ``size`` consecutive completions (the first
+    ``size``, the next ``size`` ...; a last, shorter run is left out), measured as
+    ``first_last_rates`` measures its two windows."""
+    done = sorted(completions)
+    return [
+        rate(size - 1, done[i], done[i + size - 1])
+        for i in range(0, len(done) - size + 1, size)
+        if size >= 2
+    ]

@@ -5,7 +5,9 @@
   a control plane restart needs).
 - PostgreSQL: many writers; the ``revision`` row is updated first in every write transaction,
   so its row lock orders commits by resourceVersion and a watcher never sees rv N+1 before N.
-  Lists read at REPEATABLE READ so items and the list's resourceVersion agree.
+  Lists read at REPEATABLE READ so items and the list's resourceVersion agree. A write
+  transaction that appends to the change log sends ``NOTIFY berth_changes`` with it
+  (``announce``), delivered at its commit to the other processes' feeds (``pg_listen``).
 """
 
 from __future__ import annotations
@@ -14,8 +16,12 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 
-from sqlalchemy import Connection, Engine, create_engine, event, func
+from sqlalchemy import Connection, Engine, create_engine, event, func, text
 from sqlalchemy.pool import NullPool
+
+# The channel of ``announce`` and ``pg_listen``; the payload is the writer's schema.
+CHANGE_CHANNEL = "berth_changes"
+_ANNOUNCE = text(f"SELECT pg_notify('{CHANGE_CHANNEL}', current_schema())")
 
 
 class Dialect:
@@ -75,6 +81,19 @@ class Dialect:
             # Take the write lock at BEGIN, not at the first write, so two processes sharing a
             # file wait for each other instead of failing with SQLITE_BUSY mid-transaction.
             conn.info["berth_begin"] = "BEGIN IMMEDIATE"
+
+    def will_announce(self, conn: Connection) -> None:
+        """The write transaction on ``conn`` appends to the change log: ``announce`` it."""
+        if not self.is_sqlite:
+            conn.info["berth_announce"] = True
+
+    def announce(self, conn: Connection) -> None:
+        """Just before the commit of a write transaction: if it appended to the change log,
+        tell the processes listening on PostgreSQL (delivered at the commit, once per
+        transaction; a rolled-back one may leave the mark for the connection's next
+        transaction: one spare wake-up). SQLite processes are told through ``store.link``."""
+        if conn.info.pop("berth_announce", False):
+            conn.execute(_ANNOUNCE)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

@@ -1,10 +1,12 @@
 """The change feed: tails the change log and hands changes to watchers in resourceVersion order.
 
-One thread per process polls the log (woken at once by local commits, every ``poll_interval``
-for writes made by other processes sharing the database) and keeps the newest changes in a
-bounded buffer, the way kube-apiserver's watch cache does. Readers ask "changes after rv N":
-served from the buffer when it reaches back that far, otherwise from the database (which raises
-``Gone`` once the log is compacted past N).
+One thread per process polls the log (woken at once by local commits; by the other processes'
+commits through ``store.link`` (``berth up``'s two processes) or PostgreSQL's LISTEN/NOTIFY
+(``pg_listen``); and every ``poll_interval`` as the safety net, slower while LISTEN is in
+place) and keeps the newest changes in a bounded buffer, the way kube-apiserver's watch cache
+does. Readers ask "changes after rv N": served from the buffer when it reaches back that far,
+otherwise from the database (which raises ``Gone`` once the log is compacted past N). A change's
+object is decoded when first read, once for all the readers in the process (``db.Change``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import threading
 
 from berth.platform.errors import Gone
 from berth.platform.store.db import Change, Database
+from berth.platform.store.pg_listen import SLOW_POLL_S, ChangeListener
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +27,8 @@ class ChangeFeed:
     def __init__(self, db: Database, poll_interval: float = 0.25, buffer_size: int = 20_000):
         self.db = db
         self.poll_interval = poll_interval
+        self._interval = poll_interval  # slower while PostgreSQL's LISTEN wakes the feed
+        self._listener: ChangeListener | None = None
         self.buffer_size = buffer_size
         self._rvs: list[int] = []
         self._changes: list[Change] = []
@@ -41,11 +46,16 @@ class ChangeFeed:
     def start(self) -> ChangeFeed:
         self._thread = threading.Thread(target=self._run, name="change-feed", daemon=True)
         self._thread.start()
+        if not self.db.dialect.is_sqlite:
+            self._listener = ChangeListener(self.db.dialect, self.nudge, self._listening)
+            self._listener.start()
         return self
 
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
+        if self._listener:
+            self._listener.stop()
         if self._thread:
             self._thread.join(timeout=5)
 
@@ -56,12 +66,16 @@ class ChangeFeed:
         with self._cond:
             self._cond.notify_all()
             waiters = list(self._async_waiters)
-        for loop, event in waiters:
-            loop.call_soon_threadsafe(event.set)
+        _wake_async(waiters)
 
     @property
     def closing(self) -> bool:
         return self._closing.is_set()
+
+    @property
+    def listening(self) -> bool:
+        """PostgreSQL's LISTEN is in place: other processes' commits wake this feed."""
+        return self._listener is not None and self._listener.listening.is_set()
 
     @property
     def last_rv(self) -> int:
@@ -70,11 +84,17 @@ class ChangeFeed:
     # -- reading --------------------------------------------------------------------------
     def since(self, rv: int, limit: int = 1000) -> list[Change]:
         """Changes with resourceVersion > rv, oldest first (raises ``Gone`` when compacted)."""
+        buffered = self.buffered_since(rv, limit)
+        return self.db.changes_since(rv, limit) if buffered is None else buffered
+
+    def buffered_since(self, rv: int, limit: int = 1000) -> list[Change] | None:
+        """``since`` from the buffer alone, without touching the database (safe to call
+        from an event loop); None when the buffer does not reach back to ``rv``."""
         with self._cond:
             if rv >= self._floor:
                 start = bisect.bisect_right(self._rvs, rv)
                 return self._changes[start : start + limit]
-        return self.db.changes_since(rv, limit)
+        return None
 
     def wait(self, rv: int, timeout: float) -> list[Change]:
         """Block until there are changes after ``rv`` (or the timeout passes)."""
@@ -106,6 +126,13 @@ class ChangeFeed:
         (``store.link``); without this its writes arrive at the next poll."""
         self._wake.set()
 
+    def _listening(self, on: bool) -> None:
+        """PostgreSQL's LISTEN is in place (poll slowly) or lost (poll at ``poll_interval``
+        and read the log now: a notification may have been missed)."""
+        self._interval = max(self.poll_interval, SLOW_POLL_S) if on else self.poll_interval
+        if not on:
+            self._wake.set()
+
     def refresh(self) -> None:
         """Pull anything committed so far into the buffer now (used by tests and start-up)."""
         self._poll()
@@ -113,7 +140,7 @@ class ChangeFeed:
     # -- the tailing thread ---------------------------------------------------------------
     def _run(self) -> None:
         while not self._stop.is_set():
-            self._wake.wait(self.poll_interval)
+            self._wake.wait(self._interval)
             self._wake.clear()
             try:
                 while self._poll():
@@ -146,6 +173,23 @@ class ChangeFeed:
                 del self._changes[:excess]
             self._cond.notify_all()
             waiters = list(self._async_waiters)
-        for loop, event in waiters:
-            loop.call_soon_threadsafe(event.set)
+        _wake_async(waiters)
         return len(batch) == 2000
+
+
+def _wake_async(waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]]) -> None:
+    """Set each waiting watch's event on its own loop: one call into each loop (a write to
+    its wake-up pipe), not one per watch."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Event]] = {}
+    for loop, event in waiters:
+        by_loop.setdefault(loop, []).append(event)
+    for loop, events in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_set_all, events)
+        except RuntimeError:
+            pass  # that loop has closed: its watches are gone
+
+
+def _set_all(events: list[asyncio.Event]) -> None:
+    for event in events:
+        event.set()

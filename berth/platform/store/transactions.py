@@ -10,13 +10,13 @@ from sqlalchemy.exc import OperationalError
 from berth.platform.errors import Conflict
 
 if TYPE_CHECKING:
-    from berth.platform.store.db import Database
+    from berth.platform.store.db_base import DatabaseBase
 
 
 class WriteTransaction:
     """``with db._transaction() as conn``: the dialect's write lock plus BEGIN ... COMMIT."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: DatabaseBase):
         self.db = db
 
     def __enter__(self):
@@ -34,6 +34,7 @@ class WriteTransaction:
     def __exit__(self, exc_type, exc, tb):
         try:
             if exc_type is None:
+                self.db.dialect.announce(self._conn)
                 self._tx.commit()
             else:
                 self._tx.rollback()

@@ -76,7 +76,10 @@ async def watch(
     last_sent = time.monotonic()
     while True:
         try:
-            batch = await asyncio.to_thread(feed.since, cursor)
+            # Only a cursor older than the feed's buffer reads the database (a thread).
+            batch = feed.buffered_since(cursor)
+            if batch is None:
+                batch = await asyncio.to_thread(feed.since, cursor)
         except Gone as exc:
             yield gone_event(exc.message)
             return

@@ -167,7 +167,7 @@ def test_concurrent_writers_get_distinct_ordered_revisions(db):
 @pytest.mark.parametrize("cap", [0, 10_000])
 def test_selective_and_walking_label_lists_agree(db, monkeypatch, cap):
     """Starting from the label index (few matches) or walking the keys gives the same pages."""
-    monkeypatch.setattr("berth.platform.store.db.SELECTIVE_IDS", cap)
+    monkeypatch.setattr("berth.platform.store.db_reads.SELECTIVE_IDS", cap)
     for ns in ("a", "b"):
         for i in range(12):
             db.create(

@@ -15,6 +15,7 @@ from benchmarks.e2e_stats import (
     parse_stat,
     percentile,
     rate,
+    rates_per_window,
     ratio,
     stage_table,
     starved_share,
@@ -258,3 +259,10 @@ def test_first_and_last_rates_need_more_completions_than_one_window():
     assert all(math.isnan(r) for r in first_last_rates([1.0, 2.0], 2))
     assert all(math.isnan(r) for r in first_last_rates([], 1))
     assert all(math.isnan(r) for r in first_last_rates([1.0, 2.0, 3.0], 1))
+
+
+def test_rates_per_window_measure_each_run_of_completions_in_order():
+    # Completions 1 s apart for the first 4, then 0.5 s apart, then one left over.
+    done = [1, 2, 3, 4, 4.5, 5, 5.5, 6, 9]
+    assert rates_per_window(list(reversed(done)), 4) == pytest.approx([3 / 3, 3 / 1.5])
+    assert rates_per_window([1.0], 2) == []
