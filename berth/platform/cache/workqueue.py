@@ -65,24 +65,34 @@ class WorkQueue:
 
     def get(self, timeout: float | None = None) -> Hashable | None:
         """The next key to process (None on shutdown or timeout); call ``done`` after."""
+        keys = self.get_many(1, timeout)
+        return keys[0] if keys else None
+
+    def get_many(self, limit: int, timeout: float | None = None) -> list[Hashable]:
+        """Up to ``limit`` keys ready now, in queue order, waiting only for the first (empty on
+        shutdown or timeout); call ``done`` for each after. A batch never waits to fill up:
+        under light load it is one key, as ``get`` gives."""
         deadline = None if timeout is None else self._clock() + timeout
         with self._cond:
             while True:
                 if self._shutdown:
-                    return None
+                    return []
                 self._promote_due()
                 if self._queue:
-                    key = self._queue.popleft()
-                    self._queued.discard(key)
-                    self._processing.add(key)
-                    return key
+                    taken: list[Hashable] = []
+                    while self._queue and len(taken) < max(1, limit):
+                        key = self._queue.popleft()
+                        self._queued.discard(key)
+                        self._processing.add(key)
+                        taken.append(key)
+                    return taken
                 wait = None
                 if self._delayed:
                     wait = max(0.0, self._delayed[0][0] - self._clock())
                 if deadline is not None:
                     left = deadline - self._clock()
                     if left <= 0:
-                        return None
+                        return []
                     wait = left if wait is None else min(wait, left)
                 self._cond.wait(wait)
 

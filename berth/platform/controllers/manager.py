@@ -37,8 +37,14 @@ class Reconciler(Protocol):
         """Make the world match the objects for ``key``; return a requeue delay or None."""
 
 
-# Optional, on a reconciler: ``start()`` / ``stop()`` (called with the runner's), and
-# ``health() -> (ok, message)`` for the health checks (``/readyz?verbose``).
+# Optional, on a reconciler: ``start()`` / ``stop()`` (called with the runner's),
+# ``health() -> (ok, message)`` for the health checks (``/readyz?verbose``), and
+# ``reconcile_many(keys) -> {key: delay | None | Exception}``: the runner then hands each worker
+# up to ``BATCH`` ready keys at once (a group commit across them: one transaction for many
+# keys); a key whose outcome is an Exception is retried with backoff, as when ``reconcile``
+# raises, and an exception out of ``reconcile_many`` itself retries them all.
+BATCH = 32
+Outcome = float | None | Exception
 
 
 class _Runner:
@@ -67,26 +73,44 @@ class _Runner:
             self.threads.append(thread)
 
     def _work(self) -> None:
+        many: Callable[[list[Any]], dict[Any, Outcome]] | None = getattr(
+            self.reconciler, "reconcile_many", None
+        )
         while True:
-            key = self.queue.get()
-            if key is None:
+            keys = self.queue.get_many(BATCH) if many is not None else self.queue.get_many(1)
+            if not keys:
                 return
             try:
-                after = self.reconciler.reconcile(key)
-                self.queue.forget(key)
-                if after is not None:
-                    self.queue.add_after(key, after)
+                outcomes = many(keys) if many is not None else self._one(keys[0])
+                for key in keys:
+                    self._settle(key, outcomes.get(key))
             except Exception as exc:
-                log.warning(
-                    "%s: reconcile %s failed (%s); retrying",
-                    self.reconciler.name,
-                    key,
-                    exc,
-                    exc_info=not _expected(exc),
-                )
-                self.queue.retry(key)
+                for key in keys:
+                    self._settle(key, exc)
             finally:
-                self.queue.done(key)
+                for key in keys:
+                    self.queue.done(key)
+
+    def _one(self, key: Any) -> dict[Any, Outcome]:
+        try:
+            return {key: self.reconciler.reconcile(key)}
+        except Exception as exc:
+            return {key: exc}
+
+    def _settle(self, key: Any, outcome: Outcome) -> None:
+        if isinstance(outcome, Exception):
+            log.warning(
+                "%s: reconcile %s failed (%s); retrying",
+                self.reconciler.name,
+                key,
+                outcome,
+                exc_info=outcome if not _expected(outcome) else False,
+            )
+            self.queue.retry(key)
+            return
+        self.queue.forget(key)
+        if outcome is not None:
+            self.queue.add_after(key, outcome)
 
 
 def _expected(exc: Exception) -> bool:

@@ -1,6 +1,6 @@
 """A Job sync's writes after its deletions commit as one transaction: all of them or, when
-the status write is refused, none; a refused pod creation is undone alone, what it follows
-stands, and its error still reaches the caller."""
+the status write is refused, none; a refused pod creation is undone alone, the Job's other
+writes stand, and its error still reaches the caller."""
 
 from __future__ import annotations
 
@@ -109,7 +109,7 @@ def test_a_refused_status_write_commits_nothing(platform):
     assert _events(client, "SuccessfulCreate") == [] and seen == []
 
 
-def test_a_refused_creation_keeps_what_it_follows_and_raises(platform):
+def test_a_refused_creation_is_undone_alone_and_raises(platform):
     client, job, done = _setup(platform)
     client.create(registry.POD, _pod("j-taken", job, finalizer=False), NS)
     plan = Plan(
@@ -125,7 +125,8 @@ def test_a_refused_creation_keeps_what_it_follows_and_raises(platform):
     assert client.get(registry.JOB, NS, "j")["status"] == {"active": 2}
     assert "finalizers" not in client.get(registry.POD, NS, "j-done")["metadata"]
     assert client.try_get(registry.POD, NS, "j-new") is not None
-    assert client.try_get(registry.POD, NS, "j-after") is None  # the first refusal stops
+    # The Job's pods are created together: the one refused does not stop the others.
+    assert client.try_get(registry.POD, NS, "j-after") is not None
     assert len(_events(client, "FailedCreate")) == 1
     assert _events(client, "SuccessfulCreate") == []
     assert seen == [plan.tracking]  # the status is stored: its memory goes with it

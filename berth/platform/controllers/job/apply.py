@@ -1,17 +1,33 @@
-"""Carry out a ``Plan`` against the store, in the order that keeps pod counting crash-safe.
+"""Carry out the Plans of many Jobs against the store: one group commit for all of them, in
+the order that keeps pod counting crash-safe.
 
-The order is ``plan.py``'s (see ``tracking.py`` for why it cannot lose or double-count a pod):
-deletions, the status write, finalizer removals, creations, events; everything after the
-deletions commits as one transaction (a deletion may release and then delete the same pod,
-and a batch reads only committed state, so deletions commit one by one first). The first
-error stops the rest and propagates: the runner retries the key with backoff and the next
-sync plans again from the store, which is always safe. Writes that find their pod already
-gone (or replaced under the same name) count as done.
+The order per Job is ``plan.py``'s (see ``tracking.py`` for why it cannot lose or double-count
+a pod): deletions, the status write, finalizer removals, creations, events. Deletions commit
+one by one first (a deletion may release and then delete the same pod, and a batch reads only
+committed state); they are rare (a scale-down, a suspension, a Job that ended with pods still
+running). Everything else of every Job commits as ONE transaction (``Client.batch``: one write
+lock, one fence read, one sync to disk): the status writes and finalizer removals Job by Job,
+then the pods of all Jobs in one ``create_many``, then the events. Each write keeps its own
+resourceVersion, in that order, so a watcher sees each Job's status before the finalizers it
+accounts for are gone and before its new pods. The commit is all or nothing: a crash or a
+refused commit leaves every Job as before, and its next sync plans again (always safe).
+
+Within the transaction a Job is isolated from the others: each write is a savepoint of its
+own. A Job's status write is a compare-and-set on the resourceVersion it was planned from; a
+refused one (``Conflict``: the Job changed since) writes nothing of that Job and the others
+stand. A refused finalizer removal leaves its Job's status stored (as a crash between the two
+would: the next sync releases it). A refused pod creation is undone alone (the Job's other
+pods and its status stand) and its Job records ``FailedCreate`` instead of its events. Each of
+these errors is that Job's outcome (``Applied.error``): its key is retried. An error that is
+not a refusal (the database, a lost lease: ``Fenced``) undoes the whole transaction and
+propagates. Writes that find their pod already gone (or replaced under the same name) count
+as done.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from berth.platform.errors import BerthError, NotFound
 from berth.platform.resources import registry
@@ -27,66 +43,133 @@ FAILED_CREATE = "FailedCreate"
 FAILED_DELETE = "FailedDelete"
 
 
+@dataclass
+class Pending:
+    """One Job's Plan to apply: ``job`` as read before planning (its resourceVersion guards
+    the status write, so a status planned from a Job that changed since is refused), and
+    ``remember`` for the tracking that goes with the status once it is stored."""
+
+    job: dict
+    plan: Plan
+    remember: Callable[[JobTracking], None]
+
+
+@dataclass
+class Applied:
+    """What became of one Job's Plan: ``rv``, the resourceVersion of its last write (None
+    when it wrote nothing); ``error``, the refusal that stopped it (its key is retried);
+    ``stored``, whether its status (and so its tracking) stands."""
+
+    rv: int | None = None
+    error: BerthError | None = None
+    stored: bool = False
+
+    def wrote(self, obj: dict) -> None:
+        rv = int(obj["metadata"]["resourceVersion"])
+        self.rv = rv if self.rv is None else max(self.rv, rv)
+
+
 def apply_plan(
     client: Client,
     recorder: EventRecorder,
     job: dict,
     result: Plan,
     remember: Callable[[JobTracking], None],
-) -> None:
-    """Apply ``result`` for ``job`` (the Job as read before planning: its resourceVersion
-    guards the status write, so a status planned from a Job that changed since is refused)."""
+) -> Applied:
+    """Apply one Job's Plan (``apply_plans`` of one); raises the refusal that stopped it."""
+    (applied,) = apply_plans(client, recorder, [Pending(job, result, remember)])
+    if applied.error is not None:
+        raise applied.error
+    return applied
+
+
+def apply_plans(client: Client, recorder: EventRecorder, pending: list[Pending]) -> list[Applied]:
+    """Apply every Plan of ``pending`` (at most one per Job); per Job, in order, what became
+    of it. Raises (after undoing the transaction) only what is not one Job's refusal."""
+    applied = [Applied() for _ in pending]
+
+    # 1. Deletions, each committed alone; a pod the Plan does not count loses its tracking
+    #    finalizer first. A refused one stops its Job here.
+    for item, out in zip(pending, applied, strict=True):
+        if item.plan.delete:
+            try:
+                _delete_pods(client, recorder, item.job, item.plan.delete)
+            except BerthError as exc:
+                out.error = exc
+            out.rv = client.db.current_rv()
+
+    # 2-5: one transaction for every Job.
+    with client.batch():
+        for item, out in zip(pending, applied, strict=True):
+            if out.error is None:
+                _store_status(client, item, out)
+        _create_pods(client, recorder, pending, applied)
+        for item, out in zip(pending, applied, strict=True):
+            if out.stored and out.error is None:
+                for event in item.plan.events:
+                    recorder.event(item.job, event.type, event.reason, event.message)
+
+    # The memory that goes with each status, once the status is stored.
+    for item, out in zip(pending, applied, strict=True):
+        if out.stored:
+            item.remember(item.plan.tracking)
+    return applied
+
+
+def _store_status(client: Client, item: Pending, out: Applied) -> None:
+    """2. The status (a compare-and-set); 3. the finalizers of the pods it accounts for."""
+    job, result = item.job, item.plan
     md = job["metadata"]
     namespace = md.get("namespace", "")
-
-    # 1. Deletions; a pod the Plan does not count loses its tracking finalizer first.
-    for deletion in result.delete:
-        if deletion.release_finalizer:
-            release_finalizer(client, namespace, PodRef(deletion.name, deletion.uid))
-        _delete_pod(client, recorder, job, namespace, deletion)
-
-    # 2-5 commit together (one transaction, not one per write): the status, the finalizers
-    # it accounts for, the new pods and the events. Each write keeps its own resourceVersion,
-    # in this order, so watchers see what they saw before; a refused status write undoes the
-    # rest. A refused creation is undone alone: what it follows still commits (as when each
-    # write committed by itself), and its error is raised after the commit.
-    failed_create: BerthError | None = None
-    with client.batch():
-        # 2. The status.
-        if result.write_status:
-            client.update(
+    if result.write_status:
+        try:
+            stored = client.update(
                 registry.JOB,
                 {**job, "status": result.status},
                 namespace,
                 md["name"],
                 subresource="status",
             )
-
-        # 3. Finalizers of pods the written status now accounts for.
-        for ref in result.remove_finalizers:
-            release_finalizer(client, namespace, ref)
-
-        # 4. New pods; the first refusal stops the rest.
-        for pod in result.create:
-            try:
-                client.create(registry.POD, pod, namespace)
-            except BerthError as exc:
-                recorder.warning(job, FAILED_CREATE, f"Error creating: {exc.message}")
-                failed_create = exc
-                break
-
-        # 5. Events (the requeue is the caller's).
-        if failed_create is None:
-            for event in result.events:
-                recorder.event(job, event.type, event.reason, event.message)
-    # The memory that goes with the status, once the status is stored.
-    remember(result.tracking)
-    if failed_create is not None:
-        raise failed_create
+        except BerthError as exc:
+            out.error = exc  # nothing of this Job is written
+            return
+        out.wrote(stored)
+    out.stored = True
+    for ref in result.remove_finalizers:
+        try:
+            released = release_finalizer(client, namespace, ref)
+        except BerthError as exc:
+            out.error = exc  # the status stands; the next sync releases the rest
+            return
+        if released is not None:
+            out.wrote(released)
 
 
-def release_finalizer(client: Client, namespace: str, ref: PodRef) -> None:
-    """Remove the tracking finalizer from pod ``ref`` (no-op when gone or already released).
+def _create_pods(
+    client: Client, recorder: EventRecorder, pending: list[Pending], applied: list[Applied]
+) -> None:
+    """4. The new pods of every Job whose status stands, in one ``create_many``."""
+    owners: list[int] = []
+    pods: list[dict] = []
+    for i, (item, out) in enumerate(zip(pending, applied, strict=True)):
+        if out.stored and out.error is None:
+            owners.extend([i] * len(item.plan.create))
+            pods.extend(item.plan.create)
+    if not pods:
+        return
+    for i, made in zip(owners, client.create_many(registry.POD, pods), strict=True):
+        out = applied[i]
+        if isinstance(made, BerthError):
+            if out.error is None:
+                recorder.warning(pending[i].job, FAILED_CREATE, f"Error creating: {made.message}")
+                out.error = made
+        else:
+            out.wrote(made)
+
+
+def release_finalizer(client: Client, namespace: str, ref: PodRef) -> dict | None:
+    """Remove the tracking finalizer from pod ``ref`` (no-op when gone or already released);
+    the pod as it is after (None when gone).
 
     A pod marked for deletion whose last finalizer goes is removed by the store.
     """
@@ -104,18 +187,24 @@ def release_finalizer(client: Client, namespace: str, ref: PodRef) -> None:
         return pod
 
     try:
-        client.guaranteed_update(registry.POD, namespace, ref.name, drop)
+        return client.guaranteed_update(registry.POD, namespace, ref.name, drop)
     except NotFound:
-        pass
+        return None
 
 
-def _delete_pod(
-    client: Client, recorder: EventRecorder, job: dict, namespace: str, deletion: Deletion
+def _delete_pods(
+    client: Client, recorder: EventRecorder, job: dict, deletions: list[Deletion]
 ) -> None:
-    try:
-        client.delete(registry.POD, namespace, deletion.name, preconditions={"uid": deletion.uid})
-    except NotFound:
-        return
-    except BerthError as exc:
-        recorder.warning(job, FAILED_DELETE, f"Error deleting: {exc.message}")
-        raise
+    namespace = job["metadata"].get("namespace", "")
+    for deletion in deletions:
+        if deletion.release_finalizer:
+            release_finalizer(client, namespace, PodRef(deletion.name, deletion.uid))
+        try:
+            client.delete(
+                registry.POD, namespace, deletion.name, preconditions={"uid": deletion.uid}
+            )
+        except NotFound:
+            continue
+        except BerthError as exc:
+            recorder.warning(job, FAILED_DELETE, f"Error deleting: {exc.message}")
+            raise

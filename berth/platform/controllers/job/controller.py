@@ -28,14 +28,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from berth.platform.cache.informers import Informer, InformerHub
-from berth.platform.controllers.manager import Enqueue
+from berth.platform.controllers.manager import Enqueue, Outcome
 from berth.platform.resources import registry, selectors
 from berth.platform.resources.meta import changed, controller_of, dig, utcnow
 from berth.platform.store.client import Client
 from berth.platform.store.events import EventRecorder
 
 from . import conditions, keys, pod_state
-from .apply import apply_plan, release_finalizer
+from .apply import Pending, apply_plans, release_finalizer
 from .backoff import JobTracking
 from .plan import PodRef, plan
 from .spec import job_spec
@@ -157,10 +157,57 @@ class JobController:
         return job
 
     # -- reconcile ------------------------------------------------------------------------
-    def reconcile(self, key: JobKey) -> float | None:
-        if isinstance(key, OrphanPod):
-            self._release_orphan(key)
-            return None
+    def reconcile(self, key: JobKey | OrphanPod) -> float | None:
+        outcome = self.reconcile_many([key])[key]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def reconcile_many(self, keys: list[JobKey | OrphanPod]) -> dict[Any, Outcome]:
+        """Sync many Jobs with one group commit (``apply_plans``): each is planned from the
+        caches on its own, and all their writes go to the store in one transaction, where a
+        refusal (a stale status) stops only its own Job. Per key: the requeue delay, None, or
+        the error to retry it for."""
+        outcomes: dict[Any, Outcome] = {}
+        pending: list[tuple[JobKey, Pending]] = []
+        for key in keys:
+            try:
+                if isinstance(key, OrphanPod):
+                    outcomes[key] = self._release_orphan(key)
+                    continue
+                planned = self._plan(key)
+            except Exception as exc:
+                outcomes[key] = exc
+                continue
+            if isinstance(planned, Pending):
+                pending.append((key, planned))
+            else:
+                outcomes[key] = planned
+        if not pending:
+            return outcomes
+        try:
+            applied = apply_plans(self.client, self.recorder, [p for _, p in pending])
+        except Exception as exc:
+            # Nothing of the transaction stands, but deletions before it may: wait for all.
+            rv = self.client.db.current_rv()
+            for key, _ in pending:
+                self._expect(key, rv)
+                outcomes[key] = exc
+            return outcomes
+        for (key, item), out in zip(pending, applied, strict=True):
+            if out.rv is not None:  # the next sync waits until the caches hold this Job's writes
+                self._expect(key, out.rv)
+            if out.error is not None:
+                outcomes[key] = out.error
+                continue
+            if conditions.is_finished(item.plan.status):
+                self._forget(key)
+            outcomes[key] = item.plan.requeue_after
+        return outcomes
+
+    def _plan(self, key: JobKey) -> Pending | float | None:
+        """The Job's Plan with what it needs to be applied, or the outcome of a sync that has
+        nothing to apply (the requeue delay or None)."""
         namespace, name = key
         if not self._caught_up(key):
             # The change that brings the caches up to our last writes queues the Job again;
@@ -178,23 +225,15 @@ class JobController:
         uid = job["metadata"]["uid"]
         pods = self._pods_of(job)
         result = plan(job, pods, self.clock(), self._remembered(key, uid), rng=self.rng)
-        writes = bool(
-            result.write_status or result.create or result.delete or result.remove_finalizers
-        )
-        try:
-            apply_plan(
-                self.client,
-                self.recorder,
-                job,
-                result,
-                lambda tracking: self._remember(key, uid, tracking),
-            )
-        finally:
-            if writes:  # also after a partial apply: what was written must be seen first
-                self._expect(key, self.client.db.current_rv())
-        if conditions.is_finished(result.status):
-            self._forget(key)
-        return result.requeue_after
+        if not (result.write_status or result.create or result.delete or result.remove_finalizers):
+            if result.events:
+                for event in result.events:
+                    self.recorder.event(job, event.type, event.reason, event.message)
+            self._remember(key, uid, result.tracking)
+            if conditions.is_finished(result.status):
+                self._forget(key)
+            return result.requeue_after
+        return Pending(job, result, lambda tracking: self._remember(key, uid, tracking))
 
     def _caught_up(self, key: JobKey) -> bool:
         if not self._hub.synced.wait(_EXPECTATIONS_RECHECK_S):

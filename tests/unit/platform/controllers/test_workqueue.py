@@ -77,3 +77,26 @@ def test_a_key_that_always_fails_keeps_its_capped_delay():
     assert q.get(timeout=0) is None
     clock.now += 0.2
     assert q.get(timeout=0) == "k"
+
+
+def test_get_many_takes_the_ready_keys_up_to_the_limit_in_order():
+    q = WorkQueue()
+    for key in "abcde":
+        q.add(key)
+    assert q.get_many(3, timeout=0) == ["a", "b", "c"]
+    q.add("a")  # being processed: not handed out again until done
+    assert q.get_many(10, timeout=0) == ["d", "e"]
+    assert q.get_many(10, timeout=0) == []
+    for key in "abcde":
+        q.done(key)
+    assert q.get_many(10, timeout=0) == ["a"]
+
+
+def test_get_many_does_not_wait_for_keys_not_yet_due():
+    clock = FakeClock()
+    q = WorkQueue(clock=clock)
+    q.add("now")
+    q.add_after("later", 5)
+    assert q.get_many(10, timeout=0) == ["now"]
+    clock.now += 5
+    assert q.get_many(10, timeout=0) == ["later"]
