@@ -86,6 +86,7 @@ from benchmarks.e2e_berth import (
     store_writes,
     watch,
 )
+from benchmarks.e2e_profile import api_profile_path
 from benchmarks.e2e_ray import Baseline, run_baselines
 from benchmarks.e2e_stats import (
     Summary,
@@ -124,6 +125,7 @@ class BerthRun:
     jobs_total: int
     gets: list[float] = field(default_factory=list)  # GET latencies during the loaded run
     profile: dict | None = None
+    api_profile: dict | None = None  # the API process's (embedded berth up serves it apart)
     writes: list[tuple[str, str, int, int]] = field(default_factory=list)
 
 
@@ -225,6 +227,8 @@ def run_berth(args: argparse.Namespace, workdir: Path, database_url: str | None)
     run.writes = store_writes(data_dir, database_url)
     if args.profile and profile_path.exists():
         run.profile = json.loads(profile_path.read_text())
+    if args.profile and api_profile_path(profile_path).exists():
+        run.api_profile = json.loads(api_profile_path(profile_path).read_text())
     return run
 
 
@@ -388,7 +392,9 @@ def report(run: BerthRun, baselines: list[Baseline], args: argparse.Namespace) -
             print(f"  {seconds:8.2f}  {name}")
     _print_writes(run)
     if run.profile:
-        _print_profile(run.profile)
+        _print_profile(run.profile, "berth up")
+    if run.api_profile:
+        _print_profile(run.api_profile, "berth up's API process")
 
 
 def _print_steadiness(run: BerthRun) -> None:
@@ -432,9 +438,9 @@ def _print_writes(run: BerthRun) -> None:
         )
 
 
-def _print_profile(profile: dict) -> None:
+def _print_profile(profile: dict, name: str) -> None:
     print(
-        f"\n== Profile of berth up: {profile['process_cpu_s']:.1f} s CPU in "
+        f"\n== Profile of {name}: {profile['process_cpu_s']:.1f} s CPU in "
         f"{profile['wall_s']:.0f} s (whole run; Python threads below, the rest ran in "
         "threads without Python frames: Ray's core worker)"
     )
@@ -533,6 +539,7 @@ def main(argv: list[str] | None = None) -> None:
                         "burst": run.burst,
                         "cpu": run.cpu,
                         "profile": run.profile,
+                        "api_profile": run.api_profile,
                         "ray": {
                             b.name: {
                                 "solo": [vars(t) for t in b.solo],

@@ -2,6 +2,10 @@
 
     python -m benchmarks.e2e_profile OUT.json up --port ... --data-dir ...
 
+Embedded ``berth up`` serves the API from a child process (``berth.server_api``); it runs
+under the same profiler, writing ``OUT.api.json`` (``api_profile_path``): the child is started
+as ``python -m benchmarks.e2e_profile OUT.api.json --api FD URL``.
+
 Runs Berth's CLI in this process with one extra thread that, every ``INTERVAL_S``, reads each
 thread's CPU time (``/proc/self/task/<tid>/schedstat``, in nanoseconds) and its Python stack
 (``sys._current_frames``), and charges the CPU the thread used since the last look to that
@@ -16,6 +20,7 @@ only in the process total.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -23,8 +28,10 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
+from berth import server_api
 from berth.cli.main import app
 
 INTERVAL_S = 0.005
@@ -154,12 +161,22 @@ class Sampler:
         }
 
 
+def api_profile_path(out: Path) -> Path:
+    """Where the API process's profile goes, beside ``berth up``'s at ``out``."""
+    return out.with_suffix(".api.json")
+
+
 def main(argv: list[str]) -> None:
     out, args = Path(argv[0]), argv[1:]
+    if args[:1] == ["--api"]:
+        run: Callable[[], object] = functools.partial(server_api.main, args[1:])
+    else:
+        server_api.ENTRY = ["-m", "benchmarks.e2e_profile", str(api_profile_path(out)), "--api"]
+        run = functools.partial(app, args, prog_name="berth", standalone_mode=False)
     sampler = Sampler()
     sampler.start()
     try:
-        app(args, prog_name="berth", standalone_mode=False)
+        run()
     finally:
         sampler.stop()
         out.write_text(json.dumps(sampler.report(), indent=1))

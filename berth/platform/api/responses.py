@@ -28,7 +28,7 @@ def json_response(body: object, status: int = 200, warnings: list[str] | None = 
 def warning_header(warnings: list[str]) -> str:
     """``299 - "text"`` entries as kube-apiserver writes them: each text cut to 256 characters
     and the whole to 4096 (a body may name thousands of unknown fields). Whatever is not
-    printable ASCII is escaped as Go's ``strconv.QuoteToASCII`` does: h11 refuses control
+    printable ASCII is escaped as Go's ``strconv.QuoteToASCII`` does: uvicorn refuses control
     characters in a header, and clients disagree on how to read the other bytes."""
     entries: list[str] = []
     total = 0
