@@ -18,6 +18,7 @@ import ray.exceptions
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from berth.platform.resources.meta import rfc3339, utcnow
+from berth.workers.node import cgroups
 from berth.workers.node.admission import admit, ray_options, ray_resources
 from berth.workers.node.filevolumes import FileVolumes, VolumeError
 from berth.workers.node.nodecontext import StopRequest
@@ -59,6 +60,8 @@ class Launcher:
         self.files, self.node_config = files, node_config
         self.launch_here = launch_here
         self._report, self._ended = report, ended
+        # The agent's own cgroups, read once: the pods it runs itself are its processes.
+        self.hierarchy = cgroups.detect() if launch_here else None
 
     def _now(self) -> str:
         return rfc3339(utcnow())
@@ -177,6 +180,8 @@ class Launcher:
                 self._report,
                 gpu_ids=[],
                 node_id=self.node_id,
+                hierarchy=self.hierarchy,
+                memory=self.files,
             )
             seq, status = result["seq"], result["status"]
         except Exception as err:  # the runner itself broke: the pod is lost, said so

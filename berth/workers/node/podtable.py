@@ -6,7 +6,11 @@ holds), so that the control plane reads only what changed since the cursor it la
 the end of the index, not every pod the node holds. A change can end a waiting long poll.
 
 Statuses are written to ``<pod_root>/<uid>/status.json`` so that a new agent on the same node
-knows which pods were lost with its predecessor (``recover``).
+knows which pods were lost with its predecessor (``recover``). Only a change a successor needs
+is written (``durable_view``): the pod's first status (it exists), each container attempt
+that ended or restarted, and the end of the pod. A container that started running is not
+written: a lost pod's unfinished containers are shown ``ContainerStatusUnknown`` whatever
+they were doing (``lost_status``), so the write would tell a successor nothing.
 """
 
 from __future__ import annotations
@@ -48,7 +52,10 @@ class PodTable:
         rec.status, rec.changed = status, self.cursor
         self._by_change.pop(rec.uid, None)
         self._by_change[rec.uid] = rec
-        self._persist(rec)
+        view = durable_view(status)
+        if view != rec.saved or status_is_terminal(status):  # a successor reports the last
+            self._persist(rec)
+            rec.saved = view
         if wake:
             self._woken = self.cursor
             with self._changed:  # callers mostly hold the lock already (it is re-entrant)
@@ -113,3 +120,22 @@ class PodTable:
             os.replace(tmp, folder / "status.json")
         except OSError as err:
             log.warning("could not save status of pod %s: %s", rec.uid, err)
+
+
+def durable_view(status: dict) -> tuple:
+    """What of an unfinished pod's status its saved copy must keep up with for a successor
+    agent: each container's restarts and ended attempts (what ``lost_status`` keeps of a
+    saved status: an unfinished pod becomes Failed, a waiting or running container
+    ``ContainerStatusUnknown``). Two statuses with the same view need one write, not two.
+    A finished pod's status is saved whole at every change (the successor reports it)."""
+    containers = tuple(
+        (
+            cs.get("name"),
+            cs.get("restartCount", 0),
+            (cs.get("state") or {}).get("terminated"),
+            (cs.get("lastState") or {}).get("terminated"),
+        )
+        for key in ("initContainerStatuses", "containerStatuses")
+        for cs in status.get(key) or []
+    )
+    return status.get("phase") if status_is_terminal(status) else None, containers
