@@ -88,12 +88,13 @@ class Launcher:
                 ),
             )
             return
-        refusal = admit(rec.pod, self.capacity, self.table.used())
+        rec.resources = ray_resources(rec.pod)
+        refusal = admit(rec.resources, self.capacity, self.table.used)
         if refusal is not None:
             self.table.set_status(rec, rejected_status(rec.pod, self.host_ip, now, *refusal))
             return
         self.show_files(rec, rec.bundle)
-        if self.launch_here and runs_here(rec.pod):
+        if self.launch_here and runs_here(rec.resources):
             rec.ref = LocalPod(
                 threading.Thread(
                     target=self._run_here, args=(rec,), name=f"pod-{rec.name}", daemon=True
@@ -206,11 +207,12 @@ class LocalPod:
         self.thread = thread
 
 
-def runs_here(pod: dict) -> bool:
-    """Whether the agent may run the pod itself rather than as a Ray task: it asks Ray for
-    nothing but CPU and memory. A pod that asks for GPUs (or any other Ray resource) stays a
-    Ray task, so that Ray assigns its devices (``CUDA_VISIBLE_DEVICES``) and accounts them."""
-    return set(ray_resources(pod)) <= {"CPU", "memory"}
+def runs_here(resources: dict[str, float]) -> bool:
+    """Whether the agent may run a pod (that asks Ray for ``resources``, its
+    ``ray_resources``) itself rather than as a Ray task: it asks Ray for nothing but CPU and
+    memory. A pod that asks for GPUs (or any other Ray resource) stays a Ray task, so that
+    Ray assigns its devices (``CUDA_VISIBLE_DEVICES``) and accounts them."""
+    return set(resources) <= {"CPU", "memory"}
 
 
 _STARTING_REASONS = frozenset({"ContainerCreating", "PodInitializing"})

@@ -25,7 +25,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from berth.platform.resources.pods import status_is_terminal
-from berth.workers.node.admission import ray_resources
 from berth.workers.node.records import PodRecord
 
 log = logging.getLogger(__name__)
@@ -84,7 +83,7 @@ class PodTable:
         used: dict[str, float] = {}
         for r in self.pods.values():
             if r.ref is not None:
-                for name, value in ray_resources(r.pod).items():
+                for name, value in r.resources.items():
                     used[name] = used.get(name, 0.0) + value
         return used
 
