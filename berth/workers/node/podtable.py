@@ -15,7 +15,6 @@ they were doing (``lost_status``), so the write would tell a successor nothing.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
@@ -23,6 +22,8 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+import orjson
 
 from berth.platform.resources.pods import status_is_terminal
 from berth.workers.node.records import PodRecord
@@ -98,7 +99,7 @@ class PodTable:
         any other gets ``lost(pod, saved status)``."""
         for path in sorted(self.pod_root.glob("*/status.json")):
             try:
-                saved = json.loads(path.read_text())
+                saved = orjson.loads(path.read_bytes())
             except (OSError, ValueError):
                 continue
             pod = saved.get("pod") or {}
@@ -111,13 +112,16 @@ class PodTable:
             self.set_status(rec, status)
 
     def _persist(self, rec: PodRecord) -> None:
-        folder = self.pod_root / rec.uid
+        folder = os.path.join(self.pod_root, rec.uid)
+        tmp = os.path.join(folder, ".status.json.tmp")
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            tmp = folder / ".status.json.tmp"
-            tmp.write_text(json.dumps({"pod": rec.pod, "status": rec.status}))
-            os.replace(tmp, folder / "status.json")
-        except OSError as err:
+            data = orjson.dumps({"pod": rec.pod, "status": rec.status})
+            if rec.saved is None:  # its first save: the folder may not be there yet
+                os.makedirs(folder, exist_ok=True)
+            with open(tmp, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, os.path.join(folder, "status.json"))
+        except (OSError, TypeError) as err:
             log.warning("could not save status of pod %s: %s", rec.uid, err)
 
 
