@@ -216,27 +216,35 @@ def store_writes(
 # ---- CPU of the processes involved ----------------------------------------------------------
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """CPU seconds of a process: its own and its reaped children's, user and system."""
+CHILDREN = " (of which its reaped child processes)"
+
+
+def cpu_seconds(pid: int, *, children: bool = True) -> float | None:
+    """CPU seconds of a process: its own and its reaped children's (``children=False``: its
+    own alone), user and system."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return sum(int(v) for v in stat[11:15]) / _TICK
+    return sum(int(v) for v in stat[11 : 15 if children else 13]) / _TICK
 
 
 def process_cpu(pids: list[int]) -> dict[str, float]:
-    """CPU seconds by process name (Ray workers by what they run) for the given pids."""
+    """CPU seconds by process name (Ray workers by what they run) for the given pids. A
+    process whose reaped children used CPU (a node agent that starts pods itself: their
+    sandboxes) gets a second line with that part."""
     out: dict[str, float] = {}
     for pid in pids:
         try:
             argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
         except OSError:
             continue
-        seconds = cpu_seconds(pid)
-        if seconds is not None:
+        seconds, own = cpu_seconds(pid), cpu_seconds(pid, children=False)
+        if seconds is not None and own is not None:
             name = _process_name(argv)
             out[name] = out.get(name, 0.0) + seconds
+            if seconds > own:
+                out[name + CHILDREN] = out.get(name + CHILDREN, 0.0) + seconds - own
     return out
 
 

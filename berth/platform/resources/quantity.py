@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
+from functools import lru_cache
 
 _SUFFIXES = {
     "n": Fraction(1, 10**9),
@@ -61,12 +62,16 @@ def parse(value: str | int | float) -> Fraction:
     return number * _SUFFIXES[match.group(3) or ""]
 
 
+# The same few quantities ("100m", "1Gi") are read for every pod by the scheduler and the
+# node agents; exact Fraction arithmetic costs tens of microseconds each time.
+@lru_cache(maxsize=4096, typed=True)
 def to_milli(value: str | int | float) -> int:
     """CPU in millicores, rounded up as Kubernetes does (``0.0001`` -> 1m)."""
     milli = parse(value) * 1000
     return int(milli) if milli.denominator == 1 else int(milli) + (1 if milli > 0 else 0)
 
 
+@lru_cache(maxsize=4096, typed=True)
 def to_int(value: str | int | float) -> int:
     """Whole units, rounded up (bytes of memory, count of GPUs)."""
     q = parse(value)

@@ -9,6 +9,8 @@ pages, pods) are left to the scheduler.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from berth.platform.resources.gpus import GPU_MILLI
 from berth.workers.node.envs import pod_requests
 
@@ -65,18 +67,24 @@ def _show(ray_resource: str, amount: float) -> str:
     return str(int(amount)) if amount == int(amount) else str(amount)
 
 
-def admit(pod: dict, capacity: dict[str, float], used: dict[str, float]) -> tuple[str, str] | None:
-    """``None`` when the node could ever run the pod, else the kubelet's
-    ``(OutOf<resource>, message)``. Only the node's total counts: a pod that fits once others
-    finish waits in Ray's queue (Pending) rather than failing."""
-    for name, amount in sorted(ray_resources(pod).items()):
+def admit(
+    requested: dict[str, float],
+    capacity: dict[str, float],
+    used: Callable[[], dict[str, float]],
+) -> tuple[str, str] | None:
+    """``None`` when the node could ever run a pod that asks for ``requested`` (its
+    ``ray_resources``), else the kubelet's ``(OutOf<resource>, message)``. Only the node's
+    total counts: a pod that fits once others finish waits in Ray's queue (Pending) rather
+    than failing. ``used()``, what the node's running pods hold, is read for the message
+    alone (it sums every running pod: not worth doing for each pod admitted)."""
+    for name, amount in sorted(requested.items()):
         total = capacity.get(name, 0.0)
         if amount > total + 1e-9:
             k8s = _k8s_name(name)
             return (
                 f"OutOf{k8s}",
                 f"Pod was rejected: Node didn't have enough resource: {k8s}, requested: "
-                f"{_show(name, amount)}, used: {_show(name, used.get(name, 0.0))}, "
+                f"{_show(name, amount)}, used: {_show(name, used().get(name, 0.0))}, "
                 f"capacity: {_show(name, total)}",
             )
     return None

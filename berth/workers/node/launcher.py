@@ -18,6 +18,7 @@ import ray.exceptions
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from berth.platform.resources.meta import rfc3339, utcnow
+from berth.workers.node import cgroups
 from berth.workers.node.admission import admit, ray_options, ray_resources
 from berth.workers.node.filevolumes import FileVolumes, VolumeError
 from berth.workers.node.nodecontext import StopRequest
@@ -59,6 +60,8 @@ class Launcher:
         self.files, self.node_config = files, node_config
         self.launch_here = launch_here
         self._report, self._ended = report, ended
+        # The agent's own cgroups, read once: the pods it runs itself are its processes.
+        self.hierarchy = cgroups.detect() if launch_here else None
 
     def _now(self) -> str:
         return rfc3339(utcnow())
@@ -85,12 +88,13 @@ class Launcher:
                 ),
             )
             return
-        refusal = admit(rec.pod, self.capacity, self.table.used())
+        rec.resources = ray_resources(rec.pod)
+        refusal = admit(rec.resources, self.capacity, self.table.used)
         if refusal is not None:
             self.table.set_status(rec, rejected_status(rec.pod, self.host_ip, now, *refusal))
             return
         self.show_files(rec, rec.bundle)
-        if self.launch_here and runs_here(rec.pod):
+        if self.launch_here and runs_here(rec.resources):
             rec.ref = LocalPod(
                 threading.Thread(
                     target=self._run_here, args=(rec,), name=f"pod-{rec.name}", daemon=True
@@ -177,6 +181,8 @@ class Launcher:
                 self._report,
                 gpu_ids=[],
                 node_id=self.node_id,
+                hierarchy=self.hierarchy,
+                memory=self.files,
             )
             seq, status = result["seq"], result["status"]
         except Exception as err:  # the runner itself broke: the pod is lost, said so
@@ -201,11 +207,12 @@ class LocalPod:
         self.thread = thread
 
 
-def runs_here(pod: dict) -> bool:
-    """Whether the agent may run the pod itself rather than as a Ray task: it asks Ray for
-    nothing but CPU and memory. A pod that asks for GPUs (or any other Ray resource) stays a
-    Ray task, so that Ray assigns its devices (``CUDA_VISIBLE_DEVICES``) and accounts them."""
-    return set(ray_resources(pod)) <= {"CPU", "memory"}
+def runs_here(resources: dict[str, float]) -> bool:
+    """Whether the agent may run a pod (that asks Ray for ``resources``, its
+    ``ray_resources``) itself rather than as a Ray task: it asks Ray for nothing but CPU and
+    memory. A pod that asks for GPUs (or any other Ray resource) stays a Ray task, so that
+    Ray assigns its devices (``CUDA_VISIBLE_DEVICES``) and accounts them."""
+    return set(resources) <= {"CPU", "memory"}
 
 
 _STARTING_REASONS = frozenset({"ContainerCreating", "PodInitializing"})

@@ -21,6 +21,7 @@ import ray
 
 from berth.workers.node import cgroups
 from berth.workers.node.envs import scheduled_gpus
+from berth.workers.node.filevolumes import FileVolumes
 from berth.workers.node.nodecontext import NodeContext, StopRequest
 from berth.workers.node.runner import PodRunner
 
@@ -74,15 +75,19 @@ def run_here(
     *,
     gpu_ids: list[str],
     node_id: str,
+    hierarchy: cgroups.Hierarchy | None = None,
+    memory: FileVolumes | None = None,
 ) -> dict:
     """Run the pod to its end in this process (a pod task, or the agent itself for a pod it
-    launches directly); each status goes to ``report(uid, seq, status)``."""
+    launches directly); each status goes to ``report(uid, seq, status)``. ``hierarchy`` and
+    ``memory``: this process's cgroups and the node's in-memory volumes, when the caller
+    already has them (the agent: read once, not for every pod)."""
     uid = pod["metadata"]["uid"]
     context = NodeContext(
         **node,
         devices=gpu_devices() if gpu_ids else [],
         env={NODE_ID_ENV: node_id},
-        hierarchy=cgroups.detect(),
+        hierarchy=hierarchy if hierarchy is not None else cgroups.detect(),
     )
     pod_dir = context.pod_root / uid
     seq = itertools.count(1)
@@ -94,6 +99,7 @@ def run_here(
         gpu_ids=gpu_ids,
         report=lambda status: report(uid, next(seq), status),
         stop_check=lambda: read_stop(pod_dir),
+        memory=memory,
     )
     if read_stop(pod_dir) is not None:
         runner.stop(grace=0)

@@ -6,12 +6,15 @@ holds), so that the control plane reads only what changed since the cursor it la
 the end of the index, not every pod the node holds. A change can end a waiting long poll.
 
 Statuses are written to ``<pod_root>/<uid>/status.json`` so that a new agent on the same node
-knows which pods were lost with its predecessor (``recover``).
+knows which pods were lost with its predecessor (``recover``). Only a change a successor needs
+is written (``durable_view``): the pod's first status (it exists), each container attempt
+that ended or restarted, and the end of the pod. A container that started running is not
+written: a lost pod's unfinished containers are shown ``ContainerStatusUnknown`` whatever
+they were doing (``lost_status``), so the write would tell a successor nothing.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
@@ -20,8 +23,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import orjson
+
 from berth.platform.resources.pods import status_is_terminal
-from berth.workers.node.admission import ray_resources
 from berth.workers.node.records import PodRecord
 
 log = logging.getLogger(__name__)
@@ -48,7 +52,10 @@ class PodTable:
         rec.status, rec.changed = status, self.cursor
         self._by_change.pop(rec.uid, None)
         self._by_change[rec.uid] = rec
-        self._persist(rec)
+        view = durable_view(status)
+        if view != rec.saved or status_is_terminal(status):  # a successor reports the last
+            self._persist(rec)
+            rec.saved = view
         if wake:
             self._woken = self.cursor
             with self._changed:  # callers mostly hold the lock already (it is re-entrant)
@@ -77,7 +84,7 @@ class PodTable:
         used: dict[str, float] = {}
         for r in self.pods.values():
             if r.ref is not None:
-                for name, value in ray_resources(r.pod).items():
+                for name, value in r.resources.items():
                     used[name] = used.get(name, 0.0) + value
         return used
 
@@ -92,7 +99,7 @@ class PodTable:
         any other gets ``lost(pod, saved status)``."""
         for path in sorted(self.pod_root.glob("*/status.json")):
             try:
-                saved = json.loads(path.read_text())
+                saved = orjson.loads(path.read_bytes())
             except (OSError, ValueError):
                 continue
             pod = saved.get("pod") or {}
@@ -105,11 +112,33 @@ class PodTable:
             self.set_status(rec, status)
 
     def _persist(self, rec: PodRecord) -> None:
-        folder = self.pod_root / rec.uid
+        folder = os.path.join(self.pod_root, rec.uid)
+        tmp = os.path.join(folder, ".status.json.tmp")
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            tmp = folder / ".status.json.tmp"
-            tmp.write_text(json.dumps({"pod": rec.pod, "status": rec.status}))
-            os.replace(tmp, folder / "status.json")
-        except OSError as err:
+            data = orjson.dumps({"pod": rec.pod, "status": rec.status})
+            if rec.saved is None:  # its first save: the folder may not be there yet
+                os.makedirs(folder, exist_ok=True)
+            with open(tmp, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, os.path.join(folder, "status.json"))
+        except (OSError, TypeError) as err:
             log.warning("could not save status of pod %s: %s", rec.uid, err)
+
+
+def durable_view(status: dict) -> tuple:
+    """What of an unfinished pod's status its saved copy must keep up with for a successor
+    agent: each container's restarts and ended attempts (what ``lost_status`` keeps of a
+    saved status: an unfinished pod becomes Failed, a waiting or running container
+    ``ContainerStatusUnknown``). Two statuses with the same view need one write, not two.
+    A finished pod's status is saved whole at every change (the successor reports it)."""
+    containers = tuple(
+        (
+            cs.get("name"),
+            cs.get("restartCount", 0),
+            (cs.get("state") or {}).get("terminated"),
+            (cs.get("lastState") or {}).get("terminated"),
+        )
+        for key in ("initContainerStatuses", "containerStatuses")
+        for cs in status.get(key) or []
+    )
+    return status.get("phase") if status_is_terminal(status) else None, containers

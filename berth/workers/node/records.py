@@ -27,6 +27,8 @@ class PodRecord:
     status: dict | None = None
     seq: int = 0
     changed: int = 0
+    resources: dict[str, float] = field(default_factory=dict)  # its Ray resources, at admit
+    saved: tuple | None = None  # the durable view of the status last saved (podtable.py)
     ref: object | None = None  # the pod's Ray task while it is submitted
     stopping: bool = False
     desired: bool = True

@@ -56,6 +56,7 @@ class PodRunner:
         report: Callable[[dict], None],
         stop_check: Callable[[], StopRequest | None] = lambda: None,
         clock: Callable[[], object] = utcnow,
+        memory: FileVolumes | None = None,
     ):
         self.pod, self.bundle, self.node = pod, bundle or {}, node
         self.spec = pod.get("spec") or {}
@@ -78,7 +79,9 @@ class PodRunner:
         self.regular = [self._state(c, waiting) for c in self.spec.get("containers") or []]
         self.view = PodView(self.policy, node.host_ip, qos=qos_class(pod))
         self.sandboxed = node.bwrap is not None
-        self.memory = FileVolumes(node.volume_root or root_for(node.pod_root))
+        # ``memory``: the node's in-memory volumes, when the caller already has them (the
+        # agent, for a pod it runs itself: one reading of the mounts per node, not per pod).
+        self.memory = memory or FileVolumes(node.volume_root or root_for(node.pod_root))
 
     def _state(self, container: dict, reason: str) -> ContainerState:
         return ContainerState(container["name"], image=container.get("image", ""), reason=reason)
@@ -194,6 +197,9 @@ class PodRunner:
                 state.set_waiting("ContainerCreating")
             self._publish()
             specs = {c["name"]: c for c in self.spec.get("containers") or []}
+            if len(self.regular) == 1:  # most pods: the container runs on this thread
+                self._run_container(self.regular[0], specs[self.regular[0].name], init=False)
+                return
             threads = [
                 threading.Thread(
                     target=self._run_container,

@@ -2,6 +2,7 @@
 
 import pytest
 
+from berth.workers.node.admission import ray_resources
 from berth.workers.node.launcher import runs_here, starting
 from berth.workers.status import waiting_status
 
@@ -66,4 +67,4 @@ def _asking(requests: dict) -> dict:
     ],
 )
 def test_only_pods_asking_ray_for_cpu_and_memory_run_in_the_agent(requests, here):
-    assert runs_here(_asking(requests)) is here
+    assert runs_here(ray_resources(_asking(requests))) is here

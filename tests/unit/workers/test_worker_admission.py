@@ -2,7 +2,7 @@
 
 import pytest
 
-from berth.workers.node.admission import admit, ray_options
+from berth.workers.node.admission import admit, ray_options, ray_resources
 
 
 def pod(**limits):
@@ -28,7 +28,8 @@ CAPACITY = {"CPU": 2.0, "GPU": 1.0, "memory": 8 << 30}
 
 
 def test_a_pod_that_fits_the_node_is_admitted():
-    assert admit(pod(cpu="2", **{"nvidia.com/gpu": 1}), CAPACITY, {"CPU": 2.0}) is None
+    requested = ray_resources(pod(cpu="2", **{"nvidia.com/gpu": 1}))
+    assert admit(requested, CAPACITY, lambda: {"CPU": 2.0}) is None
 
 
 @pytest.mark.parametrize(
@@ -56,4 +57,4 @@ def test_a_pod_that_fits_the_node_is_admitted():
     ],
 )
 def test_a_pod_larger_than_the_node_is_rejected_like_the_kubelet_does(p, reason, message):
-    assert admit(p, CAPACITY, {}) == (reason, message)
+    assert admit(ray_resources(p), CAPACITY, dict) == (reason, message)
