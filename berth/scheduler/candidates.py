@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 from berth.scheduler.filters import node_resources_fit
 from berth.scheduler.snapshot import NodeGroup
-from berth.scheduler.types import NodeView, PodRequest
+from berth.scheduler.views import NodeView, PodRequest
 
 NONE = float("-inf")
 # How many live candidates are worth carrying before a full pass is cheaper.

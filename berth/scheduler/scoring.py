@@ -23,7 +23,7 @@ from berth.platform.resources.gpus import DEVICE_MILLI
 from berth.platform.resources.taints import PREFER_NO_SCHEDULE, tolerates
 from berth.scheduler.fragmentation import Measure, best_delta
 from berth.scheduler.mix import Kind
-from berth.scheduler.types import CPU, GPU, MEMORY, NodeView, PodRequest
+from berth.scheduler.views import CPU, GPU, MEMORY, NodeView, PodRequest
 
 Shape = tuple[tuple[float, float], ...]
 

@@ -43,7 +43,7 @@ from berth.scheduler.mix import Kind, top_kinds
 from berth.scheduler.ranking import ClassRanking, is_linear, probe_kind
 from berth.scheduler.scoring import MAX_SCORE, Strategy, score_node, taint_score
 from berth.scheduler.snapshot import NodeGroup, Snapshot
-from berth.scheduler.types import NodeView, PodRequest
+from berth.scheduler.views import NodeView, PodRequest
 
 # Past this many log entries, a full pass is about as cheap as reading the tail.
 _LOG_TAIL_LIMIT = 512
