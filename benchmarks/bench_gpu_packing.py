@@ -1,17 +1,15 @@
 """GPU packing benchmark: how much GPU capacity each placement policy gets into use.
 
-    .venv/bin/python -m benchmarks.bench_gpu_packing [--nodes 1500] [--pods 8000]
+    .venv/bin/python -m benchmarks.bench_gpu_packing [--nodes 1500] [--demand 1.15]
                                                      [--seeds 3] [--variants all]
 
-Variants: base (the mix below), shares (sharing-heavy), multi (more 4- and 8-GPU jobs),
-cpu-heavy (three times the CPU-only pods, which spill onto GPU nodes).
-
-A production-shaped heterogeneous fleet (as in the FGD paper's Alibaba trace: ~1,500 nodes
-with 0, 1, 2, 4 and 8 GPUs of several models, ~8,000 tasks, most of them one GPU or a share
-of one, a few 2/4/8-GPU jobs, CPU-only pods, some pinned to GPU models) and more demand than
-capacity. Pods arrive in order, in batches of ``--batch`` (one scheduling cycle each); a pod
-that fits nowhere when it arrives is dropped, the same for every policy. Every policy sees
-the same nodes and the same arrivals in the same run:
+The fleet and arrivals are ``gpu_traces``' (variants base, shares, multi, cpu-heavy): ~1,500
+nodes with 0-8 GPUs of several models, and pods drawn until the GPUs they ask for reach
+``--demand`` times the fleet's GPU capacity (1.15 by default: demand above capacity on every
+variant; each table's title prints the ratio). Pods arrive in order, in batches of
+``--batch`` (one scheduling cycle each); a pod that fits nowhere when it arrives is dropped,
+the same for every policy. Every policy sees the same nodes and the same arrivals in the
+same run:
 
 * **berth**: Berth's ``fragmentation-aware`` strategy, its workload mix learned from the
   arrivals so far (nothing about the trace is configured);
@@ -26,9 +24,9 @@ room for a share) and the baselines put a share on the fullest device that holds
 Reported: pods placed, GPUs allocated (whole and shares, in GPUs), GPUs still free at the
 end (with demand above capacity, free GPUs at the end are capacity nobody could use), the
 share of GPU capacity allocated when the first GPU pod was turned away, placements/s, and
-the pods each policy turned away by request kind. Where demand exceeds capacity (base,
-multi), pods placed and GPUs allocated pull apart: a policy that fragments the 8-GPU nodes
-turns the 8-GPU jobs away and fits several small pods in their GPUs instead.
+the pods each policy turned away by request kind. With demand above capacity, pods placed
+and GPUs allocated pull apart: a policy that fragments the 8-GPU nodes turns the 8-GPU jobs
+away and fits several small pods in their GPUs instead.
 """
 
 from __future__ import annotations
@@ -39,8 +37,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from benchmarks.gpu_traces import (
+    KINDS,
+    VARIANTS,
+    gpus_asked,
+    make_demand_pods,
+    make_nodes,
+    make_pods,
+)
 from berth.platform.resources.gpus import DEVICE_MILLI
-from berth.platform.resources.nodeselectors import parse_term
 from berth.scheduler.cycle import Cycle
 from berth.scheduler.devices import best_fit_devices, fits_devices
 from berth.scheduler.filters import run_filters
@@ -48,96 +53,6 @@ from berth.scheduler.mix import WorkloadMix
 from berth.scheduler.scoring import FRAGMENTATION_AWARE
 from berth.scheduler.snapshot import NodeGroup, Snapshot
 from berth.scheduler.types import NodeView, PodRequest
-
-GI = 2**30
-PRODUCT = "nvidia.com/gpu.product"
-MODELS = ("A100", "V100", "T4", "H100")
-
-# gpus, share of nodes, cores, memory GiB, models it comes in
-NODE_SHAPES = (
-    (0, 0.08, 64, 256, ()),
-    (0, 0.04, 96, 384, ()),
-    (1, 0.12, 16, 64, ("T4", "V100")),
-    (2, 0.18, 32, 128, ("T4", "V100", "A100")),
-    (4, 0.26, 64, 256, ("V100", "A100")),
-    (8, 0.32, 96, 512, ("A100", "V100", "H100")),
-)
-
-# Request mixes: (name, weight, gpu, milli choices, cores, memory GiB)
-BASE_MIX = (
-    ("cpu", 22, 0, (), (2, 4, 8, 16, 32), (4, 8, 32, 64, 128)),
-    ("share", 38, 0, (100, 250, 300, 500, 700), (2, 4, 6), (8, 16, 24)),
-    ("1-gpu", 30, 1, (), (6, 8, 12), (24, 32, 48)),
-    ("2-gpu", 5, 2, (), (12, 16, 24), (48, 64, 96)),
-    ("4-gpu", 3, 4, (), (24, 32, 48), (96, 128, 192)),
-    ("8-gpu", 2, 8, (), (48, 64, 80), (192, 256, 384)),
-)
-KINDS = ("cpu", "share", "1-gpu", "2-gpu", "4-gpu", "8-gpu")
-VARIANTS: dict[str, dict[str, float]] = {
-    "base": {},
-    "shares": {"share": 2.0, "1-gpu": 0.6},  # sharing-heavy
-    "multi": {"4-gpu": 2.0, "8-gpu": 2.5, "share": 0.6},  # big jobs
-    "cpu-heavy": {"cpu": 3.0},  # CPU pods crowd GPU nodes
-}
-
-
-def make_nodes(count: int, rng: random.Random) -> list[NodeView]:
-    nodes = []
-    for gpus, share, cores, mem, models in NODE_SHAPES:
-        for i in range(round(count * share)):
-            labels = {"node.kubernetes.io/instance-type": f"gpu-{gpus}"}
-            if gpus:
-                labels[PRODUCT] = rng.choice(models)
-            nodes.append(
-                NodeView(
-                    f"g{gpus}-{i}",
-                    cpu=cores * 1000,
-                    memory=mem * GI,
-                    gpu=gpus,
-                    max_pods=110,
-                    labels=labels,
-                )
-            )
-    rng.shuffle(nodes)  # first-fit's order, and the snapshot's: no shape comes first
-    return nodes
-
-
-def make_pods(count: int, rng: random.Random, variant: str) -> list[PodRequest]:
-    scale = VARIANTS[variant]
-    mix = [(row, row[1] * scale.get(row[0], 1.0)) for row in BASE_MIX]
-    pods = []
-    for n in range(count):
-        name, _, gpu, millis, cores, mems = rng.choices([r for r, _ in mix], [w for _, w in mix])[0]
-        milli = rng.choice(millis) if millis else 0
-        affinity = None
-        if (gpu or milli) and rng.random() < 0.25:
-            wanted = tuple(sorted(rng.sample(MODELS, rng.choice((1, 2)))))
-            affinity = wanted
-        pod = PodRequest(
-            "bench",
-            f"{name}-{n}",
-            f"uid-{n}",
-            cpu=rng.choice(cores) * 1000,
-            memory=rng.choice(mems) * GI,
-            gpu=gpu,
-            gpu_milli=milli,
-            order=n,
-            node_selector=(),
-            affinity=_model_terms(affinity),
-        )
-        pods.append(pod)
-    return pods
-
-
-def _model_terms(models: tuple[str, ...] | None):
-    if models is None:
-        return None
-    return (
-        parse_term(
-            {"matchExpressions": [{"key": PRODUCT, "operator": "In", "values": list(models)}]}
-        ),
-    )
-
 
 # ---- policies -------------------------------------------------------------------------
 
@@ -348,9 +263,12 @@ def ceiling(nodes: list[NodeView], pods: list[PodRequest]) -> tuple[int, float]:
 def run_variant(variant: str, seed: int, args) -> list[Outcome]:
     rng = random.Random(seed)
     make = lambda: make_nodes(args.nodes, random.Random(seed))  # noqa: E731 (same every time)
-    pods = make_pods(args.pods, rng, variant)
+    if args.demand:
+        pods = make_demand_pods(make(), rng, variant, args.demand)
+    else:
+        pods = make_pods(args.pods, rng, variant)
     capacity = sum(n.alloc_gpu for n in make())
-    demand = sum(p.gpu + p.gpu_milli / DEVICE_MILLI for p in pods)
+    demand = sum(gpus_asked(p) for p in pods)
     nodes = make()
     order = {n.name: i for i, n in enumerate(nodes)}
     outcomes = [
@@ -363,7 +281,8 @@ def run_variant(variant: str, seed: int, args) -> list[Outcome]:
     print(
         table(
             f"variant {variant}, seed {seed}: {args.nodes} nodes, {capacity} GPUs, "
-            f"{len(pods)} pods asking for {demand:.0f} GPUs",
+            f"{len(pods)} pods asking for {demand:.0f} GPUs "
+            f"(demand/capacity {demand / capacity:.2f})",
             outcomes,
             capacity,
         )
@@ -383,7 +302,14 @@ def run_variant(variant: str, seed: int, args) -> list[Outcome]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--nodes", type=int, default=1500)
-    parser.add_argument("--pods", type=int, default=8000)
+    parser.add_argument(
+        "--demand",
+        type=float,
+        default=1.15,
+        help="draw pods until the GPUs they ask for reach this multiple of the fleet's GPU "
+        "capacity (0: draw --pods pods instead)",
+    )
+    parser.add_argument("--pods", type=int, default=8000, help="pods, with --demand 0")
     parser.add_argument("--batch", type=int, default=200, help="arrivals per cycle")
     parser.add_argument("--seeds", type=int, default=1, help="seeds per variant")
     parser.add_argument(

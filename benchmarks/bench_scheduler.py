@@ -9,7 +9,7 @@ trace:
 * **mixed**: 5,000 nodes of four shapes (CPU-only and 4/8-GPU nodes, zones, a GPU taint)
   and 50,000 pending pods from Jobs of mixed CPU/memory/GPU requests, some with node
   selectors, a few that can never fit. Measures placements/s and p50/p99 decision latency.
-* **GPU sharing**: ``--gpu-pods`` pods of ``bench_gpu_packing``'s base mix (GPU shares,
+* **GPU sharing**: ``--gpu-pods`` pods of ``gpu_traces``' base mix (GPU shares,
   1/2/4/8-GPU jobs, CPU pods, a quarter pinned to GPU models) on ``--nodes`` nodes of its
   fleet, every pod a shape of its own: placements/s where the fragmentation scorer works.
 * **homogeneous**: 1,000 identical 8-GPU nodes and 6,000 pods that all fit, where the lower
@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from math import ceil
 
-from benchmarks import bench_gpu_packing as gpu_packing
+from benchmarks import gpu_traces
 from berth.platform.resources.taints import Taint, Toleration
 from berth.scheduler.cycle import Cycle, queue_order
 from berth.scheduler.filters import run_filters
@@ -378,12 +378,12 @@ def main(argv: list[str] | None = None) -> None:
         # Every pod its own shape (shares, 1-8 GPUs, GPU models), one at a time: the worst
         # case for the class caches, and where the fragmentation scorer does its work.
         gpods = sorted(
-            gpu_packing.make_pods(args.gpu_pods, random.Random(args.seed), "base"), key=queue_order
+            gpu_traces.make_pods(args.gpu_pods, random.Random(args.seed), "base"), key=queue_order
         )
         run_trace(
             f"GPU sharing trace ({args.nodes} nodes of 0-8 GPUs as in "
-            f"bench_gpu_packing, {len(gpods)} pods)",
-            lambda: gpu_packing.make_nodes(args.nodes, random.Random(args.seed)),
+            f"gpu_traces, {len(gpods)} pods)",
+            lambda: gpu_traces.make_nodes(args.nodes, random.Random(args.seed)),
             gpods,
         )
     hpods = homogeneous_pods(args.homogeneous_pods, rng)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from berth.scheduler.filters import static_rejection
 from berth.scheduler.scoring import PACK, score_node
 from berth.scheduler.snapshot import Snapshot
-from berth.scheduler.types import NodeView, PodRequest
+from berth.scheduler.views import NodeView, PodRequest
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from berth.scheduler.profiles import strategy_for
 from berth.scheduler.scoring import PACK, Strategy, strategy_named
 from berth.scheduler.search import NodeFinder
 from berth.scheduler.snapshot import Snapshot
-from berth.scheduler.types import NodeView, PodRequest
+from berth.scheduler.views import NodeView, PodRequest
 
 
 class Decision(NamedTuple):

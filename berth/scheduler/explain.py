@@ -12,7 +12,7 @@ from typing import NamedTuple
 from berth.scheduler.filters import REASON_RESERVED, node_resources_fit, static_rejection
 from berth.scheduler.messages import fit_error_message
 from berth.scheduler.snapshot import Snapshot
-from berth.scheduler.types import PodRequest
+from berth.scheduler.views import PodRequest
 
 
 class Explanation(NamedTuple):

@@ -27,7 +27,7 @@ from berth.platform.resources.taints import (
     first_untolerated,
     tolerates,
 )
-from berth.scheduler.types import CPU, GPU, MEMORY, NodeView, PodRequest
+from berth.scheduler.views import CPU, GPU, MEMORY, NodeView, PodRequest
 
 REASON_UNSCHEDULABLE = "node(s) were unschedulable"
 REASON_AFFINITY = "node(s) didn't match Pod's node affinity/selector"

@@ -29,7 +29,7 @@ from berth.platform.resources.gpus import DEVICE_MILLI
 from berth.platform.resources.nodeselectors import labels_match, terms_match
 from berth.scheduler.devices import take
 from berth.scheduler.mix import Kind
-from berth.scheduler.types import NodeView, PodRequest
+from berth.scheduler.views import NodeView, PodRequest
 
 
 def admits(kind: Kind, node: NodeView) -> bool:

@@ -32,7 +32,7 @@ from berth.scheduler.backfill import BackfillPolicy
 from berth.scheduler.queue import SchedulingQueue
 from berth.scheduler.scoring import strategy_named
 from berth.scheduler.state import ClusterState
-from berth.scheduler.types import PodRequest
+from berth.scheduler.views import PodRequest
 from berth.scheduler.writer import Writer
 from berth.settings import Settings
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from berth.scheduler.types import PodRequest
+from berth.scheduler.views import PodRequest
 
 _RESCALE_AT = 1e100
 

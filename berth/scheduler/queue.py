@@ -26,7 +26,7 @@ from enum import Enum
 
 from berth.platform.backoff import exponential
 from berth.scheduler.cycle import queue_order
-from berth.scheduler.types import PodRequest
+from berth.scheduler.views import PodRequest
 
 
 class ClusterEvent(Enum):

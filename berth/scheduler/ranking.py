@@ -15,7 +15,7 @@ from bisect import insort
 
 from berth.scheduler.scoring import Strategy, score_node
 from berth.scheduler.snapshot import NodeGroup
-from berth.scheduler.types import NodeView, PodRequest
+from berth.scheduler.views import NodeView, PodRequest
 
 _PROBES = (PodRequest("", "", ""), PodRequest("", "", "", gpu=1))
 

@@ -23,7 +23,7 @@ from berth.platform.resources.gpus import DEVICE_MILLI
 from berth.platform.resources.taints import PREFER_NO_SCHEDULE, tolerates
 from berth.scheduler.fragmentation import Measure, best_delta
 from berth.scheduler.mix import Kind
-from berth.scheduler.types import CPU, GPU, MEMORY, NodeView, PodRequest
+from berth.scheduler.views import CPU, GPU, MEMORY, NodeView, PodRequest
 
 Shape = tuple[tuple[float, float], ...]
 
@@ -101,15 +101,22 @@ def allocation_score(pod: PodRequest, node: NodeView, strategy: Strategy = PACK)
     node is not dragged by the node's idle GPUs.
     """
     total = weights = 0.0
+    shape = strategy.shape
     for resource, weight in strategy.resource_weights:
-        want = _pod_amount(pod, resource)
-        if not want and resource not in (CPU, MEMORY):
-            continue
-        capacity = node.allocatable(resource)
+        # CPU and memory read directly: this runs for every class scored.
+        if resource == CPU:
+            want, capacity, requested = pod.cpu, node.alloc_cpu, node.req_cpu
+        elif resource == MEMORY:
+            want, capacity, requested = pod.memory, node.alloc_mem, node.req_mem
+        else:
+            want = _pod_amount(pod, resource)
+            if not want:
+                continue
+            capacity, requested = node.allocatable(resource), node.requested(resource)
         if capacity <= 0:
             continue
-        requested = min(node.requested(resource) + want, capacity)
-        total += weight * curve(strategy.shape, requested * 100.0 / capacity)
+        requested = min(requested + want, capacity)
+        total += weight * curve(shape, requested * 100.0 / capacity)
         weights += weight
     return total / weights if weights else 0.0
 

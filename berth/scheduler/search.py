@@ -15,7 +15,7 @@ The answer is exactly what filtering and scoring every node would give (ties asi
    Job's) thus cost O(1) each.
 4. When the cached class has emptied (under the fragmentation-aware strategy the best
    class is often one node, which the placement itself moves) and nothing in the tail
-   beats it, a pass that scored every class also kept the 32 best (``_Candidates``) and
+   beats it, a pass that scored every class also kept the 32 best (``candidates.py``) and
    the score every other class stays under: the best live one of those, if it beats
    that floor alone, is what a new pass would find. Only then, or on a tie, or after a
    ranked pass (which knows one class per group), does a full pass run again.
@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from berth.platform.resources.gpus import DEVICE_MILLI
+from berth.scheduler.candidates import NONE, Best, Candidates, better, refresh
 from berth.scheduler.devices import best_fit_devices
 from berth.scheduler.filters import node_resources_fit, run_filters
 from berth.scheduler.fragmentation import (
@@ -42,43 +43,17 @@ from berth.scheduler.mix import Kind, top_kinds
 from berth.scheduler.ranking import ClassRanking, is_linear, probe_kind
 from berth.scheduler.scoring import MAX_SCORE, Strategy, score_node, taint_score
 from berth.scheduler.snapshot import NodeGroup, Snapshot
-from berth.scheduler.types import NodeView, PodRequest
+from berth.scheduler.views import NodeView, PodRequest
 
 # Past this many log entries, a full pass is about as cheap as reading the tail.
 _LOG_TAIL_LIMIT = 512
-_NONE = float("-inf")
 _SCORE_CACHE_LIMIT = 100_000
-# How many of the best classes a full pass keeps for the next pods of the class, and how
-# many live candidates are worth carrying before a full pass is cheaper.
+# How many of the best classes a full pass keeps for the next pods of the class.
 _CANDIDATES_KEPT = 32
-_CANDIDATES_LIMIT = 256
 # Points (times the fragmentation weight) per GPU taken per unit of model pressure.
 PRESSURE_WEIGHT = 1.0
 # How many of the most frequent kinds of the mix a fragmentation score is computed against.
 SCORED_KINDS = 16
-
-
-class _Best:
-    __slots__ = ("group", "key", "score")
-
-    def __init__(self, group: NodeGroup, key: tuple, score: float) -> None:
-        self.group, self.key, self.score = group, key, score
-
-
-class _Candidates:
-    """What the last full pass found for one pod class, kept up to date from the log.
-
-    ``entries``: classes that fit, in the order a full pass meets them; ``floor``: every
-    class that fits, is live and is not among ``entries`` scores at most this, unless the
-    log past ``pos`` names it. So the best live entry is the best class while it scores at
-    least ``floor``, and a placement that empties the best class (a node of its own, as
-    fragmentation-aware placements often are) falls back to the next entry instead of a
-    full pass."""
-
-    __slots__ = ("entries", "floor", "pos", "last")
-
-    def __init__(self, entries: list[_Best], floor: float, pos: int, last: _Best) -> None:
-        self.entries, self.floor, self.pos, self.last = entries, floor, pos, last
 
 
 class NodeFinder:
@@ -93,7 +68,7 @@ class NodeFinder:
         self.kinds = top_kinds(tuple(kinds), SCORED_KINDS)
         self._ids: dict[tuple, int] = {}  # pod class -> a small int, hashed once per find
         self._groups: dict[int, tuple[list[NodeGroup], frozenset[int]]] = {}
-        self._candidates: dict[int, _Candidates] = {}
+        self._candidates: dict[int, Candidates] = {}
         self._linear = is_linear(strategy)
         self._fragments = strategy.fragmentation_weight > 0
         self._rankings: dict[tuple[int, int], ClassRanking] = {}
@@ -254,81 +229,28 @@ class NodeFinder:
                 return None
         return next(iter(best.group.classes[best.key].values()))
 
-    def _refresh(self, pod: PodRequest, kid: int, gids: frozenset[int]) -> _Best | None:
+    def _refresh(self, pod: PodRequest, kid: int, gids: frozenset[int]) -> Best | None:
         """The best class from the cached candidates and the log tail, or None if that
-        can't be told without a full pass."""
+        can't be told without a full pass (``candidates.refresh``)."""
         cached = self._candidates.get(kid)
         log = self.snapshot.log
-        end = len(log)
-        if cached is None or end - cached.pos > _LOG_TAIL_LIMIT:
+        if cached is None or len(log) - cached.pos > _LOG_TAIL_LIMIT:
             return None
-        floor = cached.floor
-        entries = cached.entries
-        tables = self._scores.get(kid) or {}
-        found: _Best | None = None
-        found_score = _NONE
-        cpu, memory, gpu, milli = pod.cpu, pod.memory, pod.gpu, pod.gpu_milli
-        # A slice, not islice: islice walks the log from its start, O(log) per pod.
-        for group, key in log[cached.pos : end]:
-            # Does the class fit? Inline: this loop is the hot path.
-            if key[0] < cpu or key[1] < memory or key[2] < gpu or not key[3]:
-                continue
-            if milli and (not key[5] or key[5][-1] < milli):
-                continue
-            if group.gid not in gids:
-                continue
-            members = group.classes.get(key)
-            if not members:
-                continue
-            if pod.extended and node_resources_fit(pod, next(iter(members.values()))):
-                continue
-            table = tables.get(group.gid)
-            if table is None:
-                table = self._table(kid, group.gid)
-                tables = self._scores[kid]
-            score = table.get(key)
-            if score is None:
-                score = self.score(pod, group, key, next(iter(members.values())), table)
-            if score > found_score:
-                found, found_score = _Best(group, key, score), score
-                if score >= floor:
-                    entries.append(found)
-            elif score >= floor:
-                entries.append(_Best(group, key, score))
-        cached.pos = end
-        # The last answer, while it lasts and nothing new beats it; else the best new one.
-        last = cached.last
-        if last.key in last.group.classes and last.score >= found_score:
-            return last
-        if found is not None and found_score >= last.score:
-            cached.last = found
-            return found
-        # Else the best that is left of the candidates, when it beats every other class:
-        # then it is what a full pass would find (a tie goes to the pass, whose order
-        # breaks it).
-        best: _Best | None = None
-        best_score = _NONE
-        tied = False
-        live: list[_Best] = []
-        for entry in entries:
-            if entry.key in entry.group.classes:
-                live.append(entry)
-                if entry.score > best_score:
-                    best, best_score, tied = entry, entry.score, False
-                elif entry.score == best_score and best is not None:
-                    tied = tied or entry.key != best.key or entry.group is not best.group
-        if best is None or tied or best_score <= floor or len(live) > _CANDIDATES_LIMIT:
-            return None
-        cached.entries = live
-        cached.last = best
-        return best
+        tables = self._scores.get(kid)
+        if tables is None:
+            tables = self._scores[kid] = {}
 
-    def _full_pass(self, pod: PodRequest, kid: int, groups: list[NodeGroup]) -> _Best | None:
+        def score_of(group: NodeGroup, key: tuple, node: NodeView, table: dict) -> float:
+            return self.score(pod, group, key, node, table)
+
+        return refresh(cached, log, pod, gids, tables, score_of)
+
+    def _full_pass(self, pod: PodRequest, kid: int, groups: list[NodeGroup]) -> Best | None:
         ranked = [g for g in groups if self._rankable(pod, g)]
-        best, best_score = self._ranked_pass(pod, kid, ranked) if ranked else (None, _NONE)
+        best, best_score = self._ranked_pass(pod, kid, ranked) if ranked else (None, NONE)
         # Every fitting class scored, in order: all of them when no group was ranked or
         # skipped, so the next best ones can be kept for later pods of the class.
-        found: list[_Best] | None = None if ranked else []
+        found: list[Best] | None = None if ranked else []
         skip = {g.gid for g in ranked}
         cpu, memory, gpu, milli = pod.cpu, pod.memory, pod.gpu, pod.gpu_milli
         extended = pod.extended
@@ -351,8 +273,8 @@ class NodeFinder:
                         continue
                     score = self.score(pod, group, key, node, table)
                 if found is not None:
-                    found.append(_Best(group, key, score))
-                best, best_score = _better(best, best_score, group, key, score)
+                    found.append(Best(group, key, score))
+                best, best_score = better(best, best_score, group, key, score)
         if best is None:
             return None
         pos = len(self.snapshot.log)
@@ -361,11 +283,11 @@ class NodeFinder:
             # score (``_rankable``): nothing is known of the others, so no fall back.
             entries, floor = [best], float("inf")
         elif len(found) <= _CANDIDATES_KEPT:
-            entries, floor = found, _NONE
+            entries, floor = found, NONE
         else:
             floor = sorted((e.score for e in found), reverse=True)[_CANDIDATES_KEPT]
             entries = [e for e in found if e.score > floor] or [best]
-        self._candidates[kid] = _Candidates(entries, floor, pos, best)
+        self._candidates[kid] = Candidates(entries, floor, pos, best)
         return best
 
     def _ceiling(self, pod: PodRequest, group: NodeGroup) -> float:
@@ -383,12 +305,12 @@ class NodeFinder:
 
     def _ranked_pass(
         self, pod: PodRequest, kid: int, groups: list[NodeGroup]
-    ) -> tuple[_Best | None, float]:
+    ) -> tuple[Best | None, float]:
         """The best of ``groups`` through each group's score order (see ``ranking.py``)."""
         self._sync_rankings()
         kind = probe_kind(pod)
-        best: _Best | None = None
-        best_score = _NONE
+        best: Best | None = None
+        best_score = NONE
         for group in groups:
             ranking = self._rankings.get((group.gid, kind))
             if ranking is None:
@@ -399,7 +321,7 @@ class NodeFinder:
             if key is not None:
                 node = next(iter(group.classes[key].values()))
                 score = self.score(pod, group, key, node, self._table(kid, group.gid))
-                best, best_score = _better(best, best_score, group, key, score)
+                best, best_score = better(best, best_score, group, key, score)
         return best, best_score
 
     def _sync_rankings(self) -> None:
@@ -443,24 +365,13 @@ def gpus_taken(pod: PodRequest, node: NodeView) -> float:
     return share * node.alloc_gpu
 
 
-def _better(
-    best: _Best | None, best_score: float, group: NodeGroup, key: tuple, score: float
-) -> tuple[_Best | None, float]:
-    """Keep the higher score; on a tie, the less loaded group."""
-    if score > best_score or (
-        score == best_score and best is not None and group.load < best.group.load
-    ):
-        return _Best(group, key, score), score
-    return best, best_score
-
-
 def scan_all(
     pod: PodRequest, snapshot: Snapshot, strategy: Strategy, kinds: Sequence[Kind] = ()
 ) -> NodeView | None:
     """Filter and score every node that is not held; the highest score wins, the first
     node in snapshot order breaks ties."""
     best: NodeView | None = None
-    best_score = _NONE
+    best_score = NONE
     for node in snapshot:
         if snapshot.is_held(node.name) or run_filters(pod, node) is not None:
             continue

@@ -15,7 +15,7 @@ from berth.platform.controllers.volume.matching import candidates
 from berth.platform.resources.meta import changed, dig
 from berth.platform.resources.nodeselectors import Term, parse_term, parse_terms
 from berth.platform.resources.storageclasses import NO_PROVISIONER, waits_for_consumer
-from berth.scheduler.types import PodRequest, VolumeConstraint
+from berth.scheduler.views import PodRequest, VolumeConstraint
 
 UNBOUND_IMMEDIATE = "pod has unbound immediate PersistentVolumeClaims"
 ONCE_MODES = ("ReadWriteOnce",)

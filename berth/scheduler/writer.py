@@ -23,7 +23,7 @@ from berth.platform.store.client import Client
 from berth.platform.store.events import EventRecorder
 from berth.scheduler.devices import format_devices
 from berth.scheduler.state import UNSCHEDULABLE
-from berth.scheduler.types import PodRequest
+from berth.scheduler.views import PodRequest
 
 log = logging.getLogger(__name__)
 

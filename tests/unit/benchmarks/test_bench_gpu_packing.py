@@ -5,16 +5,15 @@ from __future__ import annotations
 import random
 import re
 
-from benchmarks.bench_gpu_packing import (
+from benchmarks.bench_gpu_packing import _best_fit, ceiling, main, run_baseline, run_berth
+from benchmarks.gpu_traces import (
     KINDS,
-    _best_fit,
-    _model_terms,
-    ceiling,
-    main,
+    VARIANTS,
+    gpus_asked,
+    make_demand_pods,
     make_nodes,
     make_pods,
-    run_baseline,
-    run_berth,
+    model_terms,
 )
 from berth.scheduler.types import PodRequest
 
@@ -31,8 +30,9 @@ def test_every_pod_is_placed_or_turned_away_by_kind():
 
 
 def test_main_prints_both_tables_for_each_run(capsys):
-    main(["--nodes", "40", "--pods", "150", "--variants", "base,cpu-heavy"])
+    main(["--nodes", "40", "--variants", "base,cpu-heavy"])
     out = capsys.readouterr().out
+    assert len(re.findall(r"\(demand/capacity 1\.1[5-9]\)", out)) == 2
     assert out.count("turned away") == 2 and out.count("GPUs alloc") == 2
     for policy in ("berth", "best-fit", "first-fit", "spread", "random"):
         # A row in each of the two tables of each of the two runs.
@@ -47,7 +47,19 @@ def test_the_ceiling_leaves_out_what_no_empty_node_takes_and_bounds_every_policy
     nodes = make_nodes(60, random.Random(5))
     pods = make_pods(300, random.Random(5), "shares")
     most, asked = ceiling(nodes, pods)
-    pinned = PodRequest("b", "t4", "t4", cpu=1000, gpu=4, affinity=_model_terms(("T4",)))
+    pinned = PodRequest("b", "t4", "t4", cpu=1000, gpu=4, affinity=model_terms(("T4",)))
     assert ceiling(nodes, [*pods, pinned]) == (most, asked)
     outcome = run_berth(make_nodes(60, random.Random(5)), pods, 50)
     assert outcome.placed <= most and outcome.gpus_allocated <= asked + 1e-9
+
+
+def test_demand_pods_ask_for_the_multiple_of_capacity_on_every_variant():
+    """Drawn until the GPUs asked for reach ``demand`` x capacity: the same stream as
+    ``make_pods``, stopped at the first pod past the target."""
+    nodes = make_nodes(100, random.Random(3))
+    capacity = sum(n.alloc_gpu for n in nodes)
+    for variant in VARIANTS:
+        pods = make_demand_pods(nodes, random.Random(3), variant, 1.15)
+        asked = sum(gpus_asked(p) for p in pods)
+        assert asked >= 1.15 * capacity > asked - gpus_asked(pods[-1])
+        assert pods == make_pods(len(pods), random.Random(3), variant)

@@ -1,0 +1,131 @@
+"""The candidate cache of the node search (``search.py``): what the last full pass found for
+one pod class, brought up to date by reading the snapshot's log tail.
+
+A full pass that scored every class keeps the best classes (``Candidates.entries``) and the
+score every other class stays under (``floor``). Later pods of the class read only the log
+past ``pos``: classes that gained a node since can beat the cached answer, classes that lost
+nodes cannot get better. When the best class has emptied, the best live entry is what a
+new pass would find if it beats ``floor`` alone; otherwise (or on a tie) ``refresh`` gives
+None and the caller runs a full pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from berth.scheduler.filters import node_resources_fit
+from berth.scheduler.snapshot import NodeGroup
+from berth.scheduler.views import NodeView, PodRequest
+
+NONE = float("-inf")
+# How many live candidates are worth carrying before a full pass is cheaper.
+CANDIDATES_LIMIT = 256
+
+# (group, free class, a node of it, the pod class's score table on the group) -> score
+ScoreFn = Callable[[NodeGroup, tuple, NodeView, dict[tuple, float]], float]
+
+
+class Best:
+    __slots__ = ("group", "key", "score")
+
+    def __init__(self, group: NodeGroup, key: tuple, score: float) -> None:
+        self.group, self.key, self.score = group, key, score
+
+
+class Candidates:
+    """What the last full pass found for one pod class, kept up to date from the log.
+
+    ``entries``: classes that fit, in the order a full pass meets them; ``floor``: every
+    class that fits, is live and is not among ``entries`` scores at most this, unless the
+    log past ``pos`` names it. So the best live entry is the best class while it scores at
+    least ``floor``, and a placement that empties the best class (a node of its own, as
+    fragmentation-aware placements often are) falls back to the next entry instead of a
+    full pass."""
+
+    __slots__ = ("entries", "floor", "pos", "last")
+
+    def __init__(self, entries: list[Best], floor: float, pos: int, last: Best) -> None:
+        self.entries, self.floor, self.pos, self.last = entries, floor, pos, last
+
+
+def refresh(
+    cached: Candidates,
+    log: Sequence[tuple[NodeGroup, tuple]],
+    pod: PodRequest,
+    gids: frozenset[int],
+    tables: dict[int, dict[tuple, float]],
+    score_of: ScoreFn,
+) -> Best | None:
+    """The best class from the cached candidates and the log tail, or None if that can't
+    be told without a full pass. ``tables``: the pod class's score tables by group id;
+    ``score_of`` scores a class missing from them (and records it)."""
+    floor = cached.floor
+    entries = cached.entries
+    found: Best | None = None
+    found_score = NONE
+    cpu, memory, gpu, milli = pod.cpu, pod.memory, pod.gpu, pod.gpu_milli
+    end = len(log)
+    # A slice, not islice: islice walks the log from its start, O(log) per pod.
+    for group, key in log[cached.pos : end]:
+        # Does the class fit? Inline: this loop is the hot path.
+        if key[0] < cpu or key[1] < memory or key[2] < gpu or not key[3]:
+            continue
+        if milli and (not key[5] or key[5][-1] < milli):
+            continue
+        if group.gid not in gids:
+            continue
+        members = group.classes.get(key)
+        if not members:
+            continue
+        if pod.extended and node_resources_fit(pod, next(iter(members.values()))):
+            continue
+        table = tables.get(group.gid)
+        if table is None:
+            table = tables[group.gid] = {}
+        score = table.get(key)
+        if score is None:
+            score = score_of(group, key, next(iter(members.values())), table)
+        if score > found_score:
+            found, found_score = Best(group, key, score), score
+            if score >= floor:
+                entries.append(found)
+        elif score >= floor:
+            entries.append(Best(group, key, score))
+    cached.pos = end
+    # The last answer, while it lasts and nothing new beats it; else the best new one.
+    last = cached.last
+    if last.key in last.group.classes and last.score >= found_score:
+        return last
+    if found is not None and found_score >= last.score:
+        cached.last = found
+        return found
+    # Else the best that is left of the candidates, when it beats every other class:
+    # then it is what a full pass would find (a tie goes to the pass, whose order
+    # breaks it).
+    best: Best | None = None
+    best_score = NONE
+    tied = False
+    live: list[Best] = []
+    for entry in entries:
+        if entry.key in entry.group.classes:
+            live.append(entry)
+            if entry.score > best_score:
+                best, best_score, tied = entry, entry.score, False
+            elif entry.score == best_score and best is not None:
+                tied = tied or entry.key != best.key or entry.group is not best.group
+    if best is None or tied or best_score <= floor or len(live) > CANDIDATES_LIMIT:
+        return None
+    cached.entries = live
+    cached.last = best
+    return best
+
+
+def better(
+    best: Best | None, best_score: float, group: NodeGroup, key: tuple, score: float
+) -> tuple[Best | None, float]:
+    """Keep the higher score; on a tie, the less loaded group."""
+    if score > best_score or (
+        score == best_score and best is not None and group.load < best.group.load
+    ):
+        return Best(group, key, score), score
+    return best, best_score
