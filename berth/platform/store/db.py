@@ -45,3 +45,4 @@ class Database(DatabaseWrites, DatabaseReads):
 
     def close(self) -> None:
         self.engine.dispose()
+        self.dialect.close()
