@@ -4,13 +4,20 @@ Writes run on two small thread pools so the scheduling loop never waits for the 
 for binds (the work that frees pods to run), one for reports (``PodScheduled=False`` with the
 reason, ``FailedScheduling`` and ``Scheduled`` Events), so a flood of reports never delays a
 bind. A slow write holds one worker, not the loop. Every bind's outcome is handed back
-through ``on_bound(pod, node, error)``, called on a pool thread.
+through ``on_bound(pod, node, error)``, called on a pool thread once it is committed.
+
+Binds waiting for a worker go together: a worker takes every bind queued (up to
+``BIND_BATCH``) and writes them in one group commit (``Client.batch``), each in its own
+savepoint, so a pod gone or bound elsewhere fails alone. One transaction per bind had made
+binding the slowest hop of a burst of Jobs: four workers, each waiting for the store's write
+lock behind the job controller's group commits, bound ~33 pods/s while places stood free.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -28,6 +35,7 @@ from berth.scheduler.views import PodRequest
 log = logging.getLogger(__name__)
 
 BoundCallback = Callable[[PodRequest, str, Exception | None], None]
+BIND_BATCH = 32  # binds per group commit at most
 
 
 def unschedulable_condition(pod: dict, message: str, now: str) -> dict | None:
@@ -81,6 +89,7 @@ class Writer:
         self._reports = ThreadPoolExecutor(report_workers, thread_name_prefix="scheduler-report")
         self._lock = threading.Lock()
         self._binding = 0
+        self._queued: deque[tuple[PodRequest, str, tuple[int, ...]]] = deque()
 
     @property
     def binding(self) -> int:
@@ -90,7 +99,8 @@ class Writer:
     def bind(self, pod: PodRequest, node: str, devices: tuple[int, ...] = ()) -> None:
         with self._lock:
             self._binding += 1
-        self._binds.submit(self._bind, pod, node, devices)
+            self._queued.append((pod, node, devices))
+        self._binds.submit(self._bind_queued)
 
     def report_unschedulable(self, pod: PodRequest, message: str) -> None:
         self._submit_report(self._report, pod, message)
@@ -121,8 +131,36 @@ class Writer:
                 registry.PERSISTENT_VOLUME_CLAIM, pod.namespace, claim, mark
             )
 
-    def _bind(self, pod: PodRequest, node: str, devices: tuple[int, ...] = ()) -> None:
-        error: Exception | None = None
+    def _bind_queued(self) -> None:
+        """Write the binds queued so far (another worker may have taken them all)."""
+        with self._lock:
+            todo = [self._queued.popleft() for _ in range(min(len(self._queued), BIND_BATCH))]
+        if not todo:
+            return
+        outcomes: list[tuple[dict | None, Exception | None]] = []
+        try:
+            with self.client.batch():
+                for pod, node, devices in todo:
+                    outcomes.append(self._bind(pod, node, devices))
+        except Exception as exc:  # the commit failed (a store failure, a lost lease): retry all
+            log.warning("binding %d pods failed: %s", len(todo), exc)
+            outcomes = [(None, exc)] * len(todo)
+        for (pod, node, _), (bound, error) in zip(todo, outcomes, strict=True):
+            if bound is not None:
+                self._submit_report(
+                    self.recorder.normal,
+                    bound,
+                    "Scheduled",
+                    f"Successfully assigned {pod.namespace}/{pod.name} to {node}",
+                )
+            with self._lock:
+                self._binding -= 1
+            self.on_bound(pod, node, error)
+
+    def _bind(
+        self, pod: PodRequest, node: str, devices: tuple[int, ...]
+    ) -> tuple[dict | None, Exception | None]:
+        """One bind inside the batch: the bound pod, or the error that refused it."""
         # The GPU devices ride on the Binding as an annotation, as Kubernetes copies a
         # Binding's annotations onto the pod: one write, so no pod runs without them.
         annotations = {DEVICES_ANNOTATION: format_devices(devices)} if devices else None
@@ -132,21 +170,11 @@ class Writer:
                 pod.namespace, pod.name, node, uid=pod.uid, annotations=annotations
             )
         except (Conflict, NotFound) as exc:
-            error = exc
+            return None, exc
         except Exception as exc:  # a store failure: the pod is retried, the loop lives on
             log.warning("binding %s/%s to %s failed: %s", pod.namespace, pod.name, node, exc)
-            error = exc
-        else:
-            self._submit_report(
-                self.recorder.normal,
-                bound,
-                "Scheduled",
-                f"Successfully assigned {pod.namespace}/{pod.name} to {node}",
-            )
-        finally:
-            with self._lock:
-                self._binding -= 1
-        self.on_bound(pod, node, error)
+            return None, exc
+        return bound, None
 
     def _report(self, pod: PodRequest, message: str) -> None:
         now = rfc3339(self.client.clock())
