@@ -16,7 +16,7 @@ from berth.platform.controllers.job.controller import JobController
 from berth.platform.controllers.job.plan import Event, Plan, PodRef
 from berth.platform.errors import Conflict
 from berth.platform.resources import registry
-from berth.platform.store import db as store_db
+from berth.platform.store import db_writes as store_db
 from berth.platform.store.events import EventRecorder
 from tests.integration.controllers.job_harness import NS, job_manifest, wait_for
 from tests.integration.controllers.test_job_apply_commit import _events, _pod
