@@ -1,5 +1,6 @@
 """PodRunner end to end with real processes (no Ray): phases, restarts, stops, start errors."""
 
+import os
 import threading
 import time
 
@@ -212,7 +213,7 @@ def test_always_restarts_even_after_success_until_stopped(tmp_path):
 @pytest.mark.parametrize("bwrap", MODES)
 def test_stop_terminates_with_grace_and_leaves_no_orphan(tmp_path, bwrap):
     ctx = node(tmp_path, bwrap)
-    script = "trap '' TERM; (trap '' TERM; sleep 300) & echo $! ; wait"
+    script = f"trap '' TERM; (trap '' TERM; sleep {_SLEEP_ARG}) & echo $! ; wait"
     stop = {}
     runner = PodRunner(
         a_pod(sh("c", script), terminationGracePeriodSeconds=0.3),
@@ -227,7 +228,10 @@ def test_stop_terminates_with_grace_and_leaves_no_orphan(tmp_path, bwrap):
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline and not text_of(ctx).strip():
         time.sleep(0.02)
+    while time.monotonic() < deadline and not _sleep_pids():
+        time.sleep(0.02)
     before = {int(p) for p in _sleep_pids()}
+    assert before  # the orphan-to-be runs: the check below can fail
     stop["req"] = StopRequest()
     thread.join(10)
     final = stop["final"]
@@ -237,16 +241,21 @@ def test_stop_terminates_with_grace_and_leaves_no_orphan(tmp_path, bwrap):
     assert not (before & {int(p) for p in _sleep_pids()})
 
 
+# The orphan's sleep is told apart from every other process by an argument of its own: a
+# plain "sleep 300" of someone else's on the machine was taken for a leftover orphan.
+_SLEEP_ARG = f"300.{os.getpid()}"
+
+
 def _sleep_pids():
     out = []
-    for entry in __import__("os").listdir("/proc"):
+    for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 cmd = open(f"/proc/{entry}/cmdline", "rb").read()
                 state = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()[0]
             except OSError:
                 continue
-            if cmd == b"sleep\x00300\x00" and state != "Z":
+            if cmd == f"sleep\x00{_SLEEP_ARG}\x00".encode() and state != "Z":
                 out.append(entry)
     return out
 
