@@ -74,8 +74,6 @@ from benchmarks.e2e_berth import (
     PODS,
     BerthUp,
     Tracker,
-    berth_cpu,
-    cpu_delta,
     node_capacity,
     pod_log,
     probe_gets,
@@ -86,6 +84,7 @@ from benchmarks.e2e_berth import (
     store_writes,
     watch,
 )
+from benchmarks.e2e_cpu import berth_cpu, cpu_delta
 from benchmarks.e2e_profile import api_profile_path
 from benchmarks.e2e_ray import Baseline, run_baselines
 from benchmarks.e2e_report import report
