@@ -1,7 +1,8 @@
 """``berth up``: start Berth embedded and serve until Ctrl-C.
 
 The one command that needs the server (FastAPI, Ray, the store): ``berth.cli.main`` imports
-this module only when ``up`` runs, so the other commands start without them.
+this module only when ``up`` runs, so the other commands start without them; the server itself
+is imported only once the options are parsed, so ``berth up --help`` starts fast too.
 """
 
 from __future__ import annotations
@@ -10,11 +11,6 @@ import logging
 from pathlib import Path
 
 import typer
-from pydantic import ValidationError
-
-from berth.platform.leave import exit_code, leave
-from berth.server import Server
-from berth.settings import Settings
 
 
 def up(
@@ -38,6 +34,12 @@ def up(
     log_level: str | None = typer.Option(None, help="debug, info, warning, error."),
 ):
     """Start Berth embedded and serve until Ctrl-C."""
+    from pydantic import ValidationError
+
+    from berth.platform.leave import exit_code, leave
+    from berth.server import Server
+    from berth.settings import Settings
+
     overrides = {
         k: v
         for k, v in {
@@ -63,9 +65,12 @@ def up(
             f"keeps it private, as compose.yaml does)",
             param_hint="--host",
         )
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    level = settings.log_level.upper()
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if level != "DEBUG":
+        # APScheduler logs two INFO lines, each with the whole cron trigger, at every wake-up
+        # of the CronJob controller; the controller logs what it did itself.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
         Server(settings).serve()
     except SystemExit as exc:
