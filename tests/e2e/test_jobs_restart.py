@@ -40,13 +40,23 @@ def ray_session(data_dir) -> int:
     return json.loads((data_dir / RAY_DIR / local_ray.STATE_FILE).read_text())["sid"]
 
 
-def sleeps(marker: str) -> list[str]:
-    """The pods' own ``sleep`` processes (not the sandbox or shell around them)."""
-    return [c for c in live_processes_mentioning(marker) if c.split(": ", 1)[1].startswith(marker)]
+def gated(name: str) -> str:
+    """A wait that ends once the test creates ``/gate/name``, run by a shell of its own whose
+    command line starts with ``WAITER`` and ends with ``name``: a pod's wait, told apart
+    from the sandbox and the pod's shell around it (whose command lines mention it too)."""
+    return f"{WAITER}'until [ -e /gate/{name} ]; do sleep 0.1; done' {name}"
 
 
-def sleeper(seconds: int) -> str:
-    return f"sleep {seconds}.{secrets.randbelow(10**6):06d}"
+WAITER = "sh -c "
+
+
+def waiting(name: str) -> list[str]:
+    """The live waits of ``gated(name)``, one per pod that is waiting."""
+    return [
+        c
+        for c in live_processes_mentioning(name)
+        if c.split(": ", 1)[1].startswith(WAITER + "until")
+    ]
 
 
 def counted_job(name: str, wait: str, **extra) -> dict:
@@ -99,37 +109,40 @@ def test_pods_outlive_a_killed_control_plane_and_are_counted_once(tmp_path):
     ray_paths = {str(ray_temp), str(local_ray.short_path(ray_temp))}
     try:
         ns = new_namespace(first)
-        # "steady" pods still run when the new control plane comes; "brief" ones end while
-        # there is none (once the test opens their gate), and only their agent knows it.
-        steady = sleeper(15)
+        # "steady" pods still run when the new control plane comes (until the test opens
+        # their gate, then); "brief" ones end while there is none (once the test opens their
+        # gate), and only their agent knows it. Gates, not timed sleeps: under load a timed
+        # pod could end before the new control plane is up.
         gate = tmp_path / "gate"
         gate.mkdir()
-        opener = f"open-{secrets.token_hex(4)}"
-        brief = f"until [ -e /gate/{opener} ]; do sleep 0.1; done"
+        token = secrets.token_hex(4)
+        steady, brief = f"steady-{token}", f"brief-{token}"
+        gated_job = {
+            "mounts": [{"name": "gate", "mountPath": "/gate"}],
+            "pod": {"volumes": [{"name": "gate", "hostPath": {"path": str(gate)}}]},
+        }
         apply(
             first,
             ns,
-            counted_job("steady", steady),
-            counted_job(
-                "brief",
-                brief,
-                mounts=[{"name": "gate", "mountPath": "/gate"}],
-                pod={"volumes": [{"name": "gate", "hostPath": {"path": str(gate)}}]},
-            ),
+            counted_job("steady", gated(steady), **gated_job),
+            counted_job("brief", gated(brief), **gated_job),
         )
         uids = {
             "steady": running_uids(first, ns, "steady"),
             "brief": running_uids(first, ns, "brief"),
         }
-        wait_for(lambda: len(sleeps(steady)) == PODS, timeout=30, what="the pods' processes")
+        for name in (steady, brief):
+            wait_for(
+                lambda name=name: len(waiting(name)) == PODS, timeout=30, what=f"{name}'s processes"
+            )
         session = ray_session(first.data_dir)
 
         # 1. Kill the control plane outright: no clean-up of any kind runs.
         os.killpg(first.process.pid, signal.SIGKILL)
         first.process.wait(timeout=10)
         assert local_ray.session_members(session), "the embedded Ray died with berth up"
-        assert len(sleeps(steady)) == PODS, "the pods died with berth up"
-        (gate / opener).touch()
+        assert len(waiting(steady)) == PODS, "the pods died with berth up"
+        (gate / brief).touch()
         wait_for(
             lambda: not live_processes_mentioning(brief), timeout=30, what="the brief pods to end"
         )
@@ -137,7 +150,8 @@ def test_pods_outlive_a_killed_control_plane_and_are_counted_once(tmp_path):
         # 2. A new control plane on the same data directory and port.
         second = start_berth(tmp_path, None, workers=True, port=port)
         assert ray_session(second.data_dir) == session  # it found that Ray, started none
-        assert len(sleeps(steady)) == PODS  # the new control plane takes over running pods
+        assert len(waiting(steady)) == PODS  # the new control plane takes over running pods
+        (gate / steady).touch()
         for name in uids:
             wait_job(second, ns, name, timeout=120)
         time.sleep(2)  # a pod counted twice would show by now
