@@ -16,6 +16,11 @@ after the placement; a cluster whose reserve is smaller than the job never holds
 A held-back pod is not lost: it stays pending, is explained as held back, and once it has
 waited past the backfill policy's threshold it reserves a node (``backfill.py``), so it
 cannot starve.
+
+Measured (``bench_gpu_packing --variants all --seeds 3``, demand 1.15): more pods placed than
+every baseline on base, shares and multi (9 of 9 runs), GPUs allocated within 2.3 GPUs of
+the best baseline where not above it (3 runs); cpu-heavy, where GPUs never run short, is
+unchanged (spread places ~1,000 more pods there).
 """
 
 from __future__ import annotations
