@@ -113,9 +113,15 @@ class Cycle:
                 self._maybe_reserve(pod)
             return decision
         # 3. Filter and score: the best node among those not held.
-        node = self._finder(strategy_for(pod.scheduler, self.strategy)).find(pod)
+        finder = self._finder(strategy_for(pod.scheduler, self.strategy))
+        node = finder.find(pod)
         if node is not None:
-            return self._bind(pod, node.name)
+            held = finder.held_back(pod)  # GPUs short: a large job waits (admission.py)
+            if held is None:
+                return self._bind(pod, node.name)
+            if own is None:
+                self._maybe_reserve(pod)  # it waits, but does not starve
+            return Decision(pod.uid, None, held)
         # 4. Nowhere: say why, and let a starving pod reserve a node.
         why = explain(pod, self.snapshot, own_node=own)
         decision = Decision(pod.uid, None, why.message, why.unresolvable)

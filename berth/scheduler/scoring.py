@@ -42,6 +42,8 @@ class Strategy:
     whole wins over a slightly tighter CPU/memory fit. ``taint_weight``: how strongly
     ``PreferNoSchedule`` taints push pods away. ``fragmentation_weight``: points per GPU
     of expected fragmentation a placement avoids (0: the scorer is off).
+    ``admission_reserve``: share of the cluster's GPUs below which jobs larger than the
+    mix's mean request wait (``admission.py``; 0: never).
     """
 
     name: str
@@ -51,12 +53,15 @@ class Strategy:
     gpu_weight: float = 10.0
     taint_weight: float = 5.0
     fragmentation_weight: float = 0.0
+    admission_reserve: float = 0.0
 
 
 PACK = Strategy("pack", MOST_ALLOCATED)
 SPREAD = Strategy("spread", LEAST_ALLOCATED, resource_weights=((CPU, 1.0), (MEMORY, 1.0)))
 # Fragmentation first: one GPU of expected fragmentation outweighs every other scorer.
-FRAGMENTATION_AWARE = Strategy("fragmentation-aware", MOST_ALLOCATED, fragmentation_weight=5000.0)
+FRAGMENTATION_AWARE = Strategy(
+    "fragmentation-aware", MOST_ALLOCATED, fragmentation_weight=5000.0, admission_reserve=0.2
+)
 STRATEGIES = {PACK.name: PACK, SPREAD.name: SPREAD, FRAGMENTATION_AWARE.name: FRAGMENTATION_AWARE}
 
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from berth.platform.resources.gpus import DEVICE_MILLI
+from berth.scheduler.admission import held_back_message, holds_back, median_request
 from berth.scheduler.candidates import NONE, Best, Candidates, better, refresh
 from berth.scheduler.devices import best_fit_devices
 from berth.scheduler.filters import node_resources_fit, run_filters
@@ -66,6 +67,7 @@ class NodeFinder:
         self.snapshot = snapshot
         self.strategy = strategy
         self.kinds = top_kinds(tuple(kinds), SCORED_KINDS)
+        self.median_request = median_request(kinds)
         self._ids: dict[tuple, int] = {}  # pod class -> a small int, hashed once per find
         self._groups: dict[int, tuple[list[NodeGroup], frozenset[int]]] = {}
         self._candidates: dict[int, Candidates] = {}
@@ -89,6 +91,13 @@ class NodeFinder:
             # Against the GPUs still free: a model running out draws more protection.
             values = model_pressure(kinds, [(g.sample, free_gpus(g)) for g in groups])
             self._pressure = {g.gid: v for g, v in zip(groups, values, strict=True) if v}
+
+    def held_back(self, pod: PodRequest) -> str | None:
+        """Why ``pod`` waits although a node fits it (``admission.py``), else None."""
+        snap, reserve = self.snapshot, self.strategy.admission_reserve
+        if holds_back(pod, self.median_request, snap.gpu_capacity, snap.gpu_requested, reserve):
+            return held_back_message(pod, self.median_request, reserve)
+        return None
 
     def _usable(self, group: NodeGroup) -> tuple[Kind, ...]:
         kinds = self._kinds_for.get(group.gid)

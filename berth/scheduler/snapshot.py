@@ -71,6 +71,10 @@ class Snapshot:
         self._static: dict[tuple, FilterResult] = {}
         self._next_gid = 0
         self.log: list[tuple[NodeGroup, tuple]] = []
+        # GPUs of every node and those requested on them (whole and shares), kept as pods
+        # come and go: what admission (``admission.py``) weighs without a pass over nodes.
+        self.gpu_capacity = 0
+        self.gpu_requested = 0.0
         for node in nodes:
             self.add_node(node)
 
@@ -86,6 +90,8 @@ class Snapshot:
             group = self._groups[node.static_key] = NodeGroup(self._next_gid, node)
         group.size += 1
         group.requested += group.share(node.req_cpu, node.req_mem, node.req_gpus)
+        self.gpu_capacity += node.alloc_gpu
+        self.gpu_requested += node.req_gpus
         self._nodes[node.name] = node
         self._group_of[node.name] = group
         self._index(node)
@@ -99,6 +105,8 @@ class Snapshot:
             self._unindex(node, group)
         group.size -= 1
         group.requested -= group.share(node.req_cpu, node.req_mem, node.req_gpus)
+        self.gpu_capacity -= node.alloc_gpu
+        self.gpu_requested -= node.req_gpus
         # The sample may be the removed node: it still stands for the group's static
         # properties, which is all it is used for.
         if group.size == 0:
@@ -141,6 +149,7 @@ class Snapshot:
             self._unindex(node, group)
         chosen = node.add(pod, devices)
         group.requested += group.share(pod.cpu, pod.memory, pod.gpus)
+        self.gpu_requested += pod.gpus
         if indexed:
             self._index(node)
         return chosen
@@ -154,6 +163,7 @@ class Snapshot:
             self._unindex(node, group)
         node.remove(pod)
         group.requested -= group.share(pod.cpu, pod.memory, pod.gpus)
+        self.gpu_requested -= pod.gpus
         if indexed:
             self._index(node)
 
