@@ -4,9 +4,13 @@ Each agent is asked what changed since its cursor (``agent.statuses``) as a long
 agent answers as soon as a status changes (or after ``kubelet_status_poll_s`` with nothing),
 so a pod's status reaches the store as it happens, and everything that changed while the
 previous answer was being written comes in one answer. One call per agent is in flight at a
-time, so an agent that does not answer (its node dying) holds up no other. Each change is
-merged into the stored status (``podstatus.merge_status``) and written through the status
-subresource when it differs; the writes of one answer commit together (``Client.batch``). A
+time, so an agent that does not answer (its node dying) holds up no other; the next call goes
+out as soon as an answer comes, before its writes (a failed write drops it, and the agent is
+asked again from the same cursor). Each change is merged into the stored status
+(``podstatus.merge_status``) and written through the status subresource when it differs, by a
+compare-and-set on the version of the pod we hold (the informer's, or our own last write of it
+when newer: ``WrittenPods``); only a conflict costs a read. The writes of one answer commit
+together (``Client.batch``). A
 pod being deleted whose agent reports it finished is then deleted with grace 0, as a kubelet
 confirms a deletion.
 
@@ -75,6 +79,47 @@ class HeldReports:
         self._held = {uid: held for uid, held in self._held.items() if held[0] in node_ids}
 
 
+class WrittenPods:
+    """The pods as this kubelet last wrote them, kept until the informer's copy catches up:
+    a report that follows our own write closely (Running, then Succeeded) is then written
+    by a compare-and-set on the version we wrote, not a conflict and a read."""
+
+    def __init__(self, limit: int = 10_000):
+        self.limit = limit
+        self._pods: dict[str, dict] = {}
+
+    def __len__(self) -> int:
+        return len(self._pods)
+
+    def newest(self, pod: dict) -> dict:
+        """``pod`` (the informer's) or our own later write of it, whichever is newer."""
+        uid = pod["metadata"].get("uid")
+        mine = self._pods.get(uid)
+        if mine is None:
+            return pod
+        if _version(mine) > _version(pod):
+            return mine
+        del self._pods[uid]  # the informer has caught up
+        return pod
+
+    def remember(self, pods: list[dict | None]) -> None:
+        """Pods as written (committed); a finished one will not be written again."""
+        if len(self._pods) > self.limit:  # only a cache: pods deleted unseen never come back
+            self._pods.clear()
+        for pod in pods:
+            if pod is None:
+                continue
+            uid = pod["metadata"].get("uid")
+            if is_terminal(pod):
+                self._pods.pop(uid, None)
+            else:
+                self._pods[uid] = pod
+
+
+def _version(pod: dict) -> int:
+    return int(pod["metadata"].get("resourceVersion") or 0)
+
+
 class StatusReports:
     """The status thread's work; ``kubelet`` gives ``agents``, ``forget_agent``, ``lookups``,
     ``recorder``."""
@@ -92,6 +137,7 @@ class StatusReports:
         self.poll_s = poll_s
         self.monotonic = monotonic
         self.held = HeldReports()
+        self.written = WrittenPods()
         self.cursors: dict[str, int] = {}  # node id -> the agent's cursor we hold
         self._pending: dict[object, tuple] = {}  # statuses call -> (AgentRef, asked at)
 
@@ -137,6 +183,11 @@ class StatusReports:
         except ray.exceptions.RayError as err:
             log.warning("statuses of node %s failed: %s", ref.node_name, err)
             return
+        current = self.kubelet.agent_for(ref.node_name) is ref
+        ahead = None
+        if current:  # the agent gathers the next answer while this one is written
+            ahead = ref.handle.statuses.remote(cursor, self.poll_s)
+            self._pending[ahead] = (ref, self.monotonic())
         # One write per pod (a batch reads committed state only): a newer report replaces a
         # confirmed one of the same pod.
         batch = {
@@ -149,13 +200,16 @@ class StatusReports:
                     self.apply(update, ref.node_id, confirmed=confirmed)
                     for update, confirmed in batch.values()
                 ]
-            for pod in written:
-                if pod is not None and finishing(pod):
-                    delete_now(self.client, pod)
         except Exception:  # the store failed: ask again from the same cursor
             log.exception("pod status write failed; retrying")
+            if ahead is not None:
+                self._pending.pop(ahead, None)
             return
-        if self.kubelet.agent_for(ref.node_name) is ref:
+        self.written.remember(written)
+        for pod in written:
+            if pod is not None and finishing(pod):
+                delete_now(self.client, pod)
+        if current:
             self.cursors[ref.node_id] = cursor
 
     def apply(self, update: dict, node_id: str, confirmed: bool = False) -> dict | None:
@@ -167,6 +221,7 @@ class StatusReports:
         pod = self.kubelet.lookups.pod(ns, name, uid)
         if pod is None:
             return None
+        pod = self.written.newest(pod)
         if (
             not confirmed
             and containers_lost(update["status"])
@@ -175,19 +230,11 @@ class StatusReports:
         ):
             self.held.hold(node_id, update, self.monotonic())
             return pod
-        if merge_status(pod.get("status"), update["status"]) is not None:
-
-            def mutate(current: dict) -> dict | None:
-                if current["metadata"].get("uid") != uid:
-                    return None
-                status = merge_status(current.get("status"), update["status"])
-                return None if status is None else {**current, "status": status}
-
+        status = merge_status(pod.get("status"), update["status"])
+        if status is not None:
             before = pod.get("status")
             try:
-                pod = self.client.guaranteed_update(
-                    registry.POD, ns, name, mutate, subresource="status"
-                )
+                pod = self._write(pod, status, update["status"])
             except NotFound:
                 return None
             except Invalid as err:
@@ -195,6 +242,26 @@ class StatusReports:
             else:
                 self._record_events(pod, before, update)
         return pod if pod["metadata"].get("uid") == uid else None
+
+    def _write(self, pod: dict, status: dict, reported: dict) -> dict:
+        """Compare-and-set ``status`` on the copy of ``pod`` we hold (no read to find its
+        version); only when that copy was stale, read the pod, merge again and write."""
+        md = pod["metadata"]
+        ns, name, uid = md.get("namespace", ""), md["name"], md.get("uid")
+        try:
+            return self.client.update(
+                registry.POD, {**pod, "status": status}, ns, name, subresource="status"
+            )
+        except Conflict:
+            pass
+
+        def mutate(current: dict) -> dict | None:
+            if current["metadata"].get("uid") != uid:
+                return None
+            merged = merge_status(current.get("status"), reported)
+            return None if merged is None else {**current, "status": merged}
+
+        return self.client.guaranteed_update(registry.POD, ns, name, mutate, subresource="status")
 
     def _record_events(self, pod: dict, before: dict | None, update: dict) -> None:
         recorder = self.kubelet.recorder
