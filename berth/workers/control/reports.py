@@ -39,10 +39,12 @@ from berth.platform.resources.pods import is_terminal
 from berth.platform.store.client import Client
 from berth.workers.control.podevents import events_for
 from berth.workers.control.podstatus import containers_lost, merge_status
+from berth.workers.starting import starting
 
 log = logging.getLogger(__name__)
 
 _ANSWER_SLACK_S = 0.5  # beyond the long poll: a call's trip through Ray
+START_DEFER_S = 0.2  # a normal start waits this long for the status that replaces it
 
 
 class HeldReports:
@@ -137,6 +139,7 @@ class StatusReports:
         self.poll_s = poll_s
         self.monotonic = monotonic
         self.held = HeldReports()
+        self.deferred = HeldReports(START_DEFER_S, START_DEFER_S)
         self.written = WrittenPods()
         self.cursors: dict[str, int] = {}  # node id -> the agent's cursor we hold
         self._pending: dict[object, tuple] = {}  # statuses call -> (AgentRef, asked at)
@@ -167,8 +170,10 @@ class StatusReports:
             for done in ready:
                 ref, asked_at = self._pending.pop(done)
                 self._collect(ref, asked_at, done)
-        if len(self.held):
-            self.held.forget_nodes_except({ref.node_id for ref in self.kubelet.agents.values()})
+        live = {ref.node_id for ref in self.kubelet.agents.values()}
+        for reports in (self.held, self.deferred):
+            if len(reports):
+                reports.forget_nodes_except(live)
         return bool(agents)
 
     def clear(self) -> None:
@@ -188,17 +193,12 @@ class StatusReports:
         if current:  # the agent gathers the next answer while this one is written
             ahead = ref.handle.statuses.remote(cursor, self.poll_s)
             self._pending[ahead] = (ref, self.monotonic())
-        # One write per pod (a batch reads committed state only): a newer report replaces a
-        # confirmed one of the same pod.
-        batch = {
-            u["uid"]: (u, True) for u in self.held.release(ref.node_id, asked_at, self.monotonic())
-        }
-        batch.update((u["uid"], (u, False)) for u in updates)
+        batch = self.to_write(ref.node_id, asked_at, updates)
         try:
             with self.client.batch():  # one commit for every status of this answer
                 written = [
                     self.apply(update, ref.node_id, confirmed=confirmed)
-                    for update, confirmed in batch.values()
+                    for update, confirmed in batch
                 ]
         except Exception:  # the store failed: ask again from the same cursor
             log.exception("pod status write failed; retrying")
@@ -212,12 +212,38 @@ class StatusReports:
         if current:
             self.cursors[ref.node_id] = cursor
 
+    def to_write(
+        self, node_id: str, asked_at: float, updates: list[dict]
+    ) -> list[tuple[dict, bool]]:
+        """The reports an answer of ``node_id`` to a call sent at ``asked_at`` makes to
+        write, each with whether it is confirmed: the held and deferred reports it releases,
+        then its own, less the normal starts it defers. One per pod (a batch reads committed
+        state only): a newer report replaces an older one of the same pod."""
+        now = self.monotonic()
+        batch = {u["uid"]: (u, True) for u in self.held.release(node_id, asked_at, now)}
+        batch.update((u["uid"], (u, False)) for u in self.deferred.release(node_id, now, now))
+        for update in updates:
+            if update["uid"] in batch or not self._defer(update, node_id, now):
+                batch[update["uid"]] = (update, False)
+        return list(batch.values())
+
+    def _defer(self, update: dict, node_id: str, now: float) -> bool:
+        """Hold back a pod's normal start (``starting``) for ``START_DEFER_S``: its next
+        status (Running, most often, milliseconds later) replaces it, and one store write
+        is saved. The agent sends it with any other change; while answers come often, it
+        would otherwise be written on its own."""
+        if not starting(update["status"]):
+            return False
+        self.deferred.hold(node_id, update, now)
+        return True
+
     def apply(self, update: dict, node_id: str, confirmed: bool = False) -> dict | None:
         """Write one agent report into the store; the pod as stored after, or None when it is
         gone (or replaced by another of the same name). A pod being deleted that has now
         ended is the caller's to delete (``finishing``), after the batch commits."""
         ns, name, uid = update.get("namespace", ""), update.get("name", ""), update.get("uid", "")
         self.held.drop(uid)  # a newer report replaces a held one
+        self.deferred.drop(uid)
         pod = self.kubelet.lookups.pod(ns, name, uid)
         if pod is None:
             return None
