@@ -32,10 +32,11 @@ from berth.platform.resources.meta import rfc3339, utcnow
 from berth.platform.resources.pods import status_is_terminal
 from berth.workers.node import logs, nodefacts, sandboxcheck
 from berth.workers.node.filevolumes import FileVolumes, root_for
-from berth.workers.node.launcher import DELETED_MESSAGE, Launcher, starting
+from berth.workers.node.launcher import DELETED_MESSAGE, Launcher
 from berth.workers.node.podtable import PodTable
 from berth.workers.node.records import PodRecord, UnknownPod, log_container
 from berth.workers.node.restarts import RESTART_BACKOFF_BASE_S, RESTART_BACKOFF_CAP_S
+from berth.workers.starting import starting
 from berth.workers.status import lost_status
 
 log = logging.getLogger(__name__)

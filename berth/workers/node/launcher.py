@@ -26,6 +26,7 @@ from berth.workers.node.pod_task import run_here, run_pod, write_stop
 from berth.workers.node.podtable import PodTable
 from berth.workers.node.records import PodRecord
 from berth.workers.node.volumes import file_volumes
+from berth.workers.starting import starting
 from berth.workers.status import lost_status, rejected_status, waiting_status
 
 log = logging.getLogger(__name__)
@@ -213,31 +214,6 @@ def runs_here(resources: dict[str, float]) -> bool:
     memory. A pod that asks for GPUs (or any other Ray resource) stays a Ray task, so that
     Ray assigns its devices (``CUDA_VISIBLE_DEVICES``) and accounts them."""
     return set(resources) <= {"CPU", "memory"}
-
-
-_STARTING_REASONS = frozenset({"ContainerCreating", "PodInitializing"})
-
-
-def starting(status: dict) -> bool:
-    """A pod on its normal way to running: Pending, every container waiting to be created (no
-    message: nothing is wrong). Such a status is written with the next one (Running, most
-    often, milliseconds later) instead of in a store write of its own, or after the status
-    long poll's timeout when nothing follows it (a pod waiting in Ray's queue)."""
-    if status.get("phase") != "Pending" or status.get("reason") or status.get("message"):
-        return False
-    containers = [
-        cs for key in ("initContainerStatuses", "containerStatuses") for cs in status.get(key) or []
-    ]
-    for cs in containers:
-        waiting = (cs.get("state") or {}).get("waiting")
-        if (
-            waiting is None
-            or waiting.get("reason") not in _STARTING_REASONS
-            or waiting.get("message")
-            or cs.get("lastState", {}).get("terminated")
-        ):
-            return False
-    return True
 
 
 def _task_failure(rec: PodRecord, err: Exception, host_ip: str, now: str) -> dict:

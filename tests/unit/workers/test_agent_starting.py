@@ -3,7 +3,8 @@
 import pytest
 
 from berth.workers.node.admission import ray_resources
-from berth.workers.node.launcher import runs_here, starting
+from berth.workers.node.launcher import runs_here
+from berth.workers.starting import starting
 from berth.workers.status import waiting_status
 
 POD = {

@@ -2,7 +2,7 @@
 
 import pytest
 
-from berth.workers.control.reports import HeldReports
+from berth.workers.control.reports import START_DEFER_S, HeldReports, StatusReports
 
 
 def report(uid):
@@ -32,3 +32,56 @@ def test_reports_of_agents_that_left_are_dropped():
     held.forget_nodes_except({"n2"})
     assert [r["uid"] for r in held.release("n2", 100.0, 100.0)] == ["b"]
     assert len(held) == 0
+
+
+class Clock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def status_report(uid, phase, waiting=None):
+    state = {"waiting": {"reason": waiting}} if waiting else {"running": {}}
+    return {
+        "uid": uid,
+        "status": {"phase": phase, "containerStatuses": [{"name": "c", "state": state}]},
+    }
+
+
+STARTING = "Pending", "ContainerCreating"
+
+
+@pytest.fixture
+def reports():
+    return StatusReports(None, None, 1.0, monotonic=Clock())  # type: ignore[arg-type]
+
+
+def uids(batch):
+    return [(u["uid"], u["status"]["phase"]) for u, _ in batch]
+
+
+def test_a_normal_start_waits_for_the_status_that_replaces_it(reports):
+    assert reports.to_write("n1", 100.0, [status_report("a", *STARTING)]) == []
+    reports.monotonic.now += 0.05
+    batch = reports.to_write("n1", 100.05, [status_report("a", "Running")])
+    assert uids(batch) == [("a", "Running")]
+    reports.deferred.drop("a")  # what apply does for the report written
+    reports.monotonic.now += 1.0
+    assert reports.to_write("n1", 101.05, []) == []
+
+
+def test_a_start_nothing_follows_is_written_once_it_has_waited(reports):
+    reports.to_write("n1", 100.0, [status_report("a", *STARTING)])
+    reports.monotonic.now += START_DEFER_S / 2
+    assert reports.to_write("n1", reports.monotonic.now, []) == []
+    assert reports.to_write("n2", reports.monotonic.now, []) == []  # another node's answer
+    reports.monotonic.now += START_DEFER_S
+    assert uids(reports.to_write("n1", reports.monotonic.now, [])) == [("a", "Pending")]
+
+
+def test_other_statuses_are_written_at_once(reports):
+    waiting = status_report("b", "Pending", "ErrImagePull")  # something is wrong: say so now
+    batch = reports.to_write("n1", 100.0, [status_report("a", "Running"), waiting])
+    assert uids(batch) == [("a", "Running"), ("b", "Pending")]

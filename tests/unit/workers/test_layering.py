@@ -49,13 +49,13 @@ def test_node_side_never_imports_the_store():
 
 
 def test_shared_contract_modules_never_import_the_store():
-    for name in ("bundle.py", "status.py"):
+    for name in ("bundle.py", "starting.py", "status.py"):
         assert forbidden(imports_of(WORKERS / name)) == [], name
 
 
 def test_every_worker_module_is_on_a_side():
     loose = sorted(p.name for p in WORKERS.glob("*.py"))
-    assert loose == ["__init__.py", "bundle.py", "status.py"]
+    assert loose == ["__init__.py", "bundle.py", "starting.py", "status.py"]
 
 
 def test_the_check_sees_a_store_import(tmp_path):
