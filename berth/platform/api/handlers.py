@@ -16,6 +16,7 @@ from starlette.responses import Response, StreamingResponse
 
 from berth.platform.api import decoding, discovery, tables
 from berth.platform.api.logs_endpoint import pod_log
+from berth.platform.api.point_reads import get_object
 from berth.platform.api.requestinfo import RequestInfo, parse
 from berth.platform.api.responses import json_response, object_response, wants_table
 from berth.platform.errors import (
@@ -94,7 +95,7 @@ async def _get(
         return await run_in_threadpool(_list_response, platform, request, rt, info.namespace)
     if info.subresource == "log":
         return await pod_log(platform, request, info, info.name)
-    obj = await run_in_threadpool(platform.client.get, rt, info.namespace or "", info.name)
+    obj = await get_object(platform, rt, info.namespace or "", info.name)
     return object_response(request, rt, obj)
 
 
