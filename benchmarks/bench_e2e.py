@@ -33,7 +33,7 @@ requests (loaded). Jobs per second: loaded jobs Complete / (first submit -> last
 Same counts: warm-up, one at a time, then all submitted at once. Latency: submit -> the
 task's first line; rate: tasks / (first submit -> last result seen by the driver).
 
-**Long runs.** While the loaded Jobs run, a separate client GETs one Job every 100 ms: the
+**Long runs.** While the loaded Jobs run, a separate process GETs one Job every 100 ms: the
 API's read latency under load. The report compares the completion rate over the first and the
 last 1,000 completions (a fifth of the run each when it has fewer than 2,000 Jobs): a store or
 cache that slows down as objects pile up shows there. In a short run both windows are mostly
@@ -131,7 +131,6 @@ async def _drive(berth: BerthUp, args: argparse.Namespace) -> BerthRun:
     async with (
         httpx.AsyncClient(base_url=berth.url, timeout=60, limits=limits) as client,
         httpx.AsyncClient(base_url=berth.url, timeout=60) as watcher,
-        httpx.AsyncClient(base_url=berth.url, timeout=60) as reader,
     ):
         await client.post(
             "/api/v1/namespaces",
@@ -152,7 +151,7 @@ async def _drive(berth: BerthUp, args: argparse.Namespace) -> BerthRun:
                 await run_one(client, tracker, name, args.cpu, TRUE)
             burst = [f"load-{i:05d}" for i in range(args.jobs)]
             cpu_before, started = berth_cpu(berth), time.monotonic()
-            prober = asyncio.create_task(probe_gets(reader, f"{JOBS}/probe", gets))
+            prober = asyncio.create_task(probe_gets(berth.port, f"{JOBS}/probe", gets))
             watches.append(prober)  # cancelled with the watches; a failed GET is raised
             unfinished = await run_burst(
                 client, tracker, burst, args.cpu, TRUE, args.clients, args.timeout

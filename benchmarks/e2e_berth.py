@@ -321,18 +321,29 @@ async def run_burst(
     return [n for n in names if n not in tracker.outcomes]
 
 
-async def probe_gets(
-    client: httpx.AsyncClient, path: str, latencies: list[float], interval_s: float = 0.1
-) -> None:
-    """GET ``path`` every ``interval_s`` until cancelled, appending each answer's latency in
-    seconds (a GET that fails raises: the run's figures would be wrong without it)."""
-    while True:
-        began = time.monotonic()
-        response = await client.get(path)
-        latencies.append(time.monotonic() - began)
-        if response.status_code != 200:
-            raise RuntimeError(f"GET {path}: {response.status_code} {response.text[:300]}")
-        await asyncio.sleep(interval_s)
+async def probe_gets(port: int, path: str, latencies: list[float], interval_s: float = 0.1) -> None:
+    """GET ``path`` every ``interval_s`` from a process of its own (``api_probe``: this
+    process's event loop is busy with the submits and the watches) until cancelled, appending
+    each answer's latency in seconds (a GET that fails raises: the figures would be wrong)."""
+    prober = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "benchmarks.api_probe",
+        str(port),
+        path,
+        str(interval_s),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert prober.stdin is not None and prober.stdout is not None
+    try:
+        async for line in prober.stdout:
+            latencies.append(float(line) / 1000)
+    finally:
+        prober.stdin.close()
+        rc = await prober.wait()
+    if rc != 0:
+        raise RuntimeError(f"the GET prober failed (exit status {rc})")
 
 
 async def pod_log(client: httpx.AsyncClient, job: str) -> str:

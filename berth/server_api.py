@@ -41,6 +41,12 @@ ENTRY = ["-m", "berth.server_api"]
 # The fewest seconds between two reads of the change log that the controller process's
 # commits ask for (``paced``).
 NUDGE_GAP_S = 0.02
+# How long a thread may hold the interpreter lock while another waits for it (Python's
+# default is 5 ms). Here the event loop, which answers every GET, competes with the worker
+# threads decoding, validating and storing POSTed objects and with the change feed's thread:
+# each hand-over of a request (loop -> worker -> loop) could wait out a whole interval per
+# busy thread, and a GET waited tens of milliseconds behind a burst of POSTs.
+SWITCH_INTERVAL_S = 0.001
 
 
 class ApiProcess:
@@ -118,6 +124,7 @@ def paced(
 def main(argv: list[str]) -> None:
     fd, controllers_url = int(argv[0]), argv[1]
     settings = api_settings(orjson.loads(sys.stdin.buffer.read()))
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

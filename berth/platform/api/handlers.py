@@ -16,6 +16,7 @@ from starlette.responses import Response, StreamingResponse
 
 from berth.platform.api import decoding, discovery, tables
 from berth.platform.api.logs_endpoint import pod_log
+from berth.platform.api.point_reads import get_object
 from berth.platform.api.requestinfo import RequestInfo, parse
 from berth.platform.api.responses import json_response, object_response, wants_table
 from berth.platform.errors import (
@@ -30,7 +31,7 @@ from berth.platform.resources import fields, patch, registry, selectors
 from berth.platform.resources.registry import ResourceType
 from berth.platform.resources.validation import names
 from berth.platform.runtime import Platform
-from berth.platform.store.watch import watch
+from berth.platform.store.watch import watch_batches
 
 MAX_BODY = 3 * 1024 * 1024
 _TRUE = ("true", "1")
@@ -94,7 +95,7 @@ async def _get(
         return await run_in_threadpool(_list_response, platform, request, rt, info.namespace)
     if info.subresource == "log":
         return await pod_log(platform, request, info, info.name)
-    obj = await run_in_threadpool(platform.client.get, rt, info.namespace or "", info.name)
+    obj = await get_object(platform, rt, info.namespace or "", info.name)
     return object_response(request, rt, obj)
 
 
@@ -139,7 +140,7 @@ async def _watch(
 ) -> Response:
     q = request.query_params
     table = wants_table(request)
-    events = watch(
+    batches = watch_batches(
         platform.client,
         platform.feed,
         rt,
@@ -158,20 +159,26 @@ async def _watch(
     if rv not in (None, "", "0") and not rv.isdigit():
         raise BadRequest(f'invalid resource version "{rv}"')
 
+    def line(event: dict) -> bytes:
+        if table and event["type"] in ("ADDED", "MODIFIED", "DELETED"):
+            event = {
+                "type": event["type"],
+                "object": tables.to_table(
+                    rt,
+                    [event["object"]],
+                    include_object=q.get("includeObject", "Metadata"),
+                    now=datetime.now(UTC),
+                    resource_version=event["object"]["metadata"].get("resourceVersion", ""),
+                ),
+            }
+        return orjson.dumps(event) + b"\n"
+
     async def stream():
-        async for event in events:
-            if table and event["type"] in ("ADDED", "MODIFIED", "DELETED"):
-                event = {
-                    "type": event["type"],
-                    "object": tables.to_table(
-                        rt,
-                        [event["object"]],
-                        include_object=q.get("includeObject", "Metadata"),
-                        now=datetime.now(UTC),
-                        resource_version=event["object"]["metadata"].get("resourceVersion", ""),
-                    ),
-                }
-            yield orjson.dumps(event) + b"\n"
+        # One chunk per read of the change feed, not one per event: each chunk is a pass
+        # through the ASGI send path and a write to the socket, and under load a read holds
+        # dozens of events. The client still reads one JSON document per line.
+        async for events in batches:
+            yield b"".join(line(event) for event in events)
 
     return StreamingResponse(stream(), media_type="application/json")
 

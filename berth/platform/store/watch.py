@@ -20,6 +20,8 @@ from berth.platform.store.client import Client
 from berth.platform.store.feed import ChangeFeed
 
 BOOKMARK_EVERY = 10.0
+# The synthetic ADDED events of a watch's initial list go out this many at a time.
+INITIAL_BATCH = 500
 
 
 def gone_event(message: str) -> dict:
@@ -37,7 +39,7 @@ def gone_event(message: str) -> dict:
     }
 
 
-async def watch(
+async def watch_batches(
     client: Client,
     feed: ChangeFeed,
     rt: ResourceType,
@@ -48,7 +50,9 @@ async def watch(
     field_selector: str = "",
     allow_bookmarks: bool = False,
     timeout_seconds: float | None = None,
-) -> AsyncIterator[dict]:
+) -> AsyncIterator[list[dict]]:
+    """The events in order, a list at a time: those one read of the change feed produced
+    (never empty), so that a stream can send them in one write."""
     labels = selectors.parse(label_selector or "")
     flds = fields.parse(field_selector or "", rt.kind)
     namespace = namespace if rt.namespaced and namespace else None
@@ -62,10 +66,12 @@ async def watch(
         listed = await asyncio.to_thread(
             client.list, rt, namespace, label_selector=label_selector, field_selector=field_selector
         )
-        for obj in listed.items:
-            md = obj["metadata"]
-            present.add((md.get("namespace", ""), md["name"]))
-            yield {"type": "ADDED", "object": obj}
+        for start in range(0, len(listed.items), INITIAL_BATCH):
+            added = listed.items[start : start + INITIAL_BATCH]
+            for obj in added:
+                md = obj["metadata"]
+                present.add((md.get("namespace", ""), md["name"]))
+            yield [{"type": "ADDED", "object": obj} for obj in added]
         cursor = int(listed.resource_version)
     else:
         try:
@@ -81,8 +87,9 @@ async def watch(
             if batch is None:
                 batch = await asyncio.to_thread(feed.since, cursor)
         except Gone as exc:
-            yield gone_event(exc.message)
+            yield [gone_event(exc.message)]
             return
+        events: list[dict] = []
         for change in batch:
             cursor = change.rv
             if change.resource != rt.key or (
@@ -94,8 +101,7 @@ async def watch(
             if change.type == "DELETED":
                 if key in present or matches(obj):
                     present.discard(key)
-                    yield {"type": "DELETED", "object": obj}
-                    last_sent = time.monotonic()
+                    events.append({"type": "DELETED", "object": obj})
                 continue
             if matches(obj):
                 kind = (
@@ -109,25 +115,28 @@ async def watch(
                     else change.type
                 )
                 present.add(key)
-                yield {"type": kind, "object": obj}
-                last_sent = time.monotonic()
+                events.append({"type": kind, "object": obj})
             elif key in present:
                 present.discard(key)
-                yield {"type": "DELETED", "object": obj}
-                last_sent = time.monotonic()
+                events.append({"type": "DELETED", "object": obj})
+        if events:
+            yield events
+            last_sent = time.monotonic()
         if batch:
             continue
         now = time.monotonic()
         if now >= deadline or feed.closing:
             return
         if allow_bookmarks and now - last_sent >= BOOKMARK_EVERY:
-            yield {
-                "type": "BOOKMARK",
-                "object": {
-                    "kind": rt.kind,
-                    "apiVersion": rt.api_version,
-                    "metadata": {"resourceVersion": str(cursor)},
-                },
-            }
+            yield [
+                {
+                    "type": "BOOKMARK",
+                    "object": {
+                        "kind": rt.kind,
+                        "apiVersion": rt.api_version,
+                        "metadata": {"resourceVersion": str(cursor)},
+                    },
+                }
+            ]
             last_sent = now
         await feed.wait_async(cursor, min(deadline - now, BOOKMARK_EVERY))
