@@ -33,6 +33,7 @@ from pathlib import Path
 
 from berth import server_api
 from berth.cli.main import app
+from berth.platform.leave import on_leave
 
 INTERVAL_S = 0.005
 TOP = 40
@@ -174,12 +175,21 @@ def main(argv: list[str]) -> None:
         server_api.ENTRY = ["-m", "benchmarks.e2e_profile", str(api_profile_path(out)), "--api"]
         run = functools.partial(app, args, prog_name="berth", standalone_mode=False)
     sampler = Sampler()
+    written: list[Path] = []
+
+    def write_report() -> None:
+        if not written:
+            sampler.stop()
+            out.write_text(json.dumps(sampler.report(), indent=1))
+            written.append(out)
+
+    # berth up and the API process end through leave() (os._exit), skipping any finally here.
+    on_leave(write_report)
     sampler.start()
     try:
         run()
     finally:
-        sampler.stop()
-        out.write_text(json.dumps(sampler.report(), indent=1))
+        write_report()
 
 
 if __name__ == "__main__":
