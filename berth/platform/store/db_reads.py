@@ -77,25 +77,29 @@ LabelTerm = tuple[str, "tuple[str, ...] | None"]
 
 
 class DatabaseReads(DatabaseBase):
+    def reading(self):
+        """A connection for a read of one statement (``Dialect.read_options``)."""
+        return self.engine.connect().execution_options(**self.dialect.read_options())
+
     def current_rv(self) -> int:
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             return conn.execute(select(REVISION.c.current)).scalar_one()
 
     def compacted_rv(self) -> int:
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             return conn.execute(select(REVISION.c.compacted)).scalar_one()
 
     def get(self, resource: str, namespace: str, name: str) -> dict | None:
         if not findable(namespace, name):
             return None
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             row = conn.execute(_GET, key_params(resource, namespace, name)).first()
         return self.codec.decode(resource, row[0]) if row else None
 
     def get_by_uid(self, uid: str) -> tuple[str, dict] | None:
         if not findable(uid):
             return None
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             row = conn.execute(
                 select(OBJECTS.c.resource, OBJECTS.c.data).where(OBJECTS.c.uid == uid)
             ).first()
@@ -251,7 +255,7 @@ class DatabaseReads(DatabaseBase):
         return out, picked_ids
 
     def count(self, resource: str) -> int:
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             return conn.execute(
                 select(func.count()).select_from(OBJECTS).where(OBJECTS.c.resource == resource)
             ).scalar_one()
@@ -260,10 +264,13 @@ class DatabaseReads(DatabaseBase):
         """Changes after ``rv``, oldest first; ``Gone`` when the log is compacted past it.
         One query when the log holds ``rv + 1`` (nothing after ``rv`` can have been
         compacted away then); otherwise the compaction floor is read with the rows."""
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             rows = conn.execute(_CHANGES_AFTER, {"after": rv, "limit": limit}).all()
             if not rows or rows[0][0] != rv + 1:
                 conn.rollback()  # end the read the first query began
+                # The floor and the rows from one snapshot: a compaction between the two
+                # would otherwise hide the changes it removed.
+                conn.execution_options(**self.dialect.snapshot_options())
                 with conn.begin():
                     compacted = conn.execute(_COMPACTED).scalar_one()
                     if rv < compacted:

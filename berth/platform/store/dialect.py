@@ -4,7 +4,7 @@
   never meet ``database is locked``, and an ``flock`` beside the file, so the processes sharing
   it queue in the kernel instead of in SQLite's busy handler), ``synchronous=NORMAL`` (durable
   across process crashes, which is what a control plane restart needs).
-- PostgreSQL: commits as SQLite's ``synchronous=NORMAL`` does (``_pg_session``): durable across
+- PostgreSQL: commits as SQLite's ``synchronous=NORMAL`` does (``pg_session``): durable across
   the crash of any Berth process, the server's WAL writer puts them on disk within a fraction of
   a second instead of each commit waiting for its own fsync. Many writers; the ``revision`` row
   is updated first in every write transaction, so its row lock orders commits by
@@ -26,6 +26,8 @@ from contextlib import contextmanager, nullcontext
 from sqlalchemy import Connection, Engine, create_engine, event, func
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
+
+from berth.platform.store import pg_session
 
 # The channel of the change log's trigger and ``pg_listen``; the payload is the writer's schema.
 CHANGE_CHANNEL = "berth_changes"
@@ -59,9 +61,7 @@ class Dialect:
             event.listen(engine, "connect", _sqlite_pragmas)
             event.listen(engine, "begin", _sqlite_begin_deferred)
             return engine
-        engine = create_engine(self.url, pool_size=10, max_overflow=20, pool_pre_ping=True)
-        event.listen(engine, "connect", _pg_session)
-        return engine
+        return pg_session.configure(create_engine(self.url, pool_size=10, max_overflow=20))
 
     def test_engine(self) -> Engine:
         """An engine without pooling, for one-off administrative connections."""
@@ -99,6 +99,11 @@ class Dialect:
 
     def snapshot_options(self) -> dict:
         return {} if self.is_sqlite else {"isolation_level": "REPEATABLE READ"}
+
+    def read_options(self) -> dict:
+        """For a read of one statement: on PostgreSQL in autocommit (the statement is its own
+        snapshot), which spares the BEGIN and the ROLLBACK, two round trips of three."""
+        return {} if self.is_sqlite else {"isolation_level": "AUTOCOMMIT"}
 
     def mark_write(self, conn: Connection) -> None:
         """Call before ``conn.begin()`` of a write transaction."""
@@ -173,27 +178,6 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA cache_size=-65536")
     cur.close()
-
-
-# Asynchronous commit, unless whoever runs the database asked otherwise for this database, role
-# or connection (``ALTER DATABASE ... SET synchronous_commit``, ``options=-csynchronous_commit``
-# in the URL): the server's own default and configuration file are overridden. A commit still
-# becomes visible, in resourceVersion order, only once it is in the WAL; what it gives up is the
-# fsync before the client hears of it: a crash of the PostgreSQL server (not of Berth) can lose
-# the last commits (at most 3 x ``wal_writer_delay``), never a part of one, never one without
-# those before it, as a power cut loses SQLite's last commits in WAL mode with
-# ``synchronous=NORMAL``. Each commit waiting for its own fsync made a PostgreSQL write three
-# times slower than a SQLite one (store micro-benchmark: 10.7 ms against 3.6 ms per create).
-_ASYNC_COMMIT = (
-    "SELECT set_config('synchronous_commit', 'off', false) FROM pg_settings "
-    "WHERE name = 'synchronous_commit' AND source IN ('default', 'configuration file')"
-)
-
-
-def _pg_session(dbapi_conn, _record) -> None:
-    with dbapi_conn.cursor() as cur:
-        cur.execute(_ASYNC_COMMIT)
-    dbapi_conn.commit()  # a session setting made in a transaction lasts only if it commits
 
 
 def _sqlite_begin_deferred(conn: Connection) -> None:
