@@ -3,10 +3,11 @@ columns and the label index, and the change log after a resourceVersion."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select, true
 
 from berth.platform.errors import Gone
 from berth.platform.store.codec import Codec
@@ -20,7 +21,6 @@ SELECTIVE_IDS = 2000
 # Built once: building a statement per call (SQLAlchemy coercing each clause and computing its
 # cache key) cost about as much CPU as SQLite running it.
 _GET = select(OBJECTS.c.data).where(*KEY)
-_COMPACTED = select(REVISION.c.compacted)
 _CHANGES_AFTER = (
     select(
         CHANGES.c.rv,
@@ -33,6 +33,16 @@ _CHANGES_AFTER = (
     .where(CHANGES.c.rv > bindparam("after"))
     .order_by(CHANGES.c.rv)
     .limit(bindparam("limit"))
+)
+# The compaction floor and the changes after ``after`` in one statement, so from one snapshot
+# (a compaction between two reads would hide the changes it removed) and in one round trip:
+# one row with NULL changes when there are none.
+_AFTER = _CHANGES_AFTER.subquery("after")
+_FLOOR_AND_CHANGES = (
+    select(REVISION.c.compacted, *_AFTER.c)
+    .select_from(REVISION.outerjoin(_AFTER, true()))
+    .where(REVISION.c.id == 1)
+    .order_by(_AFTER.c.rv)
 )
 
 
@@ -263,19 +273,17 @@ class DatabaseReads(DatabaseBase):
     def changes_since(self, rv: int, limit: int = 1000) -> list[Change]:
         """Changes after ``rv``, oldest first; ``Gone`` when the log is compacted past it.
         One query when the log holds ``rv + 1`` (nothing after ``rv`` can have been
-        compacted away then); otherwise the compaction floor is read with the rows."""
+        compacted away then); otherwise a second reads the compaction floor with the rows."""
         with self.reading() as conn:
-            rows = conn.execute(_CHANGES_AFTER, {"after": rv, "limit": limit}).all()
+            rows: Sequence[Any] = conn.execute(_CHANGES_AFTER, {"after": rv, "limit": limit}).all()
             if not rows or rows[0][0] != rv + 1:
-                conn.rollback()  # end the read the first query began
-                # The floor and the rows from one snapshot: a compaction between the two
-                # would otherwise hide the changes it removed.
-                conn.execution_options(**self.dialect.snapshot_options())
-                with conn.begin():
-                    compacted = conn.execute(_COMPACTED).scalar_one()
-                    if rv < compacted:
-                        raise Gone(f"too old resource version: {rv} ({compacted + 1})")
-                    rows = conn.execute(_CHANGES_AFTER, {"after": rv, "limit": limit}).all()
+                floored: Sequence[Any] = conn.execute(
+                    _FLOOR_AND_CHANGES, {"after": rv, "limit": limit}
+                ).all()
+                compacted = floored[0][0]
+                if rv < compacted:
+                    raise Gone(f"too old resource version: {rv} ({compacted + 1})")
+                rows = [r[1:] for r in floored if r[1] is not None]
         codec = self.codec
         return [Change(r[0], r[1], r[2], r[3], r[4], r[5], codec) for r in rows]
 
