@@ -41,6 +41,7 @@ class Database(DatabaseWrites, DatabaseReads):
             with conn.begin():
                 if conn.execute(select(REVISION.c.id)).first() is None:
                     conn.execute(insert(REVISION).values(id=1, current=0, compacted=0))
+                self.dialect.install_announce(conn)
         self.dialect.refresh_statistics(self.engine)
 
     def close(self) -> None:

@@ -3,10 +3,11 @@ columns and the label index, and the change log after a resourceVersion."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select, true
 
 from berth.platform.errors import Gone
 from berth.platform.store.codec import Codec
@@ -20,7 +21,6 @@ SELECTIVE_IDS = 2000
 # Built once: building a statement per call (SQLAlchemy coercing each clause and computing its
 # cache key) cost about as much CPU as SQLite running it.
 _GET = select(OBJECTS.c.data).where(*KEY)
-_COMPACTED = select(REVISION.c.compacted)
 _CHANGES_AFTER = (
     select(
         CHANGES.c.rv,
@@ -33,6 +33,16 @@ _CHANGES_AFTER = (
     .where(CHANGES.c.rv > bindparam("after"))
     .order_by(CHANGES.c.rv)
     .limit(bindparam("limit"))
+)
+# The compaction floor and the changes after ``after`` in one statement, so from one snapshot
+# (a compaction between two reads would hide the changes it removed) and in one round trip:
+# one row with NULL changes when there are none.
+_AFTER = _CHANGES_AFTER.subquery("after")
+_FLOOR_AND_CHANGES = (
+    select(REVISION.c.compacted, *_AFTER.c)
+    .select_from(REVISION.outerjoin(_AFTER, true()))
+    .where(REVISION.c.id == 1)
+    .order_by(_AFTER.c.rv)
 )
 
 
@@ -77,25 +87,29 @@ LabelTerm = tuple[str, "tuple[str, ...] | None"]
 
 
 class DatabaseReads(DatabaseBase):
+    def reading(self):
+        """A connection for a read of one statement (``Dialect.read_options``)."""
+        return self.engine.connect().execution_options(**self.dialect.read_options())
+
     def current_rv(self) -> int:
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             return conn.execute(select(REVISION.c.current)).scalar_one()
 
     def compacted_rv(self) -> int:
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             return conn.execute(select(REVISION.c.compacted)).scalar_one()
 
     def get(self, resource: str, namespace: str, name: str) -> dict | None:
         if not findable(namespace, name):
             return None
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             row = conn.execute(_GET, key_params(resource, namespace, name)).first()
         return self.codec.decode(resource, row[0]) if row else None
 
     def get_by_uid(self, uid: str) -> tuple[str, dict] | None:
         if not findable(uid):
             return None
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             row = conn.execute(
                 select(OBJECTS.c.resource, OBJECTS.c.data).where(OBJECTS.c.uid == uid)
             ).first()
@@ -251,7 +265,7 @@ class DatabaseReads(DatabaseBase):
         return out, picked_ids
 
     def count(self, resource: str) -> int:
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             return conn.execute(
                 select(func.count()).select_from(OBJECTS).where(OBJECTS.c.resource == resource)
             ).scalar_one()
@@ -259,16 +273,17 @@ class DatabaseReads(DatabaseBase):
     def changes_since(self, rv: int, limit: int = 1000) -> list[Change]:
         """Changes after ``rv``, oldest first; ``Gone`` when the log is compacted past it.
         One query when the log holds ``rv + 1`` (nothing after ``rv`` can have been
-        compacted away then); otherwise the compaction floor is read with the rows."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(_CHANGES_AFTER, {"after": rv, "limit": limit}).all()
+        compacted away then); otherwise a second reads the compaction floor with the rows."""
+        with self.reading() as conn:
+            rows: Sequence[Any] = conn.execute(_CHANGES_AFTER, {"after": rv, "limit": limit}).all()
             if not rows or rows[0][0] != rv + 1:
-                conn.rollback()  # end the read the first query began
-                with conn.begin():
-                    compacted = conn.execute(_COMPACTED).scalar_one()
-                    if rv < compacted:
-                        raise Gone(f"too old resource version: {rv} ({compacted + 1})")
-                    rows = conn.execute(_CHANGES_AFTER, {"after": rv, "limit": limit}).all()
+                floored: Sequence[Any] = conn.execute(
+                    _FLOOR_AND_CHANGES, {"after": rv, "limit": limit}
+                ).all()
+                compacted = floored[0][0]
+                if rv < compacted:
+                    raise Gone(f"too old resource version: {rv} ({compacted + 1})")
+                rows = [r[1:] for r in floored if r[1] is not None]
         codec = self.codec
         return [Change(r[0], r[1], r[2], r[3], r[4], r[5], codec) for r in rows]
 

@@ -89,7 +89,6 @@ class DatabaseWrites(DatabaseBase):
                     wanted = bulk.fresh(objs, taken)
                     writing = [o for o, w in zip(objs, wanted, strict=True) if w]
                     rvs = bulk.insert_all(conn, self.codec, resource, writing)
-                    self.dialect.will_announce(conn)
             except IntegrityError:
                 return [self._create_or_exists(resource, obj, guard) for obj in objs]
             for rv in rvs:
@@ -231,7 +230,6 @@ class DatabaseWrites(DatabaseBase):
 
     def _next_rv(self, conn, obj: dict) -> int:
         rv = conn.execute(_NEXT_RV).scalar_one()
-        self.dialect.will_announce(conn)
         obj["metadata"]["resourceVersion"] = str(rv)
         return rv
 

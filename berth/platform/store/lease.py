@@ -55,7 +55,7 @@ class LeaseStore:
         self.db = db
 
     def read(self, name: str) -> LeaseRecord | None:
-        with self.db.engine.connect() as conn:
+        with self.db.reading() as conn:
             row = conn.execute(select(LEASES).where(LEASES.c.name == name)).first()
         return _record(row) if row else None
 

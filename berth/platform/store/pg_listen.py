@@ -3,12 +3,12 @@
 The processes of a cluster deployment (API replicas, the controller process) share one
 PostgreSQL and nothing else: without this, each learns of another's commits only at its next
 poll of the change log (``ChangeFeed.poll_interval``). Every write transaction that appends to
-the change log also sends a notification (``Dialect.announce``) that PostgreSQL delivers at its
-commit, once per transaction however many writes it holds. Each process keeps one connection
-LISTENing here and wakes its feed on each notification; the feed then reads the change log as
-it always does, so the order and content of what watchers see is the store's, never this
-channel's. The payload is the writer's schema: deployments that share a database in schemas of
-their own (the tests do) do not wake each other.
+the change log also sends a notification (a trigger on the log: ``Dialect.install_announce``)
+that PostgreSQL delivers at its commit, once per transaction however many writes it holds.
+Each process keeps one connection LISTENing here and wakes its feed on each notification; the
+feed then reads the change log as it always does, so the order and content of what watchers
+see is the store's, never this channel's. The payload is the writer's schema: deployments that
+share a database in schemas of their own (the tests do) do not wake each other.
 
 The poll stays as the safety net: while listening, the feed polls slowly (``SLOW_POLL_S``);
 when the connection drops, the feed goes back to polling at its own interval and reads the log

@@ -34,7 +34,6 @@ class WriteTransaction:
     def __exit__(self, exc_type, exc, tb):
         try:
             if exc_type is None:
-                self.db.dialect.announce(self._conn)
                 self._tx.commit()
             else:
                 self._tx.rollback()

@@ -128,6 +128,11 @@ def test_changes_replay_in_order_and_expire_after_compaction(db):
     assert [c.rv for c in tail] == list(range(current - 9, current + 1))
     with pytest.raises(Gone):
         db.changes_since(1)
+    floor = db.compacted_rv()
+    assert [c.rv for c in db.changes_since(floor)] == list(range(floor + 1, current + 1))
+    with pytest.raises(Gone):
+        db.changes_since(floor - 1)
+    assert db.changes_since(current) == []  # nothing new: the floor and no rows
 
 
 def test_secret_values_are_never_stored_in_plain_text(db):
