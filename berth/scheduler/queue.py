@@ -29,7 +29,8 @@ The clock is injected; nothing here sleeps or does I/O.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterator
+import itertools
+from collections.abc import Callable, Iterator, Mapping
 from enum import Enum
 
 from berth.platform.backoff import exponential
@@ -77,6 +78,27 @@ class _Entry:
         self.seq = 0  # which heap item is current; others are stale
         self.early = False  # a cluster change may help: may skip backoff
         self.hinted = False  # moved for room an event freed, not tried since
+
+
+class _WaitingSince(Mapping[str, float]):
+    """uid -> when the pod first failed, for the queued pods that have failed."""
+
+    __slots__ = ("_entries",)
+
+    def __init__(self, entries: dict[str, _Entry]) -> None:
+        self._entries = entries
+
+    def __getitem__(self, uid: str) -> float:
+        entry = self._entries.get(uid)
+        if entry is None or entry.since is None:
+            raise KeyError(uid)
+        return entry.since
+
+    def __iter__(self) -> Iterator[str]:
+        return (uid for uid, e in self._entries.items() if e.since is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for e in self._entries.values() if e.since is not None)
 
 
 class SchedulingQueue:
@@ -192,9 +214,11 @@ class SchedulingQueue:
             out.append(entry.pod)
         return out
 
-    def waiting_since(self) -> dict[str, float]:
-        """When each pod that has failed first failed (for backfill reservations)."""
-        return {uid: e.since for uid, e in self._entries.items() if e.since is not None}
+    def waiting_since(self) -> Mapping[str, float]:
+        """When each pod that has failed first failed (for backfill reservations): a live
+        view, read only for the pods a cycle considers reserving for (a copy per cycle cost
+        as much as the rest of the cycle with a thousand pods parked)."""
+        return _WaitingSince(self._entries)
 
     def next_wakeup(self) -> float | None:
         """When the next pod leaves backoff (the loop may sleep until then); now, when the
@@ -290,9 +314,14 @@ class SchedulingQueue:
             entry = self._entries.get(uid)
             if entry is not None and entry.seq == seq:
                 self._activate(entry)
-        stale = [
-            e for e in self._unschedulable.values() if now - e.failed_at >= self.max_unschedulable_s
-        ]
+        # Parked in the order they failed (``_park`` is the only insertion): the stale ones
+        # are a prefix.
+        stale = list(
+            itertools.takewhile(
+                lambda e: now - e.failed_at >= self.max_unschedulable_s,
+                self._unschedulable.values(),
+            )
+        )
         for entry in stale:
             del self._unschedulable[entry.pod.uid]
             self._to_backoff(entry)
