@@ -289,7 +289,13 @@ class SchedulingQueue:
             heapq.heappop(heap)
             del self._unschedulable[entry.pod.uid]
             entry.hinted = True
-            self._to_backoff(entry)
+            # Straight to active (unless its bind failed: an error serves its backoff): in
+            # backoff it would wait for the active queue to empty, and pods arriving
+            # meanwhile took the room it was moved for.
+            if entry.early:
+                self._activate(entry)
+            else:
+                self._to_backoff(entry)
             moved += 1
         if not heap:
             self._parked.pop(klass, None)

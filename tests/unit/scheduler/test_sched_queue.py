@@ -213,3 +213,12 @@ def test_a_pod_moved_for_room_and_deleted_hands_its_turn_to_the_next(queue, cloc
     assert names(queue.pop_all()) == ["p1"]
     queue.delete(pods[1].uid)  # tried already: the room was its to use, nothing moves
     assert queue.counts()["unschedulable"] == 1
+
+
+def test_a_pod_moved_for_room_goes_before_pods_that_arrived_since(queue, clock):
+    old = a_pod("old", order=1)
+    park(queue, old)
+    clock.now += 0.1  # well inside its backoff
+    queue.add(a_pod("new", order=2))
+    assert queue.on_event(ClusterEvent.POD_DELETED, lambda _: 1) == 1
+    assert names(queue.pop_all(limit=1)) == ["old"]
