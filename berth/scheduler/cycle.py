@@ -94,10 +94,6 @@ class Cycle:
                 snapshot.hold(name)
             else:
                 del self.reservations[uid]
-        # A reservation may have ended between cycles (its pod deleted, or bound by someone
-        # else): its node goes back in the index.
-        for name in snapshot.held - set(self.reservations.values()):
-            snapshot.release(name)
 
     def decide(self, pod: PodRequest) -> Decision:
         # 1. A pod with a reservation tries its own node first.

@@ -170,7 +170,6 @@ class ClusterState:
         # 2. Filter, score and choose against the snapshot (which assumes each placement);
         #    a pod with claims first learns what its volumes allow, counting the placements
         #    made before it in this cycle.
-        held = set(self.reservations.values())
         cycle = Cycle(
             self.snapshot,
             strategy,
@@ -206,10 +205,6 @@ class ClusterState:
             if report:
                 self._reported[pod.uid] = message
             failed.append(Failure(pod, message, report))
-        # 5. A node whose reservation ended in this cycle is open again: the pods that
-        #    failed while it was held (this cycle or before) get its room.
-        for name in held - set(self.reservations.values()):
-            self._freed(name)
         return placed, failed
 
     def bind_succeeded(self, uid: str) -> None:
@@ -279,9 +274,7 @@ class ClusterState:
     def _dequeue(self, uid: str) -> None:
         if self._pending.pop(uid, None) is not None:
             self.queue.delete(uid)
-        held = self.reservations.pop(uid, None)
-        if held is not None and held not in self.reservations.values():
-            self._freed(held)  # the node it held is open again
+        self.reservations.pop(uid, None)
 
     def _users(self, namespace: str, claim: str) -> list[tuple[str, str]]:
         return list(self._claim_users.get((namespace, claim), {}).items())

@@ -302,33 +302,3 @@ def test_a_finished_pod_retries_only_as_many_parked_pods_as_its_room_takes():
     for placement in placed:
         state.bind_succeeded(placement.pod.uid)
     assert state.queue.counts()["unschedulable"] == 39
-
-
-@pytest.mark.parametrize("ends", ["its pod is deleted", "its pod lands elsewhere"])
-def test_a_node_whose_reservation_ends_is_open_again_and_wakes_who_it_shut_out(ends):
-    # A finished pod only wakes as many parked pods as its room takes; a node whose
-    # reservation ends opens room no finished pod announced, so it wakes them itself, and it
-    # is back in the index for them.
-    state, clock = make_state()
-    state.on_node(None, node_obj("n", cpu="4", labels={"pool": "a"}))
-    state.on_pod(None, bound(pod_obj("x", cpu="1"), "n"))
-    small = pod_obj("small", cpu="1", selector={"pool": "a"})  # only n will do
-    big = pod_obj("big", cpu="4")
-    state.on_pod(None, small)
-    state.on_pod(None, big)
-    state.reservations[big["metadata"]["uid"]] = "n"
-    placed, failed = state.cycle(now=clock())
-    assert placed == [] and [f.pod.name for f in failed] == ["small", "big"]  # n is held
-    if ends == "its pod is deleted":
-        state.on_pod(big, None)
-    else:
-        state.on_node(None, node_obj("m", cpu="4"))  # wakes both; big goes there
-        clock.now += 60
-        placed, failed = state.cycle(now=clock())
-        assert [(p.pod.name, p.node) for p in placed] == [("big", "m")]
-        assert [f.pod.name for f in failed] == ["small"]  # tried while n was still held
-        state.bind_succeeded(big["metadata"]["uid"])
-    assert state.reservations == {}
-    clock.now += 60
-    placed, _ = state.cycle(now=clock())
-    assert [(p.pod.name, p.node) for p in placed] == [("small", "n")]
