@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import random
 
-from benchmarks.bench_scheduler import (
-    homogeneous_pods,
-    main,
-    preloaded_nodes,
-    run_berth,
-    run_first_fit,
-)
+from benchmarks.bench_scheduler import main, run_berth, run_first_fit
+from benchmarks.sched_traces import homogeneous_pods, preloaded_nodes
 from berth.scheduler.scoring import PACK, SPREAD
 
 
