@@ -63,8 +63,12 @@ def test_create_get_table_yaml_json_and_selectors(berth_server, namespace):
 
 def test_apply_twice_then_change(berth_server, namespace):
     k = berth_server.kubectl
-    manifest = job_yaml("ap")
+    # Suspended, so that once the job controller has marked it Suspended nothing else writes
+    # to it: a running Job's status writes would change its resourceVersion between reads.
+    manifest = job_yaml("ap").replace("  parallelism: 1\n", "  parallelism: 1\n  suspend: true\n")
+    assert "suspend: true" in manifest
     assert "job.batch/ap created" in k("-n", namespace, "apply", "-f", "-", input=manifest).stdout
+    k("-n", namespace, "wait", "--for=condition=Suspended", "job/ap", "--timeout=30s")
     rv1 = berth_server.kubectl_json("-n", namespace, "get", "job", "ap")["metadata"][
         "resourceVersion"
     ]
