@@ -16,7 +16,8 @@ before the list would stop every pod it runs):
   The same pass deletes (grace 0) terminal pods that are being deleted, and fails pods bound
   to a node that has neither an agent nor a Node object (``podgc.py``).
 - **status**: asks each agent for status changes (a long poll: answered as they happen) and
-  writes them (``reports.py``).
+  writes them (``reports.py``); the pods that ended go to the ``on_pods_ended`` listeners
+  (the scheduler) first, so a place is reused before the write reaches the store.
 
 Agents are handed in by the worker service (``set_agents``) as it finds Ray nodes.
 """
@@ -130,6 +131,11 @@ class KubeletSync:
         for thread in self._threads:
             thread.join(timeout=_CALL_TIMEOUT_S)
         self._threads.clear()
+
+    def on_pods_ended(self, listener: Callable[[list[str]], None]) -> None:
+        """``listener(uids)`` is told, on the status thread, the pods whose end a node agent
+        reported, before their statuses are written (``reports.ended``). It must not block."""
+        self.reports.on_ended.append(listener)
 
     # -- agents ---------------------------------------------------------------------------
     @property
