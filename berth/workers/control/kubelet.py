@@ -18,8 +18,6 @@ before the list would stop every pod it runs):
 - **status**: asks each agent for status changes (a long poll: answered as they happen) and
   writes them (``reports.py``); the pods that ended go to the ``on_pods_ended`` listeners
   (the scheduler) first, so a place is reused before the write reaches the store.
-- **ends**: asks each agent, by a long poll of its own, only which pods ended, and tells the
-  same listeners at once, while the status thread may still be writing (``ends.py``).
 
 Agents are handed in by the worker service (``set_agents``) as it finds Ray nodes.
 """
@@ -43,7 +41,6 @@ from berth.platform.resources.pods import is_terminal
 from berth.platform.store.client import Client
 from berth.platform.store.events import EventRecorder
 from berth.settings import Settings
-from berth.workers.control.ends import EndWatch
 from berth.workers.control.lookups import Lookups
 from berth.workers.control.podgc import OrphanTracker
 from berth.workers.control.reports import StatusReports, delete_now, finishing
@@ -97,8 +94,6 @@ class KubeletSync:
         self.clock = clock
         self._agents: dict[str, AgentRef] = {}
         self.reports = StatusReports(client, self, settings.kubelet_status_poll_s)
-        # Shares the status thread's listeners: a pod's end is told by whichever hears first.
-        self.ends = EndWatch(self, self.reports.on_ended, settings.kubelet_status_poll_s)
         # Node name -> the pods to send it, as (namespace, name, uid); None: its whole set.
         self._dirty: dict[str, set[tuple[str, str, str]] | None] = {}
         self._inflight: dict[str, tuple] = {}  # node name -> (sync call, AgentRef, sent at)
@@ -123,7 +118,6 @@ class KubeletSync:
         for target, name in (
             (self._sync_loop, "kubelet-sync"),
             (self._status_loop, "kubelet-status"),
-            (self._ends_loop, "kubelet-ends"),
         ):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
@@ -160,7 +154,6 @@ class KubeletSync:
             }
             for name in fresh:
                 self.reports.reset(agents[name].node_id)
-                self.ends.reset(agents[name].node_id)
             self._agents = dict(agents)
         self._agents_set.set()
         self._mark(fresh)
@@ -339,20 +332,6 @@ class KubeletSync:
             except Exception:  # Ray or the store hiccuped: the next round asks again
                 log.exception("pod status poll failed")
                 self.reports.clear()
-                self._stop.wait(1.0)
-
-    # -- the ends thread --------------------------------------------------------------------
-    def _ends_loop(self) -> None:
-        while not self._synced.wait(0.2):
-            if self._stop.is_set():
-                return
-        while not self._stop.is_set():
-            try:
-                if not self.ends.poll():  # no agent, or no one to tell: wait
-                    self._stop.wait(self.settings.kubelet_status_poll_s)
-            except Exception:  # Ray hiccuped: the next round asks again
-                log.exception("pod end poll failed")
-                self.ends.clear()
                 self._stop.wait(1.0)
 
 

@@ -1,10 +1,9 @@
 """The node agent: the kubelet of one Ray node.
 
 A detached, named actor pinned to its node. The control plane tells it the complete set of
-pods this node should hold (``sync``), polls what changed (``statuses``) and which pods ended
-(``ended``, for the scheduler), and reads logs (``read_log``/``read_log_from``). Every pod
-runs as a Ray task the agent submits and therefore owns: pods keep running while the control
-plane's driver restarts.
+pods this node should hold (``sync``), polls what changed (``statuses``) and reads logs
+(``read_log``/``read_log_from``). Every pod runs as a Ray task the agent submits and therefore
+owns: pods keep running while the control plane's driver restarts.
 
 Contract of ``sync(desired)``: ``desired`` lists every pod bound to this node that still exists
 in the store, in any phase, each as ``{"pod": <Pod dict>, "bundle": <runtime bundle>}`` (see
@@ -203,17 +202,6 @@ class NodeAgent:
                 for r in self.table.changed_since(since)
             ]
 
-    def ended(self, since: int = 0, wait_s: float = 0.0) -> tuple[int, list[dict]]:
-        """The pods whose runners reported their end after cursor ``since``, as a long poll
-        answered as soon as one ends (after ``_GATHER_S``, with any that end meanwhile): the
-        cursor to ask from next, and each pod's ``uid``, ``namespace`` and ``name``. A hint
-        for the scheduler, ahead of ``statuses``, which stays the record."""
-        if wait_s > 0 and self.table.wait_end(since, wait_s):
-            time.sleep(_GATHER_S)
-        with self._lock:
-            cursor, ended = self.table.ends_since(since)
-            return cursor, [{"uid": r.uid, "namespace": r.namespace, "name": r.name} for r in ended]
-
     def report(self, uid: str, seq: int, status: dict) -> None:
         """Called by the pod's task for each change; stale or phase-reversing updates drop."""
         with self._lock:
@@ -229,8 +217,6 @@ class NodeAgent:
             rec.seq = seq
             if status != rec.status:  # an unchanged status is no change to report
                 self.table.set_status(rec, status, wake=not starting(status))
-                if status_is_terminal(status):
-                    self.table.note_end(rec)
 
     def read_log(self, uid: str, container: str | None = None, **options) -> str:
         rec = self._record(uid)

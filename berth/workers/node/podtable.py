@@ -5,11 +5,6 @@ the clock when an agent starts, so a restarted agent's cursors are past any the 
 holds), so that the control plane reads only what changed since the cursor it last saw, from
 the end of the index, not every pod the node holds. A change can end a waiting long poll.
 
-The ends the pods' runners reported (a terminal status: the processes are gone) are kept in
-a short log of their own, with the cursor of the change (``note_end``, ``ends_since``), so the
-control plane can learn of them by a long poll that answers nothing else: the scheduler reuses
-a pod's place as soon as it ended, whatever the status writes are doing.
-
 Statuses are written to ``<pod_root>/<uid>/status.json`` so that a new agent on the same node
 knows which pods were lost with its predecessor (``recover``). Only a change a successor needs
 is written (``durable_view``): the pod's first status (it exists), each container attempt
@@ -25,7 +20,6 @@ import os
 import shutil
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,8 +29,6 @@ from berth.platform.resources.pods import status_is_terminal
 from berth.workers.node.records import PodRecord
 
 log = logging.getLogger(__name__)
-
-END_LOG = 4096  # the ends kept for the end poll: a reader further behind missed a hint only
 
 
 class PodTable:
@@ -52,7 +44,6 @@ class PodTable:
         self._woken = self.cursor  # the cursor of the last change that ends a long poll
         self.lock = threading.RLock()
         self._changed = threading.Condition(self.lock)
-        self._ends: deque[tuple[int, PodRecord]] = deque(maxlen=END_LOG)  # (cursor, pod)
 
     def set_status(self, rec: PodRecord, status: dict, *, wake: bool = True) -> None:
         """Record a status change. ``wake=False``: it does not answer a waiting long poll by
@@ -77,28 +68,6 @@ class PodTable:
             return self._woken <= since and self._changed.wait_for(
                 lambda: self._woken > since, wait_s
             )
-
-    def note_end(self, rec: PodRecord) -> None:
-        """``rec``'s runner reported its end (after ``set_status``, which woke the waiters)."""
-        self._ends.append((rec.changed, rec))
-
-    def wait_end(self, since: int, wait_s: float) -> bool:
-        """Wait up to ``wait_s`` for an end noted after cursor ``since``."""
-        with self.lock:
-            return self._changed.wait_for(lambda: self._last_end() > since, wait_s)
-
-    def ends_since(self, since: int) -> tuple[int, list[PodRecord]]:
-        """The cursor of the last end noted and the pods that ended after ``since``."""
-        out = []
-        for cursor, rec in reversed(self._ends):
-            if cursor <= since:
-                break
-            out.append(rec)
-        out.reverse()
-        return max(since, self._last_end()), out
-
-    def _last_end(self) -> int:
-        return self._ends[-1][0] if self._ends else 0
 
     def changed_since(self, since: int) -> list[PodRecord]:
         """The pods whose status changed after cursor ``since``, oldest change first."""
