@@ -159,7 +159,7 @@ def report(run: BerthRun, baselines: list[Baseline], args: argparse.Namespace) -
             f"\n== Occupancy during the loaded run (node fits {_slots(run, millis)} pods at once)"
         )
         print(
-            f"  pods bound, not yet finished (scheduler's view): "
+            f"  pods bound, not yet seen finished (store):       "
             f"{_occupancy(run.burst, 'bound', 'finished_seen', window)}"
         )
         print(
@@ -177,6 +177,17 @@ def report(run: BerthRun, baselines: list[Baseline], args: argparse.Namespace) -
             *window,
         )
         print(f"  time with pods waiting to be bound and a free place: {starved:.0%}")
+        # The scheduler frees a place once the kubelet hears the pod ended, before the
+        # store shows it: a place is physically held from the bind to the process's exit.
+        held = [
+            (start, r["exited"])
+            for r in run.burst
+            if "exited" in r and (start := first_of(r, "bound", "admitted")) is not None
+        ]
+        idle = starved_share(
+            _spans(run.burst, "pod_created", "bound"), held, _slots(run, millis), *window
+        )
+        print(f"  ... and a place with no pod process (bind -> exit):  {idle:.0%}")
     print(
         f"\n== CPU seconds during the loaded run ({run.cpu.get('(wall seconds)', 0):.1f} s "
         f"wall, {os.cpu_count()} cores)"

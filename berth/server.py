@@ -96,6 +96,8 @@ class ControlSide:
         if settings.workers:
             self.workers = WorkerService(platform, self.hub, settings)
             self.workers.register(self.hub)
+            # A pod's place is free once its node saw it end, before the store shows it.
+            self.workers.kubelet.on_pods_ended(self.scheduler.pods_ended)
         self.collectors = watch_cluster(metrics, self.hub, self.scheduler)
 
     def start(self) -> None:

@@ -130,6 +130,11 @@ class SchedulerLoop:
     def _bound(self, pod: PodRequest, node: str, error: Exception | None) -> None:
         self._post(("bound", pod, node, error))
 
+    def pods_ended(self, uids: list[str]) -> None:
+        """The kubelet's word that these pods ended on their nodes, ahead of the store
+        (``KubeletSync.on_pods_ended``): their places are free for the next cycle."""
+        self._post(("ended", uids))
+
     def _drain(self) -> None:
         state = self.state
         while self._inbox:
@@ -145,6 +150,9 @@ class SchedulerLoop:
                 state.on_volume(item[1], item[2])
             elif kind == "class":
                 state.on_class(item[1], item[2])
+            elif kind == "ended":
+                for uid in item[1]:
+                    state.pod_ended(uid)
             else:
                 self._bind_outcome(item[1], item[3])
 

@@ -6,9 +6,10 @@ requested on each node), the ``SchedulingQueue`` (pending pods) and the backfill
 
 A pod is counted on a node exactly once: from the moment a cycle places it (the *assumption*,
 before its bind is written) or from the moment the store shows it bound, whichever comes
-first, until it is deleted or finishes. A bind that fails takes its assumption back. A node
-that is not known yet (or was deleted) still collects the pods bound to it, so they count as
-soon as it (re)appears.
+first, until it is deleted or finishes, or its node's kubelet reports it ended
+(``pod_ended``: before the store shows it). A bind that fails takes its assumption back. A
+node that is not known yet (or was deleted) still collects the pods bound to it, so they count
+as soon as it (re)appears.
 """
 
 from __future__ import annotations
@@ -89,6 +90,7 @@ class ClusterState:
         self.mix = WorkloadMix()  # recent arrivals, for the fragmentation scorer
         self.volumes = VolumeIndex()
         self._claim_users: dict[tuple[str, str], dict[str, str]] = {}  # claim -> uid -> node
+        self._ended: set[str] = set()  # uids ended on their node, not yet terminal in the store
 
     # ---- what the informers saw ---------------------------------------------------------
 
@@ -116,6 +118,8 @@ class ClusterState:
             self._gone(_uid(new if new is not None else old))
             return
         uid = _uid(new)
+        if uid in self._ended:
+            return  # its node saw it end; the store has not caught up yet
         node = dig(new, "spec", "nodeName")
         if node:
             self._bound_in_store(uid, node, new)
@@ -206,6 +210,13 @@ class ClusterState:
             failed.append(Failure(pod, message, report))
         return placed, failed
 
+    def pod_ended(self, uid: str) -> None:
+        """The pod's node reported its end (the kubelet, before the status write): its
+        place is free now. Until the store shows it terminal or deleted, its events no
+        longer count it (a status written before the end, seen late, must not)."""
+        self._gone(uid)
+        self._ended.add(uid)
+
     def bind_succeeded(self, uid: str) -> None:
         self._dequeue(uid)
         self._reported.pop(uid, None)
@@ -262,6 +273,7 @@ class ClusterState:
                 self.queue.on_event(ClusterEvent.VOLUME_CHANGED)
         self._dequeue(uid)
         self._reported.pop(uid, None)
+        self._ended.discard(uid)
 
     def _dequeue(self, uid: str) -> None:
         if self._pending.pop(uid, None) is not None:

@@ -12,11 +12,12 @@ before the list would stop every pod it runs):
   volume change, a new agent, or a failed send marks the whole node instead, which gets the
   complete set of pods bound to it (``agent.sync``); every ``kubelet_resync_period_s`` every
   agent gets its complete set regardless. One send per node is in flight at a time; what
-  changes meanwhile goes in the next.
+  changes meanwhile goes in the next, as soon as the answer comes (it wakes the thread).
   The same pass deletes (grace 0) terminal pods that are being deleted, and fails pods bound
   to a node that has neither an agent nor a Node object (``podgc.py``).
 - **status**: asks each agent for status changes (a long poll: answered as they happen) and
-  writes them (``reports.py``).
+  writes them (``reports.py``); the pods that ended go to the ``on_pods_ended`` listeners
+  (the scheduler) first, so a place is reused before the write reaches the store.
 
 Agents are handed in by the worker service (``set_agents``) as it finds Ray nodes.
 """
@@ -48,7 +49,6 @@ log = logging.getLogger(__name__)
 
 _CALL_TIMEOUT_S = 30.0
 _HOUSEKEEPING_S = 1.0
-_REAP_S = 0.01
 _IGNORED_META = ("resourceVersion", "managedFields")
 
 
@@ -131,6 +131,11 @@ class KubeletSync:
             thread.join(timeout=_CALL_TIMEOUT_S)
         self._threads.clear()
 
+    def on_pods_ended(self, listener: Callable[[list[str]], None]) -> None:
+        """``listener(uids)`` is told, on the status thread, the pods whose end a node agent
+        reported, before their statuses are written (``reports.ended``). It must not block."""
+        self.reports.on_ended.append(listener)
+
     # -- agents ---------------------------------------------------------------------------
     @property
     def agents(self) -> dict[str, AgentRef]:
@@ -211,9 +216,8 @@ class KubeletSync:
         while not self._stop.is_set():
             now = time.monotonic()
             if now < next_full:
+                # An answer to a sync in flight wakes the loop too (``_push``).
                 until = min(next_full, next_housekeeping)
-                if self._inflight:
-                    until = min(until, now + _REAP_S)  # a node waits for its last sync's answer
                 woke = self._wake.wait(max(0.0, until - now))
                 if woke and self.settings.kubelet_debounce_s:
                     self._stop.wait(self.settings.kubelet_debounce_s)
@@ -257,10 +261,15 @@ class KubeletSync:
                 pods, gone = self._changed_pods(name, keys)
                 call = ref.handle.update.remote([self._item(pod, ref) for pod in pods], gone)
             self._inflight[name] = (call, ref, time.monotonic())
+            # Its answer wakes the loop: what waited for it goes at once, not at a poll.
+            call.future().add_done_callback(self._answered)
             for pod in pods:
                 if finishing(pod):
                     delete_now(self.client, pod)
         self._mark_pods(waiting, wake=False)
+
+    def _answered(self, _future) -> None:
+        self._wake.set()
 
     def _changed_pods(
         self, node: str, keys: set[tuple[str, str, str]]

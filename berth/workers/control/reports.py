@@ -23,6 +23,13 @@ checks. Writing that Failed status would beat the node-loss path, and the pod wo
 started is what was asked) waits until a later call to the same agent, sent at least
 ``confirm_s`` after it, is answered (the agent lives, the report stands), or the agent leaves
 (its node is gone: ``NodeSync`` fails the pod as lost), or ``max_hold_s`` passes.
+
+The pods an answer shows ended (``ended``) are told to the ``on_ended`` listeners (the
+scheduler) before their statuses are written: the node saw their processes end, so their
+places are free whatever becomes of the write, and the next pod need not wait for the store
+round trip (write, change feed, informer) to be placed. The store stays the source of truth:
+a failed write is retried from the same cursor, a conflict is merged, and a terminal phase
+never changes, so the stored status catches up with what the listener was told.
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ import ray.exceptions
 
 from berth.platform.errors import Conflict, Invalid, NotFound
 from berth.platform.resources import registry
-from berth.platform.resources.pods import is_terminal
+from berth.platform.resources.pods import is_terminal, status_is_terminal
 from berth.platform.store.client import Client
 from berth.workers.control.podevents import events_for
 from berth.workers.control.podstatus import containers_lost, merge_status
@@ -143,6 +150,8 @@ class StatusReports:
         self.deferred = HeldReports(START_DEFER_S, START_DEFER_S)
         self.written = WrittenPods()
         self.cursors: dict[str, int] = {}  # node id -> the agent's cursor we hold
+        # Told the uids of the pods each answer shows ended, before the store write.
+        self.on_ended: list[Callable[[list[str]], None]] = []
         self._pending: dict[object, tuple] = {}  # statuses call -> (AgentRef, asked at)
 
     def reset(self, node_id: str) -> None:
@@ -189,7 +198,16 @@ class StatusReports:
         except ray.exceptions.RayError as err:
             log.warning("statuses of node %s failed: %s", ref.node_name, err)
             return
+        self.take(ref, asked_at, cursor, updates)
+
+    def take(self, ref, asked_at: float, cursor: int, updates: list[dict]) -> None:
+        """One answer of ``ref``'s agent to a call sent at ``asked_at``: tell the listeners
+        the pods it shows ended, write the statuses, then move to ``cursor`` (kept where it
+        was when the write failed: the same changes are asked for again)."""
         batch = self.to_write(ref.node_id, asked_at, updates)
+        uids = self._news_of_ends(batch)
+        for listener in self.on_ended if uids else ():
+            listener(uids)
         try:
             with self.client.batch():  # one commit for every status of this answer
                 written = [
@@ -205,6 +223,17 @@ class StatusReports:
             return
         if self.kubelet.agent_for(ref.node_name) is ref:
             self.cursors[ref.node_id] = cursor
+
+    def _news_of_ends(self, batch: list[tuple[dict, bool]]) -> list[str]:
+        """The uids of the pods ``batch`` shows ended (``ended``) that the store, as far as
+        we know it, does not show finished yet (an agent new to the control plane reports
+        every pod it holds, long finished ones too)."""
+        out = []
+        for update in ended(batch):
+            pod = self.kubelet.lookups.pod(update["namespace"], update["name"], update["uid"])
+            if pod is not None and not is_terminal(self.written.newest(pod)):
+                out.append(update["uid"])
+        return out
 
     def to_write(
         self, node_id: str, asked_at: float, updates: list[dict]
@@ -294,6 +323,18 @@ class StatusReports:
             node=(pod.get("spec") or {}).get("nodeName", ""),
         ):
             recorder.event(pod, type_, reason, message)
+
+
+def ended(batch: list[tuple[dict, bool]]) -> list[dict]:
+    """The reports of a ``to_write`` batch that show a pod's end as its node saw it: a
+    terminal status, but a report of containers lost only once confirmed (its node may be
+    dying, and a dead node is not proof of a dead process)."""
+    return [
+        update
+        for update, confirmed in batch
+        if status_is_terminal(update["status"])
+        and (confirmed or not containers_lost(update["status"]))
+    ]
 
 
 def finishing(pod: dict) -> bool:
