@@ -151,7 +151,7 @@ def run_baseline(
 
 
 def run_berth(nodes: list[NodeView], pods: list[PodRequest], batch: int) -> Outcome:
-    """Berth as its loop runs it. A pod held back under GPU scarcity (``admission.py``)
+    """Berth as its loop runs it. A pod held back under scarcity (``admission.py``)
     fits but waits; once it has waited long enough it reserves a node and runs
     (``backfill.py``). Here it is decided again after the last arrival with admission off:
     what the queue does when it drains. (Every pod the baselines turn away fits nowhere,

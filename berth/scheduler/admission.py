@@ -11,6 +11,8 @@ Which resource is short is read from the cluster, not configured: the one with t
 free share of its capacity (``scarcest``): GPUs on a GPU-bound fleet, CPU where CPU-only
 pods crowd the GPU nodes. Only that resource holds pods back: holding back for CPU while
 GPUs were what ran out turned away GPU jobs that the drained cluster then had no room for.
+On a cluster without GPUs there is no admission: it serves the GPUs' capacity (CPU pods
+on a CPU-only cluster would only be delayed), and such clusters place as they did before.
 
 "Large" is learned from the workload mix, not configured: a request is large when it asks
 for more of the scarce resource than the median of the recent demand for it
@@ -101,6 +103,8 @@ def pressure_on(
         return None
     if level.resource == GPUS:
         return Pressure(pod.gpus, gpu_median, level, strategy.admission_reserve)
+    if not any(lv.resource == GPUS and lv.capacity > 0 for lv in levels):
+        return None  # no GPUs to keep usable: CPU-only clusters place as before
     if level.resource == CPU:
         return Pressure(pod.cpu, medians.cpu, level, strategy.host_reserve)
     return Pressure(pod.memory, medians.memory, level, strategy.host_reserve)

@@ -114,6 +114,11 @@ def test_the_scarcest_resource_holds_back_pods_large_in_it(pod, levels, held_):
     assert held(pressure) is held_
 
 
+def test_a_cluster_without_gpus_holds_nothing_back():
+    cluster = (Level(GPUS, 0, 0), Level(CPU, 100_000, 90_000), Level(MEMORY, 1000 * GI, 0))
+    assert pressure_on(PodRequest("ns", "p", "u", cpu=32000), cluster, 0.0, MEDIANS, HOST) is None
+
+
 def test_without_reserves_there_is_no_admission():
     cluster = (Level(GPUS, 100, 99), Level(CPU, 100, 99), Level(MEMORY, 100, 99))
     pod = PodRequest("ns", "p", "u", cpu=32000, gpu=8)
@@ -220,12 +225,13 @@ def test_a_held_back_job_that_starves_reserves_a_node_and_then_runs():
     assert again.decide(big).node == reserved and not reservations
 
 
-def _cpu_bound() -> Snapshot:
-    # Ten 32-CPU nodes without GPUs, seven of them full: 30% of the CPU free.
+def _cpu_bound(gpu: int = 8) -> Snapshot:
+    # Ten 32-CPU nodes with 8 GPUs, seven of them with every CPU taken: 30% of the CPU free,
+    # all the GPUs.
     full = tuple(a_pod(f"r{i}", cpu="32", memory="1Gi") for i in range(7))
     return Snapshot(
         [
-            a_node(f"n{i}", cpu="32", memory="256Gi", running=(full[i],) if i < 7 else ())
+            a_node(f"n{i}", cpu="32", memory="256Gi", gpu=gpu, running=(full[i],) if i < 7 else ())
             for i in range(10)
         ]
     )
@@ -240,6 +246,9 @@ def test_when_cpu_runs_short_a_pod_large_in_cpu_waits_and_small_ones_fill():
     assert big.message is not None and big.message.startswith("held back: asks for 16 CPUs")
     small = [cycle.decide(a_pod(f"s{i}", cpu="4", memory="1Gi", order=i)) for i in range(24)]
     assert all(d.node is not None for d in small)
-    # Without the learned medians (nothing arrived yet) the large pod is placed.
+    # Without the learned medians (nothing arrived yet) the large pod is placed, and on a
+    # cluster without GPUs too.
     placed = Cycle(_cpu_bound(), FRAGMENTATION_AWARE).decide(a_pod("big", cpu="16"))
     assert placed.node is not None
+    no_gpus = Cycle(_cpu_bound(gpu=0), FRAGMENTATION_AWARE, medians=medians)
+    assert no_gpus.decide(a_pod("big", cpu="16", memory="1Gi")).node is not None
