@@ -12,9 +12,10 @@ the same for every policy. Every policy sees the same nodes and the same arrival
 same run:
 
 * **berth**: Berth's ``fragmentation-aware`` strategy, its workload mix learned from the
-  arrivals so far (nothing about the trace is configured), with its admission under GPU
-  scarcity (``admission.py``: large jobs wait when free GPUs run short; those still
-  waiting after the last arrival are decided again, as the queue would once they starve);
+  arrivals so far (nothing about the trace is configured), with its admission under
+  scarcity (``admission.py``: pods large in the scarcest resource, GPUs, CPU or memory,
+  wait while it runs short; those still waiting after the last arrival are decided again,
+  as the queue would once they starve);
 * **best-fit**: the node the pod leaves least free on (normalised CPU, memory, GPU);
 * **first-fit**: the first node in a fixed order that fits;
 * **spread**: the node with the most free (least allocated);

@@ -151,7 +151,7 @@ def run_baseline(
 
 
 def run_berth(nodes: list[NodeView], pods: list[PodRequest], batch: int) -> Outcome:
-    """Berth as its loop runs it. A pod held back under GPU scarcity (``admission.py``)
+    """Berth as its loop runs it. A pod held back under scarcity (``admission.py``)
     fits but waits; once it has waited long enough it reserves a node and runs
     (``backfill.py``). Here it is decided again after the last arrival with admission off:
     what the queue does when it drains. (Every pod the baselines turn away fits nowhere,
@@ -166,7 +166,8 @@ def run_berth(nodes: list[NodeView], pods: list[PodRequest], batch: int) -> Outc
     for start in range(0, len(pods), batch):
         arrivals = pods[start : start + batch]
         mix.observe_all(arrivals)  # 1. arrivals update the mix
-        cycle = Cycle(snapshot, FRAGMENTATION_AWARE, kinds=mix.kinds())  # 2. frozen per cycle
+        # 2. frozen per cycle
+        cycle = Cycle(snapshot, FRAGMENTATION_AWARE, kinds=mix.kinds(), medians=mix.medians())
         for pod in arrivals:  # 3. decide in arrival order
             decision = cycle.decide(pod)
             if decision.node is None and (decision.message or "").startswith(HELD_BACK):
@@ -174,7 +175,8 @@ def run_berth(nodes: list[NodeView], pods: list[PodRequest], batch: int) -> Outc
                 continue
             placed += decision.node is not None
             _track(snapshot, capacity, pod, decision.node is not None, state)
-    drain = Cycle(snapshot, replace(FRAGMENTATION_AWARE, admission_reserve=0.0), kinds=mix.kinds())
+    no_admission = replace(FRAGMENTATION_AWARE, admission_reserve=0.0, host_reserve=0.0)
+    drain = Cycle(snapshot, no_admission, kinds=mix.kinds())
     late = 0
     for pod in waiting:
         ok = drain.decide(pod).node is not None

@@ -15,7 +15,7 @@ from berth.scheduler.devices import best_fit_devices
 from berth.scheduler.explain import explain
 from berth.scheduler.filters import node_resources_fit
 from berth.scheduler.fragmentation import best_delta
-from berth.scheduler.mix import Kind, mix_of
+from berth.scheduler.mix import NO_MEDIANS, Kind, Medians, mix_of
 from berth.scheduler.profiles import strategy_for
 from berth.scheduler.scoring import PACK, Strategy, strategy_named
 from berth.scheduler.search import NodeFinder
@@ -63,7 +63,8 @@ class Cycle:
 
     ``strategy`` is the default; a pod whose ``schedulerName`` names a profile
     (``profiles.py``) is scored by that profile's. ``kinds`` is the workload mix the
-    fragmentation scorer uses, frozen for the cycle.
+    fragmentation scorer uses, frozen for the cycle; ``medians`` the recent CPU and memory
+    demand, for admission (``admission.py``).
     """
 
     def __init__(
@@ -76,6 +77,7 @@ class Cycle:
         reservations: MutableMapping[str, str] | None = None,
         backfill: BackfillPolicy = BackfillPolicy(),
         kinds: Sequence[Kind] = (),
+        medians: Medians = NO_MEDIANS,
     ) -> None:
         self.snapshot = snapshot
         self.strategy = strategy_named(strategy) if isinstance(strategy, str) else strategy
@@ -84,6 +86,7 @@ class Cycle:
         self.reservations = reservations if reservations is not None else {}
         self.backfill = backfill
         self.kinds = tuple(kinds)
+        self.medians = medians
         snapshot.clear_log()
         self._finders: dict[str, NodeFinder] = {}
         self.finder = self._finder(self.strategy)
@@ -151,7 +154,9 @@ class Cycle:
     def _finder(self, strategy: Strategy) -> NodeFinder:
         finder = self._finders.get(strategy.name)
         if finder is None:
-            finder = self._finders[strategy.name] = NodeFinder(self.snapshot, strategy, self.kinds)
+            finder = self._finders[strategy.name] = NodeFinder(
+                self.snapshot, strategy, self.kinds, self.medians
+            )
         return finder
 
     def _bind(self, pod: PodRequest, name: str) -> Decision:

@@ -29,6 +29,7 @@ from berth.platform.resources.gpus import DEVICE_MILLI
 from berth.platform.resources.nodeselectors import labels_match, terms_match
 from berth.scheduler.devices import take
 from berth.scheduler.mix import Kind
+from berth.scheduler.snapshot import NodeGroup
 from berth.scheduler.views import NodeView, PodRequest
 
 
@@ -56,6 +57,32 @@ def model_pressure(kinds: Sequence[Kind], supply: Sequence[tuple[NodeView, float
         for i in admitted:
             pressure[i] += kind.share * total / reachable if reachable else 0.0
     return pressure
+
+
+def free_gpus(group: NodeGroup) -> float:
+    """The free GPU capacity (whole and partial devices) of the group's indexed nodes that
+    still has its CPU and memory beside it: on each node at most as many GPUs as its free
+    CPU and memory would give at the node's own CPU and memory per GPU (GPUs whose CPU is
+    gone are no room for the work that needs that model)."""
+    sample = group.sample
+    per_cpu = sample.alloc_gpu * DEVICE_MILLI / sample.alloc_cpu if sample.alloc_cpu else 0.0
+    per_mem = sample.alloc_gpu * DEVICE_MILLI / sample.alloc_mem if sample.alloc_mem else 0.0
+    total = 0.0
+    for key, members in group.classes.items():
+        total += min(sum(key[5]), key[0] * per_cpu, key[1] * per_mem) * len(members)
+    return total / DEVICE_MILLI
+
+
+def gpus_taken(pod: PodRequest, node: NodeView) -> float:
+    """The GPUs ``pod`` takes on ``node``: its own, or for a pod without GPUs the node's
+    GPUs in proportion to the CPU or memory it takes (what it may strand)."""
+    if pod.uses_gpu:
+        return pod.gpu + pod.gpu_milli / DEVICE_MILLI
+    share = max(
+        pod.cpu / node.alloc_cpu if node.alloc_cpu else 0.0,
+        pod.memory / node.alloc_mem if node.alloc_mem else 0.0,
+    )
+    return share * node.alloc_gpu
 
 
 def usable_kinds(node: NodeView, kinds: Sequence[Kind]) -> tuple[Kind, ...]:

@@ -7,12 +7,15 @@ needs the mix of request shapes. Nobody configures it: every pod that enters the
 counted once, older arrivals fade with a half-life counted in arrivals, and a cycle scores
 against a frozen copy (``kinds()``), so every score within one cycle is consistent.
 
-Only GPU shapes are kept: a pod without GPUs can use no free GPU anywhere, so it would add
-the same amount to every node's fragmentation and change no choice.
+Only GPU shapes are kinds: a pod without GPUs can use no free GPU anywhere, so it would add
+the same amount to every node's fragmentation and change no choice. Every arrival, with GPUs
+or without, counts in the CPU and memory demand (``medians``), which admission weighs when
+CPU or memory is what runs short (``admission.py``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from berth.scheduler.views import PodRequest
@@ -32,6 +35,33 @@ class Kind(NamedTuple):
     affinity: tuple | None = None  # a node they exclude is no use to this kind at all
 
 
+class Medians(NamedTuple):
+    """The middle of the recent demand for CPU (millicores) and memory (bytes), in the sense
+    of ``weighted_median``; 0 where nothing arrived."""
+
+    cpu: float = 0.0
+    memory: float = 0.0
+
+
+NO_MEDIANS = Medians()  # nothing arrived: admission by CPU or memory is off
+
+
+def weighted_median(weights: Iterable[tuple[float, float]]) -> float:
+    """The request size at the middle of the demand: requests up to this size ask for at
+    least half of the amount asked for. ``weights``: (size, how many asked for it); 0 when
+    nothing was asked for."""
+    sizes = sorted(weights)
+    total = sum(size * weight for size, weight in sizes)
+    if total <= 0:
+        return 0.0
+    seen = 0.0
+    for size, weight in sizes:
+        seen += size * weight
+        if seen >= total / 2:
+            return size
+    return sizes[-1][0]
+
+
 class WorkloadMix:
     """``half_life``: after this many later arrivals an arrival counts half."""
 
@@ -39,8 +69,14 @@ class WorkloadMix:
         self._growth = 2.0 ** (1.0 / half_life)
         self._unit = 1.0
         self._weights: dict[tuple, tuple[float, float, float]] = {}  # weight, cpu, memory
+        # Every arrival's CPU and memory request -> weight, on a clock of its own (the GPU
+        # kinds' half-life counts GPU arrivals only).
+        self._host_unit = 1.0
+        self._cpu: dict[int, float] = {}
+        self._memory: dict[int, float] = {}
 
     def observe(self, pod: PodRequest) -> None:
+        self._observe_host(pod)
         if not pod.uses_gpu:
             return
         # Shapes are told apart by what they ask of GPUs and which nodes they may use; their
@@ -53,6 +89,16 @@ class WorkloadMix:
         self._unit *= self._growth
         if self._unit > _RESCALE_AT:
             self._rescale()
+
+    def _observe_host(self, pod: PodRequest) -> None:
+        unit = self._host_unit
+        self._cpu[pod.cpu] = self._cpu.get(pod.cpu, 0.0) + unit
+        self._memory[pod.memory] = self._memory.get(pod.memory, 0.0) + unit
+        self._host_unit *= self._growth
+        if self._host_unit > _RESCALE_AT:
+            self._cpu = _faded(self._cpu, self._host_unit)
+            self._memory = _faded(self._memory, self._host_unit)
+            self._host_unit = 1.0
 
     def observe_all(self, pods) -> WorkloadMix:
         for pod in pods:
@@ -78,6 +124,10 @@ class WorkloadMix:
             for (gpu, milli, selector, affinity), (w, cpu, memory) in top
         )
 
+    def medians(self) -> Medians:
+        """The middle of the recent CPU and memory demand of every arrival, GPU or not."""
+        return Medians(weighted_median(self._cpu.items()), weighted_median(self._memory.items()))
+
     def _rescale(self) -> None:
         unit = self._unit
         self._weights = {
@@ -86,6 +136,11 @@ class WorkloadMix:
             if w / unit > 1e-9
         }
         self._unit = 1.0
+
+
+def _faded(weights: dict[int, float], unit: float) -> dict[int, float]:
+    """``weights`` divided by ``unit``, less those faded to nothing."""
+    return {k: w / unit for k, w in weights.items() if w / unit > 1e-9}
 
 
 def top_kinds(kinds: tuple[Kind, ...], count: int) -> tuple[Kind, ...]:

@@ -42,8 +42,10 @@ class Strategy:
     whole wins over a slightly tighter CPU/memory fit. ``taint_weight``: how strongly
     ``PreferNoSchedule`` taints push pods away. ``fragmentation_weight``: points per GPU
     of expected fragmentation a placement avoids (0: the scorer is off).
-    ``admission_reserve``: share of the cluster's GPUs below which jobs larger than the
-    mix's mean request wait (``admission.py``; 0: never).
+    ``admission_reserve``: share of the cluster's GPUs below which jobs asking for more
+    GPUs than the mix's median request wait, while GPUs are the scarcest resource
+    (``admission.py``; 0: never). ``host_reserve``: the same for CPU and memory, while one
+    of them is the scarcest.
     """
 
     name: str
@@ -54,13 +56,18 @@ class Strategy:
     taint_weight: float = 5.0
     fragmentation_weight: float = 0.0
     admission_reserve: float = 0.0
+    host_reserve: float = 0.0
 
 
 PACK = Strategy("pack", MOST_ALLOCATED)
 SPREAD = Strategy("spread", LEAST_ALLOCATED, resource_weights=((CPU, 1.0), (MEMORY, 1.0)))
 # Fragmentation first: one GPU of expected fragmentation outweighs every other scorer.
 FRAGMENTATION_AWARE = Strategy(
-    "fragmentation-aware", MOST_ALLOCATED, fragmentation_weight=5000.0, admission_reserve=0.2
+    "fragmentation-aware",
+    MOST_ALLOCATED,
+    fragmentation_weight=5000.0,
+    admission_reserve=0.2,
+    host_reserve=0.5,
 )
 STRATEGIES = {PACK.name: PACK, SPREAD.name: SPREAD, FRAGMENTATION_AWARE.name: FRAGMENTATION_AWARE}
 

@@ -29,18 +29,28 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from berth.platform.resources.gpus import DEVICE_MILLI
-from berth.scheduler.admission import held_back_message, holds_back, median_request
+from berth.scheduler.admission import (
+    CPU,
+    GPUS,
+    MEMORY,
+    Level,
+    held,
+    held_back_message,
+    median_request,
+    pressure_on,
+)
 from berth.scheduler.candidates import NONE, Best, Candidates, better, refresh
 from berth.scheduler.devices import best_fit_devices
 from berth.scheduler.filters import node_resources_fit, run_filters
 from berth.scheduler.fragmentation import (
     FragmentationMemo,
     best_delta,
+    free_gpus,
+    gpus_taken,
     model_pressure,
     usable_kinds,
 )
-from berth.scheduler.mix import Kind, top_kinds
+from berth.scheduler.mix import NO_MEDIANS, Kind, Medians, top_kinds
 from berth.scheduler.ranking import ClassRanking, is_linear, probe_kind
 from berth.scheduler.scoring import MAX_SCORE, Strategy, score_node, taint_score
 from berth.scheduler.snapshot import NodeGroup, Snapshot
@@ -61,13 +71,21 @@ class NodeFinder:
     """Best-node search over one snapshot for one cycle (its caches live as long).
 
     ``kinds``: the workload mix the fragmentation scorer uses, frozen for the cycle, so a
-    class's score stays a function of its free amounts and every cache here stays true."""
+    class's score stays a function of its free amounts and every cache here stays true.
+    ``medians``: the recent CPU and memory demand, for admission."""
 
-    def __init__(self, snapshot: Snapshot, strategy: Strategy, kinds: Sequence[Kind] = ()) -> None:
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        strategy: Strategy,
+        kinds: Sequence[Kind] = (),
+        medians: Medians = NO_MEDIANS,
+    ) -> None:
         self.snapshot = snapshot
         self.strategy = strategy
         self.kinds = top_kinds(tuple(kinds), SCORED_KINDS)
         self.median_request = median_request(kinds)
+        self.medians = medians
         self._ids: dict[tuple, int] = {}  # pod class -> a small int, hashed once per find
         self._groups: dict[int, tuple[list[NodeGroup], frozenset[int]]] = {}
         self._candidates: dict[int, Candidates] = {}
@@ -94,9 +112,21 @@ class NodeFinder:
 
     def held_back(self, pod: PodRequest) -> str | None:
         """Why ``pod`` waits although a node fits it (``admission.py``), else None."""
-        snap, reserve = self.snapshot, self.strategy.admission_reserve
-        if holds_back(pod, self.median_request, snap.gpu_capacity, snap.gpu_requested, reserve):
-            return held_back_message(pod, self.median_request, reserve)
+        snap, strategy, medians = self.snapshot, self.strategy, self.medians
+        if (
+            pod.gpus <= self.median_request
+            and (pod.cpu <= medians.cpu or not medians.cpu)
+            and (pod.memory <= medians.memory or not medians.memory)
+        ):
+            return None  # large in no resource (0: no median known): never held back
+        levels = (
+            Level(GPUS, snap.gpu_capacity, snap.gpu_requested),
+            Level(CPU, snap.cpu_capacity, snap.cpu_requested),
+            Level(MEMORY, snap.mem_capacity, snap.mem_requested),
+        )
+        pressure = pressure_on(pod, levels, self.median_request, medians, strategy)
+        if pressure is not None and held(pressure):
+            return held_back_message(pressure)
         return None
 
     def _usable(self, group: NodeGroup) -> tuple[Kind, ...]:
@@ -346,32 +376,6 @@ class NodeFinder:
                     if ranking is not None:
                         ranking.add(key, members)
         self._ranked_upto = len(log)
-
-
-def free_gpus(group: NodeGroup) -> float:
-    """The free GPU capacity (whole and partial devices) of the group's indexed nodes that
-    still has its CPU and memory beside it: on each node at most as many GPUs as its free
-    CPU and memory would give at the node's own CPU and memory per GPU (GPUs whose CPU is
-    gone are no room for the work that needs that model)."""
-    sample = group.sample
-    per_cpu = sample.alloc_gpu * DEVICE_MILLI / sample.alloc_cpu if sample.alloc_cpu else 0.0
-    per_mem = sample.alloc_gpu * DEVICE_MILLI / sample.alloc_mem if sample.alloc_mem else 0.0
-    total = 0.0
-    for key, members in group.classes.items():
-        total += min(sum(key[5]), key[0] * per_cpu, key[1] * per_mem) * len(members)
-    return total / DEVICE_MILLI
-
-
-def gpus_taken(pod: PodRequest, node: NodeView) -> float:
-    """The GPUs ``pod`` takes on ``node``: its own, or for a pod without GPUs the node's
-    GPUs in proportion to the CPU or memory it takes (what it may strand)."""
-    if pod.uses_gpu:
-        return pod.gpu + pod.gpu_milli / DEVICE_MILLI
-    share = max(
-        pod.cpu / node.alloc_cpu if node.alloc_cpu else 0.0,
-        pod.memory / node.alloc_mem if node.alloc_mem else 0.0,
-    )
-    return share * node.alloc_gpu
 
 
 def scan_all(

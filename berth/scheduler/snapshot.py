@@ -71,10 +71,15 @@ class Snapshot:
         self._static: dict[tuple, FilterResult] = {}
         self._next_gid = 0
         self.log: list[tuple[NodeGroup, tuple]] = []
-        # GPUs of every node and those requested on them (whole and shares), kept as pods
-        # come and go: what admission (``admission.py``) weighs without a pass over nodes.
+        # GPUs, CPU and memory of every node and those requested on them (GPUs whole and
+        # shares), kept as pods come and go: what admission (``admission.py``) weighs
+        # without a pass over nodes.
         self.gpu_capacity = 0
         self.gpu_requested = 0.0
+        self.cpu_capacity = 0
+        self.cpu_requested = 0
+        self.mem_capacity = 0
+        self.mem_requested = 0
         for node in nodes:
             self.add_node(node)
 
@@ -90,8 +95,7 @@ class Snapshot:
             group = self._groups[node.static_key] = NodeGroup(self._next_gid, node)
         group.size += 1
         group.requested += group.share(node.req_cpu, node.req_mem, node.req_gpus)
-        self.gpu_capacity += node.alloc_gpu
-        self.gpu_requested += node.req_gpus
+        self._count_node(node, 1)
         self._nodes[node.name] = node
         self._group_of[node.name] = group
         self._index(node)
@@ -105,12 +109,24 @@ class Snapshot:
             self._unindex(node, group)
         group.size -= 1
         group.requested -= group.share(node.req_cpu, node.req_mem, node.req_gpus)
-        self.gpu_capacity -= node.alloc_gpu
-        self.gpu_requested -= node.req_gpus
+        self._count_node(node, -1)
         # The sample may be the removed node: it still stands for the group's static
         # properties, which is all it is used for.
         if group.size == 0:
             del self._groups[group.key]
+
+    def _count_node(self, node: NodeView, sign: int) -> None:
+        self.gpu_capacity += sign * node.alloc_gpu
+        self.gpu_requested += sign * node.req_gpus
+        self.cpu_capacity += sign * node.alloc_cpu
+        self.cpu_requested += sign * node.req_cpu
+        self.mem_capacity += sign * node.alloc_mem
+        self.mem_requested += sign * node.req_mem
+
+    def _count_pod(self, pod: PodRequest, sign: int) -> None:
+        self.gpu_requested += sign * pod.gpus
+        self.cpu_requested += sign * pod.cpu
+        self.mem_requested += sign * pod.memory
 
     def node(self, name: str) -> NodeView:
         return self._nodes[name]
@@ -149,7 +165,7 @@ class Snapshot:
             self._unindex(node, group)
         chosen = node.add(pod, devices)
         group.requested += group.share(pod.cpu, pod.memory, pod.gpus)
-        self.gpu_requested += pod.gpus
+        self._count_pod(pod, 1)
         if indexed:
             self._index(node)
         return chosen
@@ -163,7 +179,7 @@ class Snapshot:
             self._unindex(node, group)
         node.remove(pod)
         group.requested -= group.share(pod.cpu, pod.memory, pod.gpus)
-        self.gpu_requested -= pod.gpus
+        self._count_pod(pod, -1)
         if indexed:
             self._index(node)
 

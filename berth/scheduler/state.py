@@ -181,6 +181,7 @@ class ClusterState:
             reservations=self.reservations,
             backfill=backfill,
             kinds=self.mix.kinds(),
+            medians=self.mix.medians(),
         )
         placed: list[Placement] = []
         failed: list[Failure] = []

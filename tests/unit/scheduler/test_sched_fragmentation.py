@@ -12,10 +12,10 @@ from berth.scheduler.fragmentation import (
     FragmentationMemo,
     best_delta,
     fragmentation,
+    free_gpus,
     model_pressure,
 )
 from berth.scheduler.mix import Kind, WorkloadMix
-from berth.scheduler.search import free_gpus
 from berth.scheduler.snapshot import Snapshot
 from berth.scheduler.types import NodeView, PodRequest
 from tests.unit.scheduler.sched_builders import a_node, a_pod, expr
