@@ -27,7 +27,9 @@ def test_follow_streams_lines_as_they_are_printed_and_ends_with_the_container(be
     chunks = berth.follow(pod)
     assert b"".join(c for _, c in chunks) == b"line 1\nline 2\nline 3\nline 4\n"
     assert len(chunks) >= 3, chunks  # streamed, not read once at the end
-    assert chunks[-1][0] - chunks[0][0] > 0.8
+    # Lines come 0.4 s apart: chunks read as they were printed span at least one of those
+    # gaps however late a loaded machine delivers the first (read at the end, they span ~0).
+    assert chunks[-1][0] - chunks[0][0] > 0.3
     berth.wait_phase("ticker", "Succeeded", timeout=5)
 
 
