@@ -280,3 +280,28 @@ def test_a_placed_share_carries_its_device_and_arrivals_feed_the_mix():
     assert len(placed) == 3 and not failed
     devices = sorted(p.devices for p in placed)
     assert devices == [(0,), (0,), (1,)] or devices == [(0,), (1,), (1,)]
+
+
+@pytest.mark.parametrize("ends", ["deleted", "bound elsewhere"])
+def test_a_node_held_for_a_reservation_that_ended_between_cycles_is_open_again(ends):
+    # The snapshot outlives cycles: a node held for a pod that went away between cycles
+    # must not stay out of the index for good.
+    state, clock = make_state()
+    state.on_node(None, node_obj("n", cpu="4", labels={"pool": "a"}))
+    state.on_pod(None, bound(pod_obj("x", cpu="1"), "n"))
+    small = pod_obj("small", cpu="1", selector={"pool": "a"})  # only n will do
+    big = pod_obj("big", cpu="4")
+    state.on_pod(None, small)
+    state.on_pod(None, big)
+    state.reservations[big["metadata"]["uid"]] = "n"
+    placed, failed = state.cycle(now=clock())
+    assert placed == [] and [f.pod.name for f in failed] == ["small", "big"]  # n is held
+    if ends == "deleted":
+        state.on_pod(big, None)
+    else:
+        state.on_pod(big, bound(big, "m"))  # someone else's bind, to a node not seen yet
+    assert state.reservations == {}
+    state.on_node(None, node_obj("other", cpu="1", labels={"pool": "b"}))  # wakes everyone
+    clock.now += 60
+    placed, failed = state.cycle(now=clock())
+    assert [(p.pod.name, p.node) for p in placed] == [("small", "n")] and failed == []
