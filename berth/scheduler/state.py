@@ -21,6 +21,7 @@ from berth.platform.resources.meta import changed, dig
 from berth.platform.resources.pods import is_terminal
 from berth.scheduler.backfill import BackfillPolicy
 from berth.scheduler.cycle import Cycle, Decision, queue_order
+from berth.scheduler.filters import room_for
 from berth.scheduler.messages import prefilter_message
 from berth.scheduler.mix import WorkloadMix
 from berth.scheduler.profiles import DEFAULT_SCHEDULER, is_ours
@@ -221,7 +222,7 @@ class ClusterState:
             self.queue.unschedulable(uid, error=True)
         else:
             self._dequeue(uid)
-        self.queue.on_event(ClusterEvent.POD_DELETED)  # what it would have used is free again
+        self._freed(node)  # what it would have used is free again
 
     # ---- reads --------------------------------------------------------------------------
 
@@ -249,19 +250,26 @@ class ClusterState:
             # Someone else bound it while our bind was in flight: it is where the store says.
             self._uncount(uid)
             if assumed is not None:
-                self.queue.on_event(ClusterEvent.POD_DELETED)
+                self._freed(counted[0])
         self._count(uid, node, pod_request(pod, order=0.0), in_snapshot=False)
 
     def _gone(self, uid: str) -> None:
         self._assumed.pop(uid, None)
         if uid in self._counted:
-            had_claims = bool(self._counted[uid][1].claims)
+            node, pod = self._counted[uid]
             self._uncount(uid)
-            self.queue.on_event(ClusterEvent.POD_DELETED)
-            if had_claims:  # a ReadWriteOnce(Pod) volume it held may be free now
+            self._freed(node)
+            if pod.claims:  # a ReadWriteOnce(Pod) volume it held may be free now
                 self.queue.on_event(ClusterEvent.VOLUME_CHANGED)
         self._dequeue(uid)
         self._reported.pop(uid, None)
+
+    def _freed(self, node: str) -> None:
+        """A pod left ``node``: retry as many parked pods as its room takes now (all of
+        them when the node is unknown: nothing to measure the room by)."""
+        view = self.snapshot.node(node) if node in self.snapshot else None
+        room = None if view is None else (lambda pod: room_for(pod, view))
+        self.queue.on_event(ClusterEvent.POD_DELETED, room)
 
     def _dequeue(self, uid: str) -> None:
         if self._pending.pop(uid, None) is not None:

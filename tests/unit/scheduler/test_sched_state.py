@@ -194,7 +194,9 @@ def test_a_reason_is_reported_once_until_it_changes():
         state.on_pod(None, other)
     state.on_pod(None, pod_obj("p", cpu="2"))
     assert [f.report for f in state.cycle(now=clock())[1]] == [True]
-    state.on_pod(others[2], None)  # wakes the pod: 1 CPU free, still too little
+    state.on_pod(others[2], None)  # 1 CPU free, still too little: the pod stays parked
+    assert state.cycle(now=clock()) == ([], [])
+    state.on_node(None, node_obj("n", cpu="4", labels={"zone": "a"}))  # wakes it
     clock.now += 60
     [failure] = state.cycle(now=clock())[1]
     assert (failure.message, failure.report) == (
@@ -305,3 +307,23 @@ def test_a_node_held_for_a_reservation_that_ended_between_cycles_is_open_again(e
     clock.now += 60
     placed, failed = state.cycle(now=clock())
     assert [(p.pod.name, p.node) for p in placed] == [("small", "n")] and failed == []
+
+
+def test_a_finished_pod_retries_only_as_many_parked_pods_as_its_room_takes():
+    state, clock = make_state()
+    state.on_node(None, node_obj("n", cpu="1", memory="64Gi"))
+    pods = [pod_obj(f"p{i}", cpu="100m") for i in range(50)]
+    for pod in pods:
+        state.on_pod(None, pod)
+    placed, failed = state.cycle(now=clock())
+    assert (len(placed), len(failed)) == (10, 40)
+    for placement in placed:
+        state.bind_succeeded(placement.pod.uid)
+    first = next(p for p in pods if p["metadata"]["uid"] == placed[0].pod.uid)
+    clock.now += 60
+    state.on_pod(bound(first, "n"), with_phase(bound(first, "n"), "Succeeded"))
+    placed, failed = state.cycle(now=clock())
+    assert (len(placed), failed) == (1, [])  # one place free: one pod tried, and it fits
+    for placement in placed:
+        state.bind_succeeded(placement.pod.uid)
+    assert state.queue.counts()["unschedulable"] == 39
