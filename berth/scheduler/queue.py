@@ -9,7 +9,9 @@ Three places a pending pod can be:
   event moves it to backoff (or straight to active if its backoff is over): a node added or
   changed helps every pod; a pod deleted or finished frees resources, which helps only pods
   that were short of resources (not *unresolvable* ones). Pods left there longer than
-  ``max_unschedulable_s`` are retried anyway, in case an event was missed.
+  ``max_unschedulable_s`` are retried anyway, for a change no event announces (as
+  kube-scheduler's ``podMaxInUnschedulablePodsDuration``; short enough that a missed
+  wake-up is a pause, not a hang).
 
 A pod that finishes frees room on one node only: ``on_event`` then takes ``room``, how many
 pods like a given one that room takes, and moves no more than that of each pod class (the
@@ -17,7 +19,15 @@ first in queue order), the way kube-scheduler's queueing hints skip pods an even
 help. Without it, every finished pod sent every parked pod of a backlog through the next
 cycle: a thousand pending pods cost ~17 ms of the scheduler's CPU per place freed, the
 place stood idle meanwhile, and the cycle held the GIL the status path needed. A pod moved
-for room that is deleted before it is tried hands its turn to the next of its class.
+for room that is deleted before it is tried hands its turn to the next of its class. Pods
+with claims are classed by their claims too: their volumes, which the class of a queued pod
+does not see, may send them to different nodes.
+
+Room that only some pods may use (a node reserved for a starving pod takes no other) is
+not room for the first of each class: ``retry`` moves exactly the pods it can help. Handing
+it to the first of the class instead was the hang ``bench_e2e --long`` hit: those pods
+failed on the reserved node and parked again first in line, the reserving pod was never
+retried, and the drained node waited for the periodic retry of parked pods.
 
 Popped pods are *in flight* until ``done`` or ``unschedulable``; an event that arrives
 while they are in flight sends them to backoff instead of the unschedulable pool, so a
@@ -30,7 +40,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from enum import Enum
 
 from berth.platform.backoff import exponential
@@ -53,6 +63,12 @@ class ClusterEvent(Enum):
         if self is ClusterEvent.VOLUME_CHANGED:
             return bool(pod.claims)
         return self.helps_unresolvable or not unresolvable
+
+
+def _hint_class(pod: PodRequest) -> tuple:
+    """Pods that the same freed room helps alike: the pod class, and the claims of a pod
+    that has any (its volumes may bind it to nodes its class-mates' volumes do not)."""
+    return (pod.klass, pod.namespace, pod.claims) if pod.claims else pod.klass
 
 
 class _Entry:
@@ -108,7 +124,7 @@ class SchedulingQueue:
         *,
         initial_backoff_s: float = 1.0,
         max_backoff_s: float = 10.0,
-        max_unschedulable_s: float = 300.0,
+        max_unschedulable_s: float = 30.0,
     ) -> None:
         self._clock = clock
         self.initial_backoff_s = initial_backoff_s
@@ -142,7 +158,7 @@ class SchedulingQueue:
             self._unschedulable.pop(uid, None)
             if entry.hinted and entry.where in ("active", "backoff"):
                 # It was to use room a pod freed: the next of its class gets the turn.
-                self._move_parked(entry.pod.klass, 1)
+                self._move_parked(_hint_class(entry.pod), 1)
             entry.where = "gone"
 
     def done(self, uid: str) -> None:
@@ -168,6 +184,19 @@ class SchedulingQueue:
             self._park(entry)
 
     # ---- the cluster changed ------------------------------------------------------------
+
+    def retry(self, uids: Iterable[str], event: ClusterEvent) -> int:
+        """``event`` can help only the pods ``uids``: move those of them that are parked;
+        returns how many moved."""
+        self._events_in_flight.add(event)
+        moved = 0
+        for uid in uids:
+            entry = self._unschedulable.get(uid)
+            if entry is not None and event.may_help(entry.pod, entry.unresolvable):
+                del self._unschedulable[uid]
+                self._wake(entry)
+                moved += 1
+        return moved
 
     def on_event(self, event: ClusterEvent, room: Callable[[PodRequest], int] | None = None) -> int:
         """Move the parked pods this event may help; returns how many moved. ``room``: the
@@ -265,7 +294,7 @@ class SchedulingQueue:
         self._push_parked(entry)
 
     def _push_parked(self, entry: _Entry) -> None:
-        heap = self._parked.setdefault(entry.pod.klass, [])
+        heap = self._parked.setdefault(_hint_class(entry.pod), [])
         heapq.heappush(heap, (queue_order(entry.pod), entry.seq, entry.pod.uid))
 
     def _top_parked(self, heap: list[tuple[tuple, int, str]]) -> _Entry | None:
@@ -289,17 +318,20 @@ class SchedulingQueue:
             heapq.heappop(heap)
             del self._unschedulable[entry.pod.uid]
             entry.hinted = True
-            # Straight to active (unless its bind failed: an error serves its backoff): in
-            # backoff it would wait for the active queue to empty, and pods arriving
-            # meanwhile took the room it was moved for.
-            if entry.early:
-                self._activate(entry)
-            else:
-                self._to_backoff(entry)
+            self._wake(entry)
             moved += 1
         if not heap:
             self._parked.pop(klass, None)
         return moved
+
+    def _wake(self, entry: _Entry) -> None:
+        # Straight to active (unless its bind failed: an error serves its backoff): in
+        # backoff it would wait for the active queue to empty, and pods arriving meanwhile
+        # took the room it was moved for.
+        if entry.early:
+            self._activate(entry)
+        else:
+            self._to_backoff(entry)
 
     def _to_backoff(self, entry: _Entry) -> None:
         ready_at = entry.failed_at + exponential(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from berth.scheduler.queue import ClusterEvent, SchedulingQueue
+from berth.scheduler.views import PodRequest
 from tests.unit.scheduler.sched_builders import a_pod
 
 
@@ -222,3 +223,36 @@ def test_a_pod_moved_for_room_goes_before_pods_that_arrived_since(queue, clock):
     queue.add(a_pod("new", order=2))
     assert queue.on_event(ClusterEvent.POD_DELETED, lambda _: 1) == 1
     assert names(queue.pop_all(limit=1)) == ["old"]
+
+
+@pytest.mark.parametrize(
+    "where, moved",
+    [("parked", 1), ("parked unresolvable", 0), ("active", 0), ("in flight", 0)],
+)
+def test_retry_moves_only_the_named_pods_it_can_help(queue, clock, where, moved):
+    first, named = a_pod("first", order=1), a_pod("named", order=2)
+    park(queue, first)
+    queue.add(named)
+    if where != "active":
+        queue.pop_all()
+    if where.startswith("parked"):
+        queue.unschedulable(named.uid, unresolvable=where.endswith("unresolvable"))
+    clock.now += 0.1  # inside its backoff: room goes straight to use
+    assert queue.retry([named.uid, "uid-unknown"], ClusterEvent.POD_DELETED) == moved
+    assert queue.counts()["unschedulable"] == 1 + (where == "parked unresolvable")
+    if moved:
+        assert names(queue.pop_all()) == ["named"]  # not "first", though it is ahead
+
+
+def test_pods_with_claims_are_moved_for_room_by_their_claims_too(queue, clock):
+    # A queued pod's class does not see its volumes, which may send pods with other claims
+    # to other nodes: the first pod of the class may not be able to use the room.
+    pods = [
+        PodRequest("ns", f"p{i}", f"u{i}", cpu=100, order=i, claims=(claim,))
+        for i, claim in enumerate(["a", "a", "b"])
+    ]
+    park(queue, *pods)
+    assert len({p.klass for p in pods}) == 1
+    clock.now += 0.1
+    assert queue.on_event(ClusterEvent.POD_DELETED, lambda _: 1) == 2
+    assert names(queue.pop_all()) == ["p0", "p2"]
