@@ -287,12 +287,13 @@ class ClusterState:
         * a node reserved for a starving pod takes no other: that pod alone is retried;
         * else as many parked pods of each class as the room takes, of the classes that
           could run there at all (every parked pod when the node is unknown);
-        * GPUs freed anywhere may end the hold on large GPU jobs (``admission.py``);
+        * room freed anywhere may end admission's hold on large jobs (``admission.py``:
+          it weighs the whole cluster's free share, so the node does not matter);
         * a pod with claims may have freed a ReadWriteOnce(Pod) volume.
         """
         if left is not None and left.claims:
             self.queue.on_event(ClusterEvent.VOLUME_CHANGED)
-        if left is not None and left.uses_gpu and self._held_back:
+        if left is not None and self._held_back:
             self.queue.retry(list(self._held_back), ClusterEvent.POD_DELETED)
         holders = [uid for uid, name in self.reservations.items() if name == node]
         if holders:

@@ -99,7 +99,7 @@ def test_room_goes_only_to_pods_that_could_ever_run_on_the_node():
     assert state.queue.counts()["unschedulable"] == 1
 
 
-def test_gpus_freed_on_any_node_retry_a_held_back_job():
+def test_room_freed_on_any_node_retries_a_held_back_job():
     # Admission holds a large GPU job back while free GPUs run short (admission.py): GPUs
     # freed on nodes the job does not fit on still end the hold, on a node it does fit.
     state, clock = make_state()
