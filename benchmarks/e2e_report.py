@@ -15,6 +15,7 @@ from benchmarks.e2e_stats import (
     first_of,
     max_in_flight,
     mean_in_flight,
+    place_spans,
     rate,
     rates_per_window,
     ratio,
@@ -170,12 +171,8 @@ def report(run: BerthRun, baselines: list[Baseline], args: argparse.Namespace) -
             f"  containers running (spawn -> exit):              "
             f"{_occupancy(run.burst, 'spawned', 'exited', window)}"
         )
-        starved = starved_share(
-            _spans(run.burst, "pod_created", "bound"),
-            _spans(run.burst, "bound", "finished_seen"),
-            _slots(run, millis),
-            *window,
-        )
+        waiting, holding = place_spans(run.burst)
+        starved = starved_share(waiting, holding, _slots(run, millis), *window)
         print(f"  time with pods waiting to be bound and a free place: {starved:.0%}")
         # The scheduler frees a place once the kubelet hears the pod ended, before the
         # store shows it: a place is physically held from the bind to the process's exit.

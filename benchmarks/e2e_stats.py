@@ -205,6 +205,26 @@ def starved_share(
     return starved / (end - start)
 
 
+def place_spans(
+    records: Iterable[Mapping[str, float]],
+) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+    """For ``starved_share``: each pod waits from ``pod_created`` until it has a place, and
+    holds it until ``finished_seen``. It has the place from the earlier of ``bound`` (the
+    watch seeing ``spec.nodeName``) and ``admitted`` (the agent's own stamp): the watch often
+    shows the binding after the agent has already admitted the pod, and counting that lag as
+    waiting with a free place charged the scheduler for the watch's delay."""
+    waiting, holding = [], []
+    for r in records:
+        placed = first_of(r, "bound", "admitted")
+        if placed is None:
+            continue
+        if "pod_created" in r:
+            waiting.append((r["pod_created"], placed))
+        if "finished_seen" in r:
+            holding.append((placed, r["finished_seen"]))
+    return waiting, holding
+
+
 def stage_table(records: Sequence[Mapping[str, float]]) -> list[tuple[str, str, Summary]]:
     """For each hop of ``STAGES``: (hop name, who does it, summary of its durations)."""
     return [(f"{a} -> {b}", who, summarize(deltas(records, a, b))) for a, b, who in STAGES]

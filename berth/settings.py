@@ -171,6 +171,14 @@ class Settings(BaseSettings):
         description="How many nodes starving pods may reserve at once (0: never "
         "reserve; small pods may then pass a big one forever).",
     )
+    scheduler_max_unschedulable_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Longest a pod stays parked as unschedulable before it is tried "
+        "again although no cluster event said it may fit (kube-scheduler's "
+        "podMaxInUnschedulablePodsDuration): the safety net for a change no event "
+        "announces, such as the GPU workload mix moving admission's threshold.",
+    )
     role: Literal["all", "api", "controller"] = Field(
         default="all",
         description="What this process runs. all: the API and the controllers, "

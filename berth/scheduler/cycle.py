@@ -97,6 +97,10 @@ class Cycle:
                 snapshot.hold(name)
             else:
                 del self.reservations[uid]
+        # The snapshot outlives cycles: a reservation that ended between them (its pod
+        # deleted, or bound by someone else) must not keep its node out of the index.
+        for name in snapshot.held - set(self.reservations.values()):
+            snapshot.release(name)
 
     def decide(self, pod: PodRequest) -> Decision:
         # 1. A pod with a reservation tries its own node first.

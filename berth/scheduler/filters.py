@@ -154,6 +154,19 @@ def node_resources_fit(pod: PodRequest, node: NodeView) -> FilterResult:
     return Rejection(tuple(reasons), unresolvable) if reasons else None
 
 
+def room_for(pod: PodRequest, node: NodeView) -> int:
+    """How many more pods like ``pod`` the resources left on ``node`` take: never fewer than
+    fit (GPU shares are counted over every device), which is what a queue moving pods for
+    freed room needs; static filters are not consulted."""
+    room = node.max_pods - node.pod_count
+    for resource, want, alloc, used in _resource_checks(pod, node):
+        if resource == GPU_MILLI:
+            room = min(room, sum(free // want for free in node.dev_free))
+        else:
+            room = min(room, (alloc - used) // want)
+    return max(room, 0)
+
+
 def exceeds_allocatable(pod: PodRequest, node: NodeView) -> FilterResult:
     """The part of ``node_resources_fit`` that holds even for an empty node."""
     reasons = tuple(

@@ -81,7 +81,9 @@ class SchedulerLoop:
         self.batch_size = batch_size
         self.max_binding = max_binding
         self.idle_s = idle_s
-        self.state = ClusterState(SchedulingQueue(clock))
+        self.state = ClusterState(
+            SchedulingQueue(clock, max_unschedulable_s=settings.scheduler_max_unschedulable_s)
+        )
         self.stats = LoopStats()
         self.queue_counts: dict[str, int] = {}  # refreshed about once a second
         self._counted_at = float("-inf")

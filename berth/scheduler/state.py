@@ -16,19 +16,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING, NamedTuple
 
 from berth.platform.resources.meta import changed, dig
 from berth.platform.resources.pods import is_terminal
+from berth.scheduler.admission import HELD_BACK
 from berth.scheduler.backfill import BackfillPolicy
 from berth.scheduler.cycle import Cycle, Decision, queue_order
+from berth.scheduler.filters import room_for, static_rejection
 from berth.scheduler.messages import prefilter_message
 from berth.scheduler.mix import WorkloadMix
 from berth.scheduler.profiles import DEFAULT_SCHEDULER, is_ours
 from berth.scheduler.queue import ClusterEvent, SchedulingQueue
 from berth.scheduler.scoring import PACK, Strategy
 from berth.scheduler.snapshot import Snapshot
-from berth.scheduler.types import PodRequest, node_view, pod_request
+from berth.scheduler.types import NodeView, PodRequest, node_view, pod_request
 from berth.scheduler.volumes import VolumeIndex
 
 if TYPE_CHECKING:
@@ -87,6 +90,7 @@ class ClusterState:
         self._pending: dict[str, PodRequest] = {}  # uid -> request, queued
         self._node_keys: dict[str, tuple] = {}
         self._reported: dict[str, str] = {}  # uid -> last unschedulable message written
+        self._held_back: set[str] = set()  # pending pods admission held back (GPUs short)
         self.mix = WorkloadMix()  # recent arrivals, for the fragmentation scorer
         self.volumes = VolumeIndex()
         self._claim_users: dict[tuple[str, str], dict[str, str]] = {}  # claim -> uid -> node
@@ -173,6 +177,7 @@ class ClusterState:
         # 2. Filter, score and choose against the snapshot (which assumes each placement);
         #    a pod with claims first learns what its volumes allow, counting the placements
         #    made before it in this cycle.
+        before = dict(self.reservations)
         cycle = Cycle(
             self.snapshot,
             strategy,
@@ -200,15 +205,30 @@ class ClusterState:
             if decision.node is not None:
                 self._count(pod.uid, decision.node, pod, in_snapshot=True)
                 self._assumed[pod.uid] = decision.node
+                self._held_back.discard(pod.uid)
                 placed.append(Placement(pod, decision.node, decision.devices))
                 continue
             # 4. An unplaced pod waits for the cluster to change; report only new reasons.
             self.queue.unschedulable(pod.uid, decision.unresolvable)
             message = decision.message or ""
+            if message.startswith(HELD_BACK):
+                self._held_back.add(pod.uid)
+            else:
+                self._held_back.discard(pod.uid)
             report = self._reported.get(pod.uid) != message
             if report:
                 self._reported[pod.uid] = message
             failed.append(Failure(pod, message, report))
+        # 5. A node whose reservation ended in this cycle is open to every pod again: the
+        #    pods that failed while it was held (in this cycle or before) get its room. A
+        #    pod that reserved a node may fit there already (admission held it back): it
+        #    is tried again at once, on its own node.
+        for name in set(before.values()) - set(self.reservations.values()):
+            if name in self.snapshot:
+                self._freed(name)
+        new = [uid for uid, name in self.reservations.items() if before.get(uid) != name]
+        if new:
+            self.queue.retry(new, ClusterEvent.POD_DELETED)
         return placed, failed
 
     def pod_ended(self, uid: str) -> None:
@@ -227,13 +247,13 @@ class ClusterState:
         node = self._assumed.pop(uid, None)
         if node is None:
             return  # the store already showed where it went, or it is gone
-        self._uncount(uid)
+        _, pod = self._uncount(uid)
         if current is not None and _uid(current) == uid and wants_scheduling(current):
             # Back through backoff, as kube-scheduler does after a failed bind.
             self.queue.unschedulable(uid, error=True)
         else:
             self._dequeue(uid)
-        self.queue.on_event(ClusterEvent.POD_DELETED)  # what it would have used is free again
+        self._freed(node, pod)  # what it would have used is free again
 
     # ---- reads --------------------------------------------------------------------------
 
@@ -261,25 +281,49 @@ class ClusterState:
             # Someone else bound it while our bind was in flight: it is where the store says.
             self._uncount(uid)
             if assumed is not None:
-                self.queue.on_event(ClusterEvent.POD_DELETED)
+                self._freed(*counted)
         self._count(uid, node, pod_request(pod, order=0.0), in_snapshot=False)
 
     def _gone(self, uid: str) -> None:
         self._assumed.pop(uid, None)
         if uid in self._counted:
-            had_claims = bool(self._counted[uid][1].claims)
-            self._uncount(uid)
-            self.queue.on_event(ClusterEvent.POD_DELETED)
-            if had_claims:  # a ReadWriteOnce(Pod) volume it held may be free now
-                self.queue.on_event(ClusterEvent.VOLUME_CHANGED)
+            self._freed(*self._uncount(uid))
         self._dequeue(uid)
         self._reported.pop(uid, None)
         self._ended.discard(uid)
 
+    def _freed(self, node: str, left: PodRequest | None = None) -> None:
+        """Room opened on ``node``: the pod ``left`` went (finished, deleted, its bind taken
+        back, or bound elsewhere), or, without one, the node's reservation ended. Retry
+        the parked pods it may help, and only those (kube-scheduler's queueing hints):
+
+        * a node reserved for a starving pod takes no other: that pod alone is retried;
+        * else as many parked pods of each class as the room takes, of the classes that
+          could run there at all (every parked pod when the node is unknown);
+        * room freed anywhere may end admission's hold on large jobs (``admission.py``:
+          it weighs the whole cluster's free share, so the node does not matter);
+        * a pod with claims may have freed a ReadWriteOnce(Pod) volume.
+        """
+        if left is not None and left.claims:
+            self.queue.on_event(ClusterEvent.VOLUME_CHANGED)
+        if left is not None and self._held_back:
+            self.queue.retry(list(self._held_back), ClusterEvent.POD_DELETED)
+        holders = [uid for uid, name in self.reservations.items() if name == node]
+        if holders:
+            self.queue.retry(holders, ClusterEvent.POD_DELETED)
+            return
+        view = self.snapshot.node(node) if node in self.snapshot else None
+        self.queue.on_event(
+            ClusterEvent.POD_DELETED, None if view is None else partial(_room, view)
+        )
+
     def _dequeue(self, uid: str) -> None:
         if self._pending.pop(uid, None) is not None:
             self.queue.delete(uid)
-        self.reservations.pop(uid, None)
+        self._held_back.discard(uid)
+        reserved = self.reservations.pop(uid, None)
+        if reserved is not None:
+            self._freed(reserved)  # open to every pod again
 
     def _users(self, namespace: str, claim: str) -> list[tuple[str, str]]:
         return list(self._claim_users.get((namespace, claim), {}).items())
@@ -292,7 +336,7 @@ class ClusterState:
         if not in_snapshot and node in self.snapshot:
             self.snapshot.assume(pod, node)
 
-    def _uncount(self, uid: str) -> None:
+    def _uncount(self, uid: str) -> tuple[str, PodRequest]:
         node, pod = self._counted.pop(uid)
         for claim in pod.claims:
             users = self._claim_users.get((pod.namespace, claim), {})
@@ -305,6 +349,12 @@ class ClusterState:
             del self._on_node[node]
         if node in self.snapshot:
             self.snapshot.forget(pod, node)
+        return node, pod
+
+
+def _room(view: NodeView, pod: PodRequest) -> int:
+    """How many pods like ``pod`` the room left on ``view`` takes; none if it never could."""
+    return room_for(pod, view) if static_rejection(pod, view) is None else 0
 
 
 def _uid(pod: Pod | None) -> str:

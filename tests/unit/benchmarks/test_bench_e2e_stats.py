@@ -14,6 +14,7 @@ from benchmarks.e2e_stats import (
     note_pod,
     parse_stat,
     percentile,
+    place_spans,
     rate,
     rates_per_window,
     ratio,
@@ -266,3 +267,15 @@ def test_rates_per_window_measure_each_run_of_completions_in_order():
     done = [1, 2, 3, 4, 4.5, 5, 5.5, 6, 9]
     assert rates_per_window(list(reversed(done)), 4) == pytest.approx([3 / 3, 3 / 1.5])
     assert rates_per_window([1.0], 2) == []
+
+
+def test_place_spans_take_the_earlier_of_bound_seen_and_admitted():
+    records = [
+        {"pod_created": 1.0, "bound": 3.0, "admitted": 2.5, "finished_seen": 5.0},
+        {"pod_created": 1.0, "bound": 2.0, "admitted": 2.2, "finished_seen": 4.0},
+        {"pod_created": 1.0, "admitted": 2.4},  # the watch has not seen it bound yet
+        {"pod_created": 1.0},  # still waiting: no place, no span
+    ]
+    waiting, holding = place_spans(records)
+    assert waiting == [(1.0, 2.5), (1.0, 2.0), (1.0, 2.4)]
+    assert holding == [(2.5, 5.0), (2.0, 4.0)]

@@ -10,6 +10,7 @@ from berth.scheduler.filters import (
     node_affinity,
     node_resources_fit,
     node_unschedulable,
+    room_for,
     run_filters,
     static_rejection,
     taint_toleration,
@@ -211,3 +212,22 @@ def test_static_rejection_ignores_load_but_not_size():
     assert static_rejection(a_pod(cpu="2"), busy) is None
     assert static_rejection(a_pod(cpu="8"), busy) == Rejection(("Insufficient cpu",), True)
     assert exceeds_allocatable(a_pod(cpu="2"), busy) is None
+
+
+@pytest.mark.parametrize(
+    "node, pod, room",
+    [
+        (a_node(cpu="2", running=(a_pod(cpu="1900m"),)), a_pod(cpu="100m"), 1),
+        (a_node(cpu="2"), a_pod(cpu="100m", memory=None), 20),
+        (a_node(cpu="8", memory="1Gi"), a_pod(cpu="100m", memory="256Mi"), 4),  # memory
+        (a_node(pods="3", running=(a_pod(),)), a_pod(cpu=None, memory=None), 2),
+        (a_node(cpu="1", running=(a_pod(cpu="1"),)), a_pod(cpu="100m"), 0),
+        (a_node(gpu=8, running=(a_pod(gpu=3),)), a_pod(gpu=2), 2),
+        (a_node(gpu=8), a_pod(gpu=16), 0),
+        (a_node(extended={"example.com/fpga": "5"}), a_pod(extended={"example.com/fpga": "2"}), 2),
+    ],
+)
+def test_room_for_counts_the_pods_like_this_one_that_fit(node, pod, room):
+    assert room_for(pod, node) == room
+    # never fewer than fit: one more than the room does not fit
+    assert (node_resources_fit(pod, node) is None) == (room > 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from berth.scheduler.queue import ClusterEvent, SchedulingQueue
+from berth.scheduler.views import PodRequest
 from tests.unit.scheduler.sched_builders import a_pod
 
 
@@ -172,3 +173,86 @@ def test_deleted_pods_are_never_popped(queue):
     assert names(queue.pop_all()) == ["q"]
     queue.unschedulable("uid-gone")  # unknown uids are ignored
     assert queue.counts()["flight"] == 1
+
+
+def park(queue, *pods):
+    for pod in pods:
+        queue.add(pod)
+    queue.pop_all()
+    for pod in pods:
+        queue.unschedulable(pod.uid)
+
+
+def test_room_freed_moves_that_many_pods_of_each_class_first_in_queue_order(queue, clock):
+    small = [a_pod(f"s{i}", cpu="100m", order=10 - i) for i in range(5)]
+    big = [a_pod(f"b{i}", cpu="2", order=20 + i) for i in range(3)]
+    park(queue, *small, *big)
+    clock.now += 60
+    room = {small[0].klass: 2, big[0].klass: 0}
+    assert queue.on_event(ClusterEvent.POD_DELETED, lambda pod: room[pod.klass]) == 2
+    assert names(queue.pop_all()) == ["s4", "s3"]  # the two first of their class
+    assert queue.counts()["unschedulable"] == 6
+    assert queue.on_event(ClusterEvent.NODE_ADDED) == 6  # a node: every one of them
+    assert len(queue.pop_all()) == 6
+
+
+def test_room_freed_does_not_move_pods_it_cannot_help(queue, clock):
+    pod = a_pod("p")
+    park(queue, pod)
+    queue.pop_all()
+    queue.unschedulable(pod.uid, unresolvable=True)
+    clock.now += 60
+    assert queue.on_event(ClusterEvent.POD_DELETED, lambda _: 10) == 0
+
+
+def test_a_pod_moved_for_room_and_deleted_hands_its_turn_to_the_next(queue, clock):
+    pods = [a_pod(f"p{i}", order=i) for i in range(3)]
+    park(queue, *pods)
+    clock.now += 60
+    assert queue.on_event(ClusterEvent.POD_DELETED, lambda _: 1) == 1
+    queue.delete(pods[0].uid)  # gone before it was tried
+    assert names(queue.pop_all()) == ["p1"]
+    queue.delete(pods[1].uid)  # tried already: the room was its to use, nothing moves
+    assert queue.counts()["unschedulable"] == 1
+
+
+def test_a_pod_moved_for_room_goes_before_pods_that_arrived_since(queue, clock):
+    old = a_pod("old", order=1)
+    park(queue, old)
+    clock.now += 0.1  # well inside its backoff
+    queue.add(a_pod("new", order=2))
+    assert queue.on_event(ClusterEvent.POD_DELETED, lambda _: 1) == 1
+    assert names(queue.pop_all(limit=1)) == ["old"]
+
+
+@pytest.mark.parametrize(
+    "where, moved",
+    [("parked", 1), ("parked unresolvable", 0), ("active", 0), ("in flight", 0)],
+)
+def test_retry_moves_only_the_named_pods_it_can_help(queue, clock, where, moved):
+    first, named = a_pod("first", order=1), a_pod("named", order=2)
+    park(queue, first)
+    queue.add(named)
+    if where != "active":
+        queue.pop_all()
+    if where.startswith("parked"):
+        queue.unschedulable(named.uid, unresolvable=where.endswith("unresolvable"))
+    clock.now += 0.1  # inside its backoff: room goes straight to use
+    assert queue.retry([named.uid, "uid-unknown"], ClusterEvent.POD_DELETED) == moved
+    assert queue.counts()["unschedulable"] == 1 + (where == "parked unresolvable")
+    if moved:
+        assert names(queue.pop_all()) == ["named"]  # not "first", though it is ahead
+
+
+def test_pods_with_claims_are_moved_for_room_by_their_claims_too(queue, clock):
+    # A queued pod's class does not see its volumes, which may send pods with other claims
+    # to other nodes: the first pod of the class may not be able to use the room.
+    pods = [
+        PodRequest("ns", f"p{i}", f"u{i}", cpu=100, order=i, claims=(claim,))
+        for i, claim in enumerate(["a", "a", "b"])
+    ]
+    park(queue, *pods)
+    assert len({p.klass for p in pods}) == 1
+    clock.now += 0.1
+    assert queue.on_event(ClusterEvent.POD_DELETED, lambda _: 1) == 2
+    assert names(queue.pop_all()) == ["p0", "p2"]

@@ -21,7 +21,8 @@ class Clock:
 
 def make_state() -> tuple[ClusterState, Clock]:
     clock = Clock()
-    return ClusterState(SchedulingQueue(clock)), clock
+    # No periodic retry of parked pods: only the events the state sees may wake them.
+    return ClusterState(SchedulingQueue(clock, max_unschedulable_s=1e9)), clock
 
 
 def bound(pod: dict, node: str) -> dict:
@@ -194,7 +195,9 @@ def test_a_reason_is_reported_once_until_it_changes():
         state.on_pod(None, other)
     state.on_pod(None, pod_obj("p", cpu="2"))
     assert [f.report for f in state.cycle(now=clock())[1]] == [True]
-    state.on_pod(others[2], None)  # wakes the pod: 1 CPU free, still too little
+    state.on_pod(others[2], None)  # 1 CPU free, still too little: the pod stays parked
+    assert state.cycle(now=clock()) == ([], [])
+    state.on_node(None, node_obj("n", cpu="4", labels={"zone": "a"}))  # wakes it
     clock.now += 60
     [failure] = state.cycle(now=clock())[1]
     assert (failure.message, failure.report) == (
@@ -280,3 +283,48 @@ def test_a_placed_share_carries_its_device_and_arrivals_feed_the_mix():
     assert len(placed) == 3 and not failed
     devices = sorted(p.devices for p in placed)
     assert devices == [(0,), (0,), (1,)] or devices == [(0,), (1,), (1,)]
+
+
+@pytest.mark.parametrize("ends", ["deleted", "bound elsewhere"])
+def test_a_node_held_for_a_reservation_that_ended_between_cycles_is_open_again(ends):
+    # The snapshot outlives cycles: a node held for a pod that went away between cycles
+    # must not stay out of the index for good.
+    state, clock = make_state()
+    state.on_node(None, node_obj("n", cpu="4", labels={"pool": "a"}))
+    state.on_pod(None, bound(pod_obj("x", cpu="1"), "n"))
+    small = pod_obj("small", cpu="1", selector={"pool": "a"})  # only n will do
+    big = pod_obj("big", cpu="4")
+    state.on_pod(None, small)
+    state.on_pod(None, big)
+    state.reservations[big["metadata"]["uid"]] = "n"
+    placed, failed = state.cycle(now=clock())
+    assert placed == [] and [f.pod.name for f in failed] == ["small", "big"]  # n is held
+    if ends == "deleted":
+        state.on_pod(big, None)
+    else:
+        state.on_pod(big, bound(big, "m"))  # someone else's bind, to a node not seen yet
+    assert state.reservations == {}
+    state.on_node(None, node_obj("other", cpu="1", labels={"pool": "b"}))  # wakes everyone
+    clock.now += 60
+    placed, failed = state.cycle(now=clock())
+    assert [(p.pod.name, p.node) for p in placed] == [("small", "n")] and failed == []
+
+
+def test_a_finished_pod_retries_only_as_many_parked_pods_as_its_room_takes():
+    state, clock = make_state()
+    state.on_node(None, node_obj("n", cpu="1", memory="64Gi"))
+    pods = [pod_obj(f"p{i}", cpu="100m") for i in range(50)]
+    for pod in pods:
+        state.on_pod(None, pod)
+    placed, failed = state.cycle(now=clock())
+    assert (len(placed), len(failed)) == (10, 40)
+    for placement in placed:
+        state.bind_succeeded(placement.pod.uid)
+    first = next(p for p in pods if p["metadata"]["uid"] == placed[0].pod.uid)
+    clock.now += 1
+    state.on_pod(bound(first, "n"), with_phase(bound(first, "n"), "Succeeded"))
+    placed, failed = state.cycle(now=clock())
+    assert (len(placed), failed) == (1, [])  # one place free: one pod tried, and it fits
+    for placement in placed:
+        state.bind_succeeded(placement.pod.uid)
+    assert state.queue.counts()["unschedulable"] == 39
