@@ -12,6 +12,7 @@ usually stops at the first; pack skips the full ones at the head of the order.
 from __future__ import annotations
 
 from bisect import insort
+from collections.abc import Callable, Iterator
 
 from berth.scheduler.scoring import Strategy, score_node
 from berth.scheduler.snapshot import NodeGroup
@@ -49,6 +50,15 @@ class ClassRanking:
 
     def best_fit(self, pod: PodRequest) -> tuple | None:
         """The highest ranked live class that ``pod`` fits (no extended resources)."""
+        return next(self.fits(pod), None)
+
+    def rank(self, key: tuple) -> float:
+        """Minus the probe's score on a node of class ``key``: lower ranks first."""
+        return self._rank[key]
+
+    def fits(self, pod: PodRequest) -> Iterator[tuple]:
+        """The live classes ``pod`` fits, highest ranked first (classes emptied since they
+        were ranked are dropped on the way; they are re-added if they come back)."""
         order = self._order
         classes = self.group.classes
         cpu, memory, gpu = pod.cpu, pod.memory, pod.gpu
@@ -56,11 +66,41 @@ class ClassRanking:
         while i < len(order):
             key = order[i][1]
             if key not in classes:
-                # Emptied since it was ranked: drop it; it is re-added if it comes back.
                 del order[i]
                 del self._rank[key]
                 continue
             if key[0] >= cpu and key[1] >= memory and key[2] >= gpu and key[3]:
-                return key
+                yield key
             i += 1
-        return None
+
+
+def best_in_order(
+    ranking: ClassRanking,
+    pod: PodRequest,
+    score_of: Callable[[tuple, NodeView], float],
+    strategy: Strategy,
+    fragments: bool,
+) -> tuple[tuple, float] | None:
+    """The best class of ``ranking``'s group for ``pod`` and its score (``score_of``, the
+    whole score). Without a fragmentation term the first class that fits is the best. With
+    one (``fragments``), a pod without GPUs on a GPU node may raise the node's fragmentation
+    (take the CPU or memory its GPUs need), which the order leaves out: its score there is
+    the order's linear part less that rise (never negative). So the classes are scored in
+    order until the linear part of the next can no longer beat the best score found: on a
+    node whose GPUs nothing strands, that is the first."""
+    classes = ranking.group.classes
+    best: tuple | None = None
+    best_score = float("-inf")
+    offset = None  # the pod's linear score less the probe's: the same on every class
+    for key in ranking.fits(pod):
+        if offset is not None and offset - ranking.rank(key) <= best_score:
+            break
+        node = next(iter(classes[key].values()))
+        score = score_of(key, node)
+        if score > best_score:
+            best, best_score = key, score
+        if not (fragments and node.dev_free):
+            break  # no fragmentation term on this node: the order is the score's
+        if offset is None:
+            offset = score_node(pod, node, strategy) + ranking.rank(key)
+    return None if best is None else (best, best_score)

@@ -28,6 +28,7 @@ tested against.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 from berth.scheduler.admission import (
     CPU,
@@ -51,7 +52,7 @@ from berth.scheduler.fragmentation import (
     usable_kinds,
 )
 from berth.scheduler.mix import NO_MEDIANS, Kind, Medians, top_kinds
-from berth.scheduler.ranking import ClassRanking, is_linear, probe_kind
+from berth.scheduler.ranking import ClassRanking, best_in_order, is_linear, probe_kind
 from berth.scheduler.scoring import MAX_SCORE, Strategy, score_node, taint_score
 from berth.scheduler.snapshot import NodeGroup, Snapshot
 from berth.scheduler.views import NodeView, PodRequest
@@ -356,12 +357,17 @@ class NodeFinder:
                 ranking = self._rankings[(group.gid, kind)] = ClassRanking(
                     group, kind, self.strategy
                 )
-            key = ranking.best_fit(pod)
-            if key is not None:
-                node = next(iter(group.classes[key].values()))
-                score = self.score(pod, group, key, node, self._table(kid, group.gid))
-                best, best_score = better(best, best_score, group, key, score)
+            found = self._best_ranked(pod, kid, group, ranking)
+            if found is not None:
+                best, best_score = better(best, best_score, group, *found)
         return best, best_score
+
+    def _best_ranked(
+        self, pod: PodRequest, kid: int, group: NodeGroup, ranking: ClassRanking
+    ) -> tuple[tuple, float] | None:
+        """The best class of ``group`` for ``pod`` and its score (``ranking.best_in_order``)."""
+        score_of = partial(self.score, pod, group, table=self._table(kid, group.gid))
+        return best_in_order(ranking, pod, score_of, self.strategy, self._fragments)
 
     def _sync_rankings(self) -> None:
         """Rank the classes that appeared since the last pass."""
