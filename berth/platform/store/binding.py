@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import copy
 from datetime import datetime
 
 from berth.platform.errors import Conflict
-from berth.platform.resources.meta import rfc3339
+from berth.platform.resources.meta import clone, rfc3339
 
 
 def bound_pod(
@@ -26,7 +25,7 @@ def bound_pod(
         raise Conflict("pods", name, detail=f'pod {name} is already assigned to node "{current}"')
     if md.get("deletionTimestamp"):
         raise Conflict("pods", name, detail="the pod is being deleted")
-    new = copy.deepcopy(pod)
+    new = clone(pod)
     new["spec"]["nodeName"] = node_name
     if annotations:
         new["metadata"]["annotations"] = {

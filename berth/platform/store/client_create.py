@@ -4,7 +4,6 @@ ahead of time (``prepare_create``) and written later."""
 
 from __future__ import annotations
 
-import copy
 import string
 from typing import TYPE_CHECKING, cast
 
@@ -17,7 +16,7 @@ from berth.platform.errors import (
     NotFound,
 )
 from berth.platform.resources import patch, registry, strategy
-from berth.platform.resources.meta import new_uid, rfc3339
+from berth.platform.resources.meta import clone, new_uid, rfc3339
 from berth.platform.resources.registry import ResourceType
 from berth.platform.store.checks import check_type, required_name, with_type
 from berth.platform.store.client_core import ClientCore
@@ -129,7 +128,7 @@ class ClientCreates(ClientCore):
         """A copy of ``obj`` as a create would store it, less its resourceVersion: identity,
         defaults, admission and validation done, its namespace found live. Raises what
         refuses it."""
-        obj = copy.deepcopy(obj)
+        obj = clone(obj)
         check_type(rt, obj)
         md = obj.get("metadata")
         if not isinstance(md, dict):

@@ -4,12 +4,11 @@ with retries (``guaranteed_update``) and the four kinds of patch, server-side ap
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 
 from berth.platform.errors import BadRequest, Conflict, Invalid, NotFound, forbidden
 from berth.platform.resources import patch, strategy
-from berth.platform.resources.meta import rfc3339
+from berth.platform.resources.meta import clone, rfc3339
 from berth.platform.resources.registry import ResourceType
 from berth.platform.store import deletion
 from berth.platform.store.checks import check_type, patched_object, scoped_namespace, with_type
@@ -29,8 +28,18 @@ class ClientUpdates(ClientReads, ClientCreates):
         subresource: str | None = None,
         dry_run: bool = False,
         field_manager: str | None = None,
+        current: dict | None = None,
     ) -> dict:
-        obj = copy.deepcopy(obj)
+        """Replace the object (or its status) with ``obj``; a compare-and-set on
+        ``obj``'s resourceVersion when it has one.
+
+        ``current``: the object exactly as the store holds it at ``obj``'s resourceVersion,
+        when the caller has it (an informer's copy, never changed since): the write is made
+        against it instead of against a fresh read. That is safe because a resourceVersion
+        names one content: if the stored object is still at that version it is ``current``,
+        and if it is not, the compare-and-set refuses the write (``Conflict``), as the read
+        would have. ``current`` is read, never modified."""
+        obj = clone(obj)
         check_type(rt, obj)
         md = obj.get("metadata")
         if not isinstance(md, dict):
@@ -48,10 +57,14 @@ class ClientUpdates(ClientReads, ClientCreates):
                 "the namespace of the provided object does not match the "
                 "namespace sent on the request"
             )
-        old = self.db.get(rt.key, namespace, name)
+        expected = md.get("resourceVersion")
+        old = (
+            clone(current)
+            if expected and current is not None and _at(current, namespace, name, expected)
+            else self.db.get(rt.key, namespace, name)
+        )
         if old is None:
             raise NotFound(rt.plural, name or "", rt.group)
-        expected = md.get("resourceVersion")
         if expected and expected != old["metadata"]["resourceVersion"]:
             raise Conflict(rt.plural, name, rt.group)
         new = self._merge_update(rt, old, obj, subresource)
@@ -76,7 +89,7 @@ class ClientUpdates(ClientReads, ClientCreates):
 
         def attempt() -> dict | LostRace:
             current = self.get(rt, namespace, name)
-            changed = mutate(copy.deepcopy(current))
+            changed = mutate(clone(current))
             if changed is None or changed == current:
                 return current
             try:
@@ -90,7 +103,7 @@ class ClientUpdates(ClientReads, ClientCreates):
         self, rt: ResourceType, old: dict, obj: dict, subresource: str | None
     ) -> dict:
         if subresource == "status":
-            new = copy.deepcopy(old)
+            new = clone(old)
             if "status" in obj:
                 new["status"] = obj["status"]
             else:
@@ -115,7 +128,7 @@ class ClientUpdates(ClientReads, ClientCreates):
             md["namespace"] = old_md["namespace"]
         if "status" in rt.subresources:
             if "status" in old:
-                new["status"] = copy.deepcopy(old["status"])
+                new["status"] = clone(old["status"])
             else:
                 new.pop("status", None)
         if old_md.get("deletionTimestamp"):
@@ -250,3 +263,13 @@ class ClientUpdates(ClientReads, ClientCreates):
                 return LOST_RACE
 
         return retry_on_conflict(attempt, Conflict(rt.plural, name, rt.group))
+
+
+def _at(obj: dict, namespace: str, name: str, rv: str) -> bool:
+    """``obj`` is the object ``namespace/name`` at resourceVersion ``rv``."""
+    md = obj.get("metadata") or {}
+    return (
+        md.get("resourceVersion") == rv
+        and md.get("name") == name
+        and (md.get("namespace") or "") == namespace
+    )

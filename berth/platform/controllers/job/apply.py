@@ -26,11 +26,12 @@ as done.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
-from berth.platform.errors import BerthError, NotFound
+from berth.platform.errors import BerthError, Conflict, NotFound
 from berth.platform.resources import registry
+from berth.platform.resources.meta import clone
 from berth.platform.store.client import Client
 from berth.platform.store.events import EventRecorder
 
@@ -47,11 +48,19 @@ FAILED_DELETE = "FailedDelete"
 class Pending:
     """One Job's Plan to apply: ``job`` as read before planning (its resourceVersion guards
     the status write, so a status planned from a Job that changed since is refused), and
-    ``remember`` for the tracking that goes with the status once it is stored."""
+    ``remember`` for the tracking that goes with the status once it is stored.
+
+    ``cached``: the Job and its pods (by uid) as the informers hold them, read-only: the
+    status write and the finalizer removals are made against these copies instead of reading
+    each object again (``Client.update(current=...)``); one that has moved on since is
+    refused by its compare-and-set, and a refused finalizer removal is retried from a fresh
+    read."""
 
     job: dict
     plan: Plan
     remember: Callable[[JobTracking], None]
+    cached: dict | None = None
+    cached_pods: Mapping[str, dict] = field(default_factory=dict)
 
 
 @dataclass
@@ -129,6 +138,7 @@ def _store_status(client: Client, item: Pending, out: Applied) -> None:
                 namespace,
                 md["name"],
                 subresource="status",
+                current=item.cached,
             )
         except BerthError as exc:
             out.error = exc  # nothing of this Job is written
@@ -137,7 +147,7 @@ def _store_status(client: Client, item: Pending, out: Applied) -> None:
     out.stored = True
     for ref in result.remove_finalizers:
         try:
-            released = release_finalizer(client, namespace, ref)
+            released = release_finalizer(client, namespace, ref, item.cached_pods.get(ref.uid))
         except BerthError as exc:
             out.error = exc  # the status stands; the next sync releases the rest
             return
@@ -167,10 +177,15 @@ def _create_pods(
             out.wrote(made)
 
 
-def release_finalizer(client: Client, namespace: str, ref: PodRef) -> dict | None:
+def release_finalizer(
+    client: Client, namespace: str, ref: PodRef, cached: dict | None = None
+) -> dict | None:
     """Remove the tracking finalizer from pod ``ref`` (no-op when gone or already released);
     the pod as it is after (None when gone).
 
+    ``cached``: the pod as an informer holds it (read-only). The removal is first tried
+    against it, with no read; when the pod has changed since (``Conflict``), or the copy
+    shows nothing to remove, it is done as before, from a fresh read.
     A pod marked for deletion whose last finalizer goes is removed by the store.
     """
 
@@ -187,6 +202,15 @@ def release_finalizer(client: Client, namespace: str, ref: PodRef) -> dict | Non
         return pod
 
     try:
+        if cached is not None:
+            released = drop(clone(cached))
+            if released is not None:
+                try:
+                    return client.update(
+                        registry.POD, released, namespace, ref.name, current=cached
+                    )
+                except Conflict:
+                    pass  # changed since the cache saw it: read it afresh
         return client.guaranteed_update(registry.POD, namespace, ref.name, drop)
     except NotFound:
         return None

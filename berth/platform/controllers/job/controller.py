@@ -18,7 +18,6 @@ removed; the controller releases it, as Kubernetes' ``syncOrphanPod`` does.
 
 from __future__ import annotations
 
-import copy
 import logging
 import random
 import threading
@@ -30,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from berth.platform.cache.informers import Informer, InformerHub
 from berth.platform.controllers.manager import Enqueue, Outcome
 from berth.platform.resources import registry, selectors
-from berth.platform.resources.meta import changed, controller_of, dig, utcnow
+from berth.platform.resources.meta import changed, clone, controller_of, dig, utcnow
 from berth.platform.store.client import Client
 from berth.platform.store.events import EventRecorder
 
@@ -221,9 +220,10 @@ class JobController:
             with self._lock:
                 self._expected.pop(key, None)
             return None
-        job = copy.deepcopy(cached)  # the cache's objects are shared: plan on copies
+        job = clone(cached)  # the cache's objects are shared: plan on copies
         uid = job["metadata"]["uid"]
-        pods = self._pods_of(job)
+        cached_pods = self._pods_of(job)
+        pods = [clone(p) for p in cached_pods]
         result = plan(job, pods, self.clock(), self._remembered(key, uid), rng=self.rng)
         if not (result.write_status or result.create or result.delete or result.remove_finalizers):
             if result.events:
@@ -233,7 +233,13 @@ class JobController:
             if conditions.is_finished(result.status):
                 self._forget(key)
             return result.requeue_after
-        return Pending(job, result, lambda tracking: self._remember(key, uid, tracking))
+        return Pending(
+            job,
+            result,
+            lambda tracking: self._remember(key, uid, tracking),
+            cached=cached,
+            cached_pods={pod_state.uid(p): p for p in cached_pods},
+        )
 
     def _caught_up(self, key: JobKey) -> bool:
         if not self._hub.synced.wait(_EXPECTATIONS_RECHECK_S):
@@ -265,11 +271,11 @@ class JobController:
         )
 
     def _pods_of(self, job: Job) -> list[dict]:
-        """Every pod the Job controls and selects, from the cache (copies)."""
+        """Every pod the Job controls and selects, from the cache (shared: read-only)."""
         md = job["metadata"]
         selector = selectors.parse(pod_selector(job))
         return [
-            copy.deepcopy(p)
+            p
             for p in self._pods.by_index(CONTROLLER_UID_INDEX, md["uid"])
             if p["metadata"].get("namespace", "") == md.get("namespace", "")
             and selector.matches(p["metadata"].get("labels") or {})

@@ -16,12 +16,11 @@ the store is always safe):
 
 from __future__ import annotations
 
-import copy
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from berth.platform.resources.meta import rfc3339
+from berth.platform.resources.meta import clone, rfc3339
 
 from . import conditions, keys, pod_state, tracking, verdict
 from .backoff import JobTracking
@@ -87,7 +86,7 @@ def plan(
     rng = rng if rng is not None else random.Random()
     record = state if state is not None else JobTracking()
     before = job.get("status") or {}
-    status = copy.deepcopy(before)
+    status = clone(before)
 
     # 1. A Job another controller manages is left alone. A finished Job never changes again;
     #    only finalizers left on its pods are released.

@@ -7,10 +7,9 @@ so that tests are repeatable and the Plan names every pod before it exists.
 
 from __future__ import annotations
 
-import copy
 import random
 
-from berth.platform.resources.meta import dig
+from berth.platform.resources.meta import clone, dig
 
 from . import keys
 
@@ -50,7 +49,7 @@ def pod_for(
     """
     meta = job.get("metadata") or {}
     job_name = meta.get("name", "")
-    template = copy.deepcopy(dig(job, "spec", "template", default={}))
+    template = clone(dig(job, "spec", "template", default={}))
     tmeta = template.get("metadata") or {}
     spec = template.get("spec") or {}
 
