@@ -38,6 +38,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from benchmarks.controlplane_floor import per_job, store_floor
 from benchmarks.e2e_profile import Sampler, _group
 from berth.platform.cache.informers import InformerHub
 from berth.platform.controllers.garbage_collector import GarbageCollector
@@ -295,6 +296,9 @@ def run(args: argparse.Namespace, workdir: Path, database_url: str | None) -> di
     for tid, (group, seconds) in after.items():
         by_thread[group] += seconds - before.get(tid, (group, 0.0))[1]  # pyright: ignore[reportArgumentType]
     writes = store_writes(platform)
+    counts = per_job(writes, args.jobs)
+    # The baseline, in the same store once the control plane has stopped.
+    floor = store_floor(platform, NAMESPACE, NODE, job_manifest, counts, args.jobs)
     platform.close()
     return {
         "jobs": args.jobs,
@@ -302,6 +306,7 @@ def run(args: argparse.Namespace, workdir: Path, database_url: str | None) -> di
         "process_cpu_s": cpu,
         "threads": by_thread.most_common(),
         "writes": writes,
+        "floor": (counts, floor),
         "profile": sampler.report() if sampler else None,
     }
 
@@ -336,6 +341,15 @@ def report(result: dict) -> None:
     for name, seconds in result["threads"]:
         if seconds * 1000 / jobs >= 0.01:
             print(f"  {seconds * 1000 / jobs:7.2f}  {name}")
+    counts, floor = result["floor"]
+    cp_ms = (result["process_cpu_s"] / jobs - floor) * 1000
+    ratio = result["process_cpu_s"] / jobs / floor
+    print(
+        f"baseline, the store alone making the same writes (per Job: 2 creates, "
+        f"{counts['pod_status']} pod and {counts['job_status']} Job status writes, "
+        f"{counts['events']} Events, a commit each): {floor * 1000:.2f} ms per Job; "
+        f"the control plane spends {cp_ms:.2f} ms per Job above it ({ratio:.2f}x)"
+    )
     total = sum(n for _, _, n in result["writes"])
     print(f"store writes per Job: {total / jobs:.2f}")
     for resource, kind, n in result["writes"]:
