@@ -304,7 +304,7 @@ def test_run_detach_names_the_job_when_not_told(berth_server, namespace):
 def test_run_follows_explains_why_its_pod_waits_and_stops_on_ctrl_c(berth_server, namespace):
     """No node has 64 GPUs: the scheduler's reason shows in the progress; Ctrl-C stops
     following and leaves the Job in place."""
-    env = {**os.environ, "BERTH_SERVER": berth_server.url}
+    env = {**os.environ, "BERTH_SERVER": berth_server.url, "PYTHONFAULTHANDLER": "1"}
     process = subprocess.Popen(
         [
             sys.executable,
@@ -336,7 +336,16 @@ def test_run_follows_explains_why_its_pod_waits_and_stops_on_ctrl_c(berth_server
             assert process.poll() is None, "".join(lines)
             time.sleep(0.2)
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=30) == 130
+        try:
+            code = process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            # Seen once, on a loaded machine: say where it is stuck (PYTHONFAULTHANDLER
+            # writes every thread's stack to stderr on SIGABRT).
+            process.send_signal(signal.SIGABRT)
+            process.wait(timeout=10)
+            reader.join(10)
+            raise AssertionError("Ctrl-C ignored for 30 s:\n" + "".join(lines)) from None
+        assert code == 130
     finally:
         if process.poll() is None:
             process.kill()
