@@ -301,6 +301,10 @@ def test_run_detach_names_the_job_when_not_told(berth_server, namespace):
     assert job["spec"]["template"]["spec"]["containers"][0]["command"] == ["echo", "hello"]
 
 
+def _sigint_default() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_run_follows_explains_why_its_pod_waits_and_stops_on_ctrl_c(berth_server, namespace):
     """No node has 64 GPUs: the scheduler's reason shows in the progress; Ctrl-C stops
     following and leaves the Job in place."""
@@ -325,6 +329,9 @@ def test_run_follows_explains_why_its_pod_waits_and_stops_on_ctrl_c(berth_server
         text=True,
         cwd=REPO,
         env=env,
+        # Ctrl-C as at a terminal: a shell's background job (`make test &`) starts with SIGINT
+        # ignored, and berth run, like any program, would keep ignoring it.
+        preexec_fn=_sigint_default,
     )
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(process.stderr), daemon=True)
