@@ -285,11 +285,9 @@ def test_a_placed_share_carries_its_device_and_arrivals_feed_the_mix():
     assert devices == [(0,), (0,), (1,)] or devices == [(0,), (1,), (1,)]
 
 
-@pytest.mark.parametrize("ends", ["deleted", "bound elsewhere"])
-def test_a_node_held_for_a_reservation_that_ended_between_cycles_is_open_again(ends):
-    # The snapshot outlives cycles: a node held for a pod that went away between cycles
-    # must not stay out of the index for good.
-    state, clock = make_state()
+def reserve_n_for_big(state, clock) -> dict:
+    """Node n (pool a, 4 CPUs, 1 taken) reserved for pod "big" (4 CPUs); pod "small" (1 CPU,
+    pool a only) shut out by that reservation in a first cycle. Returns big."""
     state.on_node(None, node_obj("n", cpu="4", labels={"pool": "a"}))
     state.on_pod(None, bound(pod_obj("x", cpu="1"), "n"))
     small = pod_obj("small", cpu="1", selector={"pool": "a"})  # only n will do
@@ -299,6 +297,15 @@ def test_a_node_held_for_a_reservation_that_ended_between_cycles_is_open_again(e
     state.reservations[big["metadata"]["uid"]] = "n"
     placed, failed = state.cycle(now=clock())
     assert placed == [] and [f.pod.name for f in failed] == ["small", "big"]  # n is held
+    return big
+
+
+@pytest.mark.parametrize("ends", ["deleted", "bound elsewhere"])
+def test_a_node_held_for_a_reservation_that_ended_between_cycles_is_open_again(ends):
+    # The snapshot outlives cycles: a node held for a pod that went away between cycles
+    # must not stay out of the index for good.
+    state, clock = make_state()
+    big = reserve_n_for_big(state, clock)
     if ends == "deleted":
         state.on_pod(big, None)
     else:

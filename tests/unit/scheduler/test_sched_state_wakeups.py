@@ -8,7 +8,7 @@ import pytest
 from berth.scheduler.backfill import BackfillPolicy
 from berth.scheduler.types import pod_request
 from tests.unit.scheduler.sched_builders import node_obj, pod_obj
-from tests.unit.scheduler.test_sched_state import bound, make_state, with_phase
+from tests.unit.scheduler.test_sched_state import bound, make_state, reserve_n_for_big, with_phase
 from tests.unit.scheduler.test_sched_volumes import claim, pod_with, state_with, volume
 
 
@@ -46,15 +46,7 @@ def test_room_on_a_reserved_node_retries_the_pod_that_reserved_it():
 def test_a_reservation_that_ends_between_cycles_wakes_who_it_shut_out(ends):
     # No finished pod announces this room: the end of the reservation must.
     state, clock = make_state()
-    state.on_node(None, node_obj("n", cpu="4", labels={"pool": "a"}))
-    state.on_pod(None, bound(pod_obj("x", cpu="1"), "n"))
-    small = pod_obj("small", cpu="1", selector={"pool": "a"})  # only n will do
-    big = pod_obj("big", cpu="4")
-    state.on_pod(None, small)
-    state.on_pod(None, big)
-    state.reservations[big["metadata"]["uid"]] = "n"
-    placed, failed = state.cycle(now=clock())
-    assert placed == [] and [f.pod.name for f in failed] == ["small", "big"]  # n is held
+    big = reserve_n_for_big(state, clock)
     if ends == "its pod is deleted":
         state.on_pod(big, None)
     else:
