@@ -13,6 +13,7 @@ from berth.platform.errors import Gone
 from berth.platform.store.codec import Codec
 from berth.platform.store.columns import findable
 from berth.platform.store.db_base import KEY, DatabaseBase, key_params
+from berth.platform.store.prepared import Prepared
 from berth.platform.store.tables import CHANGES, LABELS, OBJECTS, REVISION
 
 # A label selector matching at most this many objects is answered from the label index.
@@ -20,7 +21,8 @@ SELECTIVE_IDS = 2000
 
 # Built once: building a statement per call (SQLAlchemy coercing each clause and computing its
 # cache key) cost about as much CPU as SQLite running it.
-_GET = select(OBJECTS.c.data).where(*KEY)
+_GET = Prepared(select(OBJECTS.c.data).where(*KEY))
+_CURRENT = Prepared(select(REVISION.c.current))
 _CHANGES_AFTER = (
     select(
         CHANGES.c.rv,
@@ -38,12 +40,13 @@ _CHANGES_AFTER = (
 # (a compaction between two reads would hide the changes it removed) and in one round trip:
 # one row with NULL changes when there are none.
 _AFTER = _CHANGES_AFTER.subquery("after")
-_FLOOR_AND_CHANGES = (
+_FLOOR_AND_CHANGES = Prepared(
     select(REVISION.c.compacted, *_AFTER.c)
     .select_from(REVISION.outerjoin(_AFTER, true()))
     .where(REVISION.c.id == 1)
     .order_by(_AFTER.c.rv)
 )
+_CHANGES = Prepared(_CHANGES_AFTER)
 
 
 class Change:
@@ -93,7 +96,8 @@ class DatabaseReads(DatabaseBase):
 
     def current_rv(self) -> int:
         with self.reading() as conn:
-            return conn.execute(select(REVISION.c.current)).scalar_one()
+            ((current,),) = _CURRENT.rows(conn)
+        return current
 
     def compacted_rv(self) -> int:
         with self.reading() as conn:
@@ -103,8 +107,8 @@ class DatabaseReads(DatabaseBase):
         if not findable(namespace, name):
             return None
         with self.reading() as conn:
-            row = conn.execute(_GET, key_params(resource, namespace, name)).first()
-        return self.codec.decode(resource, row[0]) if row else None
+            rows = _GET.rows(conn, key_params(resource, namespace, name))
+        return self.codec.decode(resource, rows[0][0]) if rows else None
 
     def get_by_uid(self, uid: str) -> tuple[str, dict] | None:
         if not findable(uid):
@@ -275,11 +279,11 @@ class DatabaseReads(DatabaseBase):
         One query when the log holds ``rv + 1`` (nothing after ``rv`` can have been
         compacted away then); otherwise a second reads the compaction floor with the rows."""
         with self.reading() as conn:
-            rows: Sequence[Any] = conn.execute(_CHANGES_AFTER, {"after": rv, "limit": limit}).all()
+            rows: Sequence[Any] = _CHANGES.rows(conn, {"after": rv, "limit": limit})
             if not rows or rows[0][0] != rv + 1:
-                floored: Sequence[Any] = conn.execute(
-                    _FLOOR_AND_CHANGES, {"after": rv, "limit": limit}
-                ).all()
+                floored: Sequence[Any] = _FLOOR_AND_CHANGES.rows(
+                    conn, {"after": rv, "limit": limit}
+                )
                 compacted = floored[0][0]
                 if rv < compacted:
                     raise Gone(f"too old resource version: {rv} ({compacted + 1})")

@@ -44,6 +44,10 @@ _INSTALL_ANNOUNCE = (
 )
 
 
+# The execution option of a SQLite connection for one read statement: no BEGIN is sent.
+_NO_BEGIN = "berth_no_begin"
+
+
 class Dialect:
     def __init__(self, url: str):
         self.url = url
@@ -101,9 +105,11 @@ class Dialect:
         return {} if self.is_sqlite else {"isolation_level": "REPEATABLE READ"}
 
     def read_options(self) -> dict:
-        """For a read of one statement: on PostgreSQL in autocommit (the statement is its own
-        snapshot), which spares the BEGIN and the ROLLBACK, two round trips of three."""
-        return {} if self.is_sqlite else {"isolation_level": "AUTOCOMMIT"}
+        """For a read of one statement: outside a transaction (the statement is its own
+        snapshot). On PostgreSQL in autocommit, which spares the BEGIN and the ROLLBACK, two
+        round trips of three; on SQLite without the BEGIN (``_sqlite_begin_deferred``), which
+        spares a statement sent through SQLAlchemy (a get: 67-73 against 74-84 us of CPU)."""
+        return {_NO_BEGIN: True} if self.is_sqlite else {"isolation_level": "AUTOCOMMIT"}
 
     def mark_write(self, conn: Connection) -> None:
         """Call before ``conn.begin()`` of a write transaction."""
@@ -181,4 +187,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 
 
 def _sqlite_begin_deferred(conn: Connection) -> None:
+    if conn.get_execution_options().get(_NO_BEGIN):
+        # A read of one statement: SQLite runs it in a transaction of its own.
+        return
     conn.exec_driver_sql(conn.info.pop("berth_begin", "BEGIN"))
