@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, true
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, true
 
 from berth.platform.errors import Gone
 from berth.platform.store.codec import Codec
@@ -274,20 +274,25 @@ class DatabaseReads(DatabaseBase):
                 select(func.count()).select_from(OBJECTS).where(OBJECTS.c.resource == resource)
             ).scalar_one()
 
-    def changes_since(self, rv: int, limit: int = 1000) -> list[Change]:
+    def changes_since(
+        self, rv: int, limit: int = 1000, reader: Connection | None = None
+    ) -> list[Change]:
         """Changes after ``rv``, oldest first; ``Gone`` when the log is compacted past it.
         One query when the log holds ``rv + 1`` (nothing after ``rv`` can have been
-        compacted away then); otherwise a second reads the compaction floor with the rows."""
-        with self.reading() as conn:
-            rows: Sequence[Any] = _CHANGES.rows(conn, {"after": rv, "limit": limit})
-            if not rows or rows[0][0] != rv + 1:
-                floored: Sequence[Any] = _FLOOR_AND_CHANGES.rows(
-                    conn, {"after": rv, "limit": limit}
-                )
-                compacted = floored[0][0]
-                if rv < compacted:
-                    raise Gone(f"too old resource version: {rv} ({compacted + 1})")
-                rows = [r[1:] for r in floored if r[1] is not None]
+        compacted away then); otherwise a second reads the compaction floor with the rows
+        (each statement its own snapshot). ``reader``: a connection from ``reading()`` that
+        the caller holds for its repeated reads (the change feed's thread); else one is
+        taken from the pool for this call."""
+        if reader is None:
+            with self.reading() as conn:
+                return self.changes_since(rv, limit, conn)
+        rows: Sequence[Any] = _CHANGES.rows(reader, {"after": rv, "limit": limit})
+        if not rows or rows[0][0] != rv + 1:
+            floored: Sequence[Any] = _FLOOR_AND_CHANGES.rows(reader, {"after": rv, "limit": limit})
+            compacted = floored[0][0]
+            if rv < compacted:
+                raise Gone(f"too old resource version: {rv} ({compacted + 1})")
+            rows = [r[1:] for r in floored if r[1] is not None]
         codec = self.codec
         return [Change(r[0], r[1], r[2], r[3], r[4], r[5], codec) for r in rows]
 

@@ -23,11 +23,12 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 
-from sqlalchemy import Connection, Engine, create_engine, event, func
+from sqlalchemy import Connection, Engine, create_engine, event, func, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from berth.platform.store import pg_session
+from berth.platform.store.prepared import Prepared
 
 # The channel of the change log's trigger and ``pg_listen``; the payload is the writer's schema.
 CHANGE_CHANNEL = "berth_changes"
@@ -46,6 +47,9 @@ _INSTALL_ANNOUNCE = (
 
 # The execution option of a SQLite connection for one read statement: no BEGIN is sent.
 _NO_BEGIN = "berth_no_begin"
+# On the driver's cursor (``prepared``): through ``exec_driver_sql`` a BEGIN cost more CPU
+# than the write after it.
+_BEGIN = {sql: Prepared(text(sql)) for sql in ("BEGIN", "BEGIN IMMEDIATE")}
 
 
 class Dialect:
@@ -190,4 +194,4 @@ def _sqlite_begin_deferred(conn: Connection) -> None:
     if conn.get_execution_options().get(_NO_BEGIN):
         # A read of one statement: SQLite runs it in a transaction of its own.
         return
-    conn.exec_driver_sql(conn.info.pop("berth_begin", "BEGIN"))
+    _BEGIN[conn.info.pop("berth_begin", "BEGIN")].rows(conn)
