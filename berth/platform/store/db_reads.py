@@ -23,6 +23,10 @@ SELECTIVE_IDS = 2000
 # cache key) cost about as much CPU as SQLite running it.
 _GET = Prepared(select(OBJECTS.c.data).where(*KEY))
 _CURRENT = Prepared(select(REVISION.c.current))
+_COMPACTED = Prepared(select(REVISION.c.compacted))
+_BY_UID = Prepared(
+    select(OBJECTS.c.resource, OBJECTS.c.data).where(OBJECTS.c.uid == bindparam("uid"))
+)
 _CHANGES_AFTER = (
     select(
         CHANGES.c.rv,
@@ -101,7 +105,8 @@ class DatabaseReads(DatabaseBase):
 
     def compacted_rv(self) -> int:
         with self.reading() as conn:
-            return conn.execute(select(REVISION.c.compacted)).scalar_one()
+            ((compacted,),) = _COMPACTED.rows(conn)
+        return compacted
 
     def get(self, resource: str, namespace: str, name: str) -> dict | None:
         if not findable(namespace, name):
@@ -114,10 +119,8 @@ class DatabaseReads(DatabaseBase):
         if not findable(uid):
             return None
         with self.reading() as conn:
-            row = conn.execute(
-                select(OBJECTS.c.resource, OBJECTS.c.data).where(OBJECTS.c.uid == uid)
-            ).first()
-        return (row[0], self.codec.decode(row[0], row[1])) if row else None
+            rows = _BY_UID.rows(conn, {"uid": uid})
+        return (rows[0][0], self.codec.decode(rows[0][0], rows[0][1])) if rows else None
 
     def list(
         self,

@@ -64,3 +64,12 @@ def test_a_sqlite_write_still_begins_its_transaction(db):
     db.create("pods", obj("a"))
     assert sent.statements[0] == "BEGIN"
     assert sent.statements[-1] == "COMMIT"
+
+
+def test_get_by_uid_finds_the_object_and_its_resource(db):
+    db.create("pods", obj("a"))
+    found = db.get_by_uid("uid-a")
+    assert found is not None
+    assert found[0] == "pods"
+    assert found[1]["metadata"]["name"] == "a"
+    assert db.get_by_uid("uid-b") is None
