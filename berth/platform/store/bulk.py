@@ -75,14 +75,6 @@ _PG_INSERTS = {
     for table, columns in _PG_COLUMNS.items()
 }
 _INSERTS = {
-    table: text(
-        f"INSERT INTO {table} ({', '.join(c for c, _ in columns)}) "
-        f"SELECT * FROM unnest({', '.join(f'CAST(:{c} AS {t}[])' for c, t in columns)}) "
-        f"RETURNING {_PG_RETURNING[table]}"
-    )
-    for table, columns in _PG_COLUMNS.items()
-}
-_INSERTS = {
     OBJECTS.name: _INSERT_OBJECTS,
     LABELS.name: _INSERT_LABELS,
     CHANGES.name: _INSERT_CHANGES,
@@ -178,8 +170,13 @@ def insert_all(conn, codec: Codec, resource: str, objs: list[dict]) -> list[int]
     return rvs
 
 
-def _insert(conn, table: str, rows: list[dict]):
-    """Insert ``rows`` into ``table`` in one statement; the RETURNING rows."""
+def _insert(conn, table: str, rows: list[dict]) -> list:
+    """Insert ``rows`` into ``table`` in one statement; the RETURNING rows, all read.
+
+    Read whole here, so no statement is left in progress: a one-row insert is sent as a plain
+    statement whose rows SQLite steps through as they are fetched, and while its cursor
+    lives (a caller's frame held by a sampling profiler keeps it) SQLite refuses to release
+    the savepoint around it ("cannot release savepoint - SQL statements in progress")."""
     if conn.dialect.name != "postgresql":
-        return conn.execute(_INSERTS[table], rows)
-    return conn.execute(_PG_INSERTS[table], {"rows": json.dumps(rows)})
+        return conn.execute(_INSERTS[table], rows).all()
+    return conn.execute(_PG_INSERTS[table], {"rows": json.dumps(rows)}).all()

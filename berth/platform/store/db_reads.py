@@ -7,12 +7,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, true
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, true
 
 from berth.platform.errors import Gone
 from berth.platform.store.codec import Codec
 from berth.platform.store.columns import findable
 from berth.platform.store.db_base import KEY, DatabaseBase, key_params
+from berth.platform.store.prepared import Prepared
 from berth.platform.store.tables import CHANGES, LABELS, OBJECTS, REVISION
 
 # A label selector matching at most this many objects is answered from the label index.
@@ -20,7 +21,12 @@ SELECTIVE_IDS = 2000
 
 # Built once: building a statement per call (SQLAlchemy coercing each clause and computing its
 # cache key) cost about as much CPU as SQLite running it.
-_GET = select(OBJECTS.c.data).where(*KEY)
+_GET = Prepared(select(OBJECTS.c.data).where(*KEY))
+_CURRENT = Prepared(select(REVISION.c.current))
+_COMPACTED = Prepared(select(REVISION.c.compacted))
+_BY_UID = Prepared(
+    select(OBJECTS.c.resource, OBJECTS.c.data).where(OBJECTS.c.uid == bindparam("uid"))
+)
 _CHANGES_AFTER = (
     select(
         CHANGES.c.rv,
@@ -38,12 +44,13 @@ _CHANGES_AFTER = (
 # (a compaction between two reads would hide the changes it removed) and in one round trip:
 # one row with NULL changes when there are none.
 _AFTER = _CHANGES_AFTER.subquery("after")
-_FLOOR_AND_CHANGES = (
+_FLOOR_AND_CHANGES = Prepared(
     select(REVISION.c.compacted, *_AFTER.c)
     .select_from(REVISION.outerjoin(_AFTER, true()))
     .where(REVISION.c.id == 1)
     .order_by(_AFTER.c.rv)
 )
+_CHANGES = Prepared(_CHANGES_AFTER)
 
 
 class Change:
@@ -93,27 +100,27 @@ class DatabaseReads(DatabaseBase):
 
     def current_rv(self) -> int:
         with self.reading() as conn:
-            return conn.execute(select(REVISION.c.current)).scalar_one()
+            ((current,),) = _CURRENT.rows(conn)
+        return current
 
     def compacted_rv(self) -> int:
         with self.reading() as conn:
-            return conn.execute(select(REVISION.c.compacted)).scalar_one()
+            ((compacted,),) = _COMPACTED.rows(conn)
+        return compacted
 
     def get(self, resource: str, namespace: str, name: str) -> dict | None:
         if not findable(namespace, name):
             return None
         with self.reading() as conn:
-            row = conn.execute(_GET, key_params(resource, namespace, name)).first()
-        return self.codec.decode(resource, row[0]) if row else None
+            rows = _GET.rows(conn, key_params(resource, namespace, name))
+        return self.codec.decode(resource, rows[0][0]) if rows else None
 
     def get_by_uid(self, uid: str) -> tuple[str, dict] | None:
         if not findable(uid):
             return None
         with self.reading() as conn:
-            row = conn.execute(
-                select(OBJECTS.c.resource, OBJECTS.c.data).where(OBJECTS.c.uid == uid)
-            ).first()
-        return (row[0], self.codec.decode(row[0], row[1])) if row else None
+            rows = _BY_UID.rows(conn, {"uid": uid})
+        return (rows[0][0], self.codec.decode(rows[0][0], rows[0][1])) if rows else None
 
     def list(
         self,
@@ -270,20 +277,25 @@ class DatabaseReads(DatabaseBase):
                 select(func.count()).select_from(OBJECTS).where(OBJECTS.c.resource == resource)
             ).scalar_one()
 
-    def changes_since(self, rv: int, limit: int = 1000) -> list[Change]:
+    def changes_since(
+        self, rv: int, limit: int = 1000, reader: Connection | None = None
+    ) -> list[Change]:
         """Changes after ``rv``, oldest first; ``Gone`` when the log is compacted past it.
         One query when the log holds ``rv + 1`` (nothing after ``rv`` can have been
-        compacted away then); otherwise a second reads the compaction floor with the rows."""
-        with self.reading() as conn:
-            rows: Sequence[Any] = conn.execute(_CHANGES_AFTER, {"after": rv, "limit": limit}).all()
-            if not rows or rows[0][0] != rv + 1:
-                floored: Sequence[Any] = conn.execute(
-                    _FLOOR_AND_CHANGES, {"after": rv, "limit": limit}
-                ).all()
-                compacted = floored[0][0]
-                if rv < compacted:
-                    raise Gone(f"too old resource version: {rv} ({compacted + 1})")
-                rows = [r[1:] for r in floored if r[1] is not None]
+        compacted away then); otherwise a second reads the compaction floor with the rows
+        (each statement its own snapshot). ``reader``: a connection from ``reading()`` that
+        the caller holds for its repeated reads (the change feed's thread); else one is
+        taken from the pool for this call."""
+        if reader is None:
+            with self.reading() as conn:
+                return self.changes_since(rv, limit, conn)
+        rows: Sequence[Any] = _CHANGES.rows(reader, {"after": rv, "limit": limit})
+        if not rows or rows[0][0] != rv + 1:
+            floored: Sequence[Any] = _FLOOR_AND_CHANGES.rows(reader, {"after": rv, "limit": limit})
+            compacted = floored[0][0]
+            if rv < compacted:
+                raise Gone(f"too old resource version: {rv} ({compacted + 1})")
+            rows = [r[1:] for r in floored if r[1] is not None]
         codec = self.codec
         return [Change(r[0], r[1], r[2], r[3], r[4], r[5], codec) for r in rows]
 

@@ -15,6 +15,7 @@ from berth.platform.errors import AlreadyExists, Conflict, NotFound
 from berth.platform.store import bulk
 from berth.platform.store.columns import indexed_columns
 from berth.platform.store.db_base import KEY, DatabaseBase, key_params
+from berth.platform.store.prepared import Prepared
 from berth.platform.store.tables import CHANGES, LABELS, OBJECTS, REVISION
 from berth.platform.store.transactions import Savepoint, WriteTransaction
 
@@ -23,19 +24,22 @@ ANALYZE_EVERY = 20_000
 
 # The statements of every write, built once: building one per call (SQLAlchemy coercing each
 # clause and computing its cache key) cost about as much CPU as SQLite running it.
-_NEXT_RV = (
+# The ones every write sends run on the driver's cursor (``prepared``).
+_NEXT_RV = Prepared(
     update(REVISION)
     .where(REVISION.c.id == 1)
     .values(current=REVISION.c.current + 1)
     .returning(REVISION.c.current)
 )
-_UPDATE = update(OBJECTS).where(*KEY).returning(OBJECTS.c.id)
-_UPDATE_AT = update(OBJECTS).where(*KEY, OBJECTS.c.rv == bindparam("k_rv")).returning(OBJECTS.c.id)
-_APPEND = insert(CHANGES)
-_INSERT = insert(OBJECTS).returning(OBJECTS.c.id)
-_LABEL = insert(LABELS)
+_UPDATE = Prepared(update(OBJECTS).where(*KEY).returning(OBJECTS.c.id))
+_UPDATE_AT = Prepared(
+    update(OBJECTS).where(*KEY, OBJECTS.c.rv == bindparam("k_rv")).returning(OBJECTS.c.id)
+)
+_APPEND = Prepared(insert(CHANGES))
+_INSERT = Prepared(insert(OBJECTS).returning(OBJECTS.c.id))
+_LABEL = Prepared(insert(LABELS))
 _LOCK_REVISION = select(REVISION.c.current).where(REVISION.c.id == 1).with_for_update()
-_UNLABEL = delete(LABELS).where(LABELS.c.object_id == bindparam("k_id"))
+_UNLABEL = Prepared(delete(LABELS).where(LABELS.c.object_id == bindparam("k_id")))
 
 # Called inside a write's transaction, before anything is written; raises to refuse the write
 # (a fencing check: ``lease.Fence``).
@@ -51,8 +55,8 @@ class DatabaseWrites(DatabaseBase):
                 rv = self._next_rv(conn, obj)
                 self._guard(conn, guard)
                 data = self.codec.encode(resource, obj)
-                object_id = conn.execute(
-                    _INSERT,
+                ((object_id,),) = _INSERT.rows(
+                    conn,
                     {
                         "resource": resource,
                         "namespace": ns,
@@ -62,7 +66,7 @@ class DatabaseWrites(DatabaseBase):
                         "data": data,
                         **indexed_columns(resource, obj),
                     },
-                ).scalar_one()
+                )
                 self._write_labels(conn, resource, object_id, md.get("labels"))
                 self._append(conn, rv, resource, ns, name, "ADDED", data)
         except IntegrityError:
@@ -128,12 +132,12 @@ class DatabaseWrites(DatabaseBase):
             }
             if expected_rv is not None:
                 params["k_rv"] = expected_rv
-            row = conn.execute(_UPDATE if expected_rv is None else _UPDATE_AT, params).first()
-            if row is None:
+            rows = (_UPDATE if expected_rv is None else _UPDATE_AT).rows(conn, params)
+            if not rows:
                 self._missing_or_stale(conn, resource, ns, name)
             if relabel:
-                conn.execute(_UNLABEL, {"k_id": row[0]})
-                self._write_labels(conn, resource, row[0], md.get("labels"))
+                _UNLABEL.rows(conn, {"k_id": rows[0][0]})
+                self._write_labels(conn, resource, rows[0][0], md.get("labels"))
             self._append(conn, rv, resource, ns, name, "MODIFIED", data)
         self._committed(rv)
         return obj
@@ -229,15 +233,15 @@ class DatabaseWrites(DatabaseBase):
         guard(conn)
 
     def _next_rv(self, conn, obj: dict) -> int:
-        rv = conn.execute(_NEXT_RV).scalar_one()
+        ((rv,),) = _NEXT_RV.rows(conn)
         obj["metadata"]["resourceVersion"] = str(rv)
         return rv
 
     @staticmethod
     def _write_labels(conn, resource: str, object_id: int, labels: dict | None) -> None:
         if labels:
-            conn.execute(
-                _LABEL,
+            _LABEL.run_many(
+                conn,
                 [
                     {"object_id": object_id, "resource": resource, "key": k, "value": v}
                     for k, v in labels.items()
@@ -246,8 +250,8 @@ class DatabaseWrites(DatabaseBase):
 
     @staticmethod
     def _append(conn, rv: int, resource: str, ns: str, name: str, kind: str, data: str) -> None:
-        conn.execute(
-            _APPEND,
+        _APPEND.rows(
+            conn,
             {
                 "rv": rv,
                 "resource": resource,

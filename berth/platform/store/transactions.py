@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from berth.platform.errors import Conflict
+from berth.platform.store.prepared import Prepared
 
 if TYPE_CHECKING:
     from berth.platform.store.db_base import DatabaseBase
@@ -53,19 +55,28 @@ class WriteTransaction:
         return False
 
 
+# Sent on the driver's cursor (``prepared``): SQLAlchemy's ``begin_nested`` and its commit
+# cost about as much CPU as the write inside (11% of bench_controlplane's profile). One name
+# serves every depth: SQLite and PostgreSQL both release and roll back to the newest
+# savepoint of a name.
+_SAVEPOINT = Prepared(text("SAVEPOINT berth_write"))
+_RELEASE = Prepared(text("RELEASE SAVEPOINT berth_write"))
+_ROLLBACK_TO = Prepared(text("ROLLBACK TO SAVEPOINT berth_write"))
+
+
 class Savepoint:
-    """One write inside ``Database.batch()``: a savepoint of the batch's transaction."""
+    """One write inside ``Database.batch()``: a savepoint of the batch's transaction. A write
+    that fails is undone alone; the batch's transaction goes on."""
 
     def __init__(self, conn):
         self._conn = conn
 
     def __enter__(self):
-        self._nested = self._conn.begin_nested()
+        _SAVEPOINT.rows(self._conn)
         return self._conn
 
     def __exit__(self, exc_type, exc, tb):
-        if exc_type is None:
-            self._nested.commit()
-        else:
-            self._nested.rollback()
+        if exc_type is not None:
+            _ROLLBACK_TO.rows(self._conn)
+        _RELEASE.rows(self._conn)
         return False

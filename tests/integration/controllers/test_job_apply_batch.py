@@ -58,11 +58,11 @@ def _plan(job: dict, done: dict) -> Plan:
 def test_many_jobs_commit_in_one_transaction_and_one_create_many(platform, transactions):
     client = platform.client
     made = _jobs_with_done_pods(client, ["a", "b", "c"])
-    creates: list[int] = []
+    creates: list[tuple[str, int]] = []
     create_many = client.create_many
 
     def counted(rt, objs, **kw):
-        creates.append(len(objs))
+        creates.append((rt.key, len(objs)))
         return create_many(rt, objs, **kw)
 
     client.create_many = counted  # type: ignore[method-assign]
@@ -74,7 +74,8 @@ def test_many_jobs_commit_in_one_transaction_and_one_create_many(platform, trans
     before = len(transactions)
     applied = apply_plans(client, EventRecorder(client, "job-controller"), pending)
     assert len(transactions) - before == 1  # one transaction for the three Jobs
-    assert creates == [3]  # the pods of all three in one create_many
+    # The pods of all three in one create_many, then their events in another.
+    assert creates == [(registry.POD.key, 3), (registry.EVENT.key, 3)]
     assert [a.error for a in applied] == [None, None, None]
     assert remembered == ["a", "b", "c"]
     for (job, done), out in zip(made, applied, strict=True):

@@ -76,7 +76,7 @@ class Crash(Exception):
 class CrashingClient:
     """The store client, but the process dies before the write numbered ``budget``."""
 
-    WRITES = ("create", "update", "update_status", "guaranteed_update", "delete")
+    WRITES = ("create", "create_many", "update", "update_status", "guaranteed_update", "delete")
 
     def __init__(self, client, budget: int | None) -> None:
         self._client = client

@@ -113,10 +113,14 @@ def apply_plans(client: Client, recorder: EventRecorder, pending: list[Pending])
             if out.error is None:
                 _store_status(client, item, out)
         _create_pods(client, recorder, pending, applied)
-        for item, out in zip(pending, applied, strict=True):
-            if out.stored and out.error is None:
-                for event in item.plan.events:
-                    recorder.event(item.job, event.type, event.reason, event.message)
+        recorder.record_many(
+            [
+                (item.job, event.type, event.reason, event.message)
+                for item, out in zip(pending, applied, strict=True)
+                if out.stored and out.error is None
+                for event in item.plan.events
+            ]
+        )
 
     # The memory that goes with each status, once the status is stored.
     for item, out in zip(pending, applied, strict=True):
