@@ -31,7 +31,7 @@ from berth.platform.resources import fields, patch, registry, selectors
 from berth.platform.resources.registry import ResourceType
 from berth.platform.resources.validation import names
 from berth.platform.runtime import Platform
-from berth.platform.store.watch import watch_batches
+from berth.platform.store.watch import ChangeEvent, watch_batches
 
 MAX_BODY = 3 * 1024 * 1024
 _TRUE = ("true", "1")
@@ -159,7 +159,11 @@ async def _watch(
     if rv not in (None, "", "0") and not rv.isdigit():
         raise BadRequest(f'invalid resource version "{rv}"')
 
-    def line(event: dict) -> bytes:
+    def line(event: dict | ChangeEvent) -> bytes:
+        if isinstance(event, ChangeEvent):
+            if not table:
+                return event.line()
+            event = {"type": event.type, "object": event.object}
         if table and event["type"] in ("ADDED", "MODIFIED", "DELETED"):
             event = {
                 "type": event["type"],

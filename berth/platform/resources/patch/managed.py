@@ -140,6 +140,18 @@ def without_managed_fields(obj: dict | None) -> dict:
     return copy.deepcopy(out)
 
 
+def _ownership_view(obj: dict | None) -> dict:
+    """``obj`` without ``metadata.managedFields``, sharing everything else with it: for
+    ``fieldpath.compare``, which only reads. (The deep copy ``without_managed_fields`` made
+    here was ~40 copies per Job write and a third of this function's time.)"""
+    if obj is None:
+        return {}
+    md = obj.get("metadata")
+    if isinstance(md, dict) and "managedFields" in md:
+        return {**obj, "metadata": {k: v for k, v in md.items() if k != "managedFields"}}
+    return obj
+
+
 def update_managed_fields(
     old: dict | None,
     new: dict,
@@ -159,7 +171,7 @@ def update_managed_fields(
     entries = decode(new) if not subresource else []
     if not entries:
         entries = decode(old)
-    before, after = without_managed_fields(old), without_managed_fields(new)
+    before, after = _ownership_view(old), _ownership_view(new)
     added, modified, removed = fieldpath.compare(before, after)
     changed = owned_scope(added | modified, subresource)
     removed = owned_scope(removed, subresource)

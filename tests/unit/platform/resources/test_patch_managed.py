@@ -309,3 +309,20 @@ def test_path_string(path, text):
 )
 def test_same(a, b, expected):
     assert fieldpath.same(a, b) is expected
+
+
+def test_recording_ownership_leaves_the_old_object_and_the_rest_of_the_new_one_as_they_were():
+    """The comparison reads both objects in place (no copies): neither may change but for
+    the new object's managedFields."""
+    old = job()
+    update_managed_fields(None, old, "kubectl", "Update", "batch/v1", T0)
+    new = job(parallelism=3)
+    new["metadata"]["managedFields"] = copy.deepcopy(old["metadata"]["managedFields"])
+    old_before, new_before = copy.deepcopy(old), copy.deepcopy(new)
+    update_managed_fields(old, new, "scaler", "Update", "batch/v1", T1)
+    assert old == old_before
+    del new["metadata"]["managedFields"], new_before["metadata"]["managedFields"]
+    assert new == new_before
+    plain = job(parallelism=4)  # no managedFields at all: compared as it is
+    update_managed_fields(new_before, plain, "scaler", "Update", "batch/v1", T2)
+    assert [e["manager"] for e in plain["metadata"]["managedFields"]] == ["scaler"]
