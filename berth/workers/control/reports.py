@@ -220,9 +220,26 @@ class StatusReports:
                     delete_now(self.client, pod)
         except Exception:  # the store failed: ask again from the same cursor
             log.exception("pod status write failed; retrying")
+            self._hold_again(ref.node_id, batch, updates)
             return
         if self.kubelet.agent_for(ref.node_name) is ref:
             self.cursors[ref.node_id] = cursor
+
+    def _hold_again(
+        self, node_id: str, batch: list[tuple[dict, bool]], updates: list[dict]
+    ) -> None:
+        """After a failed write, hold again the reports of ``batch`` that earlier answers
+        gave (released by ``to_write``): asking again from the same cursor brings back only
+        this answer's own. Each is released by the next answer of its node, as it was now."""
+        now = self.monotonic()
+        own = {id(update) for update in updates}
+        for update, confirmed in batch:
+            if id(update) in own:
+                continue
+            if confirmed:
+                self.held.hold(node_id, update, now - self.held.confirm_s)
+            else:
+                self.deferred.hold(node_id, update, now - self.deferred.confirm_s)
 
     def _news_of_ends(self, batch: list[tuple[dict, bool]]) -> list[str]:
         """The uids of the pods ``batch`` shows ended (``ended``) that the store, as far as

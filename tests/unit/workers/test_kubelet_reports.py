@@ -85,3 +85,49 @@ def test_other_statuses_are_written_at_once(reports):
     waiting = status_report("b", "Pending", "ErrImagePull")  # something is wrong: say so now
     batch = reports.to_write("n1", 100.0, [status_report("a", "Running"), waiting])
     assert uids(batch) == [("a", "Running"), ("b", "Pending")]
+
+
+class StoreDown:
+    """A client whose every batch fails, as the store does when its database is away."""
+
+    def batch(self):
+        raise RuntimeError("store down")
+
+
+class NoPods:
+    class lookups:
+        @staticmethod
+        def pod(ns, name, uid):
+            return None
+
+
+class AgentRef:
+    node_id, node_name = "n1", "node-1"
+
+
+def lost_report(uid):
+    terminated = {"terminated": {"reason": "ContainerStatusUnknown", "exitCode": 137}}
+    return {
+        "uid": uid,
+        "namespace": "ns",
+        "name": uid,
+        "status": {"phase": "Failed", "containerStatuses": [{"name": "c", "state": terminated}]},
+    }
+
+
+def test_reports_released_into_a_failed_write_are_held_again():
+    """A held report (lost containers, now confirmed) and a deferred start go into the
+    batch of the next answer; when that batch's write fails, asking again from the same
+    cursor brings back only the answer's own reports, so the released ones are held again
+    and the next answer of their node writes them."""
+    reports = StatusReports(StoreDown(), NoPods(), 1.0, monotonic=Clock())  # type: ignore[arg-type]
+    reports.held.hold("n1", lost_report("a"), 90.0)
+    reports.deferred.hold("n1", status_report("b", *STARTING), 99.0)
+    answer = [status_report("c", "Running")]
+    reports.take(AgentRef(), 100.0, 7, answer)
+    assert "n1" not in reports.cursors  # the answer is asked for again
+    assert (len(reports.held), len(reports.deferred)) == (1, 1)
+    reports.monotonic.now += 0.01
+    batch = reports.to_write("n1", reports.monotonic.now, answer)
+    assert sorted(uids(batch)) == [("a", "Failed"), ("b", "Pending"), ("c", "Running")]
+    assert [confirmed for u, confirmed in batch if u["uid"] == "a"] == [True]
