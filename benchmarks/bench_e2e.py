@@ -113,6 +113,16 @@ class BerthRun:
     profile: dict | None = None
     api_profile: dict | None = None  # the API process's (embedded berth up serves it apart)
     writes: list[tuple[str, str, int, int]] = field(default_factory=list)
+    by_uid: dict[str, dict] = field(default_factory=dict)  # pod uid -> its job's record
+    gc_pauses: dict[str, list[float]] = field(default_factory=dict)  # berth up's, by generation
+    takes: list[tuple[float, float]] = field(default_factory=list)  # kubelet status answers
+
+    def add_stamps(self, by_uid: dict[str, dict[str, float]]) -> None:
+        """``berth up``'s own trace points (``e2e_trace``), per pod uid."""
+        for uid, stamps in by_uid.items():
+            record = self.by_uid.get(uid)
+            if record is not None:
+                record.update(stamps)
 
 
 def free_port() -> int:
@@ -181,6 +191,7 @@ async def _drive(berth: BerthUp, args: argparse.Namespace) -> BerthRun:
         events=tracker.events,
         gets=gets,
         jobs_total=sum(1 for r in tracker.jobs.values() if "submitted" in r),
+        by_uid={uid: tracker.jobs[name] for name, uid in tracker.uids.items()},
     )
 
 
@@ -188,11 +199,12 @@ def run_berth(args: argparse.Namespace, workdir: Path, database_url: str | None)
     data_dir = workdir / "berth"
     data_dir.mkdir()
     profile_path = workdir / "profile.json"
-    launcher = (
-        [sys.executable, "-m", "benchmarks.e2e_profile", str(profile_path)]
-        if args.profile
-        else None
-    )
+    trace_path = workdir / "trace.json"
+    launcher = None
+    if args.profile:
+        launcher = [sys.executable, "-m", "benchmarks.e2e_profile", str(profile_path)]
+    elif not args.no_trace:
+        launcher = [sys.executable, "-m", "benchmarks.e2e_trace", str(trace_path)]
     started = time.monotonic()
     settings = {}
     if args.agent_launches_pods:
@@ -209,6 +221,11 @@ def run_berth(args: argparse.Namespace, workdir: Path, database_url: str | None)
         run.nodes = nodes
     finally:
         berth.stop()
+    if trace_path.exists():
+        trace = json.loads(trace_path.read_text())
+        run.add_stamps(trace["stamps"])
+        run.gc_pauses = trace["gc"]
+        run.takes = [tuple(t) for t in trace["takes"]]
     run.writes = store_writes(data_dir, database_url)
     if args.profile and profile_path.exists():
         run.profile = json.loads(profile_path.read_text())
@@ -252,6 +269,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
         help="Berth setting agent_launches_pods off: each pod is one Ray task",
     )
     parser.add_argument("--no-ray", action="store_true", help="skip the raw Ray baseline")
+    parser.add_argument(
+        "--no-trace",
+        action="store_true",
+        help="run berth up without the trace points of one place's turnover (e2e_trace)",
+    )
     parser.add_argument(
         "--long",
         action="store_true",

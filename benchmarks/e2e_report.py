@@ -24,6 +24,7 @@ from benchmarks.e2e_stats import (
     summarize,
     window_size,
 )
+from benchmarks.e2e_turnover import turnover_table
 from berth.platform.resources import quantity
 
 if TYPE_CHECKING:
@@ -185,6 +186,7 @@ def report(run: BerthRun, baselines: list[Baseline], args: argparse.Namespace) -
             _spans(run.burst, "pod_created", "bound"), held, _slots(run, millis), *window
         )
         print(f"  ... and a place with no pod process (bind -> exit):  {idle:.0%}")
+    _print_turnover(run)
     print(
         f"\n== CPU seconds during the loaded run ({run.cpu.get('(wall seconds)', 0):.1f} s "
         f"wall, {os.cpu_count()} cores)"
@@ -220,6 +222,34 @@ def _print_steadiness(run: BerthRun) -> None:
         f"  loaded: GET one Job every 100 ms during the run: p50 {_ms(gets.p50).strip()} ms, "
         f"p99 {_ms(gets.p99).strip()} ms, max {_ms(gets.max).strip()} ms ({gets.n} GETs)"
     )
+
+
+def _print_turnover(run: BerthRun) -> None:
+    """One place's turnover, per step (``e2e_turnover``), and berth up's GC pauses."""
+    rows = turnover_table(run.burst)
+    if not rows[-1][2].n:
+        return
+    print("\n== Place turnover, per step (loaded: pod A ends, pod B takes its place)")
+    print(HEADER + "  done by")
+    for step, who, s in rows:
+        print(_row(step, s) + f"  {who}")
+    window = (min(r["submitted"] for r in run.burst), max(r.get("spawned", 0.0) for r in run.burst))
+    takes = [seconds for at, seconds in run.takes if window[0] <= at <= window[1]]
+    if takes:
+        s = summarize(takes)
+        print(
+            f"  kubelet status answers taken (told, written): {s.n}, p50 {_ms(s.p50).strip()} "
+            f"ms, p99 {_ms(s.p99).strip()} ms; the status thread busy "
+            f"{sum(takes) / (window[1] - window[0]):.0%} of the loaded run"
+        )
+    for generation, pauses in sorted(run.gc_pauses.items()):
+        if pauses:
+            s = summarize(pauses)
+            print(
+                f"  berth up GC generation {generation}: {s.n} collections, "
+                f"{sum(pauses) * 1000:.0f} ms in all, p50 {_ms(s.p50).strip()} ms, "
+                f"max {_ms(s.max).strip()} ms (whole run)"
+            )
 
 
 def _slots(run: BerthRun, millis: int) -> int:
