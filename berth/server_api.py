@@ -13,7 +13,6 @@ when the link closes (the controller process is gone, however it ended).
 
 from __future__ import annotations
 
-import gc
 import logging
 import signal
 import socket
@@ -26,6 +25,7 @@ import orjson
 
 from berth.platform.api.app import create_app
 from berth.platform.api.forward import ControllerProcess
+from berth.platform.interpreter import freeze_startup_heap
 from berth.platform.leave import leave
 from berth.platform.metrics.series import Metrics
 from berth.platform.runtime import open_platform
@@ -122,16 +122,6 @@ def paced(
     return call
 
 
-def settle_heap() -> None:
-    """Move everything start-up made (modules, FastAPI's routes and models, SQLAlchemy's
-    tables: ~117,000 objects) out of the garbage collector's view for good. A full
-    collection stops every thread, the event loop included, for as long as it takes to walk
-    what it tracks; measured in bench_e2e --long (load 25 on 2 cores), the 4 full collections
-    of the run walked ~120,000-140,000 objects each and took 67-156 ms."""
-    gc.collect()
-    gc.freeze()
-
-
 def main(argv: list[str]) -> None:
     fd, controllers_url = int(argv[0]), argv[1]
     settings = api_settings(orjson.loads(sys.stdin.buffer.read()))
@@ -159,7 +149,7 @@ def main(argv: list[str]) -> None:
 
     platform.db.on_commit.append(link.notify)
     link.start(paced(platform.feed.nudge, NUDGE_GAP_S), controllers_gone)
-    settle_heap()
+    freeze_startup_heap()  # its ~117,000 start-up objects: full collections of 67-156 ms
     try:
         http.run()
     finally:

@@ -3,13 +3,12 @@ travel to it (JSON on its stdin), with the API role only and no Ray of its own."
 
 from __future__ import annotations
 
-import gc
 from pathlib import Path
 
 import orjson
 import pytest
 
-from berth.server_api import api_settings, paced, settle_heap
+from berth.server_api import api_settings, paced
 from berth.settings import Settings
 
 
@@ -52,16 +51,3 @@ def test_a_nudge_after_a_quiet_spell_goes_at_once_and_a_busy_one_waits_out_the_g
     nudge()  # after a quiet half second: at once again
     assert nudged == pytest.approx([100.0, 100.02, 100.52])
     assert clock.slept == pytest.approx([0.015])
-
-
-def test_settle_heap_takes_what_exists_out_of_the_collectors_view():
-    kept = [[i] for i in range(1000)]  # lists: always tracked
-    try:
-        settle_heap()
-        walked = {id(obj) for obj in gc.get_objects()}
-        assert not walked & {id(obj) for obj in kept}
-        assert gc.get_freeze_count() >= len(kept)
-        later = ["made after"]
-        assert id(later) in {id(obj) for obj in gc.get_objects()}
-    finally:
-        gc.unfreeze()
