@@ -158,8 +158,9 @@ def waste(cpu_free: int, mem_free: int, free: Sequence[int], kinds: Sequence[Kin
     ``bench_gpu_packing`` 50-milli pieces were most of the GPUs left free (342 of them, 17.1
     GPUs, base seed 2), from devices holding an odd count of 250-milli shares. Counting
     dead room as lost for certain pairs those shares up. Weight (``bench_gpu_packing``,
-    base/shares/multi seeds 1-5, runs meeting both targets): 0 (FGD alone) 10 of 15, 1:
-    see the commit, 3: 15 of 15 (and 40 of 40 over the four variants, seeds 1-10)."""
+    base/shares/multi seeds 1-5, runs meeting both targets): 0 (FGD alone) 9 of 15, 2: 14,
+    3: 15 (and 40 of 40 over the four variants, seeds 1-10), 5: 15; the GPUs allocated
+    rose with the weight up to 10 (the largest tried, on part of the runs)."""
     value = fragmentation(cpu_free, mem_free, free, kinds)
     if DEAD_WEIGHT:
         value += DEAD_WEIGHT * dead_room(free, kinds)
