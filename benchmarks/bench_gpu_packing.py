@@ -1,7 +1,8 @@
 """GPU packing benchmark: how much GPU capacity each placement policy gets into use.
 
     .venv/bin/python -m benchmarks.bench_gpu_packing [--nodes 1500] [--demand 1.15]
-                                                     [--seeds 3] [--variants all]
+                                                     [--seeds 3] [--first-seed 1]
+                                                     [--variants all]
 
 The fleet and arrivals are ``gpu_traces``' (variants base, shares, multi, cpu-heavy): ~1,500
 nodes with 0-8 GPUs of several models, and pods drawn until the GPUs they ask for reach
@@ -159,6 +160,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, default=200, help="arrivals per cycle")
     parser.add_argument("--seeds", type=int, default=1, help="seeds per variant")
     parser.add_argument(
+        "--first-seed",
+        type=int,
+        default=1,
+        help="the seeds run are --first-seed .. --first-seed + --seeds - 1 (6 with --seeds 5: "
+        "seeds the policy was not tuned on)",
+    )
+    parser.add_argument(
         "--variants",
         default="base,multi",
         help=f"comma-separated, from {', '.join(VARIANTS)}, or all "
@@ -168,7 +176,7 @@ def main(argv: list[str] | None = None) -> None:
     variants = list(VARIANTS) if args.variants == "all" else args.variants.split(",")
     wins = total = 0
     for variant in variants:
-        for seed in range(1, args.seeds + 1):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             outcomes = run_variant(variant, seed, args)
             berth, others = outcomes[0], outcomes[1:]
             total += 1

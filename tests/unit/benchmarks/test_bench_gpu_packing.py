@@ -41,6 +41,13 @@ def test_main_prints_both_tables_for_each_run(capsys):
     assert out.count("ceiling:") == 2
 
 
+def test_first_seed_picks_the_seeds_run(capsys):
+    main(["--nodes", "40", "--variants", "multi", "--seeds", "2", "--first-seed", "6"])
+    out = capsys.readouterr().out
+    assert re.findall(r"^variant multi, seed (\d+):", out, re.MULTILINE) == ["6", "7"]
+    assert "met both targets on" in out and "of 2 runs" in out
+
+
 def test_the_ceiling_leaves_out_what_no_empty_node_takes_and_bounds_every_policy():
     """A 4-GPU pod pinned to a model that comes only on 1- and 2-GPU nodes fits nowhere;
     no policy places more pods, or allocates more GPUs, than the ceiling."""

@@ -11,9 +11,11 @@ from berth.scheduler.cycle import schedule_batch
 from berth.scheduler.fragmentation import (
     FragmentationMemo,
     best_delta,
+    dead_room,
     fragmentation,
     free_gpus,
     model_pressure,
+    waste,
 )
 from berth.scheduler.mix import Kind, WorkloadMix
 from berth.scheduler.snapshot import Snapshot
@@ -66,6 +68,51 @@ def test_a_share_goes_to_the_device_that_leaves_least_waste():
     # device 1 must stay whole.
     delta, devices = best_delta(PodRequest("", "", "b", gpu_milli=500), node, [ONE_GPU])
     assert devices == (0,) and delta < 0
+
+
+# The benchmark's share sizes, equally frequent, and whole GPUs as often as all of them.
+SHARES = [Kind(4000, GI, 0, m, 0.1) for m in (100, 250, 300, 500, 700)] + [
+    ONE_GPU._replace(share=0.5)
+]
+
+
+@pytest.mark.parametrize(
+    "free, kinds, want",
+    [
+        ([50, 1000], SHARES, 0.05),  # no share is as small as 50
+        ([150], SHARES, 0.05),  # 100 fits, 50 of it is dead
+        ([350, 450, 950], SHARES, 0.0),  # 250 + 100, 250 + 2 x 100, 700 + 250
+        ([1000, 0], SHARES, 0.0),  # a whole free device is no dead room
+        ([300], [HALF, ONE_GPU], 0.3),  # only halves share: 300 is dead
+        ([300], [ONE_GPU], 0.3),  # nothing shares: every partial piece is dead
+        ([750], [Kind(1, 1, 0, 250, 0.5), Kind(1, 1, 0, 300, 0.5)], 0.0),  # 250 x 3
+        ([850], [Kind(1, 1, 0, 300, 0.5), Kind(1, 1, 0, 400, 0.5)], 0.05),  # 400 + 400
+    ],
+)
+def test_dead_room_is_what_no_combination_of_the_shares_fills(free, kinds, want):
+    assert dead_room(free, kinds) == pytest.approx(want)
+
+
+def test_waste_counts_dead_room_on_top_of_fragmentation():
+    frag = fragmentation(8000, 8 * GI, [50, 1000], SHARES)
+    assert waste(8000, 8 * GI, [50, 1000], SHARES) > frag + 0.05
+    assert waste(8000, 8 * GI, [100, 1000], SHARES) == fragmentation(
+        8000, 8 * GI, [100, 1000], SHARES
+    )
+
+
+def test_a_quarter_share_pairs_with_the_device_an_odd_quarter_left_open():
+    """Device 0 holds a 700 (300 free), device 1 a 250 and a 400 (350 free). A 250 on
+    device 0 leaves 50 no share can use; on device 1 it leaves 100, room for a 100. FGD's
+    measure alone prefers device 0 (the 300 there counted as a fragment for every larger
+    kind); counting the dead 50 sends it to device 1."""
+    node = NodeView("n", cpu=64000, memory=64 * GI, gpu=2)
+    node.add(PodRequest("", "", "a", gpu_milli=700), (0,))
+    node.add(PodRequest("", "", "b", gpu_milli=250), (1,))
+    node.add(PodRequest("", "", "c", gpu_milli=400), (1,))
+    assert node.dev_free == [300, 350]
+    best = best_delta(PodRequest("", "", "d", gpu_milli=250), node, SHARES)
+    assert best is not None and best[1] == (1,)
 
 
 def test_an_eight_gpu_node_stays_whole_for_eight_gpu_jobs():
@@ -218,7 +265,7 @@ def test_free_gpus_whose_cpu_is_gone_are_no_supply():
     free=st.lists(st.sampled_from([0, 100, 300, 500, 700, 1000]), min_size=1, max_size=8),
     later=st.integers(0, 20_000),
 )
-def test_the_memo_gives_exactly_what_fragmentation_gives(cpu, mem, free, later):
+def test_the_memo_gives_exactly_what_waste_gives(cpu, mem, free, later):
     """Remembered by the kinds free CPU and memory cover: a node with other free CPU that
     covers the same kinds reads the value back, and it is still exact."""
     mix = [
@@ -227,5 +274,5 @@ def test_the_memo_gives_exactly_what_fragmentation_gives(cpu, mem, free, later):
         Kind(12000, 32, 0, 250, 0.2),
     ]
     memo = FragmentationMemo(mix)
-    assert memo(cpu, mem, free) == fragmentation(cpu, mem, free, mix)
-    assert memo(later, mem, free) == fragmentation(later, mem, free, mix)
+    assert memo(cpu, mem, free) == waste(cpu, mem, free, mix)
+    assert memo(later, mem, free) == waste(later, mem, free, mix)
