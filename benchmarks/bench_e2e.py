@@ -74,6 +74,7 @@ from benchmarks.e2e_berth import (
     PODS,
     BerthUp,
     Tracker,
+    change_log_compacted,
     node_capacity,
     pod_log,
     probe_gets,
@@ -113,6 +114,7 @@ class BerthRun:
     profile: dict | None = None
     api_profile: dict | None = None  # the API process's (embedded berth up serves it apart)
     writes: list[tuple[str, str, int, int]] = field(default_factory=list)
+    writes_compacted: int = 0  # the change log's compaction floor after the run (0: none)
     by_uid: dict[str, dict] = field(default_factory=dict)  # pod uid -> its job's record
     gc_pauses: dict[str, list[float]] = field(default_factory=dict)  # berth up's, by generation
     takes: list[tuple[float, float]] = field(default_factory=list)  # kubelet status answers
@@ -227,6 +229,7 @@ def run_berth(args: argparse.Namespace, workdir: Path, database_url: str | None)
         run.gc_pauses = trace["gc"]
         run.takes = [tuple(t) for t in trace["takes"]]
     run.writes = store_writes(data_dir, database_url)
+    run.writes_compacted = change_log_compacted(data_dir, database_url)
     if args.profile and profile_path.exists():
         run.profile = json.loads(profile_path.read_text())
     if args.profile and api_profile_path(profile_path).exists():

@@ -212,6 +212,23 @@ def store_writes(
         return db.execute(_WRITES_SQL.replace(":ns", "?"), (NAMESPACE,)).fetchall()
 
 
+def change_log_compacted(data_dir: Path, database_url: str | None = None) -> int:
+    """The newest resourceVersion the store's compaction has dropped from the change log (0:
+    none), read as ``store_writes`` reads: a long run outlives the log's window, and the
+    writes counted then cover only its tail."""
+    sql = "SELECT compacted FROM revision WHERE id = 1"
+    if database_url:
+        engine = create_engine(database_url)
+        try:
+            with engine.connect() as conn:
+                return int(conn.execute(text(sql)).scalar() or 0)
+        finally:
+            engine.dispose()
+    with sqlite3.connect(data_dir / "berth.db") as db:
+        row = db.execute(sql).fetchone()
+    return int(row[0]) if row else 0
+
+
 # ---- the client -----------------------------------------------------------------------------
 
 
