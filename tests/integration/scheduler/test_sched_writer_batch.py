@@ -4,6 +4,7 @@ cannot be bound fails alone (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -54,6 +55,11 @@ def test_queued_binds_commit_together_and_a_missing_pod_fails_alone(platform, mo
     monkeypatch.setattr(platform.db.dialect, "writing", counted)
     gate.set()
     assert done.wait(30)
+    # The Scheduled Events go out on the report pool after on_bound; close() drops the
+    # reports not started yet, so wait for the four before closing.
+    deadline = time.monotonic() + 30
+    while len(recorder.events) < 4 and time.monotonic() < deadline:
+        time.sleep(0.01)
     writer.close()
 
     assert len(transactions) == 1  # five binds, one write transaction
