@@ -32,6 +32,16 @@ def store_client(database_url: str, **database_options) -> Iterator[Client]:
 
 
 @pytest.fixture
+def db(database_url):
+    """A migrated database of its own, without a client; a test module that needs a small
+    change-log ``window`` defines its own."""
+    database = Database(database_url, Codec(Fernet.generate_key()))
+    database.migrate()
+    yield database
+    database.close()
+
+
+@pytest.fixture
 def client(database_url):
     with store_client(database_url) as store:
         yield store

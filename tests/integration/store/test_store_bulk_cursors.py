@@ -11,20 +11,9 @@ the frame that held it: under ``bench_e2e --profile`` the sampling profiler does
 from __future__ import annotations
 
 import pytest
-from cryptography.fernet import Fernet
 
 from berth.platform.store import bulk
-from berth.platform.store.codec import Codec
-from berth.platform.store.db import Database
 from berth.platform.store.tables import CHANGES, LABELS, OBJECTS
-
-
-@pytest.fixture
-def db(database_url):
-    database = Database(database_url, Codec(Fernet.generate_key()))
-    database.migrate()
-    yield database
-    database.close()
 
 
 def one_object(name: str) -> dict:

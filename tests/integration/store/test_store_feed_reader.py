@@ -6,22 +6,11 @@ from __future__ import annotations
 
 import threading
 
-import pytest
-from cryptography.fernet import Fernet
 from sqlalchemy import event
 
-from berth.platform.store.codec import Codec
 from berth.platform.store.db import Database
 from berth.platform.store.feed import ChangeFeed
 from tests.support import wait_for
-
-
-@pytest.fixture
-def db(database_url):
-    database = Database(database_url, Codec(Fernet.generate_key()))
-    database.migrate()
-    yield database
-    database.close()
 
 
 def obj(name: str) -> dict:

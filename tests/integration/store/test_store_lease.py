@@ -7,22 +7,11 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
-from cryptography.fernet import Fernet
 
 from berth.platform.controllers.leader import LeaderElector, LeaseTiming
-from berth.platform.store.codec import Codec
-from berth.platform.store.db import Database
 from berth.platform.store.lease import Fence, Fenced, FencedDatabase, LeaseStore
 
 TIMING = LeaseTiming(duration_s=5.0, renew_deadline_s=3.0, retry_period_s=1.0)
-
-
-@pytest.fixture
-def db(database_url):
-    database = Database(database_url, Codec(Fernet.generate_key()))
-    database.migrate()
-    yield database
-    database.close()
 
 
 class Clock:

@@ -5,19 +5,9 @@ made before it, also while another connection holds a write transaction open."""
 from __future__ import annotations
 
 import pytest
-from cryptography.fernet import Fernet
 from sqlalchemy import event
 
-from berth.platform.store.codec import Codec
 from berth.platform.store.db import Database
-
-
-@pytest.fixture
-def db(database_url):
-    database = Database(database_url, Codec(Fernet.generate_key()))
-    database.migrate()
-    yield database
-    database.close()
 
 
 def obj(name: str) -> dict:
