@@ -199,34 +199,33 @@ def store_writes(
     data_dir: Path, database_url: str | None = None
 ) -> list[tuple[str, str, int, int]]:
     """Writes the change log holds for the benchmark's namespace (and Nodes), by resource and
-    type: (resource, type, count, bytes of the objects written). Read after Berth stopped,
-    from the SQLite file in ``data_dir`` or the database at ``database_url``."""
-    if database_url:
-        engine = create_engine(database_url)
-        try:
-            with engine.connect() as conn:
-                return [tuple(row) for row in conn.execute(text(_WRITES_SQL), {"ns": NAMESPACE})]
-        finally:
-            engine.dispose()
-    with sqlite3.connect(data_dir / "berth.db") as db:
-        return db.execute(_WRITES_SQL.replace(":ns", "?"), (NAMESPACE,)).fetchall()
+    type: (resource, type, count, bytes of the objects written)."""
+    return _read_store(data_dir, database_url, _WRITES_SQL, {"ns": NAMESPACE})
 
 
 def change_log_compacted(data_dir: Path, database_url: str | None = None) -> int:
     """The newest resourceVersion the store's compaction has dropped from the change log (0:
-    none), read as ``store_writes`` reads: a long run outlives the log's window, and the
-    writes counted then cover only its tail."""
-    sql = "SELECT compacted FROM revision WHERE id = 1"
+    none): a long run outlives the log's window, and the writes counted then cover only its
+    tail."""
+    rows = _read_store(data_dir, database_url, "SELECT compacted FROM revision WHERE id = 1")
+    return int(rows[0][0]) if rows else 0
+
+
+def _read_store(
+    data_dir: Path, database_url: str | None, sql: str, params: dict | None = None
+) -> list[tuple]:
+    """The rows of ``sql``, read after Berth stopped, from the SQLite file in ``data_dir`` or
+    the database at ``database_url``."""
+    params = params or {}
     if database_url:
         engine = create_engine(database_url)
         try:
             with engine.connect() as conn:
-                return int(conn.execute(text(sql)).scalar() or 0)
+                return [tuple(row) for row in conn.execute(text(sql), params)]
         finally:
             engine.dispose()
     with sqlite3.connect(data_dir / "berth.db") as db:
-        row = db.execute(sql).fetchone()
-    return int(row[0]) if row else 0
+        return db.execute(sql, params).fetchall()
 
 
 # ---- the client -----------------------------------------------------------------------------
