@@ -21,9 +21,10 @@ from berth.platform.resources.meta import rfc3339, utcnow
 from berth.workers.node import cgroups
 from berth.workers.node.admission import admit, ray_options, ray_resources
 from berth.workers.node.filevolumes import FileVolumes, VolumeError
-from berth.workers.node.nodecontext import StopRequest
+from berth.workers.node.nodecontext import POLL_S, StopRequest
 from berth.workers.node.pod_task import run_here, run_pod, write_stop
 from berth.workers.node.podtable import PodTable
+from berth.workers.node.podwatch import PodWatch
 from berth.workers.node.records import PodRecord
 from berth.workers.node.volumes import file_volumes
 from berth.workers.starting import starting
@@ -63,6 +64,8 @@ class Launcher:
         self._report, self._ended = report, ended
         # The agent's own cgroups, read once: the pods it runs itself are its processes.
         self.hierarchy = cgroups.detect() if launch_here else None
+        # One thread checks every pod it runs itself for stop requests, deadlines, limits.
+        self.watch = PodWatch(POLL_S)
 
     def _now(self) -> str:
         return rfc3339(utcnow())
@@ -184,6 +187,7 @@ class Launcher:
                 node_id=self.node_id,
                 hierarchy=self.hierarchy,
                 memory=self.files,
+                watch=self.watch,
             )
             seq, status = result["seq"], result["status"]
         except Exception as err:  # the runner itself broke: the pod is lost, said so
