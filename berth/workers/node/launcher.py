@@ -9,7 +9,6 @@ the pod's final status or why its task failed, goes to the agent's ``ended`` cal
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 
@@ -26,6 +25,7 @@ from berth.workers.node.pod_task import run_here, run_pod, write_stop
 from berth.workers.node.podtable import PodTable
 from berth.workers.node.podwatch import PodWatch
 from berth.workers.node.records import PodRecord
+from berth.workers.node.threadreuse import ThreadReuse
 from berth.workers.node.volumes import file_volumes
 from berth.workers.starting import starting
 from berth.workers.status import lost_status, rejected_status, waiting_status
@@ -64,8 +64,10 @@ class Launcher:
         self._report, self._ended = report, ended
         # The agent's own cgroups, read once: the pods it runs itself are its processes.
         self.hierarchy = cgroups.detect() if launch_here else None
-        # One thread checks every pod it runs itself for stop requests, deadlines, limits.
+        # One thread checks every pod it runs itself for stop requests, deadlines, limits;
+        # each such pod runs on a thread reused from pod to pod.
         self.watch = PodWatch(POLL_S)
+        self._threads = ThreadReuse("pod")
 
     def _now(self) -> str:
         return rfc3339(utcnow())
@@ -99,12 +101,8 @@ class Launcher:
             return
         self.show_files(rec, rec.bundle)
         if self.launch_here and runs_here(rec.resources):
-            rec.ref = LocalPod(
-                threading.Thread(
-                    target=self._run_here, args=(rec,), name=f"pod-{rec.name}", daemon=True
-                )
-            )
-            rec.ref.thread.start()
+            rec.ref = LocalPod()
+            self._threads.run(lambda: self._run_here(rec))
             status = waiting_status(rec.pod, self.host_ip, now)
             self.table.set_status(rec, status, wake=not starting(status))
             return
@@ -207,9 +205,6 @@ class Launcher:
 
 class LocalPod:
     """``PodRecord.ref`` of a pod the agent runs on one of its own threads."""
-
-    def __init__(self, thread: threading.Thread):
-        self.thread = thread
 
 
 def runs_here(resources: dict[str, float]) -> bool:
