@@ -18,12 +18,12 @@ from collections.abc import Callable
 class ThreadReuse:
     def __init__(self, name: str, idle_s: float = 60.0):
         self.name, self.idle_s = name, idle_s
-        self._work: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._work: queue.SimpleQueue[Callable[[], object]] = queue.SimpleQueue()
         self._idle = 0  # threads waiting for work that no call has claimed yet
         self._lock = threading.Lock()
         self._started = 0
 
-    def run(self, call: Callable[[], None]) -> None:
+    def run(self, call: Callable[[], object]) -> None:
         """Run ``call`` on a thread of its own now."""
         with self._lock:
             if self._idle:
@@ -34,7 +34,7 @@ class ThreadReuse:
             name = f"{self.name}-{self._started}"
         threading.Thread(target=self._serve, args=(call,), name=name, daemon=True).start()
 
-    def _serve(self, call: Callable[[], None]) -> None:
+    def _serve(self, call: Callable[[], object]) -> None:
         while True:
             call()
             with self._lock:
