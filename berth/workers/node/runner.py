@@ -19,6 +19,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 from berth.platform.resources.meta import rfc3339, utcnow
 from berth.workers.node import container_start, envs, probes, process
@@ -88,7 +89,7 @@ class PodRunner:
         # caller has one (the agent, for the pods it runs itself); else the runner's own.
         self._watch = watch
         self._deadline: float | None = None
-        self._limits: list = []
+        self._limits: list[tuple[str, Path, str]] = []  # emptyDirs with a sizeLimit
         self._next_usage = 0.0
 
     def _state(self, container: dict, reason: str) -> ContainerState:
