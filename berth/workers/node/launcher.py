@@ -9,7 +9,6 @@ the pod's final status or why its task failed, goes to the agent's ``ended`` cal
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 
@@ -21,10 +20,12 @@ from berth.platform.resources.meta import rfc3339, utcnow
 from berth.workers.node import cgroups
 from berth.workers.node.admission import admit, ray_options, ray_resources
 from berth.workers.node.filevolumes import FileVolumes, VolumeError
-from berth.workers.node.nodecontext import StopRequest
+from berth.workers.node.nodecontext import POLL_S, StopRequest
 from berth.workers.node.pod_task import run_here, run_pod, write_stop
 from berth.workers.node.podtable import PodTable
+from berth.workers.node.podwatch import PodWatch
 from berth.workers.node.records import PodRecord
+from berth.workers.node.threadreuse import ThreadReuse
 from berth.workers.node.volumes import file_volumes
 from berth.workers.starting import starting
 from berth.workers.status import lost_status, rejected_status, waiting_status
@@ -63,6 +64,10 @@ class Launcher:
         self._report, self._ended = report, ended
         # The agent's own cgroups, read once: the pods it runs itself are its processes.
         self.hierarchy = cgroups.detect() if launch_here else None
+        # One thread checks every pod it runs itself for stop requests, deadlines, limits;
+        # each such pod runs on a thread reused from pod to pod.
+        self.watch = PodWatch(POLL_S)
+        self._threads = ThreadReuse("pod")
 
     def _now(self) -> str:
         return rfc3339(utcnow())
@@ -96,12 +101,8 @@ class Launcher:
             return
         self.show_files(rec, rec.bundle)
         if self.launch_here and runs_here(rec.resources):
-            rec.ref = LocalPod(
-                threading.Thread(
-                    target=self._run_here, args=(rec,), name=f"pod-{rec.name}", daemon=True
-                )
-            )
-            rec.ref.thread.start()
+            rec.ref = LocalPod()
+            self._threads.run(lambda: self._run_here(rec))
             status = waiting_status(rec.pod, self.host_ip, now)
             self.table.set_status(rec, status, wake=not starting(status))
             return
@@ -184,6 +185,7 @@ class Launcher:
                 node_id=self.node_id,
                 hierarchy=self.hierarchy,
                 memory=self.files,
+                watch=self.watch,
             )
             seq, status = result["seq"], result["status"]
         except Exception as err:  # the runner itself broke: the pod is lost, said so
@@ -203,9 +205,6 @@ class Launcher:
 
 class LocalPod:
     """``PodRecord.ref`` of a pod the agent runs on one of its own threads."""
-
-    def __init__(self, thread: threading.Thread):
-        self.thread = thread
 
 
 def runs_here(resources: dict[str, float]) -> bool:

@@ -27,7 +27,6 @@ from pathlib import Path
 from berth.platform.errors import BadRequest
 
 _STREAM = "stdout"
-_CHUNK = 64 * 1024
 _LOG_NAME = re.compile(r"^(\d+)\.log$")
 
 
@@ -71,7 +70,8 @@ def is_done(path: Path) -> bool:
 
 
 class LogWriter:
-    """Copies one container's output pipe into its log file, record by record.
+    """Writes one container's output into its log file, record by record (what the
+    output's pipe brings: ``logpump.py``).
 
     ``clock_ns`` is injectable so tests can write records with chosen times.
     """
@@ -97,21 +97,6 @@ class LogWriter:
             out += stamp + b" " + _STREAM.encode() + b" P " + lines[-1] + b"\n"
         with self._lock:
             self._file.write(bytes(out))
-
-    def pump(self, fd: int) -> None:
-        """Read ``fd`` until end of file (every writer closed it), then close the log."""
-        try:
-            while True:
-                try:
-                    chunk = os.read(fd, _CHUNK)
-                except OSError:
-                    break
-                if not chunk:
-                    break
-                self.write(chunk)
-        finally:
-            os.close(fd)
-            self.close()
 
     def close(self) -> None:
         with self._lock:

@@ -9,6 +9,8 @@ from pathlib import Path
 from berth.workers.node import cgroups
 from berth.workers.node.restarts import RESTART_BACKOFF_BASE_S, RESTART_BACKOFF_CAP_S
 
+POLL_S = 0.2  # how often a running pod's runner checks for a stop request, deadline, limits
+
 
 @dataclass
 class NodeContext:
@@ -25,7 +27,7 @@ class NodeContext:
     devices: list[str] = field(default_factory=list)
     backoff_base: float = RESTART_BACKOFF_BASE_S
     backoff_cap: float = RESTART_BACKOFF_CAP_S
-    poll: float = 0.2
+    poll: float = POLL_S
     env: dict[str, str] = field(default_factory=dict)  # added to every container's env
     hierarchy: cgroups.Hierarchy = field(default_factory=lambda: cgroups.Hierarchy(0))
 

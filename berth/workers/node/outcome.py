@@ -23,9 +23,10 @@ def attempt_outcome(
 ) -> tuple[str, str | None]:
     """(reason, message) of a finished attempt, the way the runtime and kubelet word it."""
     path = logs.attempt_path(log_root, uid, name, attempt)
-    last = logs.tail_text(path, 1).strip()
-    if sandboxed and code == 1 and last.startswith("bwrap: "):
-        return "StartError", last  # the sandbox could not be set up: nothing of ours ran
+    if sandboxed and code == 1:  # the only exit of bwrap's own failures: read the log then
+        last = logs.tail_text(path, 1).strip()
+        if last.startswith("bwrap: "):
+            return "StartError", last  # the sandbox could not be set up: nothing of ours ran
     reason = "OOMKilled" if oom else ("Completed" if code == 0 else "Error")
     try:
         message = term_file.read_bytes()[:4096].decode("utf-8", errors="replace")

@@ -23,6 +23,7 @@ from berth.workers.node import cgroups
 from berth.workers.node.envs import scheduled_gpus
 from berth.workers.node.filevolumes import FileVolumes
 from berth.workers.node.nodecontext import NodeContext, StopRequest
+from berth.workers.node.podwatch import PodWatch
 from berth.workers.node.runner import PodRunner
 
 STOP_FILE = "stop"
@@ -77,11 +78,13 @@ def run_here(
     node_id: str,
     hierarchy: cgroups.Hierarchy | None = None,
     memory: FileVolumes | None = None,
+    watch: PodWatch | None = None,
 ) -> dict:
     """Run the pod to its end in this process (a pod task, or the agent itself for a pod it
     launches directly); each status goes to ``report(uid, seq, status)``. ``hierarchy`` and
     ``memory``: this process's cgroups and the node's in-memory volumes, when the caller
-    already has them (the agent: read once, not for every pod)."""
+    already has them (the agent: read once, not for every pod); ``watch``: the thread that
+    makes the periodic checks of all the caller's pods (the agent's)."""
     uid = pod["metadata"]["uid"]
     context = NodeContext(
         **node,
@@ -100,6 +103,7 @@ def run_here(
         report=lambda status: report(uid, next(seq), status),
         stop_check=lambda: read_stop(pod_dir),
         memory=memory,
+        watch=watch,
     )
     if read_stop(pod_dir) is not None:
         runner.stop(grace=0)

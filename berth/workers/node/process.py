@@ -1,10 +1,11 @@
 """Start, wait for and stop one container process.
 
 Each container runs in its own session and process group (``start_new_session``), joins its
-cgroup before exec, and writes stdout and stderr into one pipe that a thread copies into the
-log file. A sandboxed container is started without a Python ``preexec_fn``: that forces a
-full ``fork()`` of the calling process (a Ray worker or node agent of hundreds of MiB: tens of
-milliseconds, more under load, per pod), where without one Python uses ``vfork``. A tiny
+cgroup before exec, and writes stdout and stderr into one pipe that the process's log pump
+(``logpump.py``, one thread for every container) copies into the log file. A sandboxed
+container is started without a Python ``preexec_fn``: that forces a full ``fork()`` of the
+calling process (a Ray worker or node agent of hundreds of MiB: tens of milliseconds, more
+under load, per pod), where without one Python uses ``vfork``. A tiny
 ``sh`` joins the cgroup and sets the address-space limit instead, then execs ``bwrap``, whose
 ``--die-with-parent`` stands in for the parent-death signal. An unsandboxed container keeps
 the ``preexec_fn``.
@@ -30,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from berth.workers.node.cgroups import ContainerGroup
+from berth.workers.node.logpump import Stream, pump
 from berth.workers.node.logs import LogWriter
 
 _PR_SET_PDEATHSIG = 1
@@ -41,7 +43,7 @@ _PUMP_JOIN_S = 5.0
 class ContainerProcess:
     proc: subprocess.Popen
     group: ContainerGroup
-    pump: threading.Thread
+    output: Stream  # its pipe into the log; ``done`` once all of it is written
     sandboxed: bool
     started_ns: int = field(default_factory=time.time_ns)
     reaped: threading.Event = field(default_factory=threading.Event)  # set once it has ended
@@ -135,11 +137,7 @@ def spawn(
         os.close(write_fd)
         for fd in procs_fds:
             os.close(fd)
-    pump = threading.Thread(
-        target=log.pump, args=(read_fd,), daemon=True, name=f"log-pump-{proc.pid}"
-    )
-    pump.start()
-    return ContainerProcess(proc, group, pump, sandboxed)
+    return ContainerProcess(proc, group, pump(read_fd, log), sandboxed)
 
 
 def wait_exit(cp: ContainerProcess) -> int:
@@ -150,7 +148,7 @@ def wait_exit(cp: ContainerProcess) -> int:
     cp.group.kill_all()
     code = exit_code(cp.proc.wait())
     cp.reaped.set()
-    cp.pump.join(_PUMP_JOIN_S)
+    cp.output.done.wait(_PUMP_JOIN_S)
     return code
 
 

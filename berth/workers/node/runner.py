@@ -19,12 +19,14 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 from berth.platform.resources.meta import rfc3339, utcnow
 from berth.workers.node import container_start, envs, probes, process
 from berth.workers.node.filevolumes import FileVolumes, root_for
 from berth.workers.node.nodecontext import NodeContext, StopRequest
 from berth.workers.node.outcome import attempt_outcome
+from berth.workers.node.podwatch import PodWatch
 from berth.workers.node.restarts import backoff_delay, format_delay
 from berth.workers.node.sandboxcheck import REFUSED_REASON, refusal_message, sandbox_needs
 from berth.workers.node.volumes import over_limit, size_limits
@@ -57,6 +59,7 @@ class PodRunner:
         stop_check: Callable[[], StopRequest | None] = lambda: None,
         clock: Callable[[], object] = utcnow,
         memory: FileVolumes | None = None,
+        watch: PodWatch | None = None,
     ):
         self.pod, self.bundle, self.node = pod, bundle or {}, node
         self.spec = pod.get("spec") or {}
@@ -82,6 +85,12 @@ class PodRunner:
         # ``memory``: the node's in-memory volumes, when the caller already has them (the
         # agent, for a pod it runs itself: one reading of the mounts per node, not per pod).
         self.memory = memory or FileVolumes(node.volume_root or root_for(node.pod_root))
+        # ``watch``: a thread that makes every pod's periodic checks (``check``), when the
+        # caller has one (the agent, for the pods it runs itself); else the runner's own.
+        self._watch = watch
+        self._deadline: float | None = None
+        self._limits: list[tuple[str, Path, str]] = []  # emptyDirs with a sizeLimit
+        self._next_usage = 0.0
 
     def _state(self, container: dict, reason: str) -> ContainerState:
         return ContainerState(container["name"], image=container.get("image", ""), reason=reason)
@@ -126,27 +135,39 @@ class PodRunner:
             self.view.sandbox_ready = True
         self._publish()
         deadline_s = self.spec.get("activeDeadlineSeconds")
-        deadline = time.monotonic() + deadline_s if deadline_s is not None else None
-        worker = threading.Thread(target=self._lifecycle, name=f"pod-{self.name}", daemon=True)
-        worker.start()
-        limits = size_limits(self.pod, self.node.pod_root / self.uid, self.memory)
-        next_usage = time.monotonic() + USAGE_CHECK_S
-        while not self._done.wait(self.node.poll):
-            request = self._stop_check()
-            if request is not None:
-                self.stop(request.grace, request.reason, request.message)
-            if deadline is not None and time.monotonic() >= deadline:
-                self.stop(None, "DeadlineExceeded", DEADLINE_MESSAGE)
-                deadline = None
-            if limits and time.monotonic() >= next_usage:
-                next_usage = time.monotonic() + USAGE_CHECK_S
-                exceeded = over_limit(limits)
-                if exceeded:
-                    self.stop(0, "Evicted", exceeded)
-        worker.join()
+        self._deadline = time.monotonic() + deadline_s if deadline_s is not None else None
+        self._limits = size_limits(self.pod, self.node.pod_root / self.uid, self.memory)
+        self._next_usage = time.monotonic() + USAGE_CHECK_S
+        if self._watch is not None:
+            self._watch.add(self)
+            try:
+                self._lifecycle()
+            finally:
+                self._watch.remove(self)
+        else:
+            worker = threading.Thread(target=self._lifecycle, name=f"pod-{self.name}", daemon=True)
+            worker.start()
+            while not self._done.wait(self.node.poll):
+                self.check()
+            worker.join()
         self._finish()
         self._publish()
         return self._last or self.status()
+
+    def check(self) -> None:
+        """The periodic checks of a running pod: a stop request, its deadline, its emptyDir
+        size limits."""
+        request = self._stop_check()
+        if request is not None:
+            self.stop(request.grace, request.reason, request.message)
+        if self._deadline is not None and time.monotonic() >= self._deadline:
+            self.stop(None, "DeadlineExceeded", DEADLINE_MESSAGE)
+            self._deadline = None
+        if self._limits and time.monotonic() >= self._next_usage:
+            self._next_usage = time.monotonic() + USAGE_CHECK_S
+            exceeded = over_limit(self._limits)
+            if exceeded:
+                self.stop(0, "Evicted", exceeded)
 
     def _refuse(self, message: str) -> dict:
         """Fail the pod without running anything: it needs a sandbox this node lacks. Every

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import os
 import posixpath
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -81,6 +83,39 @@ class HostView:
         return os.path.isfile(path) and os.access(path, os.X_OK)
 
 
+class RootBinds:
+    """The read-only binds of the host's top-level entries, as ``(path, args)``: what every
+    sandbox starts from. Read again only when ``/`` itself changed (an entry made, removed,
+    renamed or replaced changes its mtime), not for every container: listing ``/`` and
+    telling each entry's kind is dozens of system calls. A listing taken within
+    ``settle_s`` of ``/``'s last change is used once, not kept: a second change in the
+    same tick of the file system's clock would leave the mtime as it was."""
+
+    def __init__(self, root: str = "/", *, settle_s: float = 1.0, clock=time.time):
+        self.root, self.settle_s, self._clock = root, settle_s, clock
+        self._key: tuple | None = None
+        self._binds: list[tuple[str, list[str]]] = []
+        self._lock = threading.Lock()
+
+    def binds(self, host: HostView) -> list[tuple[str, list[str]]]:
+        st = os.stat(self.root)
+        key = (st.st_dev, st.st_ino, st.st_mtime_ns)
+        with self._lock:
+            if key == self._key:
+                return self._binds
+        binds = [
+            (path, _bind_entry(path, host))
+            for path in (posixpath.join(self.root, entry) for entry in host.listdir(self.root))
+        ]
+        if self._clock() - st.st_mtime_ns / 1e9 >= self.settle_s:
+            with self._lock:
+                self._key, self._binds = key, binds
+        return binds
+
+
+_HOST_ROOT = RootBinds()
+
+
 def _under(path: str, top: str) -> bool:
     return path == top or path.startswith(top.rstrip("/") + "/")
 
@@ -141,14 +176,17 @@ def build_bwrap_argv(
 ) -> list[str]:
     """The full ``bwrap ... -- command`` argv. ``open_file(data)`` returns a readable file
     descriptor holding ``data`` (a memfd in production) for each in-memory file; the caller
-    passes those descriptors to the child and closes them after it starts."""
-    host = host or HostView()
+    passes those descriptors to the child and closes them after it starts. Without ``host``,
+    the real host, whose top-level entries are read once while ``/`` is unchanged."""
+    if host is None:
+        host, top = HostView(), _HOST_ROOT.binds(HostView())
+    else:
+        top = [("/" + entry, _bind_entry("/" + entry, host)) for entry in host.listdir("/")]
     args = [bwrap]
-    for entry in host.listdir("/"):
-        path = "/" + entry
+    for path, binds in top:
         if path in _OWN or path in spec.hide:
             continue
-        args += _bind_entry(path, host)
+        args += binds
     args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/root"]
     for path in spec.hide:
         if host.kind(path) == "dir":

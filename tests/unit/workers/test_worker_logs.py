@@ -1,12 +1,11 @@
 """Container log files: CRI records, filters of kubectl logs, following."""
 
 import os
-import threading
 
 import pytest
 
 from berth.platform.errors import BadRequest
-from berth.workers.node import logs
+from berth.workers.node import logpump, logs
 
 SEC = 1_000_000_000
 T0 = 1_764_000_000 * SEC  # 2025-11-24T16:00:00Z
@@ -92,16 +91,28 @@ def test_no_log_yet_reads_empty(tmp_path):
 def test_pump_copies_a_pipe_until_every_writer_closes(tmp_path):
     path = logs.attempt_path(tmp_path, "u1", "c", 0)
     read_fd, write_fd = os.pipe()
-    writer = logs.LogWriter(path)
-    thread = threading.Thread(target=writer.pump, args=(read_fd,))
-    thread.start()
+    stream = logpump.pump(read_fd, logs.LogWriter(path))
     os.write(write_fd, b"out\n")
     os.write(write_fd, b"err\n")
+    assert not stream.done.wait(0.1)
     os.close(write_fd)
-    thread.join(5)
-    assert not thread.is_alive()
+    assert stream.done.wait(5)
     assert logs.read_log(tmp_path, "u1", "c") == "out\nerr\n"
     assert logs.is_done(path)
+
+
+def test_one_pump_serves_many_pipes_each_to_its_own_log(tmp_path):
+    pipes = [os.pipe() for _ in range(5)]
+    paths = [logs.attempt_path(tmp_path, f"u{i}", "c", 0) for i in range(5)]
+    streams = [logpump.pump(r, logs.LogWriter(p)) for (r, _), p in zip(pipes, paths, strict=True)]
+    for round_ in range(3):
+        for i, (_, w) in enumerate(pipes):
+            os.write(w, b"%d-%d\n" % (i, round_))
+    for i in (3, 1, 4, 0, 2):
+        os.close(pipes[i][1])
+        assert streams[i].done.wait(5)
+    for i in range(5):
+        assert logs.read_log(tmp_path, f"u{i}", "c") == "".join(f"{i}-{r}\n" for r in range(3))
 
 
 def test_read_from_returns_whole_records_and_knows_when_finished(tmp_path):
