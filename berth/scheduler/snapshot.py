@@ -18,7 +18,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from berth.scheduler.filters import FilterResult, static_rejection
+from berth.scheduler.filters import (
+    STATIC_FILTERS,
+    FilterResult,
+    exceeds_allocatable,
+    run_filters,
+)
 from berth.scheduler.types import NodeView, PodRequest, node_view
 
 if TYPE_CHECKING:
@@ -69,6 +74,9 @@ class Snapshot:
         self._groups: dict[tuple, NodeGroup] = {}
         self._held: set[str] = set()
         self._static: dict[tuple, FilterResult] = {}
+        # (pod constraints, group id) -> the static filters' answer: pod classes that differ
+        # only in their requests share it.
+        self._constrained: dict[tuple, FilterResult] = {}
         self._next_gid = 0
         self.log: list[tuple[NodeGroup, tuple]] = []
         # GPUs, CPU and memory of every node and those requested on them (GPUs whole and
@@ -206,7 +214,8 @@ class Snapshot:
     # ---- cached static filtering --------------------------------------------------------
 
     def static_rejection(self, pod: PodRequest, group: NodeGroup) -> FilterResult:
-        """``filters.static_rejection`` for the whole group, computed once per pod class.
+        """``filters.static_rejection`` for the whole group, computed once per pod class
+        (its static filters once per pod constraints: they read nothing else of the pod).
 
         Not valid for pods whose affinity names nodes (``PodRequest.uses_node_name``)."""
         key = (pod.klass, group.gid)
@@ -215,7 +224,15 @@ class Snapshot:
         except KeyError:
             if len(self._static) >= _STATIC_CACHE_LIMIT:
                 self._static.clear()
-            result = self._static[key] = static_rejection(pod, group.sample)
+                self._constrained.clear()
+            by_constraints = (pod.constraints, group.gid)
+            try:
+                rejection = self._constrained[by_constraints]
+            except KeyError:
+                rejection = self._constrained[by_constraints] = run_filters(
+                    pod, group.sample, STATIC_FILTERS
+                )
+            result = self._static[key] = rejection or exceeds_allocatable(pod, group.sample)
             return result
 
     def clear_log(self) -> None:
