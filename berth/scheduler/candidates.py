@@ -12,12 +12,15 @@ None and the caller runs a full pass.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import compress
+from operator import itemgetter
 
 from berth.scheduler.filters import node_resources_fit
 from berth.scheduler.snapshot import NodeGroup
 from berth.scheduler.views import NodeView, PodRequest
 
 NONE = float("-inf")
+_MEMBERS = itemgetter(2)  # of a log entry
 # How many live candidates are worth carrying before a full pass is cheaper.
 CANDIDATES_LIMIT = 256
 
@@ -50,7 +53,7 @@ class Candidates:
 
 def refresh(
     cached: Candidates,
-    log: Sequence[tuple[NodeGroup, tuple]],
+    log: Sequence[tuple[NodeGroup, tuple, dict[str, NodeView]]],
     pod: PodRequest,
     gids: frozenset[int],
     tables: dict[int, dict[tuple, float]],
@@ -71,11 +74,13 @@ def refresh(
     found: Best | None = None
     found_score = NONE
     found_at = -1
-    deferred: list[tuple[int, NodeGroup, tuple]] = []
+    deferred: list[tuple[int, NodeGroup, tuple, dict[str, NodeView]]] = []
     cpu, memory, gpu, milli = pod.cpu, pod.memory, pod.gpu, pod.gpu_milli
     start, end = cached.pos, len(log)
-    for at in range(start, end):
-        group, key = log[at]
+    # The live entries' positions, picked out in C: most of a tail is classes no longer live
+    # (their members empty, ``Snapshot.log``).
+    for at in compress(range(start, end), map(_MEMBERS, log[start:end])):
+        group, key, members = log[at]
         # Does the class fit? Inline: this loop is the hot path.
         if key[0] < cpu or key[1] < memory or key[2] < gpu or not key[3]:
             continue
@@ -84,12 +89,9 @@ def refresh(
         if group.gid not in gids:
             continue
         if ceilings and group.gid in ceilings:
-            deferred.append((at, group, key))
+            deferred.append((at, group, key, members))
             continue
-        # What ``_score`` does, inline: this loop is the hot path.
-        members = group.classes.get(key)
-        if not members:
-            continue
+        # What ``_score`` does, inline.
         if pod.extended and node_resources_fit(pod, next(iter(members.values()))):
             continue
         table = tables.get(group.gid)
@@ -108,11 +110,11 @@ def refresh(
         # Under the last answer's score a class is never the answer: the last answer wins
         # while it is live, and a new class must score at least as much to replace it.
         beaten = cached.last.score
-        for at, group, key in deferred:
+        for at, group, key, members in deferred:
             ceiling = ceilings[group.gid] if ceilings else NONE
             if ceiling < floor and ceiling < max(beaten, found_score):
                 continue
-            score = _score(group, key, pod, tables, score_of)
+            score = _score(group, key, members, pod, tables, score_of)
             if score is None:
                 continue
             entry = Best(group, key, score)
@@ -152,15 +154,13 @@ def refresh(
 def _score(
     group: NodeGroup,
     key: tuple,
+    members: dict[str, NodeView],
     pod: PodRequest,
     tables: dict[int, dict[tuple, float]],
     score_of: ScoreFn,
 ) -> float | None:
-    """The pod class's score on a class of the log tail; None when the class has emptied
-    since or the pod's extended resources do not fit it."""
-    members = group.classes.get(key)
-    if not members:
-        return None
+    """The pod class's score on a live class of the log tail (``members``: its nodes); None
+    when the pod's extended resources do not fit it."""
     if pod.extended and node_resources_fit(pod, next(iter(members.values()))):
         return None
     table = tables.get(group.gid)

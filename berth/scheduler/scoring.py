@@ -159,6 +159,8 @@ def gpu_placement_score(pod: PodRequest, node: NodeView) -> float:
 
 def taint_score(pod: PodRequest, node: NodeView) -> float:
     """Fewer untolerated ``PreferNoSchedule`` taints score higher."""
+    if not node.taints:
+        return MAX_SCORE
     count = sum(
         1
         for taint in node.taints

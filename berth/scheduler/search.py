@@ -304,8 +304,9 @@ class NodeFinder:
         ranked = [g for g in groups if self._rankable(pod, g)]
         best, best_score = self._ranked_pass(pod, kid, ranked) if ranked else (None, NONE)
         # Every fitting class scored, in order: all of them when no group was ranked or
-        # skipped, so the next best ones can be kept for later pods of the class.
-        found: list[Best] | None = None if ranked else []
+        # skipped, so the next best ones can be kept for later pods of the class. (Score,
+        # group, class) tuples: only those kept become ``Best``s.
+        found: list[tuple[float, NodeGroup, tuple]] | None = None if ranked else []
         skip = {g.gid for g in ranked}
         cpu, memory, gpu, milli = pod.cpu, pod.memory, pod.gpu, pod.gpu_milli
         extended = pod.extended
@@ -328,8 +329,12 @@ class NodeFinder:
                         continue
                     score = self.score(pod, group, key, node, table)
                 if found is not None:
-                    found.append(Best(group, key, score))
-                best, best_score = better(best, best_score, group, key, score)
+                    found.append((score, group, key))
+                # ``better``, inline: this runs for every class of the groups passed.
+                if score > best_score or (
+                    score == best_score and best is not None and group.load < best.group.load
+                ):
+                    best, best_score = Best(group, key, score), score
         if best is None:
             return None
         pos = len(self.snapshot.log)
@@ -338,10 +343,10 @@ class NodeFinder:
             # score (``_rankable``): nothing is known of the others, so no fall back.
             entries, floor = [best], float("inf")
         elif len(found) <= _CANDIDATES_KEPT:
-            entries, floor = found, NONE
+            entries, floor = [Best(g, k, s) for s, g, k in found], NONE
         else:
-            floor = sorted((e.score for e in found), reverse=True)[_CANDIDATES_KEPT]
-            entries = [e for e in found if e.score > floor] or [best]
+            floor = sorted((s for s, _, _ in found), reverse=True)[_CANDIDATES_KEPT]
+            entries = [Best(g, k, s) for s, g, k in found if s > floor] or [best]
         self._candidates[kid] = Candidates(entries, floor, pos, best)
         return best
 
@@ -403,7 +408,7 @@ class NodeFinder:
         """Rank the classes that appeared since the last pass."""
         log = self.snapshot.log
         if self._rankings:
-            for group, key in log[self._ranked_upto :]:
+            for group, key, _ in log[self._ranked_upto :]:
                 members = group.classes.get(key)
                 if members is None:
                     continue

@@ -7,8 +7,11 @@ every pod. A decision therefore looks at a few groups and their free classes, no
 thousands of nodes.
 
 Every time a node enters a free class (after a placement, a removal, a new node, a released
-reservation) the pair is appended to ``log``, so a cached "best class for this kind of pod"
-can be brought up to date by reading only what changed since (see ``search.py``).
+reservation) the group, the class and its members are appended to ``log``, so a cached "best
+class for this kind of pod" can be brought up to date by reading only what changed since
+(see ``search.py``). A class keeps one members dict for as long as the log does (an emptied
+class that comes back gets its dict back), so an entry whose members are empty is a class
+no longer live, told without hashing its key: most of a log tail is such entries.
 
 Placing a pod (``assume``) and taking it back (``forget``) are O(1).
 """
@@ -37,12 +40,14 @@ class NodeGroup:
     ``NodeView.free_key``) to the indexed nodes that have them; ``size`` also counts held
     nodes, which are out of the index."""
 
-    __slots__ = ("gid", "key", "classes", "size", "sample", "requested", "_scale")
+    __slots__ = ("gid", "key", "classes", "emptied", "size", "sample", "requested", "_scale")
 
     def __init__(self, gid: int, sample: NodeView) -> None:
         self.gid = gid
         self.key = sample.static_key
         self.classes: dict[tuple, dict[str, NodeView]] = {}
+        # Classes emptied since the log was cleared -> their (empty) members dict.
+        self.emptied: dict[tuple, dict[str, NodeView]] = {}
         self.size = 0
         self.sample = sample
         # Sum over its nodes of requested/allocatable of CPU, memory and GPUs.
@@ -78,7 +83,7 @@ class Snapshot:
         # only in their requests share it.
         self._constrained: dict[tuple, FilterResult] = {}
         self._next_gid = 0
-        self.log: list[tuple[NodeGroup, tuple]] = []
+        self.log: list[tuple[NodeGroup, tuple, dict[str, NodeView]]] = []
         # GPUs, CPU and memory of every node and those requested on them (GPUs whole and
         # shares), kept as pods come and go: what admission (``admission.py``) weighs
         # without a pass over nodes.
@@ -238,6 +243,8 @@ class Snapshot:
     def clear_log(self) -> None:
         """Forget the change log; caches built on it (one cycle's) must go with it."""
         self.log.clear()
+        for group in self._groups.values():
+            group.emptied.clear()
 
     # ---- index --------------------------------------------------------------------------
 
@@ -246,10 +253,13 @@ class Snapshot:
         key = node.free_key()
         members = group.classes.get(key)
         if members is None:
-            members = group.classes[key] = {}
+            members = group.emptied.pop(key, None)
+            if members is None:
+                members = {}
+            group.classes[key] = members
         members[node.name] = node
         self._key_of[node.name] = key
-        self.log.append((group, key))
+        self.log.append((group, key, members))
 
     def _unindex(self, node: NodeView, group: NodeGroup) -> None:
         key = self._key_of.pop(node.name)
@@ -257,6 +267,7 @@ class Snapshot:
         del members[node.name]
         if not members:
             del group.classes[key]
+            group.emptied[key] = members
 
 
 def snapshot_from_objects(nodes: Iterable[Node], pods: Iterable[Pod]) -> Snapshot:

@@ -281,3 +281,28 @@ def test_a_class_whose_best_node_was_taken_gets_the_next_best_it_kept(monkeypatc
         )
         snap.assume(pod, got.name, finder.devices(pod, got))
     assert passes == [1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    moves=st.lists(
+        st.tuples(st.integers(0, 3), st.sampled_from([0, 1000, 2000]), st.booleans()),
+        max_size=40,
+    )
+)
+def test_a_log_entry_reads_empty_exactly_when_its_class_is_gone(moves):
+    """Placements and removals move nodes between free classes, emptying classes and
+    bringing them back: every entry of the log holds its class's members while the class
+    is live (the same dict), and an empty dict once it is not."""
+    snap = Snapshot(NodeView(f"n{i}", cpu=4000, memory=8) for i in range(4))
+    placed: dict[int, list[PodRequest]] = {i: [] for i in range(4)}
+    for step, (i, cpu, remove) in enumerate(moves):
+        if remove and placed[i]:
+            snap.forget(placed[i].pop(), f"n{i}")
+        elif cpu <= snap.node(f"n{i}").alloc_cpu - snap.node(f"n{i}").req_cpu:
+            pod = PodRequest("ns", f"p{step}", f"u{step}", cpu=cpu)
+            snap.assume(pod, f"n{i}")
+            placed[i].append(pod)
+        for group, key, members in snap.log:
+            live = group.classes.get(key)
+            assert (members is live) if live else not members
