@@ -402,7 +402,23 @@ class NodeFinder:
     ) -> tuple[tuple, float] | None:
         """The best class of ``group`` for ``pod`` and its score (``ranking.best_in_order``)."""
         score_of = partial(self.score, pod, group, table=self._table(kid, group.gid))
-        return best_in_order(ranking, pod, score_of, self.strategy, self._fragments)
+        return best_in_order(
+            ranking, pod, score_of, self.strategy, self._fragments, self._charge(pod, group)
+        )
+
+    def _charge(self, pod: PodRequest, group: NodeGroup) -> float:
+        """What ``score`` takes off every class of ``group`` for the GPUs ``pod`` takes
+        there under model pressure: the same on all of them (``gpus_taken`` reads only
+        what the group's nodes share)."""
+        pressure = self._pressure.get(group.gid)
+        if not pressure:
+            return 0.0
+        return (
+            self.strategy.fragmentation_weight
+            * PRESSURE_WEIGHT
+            * pressure
+            * gpus_taken(pod, group.sample)
+        )
 
     def _sync_rankings(self) -> None:
         """Rank the classes that appeared since the last pass."""

@@ -1,6 +1,6 @@
 """The node search's score bounds (``NodeFinder._ceiling``: groups and classes no better than
-what was found are not scored) against the same search without them: the same node and
-devices for every pod, ties included."""
+what was found are not scored; ``NodeFinder._charge``: a ranked scan stops sooner) against
+the same search without them: the same node and devices for every pod, ties included."""
 
 from __future__ import annotations
 
@@ -48,6 +48,9 @@ class Straightforward(NodeFinder):
     def _ceiling(self, pod: PodRequest, group: NodeGroup) -> float:
         return INF
 
+    def _charge(self, pod: PodRequest, group: NodeGroup) -> float:
+        return 0.0
+
 
 node_specs = st.lists(
     st.tuples(st.integers(0, len(SHAPES) - 1), st.sampled_from(MODELS), st.booleans()),
@@ -75,6 +78,20 @@ pod_specs = st.lists(
         st.integers(1, 5),  # pods in the run
         st.integers(0, 5),  # 0: the oldest pod placed finishes after each of the run
     ),
+    min_size=1,
+    max_size=40,
+)
+
+
+# GPU nodes only, and mostly pods without GPUs: such pods scan GPU nodes' classes in order,
+# under the model pressure charge (``_charge``) on the A100 nodes.
+gpu_node_specs = st.lists(
+    st.tuples(st.integers(2, len(SHAPES) - 1), st.sampled_from(MODELS), st.booleans()),
+    min_size=1,
+    max_size=12,
+)
+cpu_heavy_specs = st.lists(
+    st.tuples(st.sampled_from([0, 0, 1, 1, 2, 3, 7, 10]), st.integers(1, 5), st.integers(0, 5)),
     min_size=1,
     max_size=40,
 )
@@ -146,6 +163,14 @@ def test_bounds_and_shared_tables_change_no_decision(nodes, pods, kept):
     with patch("berth.scheduler.search._CANDIDATES_KEPT", kept):
         for strategy in (FRAGMENTATION_AWARE, PACK):
             check_same_decisions(strategy, nodes, pods)
+
+
+@settings(max_examples=300, deadline=None)
+@given(nodes=gpu_node_specs, pods=cpu_heavy_specs)
+def test_pods_without_gpus_on_gpu_nodes_get_the_same_node(nodes, pods):
+    """As above, where the ranked scan of GPU nodes' classes for pods without GPUs (and its
+    early stop under the model pressure charge) decides most placements."""
+    check_same_decisions(FRAGMENTATION_AWARE, nodes, pods)
 
 
 def test_a_pod_without_gpus_scores_no_gpu_node_while_a_cpu_node_takes_it():
