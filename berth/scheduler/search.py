@@ -250,9 +250,7 @@ class NodeFinder:
     def _feasible(self, pod: PodRequest, kid: int) -> tuple[list[NodeGroup], frozenset[int]]:
         entry = self._groups.get(kid)
         if entry is None:
-            groups = [
-                g for g in self.snapshot.groups if self.snapshot.static_rejection(pod, g) is None
-            ]
+            groups = self.snapshot.admitting_groups(pod)
             entry = self._groups[kid] = (groups, frozenset(g.gid for g in groups))
         return entry
 

@@ -78,10 +78,11 @@ class Snapshot:
         self._key_of: dict[str, tuple] = {}
         self._groups: dict[tuple, NodeGroup] = {}
         self._held: set[str] = set()
-        self._static: dict[tuple, FilterResult] = {}
-        # (pod constraints, group id) -> the static filters' answer: pod classes that differ
-        # only in their requests share it.
-        self._constrained: dict[tuple, FilterResult] = {}
+        # pod class -> group id -> its static rejection; and pod constraints -> group id ->
+        # the static filters' answer, which pod classes differing only in requests share.
+        self._static: dict[tuple, dict[int, FilterResult]] = {}
+        self._constrained: dict[tuple, dict[int, FilterResult]] = {}
+        self._static_count = 0  # rejections remembered in ``_static``
         self._next_gid = 0
         self.log: list[tuple[NodeGroup, tuple, dict[str, NodeView]]] = []
         # GPUs, CPU and memory of every node and those requested on them (GPUs whole and
@@ -223,22 +224,61 @@ class Snapshot:
         (its static filters once per pod constraints: they read nothing else of the pod).
 
         Not valid for pods whose affinity names nodes (``PodRequest.uses_node_name``)."""
-        key = (pod.klass, group.gid)
+        by_group = self._rejections(pod)
         try:
-            return self._static[key]
+            return by_group[group.gid]
         except KeyError:
-            if len(self._static) >= _STATIC_CACHE_LIMIT:
+            return self._reject(pod, group, by_group, self._constraint_rejections(pod))
+
+    def admitting_groups(self, pod: PodRequest) -> list[NodeGroup]:
+        """The groups ``static_rejection`` passes ``pod`` on, in ``groups`` order (its class
+        and constraints hashed once, not once per group: they hold affinity terms)."""
+        by_group = self._rejections(pod)
+        constrained: dict[int, FilterResult] | None = None
+        admitting = []
+        for group in self._groups.values():
+            try:
+                rejection = by_group[group.gid]
+            except KeyError:
+                if constrained is None:
+                    constrained = self._constraint_rejections(pod)
+                rejection = self._reject(pod, group, by_group, constrained)
+            if rejection is None:
+                admitting.append(group)
+        return admitting
+
+    def _rejections(self, pod: PodRequest) -> dict[int, FilterResult]:
+        """Group id -> ``static_rejection`` for the pod's class, as far as known."""
+        by_group = self._static.get(pod.klass)
+        if by_group is None:
+            if self._static_count >= _STATIC_CACHE_LIMIT:
                 self._static.clear()
                 self._constrained.clear()
-            by_constraints = (pod.constraints, group.gid)
-            try:
-                rejection = self._constrained[by_constraints]
-            except KeyError:
-                rejection = self._constrained[by_constraints] = run_filters(
-                    pod, group.sample, STATIC_FILTERS
-                )
-            result = self._static[key] = rejection or exceeds_allocatable(pod, group.sample)
-            return result
+                self._static_count = 0
+            by_group = self._static[pod.klass] = {}
+        return by_group
+
+    def _constraint_rejections(self, pod: PodRequest) -> dict[int, FilterResult]:
+        """Group id -> the static filters' answer for the pod's constraints, as far as known."""
+        constrained = self._constrained.get(pod.constraints)
+        if constrained is None:
+            constrained = self._constrained[pod.constraints] = {}
+        return constrained
+
+    def _reject(
+        self,
+        pod: PodRequest,
+        group: NodeGroup,
+        by_group: dict[int, FilterResult],
+        constrained: dict[int, FilterResult],
+    ) -> FilterResult:
+        try:
+            rejection = constrained[group.gid]
+        except KeyError:
+            rejection = constrained[group.gid] = run_filters(pod, group.sample, STATIC_FILTERS)
+        result = by_group[group.gid] = rejection or exceeds_allocatable(pod, group.sample)
+        self._static_count += 1
+        return result
 
     def clear_log(self) -> None:
         """Forget the change log; caches built on it (one cycle's) must go with it."""
