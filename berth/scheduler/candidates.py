@@ -12,12 +12,15 @@ None and the caller runs a full pass.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import compress
+from operator import itemgetter
 
 from berth.scheduler.filters import node_resources_fit
 from berth.scheduler.snapshot import NodeGroup
 from berth.scheduler.views import NodeView, PodRequest
 
 NONE = float("-inf")
+_MEMBERS = itemgetter(2)  # of a log entry
 # How many live candidates are worth carrying before a full pass is cheaper.
 CANDIDATES_LIMIT = 256
 
@@ -50,23 +53,34 @@ class Candidates:
 
 def refresh(
     cached: Candidates,
-    log: Sequence[tuple[NodeGroup, tuple]],
+    log: Sequence[tuple[NodeGroup, tuple, dict[str, NodeView]]],
     pod: PodRequest,
     gids: frozenset[int],
     tables: dict[int, dict[tuple, float]],
     score_of: ScoreFn,
+    ceilings: dict[int, float] | None = None,
 ) -> Best | None:
     """The best class from the cached candidates and the log tail, or None if that can't
     be told without a full pass. ``tables``: the pod class's score tables by group id;
-    ``score_of`` scores a class missing from them (and records it)."""
+    ``score_of`` scores a class missing from them (and records it).
+
+    ``ceilings``: group id -> a score no class of that group can exceed for this pod, where
+    one is known. Those groups' classes in the tail are looked at after the others, and
+    not scored when their ceiling is under ``floor`` (they would not be kept) and under a
+    score that beats them anyway (the last answer's, or the best of the tail's): they
+    could change nothing. Ties still go to the class earlier in the log."""
     floor = cached.floor
     entries = cached.entries
     found: Best | None = None
     found_score = NONE
+    found_at = -1
+    deferred: list[tuple[int, NodeGroup, tuple, dict[str, NodeView]]] = []
     cpu, memory, gpu, milli = pod.cpu, pod.memory, pod.gpu, pod.gpu_milli
-    end = len(log)
-    # A slice, not islice: islice walks the log from its start, O(log) per pod.
-    for group, key in log[cached.pos : end]:
+    start, end = cached.pos, len(log)
+    # The live entries' positions, picked out in C: most of a tail is classes no longer live
+    # (their members empty, ``Snapshot.log``).
+    for at in compress(range(start, end), map(_MEMBERS, log[start:end])):
+        group, key, members = log[at]
         # Does the class fit? Inline: this loop is the hot path.
         if key[0] < cpu or key[1] < memory or key[2] < gpu or not key[3]:
             continue
@@ -74,9 +88,10 @@ def refresh(
             continue
         if group.gid not in gids:
             continue
-        members = group.classes.get(key)
-        if not members:
+        if ceilings and group.gid in ceilings:
+            deferred.append((at, group, key, members))
             continue
+        # What ``_score`` does, inline.
         if pod.extended and node_resources_fit(pod, next(iter(members.values()))):
             continue
         table = tables.get(group.gid)
@@ -86,11 +101,27 @@ def refresh(
         if score is None:
             score = score_of(group, key, next(iter(members.values())), table)
         if score > found_score:
-            found, found_score = Best(group, key, score), score
+            found, found_score, found_at = Best(group, key, score), score, at
             if score >= floor:
                 entries.append(found)
         elif score >= floor:
             entries.append(Best(group, key, score))
+    if deferred:
+        # Under the last answer's score a class is never the answer: the last answer wins
+        # while it is live, and a new class must score at least as much to replace it.
+        beaten = cached.last.score
+        for at, group, key, members in deferred:
+            ceiling = ceilings[group.gid] if ceilings else NONE
+            if ceiling < floor and ceiling < max(beaten, found_score):
+                continue
+            score = _score(group, key, members, pod, tables, score_of)
+            if score is None:
+                continue
+            entry = Best(group, key, score)
+            if score > found_score or (score == found_score and at < found_at):
+                found, found_score, found_at = entry, score, at
+            if score >= floor:
+                entries.append(entry)
     cached.pos = end
     # The last answer, while it lasts and nothing new beats it; else the best new one.
     last = cached.last
@@ -118,6 +149,27 @@ def refresh(
     cached.entries = live
     cached.last = best
     return best
+
+
+def _score(
+    group: NodeGroup,
+    key: tuple,
+    members: dict[str, NodeView],
+    pod: PodRequest,
+    tables: dict[int, dict[tuple, float]],
+    score_of: ScoreFn,
+) -> float | None:
+    """The pod class's score on a live class of the log tail (``members``: its nodes); None
+    when the pod's extended resources do not fit it."""
+    if pod.extended and node_resources_fit(pod, next(iter(members.values()))):
+        return None
+    table = tables.get(group.gid)
+    if table is None:
+        table = tables[group.gid] = {}
+    score = table.get(key)
+    if score is None:
+        score = score_of(group, key, next(iter(members.values())), table)
+    return score
 
 
 def better(

@@ -18,6 +18,8 @@ from berth.scheduler.scoring import Strategy, score_node
 from berth.scheduler.snapshot import NodeGroup
 from berth.scheduler.views import NodeView, PodRequest
 
+# Points: far above the rounding of scores in the thousands, far below any real difference.
+_ROUNDING = 1e-6
 _PROBES = (PodRequest("", "", ""), PodRequest("", "", "", gpu=1))
 
 
@@ -80,6 +82,7 @@ def best_in_order(
     score_of: Callable[[tuple, NodeView], float],
     strategy: Strategy,
     fragments: bool,
+    charge: float = 0.0,
 ) -> tuple[tuple, float] | None:
     """The best class of ``ranking``'s group for ``pod`` and its score (``score_of``, the
     whole score). Without a fragmentation term the first class that fits is the best. With
@@ -87,14 +90,19 @@ def best_in_order(
     (take the CPU or memory its GPUs need), which the order leaves out: its score there is
     the order's linear part less that rise (never negative). So the classes are scored in
     order until the linear part of the next can no longer beat the best score found: on a
-    node whose GPUs nothing strands, that is the first."""
+    node whose GPUs nothing strands, that is the first. ``charge``: what ``score_of`` takes
+    off every class of the group besides the fragmentation rise (model pressure): the
+    linear part less it bounds the score tighter, so the scan stops sooner (with a margin
+    for rounding, so it never stops before a class that would win)."""
     classes = ranking.group.classes
     best: tuple | None = None
     best_score = float("-inf")
     offset = None  # the pod's linear score less the probe's: the same on every class
     for key in ranking.fits(pod):
-        if offset is not None and offset - ranking.rank(key) <= best_score:
-            break
+        if offset is not None:
+            bound = offset - ranking.rank(key)
+            if bound <= best_score or bound - charge < best_score - _ROUNDING:
+                break
         node = next(iter(classes[key].values()))
         score = score_of(key, node)
         if score > best_score:

@@ -115,11 +115,16 @@ def allocation_score(pod: PodRequest, node: NodeView, strategy: Strategy = PACK)
     total = weights = 0.0
     shape = strategy.shape
     for resource, weight in strategy.resource_weights:
-        # CPU and memory read directly: this runs for every class scored.
+        # CPU, memory and GPUs read directly: this runs for every class scored.
         if resource == CPU:
             want, capacity, requested = pod.cpu, node.alloc_cpu, node.req_cpu
         elif resource == MEMORY:
             want, capacity, requested = pod.memory, node.alloc_mem, node.req_mem
+        elif resource == GPU:
+            want = pod.gpu
+            if not want:
+                continue
+            capacity, requested = node.alloc_gpu, node.req_gpu
         else:
             want = _pod_amount(pod, resource)
             if not want:
@@ -154,6 +159,8 @@ def gpu_placement_score(pod: PodRequest, node: NodeView) -> float:
 
 def taint_score(pod: PodRequest, node: NodeView) -> float:
     """Fewer untolerated ``PreferNoSchedule`` taints score higher."""
+    if not node.taints:
+        return MAX_SCORE
     count = sum(
         1
         for taint in node.taints

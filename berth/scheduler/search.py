@@ -62,6 +62,7 @@ _LOG_TAIL_LIMIT = 512
 _SCORE_CACHE_LIMIT = 100_000
 # How many of the best classes a full pass keeps for the next pods of the class.
 _CANDIDATES_KEPT = 32
+INF = float("inf")
 # Points (times the fragmentation weight) per GPU taken per unit of model pressure.
 PRESSURE_WEIGHT = 1.0
 # How many of the most frequent kinds of the mix a fragmentation score is computed against.
@@ -90,6 +91,7 @@ class NodeFinder:
         self._ids: dict[tuple, int] = {}  # pod class -> a small int, hashed once per find
         self._groups: dict[int, tuple[list[NodeGroup], frozenset[int]]] = {}
         self._candidates: dict[int, Candidates] = {}
+        self._ceilings_of: dict[int, dict[int, float]] = {}  # pod class id -> ``_ceilings``
         self._linear = is_linear(strategy)
         self._fragments = strategy.fragmentation_weight > 0
         self._rankings: dict[tuple[int, int], ClassRanking] = {}
@@ -248,9 +250,7 @@ class NodeFinder:
     def _feasible(self, pod: PodRequest, kid: int) -> tuple[list[NodeGroup], frozenset[int]]:
         entry = self._groups.get(kid)
         if entry is None:
-            groups = [
-                g for g in self.snapshot.groups if self.snapshot.static_rejection(pod, g) is None
-            ]
+            groups = self.snapshot.admitting_groups(pod)
             entry = self._groups[kid] = (groups, frozenset(g.gid for g in groups))
         return entry
 
@@ -283,14 +283,28 @@ class NodeFinder:
         def score_of(group: NodeGroup, key: tuple, node: NodeView, table: dict) -> float:
             return self.score(pod, group, key, node, table)
 
-        return refresh(cached, log, pod, gids, tables, score_of)
+        return refresh(cached, log, pod, gids, tables, score_of, self._ceilings(pod, kid))
+
+    def _ceilings(self, pod: PodRequest, kid: int) -> dict[int, float]:
+        """Group id -> ``_ceiling`` of the groups where it is finite, for ``pod``'s class
+        (groups added since are missing: no bound is used for them)."""
+        ceilings = self._ceilings_of.get(kid)
+        if ceilings is None:
+            ceilings = {}
+            for group in self.snapshot.groups:
+                ceiling = self._ceiling(pod, group)
+                if ceiling != INF:
+                    ceilings[group.gid] = ceiling
+            self._ceilings_of[kid] = ceilings
+        return ceilings
 
     def _full_pass(self, pod: PodRequest, kid: int, groups: list[NodeGroup]) -> Best | None:
         ranked = [g for g in groups if self._rankable(pod, g)]
         best, best_score = self._ranked_pass(pod, kid, ranked) if ranked else (None, NONE)
         # Every fitting class scored, in order: all of them when no group was ranked or
-        # skipped, so the next best ones can be kept for later pods of the class.
-        found: list[Best] | None = None if ranked else []
+        # skipped, so the next best ones can be kept for later pods of the class. (Score,
+        # group, class) tuples: only those kept become ``Best``s.
+        found: list[tuple[float, NodeGroup, tuple]] | None = None if ranked else []
         skip = {g.gid for g in ranked}
         cpu, memory, gpu, milli = pod.cpu, pod.memory, pod.gpu, pod.gpu_milli
         extended = pod.extended
@@ -313,8 +327,12 @@ class NodeFinder:
                         continue
                     score = self.score(pod, group, key, node, table)
                 if found is not None:
-                    found.append(Best(group, key, score))
-                best, best_score = better(best, best_score, group, key, score)
+                    found.append((score, group, key))
+                # ``better``, inline: this runs for every class of the groups passed.
+                if score > best_score or (
+                    score == best_score and best is not None and group.load < best.group.load
+                ):
+                    best, best_score = Best(group, key, score), score
         if best is None:
             return None
         pos = len(self.snapshot.log)
@@ -323,10 +341,10 @@ class NodeFinder:
             # score (``_rankable``): nothing is known of the others, so no fall back.
             entries, floor = [best], float("inf")
         elif len(found) <= _CANDIDATES_KEPT:
-            entries, floor = found, NONE
+            entries, floor = [Best(g, k, s) for s, g, k in found], NONE
         else:
-            floor = sorted((e.score for e in found), reverse=True)[_CANDIDATES_KEPT]
-            entries = [e for e in found if e.score > floor] or [best]
+            floor = sorted((s for s, _, _ in found), reverse=True)[_CANDIDATES_KEPT]
+            entries = [Best(g, k, s) for s, g, k in found if s > floor] or [best]
         self._candidates[kid] = Candidates(entries, floor, pos, best)
         return best
 
@@ -335,7 +353,7 @@ class NodeFinder:
         only rise when it takes CPU and memory there): a CPU node that scores as much wins
         without looking at the group's classes. Infinite where no such bound holds."""
         if pod.uses_gpu or group.sample.alloc_gpu <= 0:
-            return float("inf")
+            return INF
         strategy = self.strategy
         return (
             strategy.allocation_weight * MAX_SCORE
@@ -346,20 +364,35 @@ class NodeFinder:
     def _ranked_pass(
         self, pod: PodRequest, kid: int, groups: list[NodeGroup]
     ) -> tuple[Best | None, float]:
-        """The best of ``groups`` through each group's score order (see ``ranking.py``)."""
+        """The best of ``groups`` through each group's score order (see ``ranking.py``).
+
+        Groups with a finite ``_ceiling`` (GPU groups, for a pod without GPUs) are looked at
+        after the others, and skipped when what those found already beats the ceiling: no
+        class of theirs can be the best, so leaving them out changes nothing. The best is
+        then chosen in ``groups``' order, so ties break as if every group were looked at."""
         self._sync_rankings()
         kind = probe_kind(pod)
+        ceilings = [self._ceiling(pod, group) for group in groups]
+        found: list[tuple[tuple, float] | None] = [None] * len(groups)
+        lower = NONE  # the best score found so far: the final best scores at least this
+        for bounded in (False, True):
+            for i, group in enumerate(groups):
+                ceiling = ceilings[i]
+                if (ceiling != INF) is not bounded or (bounded and ceiling < lower):
+                    continue
+                ranking = self._rankings.get((group.gid, kind))
+                if ranking is None:
+                    ranking = self._rankings[(group.gid, kind)] = ClassRanking(
+                        group, kind, self.strategy
+                    )
+                found[i] = result = self._best_ranked(pod, kid, group, ranking)
+                if result is not None and result[1] > lower:
+                    lower = result[1]
         best: Best | None = None
         best_score = NONE
-        for group in groups:
-            ranking = self._rankings.get((group.gid, kind))
-            if ranking is None:
-                ranking = self._rankings[(group.gid, kind)] = ClassRanking(
-                    group, kind, self.strategy
-                )
-            found = self._best_ranked(pod, kid, group, ranking)
-            if found is not None:
-                best, best_score = better(best, best_score, group, *found)
+        for group, result in zip(groups, found, strict=True):
+            if result is not None:
+                best, best_score = better(best, best_score, group, *result)
         return best, best_score
 
     def _best_ranked(
@@ -367,13 +400,29 @@ class NodeFinder:
     ) -> tuple[tuple, float] | None:
         """The best class of ``group`` for ``pod`` and its score (``ranking.best_in_order``)."""
         score_of = partial(self.score, pod, group, table=self._table(kid, group.gid))
-        return best_in_order(ranking, pod, score_of, self.strategy, self._fragments)
+        return best_in_order(
+            ranking, pod, score_of, self.strategy, self._fragments, self._charge(pod, group)
+        )
+
+    def _charge(self, pod: PodRequest, group: NodeGroup) -> float:
+        """What ``score`` takes off every class of ``group`` for the GPUs ``pod`` takes
+        there under model pressure: the same on all of them (``gpus_taken`` reads only
+        what the group's nodes share)."""
+        pressure = self._pressure.get(group.gid)
+        if not pressure:
+            return 0.0
+        return (
+            self.strategy.fragmentation_weight
+            * PRESSURE_WEIGHT
+            * pressure
+            * gpus_taken(pod, group.sample)
+        )
 
     def _sync_rankings(self) -> None:
         """Rank the classes that appeared since the last pass."""
         log = self.snapshot.log
         if self._rankings:
-            for group, key in log[self._ranked_upto :]:
+            for group, key, _ in log[self._ranked_upto :]:
                 members = group.classes.get(key)
                 if members is None:
                     continue

@@ -7,8 +7,11 @@ every pod. A decision therefore looks at a few groups and their free classes, no
 thousands of nodes.
 
 Every time a node enters a free class (after a placement, a removal, a new node, a released
-reservation) the pair is appended to ``log``, so a cached "best class for this kind of pod"
-can be brought up to date by reading only what changed since (see ``search.py``).
+reservation) the group, the class and its members are appended to ``log``, so a cached "best
+class for this kind of pod" can be brought up to date by reading only what changed since
+(see ``search.py``). A class keeps one members dict for as long as the log does (an emptied
+class that comes back gets its dict back), so an entry whose members are empty is a class
+no longer live, told without hashing its key: most of a log tail is such entries.
 
 Placing a pod (``assume``) and taking it back (``forget``) are O(1).
 """
@@ -18,7 +21,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from berth.scheduler.filters import FilterResult, static_rejection
+from berth.scheduler.filters import (
+    STATIC_FILTERS,
+    FilterResult,
+    exceeds_allocatable,
+    run_filters,
+)
 from berth.scheduler.types import NodeView, PodRequest, node_view
 
 if TYPE_CHECKING:
@@ -32,12 +40,14 @@ class NodeGroup:
     ``NodeView.free_key``) to the indexed nodes that have them; ``size`` also counts held
     nodes, which are out of the index."""
 
-    __slots__ = ("gid", "key", "classes", "size", "sample", "requested", "_scale")
+    __slots__ = ("gid", "key", "classes", "emptied", "size", "sample", "requested", "_scale")
 
     def __init__(self, gid: int, sample: NodeView) -> None:
         self.gid = gid
         self.key = sample.static_key
         self.classes: dict[tuple, dict[str, NodeView]] = {}
+        # Classes emptied since the log was cleared -> their (empty) members dict.
+        self.emptied: dict[tuple, dict[str, NodeView]] = {}
         self.size = 0
         self.sample = sample
         # Sum over its nodes of requested/allocatable of CPU, memory and GPUs.
@@ -68,9 +78,13 @@ class Snapshot:
         self._key_of: dict[str, tuple] = {}
         self._groups: dict[tuple, NodeGroup] = {}
         self._held: set[str] = set()
-        self._static: dict[tuple, FilterResult] = {}
+        # pod class -> group id -> its static rejection; and pod constraints -> group id ->
+        # the static filters' answer, which pod classes differing only in requests share.
+        self._static: dict[tuple, dict[int, FilterResult]] = {}
+        self._constrained: dict[tuple, dict[int, FilterResult]] = {}
+        self._static_count = 0  # rejections remembered in ``_static``
         self._next_gid = 0
-        self.log: list[tuple[NodeGroup, tuple]] = []
+        self.log: list[tuple[NodeGroup, tuple, dict[str, NodeView]]] = []
         # GPUs, CPU and memory of every node and those requested on them (GPUs whole and
         # shares), kept as pods come and go: what admission (``admission.py``) weighs
         # without a pass over nodes.
@@ -206,21 +220,71 @@ class Snapshot:
     # ---- cached static filtering --------------------------------------------------------
 
     def static_rejection(self, pod: PodRequest, group: NodeGroup) -> FilterResult:
-        """``filters.static_rejection`` for the whole group, computed once per pod class.
+        """``filters.static_rejection`` for the whole group, computed once per pod class
+        (its static filters once per pod constraints: they read nothing else of the pod).
 
         Not valid for pods whose affinity names nodes (``PodRequest.uses_node_name``)."""
-        key = (pod.klass, group.gid)
+        by_group = self._rejections(pod)
         try:
-            return self._static[key]
+            return by_group[group.gid]
         except KeyError:
-            if len(self._static) >= _STATIC_CACHE_LIMIT:
+            return self._reject(pod, group, by_group, self._constraint_rejections(pod))
+
+    def admitting_groups(self, pod: PodRequest) -> list[NodeGroup]:
+        """The groups ``static_rejection`` passes ``pod`` on, in ``groups`` order (its class
+        and constraints hashed once, not once per group: they hold affinity terms)."""
+        by_group = self._rejections(pod)
+        constrained: dict[int, FilterResult] | None = None
+        admitting = []
+        for group in self._groups.values():
+            try:
+                rejection = by_group[group.gid]
+            except KeyError:
+                if constrained is None:
+                    constrained = self._constraint_rejections(pod)
+                rejection = self._reject(pod, group, by_group, constrained)
+            if rejection is None:
+                admitting.append(group)
+        return admitting
+
+    def _rejections(self, pod: PodRequest) -> dict[int, FilterResult]:
+        """Group id -> ``static_rejection`` for the pod's class, as far as known."""
+        by_group = self._static.get(pod.klass)
+        if by_group is None:
+            if self._static_count >= _STATIC_CACHE_LIMIT:
                 self._static.clear()
-            result = self._static[key] = static_rejection(pod, group.sample)
-            return result
+                self._constrained.clear()
+                self._static_count = 0
+            by_group = self._static[pod.klass] = {}
+        return by_group
+
+    def _constraint_rejections(self, pod: PodRequest) -> dict[int, FilterResult]:
+        """Group id -> the static filters' answer for the pod's constraints, as far as known."""
+        constrained = self._constrained.get(pod.constraints)
+        if constrained is None:
+            constrained = self._constrained[pod.constraints] = {}
+        return constrained
+
+    def _reject(
+        self,
+        pod: PodRequest,
+        group: NodeGroup,
+        by_group: dict[int, FilterResult],
+        constrained: dict[int, FilterResult],
+    ) -> FilterResult:
+        try:
+            rejection = constrained[group.gid]
+        except KeyError:
+            rejection = constrained[group.gid] = run_filters(pod, group.sample, STATIC_FILTERS)
+        result = by_group[group.gid] = rejection or exceeds_allocatable(pod, group.sample)
+        self._static_count += 1
+        return result
 
     def clear_log(self) -> None:
         """Forget the change log; caches built on it (one cycle's) must go with it."""
         self.log.clear()
+        for group in self._groups.values():
+            group.emptied.clear()
 
     # ---- index --------------------------------------------------------------------------
 
@@ -229,10 +293,13 @@ class Snapshot:
         key = node.free_key()
         members = group.classes.get(key)
         if members is None:
-            members = group.classes[key] = {}
+            members = group.emptied.pop(key, None)
+            if members is None:
+                members = {}
+            group.classes[key] = members
         members[node.name] = node
         self._key_of[node.name] = key
-        self.log.append((group, key))
+        self.log.append((group, key, members))
 
     def _unindex(self, node: NodeView, group: NodeGroup) -> None:
         key = self._key_of.pop(node.name)
@@ -240,6 +307,7 @@ class Snapshot:
         del members[node.name]
         if not members:
             del group.classes[key]
+            group.emptied[key] = members
 
 
 def snapshot_from_objects(nodes: Iterable[Node], pods: Iterable[Pod]) -> Snapshot:

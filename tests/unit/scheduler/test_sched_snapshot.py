@@ -11,12 +11,13 @@ from hypothesis import strategies as st
 from berth.platform.resources.taints import Taint
 from berth.scheduler.cycle import choose_devices
 from berth.scheduler.explain import explain, explain_by_node
+from berth.scheduler.filters import static_rejection
 from berth.scheduler.mix import Kind
 from berth.scheduler.scoring import FRAGMENTATION_AWARE, PACK, SPREAD, Strategy, score_node
 from berth.scheduler.search import NodeFinder, scan_all
 from berth.scheduler.snapshot import Snapshot, snapshot_from_objects
 from berth.scheduler.types import NodeView, PodRequest
-from tests.unit.scheduler.sched_builders import a_node, a_pod, node_obj, pod_obj
+from tests.unit.scheduler.sched_builders import a_node, a_pod, node_obj, pod_obj, taint
 
 
 def test_assume_and_forget_move_a_node_between_free_classes():
@@ -42,6 +43,34 @@ def test_nodes_group_by_static_properties():
         ]
     )
     assert sorted(g.size for g in snap.groups) == [1, 1, 2]
+
+
+def test_groups_admitting_a_pod_are_those_the_static_filters_pass():
+    """Pods that differ only in their requests share the static filters' answer, not the
+    check of what an empty node holds; either way each group gets what filtering its
+    sample gives."""
+    snap = Snapshot(
+        [
+            a_node("a", labels={"zone": "x"}, cpu="4"),
+            a_node("b", labels={"zone": "y"}, cpu="4"),
+            a_node("c", labels={"zone": "x"}, cpu="16", taints=[taint("gpu")]),
+            a_node("d", labels={"zone": "x"}, cpu="16"),
+        ]
+    )
+    for pod in (
+        a_pod(selector={"zone": "x"}, cpu="2"),
+        a_pod(selector={"zone": "x"}, cpu="8"),  # same constraints, too big for "a"
+        a_pod(cpu="8"),
+        a_pod(selector={"zone": "x"}, cpu="8", tolerations=[{"operator": "Exists"}]),
+    ):
+        want = [g for g in snap.groups if static_rejection(pod, g.sample) is None]
+        assert snap.admitting_groups(pod) == want
+        assert [g for g in snap.groups if snap.static_rejection(pod, g) is None] == want
+    names = [
+        sorted(n for members in g.classes.values() for n in members)
+        for g in snap.admitting_groups(a_pod(selector={"zone": "x"}, cpu="8"))
+    ]
+    assert names == [["d"]]
 
 
 def test_hold_takes_a_node_out_of_the_search_and_release_puts_it_back():
@@ -281,3 +310,28 @@ def test_a_class_whose_best_node_was_taken_gets_the_next_best_it_kept(monkeypatc
         )
         snap.assume(pod, got.name, finder.devices(pod, got))
     assert passes == [1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    moves=st.lists(
+        st.tuples(st.integers(0, 3), st.sampled_from([0, 1000, 2000]), st.booleans()),
+        max_size=40,
+    )
+)
+def test_a_log_entry_reads_empty_exactly_when_its_class_is_gone(moves):
+    """Placements and removals move nodes between free classes, emptying classes and
+    bringing them back: every entry of the log holds its class's members while the class
+    is live (the same dict), and an empty dict once it is not."""
+    snap = Snapshot(NodeView(f"n{i}", cpu=4000, memory=8) for i in range(4))
+    placed: dict[int, list[PodRequest]] = {i: [] for i in range(4)}
+    for step, (i, cpu, remove) in enumerate(moves):
+        if remove and placed[i]:
+            snap.forget(placed[i].pop(), f"n{i}")
+        elif cpu <= snap.node(f"n{i}").alloc_cpu - snap.node(f"n{i}").req_cpu:
+            pod = PodRequest("ns", f"p{step}", f"u{step}", cpu=cpu)
+            snap.assume(pod, f"n{i}")
+            placed[i].append(pod)
+        for group, key, members in snap.log:
+            live = group.classes.get(key)
+            assert (members is live) if live else not members
