@@ -129,25 +129,35 @@ class DatabaseWrites(DatabaseBase):
     ) -> dict:
         md = obj["metadata"]
         ns, name = md.get("namespace") or "", md["name"]
+        ahead = encode_ahead(self.codec, resource, obj)  # as in ``create``
         with self._transaction() as conn:
-            rv = self._next_rv(conn, obj)
-            self._guard(conn, guard)
-            data = self.codec.encode(resource, obj)
-            params = {
-                **key_params(resource, ns, name),
-                "rv": rv,
-                "data": data,
-                **indexed_columns(resource, obj),
-            }
-            if expected_rv is not None:
-                params["k_rv"] = expected_rv
-            rows = (_UPDATE if expected_rv is None else _UPDATE_AT).rows(conn, params)
-            if not rows:
-                self._missing_or_stale(conn, resource, ns, name)
-            if relabel:
-                _UNLABEL.rows(conn, {"k_id": rows[0][0]})
-                self._write_labels(conn, resource, rows[0][0], md.get("labels"))
-            self._append(conn, rv, resource, ns, name, "MODIFIED", data)
+            if ahead is not None and self._in_one_statement(guard):
+                found = pg_writes.update(
+                    conn, resource, ns, name, expected_rv, ahead, md.get("labels"), relabel
+                )
+                if found is None:
+                    self._missing_or_stale(conn, resource, ns, name)
+                rv = found
+                md["resourceVersion"] = str(rv)
+            else:
+                rv = self._next_rv(conn, obj)
+                self._guard(conn, guard)
+                data = self.codec.encode(resource, obj) if ahead is None else ahead.at(rv)
+                params = {
+                    **key_params(resource, ns, name),
+                    "rv": rv,
+                    "data": data,
+                    **(indexed_columns(resource, obj) if ahead is None else ahead.columns),
+                }
+                if expected_rv is not None:
+                    params["k_rv"] = expected_rv
+                rows = (_UPDATE if expected_rv is None else _UPDATE_AT).rows(conn, params)
+                if not rows:
+                    self._missing_or_stale(conn, resource, ns, name)
+                if relabel:
+                    _UNLABEL.rows(conn, {"k_id": rows[0][0]})
+                    self._write_labels(conn, resource, rows[0][0], md.get("labels"))
+                self._append(conn, rv, resource, ns, name, "MODIFIED", data)
         self._committed(rv)
         return obj
 

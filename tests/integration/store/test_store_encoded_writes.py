@@ -1,14 +1,17 @@
-"""A create encoded before its transaction (``encoded``), and on PostgreSQL written as one
-statement (``pg_writes``): the stored JSON, the change log's copy and the labels are what
-the object returned says, on both stores; a taken name and a sealed Secret behave as before."""
+"""Creates and updates encoded before their transaction (``encoded``), and on PostgreSQL
+written as one statement (``pg_writes``): the stored JSON, the change log's copy and the labels
+are what the object returned says, on both stores; a taken name, a stale or missing object and
+a sealed Secret behave as before."""
 
 from __future__ import annotations
+
+import copy
 
 import orjson
 import pytest
 from sqlalchemy import select
 
-from berth.platform.errors import AlreadyExists
+from berth.platform.errors import AlreadyExists, Conflict, NotFound
 from berth.platform.store.encoded import MARK, encode_ahead
 from berth.platform.store.tables import CHANGES, LABELS, OBJECTS
 
@@ -96,3 +99,62 @@ def test_encoding_ahead_leaves_the_object_as_it_was(db):
     assert "resourceVersion" not in obj["metadata"]
     obj["metadata"]["resourceVersion"] = "12"
     assert ahead.at(12) == orjson.dumps(obj).decode()
+
+
+def labels_of(db, resource: str) -> list[tuple[str, str]]:
+    with db.reading() as conn:
+        return sorted(
+            conn.execute(
+                select(LABELS.c.key, LABELS.c.value).where(LABELS.c.resource == resource)
+            ).all()
+        )
+
+
+@pytest.mark.parametrize("at_version", [True, False])
+def test_an_update_stores_the_returned_object_and_its_new_labels(db, at_version):
+    made = db.create("configmaps", config_map("a", app="web"))
+    new = {**made, "metadata": {**made["metadata"], "labels": {"app": "api", "x": "1"}}}
+    new["data"] = {"k": "v"}
+    expected = int(made["metadata"]["resourceVersion"]) if at_version else None
+    stored = db.update("configmaps", new, expected)
+    data, change, rv = stored_rows(db, "configmaps", "a")
+    assert stored["metadata"]["resourceVersion"] == str(rv)
+    assert rv == int(made["metadata"]["resourceVersion"]) + 1
+    assert data == change == orjson.dumps(stored).decode()
+    assert labels_of(db, "configmaps") == [("app", "api"), ("x", "1")]
+    assert [(c.type, c.rv) for c in db.changes_since(rv - 1)] == [("MODIFIED", rv)]
+
+
+def test_an_update_without_relabel_keeps_the_label_rows(db):
+    made = db.create("configmaps", config_map("a", app="web"))
+    new = {**made, "data": {"k": "v"}}
+    db.update("configmaps", new, int(made["metadata"]["resourceVersion"]), relabel=False)
+    assert labels_of(db, "configmaps") == [("app", "web")]
+    assert db.get("configmaps", "default", "a")["data"] == {"k": "v"}
+
+
+def changed(obj: dict, value: str) -> dict:
+    """A copy of ``obj`` with other data (a write sets the copy's version, not obj's)."""
+    out = copy.deepcopy(obj)
+    out["data"] = {"k": value}
+    return out
+
+
+def test_a_stale_or_missing_update_writes_nothing(db):
+    made = db.create("configmaps", config_map("a", app="web"))
+    rv = int(made["metadata"]["resourceVersion"])
+    current = db.current_rv()
+    with pytest.raises(Conflict):
+        db.update("configmaps", changed(made, "stale"), rv - 1)
+    with pytest.raises(NotFound):
+        db.update("configmaps", config_map("b"), None)
+    assert db.current_rv() == current
+    assert db.changes_since(current) == []
+    assert db.get("configmaps", "default", "a") == made
+    assert labels_of(db, "configmaps") == [("app", "web")]
+    with db.batch():
+        with pytest.raises(Conflict):
+            db.update("configmaps", changed(made, "stale"), rv - 1)
+        stored = db.update("configmaps", changed(made, "fresh"), rv)
+    assert db.get("configmaps", "default", "a") == stored
+    assert int(stored["metadata"]["resourceVersion"]) == current + 1
