@@ -18,8 +18,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 
 import orjson
 
@@ -39,8 +37,15 @@ _STOP_WAIT_S = 4.0
 # What the child runs, after the interpreter; then the link's fd and the controllers' URL.
 # ``benchmarks.e2e_profile`` puts its sampling profiler in front of this module's ``main``.
 ENTRY = ["-m", "berth.server_api"]
-# The fewest seconds between two reads of the change log that the controller process's
-# commits ask for (``paced``).
+# The fewest seconds between two reads of the change log (the change feed's ``pace``). Each
+# read is a query, and every watch stream then takes its turn on the event loop and a worker
+# thread: under load the controller process commits a hundred times a second or more, this
+# process once per POST, and reading the log at each of those commits, not the requests, was
+# most of this process's CPU. The commits of a gap are read together, and a watcher sees
+# them, in the store's order, at most a gap later. Once only the controller process's nudges
+# (through the link) were paced: on PostgreSQL, whose notifications wake the feed directly,
+# the feed's thread read the log at every commit of either process (2.4 s of the API
+# process's 14.7 s of CPU in a profiled 1,000-Job run).
 NUDGE_GAP_S = 0.02
 # How long a thread may hold the interpreter lock while another waits for it (Python's
 # default is 5 ms). Here the event loop, which answers every GET, competes with the worker
@@ -95,33 +100,6 @@ def api_settings(values: dict) -> Settings:
     return Settings(**{**values, "role": "api", "workers": False, "api_process": False})
 
 
-def paced(
-    nudge: Callable[[], None],
-    gap: float,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
-) -> Callable[[], None]:
-    """``nudge`` at once after a quiet spell, else no sooner than ``gap`` after the last one.
-
-    Given to the link's listening thread: while it waits out the gap, the partner's nudges
-    pile up in the socket and the next read takes them all, so they wake the feed once. Each
-    wake-up is a read of the change log (a transaction), and every watch stream then takes
-    its turn on the event loop and a worker thread: under load the controller process commits
-    a hundred times a second or more, and that, not the requests, was most of this process's
-    CPU. A watcher sees what was committed within ``gap`` together, in the store's order."""
-    last = -gap
-
-    def call() -> None:
-        nonlocal last
-        wait = last + gap - clock()
-        if wait > 0:
-            sleep(wait)
-        nudge()
-        last = clock()
-
-    return call
-
-
 def main(argv: list[str]) -> None:
     fd, controllers_url = int(argv[0]), argv[1]
     settings = api_settings(orjson.loads(sys.stdin.buffer.read()))
@@ -133,7 +111,7 @@ def main(argv: list[str]) -> None:
     # A terminal's Ctrl-C reaches the whole process group: while starting, leave it to the
     # controller process, which stops this one (SIGTERM) as it stops itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    platform = open_platform(settings)
+    platform = open_platform(settings, feed_pace=NUDGE_GAP_S)
     platform.ready.set()
     link = FeedLink.from_fd(fd)
     http = HttpServer(
@@ -148,7 +126,7 @@ def main(argv: list[str]) -> None:
             http.stop_soon()
 
     platform.db.on_commit.append(link.notify)
-    link.start(paced(platform.feed.nudge, NUDGE_GAP_S), controllers_gone)
+    link.start(platform.feed.nudge, controllers_gone)
     freeze_startup_heap()  # its ~117,000 start-up objects: full collections of 67-156 ms
     try:
         http.run()

@@ -44,14 +44,16 @@ class Platform:
         self.db.close()
 
 
-def open_platform(settings: Settings) -> Platform:
+def open_platform(settings: Settings, feed_pace: float = 0.0) -> Platform:
+    """``feed_pace``: the change feed's ``pace`` (the fewest seconds between two reads of
+    the change log)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     codec = Codec(load_or_create_key(settings.data_dir, settings.encryption_key))
     db = Database(settings.resolved_database_url, codec, window=settings.watch_window)
     db.migrate()
     client = Client(db)
     _ensure_namespaces(client)
-    feed = ChangeFeed(db).start()
+    feed = ChangeFeed(db, pace=feed_pace).start()
     platform = Platform(settings=settings, db=db, feed=feed, client=client)
     platform.health.add("ping", lambda: (True, "ok"))
     platform.health.add("store", lambda: (True, f"resourceVersion {db.current_rv()}"))

@@ -27,6 +27,10 @@ class Codec:
             return _SEALED + self._fernet.encrypt(raw).decode()
         return raw.decode()
 
+    def seals(self, resource: str) -> bool:
+        """Whether ``resource`` is stored sealed (its bytes say nothing in plain text)."""
+        return resource in self._sealed
+
     def decode(self, resource: str, text: str) -> dict:
         if text.startswith(_SEALED):
             try:

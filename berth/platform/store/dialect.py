@@ -3,7 +3,8 @@
 - SQLite: one file in WAL mode, one writer at a time (``WriterLock``: a thread lock, so threads
   never meet ``database is locked``, and an ``flock`` beside the file, so the processes sharing
   it queue in the kernel instead of in SQLite's busy handler), ``synchronous=NORMAL`` (durable
-  across process crashes, which is what a control plane restart needs).
+  across process crashes, which is what a control plane restart needs), and the WAL's
+  checkpoints run on a thread of their own (``checkpoint``), not inside a writer's commit.
 - PostgreSQL: commits as SQLite's ``synchronous=NORMAL`` does (``pg_session``): durable across
   the crash of any Berth process, the server's WAL writer puts them on disk within a fraction of
   a second instead of each commit waiting for its own fsync. Many writers; the ``revision`` row
@@ -28,6 +29,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from berth.platform.store import pg_session
+from berth.platform.store.checkpoint import BACKSTOP_PAGES, Checkpointer
 from berth.platform.store.prepared import Prepared
 
 # The channel of the change log's trigger and ``pg_listen``; the payload is the writer's schema.
@@ -56,7 +58,9 @@ class Dialect:
     def __init__(self, url: str):
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        self._write_lock = WriterLock(_sqlite_file(url)) if self.is_sqlite else None
+        path = _sqlite_file(url) if self.is_sqlite else None
+        self._write_lock = WriterLock(path) if self.is_sqlite else None
+        self._checkpointer = Checkpointer(path) if path else None
 
     def engine(self) -> Engine:
         if self.is_sqlite:
@@ -81,8 +85,16 @@ class Dialect:
         with self._write_lock.held() if self._write_lock else nullcontext():
             yield
 
+    def committed(self) -> None:
+        """Call after each write transaction commits (SQLite: a WAL checkpoint follows)."""
+        if self._checkpointer:
+            self._checkpointer.committed()
+
     def close(self) -> None:
-        """Let go of what ``writing`` holds open (the SQLite lock file)."""
+        """Let go of what ``writing`` holds open (the SQLite lock file) and stop the
+        checkpoints."""
+        if self._checkpointer:
+            self._checkpointer.close()
         if self._write_lock:
             self._write_lock.close()
 
@@ -187,6 +199,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA cache_size=-65536")
+    cur.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
     cur.close()
 
 

@@ -26,9 +26,20 @@ log = logging.getLogger(__name__)
 
 
 class ChangeFeed:
-    def __init__(self, db: Database, poll_interval: float = 0.25, buffer_size: int = 20_000):
+    """``pace``: the fewest seconds between two reads of the log. The wake-ups that come
+    meanwhile (each commit of this process, each of another's) are read together, once the
+    pace has passed: a reader then sees a change up to ``pace`` later."""
+
+    def __init__(
+        self,
+        db: Database,
+        poll_interval: float = 0.25,
+        buffer_size: int = 20_000,
+        pace: float = 0.0,
+    ):
         self.db = db
         self.poll_interval = poll_interval
+        self.pace = pace
         self._interval = poll_interval  # slower while PostgreSQL's LISTEN wakes the feed
         self._listener: ChangeListener | None = None
         self.buffer_size = buffer_size
@@ -155,6 +166,8 @@ class ChangeFeed:
                 log.exception("change feed poll failed; retrying")
                 reader = _closed(reader)
                 self._stop.wait(1.0)
+            if self.pace:
+                self._stop.wait(self.pace)
         _closed(reader)
 
     def _poll(self, reader: Connection | None = None) -> bool:

@@ -34,9 +34,11 @@ class WriteTransaction:
         return self._conn
 
     def __exit__(self, exc_type, exc, tb):
+        committed = False
         try:
             if exc_type is None:
                 self._tx.commit()
+                committed = True
             else:
                 self._tx.rollback()
         except OperationalError as err:
@@ -44,8 +46,16 @@ class WriteTransaction:
                 raise Conflict("objects", "", detail="concurrent write; retry") from err
             raise
         finally:
-            self._conn.close()
+            # Once committed, the connection holds nothing of the database's: it goes back
+            # to the pool (a reset) after the lock, not inside it. Otherwise it is closed
+            # first, so that a failed transaction is undone before the next writer starts.
+            if not committed:
+                self._conn.close()
             self._lock.__exit__(None, None, None)
+            if committed:
+                self._conn.close()
+        if committed:
+            self.db.dialect.committed()
         if (
             exc_type is not None
             and issubclass(exc_type, OperationalError)
