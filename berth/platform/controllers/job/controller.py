@@ -36,7 +36,8 @@ from berth.platform.store.events import EventRecorder
 from . import conditions, keys, pod_state
 from .apply import Pending, apply_plans, release_finalizer
 from .backoff import JobTracking
-from .plan import PodRef, plan
+from .fold import plan_folded
+from .plan import PodRef
 from .spec import job_spec
 
 if TYPE_CHECKING:
@@ -224,7 +225,7 @@ class JobController:
         uid = job["metadata"]["uid"]
         cached_pods = self._pods_of(job)
         pods = [clone(p) for p in cached_pods]
-        result = plan(job, pods, self.clock(), self._remembered(key, uid), rng=self.rng)
+        result = plan_folded(job, pods, self.clock(), self._remembered(key, uid), rng=self.rng)
         if not (result.write_status or result.create or result.delete or result.remove_finalizers):
             if result.events:
                 for event in result.events:
