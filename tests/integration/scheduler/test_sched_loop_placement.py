@@ -19,7 +19,8 @@ def test_pod_binds_to_the_node_that_fits_and_runs(sim):
     [container] = pod["status"]["containerStatuses"]
     assert container["ready"] is True and container["started"] is True
     assert container["state"]["running"]["startedAt"]
-    [event] = sim.events_for("p", "Scheduled")
+    # The Event goes out on the writer's report pool, after the bind: wait for it.
+    [event] = wait_for(lambda: sim.events_for("p", "Scheduled"), what="Scheduled event")
     assert event["type"] == "Normal"
     assert event["message"] == "Successfully assigned default/p to big"
     assert event["source"]["component"] == "default-scheduler"
