@@ -76,16 +76,17 @@ def _job_ref(obj: Mapping[str, Any]) -> OwnerReference | None:
     return ref
 
 
-def pod_selector(job: Job) -> str:
-    """The Job's ``spec.selector`` as a label selector string.
+def pod_selector(job: Job) -> selectors.Selector:
+    """The Job's ``spec.selector``, built from the object (never through its string form,
+    which every sync of a Job parsed back).
 
     A Job that reached the store without one (written directly, not through the API) is
     matched on the controller-uid label its pods always carry.
     """
     selector = dig(job, "spec", "selector")
     if selector:
-        return str(selectors.from_object(selector))
-    return f"{keys.CONTROLLER_UID}={dig(job, 'metadata', 'uid', default='')}"
+        return selectors.from_object(selector)
+    return selectors.parse(f"{keys.CONTROLLER_UID}={dig(job, 'metadata', 'uid', default='')}")
 
 
 class JobController:
@@ -274,7 +275,7 @@ class JobController:
     def _pods_of(self, job: Job) -> list[dict]:
         """Every pod the Job controls and selects, from the cache (shared: read-only)."""
         md = job["metadata"]
-        selector = selectors.parse(pod_selector(job))
+        selector = pod_selector(job)
         return [
             p
             for p in self._pods.by_index(CONTROLLER_UID_INDEX, md["uid"])
