@@ -145,20 +145,14 @@ class Writer:
         except Exception as exc:  # the commit failed (a store failure, a lost lease): retry all
             log.warning("binding %d pods failed: %s", len(todo), exc)
             outcomes = [(None, exc)] * len(todo)
-        # The Scheduled Events of the batch go together too: one insert on the report pool.
-        scheduled = [
-            (
-                bound,
-                "Normal",
-                "Scheduled",
-                f"Successfully assigned {pod.namespace}/{pod.name} to {node}",
-            )
-            for (pod, node, _), (bound, _) in zip(todo, outcomes, strict=True)
-            if bound is not None
-        ]
-        if scheduled:
-            self._submit_report(self.recorder.record_many, scheduled)
-        for (pod, node, _), (_, error) in zip(todo, outcomes, strict=True):
+        for (pod, node, _), (bound, error) in zip(todo, outcomes, strict=True):
+            if bound is not None:
+                self._submit_report(
+                    self.recorder.normal,
+                    bound,
+                    "Scheduled",
+                    f"Successfully assigned {pod.namespace}/{pod.name} to {node}",
+                )
             with self._lock:
                 self._binding -= 1
             self.on_bound(pod, node, error)

@@ -19,8 +19,7 @@ def test_pod_binds_to_the_node_that_fits_and_runs(sim):
     [container] = pod["status"]["containerStatuses"]
     assert container["ready"] is True and container["started"] is True
     assert container["state"]["running"]["startedAt"]
-    # The Event goes out on the writer's report pool, after the bind: wait for it.
-    [event] = wait_for(lambda: sim.events_for("p", "Scheduled"), what="Scheduled event")
+    [event] = sim.events_for("p", "Scheduled")
     assert event["type"] == "Normal"
     assert event["message"] == "Successfully assigned default/p to big"
     assert event["source"]["component"] == "default-scheduler"

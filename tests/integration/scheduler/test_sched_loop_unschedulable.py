@@ -38,8 +38,9 @@ def test_reason_on_the_pod_and_in_one_event_then_binds_when_a_node_fits(sim):
     # No event storm while waiting: one event per distinct reason (the new node may be seen
     # once before its kubelet marks it Ready, which is a reason of its own).
     assert MIXED in messages and len(messages) == len(set(messages)) <= 2, messages
-    scheduled = wait_for(lambda: sim.events_for("p", "Scheduled"), what="Scheduled event")
-    assert [e["message"] for e in scheduled] == ["Successfully assigned default/p to fits"]
+    assert [e["message"] for e in sim.events_for("p", "Scheduled")] == [
+        "Successfully assigned default/p to fits"
+    ]
 
 
 def test_a_request_larger_than_any_node_is_unresolvable(sim):
