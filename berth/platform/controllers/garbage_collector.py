@@ -91,6 +91,12 @@ class GarbageCollector:
         return None
 
     def _sync_dependent(self, rt: ResourceType, namespace: str, name: str) -> None:
+        cached = self.hub.informer(rt).get(namespace, name)
+        if cached is not None and self._owners_cached(cached):
+            # Every owner is in the caches under the uid the dependent names: live, or its
+            # deletion is not applied yet, and applying it queues this dependent again. So a
+            # new pod of a live Job costs no store read.
+            return
         obj = self.client.try_get(rt, namespace, name)
         if obj is None or obj["metadata"].get("deletionTimestamp"):
             return
@@ -107,6 +113,19 @@ class GarbageCollector:
             return
         gone = {ref.get("uid") for ref in dangling}
         self.client.guaranteed_update(rt, namespace, name, lambda o: _drop_refs(o, gone))
+
+    def _owners_cached(self, obj: dict) -> bool:
+        """Whether the informers hold every owner ``obj`` refers to, with the same uid."""
+        md = obj["metadata"]
+        for ref in md.get("ownerReferences") or []:
+            owner_rt = registry.by_kind(ref.get("apiVersion", ""), ref.get("kind", ""))
+            if owner_rt is None or owner_rt not in WATCHED:
+                return False
+            namespace = md.get("namespace", "") if owner_rt.namespaced else ""
+            owner = self.hub.informer(owner_rt).get(namespace, ref.get("name", ""))
+            if owner is None or owner["metadata"].get("uid") != ref.get("uid"):
+                return False
+        return True
 
     def _sync_owner(self, rt: ResourceType, namespace: str, name: str) -> float | None:
         owner = self.client.try_get(rt, namespace, name)

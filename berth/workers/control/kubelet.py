@@ -66,9 +66,14 @@ class AgentRef:
 def matters_to_agent(old: dict | None, new: dict | None) -> bool:
     """Whether a pod change must reach its agent: anything but a status (or version) change.
     The kubelet's own status writes come back as events; resending the node's pods for each
-    would be wasted work."""
+    would be wasted work. Nor does a change to a pod that had ended and still has, unless it
+    is being deleted (then the sync pass deletes it): it would go as ``{"finished": uid}``,
+    which an agent that ran the pod already knows, and every ended pod of a Job changes so
+    once (the job controller releasing its tracking finalizer)."""
     if old is None or new is None:
         return True
+    if is_terminal(old) and is_terminal(new) and not new["metadata"].get("deletionTimestamp"):
+        return dig(old, "spec", "nodeName") != dig(new, "spec", "nodeName")
     return _spec_view(old) != _spec_view(new)
 
 

@@ -316,7 +316,7 @@ class StatusReports:
         ns, name, uid = md.get("namespace", ""), md["name"], md.get("uid")
         try:
             return self.client.update(
-                registry.POD, {**pod, "status": status}, ns, name, subresource="status"
+                registry.POD, {**pod, "status": status}, ns, name, subresource="status", current=pod
             )
         except Conflict:
             pass

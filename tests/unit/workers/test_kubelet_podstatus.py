@@ -80,6 +80,10 @@ def pod(**meta):
     }
 
 
+def ended(**meta):
+    return {**pod(**meta), "status": {"phase": "Succeeded"}}
+
+
 @pytest.mark.parametrize(
     "old, new, matters",
     [
@@ -89,6 +93,10 @@ def pod(**meta):
         (pod(), pod(resourceVersion="2", managedFields=[{"manager": "x"}]), False),
         (pod(), pod(deletionTimestamp=T0), True),
         (pod(), pod(labels={"a": "b"}), True),
+        # An ended pod's finalizer released: the agent that ran it has nothing to learn.
+        (ended(finalizers=["f"]), ended(resourceVersion="2"), False),
+        (ended(finalizers=["f"]), ended(deletionTimestamp=T0, finalizers=["f"]), True),
+        (ended(), {**pod(resourceVersion="2"), "status": {"phase": "Failed"}}, False),
     ],
 )
 def test_only_changes_an_agent_needs_wake_its_node(old, new, matters):

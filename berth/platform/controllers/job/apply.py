@@ -16,7 +16,10 @@ Within the transaction a Job is isolated from the others: each write is a savepo
 own. A Job's status write is a compare-and-set on the resourceVersion it was planned from; a
 refused one (``Conflict``: the Job changed since) writes nothing of that Job and the others
 stand. A refused finalizer removal leaves its Job's status stored (as a crash between the two
-would: the next sync releases it). A refused pod creation is undone alone (the Job's other
+would: the next sync releases it), unless that status already counts the pod (a folded Plan,
+``fold.py``): then it undoes the whole transaction, as an error that is not a refusal does
+(a removal is retried on a fresh read when the pod changed, and one whose pod is gone counts
+as done, so this is rare). A refused pod creation is undone alone (the Job's other
 pods and its status stand) and its Job records ``FailedCreate`` instead of its events. Each of
 these errors is that Job's outcome (``Applied.error``): its key is retried. An error that is
 not a refusal (the database, a lost lease: ``Fenced``) undoes the whole transaction and
@@ -153,6 +156,8 @@ def _store_status(client: Client, item: Pending, out: Applied) -> None:
         try:
             released = release_finalizer(client, namespace, ref, item.cached_pods.get(ref.uid))
         except BerthError as exc:
+            if result.counts_released:
+                raise  # the status counts this pod: undo the transaction, status included
             out.error = exc  # the status stands; the next sync releases the rest
             return
         if released is not None:

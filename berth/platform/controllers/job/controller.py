@@ -36,7 +36,8 @@ from berth.platform.store.events import EventRecorder
 from . import conditions, keys, pod_state
 from .apply import Pending, apply_plans, release_finalizer
 from .backoff import JobTracking
-from .plan import PodRef, plan
+from .fold import plan_folded
+from .plan import PodRef
 from .spec import job_spec
 
 if TYPE_CHECKING:
@@ -75,16 +76,17 @@ def _job_ref(obj: Mapping[str, Any]) -> OwnerReference | None:
     return ref
 
 
-def pod_selector(job: Job) -> str:
-    """The Job's ``spec.selector`` as a label selector string.
+def pod_selector(job: Job) -> selectors.Selector:
+    """The Job's ``spec.selector``, built from the object (never through its string form,
+    which every sync of a Job parsed back).
 
     A Job that reached the store without one (written directly, not through the API) is
     matched on the controller-uid label its pods always carry.
     """
     selector = dig(job, "spec", "selector")
     if selector:
-        return str(selectors.from_object(selector))
-    return f"{keys.CONTROLLER_UID}={dig(job, 'metadata', 'uid', default='')}"
+        return selectors.from_object(selector)
+    return selectors.parse(f"{keys.CONTROLLER_UID}={dig(job, 'metadata', 'uid', default='')}")
 
 
 class JobController:
@@ -224,7 +226,7 @@ class JobController:
         uid = job["metadata"]["uid"]
         cached_pods = self._pods_of(job)
         pods = [clone(p) for p in cached_pods]
-        result = plan(job, pods, self.clock(), self._remembered(key, uid), rng=self.rng)
+        result = plan_folded(job, pods, self.clock(), self._remembered(key, uid), rng=self.rng)
         if not (result.write_status or result.create or result.delete or result.remove_finalizers):
             if result.events:
                 for event in result.events:
@@ -273,7 +275,7 @@ class JobController:
     def _pods_of(self, job: Job) -> list[dict]:
         """Every pod the Job controls and selects, from the cache (shared: read-only)."""
         md = job["metadata"]
-        selector = selectors.parse(pod_selector(job))
+        selector = pod_selector(job)
         return [
             p
             for p in self._pods.by_index(CONTROLLER_UID_INDEX, md["uid"])

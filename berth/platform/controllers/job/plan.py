@@ -64,6 +64,9 @@ class Plan:
     events: list[Event] = field(default_factory=list)
     requeue_after: float | None = None
     tracking: JobTracking = field(default_factory=JobTracking)
+    # The status already counts the pods of remove_finalizers (fold.py): their finalizers
+    # go in the status write's transaction or not at all.
+    counts_released: bool = False
 
 
 def _ref(pod: dict) -> PodRef:

@@ -13,6 +13,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 from berth.platform.controllers.job import JobTracking, Plan, keys, plan
+from berth.platform.controllers.job.fold import plan_folded
 from berth.platform.resources.meta import rfc3339
 
 T0 = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
@@ -264,10 +265,13 @@ class Cluster:
     """A store holding one Job and its pods, a clock, and a controller that applies Plans.
 
     ``steps(plan)`` splits a Plan into the single writes the real shell makes, in its order, so
-    that a test can stop after any of them.
+    that a test can stop after any of them. ``folded``: plan as the controller does
+    (``plan_folded``); a folded Plan's status write and finalizer removals are one step, as
+    they are one transaction in the store.
     """
 
-    def __init__(self, job: dict, seed: int = 0) -> None:
+    def __init__(self, job: dict, seed: int = 0, folded: bool = False) -> None:
+        self.folded = folded
         self.job = copy.deepcopy(job)
         self.pods: dict[str, dict] = {}
         self.now = T0
@@ -279,7 +283,8 @@ class Cluster:
 
     # -- the controller ------------------------------------------------------------------
     def plan(self) -> Plan:
-        return plan(self.job, list(self.pods.values()), self.now, self.tracking, rng=self.rng)
+        planner = plan_folded if self.folded else plan
+        return planner(self.job, list(self.pods.values()), self.now, self.tracking, rng=self.rng)
 
     def sync(self) -> Plan:
         result = self.plan()
@@ -293,9 +298,12 @@ class Cluster:
             if deletion.release_finalizer:
                 steps.append(lambda d=deletion: self.release(d.name))
             steps.append(lambda d=deletion: self.delete(d.name))
-        if result.write_status:
-            steps.append(lambda: self._write_status(result))
-        steps.extend(lambda r=ref: self.release(r.name) for ref in result.remove_finalizers)
+        if result.counts_released:
+            steps.append(lambda: self._write_status_and_release(result))
+        else:
+            if result.write_status:
+                steps.append(lambda: self._write_status(result))
+            steps.extend(lambda r=ref: self.release(r.name) for ref in result.remove_finalizers)
         steps.extend(lambda p=pod: self.create(p) for pod in result.create)
         steps.append(lambda: self.events.extend(result.events))
         return steps
@@ -303,6 +311,17 @@ class Cluster:
     def _write_status(self, result: Plan) -> None:
         self.job["status"] = copy.deepcopy(result.status)
         self.tracking = result.tracking
+        self.on_write()
+
+    def _write_status_and_release(self, result: Plan) -> None:
+        """One transaction: the ledger looks only once all of it is written."""
+        on_write, self.on_write = self.on_write, lambda: None
+        try:
+            self._write_status(result)
+            for ref in result.remove_finalizers:
+                self.release(ref.name)
+        finally:
+            self.on_write = on_write
         self.on_write()
 
     # -- the store -----------------------------------------------------------------------

@@ -93,9 +93,9 @@ def finished(cluster: Cluster) -> bool:
     )
 
 
-def run(job: dict, seed: int, p_fail: float) -> tuple[Cluster, Ledger]:
+def run(job: dict, seed: int, p_fail: float, folded: bool) -> tuple[Cluster, Ledger]:
     rng = random.Random(seed)
-    cluster = Cluster(job, seed=seed)
+    cluster = Cluster(job, seed=seed, folded=folded)
     ledger = Ledger(cluster, job["spec"].get("podReplacementPolicy") != "Failed")
     cluster.on_write = ledger.observe
     for tick in range(3000):
@@ -132,43 +132,50 @@ def assert_counted_exactly_once(cluster: Cluster, ledger: Ledger, indexed: bool)
 SEEDS = range(40)
 
 
+@pytest.fixture(params=[False, True], ids=["two-phase", "folded"])
+def folded(request) -> bool:
+    """Plans as ``plan`` makes them, or as the controller applies them (``plan_folded``:
+    status and finalizer removals in one transaction)."""
+    return request.param
+
+
 @pytest.mark.parametrize("seed", SEEDS)
-def test_fixed_completions(seed):
+def test_fixed_completions(seed, folded):
     job = a_job(completions=5, parallelism=3, backoffLimit=4).build()
-    cluster, ledger = run(job, seed, p_fail=0.15)
+    cluster, ledger = run(job, seed, p_fail=0.15, folded=folded)
     assert_counted_exactly_once(cluster, ledger, indexed=False)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_indexed(seed):
+def test_indexed(seed, folded):
     job = a_job(completions=6, parallelism=3, backoffLimit=5).indexed().build()
-    cluster, ledger = run(job, seed, p_fail=0.15)
+    cluster, ledger = run(job, seed, p_fail=0.15, folded=folded)
     assert_counted_exactly_once(cluster, ledger, indexed=True)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_work_queue(seed):
+def test_work_queue(seed, folded):
     job = a_job(parallelism=3, backoffLimit=3).build()
-    cluster, ledger = run(job, seed, p_fail=0.1)
+    cluster, ledger = run(job, seed, p_fail=0.1, folded=folded)
     assert_counted_exactly_once(cluster, ledger, indexed=False)
 
 
 @pytest.mark.parametrize("seed", range(20))
-def test_failing_jobs_count_the_pods_they_stop(seed):
+def test_failing_jobs_count_the_pods_they_stop(seed, folded):
     job = a_job(completions=8, parallelism=4, backoffLimit=1).build()
-    cluster, ledger = run(job, seed, p_fail=0.5)
+    cluster, ledger = run(job, seed, p_fail=0.5, folded=folded)
     assert_counted_exactly_once(cluster, ledger, indexed=False)
 
 
 @pytest.mark.parametrize("seed", range(20))
-def test_replacing_only_failed_pods(seed):
+def test_replacing_only_failed_pods(seed, folded):
     job = a_job(completions=5, parallelism=3, backoffLimit=4, podReplacementPolicy="Failed").build()
-    cluster, ledger = run(job, seed, p_fail=0.15)
+    cluster, ledger = run(job, seed, p_fail=0.15, folded=folded)
     assert_counted_exactly_once(cluster, ledger, indexed=False)
 
 
 @pytest.mark.parametrize("seed", range(20))
-def test_backoff_limit_per_index(seed):
+def test_backoff_limit_per_index(seed, folded):
     job = a_job(completions=5, parallelism=3, backoffLimitPerIndex=1).indexed().build()
-    cluster, ledger = run(job, seed, p_fail=0.25)
+    cluster, ledger = run(job, seed, p_fail=0.25, folded=folded)
     assert_counted_exactly_once(cluster, ledger, indexed=True)
