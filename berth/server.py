@@ -39,7 +39,7 @@ from berth.platform.store.lease import Fence, FencedDatabase, LeaseStore
 from berth.platform.store.link import FeedLink, pair
 from berth.scheduler.loop import SchedulerLoop
 from berth.server_api import ApiProcess
-from berth.server_http import HttpServer, loopback_socket
+from berth.server_http import HttpServer, listening_socket, loopback_socket
 from berth.settings import Settings
 from berth.workers.control.gpu_allocation import GpuAllocationReporter
 from berth.workers.control.remote_logs import serve_logs_from_ray
@@ -152,10 +152,15 @@ class Server:
         return s.runs_api and s.runs_controllers and s.api_process
 
     def start(self) -> Platform:
+        # The API's port first, so that nothing started after can be given it (and a port
+        # that is taken stops berth up here, before the store opens and Ray starts).
+        listening = (
+            listening_socket(self.settings.host, self.settings.port) if self.splits else None
+        )
         platform = self.platform = open_platform(self.settings)
-        if self.splits:
+        if listening is not None:
             # Before Ray and the controllers: the API process starts while they do.
-            self._start_api_process(platform)
+            self._start_api_process(platform, listening)
         try:
             return self._start_control_side(platform)
         except BaseException:
@@ -163,14 +168,14 @@ class Server:
                 self.api.stop()
             raise
 
-    def _start_api_process(self, platform: Platform) -> None:
+    def _start_api_process(self, platform: Platform, listening: socket.socket) -> None:
         self._sockets = [loopback_socket()]
         ours, theirs = pair()
         self.link = FeedLink(ours)
         platform.db.on_commit.append(self.link.notify)
         self.link.start(platform.feed.nudge, self._api_process_gone)
         url = f"http://127.0.0.1:{self._sockets[0].getsockname()[1]}"
-        self.api = ApiProcess.spawn(self.settings, url, theirs)
+        self.api = ApiProcess.spawn(self.settings, url, theirs, listening)
 
     def _start_control_side(self, platform: Platform) -> Platform:
         if not self.settings.runs_controllers:

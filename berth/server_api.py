@@ -63,14 +63,23 @@ class ApiProcess:
         self.stopping = False
 
     @classmethod
-    def spawn(cls, settings: Settings, controllers_url: str, link_end: socket.socket) -> ApiProcess:
-        fd = link_end.fileno()
+    def spawn(
+        cls,
+        settings: Settings,
+        controllers_url: str,
+        link_end: socket.socket,
+        listening: socket.socket,
+    ) -> ApiProcess:
+        """Start the API process with the link's end and the API's port (``listening``,
+        already bound: ``server_http.listening_socket``), both of which it takes over."""
+        fd, port_fd = link_end.fileno(), listening.fileno()
         process = subprocess.Popen(
-            [sys.executable, *ENTRY, str(fd), controllers_url],
+            [sys.executable, *ENTRY, str(fd), controllers_url, str(port_fd)],
             stdin=subprocess.PIPE,
-            pass_fds=[fd],
+            pass_fds=[fd, port_fd],
         )
         link_end.close()  # the child holds its own copy; ours would keep the link open
+        listening.close()  # connections to the port are the child's to accept
         assert process.stdin is not None
         process.stdin.write(settings.model_dump_json().encode())
         process.stdin.close()
@@ -101,7 +110,7 @@ def api_settings(values: dict) -> Settings:
 
 
 def main(argv: list[str]) -> None:
-    fd, controllers_url = int(argv[0]), argv[1]
+    fd, controllers_url, port_fd = int(argv[0]), argv[1], int(argv[2])
     settings = api_settings(orjson.loads(sys.stdin.buffer.read()))
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     logging.basicConfig(
@@ -129,7 +138,7 @@ def main(argv: list[str]) -> None:
     link.start(platform.feed.nudge, controllers_gone)
     freeze_startup_heap()  # its ~117,000 start-up objects: full collections of 67-156 ms
     try:
-        http.run()
+        http.run([socket.socket(fileno=port_fd)])
     finally:
         link.close()
         platform.close()

@@ -48,6 +48,31 @@ class HttpServer:
         self._server.handle_exit(signal.SIGTERM, None)
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket listening on ``host``:``port``, as uvicorn binds its own: ``berth up`` takes
+    its API port first thing, before Ray and the controllers start, and hands the socket to
+    its API process. Bound later, by the API process once it had started, the port was free
+    for seconds in between, and the controller process's own connections (to Ray) could be
+    given it as their local port: the API then failed to bind ("address already in use",
+    seen once in a full test run). A port that is taken fails ``berth up`` at once, saying
+    which."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)  # uvicorn's default backlog
+    except OSError as exc:
+        sock.close()
+        raise PortTaken(f"berth up cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    sock.set_inheritable(False)
+    return sock
+
+
+class PortTaken(RuntimeError):
+    """The API's port could not be bound (taken, or not an address of this machine)."""
+
+
 def loopback_socket() -> socket.socket:
     """A listening socket on a free loopback port."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

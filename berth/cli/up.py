@@ -38,6 +38,7 @@ def up(
 
     from berth.platform.leave import exit_code, leave
     from berth.server import Server
+    from berth.server_http import PortTaken
     from berth.settings import Settings
 
     overrides = {
@@ -73,6 +74,8 @@ def up(
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
         Server(settings).serve()
+    except PortTaken as exc:
+        raise typer.BadParameter(str(exc), param_hint="--port") from None
     except SystemExit as exc:
         leave(exit_code(exc))
     leave(0)

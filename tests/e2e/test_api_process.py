@@ -9,11 +9,15 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import start_berth, stop_berth
+from tests.e2e.conftest import RAY_DIR, start_berth, stop_berth
 
 pytestmark = pytest.mark.e2e
 
@@ -59,3 +63,25 @@ def test_the_api_process_serves_beside_the_controllers(tmp_path):
         assert "the API process of berth up has exited" in server.log()
     finally:
         stop_berth(server.process, signal.SIGKILL)
+
+
+def test_a_taken_port_stops_berth_up_at_once_naming_it(tmp_path):
+    # berth up binds the API's port before anything else and hands it to its API process:
+    # a port that is taken fails it at once (no store, no Ray started), saying which.
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        data_dir = tmp_path / "data"
+        started = time.monotonic()
+        result = subprocess.run(
+            [sys.executable, "-m", "berth.cli.main", "up", "--port", str(port)]
+            + ["--data-dir", str(data_dir), "--workers"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr, result.stderr
+    assert not (data_dir / RAY_DIR).exists()
+    assert time.monotonic() - started < 30
