@@ -4,21 +4,12 @@ a dependent whose owners are all gone is deleted."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from berth.platform.cache.informers import InformerHub
 from berth.platform.controllers.garbage_collector import GarbageCollector
 from berth.platform.resources import registry
-from tests.integration.controllers.job_harness import NS, job_manifest
-
-
-def _until(check, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
+from tests.integration.controllers.job_harness import NS, job_manifest, wait_for
 
 
 def _config_map(name: str, owner: dict) -> dict:
@@ -38,7 +29,7 @@ def collector(platform):
     gc = GarbageCollector(platform.client)
     gc.setup(hub, lambda key: None)
     hub.start()
-    _until(hub.synced.is_set)
+    wait_for(hub.synced.is_set, "the informers to sync", timeout=30)
     yield gc, hub
     hub.stop()
 
@@ -58,7 +49,7 @@ def test_a_dependent_of_a_cached_live_owner_costs_no_store_read(platform, collec
     client = platform.client
     job = client.create(registry.JOB, job_manifest("owner"), NS)
     client.create(registry.CONFIG_MAP, _config_map("dep", job), NS)
-    _until(lambda: hub.cursor >= client.db.current_rv())
+    wait_for(lambda: hub.cursor >= client.db.current_rv(), "the informers to catch up", timeout=30)
     reads = _count_reads(monkeypatch, client)
 
     gc.reconcile(("dependent", registry.CONFIG_MAP.key, NS, "dep"))
@@ -72,8 +63,12 @@ def test_a_dependent_whose_owner_is_gone_is_deleted(platform, collector):
     job = client.create(registry.JOB, job_manifest("owner"), NS)
     client.create(registry.CONFIG_MAP, _config_map("dep", job), NS)
     client.delete(registry.JOB, NS, "owner", propagation_policy="Background")
-    _until(lambda: client.try_get(registry.JOB, NS, "owner") is None)
-    _until(lambda: hub.cursor >= client.db.current_rv())
+    wait_for(
+        lambda: client.try_get(registry.JOB, NS, "owner") is None,
+        "the owner to be gone",
+        timeout=30,
+    )
+    wait_for(lambda: hub.cursor >= client.db.current_rv(), "the informers to catch up", timeout=30)
 
     gc.reconcile(("dependent", registry.CONFIG_MAP.key, NS, "dep"))
     assert client.try_get(registry.CONFIG_MAP, NS, "dep") is None

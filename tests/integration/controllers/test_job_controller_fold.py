@@ -4,21 +4,13 @@ one Job status write, and no stored status ever lists it in uncountedTerminatedP
 from __future__ import annotations
 
 import random
-import time
 
 from berth.platform.cache.informers import InformerHub
 from berth.platform.controllers.job import keys
 from berth.platform.controllers.job.controller import JobController
 from berth.platform.resources import registry
 from berth.platform.store.events import EventRecorder
-from tests.integration.controllers.job_harness import NS, condition, job_manifest, tracked
-
-
-def _until(check, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
+from tests.integration.controllers.job_harness import NS, condition, job_manifest, tracked, wait_for
 
 
 def _succeed(client, pod: dict) -> None:
@@ -49,13 +41,19 @@ def test_the_last_pod_is_counted_and_the_job_completes_in_one_sync(platform):
     controller.setup(hub, lambda key, after=0.0: None)
     hub.start()
     try:
-        _until(hub.synced.is_set)
+        wait_for(hub.synced.is_set, "the informers to sync", timeout=30)
         job = client.create(registry.JOB, job_manifest("once", completions=1), NS)
-        _until(lambda: hub.cursor >= int(job["metadata"]["resourceVersion"]))
+        wait_for(
+            lambda: hub.cursor >= int(job["metadata"]["resourceVersion"]),
+            "the informers to catch up",
+            timeout=30,
+        )
         controller.reconcile((NS, "once"))
         (pod,) = client.list(registry.POD, NS).items
         _succeed(client, pod)
-        _until(lambda: hub.cursor >= client.db.current_rv())
+        wait_for(
+            lambda: hub.cursor >= client.db.current_rv(), "the informers to catch up", timeout=30
+        )
         statuses_before = client.get(registry.JOB, NS, "once")["metadata"]["resourceVersion"]
 
         assert controller.reconcile((NS, "once")) is None  # nothing left to look at again

@@ -5,20 +5,12 @@ once they do, it plans from them and never reads back what it wrote."""
 from __future__ import annotations
 
 import random
-import time
 
 from berth.platform.cache.informers import InformerHub
 from berth.platform.controllers.job.controller import JobController
 from berth.platform.resources import registry
 from berth.platform.store.events import EventRecorder
-from tests.integration.controllers.job_harness import NS, job_manifest
-
-
-def _until(check, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
+from tests.integration.controllers.job_harness import NS, job_manifest, wait_for
 
 
 def _controller(platform) -> tuple[JobController, InformerHub]:
@@ -29,7 +21,7 @@ def _controller(platform) -> tuple[JobController, InformerHub]:
     )
     controller.setup(hub, lambda key, after=0.0: None)
     hub.start()
-    _until(hub.synced.is_set)
+    wait_for(hub.synced.is_set, "the informers to sync", timeout=30)
     return controller, hub
 
 
@@ -37,7 +29,11 @@ def test_a_sync_before_the_cache_holds_its_own_writes_creates_nothing(platform):
     client = platform.client
     controller, hub = _controller(platform)
     job = client.create(registry.JOB, job_manifest("twice", completions=6, parallelism=4), NS)
-    _until(lambda: hub.cursor >= int(job["metadata"]["resourceVersion"]))
+    wait_for(
+        lambda: hub.cursor >= int(job["metadata"]["resourceVersion"]),
+        "the informers to catch up",
+        timeout=30,
+    )
     hub.stop()  # the caches stop here: they will never see the pods created next
 
     controller.reconcile((NS, "twice"))
@@ -61,9 +57,15 @@ def test_once_the_cache_catches_up_the_next_sync_runs_from_it(platform):
     controller, hub = _controller(platform)
     try:
         job = client.create(registry.JOB, job_manifest("caught", completions=2, parallelism=2), NS)
-        _until(lambda: hub.cursor >= int(job["metadata"]["resourceVersion"]))
+        wait_for(
+            lambda: hub.cursor >= int(job["metadata"]["resourceVersion"]),
+            "the informers to catch up",
+            timeout=30,
+        )
         controller.reconcile((NS, "caught"))
-        _until(lambda: hub.cursor >= client.db.current_rv())
+        wait_for(
+            lambda: hub.cursor >= client.db.current_rv(), "the informers to catch up", timeout=30
+        )
         before = client.db.current_rv()
         assert controller.reconcile((NS, "caught")) is None
         # Nothing new to do, nothing written: the plan came from caches that hold the pods.
